@@ -1,0 +1,34 @@
+package ai.hiformer.model;
+
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.ParamStore;
+import java.util.List;
+
+/**
+ * A network that maps a {@link Batch} to one logit per task. Forward keeps the activations that the
+ * following backward needs; a model instance is therefore single-threaded.
+ *
+ * <p>Call order of one training step: {@code params().zeroGrads()}, {@link #forward},
+ * {@link #backward} (adds gradients into the dense parameters and marks touched embedding rows),
+ * then the optimisers.
+ */
+public interface CtrModel {
+  ModelConfig config();
+
+  InputLayout layout();
+
+  /** Writes logits (B, tasks), row-major, overwriting {@code logits[0 .. B·tasks)}. */
+  void forward(Batch batch, double[] logits);
+
+  /** Backward of the last {@link #forward} on the same batch; dLogits (B, tasks) is not modified. */
+  void backward(Batch batch, double[] dLogits);
+
+  /** Dense parameters (Adam). */
+  ParamStore params();
+
+  /** Sparse embedding tables, one per categorical and multi-valued field (sparse Adagrad). */
+  List<EmbeddingTable> tables();
+
+  /** Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s reports). */
+  long macsPerExample();
+}

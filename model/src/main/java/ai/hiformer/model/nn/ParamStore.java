@@ -1,0 +1,53 @@
+package ai.hiformer.model.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The dense parameters of one model, in registration order (which fixes initialisation order). */
+public final class ParamStore {
+  private final Map<String, Param> byName = new LinkedHashMap<>();
+  private final List<Param> ordered = new ArrayList<>();
+
+  public Param create(String name, int... shape) {
+    if (byName.containsKey(name)) {
+      throw new IllegalArgumentException("duplicate parameter name " + name);
+    }
+    Param p = new Param(name, shape);
+    byName.put(name, p);
+    ordered.add(p);
+    return p;
+  }
+
+  public List<Param> all() {
+    return Collections.unmodifiableList(ordered);
+  }
+
+  public Param get(String name) {
+    Param p = byName.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter named " + name + "; known: " + byName.keySet());
+    }
+    return p;
+  }
+
+  public boolean contains(String name) {
+    return byName.containsKey(name);
+  }
+
+  public void zeroGrads() {
+    for (Param p : ordered) {
+      p.zeroGrad();
+    }
+  }
+
+  public long count() {
+    long n = 0;
+    for (Param p : ordered) {
+      n += p.size();
+    }
+    return n;
+  }
+}

@@ -1,0 +1,132 @@
+package ai.hiformer.model.train;
+
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.nn.Buffers;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.optim.Adam;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.optim.SparseAdagrad;
+
+/**
+ * Wires a model to its two optimisers: predict-then-train on one micro-batch (PROTOCOL.md §3.2).
+ * One step = forward, loss and gradient, backward, a finiteness guard, Adam on the dense parameters
+ * and sparse Adagrad on the touched embedding rows.
+ *
+ * <p>The guard: when the loss or any gradient is NaN or infinite the step is skipped whole (no weight
+ * or optimiser state changes) and counted in {@link #skippedSteps()}, so numerical trouble never
+ * reaches the model.
+ */
+public final class Learner {
+  private final CtrModel model;
+  private final Adam adam;
+  private final SparseAdagrad adagrad;
+  private double[] logits;
+  private double[] dLogits;
+  private long steps;
+  private long skippedSteps;
+  private double lastLoss = Double.NaN;
+
+  public Learner(CtrModel model, OptimizerConfig opt) {
+    this.model = model;
+    this.adam = new Adam(model.params().all(), opt.denseLr(), opt.beta1(), opt.beta2(), opt.adamEps());
+    this.adagrad = new SparseAdagrad(opt.embeddingLr(), opt.adagradEps());
+  }
+
+  public CtrModel model() {
+    return model;
+  }
+
+  public Adam adam() {
+    return adam;
+  }
+
+  /** Writes σ(logit) (B, tasks) into probs without training. */
+  public void predict(Batch batch, double[] probs) {
+    int n = batch.size() * batch.tasks;
+    logits = Buffers.ensure(logits, n);
+    model.forward(batch, logits);
+    for (int i = 0; i < n; i++) {
+      probs[i] = Loss.sigmoid(logits[i]);
+    }
+  }
+
+  /**
+   * Predicts the batch with the current weights (probs (B, tasks), written before any update), then
+   * takes one optimiser step on the same forward pass.
+   *
+   * @return true when the step was applied, false when the finiteness guard skipped it
+   */
+  public boolean predictThenTrain(Batch batch, double[] probs) {
+    int n = batch.size() * batch.tasks;
+    logits = Buffers.ensure(logits, n);
+    dLogits = Buffers.ensure(dLogits, n);
+    model.params().zeroGrads();
+    model.forward(batch, logits);
+    for (int i = 0; i < n; i++) {
+      probs[i] = Loss.sigmoid(logits[i]);
+    }
+    double loss = Loss.lossAndGradient(batch, logits, dLogits);
+    lastLoss = loss;
+    if (!Double.isFinite(loss)) {
+      return skip();
+    }
+    model.backward(batch, dLogits);
+    if (!gradientsFinite()) {
+      return skip();
+    }
+    adam.apply();
+    for (EmbeddingTable t : model.tables()) {
+      adagrad.apply(t);
+    }
+    steps++;
+    return true;
+  }
+
+  private boolean skip() {
+    for (EmbeddingTable t : model.tables()) {
+      t.clearTouched();
+    }
+    skippedSteps++;
+    return false;
+  }
+
+  private boolean gradientsFinite() {
+    for (Param p : model.params().all()) {
+      double[] g = p.grad();
+      double s = 0;
+      for (double v : g) {
+        s += v * 0.0; // NaN or ±Inf times zero is NaN; finite values add zero
+      }
+      if (s != 0.0 || Double.isNaN(s)) {
+        return false;
+      }
+    }
+    for (EmbeddingTable t : model.tables()) {
+      double[] g = t.grads();
+      int[] rows = t.touchedRows();
+      int dim = t.dim();
+      for (int i = 0, c = t.touchedCount(); i < c; i++) {
+        for (int j = rows[i] * dim, e = j + dim; j < e; j++) {
+          if (!Double.isFinite(g[j])) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  public long skippedSteps() {
+    return skippedSteps;
+  }
+
+  public double lastLoss() {
+    return lastLoss;
+  }
+}

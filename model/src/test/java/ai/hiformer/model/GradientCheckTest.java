@@ -1,0 +1,145 @@
+package ai.hiformer.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.model.math.Activation;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.train.Loss;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Central-difference gradient checks in double precision for every model and every option: each
+ * dense parameter element and each element of every touched embedding row.
+ */
+class GradientCheckTest {
+  private static final double H = 1e-6;
+  private static final double REL_TOL = 1e-5;
+  private static final double ABS_FLOOR = 1e-8;
+
+  static Stream<Arguments> models() {
+    ModelConfig.Builder small = ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2).valueDim(3)
+        .rankQ(3).rankK(3).rankV(5).ffnHidden(6).headHidden(5).embeddingInitStd(0.5);
+    return Stream.of(
+        Arguments.of("hiformer pruned low-rank", small.build()),
+        Arguments.of("hiformer unpruned", small.pruneLastLayer(false).build()),
+        Arguments.of("hiformer two layers", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
+            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).layers(2).embeddingInitStd(0.5).build()),
+        Arguments.of("hiformer full rank", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
+            .valueDim(2).fullRank(true).ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
+        Arguments.of("hiformer gelu", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
+            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5)
+            .ffnActivation(Activation.GELU).embeddingInitStd(0.5).build()),
+        Arguments.of("hiformer dense-mlp tokens", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
+            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).denseTokens(2).denseHidden(5)
+            .embeddingInitStd(0.5).build()),
+        Arguments.of("hiformer two tasks", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
+            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).tasks(2).embeddingInitStd(0.5).build()),
+        Arguments.of("heteroatt", ModelConfig.builder(ModelKind.HETERO_ATT).d(4).heads(2).keyDim(2).valueDim(2)
+            .ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
+        Arguments.of("heteroatt two layers", ModelConfig.builder(ModelKind.HETERO_ATT).d(4).heads(2).keyDim(2)
+            .valueDim(2).ffnHidden(6).headHidden(5).layers(2).embeddingInitStd(0.5).build()),
+        Arguments.of("transformer", ModelConfig.builder(ModelKind.TRANSFORMER).d(4).heads(2).keyDim(2).valueDim(2)
+            .ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
+        Arguments.of("autoint", ModelConfig.builder(ModelKind.AUTOINT).d(4).heads(2).keyDim(3)
+            .embeddingInitStd(0.5).build()),
+        Arguments.of("autoint two tasks", ModelConfig.builder(ModelKind.AUTOINT).d(4).heads(2).keyDim(3).tasks(2)
+            .embeddingInitStd(0.5).build()),
+        Arguments.of("dcnv2", ModelConfig.builder(ModelKind.DCNV2).d(3).dcnMlp(6, 4).embeddingInitStd(0.5).build()),
+        Arguments.of("dcnv2 dense-mlp tokens", ModelConfig.builder(ModelKind.DCNV2).d(3).dcnMlp(6, 4)
+            .denseTokens(1).denseHidden(4).embeddingInitStd(0.5).build()),
+        Arguments.of("lr", ModelConfig.builder(ModelKind.LR).build()),
+        Arguments.of("lr two tasks", ModelConfig.builder(ModelKind.LR).tasks(2).build()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void analyticGradientsMatchCentralDifferences(String name, ModelConfig config) {
+    InputLayout layout = new InputLayout(2, 1, 3, 2);
+    CtrModel model = Models.create(config, layout);
+    Batch batch = TestBatches.random(layout, 7, config.tasks(), 4, 42);
+    // LR starts at zero; move it off zero so that every path carries signal.
+    if (config.kind() == ModelKind.LR) {
+      perturbAll(model, new SplittableRandom(3));
+    }
+    double[] logits = new double[batch.size() * config.tasks()];
+    double[] dLogits = new double[logits.length];
+    model.params().zeroGrads();
+    model.forward(batch, logits);
+    Loss.lossAndGradient(batch, logits, dLogits);
+    model.backward(batch, dLogits);
+
+    List<String> failures = new ArrayList<>();
+    int checked = 0;
+    for (Param p : model.params().all()) {
+      double[] w = p.value();
+      double[] analytic = p.grad().clone();
+      for (int i = 0; i < w.length; i++) {
+        double numeric = centralDifference(model, batch, w, i);
+        checked++;
+        if (!close(analytic[i], numeric)) {
+          failures.add(String.format("%s[%d]: analytic %.12g numeric %.12g", p.name(), i, analytic[i], numeric));
+        }
+      }
+    }
+    for (EmbeddingTable t : model.tables()) {
+      double[] g = t.grads().clone();
+      int[] rows = t.touchedRows().clone();
+      int touched = t.touchedCount();
+      assertThat(touched).as("rows touched in %s", t.name()).isPositive();
+      for (int r = 0; r < touched; r++) {
+        for (int j = 0; j < t.dim(); j++) {
+          int idx = rows[r] * t.dim() + j;
+          double numeric = centralDifference(model, batch, t.values(), idx);
+          checked++;
+          if (!close(g[idx], numeric)) {
+            failures.add(String.format("%s row %d[%d]: analytic %.12g numeric %.12g", t.name(), rows[r], j, g[idx], numeric));
+          }
+        }
+      }
+    }
+    assertThat(checked).isGreaterThan(10);
+    assertThat(failures).as("gradient mismatches of %s", name).isEmpty();
+  }
+
+  private static boolean close(double analytic, double numeric) {
+    return Math.abs(analytic - numeric) <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_FLOOR;
+  }
+
+  private static double centralDifference(CtrModel model, Batch batch, double[] w, int i) {
+    double orig = w[i];
+    w[i] = orig + H;
+    double plus = loss(model, batch);
+    w[i] = orig - H;
+    double minus = loss(model, batch);
+    w[i] = orig;
+    return (plus - minus) / (2 * H);
+  }
+
+  static double loss(CtrModel model, Batch batch) {
+    double[] logits = new double[batch.size() * batch.tasks];
+    double[] scratch = new double[logits.length];
+    model.forward(batch, logits);
+    return Loss.lossAndGradient(batch, logits, scratch);
+  }
+
+  private static void perturbAll(CtrModel model, SplittableRandom rng) {
+    for (Param p : model.params().all()) {
+      for (int i = 0; i < p.size(); i++) {
+        p.value()[i] = rng.nextDouble() - 0.5;
+      }
+    }
+    for (EmbeddingTable t : model.tables()) {
+      t.ensureRow(4);
+      for (int i = t.dim(); i < t.rows() * t.dim(); i++) {
+        t.values()[i] = rng.nextDouble() - 0.5;
+      }
+    }
+  }
+}
