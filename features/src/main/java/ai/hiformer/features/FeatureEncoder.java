@@ -1,0 +1,302 @@
+package ai.hiformer.features;
+
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.features.spec.FieldKind;
+import ai.hiformer.features.spec.FieldSpec;
+import ai.hiformer.features.spec.FieldSpec.NumericTransform;
+import ai.hiformer.features.spec.TaskSpec;
+import ai.hiformer.features.vocab.Vocabulary;
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.InputLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns raw rows into model inputs, in stream order, following a {@link FeatureSpec}: the per-field
+ * transforms, the vocabularies (ids assigned in order of first appearance) and the online numeric
+ * statistics. Everything it learns from the stream (vocabularies, statistics) is its state; encoding the
+ * same rows in the same order always gives the same ids.
+ *
+ * <p>A row is validated whole before any state changes, so a rejected row leaves no trace: a
+ * {@link BadRowException} names the field and the problem (unparseable or non-finite number, bad label).
+ */
+public final class FeatureEncoder {
+  private final FeatureSpec spec;
+  private final InputLayout layout;
+  private final List<FieldSpec> single = new ArrayList<>();
+  private final List<FieldSpec> multi = new ArrayList<>();
+  private final List<FieldSpec> numeric = new ArrayList<>();
+  private final Vocabulary[] vocabularies; // single fields, then multi fields
+  private final RunningStats[] stats;      // per numeric field
+  // Phase-one scratch: the parsed row, before any state changes.
+  private final String[] singleKeys;
+  private final List<List<String>> multiKeys = new ArrayList<>();
+  private final double[] numValues;
+  private final boolean[] numMissing;
+  private final double[] labels;
+  private final boolean[] labelPresent;
+  private long position;
+  private long truncatedValues;
+
+  /** Receives row recycling events: field index (token order, single then multi), row id, generation. */
+  public interface RecycleListener {
+    void recycled(int field, int id, long generation);
+  }
+
+  public FeatureEncoder(FeatureSpec spec, RecycleListener recycleListener) {
+    this.spec = spec;
+    this.layout = spec.layout();
+    for (FieldSpec f : spec.fields()) {
+      switch (f.kind()) {
+        case CATEGORICAL, TIME -> single.add(f);
+        case MULTI -> multi.add(f);
+        case NUMERIC -> numeric.add(f);
+        default -> throw new IllegalStateException();
+      }
+    }
+    vocabularies = new Vocabulary[single.size() + multi.size()];
+    for (int i = 0; i < vocabularies.length; i++) {
+      FieldSpec f = i < single.size() ? single.get(i) : multi.get(i - single.size());
+      int field = i;
+      vocabularies[i] = Vocabulary.create(f.embedding(), recycleListener == null ? null
+          : (id, generation) -> recycleListener.recycled(field, id, generation));
+    }
+    stats = new RunningStats[numeric.size()];
+    for (int i = 0; i < stats.length; i++) {
+      stats[i] = new RunningStats();
+    }
+    singleKeys = new String[single.size()];
+    for (int i = 0; i < multi.size(); i++) {
+      multiKeys.add(new ArrayList<>());
+    }
+    numValues = new double[numeric.size()];
+    numMissing = new boolean[numeric.size()];
+    labels = new double[spec.tasks().size()];
+    labelPresent = new boolean[spec.tasks().size()];
+  }
+
+  public FeatureSpec spec() {
+    return spec;
+  }
+
+  public InputLayout layout() {
+    return layout;
+  }
+
+  public int tasks() {
+    return spec.tasks().size();
+  }
+
+  /** The vocabulary of field i in token order (single-token fields, then multi-valued ones). */
+  public Vocabulary vocabulary(int i) {
+    return vocabularies[i];
+  }
+
+  /** Rows encoded so far (the stream position of the next row). */
+  public long position() {
+    return position;
+  }
+
+  /** Multi-valued entries dropped beyond a field's {@code max_values}. */
+  public long truncatedValues() {
+    return truncatedValues;
+  }
+
+  /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
+  public void encode(Row row, Batch batch, int b) throws BadRowException {
+    parse(row);
+    batch.clearRow(b);
+    long pos = position++;
+    for (int i = 0; i < single.size(); i++) {
+      batch.cat[b * batch.nCat + i] = vocabularies[i].idFor(singleKeys[i], pos);
+    }
+    for (int i = 0; i < multi.size(); i++) {
+      List<String> keys = multiKeys.get(i);
+      int base = (b * batch.nMulti + i) * batch.maxMulti;
+      for (int k = 0; k < keys.size(); k++) {
+        batch.multi[base + k] = vocabularies[single.size() + i].idFor(keys.get(k), pos);
+      }
+    }
+    for (int i = 0; i < numeric.size(); i++) {
+      FieldSpec f = numeric.get(i);
+      double t = 0;
+      double m = 1;
+      if (!numMissing[i]) {
+        t = transform(f, stats[i], numValues[i]);
+        m = 0;
+      }
+      batch.num[b * batch.nNum + i] = t;
+      batch.miss[b * batch.nNum + i] = m;
+    }
+    for (int k = 0; k < labels.length; k++) {
+      batch.label[b * batch.tasks + k] = labels[k];
+      batch.labelMask[b * batch.tasks + k] = labelPresent[k] ? 1 : 0;
+    }
+  }
+
+  private static double transform(FieldSpec f, RunningStats s, double x) {
+    double v = x * f.scale();
+    double t = switch (f.transform()) {
+      case NONE -> v;
+      case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
+      case ZSCORE -> {
+        double z = s.zscore(v);
+        s.add(v);
+        yield z;
+      }
+    };
+    return Math.min(f.clipHi(), Math.max(f.clipLo(), t));
+  }
+
+  /** Phase one: read and validate every value of the row into scratch; no state changes. */
+  private void parse(Row row) throws BadRowException {
+    for (int i = 0; i < single.size(); i++) {
+      FieldSpec f = single.get(i);
+      singleKeys[i] = f.kind() == FieldKind.TIME ? timeKey(f, row) : categoricalKey(f, row.text(f.column()));
+    }
+    for (int i = 0; i < multi.size(); i++) {
+      FieldSpec f = multi.get(i);
+      List<String> out = multiKeys.get(i);
+      out.clear();
+      List<String> values = row.list(f.column());
+      if (values == null) {
+        String text = row.text(f.column());
+        if (text != null && !text.isEmpty()) {
+          int start = 0;
+          int idx;
+          String sep = f.separator();
+          while ((idx = text.indexOf(sep, start)) >= 0) {
+            addMulti(out, text.substring(start, idx), f);
+            start = idx + sep.length();
+          }
+          addMulti(out, text.substring(start), f);
+        }
+      } else {
+        for (String v : values) {
+          addMulti(out, v, f);
+        }
+      }
+    }
+    for (int i = 0; i < numeric.size(); i++) {
+      FieldSpec f = numeric.get(i);
+      String text = row.text(f.column());
+      if (text == null || text.isEmpty()) {
+        numMissing[i] = true;
+        continue;
+      }
+      numMissing[i] = false;
+      numValues[i] = parseFinite(text, f.name());
+    }
+    List<TaskSpec> tasks = spec.tasks();
+    for (int k = 0; k < tasks.size(); k++) {
+      TaskSpec t = tasks.get(k);
+      String text = row.text(t.column());
+      if (text == null || text.isEmpty()) {
+        labelPresent[k] = false;
+        labels[k] = 0;
+        continue;
+      }
+      double v = parseFinite(text, "label of task " + t.name());
+      if (t.threshold() != null) {
+        labels[k] = v >= t.threshold() ? 1 : 0;
+      } else if (v == 0 || v == 1) {
+        labels[k] = v;
+      } else {
+        throw new BadRowException("label of task '" + t.name() + "': expected 0 or 1, got '" + text + "'");
+      }
+      labelPresent[k] = true;
+    }
+  }
+
+  private void addMulti(List<String> out, String v, FieldSpec f) {
+    if (v.isEmpty()) {
+      return;
+    }
+    if (out.size() >= f.maxValues()) {
+      truncatedValues++;
+      return;
+    }
+    out.add(v);
+  }
+
+  private static String categoricalKey(FieldSpec f, String text) throws BadRowException {
+    if (text == null || text.isEmpty()) {
+      return f.empty();
+    }
+    if (!f.buckets().isEmpty()) {
+      double v = parseFinite(text, f.name());
+      int bucket = 0;
+      while (bucket < f.buckets().size() && v >= f.buckets().get(bucket)) {
+        bucket++;
+      }
+      return Integer.toString(bucket);
+    }
+    if (f.prefix() > 0 && text.length() > f.prefix()) {
+      return text.substring(0, f.prefix());
+    }
+    if (f.suffix() > 0 && text.length() > f.suffix()) {
+      return text.substring(text.length() - f.suffix());
+    }
+    return text;
+  }
+
+  private static String timeKey(FieldSpec f, Row row) throws BadRowException {
+    String text = row.text(f.column());
+    if (text == null || text.isEmpty()) {
+      return f.empty();
+    }
+    long ts;
+    try {
+      ts = Long.parseLong(text.trim());
+    } catch (NumberFormatException e) {
+      throw new BadRowException("field '" + f.name() + "': unparseable timestamp '" + abbreviate(text) + "'");
+    }
+    long seconds = f.timeUnit().equals("milliseconds") ? Math.floorDiv(ts, 1000) : ts;
+    long part = f.timePart().equals("hour")
+        ? Math.floorMod(Math.floorDiv(seconds, 3600), 24)
+        : Math.floorMod(Math.floorDiv(seconds, 86400) + 3, 7); // 1970-01-01 was a Thursday; 0 = Monday
+    return Long.toString(part);
+  }
+
+  static double parseFinite(String text, String what) throws BadRowException {
+    double v;
+    try {
+      v = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new BadRowException(what + ": unparseable number '" + abbreviate(text) + "'");
+    }
+    if (!Double.isFinite(v)) {
+      throw new BadRowException(what + ": non-finite value '" + abbreviate(text) + "'");
+    }
+    return v;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+  }
+
+  /** Welford's running mean and variance, for the online z-score. */
+  static final class RunningStats {
+    long count;
+    double mean;
+    double m2;
+
+    /** z of v against the statistics of the values before it (0 until two values were seen). */
+    double zscore(double v) {
+      if (count < 2) {
+        return 0.0;
+      }
+      double std = Math.sqrt(m2 / count);
+      return std > 0 ? (v - mean) / std : 0.0;
+    }
+
+    void add(double v) {
+      count++;
+      double delta = v - mean;
+      mean += delta / count;
+      m2 += delta * (v - mean);
+    }
+  }
+}

@@ -1,0 +1,9 @@
+package ai.hiformer.features.io;
+
+/** Receives a reader's rows in stream order, and the rows it had to skip. */
+public interface RowSink {
+  void accept(Row row) throws BadRowException;
+
+  /** A record skipped because it is malformed; {@code reason} says why. */
+  void rejected(String origin, String reason);
+}

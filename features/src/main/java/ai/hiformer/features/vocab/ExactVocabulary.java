@@ -1,0 +1,116 @@
+package ai.hiformer.features.vocab;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Exact ("collisionless") keys: each value gets its own row, ids in order of first appearance
+ * (PROTOCOL.md §1.1), with the options of DESIGN.md §4:
+ * <ul>
+ *   <li>admission k &gt; 1: a value gets its own row only on its k-th sighting; before that it uses the
+ *   shared "rare" row, id 1 (so real ids start at 2);</li>
+ *   <li>TTL: values not seen for {@code ttlEvents} stream positions are evicted;</li>
+ *   <li>capacity: at most {@code capacity} admitted values; the least recently seen is evicted.</li>
+ * </ul>
+ * Evicted ids are reused for new values; the {@link Vocabulary.RecycleListener} is told so the model can
+ * re-initialise the row. With all options off this is a plain insertion-ordered dictionary.
+ */
+public final class ExactVocabulary implements Vocabulary {
+  public static final int RARE_ID = 1;
+
+  private final int admission;
+  private final long ttl;
+  private final int capacity;
+  private final RecycleListener listener;
+  private final boolean evicts;
+  // Access-ordered when evicting, so the eldest entry is the least recently seen.
+  private final LinkedHashMap<String, Entry> ids;
+  private final Map<String, Integer> pendingCounts = new HashMap<>();
+  private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+  private int next;
+  private long generation;
+
+  private static final class Entry {
+    final int id;
+    long lastSeen;
+
+    Entry(int id, long lastSeen) {
+      this.id = id;
+      this.lastSeen = lastSeen;
+    }
+  }
+
+  public ExactVocabulary(int admission, long ttlEvents, int capacity, RecycleListener listener) {
+    this.admission = admission;
+    this.ttl = ttlEvents;
+    this.capacity = capacity;
+    this.listener = listener;
+    this.evicts = ttlEvents > 0 || capacity > 0;
+    this.ids = new LinkedHashMap<>(1024, 0.75f, evicts);
+    this.next = admission > 1 ? RARE_ID + 1 : 1;
+  }
+
+  @Override
+  public int idFor(String key, long position) {
+    Entry e = ids.get(key);
+    if (e != null) {
+      e.lastSeen = position;
+      return e.id;
+    }
+    if (admission > 1) {
+      int seen = pendingCounts.merge(key, 1, Integer::sum);
+      if (seen < admission) {
+        return RARE_ID;
+      }
+      pendingCounts.remove(key);
+    }
+    if (evicts) {
+      evict(position);
+    }
+    int id;
+    if (!freeIds.isEmpty()) {
+      id = freeIds.poll();
+      generation++;
+      if (listener != null) {
+        listener.recycled(id, generation);
+      }
+    } else {
+      id = next++;
+    }
+    ids.put(key, new Entry(id, position));
+    return id;
+  }
+
+  private void evict(long position) {
+    Iterator<Map.Entry<String, Entry>> it = ids.entrySet().iterator();
+    while (it.hasNext()) {
+      Entry eldest = it.next().getValue();
+      boolean expired = ttl > 0 && position - eldest.lastSeen > ttl;
+      boolean full = capacity > 0 && ids.size() >= capacity;
+      if (!expired && !full) {
+        return;
+      }
+      freeIds.add(eldest.id);
+      it.remove();
+    }
+  }
+
+  @Override
+  public int lookup(String key) {
+    Entry e = ids.get(key);
+    return e == null ? 0 : e.id;
+  }
+
+  @Override
+  public int rowCount() {
+    return next;
+  }
+
+  /** Number of values that hold their own row now. */
+  public int size() {
+    return ids.size();
+  }
+}
