@@ -1,0 +1,44 @@
+package ai.hiformer.jobs.cli;
+
+import ai.hiformer.features.spec.SpecException;
+
+/** The {@code hiformer} command line: one subcommand per job. */
+public final class Main {
+  private static final String USAGE = """
+      Usage: hiformer <command> [options]
+        evaluate   run the evaluation protocol (online progressive validation / offline split)
+      Run 'hiformer <command> --help' for a command's options.
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+      System.out.print(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    try {
+      return switch (args[0]) {
+        case "evaluate" -> EvaluateCommand.run(args);
+        default -> {
+          System.err.println("unknown command '" + args[0] + "'; allowed: evaluate");
+          yield 2;
+        }
+      };
+    } catch (Options.UsageException | SpecException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      System.err.println("error: " + e);
+      e.printStackTrace();
+      return 1;
+    }
+  }
+}
