@@ -1,6 +1,5 @@
 package ai.hiformer.jobs.eval;
 
-import java.util.Arrays;
 
 /** Binary classification metrics as PROTOCOL.md §3.1 defines them. */
 public final class Metrics {
@@ -13,34 +12,46 @@ public final class Metrics {
    * one class is absent. Considers {@code p[from..to)} and {@code y[from..to)}.
    */
   public static double auc(double[] p, double[] y, int from, int to) {
-    int n = to - from;
-    Integer[] idx = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      idx[i] = from + i;
-    }
-    Arrays.sort(idx, (a, b) -> Double.compare(p[a], p[b]));
-    double rankSumPos = 0;
-    long pos = 0;
-    int i = 0;
-    while (i < n) {
-      int j = i;
-      while (j + 1 < n && p[idx[j + 1]] == p[idx[i]]) {
-        j++;
+    int pos = 0;
+    for (int i = from; i < to; i++) {
+      if (y[i] > 0.5) {
+        pos++;
       }
-      double avgRank = (i + j) / 2.0 + 1.0; // 1-based average rank of the tie group
-      for (int k = i; k <= j; k++) {
-        if (y[idx[k]] > 0.5) {
-          rankSumPos += avgRank;
-          pos++;
-        }
-      }
-      i = j + 1;
     }
-    long neg = n - pos;
+    int neg = to - from - pos;
     if (pos == 0 || neg == 0) {
       return Double.NaN;
     }
-    return (rankSumPos - pos * (pos + 1) / 2.0) / ((double) pos * neg);
+    double[] ps = new double[pos];
+    double[] ns = new double[neg];
+    int a = 0;
+    int b = 0;
+    for (int i = from; i < to; i++) {
+      if (y[i] > 0.5) {
+        ps[a++] = p[i];
+      } else {
+        ns[b++] = p[i];
+      }
+    }
+    java.util.Arrays.sort(ps);
+    java.util.Arrays.sort(ns);
+    // For each positive: negatives below it count 1, ties count ½ (two pointers over sorted scores).
+    double wins = 0;
+    int below = 0;
+    int belowOrEqual = 0;
+    for (double s : ps) {
+      while (below < neg && ns[below] < s) {
+        below++;
+      }
+      if (belowOrEqual < below) {
+        belowOrEqual = below;
+      }
+      while (belowOrEqual < neg && ns[belowOrEqual] <= s) {
+        belowOrEqual++;
+      }
+      wins += below + 0.5 * (belowOrEqual - below);
+    }
+    return wins / ((double) pos * neg);
   }
 
   /** Mean of {@code -[y ln p + (1-y) ln(1-p)]} with p clipped to [1e-7, 1-1e-7]. */

@@ -8,12 +8,26 @@ package ai.hiformer.model.math;
  * addresses a strided view, e.g. the rows of one token inside a (B, T, d) activation use
  * {@code ld = T * d}.
  *
- * <p>Plain Java on purpose: the shapes of one micro-batch are small enough (≤ 256 rows, ≤ a few
- * hundred columns) that ND4J's 15–40 µs per-op overhead would dominate; the loop orders below keep
- * the innermost loop contiguous so that the JIT vectorises it. Only {@code c} is modified.
+ * <p>Products of at least {@link #NATIVE_MIN_MACS} multiply-accumulates whose matrices start at index 0
+ * go to OpenBLAS's {@code dgemm} on the heap arrays themselves (about 6× the Java loops at batch 256).
+ * Smaller ones stay in plain Java, where a native call's fixed cost (≈ 10 µs measured) would dominate
+ * (per-event scoring, per-token slices). The Java loops keep the innermost loop contiguous so that the
+ * JIT vectorises it. Only {@code c} is modified.
  */
 public final class Blas {
+  /** Below this many multiply-accumulates a product stays in Java. */
+  public static final long NATIVE_MIN_MACS = 32_768;
+
   private Blas() {}
+
+  /** Which kernels run the large products, for reports. */
+  public static String backend() {
+    return NativeBlas.AVAILABLE ? NativeBlas.STATUS : "Java loops";
+  }
+
+  private static boolean nativeFits(int m, int n, int k, int aOff, int bOff, int cOff) {
+    return NativeBlas.AVAILABLE && (aOff | bOff | cOff) == 0 && (long) m * n * k >= NATIVE_MIN_MACS;
+  }
 
   /**
    * {@code C (m×n) = [C +] A (m×k) · B (k×n)}.
@@ -24,6 +38,10 @@ public final class Blas {
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
+    if (nativeFits(m, n, k, aOff, bOff, cOff)) {
+      NativeBlas.dgemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      return;
+    }
     for (int i = 0; i < m; i++) {
       int ci = cOff + i * ldc;
       if (!accumulate) {
@@ -58,57 +76,70 @@ public final class Blas {
     }
   }
 
-  /** {@code C (m×n) = [C +] A (m×k) · Bᵀ} where B is stored as (n×k). */
+  /**
+   * {@code C (m×n) = [C +] A (m×k) · Bᵀ} where B is stored as (n×k). B is transposed into a scratch
+   * buffer first so that the product runs in the vectorisable row-times-matrix order of
+   * {@link #gemmNN}; B is a weight matrix here (n·k ≪ m·n·k), so the copy is cheap.
+   */
   public static void gemmNT(int m, int n, int k,
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
-    for (int i = 0; i < m; i++) {
-      int ai = aOff + i * lda;
-      int ci = cOff + i * ldc;
-      for (int j = 0; j < n; j++) {
-        int bj = bOff + j * ldb;
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int p = 0;
-        for (; p + 3 < k; p += 4) {
-          s0 += a[ai + p] * b[bj + p];
-          s1 += a[ai + p + 1] * b[bj + p + 1];
-          s2 += a[ai + p + 2] * b[bj + p + 2];
-          s3 += a[ai + p + 3] * b[bj + p + 3];
-        }
-        for (; p < k; p++) {
-          s0 += a[ai + p] * b[bj + p];
-        }
-        double s = (s0 + s1) + (s2 + s3);
-        c[ci + j] = accumulate ? c[ci + j] + s : s;
+    if (nativeFits(m, n, k, aOff, bOff, cOff)) {
+      NativeBlas.dgemm(false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      return;
+    }
+    double[] bt = TRANSPOSED.get();
+    if (bt.length < n * k) {
+      bt = new double[n * k];
+      TRANSPOSED.set(bt);
+    }
+    // bt (k×n) = Bᵀ
+    for (int j = 0; j < n; j++) {
+      int bj = bOff + j * ldb;
+      for (int p = 0; p < k; p++) {
+        bt[p * n + j] = b[bj + p];
       }
     }
+    gemmNN(m, n, k, a, aOff, lda, bt, 0, n, c, cOff, ldc, accumulate);
   }
+
+  private static final ThreadLocal<double[]> TRANSPOSED = ThreadLocal.withInitial(() -> new double[4096]);
 
   /** {@code C (m×n) = [C +] Aᵀ · B} where A is stored as (k×m) and B as (k×n). */
   public static void gemmTN(int m, int n, int k,
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
-    if (!accumulate) {
-      for (int i = 0; i < m; i++) {
-        java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0.0);
-      }
+    if (nativeFits(m, n, k, aOff, bOff, cOff)) {
+      NativeBlas.dgemm(true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      return;
     }
-    for (int p = 0; p < k; p++) {
-      int ap = aOff + p * lda;
-      int bp = bOff + p * ldb;
-      for (int i = 0; i < m; i++) {
-        double v = a[ap + i];
-        if (v == 0.0) {
-          continue;
-        }
-        int ci = cOff + i * ldc;
+    // Row i of C stays in L1 while the k rows of B stream past: C[i,:] += Σ_p A[p,i] · B[p,:]
+    for (int i = 0; i < m; i++) {
+      int ci = cOff + i * ldc;
+      if (!accumulate) {
+        java.util.Arrays.fill(c, ci, ci + n, 0.0);
+      }
+      int p = 0;
+      for (; p + 3 < k; p += 4) {
+        double a0 = a[aOff + p * lda + i];
+        double a1 = a[aOff + (p + 1) * lda + i];
+        double a2 = a[aOff + (p + 2) * lda + i];
+        double a3 = a[aOff + (p + 3) * lda + i];
+        int b0 = bOff + p * ldb;
+        int b1 = b0 + ldb;
+        int b2 = b1 + ldb;
+        int b3 = b2 + ldb;
         for (int j = 0; j < n; j++) {
-          c[ci + j] += v * b[bp + j];
+          c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+        }
+      }
+      for (; p < k; p++) {
+        double ap = a[aOff + p * lda + i];
+        int bp = bOff + p * ldb;
+        for (int j = 0; j < n; j++) {
+          c[ci + j] += ap * b[bp + j];
         }
       }
     }
