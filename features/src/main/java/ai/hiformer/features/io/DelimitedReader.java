@@ -51,6 +51,9 @@ public final class DelimitedReader implements DatasetReader {
       String fileName = file.getFileName().toString();
       while ((line = in.readLine()) != null) {
         lineNo++;
+        if (line.isEmpty()) {
+          continue; // a blank line (e.g. a trailing one) holds no record
+        }
         String origin = fileName + ":" + lineNo;
         List<String> values = split(line, delimiter);
         if (values.size() != names.size()) {
