@@ -187,7 +187,7 @@ public final class FeatureEncoder {
         continue;
       }
       numMissing[i] = false;
-      numValues[i] = parseFinite(text, f.name());
+      numValues[i] = parseFinite(text, "field '" + f.name() + "'");
     }
     List<TaskSpec> tasks = spec.tasks();
     for (int k = 0; k < tasks.size(); k++) {
@@ -226,7 +226,7 @@ public final class FeatureEncoder {
       return f.empty();
     }
     if (!f.buckets().isEmpty()) {
-      double v = parseFinite(text, f.name());
+      double v = parseFinite(text, "field '" + f.name() + "'");
       int bucket = 0;
       while (bucket < f.buckets().size() && v >= f.buckets().get(bucket)) {
         bucket++;
