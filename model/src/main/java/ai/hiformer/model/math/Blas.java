@@ -26,7 +26,9 @@ public final class Blas {
   }
 
   private static boolean nativeFits(int m, int n, int k, int aOff, int bOff, int cOff) {
-    return NativeBlas.AVAILABLE && (aOff | bOff | cOff) == 0 && (long) m * n * k >= NATIVE_MIN_MACS;
+    // A dimension below 8 (one example scored, one output) makes dgemm a slow matrix-vector product.
+    return NativeBlas.AVAILABLE && (aOff | bOff | cOff) == 0 && (long) m * n * k >= NATIVE_MIN_MACS
+        && Math.min(m, Math.min(n, k)) >= 8;
   }
 
   /**
