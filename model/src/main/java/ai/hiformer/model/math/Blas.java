@@ -9,7 +9,8 @@ package ai.hiformer.model.math;
  * {@code ld = T * d}.
  *
  * <p>Products of at least {@link #NATIVE_MIN_MACS} multiply-accumulates whose matrices start at index 0
- * go to OpenBLAS's {@code dgemm} on the heap arrays themselves (about 6× the Java loops at batch 256).
+ * go to OpenBLAS on the heap arrays themselves (sgemm or dgemm, see {@link NativeBlas}; 6–12× the Java
+ * loops at batch 256).
  * Smaller ones stay in plain Java, where a native call's fixed cost (≈ 10 µs measured) would dominate
  * (per-event scoring, per-token slices). The Java loops keep the innermost loop contiguous so that the
  * JIT vectorises it. Only {@code c} is modified.
@@ -41,7 +42,7 @@ public final class Blas {
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.dgemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     for (int i = 0; i < m; i++) {
@@ -88,7 +89,7 @@ public final class Blas {
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.dgemm(false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     double[] bt = TRANSPOSED.get();
@@ -114,7 +115,7 @@ public final class Blas {
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.dgemm(true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     // Row i of C stays in L1 while the k rows of B stream past: C[i,:] += Σ_p A[p,i] · B[p,:]

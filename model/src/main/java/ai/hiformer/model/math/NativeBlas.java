@@ -3,17 +3,22 @@ package ai.hiformer.model.math;
 import org.bytedeco.openblas.global.openblas;
 
 /**
- * OpenBLAS {@code cblas_dgemm} on Java heap arrays (JavaCPP passes them without copying), loaded
- * once. Single-threaded: parallelism comes from the stream processor's slots, not from BLAS threads.
+ * OpenBLAS GEMM on Java heap arrays (JavaCPP passes them without copying), loaded once.
+ * Single-threaded: parallelism comes from the stream processor's slots, not from BLAS threads.
  * When the native library cannot load, {@link #AVAILABLE} is false and callers use the Java kernels.
+ *
+ * <p>Precision ({@code -Dhiformer.gemm=float|double}, default float): with {@code float}, operands are
+ * rounded to float and multiplied by {@code sgemm} (about twice dgemm's rate here), and the product is
+ * added back in double. Weights, activations, gradients and optimiser state stay double; only the
+ * large products run at the precision PyTorch trains in. {@code double} keeps every product exact to
+ * double rounding (the golden and gradient-check tests run so).
  */
 final class NativeBlas {
   static final boolean AVAILABLE = load();
-  static final String STATUS;
+  static final boolean FLOAT = !"double".equalsIgnoreCase(System.getProperty("hiformer.gemm", "float"));
+  static final String STATUS = AVAILABLE ? "OpenBLAS 0.3.21, 1 thread, " + (FLOAT ? "sgemm" : "dgemm") : "unavailable";
 
-  static {
-    STATUS = AVAILABLE ? "OpenBLAS " + openblasVersion() : "unavailable";
-  }
+  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
   private NativeBlas() {}
 
@@ -30,14 +35,53 @@ final class NativeBlas {
     }
   }
 
-  private static String openblasVersion() {
-    return "0.3.21 (1 thread)";
+  /** Row-major {@code C = op(A)·op(B) + beta·C}, beta ∈ {0, 1}, with all arrays starting at index 0. */
+  static void gemm(boolean transA, boolean transB, int m, int n, int k, double[] a, int lda, double[] b, int ldb,
+      double beta, double[] c, int ldc) {
+    int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
+    int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
+    if (!FLOAT) {
+      openblas.cblas_dgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    // Stored shapes: A is (m×k) or, transposed, (k×m); B is (k×n) or (n×k).
+    int aRows = transA ? k : m;
+    int aCols = transA ? m : k;
+    int bRows = transB ? n : k;
+    int bCols = transB ? k : n;
+    float[][] s = SCRATCH.get();
+    float[] af = s[0] = ensure(s[0], aRows * aCols);
+    float[] bf = s[1] = ensure(s[1], bRows * bCols);
+    float[] cf = s[2] = ensure(s[2], m * n);
+    pack(a, lda, aRows, aCols, af);
+    pack(b, ldb, bRows, bCols, bf);
+    openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0f, af, aCols, bf, bCols, 0.0f, cf, n);
+    for (int i = 0; i < m; i++) {
+      int ci = i * ldc;
+      int fi = i * n;
+      if (beta == 0.0) {
+        for (int j = 0; j < n; j++) {
+          c[ci + j] = cf[fi + j];
+        }
+      } else {
+        for (int j = 0; j < n; j++) {
+          c[ci + j] += cf[fi + j];
+        }
+      }
+    }
   }
 
-  /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} with all arrays starting at index 0. */
-  static void dgemm(boolean transA, boolean transB, int m, int n, int k, double[] a, int lda, double[] b, int ldb,
-      double beta, double[] c, int ldc) {
-    openblas.cblas_dgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-        transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
+  private static void pack(double[] src, int ld, int rows, int cols, float[] dst) {
+    for (int i = 0; i < rows; i++) {
+      int si = i * ld;
+      int di = i * cols;
+      for (int j = 0; j < cols; j++) {
+        dst[di + j] = (float) src[si + j];
+      }
+    }
+  }
+
+  private static float[] ensure(float[] buf, int size) {
+    return buf.length >= size ? buf : new float[size];
   }
 }
