@@ -22,6 +22,9 @@ public final class Learner {
   private final CtrModel model;
   private final Adam adam;
   private final SparseAdagrad adagrad;
+  // Arrays, not lists: the per-step loops must not allocate iterators.
+  private final Param[] params;
+  private final EmbeddingTable[] tables;
   private double[] logits;
   private double[] dLogits;
   private long steps;
@@ -32,6 +35,8 @@ public final class Learner {
     this.model = model;
     this.adam = new Adam(model.params().all(), opt.denseLr(), opt.beta1(), opt.beta2(), opt.adamEps());
     this.adagrad = new SparseAdagrad(opt.embeddingLr(), opt.adagradEps());
+    this.params = model.params().all().toArray(new Param[0]);
+    this.tables = model.tables().toArray(new EmbeddingTable[0]);
   }
 
   public CtrModel model() {
@@ -77,7 +82,7 @@ public final class Learner {
       return skip();
     }
     adam.apply();
-    for (EmbeddingTable t : model.tables()) {
+    for (EmbeddingTable t : tables) {
       adagrad.apply(t);
     }
     steps++;
@@ -85,7 +90,7 @@ public final class Learner {
   }
 
   private boolean skip() {
-    for (EmbeddingTable t : model.tables()) {
+    for (EmbeddingTable t : tables) {
       t.clearTouched();
     }
     skippedSteps++;
@@ -93,17 +98,28 @@ public final class Learner {
   }
 
   private boolean gradientsFinite() {
-    for (Param p : model.params().all()) {
+    for (Param p : params) {
       double[] g = p.grad();
-      double s = 0;
-      for (double v : g) {
-        s += v * 0.0; // NaN or ±Inf times zero is NaN; finite values add zero
+      // NaN or ±Inf times zero is NaN, finite values add zero; four sums keep the adds independent.
+      double s0 = 0;
+      double s1 = 0;
+      double s2 = 0;
+      double s3 = 0;
+      int i = 0;
+      for (; i + 3 < g.length; i += 4) {
+        s0 += g[i] * 0.0;
+        s1 += g[i + 1] * 0.0;
+        s2 += g[i + 2] * 0.0;
+        s3 += g[i + 3] * 0.0;
       }
-      if (s != 0.0 || Double.isNaN(s)) {
+      for (; i < g.length; i++) {
+        s0 += g[i] * 0.0;
+      }
+      if (Double.isNaN(s0 + s1 + s2 + s3)) {
         return false;
       }
     }
-    for (EmbeddingTable t : model.tables()) {
+    for (EmbeddingTable t : tables) {
       double[] g = t.grads();
       int[] rows = t.touchedRows();
       int dim = t.dim();
