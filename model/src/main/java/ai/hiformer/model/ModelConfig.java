@@ -96,6 +96,90 @@ public record ModelConfig(
         ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, tasks, seed);
   }
 
+  /** A stable text form, one {@code key=value} per line (snapshot manifests, state). */
+  public String toProperties() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("kind=").append(kind.cliName()).append('\n');
+    sb.append("d=").append(d).append('\n');
+    sb.append("heads=").append(heads).append('\n');
+    sb.append("key-dim=").append(keyDim).append('\n');
+    sb.append("value-dim=").append(valueDim).append('\n');
+    sb.append("layers=").append(layers).append('\n');
+    sb.append("prune-last-layer=").append(pruneLastLayer).append('\n');
+    sb.append("rank-q=").append(rankQ).append('\n');
+    sb.append("rank-k=").append(rankK).append('\n');
+    sb.append("rank-v=").append(rankV).append('\n');
+    sb.append("full-rank=").append(fullRank).append('\n');
+    sb.append("ffn-activation=").append(ffnActivation.name().toLowerCase(java.util.Locale.ROOT)).append('\n');
+    sb.append("ffn-hidden=").append(ffnHidden).append('\n');
+    sb.append("head-hidden=").append(headHidden).append('\n');
+    sb.append("cross-layers=").append(crossLayers).append('\n');
+    sb.append("dcn-mlp=").append(Arrays.stream(dcnMlp).mapToObj(Integer::toString)
+        .collect(java.util.stream.Collectors.joining(","))).append('\n');
+    sb.append("dense-tokens=").append(denseTokens).append('\n');
+    sb.append("dense-hidden=").append(denseHidden).append('\n');
+    sb.append("tasks=").append(tasks).append('\n');
+    sb.append("embedding-init-std=").append(embeddingInitStd).append('\n');
+    sb.append("seed=").append(seed).append('\n');
+    return sb.toString();
+  }
+
+  /** Parses {@link #toProperties()}; an unknown key or bad value fails naming it. */
+  public static ModelConfig fromProperties(String text) {
+    java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      int eq = line.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("invalid model config line '" + line + "'; expected key=value");
+      }
+      m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+    }
+    Builder b = builder(ModelKind.parse(req(m, "kind")));
+    for (java.util.Map.Entry<String, String> e : m.entrySet()) {
+      String v = e.getValue();
+      try {
+        switch (e.getKey()) {
+          case "kind" -> { }
+          case "d" -> b.d(Integer.parseInt(v));
+          case "heads" -> b.heads(Integer.parseInt(v));
+          case "key-dim" -> b.keyDim(Integer.parseInt(v));
+          case "value-dim" -> b.valueDim(Integer.parseInt(v));
+          case "layers" -> b.layers(Integer.parseInt(v));
+          case "prune-last-layer" -> b.pruneLastLayer(Boolean.parseBoolean(v));
+          case "rank-q" -> b.rankQ(Integer.parseInt(v));
+          case "rank-k" -> b.rankK(Integer.parseInt(v));
+          case "rank-v" -> b.rankV(Integer.parseInt(v));
+          case "full-rank" -> b.fullRank(Boolean.parseBoolean(v));
+          case "ffn-activation" -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT)));
+          case "ffn-hidden" -> b.ffnHidden(Integer.parseInt(v));
+          case "head-hidden" -> b.headHidden(Integer.parseInt(v));
+          case "cross-layers" -> b.crossLayers(Integer.parseInt(v));
+          case "dcn-mlp" -> b.dcnMlp(Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray());
+          case "dense-tokens" -> b.denseTokens(Integer.parseInt(v));
+          case "dense-hidden" -> b.denseHidden(Integer.parseInt(v));
+          case "tasks" -> b.tasks(Integer.parseInt(v));
+          case "embedding-init-std" -> b.embeddingInitStd(Double.parseDouble(v));
+          case "seed" -> b.seed(Long.parseLong(v));
+          default -> throw new IllegalArgumentException("unknown model config key '" + e.getKey() + "'");
+        }
+      } catch (NumberFormatException ex) {
+        throw new IllegalArgumentException("invalid model config " + e.getKey() + " = '" + v + "'");
+      }
+    }
+    return b.build();
+  }
+
+  private static String req(java.util.Map<String, String> m, String key) {
+    String v = m.get(key);
+    if (v == null) {
+      throw new IllegalArgumentException("model config lacks '" + key + "'");
+    }
+    return v;
+  }
+
   /** Builder with the protocol's defaults. */
   public static final class Builder {
     private final ModelKind kind;

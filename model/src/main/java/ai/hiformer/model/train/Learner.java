@@ -134,6 +134,12 @@ public final class Learner {
     return true;
   }
 
+  /** Restores the step counters of a learner rebuilt from state. */
+  public void restoreCounters(long steps, long skippedSteps) {
+    this.steps = steps;
+    this.skippedSteps = skippedSteps;
+  }
+
   public long steps() {
     return steps;
   }
