@@ -39,6 +39,7 @@ public final class FeatureEncoder {
   private final boolean[] labelPresent;
   private long position;
   private long truncatedValues;
+  private boolean readLabels = true;
 
   /** Receives row recycling events: field index (token order, single then multi), row id, generation. */
   public interface RecycleListener {
@@ -106,6 +107,15 @@ public final class FeatureEncoder {
 
   /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
   public void encode(Row row, Batch batch, int b) throws BadRowException {
+    encode(row, batch, b, true);
+  }
+
+  /**
+   * As {@link #encode(Row, Batch, int)}; with {@code readLabels} false the row's label columns are not
+   * read and every label mask is 0 (the caller supplies labels, e.g. from a label stream).
+   */
+  public void encode(Row row, Batch batch, int b, boolean readLabels) throws BadRowException {
+    this.readLabels = readLabels;
     parse(row);
     batch.clearRow(b);
     long pos = position++;
@@ -192,7 +202,7 @@ public final class FeatureEncoder {
     List<TaskSpec> tasks = spec.tasks();
     for (int k = 0; k < tasks.size(); k++) {
       TaskSpec t = tasks.get(k);
-      String text = row.text(t.column());
+      String text = readLabels ? row.text(t.column()) : null;
       if (text == null || text.isEmpty()) {
         labelPresent[k] = false;
         labels[k] = 0;
@@ -276,6 +286,65 @@ public final class FeatureEncoder {
   private static String abbreviate(String s) {
     return s.length() <= 40 ? s : s.substring(0, 40) + "…";
   }
+
+  /** Writes the state learned from the stream: position, vocabularies, numeric statistics. */
+  public byte[] stateBytes() {
+    try {
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+      out.writeInt(STATE_VERSION);
+      out.writeLong(position);
+      out.writeLong(truncatedValues);
+      out.writeInt(vocabularies.length);
+      for (Vocabulary v : vocabularies) {
+        v.writeTo(out);
+      }
+      out.writeInt(stats.length);
+      for (RunningStats s : stats) {
+        out.writeLong(s.count);
+        out.writeDouble(s.mean);
+        out.writeDouble(s.m2);
+      }
+      out.flush();
+      return bytes.toByteArray();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Restores {@link #stateBytes()} into this encoder (built from the same spec). */
+  public void restoreState(byte[] state) {
+    try {
+      java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
+      int version = in.readInt();
+      if (version != STATE_VERSION) {
+        throw new IllegalArgumentException("unsupported encoder state version " + version + "; this build reads "
+            + STATE_VERSION);
+      }
+      position = in.readLong();
+      truncatedValues = in.readLong();
+      int nv = in.readInt();
+      if (nv != vocabularies.length) {
+        throw new IllegalArgumentException("encoder state has " + nv + " vocabularies, the spec " + vocabularies.length);
+      }
+      for (Vocabulary v : vocabularies) {
+        v.readFrom(in);
+      }
+      int ns = in.readInt();
+      if (ns != stats.length) {
+        throw new IllegalArgumentException("encoder state has " + ns + " numeric fields, the spec " + stats.length);
+      }
+      for (RunningStats s : stats) {
+        s.count = in.readLong();
+        s.mean = in.readDouble();
+        s.m2 = in.readDouble();
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
+    }
+  }
+
+  private static final int STATE_VERSION = 1;
 
   /** Welford's running mean and variance, for the online z-score. */
   static final class RunningStats {

@@ -109,6 +109,47 @@ public final class ExactVocabulary implements Vocabulary {
     return next;
   }
 
+  @Override
+  public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    out.writeInt(next);
+    out.writeLong(generation);
+    out.writeInt(ids.size());
+    for (Map.Entry<String, Entry> e : ids.entrySet()) { // iteration order = recency order when evicting
+      out.writeUTF(e.getKey());
+      out.writeInt(e.getValue().id);
+      out.writeLong(e.getValue().lastSeen);
+    }
+    out.writeInt(pendingCounts.size());
+    for (Map.Entry<String, Integer> e : pendingCounts.entrySet()) {
+      out.writeUTF(e.getKey());
+      out.writeInt(e.getValue());
+    }
+    out.writeInt(freeIds.size());
+    for (int id : freeIds) {
+      out.writeInt(id);
+    }
+  }
+
+  @Override
+  public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+    ids.clear();
+    pendingCounts.clear();
+    freeIds.clear();
+    next = in.readInt();
+    generation = in.readLong();
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      String key = in.readUTF();
+      ids.put(key, new Entry(in.readInt(), in.readLong()));
+    }
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      String key = in.readUTF();
+      pendingCounts.put(key, in.readInt());
+    }
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      freeIds.add(in.readInt());
+    }
+  }
+
   /** Number of values that hold their own row now. */
   public int size() {
     return ids.size();

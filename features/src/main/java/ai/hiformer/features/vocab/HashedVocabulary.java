@@ -25,6 +25,19 @@ public final class HashedVocabulary implements Vocabulary {
     return buckets + 1;
   }
 
+  @Override
+  public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    out.writeInt(buckets); // stateless: the bucket count guards against a changed spec
+  }
+
+  @Override
+  public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+    int b = in.readInt();
+    if (b != buckets) {
+      throw new java.io.IOException("hashed vocabulary state has " + b + " buckets, the spec " + buckets);
+    }
+  }
+
   /** 64-bit FNV-1a over the UTF-8 bytes: stable across JVMs and releases (unlike String.hashCode's spread). */
   public static long fnv1a64(String s) {
     long h = 0xcbf29ce484222325L;

@@ -19,6 +19,12 @@ public interface Vocabulary {
   /** One past the largest id handed out so far (the table's row count). */
   int rowCount();
 
+  /** Writes everything this vocabulary learned from the stream. */
+  void writeTo(java.io.DataOutputStream out) throws java.io.IOException;
+
+  /** Replaces this vocabulary's state with what {@link #writeTo} wrote (same configuration). */
+  void readFrom(java.io.DataInputStream in) throws java.io.IOException;
+
   /** Called when a row id is handed to a new key after its old key was evicted. */
   interface RecycleListener {
     void recycled(int id, long generation);
