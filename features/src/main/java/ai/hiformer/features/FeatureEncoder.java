@@ -105,6 +105,21 @@ public final class FeatureEncoder {
     return truncatedValues;
   }
 
+  /**
+   * Checks that a row would encode, changing nothing (no ids, statistics or position).
+   *
+   * @throws BadRowException naming the field and the problem
+   */
+  public void validate(Row row) throws BadRowException {
+    boolean saved = readLabels;
+    readLabels = false;
+    try {
+      parse(row);
+    } finally {
+      readLabels = saved;
+    }
+  }
+
   /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
   public void encode(Row row, Batch batch, int b) throws BadRowException {
     encode(row, batch, b, true);

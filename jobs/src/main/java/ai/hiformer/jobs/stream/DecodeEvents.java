@@ -1,0 +1,38 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.schemas.Event;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/** Decode and validate: good events go on, anything else to the dead-letter output with its reason. */
+public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
+  private final JobConfig config;
+  private transient EventValidator validator;
+  private transient Counter deadLetters;
+  private transient Counter accepted;
+
+  public DecodeEvents(JobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    validator = new EventValidator(config.modelIds, config.spec(), config.maxValueChars);
+    deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+    accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
+  }
+
+  @Override
+  public void processElement(RawRecord r, Context ctx, Collector<ValidEvent> out) {
+    try {
+      Event e = validator.validate(r.value);
+      accepted.inc();
+      out.collect(new ValidEvent(e.getModelId(), e.getRequestId(), r.value));
+    } catch (EventValidator.Invalid invalid) {
+      deadLetters.inc();
+      ctx.output(DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, invalid.getMessage(), r.value));
+    }
+  }
+}

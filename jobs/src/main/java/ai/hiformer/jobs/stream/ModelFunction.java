@@ -1,0 +1,170 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Scores and learns, keyed by model id. The model of each key lives as a working copy
+ * ({@link ModelRuntime}) in this subtask's memory and in keyed state (RocksDB): reading it deserialises
+ * once per key after a start or restore, and {@link ModelOperator} writes every changed copy back to
+ * keyed state when a checkpoint is taken, so state is touched once per checkpoint rather than once per
+ * event. Output: Score records, single-object encoded.
+ */
+public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent, byte[]> {
+  private final JobConfig config;
+  private transient ValueState<byte[]> state;
+  private transient Map<String, ModelRuntime> runtimes;
+  private transient Set<String> dirty;
+  private transient FeatureSpec spec;
+  private transient ModelConfig modelConfig;
+  private transient OptimizerConfig optimizer;
+  private transient WireCodec<Event> events;
+  private transient WireCodec<Score> scores;
+  private transient Counter scoredCounter;
+  private transient Counter trainedCounter;
+  private transient MetricGroup metricGroup;
+  private transient Set<String> registered;
+  private transient Map<String, Long> lastEvent;
+
+  public ModelFunction(JobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    runtimes = new HashMap<>();
+    dirty = new HashSet<>();
+    registered = new HashSet<>();
+    lastEvent = new HashMap<>();
+    spec = config.spec();
+    modelConfig = config.model();
+    optimizer = config.optimizer();
+    events = WireCodec.events();
+    scores = WireCodec.scores();
+    metricGroup = getRuntimeContext().getMetricGroup();
+    scoredCounter = metricGroup.counter("eventsScored");
+    trainedCounter = metricGroup.counter("examplesTrained");
+  }
+
+  @Override
+  public void processElement(ValidEvent v, Context ctx, Collector<byte[]> out) throws Exception {
+    String key = ctx.getCurrentKey();
+    ModelRuntime runtime = runtime(key);
+    Event event = events.decode(v.payload);
+    double[] probs;
+    long versionBefore = runtime.version();
+    try {
+      probs = runtime.scoreAndLearn(event);
+    } catch (BadRowException e) {
+      // Validation already parsed this row, so this is not expected; keep the record, never fail the job.
+      ctx.output(DeadLetters.TAG, DeadLetters.encode(config.eventsTopic, -1, -1, e.getMessage(), v.payload));
+      return;
+    }
+    Map<String, Double> perTask = new LinkedHashMap<>();
+    for (int k = 0; k < spec.tasks().size(); k++) {
+      perTask.put(spec.tasks().get(k).name(), probs[k]);
+    }
+    out.collect(scores.encode(Score.newBuilder().setRequestId(event.getRequestId()).setModelId(key)
+        .setModelVersion(versionBefore).setScores(perTask).setEventTime(event.getEventTime())
+        .setScoringTime(Instant.ofEpochMilli(System.currentTimeMillis())).build()));
+    scoredCounter.inc();
+    if (runtime.version() != versionBefore) {
+      trainedCounter.inc(config.microBatch);
+    }
+    dirty.add(key);
+    if (runtime.pendingExamples() > 0) {
+      // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
+      // Timers are rounded to the interval so that a key holds at most a couple of them.
+      long now = ctx.timerService().currentProcessingTime();
+      lastEvent.put(key, now);
+      long at = (now / config.flushIdleMillis + 2) * config.flushIdleMillis;
+      ctx.timerService().registerProcessingTimeTimer(at);
+    }
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<byte[]> out) {
+    Long last = lastEvent.get(ctx.getCurrentKey());
+    if (last != null && timestamp - last < config.flushIdleMillis) {
+      return; // events still arriving: a later timer decides
+    }
+    ModelRuntime runtime = runtime(ctx.getCurrentKey());
+    int n = runtime.pendingExamples();
+    if (n > 0 && runtime.train()) {
+      trainedCounter.inc(n);
+      dirty.add(ctx.getCurrentKey());
+    }
+  }
+
+  private ModelRuntime runtime(String key) {
+    ModelRuntime r = runtimes.get(key);
+    if (r != null) {
+      return r;
+    }
+    byte[] bytes;
+    try {
+      bytes = state.value();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the model state of " + key, e);
+    }
+    r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.microBatch)
+        : ModelRuntime.fromBytes(bytes, spec, optimizer, config.microBatch);
+    runtimes.put(key, r);
+    registerGauges(key, r);
+    return r;
+  }
+
+  private void registerGauges(String key, ModelRuntime r) {
+    if (!registered.add(key)) {
+      return;
+    }
+    MetricGroup g = metricGroup.addGroup("model", key);
+    g.gauge("modelVersion", r::version);
+    g.gauge("pendingExamples", r::pendingExamples);
+    for (int k = 0; k < spec.tasks().size(); k++) {
+      ProgressiveMetrics m = r.metrics(k);
+      MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
+      t.gauge("progressiveAuc", m::auc);
+      t.gauge("progressiveLogLoss", m::logLoss);
+      t.gauge("examples", m::count);
+    }
+  }
+
+  /** Keys whose working copy changed since it was last written to state. */
+  Set<String> dirtyKeys() {
+    return dirty;
+  }
+
+  /** Writes the working copy of the current key to keyed state (the operator set the key). */
+  void writeBack(String key) throws Exception {
+    ModelRuntime r = runtimes.get(key);
+    if (r != null) {
+      state.update(r.toBytes());
+    }
+  }
+
+  /** The live working copies (for the embedded runner's progress line and tests). */
+  Map<String, ModelRuntime> runtimes() {
+    return runtimes;
+  }
+}

@@ -1,0 +1,224 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.Models;
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import ai.hiformer.schemas.Event;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * One model id's working copy inside the job: the feature encoder (vocabularies, statistics), the
+ * learner (weights, optimiser state), the micro-batch of labelled examples not yet trained on, and the
+ * progressive metrics. No Flink: the operator keeps one per key and writes it to keyed state at each
+ * checkpoint.
+ *
+ * <p>Order of work per event: encode (new values get fresh rows now, as in the protocol) → score with
+ * the current weights → if labelled, append to the micro-batch → when the micro-batch is full,
+ * predict-then-train on it (those predictions feed the progressive metrics).
+ */
+public final class ModelRuntime {
+  private final FeatureSpec spec;
+  private final FeatureEncoder encoder;
+  private final Learner learner;
+  private final Batch one;
+  private final Batch pending;
+  private final double[] oneProbs;
+  private final double[] batchProbs;
+  private final ProgressiveMetrics[] metrics;
+  private final EventRow row = new EventRow();
+  private long scored;
+
+  public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
+    this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
+        optimizer), microBatch);
+  }
+
+  private ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {
+    this.spec = spec;
+    this.learner = learner;
+    this.encoder = new FeatureEncoder(spec,
+        (field, id, generation) -> learner.model().tables().get(field).resetRow(id, generation));
+    int tasks = spec.tasks().size();
+    one = spec.layout().newBatch(1, tasks);
+    pending = spec.layout().newBatch(microBatch, tasks);
+    oneProbs = new double[tasks];
+    batchProbs = new double[microBatch * tasks];
+    metrics = new ProgressiveMetrics[tasks];
+    for (int k = 0; k < tasks; k++) {
+      metrics[k] = new ProgressiveMetrics();
+    }
+  }
+
+  /**
+   * Scores one event; returns the probability per task (a view, valid until the next call). Appends the
+   * event to the micro-batch when it carries labels and trains when the micro-batch is full.
+   */
+  public double[] scoreAndLearn(Event event) throws BadRowException {
+    encoder.encode(row.reset(event, event.getRequestId()), one, 0, false);
+    one.setSize(1);
+    learner.predict(one, oneProbs);
+    scored++;
+    if (!event.getLabels().isEmpty()) {
+      int b = pending.size();
+      pending.setSize(b + 1);
+      pending.copyRow(one, 0, b);
+      List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
+      for (int k = 0; k < tasks.size(); k++) {
+        Double y = event.getLabels().get(tasks.get(k).name());
+        pending.label[b * pending.tasks + k] = y == null ? 0 : y;
+        pending.labelMask[b * pending.tasks + k] = y == null ? 0 : 1;
+      }
+      if (pending.size() == pending.capacity) {
+        train();
+      }
+    }
+    return oneProbs;
+  }
+
+  /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */
+  public boolean train() {
+    int n = pending.size();
+    if (n == 0) {
+      return false;
+    }
+    learner.predictThenTrain(pending, batchProbs);
+    int t = pending.tasks;
+    for (int b = 0; b < n; b++) {
+      for (int k = 0; k < t; k++) {
+        if (pending.labelMask[b * t + k] != 0) {
+          metrics[k].add(batchProbs[b * t + k], pending.label[b * t + k]);
+        }
+      }
+    }
+    pending.setSize(0);
+    return true;
+  }
+
+  /** The model version: optimiser steps applied so far. */
+  public long version() {
+    return learner.steps();
+  }
+
+  public long scored() {
+    return scored;
+  }
+
+  public int pendingExamples() {
+    return pending.size();
+  }
+
+  public ProgressiveMetrics metrics(int task) {
+    return metrics[task];
+  }
+
+  public Learner learner() {
+    return learner;
+  }
+
+  public FeatureSpec spec() {
+    return spec;
+  }
+
+  /** Everything above as bytes (versioned sections: learner, encoder, pending rows, metrics). */
+  public byte[] toBytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeInt(1); // runtime state format version
+      byte[] l = LearnerCodec.encode(learner);
+      out.writeInt(l.length);
+      out.write(l);
+      byte[] e = encoder.stateBytes();
+      out.writeInt(e.length);
+      out.write(e);
+      out.writeLong(scored);
+      out.writeInt(pending.size());
+      for (int b = 0; b < pending.size(); b++) {
+        writeRow(out, pending, b);
+      }
+      for (ProgressiveMetrics m : metrics) {
+        m.writeTo(out);
+      }
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+  }
+
+  public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+      int version = in.readInt();
+      if (version != 1) {
+        throw new IllegalArgumentException("unsupported model runtime state version " + version);
+      }
+      byte[] l = new byte[in.readInt()];
+      in.readFully(l);
+      ModelRuntime r = new ModelRuntime(spec, LearnerCodec.decode(l, optimizer), microBatch);
+      byte[] e = new byte[in.readInt()];
+      in.readFully(e);
+      r.encoder.restoreState(e);
+      r.scored = in.readLong();
+      int n = in.readInt();
+      r.pending.setSize(n);
+      for (int b = 0; b < n; b++) {
+        readRow(in, r.pending, b);
+      }
+      for (ProgressiveMetrics m : r.metrics) {
+        m.readFrom(in);
+      }
+      return r;
+    } catch (IOException ex) {
+      throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());
+    }
+  }
+
+  private static void writeRow(DataOutputStream out, Batch p, int b) throws IOException {
+    for (int i = 0; i < p.nCat; i++) {
+      out.writeInt(p.cat[b * p.nCat + i]);
+    }
+    int mm = p.nMulti * p.maxMulti;
+    for (int i = 0; i < mm; i++) {
+      out.writeInt(p.multi[b * mm + i]);
+    }
+    for (int i = 0; i < p.nNum; i++) {
+      out.writeDouble(p.num[b * p.nNum + i]);
+      out.writeDouble(p.miss[b * p.nNum + i]);
+    }
+    for (int i = 0; i < p.tasks; i++) {
+      out.writeDouble(p.label[b * p.tasks + i]);
+      out.writeDouble(p.labelMask[b * p.tasks + i]);
+    }
+  }
+
+  private static void readRow(DataInputStream in, Batch p, int b) throws IOException {
+    for (int i = 0; i < p.nCat; i++) {
+      p.cat[b * p.nCat + i] = in.readInt();
+    }
+    int mm = p.nMulti * p.maxMulti;
+    for (int i = 0; i < mm; i++) {
+      p.multi[b * mm + i] = in.readInt();
+    }
+    for (int i = 0; i < p.nNum; i++) {
+      p.num[b * p.nNum + i] = in.readDouble();
+      p.miss[b * p.nNum + i] = in.readDouble();
+    }
+    for (int i = 0; i < p.tasks; i++) {
+      p.label[b * p.tasks + i] = in.readDouble();
+      p.labelMask[b * p.tasks + i] = in.readDouble();
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package ai.hiformer.jobs.stream;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The online learning job (DESIGN.md §1): events topic → decode + validate (bad → dead-letter topic)
+ * → keyBy(modelId) → score with the newest model and learn from labelled events in micro-batches →
+ * scores topic, exactly once.
+ */
+public final class StreamingJob {
+  private StreamingJob() {}
+
+  /** Adds the job's dataflow to {@code env}. */
+  public static void build(StreamExecutionEnvironment env, JobConfig config) {
+    org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(config.bootstrapServers)
+        .setTopics(config.eventsTopic)
+        .setGroupId(config.groupId)
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new RawRecordDeserializer())
+        .setProperties(config.kafkaClientProperties());
+    if (config.bounded) {
+      source.setBounded(OffsetsInitializer.latest());
+    }
+    DataStream<RawRecord> raw = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "events")
+        .uid("events-source");
+    SingleOutputStreamOperator<ValidEvent> valid = raw.process(new DecodeEvents(config))
+        .uid("decode").name("decode + validate");
+    SingleOutputStreamOperator<byte[]> scores = valid
+        .keyBy(v -> v.modelId)
+        .transform("score + learn", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
+            new ModelOperator(new ModelFunction(config)))
+        .uid("model");
+    scores.sinkTo(sink(config, config.scoresTopic, config.transactionalIdPrefix)).uid("scores-sink").name("scores");
+    valid.getSideOutput(DeadLetters.TAG).union(scores.getSideOutput(DeadLetters.TAG))
+        .sinkTo(sink(config, config.deadLetterTopic, config.transactionalIdPrefix + "-dlq"))
+        .uid("dead-letter-sink").name("dead letters");
+  }
+
+  /** Records are encoded by the operators already. */
+  static final class PassThrough implements SerializationSchema<byte[]> {
+    @Override
+    public byte[] serialize(byte[] element) {
+      return element;
+    }
+  }
+
+  private static KafkaSink<byte[]> sink(JobConfig config, String topic, String transactionalIdPrefix) {
+    java.util.Properties props = config.kafkaClientProperties();
+    props.putIfAbsent("transaction.timeout.ms", "60000"); // below the broker's 15-minute maximum
+    // A dead letter keeps the whole raw record, so it may exceed the 1 MB default; the topic's
+    // max.message.bytes must allow it too.
+    props.putIfAbsent("max.request.size", "16777216");
+    return KafkaSink.<byte[]>builder()
+        .setBootstrapServers(config.bootstrapServers)
+        .setKafkaProducerConfig(props)
+        .setRecordSerializer(KafkaRecordSerializationSchema.<byte[]>builder()
+            .setTopic(topic)
+            .setValueSerializationSchema(new PassThrough())
+            .build())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(transactionalIdPrefix)
+        .build();
+  }
+}

@@ -1,0 +1,112 @@
+package ai.hiformer.jobs.stream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/** A real single-node KRaft Kafka broker in the test JVM (STACK.md), with helpers to produce and read. */
+final class KafkaBroker implements AutoCloseable {
+  private final KafkaClusterTestKit cluster;
+
+  KafkaBroker() throws Exception {
+    cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+        .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
+        .setBootstrapMetadataVersion(MetadataVersion.latestProduction()).build())
+        .setConfigProp("offsets.topic.replication.factor", "1")
+        .setConfigProp("transaction.state.log.replication.factor", "1")
+        .setConfigProp("transaction.state.log.min.isr", "1")
+        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        .setConfigProp("message.max.bytes", "16777216")
+        .build();
+    cluster.format();
+    cluster.startup();
+    cluster.waitForReadyBrokers();
+  }
+
+  String bootstrapServers() {
+    return cluster.bootstrapServers();
+  }
+
+  /** Creates the topics and waits until every partition has a leader (avoids producer sequence errors). */
+  void createTopics(int partitions, String... topics) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+      List<NewTopic> list = new ArrayList<>();
+      for (String t : topics) {
+        list.add(new NewTopic(t, partitions, (short) 1));
+      }
+      admin.createTopics(list).all().get();
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (true) {
+        Map<String, TopicDescription> d = admin.describeTopics(Set.of(topics)).allTopicNames().get();
+        boolean ready = d.values().stream().allMatch(td -> td.partitions().stream().allMatch(p -> p.leader() != null));
+        if (ready) {
+          return;
+        }
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("topics have no leader after 30 s: " + d);
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** Produces values with the given keys (key decides the partition), then flushes. */
+  void produce(String topic, List<byte[]> keys, List<byte[]> values) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers());
+    p.put("max.request.size", "4194304");
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < values.size(); i++) {
+        producer.send(new ProducerRecord<>(topic, keys.get(i), values.get(i)));
+      }
+      producer.flush();
+    }
+  }
+
+  /** Reads everything committed in the topic (read_committed) until {@code idle} passes without a record. */
+  List<byte[]> readCommitted(String topic, Duration idle) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers());
+    p.put("group.id", "reader-" + System.nanoTime());
+    p.put("auto.offset.reset", "earliest");
+    p.put("isolation.level", "read_committed");
+    p.put("enable.auto.commit", "false");
+    List<byte[]> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long lastRecord = System.currentTimeMillis();
+      while (System.currentTimeMillis() - lastRecord < idle.toMillis()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          out.add(r.value());
+          lastRecord = System.currentTimeMillis();
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+  }
+
+  static String describe(List<String> items) {
+    return items.stream().limit(5).collect(Collectors.joining("; "));
+  }
+}

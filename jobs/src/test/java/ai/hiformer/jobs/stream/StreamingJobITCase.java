@@ -1,0 +1,159 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.schemas.DeadLetter;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Label;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job end to end against a real Kafka broker and a Flink MiniCluster at parallelism 2: two model ids,
+ * labels carried in the events, malformed records mixed in. Every valid event gets exactly one score
+ * (read_committed), every malformed record reaches the dead-letter topic with a reason, and both models
+ * train.
+ */
+class StreamingJobITCase {
+  private static final String SPEC = """
+      {"name": "synthetic", "format": "jsonl", "tasks": [{"name": "click"}],
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
+                  {"name": "tags", "kind": "multi", "max_values": 3},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+  private static KafkaBroker kafka;
+
+  @TempDir
+  static java.nio.file.Path checkpoints;
+
+  @BeforeAll
+  static void startKafka() throws Exception {
+    kafka = new KafkaBroker();
+  }
+
+  @AfterAll
+  static void stopKafka() throws Exception {
+    kafka.close();
+  }
+
+  @Test
+  void everyValidEventIsScoredExactlyOnceAndEveryBadRecordIsDeadLettered() throws Exception {
+    kafka.createTopics(2, "events", "scores", "dead-letters");
+    WireCodec<Event> codec = WireCodec.events();
+    SplittableRandom rng = new SplittableRandom(5);
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    Map<String, String> modelOf = new HashMap<>();
+    int perModel = 700;
+    for (int i = 0; i < perModel * 2; i++) {
+      String model = i % 2 == 0 ? "market-a" : "market-b";
+      String id = "r" + i;
+      int user = rng.nextInt(50);
+      int item = rng.nextInt(30);
+      double click = (user + item) % 3 == 0 ? 1 : 0;
+      Event e = Event.newBuilder().setRequestId(id).setModelId(model).setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
+          .setCategorical(Map.of("user", "u" + user, "item", "i" + item))
+          .setMulti(Map.of("tags", List.of("t" + item % 4, "t" + user % 5)))
+          .setNumeric(Map.of("price", (double) rng.nextInt(100)))
+          .setLabels(Map.of("click", click)).build();
+      keys.add(model.getBytes(StandardCharsets.UTF_8)); // one partition per model keeps each model's order
+      values.add(codec.encode(e));
+      modelOf.put(id, model);
+    }
+    List<byte[]> bad = malformedRecords(codec);
+    for (int i = 0; i < bad.size(); i++) {
+      int at = 1 + rng.nextInt(values.size() - 1);
+      keys.add(at, ("bad" + i).getBytes(StandardCharsets.UTF_8));
+      values.add(at, bad.get(i));
+    }
+    kafka.produce("events", keys, values);
+
+    JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
+        .modelIds(Set.of("market-a", "market-b")).specJson(SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
+        .parallelism(2).bounded(true).checkpointIntervalMillis(500).flushIdleMillis(60_000).build();
+    Configuration conf = new Configuration();
+    conf.setString("state.backend.type", "rocksdb");
+    conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
+    conf.setString("execution.checkpointing.interval", "500ms");
+    conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(2);
+    StreamingJob.build(env, config);
+    env.execute("streaming-job-itcase");
+
+    WireCodec<Score> scores = WireCodec.scores();
+    Map<String, Integer> count = new HashMap<>();
+    Map<String, Long> maxVersion = new HashMap<>();
+    for (byte[] b : kafka.readCommitted("scores", Duration.ofSeconds(3))) {
+      Score s = scores.decode(b);
+      count.merge(s.getRequestId(), 1, Integer::sum);
+      assertThat(s.getModelId()).isEqualTo(modelOf.get(s.getRequestId()));
+      assertThat(s.getScores().get("click")).isBetween(0.0, 1.0);
+      maxVersion.merge(s.getModelId(), s.getModelVersion(), Math::max);
+    }
+    assertThat(count).hasSize(perModel * 2);
+    assertThat(count.values()).allMatch(c -> c == 1);
+    // 700 labelled events per model: two full micro-batches were trained before the last events were scored
+    assertThat(maxVersion.get("market-a")).isEqualTo(2);
+    assertThat(maxVersion.get("market-b")).isEqualTo(2);
+
+    WireCodec<DeadLetter> dlq = WireCodec.deadLetters();
+    List<String> reasons = new ArrayList<>();
+    for (byte[] b : kafka.readCommitted("dead-letters", Duration.ofSeconds(2))) {
+      DeadLetter d = dlq.decode(b);
+      assertThat(d.getSourceTopic()).isEqualTo("events");
+      assertThat(d.getOffset()).isNotNegative();
+      reasons.add(d.getReason());
+    }
+    assertThat(reasons).hasSize(bad.size());
+    assertThat(reasons).anyMatch(r -> r.contains("not Avro single-object"));
+    assertThat(reasons).anyMatch(r -> r.contains("unknown schema"));
+    assertThat(reasons).anyMatch(r -> r.contains("not finite"));
+    assertThat(reasons).anyMatch(r -> r.contains("unknown model id"));
+    assertThat(reasons).anyMatch(r -> r.contains("characters long"));
+    assertThat(reasons).anyMatch(r -> r.contains("must be 0 or 1"));
+  }
+
+  private static List<byte[]> malformedRecords(WireCodec<Event> codec) {
+    List<byte[]> bad = new ArrayList<>();
+    bad.add(new byte[] {1, 2, 3, 4, 5});
+    bad.add(new byte[0]);
+    bad.add(WireCodec.labels().encode(Label.newBuilder().setRequestId("x").setModelId("market-a").setTask("click")
+        .setValue(1).setTime(Instant.EPOCH).build()));
+    Event ok = Event.newBuilder().setRequestId("bad").setModelId("market-a").setEventTime(Instant.EPOCH)
+        .setCategorical(Map.of("user", "u1")).build();
+    bad.add(codec.encode(Event.newBuilder(ok).setNumeric(Map.of("price", Double.NaN)).build()));
+    bad.add(codec.encode(Event.newBuilder(ok).setNumeric(Map.of("price", Double.POSITIVE_INFINITY)).build()));
+    bad.add(codec.encode(Event.newBuilder(ok).setModelId("market-zz").build()));
+    bad.add(codec.encode(Event.newBuilder(ok).setCategorical(Map.of("user", "x".repeat(1 << 20))).build()));
+    bad.add(codec.encode(Event.newBuilder(ok).setLabels(Map.of("click", 0.5)).build()));
+    byte[] truncated = codec.encode(ok);
+    bad.add(java.util.Arrays.copyOf(truncated, truncated.length - 3));
+    return bad;
+  }
+}
