@@ -12,6 +12,8 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
   private transient EventValidator validator;
   private transient Counter deadLetters;
   private transient Counter accepted;
+  private transient long seen;
+  private transient boolean drill;
 
   public DecodeEvents(JobConfig config) {
     this.config = config;
@@ -22,10 +24,14 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
     validator = new EventValidator(config.modelIds, config.spec(), config.maxValueChars);
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
+    drill = config.failOnceAfterRecords > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
   }
 
   @Override
   public void processElement(RawRecord r, Context ctx, Collector<ValidEvent> out) {
+    if (drill && ++seen > config.failOnceAfterRecords) {
+      throw new IllegalStateException("failure drill: chaos.fail-once-after-records = " + config.failOnceAfterRecords);
+    }
     try {
       Event e = validator.validate(r.value);
       accepted.inc();

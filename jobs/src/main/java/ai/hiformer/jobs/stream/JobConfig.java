@@ -36,6 +36,11 @@ public final class JobConfig implements Serializable {
   public final boolean bounded;
   public final int maxValueChars;
   public final LinkedHashMap<String, String> kafkaProperties;
+  public final String snapshotDir;
+  public final long snapshotEveryExamples;
+  public final long snapshotEveryEventTimeMillis;
+  /** Failure drill: the first attempt of each decode subtask fails after this many records (0 = off). */
+  public final long failOnceAfterRecords;
 
   private JobConfig(Builder b) {
     bootstrapServers = require(b.bootstrapServers, "kafka.bootstrap-servers");
@@ -62,6 +67,16 @@ public final class JobConfig implements Serializable {
     bounded = b.bounded;
     maxValueChars = (int) positive(b.maxValueChars, "validate.max-value-chars");
     kafkaProperties = new LinkedHashMap<>(b.kafkaProperties);
+    snapshotDir = b.snapshotDir;
+    if (b.snapshotEveryExamples < 0 || b.snapshotEveryEventTimeMillis < 0) {
+      throw new IllegalArgumentException("invalid snapshot.every-examples / snapshot.every-event-time-ms; allowed: >= 0 (0 = off)");
+    }
+    snapshotEveryExamples = b.snapshotEveryExamples;
+    snapshotEveryEventTimeMillis = b.snapshotEveryEventTimeMillis;
+    if (b.failOnceAfterRecords < 0) {
+      throw new IllegalArgumentException("invalid chaos.fail-once-after-records = " + b.failOnceAfterRecords + "; allowed: >= 0");
+    }
+    failOnceAfterRecords = b.failOnceAfterRecords;
   }
 
   public FeatureSpec spec() {
@@ -121,6 +136,10 @@ public final class JobConfig implements Serializable {
     private boolean bounded;
     private int maxValueChars = 4096;
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
+    private String snapshotDir;
+    private long snapshotEveryExamples = 10_000;
+    private long snapshotEveryEventTimeMillis = 0;
+    private long failOnceAfterRecords = 0;
 
     public Builder bootstrapServers(String v) { bootstrapServers = v; return this; }
     public Builder eventsTopic(String v) { eventsTopic = v; return this; }
@@ -141,6 +160,11 @@ public final class JobConfig implements Serializable {
     public Builder bounded(boolean v) { bounded = v; return this; }
     public Builder maxValueChars(int v) { maxValueChars = v; return this; }
     public Builder kafkaProperty(String k, String v) { kafkaProperties.put(k, v); return this; }
+    /** Where snapshots go; null: no snapshots. */
+    public Builder snapshotDir(String v) { snapshotDir = v; return this; }
+    public Builder snapshotEveryExamples(long v) { snapshotEveryExamples = v; return this; }
+    public Builder snapshotEveryEventTimeMillis(long v) { snapshotEveryEventTimeMillis = v; return this; }
+    public Builder failOnceAfterRecords(long v) { failOnceAfterRecords = v; return this; }
 
     public JobConfig build() {
       if (modelConfig == null) {

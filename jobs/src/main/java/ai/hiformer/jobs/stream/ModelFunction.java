@@ -163,6 +163,10 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     }
   }
 
+  JobConfig config() {
+    return config;
+  }
+
   /** The live working copies (for the embedded runner's progress line and tests). */
   Map<String, ModelRuntime> runtimes() {
     return runtimes;

@@ -1,7 +1,13 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 
@@ -18,8 +24,29 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
     this.function = function;
   }
 
+  /** A snapshot captured at a checkpoint barrier, written once that checkpoint completes. */
+  private record Pending(String modelId, long version, byte[] learner, byte[] encoder, String modelConfig,
+      ModelSnapshot.Position position) {}
+
+  private transient TreeMap<Long, List<Pending>> pending;
+
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
+    JobConfig config = function.config();
+    if (config.snapshotDir != null) {
+      if (pending == null) {
+        pending = new TreeMap<>();
+      }
+      for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
+        ModelRuntime r = e.getValue();
+        if (r.takeSnapshotIfDue(config.snapshotEveryExamples, config.snapshotEveryEventTimeMillis)) {
+          pending.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(new Pending(e.getKey(),
+              r.version(), r.learnerBytes(), r.encoderBytes(), r.learner().model().config().toProperties(),
+              new ModelSnapshot.Position(r.trainedExamples(), r.scored(), context.getCheckpointId())));
+          function.dirtyKeys().add(e.getKey()); // the snapshot marker is part of the state
+        }
+      }
+    }
     List<String> keys = new ArrayList<>(function.dirtyKeys());
     for (String key : keys) {
       setCurrentKey(key);
@@ -27,5 +54,24 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
     }
     function.dirtyKeys().clear();
     super.snapshotState(context);
+  }
+
+  /** Snapshots are written only for state that a completed checkpoint holds. */
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) throws Exception {
+    super.notifyCheckpointComplete(checkpointId);
+    if (pending == null) {
+      return;
+    }
+    JobConfig config = function.config();
+    Path root = Paths.get(config.snapshotDir);
+    Iterator<Map.Entry<Long, List<Pending>>> it = pending.headMap(checkpointId, true).entrySet().iterator();
+    while (it.hasNext()) {
+      for (Pending p : it.next().getValue()) {
+        ModelSnapshot.write(root, p.modelId(), p.version(), config.specJson, p.learner(), p.encoder(),
+            p.modelConfig(), p.position());
+      }
+      it.remove();
+    }
   }
 }

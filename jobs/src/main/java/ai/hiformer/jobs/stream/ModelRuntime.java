@@ -39,6 +39,10 @@ public final class ModelRuntime {
   private final ProgressiveMetrics[] metrics;
   private final EventRow row = new EventRow();
   private long scored;
+  private long trainedExamples;
+  private long maxEventTimeMillis = Long.MIN_VALUE;
+  private long snapshotExamples;          // trainedExamples at the last snapshot
+  private long snapshotEventTimeMillis = Long.MIN_VALUE;
 
   public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
     this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
@@ -67,6 +71,7 @@ public final class ModelRuntime {
    */
   public double[] scoreAndLearn(Event event) throws BadRowException {
     encoder.encode(row.reset(event, event.getRequestId()), one, 0, false);
+    maxEventTimeMillis = Math.max(maxEventTimeMillis, event.getEventTime().toEpochMilli());
     one.setSize(1);
     learner.predict(one, oneProbs);
     scored++;
@@ -102,8 +107,40 @@ public final class ModelRuntime {
         }
       }
     }
+    trainedExamples += n;
     pending.setSize(0);
     return true;
+  }
+
+  /**
+   * Whether a snapshot is due: {@code everyExamples} examples trained, or {@code everyEventTimeMillis} of
+   * event time passed, since the last one (0 disables a rule). Marks it taken when due.
+   */
+  public boolean takeSnapshotIfDue(long everyExamples, long everyEventTimeMillis) {
+    if (trainedExamples == snapshotExamples) {
+      return false; // nothing new learned
+    }
+    boolean byCount = everyExamples > 0 && trainedExamples - snapshotExamples >= everyExamples;
+    boolean byTime = everyEventTimeMillis > 0 && (snapshotEventTimeMillis == Long.MIN_VALUE
+        || maxEventTimeMillis - snapshotEventTimeMillis >= everyEventTimeMillis);
+    if (!byCount && !byTime) {
+      return false;
+    }
+    snapshotExamples = trainedExamples;
+    snapshotEventTimeMillis = maxEventTimeMillis;
+    return true;
+  }
+
+  public long trainedExamples() {
+    return trainedExamples;
+  }
+
+  public byte[] learnerBytes() {
+    return LearnerCodec.encode(learner);
+  }
+
+  public byte[] encoderBytes() {
+    return encoder.stateBytes();
   }
 
   /** The model version: optimiser steps applied so far. */
@@ -144,6 +181,10 @@ public final class ModelRuntime {
       out.writeInt(e.length);
       out.write(e);
       out.writeLong(scored);
+      out.writeLong(trainedExamples);
+      out.writeLong(maxEventTimeMillis);
+      out.writeLong(snapshotExamples);
+      out.writeLong(snapshotEventTimeMillis);
       out.writeInt(pending.size());
       for (int b = 0; b < pending.size(); b++) {
         writeRow(out, pending, b);
@@ -172,6 +213,10 @@ public final class ModelRuntime {
       in.readFully(e);
       r.encoder.restoreState(e);
       r.scored = in.readLong();
+      r.trainedExamples = in.readLong();
+      r.maxEventTimeMillis = in.readLong();
+      r.snapshotExamples = in.readLong();
+      r.snapshotEventTimeMillis = in.readLong();
       int n = in.readInt();
       r.pending.setSize(n);
       for (int b = 0; b < n; b++) {

@@ -2,6 +2,7 @@ package ai.hiformer.jobs.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.DeadLetter;
@@ -50,6 +51,9 @@ class StreamingJobITCase {
   @TempDir
   static java.nio.file.Path checkpoints;
 
+  @TempDir
+  static java.nio.file.Path snapshots;
+
   @BeforeAll
   static void startKafka() throws Exception {
     kafka = new KafkaBroker();
@@ -95,7 +99,8 @@ class StreamingJobITCase {
     JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
         .modelIds(Set.of("market-a", "market-b")).specJson(SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
-        .parallelism(2).bounded(true).checkpointIntervalMillis(500).flushIdleMillis(60_000).build();
+        .parallelism(2).bounded(true).checkpointIntervalMillis(500).flushIdleMillis(60_000)
+        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).build();
     Configuration conf = new Configuration();
     conf.setString("state.backend.type", "rocksdb");
     conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
@@ -137,6 +142,18 @@ class StreamingJobITCase {
     assertThat(reasons).anyMatch(r -> r.contains("unknown model id"));
     assertThat(reasons).anyMatch(r -> r.contains("characters long"));
     assertThat(reasons).anyMatch(r -> r.contains("must be 0 or 1"));
+
+    // Snapshots were written for checkpointed state, and load without Flink.
+    for (String model : List.of("market-a", "market-b")) {
+      java.nio.file.Path dir = ModelSnapshot.directory(snapshots, model, 2);
+      assertThat(dir).isDirectory();
+      ModelSnapshot snap = ModelSnapshot.read(dir, ai.hiformer.model.optim.OptimizerConfig.defaults());
+      assertThat(snap.modelId()).isEqualTo(model);
+      assertThat(snap.modelVersion()).isEqualTo(2);
+      assertThat(snap.learner().steps()).isEqualTo(2);
+      assertThat(snap.position().examplesTrained()).isEqualTo(512);
+      assertThat(snap.position().checkpointId()).isPositive();
+    }
   }
 
   private static List<byte[]> malformedRecords(WireCodec<Event> codec) {

@@ -1,0 +1,195 @@
+package ai.hiformer.features.snapshot;
+
+import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * A model snapshot for serving: one directory per model version, written atomically (a temporary name,
+ * then a rename) and readable without Flink.
+ *
+ * <pre>
+ *   SNAPSHOTS/&lt;model id&gt;/v&lt;version, 12 digits&gt;/
+ *     manifest.json   format_version, model_id, model_version, model_config (key=value text),
+ *                     feature_spec (the spec JSON), position {examples_trained, events_scored,
+ *                     checkpoint_id}, files {name: sha256}
+ *     learner.bin     weights and optimiser state, {@link LearnerCodec} layout (little-endian)
+ *     encoder.bin     vocabularies and numeric statistics, {@link FeatureEncoder#stateBytes()} layout
+ * </pre>
+ * Readers reject an unknown format version, a missing file or a checksum mismatch, naming it.
+ */
+public final class ModelSnapshot {
+  public static final int FORMAT_VERSION = 1;
+  public static final String MANIFEST = "manifest.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Where in the stream a snapshot was taken. */
+  public record Position(long examplesTrained, long eventsScored, long checkpointId) {}
+
+  private final String modelId;
+  private final long modelVersion;
+  private final FeatureSpec spec;
+  private final Learner learner;
+  private final FeatureEncoder encoder;
+  private final Position position;
+
+  private ModelSnapshot(String modelId, long modelVersion, FeatureSpec spec, Learner learner, FeatureEncoder encoder,
+      Position position) {
+    this.modelId = modelId;
+    this.modelVersion = modelVersion;
+    this.spec = spec;
+    this.learner = learner;
+    this.encoder = encoder;
+    this.position = position;
+  }
+
+  /** The directory of one version under {@code root}. */
+  public static Path directory(Path root, String modelId, long version) {
+    return root.resolve(modelId).resolve(String.format("v%012d", version));
+  }
+
+  /**
+   * Writes a snapshot atomically; an existing directory for the same version is left as it is (the
+   * same checkpointed state was written before, e.g. by a restarted job).
+   *
+   * @return the snapshot directory
+   */
+  public static Path write(Path root, String modelId, long version, String specJson, byte[] learnerBytes,
+      byte[] encoderBytes, String modelConfig, Position position) throws IOException {
+    Path target = directory(root, modelId, version);
+    if (Files.isDirectory(target)) {
+      return target;
+    }
+    Files.createDirectories(target.getParent());
+    Path tmp = Files.createTempDirectory(target.getParent(), ".tmp-" + target.getFileName() + "-");
+    Files.write(tmp.resolve("learner.bin"), learnerBytes);
+    Files.write(tmp.resolve("encoder.bin"), encoderBytes);
+    ObjectNode m = JSON.createObjectNode();
+    m.put("format_version", FORMAT_VERSION);
+    m.put("model_id", modelId);
+    m.put("model_version", version);
+    m.put("model_config", modelConfig);
+    m.set("feature_spec", JSON.readTree(specJson));
+    ObjectNode pos = m.putObject("position");
+    pos.put("examples_trained", position.examplesTrained());
+    pos.put("events_scored", position.eventsScored());
+    pos.put("checkpoint_id", position.checkpointId());
+    ObjectNode files = m.putObject("files");
+    files.put("learner.bin", sha256(learnerBytes));
+    files.put("encoder.bin", sha256(encoderBytes));
+    JSON.writeValue(tmp.resolve(MANIFEST).toFile(), m);
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target);
+    } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+      deleteTree(tmp); // another writer won the race with the same content
+    }
+    return target;
+  }
+
+  /** Reads and verifies one snapshot directory. */
+  public static ModelSnapshot read(Path dir, OptimizerConfig optimizer) throws IOException {
+    Path manifest = dir.resolve(MANIFEST);
+    if (!Files.isRegularFile(manifest)) {
+      throw new IOException(dir + ": no " + MANIFEST + " (not a snapshot, or a partial one)");
+    }
+    JsonNode m;
+    try {
+      m = JSON.readTree(manifest.toFile());
+    } catch (IOException e) {
+      throw new IOException(manifest + ": unreadable manifest: " + e.getMessage());
+    }
+    int version = m.path("format_version").asInt(-1);
+    if (version != FORMAT_VERSION) {
+      throw new IOException(manifest + ": unsupported format_version " + m.path("format_version")
+          + "; this build reads " + FORMAT_VERSION);
+    }
+    Iterator<Map.Entry<String, JsonNode>> files = m.path("files").fields();
+    byte[] learnerBytes = null;
+    byte[] encoderBytes = null;
+    while (files.hasNext()) {
+      Map.Entry<String, JsonNode> f = files.next();
+      Path p = dir.resolve(f.getKey());
+      if (!Files.isRegularFile(p)) {
+        throw new IOException(dir + ": missing file " + f.getKey());
+      }
+      byte[] bytes = Files.readAllBytes(p);
+      if (!sha256(bytes).equals(f.getValue().asText())) {
+        throw new IOException(p + ": checksum mismatch (corrupt or truncated)");
+      }
+      if (f.getKey().equals("learner.bin")) {
+        learnerBytes = bytes;
+      } else if (f.getKey().equals("encoder.bin")) {
+        encoderBytes = bytes;
+      }
+    }
+    if (learnerBytes == null || encoderBytes == null) {
+      throw new IOException(manifest + ": files must list learner.bin and encoder.bin");
+    }
+    FeatureSpec spec = FeatureSpec.parse(JSON.writeValueAsString(m.get("feature_spec")));
+    Learner learner = LearnerCodec.decode(learnerBytes, optimizer);
+    FeatureEncoder encoder = new FeatureEncoder(spec, null);
+    encoder.restoreState(encoderBytes);
+    JsonNode pos = m.path("position");
+    return new ModelSnapshot(m.path("model_id").asText(), m.path("model_version").asLong(), spec, learner, encoder,
+        new Position(pos.path("examples_trained").asLong(), pos.path("events_scored").asLong(),
+            pos.path("checkpoint_id").asLong()));
+  }
+
+  public String modelId() {
+    return modelId;
+  }
+
+  public long modelVersion() {
+    return modelVersion;
+  }
+
+  public FeatureSpec spec() {
+    return spec;
+  }
+
+  public Learner learner() {
+    return learner;
+  }
+
+  public FeatureEncoder encoder() {
+    return encoder;
+  }
+
+  public Position position() {
+    return position;
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (var s = Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}
