@@ -35,7 +35,7 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
     try {
       Event e = validator.validate(r.value);
       accepted.inc();
-      out.collect(new ValidEvent(e.getModelId(), e.getRequestId(), r.value));
+      out.collect(new ValidEvent(e.getModelId(), e.getRequestId(), r.value, !e.getLabels().isEmpty(), false));
     } catch (EventValidator.Invalid invalid) {
       deadLetters.inc();
       ctx.output(DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, invalid.getMessage(), r.value));

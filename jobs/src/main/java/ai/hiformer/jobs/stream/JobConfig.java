@@ -31,6 +31,7 @@ public final class JobConfig implements Serializable {
   public final double embeddingLr;
   public final int microBatch;
   public final long flushIdleMillis;
+  public final long labelWindowMillis;
   public final long checkpointIntervalMillis;
   public final int parallelism;
   public final boolean bounded;
@@ -62,6 +63,7 @@ public final class JobConfig implements Serializable {
     embeddingLr = b.embeddingLr;
     microBatch = (int) positive(b.microBatch, "learn.micro-batch");
     flushIdleMillis = positive(b.flushIdleMillis, "learn.flush-idle-ms");
+    labelWindowMillis = positive(b.labelWindowMillis, "join.window-ms");
     checkpointIntervalMillis = positive(b.checkpointIntervalMillis, "checkpoint.interval-ms");
     parallelism = (int) positive(b.parallelism, "job.parallelism");
     bounded = b.bounded;
@@ -131,6 +133,7 @@ public final class JobConfig implements Serializable {
     private double embeddingLr = 0.05;
     private int microBatch = 256;
     private long flushIdleMillis = 1000;
+    private long labelWindowMillis = 60_000;
     private long checkpointIntervalMillis = 2000;
     private int parallelism = 1;
     private boolean bounded;
@@ -155,6 +158,7 @@ public final class JobConfig implements Serializable {
     public Builder embeddingLr(double v) { embeddingLr = v; return this; }
     public Builder microBatch(int v) { microBatch = v; return this; }
     public Builder flushIdleMillis(long v) { flushIdleMillis = v; return this; }
+    public Builder labelWindowMillis(long v) { labelWindowMillis = v; return this; }
     public Builder checkpointIntervalMillis(long v) { checkpointIntervalMillis = v; return this; }
     public Builder parallelism(int v) { parallelism = v; return this; }
     public Builder bounded(boolean v) { bounded = v; return this; }

@@ -74,6 +74,11 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     double[] probs;
     long versionBefore = runtime.version();
     try {
+      if (v.trainOnly) {
+        runtime.learnOnly(event);
+        afterLearning(key, runtime, versionBefore, ctx);
+        return;
+      }
       probs = runtime.scoreAndLearn(event);
     } catch (BadRowException e) {
       // Validation already parsed this row, so this is not expected; keep the record, never fail the job.
@@ -88,6 +93,10 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
         .setModelVersion(versionBefore).setScores(perTask).setEventTime(event.getEventTime())
         .setScoringTime(Instant.ofEpochMilli(System.currentTimeMillis())).build()));
     scoredCounter.inc();
+    afterLearning(key, runtime, versionBefore, ctx);
+  }
+
+  private void afterLearning(String key, ModelRuntime runtime, long versionBefore, Context ctx) {
     if (runtime.version() != versionBefore) {
       trainedCounter.inc(config.microBatch);
     }

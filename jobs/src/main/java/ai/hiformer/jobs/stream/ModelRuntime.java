@@ -65,6 +65,13 @@ public final class ModelRuntime {
     }
   }
 
+  /** Appends a joined example (labels from the label stream) to the micro-batch without scoring it. */
+  public void learnOnly(Event event) throws BadRowException {
+    encoder.encode(row.reset(event, event.getRequestId()), one, 0, false);
+    maxEventTimeMillis = Math.max(maxEventTimeMillis, event.getEventTime().toEpochMilli());
+    append(event);
+  }
+
   /**
    * Scores one event; returns the probability per task (a view, valid until the next call). Appends the
    * event to the micro-batch when it carries labels and trains when the micro-batch is full.
@@ -76,20 +83,24 @@ public final class ModelRuntime {
     learner.predict(one, oneProbs);
     scored++;
     if (!event.getLabels().isEmpty()) {
-      int b = pending.size();
-      pending.setSize(b + 1);
-      pending.copyRow(one, 0, b);
-      List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
-      for (int k = 0; k < tasks.size(); k++) {
-        Double y = event.getLabels().get(tasks.get(k).name());
-        pending.label[b * pending.tasks + k] = y == null ? 0 : y;
-        pending.labelMask[b * pending.tasks + k] = y == null ? 0 : 1;
-      }
-      if (pending.size() == pending.capacity) {
-        train();
-      }
+      append(event);
     }
     return oneProbs;
+  }
+
+  private void append(Event event) {
+    int b = pending.size();
+    pending.setSize(b + 1);
+    pending.copyRow(one, 0, b);
+    List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
+    for (int k = 0; k < tasks.size(); k++) {
+      Double y = event.getLabels().get(tasks.get(k).name());
+      pending.label[b * pending.tasks + k] = y == null ? 0 : y;
+      pending.labelMask[b * pending.tasks + k] = y == null ? 0 : 1;
+    }
+    if (pending.size() == pending.capacity) {
+      train();
+    }
   }
 
   /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */

@@ -36,13 +36,33 @@ public final class StreamingJob {
         .uid("events-source");
     SingleOutputStreamOperator<ValidEvent> valid = raw.process(new DecodeEvents(config))
         .uid("decode").name("decode + validate");
-    SingleOutputStreamOperator<byte[]> scores = valid
+    // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
+    org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> labelSource = KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(config.bootstrapServers)
+        .setTopics(config.labelsTopic)
+        .setGroupId(config.groupId)
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new RawRecordDeserializer())
+        .setProperties(config.kafkaClientProperties());
+    if (config.bounded) {
+      labelSource.setBounded(OffsetsInitializer.latest());
+    }
+    SingleOutputStreamOperator<ValidLabel> labels = env
+        .fromSource(labelSource.build(), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
+        .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
+    SingleOutputStreamOperator<ValidEvent> joined = valid
+        .filter(v -> !v.labelled).name("impressions awaiting labels")
+        .keyBy(v -> v.requestId)
+        .connect(labels.keyBy(l -> l.requestId))
+        .process(new LabelJoin(config)).uid("label-join").name("join labels");
+    SingleOutputStreamOperator<byte[]> scores = valid.union(joined)
         .keyBy(v -> v.modelId)
         .transform("score + learn", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
             new ModelOperator(new ModelFunction(config)))
         .uid("model");
     scores.sinkTo(sink(config, config.scoresTopic, config.transactionalIdPrefix)).uid("scores-sink").name("scores");
-    valid.getSideOutput(DeadLetters.TAG).union(scores.getSideOutput(DeadLetters.TAG))
+    valid.getSideOutput(DeadLetters.TAG)
+        .union(labels.getSideOutput(DeadLetters.TAG), scores.getSideOutput(DeadLetters.TAG))
         .sinkTo(sink(config, config.deadLetterTopic, config.transactionalIdPrefix + "-dlq"))
         .uid("dead-letter-sink").name("dead letters");
   }

@@ -9,12 +9,18 @@ public class ValidEvent {
   public String modelId;
   public String requestId;
   public byte[] payload;
+  /** The event carries labels already (it skips the label join). */
+  public boolean labelled;
+  /** A joined example: learn from it, do not score it again. */
+  public boolean trainOnly;
 
   public ValidEvent() {}
 
-  public ValidEvent(String modelId, String requestId, byte[] payload) {
+  public ValidEvent(String modelId, String requestId, byte[] payload, boolean labelled, boolean trainOnly) {
     this.modelId = modelId;
     this.requestId = requestId;
     this.payload = payload;
+    this.labelled = labelled;
+    this.trainOnly = trainOnly;
   }
 }

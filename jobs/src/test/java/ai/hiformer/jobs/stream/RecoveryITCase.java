@@ -112,10 +112,10 @@ class RecoveryITCase {
   private Path run(String name, List<byte[]> keys, List<byte[]> values, long failAfter) throws Exception {
     String events = name + "-events";
     String scores = name + "-scores";
-    kafka.createTopics(2, events, scores, name + "-dlq");
+    kafka.createTopics(2, events, scores, name + "-dlq", name + "-labels");
     Path snapshots = tmp.resolve(name + "-snapshots");
     JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
-        .eventsTopic(events).scoresTopic(scores).deadLetterTopic(name + "-dlq").groupId(name)
+        .eventsTopic(events).labelsTopic(name + "-labels").scoresTopic(scores).deadLetterTopic(name + "-dlq").groupId(name)
         .transactionalIdPrefix(name).modelIds(Set.of("m-a", "m-b")).specJson(SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build())
         .parallelism(2).checkpointIntervalMillis(300).flushIdleMillis(600_000)
