@@ -1,0 +1,119 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.WireCodec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** The label join with Flink's operator test harness: outputs, state and timers, and a restore. */
+class LabelJoinTest {
+  private static final String SPEC = """
+      {"format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
+       "fields": [{"name": "user", "kind": "categorical"}]}""";
+  private static final JobConfig CONFIG = JobConfig.builder().bootstrapServers("unused:9092")
+      .modelIds(Set.of("m")).specJson(SPEC).modelConfig(ModelConfig.builder(ModelKind.LR).build())
+      .labelWindowMillis(1000).build();
+  private final WireCodec<Event> codec = WireCodec.events();
+
+  private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness() throws Exception {
+    var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
+        (ValidEvent e) -> e.requestId, (ValidLabel l) -> l.requestId, Types.STRING);
+    h.open();
+    return h;
+  }
+
+  private ValidEvent impression(String id) {
+    byte[] bytes = codec.encode(Event.newBuilder().setRequestId(id).setModelId("m").setEventTime(Instant.EPOCH)
+        .setCategorical(Map.of("user", "u")).build());
+    return new ValidEvent("m", id, bytes, false, false);
+  }
+
+  private List<Event> outputs(KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h)
+      throws Exception {
+    List<Event> out = new ArrayList<>();
+    for (Object o : h.getOutput()) {
+      if (o instanceof StreamRecord<?> r) {
+        ValidEvent v = (ValidEvent) r.getValue();
+        assertThat(v.trainOnly).isTrue();
+        out.add(codec.decode(v.payload));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void anImpressionIsReleasedAsSoonAsEveryTaskHasALabel() throws Exception {
+    var h = harness();
+    h.setProcessingTime(0);
+    h.processElement1(new StreamRecord<>(impression("r1")));
+    h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "click", 1)));
+    assertThat(outputs(h)).isEmpty();
+    h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "buy", 0)));
+    assertThat(outputs(h)).singleElement().satisfies(e -> assertThat(e.getLabels()).containsEntry("click", 1.0)
+        .containsEntry("buy", 0.0));
+    h.setProcessingTime(1000); // the window's timer clears the key
+    assertThat(h.numKeyedStateEntries()).isZero();
+    assertThat(h.numProcessingTimeTimers()).isZero();
+    h.close();
+  }
+
+  @Test
+  void tasksWithoutALabelWhenTheWindowClosesCountAsNegatives() throws Exception {
+    var h = harness();
+    h.setProcessingTime(0);
+    h.processElement2(new StreamRecord<>(new ValidLabel("r2", "m", "buy", 1))); // label before impression
+    h.processElement1(new StreamRecord<>(impression("r2")));
+    h.setProcessingTime(999);
+    assertThat(outputs(h)).isEmpty();
+    h.setProcessingTime(1000);
+    assertThat(outputs(h)).singleElement().satisfies(e -> assertThat(e.getLabels()).containsEntry("buy", 1.0)
+        .containsEntry("click", 0.0));
+    assertThat(h.numKeyedStateEntries()).isZero();
+    h.close();
+  }
+
+  @Test
+  void anOpenWindowSurvivesASnapshotAndRestore() throws Exception {
+    var h = harness();
+    h.setProcessingTime(0);
+    h.processElement1(new StreamRecord<>(impression("r3")));
+    h.processElement2(new StreamRecord<>(new ValidLabel("r3", "m", "click", 1)));
+    OperatorSubtaskState snapshot = h.snapshot(1, 10);
+    h.close();
+
+    var restored = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
+        (ValidEvent e) -> e.requestId, (ValidLabel l) -> l.requestId, Types.STRING);
+    restored.setup();
+    restored.initializeState(snapshot);
+    restored.open();
+    restored.setProcessingTime(0);
+    restored.processElement2(new StreamRecord<>(new ValidLabel("r3", "m", "buy", 1)));
+    assertThat(outputs(restored)).singleElement().satisfies(e -> assertThat(e.getLabels())
+        .containsEntry("click", 1.0).containsEntry("buy", 1.0));
+    restored.close();
+  }
+
+  @Test
+  void labelsWithoutAnImpressionAreDroppedWhenTheWindowCloses() throws Exception {
+    var h = harness();
+    h.setProcessingTime(0);
+    h.processElement2(new StreamRecord<>(new ValidLabel("r4", "m", "click", 1)));
+    h.setProcessingTime(1000);
+    assertThat(outputs(h)).isEmpty();
+    assertThat(h.numKeyedStateEntries()).isZero();
+    h.close();
+  }
+}
