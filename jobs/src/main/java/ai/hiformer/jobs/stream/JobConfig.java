@@ -40,6 +40,10 @@ public final class JobConfig implements Serializable {
   public final String snapshotDir;
   public final long snapshotEveryExamples;
   public final long snapshotEveryEventTimeMillis;
+  /** Checkpoint storage (a URI: file://, s3://, …); null: the cluster's default. */
+  public final String checkpointDir;
+  /** RocksDB working directory (keep it short); null: Flink's default. */
+  public final String rocksDbLocalDir;
   /** Failure drill: the first attempt of each decode subtask fails after this many records (0 = off). */
   public final long failOnceAfterRecords;
 
@@ -79,6 +83,8 @@ public final class JobConfig implements Serializable {
       throw new IllegalArgumentException("invalid chaos.fail-once-after-records = " + b.failOnceAfterRecords + "; allowed: >= 0");
     }
     failOnceAfterRecords = b.failOnceAfterRecords;
+    checkpointDir = b.checkpointDir;
+    rocksDbLocalDir = b.rocksDbLocalDir;
   }
 
   public FeatureSpec spec() {
@@ -143,6 +149,8 @@ public final class JobConfig implements Serializable {
     private long snapshotEveryExamples = 10_000;
     private long snapshotEveryEventTimeMillis = 0;
     private long failOnceAfterRecords = 0;
+    private String checkpointDir;
+    private String rocksDbLocalDir;
 
     public Builder bootstrapServers(String v) { bootstrapServers = v; return this; }
     public Builder eventsTopic(String v) { eventsTopic = v; return this; }
@@ -169,6 +177,8 @@ public final class JobConfig implements Serializable {
     public Builder snapshotEveryExamples(long v) { snapshotEveryExamples = v; return this; }
     public Builder snapshotEveryEventTimeMillis(long v) { snapshotEveryEventTimeMillis = v; return this; }
     public Builder failOnceAfterRecords(long v) { failOnceAfterRecords = v; return this; }
+    public Builder checkpointDir(String v) { checkpointDir = v; return this; }
+    public Builder rocksDbLocalDir(String v) { rocksDbLocalDir = v; return this; }
 
     public JobConfig build() {
       if (modelConfig == null) {

@@ -20,6 +20,40 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class StreamingJob {
   private StreamingJob() {}
 
+  /**
+   * Entry point for {@code flink run -c ai.hiformer.jobs.stream.StreamingJob hiformer-jobs.jar
+   * --config job.properties [--key=value ...]}.
+   */
+  public static void main(String[] args) throws Exception {
+    java.nio.file.Path file = null;
+    int from = 0;
+    if (args.length >= 2 && args[0].equals("--config")) {
+      file = java.nio.file.Paths.get(args[1]);
+      from = 2;
+    }
+    JobConfig config = JobConfigLoader.build(JobConfigLoader.read(file, args, from));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
+    build(env, config);
+    env.execute("hiformer-online-learning");
+  }
+
+  /** RocksDB state, checkpointing and restarts as the job needs them (STACK.md: set through Configuration). */
+  public static org.apache.flink.configuration.Configuration flinkConfiguration(JobConfig config) {
+    org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+    conf.setString("state.backend.type", "rocksdb");
+    conf.setString("execution.checkpointing.interval", config.checkpointIntervalMillis + "ms");
+    conf.setString("execution.checkpointing.incremental", "true");
+    if (config.checkpointDir != null) {
+      conf.setString("execution.checkpointing.dir", config.checkpointDir);
+    }
+    if (config.rocksDbLocalDir != null) {
+      conf.setString("state.backend.rocksdb.localdir", config.rocksDbLocalDir);
+    }
+    conf.setString("restart-strategy.type", "exponential-delay");
+    conf.setString("parallelism.default", Integer.toString(config.parallelism));
+    return conf;
+  }
+
   /** Adds the job's dataflow to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
     org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
