@@ -6,6 +6,7 @@ import ai.hiformer.features.spec.SpecException;
 public final class Main {
   private static final String USAGE = """
       Usage: hiformer <command> [options]
+        run        the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset
         evaluate   run the evaluation protocol (online progressive validation / offline split)
       Run 'hiformer <command> --help' for a command's options.
       """;
@@ -24,8 +25,9 @@ public final class Main {
     try {
       return switch (args[0]) {
         case "evaluate" -> EvaluateCommand.run(args);
+        case "run" -> RunCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: evaluate");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, evaluate");
           yield 2;
         }
       };

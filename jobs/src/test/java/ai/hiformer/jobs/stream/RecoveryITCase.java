@@ -3,6 +3,7 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;
@@ -46,14 +47,14 @@ class RecoveryITCase {
   static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
       .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-  private static KafkaBroker kafka;
+  private static EmbeddedKafka kafka;
 
   @TempDir
   static Path tmp;
 
   @BeforeAll
   static void startKafka() throws Exception {
-    kafka = new KafkaBroker();
+    kafka = new EmbeddedKafka();
   }
 
   @AfterAll

@@ -3,6 +3,7 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.DeadLetter;
@@ -46,7 +47,7 @@ class StreamingJobITCase {
   static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
       .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-  private static KafkaBroker kafka;
+  private static EmbeddedKafka kafka;
 
   @TempDir
   static java.nio.file.Path checkpoints;
@@ -56,7 +57,7 @@ class StreamingJobITCase {
 
   @BeforeAll
   static void startKafka() throws Exception {
-    kafka = new KafkaBroker();
+    kafka = new EmbeddedKafka();
   }
 
   @AfterAll

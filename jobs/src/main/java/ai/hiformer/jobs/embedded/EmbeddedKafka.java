@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.embedded;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -20,11 +19,15 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
 
-/** A real single-node KRaft Kafka broker in the test JVM (STACK.md), with helpers to produce and read. */
-final class KafkaBroker implements AutoCloseable {
+/**
+ * A real single-node KRaft Kafka broker in this JVM (STACK.md: KafkaClusterTestKit, ephemeral ports), with
+ * helpers to create topics, produce and read. For the embedded default run and the tests; production
+ * uses real brokers.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
 
-  KafkaBroker() throws Exception {
+  public EmbeddedKafka() throws Exception {
     cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
         .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
         .setBootstrapMetadataVersion(MetadataVersion.latestProduction()).build())
@@ -39,12 +42,12 @@ final class KafkaBroker implements AutoCloseable {
     cluster.waitForReadyBrokers();
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return cluster.bootstrapServers();
   }
 
   /** Creates the topics and waits until every partition has a leader (avoids producer sequence errors). */
-  void createTopics(int partitions, String... topics) throws Exception {
+  public void createTopics(int partitions, String... topics) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
       List<NewTopic> list = new ArrayList<>();
       for (String t : topics) {
@@ -67,7 +70,7 @@ final class KafkaBroker implements AutoCloseable {
   }
 
   /** Produces values with the given keys (key decides the partition), then flushes. */
-  void produce(String topic, List<byte[]> keys, List<byte[]> values) {
+  public void produce(String topic, List<byte[]> keys, List<byte[]> values) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers());
     p.put("max.request.size", "4194304");
@@ -80,7 +83,7 @@ final class KafkaBroker implements AutoCloseable {
   }
 
   /** Reads everything committed in the topic (read_committed) until {@code idle} passes without a record. */
-  List<byte[]> readCommitted(String topic, Duration idle) {
+  public List<byte[]> readCommitted(String topic, Duration idle) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers());
     p.put("group.id", "reader-" + System.nanoTime());
@@ -104,9 +107,5 @@ final class KafkaBroker implements AutoCloseable {
   @Override
   public void close() throws Exception {
     cluster.close();
-  }
-
-  static String describe(List<String> items) {
-    return items.stream().limit(5).collect(Collectors.joining("; "));
   }
 }
