@@ -28,7 +28,8 @@ import java.util.Map;
  *   SNAPSHOTS/&lt;model id&gt;/v&lt;version, 12 digits&gt;/
  *     manifest.json   format_version, model_id, model_version, model_config (key=value text),
  *                     feature_spec (the spec JSON), position {examples_trained, events_scored,
- *                     checkpoint_id}, files {name: sha256}
+ *                     checkpoint_id}, metrics {task.progressive_auc, task.progressive_logloss,
+ *                     task.examples}, files {name: sha256}
  *     learner.bin     weights and optimiser state, {@link LearnerCodec} layout (little-endian)
  *     encoder.bin     vocabularies and numeric statistics, {@link FeatureEncoder#stateBytes()} layout
  * </pre>
@@ -48,9 +49,11 @@ public final class ModelSnapshot {
   private final Learner learner;
   private final FeatureEncoder encoder;
   private final Position position;
+  private final Map<String, Double> metrics;
 
   private ModelSnapshot(String modelId, long modelVersion, FeatureSpec spec, Learner learner, FeatureEncoder encoder,
-      Position position) {
+      Position position, Map<String, Double> metrics) {
+    this.metrics = Map.copyOf(metrics);
     this.modelId = modelId;
     this.modelVersion = modelVersion;
     this.spec = spec;
@@ -72,6 +75,15 @@ public final class ModelSnapshot {
    */
   public static Path write(Path root, String modelId, long version, String specJson, byte[] learnerBytes,
       byte[] encoderBytes, String modelConfig, Position position) throws IOException {
+    return write(root, modelId, version, specJson, learnerBytes, encoderBytes, modelConfig, position, Map.of());
+  }
+
+  /**
+   * As {@link #write(Path, String, long, String, byte[], byte[], String, Position)}, with the learning
+   * metrics at the snapshot (e.g. {@code click.progressive_auc}) recorded in the manifest.
+   */
+  public static Path write(Path root, String modelId, long version, String specJson, byte[] learnerBytes,
+      byte[] encoderBytes, String modelConfig, Position position, Map<String, Double> metrics) throws IOException {
     Path target = directory(root, modelId, version);
     if (Files.isDirectory(target)) {
       return target;
@@ -90,6 +102,12 @@ public final class ModelSnapshot {
     pos.put("examples_trained", position.examplesTrained());
     pos.put("events_scored", position.eventsScored());
     pos.put("checkpoint_id", position.checkpointId());
+    ObjectNode metricsNode = m.putObject("metrics");
+    metrics.forEach((k, v) -> {
+      if (Double.isFinite(v)) {
+        metricsNode.put(k, v);
+      }
+    });
     ObjectNode files = m.putObject("files");
     files.put("learner.bin", sha256(learnerBytes));
     files.put("encoder.bin", sha256(encoderBytes));
@@ -148,9 +166,16 @@ public final class ModelSnapshot {
     FeatureEncoder encoder = new FeatureEncoder(spec, null);
     encoder.restoreState(encoderBytes);
     JsonNode pos = m.path("position");
+    Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+    m.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
     return new ModelSnapshot(m.path("model_id").asText(), m.path("model_version").asLong(), spec, learner, encoder,
         new Position(pos.path("examples_trained").asLong(), pos.path("events_scored").asLong(),
-            pos.path("checkpoint_id").asLong()));
+            pos.path("checkpoint_id").asLong()), metrics);
+  }
+
+  /** Learning metrics recorded with the snapshot (may be empty). */
+  public Map<String, Double> metrics() {
+    return metrics;
   }
 
   public String modelId() {

@@ -44,6 +44,10 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
   private transient Map<String, Long> lastEvent;
+  private transient org.apache.flink.metrics.Histogram trainMillis;
+  private transient long lastLog;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
+  private static final long LOG_EVERY_MS = 30_000;
 
   public ModelFunction(JobConfig config) {
     this.config = config;
@@ -64,6 +68,8 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     metricGroup = getRuntimeContext().getMetricGroup();
     scoredCounter = metricGroup.counter("eventsScored");
     trainedCounter = metricGroup.counter("examplesTrained");
+    trainMillis = metricGroup.histogram("trainBatchMillis",
+        new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
   }
 
   @Override
@@ -99,14 +105,25 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   private void afterLearning(String key, ModelRuntime runtime, long versionBefore, Context ctx) {
     if (runtime.version() != versionBefore) {
       trainedCounter.inc(config.microBatch);
+      trainMillis.update(runtime.lastTrainMillis());
+    }
+    long now = System.currentTimeMillis();
+    if (now - lastLog >= LOG_EVERY_MS) {
+      lastLog = now;
+      for (Map.Entry<String, ModelRuntime> e : runtimes.entrySet()) {
+        ModelRuntime r = e.getValue();
+        LOG.info("model {} v{}: {} events scored, {} examples trained, {} pending; task {} progressive AUC {} log-loss {}",
+            e.getKey(), r.version(), r.scored(), r.trainedExamples(), r.pendingExamples(), spec.tasks().get(0).name(),
+            String.format("%.4f", r.metrics(0).auc()), String.format("%.4f", r.metrics(0).logLoss()));
+      }
     }
     dirty.add(key);
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
       // Timers are rounded to the interval so that a key holds at most a couple of them.
-      long now = ctx.timerService().currentProcessingTime();
-      lastEvent.put(key, now);
-      long at = (now / config.flushIdleMillis + 2) * config.flushIdleMillis;
+      long processingTime = ctx.timerService().currentProcessingTime();
+      lastEvent.put(key, processingTime);
+      long at = (processingTime / config.flushIdleMillis + 2) * config.flushIdleMillis;
       ctx.timerService().registerProcessingTimeTimer(at);
     }
   }

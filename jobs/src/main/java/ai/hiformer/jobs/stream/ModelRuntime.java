@@ -39,6 +39,7 @@ public final class ModelRuntime {
   private final ProgressiveMetrics[] metrics;
   private final EventRow row = new EventRow();
   private long scored;
+  private double lastTrainMillis;
   private long trainedExamples;
   private long maxEventTimeMillis = Long.MIN_VALUE;
   private long snapshotExamples;          // trainedExamples at the last snapshot
@@ -109,7 +110,9 @@ public final class ModelRuntime {
     if (n == 0) {
       return false;
     }
+    long t0 = System.nanoTime();
     learner.predictThenTrain(pending, batchProbs);
+    lastTrainMillis = (System.nanoTime() - t0) / 1e6;
     int t = pending.tasks;
     for (int b = 0; b < n; b++) {
       for (int k = 0; k < t; k++) {
@@ -140,6 +143,11 @@ public final class ModelRuntime {
     snapshotExamples = trainedExamples;
     snapshotEventTimeMillis = maxEventTimeMillis;
     return true;
+  }
+
+  /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */
+  public long lastTrainMillis() {
+    return Math.round(lastTrainMillis);
   }
 
   public long trainedExamples() {

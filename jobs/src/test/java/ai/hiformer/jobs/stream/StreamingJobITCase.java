@@ -150,6 +150,9 @@ class StreamingJobITCase {
     }
     assertThat(reasons).hasSize(bad.size() + 1);
     assertThat(reasons).anyMatch(r -> r.contains("label for unknown task 'buy'"));
+    assertThat(reasons).anyMatch(r -> r.contains("label for unknown task 'purchase'"));
+    assertThat(reasons).anyMatch(r -> r.contains("corrupt or truncated") || r.contains("empty"));
+    assertThat(reasons).allMatch(r -> !r.isBlank());
     assertThat(reasons).anyMatch(r -> r.contains("not Avro single-object"));
     assertThat(reasons).anyMatch(r -> r.contains("unknown schema"));
     assertThat(reasons).anyMatch(r -> r.contains("not finite"));
@@ -158,33 +161,56 @@ class StreamingJobITCase {
     assertThat(reasons).anyMatch(r -> r.contains("must be 0 or 1"));
 
     // Snapshots were written for checkpointed state, and load without Flink.
+    // At the end of the input the partial micro-batch is trained too: 700 examples in 3 steps per model.
     for (String model : List.of("market-a", "market-b")) {
-      java.nio.file.Path dir = ModelSnapshot.directory(snapshots, model, 2);
+      java.nio.file.Path dir = ModelSnapshot.directory(snapshots, model, 3);
       assertThat(dir).isDirectory();
       ModelSnapshot snap = ModelSnapshot.read(dir, ai.hiformer.model.optim.OptimizerConfig.defaults());
       assertThat(snap.modelId()).isEqualTo(model);
-      assertThat(snap.modelVersion()).isEqualTo(2);
-      assertThat(snap.learner().steps()).isEqualTo(2);
-      assertThat(snap.position().examplesTrained()).isEqualTo(512);
+      assertThat(snap.modelVersion()).isEqualTo(3);
+      assertThat(snap.learner().steps()).isEqualTo(3);
+      assertThat(snap.position().examplesTrained()).isEqualTo(perModel);
       assertThat(snap.position().checkpointId()).isPositive();
+      assertThat(snap.metrics().get("click.examples")).isEqualTo((double) perModel);
+      assertThat(snap.metrics().get("click.progressive_auc")).isBetween(0.0, 1.0);
     }
   }
 
+  /** 1,000 malformed records of every kind the job must survive, each different. */
   private static List<byte[]> malformedRecords(WireCodec<Event> codec) {
     List<byte[]> bad = new ArrayList<>();
-    bad.add(new byte[] {1, 2, 3, 4, 5});
-    bad.add(new byte[0]);
-    bad.add(WireCodec.labels().encode(Label.newBuilder().setRequestId("x").setModelId("market-a").setTask("click")
-        .setValue(1).setTime(Instant.EPOCH).build()));
+    SplittableRandom rng = new SplittableRandom(99);
     Event ok = Event.newBuilder().setRequestId("bad").setModelId("market-a").setEventTime(Instant.EPOCH)
         .setCategorical(Map.of("user", "u1")).build();
-    bad.add(codec.encode(Event.newBuilder(ok).setNumeric(Map.of("price", Double.NaN)).build()));
-    bad.add(codec.encode(Event.newBuilder(ok).setNumeric(Map.of("price", Double.POSITIVE_INFINITY)).build()));
-    bad.add(codec.encode(Event.newBuilder(ok).setModelId("market-zz").build()));
-    bad.add(codec.encode(Event.newBuilder(ok).setCategorical(Map.of("user", "x".repeat(1 << 20))).build()));
-    bad.add(codec.encode(Event.newBuilder(ok).setLabels(Map.of("click", 0.5)).build()));
-    byte[] truncated = codec.encode(ok);
-    bad.add(java.util.Arrays.copyOf(truncated, truncated.length - 3));
+    WireCodec<Label> labels = WireCodec.labels();
+    for (int i = 0; bad.size() < 1000; i++) {
+      Event e = Event.newBuilder(ok).setRequestId("bad" + i).build();
+      switch (i % 10) {
+        case 0 -> { // garbage bytes
+          byte[] g = new byte[1 + rng.nextInt(200)];
+          for (int k = 0; k < g.length; k++) {
+            g[k] = (byte) rng.nextInt(256);
+          }
+          g[0] = (byte) (g[0] == (byte) 0xC3 ? 0 : g[0]);
+          bad.add(g);
+        }
+        case 1 -> bad.add(new byte[0]);
+        case 2 -> bad.add(labels.encode(Label.newBuilder().setRequestId("x" + i).setModelId("market-a")
+            .setTask("click").setValue(1).setTime(Instant.EPOCH).build())); // another schema
+        case 3 -> bad.add(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price", Double.NaN)).build()));
+        case 4 -> bad.add(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price",
+            i % 20 == 4 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY)).build()));
+        case 5 -> bad.add(codec.encode(Event.newBuilder(e).setModelId("market-" + i).build())); // unknown model
+        case 6 -> bad.add(codec.encode(Event.newBuilder(e).setCategorical(Map.of("user",
+            "x".repeat(i < 20 ? 1 << 20 : 5000 + i))).build())); // megabyte (and long) strings
+        case 7 -> bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("click", 0.5)).build()));
+        case 8 -> { // truncated body: required fields missing
+          byte[] full = codec.encode(e);
+          bad.add(java.util.Arrays.copyOf(full, 10 + rng.nextInt(full.length - 12)));
+        }
+        default -> bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("purchase", 1.0)).build()));
+      }
+    }
     return bad;
   }
 }

@@ -1,0 +1,118 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.hiformer.features.EncodedDataset;
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.DatasetReader;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.io.RowSink;
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.jobs.embedded.RowToEvent;
+import ai.hiformer.jobs.eval.Evaluator;
+import ai.hiformer.jobs.eval.RunResult;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fidelity: MovieLens through Kafka with labels in the events gives the job the same progressive AUC as
+ * {@code hiformer evaluate} online for the same configuration and seed (within 0.002). Skipped, saying
+ * so, when the dataset is absent.
+ */
+class FidelityITCase {
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+  @TempDir
+  static Path tmp;
+
+  @Test
+  void theJobLearnsMovieLensAsTheEvaluationProtocolDoes() throws Exception {
+    Path data = dataDir().resolve("movielens-100k");
+    Assumptions.assumeTrue(Files.isDirectory(data), () -> "SKIPPED: " + data + " not found; the MovieLens licence "
+        + "forbids shipping it (README.md says how to get it; set -Dhiformer.data.dir)");
+    Path specPath = repoFile("specs/movielens.json");
+    FeatureSpec spec = FeatureSpec.load(specPath);
+    ModelConfig model = ModelConfig.builder(ModelKind.HIFORMER).seed(0).build();
+    RunResult reference = new Evaluator(EncodedDataset.load(spec, data), OptimizerConfig.defaults(), 256, 10, s -> { })
+        .online(model);
+
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    RowToEvent convert = new RowToEvent(spec, "movielens");
+    var codec = WireCodec.events();
+    DatasetReader.forSpec(spec, data).read(new RowSink() {
+      @Override
+      public void accept(Row row) throws BadRowException {
+        values.add(codec.encode(convert.convert(row, values.size())));
+        keys.add("movielens".getBytes(StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void rejected(String origin, String reason) {
+        throw new AssertionError(origin + ": " + reason);
+      }
+    });
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
+      kafka.produce("events", keys, values);
+      Path snapshots = tmp.resolve("snapshots");
+      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("movielens"))
+          .specJson(Files.readString(specPath)).modelConfig(model).parallelism(1).bounded(true)
+          .checkpointIntervalMillis(5000).flushIdleMillis(600_000)
+          .snapshotDir(snapshots.toString()).snapshotEveryExamples(100_000).build();
+      Configuration conf = StreamingJob.flinkConfiguration(config);
+      conf.setString("execution.checkpointing.dir", tmp.resolve("checkpoints").toUri().toString());
+      conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+      env.setParallelism(1);
+      StreamingJob.build(env, config);
+      env.execute("fidelity");
+      long steps = (values.size() + 255) / 256;
+      ModelSnapshot last = ModelSnapshot.read(ModelSnapshot.directory(snapshots, "movielens", steps),
+          OptimizerConfig.defaults());
+      assertThat(last.metrics().get("like.examples")).isEqualTo((double) values.size());
+      double jobAuc = last.metrics().get("like.progressive_auc");
+      System.out.printf("fidelity: job progressive AUC %.5f log-loss %.5f; evaluate online AUC %.5f log-loss %.5f%n",
+          jobAuc, last.metrics().get("like.progressive_logloss"), reference.auc(), reference.logLoss());
+      assertThat(jobAuc).as("job progressive AUC vs evaluate online %s", reference.auc())
+          .isCloseTo(reference.auc(), within(0.002));
+      assertThat(last.metrics().get("like.progressive_logloss")).isCloseTo(reference.logLoss(), within(0.002));
+    }
+  }
+
+  private static Path dataDir() {
+    String p = System.getProperty("hiformer.data.dir", "../shared/data");
+    return Paths.get(p).toAbsolutePath().normalize();
+  }
+
+  private static Path repoFile(String name) {
+    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve(name))) {
+        return p.resolve(name);
+      }
+    }
+    throw new IllegalStateException(name);
+  }
+}
