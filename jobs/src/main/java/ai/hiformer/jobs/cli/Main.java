@@ -8,6 +8,7 @@ public final class Main {
       Usage: hiformer <command> [options]
         run        the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset
         evaluate   run the evaluation protocol (online progressive validation / offline split)
+        benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
       Run 'hiformer <command> --help' for a command's options.
       """;
 
@@ -26,8 +27,9 @@ public final class Main {
       return switch (args[0]) {
         case "evaluate" -> EvaluateCommand.run(args);
         case "run" -> RunCommand.run(args);
+        case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, evaluate");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, evaluate, benchmark-stream");
           yield 2;
         }
       };

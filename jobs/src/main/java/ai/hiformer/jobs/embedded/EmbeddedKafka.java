@@ -48,10 +48,15 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Creates the topics and waits until every partition has a leader (avoids producer sequence errors). */
   public void createTopics(int partitions, String... topics) throws Exception {
+    createTopics(partitions, Map.of(), topics);
+  }
+
+  /** As {@link #createTopics(int, String...)} with topic configs (e.g. message.timestamp.type). */
+  public void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
       List<NewTopic> list = new ArrayList<>();
       for (String t : topics) {
-        list.add(new NewTopic(t, partitions, (short) 1));
+        list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
       }
       admin.createTopics(list).all().get();
       long deadline = System.currentTimeMillis() + 30_000;
@@ -84,19 +89,28 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Reads everything committed in the topic (read_committed) until {@code idle} passes without a record. */
   public List<byte[]> readCommitted(String topic, Duration idle) {
+    List<byte[]> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : readCommittedRecords(topic, idle)) {
+      out.add(r.value());
+    }
+    return out;
+  }
+
+  /** As {@link #readCommitted}, keeping the records (timestamps, offsets). */
+  public List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(String topic, Duration idle) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers());
     p.put("group.id", "reader-" + System.nanoTime());
     p.put("auto.offset.reset", "earliest");
     p.put("isolation.level", "read_committed");
     p.put("enable.auto.commit", "false");
-    List<byte[]> out = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       long lastRecord = System.currentTimeMillis();
       while (System.currentTimeMillis() - lastRecord < idle.toMillis()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(r.value());
+          out.add(r);
           lastRecord = System.currentTimeMillis();
         }
       }
