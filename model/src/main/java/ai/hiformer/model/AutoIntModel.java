@@ -3,11 +3,7 @@ package ai.hiformer.model;
 import ai.hiformer.model.nn.Buffers;
 import ai.hiformer.model.nn.Dense;
 import ai.hiformer.model.nn.DotProductAttention;
-import ai.hiformer.model.nn.EmbeddingTable;
-import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.nn.TokenEmbedding;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -16,11 +12,7 @@ import java.util.SplittableRandom;
  * {@code h = ReLU(concat_h(softmax(QKᵀ/√dk) V) + E W_res)}; {@code logit_k = w_k·flatten(h) + b_k}.
  * Shapes: E (B, L, d); Q, K, V, h (B, L, H·dk).
  */
-public final class AutoIntModel implements CtrModel {
-  private final ModelConfig config;
-  private final InputLayout layout;
-  private final ParamStore store = new ParamStore();
-  private final TokenEmbedding tokens;
+public final class AutoIntModel extends TokenModel {
   private final Dense wq;
   private final Dense wk;
   private final Dense wv;
@@ -41,11 +33,8 @@ public final class AutoIntModel implements CtrModel {
   private double[] dh;
 
   public AutoIntModel(ModelConfig config, InputLayout layout) {
-    this.config = config;
-    this.layout = layout;
+    super(config, layout, config.d(), config.embeddingInitStd());
     int d = config.d();
-    tokens = new TokenEmbedding(store, layout, d, config.denseTokens(), config.denseHidden(),
-        config.embeddingInitStd(), config.seed());
     l = tokens.tokens();
     hk = config.heads() * config.keyDim();
     wq = new Dense(store, "Wq", 1, d, hk, false);
@@ -59,26 +48,6 @@ public final class AutoIntModel implements CtrModel {
     for (Dense m : new Dense[] {wq, wk, wv, wres, out}) {
       m.initXavier(rng);
     }
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public InputLayout layout() {
-    return layout;
-  }
-
-  @Override
-  public ParamStore params() {
-    return store;
-  }
-
-  @Override
-  public List<EmbeddingTable> tables() {
-    return tokens.tables();
   }
 
   @Override

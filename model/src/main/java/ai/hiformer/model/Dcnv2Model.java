@@ -3,12 +3,8 @@ package ai.hiformer.model;
 import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.nn.Buffers;
 import ai.hiformer.model.nn.Dense;
-import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Mlp;
-import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.nn.TokenEmbedding;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -16,11 +12,7 @@ import java.util.SplittableRandom;
  * cross layers {@code x_{l+1} = x0 ⊙ (x_l W_l + b_l) + x_l} with full (L·d, L·d) matrices; beside them an
  * MLP on x0 (ReLU); {@code logit_k = w_k·[x_last; mlp(x0)] + b_k}.
  */
-public final class Dcnv2Model implements CtrModel {
-  private final ModelConfig config;
-  private final InputLayout layout;
-  private final ParamStore store = new ParamStore();
-  private final TokenEmbedding tokens;
+public final class Dcnv2Model extends TokenModel {
   private final Dense[] cross;
   private final Mlp mlp;
   private final Dense out;
@@ -35,11 +27,8 @@ public final class Dcnv2Model implements CtrModel {
   private double[] dz;
 
   public Dcnv2Model(ModelConfig config, InputLayout layout) {
-    this.config = config;
-    this.layout = layout;
+    super(config, layout, config.d(), config.embeddingInitStd());
     int d = config.d();
-    tokens = new TokenEmbedding(store, layout, d, config.denseTokens(), config.denseHidden(),
-        config.embeddingInitStd(), config.seed());
     width = tokens.tokens() * d;
     cross = new Dense[config.crossLayers()];
     for (int i = 0; i < cross.length; i++) {
@@ -61,26 +50,6 @@ public final class Dcnv2Model implements CtrModel {
     }
     mlp.initXavier(rng);
     out.initXavier(rng);
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public InputLayout layout() {
-    return layout;
-  }
-
-  @Override
-  public ParamStore params() {
-    return store;
-  }
-
-  @Override
-  public List<EmbeddingTable> tables() {
-    return tokens.tables();
   }
 
   @Override

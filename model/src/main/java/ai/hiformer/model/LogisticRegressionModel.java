@@ -1,22 +1,14 @@
 package ai.hiformer.model;
 
 import ai.hiformer.model.nn.Buffers;
-import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
-import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.nn.TokenEmbedding;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * Logistic regression with the same token rules as the deep models at width d = tasks (one weight per
  * task per feature value): {@code logit_k = b_k + Σ_tokens e[k]}. Everything starts at zero (PROTOCOL.md §2.1).
  */
-public final class LogisticRegressionModel implements CtrModel {
-  private final ModelConfig config;
-  private final InputLayout layout;
-  private final ParamStore store = new ParamStore();
-  private final TokenEmbedding tokens;
+public final class LogisticRegressionModel extends TokenModel {
   private final Param bias;
   private final int t;
   private final int l;
@@ -24,33 +16,11 @@ public final class LogisticRegressionModel implements CtrModel {
   private double[] dx;
 
   public LogisticRegressionModel(ModelConfig config, InputLayout layout) {
-    this.config = config;
-    this.layout = layout;
+    super(config, layout, config.tasks(), 0.0);
     t = config.tasks();
-    tokens = new TokenEmbedding(store, layout, t, config.denseTokens(), config.denseHidden(), 0.0, config.seed());
     l = tokens.tokens();
     bias = store.create("bias", t);
     tokens.init(new SplittableRandom(config.seed()), 0.0);
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public InputLayout layout() {
-    return layout;
-  }
-
-  @Override
-  public ParamStore params() {
-    return store;
-  }
-
-  @Override
-  public List<EmbeddingTable> tables() {
-    return tokens.tables();
   }
 
   @Override

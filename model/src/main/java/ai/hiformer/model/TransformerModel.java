@@ -3,13 +3,9 @@ package ai.hiformer.model;
 import ai.hiformer.model.nn.AttentionLayer;
 import ai.hiformer.model.nn.AttentionLayer.Projection;
 import ai.hiformer.model.nn.Buffers;
-import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Init;
 import ai.hiformer.model.nn.Param;
-import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.nn.TokenEmbedding;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -21,11 +17,7 @@ import java.util.SplittableRandom;
  * <p>Shapes: x (B, T, d) with T = L + t; layer ℓ &lt; last maps (B, T, d) → (B, T, d); the pruned last
  * layer maps (B, T, d) → (B, t, d).
  */
-public final class TransformerModel implements CtrModel {
-  private final ModelConfig config;
-  private final InputLayout layout;
-  private final ParamStore store = new ParamStore();
-  private final TokenEmbedding tokens;
+public final class TransformerModel extends TokenModel {
   private final Param taskTokens; // (t, d)
   private final AttentionLayer[] layers;
   private final TaskHeads heads;
@@ -35,12 +27,9 @@ public final class TransformerModel implements CtrModel {
   private final int[] widths;      // tokens per example in acts[ℓ]
 
   public TransformerModel(ModelConfig config, InputLayout layout) {
-    this.config = config;
-    this.layout = layout;
+    super(config, layout, config.d(), config.embeddingInitStd());
     int d = config.d();
     int t = config.tasks();
-    tokens = new TokenEmbedding(store, layout, d, config.denseTokens(), config.denseHidden(),
-        config.embeddingInitStd(), config.seed());
     taskTokens = store.create("task", t, d);
     tokenCount = tokens.tokens() + t;
     Projection projection = switch (config.kind()) {
@@ -70,26 +59,6 @@ public final class TransformerModel implements CtrModel {
       layer.init(rng);
     }
     heads.init(rng);
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public InputLayout layout() {
-    return layout;
-  }
-
-  @Override
-  public ParamStore params() {
-    return store;
-  }
-
-  @Override
-  public List<EmbeddingTable> tables() {
-    return tokens.tables();
   }
 
   /** T: feature tokens plus task tokens. */

@@ -1,13 +1,12 @@
 package ai.hiformer.jobs.cli;
 
 import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.DatasetReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.jobs.embedded.RowToEvent;
-import ai.hiformer.jobs.embedded.SyntheticStream;
+import ai.hiformer.jobs.embedded.ReplaySource;
 import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.ProgressiveMetrics;
 import ai.hiformer.jobs.stream.StreamingJob;
@@ -70,11 +69,10 @@ public final class RunCommand {
       System.out.println(USAGE);
       return 0;
     }
-    Path defaultData = Paths.get("../shared/data/movielens-100k");
-    boolean synthetic = !o.has("data") && !Files.isDirectory(defaultData);
-    Path data = synthetic ? null : Paths.get(o.get("data", defaultData.toString()));
-    Path specPath = Paths.get(o.get("spec", synthetic ? "specs/synthetic.json" : "specs/movielens.json"));
-    FeatureSpec spec = FeatureSpec.load(specPath);
+    ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
+    boolean synthetic = source.synthetic();
+    Path specPath = source.specPath();
+    FeatureSpec spec = source.spec();
     long limit = o.has("events") ? o.integer("events", 0, 1) : synthetic ? 50_000 : Long.MAX_VALUE;
     int rate = o.integer("rate", 2000, 0);
     int parallelism = o.integer("parallelism", 1, 1);
@@ -83,7 +81,7 @@ public final class RunCommand {
         .toAbsolutePath();
     Path snapshots = out.resolve("snapshots");
     Files.createDirectories(snapshots);
-    System.out.printf("Replaying %s (spec %s) at %s events/s%n", synthetic ? "a generated stream" : data, specPath,
+    System.out.printf("Replaying %s (spec %s) at %s events/s%n", source.describe(), specPath,
         rate == 0 ? "full speed" : Integer.toString(rate));
 
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
@@ -109,7 +107,7 @@ public final class RunCommand {
       AtomicBoolean replayDone = new AtomicBoolean();
       Thread replay = new Thread(() -> {
         try {
-          replay(kafka.bootstrapServers(), spec, data, synthetic, modelId, limit, rate, labels, produced, rejected);
+          replay(kafka.bootstrapServers(), source, modelId, limit, rate, labels, produced, rejected);
         } catch (Exception e) {
           System.err.println("replay failed: " + e);
         } finally {
@@ -173,8 +171,9 @@ public final class RunCommand {
     return 0;
   }
 
-  private static void replay(String bootstrap, FeatureSpec spec, Path data, boolean synthetic, String modelId, long limit,
+  private static void replay(String bootstrap, ReplaySource source, String modelId, long limit,
       int rate, Map<String, Double> labels, AtomicLong produced, AtomicLong rejected) throws Exception {
+    FeatureSpec spec = source.spec();
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("linger.ms", "5");
@@ -188,7 +187,7 @@ public final class RunCommand {
         public void accept(Row row) throws BadRowException {
           long i = produced.get();
           if (i >= limit) {
-            throw new StopReplay();
+            throw new ReplaySource.Stop();
           }
           Event e = convert.convert(row, i);
           Double y = e.getLabels().get(task);
@@ -205,7 +204,7 @@ public final class RunCommand {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
               } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-                throw new StopReplay();
+                throw new ReplaySource.Stop();
               }
             }
           }
@@ -216,18 +215,7 @@ public final class RunCommand {
           rejected.incrementAndGet();
         }
       };
-      try {
-        if (synthetic) {
-          SyntheticStream s = new SyntheticStream(7);
-          while (true) {
-            sink.accept(s.next());
-          }
-        } else {
-          DatasetReader.forSpec(spec, data).read(sink);
-        }
-      } catch (StopReplay stop) {
-        // limit reached
-      }
+      source.read(sink);
       producer.flush();
     }
   }
@@ -239,12 +227,5 @@ public final class RunCommand {
     p.put("auto.offset.reset", "earliest");
     p.put("isolation.level", "read_committed");
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  /** Ends the replay early (an unchecked signal through the reader's callback). */
-  private static final class StopReplay extends RuntimeException {
-    StopReplay() {
-      super(null, null, false, false);
-    }
   }
 }

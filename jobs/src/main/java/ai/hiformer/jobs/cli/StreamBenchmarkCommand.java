@@ -1,13 +1,12 @@
 package ai.hiformer.jobs.cli;
 
 import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.DatasetReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.jobs.embedded.RowToEvent;
-import ai.hiformer.jobs.embedded.SyntheticStream;
+import ai.hiformer.jobs.embedded.ReplaySource;
 import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.model.ModelConfig;
@@ -54,18 +53,15 @@ public final class StreamBenchmarkCommand {
           + " [--events 30000] [--rate 5000] [--latency-events 20000]");
       return 0;
     }
-    Path defaultData = Paths.get("../shared/data/movielens-100k");
-    boolean synthetic = !o.has("data") && !Files.isDirectory(defaultData);
-    Path data = synthetic ? null : Paths.get(o.get("data", defaultData.toString()));
-    Path specPath = Paths.get(o.get("spec", synthetic ? "specs/synthetic.json" : "specs/movielens.json"));
-    FeatureSpec spec = FeatureSpec.load(specPath);
+    ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
+    Path specPath = source.specPath();
     int warmup = 5000;
     int throughputEvents = o.integer("events", 30_000, 1000);
     int latencyEvents = o.integer("latency-events", 20_000, 1000);
     int rate = o.integer("rate", 5000, 1);
-    List<byte[]> events = events(spec, data, synthetic, warmup + throughputEvents + latencyEvents);
+    List<byte[]> events = events(source, warmup + throughputEvents + latencyEvents);
     System.out.printf(Locale.ROOT, "%,d events from %s; warm-up %,d; phase 1: %,d at full speed; phase 2: %,d at %,d/s%n",
-        events.size(), synthetic ? "the generated stream" : data, warmup, throughputEvents, latencyEvents, rate);
+        events.size(), source.describe(), warmup, throughputEvents, latencyEvents, rate);
     List<String> lines = new ArrayList<>();
     for (String model : o.list("models", "lr,hiformer")) {
       lines.add(runOne(ModelKind.parse(model), specPath, events, warmup, warmup + throughputEvents, rate));
@@ -164,30 +160,23 @@ public final class StreamBenchmarkCommand {
     }
   }
 
-  private static List<byte[]> events(FeatureSpec spec, Path data, boolean synthetic, int n) throws Exception {
-    RowToEvent convert = new RowToEvent(spec, "bench");
+  private static List<byte[]> events(ReplaySource source, int n) throws Exception {
+    RowToEvent convert = new RowToEvent(source.spec(), "bench");
     var codec = ai.hiformer.schemas.WireCodec.events();
     List<byte[]> out = new ArrayList<>(n);
-    RowSink sink = new RowSink() {
+    source.read(new RowSink() {
       @Override
       public void accept(Row row) throws BadRowException {
-        if (out.size() < n) {
-          out.add(codec.encode(convert.convert(row, out.size())));
+        if (out.size() >= n) {
+          throw new ReplaySource.Stop();
         }
+        out.add(codec.encode(convert.convert(row, out.size())));
       }
 
       @Override
       public void rejected(String origin, String reason) {
       }
-    };
-    if (synthetic) {
-      SyntheticStream s = new SyntheticStream(3);
-      while (out.size() < n) {
-        sink.accept(s.next());
-      }
-    } else {
-      DatasetReader.forSpec(spec, data).read(sink);
-    }
+    });
     return out;
   }
 }

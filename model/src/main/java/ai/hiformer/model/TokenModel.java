@@ -1,0 +1,48 @@
+package ai.hiformer.model;
+
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.ParamStore;
+import ai.hiformer.model.nn.TokenEmbedding;
+import java.util.List;
+
+/**
+ * What every network here shares: its configuration and input layout, its dense parameters, and the
+ * feature tokens (embedding tables, numeric tokens) that it reads first.
+ */
+abstract class TokenModel implements CtrModel {
+  protected final ModelConfig config;
+  protected final InputLayout layout;
+  protected final ParamStore store = new ParamStore();
+  protected final TokenEmbedding tokens;
+
+  /**
+   * @param tokenDim width of each feature token (d, or the task count for logistic regression)
+   * @param initStd standard deviation of new embedding rows (0: start at zero)
+   */
+  TokenModel(ModelConfig config, InputLayout layout, int tokenDim, double initStd) {
+    this.config = config;
+    this.layout = layout;
+    this.tokens = new TokenEmbedding(store, layout, tokenDim, config.denseTokens(), config.denseHidden(), initStd,
+        config.seed());
+  }
+
+  @Override
+  public final ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public final InputLayout layout() {
+    return layout;
+  }
+
+  @Override
+  public final ParamStore params() {
+    return store;
+  }
+
+  @Override
+  public final List<EmbeddingTable> tables() {
+    return tokens.tables();
+  }
+}
