@@ -155,6 +155,9 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     }
     r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.microBatch)
         : ModelRuntime.fromBytes(bytes, spec, optimizer, config.microBatch);
+    if (config.snapshotDir != null) {
+      r.snapshotPolicy(config.snapshotEveryExamples, config.snapshotEveryEventTimeMillis);
+    }
     runtimes.put(key, r);
     registerGauges(key, r);
     return r;

@@ -39,12 +39,11 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
         pending = new TreeMap<>();
       }
       for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
-        ModelRuntime r = e.getValue();
-        if (r.takeSnapshotIfDue(config.snapshotEveryExamples, config.snapshotEveryEventTimeMillis)) {
+        for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
           pending.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(new Pending(e.getKey(),
-              r.version(), r.learnerBytes(), r.encoderBytes(), r.learner().model().config().toProperties(),
-              new ModelSnapshot.Position(r.trainedExamples(), r.scored(), context.getCheckpointId()), metricsOf(r)));
-          function.dirtyKeys().add(e.getKey()); // the snapshot marker is part of the state
+              c.version(), c.learner(), c.encoder(), c.modelConfig(),
+              new ModelSnapshot.Position(c.trainedExamples(), c.eventsScored(), context.getCheckpointId()),
+              c.metrics()));
         }
       }
     }
@@ -57,24 +56,16 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
     super.snapshotState(context);
   }
 
-  private static Map<String, Double> metricsOf(ModelRuntime r) {
-    Map<String, Double> m = new java.util.LinkedHashMap<>();
-    for (int k = 0; k < r.spec().tasks().size(); k++) {
-      String task = r.spec().tasks().get(k).name();
-      m.put(task + ".progressive_auc", r.metrics(k).auc());
-      m.put(task + ".progressive_logloss", r.metrics(k).logLoss());
-      m.put(task + ".examples", (double) r.metrics(k).count());
-    }
-    return m;
-  }
-
-  /** At the end of a bounded input, what is pending is trained on, so the final checkpoint holds it. */
+  /**
+   * At the end of a bounded input, what is pending is trained on and snapshotted, so the final checkpoint
+   * holds it and a replay leaves its final model.
+   */
   @Override
   public void endInput() throws Exception {
     for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
-      if (e.getValue().train()) {
-        function.dirtyKeys().add(e.getKey());
-      }
+      e.getValue().train();
+      e.getValue().captureFinal();
+      function.dirtyKeys().add(e.getKey());
     }
   }
 

@@ -40,6 +40,17 @@ public final class ModelRuntime {
   private final EventRow row = new EventRow();
   private long scored;
   private double lastTrainMillis;
+  // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
+  private long snapshotEveryExamples;
+  private long snapshotEveryEventTimeMillis;
+  private final List<Captured> captured = new java.util.ArrayList<>();
+
+  /**
+   * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
+   * on when checkpoints happen; it is written once a checkpoint taken after it completes.
+   */
+  public record Captured(long version, byte[] learner, byte[] encoder, String modelConfig, long trainedExamples,
+      long eventsScored, java.util.Map<String, Double> metrics) {}
   private long trainedExamples;
   private long maxEventTimeMillis = Long.MIN_VALUE;
   private long snapshotExamples;          // trainedExamples at the last snapshot
@@ -123,7 +134,50 @@ public final class ModelRuntime {
     }
     trainedExamples += n;
     pending.setSize(0);
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
+        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)) {
+      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
+          trainedExamples, scored, metricsSummary()));
+    }
     return true;
+  }
+
+  /** At the end of a bounded input: capture what was learned since the last snapshot, if anything. */
+  public void captureFinal() {
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0) && trainedExamples != snapshotExamples) {
+      snapshotExamples = trainedExamples;
+      snapshotEventTimeMillis = maxEventTimeMillis;
+      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
+          trainedExamples, scored, metricsSummary()));
+    }
+  }
+
+  /** Sets when snapshots are taken (0 disables a rule); not part of the state. */
+  public void snapshotPolicy(long everyExamples, long everyEventTimeMillis) {
+    this.snapshotEveryExamples = everyExamples;
+    this.snapshotEveryEventTimeMillis = everyEventTimeMillis;
+  }
+
+  /** Hands over the snapshots captured since the last call. */
+  public List<Captured> drainCaptured() {
+    if (captured.isEmpty()) {
+      return List.of();
+    }
+    List<Captured> out = List.copyOf(captured);
+    captured.clear();
+    return out;
+  }
+
+  /** Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests. */
+  public java.util.Map<String, Double> metricsSummary() {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    for (int k = 0; k < spec.tasks().size(); k++) {
+      String task = spec.tasks().get(k).name();
+      m.put(task + ".progressive_auc", metrics[k].auc());
+      m.put(task + ".progressive_logloss", metrics[k].logLoss());
+      m.put(task + ".examples", (double) metrics[k].count());
+    }
+    return m;
   }
 
   /**
