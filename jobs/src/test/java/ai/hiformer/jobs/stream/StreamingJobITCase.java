@@ -208,7 +208,23 @@ class StreamingJobITCase {
           byte[] full = codec.encode(e);
           bad.add(java.util.Arrays.copyOf(full, 10 + rng.nextInt(full.length - 12)));
         }
-        default -> bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("purchase", 1.0)).build()));
+        default -> {
+          if (i % 20 == 9) { // an Event written without required fields (no modelId, no eventTime)
+            org.apache.avro.Schema partial = new org.apache.avro.Schema.Parser().parse(
+                "{\"type\": \"record\", \"name\": \"Event\", \"namespace\": \"ai.hiformer.schemas\","
+                    + " \"fields\": [{\"name\": \"requestId\", \"type\": \"string\"}]}");
+            org.apache.avro.generic.GenericRecord r = new org.apache.avro.generic.GenericData.Record(partial);
+            r.put("requestId", "partial" + i);
+            try {
+              bad.add(new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                  org.apache.avro.generic.GenericData.get(), partial).encode(r).array());
+            } catch (java.io.IOException ex) {
+              throw new java.io.UncheckedIOException(ex);
+            }
+          } else {
+            bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("purchase", 1.0)).build()));
+          }
+        }
       }
     }
     return bad;
