@@ -120,6 +120,48 @@ public final class FeatureEncoder {
     }
   }
 
+  /**
+   * Encodes a row for serving: known values get their ids, unseen ones the OOV id 0, numeric statistics
+   * are read but not updated, labels are not read, and the stream position does not move. Only the
+   * recency order of exact vocabularies may change (a lookup is a use).
+   */
+  public void encodeReadOnly(Row row, Batch batch, int b) throws BadRowException {
+    boolean saved = readLabels;
+    readLabels = false;
+    try {
+      parse(row);
+    } finally {
+      readLabels = saved;
+    }
+    batch.clearRow(b);
+    for (int i = 0; i < single.size(); i++) {
+      batch.cat[b * batch.nCat + i] = vocabularies[i].lookup(singleKeys[i]);
+    }
+    for (int i = 0; i < multi.size(); i++) {
+      List<String> keys = multiKeys.get(i);
+      int base = (b * batch.nMulti + i) * batch.maxMulti;
+      for (int k = 0; k < keys.size(); k++) {
+        batch.multi[base + k] = vocabularies[single.size() + i].lookup(keys.get(k));
+      }
+    }
+    for (int i = 0; i < numeric.size(); i++) {
+      FieldSpec f = numeric.get(i);
+      boolean missing = numMissing[i];
+      double t = 0;
+      if (!missing) {
+        double v = numValues[i] * f.scale();
+        t = switch (f.transform()) {
+          case NONE -> v;
+          case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
+          case ZSCORE -> stats[i].zscore(v);
+        };
+        t = Math.min(f.clipHi(), Math.max(f.clipLo(), t));
+      }
+      batch.num[b * batch.nNum + i] = t;
+      batch.miss[b * batch.nNum + i] = missing ? 1 : 0;
+    }
+  }
+
   /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
   public void encode(Row row, Batch batch, int b) throws BadRowException {
     encode(row, batch, b, true);
