@@ -7,6 +7,7 @@ public final class Main {
   private static final String USAGE = """
       Usage: hiformer <command> [options]
         run        the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset
+        serve      score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones
         evaluate   run the evaluation protocol (online progressive validation / offline split)
         benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
       Run 'hiformer <command> --help' for a command's options.
@@ -27,9 +28,10 @@ public final class Main {
       return switch (args[0]) {
         case "evaluate" -> EvaluateCommand.run(args);
         case "run" -> RunCommand.run(args);
+        case "serve" -> ServeCommand.run(args);
         case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, evaluate, benchmark-stream");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, evaluate, benchmark-stream");
           yield 2;
         }
       };
