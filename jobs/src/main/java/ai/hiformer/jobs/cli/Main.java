@@ -10,6 +10,7 @@ public final class Main {
         serve      score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones
         evaluate   run the evaluation protocol (online progressive validation / offline split)
         benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
+        benchmark-serve    scoring-server latency and requests/s on loopback; 1M-row snapshot load time
       Run 'hiformer <command> --help' for a command's options.
       """;
 
@@ -30,8 +31,9 @@ public final class Main {
         case "run" -> RunCommand.run(args);
         case "serve" -> ServeCommand.run(args);
         case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
+        case "benchmark-serve" -> ServeBenchmarkCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, evaluate, benchmark-stream");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, evaluate, benchmark-stream, benchmark-serve");
           yield 2;
         }
       };
