@@ -247,6 +247,9 @@ public final class ModelRuntime {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
       out.writeInt(1); // runtime state format version
+      byte[] specBytes = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(specBytes.length);
+      out.write(specBytes); // so that the state alone is enough to export a snapshot
       byte[] l = LearnerCodec.encode(learner);
       out.writeInt(l.length);
       out.write(l);
@@ -272,12 +275,21 @@ public final class ModelRuntime {
     }
   }
 
+  /**
+   * Rebuilds a runtime from {@link #toBytes()}; with {@code spec} null, the spec stored in the state is
+   * used (savepoint export).
+   */
   public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
       int version = in.readInt();
       if (version != 1) {
         throw new IllegalArgumentException("unsupported model runtime state version " + version);
+      }
+      byte[] specBytes = new byte[in.readInt()];
+      in.readFully(specBytes);
+      if (spec == null) {
+        spec = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
       }
       byte[] l = new byte[in.readInt()];
       in.readFully(l);
