@@ -8,6 +8,7 @@ public final class Main {
       Usage: hiformer <command> [options]
         run        the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset
         serve      score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones
+        export     serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)
         evaluate   run the evaluation protocol (online progressive validation / offline split)
         benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
         benchmark-serve    scoring-server latency and requests/s on loopback; 1M-row snapshot load time
@@ -30,10 +31,11 @@ public final class Main {
         case "evaluate" -> EvaluateCommand.run(args);
         case "run" -> RunCommand.run(args);
         case "serve" -> ServeCommand.run(args);
+        case "export" -> ExportCommand.run(args);
         case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
         case "benchmark-serve" -> ServeBenchmarkCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, evaluate, benchmark-stream, benchmark-serve");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, export, evaluate, benchmark-stream, benchmark-serve");
           yield 2;
         }
       };
