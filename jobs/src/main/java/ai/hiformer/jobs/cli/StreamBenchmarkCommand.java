@@ -41,7 +41,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * queueing).
  */
 public final class StreamBenchmarkCommand {
-  static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events");
+  static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
+      "checkpoint-ms");
   static final Set<String> FLAGS = Set.of("help");
 
   private StreamBenchmarkCommand() {}
@@ -50,7 +51,7 @@ public final class StreamBenchmarkCommand {
     Options o = new Options("benchmark-stream", args, 1, VALUED, FLAGS);
     if (o.has("help")) {
       System.out.println("Usage: hiformer benchmark-stream [--data DIR --spec SPEC] [--models lr,hiformer]"
-          + " [--events 30000] [--rate 5000] [--latency-events 20000]");
+          + " [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]");
       return 0;
     }
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
@@ -64,7 +65,8 @@ public final class StreamBenchmarkCommand {
         events.size(), source.describe(), warmup, throughputEvents, latencyEvents, rate);
     List<String> lines = new ArrayList<>();
     for (String model : o.list("models", "lr,hiformer")) {
-      lines.add(runOne(ModelKind.parse(model), specPath, events, warmup, warmup + throughputEvents, rate));
+      lines.add(runOne(ModelKind.parse(model), specPath, events, warmup, warmup + throughputEvents, rate,
+          o.integer("checkpoint-ms", 1000, 100)));
     }
     System.out.println();
     System.out.println("model      | sustained events/s | latency p50 | p90 | p99 | max   (event appended -> score appended)");
@@ -72,8 +74,8 @@ public final class StreamBenchmarkCommand {
     return 0;
   }
 
-  private static String runOne(ModelKind kind, Path specPath, List<byte[]> events, int warmup, int split, int rate)
-      throws Exception {
+  private static String runOne(ModelKind kind, Path specPath, List<byte[]> events, int warmup, int split, int rate,
+      int checkpointMillis) throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
@@ -81,7 +83,7 @@ public final class StreamBenchmarkCommand {
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("bench"))
           .specJson(Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).build()).parallelism(1)
-          .checkpointIntervalMillis(1000).checkpointDir(tmp.resolve("checkpoints").toUri().toString())
+          .checkpointIntervalMillis(checkpointMillis).checkpointDir(tmp.resolve("checkpoints").toUri().toString())
           .rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));

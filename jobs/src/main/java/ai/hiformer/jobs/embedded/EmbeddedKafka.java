@@ -58,7 +58,31 @@ public final class EmbeddedKafka implements AutoCloseable {
       for (String t : topics) {
         list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
       }
-      admin.createTopics(list).all().get();
+      // Right after start-up the controller can still answer UnknownTopicOrPartition: retry a few times.
+      for (int attempt = 1; ; attempt++) {
+        try {
+          admin.createTopics(list).all().get();
+          break;
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+            break;
+          }
+          if (attempt >= 20 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+            throw e;
+          }
+          Thread.sleep(250);
+          list.removeIf(t -> {
+            try {
+              return admin.listTopics().names().get().contains(t.name());
+            } catch (Exception ex) {
+              return false;
+            }
+          });
+          if (list.isEmpty()) {
+            break;
+          }
+        }
+      }
       long deadline = System.currentTimeMillis() + 30_000;
       while (true) {
         Map<String, TopicDescription> d = admin.describeTopics(Set.of(topics)).allTopicNames().get();
