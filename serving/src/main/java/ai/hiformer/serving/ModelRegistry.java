@@ -1,5 +1,6 @@
 package ai.hiformer.serving;
 
+import ai.hiformer.features.snapshot.ModelDelta;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,8 +61,8 @@ public final class ModelRegistry {
       ServedModel current = ref.get();
       for (Path v : versions) {
         long version = Long.parseLong(v.getFileName().toString().substring(1));
-        if (current != null && version <= current.version()) {
-          break; // nothing newer
+        if (current != null && version <= current.baseVersion()) {
+          break; // nothing newer than the snapshot we serve (deltas may have brought it up to date)
         }
         if (rejected.contains(v)) {
           continue;
@@ -69,6 +70,7 @@ public final class ModelRegistry {
         try {
           ServedModel loaded = ServedModel.load(v, scorers);
           ref.set(loaded);
+          current = loaded;
           loads.incrementAndGet();
           LOG.info("serving {} version {} from {}", modelId, version, v);
           break;
@@ -80,6 +82,49 @@ public final class ModelRegistry {
               current == null ? "nothing" : "version " + current.version());
         }
       }
+      if (current != null) {
+        applyDeltas(modelId, ref, current);
+      }
+    }
+  }
+
+  /** Incremental sync: applies the new deltas of the served base snapshot (contiguous sequence only). */
+  private void applyDeltas(String modelId, AtomicReference<ServedModel> ref, ServedModel current) {
+    try {
+      List<Path> paths = ModelDelta.list(root, modelId, current.baseVersion());
+      if (paths.size() <= current.appliedDeltas()) {
+        return;
+      }
+      List<ModelDelta> deltas = new ArrayList<>();
+      for (Path p : paths) {
+        if (rejected.contains(p)) {
+          break;
+        }
+        ModelDelta d;
+        try {
+          d = ModelDelta.read(p);
+        } catch (IOException e) {
+          rejected.add(p);
+          rejections.incrementAndGet();
+          reasons.put(p, String.valueOf(e.getMessage()));
+          LOG.warn("rejected delta {}: {}; still serving version {}", p, e.getMessage(), current.version());
+          break;
+        }
+        if (d.sequence() != deltas.size() + 1) {
+          break; // a gap: wait for the missing delta
+        }
+        deltas.add(d);
+      }
+      if (deltas.size() <= current.appliedDeltas()) {
+        return;
+      }
+      ServedModel updated = ServedModel.load(current.directory(), scorers, deltas);
+      ref.set(updated);
+      loads.incrementAndGet();
+      LOG.info("serving {} version {} (snapshot {} + {} deltas)", modelId, updated.version(),
+          current.baseVersion(), deltas.size());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not apply the deltas of {}: {}", modelId, e.getMessage());
     }
   }
 

@@ -2,6 +2,7 @@ package ai.hiformer.serving;
 
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
+import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.TaskSpec;
 import ai.hiformer.model.optim.OptimizerConfig;
@@ -21,13 +22,18 @@ import java.util.concurrent.BlockingQueue;
 public final class ServedModel {
   private final String modelId;
   private final long version;
+  private final long baseVersion;
+  private final long appliedDeltas;
   private final Path directory;
   private final List<String> tasks;
   private final BlockingQueue<Scorer> pool;
 
-  private ServedModel(String modelId, long version, Path directory, List<String> tasks, BlockingQueue<Scorer> pool) {
+  private ServedModel(String modelId, long version, long baseVersion, long appliedDeltas, Path directory,
+      List<String> tasks, BlockingQueue<Scorer> pool) {
     this.modelId = modelId;
     this.version = version;
+    this.baseVersion = baseVersion;
+    this.appliedDeltas = appliedDeltas;
     this.directory = directory;
     this.tasks = tasks;
     this.pool = pool;
@@ -35,17 +41,39 @@ public final class ServedModel {
 
   /** Loads and verifies a snapshot directory, building {@code scorers} independent scorers. */
   public static ServedModel load(Path dir, int scorers) throws IOException {
+    return load(dir, scorers, List.of());
+  }
+
+  /**
+   * Loads a full snapshot and applies its deltas in order (incremental sync); the version served is the
+   * last delta's model version.
+   */
+  public static ServedModel load(Path dir, int scorers, List<ModelDelta> deltas) throws IOException {
     BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
     ModelSnapshot first = null;
     for (int i = 0; i < scorers; i++) {
       ModelSnapshot s = ModelSnapshot.read(dir, OptimizerConfig.defaults());
+      for (ModelDelta d : deltas) {
+        d.applyTo(s.learner(), s.encoder());
+      }
       if (first == null) {
         first = s;
       }
       pool.add(new Scorer(s));
     }
-    return new ServedModel(first.modelId(), first.modelVersion(), dir,
+    long version = deltas.isEmpty() ? first.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
+    return new ServedModel(first.modelId(), version, first.modelVersion(), deltas.size(), dir,
         first.spec().tasks().stream().map(TaskSpec::name).toList(), pool);
+  }
+
+  /** The full snapshot this model was loaded from. */
+  public long baseVersion() {
+    return baseVersion;
+  }
+
+  /** How many deltas were applied on top of the full snapshot. */
+  public long appliedDeltas() {
+    return appliedDeltas;
   }
 
   public String modelId() {

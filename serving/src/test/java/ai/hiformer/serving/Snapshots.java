@@ -31,18 +31,37 @@ final class Snapshots {
 
   /** Trains one more micro-batch of 64 and writes its snapshot; returns the directory. */
   Path nextVersion(Path root) throws Exception {
+    train();
+    Path dir = writeFull(root);
+    for (var t : learner.model().tables()) {
+      t.drainChanged(); // a full snapshot starts a new delta chain
+    }
+    return dir;
+  }
+
+  /** Trains one more micro-batch of 64 on new events (new feature values included). */
+  void train() throws Exception {
     for (int b = 0; b < 64; b++, event++) {
       encoder.encode(JsonLinesReader.of(JSON.readTree(event(event, true)), "gen"), batch, b);
     }
     batch.setSize(64);
     learner.predictThenTrain(batch, new double[64]);
+  }
+
+  /** Writes the current state as a full snapshot without touching the delta chain. */
+  Path writeFull(Path root) throws Exception {
     return ModelSnapshot.write(root, "m", learner.steps(), SPEC, LearnerCodec.encode(learner), encoder.stateBytes(),
         learner.model().config().toProperties(), new ModelSnapshot.Position(event, event, 1));
   }
 
+  /** Captures what changed since the last full snapshot or delta. */
+  ai.hiformer.features.snapshot.ModelDelta delta(long base, long sequence, boolean withDense) {
+    return ai.hiformer.features.snapshot.ModelDelta.capture(learner, encoder, base, sequence, withDense);
+  }
+
   /** The JSON of generated event i (labels included when asked). */
   static String event(int i, boolean withLabel) {
-    int user = i % 23;
+    int user = i % 23 + (i / 150) * 23; // later events bring new users
     int item = i % 7;
     return String.format("{\"user\": \"u%d\", \"item\": \"i%d\", \"price\": %d%s}", user, item, i % 13,
         withLabel ? ", \"click\": " + ((user + item) % 3 == 0 ? 1 : 0) : "");

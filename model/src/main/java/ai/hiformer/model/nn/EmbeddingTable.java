@@ -28,6 +28,8 @@ public final class EmbeddingTable {
   private int stamp = 1;
   private int[] touched = new int[64];
   private int touchedCount;
+  // Rows changed (trained, created or re-initialised) since the last drainChanged(): what a delta carries.
+  private final java.util.BitSet changed = new java.util.BitSet();
 
   public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity) {
     if (dim <= 0) {
@@ -103,6 +105,7 @@ public final class EmbeddingTable {
   }
 
   private void initRow(int r, long generation) {
+    changed.set(r);
     int o = r * dim;
     Arrays.fill(accum, o, o + dim, 0.0);
     if (initStd == 0.0 || r == 0) {
@@ -134,6 +137,7 @@ public final class EmbeddingTable {
     }
     if (touchStamp[id] != stamp) {
       touchStamp[id] = stamp;
+      changed.set(id);
       if (touchedCount == touched.length) {
         touched = Arrays.copyOf(touched, touched.length * 2);
       }
@@ -150,6 +154,13 @@ public final class EmbeddingTable {
 
   public int touchedCount() {
     return touchedCount;
+  }
+
+  /** Ids of the rows changed since the last call (trained, created or re-initialised), ascending; then forgets them. */
+  public int[] drainChanged() {
+    int[] ids = changed.stream().toArray();
+    changed.clear();
+    return ids;
   }
 
   public void clearTouched() {
