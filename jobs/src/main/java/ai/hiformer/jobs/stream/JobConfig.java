@@ -40,6 +40,10 @@ public final class JobConfig implements Serializable {
   public final String snapshotDir;
   public final long snapshotEveryExamples;
   public final long snapshotEveryEventTimeMillis;
+  /** Incremental sync: publish a delta at most every this many ms, at checkpoints (0 = off). */
+  public final long deltaIntervalMillis;
+  /** Every n-th delta carries the dense weights too. */
+  public final int denseEveryDeltas;
   /** Checkpoint storage (a URI: file://, s3://, …); null: the cluster's default. */
   public final String checkpointDir;
   /** RocksDB working directory (keep it short); null: Flink's default. */
@@ -85,6 +89,11 @@ public final class JobConfig implements Serializable {
     failOnceAfterRecords = b.failOnceAfterRecords;
     checkpointDir = b.checkpointDir;
     rocksDbLocalDir = b.rocksDbLocalDir;
+    if (b.deltaIntervalMillis < 0) {
+      throw new IllegalArgumentException("invalid sync.delta-interval-ms = " + b.deltaIntervalMillis + "; allowed: >= 0 (0 = off)");
+    }
+    deltaIntervalMillis = b.deltaIntervalMillis;
+    denseEveryDeltas = (int) positive(b.denseEveryDeltas, "sync.dense-every-deltas");
   }
 
   public FeatureSpec spec() {
@@ -151,6 +160,8 @@ public final class JobConfig implements Serializable {
     private long failOnceAfterRecords = 0;
     private String checkpointDir;
     private String rocksDbLocalDir;
+    private long deltaIntervalMillis = 0;
+    private int denseEveryDeltas = 6;
 
     public Builder bootstrapServers(String v) { bootstrapServers = v; return this; }
     public Builder eventsTopic(String v) { eventsTopic = v; return this; }
@@ -179,6 +190,8 @@ public final class JobConfig implements Serializable {
     public Builder failOnceAfterRecords(long v) { failOnceAfterRecords = v; return this; }
     public Builder checkpointDir(String v) { checkpointDir = v; return this; }
     public Builder rocksDbLocalDir(String v) { rocksDbLocalDir = v; return this; }
+    public Builder deltaIntervalMillis(long v) { deltaIntervalMillis = v; return this; }
+    public Builder denseEveryDeltas(int v) { denseEveryDeltas = v; return this; }
 
     public JobConfig build() {
       if (modelConfig == null) {

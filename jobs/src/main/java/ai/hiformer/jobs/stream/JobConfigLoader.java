@@ -30,7 +30,8 @@ public final class JobConfigLoader {
       "learn.micro-batch", "learn.flush-idle-ms", "join.window-ms",
       "snapshot.dir", "snapshot.every-examples", "snapshot.every-event-time-ms",
       "checkpoint.interval-ms", "checkpoint.dir", "state.rocksdb.localdir",
-      "validate.max-value-chars", "chaos.fail-once-after-records"));
+      "validate.max-value-chars", "chaos.fail-once-after-records", "sync.delta-interval-ms",
+      "sync.dense-every-deltas"));
   private static final Set<String> MODEL_KEYS = new TreeSet<>(Arrays.asList(
       "kind", "d", "heads", "key-dim", "value-dim", "layers", "prune-last-layer", "rank-q", "rank-k", "rank-v",
       "full-rank", "ffn-activation", "ffn-hidden", "head-hidden", "cross-layers", "dcn-mlp", "dense-tokens",
@@ -120,6 +121,8 @@ public final class JobConfigLoader {
           case "state.rocksdb.localdir" -> b.rocksDbLocalDir(v);
           case "validate.max-value-chars" -> b.maxValueChars(Integer.parseInt(v));
           case "chaos.fail-once-after-records" -> b.failOnceAfterRecords(Long.parseLong(v));
+          case "sync.delta-interval-ms" -> b.deltaIntervalMillis(Long.parseLong(v));
+          case "sync.dense-every-deltas" -> b.denseEveryDeltas(Integer.parseInt(v));
           default -> throw new IllegalStateException(k);
         }
       } catch (NumberFormatException ex) {

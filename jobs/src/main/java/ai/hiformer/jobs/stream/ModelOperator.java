@@ -30,6 +30,9 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
       ModelSnapshot.Position position, Map<String, Double> metrics) {}
 
   private transient TreeMap<Long, List<Pending>> pending;
+  private transient TreeMap<Long, List<Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta>>> pendingDeltas;
+  private transient long lastDeltaMillis;
+  private transient long deltaCount;
 
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
@@ -38,7 +41,23 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
       if (pending == null) {
         pending = new TreeMap<>();
       }
+      if (pendingDeltas == null) {
+        pendingDeltas = new TreeMap<>();
+      }
+      long now = System.currentTimeMillis();
+      boolean deltaDue = config.deltaIntervalMillis > 0 && now - lastDeltaMillis >= config.deltaIntervalMillis;
+      if (deltaDue) {
+        lastDeltaMillis = now;
+        deltaCount++;
+      }
       for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
+        if (deltaDue) {
+          e.getValue().captureDeltaIfChanged(deltaCount % config.denseEveryDeltas == 0);
+        }
+        for (ai.hiformer.features.snapshot.ModelDelta d : e.getValue().drainDeltas()) {
+          pendingDeltas.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(Map.entry(e.getKey(), d));
+          function.dirtyKeys().add(e.getKey()); // the delta chain position is part of the state
+        }
         for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
           pending.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(new Pending(e.getKey(),
               c.version(), c.learner(), c.encoder(), c.modelConfig(),
@@ -85,6 +104,14 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
             p.modelConfig(), p.position(), p.metrics());
       }
       it.remove();
+    }
+    // Deltas after the snapshots of the same checkpoint: a delta builds on a snapshot written before it.
+    var dit = pendingDeltas.headMap(checkpointId, true).entrySet().iterator();
+    while (dit.hasNext()) {
+      for (Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta> d : dit.next().getValue()) {
+        d.getValue().write(root, d.getKey());
+      }
+      dit.remove();
     }
   }
 }

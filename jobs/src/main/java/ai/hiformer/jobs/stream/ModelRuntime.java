@@ -44,6 +44,11 @@ public final class ModelRuntime {
   private long snapshotEveryExamples;
   private long snapshotEveryEventTimeMillis;
   private final List<Captured> captured = new java.util.ArrayList<>();
+  // Incremental sync: the full snapshot the current delta chain builds on, and the chain's position.
+  private long deltaBase;
+  private long deltaSeq;
+  private long deltaVersion = -1; // model version at the last delta or full snapshot
+  private final List<ai.hiformer.features.snapshot.ModelDelta> deltas = new java.util.ArrayList<>();
 
   /**
    * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
@@ -138,8 +143,42 @@ public final class ModelRuntime {
         && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)) {
       captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
           trainedExamples, scored, metricsSummary()));
+      startDeltaChain();
     }
     return true;
+  }
+
+  /** A full snapshot was captured: later deltas build on it. */
+  private void startDeltaChain() {
+    for (var t : learner.model().tables()) {
+      t.drainChanged();
+    }
+    deltaBase = version();
+    deltaSeq = 0;
+    deltaVersion = version();
+  }
+
+  /**
+   * Captures a delta on top of the last full snapshot when something was learned since the last one
+   * (incremental sync); {@code withDense} adds every dense weight.
+   */
+  public void captureDeltaIfChanged(boolean withDense) {
+    if (deltaBase == 0 || version() == deltaVersion) {
+      return; // no full snapshot to build on yet, or nothing learned since the last publication
+    }
+    deltaSeq++;
+    deltaVersion = version();
+    deltas.add(ai.hiformer.features.snapshot.ModelDelta.capture(learner, encoder, deltaBase, deltaSeq, withDense));
+  }
+
+  /** Hands over the deltas captured since the last call. */
+  public List<ai.hiformer.features.snapshot.ModelDelta> drainDeltas() {
+    if (deltas.isEmpty()) {
+      return List.of();
+    }
+    List<ai.hiformer.features.snapshot.ModelDelta> out = List.copyOf(deltas);
+    deltas.clear();
+    return out;
   }
 
   /** At the end of a bounded input: capture what was learned since the last snapshot, if anything. */
@@ -149,6 +188,7 @@ public final class ModelRuntime {
       snapshotEventTimeMillis = maxEventTimeMillis;
       captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
           trainedExamples, scored, metricsSummary()));
+      startDeltaChain();
     }
   }
 
@@ -261,6 +301,9 @@ public final class ModelRuntime {
       out.writeLong(maxEventTimeMillis);
       out.writeLong(snapshotExamples);
       out.writeLong(snapshotEventTimeMillis);
+      out.writeLong(deltaBase);
+      out.writeLong(deltaSeq);
+      out.writeLong(deltaVersion);
       out.writeInt(pending.size());
       for (int b = 0; b < pending.size(); b++) {
         writeRow(out, pending, b);
@@ -302,6 +345,9 @@ public final class ModelRuntime {
       r.maxEventTimeMillis = in.readLong();
       r.snapshotExamples = in.readLong();
       r.snapshotEventTimeMillis = in.readLong();
+      r.deltaBase = in.readLong();
+      r.deltaSeq = in.readLong();
+      r.deltaVersion = in.readLong();
       int n = in.readInt();
       r.pending.setSize(n);
       for (int b = 0; b < n; b++) {
