@@ -133,33 +133,7 @@ public final class FeatureEncoder {
     } finally {
       readLabels = saved;
     }
-    batch.clearRow(b);
-    for (int i = 0; i < single.size(); i++) {
-      batch.cat[b * batch.nCat + i] = vocabularies[i].lookup(singleKeys[i]);
-    }
-    for (int i = 0; i < multi.size(); i++) {
-      List<String> keys = multiKeys.get(i);
-      int base = (b * batch.nMulti + i) * batch.maxMulti;
-      for (int k = 0; k < keys.size(); k++) {
-        batch.multi[base + k] = vocabularies[single.size() + i].lookup(keys.get(k));
-      }
-    }
-    for (int i = 0; i < numeric.size(); i++) {
-      FieldSpec f = numeric.get(i);
-      boolean missing = numMissing[i];
-      double t = 0;
-      if (!missing) {
-        double v = numValues[i] * f.scale();
-        t = switch (f.transform()) {
-          case NONE -> v;
-          case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
-          case ZSCORE -> stats[i].zscore(v);
-        };
-        t = Math.min(f.clipHi(), Math.max(f.clipLo(), t));
-      }
-      batch.num[b * batch.nNum + i] = t;
-      batch.miss[b * batch.nNum + i] = missing ? 1 : 0;
-    }
+    fill(batch, b, false, -1);
   }
 
   /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
@@ -174,43 +148,49 @@ public final class FeatureEncoder {
   public void encode(Row row, Batch batch, int b, boolean readLabels) throws BadRowException {
     this.readLabels = readLabels;
     parse(row);
-    batch.clearRow(b);
-    long pos = position++;
-    for (int i = 0; i < single.size(); i++) {
-      batch.cat[b * batch.nCat + i] = vocabularies[i].idFor(singleKeys[i], pos);
-    }
-    for (int i = 0; i < multi.size(); i++) {
-      List<String> keys = multiKeys.get(i);
-      int base = (b * batch.nMulti + i) * batch.maxMulti;
-      for (int k = 0; k < keys.size(); k++) {
-        batch.multi[base + k] = vocabularies[single.size() + i].idFor(keys.get(k), pos);
-      }
-    }
-    for (int i = 0; i < numeric.size(); i++) {
-      FieldSpec f = numeric.get(i);
-      double t = 0;
-      double m = 1;
-      if (!numMissing[i]) {
-        t = transform(f, stats[i], numValues[i]);
-        m = 0;
-      }
-      batch.num[b * batch.nNum + i] = t;
-      batch.miss[b * batch.nNum + i] = m;
-    }
+    fill(batch, b, true, position++);
     for (int k = 0; k < labels.length; k++) {
       batch.label[b * batch.tasks + k] = labels[k];
       batch.labelMask[b * batch.tasks + k] = labelPresent[k] ? 1 : 0;
     }
   }
 
-  private static double transform(FieldSpec f, RunningStats s, double x) {
+  /**
+   * Phase two: ids and values of the parsed row into row {@code b}. With {@code learn}, new values get ids
+   * (at stream position {@code pos}) and the numeric statistics take the values in; without, unknown
+   * values map to 0 and nothing changes.
+   */
+  private void fill(Batch batch, int b, boolean learn, long pos) {
+    batch.clearRow(b);
+    for (int i = 0; i < single.size(); i++) {
+      batch.cat[b * batch.nCat + i] = learn ? vocabularies[i].idFor(singleKeys[i], pos)
+          : vocabularies[i].lookup(singleKeys[i]);
+    }
+    for (int i = 0; i < multi.size(); i++) {
+      List<String> keys = multiKeys.get(i);
+      Vocabulary v = vocabularies[single.size() + i];
+      int base = (b * batch.nMulti + i) * batch.maxMulti;
+      for (int k = 0; k < keys.size(); k++) {
+        batch.multi[base + k] = learn ? v.idFor(keys.get(k), pos) : v.lookup(keys.get(k));
+      }
+    }
+    for (int i = 0; i < numeric.size(); i++) {
+      boolean missing = numMissing[i];
+      batch.num[b * batch.nNum + i] = missing ? 0 : transform(numeric.get(i), stats[i], numValues[i], learn);
+      batch.miss[b * batch.nNum + i] = missing ? 1 : 0;
+    }
+  }
+
+  private static double transform(FieldSpec f, RunningStats s, double x, boolean learn) {
     double v = x * f.scale();
     double t = switch (f.transform()) {
       case NONE -> v;
       case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
       case ZSCORE -> {
         double z = s.zscore(v);
-        s.add(v);
+        if (learn) {
+          s.add(v);
+        }
         yield z;
       }
     };
