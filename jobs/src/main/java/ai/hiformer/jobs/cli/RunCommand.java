@@ -58,7 +58,7 @@ public final class RunCommand {
         --events N         stop after N events (default: the whole dataset; 50000 for the generated stream)
         --model hiformer   network (hiformer|heteroatt|transformer|autoint|dcnv2|lr)
         --out DIR          where snapshots and checkpoints go (default runs/run-<time>)
-        --parallelism 1  --checkpoint-ms 2000  --snapshot-every 5000 (trained examples)
+        --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
       """;
 
   private RunCommand() {}
@@ -91,7 +91,7 @@ public final class RunCommand {
           .modelIds(Set.of(modelId)).specJson(Files.readString(specPath))
           .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer"))).build())
           .parallelism(parallelism).checkpointIntervalMillis(o.integer("checkpoint-ms", 2000, 100))
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(o.integer("snapshot-every", 5000, 1))
+          .snapshotDir(snapshots.toString()).snapshotEveryExamples(o.integer("snapshot-every", 1024, 1))
           .checkpointDir(out.resolve("checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
           .build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
@@ -158,6 +158,14 @@ public final class RunCommand {
       System.out.printf(Locale.ROOT, "Done: %,d events scored; progressive AUC at scoring %.4f over %,d labelled events.%n",
           scores, metrics.auc(), metrics.count());
       System.out.println("Snapshots: " + snapshots);
+      boolean none;
+      try (var s = Files.list(snapshots)) {
+        none = s.findAny().isEmpty();
+      }
+      if (none) {
+        System.out.println("  (none yet: a snapshot is taken every " + config.snapshotEveryExamples
+            + " trained examples; replay more events or pass --snapshot-every)");
+      }
       try (var s = Files.list(snapshots)) {
         s.forEach(m -> {
           try (var v = Files.list(m)) {
