@@ -92,6 +92,7 @@ public final class RunCommand {
           .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer"))).build())
           .parallelism(parallelism).checkpointIntervalMillis(o.integer("checkpoint-ms", 2000, 100))
           .snapshotDir(snapshots.toString()).snapshotEveryExamples(o.integer("snapshot-every", 1024, 1))
+          .deltaIntervalMillis(5000)
           .checkpointDir(out.resolve("checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
           .build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
