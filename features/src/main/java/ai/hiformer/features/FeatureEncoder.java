@@ -39,7 +39,6 @@ public final class FeatureEncoder {
   private final boolean[] labelPresent;
   private long position;
   private long truncatedValues;
-  private boolean readLabels = true;
 
   /** Receives row recycling events: field index (token order, single then multi), row id, generation. */
   public interface RecycleListener {
@@ -111,13 +110,7 @@ public final class FeatureEncoder {
    * @throws BadRowException naming the field and the problem
    */
   public void validate(Row row) throws BadRowException {
-    boolean saved = readLabels;
-    readLabels = false;
-    try {
-      parse(row);
-    } finally {
-      readLabels = saved;
-    }
+    parse(row, false);
   }
 
   /**
@@ -126,13 +119,7 @@ public final class FeatureEncoder {
    * recency order of exact vocabularies may change (a lookup is a use).
    */
   public void encodeReadOnly(Row row, Batch batch, int b) throws BadRowException {
-    boolean saved = readLabels;
-    readLabels = false;
-    try {
-      parse(row);
-    } finally {
-      readLabels = saved;
-    }
+    parse(row, false);
     fill(batch, b, false, -1);
   }
 
@@ -146,8 +133,7 @@ public final class FeatureEncoder {
    * read and every label mask is 0 (the caller supplies labels, e.g. from a label stream).
    */
   public void encode(Row row, Batch batch, int b, boolean readLabels) throws BadRowException {
-    this.readLabels = readLabels;
-    parse(row);
+    parse(row, readLabels);
     fill(batch, b, true, position++);
     for (int k = 0; k < labels.length; k++) {
       batch.label[b * batch.tasks + k] = labels[k];
@@ -198,7 +184,7 @@ public final class FeatureEncoder {
   }
 
   /** Phase one: read and validate every value of the row into scratch; no state changes. */
-  private void parse(Row row) throws BadRowException {
+  private void parse(Row row, boolean readLabels) throws BadRowException {
     for (int i = 0; i < single.size(); i++) {
       FieldSpec f = single.get(i);
       singleKeys[i] = f.kind() == FieldKind.TIME ? timeKey(f, row) : categoricalKey(f, row.text(f.column()));
