@@ -63,6 +63,15 @@ final class BenchData {
     return out;
   }
 
+  /** A learner of the named network (protocol configuration, seed 0) for batches like {@code sample}. */
+  static ai.hiformer.model.train.Learner learner(String model, Batch sample) {
+    ai.hiformer.model.ModelConfig config = ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.parse(model))
+        .seed(0).build();
+    InputLayout layout = new InputLayout(sample.nCat, sample.nMulti, sample.maxMulti, sample.nNum);
+    return new ai.hiformer.model.train.Learner(ai.hiformer.model.Models.create(config, layout),
+        ai.hiformer.model.optim.OptimizerConfig.defaults());
+  }
+
   static Path findSpecs() {
     for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
       if (Files.isDirectory(p.resolve("specs"))) {

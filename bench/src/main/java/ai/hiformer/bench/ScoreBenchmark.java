@@ -1,11 +1,6 @@
 package ai.hiformer.bench;
 
 import ai.hiformer.model.Batch;
-import ai.hiformer.model.CtrModel;
-import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
-import ai.hiformer.model.Models;
-import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +45,7 @@ public class ScoreBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     batches = BenchData.batches(dataset, batchSize, 64);
-    ModelConfig config = ModelConfig.builder(ModelKind.parse(model)).seed(0).build();
-    CtrModel m = Models.create(config, TrainStepBenchmark.layoutOf(batches[0]));
-    learner = new Learner(m, OptimizerConfig.defaults());
+    learner = BenchData.learner(model, batches[0]);
     probs = new double[batchSize];
     // Materialise the rows the batches use, as a trained model would have them.
     for (Batch b : batches) {

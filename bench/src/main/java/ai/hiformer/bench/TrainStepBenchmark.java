@@ -2,10 +2,6 @@ package ai.hiformer.bench;
 
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
-import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
-import ai.hiformer.model.Models;
-import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -50,16 +46,11 @@ public class TrainStepBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     batches = BenchData.batches(dataset, BATCH, 32);
-    ModelConfig config = ModelConfig.builder(ModelKind.parse(model)).seed(0).build();
-    CtrModel m = Models.create(config, layoutOf(batches[0]));
-    learner = new Learner(m, OptimizerConfig.defaults());
+    learner = BenchData.learner(model, batches[0]);
+    CtrModel m = learner.model();
     probs = new double[BATCH];
     System.err.printf("%n%s/%s: %,d dense parameters, %,d MACs per example forward (%.0f kFLOP train)%n", dataset,
         model, m.params().count(), m.macsPerExample(), 6.0 * m.macsPerExample() / 1000);
-  }
-
-  static ai.hiformer.model.InputLayout layoutOf(Batch b) {
-    return new ai.hiformer.model.InputLayout(b.nCat, b.nMulti, b.maxMulti, b.nNum);
   }
 
   @Benchmark

@@ -119,6 +119,7 @@ public final class EvaluateCommand {
     context.put("events", dataset.size());
     context.put("rejected", dataset.rejected());
     context.put("batch_size", batchSize);
+    context.put("matrix_kernels", ai.hiformer.model.math.Blas.backend());
     context.put("optimizer", opt);
     context.put("model_config", modelConfig(o, kinds.get(0), spec.tasks().size(), seeds.get(0)));
     Reports.writeSummary(out.resolve("summary.json"), runs, context);

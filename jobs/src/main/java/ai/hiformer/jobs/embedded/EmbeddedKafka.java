@@ -58,28 +58,21 @@ public final class EmbeddedKafka implements AutoCloseable {
       for (String t : topics) {
         list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
       }
-      // Right after start-up the controller can still answer UnknownTopicOrPartition: retry a few times.
-      for (int attempt = 1; ; attempt++) {
-        try {
-          admin.createTopics(list).all().get();
-          break;
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+      // Right after start-up the controller can still answer UnknownTopicOrPartition: retry each topic a
+      // few times; one that exists already (an earlier attempt went through) is fine.
+      for (NewTopic topic : list) {
+        for (int attempt = 1; ; attempt++) {
+          try {
+            admin.createTopics(List.of(topic)).all().get();
             break;
-          }
-          if (attempt >= 20 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
-            throw e;
-          }
-          Thread.sleep(250);
-          list.removeIf(t -> {
-            try {
-              return admin.listTopics().names().get().contains(t.name());
-            } catch (Exception ex) {
-              return false;
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+              break;
             }
-          });
-          if (list.isEmpty()) {
-            break;
+            if (attempt >= 20 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+              throw e;
+            }
+            Thread.sleep(250);
           }
         }
       }

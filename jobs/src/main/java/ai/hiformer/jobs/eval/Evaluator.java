@@ -5,7 +5,6 @@ import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.Models;
-import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.util.ArrayList;
@@ -210,14 +209,5 @@ public final class Evaluator {
         }
       }
     }
-  }
-
-  /** Rows materialised per table, for reports. */
-  static long rows(CtrModel model) {
-    long r = 0;
-    for (EmbeddingTable t : model.tables()) {
-      r += t.rows();
-    }
-    return r;
   }
 }

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -64,11 +63,10 @@ class DeltaPublishITCase {
           .specJson(spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(1)
           .checkpointIntervalMillis(200).flushIdleMillis(600_000)
           .snapshotDir(snapshots.toString()).snapshotEveryExamples(512)
-          .deltaIntervalMillis(1).denseEveryDeltas(1).build();
-      Configuration conf = StreamingJob.flinkConfiguration(config);
-      conf.setString("execution.checkpointing.dir", tmp.resolve("cp").toUri().toString());
-      conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+          .deltaIntervalMillis(1).denseEveryDeltas(1)
+          .checkpointDir(tmp.resolve("cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+          StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);
       StreamingJob.build(env, config);
       JobClient job = env.executeAsync("deltas");

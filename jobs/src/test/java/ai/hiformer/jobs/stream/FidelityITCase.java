@@ -25,7 +25,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -81,11 +80,10 @@ class FidelityITCase {
       JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("movielens"))
           .specJson(Files.readString(specPath)).modelConfig(model).parallelism(1).bounded(true)
           .checkpointIntervalMillis(5000).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(100_000).build();
-      Configuration conf = StreamingJob.flinkConfiguration(config);
-      conf.setString("execution.checkpointing.dir", tmp.resolve("checkpoints").toUri().toString());
-      conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+          .snapshotDir(snapshots.toString()).snapshotEveryExamples(100_000)
+          .checkpointDir(tmp.resolve("checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+          StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);
       StreamingJob.build(env, config);
       env.execute("fidelity");

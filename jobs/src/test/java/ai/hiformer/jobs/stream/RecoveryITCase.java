@@ -113,12 +113,11 @@ class RecoveryITCase {
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build())
         .parallelism(2).checkpointIntervalMillis(300).flushIdleMillis(600_000)
         .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
-        .failOnceAfterRecords(failAfter).build();
-    Configuration conf = new Configuration();
-    conf.setString("state.backend.type", "rocksdb");
-    conf.setString("execution.checkpointing.dir", tmp.resolve(name + "-checkpoints").toUri().toString());
-    conf.setString("execution.checkpointing.interval", "300ms");
-    conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
+        .failOnceAfterRecords(failAfter)
+        .checkpointDir(tmp.resolve(name + "-checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
+        .build();
+    Configuration conf = StreamingJob.flinkConfiguration(config);
+    // Restart quickly: the job's default exponential back-off would only slow the test down.
     conf.setString("restart-strategy.type", "fixed-delay");
     conf.setString("restart-strategy.fixed-delay.attempts", "3");
     conf.setString("restart-strategy.fixed-delay.delay", "200ms");

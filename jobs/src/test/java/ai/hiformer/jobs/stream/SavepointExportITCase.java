@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -62,11 +61,10 @@ class SavepointExportITCase {
       JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("a", "b"))
           .specJson(spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(2)
           .checkpointIntervalMillis(300).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).build();
-      Configuration conf = StreamingJob.flinkConfiguration(config);
-      conf.setString("execution.checkpointing.dir", tmp.resolve("cp").toUri().toString());
-      conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+          .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
+          .checkpointDir(tmp.resolve("cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+          StreamingJob.flinkConfiguration(config));
       env.setParallelism(2);
       StreamingJob.build(env, config);
       JobClient job = env.executeAsync("export");

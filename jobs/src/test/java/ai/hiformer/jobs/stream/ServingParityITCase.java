@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -78,11 +77,10 @@ class ServingParityITCase {
       JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("p"))
           .specJson(SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(1).bounded(true)
           .checkpointIntervalMillis(500).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).build();
-      Configuration conf = StreamingJob.flinkConfiguration(config);
-      conf.setString("execution.checkpointing.dir", tmp.resolve("cp").toUri().toString());
-      conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+          .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
+          .checkpointDir(tmp.resolve("cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+          StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);
       StreamingJob.build(env, config);
       env.execute("parity");

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -113,13 +112,10 @@ class StreamingJobITCase {
         .modelIds(Set.of("market-a", "market-b")).specJson(SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
         .parallelism(2).bounded(true).checkpointIntervalMillis(500).flushIdleMillis(60_000)
-        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).build();
-    Configuration conf = new Configuration();
-    conf.setString("state.backend.type", "rocksdb");
-    conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
-    conf.setString("execution.checkpointing.interval", "500ms");
-    conf.setString("state.backend.rocksdb.localdir", "/tmp/hiformer-rocksdb");
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
+        .checkpointDir(checkpoints.toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+        StreamingJob.flinkConfiguration(config));
     env.setParallelism(2);
     StreamingJob.build(env, config);
     env.execute("streaming-job-itcase");
