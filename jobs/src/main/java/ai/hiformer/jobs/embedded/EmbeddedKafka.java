@@ -69,22 +69,33 @@ public final class EmbeddedKafka implements AutoCloseable {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
               break;
             }
-            if (attempt >= 20 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+            if (attempt >= 60 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
               throw e;
             }
             Thread.sleep(250);
           }
         }
       }
-      long deadline = System.currentTimeMillis() + 30_000;
+      // The broker learns of a new topic from the controller a little later: until then describeTopics answers
+      // UnknownTopicOrPartition (retriable), and a partition can be listed before it has a leader.
+      long deadline = System.currentTimeMillis() + 60_000;
+      Object last = null;
       while (true) {
-        Map<String, TopicDescription> d = admin.describeTopics(Set.of(topics)).allTopicNames().get();
-        boolean ready = d.values().stream().allMatch(td -> td.partitions().stream().allMatch(p -> p.leader() != null));
-        if (ready) {
-          return;
+        try {
+          Map<String, TopicDescription> d = admin.describeTopics(Set.of(topics)).allTopicNames().get();
+          last = d;
+          boolean ready = d.values().stream().allMatch(td -> td.partitions().stream().allMatch(p -> p.leader() != null));
+          if (ready) {
+            return;
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+            throw e;
+          }
+          last = e.getCause();
         }
         if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("topics have no leader after 30 s: " + d);
+          throw new IllegalStateException("topics " + List.of(topics) + " not ready after 60 s: " + last);
         }
         Thread.sleep(100);
       }
