@@ -46,9 +46,15 @@ public final class ScoringServer implements AutoCloseable {
   private final AtomicLong nanos = new AtomicLong();
 
   public ScoringServer(ModelRegistry registry, int port, int threads, long reloadSeconds) throws IOException {
+    this(registry, "127.0.0.1", port, threads, reloadSeconds);
+  }
+
+  /** As above, listening on {@code bindAddress} (e.g. 0.0.0.0 inside a container). */
+  public ScoringServer(ModelRegistry registry, String bindAddress, int port, int threads, long reloadSeconds)
+      throws IOException {
     this.registry = registry;
     registry.refresh();
-    http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128);
+    http = HttpServer.create(new InetSocketAddress(bindAddress, port), 128);
     http.setExecutor(Executors.newFixedThreadPool(threads));
     http.createContext("/score", this::score);
     http.createContext("/health", this::health);

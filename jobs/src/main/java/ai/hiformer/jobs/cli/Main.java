@@ -10,6 +10,9 @@ public final class Main {
         serve      score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones
         export     serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)
         evaluate   run the evaluation protocol (online progressive validation / offline split)
+        cluster    a real standalone Flink cluster + Kafka broker as processes here: start, submit, stop, ...
+        replay     replay a dataset (or a generated stream) into any Kafka cluster's events topic
+        watch      follow the scores topic: counts, duplicates, model versions
         benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
         benchmark-serve    scoring-server latency and requests/s on loopback; 1M-row snapshot load time
       Run 'hiformer <command> --help' for a command's options.
@@ -32,10 +35,13 @@ public final class Main {
         case "run" -> RunCommand.run(args);
         case "serve" -> ServeCommand.run(args);
         case "export" -> ExportCommand.run(args);
+        case "cluster" -> ClusterCommand.run(args);
+        case "replay" -> ReplayCommand.run(args);
+        case "watch" -> WatchCommand.run(args);
         case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
         case "benchmark-serve" -> ServeBenchmarkCommand.run(args);
         default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, export, evaluate, benchmark-stream, benchmark-serve");
+          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, export, evaluate, cluster, replay, watch, benchmark-stream, benchmark-serve");
           yield 2;
         }
       };

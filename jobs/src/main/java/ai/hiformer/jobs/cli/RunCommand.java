@@ -1,21 +1,16 @@
 package ai.hiformer.jobs.cli;
 
-import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.Row;
-import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
-import ai.hiformer.jobs.embedded.RowToEvent;
 import ai.hiformer.jobs.embedded.ReplaySource;
+import ai.hiformer.jobs.embedded.Replayer;
 import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.ProgressiveMetrics;
 import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
-import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -29,15 +24,11 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code hiformer run}: the embedded default. Starts a Kafka broker (KRaft) in this JVM and the job on a
@@ -103,12 +94,17 @@ public final class RunCommand {
       System.out.println("Flink job " + job.getJobID() + " started on a MiniCluster");
 
       Map<String, Double> labels = new ConcurrentHashMap<>();
-      AtomicLong produced = new AtomicLong();
-      AtomicLong rejected = new AtomicLong();
+      Replayer replayer = new Replayer(source, modelId);
       AtomicBoolean replayDone = new AtomicBoolean();
+      Properties producer = new Properties();
+      producer.put("bootstrap.servers", kafka.bootstrapServers());
       Thread replay = new Thread(() -> {
         try {
-          replay(kafka.bootstrapServers(), source, modelId, limit, rate, labels, produced, rejected);
+          replayer.replay(producer, "events", "r", limit, rate, (id, y) -> {
+            if (y != null) {
+              labels.put(id, y);
+            }
+          });
         } catch (Exception e) {
           System.err.println("replay failed: " + e);
         } finally {
@@ -143,10 +139,10 @@ public final class RunCommand {
           if (now - lastPrint >= 2000) {
             lastPrint = now;
             System.out.printf(Locale.ROOT, "[%5.1fs] events in %,d | scores out %,d | rejected rows %,d | model v%d | "
-                + "progressive AUC at scoring %.4f | log-loss %.4f%n", (now - start) / 1000.0, produced.get(), scores,
-                rejected.get(), maxVersion, metrics.auc(), metrics.logLoss());
+                + "progressive AUC at scoring %.4f | log-loss %.4f%n", (now - start) / 1000.0, replayer.produced(), scores,
+                replayer.rejected(), maxVersion, metrics.auc(), metrics.logLoss());
           }
-          if (replayDone.get() && scores >= produced.get()) {
+          if (replayDone.get() && scores >= replayer.produced()) {
             if (doneAt == 0) {
               doneAt = now;
             } else if (now - doneAt > 2 * config.checkpointIntervalMillis + 1000) {
@@ -178,55 +174,6 @@ public final class RunCommand {
       }
     }
     return 0;
-  }
-
-  private static void replay(String bootstrap, ReplaySource source, String modelId, long limit,
-      int rate, Map<String, Double> labels, AtomicLong produced, AtomicLong rejected) throws Exception {
-    FeatureSpec spec = source.spec();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("linger.ms", "5");
-    RowToEvent convert = new RowToEvent(spec, modelId);
-    WireCodec<Event> codec = WireCodec.events();
-    String task = spec.tasks().get(0).name();
-    long start = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-      RowSink sink = new RowSink() {
-        @Override
-        public void accept(Row row) throws BadRowException {
-          long i = produced.get();
-          if (i >= limit) {
-            throw new ReplaySource.Stop();
-          }
-          Event e = convert.convert(row, i);
-          Double y = e.getLabels().get(task);
-          if (y != null) {
-            labels.put(e.getRequestId(), y);
-          }
-          producer.send(new ProducerRecord<>("events", modelId.getBytes(StandardCharsets.UTF_8), codec.encode(e)));
-          produced.incrementAndGet();
-          if (rate > 0) {
-            long due = start + (long) ((i + 1) * 1e9 / rate);
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-              try {
-                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-              } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new ReplaySource.Stop();
-              }
-            }
-          }
-        }
-
-        @Override
-        public void rejected(String origin, String reason) {
-          rejected.incrementAndGet();
-        }
-      };
-      source.read(sink);
-      producer.flush();
-    }
   }
 
   private static KafkaConsumer<byte[], byte[]> scoresConsumer(String bootstrap) {

@@ -11,10 +11,10 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code hiformer serve --snapshots DIR}: serves the newest snapshot of every model over HTTP, reloading. */
 public final class ServeCommand {
-  static final Set<String> VALUED = Set.of("snapshots", "port", "threads", "reload-seconds");
+  static final Set<String> VALUED = Set.of("snapshots", "port", "bind", "threads", "reload-seconds");
   static final Set<String> FLAGS = Set.of("help");
   static final String USAGE = """
-      Usage: hiformer serve --snapshots DIR [--port 8080] [--threads 4] [--reload-seconds 5]
+      Usage: hiformer serve --snapshots DIR [--port 8080] [--bind 127.0.0.1] [--threads 4] [--reload-seconds 5]
         Serves the newest complete snapshot of every model under DIR (as ./hiformer run leaves them) and
         swaps in newer ones as they appear. POST /score, GET /health, GET /metrics.
       """;
@@ -33,9 +33,9 @@ public final class ServeCommand {
     }
     int threads = o.integer("threads", 4, 1);
     ModelRegistry registry = new ModelRegistry(root, threads);
-    ScoringServer server = new ScoringServer(registry, o.integer("port", 8080, 0), threads,
+    ScoringServer server = new ScoringServer(registry, o.get("bind", "127.0.0.1"), o.integer("port", 8080, 0), threads,
         o.integer("reload-seconds", 5, 1));
-    System.out.println("Serving on http://127.0.0.1:" + server.port() + " from " + root.toAbsolutePath());
+    System.out.println("Serving on http://" + o.get("bind", "127.0.0.1") + ":" + server.port() + " from " + root.toAbsolutePath());
     for (ServedModel m : registry.all()) {
       System.out.println("  " + m.modelId() + " version " + m.version());
     }
