@@ -1,0 +1,255 @@
+package ai.hiformer.jobs.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.embedded.ReplaySource;
+import ai.hiformer.jobs.embedded.Replayer;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2 TaskManagers, 2 slots
+ * each) and a Kafka broker, each its own process, the job submitted as its shaded jar through Flink's CLI.
+ * Events stream in while a TaskManager is SIGKILLed, while the broker restarts, and across a stop with a
+ * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed)
+ * and the models must carry on from their state.
+ *
+ * <p>The tests run in order on one cluster (starting one takes ~30 s); each uses its own request ids.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterFailureIT {
+  private static final String MODEL = "synthetic";
+  private static final Duration SCORES_DEADLINE = Duration.ofMinutes(3);
+
+  private static LocalCluster cluster;
+  private static Path home;
+  private static String jobId;
+  private static ReplaySource source;
+
+  @BeforeAll
+  static void startClusterAndSubmit() throws Exception {
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
+    int kafkaPort = freePortPair();
+    ClusterSettings s = new ClusterSettings(home, Paths.get("../flink-dist/target/lib"), Paths.get("target/lib"),
+        Paths.get("target/hiformer-jobs-flink.jar"), kafkaPort, freePort(), freePort(), 2, 2);
+    cluster = new LocalCluster(s);
+    cluster.start();
+    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
+    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
+    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+    jobId = cluster.submit(2, null, jobArgs(2));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.stop();
+    }
+    try (Stream<Path> files = Files.walk(home)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aTaskManagerKilledMidStreamLosesAndDuplicatesNoScore() throws Exception {
+    CompletableFuture<Void> replay = replayAsync("tm-", 6000, 1000);
+    awaitScores("tm-", 1500); // mid-stream, with checkpoints behind it
+    assertThat(cluster.killTaskManager(1)).as("TaskManager 1 was running").isTrue();
+    replay.get();
+
+    Map<String, Integer> counts = awaitScores("tm-", 6000);
+    assertThat(counts).hasSize(6000);
+    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
+        .as("the job restarted from a checkpoint").isGreaterThanOrEqualTo(1);
+    assertThat(cluster.rest("/overview").path("taskmanagers").asInt()).as("left to run on").isEqualTo(1);
+    assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+  }
+
+  @Test
+  @Order(2)
+  void aKafkaRestartLosesNothing() throws Exception {
+    CompletableFuture<Void> replay = replayAsync("kafka-", 4000, 500);
+    awaitScores("kafka-", 800);
+    cluster.stopKafka(true);
+    cluster.startKafka();
+    replay.get();
+
+    Map<String, Integer> counts = awaitScores("kafka-", 4000);
+    assertThat(counts).hasSize(4000);
+    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+    assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+  }
+
+  @Test
+  @Order(3)
+  void aStopWithSavepointResumedAtAnotherParallelismContinuesTheModels() throws Exception {
+    replayAsync("before-", 1000, 0).get();
+    awaitScores("before-", 1000);
+    String savepoint = cluster.stopWithSavepoint(jobId);
+    assertThat(cluster.jobState(jobId)).isEqualTo("FINISHED");
+    long versionBefore = maxVersion();
+    ModelSnapshot newestBefore = newestSnapshot();
+
+    jobId = cluster.submit(1, savepoint, jobArgs(1));
+    replayAsync("after-", 2000, 0).get();
+    Map<String, Integer> counts = awaitScores("after-", 2000);
+    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+
+    // A model restarted from scratch would score at version 0 and snapshot from version 1 again.
+    assertThat(minVersion("after-")).as("model version after the resume").isGreaterThanOrEqualTo(versionBefore);
+    ModelSnapshot newestAfter = awaitSnapshotBeyond(newestBefore.modelVersion());
+    assertThat(newestAfter.position().examplesTrained())
+        .as("examples trained carry on").isGreaterThan(newestBefore.position().examplesTrained());
+    assertThat(cluster.rest("/jobs/" + jobId).path("vertices").get(0).path("parallelism").asInt()).isEqualTo(1);
+  }
+
+  // ----------------------------------------------------------------------------------------------- helpers
+
+  private static List<String> jobArgs(int parallelism) {
+    ClusterSettings s = cluster.settings();
+    return List.of("--config", Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
+        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
+        "--job.feature-spec=" + source.specPath(),
+        "--job.model-ids=" + MODEL,
+        "--job.parallelism=" + parallelism,
+        "--checkpoint.dir=" + s.checkpoints().toUri(),
+        "--checkpoint.interval-ms=1000",
+        "--snapshot.dir=" + s.snapshots(),
+        "--snapshot.every-examples=512",
+        "--sync.delta-interval-ms=0");
+  }
+
+  private static CompletableFuture<Void> replayAsync(String prefix, int events, int rate) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    return CompletableFuture.runAsync(() -> {
+      try {
+        new Replayer(source, MODEL).replay(p, "events", prefix, events, rate, (id, y) -> { });
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** All committed scores: request id → the model versions it was scored with. */
+  private static Map<String, List<Long>> readScores() throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    p.put("group.id", "it-" + System.nanoTime());
+    p.put("auto.offset.reset", "earliest");
+    p.put("isolation.level", "read_committed");
+    p.put("enable.auto.commit", "false");
+    WireCodec<Score> codec = WireCodec.scores();
+    Map<String, List<Long>> out = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of("scores"));
+      long idleSince = System.currentTimeMillis();
+      while (System.currentTimeMillis() - idleSince < 1500 || consumer.assignment().isEmpty()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          Score s = codec.decode(r.value());
+          out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
+          idleSince = System.currentTimeMillis();
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Waits until at least {@code n} request ids with the prefix are scored; returns their score counts. */
+  private static Map<String, Integer> awaitScores(String prefix, int n) throws Exception {
+    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
+    Map<String, Integer> counts = Map.of();
+    while (System.nanoTime() < deadline) {
+      counts = new HashMap<>();
+      for (Map.Entry<String, List<Long>> e : readScores().entrySet()) {
+        if (e.getKey().startsWith(prefix)) {
+          counts.put(e.getKey(), e.getValue().size());
+        }
+      }
+      if (counts.size() >= n) {
+        return counts;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("only " + counts.size() + " of " + n + " '" + prefix + "' events were scored within "
+        + SCORES_DEADLINE.toMinutes() + " min; job state " + cluster.jobState(jobId) + "; logs in " + home.resolve("log"));
+  }
+
+  private static long maxVersion() throws Exception {
+    return readScores().values().stream().flatMap(List::stream).mapToLong(Long::longValue).max().orElse(0);
+  }
+
+  private static long minVersion(String prefix) throws Exception {
+    return readScores().entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+        .flatMap(e -> e.getValue().stream()).mapToLong(Long::longValue).min().orElseThrow();
+  }
+
+  private static ModelSnapshot newestSnapshot() throws IOException {
+    Path dir = cluster.settings().snapshots().resolve(MODEL);
+    try (Stream<Path> versions = Files.list(dir)) {
+      Path newest = versions.filter(p -> Files.exists(p.resolve("manifest.json")))
+          .max(Comparator.comparing(Path::getFileName)).orElseThrow(() -> new AssertionError("no snapshot in " + dir));
+      return ModelSnapshot.read(newest, ai.hiformer.model.optim.OptimizerConfig.defaults());
+    }
+  }
+
+  private static ModelSnapshot awaitSnapshotBeyond(long version) throws Exception {
+    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
+    while (System.nanoTime() < deadline) {
+      ModelSnapshot s = newestSnapshot();
+      if (s.modelVersion() > version) {
+        return s;
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("no snapshot beyond version " + version);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A port p with p + 1 free too (Kafka's client and controller listeners). */
+  private static int freePortPair() throws IOException {
+    for (int i = 0; i < 50; i++) {
+      int p = freePort();
+      if (p < 65535) {
+        try (ServerSocket next = new ServerSocket(p + 1)) {
+          return p;
+        } catch (IOException e) {
+          // taken; try another
+        }
+      }
+    }
+    throw new IOException("no pair of free ports");
+  }
+}
