@@ -15,9 +15,17 @@ import java.nio.file.Paths;
  */
 public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
   public static final Path DEFAULT_DATA = Paths.get("../shared/data/movielens-100k");
+  /** The name in specs/synthetic.json: a spec by this name replays the generated stream. */
+  public static final String SYNTHETIC_NAME = "synthetic";
 
   /** Resolves the command-line choice; {@code dataArg} and {@code specArg} may be null. */
   public static ReplaySource resolve(String dataArg, String specArg) throws IOException {
+    if (dataArg == null && specArg != null) {
+      // A spec without data: the generated stream if it is the generated stream's spec, else the default data.
+      Path spec = Paths.get(specArg);
+      FeatureSpec fs = FeatureSpec.load(spec);
+      return new ReplaySource(fs.name().equals(SYNTHETIC_NAME) ? null : DEFAULT_DATA, spec, fs);
+    }
     boolean synthetic = dataArg == null && !Files.isDirectory(DEFAULT_DATA);
     Path data = synthetic ? null : dataArg == null ? DEFAULT_DATA : Paths.get(dataArg);
     Path spec = Paths.get(specArg != null ? specArg : synthetic ? "specs/synthetic.json" : "specs/movielens.json");
