@@ -187,9 +187,11 @@ public final class ClusterCommand {
       for (JsonNode job : cluster.rest("/jobs/overview").path("jobs")) {
         String id = job.path("jid").asText();
         JsonNode counts = cluster.checkpoints(id).path("counts");
-        System.out.printf("  job %s %-10s %s  checkpoints completed %d, failed %d, restored %d%n", id,
-            job.path("state").asText(), job.path("name").asText(), counts.path("completed").asLong(),
-            counts.path("failed").asLong(), counts.path("restored").asLong());
+        String state = job.path("state").asText();
+        System.out.printf("  job %s %-10s %s  checkpoints completed %d, failed %d, restored %d%s%n", id,
+            state, job.path("name").asText(), counts.path("completed").asLong(),
+            counts.path("failed").asLong(), counts.path("restored").asLong(),
+            state.equals("RUNNING") ? "; on TaskManagers " + cluster.taskManagersOf(id) : "");
       }
     } catch (IOException e) {
       System.out.println("  Flink REST API not answering: " + e.getMessage());

@@ -221,6 +221,8 @@ public final class LocalCluster {
         "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
         "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
         // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
+        // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a real cluster).
+        "taskmanager.load-balance.mode: SLOTS",
         "heartbeat.interval: 1000",
         "heartbeat.timeout: 8000",
         "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
@@ -246,6 +248,8 @@ public final class LocalCluster {
     args.addAll(List.of("-cp", settings.flinkLib() + "/*",
         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "--configDir", flinkConfDir().toString()));
     args.addAll(resourceParams("GET_TM_RESOURCE_PARAMS", 1));
+    // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
+    args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
     spawn(taskManager(i), args);
   }
 
@@ -312,6 +316,21 @@ public final class LocalCluster {
 
   public void cancel(String jobId) throws IOException, InterruptedException {
     flinkCli(List.of("cancel", jobId), "flink-cancel");
+  }
+
+  /** The numbers of the TaskManagers that run some of the job's tasks now. */
+  public java.util.SortedSet<Integer> taskManagersOf(String jobId) throws IOException {
+    java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+    for (JsonNode vertex : rest("/jobs/" + jobId).path("vertices")) {
+      for (JsonNode tm : rest("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers")
+          .path("taskmanagers")) {
+        String id = tm.path("taskmanager-id").asText();
+        if (id.startsWith("taskmanager-")) {
+          out.add(Integer.parseInt(id.substring("taskmanager-".length())));
+        }
+      }
+    }
+    return out;
   }
 
   /** A job's state as the REST API reports it (RUNNING, RESTARTING, FINISHED, ...). */

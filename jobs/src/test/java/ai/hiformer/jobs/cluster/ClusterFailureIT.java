@@ -80,6 +80,8 @@ class ClusterFailureIT {
   void aTaskManagerKilledMidStreamLosesAndDuplicatesNoScore() throws Exception {
     CompletableFuture<Void> replay = replayAsync("tm-", 6000, 1000);
     awaitScores("tm-", 1500); // mid-stream, with checkpoints behind it
+    java.util.SortedSet<Integer> hosts = cluster.taskManagersOf(jobId);
+    assertThat(hosts).as("the job's slots are spread over both TaskManagers").containsExactly(1, 2);
     assertThat(cluster.killTaskManager(1)).as("TaskManager 1 was running").isTrue();
     replay.get();
 
@@ -90,6 +92,7 @@ class ClusterFailureIT {
         .as("the job restarted from a checkpoint").isGreaterThanOrEqualTo(1);
     assertThat(cluster.rest("/overview").path("taskmanagers").asInt()).as("left to run on").isEqualTo(1);
     assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+    assertThat(cluster.taskManagersOf(jobId)).as("now running on").containsExactly(2);
   }
 
   @Test
