@@ -23,10 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a separate
@@ -174,24 +171,7 @@ public final class LocalCluster {
 
   /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
   public void createTopics(int partitions, String... topics) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", settings.bootstrapServers()))) {
-      for (String t : topics) {
-        for (int attempt = 1; ; attempt++) {
-          try {
-            admin.createTopics(List.of(new NewTopic(t, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-            break;
-          } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof TopicExistsException) {
-              break;
-            }
-            if (attempt >= 60 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
-              throw e;
-            }
-            Thread.sleep(250);
-          }
-        }
-      }
-    }
+    ai.hiformer.jobs.embedded.EmbeddedKafka.createTopics(settings.bootstrapServers(), partitions, Map.of(), topics);
   }
 
   // ---------------------------------------------------------------------------------------------------- Flink

@@ -53,7 +53,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #createTopics(int, String...)} with topic configs (e.g. message.timestamp.type). */
   public void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+    createTopics(bootstrapServers(), partitions, configs, topics);
+  }
+
+  /**
+   * Creates the topics on any cluster (those that exist already are left as they are) and waits until every
+   * partition has a leader.
+   */
+  public static void createTopics(String bootstrapServers, int partitions, Map<String, String> configs,
+      String... topics) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
       List<NewTopic> list = new ArrayList<>();
       for (String t : topics) {
         list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
@@ -126,8 +135,17 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #readCommitted}, keeping the records (timestamps, offsets). */
   public List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(String topic, Duration idle) {
+    return readCommittedRecords(bootstrapServers(), topic, idle);
+  }
+
+  /**
+   * Reads everything committed in a topic of any cluster (read_committed, from the start) until {@code idle}
+   * passes without a record once partitions are assigned.
+   */
+  public static List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(String bootstrapServers, String topic,
+      Duration idle) {
     Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers());
+    p.put("bootstrap.servers", bootstrapServers);
     p.put("group.id", "reader-" + System.nanoTime());
     p.put("auto.offset.reset", "earliest");
     p.put("isolation.level", "read_committed");
@@ -135,8 +153,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
-      long lastRecord = System.currentTimeMillis();
-      while (System.currentTimeMillis() - lastRecord < idle.toMillis()) {
+      long start = System.currentTimeMillis();
+      long lastRecord = start;
+      // Idle time only counts once partitions are assigned (a group join can take seconds), for up to a minute.
+      while (System.currentTimeMillis() - lastRecord < idle.toMillis()
+          || (consumer.assignment().isEmpty() && System.currentTimeMillis() - start < 60_000)) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           out.add(r);
           lastRecord = System.currentTimeMillis();

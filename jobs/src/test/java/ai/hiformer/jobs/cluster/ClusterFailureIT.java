@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.jobs.embedded.ReplaySource;
 import ai.hiformer.jobs.embedded.Replayer;
 import ai.hiformer.schemas.Score;
@@ -23,8 +24,6 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -165,24 +164,12 @@ class ClusterFailureIT {
 
   /** All committed scores: request id → the model versions it was scored with. */
   private static Map<String, List<Long>> readScores() throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", cluster.settings().bootstrapServers());
-    p.put("group.id", "it-" + System.nanoTime());
-    p.put("auto.offset.reset", "earliest");
-    p.put("isolation.level", "read_committed");
-    p.put("enable.auto.commit", "false");
     WireCodec<Score> codec = WireCodec.scores();
     Map<String, List<Long>> out = new HashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of("scores"));
-      long idleSince = System.currentTimeMillis();
-      while (System.currentTimeMillis() - idleSince < 1500 || consumer.assignment().isEmpty()) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          Score s = codec.decode(r.value());
-          out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
-          idleSince = System.currentTimeMillis();
-        }
-      }
+    for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readCommittedRecords(cluster.settings().bootstrapServers(),
+        "scores", Duration.ofMillis(1500))) {
+      Score s = codec.decode(r.value());
+      out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
     }
     return out;
   }
