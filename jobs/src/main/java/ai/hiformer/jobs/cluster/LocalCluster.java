@@ -74,9 +74,13 @@ public final class LocalCluster {
     Files.createDirectories(settings.home().resolve("pids"));
     writeFlinkConfig();
     if (find("kafka").isEmpty()) {
+      requireFree(settings.kafkaPort(), "kafka-port (the broker)");
+      requireFree(settings.kafkaPort() + 1, "kafka-port + 1 (the KRaft controller)");
       startKafka();
     }
     if (find("jobmanager").isEmpty()) {
+      requireFree(settings.restPort(), "rest-port (Flink's REST API and web UI)");
+      requireFree(settings.jobManagerRpcPort(), "rpc-port (the JobManager's RPC)");
       startJobManager();
     }
     for (int i = 1; i <= settings.taskManagers(); i++) {
@@ -468,6 +472,17 @@ public final class LocalCluster {
     }
     throw new IOException(role + " did not open port " + port + " within " + timeout.toSeconds() + " s; see "
         + settings.logs().resolve(role + ".log"));
+  }
+
+  /** Fails, naming the setting, when another process already listens on {@code port}. */
+  private static void requireFree(int port, String setting) {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress("localhost", port));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("port " + port + " (" + setting + ") is taken by another process; stop it or choose "
+          + "another port, e.g. ./hiformer cluster start --kafka-port 19092 --rest-port 18081 --rpc-port 16123");
+    }
   }
 
   private static String tail(String s) {
