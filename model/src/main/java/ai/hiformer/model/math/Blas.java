@@ -23,7 +23,19 @@ public final class Blas {
 
   /** Which kernels run the large products, for reports. */
   public static String backend() {
-    return NativeBlas.AVAILABLE ? NativeBlas.STATUS : "Java loops";
+    return NativeBlas.AVAILABLE ? NativeBlas.status() : "Java loops";
+  }
+
+  /**
+   * Whether large products round their operands to float (sgemm, the default) or stay double (dgemm);
+   * process-wide, initially from {@code -Dhiformer.gemm=float|double}. No effect without OpenBLAS.
+   */
+  public static void setFloatProducts(boolean on) {
+    NativeBlas.setFloatProducts(on);
+  }
+
+  public static boolean floatProducts() {
+    return NativeBlas.AVAILABLE && NativeBlas.floatProducts();
   }
 
   private static boolean nativeFits(int m, int n, int k, int aOff, int bOff, int cOff) {

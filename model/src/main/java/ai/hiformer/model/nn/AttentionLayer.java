@@ -2,6 +2,7 @@ package ai.hiformer.model.nn;
 
 import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.math.FloatGemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -78,6 +79,18 @@ public final class AttentionLayer {
   private double[] df1;
   private double[] dr;
   private final DotProductAttention attention;
+  // Float chain of the composite low-rank projections (batches of ≥ 8 with native sgemm, FloatGemm):
+  // E and [Uq | Uk | Uv] are rounded to float once per step and the rank-r intermediates stay float.
+  private final FloatGemm.Matrix ef = new FloatGemm.Matrix();    // (n, T·d)
+  private final FloatGemm.Matrix ucat = new FloatGemm.Matrix();  // (T·d, R), R = rq + rk + rv
+  private final FloatGemm.Matrix pcat = new FloatGemm.Matrix();  // (n, R) = E · [Uq | Uk | Uv]
+  private final FloatGemm.Matrix dpcat = new FloatGemm.Matrix(); // (n, R)
+  private final FloatGemm.Matrix vqf = new FloatGemm.Matrix();
+  private final FloatGemm.Matrix vkf = new FloatGemm.Matrix();
+  private final FloatGemm.Matrix vvf = new FloatGemm.Matrix();
+  private final FloatGemm.Matrix outf = new FloatGemm.Matrix();  // product scratch
+  private final FloatGemm.Matrix doutf = new FloatGemm.Matrix(); // (n, width) upstream gradient
+  private boolean lastForwardFloat;
 
   /**
    * @param queries Tq: the last Tq tokens act as queries (T for an unpruned layer, t when pruned)
@@ -205,6 +218,11 @@ public final class AttentionLayer {
         wv.forward(0, n, x, 0, td, v, 0, tokens * hv);
       }
       case COMPOSITE_LOW_RANK -> {
+        lastForwardFloat = FloatGemm.enabled(n);
+        if (lastForwardFloat) {
+          lowRankForwardFloat(n, x);
+          break;
+        }
         // (n, T·d) · (T·d, r) → (n, r) · (r, T·H·dk) → (n, T, H, dk)
         uq.forward(0, n, x, 0, td, pq, 0, uq.out());
         vq.forward(0, n, pq, 0, uq.out(), q, 0, queries * hk);
@@ -302,6 +320,10 @@ public final class AttentionLayer {
         wv.backward(0, n, x, 0, td, dv_, 0, tokens * hv, dx, 0, td);
       }
       case COMPOSITE_LOW_RANK -> {
+        if (lastForwardFloat) {
+          lowRankBackwardFloat(n, dx);
+          break;
+        }
         lowRankBackward(n, x, uq, vq, pq, dq, queries * hk, dx);
         lowRankBackward(n, x, uk, vk, pk, dk_, tokens * hk, dx);
         lowRankBackward(n, x, uv, vv, pv, dv_, tokens * hv, dx);
@@ -319,4 +341,61 @@ public final class AttentionLayer {
     u.backward(0, n, x, 0, tokens * d, dp, 0, r, dx, 0, tokens * d);
   }
 
+  /** q, k, v of the composite low-rank projections as one float chain: P = E·[Uq | Uk | Uv], then P_j·V_j. */
+  private void lowRankForwardFloat(int n, double[] x) {
+    int td = tokens * d;
+    int rq = uq.out();
+    int rk = uk.out();
+    int rv = uv.out();
+    int r = rq + rk + rv;
+    FloatGemm.toFloat(x, 0, td, n, td, ef.ensure(n * td), 0, td);
+    ucat.ensure(td * r);
+    FloatGemm.toFloat(uq.weight().value(), 0, rq, td, rq, ucat, 0, r);
+    FloatGemm.toFloat(uk.weight().value(), 0, rk, td, rk, ucat, rq, r);
+    FloatGemm.toFloat(uv.weight().value(), 0, rv, td, rv, ucat, rq + rk, r);
+    FloatGemm.gemm(false, false, n, r, td, ef, 0, td, ucat, 0, r, pcat.ensure(n * r), 0, r);
+    projectFloat(n, 0, rq, vq, vqf, q);
+    projectFloat(n, rq, rk, vk, vkf, k);
+    projectFloat(n, rq + rk, rv, vv, vvf, v);
+  }
+
+  /** out (n, w) = P[:, off, off + rank) · V (rank, w). */
+  private void projectFloat(int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] out) {
+    int w = vMat.out();
+    int r = uq.out() + uk.out() + uv.out();
+    FloatGemm.toFloat(vMat.weight().value(), 0, w, rank, w, vf.ensure(rank * w), 0, w);
+    FloatGemm.gemm(false, false, n, w, rank, pcat, off, r, vf, 0, w, outf.ensure(n * w), 0, w);
+    FloatGemm.toDouble(outf, 0, w, n, w, out, 0, w, false);
+  }
+
+  /** Backward of {@link #lowRankForwardFloat}: gradients of V_j and [Uq | Uk | Uv], and dx += dP·[U]ᵀ. */
+  private void lowRankBackwardFloat(int n, double[] dx) {
+    int td = tokens * d;
+    int rq = uq.out();
+    int rk = uk.out();
+    int rv = uv.out();
+    int r = rq + rk + rv;
+    dpcat.ensure(n * r);
+    backProjectFloat(n, 0, rq, vq, vqf, dq);
+    backProjectFloat(n, rq, rk, vk, vkf, dk_);
+    backProjectFloat(n, rq + rk, rv, vv, vvf, dv_);
+    // d[Uq | Uk | Uv] (T·d, R) += Eᵀ · dP
+    FloatGemm.gemm(true, false, td, r, n, ef, 0, td, dpcat, 0, r, outf.ensure(td * r), 0, r);
+    FloatGemm.toDouble(outf, 0, r, td, rq, uq.weight().grad(), 0, rq, true);
+    FloatGemm.toDouble(outf, rq, r, td, rk, uk.weight().grad(), 0, rk, true);
+    FloatGemm.toDouble(outf, rq + rk, r, td, rv, uv.weight().grad(), 0, rv, true);
+    // dx (n, T·d) += dP · [Uq | Uk | Uv]ᵀ
+    FloatGemm.gemm(false, true, n, td, r, dpcat, 0, r, ucat, 0, r, outf.ensure(n * td), 0, td);
+    FloatGemm.toDouble(outf, 0, td, n, td, dx, 0, td, true);
+  }
+
+  /** dV += P[:, off..]ᵀ · dOut and dP[:, off, off + rank) = dOut · Vᵀ. */
+  private void backProjectFloat(int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] dOut) {
+    int w = vMat.out();
+    int r = uq.out() + uk.out() + uv.out();
+    FloatGemm.toFloat(dOut, 0, w, n, w, doutf.ensure(n * w), 0, w);
+    FloatGemm.gemm(true, false, rank, w, n, pcat, off, r, doutf, 0, w, outf.ensure(rank * w), 0, w);
+    FloatGemm.toDouble(outf, 0, w, rank, w, vMat.weight().grad(), 0, w, true);
+    FloatGemm.gemm(false, true, n, rank, w, doutf, 0, w, vf, 0, w, dpcat, off, r);
+  }
 }

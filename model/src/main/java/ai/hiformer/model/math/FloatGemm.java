@@ -1,0 +1,95 @@
+package ai.hiformer.model.math;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.bytedeco.openblas.global.openblas;
+
+/**
+ * sgemm on float matrices that stay off-heap between products, for chains of large products whose
+ * intermediates never need double precision (Hiformer's composite projections: E·U, then ·V, and their
+ * backward). {@link Blas} rounds each operand to float per call; a chain here rounds its inputs once and
+ * keeps the intermediates in float, the precision PyTorch trains in.
+ *
+ * <p>Used only when OpenBLAS is loaded and products run in float ({@code -Dhiformer.gemm=float}, the
+ * default; see {@link #enabled}). Row-major throughout; offsets and leading dimensions in floats.
+ */
+public final class FloatGemm {
+  /** {@code -Dhiformer.floatChain=false} turns the chain off (for A/B benchmarks); products then round per call. */
+  private static final boolean CHAIN = !"false".equalsIgnoreCase(System.getProperty("hiformer.floatChain"));
+
+  private FloatGemm() {}
+
+  /** Whether a batch of {@code rows} examples should take the float chain (native, float, rows ≥ 8). */
+  public static boolean enabled(int rows) {
+    return NativeBlas.AVAILABLE && NativeBlas.floatProducts() && rows >= 8 && CHAIN;
+  }
+
+  /** A reusable off-heap float matrix region; grows, never shrinks. Not thread-safe. */
+  public static final class Matrix {
+    private FloatBuffer buf = allocate(0);
+
+    /** Ensures room for {@code floats} values; previous contents are lost when it grows. */
+    public Matrix ensure(int floats) {
+      if (buf.capacity() < floats) {
+        buf = allocate(Math.max(floats, buf.capacity() + (buf.capacity() >> 1)));
+      }
+      return this;
+    }
+
+    FloatBuffer at(int offset) {
+      buf.position(offset);
+      return buf;
+    }
+
+    public float get(int i) {
+      return buf.get(i);
+    }
+
+    private static FloatBuffer allocate(int floats) {
+      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+  }
+
+  /** {@code C (m×n) = op(A) · op(B)} (C overwritten); A is (m×k) or, transposed, stored (k×m); B likewise. */
+  public static void gemm(boolean transA, boolean transB, int m, int n, int k,
+      Matrix a, int aOff, int lda, Matrix b, int bOff, int ldb, Matrix c, int cOff, int ldc) {
+    int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
+    int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
+    // Three distinct buffers or views: position() is per buffer object, so aliasing would clash.
+    openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0f, a.at(aOff), lda, b.at(bOff), ldb, 0.0f,
+        c.at(cOff), ldc);
+  }
+
+  /** Rounds the (rows×cols) block of {@code src} (leading dimension ldSrc) into {@code dst} at dstOff, ldDst. */
+  public static void toFloat(double[] src, int srcOff, int ldSrc, int rows, int cols, Matrix dst, int dstOff,
+      int ldDst) {
+    FloatBuffer d = dst.buf;
+    for (int i = 0; i < rows; i++) {
+      int s = srcOff + i * ldSrc;
+      int t = dstOff + i * ldDst;
+      for (int j = 0; j < cols; j++) {
+        d.put(t + j, (float) src[s + j]);
+      }
+    }
+  }
+
+  /** Writes ({@code accumulate}: adds) the (rows×cols) block of {@code src} into {@code dst}. */
+  public static void toDouble(Matrix src, int srcOff, int ldSrc, int rows, int cols, double[] dst, int dstOff,
+      int ldDst, boolean accumulate) {
+    FloatBuffer s = src.buf;
+    for (int i = 0; i < rows; i++) {
+      int f = srcOff + i * ldSrc;
+      int t = dstOff + i * ldDst;
+      if (accumulate) {
+        for (int j = 0; j < cols; j++) {
+          dst[t + j] += s.get(f + j);
+        }
+      } else {
+        for (int j = 0; j < cols; j++) {
+          dst[t + j] = s.get(f + j);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package ai.hiformer.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.train.Loss;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The float path of the large products (sgemm, and Hiformer's float chain through the composite
+ * projections) computes the same logits and gradients as the exact double path, to float precision.
+ * The golden and gradient-check tests pin the double path; this pins the path training runs by default.
+ */
+class FloatProductsTest {
+  private final boolean before = Blas.floatProducts();
+
+  @AfterEach
+  void restore() {
+    Blas.setFloatProducts(before);
+  }
+
+  @Test
+  void hiformerLogitsAndGradientsAgreeWithTheDoublePath() {
+    Blas.setFloatProducts(true);
+    assumeTrue(Blas.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
+    // The protocol's MovieLens shape (T = 12, d = 16, ranks 64/64/128) at batch 64: every projection
+    // product is large enough to go native.
+    InputLayout layout = new InputLayout(9, 1, 4, 1);
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
+        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(5).build();
+    Batch batch = TestBatches.random(layout, 64, 1, 30, 9);
+
+    Result exact = run(config, layout, batch, false);
+    Result fast = run(config, layout, batch, true);
+
+    assertClose("logits", fast.logits, exact.logits);
+    for (int i = 0; i < exact.grads.size(); i++) {
+      assertClose(exact.names.get(i), fast.grads.get(i), exact.grads.get(i));
+    }
+  }
+
+  private record Result(double[] logits, List<String> names, List<double[]> grads) {}
+
+  private static Result run(ModelConfig config, InputLayout layout, Batch batch, boolean floatProducts) {
+    Blas.setFloatProducts(floatProducts);
+    CtrModel model = Models.create(config, layout);
+    double[] logits = new double[batch.size()];
+    double[] dLogits = new double[batch.size()];
+    model.params().zeroGrads();
+    model.forward(batch, logits);
+    Loss.lossAndGradient(batch, logits, dLogits);
+    model.backward(batch, dLogits);
+    List<String> names = new ArrayList<>();
+    List<double[]> grads = new ArrayList<>();
+    for (Param p : model.params().all()) {
+      names.add(p.name());
+      grads.add(p.grad().clone());
+    }
+    for (EmbeddingTable t : model.tables()) {
+      names.add(t.name());
+      grads.add(t.grads().clone());
+    }
+    return new Result(logits, names, grads);
+  }
+
+  /** Float rounding of inputs of length ≤ 256 sums: 1e-4 of the array's scale, and the arrays not all zero. */
+  private static void assertClose(String what, double[] actual, double[] expected) {
+    double scale = 0;
+    for (double e : expected) {
+      scale = Math.max(scale, Math.abs(e));
+    }
+    assertThat(scale).as("%s carries signal", what).isPositive();
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(Math.abs(actual[i] - expected[i])).as("%s[%d]: %s vs %s", what, i, actual[i], expected[i])
+          .isLessThanOrEqualTo(1e-4 * scale);
+    }
+  }
+}
