@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.hiformer.model.math.Blas;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
 import ai.hiformer.model.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,36 @@ class FloatProductsTest {
     for (int i = 0; i < exact.grads.size(); i++) {
       assertClose(exact.names.get(i), fast.grads.get(i), exact.grads.get(i));
     }
+  }
+
+  @Test
+  void singleExampleScoringWithFloatWeightsFollowsTraining() {
+    Blas.setFloatProducts(true);
+    assumeTrue(Blas.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
+    InputLayout layout = new InputLayout(9, 1, 4, 1);
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
+        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(6).build();
+    CtrModel model = Models.create(config, layout);
+    Learner learner = new Learner(model, OptimizerConfig.defaults().withDenseLr(0.05));
+    Batch one = TestBatches.random(layout, 1, 1, 30, 11);
+    Batch train = TestBatches.random(layout, 64, 1, 30, 12);
+
+    double before = scoreOne(learner, one, true);
+    assertThat(before).isCloseTo(scoreOne(learner, one, false), org.assertj.core.data.Offset.offset(1e-5));
+    // A training step changes the weights; the float copies must follow (they were built by the score above).
+    Blas.setFloatProducts(true);
+    assertThat(learner.predictThenTrain(train, new double[64])).isTrue();
+    double after = scoreOne(learner, one, true);
+    double exact = scoreOne(learner, one, false);
+    assertThat(Math.abs(after - before)).as("training moved the score").isGreaterThan(1e-3);
+    assertThat(after).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5));
+  }
+
+  private static double scoreOne(Learner learner, Batch one, boolean floatProducts) {
+    Blas.setFloatProducts(floatProducts);
+    double[] p = new double[1];
+    learner.predict(one, p);
+    return p[0];
   }
 
   private record Result(double[] logits, List<String> names, List<double[]> grads) {}

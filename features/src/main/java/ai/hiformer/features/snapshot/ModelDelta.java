@@ -214,6 +214,7 @@ public final class ModelDelta {
           v[i] = d.readDouble();
         }
       }
+      learner.model().params().weightsChanged();
     }
     encoderState.restoreState(encoder);
   }

@@ -27,6 +27,7 @@ final class ModelState {
     for (int i = 0; i < params.size(); i++) {
       System.arraycopy(dense.get(i), 0, params.get(i).value(), 0, dense.get(i).length);
     }
+    model.params().weightsChanged();
     for (int i = 0; i < model.tables().size(); i++) {
       EmbeddingTable t = model.tables().get(i);
       System.arraycopy(rows.get(i), 0, t.values(), 0, rows.get(i).length);

@@ -91,6 +91,19 @@ public final class AttentionLayer {
   private final FloatGemm.Matrix outf = new FloatGemm.Matrix();  // product scratch
   private final FloatGemm.Matrix doutf = new FloatGemm.Matrix(); // (n, width) upstream gradient
   private boolean lastForwardFloat;
+  // Single-example scoring: float copies of [Uq | Uk | Uv] (T·d, R) and V_q, V_k, V_v on the heap, rebuilt
+  // when the store's weights version moves. Half the bytes of the double weights, which is what a
+  // one-row product is bound by.
+  private final ParamStore store;
+  private Dense[] projectionsU;
+  private long mirrorVersion = -1;
+  private float[] ucatH;
+  private float[] vqH;
+  private float[] vkH;
+  private float[] vvH;
+  private float[] rowH;   // (T·d) the example's tokens
+  private float[] projH;  // (R) E·[Uq | Uk | Uv]
+  private float[] outH;   // (max width)
 
   /**
    * @param queries Tq: the last Tq tokens act as queries (T for an unpruned layer, t when pruned)
@@ -101,6 +114,7 @@ public final class AttentionLayer {
     if (queries <= 0 || queries > tokens) {
       throw new IllegalArgumentException("queries must be in [1, tokens], got " + queries + " of " + tokens);
     }
+    this.store = store;
     this.projection = projection;
     this.tokens = tokens;
     this.queries = queries;
@@ -141,6 +155,7 @@ public final class AttentionLayer {
         vk = new Dense(store, name + ".Vk", 1, rankK, tokens * hk, false);
         uv = new Dense(store, name + ".Uv", 1, td, rankV, false);
         vv = new Dense(store, name + ".Vv", 1, rankV, tokens * hv, false);
+        projectionsU = new Dense[] {uq, uk, uv};
       }
       default -> throw new IllegalArgumentException("unknown projection " + projection);
     }
@@ -221,6 +236,10 @@ public final class AttentionLayer {
         lastForwardFloat = FloatGemm.enabled(n);
         if (lastForwardFloat) {
           lowRankForwardFloat(n, x);
+          break;
+        }
+        if (n == 1 && Blas.floatProducts()) {
+          lowRankForwardOneFloat(x);
           break;
         }
         // (n, T·d) · (T·d, r) → (n, r) · (r, T·H·dk) → (n, T, H, dk)
@@ -397,5 +416,105 @@ public final class AttentionLayer {
     FloatGemm.gemm(true, false, rank, w, n, pcat, off, r, doutf, 0, w, outf.ensure(rank * w), 0, w);
     FloatGemm.toDouble(outf, 0, w, rank, w, vMat.weight().grad(), 0, w, true);
     FloatGemm.gemm(false, true, n, rank, w, doutf, 0, w, vf, 0, w, dpcat, off, r);
+  }
+  /**
+   * One example through the composite low-rank projections with float weights (see {@link #ucatH}).
+   * Writes q, k, v and the double intermediates pq, pk, pv, so a backward pass can follow as usual.
+   */
+  private void lowRankForwardOneFloat(double[] x) {
+    int td = tokens * d;
+    int rq = uq.out();
+    int rk = uk.out();
+    int rv = uv.out();
+    int r = rq + rk + rv;
+    if (ucatH == null) {
+      ucatH = new float[td * r];
+      vqH = new float[vq.weight().size()];
+      vkH = new float[vk.weight().size()];
+      vvH = new float[vv.weight().size()];
+      rowH = new float[td];
+      projH = new float[r];
+      outH = new float[Math.max(vq.out(), Math.max(vk.out(), vv.out()))];
+    }
+    if (mirrorVersion != store.version()) {
+      interleave(td, projectionsU, r, ucatH);
+      toFloats(vq.weight().value(), vqH);
+      toFloats(vk.weight().value(), vkH);
+      toFloats(vv.weight().value(), vvH);
+      mirrorVersion = store.version();
+    }
+    for (int i = 0; i < td; i++) {
+      rowH[i] = (float) x[i];
+    }
+    rowTimes(rowH, 0, td, ucatH, r, projH);
+    for (int j = 0; j < r; j++) {
+      double p = projH[j];
+      if (j < rq) {
+        pq[j] = p;
+      } else if (j < rq + rk) {
+        pk[j - rq] = p;
+      } else {
+        pv[j - rq - rk] = p;
+      }
+    }
+    projectOne(0, rq, vqH, vq.out(), q);
+    projectOne(rq, rk, vkH, vk.out(), k);
+    projectOne(rq + rk, rv, vvH, vv.out(), v);
+  }
+
+  private void projectOne(int off, int rank, float[] weights, int w, double[] out) {
+    rowTimes(projH, off, rank, weights, w, outH);
+    for (int j = 0; j < w; j++) {
+      out[j] = outH[j];
+    }
+  }
+
+  /**
+   * out (w) = row[off, off + len) · M (len, w), float. Four rows of M per pass, so one load and store of
+   * {@code out} serves four multiply-adds; the inner loop is contiguous so that it vectorises.
+   */
+  private static void rowTimes(float[] row, int off, int len, float[] m, int w, float[] out) {
+    java.util.Arrays.fill(out, 0, w, 0f);
+    int p = 0;
+    for (; p + 3 < len; p += 4) {
+      float a0 = row[off + p];
+      float a1 = row[off + p + 1];
+      float a2 = row[off + p + 2];
+      float a3 = row[off + p + 3];
+      int m0 = p * w;
+      int m1 = m0 + w;
+      int m2 = m1 + w;
+      int m3 = m2 + w;
+      for (int j = 0; j < w; j++) {
+        out[j] += a0 * m[m0 + j] + a1 * m[m1 + j] + a2 * m[m2 + j] + a3 * m[m3 + j];
+      }
+    }
+    for (; p < len; p++) {
+      float a = row[off + p];
+      int mo = p * w;
+      for (int j = 0; j < w; j++) {
+        out[j] += a * m[mo + j];
+      }
+    }
+  }
+
+  private static void interleave(int rows, Dense[] parts, int width, float[] out) {
+    int col = 0;
+    for (Dense part : parts) {
+      double[] w = part.weight().value();
+      int c = part.out();
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < c; j++) {
+          out[i * width + col + j] = (float) w[i * c + j];
+        }
+      }
+      col += c;
+    }
+  }
+
+  private static void toFloats(double[] a, float[] f) {
+    for (int i = 0; i < a.length; i++) {
+      f[i] = (float) a[i];
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 public final class ParamStore {
   private final Map<String, Param> byName = new LinkedHashMap<>();
   private final List<Param> ordered = new ArrayList<>();
+  private long version;
 
   public Param create(String name, int... shape) {
     if (byName.containsKey(name)) {
@@ -35,6 +36,19 @@ public final class ParamStore {
 
   public boolean contains(String name) {
     return byName.containsKey(name);
+  }
+
+  /**
+   * Counts writes to the weights, so that derived copies (the float weights of single-example scoring)
+   * know when to refresh. Whoever writes parameter values outside initialisation calls
+   * {@link #weightsChanged()} afterwards: the optimiser step, snapshot deltas, restoring a saved state.
+   */
+  public long version() {
+    return version;
+  }
+
+  public void weightsChanged() {
+    version++;
   }
 
   public void zeroGrads() {

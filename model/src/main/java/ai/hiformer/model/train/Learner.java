@@ -82,6 +82,7 @@ public final class Learner {
       return skip();
     }
     adam.apply();
+    model.params().weightsChanged();
     for (EmbeddingTable t : tables) {
       adagrad.apply(t);
     }
