@@ -97,10 +97,12 @@ public final class AttentionLayer {
   private final ParamStore store;
   private Dense[] projectionsU;
   private long mirrorVersion = -1;
-  private float[] ucatH;
-  private float[] vqH;
-  private float[] vkH;
-  private float[] vvH;
+  // Stored as one array per row: C2 (JDK 17) vectorises out[j] += a·row[j] over separate row arrays, but not
+  // over offsets into one flat array, where it cannot rule out overlap with out (8× measured).
+  private float[][] ucatH;
+  private float[][] vqH;
+  private float[][] vkH;
+  private float[][] vvH;
   private float[] rowH;   // (T·d) the example's tokens
   private float[] projH;  // (R) E·[Uq | Uk | Uv]
   private float[] outH;   // (max width)
@@ -428,19 +430,19 @@ public final class AttentionLayer {
     int rv = uv.out();
     int r = rq + rk + rv;
     if (ucatH == null) {
-      ucatH = new float[td * r];
-      vqH = new float[vq.weight().size()];
-      vkH = new float[vk.weight().size()];
-      vvH = new float[vv.weight().size()];
+      ucatH = new float[td][r];
+      vqH = new float[rq][vq.out()];
+      vkH = new float[rk][vk.out()];
+      vvH = new float[rv][vv.out()];
       rowH = new float[td];
       projH = new float[r];
       outH = new float[Math.max(vq.out(), Math.max(vk.out(), vv.out()))];
     }
     if (mirrorVersion != store.version()) {
       interleave(td, projectionsU, r, ucatH);
-      toFloats(vq.weight().value(), vqH);
-      toFloats(vk.weight().value(), vkH);
-      toFloats(vv.weight().value(), vvH);
+      toFloatRows(vq.weight().value(), vqH);
+      toFloatRows(vk.weight().value(), vkH);
+      toFloatRows(vv.weight().value(), vvH);
       mirrorVersion = store.version();
     }
     for (int i = 0; i < td; i++) {
@@ -462,7 +464,7 @@ public final class AttentionLayer {
     projectOne(rq + rk, rv, vvH, vv.out(), v);
   }
 
-  private void projectOne(int off, int rank, float[] weights, int w, double[] out) {
+  private void projectOne(int off, int rank, float[][] weights, int w, double[] out) {
     rowTimes(projH, off, rank, weights, w, outH);
     for (int j = 0; j < w; j++) {
       out[j] = outH[j];
@@ -470,10 +472,10 @@ public final class AttentionLayer {
   }
 
   /**
-   * out (w) = row[off, off + len) · M (len, w), float. Four rows of M per pass, so one load and store of
-   * {@code out} serves four multiply-adds; the inner loop is contiguous so that it vectorises.
+   * out (w) = row[off, off + len) · M (len rows of w), float. Four rows of M per pass, so one load and store
+   * of {@code out} serves four multiply-adds; every access in the inner loop uses the same index j.
    */
-  private static void rowTimes(float[] row, int off, int len, float[] m, int w, float[] out) {
+  private static void rowTimes(float[] row, int off, int len, float[][] m, int w, float[] out) {
     java.util.Arrays.fill(out, 0, w, 0f);
     int p = 0;
     for (; p + 3 < len; p += 4) {
@@ -481,40 +483,44 @@ public final class AttentionLayer {
       float a1 = row[off + p + 1];
       float a2 = row[off + p + 2];
       float a3 = row[off + p + 3];
-      int m0 = p * w;
-      int m1 = m0 + w;
-      int m2 = m1 + w;
-      int m3 = m2 + w;
+      float[] m0 = m[p];
+      float[] m1 = m[p + 1];
+      float[] m2 = m[p + 2];
+      float[] m3 = m[p + 3];
       for (int j = 0; j < w; j++) {
-        out[j] += a0 * m[m0 + j] + a1 * m[m1 + j] + a2 * m[m2 + j] + a3 * m[m3 + j];
+        out[j] += a0 * m0[j] + a1 * m1[j] + a2 * m2[j] + a3 * m3[j];
       }
     }
     for (; p < len; p++) {
       float a = row[off + p];
-      int mo = p * w;
+      float[] mp = m[p];
       for (int j = 0; j < w; j++) {
-        out[j] += a * m[mo + j];
+        out[j] += a * mp[j];
       }
     }
   }
 
-  private static void interleave(int rows, Dense[] parts, int width, float[] out) {
+  private static void interleave(int rows, Dense[] parts, int width, float[][] out) {
     int col = 0;
     for (Dense part : parts) {
       double[] w = part.weight().value();
       int c = part.out();
       for (int i = 0; i < rows; i++) {
         for (int j = 0; j < c; j++) {
-          out[i * width + col + j] = (float) w[i * c + j];
+          out[i][col + j] = (float) w[i * c + j];
         }
       }
       col += c;
     }
   }
 
-  private static void toFloats(double[] a, float[] f) {
-    for (int i = 0; i < a.length; i++) {
-      f[i] = (float) a[i];
+  private static void toFloatRows(double[] a, float[][] rows) {
+    int w = rows[0].length;
+    for (int i = 0; i < rows.length; i++) {
+      float[] row = rows[i];
+      for (int j = 0; j < w; j++) {
+        row[j] = (float) a[i * w + j];
+      }
     }
   }
 }
