@@ -61,16 +61,30 @@ public final class FloatGemm {
         c.at(cOff), ldc);
   }
 
+  // One row in transit between double[] and an off-heap buffer: the conversion loop then runs on two heap
+  // arrays with one index (which C2 vectorises) and the buffer side is a bulk copy.
+  private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[1024]);
+
+  private static float[] stage(int cols) {
+    float[] s = STAGE.get();
+    if (s.length < cols) {
+      s = new float[cols];
+      STAGE.set(s);
+    }
+    return s;
+  }
+
   /** Rounds the (rows×cols) block of {@code src} (leading dimension ldSrc) into {@code dst} at dstOff, ldDst. */
   public static void toFloat(double[] src, int srcOff, int ldSrc, int rows, int cols, Matrix dst, int dstOff,
       int ldDst) {
     FloatBuffer d = dst.buf;
+    float[] row = stage(cols);
     for (int i = 0; i < rows; i++) {
       int s = srcOff + i * ldSrc;
-      int t = dstOff + i * ldDst;
       for (int j = 0; j < cols; j++) {
-        d.put(t + j, (float) src[s + j]);
+        row[j] = (float) src[s + j];
       }
+      d.put(dstOff + i * ldDst, row, 0, cols);
     }
   }
 
@@ -78,16 +92,17 @@ public final class FloatGemm {
   public static void toDouble(Matrix src, int srcOff, int ldSrc, int rows, int cols, double[] dst, int dstOff,
       int ldDst, boolean accumulate) {
     FloatBuffer s = src.buf;
+    float[] row = stage(cols);
     for (int i = 0; i < rows; i++) {
-      int f = srcOff + i * ldSrc;
+      s.get(srcOff + i * ldSrc, row, 0, cols);
       int t = dstOff + i * ldDst;
       if (accumulate) {
         for (int j = 0; j < cols; j++) {
-          dst[t + j] += s.get(f + j);
+          dst[t + j] += row[j];
         }
       } else {
         for (int j = 0; j < cols; j++) {
-          dst[t + j] = s.get(f + j);
+          dst[t + j] = row[j];
         }
       }
     }
