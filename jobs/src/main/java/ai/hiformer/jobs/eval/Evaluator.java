@@ -9,7 +9,6 @@ import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.function.Consumer;
 
 /**
@@ -18,8 +17,9 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>ONLINE: progressive validation; batches in stream order, each predicted with the current
  *   weights, then trained on (one step, the same forward pass).</li>
- *   <li>OFFLINE: train [0, 70 %), early-stop on [70 %, 80 %) with patience 1 (≤ 5 epochs, shuffled with a
- *   generator seeded 1000 + seed), test on [80 %, 100 %); ids absent from the training rows become 0.</li>
+ *   <li>OFFLINE: train [0, 70 %), early-stop on [70 %, 80 %) with patience 1 (≤ 5 epochs, shuffled by torch.randperm's
+ *   generator seeded 1000 + seed, {@link TorchRandperm}), test on [80 %, 100 %); ids absent from the training rows
+ *   become 0.</li>
  * </ul>
  * Only the first task is scored by the protocol's metrics; every task is trained.
  */
@@ -100,22 +100,14 @@ public final class Evaluator {
     Batch batch = data.spec().layout().newBatch(batchSize, data.spec().tasks().size());
     double[] probs = new double[batchSize * batch.tasks];
     int[] order = new int[trainEnd];
-    for (int i = 0; i < trainEnd; i++) {
-      order[i] = i;
-    }
-    Random shuffle = new Random(1000 + config.seed());
+    TorchRandperm shuffle = new TorchRandperm(1000 + config.seed());
     double bestAuc = Double.NEGATIVE_INFINITY;
     ModelState best = null;
     int epochs = 0;
     long start = System.nanoTime();
     long trained = 0;
     for (int epoch = 0; epoch < maxEpochs; epoch++) {
-      for (int i = trainEnd - 1; i > 0; i--) {
-        int j = shuffle.nextInt(i + 1);
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-      }
+      shuffle.next(order);
       for (int from = 0; from < trainEnd; from += batchSize) {
         int to = Math.min(trainEnd, from + batchSize);
         for (int i = from; i < to; i++) {
