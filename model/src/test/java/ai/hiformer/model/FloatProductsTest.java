@@ -27,15 +27,21 @@ class FloatProductsTest {
     Blas.setFloatProducts(before);
   }
 
-  @Test
-  void hiformerLogitsAndGradientsAgreeWithTheDoublePath() {
+  // The protocol's MovieLens shape: T = 12 tokens (9 cat, 1 multi, 1 num, the task), d = 16, ranks
+  // 64/64/128; at batch 64 every projection product is large enough to go native.
+  private static final InputLayout LAYOUT = new InputLayout(9, 1, 4, 1);
+
+  private static ModelConfig movieLensShape(long seed) {
     Blas.setFloatProducts(true);
     assumeTrue(Blas.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
-    // The protocol's MovieLens shape (T = 12, d = 16, ranks 64/64/128) at batch 64: every projection
-    // product is large enough to go native.
-    InputLayout layout = new InputLayout(9, 1, 4, 1);
-    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
-        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(5).build();
+    return ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
+        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(seed).build();
+  }
+
+  @Test
+  void hiformerLogitsAndGradientsAgreeWithTheDoublePath() {
+    ModelConfig config = movieLensShape(5);
+    InputLayout layout = LAYOUT;
     Batch batch = TestBatches.random(layout, 64, 1, 30, 9);
 
     Result exact = run(config, layout, batch, false);
@@ -49,11 +55,8 @@ class FloatProductsTest {
 
   @Test
   void singleExampleScoringWithFloatWeightsFollowsTraining() {
-    Blas.setFloatProducts(true);
-    assumeTrue(Blas.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
-    InputLayout layout = new InputLayout(9, 1, 4, 1);
-    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
-        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(6).build();
+    ModelConfig config = movieLensShape(6);
+    InputLayout layout = LAYOUT;
     CtrModel model = Models.create(config, layout);
     Learner learner = new Learner(model, OptimizerConfig.defaults().withDenseLr(0.05));
     Batch one = TestBatches.random(layout, 1, 1, 30, 11);
