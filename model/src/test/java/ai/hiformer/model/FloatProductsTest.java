@@ -73,6 +73,25 @@ class FloatProductsTest {
     assertThat(after).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5));
   }
 
+  @Test
+  void batchScoringAfterTrainingUsesTheNewWeights() {
+    ModelConfig config = movieLensShape(7);
+    Learner learner = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults().withDenseLr(0.05));
+    Batch batch = TestBatches.random(LAYOUT, 64, 1, 30, 13);
+    double[] before = new double[64];
+    double[] after = new double[64];
+    double[] exact = new double[64];
+    learner.predict(batch, before); // packs the float weights of the chain
+    assertThat(learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 30, 14), new double[64])).isTrue();
+    learner.predict(batch, after);
+    Blas.setFloatProducts(false);
+    learner.predict(batch, exact);
+    assertThat(Math.abs(after[0] - before[0])).as("training moved the scores").isGreaterThan(1e-3);
+    for (int i = 0; i < 64; i++) {
+      assertThat(after[i]).as("example %d", i).isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
+    }
+  }
+
   private static double scoreOne(Learner learner, Batch one, boolean floatProducts) {
     Blas.setFloatProducts(floatProducts);
     double[] p = new double[1];

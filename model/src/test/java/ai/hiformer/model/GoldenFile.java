@@ -96,6 +96,7 @@ final class GoldenFile {
       assertThat(v.length).as(p.name()).isEqualTo(p.size());
       System.arraycopy(v, 0, p.value(), 0, v.length);
     }
+    model.params().weightsChanged();
   }
 
   /**

@@ -1,8 +1,5 @@
 package ai.hiformer.model.math;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import org.bytedeco.openblas.global.openblas;
 
 /**
@@ -16,10 +13,10 @@ import org.bytedeco.openblas.global.openblas;
  * large products run at the precision PyTorch trains in. {@code double} keeps every product exact to
  * double rounding (the golden and gradient-check tests run so).
  *
- * <p>The float operands live in direct (off-heap) buffers that are reused: JavaCPP hands a Java array to
- * native code through {@code Get<Type>ArrayElements}, which on HotSpot mallocs and copies the array in and
- * out on every call; a direct buffer is passed by address. The rounding to float writes straight into
- * those buffers, so the sgemm path copies each operand exactly once.
+ * <p>The float operands live in reused off-heap {@link FloatGemm.Matrix} buffers: JavaCPP hands a Java
+ * array to native code through {@code Get<Type>ArrayElements}, which on HotSpot mallocs and copies the
+ * array in and out on every call; a direct buffer is passed by address. The rounding to float writes
+ * into those buffers, so the sgemm path copies each operand once.
  */
 final class NativeBlas {
   static final boolean AVAILABLE = load();
@@ -27,8 +24,8 @@ final class NativeBlas {
   private static volatile boolean floatProducts =
       !"double".equalsIgnoreCase(System.getProperty("hiformer.gemm", "float"));
 
-  private static final ThreadLocal<FloatBuffer[]> SCRATCH =
-      ThreadLocal.withInitial(() -> new FloatBuffer[] {direct(0), direct(0), direct(0)});
+  private static final ThreadLocal<FloatGemm.Matrix[]> SCRATCH = ThreadLocal.withInitial(
+      () -> new FloatGemm.Matrix[] {new FloatGemm.Matrix(), new FloatGemm.Matrix(), new FloatGemm.Matrix()});
 
   private NativeBlas() {}
 
@@ -71,43 +68,10 @@ final class NativeBlas {
     int aCols = transA ? m : k;
     int bRows = transB ? n : k;
     int bCols = transB ? k : n;
-    FloatBuffer[] s = SCRATCH.get();
-    FloatBuffer af = s[0] = ensure(s[0], aRows * aCols);
-    FloatBuffer bf = s[1] = ensure(s[1], bRows * bCols);
-    FloatBuffer cf = s[2] = ensure(s[2], m * n);
-    pack(a, lda, aRows, aCols, af);
-    pack(b, ldb, bRows, bCols, bf);
-    openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0f, af, aCols, bf, bCols, 0.0f, cf, n);
-    for (int i = 0; i < m; i++) {
-      int ci = i * ldc;
-      int fi = i * n;
-      if (beta == 0.0) {
-        for (int j = 0; j < n; j++) {
-          c[ci + j] = cf.get(fi + j);
-        }
-      } else {
-        for (int j = 0; j < n; j++) {
-          c[ci + j] += cf.get(fi + j);
-        }
-      }
-    }
-  }
-
-  private static void pack(double[] src, int ld, int rows, int cols, FloatBuffer dst) {
-    for (int i = 0; i < rows; i++) {
-      int si = i * ld;
-      int di = i * cols;
-      for (int j = 0; j < cols; j++) {
-        dst.put(di + j, (float) src[si + j]);
-      }
-    }
-  }
-
-  private static FloatBuffer ensure(FloatBuffer buf, int size) {
-    return buf.capacity() >= size ? buf : direct(Math.max(size, buf.capacity() + (buf.capacity() >> 1)));
-  }
-
-  private static FloatBuffer direct(int floats) {
-    return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatGemm.Matrix[] s = SCRATCH.get();
+    FloatGemm.toFloat(a, 0, lda, aRows, aCols, s[0].ensure(aRows * aCols), 0, aCols);
+    FloatGemm.toFloat(b, 0, ldb, bRows, bCols, s[1].ensure(bRows * bCols), 0, bCols);
+    FloatGemm.gemm(transA, transB, m, n, k, s[0], 0, aCols, s[1], 0, bCols, s[2].ensure(m * n), 0, n);
+    FloatGemm.toDouble(s[2], 0, n, m, n, c, 0, ldc, beta != 0.0);
   }
 }

@@ -91,6 +91,7 @@ public final class AttentionLayer {
   private final FloatGemm.Matrix outf = new FloatGemm.Matrix();  // product scratch
   private final FloatGemm.Matrix doutf = new FloatGemm.Matrix(); // (n, width) upstream gradient
   private boolean lastForwardFloat;
+  private long packedVersion = -1; // weights version of ucat / v*f: repacked only when the weights change
   // Single-example scoring: float copies of [Uq | Uk | Uv] (T·d, R) and V_q, V_k, V_v on the heap, rebuilt
   // when the store's weights version moves. Half the bytes of the double weights, which is what a
   // one-row product is bound by.
@@ -370,10 +371,16 @@ public final class AttentionLayer {
     int rv = uv.out();
     int r = rq + rk + rv;
     FloatGemm.toFloat(x, 0, td, n, td, ef.ensure(n * td), 0, td);
-    ucat.ensure(td * r);
-    FloatGemm.toFloat(uq.weight().value(), 0, rq, td, rq, ucat, 0, r);
-    FloatGemm.toFloat(uk.weight().value(), 0, rk, td, rk, ucat, rq, r);
-    FloatGemm.toFloat(uv.weight().value(), 0, rv, td, rv, ucat, rq + rk, r);
+    if (packedVersion != store.version()) {
+      // Training changes the weights every step; scoring many batches with fixed weights packs them once.
+      FloatGemm.toFloat(uq.weight().value(), 0, rq, td, rq, ucat.ensure(td * r), 0, r);
+      FloatGemm.toFloat(uk.weight().value(), 0, rk, td, rk, ucat, rq, r);
+      FloatGemm.toFloat(uv.weight().value(), 0, rv, td, rv, ucat, rq + rk, r);
+      packRank(vq, rq, vqf);
+      packRank(vk, rk, vkf);
+      packRank(vv, rv, vvf);
+      packedVersion = store.version();
+    }
     FloatGemm.gemm(false, false, n, r, td, ef, 0, td, ucat, 0, r, pcat.ensure(n * r), 0, r);
     projectFloat(n, 0, rq, vq, vqf, q);
     projectFloat(n, rq, rk, vk, vkf, k);
@@ -384,9 +391,13 @@ public final class AttentionLayer {
   private void projectFloat(int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] out) {
     int w = vMat.out();
     int r = uq.out() + uk.out() + uv.out();
-    FloatGemm.toFloat(vMat.weight().value(), 0, w, rank, w, vf.ensure(rank * w), 0, w);
     FloatGemm.gemm(false, false, n, w, rank, pcat, off, r, vf, 0, w, outf.ensure(n * w), 0, w);
     FloatGemm.toDouble(outf, 0, w, n, w, out, 0, w, false);
+  }
+
+  private static void packRank(Dense vMat, int rank, FloatGemm.Matrix vf) {
+    int w = vMat.out();
+    FloatGemm.toFloat(vMat.weight().value(), 0, w, rank, w, vf.ensure(rank * w), 0, w);
   }
 
   /** Backward of {@link #lowRankForwardFloat}: gradients of V_j and [Uq | Uk | Uv], and dx += dP·[U]ᵀ. */
