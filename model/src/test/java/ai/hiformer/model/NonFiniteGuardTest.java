@@ -11,7 +11,11 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A NaN or infinite input never reaches the weights: the step is skipped whole and counted. */
+/**
+ * A NaN or infinite input never reaches the model: the step is skipped whole and counted. Whole means the
+ * weights, the embedding rows, the Adagrad accumulators, both Adam moments and Adam's step count (a counted
+ * step would change every later bias correction) and the learner's step count.
+ */
 class NonFiniteGuardTest {
 
   @ParameterizedTest(name = "{0}")
@@ -24,7 +28,9 @@ class NonFiniteGuardTest {
     double[] probs = new double[16];
     assertThat(learner.predictThenTrain(good, probs)).isTrue();
 
-    List<double[]> before = snapshot(model);
+    List<double[]> before = snapshot(learner);
+    long adamStepBefore = learner.adam().step();
+    long stepsBefore = learner.steps();
     for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
       Batch poisoned = TestBatches.random(layout, 16, 1, 5, 2);
       poisoned.num[3] = bad;
@@ -32,23 +38,32 @@ class NonFiniteGuardTest {
       assertThat(applied).as("step with %s applied", bad).isFalse();
     }
     assertThat(learner.skippedSteps()).isEqualTo(3);
-    List<double[]> after = snapshot(model);
+    assertThat(learner.adam().step()).as("Adam's step count").isEqualTo(adamStepBefore);
+    assertThat(learner.steps()).as("the learner's step count").isEqualTo(stepsBefore);
+    List<double[]> after = snapshot(learner);
     for (int i = 0; i < before.size(); i++) {
-      assertThat(after.get(i)).as("weights #%d", i).containsExactly(before.get(i));
+      assertThat(after.get(i)).as("state array #%d", i).containsExactly(before.get(i));
     }
     // And learning resumes on clean data.
     assertThat(learner.predictThenTrain(TestBatches.random(layout, 16, 1, 5, 3), probs)).isTrue();
-    for (double[] w : snapshot(model)) {
+    assertThat(learner.adam().step()).isEqualTo(adamStepBefore + 1);
+    for (double[] w : snapshot(learner)) {
       for (double v : w) {
         assertThat(Double.isFinite(v)).isTrue();
       }
     }
   }
 
-  private static List<double[]> snapshot(CtrModel model) {
+  /** Every array of learned state: weights, Adam's first and second moments, embedding rows, accumulators. */
+  private static List<double[]> snapshot(Learner learner) {
+    CtrModel model = learner.model();
     List<double[]> out = new ArrayList<>();
-    for (Param p : model.params().all()) {
-      out.add(p.value().clone());
+    List<Param> params = model.params().all();
+    for (int i = 0; i < params.size(); i++) {
+      out.add(params.get(i).value().clone());
+      for (double[] moment : learner.adam().moments(i)) {
+        out.add(moment.clone());
+      }
     }
     for (EmbeddingTable t : model.tables()) {
       out.add(java.util.Arrays.copyOf(t.values(), t.rows() * t.dim()));

@@ -2,12 +2,17 @@ package ai.hiformer.jobs.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.SharedData;
 import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.WireCodec;
 import ai.hiformer.serving.ModelRegistry;
@@ -18,9 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -30,10 +37,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Incremental sync from the job: between full snapshots it publishes deltas, and the serving registry
- * brings its full snapshot up to the job's newer version by applying them.
+ * Incremental sync from the job: between full snapshots it publishes deltas, and what they bring the server
+ * to is exactly the full snapshot of the same version. The job runs twice on the same stream (runs are
+ * deterministic, RecoveryITCase): once with a full snapshot every 512 examples (v2, then v3 only as a
+ * delta), once with one every 256 (a full v3). Full v2 + its deltas must equal full v3 in every dense
+ * weight, every embedding row and the encoder state, and score every event of the stream identically.
  */
 class DeltaPublishITCase {
+  private static final int EVENTS = 768; // three micro-batches
+
   @RegisterExtension
   static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
       .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
@@ -42,12 +54,12 @@ class DeltaPublishITCase {
   Path tmp;
 
   @Test
-  void whatTheJobLearnsAfterAFullSnapshotReachesTheServerAsDeltas() throws Exception {
-    String spec = Files.readString(Path.of(repoRoot(), "specs", "synthetic.json"));
+  void whatTheJobLearnsAfterAFullSnapshotReachesTheServerAsDeltasEqualToTheFullSnapshot() throws Exception {
+    String spec = Files.readString(SharedData.spec("synthetic.json"));
     WireCodec<Event> codec = WireCodec.events();
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();
-    for (int i = 0; i < 768; i++) { // three micro-batches: a full snapshot at 512 examples, then one more step
+    for (int i = 0; i < EVENTS; i++) {
       values.add(codec.encode(Event.newBuilder().setRequestId("r" + i).setModelId("d")
           .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
           .setCategorical(Map.of("user", "u" + i % 97, "item", "i" + i % 31, "category", "c" + i % 5,
@@ -55,54 +67,101 @@ class DeltaPublishITCase {
           .setNumeric(Map.of("price", 1.0 + i % 9)).setLabels(Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
       keys.add("d".getBytes(StandardCharsets.UTF_8));
     }
-    Path snapshots = tmp.resolve("snapshots");
+    Path synced = tmp.resolve("synced");
+    Path full = tmp.resolve("full");
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
+      kafka.createTopics(1, "events");
       kafka.produce("events", keys, values);
-      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("d"))
-          .specJson(spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(1)
-          .checkpointIntervalMillis(200).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(512)
-          .deltaIntervalMillis(1).denseEveryDeltas(1)
-          .checkpointDir(tmp.resolve("cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
-      env.setParallelism(1);
-      StreamingJob.build(env, config);
-      JobClient job = env.executeAsync("deltas");
-      try {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (ModelDelta.list(snapshots, "d", 2).isEmpty()) {
-          assertThat(System.currentTimeMillis()).as("a delta was published").isLessThan(deadline);
-          Thread.sleep(100);
-        }
-      } finally {
-        job.cancel().get();
-      }
+      run(kafka, "synced", spec, synced, 512,
+          () -> ModelDelta.list(synced, "d", 2).stream().anyMatch(DeltaPublishITCase::bringsVersion3));
+      run(kafka, "full", spec, full, 256, () -> Files.isDirectory(ModelSnapshot.directory(full, "d", 3)));
     }
-    assertThat(ModelSnapshot.directory(snapshots, "d", 2)).isDirectory();
-    assertThat(ModelSnapshot.directory(snapshots, "d", 3)).doesNotExist(); // v3 exists only as a delta
-    ModelDelta first = ModelDelta.read(ModelDelta.list(snapshots, "d", 2).get(0));
-    assertThat(first.sequence()).isEqualTo(1);
-    assertThat(first.modelVersion()).isEqualTo(3);
+    assertThat(ModelSnapshot.directory(synced, "d", 2)).isDirectory();
+    assertThat(ModelSnapshot.directory(synced, "d", 3)).doesNotExist(); // v3 exists only as a delta
+    List<ModelDelta> deltas = new ArrayList<>();
+    for (Path d : ModelDelta.list(synced, "d", 2)) {
+      deltas.add(ModelDelta.read(d));
+    }
+    assertThat(deltas.get(0).sequence()).isEqualTo(1);
+    assertThat(deltas.get(deltas.size() - 1).modelVersion()).isEqualTo(3);
 
-    ModelRegistry registry = new ModelRegistry(snapshots, 1);
+    ModelSnapshot base = ModelSnapshot.read(ModelSnapshot.directory(synced, "d", 2), OptimizerConfig.defaults());
+    ModelSnapshot expected = ModelSnapshot.read(ModelSnapshot.directory(full, "d", 3), OptimizerConfig.defaults());
+    for (ModelDelta d : deltas) {
+      d.applyTo(base.learner(), base.encoder());
+    }
+    CtrModel got = base.learner().model();
+    CtrModel want = expected.learner().model();
+    List<Param> gotParams = got.params().all();
+    List<Param> wantParams = want.params().all();
+    assertThat(gotParams).hasSameSizeAs(wantParams);
+    for (int i = 0; i < gotParams.size(); i++) {
+      assertThat(gotParams.get(i).value()).as("dense weight %s", wantParams.get(i).name())
+          .containsExactly(wantParams.get(i).value());
+    }
+    for (int t = 0; t < want.tables().size(); t++) {
+      EmbeddingTable g = got.tables().get(t);
+      EmbeddingTable w = want.tables().get(t);
+      assertThat(g.rows()).as("rows of table %d", t).isEqualTo(w.rows());
+      assertThat(Arrays.copyOf(g.values(), g.rows() * g.dim())).as("embedding rows of table %d", t)
+          .containsExactly(Arrays.copyOf(w.values(), w.rows() * w.dim()));
+    }
+    assertThat(base.encoder().stateBytes()).as("encoder state").isEqualTo(expected.encoder().stateBytes());
+
+    // And the server, which applies the same deltas itself, scores every event as the full v3 does.
+    ModelRegistry registry = new ModelRegistry(synced, 1);
     registry.refresh();
     ServedModel served = registry.model("d").orElseThrow();
     assertThat(served.baseVersion()).isEqualTo(2);
     assertThat(served.version()).isEqualTo(3);
-    ServedModel base = ServedModel.load(ModelSnapshot.directory(snapshots, "d", 2), 1);
-    var row = JsonLinesReader.of(new ObjectMapper().readTree(
-        "{\"user\": \"u5\", \"item\": \"i7\", \"category\": \"c1\", \"ts\": 1700000100, \"price\": 3}"), "t");
-    assertThat(served.score(row).get("click")).as("the delta changed the model").isNotEqualTo(base.score(row).get("click"));
+    ServedModel fullV3 = ServedModel.load(ModelSnapshot.directory(full, "d", 3), 1);
+    ServedModel v2 = ServedModel.load(ModelSnapshot.directory(synced, "d", 2), 1);
+    ObjectMapper json = new ObjectMapper();
+    int changed = 0;
+    for (int i = 0; i < EVENTS; i += 7) {
+      var row = JsonLinesReader.of(json.readTree("{\"user\": \"u" + i % 97 + "\", \"item\": \"i" + i % 31
+          + "\", \"category\": \"c" + i % 5 + "\", \"ts\": " + (1_700_000_000L + i) + ", \"price\": " + (1 + i % 9) + "}"),
+          "t");
+      assertThat(served.score(row)).as("event %d", i).isEqualTo(fullV3.score(row));
+      changed += served.score(row).equals(v2.score(row)) ? 0 : 1;
+    }
+    assertThat(changed).as("events whose score the delta changed").isPositive();
   }
 
-  private static String repoRoot() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("specs"))) {
-        return p.toString();
-      }
+  private static boolean bringsVersion3(Path delta) {
+    try {
+      return ModelDelta.read(delta).modelVersion() == 3;
+    } catch (java.io.IOException e) {
+      return false;
     }
-    throw new IllegalStateException("repo root");
+  }
+
+  /** Runs the job on the events topic until {@code done} holds, then cancels it. */
+  private void run(EmbeddedKafka kafka, String name, String spec, Path snapshots, long snapshotEvery,
+      Callable<Boolean> done) throws Exception {
+    kafka.createTopics(1, name + "-labels", name + "-scores", name + "-dead-letters");
+    JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("d"))
+        .labelsTopic(name + "-labels").scoresTopic(name + "-scores").deadLetterTopic(name + "-dead-letters")
+        .groupId(name).transactionalIdPrefix(name)
+        .specJson(spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(1)
+        .checkpointIntervalMillis(200).flushIdleMillis(600_000)
+        .snapshotDir(snapshots.toString()).snapshotEveryExamples(snapshotEvery)
+        .deltaIntervalMillis(1).denseEveryDeltas(1)
+        .checkpointDir(tmp.resolve(name + "-cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+        StreamingJob.flinkConfiguration(config));
+    env.setParallelism(1);
+    StreamingJob.build(env, config);
+    JobClient job = env.executeAsync(name);
+    try {
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (!done.call()) {
+        assertThat(System.currentTimeMillis()).as("%s: the job published what the test waits for", name)
+            .isLessThan(deadline);
+        Thread.sleep(100);
+      }
+    } finally {
+      job.cancel().get();
+    }
   }
 }

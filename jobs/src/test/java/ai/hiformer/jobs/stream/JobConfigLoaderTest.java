@@ -3,25 +3,18 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.hiformer.features.SharedData;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JobConfigLoaderTest {
-  private static Path repoFile(String name) {
-    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (p.resolve(name).toFile().exists()) {
-        return p.resolve(name);
-      }
-    }
-    throw new IllegalStateException(name);
-  }
 
   @Test
   void theShippedConfigLoadsAndOverridesWin() throws Exception {
-    Path spec = repoFile("specs/movielens.json");
-    Map<String, String> m = JobConfigLoader.read(repoFile("conf/job.properties"), new String[] {
+    Path spec = SharedData.repoFile("specs/movielens.json");
+    Map<String, String> m = JobConfigLoader.read(SharedData.repoFile("conf/job.properties"), new String[] {
         "--job.feature-spec=" + spec, "--job.model-ids=a,b", "--model.layers", "2",
         "--kafka.property.security.protocol=SASL_SSL"}, 0);
     JobConfig c = JobConfigLoader.build(m);
@@ -41,7 +34,7 @@ class JobConfigLoaderTest {
 
   @Test
   void anInvalidValueFailsNamingTheKeyAndTheAllowedValues() {
-    Path spec = repoFile("specs/movielens.json");
+    Path spec = SharedData.repoFile("specs/movielens.json");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "learn.micro-batch", "0")))
         .hasMessageContaining("learn.micro-batch").hasMessageContaining("> 0");

@@ -2,9 +2,15 @@ package ai.hiformer.jobs.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.SharedData;
+import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.WireCodec;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,24 +47,34 @@ class JobMainITCase {
         keys.add("demo".getBytes(StandardCharsets.UTF_8));
       }
       kafka.produce("ev", keys, values);
-      Path conf = repoFile("conf/job.properties");
+      Path conf = SharedData.repoFile("conf/job.properties");
       StreamingJob.main(new String[] {"--config", conf.toString(),
           "--kafka.bootstrap-servers=" + kafka.bootstrapServers(), "--topics.events=ev",
-          "--job.model-ids=demo", "--job.feature-spec=" + repoFile("specs/synthetic.json"), "--job.bounded=true",
+          "--job.model-ids=demo", "--job.feature-spec=" + SharedData.repoFile("specs/synthetic.json"), "--job.bounded=true",
           "--checkpoint.interval-ms=500", "--checkpoint.dir=" + tmp.resolve("cp").toUri(),
-          "--snapshot.dir=" + tmp.resolve("snapshots"), "--snapshot.every-examples=100",
+          "--snapshot.dir=" + tmp.resolve("snapshots"), "--snapshot.every-examples=100", "--learn.flush-idle-ms=600000",
           "--state.rocksdb.localdir=/tmp/hiformer-rocksdb"});
       assertThat(kafka.readCommitted("scores", Duration.ofSeconds(2))).hasSize(300);
-      assertThat(tmp.resolve("snapshots").resolve("demo")).isDirectory();
-    }
-  }
-
-  private static Path repoFile(String name) {
-    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.exists(p.resolve(name))) {
-        return p.resolve(name);
+      // The shipped micro-batch (256) and the overrides (a snapshot every 100 examples, no idle flush): a
+      // snapshot after the first 256 examples and one after the last 44, trained at the end of the input.
+      Path snapshots = tmp.resolve("snapshots");
+      try (var s = Files.list(snapshots.resolve("demo"))) {
+        assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("v")).sorted())
+            .containsExactly("v000000000001", "v000000000002");
       }
+      ModelSnapshot first = ModelSnapshot.read(ModelSnapshot.directory(snapshots, "demo", 1), OptimizerConfig.defaults());
+      ModelSnapshot last = ModelSnapshot.read(ModelSnapshot.directory(snapshots, "demo", 2), OptimizerConfig.defaults());
+      assertThat(first.position().examplesTrained()).isEqualTo(256);
+      assertThat(last.modelId()).isEqualTo("demo");
+      assertThat(last.spec().name()).as("the spec the override named").isEqualTo("synthetic");
+      assertThat(last.learner().steps()).isEqualTo(2);
+      assertThat(last.position().examplesTrained()).isEqualTo(300);
+      assertThat(last.position().eventsScored()).isEqualTo(300);
+      assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
+      // The model the shipped file configures (model.kind=hiformer, model.d=16, model.seed=0).
+      String modelConfig = new ObjectMapper().readTree(ModelSnapshot.directory(snapshots, "demo", 2)
+          .resolve(ModelSnapshot.MANIFEST).toFile()).path("model_config").asText();
+      assertThat(modelConfig).isEqualTo(ModelConfig.builder(ModelKind.HIFORMER).seed(0).build().toProperties());
     }
-    throw new IllegalStateException(name);
   }
 }

@@ -6,9 +6,17 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.math.Blas;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -34,7 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A failure injected mid-stream (the job restarts from its last checkpoint): no score is lost or
  * duplicated, and, since the examples' order is fixed by the input (labels in the events, each model's
- * events in one partition), the models end byte-identical to an uninterrupted run.
+ * events in one partition), the interrupted run gives every score value and every snapshot of an
+ * uninterrupted run. The test first proves, through the job's REST API, that the failure happened and
+ * that the job restored a checkpoint: without that the "failed" run would be a second clean run.
  */
 class RecoveryITCase {
   private static final String SPEC = """
@@ -46,6 +57,8 @@ class RecoveryITCase {
   @RegisterExtension
   static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
       .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static EmbeddedKafka kafka;
 
@@ -64,6 +77,7 @@ class RecoveryITCase {
 
   @Test
   void aRestartFromTheLastCheckpointLosesAndDuplicatesNothingAndEndsWithTheSameModel() throws Exception {
+    assertThat(Blas.floatProducts()).as("the production arithmetic (float products on OpenBLAS)").isTrue();
     List<byte[]> values = new ArrayList<>();
     List<byte[]> keys = new ArrayList<>();
     WireCodec<Event> codec = WireCodec.events();
@@ -80,29 +94,64 @@ class RecoveryITCase {
       keys.add(model.getBytes(StandardCharsets.UTF_8));
     }
 
-    Path clean = run("clean", keys, values, 0);
-    Path failed = run("failed", keys, values, 700);
+    Run clean = run("clean", keys, values, 0);
+    Run failed = run("failed", keys, values, 700);
+
+    assertThat(clean.failures).as("the clean run's failures").isEmpty();
+    assertThat(clean.restoredCheckpoints).as("the clean run's restores").isZero();
+    assertThat(failed.failures).as("the drill's failure, in the job's exception history")
+        .isNotEmpty().allMatch(f -> f.contains("failure drill"));
+    assertThat(failed.restoredCheckpoints).as("checkpoints restored by the failed run").isGreaterThanOrEqualTo(1);
+    assertThat(failed.restoredCheckpointId).as("the restored checkpoint (not a restart from scratch)")
+        .isGreaterThanOrEqualTo(1);
+
+    assertThat(failed.scores.keySet()).isEqualTo(clean.scores.keySet());
+    for (Map.Entry<String, Score> e : clean.scores.entrySet()) {
+      Score a = e.getValue();
+      Score b = failed.scores.get(e.getKey());
+      assertThat(b.getModelVersion()).as("model version of the score of %s", e.getKey()).isEqualTo(a.getModelVersion());
+      assertThat(b.getScores()).as("score of %s", e.getKey()).isEqualTo(a.getScores());
+    }
 
     for (String model : List.of("m-a", "m-b")) {
       long finalVersion = PER_MODEL / 256; // full micro-batches
-      List<Path> versions;
-      try (var s = Files.list(clean.resolve(model))) {
-        versions = s.sorted().toList();
-      }
+      List<String> versions = versions(clean.snapshots.resolve(model));
       assertThat(versions).as("every 256 examples a snapshot").hasSize((int) finalVersion);
-      Path a = ModelSnapshot.directory(clean, model, finalVersion);
-      Path b = ModelSnapshot.directory(failed, model, finalVersion);
-      assertThat(Files.readAllBytes(b.resolve("learner.bin"))).as("learner of %s", model)
-          .isEqualTo(Files.readAllBytes(a.resolve("learner.bin")));
-      // Snapshots are captured right after the micro-batch that makes them due, so the encoder's state
-      // (vocabularies, statistics, stream position) is the same too.
-      assertThat(Files.readAllBytes(b.resolve("encoder.bin"))).as("encoder of %s", model)
-          .isEqualTo(Files.readAllBytes(a.resolve("encoder.bin")));
+      assertThat(versions(failed.snapshots.resolve(model))).as("snapshot versions of %s", model).isEqualTo(versions);
+      for (String version : versions) {
+        Path a = clean.snapshots.resolve(model).resolve(version);
+        Path b = failed.snapshots.resolve(model).resolve(version);
+        assertThat(Files.readAllBytes(b.resolve("learner.bin"))).as("learner of %s %s", model, version)
+            .isEqualTo(Files.readAllBytes(a.resolve("learner.bin")));
+        // Snapshots are captured right after the micro-batch that makes them due, so the encoder's state
+        // (vocabularies, statistics, stream position) is the same too.
+        assertThat(Files.readAllBytes(b.resolve("encoder.bin"))).as("encoder of %s %s", model, version)
+            .isEqualTo(Files.readAllBytes(a.resolve("encoder.bin")));
+        assertThat(manifestWithoutCheckpointId(b)).as("manifest of %s %s (metrics, position)", model, version)
+            .isEqualTo(manifestWithoutCheckpointId(a));
+      }
     }
   }
 
-  /** Runs the job over the events until every event is scored and final snapshots exist; returns the snapshot folder. */
-  private Path run(String name, List<byte[]> keys, List<byte[]> values, long failAfter) throws Exception {
+  /** What one run left: its scores by request id, its snapshot folder, and what the job's REST API said. */
+  private record Run(Map<String, Score> scores, Path snapshots, List<String> failures, long restoredCheckpoints,
+      long restoredCheckpointId) {}
+
+  private static List<String> versions(Path modelDir) throws Exception {
+    try (var s = Files.list(modelDir)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("v")).sorted().toList();
+    }
+  }
+
+  /** A snapshot's manifest without the checkpoint id, which a restarted job legitimately numbers on. */
+  private static JsonNode manifestWithoutCheckpointId(Path dir) throws Exception {
+    ObjectNode m = (ObjectNode) JSON.readTree(dir.resolve(ModelSnapshot.MANIFEST).toFile());
+    ((ObjectNode) m.path("position")).remove("checkpoint_id");
+    return m;
+  }
+
+  /** Runs the job over the events until every event is scored and final snapshots exist. */
+  private Run run(String name, List<byte[]> keys, List<byte[]> values, long failAfter) throws Exception {
     String events = name + "-events";
     String scores = name + "-scores";
     kafka.createTopics(2, events, scores, name + "-dlq", name + "-labels");
@@ -137,19 +186,48 @@ class RecoveryITCase {
           "final snapshots");
       WireCodec<Score> codec = WireCodec.scores();
       Map<String, Integer> count = new HashMap<>();
+      Map<String, Score> byRequest = new HashMap<>();
       long deadline = System.currentTimeMillis() + 60_000;
       while (count.size() < values.size() && System.currentTimeMillis() < deadline) {
         count.clear();
+        byRequest.clear();
         for (byte[] b : kafka.readCommitted(scores, Duration.ofSeconds(2))) {
-          count.merge(codec.decode(b).getRequestId(), 1, Integer::sum);
+          Score score = codec.decode(b);
+          count.merge(score.getRequestId(), 1, Integer::sum);
+          byRequest.put(score.getRequestId(), score);
         }
       }
       assertThat(count).as("%s: events scored", name).hasSize(values.size());
       assertThat(count.values()).as("%s: scores per event", name).allMatch(c -> c == 1);
+
+      String jobPath = "/jobs/" + job.getJobID();
+      List<String> failures = new ArrayList<>();
+      for (JsonNode entry : rest(jobPath + "/exceptions").path("exceptionHistory").path("entries")) {
+        failures.add(entry.path("exceptionName").asText() + ": " + entry.path("stacktrace").asText());
+      }
+      // The REST API caches checkpoint statistics for a few seconds: ask until they are current.
+      JsonNode checkpoints = rest(jobPath + "/checkpoints");
+      long until = System.currentTimeMillis() + 15_000;
+      while (failAfter > 0 && checkpoints.path("counts").path("restored").asLong() == 0
+          && System.currentTimeMillis() < until) {
+        Thread.sleep(500);
+        checkpoints = rest(jobPath + "/checkpoints");
+      }
+      return new Run(byRequest, snapshots, failures, checkpoints.path("counts").path("restored").asLong(),
+          checkpoints.path("latest").path("restored").path("id").asLong(-1));
     } finally {
       job.cancel().get();
     }
-    return snapshots;
+  }
+
+  /** GETs a path of the MiniCluster's REST API. */
+  private static JsonNode rest(String path) throws Exception {
+    int port = FLINK.getClientConfiguration().get(RestOptions.PORT);
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
   }
 
   private static boolean hasAnySnapshot(Path dir) {

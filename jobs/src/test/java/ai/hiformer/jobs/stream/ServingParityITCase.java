@@ -7,6 +7,7 @@ import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.jobs.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.math.Blas;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
@@ -62,6 +63,7 @@ class ServingParityITCase {
 
   @Test
   void theServerScoresWhatTheJobScoresWithTheSameSnapshot() throws Exception {
+    assertThat(Blas.floatProducts()).as("the production arithmetic (float products on OpenBLAS)").isTrue();
     WireCodec<Event> codec = WireCodec.events();
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();

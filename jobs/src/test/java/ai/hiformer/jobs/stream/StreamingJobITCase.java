@@ -23,6 +23,7 @@ import java.util.SplittableRandom;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,17 +97,33 @@ class StreamingJobITCase {
       values.add(codec.encode(e));
       modelOf.put(id, model);
     }
-    List<byte[]> bad = malformedRecords(codec);
+    List<Malformed> bad = malformedRecords(codec);
     for (int i = 0; i < bad.size(); i++) {
       int at = 1 + rng.nextInt(values.size() - 1);
       keys.add(at, ("bad" + i).getBytes(StandardCharsets.UTF_8));
-      values.add(at, bad.get(i));
+      values.add(at, bad.get(i).bytes());
     }
     kafka.produce("events", keys, values);
+    // Where each bad record landed (partition, offset): its dead letter must name exactly that place.
+    Map<String, Malformed> expectedAt = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      if (key.startsWith("bad")) {
+        expectedAt.put("events/" + r.partition() + "/" + r.offset(), bad.get(Integer.parseInt(key.substring(3))));
+      }
+    }
+    assertThat(expectedAt).hasSize(bad.size());
     labelKeys.add("bad-label".getBytes(StandardCharsets.UTF_8));
-    labelValues.add(labelCodec.encode(Label.newBuilder().setRequestId("r1").setModelId("market-b").setTask("buy")
-        .setValue(1).setTime(Instant.EPOCH).build()));
+    byte[] badLabel = labelCodec.encode(Label.newBuilder().setRequestId("r1").setModelId("market-b").setTask("buy")
+        .setValue(1).setTime(Instant.EPOCH).build());
+    labelValues.add(badLabel);
     kafka.produce("labels", labelKeys, labelValues);
+    for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("labels", Duration.ofSeconds(2))) {
+      if (new String(r.key(), StandardCharsets.UTF_8).equals("bad-label")) {
+        expectedAt.put("labels/" + r.partition() + "/" + r.offset(), new Malformed(badLabel, "label for unknown task 'buy'"));
+      }
+    }
+    assertThat(expectedAt).hasSize(bad.size() + 1);
 
     JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
         .modelIds(Set.of("market-a", "market-b")).specJson(SPEC)
@@ -136,25 +153,23 @@ class StreamingJobITCase {
     // scored. market-b learns from joined labels, whose timing relative to scoring is not fixed.
     assertThat(maxVersion.get("market-a")).isEqualTo(2);
 
+    // Every bad record has exactly one dead letter, at its own coordinates, with its own reason and its bytes
+    // kept whole; no good record has one.
     WireCodec<DeadLetter> dlq = WireCodec.deadLetters();
-    List<String> reasons = new ArrayList<>();
+    Map<String, DeadLetter> deadLetters = new HashMap<>();
     for (byte[] b : kafka.readCommitted("dead-letters", Duration.ofSeconds(2))) {
       DeadLetter d = dlq.decode(b);
-      assertThat(d.getSourceTopic()).isIn("events", "labels");
-      assertThat(d.getOffset()).isNotNegative();
-      reasons.add(d.getReason());
+      String at = d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset();
+      assertThat(deadLetters.put(at, d)).as("a second dead letter for %s", at).isNull();
     }
-    assertThat(reasons).hasSize(bad.size() + 1);
-    assertThat(reasons).anyMatch(r -> r.contains("label for unknown task 'buy'"));
-    assertThat(reasons).anyMatch(r -> r.contains("label for unknown task 'purchase'"));
-    assertThat(reasons).anyMatch(r -> r.contains("corrupt or truncated") || r.contains("empty"));
-    assertThat(reasons).allMatch(r -> !r.isBlank());
-    assertThat(reasons).anyMatch(r -> r.contains("not Avro single-object"));
-    assertThat(reasons).anyMatch(r -> r.contains("unknown schema"));
-    assertThat(reasons).anyMatch(r -> r.contains("not finite"));
-    assertThat(reasons).anyMatch(r -> r.contains("unknown model id"));
-    assertThat(reasons).anyMatch(r -> r.contains("characters long"));
-    assertThat(reasons).anyMatch(r -> r.contains("must be 0 or 1"));
+    assertThat(deadLetters.keySet()).isEqualTo(expectedAt.keySet());
+    for (Map.Entry<String, Malformed> e : expectedAt.entrySet()) {
+      DeadLetter d = deadLetters.get(e.getKey());
+      assertThat(d.getReason()).as("reason for the record at %s", e.getKey()).contains(e.getValue().reason());
+      byte[] raw = new byte[d.getRaw().remaining()];
+      d.getRaw().duplicate().get(raw);
+      assertThat(raw).as("stored payload of %s", e.getKey()).isEqualTo(e.getValue().bytes());
+    }
 
     // Snapshots were written for checkpointed state, and load without Flink.
     // At the end of the input the partial micro-batch is trained too: 700 examples in 3 steps per model.
@@ -172,9 +187,12 @@ class StreamingJobITCase {
     }
   }
 
-  /** 1,000 malformed records of every kind the job must survive, each different. */
-  private static List<byte[]> malformedRecords(WireCodec<Event> codec) {
-    List<byte[]> bad = new ArrayList<>();
+  /** A malformed record and what its dead-letter reason must say. */
+  private record Malformed(byte[] bytes, String reason) {}
+
+  /** 1,000 malformed records of every kind the job must survive, each different, with their reasons. */
+  private static List<Malformed> malformedRecords(WireCodec<Event> codec) {
+    List<Malformed> bad = new ArrayList<>();
     SplittableRandom rng = new SplittableRandom(99);
     Event ok = Event.newBuilder().setRequestId("bad").setModelId("market-a").setEventTime(Instant.EPOCH)
         .setCategorical(Map.of("user", "u1")).build();
@@ -188,21 +206,31 @@ class StreamingJobITCase {
             g[k] = (byte) rng.nextInt(256);
           }
           g[0] = (byte) (g[0] == (byte) 0xC3 ? 0 : g[0]);
-          bad.add(g);
+          bad.add(new Malformed(g, "not Avro single-object"));
         }
-        case 1 -> bad.add(new byte[0]);
-        case 2 -> bad.add(labels.encode(Label.newBuilder().setRequestId("x" + i).setModelId("market-a")
-            .setTask("click").setValue(1).setTime(Instant.EPOCH).build())); // another schema
-        case 3 -> bad.add(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price", Double.NaN)).build()));
-        case 4 -> bad.add(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price",
-            i % 20 == 4 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY)).build()));
-        case 5 -> bad.add(codec.encode(Event.newBuilder(e).setModelId("market-" + i).build())); // unknown model
-        case 6 -> bad.add(codec.encode(Event.newBuilder(e).setCategorical(Map.of("user",
-            "x".repeat(i < 20 ? 1 << 20 : 5000 + i))).build())); // megabyte (and long) strings
-        case 7 -> bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("click", 0.5)).build()));
+        case 1 -> bad.add(new Malformed(new byte[0], "not Avro single-object"));
+        case 2 -> bad.add(new Malformed(labels.encode(Label.newBuilder().setRequestId("x" + i).setModelId("market-a")
+            .setTask("click").setValue(1).setTime(Instant.EPOCH).build()), "unknown schema")); // another schema
+        case 3 -> bad.add(new Malformed(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price", Double.NaN)).build()),
+            "numeric 'price' is not finite: NaN"));
+        case 4 -> {
+          double inf = i % 20 == 4 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+          bad.add(new Malformed(codec.encode(Event.newBuilder(e).setNumeric(Map.of("price", inf)).build()),
+              "numeric 'price' is not finite: " + inf));
+        }
+        case 5 -> bad.add(new Malformed(codec.encode(Event.newBuilder(e).setModelId("market-" + i).build()),
+            "unknown model id 'market-" + i + "'"));
+        case 6 -> { // megabyte (and long) strings
+          int length = i < 20 ? 1 << 20 : 5000 + i;
+          bad.add(new Malformed(codec.encode(Event.newBuilder(e).setCategorical(Map.of("user", "x".repeat(length)))
+              .build()), "categorical 'user' is " + length + " characters long"));
+        }
+        case 7 -> bad.add(new Malformed(codec.encode(Event.newBuilder(e).setLabels(Map.of("click", 0.5)).build()),
+            "label of task 'click' must be 0 or 1, got 0.5"));
         case 8 -> { // truncated body: required fields missing
           byte[] full = codec.encode(e);
-          bad.add(java.util.Arrays.copyOf(full, 10 + rng.nextInt(full.length - 12)));
+          bad.add(new Malformed(java.util.Arrays.copyOf(full, 10 + rng.nextInt(full.length - 12)),
+              "corrupt or truncated"));
         }
         default -> {
           if (i % 20 == 9) { // an Event written without required fields (no modelId, no eventTime)
@@ -212,13 +240,14 @@ class StreamingJobITCase {
             org.apache.avro.generic.GenericRecord r = new org.apache.avro.generic.GenericData.Record(partial);
             r.put("requestId", "partial" + i);
             try {
-              bad.add(new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
-                  org.apache.avro.generic.GenericData.get(), partial).encode(r).array());
+              bad.add(new Malformed(new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                  org.apache.avro.generic.GenericData.get(), partial).encode(r).array(), "unknown schema"));
             } catch (java.io.IOException ex) {
               throw new java.io.UncheckedIOException(ex);
             }
           } else {
-            bad.add(codec.encode(Event.newBuilder(e).setLabels(Map.of("purchase", 1.0)).build()));
+            bad.add(new Malformed(codec.encode(Event.newBuilder(e).setLabels(Map.of("purchase", 1.0)).build()),
+                "label for unknown task 'purchase'"));
           }
         }
       }
