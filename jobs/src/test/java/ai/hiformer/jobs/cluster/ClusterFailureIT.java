@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2 TaskManagers, 2 slots
  * each) and a Kafka broker, each its own process, the job submitted as its shaded jar through Flink's CLI.
- * Events stream in while a TaskManager is SIGKILLed, while the broker restarts, and across a stop with a
+ * Events stream in while a TaskManager is SIGKILLed, while the broker restarts (SIGTERM) and is killed (SIGKILL), and across a stop with a
  * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed)
  * and the models must carry on from their state.
  *
@@ -84,7 +84,7 @@ class ClusterFailureIT {
     assertThat(cluster.killTaskManager(1)).as("TaskManager 1 was running").isTrue();
     replay.get();
 
-    Map<String, Integer> counts = awaitScores("tm-", 6000);
+    Map<String, Integer> counts = awaitScoresSettled("tm-", 6000);
     assertThat(counts).hasSize(6000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
     assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
@@ -98,20 +98,31 @@ class ClusterFailureIT {
   @Test
   @Order(2)
   void aKafkaRestartLosesNothing() throws Exception {
-    CompletableFuture<Void> replay = replayAsync("kafka-", 4000, 500);
-    awaitScores("kafka-", 800);
-    cluster.stopKafka(true);
+    brokerFailureLosesNothing("kafka-", true);
+  }
+
+  @Test
+  @Order(3)
+  void aKilledKafkaBrokerLosesNothing() throws Exception {
+    brokerFailureLosesNothing("kafka-killed-", false);
+  }
+
+  /** The broker stops mid-stream (SIGTERM, or SIGKILL like a lost machine) and comes back. */
+  private static void brokerFailureLosesNothing(String prefix, boolean graceful) throws Exception {
+    CompletableFuture<Void> replay = replayAsync(prefix, 4000, 500);
+    awaitScores(prefix, 800);
+    cluster.stopKafka(graceful);
     cluster.startKafka();
     replay.get();
 
-    Map<String, Integer> counts = awaitScores("kafka-", 4000);
+    Map<String, Integer> counts = awaitScoresSettled(prefix, 4000);
     assertThat(counts).hasSize(4000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
     awaitRunningOnlyOn(2);
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aStopWithSavepointResumedAtAnotherParallelismContinuesTheModels() throws Exception {
     replayAsync("before-", 1000, 0).get();
     awaitScores("before-", 1000);
@@ -123,7 +134,7 @@ class ClusterFailureIT {
 
     jobId = cluster.submit(1, savepoint, jobArgs(1));
     replayAsync("after-", 2000, 0).get();
-    Map<String, Integer> counts = awaitScores("after-", 2000);
+    Map<String, Integer> counts = awaitScoresSettled("after-", 2000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
 
     // A model restarted from scratch would score at version 0 and snapshot from version 1 again.
@@ -192,6 +203,19 @@ class ClusterFailureIT {
     }
     throw new AssertionError("only " + counts.size() + " of " + n + " '" + prefix + "' events were scored within "
         + SCORES_DEADLINE.toMinutes() + " min; job state " + cluster.jobState(jobId) + "; logs in " + home.resolve("log"));
+  }
+
+  /**
+   * As {@link #awaitScores}, then waits for a quiet period (two more completed checkpoints, so that every
+   * transaction the job had open has committed or aborted) and reads everything again: a duplicate committed
+   * after the first read reached {@code n} ids is seen.
+   */
+  private static Map<String, Integer> awaitScoresSettled(String prefix, int n) throws Exception {
+    awaitScores(prefix, n);
+    long completed = cluster.checkpoints(jobId).path("counts").path("completed").asLong();
+    awaitCondition(() -> cluster.checkpoints(jobId).path("counts").path("completed").asLong() >= completed + 2,
+        "two more checkpoints after " + n + " '" + prefix + "' scores");
+    return awaitScores(prefix, n);
   }
 
   interface Check {
