@@ -1,4 +1,4 @@
-"""PROTOCOL.md §4 speed baseline: the PyTorch Hiformer on the MovieLens and Criteo schemas, one thread.
+"""docs/PROTOCOL.md §4 speed baseline: the PyTorch Hiformer on the MovieLens and Criteo schemas, one thread.
 
 Train step = forward + loss + backward + Adam + sparse Adagrad at batch 256; scoring = forward + sigmoid at
 batch 1 and 256; real prepared batches, cycled. Each call measures one window per case (≥ 2 s) and prints

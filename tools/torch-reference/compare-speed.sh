@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Same-machine speed comparison (PROTOCOL.md §4): rounds alternating the PyTorch Hiformer (bench.py) and
+# Same-machine speed comparison (docs/PROTOCOL.md §4): rounds alternating the PyTorch Hiformer (bench.py) and
 # our JMH benchmarks on the same prepared batches, one thread each; prints medians and ratios.
 #   tools/torch-reference/compare-speed.sh            # ROUNDS=5, data from ../shared/data
 # Needs Debian's python3-torch and python3-sklearn (see README.md). Takes about 5 minutes.

@@ -3,7 +3,7 @@
   /usr/bin/python3 make_model_goldens.py ../../model/src/test/resources/golden
 
 Two files, each a float64 ONLINE trajectory (logits predicted before each step, then one step of
-torch.optim.Adam on the dense weights and sparse torch.optim.Adagrad on the embedding rows, PROTOCOL.md §3.1):
+torch.optim.Adam on the dense weights and sparse torch.optim.Adagrad on the embedding rows, docs/PROTOCOL.md §3.1):
 
 - hiformer_2layer_gelu_2task.golden.json: Hiformer with two layers, neither pruned (every token is a query
   in both), the exact GELU in the FFN, an FFN width that is not 4d, and two tasks (two task tokens, one head
@@ -12,7 +12,7 @@ torch.optim.Adam on the dense weights and sparse torch.optim.Adagrad on the embe
   followed by ReLU too).
 
 Unlike hiformer_train_small.golden.json, these are written independently of any reference module layout:
-the model is spelled out here functionally from the paper's equations (DESIGN.md §3), parameters carry the
+the model is spelled out here functionally from the paper's equations (docs/DESIGN.md §3), parameters carry the
 Java model's names and layouts (a Dense weight is [in, out], token-specific weights [tokens, in, out]), and
 every embedding table is per field and compared whole: row 0 is the out-of-vocabulary row (zero, never
 trained; torch's padding_idx), and the inputs hold out-of-vocabulary ids and empty multi-valued sets.

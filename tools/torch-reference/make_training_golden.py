@@ -2,9 +2,9 @@
 
 The shared golden file pins one forward/backward pass; this one pins what the optimisers do with it:
 initial weights (protocol initialisation, torch generators), a small synthetic stream whose ids repeat
-within and across batches, the logits predicted before each step (PROTOCOL.md §3.2), and every weight,
+within and across batches, the logits predicted before each step (docs/PROTOCOL.md §3.2), and every weight,
 embedding row and optimiser moment after the last step. torch.optim.Adam (dense) and torch.optim.Adagrad
-(sparse rows of the shared table), exactly as PROTOCOL.md §3.1 configures them.
+(sparse rows of the shared table), exactly as docs/PROTOCOL.md §3.1 configures them.
 
   /usr/bin/python3 make_training_golden.py > ../../model/src/test/resources/golden/hiformer_train_small.golden.json
 """

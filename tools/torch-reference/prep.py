@@ -1,4 +1,4 @@
-"""Feature preparation of PROTOCOL.md §1 in Python, checked against the §1.6 checksums.
+"""Feature preparation of docs/PROTOCOL.md §1 in Python, checked against the §1.6 checksums.
 
 A development tool: it lets the Java implementation be compared with an independent PyTorch one
 (same data, same protocol) on this machine. Not used by the build or the tests.

@@ -1,4 +1,4 @@
-"""An independent PyTorch implementation of PROTOCOL.md §2–§3 (Hiformer, DCN-v2, LR), for comparison.
+"""An independent PyTorch implementation of docs/PROTOCOL.md §2–§3 (Hiformer, DCN-v2, LR), for comparison.
 
 Development tool only (Debian's python3-torch 1.13, the reference's version): it answers "does the
 protocol itself, run with torch's generators, give the spread and means our Java implementation gives?"
@@ -29,7 +29,7 @@ def xavier_(t, fan_in, fan_out):
 
 
 class Tokens(nn.Module):
-    """cat / multi (mean) / num tokens, one shared table with row 0 = OOV (PROTOCOL.md §2.1)."""
+    """cat / multi (mean) / num tokens, one shared table with row 0 = OOV (docs/PROTOCOL.md §2.1)."""
 
     def __init__(self, cat_vocab, multi_vocab, n_num, d, lr_model=False):
         super().__init__()
@@ -71,7 +71,7 @@ class Tokens(nn.Module):
 
 
 class HiformerLayer(nn.Module):
-    """One pruned (task-token query only) Hiformer layer, PROTOCOL.md §2.2."""
+    """One pruned (task-token query only) Hiformer layer, docs/PROTOCOL.md §2.2."""
 
     def __init__(self, T, d, H, dk, rq, rk, rv):
         super().__init__()

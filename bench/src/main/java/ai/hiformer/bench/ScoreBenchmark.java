@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Scoring (forward + sigmoid) at batch 1 and 256, PROTOCOL.md §4. Score = batches per second; examples/s
+ * Scoring (forward + sigmoid) at batch 1 and 256, docs/PROTOCOL.md §4. Score = batches per second; examples/s
  * is that times the batch size, latency per batch its inverse.
  */
 @State(Scope.Thread)

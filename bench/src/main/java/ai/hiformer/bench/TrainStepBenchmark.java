@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One training step at batch 256 (forward + loss + backward + Adam + sparse Adagrad), PROTOCOL.md §4.
+ * One training step at batch 256 (forward + loss + backward + Adam + sparse Adagrad), docs/PROTOCOL.md §4.
  * Score = examples per second. FLOPs per example: 3 × 2 × {@link CtrModel#macsPerExample()}.
  */
 @State(Scope.Thread)

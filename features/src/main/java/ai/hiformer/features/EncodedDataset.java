@@ -16,7 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * A whole dataset prepared in stream order (online ids, PROTOCOL.md §1.1), held in memory for
+ * A whole dataset prepared in stream order (online ids, docs/PROTOCOL.md §1.1), held in memory for
  * evaluation: row i is the i-th accepted record. Rejected records are counted with their reasons.
  */
 public final class EncodedDataset {
@@ -123,7 +123,7 @@ public final class EncodedDataset {
   }
 
   /**
-   * The checksum of PROTOCOL.md §1.6: sha256 over one line per event, {@code label TAB cat ids TAB …
+   * The checksum of docs/PROTOCOL.md §1.6: sha256 over one line per event, {@code label TAB cat ids TAB …
    * [TAB multi ids comma-joined, padding dropped] \n}.
    */
   public String idChecksum() {

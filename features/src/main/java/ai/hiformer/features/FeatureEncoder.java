@@ -341,8 +341,8 @@ public final class FeatureEncoder {
       java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
       int version = in.readInt();
       if (version != STATE_VERSION) {
-        throw new IllegalArgumentException("unsupported encoder state version " + version + "; this build reads "
-            + STATE_VERSION);
+        throw new IllegalArgumentException("encoder state: format v" + version
+            + " is not supported by this version (it reads v" + STATE_VERSION + ")");
       }
       position = in.readLong();
       truncatedValues = in.readLong();

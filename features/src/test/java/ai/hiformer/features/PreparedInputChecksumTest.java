@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The prepared inputs equal the reference's, byte for byte (PROTOCOL.md §1.6). */
+/** The prepared inputs equal the reference's, byte for byte (docs/PROTOCOL.md §1.6). */
 class PreparedInputChecksumTest {
 
   @Test

@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * DCN-v2, parallel form (Wang et al. 2021; PROTOCOL.md §2.2): {@code x0 = concat(e_1..e_L)} (B, L·d);
+ * DCN-v2, parallel form (Wang et al. 2021; docs/PROTOCOL.md §2.2): {@code x0 = concat(e_1..e_L)} (B, L·d);
  * cross layers {@code x_{l+1} = x0 ⊙ (x_l W_l + b_l) + x_l} with full (L·d, L·d) matrices; beside them an
  * MLP on x0 (ReLU); {@code logit_k = w_k·[x_last; mlp(x0)] + b_k}.
  */

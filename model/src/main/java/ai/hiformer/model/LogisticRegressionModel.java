@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 
 /**
  * Logistic regression with the same token rules as the deep models at width d = tasks (one weight per
- * task per feature value): {@code logit_k = b_k + Σ_tokens e[k]}. Everything starts at zero (PROTOCOL.md §2.1).
+ * task per feature value): {@code logit_k = b_k + Σ_tokens e[k]}. Everything starts at zero (docs/PROTOCOL.md §2.1).
  */
 public final class LogisticRegressionModel extends TokenModel {
   private final Param bias;

@@ -4,7 +4,7 @@ import ai.hiformer.model.math.Activation;
 import java.util.Arrays;
 
 /**
- * Immutable, validated configuration of one network. Defaults are the protocol's (PROTOCOL.md §2):
+ * Immutable, validated configuration of one network. Defaults are the protocol's (docs/PROTOCOL.md §2):
  * d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8, ranks r_q = r_k = 64, r_v = 128, one pruned
  * layer, ReLU FFN of width 4d, task head d → 32 → 1, DCN-v2 with 2 cross layers and MLP 64-32.
  *

@@ -53,12 +53,19 @@ final class GoldenFile {
 
   /** Events [from, from + n) of the file's inputs as one batch. */
   Batch batch(int from, int n) {
-    JsonNode in = root.get("inputs");
+    return batch(root.get("inputs"), layout, 1, from, n);
+  }
+
+  /**
+   * Events [from, from + n) of a fixture's {@code inputs} (cat, multi, num, miss, y and, with several tasks,
+   * y and mask per task) as one batch of {@code tasks} tasks.
+   */
+  static Batch batch(JsonNode in, InputLayout layout, int tasks, int from, int n) {
     int nCat = layout.nCat();
     int nMulti = layout.nMulti();
     int maxMulti = layout.maxMulti();
     int nNum = layout.nNum();
-    Batch batch = layout.newBatch(n, 1);
+    Batch batch = layout.newBatch(n, tasks);
     batch.setSize(n);
     for (int i = 0; i < n; i++) {
       int e = from + i;
@@ -74,8 +81,11 @@ final class GoldenFile {
         batch.num[i * nNum + f] = in.get("num").get(e).get(f).asDouble();
         batch.miss[i * nNum + f] = in.get("miss").get(e).get(f).asDouble();
       }
-      batch.label[i] = in.get("y").get(e).asDouble();
-      batch.labelMask[i] = 1;
+      JsonNode y = in.get("y").get(e);
+      for (int k = 0; k < tasks; k++) {
+        batch.label[i * tasks + k] = y.isArray() ? y.get(k).asDouble() : y.asDouble();
+        batch.labelMask[i * tasks + k] = y.isArray() ? in.get("mask").get(e).get(k).asDouble() : 1;
+      }
     }
     return batch;
   }

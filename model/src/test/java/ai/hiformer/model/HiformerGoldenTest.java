@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Conformance with the reference implementation: {@code hiformer_small.golden.json} (a float64 case of
- * the reference Hiformer, copied from shared/eval as a fixture) must be reproduced to 1e-9 relative:
+ * the reference Hiformer, kept here as a fixture; docs/PROTOCOL.md §2.2) must be reproduced to 1e-9 relative:
  * logits, loss and the gradient of every parameter, embedding rows included.
  */
 class HiformerGoldenTest {

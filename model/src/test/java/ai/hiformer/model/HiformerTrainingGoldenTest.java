@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Conformance of online training with torch: {@code hiformer_train_small.golden.json} was written by
  * {@code tools/torch-reference/make_training_golden.py} (torch.optim.Adam on the dense weights,
- * torch.optim.Adagrad on the sparse shared table, PROTOCOL.md §3.1) from a synthetic stream whose ids
+ * torch.optim.Adagrad on the sparse shared table, docs/PROTOCOL.md §3.1) from a synthetic stream whose ids
  * repeat within and across batches and whose multi-valued field is sometimes empty. Starting from the
  * same weights, our {@link Learner} must predict the same logits before every step and end with the same
  * weights, embedding rows, Adam moments and Adagrad accumulators, to 1e-9 relative (float64).

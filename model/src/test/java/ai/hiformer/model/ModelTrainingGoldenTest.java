@@ -72,7 +72,7 @@ class ModelTrainingGoldenTest {
     int emptySets = 0;
     int unlabelled = 0;
     for (int s = 0; s < steps; s++) {
-      Batch batch = batch(root.get("inputs"), layout, tasks, s * batchSize, batchSize);
+      Batch batch = GoldenFile.batch(root.get("inputs"), layout, tasks, s * batchSize, batchSize);
       for (int c : Arrays.copyOf(batch.cat, batchSize * layout.nCat())) {
         oov += c == 0 ? 1 : 0;
       }
@@ -121,35 +121,6 @@ class ModelTrainingGoldenTest {
       assertClose("table " + f + " Adagrad sums", Arrays.copyOf(t.accumulators(), n),
           flat(root.get("adagrad_sum").get(f)), REL_TOL);
     }
-  }
-
-  private static Batch batch(JsonNode in, InputLayout layout, int tasks, int from, int n) {
-    int nCat = layout.nCat();
-    int nMulti = layout.nMulti();
-    int maxMulti = layout.maxMulti();
-    int nNum = layout.nNum();
-    Batch batch = layout.newBatch(n, tasks);
-    batch.setSize(n);
-    for (int i = 0; i < n; i++) {
-      int e = from + i;
-      for (int f = 0; f < nCat; f++) {
-        batch.cat[i * nCat + f] = in.get("cat").get(e).get(f).asInt();
-      }
-      for (int f = 0; f < nMulti; f++) {
-        for (int k = 0; k < maxMulti; k++) {
-          batch.multi[(i * nMulti + f) * maxMulti + k] = in.get("multi").get(e).get(f).get(k).asInt();
-        }
-      }
-      for (int f = 0; f < nNum; f++) {
-        batch.num[i * nNum + f] = in.get("num").get(e).get(f).asDouble();
-        batch.miss[i * nNum + f] = in.get("miss").get(e).get(f).asDouble();
-      }
-      for (int k = 0; k < tasks; k++) {
-        batch.label[i * tasks + k] = in.get("y").get(e).get(k).asDouble();
-        batch.labelMask[i * tasks + k] = in.get("mask").get(e).get(k).asDouble();
-      }
-    }
-    return batch;
   }
 
   private static List<String> iterable(java.util.Iterator<String> it) {

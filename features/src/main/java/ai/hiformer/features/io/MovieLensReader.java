@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * MovieLens-100k (PROTOCOL.md §1.2): the ratings of {@code u.data.sorted_by_time.tsv} in file order,
+ * MovieLens-100k (docs/PROTOCOL.md §1.2): the ratings of {@code u.data.sorted_by_time.tsv} in file order,
  * joined with {@code u.user} on user id and {@code u.item} (ISO-8859-1) on item id. Columns:
  * {@code user_id, item_id, rating, timestamp, age, gender, occupation, zip, release_date}, and
  * {@code genres} as a list of the genre indices "0".."18" whose flag is set.

@@ -152,7 +152,8 @@ public final class ModelDelta {
     }
     JsonNode m = JSON.readTree(manifest.toFile());
     if (m.path("format_version").asInt(-1) != FORMAT_VERSION) {
-      throw new IOException(manifest + ": unsupported format_version " + m.path("format_version"));
+      throw new IOException(manifest + ": delta format v" + m.path("format_version")
+          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
     }
     byte[] rows = null;
     byte[] dense = null;

@@ -136,8 +136,8 @@ public final class ModelSnapshot {
     }
     int version = m.path("format_version").asInt(-1);
     if (version != FORMAT_VERSION) {
-      throw new IOException(manifest + ": unsupported format_version " + m.path("format_version")
-          + "; this build reads " + FORMAT_VERSION);
+      throw new IOException(manifest + ": snapshot format v" + m.path("format_version")
+          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
     }
     Iterator<Map.Entry<String, JsonNode>> files = m.path("files").fields();
     byte[] learnerBytes = null;

@@ -26,7 +26,7 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Token order is fixed by kind, then listed order: categorical and time fields, multi-valued
- * fields, numeric fields (PROTOCOL.md §2.1).
+ * fields, numeric fields (docs/PROTOCOL.md §2.1).
  */
 public final class FeatureSpec {
   private static final Set<String> TOP_KEYS = Set.of("name", "format", "delimiter", "header", "columns",

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Exact ("collisionless") keys: each value gets its own row, ids in order of first appearance
- * (PROTOCOL.md §1.1), with the options of DESIGN.md §4:
+ * (docs/PROTOCOL.md §1.1), with the options of docs/DESIGN.md §4:
  * <ul>
  *   <li>admission k &gt; 1: a value gets its own row only on its k-th sighting; before that it uses the
  *   shared "rare" row, id 1 (so real ids start at 2);</li>

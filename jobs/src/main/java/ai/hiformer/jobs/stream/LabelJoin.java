@@ -18,7 +18,7 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins impressions with their labels by request id (DESIGN.md §1, JOIN). An impression waits for its
+ * Joins impressions with their labels by request id (docs/DESIGN.md §1, JOIN). An impression waits for its
  * labels until {@code join.window-ms} of processing time after it arrived; it is released as a training
  * example as soon as every task has a label, or when the window closes, tasks still without a label then
  * counting as negatives. Labels may arrive before their impression; they wait under the same window and

@@ -2,6 +2,8 @@ package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.learner.ModelRuntime;
+import ai.hiformer.learner.ProgressiveMetrics;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
@@ -38,6 +40,7 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   private transient ModelConfig modelConfig;
   private transient OptimizerConfig optimizer;
   private transient WireCodec<Event> events;
+  private transient EventRow row;
   private transient WireCodec<Score> scores;
   private transient Counter scoredCounter;
   private transient Counter trainedCounter;
@@ -63,6 +66,7 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     spec = config.spec();
     modelConfig = config.model();
     optimizer = config.optimizer();
+    row = new EventRow();
     events = WireCodec.events();
     scores = WireCodec.scores();
     metricGroup = getRuntimeContext().getMetricGroup();
@@ -81,11 +85,13 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     long versionBefore = runtime.version();
     try {
       if (v.trainOnly) {
-        runtime.learnOnly(event);
+        runtime.learnOnly(row.reset(event, event.getRequestId()), event.getLabels(),
+            event.getEventTime().toEpochMilli());
         afterLearning(key, runtime, versionBefore, ctx);
         return;
       }
-      probs = runtime.scoreAndLearn(event);
+      probs = runtime.scoreAndLearn(row.reset(event, event.getRequestId()), event.getLabels(),
+          event.getEventTime().toEpochMilli());
     } catch (BadRowException e) {
       // Validation already parsed this row, so this is not expected; keep the record, never fail the job.
       ctx.output(DeadLetters.TAG, DeadLetters.encode(config.eventsTopic, -1, -1, e.getMessage(), v.payload));

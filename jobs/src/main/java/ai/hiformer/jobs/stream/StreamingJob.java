@@ -13,7 +13,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The online learning job (DESIGN.md §1): events topic → decode + validate (bad → dead-letter topic)
+ * The online learning job (docs/DESIGN.md §1): events topic → decode + validate (bad → dead-letter topic)
  * → keyBy(modelId) → score with the newest model and learn from labelled events in micro-batches →
  * scores topic, exactly once.
  */
@@ -37,7 +37,7 @@ public final class StreamingJob {
     env.execute("hiformer-online-learning");
   }
 
-  /** RocksDB state, checkpointing and restarts as the job needs them (STACK.md: set through Configuration). */
+  /** RocksDB state, checkpointing and restarts as the job needs them (docs/STACK.md: set through Configuration). */
   public static org.apache.flink.configuration.Configuration flinkConfiguration(JobConfig config) {
     org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
     conf.setString("state.backend.type", "rocksdb");

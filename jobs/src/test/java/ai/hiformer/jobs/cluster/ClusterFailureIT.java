@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.jobs.embedded.EmbeddedKafka;
-import ai.hiformer.jobs.embedded.ReplaySource;
-import ai.hiformer.jobs.embedded.Replayer;
+import ai.hiformer.local.cluster.ClusterSettings;
+import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.Replayer;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.io.IOException;
@@ -54,7 +56,7 @@ class ClusterFailureIT {
   static void startClusterAndSubmit() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
     int kafkaPort = freePortPair();
-    ClusterSettings s = new ClusterSettings(home, Paths.get("../flink-dist/target/lib"), Paths.get("target/lib"),
+    ClusterSettings s = new ClusterSettings(home, Paths.get("../flink-dist/target/lib"), Paths.get("../local/target/lib"),
         Paths.get("target/hiformer-jobs-flink.jar"), kafkaPort, freePort(), freePort(), 2, 2);
     cluster = new LocalCluster(s);
     cluster.start();

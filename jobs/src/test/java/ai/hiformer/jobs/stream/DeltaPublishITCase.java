@@ -6,7 +6,7 @@ import ai.hiformer.features.SharedData;
 import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;

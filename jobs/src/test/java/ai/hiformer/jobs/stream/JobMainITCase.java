@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.SharedData;
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;

@@ -3,7 +3,7 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.hiformer.features.io.JsonLinesReader;
-import ai.hiformer.jobs.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.math.Blas;

@@ -97,8 +97,8 @@ public final class LearnerCodec {
       throw new IllegalArgumentException("not a learner state (bad magic)");
     }
     if (magic[3] != '0' + FORMAT_VERSION) {
-      throw new IllegalArgumentException("unsupported learner state format version " + (char) magic[3]
-          + "; this build reads version " + FORMAT_VERSION);
+      throw new IllegalArgumentException("learner state: format v" + (char) magic[3]
+          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
     }
     CRC32C crc = new CRC32C();
     crc.update(bytes, 0, bytes.length - 4);

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 
 /**
  * One post-LayerNorm attention layer over T tokens, of the three kinds the paper compares
- * (Gui et al. 2023, §3–§5; PROTOCOL.md §2.2). Shape letters: B batch, T tokens, Tq query tokens
+ * (Gui et al. 2023, §3–§5; docs/PROTOCOL.md §2.2). Shape letters: B batch, T tokens, Tq query tokens
  * (the last Tq of the T; Tq = T unpruned, Tq = t task tokens when pruned), d width, H heads,
  * dk / dv head sizes, r ranks, F FFN width.
  *
@@ -175,7 +175,7 @@ public final class AttentionLayer {
     return queries;
   }
 
-  /** Xavier-uniform for every matrix (per slice), zero biases, LayerNorm γ=1 β=0 (PROTOCOL.md §2.1). */
+  /** Xavier-uniform for every matrix (per slice), zero biases, LayerNorm γ=1 β=0 (docs/PROTOCOL.md §2.1). */
   public void init(SplittableRandom rng) {
     for (Dense m : new Dense[] {wq, wk, wv, uq, vq, uk, vk, uv, vv, wo, w1, w2}) {
       if (m != null) {

@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  *
  * <p>Gradients are sparse: {@link #gradOffset} marks a row as touched in the current step; optimisers
  * visit only touched rows ({@link #touchedRows()}), then call {@link #clearTouched()}. Each row also
- * carries an Adagrad accumulator (the per-row optimiser state of DESIGN.md §3).
+ * carries an Adagrad accumulator (the per-row optimiser state of docs/DESIGN.md §3).
  */
 public final class EmbeddingTable {
   private final String name;

@@ -2,7 +2,7 @@ package ai.hiformer.model.nn;
 
 import java.util.SplittableRandom;
 
-/** Parameter initialisers of PROTOCOL.md §2.1. */
+/** Parameter initialisers of docs/PROTOCOL.md §2.1. */
 public final class Init {
   private Init() {}
 

@@ -4,7 +4,7 @@ import ai.hiformer.model.nn.Param;
 import java.util.List;
 
 /**
- * Adam for the dense parameters, torch semantics with bias correction (PROTOCOL.md §3.1):
+ * Adam for the dense parameters, torch semantics with bias correction (docs/PROTOCOL.md §3.1):
  * {@code m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; θ -= lr · (m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + ε)}.
  * Its moments are state of one training run and belong to this instance.
  */

@@ -2,7 +2,7 @@ package ai.hiformer.model.optim;
 
 /**
  * Learning rates and constants of the two optimiser groups. Defaults are the protocol's canonical
- * choice (PROTOCOL.md §3.1): dense Adam lr 1e-3, β = (0.9, 0.999), ε 1e-8; embedding rows sparse
+ * choice (docs/PROTOCOL.md §3.1): dense Adam lr 1e-3, β = (0.9, 0.999), ε 1e-8; embedding rows sparse
  * Adagrad lr 0.05, ε 1e-10.
  */
 public record OptimizerConfig(double denseLr, double beta1, double beta2, double adamEps,

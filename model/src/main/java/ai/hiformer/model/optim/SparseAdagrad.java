@@ -3,7 +3,7 @@ package ai.hiformer.model.optim;
 import ai.hiformer.model.nn.EmbeddingTable;
 
 /**
- * Sparse Adagrad for embedding rows (PROTOCOL.md §3.1): for every row r touched in the step,
+ * Sparse Adagrad for embedding rows (docs/PROTOCOL.md §3.1): for every row r touched in the step,
  * {@code G_r += g_r²; θ_r -= lr · g_r / (sqrt(G_r) + ε)}; untouched rows do not change. The
  * accumulators live in the table, beside the rows they belong to.
  */

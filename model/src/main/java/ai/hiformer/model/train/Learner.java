@@ -10,7 +10,7 @@ import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.optim.SparseAdagrad;
 
 /**
- * Wires a model to its two optimisers: predict-then-train on one micro-batch (PROTOCOL.md §3.2).
+ * Wires a model to its two optimisers: predict-then-train on one micro-batch (docs/PROTOCOL.md §3.2).
  * One step = forward, loss and gradient, backward, a finiteness guard, Adam on the dense parameters
  * and sparse Adagrad on the touched embedding rows.
  *

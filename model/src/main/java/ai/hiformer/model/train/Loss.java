@@ -4,7 +4,7 @@ import ai.hiformer.model.Batch;
 
 /**
  * Summed binary log-loss over tasks, each the mean over the examples that carry that task's label
- * (PROTOCOL.md §3.1: mean BCE-with-logits over the mini-batch for a single task).
+ * (docs/PROTOCOL.md §3.1: mean BCE-with-logits over the mini-batch for a single task).
  */
 public final class Loss {
   private Loss() {}

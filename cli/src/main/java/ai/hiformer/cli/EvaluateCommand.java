@@ -1,0 +1,166 @@
+package ai.hiformer.cli;
+
+import ai.hiformer.features.EncodedDataset;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.learner.eval.Evaluator;
+import ai.hiformer.cli.Reports;
+import ai.hiformer.learner.eval.RunResult;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.math.Activation;
+import ai.hiformer.model.optim.OptimizerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code hiformer evaluate}: runs the evaluation protocol for models × modes × seeds and writes
+ * {@code summary.json}, {@code learning_curve.csv} and {@code progressive_auc.png} into {@code --out}.
+ */
+public final class EvaluateCommand {
+  static final Set<String> VALUED = Set.of("data", "spec", "model", "mode", "seeds", "out", "batch-size", "epochs",
+      "curve-points", "d", "layers", "heads", "key-dim", "value-dim", "rank-q", "rank-k", "rank-v", "ffn-activation",
+      "ffn-hidden", "dense-tokens", "prune-last-layer", "dense-lr", "embedding-lr");
+  static final Set<String> FLAGS = Set.of("full-rank", "help");
+
+  public static final String USAGE = """
+      Usage: hiformer evaluate --data PATH --spec SPEC.json [options]
+        --model hiformer|heteroatt|transformer|autoint|dcnv2|lr   comma-separated list (default hiformer)
+        --mode online|offline|both        progressive validation and/or time split (default online)
+        --seeds 0,1,2                     one run per seed (default 0,1,2)
+        --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
+                                          (default runs/eval-<time>)
+        --batch-size 256  --epochs 5 (offline)  --curve-points 100
+      Model options (protocol defaults): --d 16 --layers 1 --heads 2 --key-dim 8 --value-dim 8
+        --rank-q 64 --rank-k 64 --rank-v 128 --full-rank --ffn-activation relu|gelu --ffn-hidden 4d
+        --dense-tokens 0 (n > 0: the paper's dense MLP split into n tokens) --prune-last-layer true
+      Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
+      """;
+
+  private EvaluateCommand() {}
+
+  public static int run(String[] args) throws IOException {
+    Options o = new Options("evaluate", args, 1, VALUED, FLAGS);
+    if (o.has("help")) {
+      System.out.println(USAGE);
+      return 0;
+    }
+    Path data = Paths.get(o.required("data"));
+    Path specPath = Paths.get(o.required("spec"));
+    List<ModelKind> kinds = new ArrayList<>();
+    for (String m : o.list("model", "hiformer")) {
+      try {
+        kinds.add(ModelKind.parse(m));
+      } catch (IllegalArgumentException e) {
+        throw new Options.UsageException("evaluate: invalid --model: " + e.getMessage());
+      }
+    }
+    String modeArg = o.get("mode", "online").toLowerCase(Locale.ROOT);
+    List<String> modes = switch (modeArg) {
+      case "online" -> List.of("online");
+      case "offline" -> List.of("offline");
+      case "both" -> List.of("online", "offline");
+      default -> throw new Options.UsageException("evaluate: invalid --mode = '" + modeArg + "'; allowed: online, offline, both");
+    };
+    List<Long> seeds = new ArrayList<>();
+    for (String s : o.list("seeds", "0,1,2")) {
+      try {
+        seeds.add(Long.parseLong(s));
+      } catch (NumberFormatException e) {
+        throw new Options.UsageException("evaluate: invalid --seeds entry '" + s + "'; allowed: integers, comma-separated");
+      }
+    }
+    Path out = Paths.get(o.get("out", "runs/eval-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+    int batchSize = o.integer("batch-size", 256, 1);
+    int epochs = o.integer("epochs", 5, 1);
+    OptimizerConfig opt = OptimizerConfig.defaults()
+        .withDenseLr(o.number("dense-lr", 1e-3))
+        .withEmbeddingLr(o.number("embedding-lr", 0.05));
+
+    FeatureSpec spec = FeatureSpec.load(specPath);
+    System.err.printf("Reading %s with spec %s ...%n", data, specPath);
+    EncodedDataset dataset = EncodedDataset.load(spec, data);
+    System.err.printf("Prepared %,d events (%,d rejected, %,d positives), %d tokens per event%n", dataset.size(),
+        dataset.rejected(), dataset.positives(), spec.layout().nCat() + spec.layout().nMulti() + spec.layout().nNum());
+    for (String r : dataset.rejections()) {
+      System.err.println("  rejected " + r);
+    }
+    if (dataset.size() == 0) {
+      System.err.println("No usable events: nothing to evaluate.");
+      return 1;
+    }
+    Files.createDirectories(out);
+    Evaluator evaluator = new Evaluator(dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);
+    List<RunResult> runs = new ArrayList<>();
+    for (ModelKind kind : kinds) {
+      for (String mode : modes) {
+        for (long seed : seeds) {
+          ModelConfig config = modelConfig(o, kind, spec.tasks().size(), seed);
+          System.err.printf("Running %s %s seed %d ...%n", kind.cliName(), mode, seed);
+          RunResult r = mode.equals("online") ? evaluator.online(config) : evaluator.offline(config, epochs);
+          System.err.printf("  -> AUC %.4f logloss %.4f (%.0f examples/s)%n", r.auc(), r.logLoss(), r.examplesPerSecond());
+          runs.add(r);
+        }
+      }
+    }
+    Reports.printTable(runs, System.out);
+    Map<String, Object> context = new LinkedHashMap<>();
+    context.put("data", data.toAbsolutePath());
+    context.put("spec", specPath.toAbsolutePath());
+    context.put("events", dataset.size());
+    context.put("rejected", dataset.rejected());
+    context.put("batch_size", batchSize);
+    context.put("matrix_kernels", ai.hiformer.model.math.Blas.backend());
+    context.put("optimizer", opt);
+    context.put("model_config", modelConfig(o, kinds.get(0), spec.tasks().size(), seeds.get(0)));
+    Reports.writeSummary(out.resolve("summary.json"), runs, context);
+    Reports.writeCurveCsv(out.resolve("learning_curve.csv"), runs);
+    if (modes.contains("online")) {
+      Reports.writeCurvePng(out.resolve("progressive_auc.png"), runs, spec.name() + ": progressive AUC (online)");
+    }
+    System.out.println("Wrote " + out.resolve("summary.json") + ", learning_curve.csv"
+        + (modes.contains("online") ? ", progressive_auc.png" : ""));
+    return 0;
+  }
+
+  static ModelConfig modelConfig(Options o, ModelKind kind, int tasks, long seed) {
+    String act = o.get("ffn-activation", "relu").toLowerCase(Locale.ROOT);
+    Activation activation = switch (act) {
+      case "relu" -> Activation.RELU;
+      case "gelu" -> Activation.GELU;
+      default -> throw new Options.UsageException("evaluate: invalid --ffn-activation = '" + act + "'; allowed: relu, gelu");
+    };
+    ModelConfig.Builder b = ModelConfig.builder(kind)
+        .d(o.integer("d", 16, 1))
+        .layers(o.integer("layers", 1, 1))
+        .heads(o.integer("heads", 2, 1))
+        .keyDim(o.integer("key-dim", 8, 1))
+        .valueDim(o.integer("value-dim", 8, 1))
+        .rankQ(o.integer("rank-q", 64, 1))
+        .rankK(o.integer("rank-k", 64, 1))
+        .rankV(o.integer("rank-v", 128, 1))
+        .fullRank(o.bool("full-rank", false))
+        .ffnActivation(activation)
+        .denseTokens(o.integer("dense-tokens", 0, 0))
+        .pruneLastLayer(o.bool("prune-last-layer", true))
+        .tasks(tasks)
+        .seed(seed);
+    if (o.has("ffn-hidden")) {
+      b.ffnHidden(o.integer("ffn-hidden", 64, 1));
+    }
+    if (kind == ModelKind.AUTOINT) {
+      // AutoInt's value size equals its key size (docs/PROTOCOL.md §2.2)
+      b.valueDim(o.integer("key-dim", 8, 1));
+    }
+    return b.build();
+  }
+}

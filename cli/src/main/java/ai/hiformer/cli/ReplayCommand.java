@@ -1,0 +1,72 @@
+package ai.hiformer.cli;
+
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.Replayer;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code hiformer replay}: replays a dataset (or the generated stream) into the events topic of any Kafka
+ * cluster, e.g. the one {@code hiformer cluster start} runs or a docker-compose one.
+ */
+public final class ReplayCommand {
+  static final Set<String> VALUED = Set.of("bootstrap-servers", "topic", "data", "spec", "rate", "events",
+      "model-id", "request-prefix");
+  static final Set<String> FLAGS = Set.of("help");
+  static final String USAGE = """
+      Usage: hiformer replay [options]
+        --bootstrap-servers localhost:9092   the Kafka cluster
+        --topic events     the job's events topic
+        --data PATH        dataset (default ../shared/data/movielens-100k when present, else a generated stream)
+        --spec SPEC.json   its feature spec (default specs/movielens.json or specs/synthetic.json)
+        --model-id ID      model id of the events (default: the spec's name, as `hiformer cluster submit` expects)
+        --rate 1000        events per second (0 = as fast as possible)
+        --events N         stop after N events (default: the whole dataset; 50000 for the generated stream)
+        --request-prefix P request ids are P0, P1, ... (default r<start time in ms>-, unique per replay)
+      """;
+
+  private ReplayCommand() {}
+
+  public static int run(String[] args) throws Exception {
+    Options o = new Options("replay", args, 1, VALUED, FLAGS);
+    if (o.has("help")) {
+      System.out.println(USAGE);
+      return 0;
+    }
+    ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
+    long limit = o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
+    String modelId = o.get("model-id", source.spec().name());
+    String topic = o.get("topic", "events");
+    Properties producer = new Properties();
+    producer.put("bootstrap.servers", o.get("bootstrap-servers", "localhost:9092"));
+    producer.put("max.block.ms", "30000");
+    Replayer replayer = new Replayer(source, modelId);
+    AtomicBoolean done = new AtomicBoolean();
+    Thread progress = new Thread(() -> {
+      long start = System.currentTimeMillis();
+      while (!done.get()) {
+        try {
+          Thread.sleep(2000);
+        } catch (InterruptedException e) {
+          return;
+        }
+        System.out.printf(Locale.ROOT, "[%5.1fs] %,d events sent to %s (model id %s), %,d rows rejected%n",
+            (System.currentTimeMillis() - start) / 1000.0, replayer.produced(), topic, modelId, replayer.rejected());
+      }
+    }, "replay-progress");
+    progress.setDaemon(true);
+    progress.start();
+    System.out.printf("Replaying %s into %s at %s%n", source.describe(), producer.get("bootstrap.servers"),
+        o.integer("rate", 1000, 0) == 0 ? "full speed" : o.integer("rate", 1000, 0) + " events/s");
+    try {
+      replayer.replay(producer, topic, o.get("request-prefix", "r" + System.currentTimeMillis() + "-"), limit,
+          o.integer("rate", 1000, 0), (id, y) -> { });
+    } finally {
+      done.set(true);
+    }
+    System.out.printf(Locale.ROOT, "Done: %,d events sent, %,d rows rejected.%n", replayer.produced(), replayer.rejected());
+    return 0;
+  }
+}

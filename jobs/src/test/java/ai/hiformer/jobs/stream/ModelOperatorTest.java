@@ -1,0 +1,220 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.learner.ModelRuntime;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The model operator under Flink's keyed operator test harness: one state entry per model id that has seen
+ * events, written at the checkpoint; the idle-flush timer; snapshots written only once their checkpoint
+ * completes; a snapshot restored into a fresh operator carries on with the same model bytes; and model ids
+ * that never see each other's examples.
+ */
+class ModelOperatorTest {
+  private static final String SPEC = """
+      {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+  private static final int MICRO_BATCH = 8;
+  private static final long FLUSH_IDLE_MS = 1000;
+  private static final WireCodec<Event> EVENTS = WireCodec.events();
+  private static final WireCodec<Score> SCORES = WireCodec.scores();
+
+  @TempDir
+  Path snapshots;
+
+  private JobConfig config() {
+    return JobConfig.builder().bootstrapServers("unused:9092").modelIds(Set.of("a", "b")).specJson(SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build()).microBatch(MICRO_BATCH)
+        .flushIdleMillis(FLUSH_IDLE_MS).snapshotDir(snapshots.toString()).snapshotEveryExamples(MICRO_BATCH).build();
+  }
+
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> harness() throws Exception {
+    var h = new KeyedOneInputStreamOperatorTestHarness<>(new ModelOperator(new ModelFunction(config())),
+        (ValidEvent v) -> v.modelId, Types.STRING);
+    h.setup();
+    return h;
+  }
+
+  private static Event event(String model, int i, boolean labelled) {
+    return Event.newBuilder().setRequestId(model + i).setModelId(model)
+        .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
+        .setCategorical(Map.of("user", "u" + i % 7, "item", "i" + i % 5))
+        .setNumeric(Map.of("price", (double) (i % 11)))
+        .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
+  }
+
+  private static void send(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h, Event e)
+      throws Exception {
+    h.processElement(new StreamRecord<>(new ValidEvent(e.getModelId().toString(), e.getRequestId().toString(),
+        EVENTS.encode(e), !e.getLabels().isEmpty(), false)));
+  }
+
+  /** The scores emitted so far, in order, and clears the harness output. */
+  private static List<Score> drain(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h)
+      throws Exception {
+    List<Score> out = new ArrayList<>();
+    for (Object o : h.getOutput()) {
+      if (o instanceof StreamRecord<?> r) {
+        out.add(SCORES.decode((byte[]) r.getValue()));
+      }
+    }
+    h.getOutput().clear();
+    return out;
+  }
+
+  /** The model state bytes of each key in the operator's keyed state backend. */
+  private static Map<String, byte[]> stateByKey(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h)
+      throws Exception {
+    KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
+    ValueStateDescriptor<byte[]> model =
+        new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    Set<String> keys = new TreeSet<>();
+    backend.getKeys("model", VoidNamespace.INSTANCE).forEach(keys::add);
+    Map<String, byte[]> out = new java.util.TreeMap<>();
+    for (String key : keys) {
+      backend.setCurrentKey(key);
+      ValueState<byte[]> state = backend.getPartitionedState(VoidNamespace.INSTANCE,
+          VoidNamespaceSerializer.INSTANCE, model);
+      out.put(key, state.value());
+    }
+    return out;
+  }
+
+  @Test
+  void stateHoldsOneEntryPerModelIdWrittenAtTheCheckpointAndKeysDoNotShareLearning() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < 2 * MICRO_BATCH; i++) {
+        send(h, event("a", i, true));
+      }
+      assertThat(stateByKey(h)).as("nothing is written to state between checkpoints").isEmpty();
+      h.snapshot(1, 100);
+      assertThat(stateByKey(h)).containsOnlyKeys("a");
+      List<Score> aScores = drain(h);
+      assertThat(aScores).extracting(Score::getModelVersion).contains(0L, 1L); // a learned: two steps
+
+      // b's first events score as a fresh model would: nothing of a's learning reached b.
+      ModelRuntime fresh = new ModelRuntime(FeatureSpec.parse(SPEC), config().model(), OptimizerConfig.defaults(),
+          MICRO_BATCH);
+      EventRow row = new EventRow();
+      for (int i = 0; i < 3; i++) {
+        Event e = event("b", i, true);
+        send(h, e);
+        double expected = fresh.scoreAndLearn(row.reset(e, "t"), e.getLabels(), 0)[0];
+        Score got = drain(h).get(0);
+        assertThat(got.getModelId().toString()).isEqualTo("b");
+        assertThat(got.getModelVersion()).isZero();
+        assertThat(got.getScores().get("click")).as("b's score of event %d", i).isEqualTo(expected);
+      }
+      h.snapshot(2, 200);
+      Map<String, byte[]> state = stateByKey(h);
+      assertThat(state).containsOnlyKeys("a", "b");
+      ModelRuntime a = ModelRuntime.fromBytes(state.get("a"), null, OptimizerConfig.defaults(), MICRO_BATCH);
+      ModelRuntime b = ModelRuntime.fromBytes(state.get("b"), null, OptimizerConfig.defaults(), MICRO_BATCH);
+      assertThat(a.version()).isEqualTo(2);
+      assertThat(a.scored()).isEqualTo(2 * MICRO_BATCH);
+      assertThat(b.version()).isZero();
+      assertThat(b.pendingExamples()).as("b's labelled events wait in its own micro-batch").isEqualTo(3);
+    }
+  }
+
+  @Test
+  void anIdleMicroBatchIsTrainedByTheFlushTimer() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      h.setProcessingTime(0);
+      for (int i = 0; i < 3; i++) {
+        send(h, event("a", i, true));
+      }
+      assertThat(h.numProcessingTimeTimers()).as("an idle-flush timer").isPositive();
+      h.setProcessingTime(10 * FLUSH_IDLE_MS);
+      send(h, event("a", 3, false));
+      List<Score> scores = drain(h);
+      assertThat(scores).extracting(Score::getModelVersion).containsExactly(0L, 0L, 0L, 1L);
+    }
+  }
+
+  @Test
+  void snapshotsAreWrittenOnlyOnceTheirCheckpointCompletes() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < MICRO_BATCH; i++) {
+        send(h, event("a", i, true));
+      }
+      h.snapshot(1, 100);
+      assertThat(snapshots.resolve("a")).doesNotExist();
+      h.notifyOfCompletedCheckpoint(1);
+      assertThat(snapshots.resolve("a").resolve("v000000000001").resolve("manifest.json")).exists();
+      assertThat(Files.list(snapshots.resolve("a")).count()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRestoredOperatorCarriesOnWithTheSameModelBytes() throws Exception {
+    OperatorSubtaskState checkpoint;
+    List<Score> expected;
+    Map<String, byte[]> expectedState;
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < 21; i++) { // mid micro-batch for both keys
+        send(h, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
+      }
+      checkpoint = h.snapshot(1, 100);
+      drain(h);
+      for (int i = 21; i < 60; i++) {
+        send(h, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
+      }
+      expected = drain(h);
+      h.snapshot(2, 200);
+      expectedState = stateByKey(h);
+    }
+    try (var restored = harness()) {
+      restored.initializeState(checkpoint);
+      restored.open();
+      for (int i = 21; i < 60; i++) {
+        send(restored, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
+      }
+      List<Score> got = drain(restored);
+      assertThat(got).hasSameSizeAs(expected);
+      for (int i = 0; i < got.size(); i++) {
+        assertThat(got.get(i).getRequestId().toString()).isEqualTo(expected.get(i).getRequestId().toString());
+        assertThat(got.get(i).getModelVersion()).isEqualTo(expected.get(i).getModelVersion());
+        assertThat(got.get(i).getScores()).isEqualTo(expected.get(i).getScores());
+      }
+      restored.snapshot(2, 200);
+      Map<String, byte[]> state = stateByKey(restored);
+      assertThat(state.keySet()).isEqualTo(expectedState.keySet());
+      for (String key : state.keySet()) {
+        assertThat(state.get(key)).as("model bytes of %s", key).isEqualTo(expectedState.get(key));
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package ai.hiformer.learner;
+
+
+/** Binary classification metrics as docs/PROTOCOL.md §3.1 defines them. */
+public final class Metrics {
+  public static final double LOGLOSS_CLIP = 1e-7;
+
+  private Metrics() {}
+
+  /**
+   * ROC AUC by the Mann–Whitney statistic, ties counted ½ (sklearn's {@code roc_auc_score}); NaN when
+   * one class is absent. Considers {@code p[from..to)} and {@code y[from..to)}.
+   */
+  public static double auc(double[] p, double[] y, int from, int to) {
+    int pos = 0;
+    for (int i = from; i < to; i++) {
+      if (y[i] > 0.5) {
+        pos++;
+      }
+    }
+    int neg = to - from - pos;
+    if (pos == 0 || neg == 0) {
+      return Double.NaN;
+    }
+    double[] ps = new double[pos];
+    double[] ns = new double[neg];
+    int a = 0;
+    int b = 0;
+    for (int i = from; i < to; i++) {
+      if (y[i] > 0.5) {
+        ps[a++] = p[i];
+      } else {
+        ns[b++] = p[i];
+      }
+    }
+    java.util.Arrays.sort(ps);
+    java.util.Arrays.sort(ns);
+    // For each positive: negatives below it count 1, ties count ½ (two pointers over sorted scores).
+    double wins = 0;
+    int below = 0;
+    int belowOrEqual = 0;
+    for (double s : ps) {
+      while (below < neg && ns[below] < s) {
+        below++;
+      }
+      if (belowOrEqual < below) {
+        belowOrEqual = below;
+      }
+      while (belowOrEqual < neg && ns[belowOrEqual] <= s) {
+        belowOrEqual++;
+      }
+      wins += below + 0.5 * (belowOrEqual - below);
+    }
+    return wins / ((double) pos * neg);
+  }
+
+  /** Mean of {@code -[y ln p + (1-y) ln(1-p)]} with p clipped to [1e-7, 1-1e-7]. */
+  public static double logLoss(double[] p, double[] y, int from, int to) {
+    double s = 0;
+    for (int i = from; i < to; i++) {
+      double q = Math.min(1 - LOGLOSS_CLIP, Math.max(LOGLOSS_CLIP, p[i]));
+      s -= y[i] > 0.5 ? Math.log(q) : Math.log(1 - q);
+    }
+    return s / (to - from);
+  }
+
+  public static double mean(double[] v) {
+    double s = 0;
+    for (double x : v) {
+      s += x;
+    }
+    return s / v.length;
+  }
+
+  /** Sample standard deviation (n − 1 in the denominator); 0 for a single value. */
+  public static double std(double[] v) {
+    if (v.length < 2) {
+      return 0;
+    }
+    double m = mean(v);
+    double s = 0;
+    for (double x : v) {
+      s += (x - m) * (x - m);
+    }
+    return Math.sqrt(s / (v.length - 1));
+  }
+}

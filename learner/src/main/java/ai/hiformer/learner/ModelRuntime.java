@@ -1,0 +1,408 @@
+package ai.hiformer.learner;
+
+import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.Models;
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One model id's online learner: the feature encoder (vocabularies, statistics), the learner (weights,
+ * optimiser state), the micro-batch of labelled examples not yet trained on, and the progressive metrics.
+ * No Flink and no event type: it reads any {@link Row} (the job adapts its Avro events); the job's operator
+ * keeps one per key and writes it to keyed state at each checkpoint.
+ *
+ * <p>Order of work per event: encode (new values get fresh rows now, as in the protocol) → score with
+ * the current weights → if labelled, append to the micro-batch → when the micro-batch is full,
+ * predict-then-train on it (those predictions feed the progressive metrics).
+ */
+public final class ModelRuntime {
+  /** The version of {@link #toBytes()}'s layout; a fixture of each released version is under test. */
+  public static final int STATE_FORMAT = 1;
+  private final FeatureSpec spec;
+  private final FeatureEncoder encoder;
+  private final Learner learner;
+  private final Batch one;
+  private final MicroBatch micro;
+  private final double[] oneProbs;
+  private final ProgressiveMetrics[] metrics;
+  private long scored;
+  // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
+  private long snapshotEveryExamples;
+  private long snapshotEveryEventTimeMillis;
+  private final List<Captured> captured = new java.util.ArrayList<>();
+  // Incremental sync: the full snapshot the current delta chain builds on, and the chain's position.
+  private long deltaBase;
+  private long deltaSeq;
+  private long deltaVersion = -1; // model version at the last delta or full snapshot
+  private final List<ai.hiformer.features.snapshot.ModelDelta> deltas = new java.util.ArrayList<>();
+
+  /**
+   * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
+   * on when checkpoints happen; it is written once a checkpoint taken after it completes.
+   */
+  public record Captured(long version, byte[] learner, byte[] encoder, String modelConfig, long trainedExamples,
+      long eventsScored, java.util.Map<String, Double> metrics) {}
+  private long trainedExamples;
+  private long maxEventTimeMillis = Long.MIN_VALUE;
+  private long snapshotExamples;          // trainedExamples at the last snapshot
+  private long snapshotEventTimeMillis = Long.MIN_VALUE;
+
+  public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
+    this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
+        optimizer), microBatch);
+  }
+
+  private ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {
+    this.spec = spec;
+    this.learner = learner;
+    this.encoder = new FeatureEncoder(spec,
+        (field, id, generation) -> learner.model().tables().get(field).resetRow(id, generation));
+    int tasks = spec.tasks().size();
+    one = spec.layout().newBatch(1, tasks);
+    oneProbs = new double[tasks];
+    metrics = new ProgressiveMetrics[tasks];
+    for (int k = 0; k < tasks; k++) {
+      metrics[k] = new ProgressiveMetrics();
+    }
+    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), this::recordPredictions);
+  }
+
+  /**
+   * Appends a joined example (labels from the label stream) to the micro-batch without scoring it.
+   *
+   * @param labels label per task name (0 or 1); tasks without a label are masked
+   * @param eventTimeMillis the event's time, for the event-time snapshot rule
+   */
+  public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis) throws BadRowException {
+    encoder.encode(row, one, 0, false);
+    maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
+    append(labels);
+  }
+
+  /**
+   * Scores one event; returns the probability per task (a view, valid until the next call). Appends the
+   * event to the micro-batch when it carries labels and trains when the micro-batch is full.
+   *
+   * @param labels label per task name (0 or 1), empty for an event whose labels come later
+   */
+  public double[] scoreAndLearn(Row row, Map<String, Double> labels, long eventTimeMillis) throws BadRowException {
+    encoder.encode(row, one, 0, false);
+    maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
+    one.setSize(1);
+    learner.predict(one, oneProbs);
+    scored++;
+    if (!labels.isEmpty()) {
+      append(labels);
+    }
+    return oneProbs;
+  }
+
+  private void append(Map<String, Double> labels) {
+    int b = micro.append(one, 0);
+    Batch pending = micro.pending();
+    List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
+    for (int k = 0; k < tasks.size(); k++) {
+      Double y = labels.get(tasks.get(k).name());
+      pending.label[b * pending.tasks + k] = y == null ? 0 : y;
+      pending.labelMask[b * pending.tasks + k] = y == null ? 0 : 1;
+    }
+    if (micro.isFull()) {
+      train();
+    }
+  }
+
+  /** Predictions made before training feed the progressive metrics, per task where labelled. */
+  private void recordPredictions(Batch batch, double[] probs) {
+    int t = batch.tasks;
+    for (int b = 0; b < batch.size(); b++) {
+      for (int k = 0; k < t; k++) {
+        if (batch.labelMask[b * t + k] != 0) {
+          metrics[k].add(probs[b * t + k], batch.label[b * t + k]);
+        }
+      }
+    }
+  }
+
+  /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */
+  public boolean train() {
+    int n = micro.size();
+    if (!micro.train()) {
+      return false;
+    }
+    trainedExamples += n;
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
+        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)) {
+      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
+          trainedExamples, scored, metricsSummary()));
+      startDeltaChain();
+    }
+    return true;
+  }
+
+  /** A full snapshot was captured: later deltas build on it. */
+  private void startDeltaChain() {
+    for (var t : learner.model().tables()) {
+      t.drainChanged();
+    }
+    deltaBase = version();
+    deltaSeq = 0;
+    deltaVersion = version();
+  }
+
+  /**
+   * Captures a delta on top of the last full snapshot when something was learned since the last one
+   * (incremental sync); {@code withDense} adds every dense weight.
+   */
+  public void captureDeltaIfChanged(boolean withDense) {
+    if (deltaBase == 0 || version() == deltaVersion) {
+      return; // no full snapshot to build on yet, or nothing learned since the last publication
+    }
+    deltaSeq++;
+    deltaVersion = version();
+    deltas.add(ai.hiformer.features.snapshot.ModelDelta.capture(learner, encoder, deltaBase, deltaSeq, withDense));
+  }
+
+  /** Hands over the deltas captured since the last call. */
+  public List<ai.hiformer.features.snapshot.ModelDelta> drainDeltas() {
+    if (deltas.isEmpty()) {
+      return List.of();
+    }
+    List<ai.hiformer.features.snapshot.ModelDelta> out = List.copyOf(deltas);
+    deltas.clear();
+    return out;
+  }
+
+  /** At the end of a bounded input: capture what was learned since the last snapshot, if anything. */
+  public void captureFinal() {
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0) && trainedExamples != snapshotExamples) {
+      snapshotExamples = trainedExamples;
+      snapshotEventTimeMillis = maxEventTimeMillis;
+      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
+          trainedExamples, scored, metricsSummary()));
+      startDeltaChain();
+    }
+  }
+
+  /** Sets when snapshots are taken (0 disables a rule); not part of the state. */
+  public void snapshotPolicy(long everyExamples, long everyEventTimeMillis) {
+    this.snapshotEveryExamples = everyExamples;
+    this.snapshotEveryEventTimeMillis = everyEventTimeMillis;
+  }
+
+  /** Hands over the snapshots captured since the last call. */
+  public List<Captured> drainCaptured() {
+    if (captured.isEmpty()) {
+      return List.of();
+    }
+    List<Captured> out = List.copyOf(captured);
+    captured.clear();
+    return out;
+  }
+
+  /** Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests. */
+  public java.util.Map<String, Double> metricsSummary() {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    for (int k = 0; k < spec.tasks().size(); k++) {
+      String task = spec.tasks().get(k).name();
+      m.put(task + ".progressive_auc", metrics[k].auc());
+      m.put(task + ".progressive_logloss", metrics[k].logLoss());
+      m.put(task + ".examples", (double) metrics[k].count());
+    }
+    return m;
+  }
+
+  /**
+   * Whether a snapshot is due: {@code everyExamples} examples trained, or {@code everyEventTimeMillis} of
+   * event time passed, since the last one (0 disables a rule). Marks it taken when due.
+   */
+  public boolean takeSnapshotIfDue(long everyExamples, long everyEventTimeMillis) {
+    if (trainedExamples == snapshotExamples) {
+      return false; // nothing new learned
+    }
+    boolean byCount = everyExamples > 0 && trainedExamples - snapshotExamples >= everyExamples;
+    boolean byTime = everyEventTimeMillis > 0 && (snapshotEventTimeMillis == Long.MIN_VALUE
+        || maxEventTimeMillis - snapshotEventTimeMillis >= everyEventTimeMillis);
+    if (!byCount && !byTime) {
+      return false;
+    }
+    snapshotExamples = trainedExamples;
+    snapshotEventTimeMillis = maxEventTimeMillis;
+    return true;
+  }
+
+  /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */
+  public long lastTrainMillis() {
+    return Math.round(micro.lastTrainMillis());
+  }
+
+  public long trainedExamples() {
+    return trainedExamples;
+  }
+
+  public byte[] learnerBytes() {
+    return LearnerCodec.encode(learner);
+  }
+
+  public byte[] encoderBytes() {
+    return encoder.stateBytes();
+  }
+
+  /** The model version: optimiser steps applied so far. */
+  public long version() {
+    return learner.steps();
+  }
+
+  public long scored() {
+    return scored;
+  }
+
+  public int pendingExamples() {
+    return micro.size();
+  }
+
+  public ProgressiveMetrics metrics(int task) {
+    return metrics[task];
+  }
+
+  public Learner learner() {
+    return learner;
+  }
+
+  public FeatureSpec spec() {
+    return spec;
+  }
+
+  /** Everything above as bytes (versioned sections: learner, encoder, pending rows, metrics). */
+  public byte[] toBytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeInt(STATE_FORMAT);
+      byte[] specBytes = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(specBytes.length);
+      out.write(specBytes); // so that the state alone is enough to export a snapshot
+      byte[] l = LearnerCodec.encode(learner);
+      out.writeInt(l.length);
+      out.write(l);
+      byte[] e = encoder.stateBytes();
+      out.writeInt(e.length);
+      out.write(e);
+      out.writeLong(scored);
+      out.writeLong(trainedExamples);
+      out.writeLong(maxEventTimeMillis);
+      out.writeLong(snapshotExamples);
+      out.writeLong(snapshotEventTimeMillis);
+      out.writeLong(deltaBase);
+      out.writeLong(deltaSeq);
+      out.writeLong(deltaVersion);
+      Batch pending = micro.pending();
+      out.writeInt(pending.size());
+      for (int b = 0; b < pending.size(); b++) {
+        writeRow(out, pending, b);
+      }
+      for (ProgressiveMetrics m : metrics) {
+        m.writeTo(out);
+      }
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+  }
+
+  /**
+   * Rebuilds a runtime from {@link #toBytes()}; with {@code spec} null, the spec stored in the state is
+   * used (savepoint export).
+   */
+  public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+      int version = in.readInt();
+      if (version != STATE_FORMAT) {
+        throw new IllegalArgumentException("model runtime state: format v" + version
+            + " is not supported by this version (it reads v" + STATE_FORMAT + ")");
+      }
+      byte[] specBytes = new byte[in.readInt()];
+      in.readFully(specBytes);
+      if (spec == null) {
+        spec = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      byte[] l = new byte[in.readInt()];
+      in.readFully(l);
+      ModelRuntime r = new ModelRuntime(spec, LearnerCodec.decode(l, optimizer), microBatch);
+      byte[] e = new byte[in.readInt()];
+      in.readFully(e);
+      r.encoder.restoreState(e);
+      r.scored = in.readLong();
+      r.trainedExamples = in.readLong();
+      r.maxEventTimeMillis = in.readLong();
+      r.snapshotExamples = in.readLong();
+      r.snapshotEventTimeMillis = in.readLong();
+      r.deltaBase = in.readLong();
+      r.deltaSeq = in.readLong();
+      r.deltaVersion = in.readLong();
+      int n = in.readInt();
+      Batch pending = r.micro.pending();
+      pending.setSize(n);
+      for (int b = 0; b < n; b++) {
+        readRow(in, pending, b);
+      }
+      for (ProgressiveMetrics m : r.metrics) {
+        m.readFrom(in);
+      }
+      return r;
+    } catch (IOException ex) {
+      throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());
+    }
+  }
+
+  private static void writeRow(DataOutputStream out, Batch p, int b) throws IOException {
+    for (int i = 0; i < p.nCat; i++) {
+      out.writeInt(p.cat[b * p.nCat + i]);
+    }
+    int mm = p.nMulti * p.maxMulti;
+    for (int i = 0; i < mm; i++) {
+      out.writeInt(p.multi[b * mm + i]);
+    }
+    for (int i = 0; i < p.nNum; i++) {
+      out.writeDouble(p.num[b * p.nNum + i]);
+      out.writeDouble(p.miss[b * p.nNum + i]);
+    }
+    for (int i = 0; i < p.tasks; i++) {
+      out.writeDouble(p.label[b * p.tasks + i]);
+      out.writeDouble(p.labelMask[b * p.tasks + i]);
+    }
+  }
+
+  private static void readRow(DataInputStream in, Batch p, int b) throws IOException {
+    for (int i = 0; i < p.nCat; i++) {
+      p.cat[b * p.nCat + i] = in.readInt();
+    }
+    int mm = p.nMulti * p.maxMulti;
+    for (int i = 0; i < mm; i++) {
+      p.multi[b * mm + i] = in.readInt();
+    }
+    for (int i = 0; i < p.nNum; i++) {
+      p.num[b * p.nNum + i] = in.readDouble();
+      p.miss[b * p.nNum + i] = in.readDouble();
+    }
+    for (int i = 0; i < p.tasks; i++) {
+      p.label[b * p.tasks + i] = in.readDouble();
+      p.labelMask[b * p.tasks + i] = in.readDouble();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package ai.hiformer.learner;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * Progressive validation metrics of one task in bounded memory, for a stream without end: predictions
+ * made before training are counted in 2^14 probability bins per class, giving AUC (ties within a bin count
+ * ½; the bin width bounds the error well below 1e-3) and the exact mean log-loss, clipped as
+ * {@link Metrics} clips it. {@link Metrics} computes the same figures exactly over stored predictions.
+ */
+public final class ProgressiveMetrics {
+  static final int BINS = 1 << 14;
+  private final long[] pos = new long[BINS];
+  private final long[] neg = new long[BINS];
+  private double logLossSum;
+  private long count;
+
+  public void add(double p, double y) {
+    int bin = (int) Math.min(BINS - 1, Math.max(0, Math.floor(p * BINS)));
+    if (y > 0.5) {
+      pos[bin]++;
+    } else {
+      neg[bin]++;
+    }
+    double q = Math.min(1 - Metrics.LOGLOSS_CLIP, Math.max(Metrics.LOGLOSS_CLIP, p));
+    logLossSum -= y > 0.5 ? Math.log(q) : Math.log(1 - q);
+    count++;
+  }
+
+  public long count() {
+    return count;
+  }
+
+  public double logLoss() {
+    return count == 0 ? Double.NaN : logLossSum / count;
+  }
+
+  public double auc() {
+    long totalPos = 0;
+    long totalNeg = 0;
+    double wins = 0;
+    for (int b = 0; b < BINS; b++) {
+      wins += pos[b] * (totalNeg + 0.5 * neg[b]);
+      totalNeg += neg[b];
+      totalPos += pos[b];
+    }
+    return totalPos == 0 || totalNeg == 0 ? Double.NaN : wins / ((double) totalPos * totalNeg);
+  }
+
+  void writeTo(DataOutputStream out) throws IOException {
+    out.writeLong(count);
+    out.writeDouble(logLossSum);
+    int nonZero = 0;
+    for (int b = 0; b < BINS; b++) {
+      if (pos[b] != 0 || neg[b] != 0) {
+        nonZero++;
+      }
+    }
+    out.writeInt(nonZero);
+    for (int b = 0; b < BINS; b++) {
+      if (pos[b] != 0 || neg[b] != 0) {
+        out.writeShort(b);
+        out.writeLong(pos[b]);
+        out.writeLong(neg[b]);
+      }
+    }
+  }
+
+  void readFrom(DataInputStream in) throws IOException {
+    count = in.readLong();
+    logLossSum = in.readDouble();
+    java.util.Arrays.fill(pos, 0);
+    java.util.Arrays.fill(neg, 0);
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      int b = in.readShort() & 0xffff;
+      pos[b] = in.readLong();
+      neg[b] = in.readLong();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package ai.hiformer.learner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+  @Test
+  void aucEqualsThePairwiseDefinitionWithTiesCountingHalf() {
+    SplittableRandom rng = new SplittableRandom(7);
+    int n = 500;
+    double[] p = new double[n];
+    double[] y = new double[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = rng.nextInt(20) / 20.0; // many ties
+      y[i] = rng.nextDouble() < 0.3 + 0.5 * p[i] ? 1 : 0;
+    }
+    double wins = 0;
+    long pairs = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        if (y[i] == 1 && y[j] == 0) {
+          pairs++;
+          wins += p[i] > p[j] ? 1 : p[i] == p[j] ? 0.5 : 0;
+        }
+      }
+    }
+    assertThat(Metrics.auc(p, y, 0, n)).isCloseTo(wins / pairs, within(1e-12));
+  }
+
+  @Test
+  void aucIsUndefinedWithOneClass() {
+    assertThat(Metrics.auc(new double[] {0.1, 0.9}, new double[] {1, 1}, 0, 2)).isNaN();
+  }
+
+  @Test
+  void aucOfAPerfectRankingIsOneAndOfAReversedOneIsZero() {
+    double[] p = {0.1, 0.2, 0.8, 0.9};
+    assertThat(Metrics.auc(p, new double[] {0, 0, 1, 1}, 0, 4)).isEqualTo(1.0);
+    assertThat(Metrics.auc(p, new double[] {1, 1, 0, 0}, 0, 4)).isEqualTo(0.0);
+  }
+
+  @Test
+  void logLossClipsProbabilities() {
+    double ll = Metrics.logLoss(new double[] {1.0, 0.0}, new double[] {0, 1}, 0, 2);
+    assertThat(ll).isCloseTo(-Math.log(1e-7), within(1e-9));
+  }
+}

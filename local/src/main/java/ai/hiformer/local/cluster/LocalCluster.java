@@ -1,0 +1,492 @@
+package ai.hiformer.local.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a separate
+ * JVM on loopback, started from Maven-resolved jars the way Flink's and Kafka's own scripts start them
+ * (docs/STACK.md). Jobs go in through Flink's own command-line client, {@code CliFrontend}.
+ *
+ * <p>Processes outlive the JVM that started them: their ids are kept in {@code home/pids}, so {@code hiformer
+ * cluster stop} in another shell finds them. Each child carries {@code -Dhiformer.cluster=<home>#<role>} on
+ * its command line; a pid whose process lacks it (the pid was reused) is never signalled.
+ */
+public final class LocalCluster {
+  /** The JVM flags Flink's default config.yaml passes to all its processes on Java 17 ({@code env.java.default-opts.all}). */
+  static final List<String> FLINK_JAVA_OPTS = List.of(
+      "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+      "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+      "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.net=ALL-UNNAMED",
+      "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+      "--add-opens=java.base/java.text=ALL-UNNAMED", "--add-opens=java.base/java.time=ALL-UNNAMED",
+      "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+      "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+      "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+  private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
+  private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
+  private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
+
+  private final ClusterSettings settings;
+  private final ObjectMapper json = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  public LocalCluster(ClusterSettings settings) {
+    this.settings = settings;
+  }
+
+  public ClusterSettings settings() {
+    return settings;
+  }
+
+  public Path flinkConfDir() {
+    return settings.home().resolve("flink-conf");
+  }
+
+  // ---------------------------------------------------------------------------------------------- whole cluster
+
+  /** Starts Kafka, the JobManager and the TaskManagers (those not running yet) and waits until all are up. */
+  public void start() throws IOException, InterruptedException {
+    Files.createDirectories(settings.logs());
+    Files.createDirectories(settings.home().resolve("pids"));
+    writeFlinkConfig();
+    if (find("kafka").isEmpty()) {
+      requireFree(settings.kafkaPort(), "kafka-port (the broker)");
+      requireFree(settings.kafkaPort() + 1, "kafka-port + 1 (the KRaft controller)");
+      startKafka();
+    }
+    if (find("jobmanager").isEmpty()) {
+      requireFree(settings.restPort(), "rest-port (Flink's REST API and web UI)");
+      requireFree(settings.jobManagerRpcPort(), "rpc-port (the JobManager's RPC)");
+      startJobManager();
+    }
+    for (int i = 1; i <= settings.taskManagers(); i++) {
+      if (find(taskManager(i)).isEmpty()) {
+        startTaskManager(i);
+      }
+    }
+    awaitTaskManagers(settings.taskManagers(), Duration.ofSeconds(120));
+  }
+
+  /** Stops every process of this cluster (SIGTERM, then SIGKILL after 20 s); returns how many there were. */
+  public int stop() throws InterruptedException {
+    List<String> roles = new ArrayList<>();
+    for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
+      roles.add(taskManager(i));
+    }
+    roles.add("jobmanager");
+    roles.add("kafka");
+    int stopped = 0;
+    for (String role : roles) {
+      Optional<ProcessHandle> p = find(role);
+      if (p.isPresent()) {
+        terminate(p.get(), Duration.ofSeconds(20));
+        stopped++;
+      }
+      deletePid(role);
+    }
+    return stopped;
+  }
+
+  /** Each role with its pid, or -1 when not running. */
+  public Map<String, Long> status() {
+    Map<String, Long> m = new java.util.LinkedHashMap<>();
+    m.put("kafka", find("kafka").map(ProcessHandle::pid).orElse(-1L));
+    m.put("jobmanager", find("jobmanager").map(ProcessHandle::pid).orElse(-1L));
+    for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
+      m.put(taskManager(i), find(taskManager(i)).map(ProcessHandle::pid).orElse(-1L));
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- Kafka
+
+  /** Starts the broker (formatting its storage the first time) and waits until it answers. */
+  public void startKafka() throws IOException, InterruptedException {
+    Path dir = settings.home().resolve("kafka");
+    Path props = dir.resolve("server.properties");
+    Path data = dir.resolve("data");
+    Files.createDirectories(dir);
+    int controller = settings.kafkaPort() + 1;
+    Files.writeString(props, String.join("\n",
+        "process.roles=broker,controller",
+        "node.id=1",
+        "controller.quorum.voters=1@localhost:" + controller,
+        "listeners=PLAINTEXT://localhost:" + settings.kafkaPort() + ",CONTROLLER://localhost:" + controller,
+        "advertised.listeners=PLAINTEXT://localhost:" + settings.kafkaPort(),
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        "log.dirs=" + data,
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "message.max.bytes=16777216",
+        "") );
+    if (!Files.exists(data.resolve("meta.properties"))) {
+      Process format = new ProcessBuilder(javaCommand(List.of("-cp", settings.kafkaLib() + "/*",
+          "kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c", props.toString())))
+          .redirectErrorStream(true).redirectOutput(settings.logs().resolve("kafka-format.log").toFile()).start();
+      if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
+        throw new IOException("formatting Kafka's storage failed; see " + settings.logs().resolve("kafka-format.log"));
+      }
+    }
+    spawn("kafka", List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
+    awaitPort(settings.kafkaPort(), Duration.ofSeconds(60), "kafka");
+  }
+
+  /** Stops the broker: gracefully (SIGTERM, controlled shutdown) or by SIGKILL. */
+  public void stopKafka(boolean graceful) throws InterruptedException {
+    Optional<ProcessHandle> p = find("kafka");
+    if (p.isPresent()) {
+      if (graceful) {
+        terminate(p.get(), Duration.ofSeconds(60));
+      } else {
+        p.get().destroyForcibly();
+        p.get().onExit().join();
+      }
+    }
+    deletePid("kafka");
+  }
+
+  /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
+  public void createTopics(int partitions, String... topics) throws Exception {
+    ai.hiformer.local.embedded.EmbeddedKafka.createTopics(settings.bootstrapServers(), partitions, Map.of(), topics);
+  }
+
+  // ---------------------------------------------------------------------------------------------------- Flink
+
+  /** Writes {@code flink-conf/config.yaml}: loopback addresses, ports, memory, fast failure detection. */
+  public void writeFlinkConfig() throws IOException {
+    Files.createDirectories(flinkConfDir());
+    Path tmp = settings.home().resolve("tmp");
+    Files.createDirectories(tmp);
+    String yaml = String.join("\n",
+        "# Written by hiformer cluster start; edit ClusterSettings instead.",
+        "jobmanager.rpc.address: localhost",
+        "jobmanager.rpc.port: " + settings.jobManagerRpcPort(),
+        "jobmanager.bind-host: localhost",
+        "jobmanager.memory.process.size: 1024m",
+        "taskmanager.bind-host: localhost",
+        "taskmanager.host: localhost",
+        "taskmanager.numberOfTaskSlots: " + settings.slotsPerTaskManager(),
+        "taskmanager.memory.process.size: 1728m",
+        "taskmanager.memory.managed.fraction: 0.2",
+        "rest.address: localhost",
+        "rest.bind-address: localhost",
+        "rest.port: " + settings.restPort(),
+        "parallelism.default: " + settings.taskManagers(),
+        "io.tmp.dirs: " + tmp,
+        "web.tmpdir: " + tmp,
+        "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
+        "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
+        // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
+        // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a real cluster).
+        "taskmanager.load-balance.mode: SLOTS",
+        "heartbeat.interval: 1000",
+        "heartbeat.timeout: 8000",
+        "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        "metrics.reporter.prom.port: 9249-9269",
+        "");
+    Files.writeString(flinkConfDir().resolve("config.yaml"), yaml);
+  }
+
+  public void startJobManager() throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(resourceParams("GET_JM_RESOURCE_PARAMS", 0));
+    args.addAll(FLINK_JAVA_OPTS);
+    args.addAll(List.of("-cp", settings.flinkLib() + "/*",
+        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", "--configDir", flinkConfDir().toString()));
+    args.addAll(resourceParams("GET_JM_RESOURCE_PARAMS", 1));
+    spawn("jobmanager", args);
+    awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
+  }
+
+  /** Starts TaskManager {@code i} (1-based) as its own process. */
+  public void startTaskManager(int i) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(resourceParams("GET_TM_RESOURCE_PARAMS", 0));
+    args.addAll(FLINK_JAVA_OPTS);
+    args.addAll(List.of("-cp", settings.flinkLib() + "/*",
+        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "--configDir", flinkConfDir().toString()));
+    args.addAll(resourceParams("GET_TM_RESOURCE_PARAMS", 1));
+    // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
+    args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
+    spawn(taskManager(i), args);
+  }
+
+  /** Kills TaskManager {@code i} with SIGKILL, as a crashed machine would vanish; returns false if it was not running. */
+  public boolean killTaskManager(int i) {
+    Optional<ProcessHandle> p = find(taskManager(i));
+    p.ifPresent(h -> {
+      h.destroyForcibly();
+      h.onExit().join();
+    });
+    deletePid(taskManager(i));
+    return p.isPresent();
+  }
+
+  /** Waits until exactly {@code n} TaskManagers are registered with the JobManager. */
+  public void awaitTaskManagers(int n, Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int seen = -1;
+    while (System.nanoTime() < deadline) {
+      try {
+        seen = rest("/overview").path("taskmanagers").asInt(-1);
+        if (seen == n) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(500);
+    }
+    throw new IOException("expected " + n + " TaskManagers within " + timeout.toSeconds() + " s, saw " + seen
+        + "; see the logs in " + settings.logs());
+  }
+
+  /**
+   * Submits the job jar through Flink's command-line client, detached, and returns the job id.
+   *
+   * @param savepoint a savepoint to start from, or null
+   * @param jobArgs the job's arguments ({@code --config FILE --key=value ...})
+   */
+  public String submit(int parallelism, String savepoint, List<String> jobArgs) throws IOException, InterruptedException {
+    List<String> cli = new ArrayList<>(List.of("run", "-d", "-p", Integer.toString(parallelism)));
+    if (savepoint != null) {
+      cli.addAll(List.of("-s", savepoint));
+    }
+    cli.addAll(List.of("-c", "ai.hiformer.jobs.stream.StreamingJob", settings.jobJar().toString()));
+    cli.addAll(jobArgs);
+    String out = flinkCli(cli, "flink-run");
+    Matcher m = JOB_ID.matcher(out);
+    if (!m.find()) {
+      throw new IOException("flink run did not report a job id:\n" + tail(out));
+    }
+    return m.group(1);
+  }
+
+  /** Stops the job with a savepoint (Flink's {@code stop --savepointPath}) and returns the savepoint's path. */
+  public String stopWithSavepoint(String jobId) throws IOException, InterruptedException {
+    String out = flinkCli(List.of("stop", "--savepointPath", settings.savepoints().toUri().toString(), jobId), "flink-stop");
+    Matcher m = SAVEPOINT.matcher(out);
+    if (!m.find()) {
+      throw new IOException("flink stop did not report a savepoint:\n" + tail(out));
+    }
+    return m.group(1);
+  }
+
+  public void cancel(String jobId) throws IOException, InterruptedException {
+    flinkCli(List.of("cancel", jobId), "flink-cancel");
+  }
+
+  /** The numbers of the TaskManagers that run some of the job's tasks now. */
+  public java.util.SortedSet<Integer> taskManagersOf(String jobId) throws IOException {
+    java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+    for (JsonNode vertex : rest("/jobs/" + jobId).path("vertices")) {
+      for (JsonNode tm : rest("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers")
+          .path("taskmanagers")) {
+        String id = tm.path("taskmanager-id").asText();
+        if (id.startsWith("taskmanager-")) {
+          out.add(Integer.parseInt(id.substring("taskmanager-".length())));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A job's state as the REST API reports it (RUNNING, RESTARTING, FINISHED, ...). */
+  public String jobState(String jobId) throws IOException {
+    return rest("/jobs/" + jobId).path("state").asText();
+  }
+
+  /** The job's checkpoint statistics ({@code /jobs/<id>/checkpoints}). */
+  public JsonNode checkpoints(String jobId) throws IOException {
+    return rest("/jobs/" + jobId + "/checkpoints");
+  }
+
+  /** GETs a path of the JobManager's REST API and parses the JSON answer. */
+  public JsonNode rest(String path) throws IOException {
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + settings.restPort() + path))
+        .timeout(Duration.ofSeconds(10)).GET().build();
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IOException("GET " + path + " answered " + r.statusCode() + ": " + r.body());
+      }
+      return json.readTree(r.body());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  /** Runs Flink's CLI with this cluster's configuration; returns its output, or fails with it. */
+  private String flinkCli(List<String> cliArgs, String logName) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(FLINK_JAVA_OPTS);
+    args.addAll(List.of("-cp", settings.flinkLib() + "/*", "org.apache.flink.client.cli.CliFrontend"));
+    args.addAll(cliArgs);
+    Path log = settings.logs().resolve(logName + ".log");
+    ProcessBuilder pb = new ProcessBuilder(javaCommand(args)).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("FLINK_CONF_DIR", flinkConfDir().toString());
+    Process p = pb.start();
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IOException("flink " + cliArgs.get(0) + " did not finish in 5 minutes; see " + log);
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    if (p.exitValue() != 0) {
+      throw new IOException("flink " + cliArgs.get(0) + " failed (exit " + p.exitValue() + "); see " + log + ":\n" + tail(out));
+    }
+    return out;
+  }
+
+  /** Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 = dynamic -D settings. */
+  private List<String> resourceParams(String command, int line) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(javaCommand(List.of("-cp", settings.flinkLib() + "/*",
+        "org.apache.flink.runtime.util.bash.BashJavaUtils", command, "--configDir", flinkConfDir().toString())))
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("BashJavaUtils " + command + " failed: " + tail(out));
+    }
+    List<String> results = out.lines().filter(l -> l.startsWith(RESULT_PREFIX))
+        .map(l -> l.substring(RESULT_PREFIX.length()).trim()).toList();
+    if (results.size() < 2) {
+      throw new IOException("BashJavaUtils " + command + " printed no resource settings: " + tail(out));
+    }
+    String s = results.get(results.size() - 2 + line);
+    return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
+  }
+
+  // ------------------------------------------------------------------------------------------------ processes
+
+  private static String taskManager(int i) {
+    return "taskmanager-" + i;
+  }
+
+  /** TaskManager numbers with a pid file (one may have been started beyond the configured count). */
+  private int runningTaskManagerSlots() {
+    try (var s = Files.list(settings.home().resolve("pids"))) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("taskmanager-"))
+          .mapToInt(n -> Integer.parseInt(n.substring("taskmanager-".length(), n.length() - ".pid".length())))
+          .max().orElse(0);
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private String marker(String role) {
+    return "-Dhiformer.cluster=" + settings.home() + "#" + role;
+  }
+
+  private void spawn(String role, List<String> args) throws IOException {
+    List<String> all = new ArrayList<>();
+    all.add(marker(role));
+    all.addAll(args);
+    Path log = settings.logs().resolve(role + ".log");
+    Process p = new ProcessBuilder(javaCommand(all)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).directory(settings.home().toFile()).start();
+    Files.writeString(pidFile(role), Long.toString(p.pid()));
+  }
+
+  /** The running process of {@code role}, if its pid file names a live process that carries this cluster's marker. */
+  public Optional<ProcessHandle> find(String role) {
+    Path f = pidFile(role);
+    if (!Files.exists(f)) {
+      return Optional.empty();
+    }
+    try {
+      long pid = Long.parseLong(Files.readString(f).trim());
+      String marker = marker(role);
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private Path pidFile(String role) {
+    return settings.home().resolve("pids").resolve(role + ".pid");
+  }
+
+  private void deletePid(String role) {
+    try {
+      Files.deleteIfExists(pidFile(role));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void terminate(ProcessHandle p, Duration grace) throws InterruptedException {
+    p.destroy();
+    try {
+      p.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      p.destroyForcibly();
+      p.onExit().join();
+    }
+  }
+
+  private static List<String> javaCommand(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  private void awaitPort(int port, Duration timeout, String role) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (find(role).isEmpty()) {
+        throw new IOException(role + " exited during start-up; see " + settings.logs().resolve(role + ".log"));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("localhost", port), 500);
+        return;
+      } catch (IOException e) {
+        Thread.sleep(250);
+      }
+    }
+    throw new IOException(role + " did not open port " + port + " within " + timeout.toSeconds() + " s; see "
+        + settings.logs().resolve(role + ".log"));
+  }
+
+  /** Fails, naming the setting, when another process already listens on {@code port}. */
+  private static void requireFree(int port, String setting) {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress("localhost", port));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("port " + port + " (" + setting + ") is taken by another process; stop it or choose "
+          + "another port, e.g. ./hiformer cluster start --kafka-port 19092 --rest-port 18081 --rpc-port 16123");
+    }
+  }
+
+  private static String tail(String s) {
+    List<String> lines = s.lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+  }
+}

@@ -1,0 +1,98 @@
+package ai.hiformer.local.embedded;
+
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.io.RowSink;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Replays a dataset (or the generated stream) into an events topic as Avro events of one model id, at a
+ * fixed rate. Events are keyed by model id, so one model's events stay in one partition, in stream order.
+ * Used by {@code hiformer run} (embedded broker), {@code hiformer replay} (any broker) and the cluster
+ * tests.
+ */
+public final class Replayer {
+  private final ReplaySource source;
+  private final String modelId;
+  private final AtomicLong produced = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+
+  public Replayer(ReplaySource source, String modelId) {
+    this.source = source;
+    this.modelId = modelId;
+  }
+
+  /** Events sent so far. */
+  public long produced() {
+    return produced.get();
+  }
+
+  /** Rows the reader rejected (wrong field count, unparseable number, ...): counted and skipped. */
+  public long rejected() {
+    return rejected.get();
+  }
+
+  /**
+   * Sends up to {@code limit} events to {@code topic}, {@code rate} per second (0 = as fast as possible),
+   * then flushes. {@code onEvent} sees each event's request id and first task's label (null when absent)
+   * before it is sent. Request ids are {@code <requestIdPrefix><index>}.
+   *
+   * @param producerProperties Kafka producer settings: bootstrap.servers at least (security settings pass through)
+   */
+  public void replay(Properties producerProperties, String topic, String requestIdPrefix, long limit, int rate,
+      BiConsumer<String, Double> onEvent) throws Exception {
+    FeatureSpec spec = source.spec();
+    Properties p = new Properties();
+    p.putAll(producerProperties);
+    p.putIfAbsent("linger.ms", "5");
+    RowToEvent convert = new RowToEvent(spec, modelId);
+    WireCodec<Event> codec = WireCodec.events();
+    String task = spec.tasks().get(0).name();
+    byte[] key = modelId.getBytes(StandardCharsets.UTF_8);
+    long start = System.nanoTime();
+    long first = produced.get();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      RowSink sink = new RowSink() {
+        @Override
+        public void accept(Row row) throws BadRowException {
+          long i = produced.get() - first;
+          if (i >= limit) {
+            throw new ReplaySource.Stop();
+          }
+          Event e = convert.convert(row, i);
+          e.setRequestId(requestIdPrefix + i);
+          onEvent.accept(e.getRequestId(), e.getLabels().get(task));
+          producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
+          produced.incrementAndGet();
+          if (rate > 0) {
+            long wait = start + (long) ((i + 1) * 1e9 / rate) - System.nanoTime();
+            if (wait > 0) {
+              try {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+              } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new ReplaySource.Stop();
+              }
+            }
+          }
+        }
+
+        @Override
+        public void rejected(String origin, String reason) {
+          rejected.incrementAndGet();
+        }
+      };
+      source.read(sink);
+      producer.flush();
+    }
+  }
+}
