@@ -23,7 +23,7 @@ import java.util.Set;
  * broker as separate processes on this machine ({@link LocalCluster}), and the operations one does on a
  * cluster: submit, stop with a savepoint, resume, kill a TaskManager, restart Kafka.
  */
-public final class ClusterCommand {
+public final class ClusterCommand implements Command {
   static final Set<String> VALUED = Set.of("home", "kafka-port", "rest-port", "rpc-port", "task-managers", "slots",
       "config", "spec", "parallelism", "savepoint");
   static final Set<String> FLAGS = Set.of("help");
@@ -45,9 +45,19 @@ public final class ClusterCommand {
       """;
   static final List<String> TOPICS = List.of("events", "labels", "scores", "dead-letters");
 
-  private ClusterCommand() {}
+  @Override
+  public String name() {
+    return "cluster";
+  }
 
-  public static int run(String[] args) throws Exception {
+  @Override
+  public String summary() {
+    return "a real standalone Flink cluster + Kafka broker as processes here: start, submit, stop, ...";
+  }
+
+  /** Parses its own arguments: an action, perhaps a positional argument, options, then job options after --. */
+  @Override
+  public int run(String[] args) throws Exception {
     int dashDash = Arrays.asList(args).indexOf("--");
     String[] own = dashDash < 0 ? args : Arrays.copyOf(args, dashDash);
     List<String> jobExtra = dashDash < 0 ? List.of() : Arrays.asList(args).subList(dashDash + 1, args.length);

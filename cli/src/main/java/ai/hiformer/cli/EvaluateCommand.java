@@ -26,11 +26,11 @@ import java.util.Set;
  * {@code hiformer evaluate}: runs the evaluation protocol for models × modes × seeds and writes
  * {@code summary.json}, {@code learning_curve.csv} and {@code progressive_auc.png} into {@code --out}.
  */
-public final class EvaluateCommand {
+public final class EvaluateCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "model", "mode", "seeds", "out", "batch-size", "epochs",
       "curve-points", "d", "layers", "heads", "key-dim", "value-dim", "rank-q", "rank-k", "rank-v", "ffn-activation",
       "ffn-hidden", "dense-tokens", "prune-last-layer", "dense-lr", "embedding-lr");
-  static final Set<String> FLAGS = Set.of("full-rank", "help");
+  static final Set<String> FLAGS = Set.of("full-rank");
 
   public static final String USAGE = """
       Usage: hiformer evaluate --data PATH --spec SPEC.json [options]
@@ -46,14 +46,33 @@ public final class EvaluateCommand {
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
       """;
 
-  private EvaluateCommand() {}
+  @Override
+  public String name() {
+    return "evaluate";
+  }
 
-  public static int run(String[] args) throws IOException {
-    Options o = new Options("evaluate", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println(USAGE);
-      return 0;
-    }
+  @Override
+  public String summary() {
+    return "run the evaluation protocol (online progressive validation / offline split)";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected Set<String> flags() {
+    return FLAGS;
+  }
+
+  @Override
+  protected int run(Options o) throws IOException {
     Path data = Paths.get(o.required("data"));
     Path specPath = Paths.get(o.required("spec"));
     List<ModelKind> kinds = new ArrayList<>();

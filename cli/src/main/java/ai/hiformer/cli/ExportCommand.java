@@ -7,20 +7,35 @@ import java.util.List;
 import java.util.Set;
 
 /** {@code hiformer export --savepoint PATH --out DIR}: serving snapshots from the job's savepoint. */
-public final class ExportCommand {
+public final class ExportCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("savepoint", "out");
-  static final Set<String> FLAGS = Set.of("help");
 
-  private ExportCommand() {}
-
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("export", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println("Usage: hiformer export --savepoint PATH --out DIR\n"
+  static final String USAGE = "Usage: hiformer export --savepoint PATH --out DIR\n"
           + "  Reads every model from a savepoint (or retained checkpoint) of the streaming job and writes one\n"
-          + "  serving snapshot per model id under DIR, as the job itself would.");
-      return 0;
-    }
+          + "  serving snapshot per model id under DIR, as the job itself would.";
+
+  @Override
+  public String name() {
+    return "export";
+  }
+
+  @Override
+  public String summary() {
+    return "serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     String savepoint = o.required("savepoint");
     Path out = Paths.get(o.required("out"));
     List<Path> written = SavepointExport.export(savepoint, out);

@@ -1,22 +1,22 @@
 package ai.hiformer.cli;
 
 import ai.hiformer.features.spec.SpecException;
+import java.util.List;
 
 /** The {@code hiformer} command line: one subcommand per job. */
 public final class Main {
-  private static final String USAGE = """
-      Usage: hiformer <command> [options]
-        run        the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset
-        serve      score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones
-        export     serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)
-        evaluate   run the evaluation protocol (online progressive validation / offline split)
-        cluster    a real standalone Flink cluster + Kafka broker as processes here: start, submit, stop, ...
-        replay     replay a dataset (or a generated stream) into any Kafka cluster's events topic
-        watch      follow the scores topic: counts, duplicates, model versions
-        benchmark-stream   end-to-end events/s and latency through Kafka -> Flink -> Kafka
-        benchmark-serve    scoring-server latency and requests/s on loopback; 1M-row snapshot load time
-      Run 'hiformer <command> --help' for a command's options.
-      """;
+  /** Every command, in the order {@code hiformer --help} lists them: a new command is one more entry. */
+  static final List<Command> COMMANDS = List.of(new RunCommand(), new ServeCommand(), new ExportCommand(),
+      new EvaluateCommand(), new ClusterCommand(), new ReplayCommand(), new WatchCommand(),
+      new StreamBenchmarkCommand(), new ServeBenchmarkCommand());
+
+  static String usage() {
+    StringBuilder sb = new StringBuilder("Usage: hiformer <command> [options]\n");
+    for (Command c : COMMANDS) {
+      sb.append(String.format("  %-18s %s%n", c.name(), c.summary()));
+    }
+    return sb.append("Run 'hiformer <command> --help' for a command's options.\n").toString();
+  }
 
   private Main() {}
 
@@ -26,25 +26,18 @@ public final class Main {
 
   static int run(String[] args) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
-      System.out.print(USAGE);
+      System.out.print(usage());
       return args.length == 0 ? 2 : 0;
     }
     try {
-      return switch (args[0]) {
-        case "evaluate" -> EvaluateCommand.run(args);
-        case "run" -> RunCommand.run(args);
-        case "serve" -> ServeCommand.run(args);
-        case "export" -> ExportCommand.run(args);
-        case "cluster" -> ClusterCommand.run(args);
-        case "replay" -> ReplayCommand.run(args);
-        case "watch" -> WatchCommand.run(args);
-        case "benchmark-stream" -> StreamBenchmarkCommand.run(args);
-        case "benchmark-serve" -> ServeBenchmarkCommand.run(args);
-        default -> {
-          System.err.println("unknown command '" + args[0] + "'; allowed: run, serve, export, evaluate, cluster, replay, watch, benchmark-stream, benchmark-serve");
-          yield 2;
+      for (Command c : COMMANDS) {
+        if (c.name().equals(args[0])) {
+          return c.run(args);
         }
-      };
+      }
+      System.err.println("unknown command '" + args[0] + "'; allowed: "
+          + String.join(", ", COMMANDS.stream().map(Command::name).toList()));
+      return 2;
     } catch (Options.UsageException | SpecException e) {
       System.err.println("error: " + e.getMessage());
       return 2;

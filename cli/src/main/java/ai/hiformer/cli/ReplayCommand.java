@@ -11,10 +11,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code hiformer replay}: replays a dataset (or the generated stream) into the events topic of any Kafka
  * cluster, e.g. the one {@code hiformer cluster start} runs or a docker-compose one.
  */
-public final class ReplayCommand {
+public final class ReplayCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("bootstrap-servers", "topic", "data", "spec", "rate", "events",
       "model-id", "request-prefix");
-  static final Set<String> FLAGS = Set.of("help");
   static final String USAGE = """
       Usage: hiformer replay [options]
         --bootstrap-servers localhost:9092   the Kafka cluster
@@ -27,14 +26,28 @@ public final class ReplayCommand {
         --request-prefix P request ids are P0, P1, ... (default r<start time in ms>-, unique per replay)
       """;
 
-  private ReplayCommand() {}
+  @Override
+  public String name() {
+    return "replay";
+  }
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("replay", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println(USAGE);
-      return 0;
-    }
+  @Override
+  public String summary() {
+    return "replay a dataset (or a generated stream) into any Kafka cluster's events topic";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
     long limit = o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
     String modelId = o.get("model-id", source.spec().name());

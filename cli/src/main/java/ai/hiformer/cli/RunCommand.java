@@ -36,10 +36,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * its spec, otherwise a generated stream) into the events topic at a set rate, shows progress, and
  * leaves the model snapshots in a folder it names.
  */
-public final class RunCommand {
+public final class RunCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "rate", "events", "model", "model-id", "out",
       "parallelism", "checkpoint-ms", "snapshot-every");
-  static final Set<String> FLAGS = Set.of("help");
   public static final String USAGE = """
       Usage: hiformer run [options]
         --data PATH        dataset to replay (default ../shared/data/movielens-100k when present,
@@ -52,14 +51,28 @@ public final class RunCommand {
         --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
       """;
 
-  private RunCommand() {}
+  @Override
+  public String name() {
+    return "run";
+  }
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("run", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println(USAGE);
-      return 0;
-    }
+  @Override
+  public String summary() {
+    return "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
     boolean synthetic = source.synthetic();
     Path specPath = source.specPath();

@@ -31,23 +31,38 @@ import java.util.concurrent.Future;
  * thread sends a fixed number of requests, then stops), and the time to load a snapshot with
  * 1 million embedding rows.
  */
-public final class ServeBenchmarkCommand {
+public final class ServeBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("clients", "requests", "rows");
-  static final Set<String> FLAGS = Set.of("help");
   private static final String SPEC = """
       {"name": "bench", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "tags", "kind": "multi", "max_values": 4},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
 
-  private ServeBenchmarkCommand() {}
+  static final String USAGE = "Usage: hiformer benchmark-serve [--clients 4] [--requests 5000] [--rows 1000000]";
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("benchmark-serve", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println("Usage: hiformer benchmark-serve [--clients 4] [--requests 5000] [--rows 1000000]");
-      return 0;
-    }
+  @Override
+  public String name() {
+    return "benchmark-serve";
+  }
+
+  @Override
+  public String summary() {
+    return "scoring-server latency and requests/s on loopback; 1M-row snapshot load time";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     int clients = o.integer("clients", 4, 1);
     int perClient = o.integer("requests", 5000, 1);
     int rows = o.integer("rows", 1_000_000, 1);

@@ -10,23 +10,36 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code hiformer serve --snapshots DIR}: serves the newest snapshot of every model over HTTP, reloading. */
-public final class ServeCommand {
+public final class ServeCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("snapshots", "port", "bind", "threads", "reload-seconds");
-  static final Set<String> FLAGS = Set.of("help");
   static final String USAGE = """
       Usage: hiformer serve --snapshots DIR [--port 8080] [--bind 127.0.0.1] [--threads 4] [--reload-seconds 5]
         Serves the newest complete snapshot of every model under DIR (as ./hiformer run leaves them) and
         swaps in newer ones as they appear. POST /score, GET /health, GET /metrics.
       """;
 
-  private ServeCommand() {}
+  @Override
+  public String name() {
+    return "serve";
+  }
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("serve", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println(USAGE);
-      return 0;
-    }
+  @Override
+  public String summary() {
+    return "score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     Path root = Paths.get(o.required("snapshots"));
     if (!Files.isDirectory(root)) {
       throw new Options.UsageException("serve: --snapshots " + root + " is not a directory");

@@ -40,20 +40,35 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * fast as possible (sustained events/s); phase 2 produces at a fixed rate (latency p50/p99 without
  * queueing).
  */
-public final class StreamBenchmarkCommand {
+public final class StreamBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
       "checkpoint-ms");
-  static final Set<String> FLAGS = Set.of("help");
 
-  private StreamBenchmarkCommand() {}
+  static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC] [--models lr,hiformer]"
+          + " [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]";
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("benchmark-stream", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println("Usage: hiformer benchmark-stream [--data DIR --spec SPEC] [--models lr,hiformer]"
-          + " [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]");
-      return 0;
-    }
+  @Override
+  public String name() {
+    return "benchmark-stream";
+  }
+
+  @Override
+  public String summary() {
+    return "end-to-end events/s and latency through Kafka -> Flink -> Kafka";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
     Path specPath = source.specPath();
     int warmup = 5000;

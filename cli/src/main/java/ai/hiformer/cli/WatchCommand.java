@@ -19,22 +19,35 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * seconds, how many scores arrived, how many request ids were scored more than once (exactly-once: 0),
  * and each model's newest version.
  */
-public final class WatchCommand {
+public final class WatchCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("bootstrap-servers", "topic", "seconds");
-  static final Set<String> FLAGS = Set.of("help");
   static final String USAGE = """
       Usage: hiformer watch [--bootstrap-servers localhost:9092] [--topic scores] [--seconds 0]
         Prints scores arriving (read_committed), duplicates and model versions; --seconds 0 = until Ctrl-C.
       """;
 
-  private WatchCommand() {}
+  @Override
+  public String name() {
+    return "watch";
+  }
 
-  public static int run(String[] args) throws Exception {
-    Options o = new Options("watch", args, 1, VALUED, FLAGS);
-    if (o.has("help")) {
-      System.out.println(USAGE);
-      return 0;
-    }
+  @Override
+  public String summary() {
+    return "follow the scores topic: counts, duplicates, model versions";
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE;
+  }
+
+  @Override
+  protected Set<String> valued() {
+    return VALUED;
+  }
+
+  @Override
+  protected int run(Options o) throws Exception {
     int seconds = o.integer("seconds", 0, 0);
     Properties p = new Properties();
     p.put("bootstrap.servers", o.get("bootstrap-servers", "localhost:9092"));
