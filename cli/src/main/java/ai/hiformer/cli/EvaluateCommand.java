@@ -46,29 +46,8 @@ public final class EvaluateCommand extends OptionsCommand {
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
       """;
 
-  @Override
-  public String name() {
-    return "evaluate";
-  }
-
-  @Override
-  public String summary() {
-    return "run the evaluation protocol (online progressive validation / offline split)";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
-  }
-
-  @Override
-  protected Set<String> flags() {
-    return FLAGS;
+  EvaluateCommand() {
+    super("evaluate", "run the evaluation protocol (online progressive validation / offline split)", USAGE, VALUED, FLAGS);
   }
 
   @Override

@@ -14,24 +14,8 @@ public final class ExportCommand extends OptionsCommand {
           + "  Reads every model from a savepoint (or retained checkpoint) of the streaming job and writes one\n"
           + "  serving snapshot per model id under DIR, as the job itself would.";
 
-  @Override
-  public String name() {
-    return "export";
-  }
-
-  @Override
-  public String summary() {
-    return "serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  ExportCommand() {
+    super("export", "serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)", USAGE, VALUED, Set.of());
   }
 
   @Override

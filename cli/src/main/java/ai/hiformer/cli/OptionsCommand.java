@@ -8,15 +8,35 @@ import java.util.Set;
  * check and {@code --help} happen here once, so that a command states only its options and what it does.
  */
 public abstract class OptionsCommand implements Command {
-  /** The text {@code hiformer NAME --help} prints. */
-  protected abstract String usage();
+  private final String name;
+  private final String summary;
+  private final String usage;
+  private final Set<String> valued;
+  private final Set<String> flags;
 
-  /** Options that take a value. */
-  protected abstract Set<String> valued();
+  /**
+   * @param usage what {@code hiformer NAME --help} prints
+   * @param valued options that take a value
+   * @param flags options without a value ({@code --help} is always accepted)
+   */
+  protected OptionsCommand(String name, String summary, String usage, Set<String> valued, Set<String> flags) {
+    this.name = name;
+    this.summary = summary;
+    this.usage = usage;
+    this.valued = Set.copyOf(valued);
+    Set<String> all = new HashSet<>(flags);
+    all.add("help");
+    this.flags = Set.copyOf(all);
+  }
 
-  /** Options without a value ({@code --help} is always accepted). */
-  protected Set<String> flags() {
-    return Set.of();
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  @Override
+  public final String summary() {
+    return summary;
   }
 
   /** Runs with the parsed options. */
@@ -24,11 +44,9 @@ public abstract class OptionsCommand implements Command {
 
   @Override
   public final int run(String[] args) throws Exception {
-    Set<String> flags = new HashSet<>(flags());
-    flags.add("help");
-    Options o = new Options(name(), args, 1, valued(), flags);
+    Options o = new Options(name, args, 1, valued, flags);
     if (o.has("help")) {
-      System.out.println(usage());
+      System.out.println(usage);
       return 0;
     }
     return run(o);

@@ -26,24 +26,8 @@ public final class ReplayCommand extends OptionsCommand {
         --request-prefix P request ids are P0, P1, ... (default r<start time in ms>-, unique per replay)
       """;
 
-  @Override
-  public String name() {
-    return "replay";
-  }
-
-  @Override
-  public String summary() {
-    return "replay a dataset (or a generated stream) into any Kafka cluster's events topic";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  ReplayCommand() {
+    super("replay", "replay a dataset (or a generated stream) into any Kafka cluster's events topic", USAGE, VALUED, Set.of());
   }
 
   @Override

@@ -51,24 +51,8 @@ public final class RunCommand extends OptionsCommand {
         --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
       """;
 
-  @Override
-  public String name() {
-    return "run";
-  }
-
-  @Override
-  public String summary() {
-    return "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  RunCommand() {
+    super("run", "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset", USAGE, VALUED, Set.of());
   }
 
   @Override

@@ -41,24 +41,8 @@ public final class ServeBenchmarkCommand extends OptionsCommand {
 
   static final String USAGE = "Usage: hiformer benchmark-serve [--clients 4] [--requests 5000] [--rows 1000000]";
 
-  @Override
-  public String name() {
-    return "benchmark-serve";
-  }
-
-  @Override
-  public String summary() {
-    return "scoring-server latency and requests/s on loopback; 1M-row snapshot load time";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  ServeBenchmarkCommand() {
+    super("benchmark-serve", "scoring-server latency and requests/s on loopback; 1M-row snapshot load time", USAGE, VALUED, Set.of());
   }
 
   @Override

@@ -18,24 +18,8 @@ public final class ServeCommand extends OptionsCommand {
         swaps in newer ones as they appear. POST /score, GET /health, GET /metrics.
       """;
 
-  @Override
-  public String name() {
-    return "serve";
-  }
-
-  @Override
-  public String summary() {
-    return "score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  ServeCommand() {
+    super("serve", "score over HTTP with the newest snapshots (--snapshots DIR), reloading new ones", USAGE, VALUED, Set.of());
   }
 
   @Override

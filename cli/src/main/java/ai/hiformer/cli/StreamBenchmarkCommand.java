@@ -47,24 +47,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC] [--models lr,hiformer]"
           + " [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]";
 
-  @Override
-  public String name() {
-    return "benchmark-stream";
-  }
-
-  @Override
-  public String summary() {
-    return "end-to-end events/s and latency through Kafka -> Flink -> Kafka";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  StreamBenchmarkCommand() {
+    super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED, Set.of());
   }
 
   @Override

@@ -26,24 +26,8 @@ public final class WatchCommand extends OptionsCommand {
         Prints scores arriving (read_committed), duplicates and model versions; --seconds 0 = until Ctrl-C.
       """;
 
-  @Override
-  public String name() {
-    return "watch";
-  }
-
-  @Override
-  public String summary() {
-    return "follow the scores topic: counts, duplicates, model versions";
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE;
-  }
-
-  @Override
-  protected Set<String> valued() {
-    return VALUED;
+  WatchCommand() {
+    super("watch", "follow the scores topic: counts, duplicates, model versions", USAGE, VALUED, Set.of());
   }
 
   @Override
