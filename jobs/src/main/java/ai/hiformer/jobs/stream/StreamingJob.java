@@ -57,11 +57,14 @@ public final class StreamingJob {
     return conf;
   }
 
-  /** Adds the job's dataflow to {@code env}. */
-  public static void build(StreamExecutionEnvironment env, JobConfig config) {
+  /**
+   * A source of raw records from {@code topic}, from the earliest offset (a new job reads what is there; a
+   * restored one resumes from its checkpoint), bounded at the latest offset when the job is bounded.
+   */
+  static KafkaSource<RawRecord> source(JobConfig config, String topic) {
     org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
         .setBootstrapServers(config.bootstrapServers)
-        .setTopics(config.eventsTopic)
+        .setTopics(topic)
         .setGroupId(config.groupId)
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new RawRecordDeserializer())
@@ -69,23 +72,18 @@ public final class StreamingJob {
     if (config.bounded) {
       source.setBounded(OffsetsInitializer.latest());
     }
-    DataStream<RawRecord> raw = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "events")
-        .uid("events-source");
+    return source.build();
+  }
+
+  /** Adds the job's dataflow to {@code env}. */
+  public static void build(StreamExecutionEnvironment env, JobConfig config) {
+    DataStream<RawRecord> raw = env.fromSource(source(config, config.eventsTopic), WatermarkStrategy.noWatermarks(),
+        "events").uid("events-source");
     SingleOutputStreamOperator<ValidEvent> valid = raw.process(new DecodeEvents(config))
         .uid("decode").name("decode + validate");
     // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
-    org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> labelSource = KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(config.bootstrapServers)
-        .setTopics(config.labelsTopic)
-        .setGroupId(config.groupId)
-        .setStartingOffsets(OffsetsInitializer.earliest())
-        .setDeserializer(new RawRecordDeserializer())
-        .setProperties(config.kafkaClientProperties());
-    if (config.bounded) {
-      labelSource.setBounded(OffsetsInitializer.latest());
-    }
     SingleOutputStreamOperator<ValidLabel> labels = env
-        .fromSource(labelSource.build(), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
+        .fromSource(source(config, config.labelsTopic), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
         .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
     SingleOutputStreamOperator<ValidEvent> joined = valid
         .filter(v -> !v.labelled).name("impressions awaiting labels")

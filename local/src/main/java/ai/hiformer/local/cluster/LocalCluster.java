@@ -1,19 +1,10 @@
 package ai.hiformer.local.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,11 +42,43 @@ public final class LocalCluster {
   private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
 
   private final ClusterSettings settings;
-  private final ObjectMapper json = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final Processes processes;
+  private final FlinkRest rest;
 
   public LocalCluster(ClusterSettings settings) {
     this.settings = settings;
+    this.processes = new Processes(settings.home(), settings.logs());
+    this.rest = new FlinkRest(settings.restPort());
+  }
+
+  /** The JobManager's REST API. */
+  public FlinkRest flink() {
+    return rest;
+  }
+
+  /** GETs a path of the JobManager's REST API and parses the JSON answer. */
+  public JsonNode rest(String path) throws IOException {
+    return rest.rest(path);
+  }
+
+  /** A job's state as the REST API reports it (RUNNING, RESTARTING, FINISHED, ...). */
+  public String jobState(String jobId) throws IOException {
+    return rest.jobState(jobId);
+  }
+
+  /** The job's checkpoint statistics ({@code /jobs/<id>/checkpoints}). */
+  public JsonNode checkpoints(String jobId) throws IOException {
+    return rest.checkpoints(jobId);
+  }
+
+  /** The numbers of the TaskManagers that run some of the job's tasks now. */
+  public java.util.SortedSet<Integer> taskManagersOf(String jobId) throws IOException {
+    return rest.taskManagersOf(jobId);
+  }
+
+  /** The running process of {@code role}, if any. */
+  public Optional<ProcessHandle> find(String role) {
+    return processes.find(role);
   }
 
   public ClusterSettings settings() {
@@ -74,13 +97,13 @@ public final class LocalCluster {
     Files.createDirectories(settings.home().resolve("pids"));
     writeFlinkConfig();
     if (find("kafka").isEmpty()) {
-      requireFree(settings.kafkaPort(), "kafka-port (the broker)");
-      requireFree(settings.kafkaPort() + 1, "kafka-port + 1 (the KRaft controller)");
+      Processes.requireFree(settings.kafkaPort(), "kafka-port (the broker)");
+      Processes.requireFree(settings.kafkaPort() + 1, "kafka-port + 1 (the KRaft controller)");
       startKafka();
     }
     if (find("jobmanager").isEmpty()) {
-      requireFree(settings.restPort(), "rest-port (Flink's REST API and web UI)");
-      requireFree(settings.jobManagerRpcPort(), "rpc-port (the JobManager's RPC)");
+      Processes.requireFree(settings.restPort(), "rest-port (Flink's REST API and web UI)");
+      Processes.requireFree(settings.jobManagerRpcPort(), "rpc-port (the JobManager's RPC)");
       startJobManager();
     }
     for (int i = 1; i <= settings.taskManagers(); i++) {
@@ -88,7 +111,7 @@ public final class LocalCluster {
         startTaskManager(i);
       }
     }
-    awaitTaskManagers(settings.taskManagers(), Duration.ofSeconds(120));
+    rest.awaitTaskManagers(settings.taskManagers(), Duration.ofSeconds(120), settings.logs());
   }
 
   /** Stops every process of this cluster (SIGTERM, then SIGKILL after 20 s); returns how many there were. */
@@ -103,10 +126,10 @@ public final class LocalCluster {
     for (String role : roles) {
       Optional<ProcessHandle> p = find(role);
       if (p.isPresent()) {
-        terminate(p.get(), Duration.ofSeconds(20));
+        Processes.terminate(p.get(), Duration.ofSeconds(20));
         stopped++;
       }
-      deletePid(role);
+      processes.deletePid(role);
     }
     return stopped;
   }
@@ -148,15 +171,15 @@ public final class LocalCluster {
         "message.max.bytes=16777216",
         "") );
     if (!Files.exists(data.resolve("meta.properties"))) {
-      Process format = new ProcessBuilder(javaCommand(List.of("-cp", settings.kafkaLib() + "/*",
+      Process format = new ProcessBuilder(Processes.javaCommand(List.of("-cp", settings.kafkaLib() + "/*",
           "kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c", props.toString())))
           .redirectErrorStream(true).redirectOutput(settings.logs().resolve("kafka-format.log").toFile()).start();
       if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
         throw new IOException("formatting Kafka's storage failed; see " + settings.logs().resolve("kafka-format.log"));
       }
     }
-    spawn("kafka", List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
-    awaitPort(settings.kafkaPort(), Duration.ofSeconds(60), "kafka");
+    processes.spawn("kafka", List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
+    processes.awaitPort(settings.kafkaPort(), Duration.ofSeconds(60), "kafka");
   }
 
   /** Stops the broker: gracefully (SIGTERM, controlled shutdown) or by SIGKILL. */
@@ -164,13 +187,13 @@ public final class LocalCluster {
     Optional<ProcessHandle> p = find("kafka");
     if (p.isPresent()) {
       if (graceful) {
-        terminate(p.get(), Duration.ofSeconds(60));
+        Processes.terminate(p.get(), Duration.ofSeconds(60));
       } else {
         p.get().destroyForcibly();
         p.get().onExit().join();
       }
     }
-    deletePid("kafka");
+    processes.deletePid("kafka");
   }
 
   /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
@@ -221,8 +244,8 @@ public final class LocalCluster {
     args.addAll(List.of("-cp", settings.flinkLib() + "/*",
         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", "--configDir", flinkConfDir().toString()));
     args.addAll(resourceParams("GET_JM_RESOURCE_PARAMS", 1));
-    spawn("jobmanager", args);
-    awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
+    processes.spawn("jobmanager", args);
+    processes.awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
   }
 
   /** Starts TaskManager {@code i} (1-based) as its own process. */
@@ -234,7 +257,7 @@ public final class LocalCluster {
     args.addAll(resourceParams("GET_TM_RESOURCE_PARAMS", 1));
     // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
     args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
-    spawn(taskManager(i), args);
+    processes.spawn(taskManager(i), args);
   }
 
   /** Kills TaskManager {@code i} with SIGKILL, as a crashed machine would vanish; returns false if it was not running. */
@@ -244,27 +267,8 @@ public final class LocalCluster {
       h.destroyForcibly();
       h.onExit().join();
     });
-    deletePid(taskManager(i));
+    processes.deletePid(taskManager(i));
     return p.isPresent();
-  }
-
-  /** Waits until exactly {@code n} TaskManagers are registered with the JobManager. */
-  public void awaitTaskManagers(int n, Duration timeout) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    int seen = -1;
-    while (System.nanoTime() < deadline) {
-      try {
-        seen = rest("/overview").path("taskmanagers").asInt(-1);
-        if (seen == n) {
-          return;
-        }
-      } catch (IOException e) {
-        // not up yet
-      }
-      Thread.sleep(500);
-    }
-    throw new IOException("expected " + n + " TaskManagers within " + timeout.toSeconds() + " s, saw " + seen
-        + "; see the logs in " + settings.logs());
   }
 
   /**
@@ -283,7 +287,7 @@ public final class LocalCluster {
     String out = flinkCli(cli, "flink-run");
     Matcher m = JOB_ID.matcher(out);
     if (!m.find()) {
-      throw new IOException("flink run did not report a job id:\n" + tail(out));
+      throw new IOException("flink run did not report a job id:\n" + Processes.tail(out));
     }
     return m.group(1);
   }
@@ -293,7 +297,7 @@ public final class LocalCluster {
     String out = flinkCli(List.of("stop", "--savepointPath", settings.savepoints().toUri().toString(), jobId), "flink-stop");
     Matcher m = SAVEPOINT.matcher(out);
     if (!m.find()) {
-      throw new IOException("flink stop did not report a savepoint:\n" + tail(out));
+      throw new IOException("flink stop did not report a savepoint:\n" + Processes.tail(out));
     }
     return m.group(1);
   }
@@ -302,54 +306,13 @@ public final class LocalCluster {
     flinkCli(List.of("cancel", jobId), "flink-cancel");
   }
 
-  /** The numbers of the TaskManagers that run some of the job's tasks now. */
-  public java.util.SortedSet<Integer> taskManagersOf(String jobId) throws IOException {
-    java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
-    for (JsonNode vertex : rest("/jobs/" + jobId).path("vertices")) {
-      for (JsonNode tm : rest("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers")
-          .path("taskmanagers")) {
-        String id = tm.path("taskmanager-id").asText();
-        if (id.startsWith("taskmanager-")) {
-          out.add(Integer.parseInt(id.substring("taskmanager-".length())));
-        }
-      }
-    }
-    return out;
-  }
-
-  /** A job's state as the REST API reports it (RUNNING, RESTARTING, FINISHED, ...). */
-  public String jobState(String jobId) throws IOException {
-    return rest("/jobs/" + jobId).path("state").asText();
-  }
-
-  /** The job's checkpoint statistics ({@code /jobs/<id>/checkpoints}). */
-  public JsonNode checkpoints(String jobId) throws IOException {
-    return rest("/jobs/" + jobId + "/checkpoints");
-  }
-
-  /** GETs a path of the JobManager's REST API and parses the JSON answer. */
-  public JsonNode rest(String path) throws IOException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + settings.restPort() + path))
-        .timeout(Duration.ofSeconds(10)).GET().build();
-    try {
-      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new IOException("GET " + path + " answered " + r.statusCode() + ": " + r.body());
-      }
-      return json.readTree(r.body());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-  }
-
   /** Runs Flink's CLI with this cluster's configuration; returns its output, or fails with it. */
   private String flinkCli(List<String> cliArgs, String logName) throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(FLINK_JAVA_OPTS);
     args.addAll(List.of("-cp", settings.flinkLib() + "/*", "org.apache.flink.client.cli.CliFrontend"));
     args.addAll(cliArgs);
     Path log = settings.logs().resolve(logName + ".log");
-    ProcessBuilder pb = new ProcessBuilder(javaCommand(args)).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb = new ProcessBuilder(Processes.javaCommand(args)).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("FLINK_CONF_DIR", flinkConfDir().toString());
     Process p = pb.start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
@@ -358,24 +321,24 @@ public final class LocalCluster {
     }
     String out = Files.readString(log, StandardCharsets.UTF_8);
     if (p.exitValue() != 0) {
-      throw new IOException("flink " + cliArgs.get(0) + " failed (exit " + p.exitValue() + "); see " + log + ":\n" + tail(out));
+      throw new IOException("flink " + cliArgs.get(0) + " failed (exit " + p.exitValue() + "); see " + log + ":\n" + Processes.tail(out));
     }
     return out;
   }
 
   /** Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 = dynamic -D settings. */
   private List<String> resourceParams(String command, int line) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(javaCommand(List.of("-cp", settings.flinkLib() + "/*",
+    Process p = new ProcessBuilder(Processes.javaCommand(List.of("-cp", settings.flinkLib() + "/*",
         "org.apache.flink.runtime.util.bash.BashJavaUtils", command, "--configDir", flinkConfDir().toString())))
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException("BashJavaUtils " + command + " failed: " + tail(out));
+      throw new IOException("BashJavaUtils " + command + " failed: " + Processes.tail(out));
     }
     List<String> results = out.lines().filter(l -> l.startsWith(RESULT_PREFIX))
         .map(l -> l.substring(RESULT_PREFIX.length()).trim()).toList();
     if (results.size() < 2) {
-      throw new IOException("BashJavaUtils " + command + " printed no resource settings: " + tail(out));
+      throw new IOException("BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
     }
     String s = results.get(results.size() - 2 + line);
     return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
@@ -398,95 +361,4 @@ public final class LocalCluster {
     }
   }
 
-  private String marker(String role) {
-    return "-Dhiformer.cluster=" + settings.home() + "#" + role;
-  }
-
-  private void spawn(String role, List<String> args) throws IOException {
-    List<String> all = new ArrayList<>();
-    all.add(marker(role));
-    all.addAll(args);
-    Path log = settings.logs().resolve(role + ".log");
-    Process p = new ProcessBuilder(javaCommand(all)).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).directory(settings.home().toFile()).start();
-    Files.writeString(pidFile(role), Long.toString(p.pid()));
-  }
-
-  /** The running process of {@code role}, if its pid file names a live process that carries this cluster's marker. */
-  public Optional<ProcessHandle> find(String role) {
-    Path f = pidFile(role);
-    if (!Files.exists(f)) {
-      return Optional.empty();
-    }
-    try {
-      long pid = Long.parseLong(Files.readString(f).trim());
-      String marker = marker(role);
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-          .filter(h -> h.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false));
-    } catch (IOException | NumberFormatException e) {
-      return Optional.empty();
-    }
-  }
-
-  private Path pidFile(String role) {
-    return settings.home().resolve("pids").resolve(role + ".pid");
-  }
-
-  private void deletePid(String role) {
-    try {
-      Files.deleteIfExists(pidFile(role));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void terminate(ProcessHandle p, Duration grace) throws InterruptedException {
-    p.destroy();
-    try {
-      p.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-      p.destroyForcibly();
-      p.onExit().join();
-    }
-  }
-
-  private static List<String> javaCommand(List<String> args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(args);
-    return cmd;
-  }
-
-  private void awaitPort(int port, Duration timeout, String role) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (find(role).isEmpty()) {
-        throw new IOException(role + " exited during start-up; see " + settings.logs().resolve(role + ".log"));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("localhost", port), 500);
-        return;
-      } catch (IOException e) {
-        Thread.sleep(250);
-      }
-    }
-    throw new IOException(role + " did not open port " + port + " within " + timeout.toSeconds() + " s; see "
-        + settings.logs().resolve(role + ".log"));
-  }
-
-  /** Fails, naming the setting, when another process already listens on {@code port}. */
-  private static void requireFree(int port, String setting) {
-    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
-      probe.setReuseAddress(true);
-      probe.bind(new InetSocketAddress("localhost", port));
-    } catch (IOException e) {
-      throw new IllegalArgumentException("port " + port + " (" + setting + ") is taken by another process; stop it or choose "
-          + "another port, e.g. ./hiformer cluster start --kafka-port 19092 --rest-port 18081 --rpc-port 16123");
-    }
-  }
-
-  private static String tail(String s) {
-    List<String> lines = s.lines().toList();
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
 }
