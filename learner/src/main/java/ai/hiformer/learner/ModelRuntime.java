@@ -312,7 +312,7 @@ public final class ModelRuntime {
       Batch pending = micro.pending();
       out.writeInt(pending.size());
       for (int b = 0; b < pending.size(); b++) {
-        writeRow(out, pending, b);
+        pending.writeRow(out, b);
       }
       for (ProgressiveMetrics m : metrics) {
         m.writeTo(out);
@@ -359,7 +359,7 @@ public final class ModelRuntime {
       Batch pending = r.micro.pending();
       pending.setSize(n);
       for (int b = 0; b < n; b++) {
-        readRow(in, pending, b);
+        pending.readRow(in, b);
       }
       for (ProgressiveMetrics m : r.metrics) {
         m.readFrom(in);
@@ -367,42 +367,6 @@ public final class ModelRuntime {
       return r;
     } catch (IOException ex) {
       throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());
-    }
-  }
-
-  private static void writeRow(DataOutputStream out, Batch p, int b) throws IOException {
-    for (int i = 0; i < p.nCat; i++) {
-      out.writeInt(p.cat[b * p.nCat + i]);
-    }
-    int mm = p.nMulti * p.maxMulti;
-    for (int i = 0; i < mm; i++) {
-      out.writeInt(p.multi[b * mm + i]);
-    }
-    for (int i = 0; i < p.nNum; i++) {
-      out.writeDouble(p.num[b * p.nNum + i]);
-      out.writeDouble(p.miss[b * p.nNum + i]);
-    }
-    for (int i = 0; i < p.tasks; i++) {
-      out.writeDouble(p.label[b * p.tasks + i]);
-      out.writeDouble(p.labelMask[b * p.tasks + i]);
-    }
-  }
-
-  private static void readRow(DataInputStream in, Batch p, int b) throws IOException {
-    for (int i = 0; i < p.nCat; i++) {
-      p.cat[b * p.nCat + i] = in.readInt();
-    }
-    int mm = p.nMulti * p.maxMulti;
-    for (int i = 0; i < mm; i++) {
-      p.multi[b * mm + i] = in.readInt();
-    }
-    for (int i = 0; i < p.nNum; i++) {
-      p.num[b * p.nNum + i] = in.readDouble();
-      p.miss[b * p.nNum + i] = in.readDouble();
-    }
-    for (int i = 0; i < p.tasks; i++) {
-      p.label[b * p.tasks + i] = in.readDouble();
-      p.labelMask[b * p.tasks + i] = in.readDouble();
     }
   }
 }

@@ -81,4 +81,45 @@ public final class Batch {
     System.arraycopy(src.label, from * tasks, label, to * tasks, tasks);
     System.arraycopy(src.labelMask, from * tasks, labelMask, to * tasks, tasks);
   }
+
+  /**
+   * Writes row {@code b} (ids, numeric values and flags, labels and masks) in a fixed big-endian layout:
+   * nCat ints, nMulti·maxMulti ints, nNum × (value, missing) doubles, tasks × (label, mask) doubles.
+   */
+  public void writeRow(java.io.DataOutput out, int b) throws java.io.IOException {
+    for (int i = 0; i < nCat; i++) {
+      out.writeInt(cat[b * nCat + i]);
+    }
+    int mm = nMulti * maxMulti;
+    for (int i = 0; i < mm; i++) {
+      out.writeInt(multi[b * mm + i]);
+    }
+    for (int i = 0; i < nNum; i++) {
+      out.writeDouble(num[b * nNum + i]);
+      out.writeDouble(miss[b * nNum + i]);
+    }
+    for (int i = 0; i < tasks; i++) {
+      out.writeDouble(label[b * tasks + i]);
+      out.writeDouble(labelMask[b * tasks + i]);
+    }
+  }
+
+  /** Reads row {@code b} as {@link #writeRow} wrote it. */
+  public void readRow(java.io.DataInput in, int b) throws java.io.IOException {
+    for (int i = 0; i < nCat; i++) {
+      cat[b * nCat + i] = in.readInt();
+    }
+    int mm = nMulti * maxMulti;
+    for (int i = 0; i < mm; i++) {
+      multi[b * mm + i] = in.readInt();
+    }
+    for (int i = 0; i < nNum; i++) {
+      num[b * nNum + i] = in.readDouble();
+      miss[b * nNum + i] = in.readDouble();
+    }
+    for (int i = 0; i < tasks; i++) {
+      label[b * tasks + i] = in.readDouble();
+      labelMask[b * tasks + i] = in.readDouble();
+    }
+  }
 }
