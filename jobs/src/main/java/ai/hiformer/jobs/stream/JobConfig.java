@@ -3,6 +3,7 @@ package ai.hiformer.jobs.stream;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.jobs.api.LearnerOptions;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -102,6 +103,14 @@ public final class JobConfig implements Serializable {
 
   public ModelConfig model() {
     return ModelConfig.fromProperties(modelConfig);
+  }
+
+  /** What the model operator needs of this configuration. */
+  public LearnerOptions learnerOptions() {
+    return LearnerOptions.builder().spec(specJson).model(model()).denseLr(denseLr).embeddingLr(embeddingLr)
+        .microBatch(microBatch).flushIdleMillis(flushIdleMillis)
+        .snapshots(snapshotDir, snapshotEveryExamples, snapshotEveryEventTimeMillis)
+        .deltas(deltaIntervalMillis, denseEveryDeltas).build();
   }
 
   public OptimizerConfig optimizer() {

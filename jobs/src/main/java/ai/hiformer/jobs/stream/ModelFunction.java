@@ -2,14 +2,14 @@ package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.EventMapping;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.Rejected;
+import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.learner.ProgressiveMetrics;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.Score;
-import ai.hiformer.schemas.WireCodec;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,29 +19,35 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
- * Scores and learns, keyed by model id. The model of each key lives as a working copy
- * ({@link ModelRuntime}) in this subtask's memory and in keyed state (RocksDB): reading it deserialises
- * once per key after a start or restore, and {@link ModelOperator} writes every changed copy back to
- * keyed state when a checkpoint is taken, so state is touched once per checkpoint rather than once per
- * event. Output: Score records, single-object encoded.
+ * Scores and learns, keyed by model id, for any event type that an {@link EventMapping} reads. The model of
+ * each key lives as a working copy ({@link ModelRuntime}) in this subtask's memory and in keyed state
+ * (RocksDB): reading it deserialises once per key after a start or restore, and {@link ModelOperator} writes
+ * every changed copy back to keyed state when a checkpoint is taken, so state is touched once per checkpoint
+ * rather than once per event. Output: one {@link Scored} per scored event; events whose features the spec
+ * cannot read go to {@link #REJECTED}.
+ *
+ * @param <T> the event type
  */
-public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent, byte[]> {
-  private final JobConfig config;
+public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scored> {
+  /** Events whose features the spec could not read: the job keeps running. */
+  public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
+
+  private final LearnerOptions config;
+  private final EventMapping<T> mapping;
   private transient ValueState<byte[]> state;
   private transient Map<String, ModelRuntime> runtimes;
   private transient Set<String> dirty;
   private transient FeatureSpec spec;
   private transient ModelConfig modelConfig;
   private transient OptimizerConfig optimizer;
-  private transient WireCodec<Event> events;
-  private transient EventRow row;
-  private transient WireCodec<Score> scores;
   private transient Counter scoredCounter;
   private transient Counter trainedCounter;
   private transient MetricGroup metricGroup;
@@ -52,8 +58,9 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
   private static final long LOG_EVERY_MS = 30_000;
 
-  public ModelFunction(JobConfig config) {
-    this.config = config;
+  public ModelFunction(LearnerOptions options, EventMapping<T> mapping) {
+    this.config = options;
+    this.mapping = mapping;
   }
 
   @Override
@@ -66,9 +73,6 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     spec = config.spec();
     modelConfig = config.model();
     optimizer = config.optimizer();
-    row = new EventRow();
-    events = WireCodec.events();
-    scores = WireCodec.scores();
     metricGroup = getRuntimeContext().getMetricGroup();
     scoredCounter = metricGroup.counter("eventsScored");
     trainedCounter = metricGroup.counter("examplesTrained");
@@ -77,33 +81,28 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   }
 
   @Override
-  public void processElement(ValidEvent v, Context ctx, Collector<byte[]> out) throws Exception {
+  public void processElement(T event, Context ctx, Collector<Scored> out) throws Exception {
     String key = ctx.getCurrentKey();
     ModelRuntime runtime = runtime(key);
-    Event event = events.decode(v.payload);
     double[] probs;
     long versionBefore = runtime.version();
+    long time = mapping.eventTimeMillis(event);
     try {
-      if (v.trainOnly) {
-        runtime.learnOnly(row.reset(event, event.getRequestId()), event.getLabels(),
-            event.getEventTime().toEpochMilli());
+      if (!mapping.score(event)) {
+        runtime.learnOnly(mapping.features(event), mapping.labels(event), time);
         afterLearning(key, runtime, versionBefore, ctx);
         return;
       }
-      probs = runtime.scoreAndLearn(row.reset(event, event.getRequestId()), event.getLabels(),
-          event.getEventTime().toEpochMilli());
+      probs = runtime.scoreAndLearn(mapping.features(event), mapping.labels(event), time);
     } catch (BadRowException e) {
-      // Validation already parsed this row, so this is not expected; keep the record, never fail the job.
-      ctx.output(DeadLetters.TAG, DeadLetters.encode(config.eventsTopic, -1, -1, e.getMessage(), v.payload));
+      ctx.output(REJECTED, new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
       return;
     }
     Map<String, Double> perTask = new LinkedHashMap<>();
     for (int k = 0; k < spec.tasks().size(); k++) {
       perTask.put(spec.tasks().get(k).name(), probs[k]);
     }
-    out.collect(scores.encode(Score.newBuilder().setRequestId(event.getRequestId()).setModelId(key)
-        .setModelVersion(versionBefore).setScores(perTask).setEventTime(event.getEventTime())
-        .setScoringTime(Instant.ofEpochMilli(System.currentTimeMillis())).build()));
+    out.collect(new Scored(key, mapping.requestId(event), versionBefore, perTask, time, System.currentTimeMillis()));
     scoredCounter.inc();
     afterLearning(key, runtime, versionBefore, ctx);
   }
@@ -135,7 +134,7 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
   }
 
   @Override
-  public void onTimer(long timestamp, OnTimerContext ctx, Collector<byte[]> out) {
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
     Long last = lastEvent.get(ctx.getCurrentKey());
     if (last != null && timestamp - last < config.flushIdleMillis) {
       return; // events still arriving: a later timer decides
@@ -198,7 +197,7 @@ public final class ModelFunction extends KeyedProcessFunction<String, ValidEvent
     }
   }
 
-  JobConfig config() {
+  LearnerOptions options() {
     return config;
   }
 

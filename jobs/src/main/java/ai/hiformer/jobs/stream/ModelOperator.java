@@ -1,6 +1,8 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -17,11 +19,11 @@ import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
  * into keyed state under its own key (the hook runs before the state backends snapshot), so checkpoints
  * hold the model exactly as it is at the barrier.
  */
-public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent, byte[]>
+public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scored>
     implements org.apache.flink.streaming.api.operators.BoundedOneInput {
-  private final ModelFunction function;
+  private final ModelFunction<T> function;
 
-  public ModelOperator(ModelFunction function) {
+  public ModelOperator(ModelFunction<T> function) {
     super(function);
     this.function = function;
   }
@@ -37,7 +39,7 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
 
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
-    JobConfig config = function.config();
+    LearnerOptions config = function.options();
     if (config.snapshotDir != null) {
       if (pending == null) {
         pending = new TreeMap<>();
@@ -96,7 +98,7 @@ public final class ModelOperator extends KeyedProcessOperator<String, ValidEvent
     if (pending == null) {
       return;
     }
-    JobConfig config = function.config();
+    LearnerOptions config = function.options();
     Path root = Paths.get(config.snapshotDir);
     Iterator<Map.Entry<Long, List<Pending>>> it = pending.headMap(checkpointId, true).entrySet().iterator();
     while (it.hasNext()) {

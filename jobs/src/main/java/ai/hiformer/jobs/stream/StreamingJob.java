@@ -1,6 +1,12 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.OnlineLearning;
+import ai.hiformer.jobs.api.Scored;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.time.Instant;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -90,16 +96,35 @@ public final class StreamingJob {
         .keyBy(v -> v.requestId)
         .connect(labels.keyBy(l -> l.requestId))
         .process(new LabelJoin(config)).uid("label-join").name("join labels");
-    SingleOutputStreamOperator<byte[]> scores = valid.union(joined)
-        .keyBy(v -> v.modelId)
-        .transform("score + learn", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
-            new ModelOperator(new ModelFunction(config)))
-        .uid("model");
-    scores.sinkTo(sink(config, config.scoresTopic, config.transactionalIdPrefix)).uid("scores-sink").name("scores");
+    // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
+    SingleOutputStreamOperator<Scored> scored = OnlineLearning.scoreAndLearn(valid.union(joined),
+        new ValidEventMapping(), config.learnerOptions());
+    scored.map(new EncodeScore()).uid("encode-scores").name("encode scores")
+        .sinkTo(sink(config, config.scoresTopic, config.transactionalIdPrefix)).uid("scores-sink").name("scores");
+    String eventsTopic = config.eventsTopic;
+    DataStream<byte[]> rejected = scored.getSideOutput(OnlineLearning.REJECTED)
+        .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
+        .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO).uid("encode-rejected").name("rejected");
     valid.getSideOutput(DeadLetters.TAG)
-        .union(labels.getSideOutput(DeadLetters.TAG), scores.getSideOutput(DeadLetters.TAG))
+        .union(labels.getSideOutput(DeadLetters.TAG), rejected)
         .sinkTo(sink(config, config.deadLetterTopic, config.transactionalIdPrefix + "-dlq"))
         .uid("dead-letter-sink").name("dead letters");
+  }
+
+  /** A score as the scores topic carries it: an Avro Score, single-object encoded. */
+  static final class EncodeScore implements MapFunction<Scored, byte[]> {
+    private static final long serialVersionUID = 1L;
+    private transient WireCodec<Score> codec;
+
+    @Override
+    public byte[] map(Scored s) {
+      if (codec == null) {
+        codec = WireCodec.scores();
+      }
+      return codec.encode(Score.newBuilder().setRequestId(s.requestId).setModelId(s.modelId)
+          .setModelVersion(s.modelVersion).setScores(s.scores).setEventTime(Instant.ofEpochMilli(s.eventTimeMillis))
+          .setScoringTime(Instant.ofEpochMilli(s.scoringTimeMillis)).build());
+    }
   }
 
   /** Records are encoded by the operators already. */

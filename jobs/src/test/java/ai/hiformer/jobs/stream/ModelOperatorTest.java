@@ -3,12 +3,12 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,6 @@ class ModelOperatorTest {
   private static final int MICRO_BATCH = 8;
   private static final long FLUSH_IDLE_MS = 1000;
   private static final WireCodec<Event> EVENTS = WireCodec.events();
-  private static final WireCodec<Score> SCORES = WireCodec.scores();
 
   @TempDir
   Path snapshots;
@@ -56,8 +55,9 @@ class ModelOperatorTest {
         .flushIdleMillis(FLUSH_IDLE_MS).snapshotDir(snapshots.toString()).snapshotEveryExamples(MICRO_BATCH).build();
   }
 
-  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> harness() throws Exception {
-    var h = new KeyedOneInputStreamOperatorTestHarness<>(new ModelOperator(new ModelFunction(config())),
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness() throws Exception {
+    var h = new KeyedOneInputStreamOperatorTestHarness<>(
+        new ModelOperator<>(new ModelFunction<>(config().learnerOptions(), new ValidEventMapping())),
         (ValidEvent v) -> v.modelId, Types.STRING);
     h.setup();
     return h;
@@ -71,19 +71,19 @@ class ModelOperatorTest {
         .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
   }
 
-  private static void send(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h, Event e)
+  private static void send(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, Event e)
       throws Exception {
     h.processElement(new StreamRecord<>(new ValidEvent(e.getModelId().toString(), e.getRequestId().toString(),
         EVENTS.encode(e), !e.getLabels().isEmpty(), false)));
   }
 
   /** The scores emitted so far, in order, and clears the harness output. */
-  private static List<Score> drain(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h)
+  private static List<Scored> drain(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h)
       throws Exception {
-    List<Score> out = new ArrayList<>();
+    List<Scored> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
       if (o instanceof StreamRecord<?> r) {
-        out.add(SCORES.decode((byte[]) r.getValue()));
+        out.add((Scored) r.getValue());
       }
     }
     h.getOutput().clear();
@@ -91,7 +91,7 @@ class ModelOperatorTest {
   }
 
   /** The model state bytes of each key in the operator's keyed state backend. */
-  private static Map<String, byte[]> stateByKey(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, byte[]> h)
+  private static Map<String, byte[]> stateByKey(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h)
       throws Exception {
     KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
     ValueStateDescriptor<byte[]> model =
@@ -118,8 +118,8 @@ class ModelOperatorTest {
       assertThat(stateByKey(h)).as("nothing is written to state between checkpoints").isEmpty();
       h.snapshot(1, 100);
       assertThat(stateByKey(h)).containsOnlyKeys("a");
-      List<Score> aScores = drain(h);
-      assertThat(aScores).extracting(Score::getModelVersion).contains(0L, 1L); // a learned: two steps
+      List<Scored> aScores = drain(h);
+      assertThat(aScores).extracting(x -> x.modelVersion).contains(0L, 1L); // a learned: two steps
 
       // b's first events score as a fresh model would: nothing of a's learning reached b.
       ModelRuntime fresh = new ModelRuntime(FeatureSpec.parse(SPEC), config().model(), OptimizerConfig.defaults(),
@@ -129,10 +129,10 @@ class ModelOperatorTest {
         Event e = event("b", i, true);
         send(h, e);
         double expected = fresh.scoreAndLearn(row.reset(e, "t"), e.getLabels(), 0)[0];
-        Score got = drain(h).get(0);
-        assertThat(got.getModelId().toString()).isEqualTo("b");
-        assertThat(got.getModelVersion()).isZero();
-        assertThat(got.getScores().get("click")).as("b's score of event %d", i).isEqualTo(expected);
+        Scored got = drain(h).get(0);
+        assertThat(got.modelId).isEqualTo("b");
+        assertThat(got.modelVersion).isZero();
+        assertThat(got.scores.get("click")).as("b's score of event %d", i).isEqualTo(expected);
       }
       h.snapshot(2, 200);
       Map<String, byte[]> state = stateByKey(h);
@@ -157,8 +157,8 @@ class ModelOperatorTest {
       assertThat(h.numProcessingTimeTimers()).as("an idle-flush timer").isPositive();
       h.setProcessingTime(10 * FLUSH_IDLE_MS);
       send(h, event("a", 3, false));
-      List<Score> scores = drain(h);
-      assertThat(scores).extracting(Score::getModelVersion).containsExactly(0L, 0L, 0L, 1L);
+      List<Scored> scores = drain(h);
+      assertThat(scores).extracting(x -> x.modelVersion).containsExactly(0L, 0L, 0L, 1L);
     }
   }
 
@@ -180,7 +180,7 @@ class ModelOperatorTest {
   @Test
   void aRestoredOperatorCarriesOnWithTheSameModelBytes() throws Exception {
     OperatorSubtaskState checkpoint;
-    List<Score> expected;
+    List<Scored> expected;
     Map<String, byte[]> expectedState;
     try (var h = harness()) {
       h.open();
@@ -202,12 +202,12 @@ class ModelOperatorTest {
       for (int i = 21; i < 60; i++) {
         send(restored, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
       }
-      List<Score> got = drain(restored);
+      List<Scored> got = drain(restored);
       assertThat(got).hasSameSizeAs(expected);
       for (int i = 0; i < got.size(); i++) {
-        assertThat(got.get(i).getRequestId().toString()).isEqualTo(expected.get(i).getRequestId().toString());
-        assertThat(got.get(i).getModelVersion()).isEqualTo(expected.get(i).getModelVersion());
-        assertThat(got.get(i).getScores()).isEqualTo(expected.get(i).getScores());
+        assertThat(got.get(i).requestId).isEqualTo(expected.get(i).requestId);
+        assertThat(got.get(i).modelVersion).isEqualTo(expected.get(i).modelVersion);
+        assertThat(got.get(i).scores).isEqualTo(expected.get(i).scores);
       }
       restored.snapshot(2, 200);
       Map<String, byte[]> state = stateByKey(restored);
