@@ -214,6 +214,15 @@ public final class FeatureEncoder {
     }
     for (int i = 0; i < numeric.size(); i++) {
       FieldSpec f = numeric.get(i);
+      if (row.hasNumber(f.column())) {
+        double v = row.number(f.column());
+        if (!Double.isFinite(v)) {
+          throw new BadRowException("field '" + f.name() + "': non-finite value " + v);
+        }
+        numMissing[i] = false;
+        numValues[i] = v;
+        continue;
+      }
       String text = row.text(f.column());
       if (text == null || text.isEmpty()) {
         numMissing[i] = true;

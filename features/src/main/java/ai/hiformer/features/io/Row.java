@@ -12,6 +12,19 @@ public interface Row {
     return null;
   }
 
+  /**
+   * Whether the record holds the column as a number already (a typed event), so that {@link #number} can be
+   * read without a round trip through text; false by default (readers of text files).
+   */
+  default boolean hasNumber(String column) {
+    return false;
+  }
+
+  /** The column's number; only called when {@link #hasNumber} is true. */
+  default double number(String column) {
+    throw new UnsupportedOperationException(column + " is not held as a number");
+  }
+
   /** Where the row came from, for error messages (e.g. {@code file.tsv:1234}). */
   String origin();
 }

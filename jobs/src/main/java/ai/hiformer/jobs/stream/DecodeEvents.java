@@ -1,6 +1,5 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.schemas.Event;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -33,9 +32,9 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
       throw new IllegalStateException("failure drill: chaos.fail-once-after-records = " + config.failOnceAfterRecords);
     }
     try {
-      Event e = validator.validate(r.value);
+      ValidEvent e = validator.validate(r.value);
       accepted.inc();
-      out.collect(new ValidEvent(e.getModelId(), e.getRequestId(), r.value, !e.getLabels().isEmpty(), false));
+      out.collect(e);
     } catch (EventValidator.Invalid invalid) {
       deadLetters.inc();
       ctx.output(DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, invalid.getMessage(), r.value));

@@ -1,19 +1,18 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.io.Row;
-import ai.hiformer.schemas.Event;
 import java.util.List;
 
 /**
- * An Avro {@link Event} seen as a feature row: a column is looked up in the categorical map, then the
- * numeric map; multi-valued columns come from the multi map; {@code eventTime} is the event time in
- * epoch seconds.
+ * A validated event seen as a feature row: a column is looked up in the categorical map, then the numeric map
+ * (read as a number, without a round trip through text); multi-valued columns come from the multi map;
+ * {@code eventTime} is the event time in epoch seconds.
  */
 public final class EventRow implements Row {
-  private Event event;
+  private ValidEvent event;
   private String origin;
 
-  public EventRow reset(Event event, String origin) {
+  public EventRow reset(ValidEvent event, String origin) {
     this.event = event;
     this.origin = origin;
     return this;
@@ -21,23 +20,33 @@ public final class EventRow implements Row {
 
   @Override
   public String text(String column) {
-    String v = event.getCategorical().get(column);
+    String v = event.categorical.get(column);
     if (v != null) {
       return v;
     }
-    Double d = event.getNumeric().get(column);
+    Double d = event.numeric.get(column);
     if (d != null) {
       return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString(d.longValue()) : Double.toString(d);
     }
     if (column.equals("eventTime")) {
-      return Long.toString(event.getEventTime().getEpochSecond());
+      return Long.toString(Math.floorDiv(event.eventTimeMillis, 1000));
     }
     return null;
   }
 
   @Override
+  public boolean hasNumber(String column) {
+    return !event.categorical.containsKey(column) && event.numeric.containsKey(column);
+  }
+
+  @Override
+  public double number(String column) {
+    return event.numeric.get(column);
+  }
+
+  @Override
   public List<String> list(String column) {
-    return event.getMulti().get(column);
+    return event.multi.get(column);
   }
 
   @Override

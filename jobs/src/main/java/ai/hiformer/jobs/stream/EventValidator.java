@@ -31,7 +31,7 @@ public final class EventValidator {
   }
 
   /** The decoded event, or throws with the dead-letter reason. */
-  public Event validate(byte[] bytes) throws Invalid {
+  public ValidEvent validate(byte[] bytes) throws Invalid {
     Event e;
     try {
       e = codec.decode(bytes);
@@ -68,12 +68,13 @@ public final class EventValidator {
         throw new Invalid("label of task '" + l.getKey() + "' must be 0 or 1, got " + v);
       }
     }
+    ValidEvent v = ValidEvent.of(e);
     try {
-      parser.validate(row.reset(e, e.getRequestId()));
+      parser.validate(row.reset(v, v.requestId));
     } catch (BadRowException ex) {
       throw new Invalid(ex.getMessage());
     }
-    return e;
+    return v;
   }
 
   private void checkLength(String what, String s) throws Invalid {

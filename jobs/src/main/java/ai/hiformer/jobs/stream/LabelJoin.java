@@ -1,8 +1,6 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.spec.TaskSpec;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +9,6 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -27,11 +24,12 @@ import org.apache.flink.util.Collector;
  */
 public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
   private final JobConfig config;
-  private transient ValueState<byte[]> impression;
+  private transient ValueState<ValidEvent> impression;
+  /** Set once the example was released: late labels and duplicate impressions are then ignored. */
+  private transient ValueState<Boolean> released;
   private transient ValueState<Long> deadline;
   private transient MapState<String, Double> labels;
   private transient List<String> tasks;
-  private transient WireCodec<Event> codec;
   private transient Counter joined;
   private transient Counter timedOut;
   private transient Counter orphanLabels;
@@ -42,33 +40,29 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
 
   @Override
   public void open(OpenContext context) {
-    impression = getRuntimeContext().getState(new ValueStateDescriptor<>("impression",
-        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    impression = getRuntimeContext().getState(new ValueStateDescriptor<>("impression", ValidEvent.class));
+    released = getRuntimeContext().getState(new ValueStateDescriptor<>("released", Types.BOOLEAN));
     deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("deadline", Types.LONG));
     labels = getRuntimeContext().getMapState(new MapStateDescriptor<>("labels", Types.STRING, Types.DOUBLE));
     tasks = config.spec().tasks().stream().map(TaskSpec::name).toList();
-    codec = WireCodec.events();
     joined = getRuntimeContext().getMetricGroup().counter("examplesJoined");
     timedOut = getRuntimeContext().getMetricGroup().counter("impressionsWindowClosed");
     orphanLabels = getRuntimeContext().getMetricGroup().counter("orphanLabels");
   }
 
-  private static final byte[] RELEASED = new byte[0];
-
   @Override
   public void processElement1(ValidEvent event, Context ctx, Collector<ValidEvent> out) throws Exception {
-    if (impression.value() != null) {
+    if (impression.value() != null || released.value() != null) {
       return; // a duplicate impression of the same request (or one already released): the first counts
     }
-    impression.update(event.payload);
+    impression.update(event);
     armTimer(ctx);
     releaseIfComplete(out, false);
   }
 
   @Override
   public void processElement2(ValidLabel label, Context ctx, Collector<ValidEvent> out) throws Exception {
-    byte[] imp = impression.value();
-    if (imp != null && imp.length == 0) {
+    if (released.value() != null) {
       return; // the example was released already; a late label is ignored
     }
     labels.put(label.task, label.value);
@@ -82,14 +76,16 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
     if (d == null || timestamp < d) {
       return;
     }
-    byte[] imp = impression.value();
-    if (imp == null) {
-      orphanLabels.inc();
-    } else if (imp.length > 0) {
-      timedOut.inc();
-      releaseIfComplete(out, true);
+    if (released.value() == null) {
+      if (impression.value() == null) {
+        orphanLabels.inc();
+      } else {
+        timedOut.inc();
+        releaseIfComplete(out, true);
+      }
     }
     impression.clear();
+    released.clear();
     labels.clear();
     deadline.clear();
   }
@@ -103,8 +99,8 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
   }
 
   private void releaseIfComplete(Collector<ValidEvent> out, boolean windowClosed) throws Exception {
-    byte[] payload = impression.value();
-    if (payload == null || payload.length == 0) {
+    ValidEvent event = impression.value();
+    if (event == null) {
       return;
     }
     Map<String, Double> values = new HashMap<>();
@@ -115,13 +111,15 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
       }
       values.put(t, v == null ? 0.0 : v);
     }
-    Event e = codec.decode(payload);
-    e.setLabels(values);
-    out.collect(new ValidEvent(e.getModelId(), e.getRequestId(), codec.encode(e), true, true));
+    event.labels = values;
+    event.labelled = true;
+    event.trainOnly = true;
+    out.collect(event);
     joined.inc();
     // Keep a released marker until the deadline, so late labels and duplicate impressions of this
     // request are recognised; the timer then clears the key.
-    impression.update(RELEASED);
+    impression.clear();
+    released.update(true);
     labels.clear();
   }
 }

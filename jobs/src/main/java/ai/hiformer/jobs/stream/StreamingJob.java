@@ -60,6 +60,9 @@ public final class StreamingJob {
     // default, which would dominate the event-to-score latency.
     conf.setString("execution.buffer-timeout.interval", "1ms");
     conf.setString("parallelism.default", Integer.toString(config.parallelism));
+    // Every record type has a Flink serializer of its own: a type that would fall back to Kryo fails when the
+    // job is built, not as a restart loop at run time.
+    conf.setString("pipeline.generic-types", "false");
     return conf;
   }
 

@@ -1,14 +1,31 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.schemas.Event;
+import java.lang.reflect.Type;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+
 /**
- * An event that passed validation: its model id (the key of scoring and learning) and its payload, the
- * original single-object-encoded bytes (a Flink POJO; decoding again downstream is cheaper than teaching
- * Flink the Avro types).
+ * An event that passed validation, decoded once (a Flink POJO; since Flink 2.0 its maps and lists travel with
+ * Flink's own collection serializers): its model id (the key of scoring and learning), request id (the key of
+ * the label join), time, raw feature columns and labels.
  */
 public class ValidEvent {
   public String modelId;
   public String requestId;
-  public byte[] payload;
+  public long eventTimeMillis;
+  public Map<String, String> categorical;
+  /** Typed explicitly: Flink's type extraction would leave a map of lists to Kryo. */
+  @TypeInfo(MultiValuedTypeInfo.class)
+  public Map<String, List<String>> multi;
+  public Map<String, Double> numeric;
+  /** Label per task; empty for an impression whose labels come on their own topic. */
+  public Map<String, Double> labels;
   /** The event carries labels already (it skips the label join). */
   public boolean labelled;
   /** A joined example: learn from it, do not score it again. */
@@ -16,11 +33,32 @@ public class ValidEvent {
 
   public ValidEvent() {}
 
-  public ValidEvent(String modelId, String requestId, byte[] payload, boolean labelled, boolean trainOnly) {
-    this.modelId = modelId;
-    this.requestId = requestId;
-    this.payload = payload;
-    this.labelled = labelled;
-    this.trainOnly = trainOnly;
+  /** {@code Map<String, List<String>>} with Flink's own map and list serializers. */
+  public static final class MultiValuedTypeInfo extends TypeInfoFactory<Map<String, List<String>>> {
+    @Override
+    public TypeInformation<Map<String, List<String>>> createTypeInfo(Type t, Map<String, TypeInformation<?>> generics) {
+      return Types.MAP(Types.STRING, Types.LIST(Types.STRING));
+    }
+  }
+
+  /** The validated Avro event's content (its maps are taken as they are, not copied). */
+  public static ValidEvent of(Event e) {
+    ValidEvent v = new ValidEvent();
+    v.modelId = e.getModelId();
+    v.requestId = e.getRequestId();
+    v.eventTimeMillis = e.getEventTime().toEpochMilli();
+    v.categorical = e.getCategorical();
+    v.multi = e.getMulti();
+    v.numeric = e.getNumeric();
+    v.labels = e.getLabels();
+    v.labelled = !e.getLabels().isEmpty();
+    return v;
+  }
+
+  /** The Avro event again (for a dead letter: the rare case of a rejection after validation). */
+  public Event toEvent() {
+    return Event.newBuilder().setModelId(modelId).setRequestId(requestId)
+        .setEventTime(Instant.ofEpochMilli(eventTimeMillis)).setCategorical(categorical).setMulti(multi)
+        .setNumeric(numeric).setLabels(labels).build();
   }
 }

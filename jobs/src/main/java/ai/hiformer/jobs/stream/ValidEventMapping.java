@@ -6,34 +6,11 @@ import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.WireCodec;
 import java.util.Map;
 
-/**
- * The streaming job's events for the model operator: a validated Avro event, decoded once when the operator
- * first asks about it (the mapping keeps the last one), read as a feature row by {@link EventRow}.
- */
+/** The streaming job's validated events for the model operator (decoded already; read in place). */
 final class ValidEventMapping implements EventMapping<ValidEvent> {
   private static final long serialVersionUID = 1L;
 
-  private transient WireCodec<Event> codec;
   private transient EventRow row;
-  private transient ValidEvent last;
-  private transient Event decoded;
-
-  private Event decode(ValidEvent v) {
-    if (v != last) {
-      if (codec == null) {
-        codec = WireCodec.events();
-        row = new EventRow();
-      }
-      try {
-        decoded = codec.decode(v.payload);
-      } catch (WireCodec.DecodeException e) {
-        throw new IllegalStateException("an event that passed validation no longer decodes: " + e.getMessage(), e);
-      }
-      row.reset(decoded, v.requestId);
-      last = v;
-    }
-    return decoded;
-  }
 
   @Override
   public String modelId(ValidEvent v) {
@@ -47,18 +24,20 @@ final class ValidEventMapping implements EventMapping<ValidEvent> {
 
   @Override
   public long eventTimeMillis(ValidEvent v) {
-    return decode(v).getEventTime().toEpochMilli();
+    return v.eventTimeMillis;
   }
 
   @Override
   public Row features(ValidEvent v) {
-    decode(v);
-    return row;
+    if (row == null) {
+      row = new EventRow();
+    }
+    return row.reset(v, v.requestId);
   }
 
   @Override
   public Map<String, Double> labels(ValidEvent v) {
-    return decode(v).getLabels();
+    return v.labels;
   }
 
   @Override
@@ -66,8 +45,10 @@ final class ValidEventMapping implements EventMapping<ValidEvent> {
     return !v.trainOnly;
   }
 
+  /** Re-encoded: only a rejection after validation needs the bytes, which validation makes rare. */
   @Override
   public byte[] payload(ValidEvent v) {
-    return v.payload;
+    WireCodec<Event> codec = WireCodec.events();
+    return codec.encode(v.toEvent());
   }
 }

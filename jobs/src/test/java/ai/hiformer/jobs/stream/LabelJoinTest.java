@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,6 @@ class LabelJoinTest {
   private static final JobConfig CONFIG = JobConfig.builder().bootstrapServers("unused:9092")
       .modelIds(Set.of("m")).specJson(SPEC).modelConfig(ModelConfig.builder(ModelKind.LR).build())
       .labelWindowMillis(1000).build();
-  private final WireCodec<Event> codec = WireCodec.events();
 
   private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness() throws Exception {
     var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
@@ -36,9 +34,8 @@ class LabelJoinTest {
   }
 
   private ValidEvent impression(String id) {
-    byte[] bytes = codec.encode(Event.newBuilder().setRequestId(id).setModelId("m").setEventTime(Instant.EPOCH)
+    return ValidEvent.of(Event.newBuilder().setRequestId(id).setModelId("m").setEventTime(Instant.EPOCH)
         .setCategorical(Map.of("user", "u")).build());
-    return new ValidEvent("m", id, bytes, false, false);
   }
 
   private List<Event> outputs(KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h)
@@ -48,7 +45,7 @@ class LabelJoinTest {
       if (o instanceof StreamRecord<?> r) {
         ValidEvent v = (ValidEvent) r.getValue();
         assertThat(v.trainOnly).isTrue();
-        out.add(codec.decode(v.payload));
+        out.add(v.toEvent());
       }
     }
     return out;

@@ -9,7 +9,6 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -44,7 +43,6 @@ class ModelOperatorTest {
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
   private static final int MICRO_BATCH = 8;
   private static final long FLUSH_IDLE_MS = 1000;
-  private static final WireCodec<Event> EVENTS = WireCodec.events();
 
   @TempDir
   Path snapshots;
@@ -73,8 +71,7 @@ class ModelOperatorTest {
 
   private static void send(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, Event e)
       throws Exception {
-    h.processElement(new StreamRecord<>(new ValidEvent(e.getModelId().toString(), e.getRequestId().toString(),
-        EVENTS.encode(e), !e.getLabels().isEmpty(), false)));
+    h.processElement(new StreamRecord<>(ValidEvent.of(e)));
   }
 
   /** The scores emitted so far, in order, and clears the harness output. */
@@ -128,7 +125,7 @@ class ModelOperatorTest {
       for (int i = 0; i < 3; i++) {
         Event e = event("b", i, true);
         send(h, e);
-        double expected = fresh.scoreAndLearn(row.reset(e, "t"), e.getLabels(), 0)[0];
+        double expected = fresh.scoreAndLearn(row.reset(ValidEvent.of(e), "t"), e.getLabels(), 0)[0];
         Scored got = drain(h).get(0);
         assertThat(got.modelId).isEqualTo("b");
         assertThat(got.modelVersion).isZero();
