@@ -15,7 +15,7 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins impressions with their labels by request id (docs/DESIGN.md §1, JOIN). An impression waits for its
+ * Joins impressions with their labels by model id and request id (docs/DESIGN.md §1, JOIN; {@link #key}). An impression waits for its
  * labels until {@code join.window-ms} of processing time after it arrived; it is released as a training
  * example as soon as every task has a label, or when the window closes, tasks still without a label then
  * counting as negatives. Labels may arrive before their impression; they wait under the same window and
@@ -23,6 +23,15 @@ import org.apache.flink.util.Collector;
  * continues every open window.
  */
 public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
+  /**
+   * The join key: model id and request id, so that two models (markets, experiment arms) that happen to use
+   * the same request ids never receive each other's labels. The model id's length comes first, so that no
+   * two pairs share a key whatever characters the ids hold.
+   */
+  public static String key(String modelId, String requestId) {
+    return modelId.length() + ":" + modelId + requestId;
+  }
+
   private final JobConfig config;
   private transient ValueState<ValidEvent> impression;
   /** Set once the example was released: late labels and duplicate impressions are then ignored. */

@@ -96,8 +96,8 @@ public final class StreamingJob {
         .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
     SingleOutputStreamOperator<ValidEvent> joined = valid
         .filter(v -> !v.labelled).name("impressions awaiting labels")
-        .keyBy(v -> v.requestId)
-        .connect(labels.keyBy(l -> l.requestId))
+        .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
+        .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
         .process(new LabelJoin(config)).uid("label-join").name("join labels");
     // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
     SingleOutputStreamOperator<Scored> scored = OnlineLearning.scoreAndLearn(valid.union(joined),

@@ -28,13 +28,18 @@ class LabelJoinTest {
 
   private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness() throws Exception {
     var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-        (ValidEvent e) -> e.requestId, (ValidLabel l) -> l.requestId, Types.STRING);
+        (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
+        (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId), Types.STRING);
     h.open();
     return h;
   }
 
   private ValidEvent impression(String id) {
-    return ValidEvent.of(Event.newBuilder().setRequestId(id).setModelId("m").setEventTime(Instant.EPOCH)
+    return impression("m", id);
+  }
+
+  private ValidEvent impression(String model, String id) {
+    return ValidEvent.of(Event.newBuilder().setRequestId(id).setModelId(model).setEventTime(Instant.EPOCH)
         .setCategorical(Map.of("user", "u")).build());
   }
 
@@ -92,7 +97,8 @@ class LabelJoinTest {
     h.close();
 
     var restored = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-        (ValidEvent e) -> e.requestId, (ValidLabel l) -> l.requestId, Types.STRING);
+        (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
+        (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId), Types.STRING);
     restored.setup();
     restored.initializeState(snapshot);
     restored.open();
@@ -101,6 +107,28 @@ class LabelJoinTest {
     assertThat(outputs(restored)).singleElement().satisfies(e -> assertThat(e.getLabels())
         .containsEntry("click", 1.0).containsEntry("buy", 1.0));
     restored.close();
+  }
+
+  @Test
+  void twoModelsSharingARequestIdNeverReceiveEachOthersLabels() throws Exception {
+    var h = harness();
+    h.setProcessingTime(0);
+    h.processElement1(new StreamRecord<>(impression("m", "shared")));
+    h.processElement1(new StreamRecord<>(impression("n", "shared")));
+    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "click", 1)));
+    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "buy", 1)));
+    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "n", "click", 0)));
+    assertThat(outputs(h)).singleElement().satisfies(e -> {
+      assertThat(e.getModelId()).isEqualTo("m");
+      assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0);
+    });
+    h.getOutput().clear();
+    h.setProcessingTime(1000); // n's window closes: its missing "buy" counts as negative, its click stays 0
+    assertThat(outputs(h)).singleElement().satisfies(e -> {
+      assertThat(e.getModelId()).isEqualTo("n");
+      assertThat(e.getLabels()).containsEntry("click", 0.0).containsEntry("buy", 0.0);
+    });
+    h.close();
   }
 
   @Test
