@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code reloadSeconds}.
  */
 public final class ScoringServer implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ScoringServer.class);
   static {
     // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the
     // client's delayed ACK add ~40 ms to every response. Read once when the server classes load.
@@ -65,11 +66,13 @@ public final class ScoringServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    // The registry never throws; the catch is the last guard, since a scheduled task that throws is never
+    // run again and the server would silently stop following new versions.
     reloader.scheduleWithFixedDelay(() -> {
       try {
         registry.refresh();
-      } catch (Exception e) {
-        // logged by the registry for snapshots; a listing failure is retried next time
+      } catch (Throwable t) {
+        LOG.error("snapshot reload failed; retrying in {} s", reloadSeconds, t);
       }
     }, reloadSeconds, reloadSeconds, TimeUnit.SECONDS);
   }
@@ -142,6 +145,11 @@ public final class ScoringServer implements AutoCloseable {
       models.put(m.modelId(), m.version());
     }
     out.put("status", registry.all().isEmpty() ? "no model loaded" : "ok");
+    out.put("snapshot_rejections", registry.rejections());
+    out.put("reload_errors", registry.reloadErrors());
+    if (registry.lastReloadError() != null) {
+      out.put("last_reload_error", registry.lastReloadError());
+    }
     reply(ex, registry.all().isEmpty() ? 503 : 200, out);
   }
 
@@ -153,6 +161,8 @@ public final class ScoringServer implements AutoCloseable {
     sb.append("# TYPE hiformer_snapshot_loads_total counter\nhiformer_snapshot_loads_total ").append(registry.loads()).append('\n');
     sb.append("# TYPE hiformer_snapshot_rejections_total counter\nhiformer_snapshot_rejections_total ")
         .append(registry.rejections()).append('\n');
+    sb.append("# TYPE hiformer_reload_errors_total counter\nhiformer_reload_errors_total ")
+        .append(registry.reloadErrors()).append('\n');
     sb.append("# TYPE hiformer_model_version gauge\n");
     for (ServedModel m : registry.all()) {
       sb.append("hiformer_model_version{model=\"").append(m.modelId()).append("\"} ").append(m.version()).append('\n');

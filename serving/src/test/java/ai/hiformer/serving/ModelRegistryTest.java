@@ -75,9 +75,79 @@ class ModelRegistryTest {
       case "unknown format version" -> "snapshot format v99 is not supported by this version (it reads v1)";
       default -> "no manifest.json";
     });
-    r.refresh(); // a rejected snapshot is not retried
+    r.refresh(); // a rejected snapshot is not retried while its files stay as they are
     assertThat(r.rejections()).isEqualTo(1);
     s.nextVersion(root); // and a good newer one is taken
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).isEqualTo(3);
+  }
+
+  @Test
+  void aVersionCaughtHalfWrittenIsLoadedOnceItsFilesAreComplete() throws Exception {
+    Snapshots s = new Snapshots();
+    s.nextVersion(root);
+    ModelRegistry r = new ModelRegistry(root, 1);
+    r.refresh();
+    // A copy (rsync, cp, a network file system) caught before learner.bin arrived in full.
+    Path v2 = s.nextVersion(root);
+    byte[] learner = Files.readAllBytes(v2.resolve("learner.bin"));
+    Files.write(v2.resolve("learner.bin"), java.util.Arrays.copyOf(learner, learner.length / 2));
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).isEqualTo(1);
+    assertThat(r.rejections()).isEqualTo(1);
+    Files.write(v2.resolve("learner.bin"), learner); // the copy completes
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).as("retried once its files changed").isEqualTo(2);
+    assertThat(r.rejectionReasons()).doesNotContainKey(v2);
+  }
+
+  @Test
+  void aStrayV9BesideV10DoesNotBlockNewerVersions() throws Exception {
+    Snapshots s = new Snapshots();
+    for (int i = 0; i < 8; i++) {
+      s.train();
+    }
+    Path nine = s.nextVersion(root);
+    s.nextVersion(root); // v000000000010
+    Files.move(nine, nine.resolveSibling("v9")); // a stray copy under a short name
+    Files.createDirectories(root.resolve("m").resolve("backup-old")); // and a directory that is no version
+    ModelRegistry r = new ModelRegistry(root, 1);
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).isEqualTo(10);
+    s.nextVersion(root); // v000000000011: as a string it sorts below "v9"
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).isEqualTo(11);
+    assertThat(r.rejections()).isZero();
+  }
+
+  @Test
+  void anErrorWhileLoadingIsCaughtCountedAndShownAndTheReloaderCarriesOn() throws Exception {
+    Snapshots s = new Snapshots();
+    s.nextVersion(root);
+    Path poisoned = s.nextVersion(root).getFileName();
+    ModelRegistry r = new ModelRegistry(root, 1, (dir, scorers) -> {
+      if (dir.getFileName().equals(poisoned)) {
+        throw new OutOfMemoryError("Java heap space (as a snapshot claiming 20 M rows would cause)");
+      }
+      return ServedModel.load(dir, scorers);
+    });
+    r.refresh();
+    assertThat(r.model("m").orElseThrow().version()).as("the newest version that loads").isEqualTo(1);
+    assertThat(r.rejections()).isEqualTo(1);
+    assertThat(r.reloadErrors()).isEqualTo(1);
+    assertThat(r.lastReloadError()).contains("OutOfMemoryError");
+    try (ScoringServer server = new ScoringServer(r, 0, 1, 3600)) {
+      var client = java.net.http.HttpClient.newHttpClient();
+      var health = client.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(health.body()).contains("\"reload_errors\":1").contains("OutOfMemoryError");
+      var metrics = client.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.body()).contains("hiformer_reload_errors_total 1");
+    }
+    s.nextVersion(root); // the reloader carries on: a good newer version is taken
     r.refresh();
     assertThat(r.model("m").orElseThrow().version()).isEqualTo(3);
   }
