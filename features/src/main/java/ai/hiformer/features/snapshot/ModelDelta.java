@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What changed since a full snapshot, for serving within seconds of learning (issue: incremental sync):
@@ -155,21 +156,10 @@ public final class ModelDelta {
       throw new IOException(manifest + ": delta format v" + m.path("format_version")
           + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
     }
-    byte[] rows = null;
-    byte[] dense = null;
-    byte[] encoder = null;
-    for (Map.Entry<String, JsonNode> f : (Iterable<Map.Entry<String, JsonNode>>) () -> m.path("files").fields()) {
-      byte[] b = Files.readAllBytes(dir.resolve(f.getKey()));
-      if (!ModelSnapshot.sha256(b).equals(f.getValue().asText())) {
-        throw new IOException(dir.resolve(f.getKey()) + ": checksum mismatch (corrupt or truncated)");
-      }
-      switch (f.getKey()) {
-        case "rows.bin" -> rows = b;
-        case "dense.bin" -> dense = b;
-        case "encoder.bin" -> encoder = b;
-        default -> { }
-      }
-    }
+    Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("rows.bin", "dense.bin", "encoder.bin"));
+    byte[] rows = files.get("rows.bin");
+    byte[] dense = files.get("dense.bin");
+    byte[] encoder = files.get("encoder.bin");
     if (rows == null || encoder == null || (m.path("has_dense").asBoolean() && dense == null)) {
       throw new IOException(manifest + ": files must list rows.bin, encoder.bin (and dense.bin when has_dense)");
     }
@@ -191,8 +181,19 @@ public final class ModelDelta {
       if (dim != t.dim()) {
         throw new IOException("delta table dim " + dim + " does not match " + t.dim());
       }
+      // Each row takes 4 + 8·dim bytes, and new ids are handed out one after another: a delta of n rows can
+      // add at most n rows to a table. Checked before anything grows.
+      if (n < 0 || (long) n * (4 + 8L * dim) > in.available()) {
+        throw new IOException("delta table claims " + n + " rows of dim " + dim + " but holds " + in.available()
+            + " bytes");
+      }
+      int limit = t.rows() + n;
       for (int i = 0; i < n; i++) {
         int id = in.readInt();
+        if (id < 0 || id >= limit) {
+          throw new IOException("delta row id " + id + " is outside the table (" + t.rows() + " rows, " + n
+              + " in this delta)");
+        }
         t.ensureRow(id);
         double[] v = t.values();
         for (int j = 0; j < dim; j++) {

@@ -17,8 +17,8 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A model snapshot for serving: one directory per model version, written atomically (a temporary name,
@@ -139,25 +139,9 @@ public final class ModelSnapshot {
       throw new IOException(manifest + ": snapshot format v" + m.path("format_version")
           + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
     }
-    Iterator<Map.Entry<String, JsonNode>> files = m.path("files").fields();
-    byte[] learnerBytes = null;
-    byte[] encoderBytes = null;
-    while (files.hasNext()) {
-      Map.Entry<String, JsonNode> f = files.next();
-      Path p = dir.resolve(f.getKey());
-      if (!Files.isRegularFile(p)) {
-        throw new IOException(dir + ": missing file " + f.getKey());
-      }
-      byte[] bytes = Files.readAllBytes(p);
-      if (!sha256(bytes).equals(f.getValue().asText())) {
-        throw new IOException(p + ": checksum mismatch (corrupt or truncated)");
-      }
-      if (f.getKey().equals("learner.bin")) {
-        learnerBytes = bytes;
-      } else if (f.getKey().equals("encoder.bin")) {
-        encoderBytes = bytes;
-      }
-    }
+    Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("learner.bin", "encoder.bin"));
+    byte[] learnerBytes = files.get("learner.bin");
+    byte[] encoderBytes = files.get("encoder.bin");
     if (learnerBytes == null || encoderBytes == null) {
       throw new IOException(manifest + ": files must list learner.bin and encoder.bin");
     }

@@ -107,7 +107,12 @@ public final class LearnerCodec {
       throw new IllegalArgumentException("learner state checksum mismatch (corrupt or truncated)");
     }
     try {
-      byte[] config = new byte[buf.getInt()];
+      int configLength = buf.getInt();
+      if (configLength < 0 || configLength > buf.remaining()) {
+        throw new IllegalArgumentException("learner state: a model config of " + configLength + " bytes where "
+            + buf.remaining() + " remain");
+      }
+      byte[] config = new byte[configLength];
       buf.get(config);
       ModelConfig mc = ModelConfig.fromProperties(new String(config, StandardCharsets.UTF_8));
       InputLayout layout = new InputLayout(buf.getInt(), buf.getInt(), buf.getInt(), buf.getInt());
@@ -145,6 +150,12 @@ public final class LearnerCodec {
         if (!name.equals(t.name()) || dim != t.dim()) {
           throw new IllegalArgumentException("state table " + name + " (dim " + dim + ") does not match " + t.name());
         }
+        // Values and accumulators take 16 bytes a cell: a count the buffer cannot hold is refused before the
+        // table grows (a state claiming millions of rows would otherwise allocate them first).
+        if (rows < 0 || (long) rows * dim * 16 > buf.remaining()) {
+          throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows of dim " + dim
+              + " but only " + buf.remaining() + " bytes remain");
+        }
         t.ensureRow(rows - 1);
         getDoubles(buf, t.values(), rows * dim);
         getDoubles(buf, t.accumulators(), rows * dim);
@@ -161,7 +172,12 @@ public final class LearnerCodec {
   }
 
   private static String getName(ByteBuffer buf) {
-    byte[] b = new byte[buf.getInt()];
+    int n = buf.getInt();
+    if (n < 0 || n > buf.remaining()) {
+      throw new IllegalArgumentException("learner state: a name of " + n + " bytes where " + buf.remaining()
+          + " remain");
+    }
+    byte[] b = new byte[n];
     buf.get(b);
     return new String(b, StandardCharsets.UTF_8);
   }
