@@ -12,10 +12,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cluster, e.g. the one {@code hiformer cluster start} runs or a docker-compose one.
  */
 public final class ReplayCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("bootstrap-servers", "topic", "data", "spec", "rate", "events",
+  static final Set<String> VALUED = Set.of("config", "bootstrap-servers", "topic", "data", "spec", "rate", "events",
       "model-id", "request-prefix");
   static final String USAGE = """
       Usage: hiformer replay [options]
+        --config FILE      a job properties file: kafka.bootstrap-servers, kafka.property.* (SASL/SSL, ...),
+                           topics.events (as the job reads them); the options below win over it
         --bootstrap-servers localhost:9092   the Kafka cluster
         --topic events     the job's events topic
         --data PATH        dataset (default ../shared/data/movielens-100k when present, else a generated stream)
@@ -35,9 +37,9 @@ public final class ReplayCommand extends OptionsCommand {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
     long limit = o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
     String modelId = o.get("model-id", source.spec().name());
-    String topic = o.get("topic", "events");
-    Properties producer = new Properties();
-    producer.put("bootstrap.servers", o.get("bootstrap-servers", "localhost:9092"));
+    Properties file = KafkaClientOptions.config(o);
+    String topic = KafkaClientOptions.topic(o, file, "topics.events", "events");
+    Properties producer = KafkaClientOptions.client(o, file);
     producer.put("max.block.ms", "30000");
     Replayer replayer = new Replayer(source, modelId);
     AtomicBoolean done = new AtomicBoolean();

@@ -20,9 +20,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * and each model's newest version.
  */
 public final class WatchCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("bootstrap-servers", "topic", "seconds");
+  static final Set<String> VALUED = Set.of("config", "bootstrap-servers", "topic", "seconds");
   static final String USAGE = """
-      Usage: hiformer watch [--bootstrap-servers localhost:9092] [--topic scores] [--seconds 0]
+      Usage: hiformer watch [--config FILE] [--bootstrap-servers localhost:9092] [--topic scores] [--seconds 0]
+        --config: a job properties file (kafka.bootstrap-servers, kafka.property.* such as SASL/SSL, topics.scores).
         Prints scores arriving (read_committed), duplicates and model versions; --seconds 0 = until Ctrl-C.
       """;
 
@@ -33,8 +34,8 @@ public final class WatchCommand extends OptionsCommand {
   @Override
   protected int run(Options o) throws Exception {
     int seconds = o.integer("seconds", 0, 0);
-    Properties p = new Properties();
-    p.put("bootstrap.servers", o.get("bootstrap-servers", "localhost:9092"));
+    Properties file = KafkaClientOptions.config(o);
+    Properties p = KafkaClientOptions.client(o, file);
     p.put("group.id", "hiformer-watch-" + System.nanoTime());
     p.put("auto.offset.reset", "earliest");
     p.put("isolation.level", "read_committed");
@@ -48,7 +49,7 @@ public final class WatchCommand extends OptionsCommand {
     long start = System.currentTimeMillis();
     long lastPrint = start;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(o.get("topic", "scores")));
+      consumer.subscribe(List.of(KafkaClientOptions.topic(o, file, "topics.scores", "scores")));
       while (seconds == 0 || System.currentTimeMillis() - start < seconds * 1000L) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           Score s = codec.decode(r.value());

@@ -76,6 +76,19 @@ class ComposeFileTest {
   }
 
   @Test
+  void everyPublishedPortListensOnLoopbackUnlessToldOtherwise() throws IOException {
+    Matcher ports = Pattern.compile("\n\s+ports:\n((?:\s+- .*\n)+)").matcher(compose());
+    int n = 0;
+    while (ports.find()) {
+      for (String line : ports.group(1).strip().split("\n")) {
+        assertThat(line.strip()).as("published port").startsWith("- \"${HIFORMER_PUBLISH_ADDRESS:-127.0.0.1}:");
+        n++;
+      }
+    }
+    assertThat(n).as("published ports").isEqualTo(3);
+  }
+
+  @Test
   void everyMountedRepositoryPathExists() throws IOException {
     Matcher m = Pattern.compile("-\\s+\\./([\\w./-]+):").matcher(compose());
     int n = 0;
