@@ -27,6 +27,8 @@ public final class LearnerOptions implements Serializable {
   public final String snapshotDir;
   public final long snapshotEveryExamples;
   public final long snapshotEveryEventTimeMillis;
+  /** Full snapshot versions kept per model; older ones and their deltas are deleted. */
+  public final int snapshotKeep;
   /** Deltas at checkpoints at most this often (0: none). */
   public final long deltaIntervalMillis;
   /** Every n-th delta carries the dense weights too. */
@@ -47,6 +49,7 @@ public final class LearnerOptions implements Serializable {
     require(b.snapshotEveryExamples >= 0, "snapshot.every-examples", b.snapshotEveryExamples, ">= 0");
     require(b.snapshotEveryEventTimeMillis >= 0, "snapshot.every-event-time-ms", b.snapshotEveryEventTimeMillis,
         ">= 0");
+    require(b.snapshotKeep >= 2, "snapshot.keep", b.snapshotKeep, ">= 2");
     require(b.deltaIntervalMillis >= 0, "sync.delta-interval-ms", b.deltaIntervalMillis, ">= 0");
     require(b.denseEveryDeltas >= 1, "sync.dense-every-deltas", b.denseEveryDeltas, ">= 1");
     specJson = b.specJson;
@@ -58,6 +61,7 @@ public final class LearnerOptions implements Serializable {
     snapshotDir = b.snapshotDir;
     snapshotEveryExamples = b.snapshotEveryExamples;
     snapshotEveryEventTimeMillis = b.snapshotEveryEventTimeMillis;
+    snapshotKeep = b.snapshotKeep;
     deltaIntervalMillis = b.deltaIntervalMillis;
     denseEveryDeltas = b.denseEveryDeltas;
   }
@@ -95,6 +99,7 @@ public final class LearnerOptions implements Serializable {
     private String snapshotDir;
     private long snapshotEveryExamples = 10_000;
     private long snapshotEveryEventTimeMillis;
+    private int snapshotKeep = 3;
     private long deltaIntervalMillis;
     private int denseEveryDeltas = 6;
 
@@ -109,6 +114,11 @@ public final class LearnerOptions implements Serializable {
       snapshotDir = dir;
       snapshotEveryExamples = everyExamples;
       snapshotEveryEventTimeMillis = everyEventTimeMillis;
+      return this;
+    }
+    /** How many full snapshot versions to keep per model (default 3, at least 2). */
+    public Builder keepSnapshots(int versions) {
+      snapshotKeep = versions;
       return this;
     }
     /** Deltas between full snapshots at checkpoints, at most every {@code intervalMillis}. */

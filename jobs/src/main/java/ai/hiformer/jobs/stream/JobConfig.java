@@ -41,6 +41,8 @@ public final class JobConfig implements Serializable {
   public final String snapshotDir;
   public final long snapshotEveryExamples;
   public final long snapshotEveryEventTimeMillis;
+  /** Full snapshot versions kept per model (older ones and their deltas are deleted). */
+  public final int snapshotKeep;
   /** Incremental sync: publish a delta at most every this many ms, at checkpoints (0 = off). */
   public final long deltaIntervalMillis;
   /** Every n-th delta carries the dense weights too. */
@@ -84,6 +86,10 @@ public final class JobConfig implements Serializable {
     }
     snapshotEveryExamples = b.snapshotEveryExamples;
     snapshotEveryEventTimeMillis = b.snapshotEveryEventTimeMillis;
+    if (b.snapshotKeep < 2) {
+      throw new IllegalArgumentException("invalid snapshot.keep = " + b.snapshotKeep + "; allowed: >= 2");
+    }
+    snapshotKeep = b.snapshotKeep;
     if (b.failOnceAfterRecords < 0) {
       throw new IllegalArgumentException("invalid chaos.fail-once-after-records = " + b.failOnceAfterRecords + "; allowed: >= 0");
     }
@@ -109,7 +115,7 @@ public final class JobConfig implements Serializable {
   public LearnerOptions learnerOptions() {
     return LearnerOptions.builder().spec(specJson).model(model()).denseLr(denseLr).embeddingLr(embeddingLr)
         .microBatch(microBatch).flushIdleMillis(flushIdleMillis)
-        .snapshots(snapshotDir, snapshotEveryExamples, snapshotEveryEventTimeMillis)
+        .snapshots(snapshotDir, snapshotEveryExamples, snapshotEveryEventTimeMillis).keepSnapshots(snapshotKeep)
         .deltas(deltaIntervalMillis, denseEveryDeltas).build();
   }
 
@@ -166,6 +172,7 @@ public final class JobConfig implements Serializable {
     private String snapshotDir;
     private long snapshotEveryExamples = 10_000;
     private long snapshotEveryEventTimeMillis = 0;
+    private int snapshotKeep = 3;
     private long failOnceAfterRecords = 0;
     private String checkpointDir;
     private String rocksDbLocalDir;
@@ -196,6 +203,7 @@ public final class JobConfig implements Serializable {
     public Builder snapshotDir(String v) { snapshotDir = v; return this; }
     public Builder snapshotEveryExamples(long v) { snapshotEveryExamples = v; return this; }
     public Builder snapshotEveryEventTimeMillis(long v) { snapshotEveryEventTimeMillis = v; return this; }
+    public Builder snapshotKeep(int v) { snapshotKeep = v; return this; }
     public Builder failOnceAfterRecords(long v) { failOnceAfterRecords = v; return this; }
     public Builder checkpointDir(String v) { checkpointDir = v; return this; }
     public Builder rocksDbLocalDir(String v) { rocksDbLocalDir = v; return this; }

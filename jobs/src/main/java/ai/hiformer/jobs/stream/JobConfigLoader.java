@@ -28,7 +28,7 @@ public final class JobConfigLoader {
       "job.model-ids", "job.feature-spec", "job.parallelism", "job.bounded",
       "optimizer.dense-lr", "optimizer.embedding-lr",
       "learn.micro-batch", "learn.flush-idle-ms", "join.window-ms",
-      "snapshot.dir", "snapshot.every-examples", "snapshot.every-event-time-ms",
+      "snapshot.dir", "snapshot.every-examples", "snapshot.every-event-time-ms", "snapshot.keep",
       "checkpoint.interval-ms", "checkpoint.dir", "state.rocksdb.localdir",
       "validate.max-value-chars", "chaos.fail-once-after-records", "sync.delta-interval-ms",
       "sync.dense-every-deltas"));
@@ -116,6 +116,7 @@ public final class JobConfigLoader {
           case "snapshot.dir" -> b.snapshotDir(v.isEmpty() ? null : v);
           case "snapshot.every-examples" -> b.snapshotEveryExamples(Long.parseLong(v));
           case "snapshot.every-event-time-ms" -> b.snapshotEveryEventTimeMillis(Long.parseLong(v));
+          case "snapshot.keep" -> b.snapshotKeep(Integer.parseInt(v));
           case "checkpoint.interval-ms" -> b.checkpointIntervalMillis(Long.parseLong(v));
           case "checkpoint.dir" -> b.checkpointDir(v);
           case "state.rocksdb.localdir" -> b.rocksDbLocalDir(v);

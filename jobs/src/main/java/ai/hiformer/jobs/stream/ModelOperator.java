@@ -1,6 +1,7 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.snapshot.Retention;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
@@ -115,6 +116,10 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         d.getValue().write(root, d.getKey());
       }
       dit.remove();
+    }
+    // Bounded folders: the newest complete versions stay, older ones and their deltas go.
+    for (String modelId : function.runtimes().keySet()) {
+      Retention.prune(root, modelId, config.snapshotKeep);
     }
   }
 }

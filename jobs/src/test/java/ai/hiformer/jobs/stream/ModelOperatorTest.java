@@ -175,6 +175,24 @@ class ModelOperatorTest {
   }
 
   @Test
+  void onlyTheNewestSnapshotVersionsAreKept() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (int step = 1; step <= 5; step++) {
+        for (int i = 0; i < MICRO_BATCH; i++) {
+          send(h, event("a", step * 100 + i, true));
+        }
+        h.snapshot(step, step * 100L);
+        h.notifyOfCompletedCheckpoint(step);
+      }
+      try (var s = Files.list(snapshots.resolve("a"))) {
+        assertThat(s.map(p -> p.getFileName().toString()).sorted())
+            .as("snapshot.keep = 3 by default").containsExactly("v000000000003", "v000000000004", "v000000000005");
+      }
+    }
+  }
+
+  @Test
   void aRestoredOperatorCarriesOnWithTheSameModelBytes() throws Exception {
     OperatorSubtaskState checkpoint;
     List<Scored> expected;

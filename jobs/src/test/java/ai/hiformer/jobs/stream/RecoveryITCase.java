@@ -161,7 +161,7 @@ class RecoveryITCase {
         .transactionalIdPrefix(name).modelIds(Set.of("m-a", "m-b")).specJson(SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build())
         .parallelism(2).checkpointIntervalMillis(300).flushIdleMillis(600_000)
-        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
+        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).snapshotKeep(100)
         .failOnceAfterRecords(failAfter)
         .checkpointDir(tmp.resolve(name + "-checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
         .build();
