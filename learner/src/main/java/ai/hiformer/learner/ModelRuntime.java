@@ -338,8 +338,14 @@ public final class ModelRuntime {
       }
       byte[] specBytes = new byte[in.readInt()];
       in.readFully(specBytes);
+      FeatureSpec stored = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
       if (spec == null) {
-        spec = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
+        spec = stored;
+      } else if (!stored.layout().equals(spec.layout()) || stored.tasks().size() != spec.tasks().size()) {
+        // Restoring with a spec whose fields or tasks changed would mis-read every encoded row.
+        throw new IllegalArgumentException("the model state was written for a feature spec with layout "
+            + stored.layout() + " and " + stored.tasks().size() + " tasks; the job's spec has layout "
+            + spec.layout() + " and " + spec.tasks().size() + " tasks (a changed spec needs a new model id)");
       }
       byte[] l = new byte[in.readInt()];
       in.readFully(l);

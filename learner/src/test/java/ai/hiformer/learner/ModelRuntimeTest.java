@@ -129,6 +129,17 @@ class ModelRuntimeTest {
   }
 
   @Test
+  void aStateIsRefusedForASpecWhoseFieldsChanged() {
+    byte[] state = newRuntime().toBytes();
+    FeatureSpec changed = FeatureSpec.parse("""
+        {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
+         "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "multi"},
+                    {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
+    assertThatThrownBy(() -> ModelRuntime.fromBytes(state, changed, OptimizerConfig.defaults(), MICRO_BATCH))
+        .hasMessageContaining("a changed spec needs a new model id");
+  }
+
+  @Test
   void aStateOfAnotherFormatVersionIsRefusedNamingIt() {
     byte[] state = newRuntime().toBytes();
     state[3] = 9; // the leading int: format version

@@ -50,6 +50,22 @@ class HostileSnapshotTest {
   }
 
   @Test
+  void aSpecThatNoLongerFitsTheModelIsRejected() throws Exception {
+    Setup s = setup();
+    Path manifest = s.v2().resolve(ModelSnapshot.MANIFEST);
+    ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
+    // A categorical field turned multi-valued: the model was built for another input layout.
+    for (var field : m.get("feature_spec").get("fields")) {
+      if (field.get("kind").asText().equals("categorical")) {
+        ((ObjectNode) field).put("kind", "multi");
+        break;
+      }
+    }
+    JSON.writeValue(manifest.toFile(), m);
+    assertRejectedStillServingV1(s.registry(), s.v2(), "does not match the model's");
+  }
+
+  @Test
   void aManifestNamingAFileOutsideTheFolderIsRejected() throws Exception {
     Setup s = setup();
     Path outside = Files.writeString(root.resolve("secret.txt"), "not yours");

@@ -147,6 +147,7 @@ public final class ModelSnapshot {
     }
     FeatureSpec spec = FeatureSpec.parse(JSON.writeValueAsString(m.get("feature_spec")));
     Learner learner = LearnerCodec.decode(learnerBytes, optimizer);
+    requireFit(dir, spec, learner);
     FeatureEncoder encoder = new FeatureEncoder(spec, null);
     encoder.restoreState(encoderBytes);
     JsonNode pos = m.path("position");
@@ -155,6 +156,28 @@ public final class ModelSnapshot {
     return new ModelSnapshot(m.path("model_id").asText(), m.path("model_version").asLong(), spec, learner, encoder,
         new Position(pos.path("examples_trained").asLong(), pos.path("events_scored").asLong(),
             pos.path("checkpoint_id").asLong()), metrics);
+  }
+
+  /**
+   * The parts must fit each other: the spec's input layout and tasks are the model's, and the spec has one
+   * embedding table per categorical or multi-valued field. A snapshot whose spec was changed (a categorical
+   * field turned multi-valued) would otherwise load and fail every request.
+   */
+  public static void requireFit(Object where, FeatureSpec spec, Learner learner) throws IOException {
+    var model = learner.model();
+    if (!spec.layout().equals(model.layout())) {
+      throw new IOException(where + ": the feature spec's input layout " + spec.layout()
+          + " does not match the model's " + model.layout());
+    }
+    if (spec.tasks().size() != model.config().tasks()) {
+      throw new IOException(where + ": the feature spec has " + spec.tasks().size() + " tasks, the model "
+          + model.config().tasks());
+    }
+    int fields = spec.layout().nCat() + spec.layout().nMulti();
+    if (model.tables().size() != fields && model.tables().size() != 0) {
+      throw new IOException(where + ": the model has " + model.tables().size() + " embedding tables for "
+          + fields + " categorical and multi-valued fields");
+    }
   }
 
   /** Learning metrics recorded with the snapshot (may be empty). */
