@@ -3,6 +3,7 @@ package ai.hiformer.cli;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,7 +38,7 @@ public final class ReplayCommand extends OptionsCommand {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
     long limit = o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
     String modelId = o.get("model-id", source.spec().name());
-    Properties file = KafkaClientOptions.config(o);
+    Map<String, String> file = KafkaClientOptions.config(o);
     String topic = KafkaClientOptions.topic(o, file, "topics.events", "events");
     Properties producer = KafkaClientOptions.client(o, file);
     producer.put("max.block.ms", "30000");

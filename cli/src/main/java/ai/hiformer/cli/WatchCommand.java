@@ -34,7 +34,7 @@ public final class WatchCommand extends OptionsCommand {
   @Override
   protected int run(Options o) throws Exception {
     int seconds = o.integer("seconds", 0, 0);
-    Properties file = KafkaClientOptions.config(o);
+    Map<String, String> file = KafkaClientOptions.config(o);
     Properties p = KafkaClientOptions.client(o, file);
     p.put("group.id", "hiformer-watch-" + System.nanoTime());
     p.put("auto.offset.reset", "earliest");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class KafkaClientOptionsTest {
         learn.micro-batch=256
         """);
     Options fromFile = new Options("watch", new String[] {"watch", "--config", conf.toString()}, 1, VALUED, Set.of());
-    Properties file = KafkaClientOptions.config(fromFile);
+    Map<String, String> file = KafkaClientOptions.config(fromFile);
     Properties client = KafkaClientOptions.client(fromFile, file);
     assertThat(client).containsEntry("bootstrap.servers", "broker-1:9093")
         .containsEntry("security.protocol", "SASL_SSL").containsEntry("sasl.mechanism", "SCRAM-SHA-512")

@@ -1,6 +1,7 @@
 package ai.hiformer.serving;
 
 import ai.hiformer.features.snapshot.ModelDelta;
+import ai.hiformer.features.snapshot.ModelSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +13,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
-  private static final Pattern VERSION = Pattern.compile("v(\\d{1,18})");
 
   /** Loads one snapshot version (a seam for tests that need a load to throw). */
   interface Loader {
@@ -88,9 +86,9 @@ public final class ModelRegistry {
     try (var s = Files.list(modelDir)) {
       for (Path p : s.toList()) {
         String name = p.getFileName().toString();
-        Matcher m = VERSION.matcher(name);
-        if (Files.isDirectory(p) && m.matches()) {
-          versions.add(Map.entry(Long.parseLong(m.group(1)), p));
+        long version = ModelSnapshot.versionOf(p);
+        if (Files.isDirectory(p) && version >= 0) {
+          versions.add(Map.entry(version, p));
         } else if (!name.equals("deltas") && !name.startsWith(".tmp-") && skipped.add(p)) {
           LOG.info("skipping {}: not a snapshot version (expected a directory named v<digits>)", p);
         }

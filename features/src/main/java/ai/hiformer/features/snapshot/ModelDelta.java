@@ -108,6 +108,14 @@ public final class ModelDelta {
     return modelVersion;
   }
 
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("v(\\d{1,18})-d\\d+");
+
+  /** The base version a delta directory's name stands for (as {@link #directory} names it), or -1. */
+  public static long baseVersionOf(Path dir) {
+    java.util.regex.Matcher m = NAME.matcher(dir.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(1)) : -1;
+  }
+
   public static Path directory(Path root, String modelId, long baseVersion, long sequence) {
     return root.resolve(modelId).resolve("deltas").resolve(String.format("v%012d-d%08d", baseVersion, sequence));
   }

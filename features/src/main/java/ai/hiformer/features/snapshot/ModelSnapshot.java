@@ -62,6 +62,17 @@ public final class ModelSnapshot {
     this.position = position;
   }
 
+  private static final java.util.regex.Pattern VERSION_NAME = java.util.regex.Pattern.compile("v(\\d{1,18})");
+
+  /**
+   * The version a directory's name stands for ({@code v<digits>}, as {@link #directory} names it), or -1 for
+   * any other name. Versions compare as these numbers, never as names ({@code v9} is older than {@code v10}).
+   */
+  public static long versionOf(Path dir) {
+    java.util.regex.Matcher m = VERSION_NAME.matcher(dir.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(1)) : -1;
+  }
+
   /** The directory of one version under {@code root}. */
   public static Path directory(Path root, String modelId, long version) {
     return root.resolve(modelId).resolve(String.format("v%012d", version));
@@ -217,7 +228,7 @@ public final class ModelSnapshot {
     }
   }
 
-  private static void deleteTree(Path p) throws IOException {
+  static void deleteTree(Path p) throws IOException {
     try (var s = Files.walk(p)) {
       for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(x);

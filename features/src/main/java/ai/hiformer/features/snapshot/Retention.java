@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -17,9 +15,6 @@ import java.util.stream.Stream;
  * or the one before it while the newest is being written) is never deleted when {@code keep} ≥ 2.
  */
 public final class Retention {
-  private static final Pattern VERSION = Pattern.compile("v(\\d{1,18})");
-  private static final Pattern DELTA = Pattern.compile("v(\\d{1,18})-d\\d+");
-
   private Retention() {}
 
   /**
@@ -35,15 +30,14 @@ public final class Retention {
     if (!Files.isDirectory(dir)) {
       return 0;
     }
-    List<long[]> complete = new ArrayList<>(); // version numbers of complete full snapshots
+    List<Long> complete = new ArrayList<>(); // versions of complete full snapshots
     List<Path> versionDirs = new ArrayList<>();
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
-        Matcher m = VERSION.matcher(p.getFileName().toString());
-        if (Files.isDirectory(p) && m.matches()) {
+        if (Files.isDirectory(p) && ModelSnapshot.versionOf(p) >= 0) {
           versionDirs.add(p);
           if (Files.isRegularFile(p.resolve(ModelSnapshot.MANIFEST))) {
-            complete.add(new long[] {Long.parseLong(m.group(1))});
+            complete.add(ModelSnapshot.versionOf(p));
           }
         }
       }
@@ -51,13 +45,12 @@ public final class Retention {
     if (complete.size() <= keep) {
       return 0;
     }
-    complete.sort(Comparator.comparingLong(v -> -v[0]));
-    long oldestKept = complete.get(keep - 1)[0];
+    complete.sort(Comparator.reverseOrder());
+    long oldestKept = complete.get(keep - 1);
     int deleted = 0;
     for (Path p : versionDirs) {
-      Matcher m = VERSION.matcher(p.getFileName().toString());
-      if (m.matches() && Long.parseLong(m.group(1)) < oldestKept) {
-        deleteTree(p);
+      if (ModelSnapshot.versionOf(p) < oldestKept) {
+        ModelSnapshot.deleteTree(p);
         deleted++;
       }
     }
@@ -65,22 +58,14 @@ public final class Retention {
     if (Files.isDirectory(deltas)) {
       try (Stream<Path> s = Files.list(deltas)) {
         for (Path p : s.toList()) {
-          Matcher m = DELTA.matcher(p.getFileName().toString());
-          if (m.matches() && Long.parseLong(m.group(1)) < oldestKept) {
-            deleteTree(p);
+          long base = ModelDelta.baseVersionOf(p);
+          if (base >= 0 && base < oldestKept) {
+            ModelSnapshot.deleteTree(p);
             deleted++;
           }
         }
       }
     }
     return deleted;
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(f);
-      }
-    }
   }
 }

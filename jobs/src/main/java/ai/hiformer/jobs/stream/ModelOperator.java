@@ -8,9 +8,11 @@ import ai.hiformer.learner.ModelRuntime;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -101,11 +103,13 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     }
     LearnerOptions config = function.options();
     Path root = Paths.get(config.snapshotDir);
+    Set<String> written = new HashSet<>();
     Iterator<Map.Entry<Long, List<Pending>>> it = pending.headMap(checkpointId, true).entrySet().iterator();
     while (it.hasNext()) {
       for (Pending p : it.next().getValue()) {
         ModelSnapshot.write(root, p.modelId(), p.version(), config.specJson, p.learner(), p.encoder(),
             p.modelConfig(), p.position(), p.metrics());
+        written.add(p.modelId());
       }
       it.remove();
     }
@@ -117,8 +121,9 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       }
       dit.remove();
     }
-    // Bounded folders: the newest complete versions stay, older ones and their deltas go.
-    for (String modelId : function.runtimes().keySet()) {
+    // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a new full
+    // version can make an old one surplus, so only those models' folders are listed.
+    for (String modelId : written) {
       Retention.prune(root, modelId, config.snapshotKeep);
     }
   }

@@ -11,6 +11,7 @@ final class ValidEventMapping implements EventMapping<ValidEvent> {
   private static final long serialVersionUID = 1L;
 
   private transient EventRow row;
+  private transient WireCodec<Event> codec;
 
   @Override
   public String modelId(ValidEvent v) {
@@ -48,7 +49,9 @@ final class ValidEventMapping implements EventMapping<ValidEvent> {
   /** Re-encoded: only a rejection after validation needs the bytes, which validation makes rare. */
   @Override
   public byte[] payload(ValidEvent v) {
-    WireCodec<Event> codec = WireCodec.events();
+    if (codec == null) {
+      codec = WireCodec.events();
+    }
     return codec.encode(v.toEvent());
   }
 }
