@@ -192,6 +192,11 @@ public final class ModelRegistry {
     }
   }
 
+  /** Scorers each loaded model holds: how many threads may score one model at once without waiting. */
+  public int scorers() {
+    return scorers;
+  }
+
   public Optional<ServedModel> model(String modelId) {
     AtomicReference<ServedModel> ref = models.get(modelId);
     return ref == null ? Optional.empty() : Optional.ofNullable(ref.get());

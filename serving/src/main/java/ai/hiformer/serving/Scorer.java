@@ -5,31 +5,102 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.model.Batch;
+import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.train.Learner;
+import java.util.List;
 
 /**
- * Scores one event with one snapshot's model. Not thread-safe (the network keeps its activations in
- * scratch buffers): a {@link ServedModel} holds one per concurrent request.
+ * Scores events with one snapshot's model, up to {@link #CHUNK} at a time in one forward pass. Not thread-safe
+ * (the network keeps its activations in scratch buffers): a {@link ServedModel} holds one per scoring thread.
+ *
+ * <p>Scoring never changes the model: unseen values use the out-of-vocabulary row (the encoder is read-only),
+ * and an id without a materialised embedding row (a hashed bucket the job never trained, or a vocabulary that
+ * ran ahead of its table) is mapped to row 0 too, so a request can neither grow a table nor reach past it.
  */
 final class Scorer {
+  /** Events per forward pass; a larger request is scored in chunks. */
+  static final int CHUNK = 256;
+
   private final FeatureEncoder encoder;
   private final Learner learner;
-  private final Batch one;
+  private final List<EmbeddingTable> tables;
+  private final Batch batch;
+  private final int tasks;
   private final double[] probs;
+  private final int[] slotOfBatchRow = new int[CHUNK];
 
   Scorer(ModelSnapshot snapshot) {
     this.encoder = snapshot.encoder();
     this.learner = snapshot.learner();
-    int tasks = snapshot.spec().tasks().size();
-    this.one = snapshot.spec().layout().newBatch(1, tasks);
-    this.probs = new double[tasks];
+    this.tables = learner.model().tables();
+    this.tasks = snapshot.spec().tasks().size();
+    this.batch = snapshot.spec().layout().newBatch(CHUNK, tasks);
+    this.probs = new double[CHUNK * tasks];
   }
 
-  /** Probability per task (a copy). Unseen feature values use the OOV row. */
-  double[] score(Row row) throws BadRowException {
-    encoder.encodeReadOnly(row, one, 0);
-    one.setSize(1);
-    learner.predict(one, probs);
-    return probs.clone();
+  /**
+   * Scores {@code rows}: the probability of task k for row i goes to {@code out[i * tasks + k]}. A row that
+   * cannot be encoded gets its reason in {@code errors[i]} (and NaN scores); the others are scored.
+   *
+   * @param out    (rows.size(), tasks), written
+   * @param errors (rows.size()), written: null where the row was scored
+   */
+  void score(List<? extends Row> rows, double[] out, String[] errors) {
+    int n = rows.size();
+    for (int start = 0; start < n; start += CHUNK) {
+      int end = Math.min(n, start + CHUNK);
+      int size = 0;
+      for (int i = start; i < end; i++) {
+        try {
+          encoder.encodeReadOnly(rows.get(i), batch, size);
+          errors[i] = null;
+          slotOfBatchRow[size++] = i;
+        } catch (BadRowException e) {
+          errors[i] = e.getMessage();
+          java.util.Arrays.fill(out, i * tasks, (i + 1) * tasks, Double.NaN);
+        }
+      }
+      if (size == 0) {
+        continue;
+      }
+      batch.setSize(size);
+      confineToTables(size);
+      learner.predict(batch, probs);
+      for (int b = 0; b < size; b++) {
+        System.arraycopy(probs, b * tasks, out, slotOfBatchRow[b] * tasks, tasks);
+      }
+    }
+  }
+
+  /** Maps every id at or past its table's materialised rows to row 0 (the OOV row), so forward never grows one. */
+  private void confineToTables(int size) {
+    if (tables.isEmpty()) {
+      return;
+    }
+    int nCat = batch.nCat;
+    for (int b = 0; b < size; b++) {
+      for (int f = 0; f < nCat; f++) {
+        int at = b * nCat + f;
+        if (batch.cat[at] >= tables.get(f).rows()) {
+          batch.cat[at] = 0;
+        }
+      }
+    }
+    int perRow = batch.nMulti * batch.maxMulti;
+    for (int f = 0; f < batch.nMulti; f++) {
+      int rows = tables.get(nCat + f).rows();
+      for (int b = 0; b < size; b++) {
+        int base = b * perRow + f * batch.maxMulti;
+        for (int k = 0; k < batch.maxMulti; k++) {
+          if (batch.multi[base + k] >= rows) {
+            batch.multi[base + k] = 0; // 0 is padding: the value is left out of the field's mean
+          }
+        }
+      }
+    }
+  }
+
+  int tasks() {
+    return tasks;
   }
 }

@@ -1,200 +1,230 @@
 package ai.hiformer.serving;
 
-import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.JsonLinesReader;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Scores over HTTP with the JDK's server: {@code POST /score} with
- * {@code {"modelId": "...", "requestId": "...", "features": {"user": "u1", "tags": ["a"], "price": 3.5}}}
- * answers {@code {"requestId", "modelId", "modelVersion", "scores": {task: p}}}; {@code GET /health}
- * lists the served versions; {@code GET /metrics} is Prometheus text. Snapshots are reloaded every
+ * The scoring server: {@link ScoringApi} over HTTP/1.1 on Netty, optionally HTTPS, with the limits of
+ * {@link ServerOptions}. Each of {@code threads} event-loop threads reads its connections' requests, scores
+ * them and writes the answers; there is no queue in between: a connection's next request is read only after
+ * its previous one is answered, a connection whose answers the client does not read stops being read, and
+ * connections beyond {@code maxConnections} are closed. So slow or stalled clients cost a connection slot each
+ * (until {@code requestTimeoutMillis}) and never a scoring thread. Snapshots are reloaded every
  * {@code reloadSeconds}.
  */
 public final class ScoringServer implements AutoCloseable {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ScoringServer.class);
-  static {
-    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the
-    // client's delayed ACK add ~40 ms to every response. Read once when the server classes load.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
+  private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
+
+  private final ScoringApi api;
+  private final EventLoopGroup acceptor;
+  private final EventLoopGroup workers;
+  private final Channel listening;
+  private final SnapshotReloader reloader;
+  private final ConnectionLimiter limiter;
+
+  /**
+   * Starts listening; throws if the port cannot be bound, the TLS files do not load or the token file is
+   * unusable. The registry must hold at least one scorer per thread.
+   */
+  public ScoringServer(ModelRegistry registry, ServerOptions options, long reloadSeconds) throws IOException {
+    if (registry.scorers() < options.threads()) {
+      throw new IllegalArgumentException("invalid threads = " + options.threads() + "; allowed: at most the "
+          + "registry's scorers per model (" + registry.scorers() + ")");
     }
-  }
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_BODY = 1 << 20;
-
-  private final ModelRegistry registry;
-  private final HttpServer http;
-  private final ScheduledExecutorService reloader;
-  private final AtomicLong requests = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private final AtomicLong nanos = new AtomicLong();
-
-  public ScoringServer(ModelRegistry registry, int port, int threads, long reloadSeconds) throws IOException {
-    this(registry, "127.0.0.1", port, threads, reloadSeconds);
-  }
-
-  /** As above, listening on {@code bindAddress} (e.g. 0.0.0.0 inside a container). */
-  public ScoringServer(ModelRegistry registry, String bindAddress, int port, int threads, long reloadSeconds)
-      throws IOException {
-    this.registry = registry;
-    registry.refresh();
-    http = HttpServer.create(new InetSocketAddress(bindAddress, port), 128);
-    http.setExecutor(Executors.newFixedThreadPool(threads));
-    http.createContext("/score", this::score);
-    http.createContext("/health", this::health);
-    http.createContext("/metrics", this::metrics);
-    http.start();
-    reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "snapshot-reloader");
-      t.setDaemon(true);
-      return t;
-    });
-    // The registry never throws; the catch is the last guard, since a scheduled task that throws is never
-    // run again and the server would silently stop following new versions.
-    reloader.scheduleWithFixedDelay(() -> {
+    this.api = new ScoringApi(registry, options);
+    SslContext ssl = null;
+    if (options.tls()) {
       try {
-        registry.refresh();
-      } catch (Throwable t) {
-        LOG.error("snapshot reload failed; retrying in {} s", reloadSeconds, t);
+        ssl = SslContextBuilder.forServer(options.tlsCertificate().get().toFile(), options.tlsKey().get().toFile())
+            .build();
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("invalid tls-cert/tls-key = " + options.tlsCertificate().get() + ", "
+            + options.tlsKey().get() + "; allowed: a PEM certificate chain and its unencrypted PKCS#8 PEM key ("
+            + e.getMessage() + ")", e);
       }
-    }, reloadSeconds, reloadSeconds, TimeUnit.SECONDS);
+    }
+    registry.refresh();
+    this.limiter = new ConnectionLimiter(options.maxConnections(), api.connectionsRejected);
+    SslContext tls = ssl;
+    // Linux's epoll transport where its native library loads (fewer system calls per request), else Java NIO.
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    acceptor = new MultiThreadIoEventLoopGroup(1, io);
+    workers = new MultiThreadIoEventLoopGroup(options.threads(), io);
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(acceptor, workers)
+        .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 256)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        // A client that does not read its answers: past 256 KiB unsent, its connection stops being read.
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 << 10, 256 << 10))
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ChannelPipeline p = ch.pipeline();
+            p.addLast(limiter);
+            if (tls != null) {
+              p.addLast(tls.newHandler(ch.alloc()));
+            }
+            RequestDeadline deadline = new RequestDeadline(options.requestTimeoutMillis(),
+                options.idleTimeoutMillis(), api.requestTimeouts);
+            p.addLast(deadline);
+            p.addLast(new HttpServerCodec(4096, options.maxHeaderBytes(), 8192));
+            p.addLast(new BoundedAggregator(options.maxBodyBytes(), api));
+            p.addLast(new ApiHandler(api, deadline));
+          }
+        });
+    try {
+      listening = bootstrap.bind(options.bindAddress(), options.port()).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      shutdownGroups();
+      throw new IOException("interrupted while binding " + options.bindAddress() + ":" + options.port(), e);
+    } catch (RuntimeException e) {
+      shutdownGroups();
+      throw new IOException("cannot listen on " + options.bindAddress() + ":" + options.port() + ": " + e, e);
+    }
+    reloader = new SnapshotReloader(registry, reloadSeconds);
+    LOG.info("scoring server on {}:{} ({}, {} threads{}{})", options.bindAddress(), port(), epoll ? "epoll" : "nio",
+        options.threads(), options.tls() ? ", TLS" : "", options.authTokenFile().isPresent() ? ", bearer token" : "");
   }
 
   public int port() {
-    return http.getAddress().getPort();
+    return ((java.net.InetSocketAddress) listening.localAddress()).getPort();
   }
 
-  private void score(HttpExchange ex) throws IOException {
-    long t0 = System.nanoTime();
-    requests.incrementAndGet();
-    try {
-      if (!ex.getRequestMethod().equals("POST")) {
-        reply(ex, 405, error("use POST"));
-        return;
-      }
-      byte[] body;
-      try (InputStream in = ex.getRequestBody()) {
-        body = in.readNBytes(MAX_BODY + 1);
-      }
-      if (body.length > MAX_BODY) {
-        reply(ex, 413, error("request larger than " + MAX_BODY + " bytes"));
-        return;
-      }
-      JsonNode req;
-      try {
-        req = JSON.readTree(body);
-      } catch (IOException e) {
-        reply(ex, 400, error("not valid JSON"));
-        return;
-      }
-      if (req == null || !req.path("modelId").isTextual() || !req.path("features").isObject()) {
-        reply(ex, 400, error("expected {\"modelId\": string, \"features\": object}"));
-        return;
-      }
-      Optional<ServedModel> model = registry.model(req.get("modelId").asText());
-      if (model.isEmpty()) {
-        reply(ex, 404, error("no model '" + req.get("modelId").asText() + "' is loaded"));
-        return;
-      }
-      ServedModel m = model.get();
-      Map<String, Double> scores;
-      try {
-        scores = m.score(JsonLinesReader.of(req.get("features"), "request"));
-      } catch (BadRowException e) {
-        reply(ex, 400, error(e.getMessage()));
-        return;
-      }
-      ObjectNode out = JSON.createObjectNode();
-      out.put("requestId", req.path("requestId").asText(""));
-      out.put("modelId", m.modelId());
-      out.put("modelVersion", m.version());
-      ObjectNode s = out.putObject("scores");
-      scores.forEach(s::put);
-      reply(ex, 200, out);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      reply(ex, 503, error("interrupted"));
-    } catch (RuntimeException e) {
-      reply(ex, 500, error(e.toString()));
-    } finally {
-      nanos.addAndGet(System.nanoTime() - t0);
-    }
+  /** Connections open now. */
+  public int openConnections() {
+    return limiter.open();
   }
 
-  private void health(HttpExchange ex) throws IOException {
-    ObjectNode out = JSON.createObjectNode();
-    ObjectNode models = out.putObject("models");
-    for (ServedModel m : registry.all()) {
-      models.put(m.modelId(), m.version());
-    }
-    out.put("status", registry.all().isEmpty() ? "no model loaded" : "ok");
-    out.put("snapshot_rejections", registry.rejections());
-    out.put("reload_errors", registry.reloadErrors());
-    if (registry.lastReloadError() != null) {
-      out.put("last_reload_error", registry.lastReloadError());
-    }
-    reply(ex, registry.all().isEmpty() ? 503 : 200, out);
-  }
-
-  private void metrics(HttpExchange ex) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    sb.append("# TYPE hiformer_requests_total counter\nhiformer_requests_total ").append(requests.get()).append('\n');
-    sb.append("# TYPE hiformer_request_failures_total counter\nhiformer_request_failures_total ").append(failures.get()).append('\n');
-    sb.append("# TYPE hiformer_request_seconds_total counter\nhiformer_request_seconds_total ").append(nanos.get() / 1e9).append('\n');
-    sb.append("# TYPE hiformer_snapshot_loads_total counter\nhiformer_snapshot_loads_total ").append(registry.loads()).append('\n');
-    sb.append("# TYPE hiformer_snapshot_rejections_total counter\nhiformer_snapshot_rejections_total ")
-        .append(registry.rejections()).append('\n');
-    sb.append("# TYPE hiformer_reload_errors_total counter\nhiformer_reload_errors_total ")
-        .append(registry.reloadErrors()).append('\n');
-    sb.append("# TYPE hiformer_model_version gauge\n");
-    for (ServedModel m : registry.all()) {
-      sb.append("hiformer_model_version{model=\"").append(m.modelId()).append("\"} ").append(m.version()).append('\n');
-    }
-    byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4");
-    ex.sendResponseHeaders(200, b.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(b);
-    }
-  }
-
-  private ObjectNode error(String message) {
-    failures.incrementAndGet();
-    ObjectNode e = JSON.createObjectNode();
-    e.put("error", message);
-    return e;
-  }
-
-  private static void reply(HttpExchange ex, int status, JsonNode body) throws IOException {
-    byte[] b = JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(b);
-    }
+  /** The API this server answers with (its counters are the server's /metrics). */
+  public ScoringApi api() {
+    return api;
   }
 
   @Override
   public void close() {
-    reloader.shutdownNow();
-    http.stop(0);
-    ((java.util.concurrent.ExecutorService) http.getExecutor()).shutdownNow();
+    reloader.close();
+    listening.close().syncUninterruptibly();
+    shutdownGroups();
+  }
+
+  private void shutdownGroups() {
+    acceptor.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  static void write(ChannelHandlerContext ctx, ScoringApi.Reply reply, boolean keepAlive, HttpVersion version) {
+    FullHttpResponse response = new DefaultFullHttpResponse(version, HttpResponseStatus.valueOf(reply.status()),
+        Unpooled.wrappedBuffer(reply.body()));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
+    if (!keepAlive) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    if (version.equals(HttpVersion.HTTP_1_0)) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    ctx.writeAndFlush(response);
+  }
+
+  /** Aggregates a request's body up to the limit; a larger one gets the API's 413 and the connection closes. */
+  private static final class BoundedAggregator extends HttpObjectAggregator {
+    private final ScoringApi api;
+    private final int max;
+
+    BoundedAggregator(int max, ScoringApi api) {
+      super(max);
+      this.max = max;
+      this.api = api;
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      write(ctx, api.refused(413, "request body larger than " + max + " bytes"), false, HttpVersion.HTTP_1_1);
+    }
+  }
+
+  /** Hands each whole request to the API on the event loop and writes its answer. */
+  private static final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final ScoringApi api;
+    private final RequestDeadline deadline;
+
+    ApiHandler(ScoringApi api, RequestDeadline deadline) {
+      this.api = api;
+      this.deadline = deadline;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      deadline.requestReceived();
+      if (request.decoderResult().isFailure()) {
+        Throwable cause = request.decoderResult().cause();
+        ScoringApi.Reply reply = cause instanceof TooLongHttpHeaderException
+            ? api.refused(431, "request headers too large")
+            : cause instanceof TooLongHttpLineException ? api.refused(414, "request line too long")
+            : cause instanceof TooLongFrameException ? api.refused(413, "request too large")
+            : api.refused(400, "malformed HTTP request");
+        write(ctx, reply, false, HttpVersion.HTTP_1_1);
+        return;
+      }
+      String uri = request.uri();
+      int query = uri.indexOf('?');
+      String path = query < 0 ? uri : uri.substring(0, query);
+      ScoringApi.Reply reply = api.handle(request.method().name(), path,
+          request.headers().get(HttpHeaderNames.AUTHORIZATION), ByteBufUtil.getBytes(request.content()));
+      write(ctx, reply, HttpUtil.isKeepAlive(request), request.protocolVersion());
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+      ctx.close();
+    }
   }
 }

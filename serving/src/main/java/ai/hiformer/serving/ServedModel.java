@@ -88,18 +88,44 @@ public final class ServedModel {
     return directory;
   }
 
+  /** The task names, in the order of the scores {@link #score(List, double[], String[])} writes. */
+  public List<String> tasks() {
+    return tasks;
+  }
+
   /** Probability per task, by task name. */
   public Map<String, Double> score(Row row) throws BadRowException, InterruptedException {
+    double[] p = new double[tasks.size()];
+    String[] error = new String[1];
+    score(List.of(row), p, error);
+    if (error[0] != null) {
+      throw new BadRowException(error[0]);
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int k = 0; k < tasks.size(); k++) {
+      out.put(tasks.get(k), p[k]);
+    }
+    return out;
+  }
+
+  /**
+   * Scores a batch of events with one scorer (so with one version): see {@link Scorer#score}. Waits for a free
+   * scorer when every one is busy (the pool is sized to the scoring threads, so a server never waits).
+   *
+   * @param out    (rows.size(), tasks), written
+   * @param errors (rows.size()), written: null where the row was scored, else why it was not
+   */
+  public void score(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
     Scorer s = pool.take();
     try {
-      double[] p = s.score(row);
-      Map<String, Double> out = new LinkedHashMap<>();
-      for (int k = 0; k < tasks.size(); k++) {
-        out.put(tasks.get(k), p[k]);
-      }
-      return out;
+      s.score(rows, out, errors);
     } finally {
       pool.add(s);
     }
+  }
+
+  /** How many scorers (concurrent scoring threads) this model holds. */
+  public int scorers() {
+    return pool.remainingCapacity() + pool.size();
   }
 }

@@ -50,8 +50,8 @@ class HotReloadTest {
     java.nio.file.Files.createDirectories(live.resolve("m"));
     copy(staging.resolve("m").resolve("v000000000001"), live.resolve("m").resolve("v000000000001"));
 
-    ModelRegistry registry = new ModelRegistry(live, 2);
-    try (ScoringServer server = new ScoringServer(registry, 0, 4, 3600)) {
+    ModelRegistry registry = new ModelRegistry(live, 4);
+    try (ScoringServer server = new ScoringServer(registry, ServerOptions.builder().port(0).threads(4).build(), 3600)) {
       HttpClient client = HttpClient.newHttpClient();
       String body = "{\"modelId\": \"m\", \"requestId\": \"x\", \"features\": " + Snapshots.features(EVENT) + "}";
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/score"))
