@@ -94,6 +94,11 @@ public final class FeatureEncoder {
     return vocabularies[i];
   }
 
+  /** The name of the field whose vocabulary is {@link #vocabulary(int) vocabulary(i)}. */
+  public String vocabularyField(int i) {
+    return (i < single.size() ? single.get(i) : multi.get(i - single.size())).name();
+  }
+
   /** Rows encoded so far (the stream position of the next row). */
   public long position() {
     return position;

@@ -353,6 +353,8 @@ public final class ModelRuntime {
       byte[] e = new byte[in.readInt()];
       in.readFully(e);
       r.encoder.restoreState(e);
+      ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit("model runtime state", r.encoder,
+          r.learner);
       r.scored = in.readLong();
       r.trainedExamples = in.readLong();
       r.maxEventTimeMillis = in.readLong();

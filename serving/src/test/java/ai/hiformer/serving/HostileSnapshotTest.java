@@ -160,4 +160,26 @@ class HostileSnapshotTest {
     assertThat(r.rejectionReasons().get(delta)).contains("which is not one of");
     assertThat(ModelDelta.list(root, "m", 1)).containsExactly(delta);
   }
+
+  @Test
+  void aVocabularyThatRanPastItsTableIsRejected() throws Exception {
+    Setup s = setup();
+    try (var files = Files.walk(s.v2())) { // the forged version below is the only newer one
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+    // A forged encoder state: the user vocabulary claims 5,000 values the model never gave rows to.
+    var spec = ai.hiformer.features.spec.FeatureSpec.parse(Snapshots.SPEC);
+    var encoder = new ai.hiformer.features.FeatureEncoder(spec, null);
+    for (int i = 0; i < 5000; i++) {
+      encoder.vocabulary(0).idFor("forged" + i, i);
+    }
+    var learner = new ai.hiformer.model.train.Learner(ai.hiformer.model.Models.create(
+        ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.HIFORMER).build(), spec.layout()),
+        ai.hiformer.model.optim.OptimizerConfig.defaults());
+    Path bad = ModelSnapshot.write(root, "m", 99, Snapshots.SPEC, ai.hiformer.model.io.LearnerCodec.encode(learner),
+        encoder.stateBytes(), learner.model().config().toProperties(), new ModelSnapshot.Position(0, 0, 0));
+    assertRejectedStillServingV1(s.registry(), bad, "vocabulary of field 'user' hands out ids up to 5000");
+  }
 }

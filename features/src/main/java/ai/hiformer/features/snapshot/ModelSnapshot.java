@@ -161,6 +161,7 @@ public final class ModelSnapshot {
     requireFit(dir, spec, learner);
     FeatureEncoder encoder = new FeatureEncoder(spec, null);
     encoder.restoreState(encoderBytes);
+    requireVocabulariesFit(dir, encoder, learner);
     JsonNode pos = m.path("position");
     Map<String, Double> metrics = new java.util.LinkedHashMap<>();
     m.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
@@ -188,6 +189,24 @@ public final class ModelSnapshot {
     if (model.tables().size() != fields && model.tables().size() != 0) {
       throw new IOException(where + ": the model has " + model.tables().size() + " embedding tables for "
           + fields + " categorical and multi-valued fields");
+    }
+  }
+
+  /**
+   * Every id an exact vocabulary has handed out has its embedding row: the learner materialises a row when it
+   * first scores the value, before any state can be saved. A vocabulary that ran past its table (a damaged or
+   * forged encoder state) would otherwise make the first event with such a value grow the table to that id.
+   */
+  public static void requireVocabulariesFit(Object where, FeatureEncoder encoder, Learner learner)
+      throws IOException {
+    var tables = learner.model().tables();
+    for (int i = 0; i < tables.size(); i++) {
+      var v = encoder.vocabulary(i);
+      if (v instanceof ai.hiformer.features.vocab.ExactVocabulary && v.rowCount() > tables.get(i).rows()) {
+        throw new IOException(where + ": the vocabulary of field '" + encoder.vocabularyField(i)
+            + "' hands out ids up to " + (v.rowCount() - 1) + " but its embedding table has " + tables.get(i).rows()
+            + " rows");
+      }
     }
   }
 

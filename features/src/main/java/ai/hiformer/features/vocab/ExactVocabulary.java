@@ -137,16 +137,29 @@ public final class ExactVocabulary implements Vocabulary {
     freeIds.clear();
     next = in.readInt();
     generation = in.readLong();
+    int first = admission > 1 ? RARE_ID + 1 : 1;
+    if (next < first) {
+      throw new java.io.IOException("vocabulary state: next id " + next + " is below " + first);
+    }
     for (int i = 0, n = in.readInt(); i < n; i++) {
       String key = in.readUTF();
-      ids.put(key, new Entry(in.readInt(), in.readLong()));
+      int id = in.readInt();
+      if (id < first || id >= next) {
+        throw new java.io.IOException("vocabulary state: id " + id + " of a value is outside [" + first + ", " + next
+            + ")");
+      }
+      ids.put(key, new Entry(id, in.readLong()));
     }
     for (int i = 0, n = in.readInt(); i < n; i++) {
       String key = in.readUTF();
       pendingCounts.put(key, in.readInt());
     }
     for (int i = 0, n = in.readInt(); i < n; i++) {
-      freeIds.add(in.readInt());
+      int id = in.readInt();
+      if (id < first || id >= next) {
+        throw new java.io.IOException("vocabulary state: free id " + id + " is outside [" + first + ", " + next + ")");
+      }
+      freeIds.add(id);
     }
   }
 
