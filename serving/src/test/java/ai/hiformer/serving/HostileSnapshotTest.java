@@ -61,7 +61,7 @@ class HostileSnapshotTest {
         break;
       }
     }
-    JSON.writeValue(manifest.toFile(), m);
+    ModelSnapshot.writeManifest(manifest.getParent(), m); // with a valid checksum
     assertRejectedStillServingV1(s.registry(), s.v2(), "does not match the model's");
   }
 
@@ -72,7 +72,7 @@ class HostileSnapshotTest {
     Path manifest = s.v2().resolve(ModelSnapshot.MANIFEST);
     ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
     ((ObjectNode) m.get("files")).put("../../secret.txt", sha256(Files.readAllBytes(outside)));
-    JSON.writeValue(manifest.toFile(), m);
+    ModelSnapshot.writeManifest(manifest.getParent(), m); // with a valid checksum
     assertRejectedStillServingV1(s.registry(), s.v2(), "which is not one of");
   }
 
@@ -135,7 +135,7 @@ class HostileSnapshotTest {
     Path manifest = s.v2().resolve(ModelSnapshot.MANIFEST);
     ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
     ((ObjectNode) m.get("files")).put("learner.bin", sha256(b));
-    JSON.writeValue(manifest.toFile(), m);
+    ModelSnapshot.writeManifest(manifest.getParent(), m); // with a valid checksum
     assertRejectedStillServingV1(s.registry(), s.v2(), "claims 20000000 rows");
   }
 
@@ -154,7 +154,7 @@ class HostileSnapshotTest {
     Path manifest = delta.resolve("manifest.json");
     ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
     ((ObjectNode) m.get("files")).put("/dev/zero", sha256(new byte[0]));
-    JSON.writeValue(manifest.toFile(), m);
+    ModelSnapshot.writeManifest(manifest.getParent(), m); // with a valid checksum
     r.refresh();
     assertThat(r.model("m").orElseThrow().version()).as("the delta is not applied").isEqualTo(1);
     assertThat(r.rejectionReasons().get(delta)).contains("which is not one of");
@@ -181,5 +181,15 @@ class HostileSnapshotTest {
     Path bad = ModelSnapshot.write(root, "m", 99, Snapshots.SPEC, ai.hiformer.model.io.LearnerCodec.encode(learner),
         encoder.stateBytes(), learner.model().config().toProperties(), new ModelSnapshot.Position(0, 0, 0));
     assertRejectedStillServingV1(s.registry(), bad, "vocabulary of field 'user' hands out ids up to 5000");
+  }
+
+  @Test
+  void aManifestEditedWithoutItsChecksumIsRejected() throws Exception {
+    Setup s = setup();
+    Path manifest = s.v2().resolve(ModelSnapshot.MANIFEST);
+    ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
+    m.put("model_version", 7);
+    JSON.writeValue(manifest.toFile(), m);
+    assertRejectedStillServingV1(s.registry(), s.v2(), "manifest.json: checksum mismatch");
   }
 }

@@ -2,6 +2,7 @@ package ai.hiformer.features.snapshot;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -17,6 +18,10 @@ import java.util.Set;
  * same message, so that the reasons do not reveal which files exist.
  */
 final class ListedFiles {
+  static final String MANIFEST = "manifest.json";
+  static final String MANIFEST_CHECKSUM = "manifest.json.sha256";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   /** {@code -Dhiformer.snapshot.max-bytes}: the largest file a snapshot or delta may hold (default 1 GiB). */
   static long maxBytes() {
     return Long.getLong("hiformer.snapshot.max-bytes", 1L << 30);
@@ -59,6 +64,49 @@ final class ListedFiles {
       out.put(name, bytes);
     }
     return out;
+  }
+
+  /** The largest manifest read (it holds the feature spec and a few numbers). */
+  static final long MAX_MANIFEST_BYTES = 16 << 20;
+
+  /**
+   * Reads a version folder's {@code manifest.json}, a regular file of at most {@link #MAX_MANIFEST_BYTES}, and
+   * checks it against {@code manifest.json.sha256} beside it. Folders written before that checksum existed have
+   * none and are read as they are.
+   *
+   * @param what "snapshot" or "delta", for the message when the manifest is missing
+   */
+  static JsonNode readManifest(Path dir, String what) throws IOException {
+    Path manifest = dir.resolve(MANIFEST);
+    long size;
+    if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS) || (size = sizeOrMinusOne(manifest)) < 0) {
+      throw new IOException(dir + ": no " + MANIFEST + " (not a " + what + ", or a partial one)");
+    }
+    if (size > MAX_MANIFEST_BYTES) {
+      throw new IOException(manifest + " is " + size + " bytes, above the " + MAX_MANIFEST_BYTES + " a manifest may be");
+    }
+    byte[] bytes = Files.readAllBytes(manifest);
+    Path checksum = dir.resolve(MANIFEST_CHECKSUM);
+    if (Files.exists(checksum, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.isRegularFile(checksum, LinkOption.NOFOLLOW_LINKS) || sizeOrMinusOne(checksum) > 256) {
+        throw new IOException(dir + ": " + MANIFEST_CHECKSUM + " is not a small regular file");
+      }
+      if (!Files.readString(checksum, StandardCharsets.US_ASCII).strip().equals(ModelSnapshot.sha256(bytes))) {
+        throw new IOException(manifest + ": checksum mismatch (corrupt, truncated or edited)");
+      }
+    }
+    try {
+      return JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new IOException(manifest + ": unreadable manifest: " + e.getMessage());
+    }
+  }
+
+  /** Writes {@code manifest.json} and its checksum into {@code dir}. */
+  static void writeManifest(Path dir, JsonNode manifest) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(manifest);
+    Files.write(dir.resolve(MANIFEST), bytes);
+    Files.writeString(dir.resolve(MANIFEST_CHECKSUM), ModelSnapshot.sha256(bytes) + "\n", StandardCharsets.US_ASCII);
   }
 
   private static long sizeOrMinusOne(Path p) {

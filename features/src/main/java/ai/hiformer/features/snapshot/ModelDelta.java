@@ -144,7 +144,7 @@ public final class ModelDelta {
       Files.write(tmp.resolve("dense.bin"), dense);
       files.put("dense.bin", ModelSnapshot.sha256(dense));
     }
-    JSON.writeValue(tmp.resolve("manifest.json").toFile(), m);
+    ListedFiles.writeManifest(tmp, m);
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
@@ -156,10 +156,7 @@ public final class ModelDelta {
   /** Reads and verifies a delta directory. */
   public static ModelDelta read(Path dir) throws IOException {
     Path manifest = dir.resolve("manifest.json");
-    if (!Files.isRegularFile(manifest)) {
-      throw new IOException(dir + ": no manifest.json (not a delta, or a partial one)");
-    }
-    JsonNode m = JSON.readTree(manifest.toFile());
+    JsonNode m = ListedFiles.readManifest(dir, "delta");
     if (m.path("format_version").asInt(-1) != FORMAT_VERSION) {
       throw new IOException(manifest + ": delta format v" + m.path("format_version")
           + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
