@@ -94,6 +94,15 @@ public final class FeatureEncoder {
     return vocabularies[i];
   }
 
+  /** Values evicted from every vocabulary (capacity or TTL) since this encoder was created or restored. */
+  public long vocabularyEvictions() {
+    long n = 0;
+    for (Vocabulary v : vocabularies) {
+      n += v.evictions();
+    }
+    return n;
+  }
+
   /** The name of the field whose vocabulary is {@link #vocabulary(int) vocabulary(i)}. */
   public String vocabularyField(int i) {
     return (i < single.size() ? single.get(i) : multi.get(i - single.size())).name();

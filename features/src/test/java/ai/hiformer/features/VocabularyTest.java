@@ -44,6 +44,24 @@ class VocabularyTest {
     assertThat(recycled).hasSize(1);
     assertThat(recycled.get(0)[0]).isEqualTo(b);
     assertThat(v.size()).isEqualTo(2);
+    assertThat(v.evictions()).isEqualTo(1);
+  }
+
+  @Test
+  void anExactVocabularyIsBoundedUnlessTheSpecSaysOtherwise() {
+    String spec = "{\"name\": \"t\", \"format\": \"jsonl\", \"tasks\": [{\"name\": \"y\"}], \"fields\": ["
+        + "{\"name\": \"plain\", \"kind\": \"categorical\"},"
+        + "{\"name\": \"small\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 3}},"
+        + "{\"name\": \"unbounded\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 0}},"
+        + "{\"name\": \"hashed\", \"kind\": \"categorical\", \"embedding\": {\"keys\": \"hashed\", \"buckets\": 8}}]}";
+    var fields = ai.hiformer.features.spec.FeatureSpec.parse(spec).fields();
+    assertThat(fields).extracting(f -> f.embedding().capacity())
+        .containsExactly(ai.hiformer.features.spec.EmbeddingSpec.DEFAULT_CAPACITY, 3, 0, 0);
+    FeatureEncoder encoder = new FeatureEncoder(ai.hiformer.features.spec.FeatureSpec.parse(spec), null);
+    for (int i = 0; i < 10; i++) {
+      encoder.vocabulary(1).idFor("v" + i, i);
+    }
+    assertThat(encoder.vocabularyEvictions()).as("10 values through a capacity of 3").isEqualTo(7);
   }
 
   @Test

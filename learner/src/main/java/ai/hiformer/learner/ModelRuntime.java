@@ -278,6 +278,11 @@ public final class ModelRuntime {
     return metrics[task];
   }
 
+  /** Vocabulary values evicted (capacity or TTL) since this runtime was built or restored: a metric. */
+  public long vocabularyEvictions() {
+    return encoder.vocabularyEvictions();
+  }
+
   public Learner learner() {
     return learner;
   }

@@ -255,7 +255,7 @@ public final class FeatureSpec {
       return new EmbeddingSpec(keys.equals("hashed"), integer(e, "buckets", where, defaults.buckets()),
           integer(e, "admission", where, defaults.admission()),
           e.has("ttl_events") ? (long) number(e, "ttl_events", where) : defaults.ttlEvents(),
-          integer(e, "capacity", where, defaults.capacity()));
+          integer(e, "capacity", where, keys.equals("hashed") ? 0 : defaults.capacity()));
     } catch (SpecException ex) {
       throw new SpecException(where + ": " + ex.getMessage());
     }

@@ -32,6 +32,7 @@ public final class ExactVocabulary implements Vocabulary {
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
   private int next;
   private long generation;
+  private long evictions; // since this object was created (not persisted: a metric, reset by a restart)
 
   private static final class Entry {
     final int id;
@@ -95,6 +96,7 @@ public final class ExactVocabulary implements Vocabulary {
       }
       freeIds.add(eldest.id);
       it.remove();
+      evictions++;
     }
   }
 
@@ -161,6 +163,11 @@ public final class ExactVocabulary implements Vocabulary {
       }
       freeIds.add(id);
     }
+  }
+
+  @Override
+  public long evictions() {
+    return evictions;
   }
 
   /** Number of values that hold their own row now. */

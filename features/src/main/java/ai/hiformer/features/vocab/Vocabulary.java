@@ -19,6 +19,11 @@ public interface Vocabulary {
   /** One past the largest id handed out so far (the table's row count). */
   int rowCount();
 
+  /** Values evicted (by capacity or TTL) since this vocabulary was created or restored; 0 if it never evicts. */
+  default long evictions() {
+    return 0;
+  }
+
   /** Writes everything this vocabulary learned from the stream. */
   void writeTo(java.io.DataOutputStream out) throws java.io.IOException;
 

@@ -175,6 +175,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     MetricGroup g = metricGroup.addGroup("model", key);
     g.gauge("modelVersion", r::version);
     g.gauge("pendingExamples", r::pendingExamples);
+    g.gauge("vocabularyEvictions", r::vocabularyEvictions);
     for (int k = 0; k < spec.tasks().size(); k++) {
       ProgressiveMetrics m = r.metrics(k);
       MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
