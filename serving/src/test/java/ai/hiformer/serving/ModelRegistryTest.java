@@ -151,4 +151,11 @@ class ModelRegistryTest {
     r.refresh();
     assertThat(r.model("m").orElseThrow().version()).isEqualTo(3);
   }
+
+  @Test
+  void versionFoldersFollowTheUmaskSoThatAServerUnderAnotherUserCanReadThem() throws Exception {
+    Path v = new Snapshots().nextVersion(root);
+    Path probe = Files.createDirectory(root.resolve("probe")); // what the umask gives a new folder
+    assertThat(Files.getPosixFilePermissions(v)).isEqualTo(Files.getPosixFilePermissions(probe));
+  }
 }

@@ -66,6 +66,22 @@ final class ListedFiles {
     return out;
   }
 
+  /**
+   * A new, empty folder beside {@code target} to write a version into before it is moved into place. Created with
+   * the process's umask (typically {@code rwxr-xr-x}), unlike {@code Files.createTempDirectory}, which makes it
+   * {@code rwx------} and so unreadable to a server running as another user.
+   */
+  static Path newStagingFolder(Path target) throws IOException {
+    while (true) {
+      Path tmp = target.resolveSibling(".tmp-" + target.getFileName() + "-" + java.util.UUID.randomUUID());
+      try {
+        return Files.createDirectory(tmp);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // a name taken by chance: draw another
+      }
+    }
+  }
+
   /** The largest manifest read (it holds the feature spec and a few numbers). */
   static final long MAX_MANIFEST_BYTES = 16 << 20;
 

@@ -127,7 +127,7 @@ public final class ModelDelta {
       return target;
     }
     Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempDirectory(target.getParent(), ".tmp-" + target.getFileName() + "-");
+    Path tmp = ListedFiles.newStagingFolder(target);
     ObjectNode m = JSON.createObjectNode();
     m.put("format_version", FORMAT_VERSION);
     m.put("model_id", modelId);

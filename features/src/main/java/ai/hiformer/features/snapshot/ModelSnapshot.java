@@ -100,7 +100,7 @@ public final class ModelSnapshot {
       return target;
     }
     Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempDirectory(target.getParent(), ".tmp-" + target.getFileName() + "-");
+    Path tmp = ListedFiles.newStagingFolder(target);
     Files.write(tmp.resolve("learner.bin"), learnerBytes);
     Files.write(tmp.resolve("encoder.bin"), encoderBytes);
     ObjectNode m = JSON.createObjectNode();
