@@ -64,7 +64,8 @@ public final class ServeBenchmarkCommand extends OptionsCommand {
     Learner learner = new Learner(Models.create(ModelConfig.builder(ModelKind.HIFORMER).build(), spec.layout()),
         OptimizerConfig.defaults());
     EmbeddingTable users = learner.model().tables().get(0);
-    users.ensureRow(rows - 1); // a table of `rows` rows (initialised as new rows are)
+    users.ensureRow(Math.max(rows, 1001) - 1); // a table of `rows` rows (initialised as new rows are)
+    learner.model().tables().get(1).ensureRow(1000); // every id the item vocabulary below hands out has its row
     FeatureEncoder encoder = new FeatureEncoder(spec, null);
     for (int i = 0; i < 1000; i++) { // a vocabulary for the requests below
       encoder.vocabulary(0).idFor("u" + i, i);
