@@ -7,7 +7,6 @@ import ai.hiformer.cli.Reports;
 import ai.hiformer.learner.eval.RunResult;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
-import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,9 +26,14 @@ import java.util.Set;
  * {@code summary.json}, {@code learning_curve.csv} and {@code progressive_auc.png} into {@code --out}.
  */
 public final class EvaluateCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("data", "spec", "model", "mode", "seeds", "out", "batch-size", "epochs",
-      "curve-points", "d", "layers", "heads", "key-dim", "value-dim", "rank-q", "rank-k", "rank-v", "ffn-activation",
-      "ffn-hidden", "dense-tokens", "prune-last-layer", "dense-lr", "embedding-lr");
+  /** Model keys evaluate sets itself (per run) rather than from a flag. */
+  private static final Set<String> NOT_FLAGS = Set.of("kind", "tasks", "seed", "full-rank");
+  /** Every model key is a flag of its own name ({@code --layers 2}), from {@link ModelConfig#KEYS}. */
+  static final List<String> MODEL_FLAGS = ModelConfig.KEYS.stream().map(ModelConfig.Key::name)
+      .filter(k -> !NOT_FLAGS.contains(k)).toList();
+  static final Set<String> VALUED = java.util.stream.Stream.concat(java.util.stream.Stream.of("data", "spec", "model",
+      "mode", "seeds", "out", "batch-size", "epochs", "curve-points", "dense-lr", "embedding-lr"), MODEL_FLAGS.stream())
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
   static final Set<String> FLAGS = Set.of("full-rank");
 
   public static final String USAGE = """
@@ -40,11 +44,32 @@ public final class EvaluateCommand extends OptionsCommand {
         --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
                                           (default runs/eval-<time>)
         --batch-size 256  --epochs 5 (offline)  --curve-points 100
-      Model options (protocol defaults): --d 16 --layers 1 --heads 2 --key-dim 8 --value-dim 8
-        --rank-q 64 --rank-k 64 --rank-v 128 --full-rank --ffn-activation relu|gelu --ffn-hidden 4d
-        --dense-tokens 0 (n > 0: the paper's dense MLP split into n tokens) --prune-last-layer true
+      Model options (the model configuration's keys, at the protocol's defaults; --full-rank takes no value;
+      --dense-tokens n > 0: the paper's dense MLP split into n tokens):
+      """ + modelDefaults() + """
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
       """;
+
+  /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
+  private static String modelDefaults() {
+    ModelConfig defaults = ModelConfig.builder(ModelKind.HIFORMER).build();
+    StringBuilder sb = new StringBuilder("  ");
+    int line = 0;
+    for (ModelConfig.Key k : ModelConfig.KEYS) {
+      if (!MODEL_FLAGS.contains(k.name())) {
+        continue;
+      }
+      String value = k.name().equals("ffn-hidden") ? "4d" : k.write().apply(defaults);
+      String item = "--" + k.name() + " " + value + " ";
+      if (line + item.length() > 100) {
+        sb.append("\n  ");
+        line = 0;
+      }
+      sb.append(item);
+      line += item.length();
+    }
+    return sb.append('\n').toString();
+  }
 
   EvaluateCommand() {
     super("evaluate", "run the evaluation protocol (online progressive validation / offline split)", USAGE, VALUED, FLAGS);
@@ -131,34 +156,25 @@ public final class EvaluateCommand extends OptionsCommand {
   }
 
   static ModelConfig modelConfig(Options o, ModelKind kind, int tasks, long seed) {
-    String act = o.get("ffn-activation", "relu").toLowerCase(Locale.ROOT);
-    Activation activation = switch (act) {
-      case "relu" -> Activation.RELU;
-      case "gelu" -> Activation.GELU;
-      default -> throw new Options.UsageException("evaluate: invalid --ffn-activation = '" + act + "'; allowed: relu, gelu");
-    };
-    ModelConfig.Builder b = ModelConfig.builder(kind)
-        .d(o.integer("d", 16, 1))
-        .layers(o.integer("layers", 1, 1))
-        .heads(o.integer("heads", 2, 1))
-        .keyDim(o.integer("key-dim", 8, 1))
-        .valueDim(o.integer("value-dim", 8, 1))
-        .rankQ(o.integer("rank-q", 64, 1))
-        .rankK(o.integer("rank-k", 64, 1))
-        .rankV(o.integer("rank-v", 128, 1))
-        .fullRank(o.bool("full-rank", false))
-        .ffnActivation(activation)
-        .denseTokens(o.integer("dense-tokens", 0, 0))
-        .pruneLastLayer(o.bool("prune-last-layer", true))
-        .tasks(tasks)
-        .seed(seed);
-    if (o.has("ffn-hidden")) {
-      b.ffnHidden(o.integer("ffn-hidden", 64, 1));
+    ModelConfig.Builder b = ModelConfig.builder(kind).tasks(tasks).seed(seed).fullRank(o.bool("full-rank", false));
+    for (String k : MODEL_FLAGS) {
+      if (o.has(k)) {
+        try {
+          ModelConfig.set(b, k, o.get(k, ""));
+        } catch (IllegalArgumentException e) {
+          throw new Options.UsageException("evaluate: invalid --" + k + " = '" + o.get(k, "") + "'; allowed: "
+              + ModelConfig.key(k).orElseThrow().allowed());
+        }
+      }
     }
-    if (kind == ModelKind.AUTOINT) {
+    if (kind == ModelKind.AUTOINT && !o.has("value-dim")) {
       // AutoInt's value size equals its key size (docs/PROTOCOL.md §2.2)
-      b.valueDim(o.integer("key-dim", 8, 1));
+      b.valueDim(o.has("key-dim") ? Integer.parseInt(o.get("key-dim", "8")) : 8);
     }
-    return b.build();
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new Options.UsageException("evaluate: " + e.getMessage());
+    }
   }
 }

@@ -1,5 +1,6 @@
 package ai.hiformer.cli;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
@@ -75,13 +76,13 @@ public final class RunCommand extends OptionsCommand {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(parallelism, "events", "labels", "scores", "dead-letters");
       System.out.println("Kafka (in-process, KRaft) at " + kafka.bootstrapServers());
-      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
-          .modelIds(Set.of(modelId)).specJson(Files.readString(specPath))
+      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+          .set(JobConfig.MODEL_IDS, Set.of(modelId)).set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
           .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer"))).build())
-          .parallelism(parallelism).checkpointIntervalMillis(o.integer("checkpoint-ms", 2000, 100))
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(o.integer("snapshot-every", 1024, 1))
-          .deltaIntervalMillis(5000)
-          .checkpointDir(out.resolve("checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
+          .set(JobConfig.PARALLELISM, parallelism).set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
+          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
+          .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)
+          .set(JobConfig.CHECKPOINT_DIR, out.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
           .build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));
@@ -142,7 +143,7 @@ public final class RunCommand extends OptionsCommand {
           if (replayDone.get() && scores >= replayer.produced()) {
             if (doneAt == 0) {
               doneAt = now;
-            } else if (now - doneAt > 2 * config.checkpointIntervalMillis + 1000) {
+            } else if (now - doneAt > 2 * config.get(JobConfig.CHECKPOINT_INTERVAL_MS) + 1000) {
               break; // one more checkpoint has committed the last snapshot
             }
           }
@@ -157,7 +158,7 @@ public final class RunCommand extends OptionsCommand {
         none = s.findAny().isEmpty();
       }
       if (none) {
-        System.out.println("  (none yet: a snapshot is taken every " + config.snapshotEveryExamples
+        System.out.println("  (none yet: a snapshot is taken every " + config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES)
             + " trained examples; replay more events or pass --snapshot-every)");
       }
       try (var s = Files.list(snapshots)) {

@@ -1,5 +1,6 @@
 package ai.hiformer.cli;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
@@ -80,10 +81,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       kafka.createTopics(1, appendTime, "events", "scores");
       kafka.createTopics(1, "labels", "dead-letters");
       Path tmp = Files.createTempDirectory("hiformer-bench");
-      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("bench"))
-          .specJson(Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).build()).parallelism(1)
-          .checkpointIntervalMillis(checkpointMillis).checkpointDir(tmp.resolve("checkpoints").toUri().toString())
-          .rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).build()).set(JobConfig.PARALLELISM, 1)
+          .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
+          .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);

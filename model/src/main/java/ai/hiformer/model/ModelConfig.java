@@ -2,6 +2,9 @@ package ai.hiformer.model;
 
 import ai.hiformer.model.math.Activation;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * Immutable, validated configuration of one network. Defaults are the protocol's (docs/PROTOCOL.md §2):
@@ -96,32 +99,85 @@ public record ModelConfig(
         ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, tasks, seed);
   }
 
+  /**
+   * One key of the configuration's text form, declared once: how its text is read into a builder, how it is
+   * written from a configuration, and what it allows. {@link #toProperties()}, {@link #fromProperties}, the
+   * job's {@code model.*} keys and {@code evaluate}'s model flags all work from {@link #KEYS}.
+   */
+  public record Key(String name, String allowed, BiConsumer<Builder, String> read, Function<ModelConfig, String> write) {}
+
+  /** Every key, in the order {@link #toProperties()} writes them. */
+  public static final List<Key> KEYS = List.of(
+      new Key("kind", "one of " + Arrays.stream(ModelKind.values()).map(ModelKind::cliName).toList(), (b, v) -> { },
+          c -> c.kind.cliName()),
+      integer("d", Builder::d, ModelConfig::d),
+      integer("heads", Builder::heads, ModelConfig::heads),
+      integer("key-dim", Builder::keyDim, ModelConfig::keyDim),
+      integer("value-dim", Builder::valueDim, ModelConfig::valueDim),
+      integer("layers", Builder::layers, ModelConfig::layers),
+      bool("prune-last-layer", Builder::pruneLastLayer, ModelConfig::pruneLastLayer),
+      integer("rank-q", Builder::rankQ, ModelConfig::rankQ),
+      integer("rank-k", Builder::rankK, ModelConfig::rankK),
+      integer("rank-v", Builder::rankV, ModelConfig::rankV),
+      bool("full-rank", Builder::fullRank, ModelConfig::fullRank),
+      new Key("ffn-activation", "relu, gelu",
+          (b, v) -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT))),
+          c -> c.ffnActivation.name().toLowerCase(java.util.Locale.ROOT)),
+      integer("ffn-hidden", Builder::ffnHidden, ModelConfig::ffnHidden),
+      integer("head-hidden", Builder::headHidden, ModelConfig::headHidden),
+      integer("cross-layers", Builder::crossLayers, ModelConfig::crossLayers),
+      new Key("dcn-mlp", "comma-separated positive widths",
+          (b, v) -> b.dcnMlp(Arrays.stream(v.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray()),
+          c -> Arrays.stream(c.dcnMlp).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","))),
+      integer("dense-tokens", Builder::denseTokens, ModelConfig::denseTokens),
+      integer("dense-hidden", Builder::denseHidden, ModelConfig::denseHidden),
+      integer("tasks", Builder::tasks, ModelConfig::tasks),
+      new Key("embedding-init-std", "a number >= 0", (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
+          c -> String.valueOf(c.embeddingInitStd)),
+      new Key("seed", "an integer", (b, v) -> b.seed(Long.parseLong(v)), c -> String.valueOf(c.seed)));
+
+  private static Key integer(String name, java.util.function.ObjIntConsumer<Builder> set,
+      java.util.function.ToIntFunction<ModelConfig> get) {
+    return new Key(name, "an integer", (b, v) -> set.accept(b, Integer.parseInt(v)),
+        c -> Integer.toString(get.applyAsInt(c)));
+  }
+
+  private static Key bool(String name, BiConsumer<Builder, Boolean> set, java.util.function.Predicate<ModelConfig> get) {
+    return new Key(name, "true, false", (b, v) -> {
+      if (!v.equals("true") && !v.equals("false")) {
+        throw new IllegalArgumentException();
+      }
+      set.accept(b, Boolean.parseBoolean(v));
+    }, c -> Boolean.toString(get.test(c)));
+  }
+
+  /** The key called {@code name}, if there is one. */
+  public static java.util.Optional<Key> key(String name) {
+    return KEYS.stream().filter(k -> k.name().equals(name)).findFirst();
+  }
+
   /** A stable text form, one {@code key=value} per line (snapshot manifests, state). */
   public String toProperties() {
     StringBuilder sb = new StringBuilder();
-    sb.append("kind=").append(kind.cliName()).append('\n');
-    sb.append("d=").append(d).append('\n');
-    sb.append("heads=").append(heads).append('\n');
-    sb.append("key-dim=").append(keyDim).append('\n');
-    sb.append("value-dim=").append(valueDim).append('\n');
-    sb.append("layers=").append(layers).append('\n');
-    sb.append("prune-last-layer=").append(pruneLastLayer).append('\n');
-    sb.append("rank-q=").append(rankQ).append('\n');
-    sb.append("rank-k=").append(rankK).append('\n');
-    sb.append("rank-v=").append(rankV).append('\n');
-    sb.append("full-rank=").append(fullRank).append('\n');
-    sb.append("ffn-activation=").append(ffnActivation.name().toLowerCase(java.util.Locale.ROOT)).append('\n');
-    sb.append("ffn-hidden=").append(ffnHidden).append('\n');
-    sb.append("head-hidden=").append(headHidden).append('\n');
-    sb.append("cross-layers=").append(crossLayers).append('\n');
-    sb.append("dcn-mlp=").append(Arrays.stream(dcnMlp).mapToObj(Integer::toString)
-        .collect(java.util.stream.Collectors.joining(","))).append('\n');
-    sb.append("dense-tokens=").append(denseTokens).append('\n');
-    sb.append("dense-hidden=").append(denseHidden).append('\n');
-    sb.append("tasks=").append(tasks).append('\n');
-    sb.append("embedding-init-std=").append(embeddingInitStd).append('\n');
-    sb.append("seed=").append(seed).append('\n');
+    for (Key k : KEYS) {
+      sb.append(k.name()).append('=').append(k.write().apply(this)).append('\n');
+    }
     return sb.toString();
+  }
+
+  /**
+   * Sets {@code key} from its text on a builder.
+   *
+   * @throws IllegalArgumentException for an unknown key (listing the known ones) or a text it does not read
+   */
+  public static void set(Builder b, String key, String text) {
+    Key k = key(key).orElseThrow(() -> new IllegalArgumentException("unknown model config key '" + key
+        + "'; allowed: " + KEYS.stream().map(Key::name).toList()));
+    try {
+      k.read().accept(b, text.trim());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("invalid model config " + key + " = '" + text + "'; allowed: " + k.allowed());
+    }
   }
 
   /** Parses {@link #toProperties()}; an unknown key or bad value fails naming it. */
@@ -138,37 +194,7 @@ public record ModelConfig(
       m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
     }
     Builder b = builder(ModelKind.parse(req(m, "kind")));
-    for (java.util.Map.Entry<String, String> e : m.entrySet()) {
-      String v = e.getValue();
-      try {
-        switch (e.getKey()) {
-          case "kind" -> { }
-          case "d" -> b.d(Integer.parseInt(v));
-          case "heads" -> b.heads(Integer.parseInt(v));
-          case "key-dim" -> b.keyDim(Integer.parseInt(v));
-          case "value-dim" -> b.valueDim(Integer.parseInt(v));
-          case "layers" -> b.layers(Integer.parseInt(v));
-          case "prune-last-layer" -> b.pruneLastLayer(Boolean.parseBoolean(v));
-          case "rank-q" -> b.rankQ(Integer.parseInt(v));
-          case "rank-k" -> b.rankK(Integer.parseInt(v));
-          case "rank-v" -> b.rankV(Integer.parseInt(v));
-          case "full-rank" -> b.fullRank(Boolean.parseBoolean(v));
-          case "ffn-activation" -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT)));
-          case "ffn-hidden" -> b.ffnHidden(Integer.parseInt(v));
-          case "head-hidden" -> b.headHidden(Integer.parseInt(v));
-          case "cross-layers" -> b.crossLayers(Integer.parseInt(v));
-          case "dcn-mlp" -> b.dcnMlp(Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray());
-          case "dense-tokens" -> b.denseTokens(Integer.parseInt(v));
-          case "dense-hidden" -> b.denseHidden(Integer.parseInt(v));
-          case "tasks" -> b.tasks(Integer.parseInt(v));
-          case "embedding-init-std" -> b.embeddingInitStd(Double.parseDouble(v));
-          case "seed" -> b.seed(Long.parseLong(v));
-          default -> throw new IllegalArgumentException("unknown model config key '" + e.getKey() + "'");
-        }
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException("invalid model config " + e.getKey() + " = '" + v + "'");
-      }
-    }
+    m.forEach((k, v) -> set(b, k, v));
     return b.build();
   }
 

@@ -2,74 +2,63 @@ package ai.hiformer.jobs.api;
 
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.config.Option;
+import ai.hiformer.model.config.OptionValues;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * How the model operator learns, scores and publishes: the feature spec, the model, the optimiser rates, the
- * micro-batch, the idle flush, and where and when snapshots and deltas go. Immutable and validated on
- * construction (a bad value fails naming it); serializable as plain strings and numbers so that Flink can ship
- * it with the job.
+ * micro-batch, the idle flush, and where and when snapshots and deltas go. Each option is declared once below
+ * (key, default, allowed values, meaning); the job's properties file uses the same keys. Immutable and validated
+ * on construction (a bad value fails naming its key); serializable as plain strings so that Flink can ship it.
  */
 public final class LearnerOptions implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
-  public final String specJson;
+  public static final Option<String> FEATURE_SPEC = Option.fileContents("job.feature-spec", FeatureSpec::parse,
+      "a feature spec (JSON; in a properties file, its path)", "which fields the model reads and how");
+  public static final Option<Double> DENSE_LR = Option.positive("optimizer.dense-lr",
+      OptimizerConfig.defaults().denseLr(), "Adam's learning rate for the dense weights");
+  public static final Option<Double> EMBEDDING_LR = Option.positive("optimizer.embedding-lr",
+      OptimizerConfig.defaults().embeddingLr(), "Adagrad's learning rate for the embedding rows");
+  public static final Option<Integer> MICRO_BATCH = Option.integer("learn.micro-batch", 256, 1,
+      "labelled examples per optimiser step");
+  public static final Option<Long> FLUSH_IDLE_MS = Option.longInteger("learn.flush-idle-ms", 1000, 1,
+      "a partial micro-batch is trained once no event arrived for this long (processing time)");
+  public static final Option<String> SNAPSHOT_DIR = Option.optionalString("snapshot.dir",
+      "where snapshots and deltas for serving go (unset: none)");
+  public static final Option<Long> SNAPSHOT_EVERY_EXAMPLES = Option.longInteger("snapshot.every-examples", 10_000, 0,
+      "a full snapshot every this many trained examples (0 = off), only for checkpointed state");
+  public static final Option<Long> SNAPSHOT_EVERY_EVENT_TIME_MS = Option.longInteger("snapshot.every-event-time-ms",
+      0, 0, "a full snapshot every this much event time (0 = off)");
+  public static final Option<Integer> SNAPSHOT_KEEP = Option.integer("snapshot.keep", 3, 2,
+      "full snapshot versions kept per model; older ones and their deltas are deleted once a newer one is complete");
+  public static final Option<Long> DELTA_INTERVAL_MS = Option.longInteger("sync.delta-interval-ms", 0, 0,
+      "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
+  public static final Option<Integer> DENSE_EVERY_DELTAS = Option.integer("sync.dense-every-deltas", 6, 1,
+      "every n-th delta also carries the dense weights");
+
+  /** Every option above. */
+  public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
+
+  private final OptionValues values;
   /** {@link ModelConfig#toProperties()} text. */
-  public final String modelConfig;
-  public final double denseLr;
-  public final double embeddingLr;
-  /** Labelled examples per optimiser step. */
-  public final int microBatch;
-  /** A partial micro-batch is trained once no event arrived for this long (processing time). */
-  public final long flushIdleMillis;
-  /** Where snapshots and deltas go; null: none. */
-  public final String snapshotDir;
-  public final long snapshotEveryExamples;
-  public final long snapshotEveryEventTimeMillis;
-  /** Full snapshot versions kept per model; older ones and their deltas are deleted. */
-  public final int snapshotKeep;
-  /** Deltas at checkpoints at most this often (0: none). */
-  public final long deltaIntervalMillis;
-  /** Every n-th delta carries the dense weights too. */
-  public final int denseEveryDeltas;
+  private final String modelConfig;
 
-  private LearnerOptions(Builder b) {
-    if (b.specJson == null) {
-      throw new IllegalArgumentException("missing feature spec");
-    }
-    FeatureSpec.parse(b.specJson); // fails naming what is wrong
-    if (b.modelConfig == null) {
-      throw new IllegalArgumentException("missing model configuration");
-    }
-    require(b.microBatch >= 1, "learn.micro-batch", b.microBatch, ">= 1");
-    require(b.flushIdleMillis >= 1, "learn.flush-idle-ms", b.flushIdleMillis, ">= 1");
-    require(b.denseLr > 0 && Double.isFinite(b.denseLr), "optimizer.dense-lr", b.denseLr, "> 0");
-    require(b.embeddingLr > 0 && Double.isFinite(b.embeddingLr), "optimizer.embedding-lr", b.embeddingLr, "> 0");
-    require(b.snapshotEveryExamples >= 0, "snapshot.every-examples", b.snapshotEveryExamples, ">= 0");
-    require(b.snapshotEveryEventTimeMillis >= 0, "snapshot.every-event-time-ms", b.snapshotEveryEventTimeMillis,
-        ">= 0");
-    require(b.snapshotKeep >= 2, "snapshot.keep", b.snapshotKeep, ">= 2");
-    require(b.deltaIntervalMillis >= 0, "sync.delta-interval-ms", b.deltaIntervalMillis, ">= 0");
-    require(b.denseEveryDeltas >= 1, "sync.dense-every-deltas", b.denseEveryDeltas, ">= 1");
-    specJson = b.specJson;
-    modelConfig = b.modelConfig.toProperties();
-    denseLr = b.denseLr;
-    embeddingLr = b.embeddingLr;
-    microBatch = b.microBatch;
-    flushIdleMillis = b.flushIdleMillis;
-    snapshotDir = b.snapshotDir;
-    snapshotEveryExamples = b.snapshotEveryExamples;
-    snapshotEveryEventTimeMillis = b.snapshotEveryEventTimeMillis;
-    snapshotKeep = b.snapshotKeep;
-    deltaIntervalMillis = b.deltaIntervalMillis;
-    denseEveryDeltas = b.denseEveryDeltas;
+  private LearnerOptions(OptionValues values, String modelConfig) {
+    this.values = values;
+    this.modelConfig = modelConfig;
   }
 
-  private static void require(boolean ok, String key, Object value, String allowed) {
-    if (!ok) {
-      throw new IllegalArgumentException("invalid " + key + " = " + value + "; allowed: " + allowed);
-    }
+  /** These options, from a larger set of values that holds them (the job's configuration). */
+  public static LearnerOptions of(OptionValues values, ModelConfig model) {
+    return new LearnerOptions(values.restrictedTo(ALL), model.toProperties());
+  }
+
+  public <T> T get(Option<T> option) {
+    return values.get(option);
   }
 
   public static Builder builder() {
@@ -77,7 +66,7 @@ public final class LearnerOptions implements Serializable {
   }
 
   public FeatureSpec spec() {
-    return FeatureSpec.parse(specJson);
+    return FeatureSpec.parse(values.get(FEATURE_SPEC));
   }
 
   public ModelConfig model() {
@@ -85,51 +74,39 @@ public final class LearnerOptions implements Serializable {
   }
 
   public OptimizerConfig optimizer() {
-    return OptimizerConfig.defaults().withDenseLr(denseLr).withEmbeddingLr(embeddingLr);
+    return OptimizerConfig.defaults().withDenseLr(values.get(DENSE_LR)).withEmbeddingLr(values.get(EMBEDDING_LR));
   }
 
-  /** Defaults: micro-batch 256, idle flush 1 s, the protocol's learning rates, no snapshots, no deltas. */
+  /** Options at their defaults until set; the spec and the model are required. */
   public static final class Builder {
-    private String specJson;
+    private final OptionValues.Builder values = OptionValues.builder(ALL);
     private ModelConfig modelConfig;
-    private double denseLr = OptimizerConfig.defaults().denseLr();
-    private double embeddingLr = OptimizerConfig.defaults().embeddingLr();
-    private int microBatch = 256;
-    private long flushIdleMillis = 1000;
-    private String snapshotDir;
-    private long snapshotEveryExamples = 10_000;
-    private long snapshotEveryEventTimeMillis;
-    private int snapshotKeep = 3;
-    private long deltaIntervalMillis;
-    private int denseEveryDeltas = 6;
 
-    public Builder spec(String json) { specJson = json; return this; }
-    public Builder model(ModelConfig v) { modelConfig = v; return this; }
-    public Builder denseLr(double v) { denseLr = v; return this; }
-    public Builder embeddingLr(double v) { embeddingLr = v; return this; }
-    public Builder microBatch(int v) { microBatch = v; return this; }
-    public Builder flushIdleMillis(long v) { flushIdleMillis = v; return this; }
-    /** Snapshots under {@code dir} every {@code everyExamples} trained examples or {@code everyEventTimeMillis}. */
-    public Builder snapshots(String dir, long everyExamples, long everyEventTimeMillis) {
-      snapshotDir = dir;
-      snapshotEveryExamples = everyExamples;
-      snapshotEveryEventTimeMillis = everyEventTimeMillis;
+    public <T> Builder set(Option<T> option, T value) {
+      values.set(option, value);
       return this;
     }
-    /** How many full snapshot versions to keep per model (default 3, at least 2). */
-    public Builder keepSnapshots(int versions) {
-      snapshotKeep = versions;
-      return this;
+
+    /** For a duration or a count given as an {@code int}. */
+    public Builder set(Option<Long> option, long value) {
+      return set(option, Long.valueOf(value));
     }
-    /** Deltas between full snapshots at checkpoints, at most every {@code intervalMillis}. */
-    public Builder deltas(long intervalMillis, int denseEvery) {
-      deltaIntervalMillis = intervalMillis;
-      denseEveryDeltas = denseEvery;
+
+    /** The feature spec's JSON. */
+    public Builder spec(String json) {
+      return set(FEATURE_SPEC, json);
+    }
+
+    public Builder model(ModelConfig v) {
+      modelConfig = v;
       return this;
     }
 
     public LearnerOptions build() {
-      return new LearnerOptions(this);
+      if (modelConfig == null) {
+        throw new IllegalArgumentException("missing model configuration (model.*)");
+      }
+      return new LearnerOptions(values.build(), modelConfig.toProperties());
     }
   }
 }

@@ -20,16 +20,16 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
 
   @Override
   public void open(OpenContext context) {
-    validator = new EventValidator(config.modelIds, config.spec(), config.maxValueChars);
+    validator = new EventValidator(config.get(JobConfig.MODEL_IDS), config.spec(), config.get(JobConfig.MAX_VALUE_CHARS));
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
-    drill = config.failOnceAfterRecords > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
+    drill = config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS) > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
   }
 
   @Override
   public void processElement(RawRecord r, Context ctx, Collector<ValidEvent> out) {
-    if (drill && ++seen > config.failOnceAfterRecords) {
-      throw new IllegalStateException("failure drill: chaos.fail-once-after-records = " + config.failOnceAfterRecords);
+    if (drill && ++seen > config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS)) {
+      throw new IllegalStateException("failure drill: chaos.fail-once-after-records = " + config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS));
     }
     try {
       ValidEvent e = validator.validate(r.value);

@@ -32,10 +32,10 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
     String reason;
     try {
       Label l = codec.decode(r.value);
-      if (l.getRequestId().length() > config.maxValueChars) {
-        reason = "requestId is " + l.getRequestId().length() + " characters long; at most " + config.maxValueChars + " allowed";
-      } else if (!config.modelIds.contains(l.getModelId())) {
-        reason = "unknown model id '" + abbreviate(l.getModelId()) + "'; configured: " + config.modelIds;
+      if (l.getRequestId().length() > config.get(JobConfig.MAX_VALUE_CHARS)) {
+        reason = "requestId is " + l.getRequestId().length() + " characters long; at most " + config.get(JobConfig.MAX_VALUE_CHARS) + " allowed";
+      } else if (!config.get(JobConfig.MODEL_IDS).contains(l.getModelId())) {
+        reason = "unknown model id '" + abbreviate(l.getModelId()) + "'; configured: " + config.get(JobConfig.MODEL_IDS);
       } else if (!tasks.contains(l.getTask())) {
         reason = "label for unknown task '" + abbreviate(l.getTask()) + "'; tasks: " + tasks;
       } else if (l.getValue() != 0.0 && l.getValue() != 1.0) {

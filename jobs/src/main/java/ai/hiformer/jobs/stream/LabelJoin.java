@@ -101,7 +101,7 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
 
   private void armTimer(Context ctx) throws Exception {
     if (deadline.value() == null) {
-      long d = ctx.timerService().currentProcessingTime() + config.labelWindowMillis;
+      long d = ctx.timerService().currentProcessingTime() + config.get(JobConfig.LABEL_WINDOW_MS);
       deadline.update(d);
       ctx.timerService().registerProcessingTimeTimer(d);
     }

@@ -109,7 +109,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   private void afterLearning(String key, ModelRuntime runtime, long versionBefore, Context ctx) {
     if (runtime.version() != versionBefore) {
-      trainedCounter.inc(config.microBatch);
+      trainedCounter.inc(config.get(LearnerOptions.MICRO_BATCH));
       trainMillis.update(runtime.lastTrainMillis());
     }
     long now = System.currentTimeMillis();
@@ -128,7 +128,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       // Timers are rounded to the interval so that a key holds at most a couple of them.
       long processingTime = ctx.timerService().currentProcessingTime();
       lastEvent.put(key, processingTime);
-      long at = (processingTime / config.flushIdleMillis + 2) * config.flushIdleMillis;
+      long at = (processingTime / config.get(LearnerOptions.FLUSH_IDLE_MS) + 2) * config.get(LearnerOptions.FLUSH_IDLE_MS);
       ctx.timerService().registerProcessingTimeTimer(at);
     }
   }
@@ -136,7 +136,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
     Long last = lastEvent.get(ctx.getCurrentKey());
-    if (last != null && timestamp - last < config.flushIdleMillis) {
+    if (last != null && timestamp - last < config.get(LearnerOptions.FLUSH_IDLE_MS)) {
       return; // events still arriving: a later timer decides
     }
     ModelRuntime runtime = runtime(ctx.getCurrentKey());
@@ -158,10 +158,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the model state of " + key, e);
     }
-    r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.microBatch)
-        : ModelRuntime.fromBytes(bytes, spec, optimizer, config.microBatch);
-    if (config.snapshotDir != null) {
-      r.snapshotPolicy(config.snapshotEveryExamples, config.snapshotEveryEventTimeMillis);
+    r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
+        : ModelRuntime.fromBytes(bytes, spec, optimizer, config.get(LearnerOptions.MICRO_BATCH));
+    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
+      r.snapshotPolicy(config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES), config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
     }
     runtimes.put(key, r);
     registerGauges(key, r);

@@ -43,7 +43,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     LearnerOptions config = function.options();
-    if (config.snapshotDir != null) {
+    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
       if (pending == null) {
         pending = new TreeMap<>();
       }
@@ -51,14 +51,14 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         pendingDeltas = new TreeMap<>();
       }
       long now = System.currentTimeMillis();
-      boolean deltaDue = config.deltaIntervalMillis > 0 && now - lastDeltaMillis >= config.deltaIntervalMillis;
+      boolean deltaDue = config.get(LearnerOptions.DELTA_INTERVAL_MS) > 0 && now - lastDeltaMillis >= config.get(LearnerOptions.DELTA_INTERVAL_MS);
       if (deltaDue) {
         lastDeltaMillis = now;
         deltaCount++;
       }
       for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
         if (deltaDue) {
-          e.getValue().captureDeltaIfChanged(deltaCount % config.denseEveryDeltas == 0);
+          e.getValue().captureDeltaIfChanged(deltaCount % config.get(LearnerOptions.DENSE_EVERY_DELTAS) == 0);
         }
         for (ai.hiformer.features.snapshot.ModelDelta d : e.getValue().drainDeltas()) {
           pendingDeltas.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(Map.entry(e.getKey(), d));
@@ -102,12 +102,12 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       return;
     }
     LearnerOptions config = function.options();
-    Path root = Paths.get(config.snapshotDir);
+    Path root = Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR));
     Set<String> written = new HashSet<>();
     Iterator<Map.Entry<Long, List<Pending>>> it = pending.headMap(checkpointId, true).entrySet().iterator();
     while (it.hasNext()) {
       for (Pending p : it.next().getValue()) {
-        ModelSnapshot.write(root, p.modelId(), p.version(), config.specJson, p.learner(), p.encoder(),
+        ModelSnapshot.write(root, p.modelId(), p.version(), config.get(LearnerOptions.FEATURE_SPEC), p.learner(), p.encoder(),
             p.modelConfig(), p.position(), p.metrics());
         written.add(p.modelId());
       }
@@ -124,7 +124,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a new full
     // version can make an old one surplus, so only those models' folders are listed.
     for (String modelId : written) {
-      Retention.prune(root, modelId, config.snapshotKeep);
+      Retention.prune(root, modelId, config.get(LearnerOptions.SNAPSHOT_KEEP));
     }
   }
 }

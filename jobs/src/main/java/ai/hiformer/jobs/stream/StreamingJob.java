@@ -47,19 +47,19 @@ public final class StreamingJob {
   public static org.apache.flink.configuration.Configuration flinkConfiguration(JobConfig config) {
     org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
     conf.setString("state.backend.type", "rocksdb");
-    conf.setString("execution.checkpointing.interval", config.checkpointIntervalMillis + "ms");
+    conf.setString("execution.checkpointing.interval", config.get(JobConfig.CHECKPOINT_INTERVAL_MS) + "ms");
     conf.setString("execution.checkpointing.incremental", "true");
-    if (config.checkpointDir != null) {
-      conf.setString("execution.checkpointing.dir", config.checkpointDir);
+    if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
+      conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
     }
-    if (config.rocksDbLocalDir != null) {
-      conf.setString("state.backend.rocksdb.localdir", config.rocksDbLocalDir);
+    if (config.get(JobConfig.ROCKSDB_LOCAL_DIR) != null) {
+      conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
     }
     conf.setString("restart-strategy.type", "exponential-delay");
     // Scores are per event: flush network buffers within a millisecond instead of Flink's 100 ms
     // default, which would dominate the event-to-score latency.
     conf.setString("execution.buffer-timeout.interval", "1ms");
-    conf.setString("parallelism.default", Integer.toString(config.parallelism));
+    conf.setString("parallelism.default", Integer.toString(config.get(JobConfig.PARALLELISM)));
     // Every record type has a Flink serializer of its own: a type that would fall back to Kryo fails when the
     // job is built, not as a restart loop at run time.
     conf.setString("pipeline.generic-types", "false");
@@ -72,13 +72,13 @@ public final class StreamingJob {
    */
   static KafkaSource<RawRecord> source(JobConfig config, String topic) {
     org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(config.bootstrapServers)
+        .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
         .setTopics(topic)
-        .setGroupId(config.groupId)
+        .setGroupId(config.get(JobConfig.GROUP_ID))
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new RawRecordDeserializer())
         .setProperties(config.kafkaClientProperties());
-    if (config.bounded) {
+    if (config.get(JobConfig.BOUNDED)) {
       source.setBounded(OffsetsInitializer.latest());
     }
     return source.build();
@@ -86,13 +86,13 @@ public final class StreamingJob {
 
   /** Adds the job's dataflow to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
-    DataStream<RawRecord> raw = env.fromSource(source(config, config.eventsTopic), WatermarkStrategy.noWatermarks(),
+    DataStream<RawRecord> raw = env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(),
         "events").uid("events-source");
     SingleOutputStreamOperator<ValidEvent> valid = raw.process(new DecodeEvents(config))
         .uid("decode").name("decode + validate");
     // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
     SingleOutputStreamOperator<ValidLabel> labels = env
-        .fromSource(source(config, config.labelsTopic), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
+        .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC)), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
         .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
     SingleOutputStreamOperator<ValidEvent> joined = valid
         .filter(v -> !v.labelled).name("impressions awaiting labels")
@@ -103,14 +103,14 @@ public final class StreamingJob {
     SingleOutputStreamOperator<Scored> scored = OnlineLearning.scoreAndLearn(valid.union(joined),
         new ValidEventMapping(), config.learnerOptions());
     scored.map(new EncodeScore()).uid("encode-scores").name("encode scores")
-        .sinkTo(sink(config, config.scoresTopic, config.transactionalIdPrefix)).uid("scores-sink").name("scores");
-    String eventsTopic = config.eventsTopic;
+        .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX))).uid("scores-sink").name("scores");
+    String eventsTopic = config.get(JobConfig.EVENTS_TOPIC);
     DataStream<byte[]> rejected = scored.getSideOutput(OnlineLearning.REJECTED)
         .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
         .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO).uid("encode-rejected").name("rejected");
     valid.getSideOutput(DeadLetters.TAG)
         .union(labels.getSideOutput(DeadLetters.TAG), rejected)
-        .sinkTo(sink(config, config.deadLetterTopic, config.transactionalIdPrefix + "-dlq"))
+        .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + "-dlq"))
         .uid("dead-letter-sink").name("dead letters");
   }
 
@@ -145,7 +145,7 @@ public final class StreamingJob {
     // max.message.bytes must allow it too.
     props.putIfAbsent("max.request.size", "16777216");
     return KafkaSink.<byte[]>builder()
-        .setBootstrapServers(config.bootstrapServers)
+        .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
         .setKafkaProducerConfig(props)
         .setRecordSerializer(KafkaRecordSerializationSchema.<byte[]>builder()
             .setTopic(topic)

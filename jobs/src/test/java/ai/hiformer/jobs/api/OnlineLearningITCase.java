@@ -115,7 +115,7 @@ class OnlineLearningITCase {
           "i" + item, rng.nextInt(300), clicked));
     }
     LearnerOptions options = LearnerOptions.builder().spec(SPEC)
-        .model(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build()).microBatch(64).flushIdleMillis(600_000)
+        .model(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build()).set(LearnerOptions.MICRO_BATCH, 64).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
         .build();
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -133,7 +133,7 @@ class OnlineLearningITCase {
     ClickMapping mapping = new ClickMapping();
     for (Click c : clicks) {
       ModelRuntime r = learners.computeIfAbsent(c.market,
-          m -> new ModelRuntime(options.spec(), options.model(), options.optimizer(), options.microBatch));
+          m -> new ModelRuntime(options.spec(), options.model(), options.optimizer(), options.get(LearnerOptions.MICRO_BATCH)));
       long version = r.version();
       double p = r.scoreAndLearn(mapping.features(c), mapping.labels(c), c.timeMillis)[0];
       Scored s = got.get(c.id);

@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -78,11 +79,11 @@ class FidelityITCase {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
       Path snapshots = tmp.resolve("snapshots");
-      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("movielens"))
-          .specJson(Files.readString(specPath)).modelConfig(model).parallelism(1).bounded(true)
-          .checkpointIntervalMillis(5000).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(100_000)
-          .checkpointDir(tmp.resolve("checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("movielens"))
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(model).set(JobConfig.PARALLELISM, 1).set(JobConfig.BOUNDED, true)
+          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 5000L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 100_000L)
+          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);

@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,10 +19,10 @@ class JobConfigLoaderTest {
         "--job.feature-spec=" + spec, "--job.model-ids=a,b", "--model.layers", "2",
         "--kafka.property.security.protocol=SASL_SSL"}, 0);
     JobConfig c = JobConfigLoader.build(m);
-    assertThat(c.modelIds).containsExactly("a", "b");
+    assertThat(c.get(JobConfig.MODEL_IDS)).containsExactly("a", "b");
     assertThat(c.model().layers()).isEqualTo(2);
     assertThat(c.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL");
-    assertThat(c.microBatch).isEqualTo(256);
+    assertThat(c.get(LearnerOptions.MICRO_BATCH)).isEqualTo(256);
   }
 
   @Test
@@ -37,12 +38,36 @@ class JobConfigLoaderTest {
     Path spec = SharedData.repoFile("specs/movielens.json");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "learn.micro-batch", "0")))
-        .hasMessageContaining("learn.micro-batch").hasMessageContaining("> 0");
+        .hasMessageContaining("invalid learn.micro-batch = '0'").hasMessageContaining("an integer >= 1");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "job.bounded", "yes")))
         .hasMessageContaining("job.bounded").hasMessageContaining("true, false");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "")))
         .hasMessageContaining("job.model-ids");
+  }
+
+  @Test
+  void theShippedFileListsEveryDeclaredKeyAndNoOther() throws Exception {
+    // Each option is declared once, in code; conf/job.properties documents them all (set, or commented out as
+    // "# key=value"). This keeps the file from drifting from the declarations.
+    java.util.Set<String> inFile = new java.util.TreeSet<>();
+    for (String line : java.nio.file.Files.readAllLines(SharedData.repoFile("conf/job.properties"))) {
+      var m = java.util.regex.Pattern.compile("^#?\\s*([a-z][a-z0-9.-]*[a-z0-9])=").matcher(line.strip());
+      if (m.find() && !m.group(1).startsWith("kafka.property.") && !m.group(1).startsWith("model.")) {
+        inFile.add(m.group(1));
+      }
+    }
+    assertThat(inFile).containsExactlyInAnyOrderElementsOf(JobConfigLoader.KEYS);
+  }
+
+  @Test
+  void aRequiredKeyThatIsMissingFailsNamingIt() {
+    Path spec = SharedData.repoFile("specs/movielens.json");
+    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(), "job.model-ids", "a")))
+        .hasMessageContaining("missing kafka.bootstrap-servers");
+    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("kafka.bootstrap-servers", "h:1", "job.model-ids", "a",
+        "job.feature-spec", "/nonexistent/spec.json")))
+        .hasMessageContaining("invalid job.feature-spec = '/nonexistent/spec.json'");
   }
 }

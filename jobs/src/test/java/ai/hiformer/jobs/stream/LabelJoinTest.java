@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.model.ModelConfig;
@@ -22,9 +23,9 @@ class LabelJoinTest {
   private static final String SPEC = """
       {"format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
        "fields": [{"name": "user", "kind": "categorical"}]}""";
-  private static final JobConfig CONFIG = JobConfig.builder().bootstrapServers("unused:9092")
-      .modelIds(Set.of("m")).specJson(SPEC).modelConfig(ModelConfig.builder(ModelKind.LR).build())
-      .labelWindowMillis(1000).build();
+  private static final JobConfig CONFIG = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+      .set(JobConfig.MODEL_IDS, Set.of("m")).set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.LR).build())
+      .set(JobConfig.LABEL_WINDOW_MS, 1000L).build();
 
   private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness() throws Exception {
     var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),

@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.spec.FeatureSpec;
@@ -48,9 +49,9 @@ class ModelOperatorTest {
   Path snapshots;
 
   private JobConfig config() {
-    return JobConfig.builder().bootstrapServers("unused:9092").modelIds(Set.of("a", "b")).specJson(SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build()).microBatch(MICRO_BATCH)
-        .flushIdleMillis(FLUSH_IDLE_MS).snapshotDir(snapshots.toString()).snapshotEveryExamples(MICRO_BATCH).build();
+    return JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092").set(JobConfig.MODEL_IDS, Set.of("a", "b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build()).set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+        .set(LearnerOptions.FLUSH_IDLE_MS, FLUSH_IDLE_MS).set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, (long) MICRO_BATCH).build();
   }
 
   private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness() throws Exception {

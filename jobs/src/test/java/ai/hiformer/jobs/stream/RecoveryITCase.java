@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
@@ -156,14 +157,14 @@ class RecoveryITCase {
     String scores = name + "-scores";
     kafka.createTopics(2, events, scores, name + "-dlq", name + "-labels");
     Path snapshots = tmp.resolve(name + "-snapshots");
-    JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
-        .eventsTopic(events).labelsTopic(name + "-labels").scoresTopic(scores).deadLetterTopic(name + "-dlq").groupId(name)
-        .transactionalIdPrefix(name).modelIds(Set.of("m-a", "m-b")).specJson(SPEC)
+    JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+        .set(JobConfig.EVENTS_TOPIC, events).set(JobConfig.LABELS_TOPIC, name + "-labels").set(JobConfig.SCORES_TOPIC, scores).set(JobConfig.DEAD_LETTER_TOPIC, name + "-dlq").set(JobConfig.GROUP_ID, name)
+        .set(JobConfig.TRANSACTIONAL_ID_PREFIX, name).set(JobConfig.MODEL_IDS, Set.of("m-a", "m-b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build())
-        .parallelism(2).checkpointIntervalMillis(300).flushIdleMillis(600_000)
-        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256).snapshotKeep(100)
-        .failOnceAfterRecords(failAfter)
-        .checkpointDir(tmp.resolve(name + "-checkpoints").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb")
+        .set(JobConfig.PARALLELISM, 2).set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L).set(LearnerOptions.SNAPSHOT_KEEP, 100)
+        .set(JobConfig.FAIL_ONCE_AFTER_RECORDS, failAfter)
+        .set(JobConfig.CHECKPOINT_DIR, tmp.resolve(name + "-checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
         .build();
     Configuration conf = StreamingJob.flinkConfiguration(config);
     // Restart quickly: the job's default exponential back-off would only slow the test down.

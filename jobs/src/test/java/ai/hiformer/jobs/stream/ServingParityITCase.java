@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -76,11 +77,11 @@ class ServingParityITCase {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
-      JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers()).modelIds(Set.of("p"))
-          .specJson(SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).parallelism(1).bounded(true)
-          .checkpointIntervalMillis(500).flushIdleMillis(600_000)
-          .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
-          .checkpointDir(tmp.resolve("cp").toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("p"))
+          .set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.BOUNDED, true)
+          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
+          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("cp").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);

@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
@@ -125,12 +126,12 @@ class StreamingJobITCase {
     }
     assertThat(expectedAt).hasSize(bad.size() + 1);
 
-    JobConfig config = JobConfig.builder().bootstrapServers(kafka.bootstrapServers())
-        .modelIds(Set.of("market-a", "market-b")).specJson(SPEC)
+    JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+        .set(JobConfig.MODEL_IDS, Set.of("market-a", "market-b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
-        .parallelism(2).bounded(true).checkpointIntervalMillis(500).flushIdleMillis(60_000)
-        .snapshotDir(snapshots.toString()).snapshotEveryExamples(256)
-        .checkpointDir(checkpoints.toUri().toString()).rocksDbLocalDir("/tmp/hiformer-rocksdb").build();
+        .set(JobConfig.PARALLELISM, 2).set(JobConfig.BOUNDED, true).set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).set(LearnerOptions.FLUSH_IDLE_MS, 60_000L)
+        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
+        .set(JobConfig.CHECKPOINT_DIR, checkpoints.toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
         StreamingJob.flinkConfiguration(config));
     env.setParallelism(2);
