@@ -99,7 +99,7 @@ public final class ServeBenchmarkCommand extends OptionsCommand {
     for (int round = 0; round < rounds; round++) {
       for (String server : servers) {
         ModelRegistry registry = new ModelRegistry(root, serverThreads);
-        ServerOptions options = ServerOptions.builder().port(0).threads(serverThreads).build();
+        ServerOptions options = ServerOptions.builder().set(ServerOptions.PORT, 0).set(ServerOptions.THREADS, serverThreads).build();
         try (AutoCloseable running = start(server, registry, options)) {
           int port = server.equals("jdk") ? ((JdkScoringServer) running).port() : ((ScoringServer) running).port();
           if (round == 0) {

@@ -30,10 +30,10 @@ public final class JdkScoringServer implements AutoCloseable {
 
   public JdkScoringServer(ModelRegistry registry, ServerOptions options) throws IOException {
     this.api = new ScoringApi(registry, options);
-    this.maxBodyBytes = options.maxBodyBytes();
+    this.maxBodyBytes = options.get(ServerOptions.MAX_BODY_BYTES);
     registry.refresh();
-    http = HttpServer.create(new InetSocketAddress(options.bindAddress(), options.port()), 128);
-    executor = Executors.newFixedThreadPool(options.threads());
+    http = HttpServer.create(new InetSocketAddress(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT)), 128);
+    executor = Executors.newFixedThreadPool(options.get(ServerOptions.THREADS));
     http.setExecutor(executor);
     http.createContext("/", this::handle);
     http.start();

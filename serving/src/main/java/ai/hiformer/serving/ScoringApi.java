@@ -62,8 +62,9 @@ public final class ScoringApi {
 
   public ScoringApi(ModelRegistry registry, ServerOptions options) {
     this.registry = registry;
-    this.maxBatchEvents = options.maxBatchEvents();
-    this.token = options.authTokenFile().map(ScoringApi::readToken).orElse(null);
+    this.maxBatchEvents = options.get(ServerOptions.MAX_BATCH_EVENTS);
+    Path tokenFile = options.get(ServerOptions.AUTH_TOKEN_FILE);
+    this.token = tokenFile == null ? null : readToken(tokenFile);
   }
 
   /** The token in {@code file}: one line of at least 16 characters without spaces (surrounding blanks ignored). */

@@ -63,30 +63,30 @@ public final class ScoringServer implements AutoCloseable {
    * unusable. The registry must hold at least one scorer per thread.
    */
   public ScoringServer(ModelRegistry registry, ServerOptions options, long reloadSeconds) throws IOException {
-    if (registry.scorers() < options.threads()) {
-      throw new IllegalArgumentException("invalid threads = " + options.threads() + "; allowed: at most the "
+    if (registry.scorers() < options.get(ServerOptions.THREADS)) {
+      throw new IllegalArgumentException("invalid threads = " + options.get(ServerOptions.THREADS) + "; allowed: at most the "
           + "registry's scorers per model (" + registry.scorers() + ")");
     }
     this.api = new ScoringApi(registry, options);
     SslContext ssl = null;
     if (options.tls()) {
       try {
-        ssl = SslContextBuilder.forServer(options.tlsCertificate().get().toFile(), options.tlsKey().get().toFile())
+        ssl = SslContextBuilder.forServer(options.get(ServerOptions.TLS_CERT).toFile(), options.get(ServerOptions.TLS_KEY).toFile())
             .build();
       } catch (IOException | RuntimeException e) {
-        throw new IllegalArgumentException("invalid tls-cert/tls-key = " + options.tlsCertificate().get() + ", "
-            + options.tlsKey().get() + "; allowed: a PEM certificate chain and its unencrypted PKCS#8 PEM key ("
+        throw new IllegalArgumentException("invalid tls-cert/tls-key = " + options.get(ServerOptions.TLS_CERT) + ", "
+            + options.get(ServerOptions.TLS_KEY) + "; allowed: a PEM certificate chain and its unencrypted PKCS#8 PEM key ("
             + e.getMessage() + ")", e);
       }
     }
     registry.refresh();
-    this.limiter = new ConnectionLimiter(options.maxConnections(), api.connectionsRejected);
+    this.limiter = new ConnectionLimiter(options.get(ServerOptions.MAX_CONNECTIONS), api.connectionsRejected);
     SslContext tls = ssl;
     // Linux's epoll transport where its native library loads (fewer system calls per request), else Java NIO.
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     acceptor = new MultiThreadIoEventLoopGroup(1, io);
-    workers = new MultiThreadIoEventLoopGroup(options.threads(), io);
+    workers = new MultiThreadIoEventLoopGroup(options.get(ServerOptions.THREADS), io);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(acceptor, workers)
         .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
@@ -102,27 +102,27 @@ public final class ScoringServer implements AutoCloseable {
             if (tls != null) {
               p.addLast(tls.newHandler(ch.alloc()));
             }
-            RequestDeadline deadline = new RequestDeadline(options.requestTimeoutMillis(),
-                options.idleTimeoutMillis(), api.requestTimeouts);
+            RequestDeadline deadline = new RequestDeadline(options.get(ServerOptions.REQUEST_TIMEOUT_MS),
+                options.get(ServerOptions.IDLE_TIMEOUT_MS), api.requestTimeouts);
             p.addLast(deadline);
-            p.addLast(new HttpServerCodec(4096, options.maxHeaderBytes(), 8192));
-            p.addLast(new BoundedAggregator(options.maxBodyBytes(), api));
+            p.addLast(new HttpServerCodec(4096, options.get(ServerOptions.MAX_HEADER_BYTES), 8192));
+            p.addLast(new BoundedAggregator(options.get(ServerOptions.MAX_BODY_BYTES), api));
             p.addLast(new ApiHandler(api, deadline));
           }
         });
     try {
-      listening = bootstrap.bind(options.bindAddress(), options.port()).sync().channel();
+      listening = bootstrap.bind(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT)).sync().channel();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       shutdownGroups();
-      throw new IOException("interrupted while binding " + options.bindAddress() + ":" + options.port(), e);
+      throw new IOException("interrupted while binding " + options.get(ServerOptions.BIND) + ":" + options.get(ServerOptions.PORT), e);
     } catch (RuntimeException e) {
       shutdownGroups();
-      throw new IOException("cannot listen on " + options.bindAddress() + ":" + options.port() + ": " + e, e);
+      throw new IOException("cannot listen on " + options.get(ServerOptions.BIND) + ":" + options.get(ServerOptions.PORT) + ": " + e, e);
     }
     reloader = new SnapshotReloader(registry, reloadSeconds);
-    LOG.info("scoring server on {}:{} ({}, {} threads{}{})", options.bindAddress(), port(), epoll ? "epoll" : "nio",
-        options.threads(), options.tls() ? ", TLS" : "", options.authTokenFile().isPresent() ? ", bearer token" : "");
+    LOG.info("scoring server on {}:{} ({}, {} threads{}{})", options.get(ServerOptions.BIND), port(), epoll ? "epoll" : "nio",
+        options.get(ServerOptions.THREADS), options.tls() ? ", TLS" : "", options.get(ServerOptions.AUTH_TOKEN_FILE) != null ? ", bearer token" : "");
   }
 
   public int port() {

@@ -51,7 +51,7 @@ class HotReloadTest {
     copy(staging.resolve("m").resolve("v000000000001"), live.resolve("m").resolve("v000000000001"));
 
     ModelRegistry registry = new ModelRegistry(live, 4);
-    try (ScoringServer server = new ScoringServer(registry, ServerOptions.builder().port(0).threads(4).build(), 3600)) {
+    try (ScoringServer server = new ScoringServer(registry, ServerOptions.builder().set(ServerOptions.PORT, 0).set(ServerOptions.THREADS, 4).build(), 3600)) {
       HttpClient client = HttpClient.newHttpClient();
       String body = "{\"modelId\": \"m\", \"requestId\": \"x\", \"features\": " + Snapshots.features(EVENT) + "}";
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/score"))

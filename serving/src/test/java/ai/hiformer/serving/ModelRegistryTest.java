@@ -136,7 +136,7 @@ class ModelRegistryTest {
     assertThat(r.rejections()).isEqualTo(1);
     assertThat(r.reloadErrors()).isEqualTo(1);
     assertThat(r.lastReloadError()).contains("OutOfMemoryError");
-    try (ScoringServer server = new ScoringServer(r, ServerOptions.builder().port(0).threads(1).build(), 3600)) {
+    try (ScoringServer server = new ScoringServer(r, ServerOptions.builder().set(ServerOptions.PORT, 0).set(ServerOptions.THREADS, 1).build(), 3600)) {
       var client = java.net.http.HttpClient.newHttpClient();
       var health = client.send(java.net.http.HttpRequest.newBuilder(
           java.net.URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),

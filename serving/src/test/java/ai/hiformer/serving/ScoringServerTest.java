@@ -81,13 +81,13 @@ class ScoringServerTest {
   }
 
   private ScoringServer start(ServerOptions.Builder options) throws IOException {
-    ServerOptions o = options.port(0).build();
-    return new ScoringServer(new ModelRegistry(root, o.threads()), o, 3600);
+    ServerOptions o = options.set(ServerOptions.PORT, 0).build();
+    return new ScoringServer(new ModelRegistry(root, o.get(ServerOptions.THREADS)), o, 3600);
   }
 
   @Test
   void eightStalledConnectionsDoNotKeepAClientFromBeingAnsweredAndEachGets408() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().threads(1).requestTimeoutMillis(2_000))) {
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.REQUEST_TIMEOUT_MS, 2_000))) {
       List<Socket> stalled = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         Socket s = connect(server.port());
@@ -122,7 +122,7 @@ class ScoringServerTest {
 
   @Test
   void connectionsBeyondTheLimitAreClosedAndCountedWhileTheOthersAreServed() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().threads(1).maxConnections(3))) {
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_CONNECTIONS, 3))) {
       List<Socket> open = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         open.add(connect(server.port()));
@@ -150,8 +150,8 @@ class ScoringServerTest {
 
   @Test
   void pathsMatchExactlyMethodsAreCheckedAndLimitsAnswerWithoutStackText() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().threads(1).maxHeaderBytes(1024).maxBodyBytes(2048)
-        .maxBatchEvents(2)); Socket s = connect(server.port())) {
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_HEADER_BYTES, 1024).set(ServerOptions.MAX_BODY_BYTES, 2048)
+        .set(ServerOptions.MAX_BATCH_EVENTS, 2)); Socket s = connect(server.port())) {
       assertThat(exchange(s, "POST", "/score?trace=1", "", scoreBody(1)).status()).isEqualTo(200);
       assertThat(exchange(s, "POST", "/score/", "", scoreBody(1)).status()).isEqualTo(404);
       assertThat(exchange(s, "POST", "/scores", "", scoreBody(1)).status()).isEqualTo(404);
@@ -172,7 +172,7 @@ class ScoringServerTest {
       // A body over the limit and headers over the limit end the connection after their answer.
       assertThat(exchange(s, "POST", "/score", "", "{\"x\": \"" + "a".repeat(4000) + "\"}").status()).isEqualTo(413);
     }
-    try (ScoringServer server = start(ServerOptions.builder().threads(1).maxHeaderBytes(1024));
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_HEADER_BYTES, 1024));
         Socket s = connect(server.port())) {
       assertThat(exchange(s, "GET", "/health", "X-Big: " + "b".repeat(3000) + "\r\n", "").status()).isEqualTo(431);
     }
@@ -180,7 +180,7 @@ class ScoringServerTest {
 
   @Test
   void aBatchIsScoredInRequestOrderFromOneVersionWithABadEventAnsweredOnItsOwn() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().threads(1)); Socket s = connect(server.port())) {
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1)); Socket s = connect(server.port())) {
       int n = Scorer.CHUNK + 44; // more than one forward pass
       StringBuilder body = new StringBuilder("{\"modelId\": \"m\", \"events\": [");
       for (int i = 0; i < n; i++) {
@@ -213,7 +213,7 @@ class ScoringServerTest {
   @Test
   void withATokenEveryRequestNeedsItAndHealthTellsStrangersOnlyItsStatus() throws Exception {
     Path token = Files.writeString(root.resolve("token"), "s3cret-token-0123456789\n");
-    try (ScoringServer server = start(ServerOptions.builder().threads(1).authTokenFile(token));
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.AUTH_TOKEN_FILE, token));
         Socket s = connect(server.port())) {
       assertThat(exchange(s, "POST", "/score", "", scoreBody(1)).status()).isEqualTo(401);
       assertThat(exchange(s, "POST", "/score", "Authorization: Bearer s3cret-token-0123456780\r\n", scoreBody(1))
@@ -234,11 +234,11 @@ class ScoringServerTest {
   @Test
   void aShortTokenOrHalfATlsPairFailsAtStartUpNamingTheOption() throws Exception {
     Path shortToken = Files.writeString(root.resolve("short"), "abc");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(ServerOptions.builder().authTokenFile(shortToken)))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(ServerOptions.builder().set(ServerOptions.AUTH_TOKEN_FILE, shortToken)))
         .hasMessageContaining("auth-token-file").hasMessageContaining("at least 16 characters");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().tls(shortToken, null).build())
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().set(ServerOptions.TLS_CERT, shortToken).set(ServerOptions.TLS_KEY, null).build())
         .hasMessageContaining("tls-cert").hasMessageContaining("tls-key");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().threads(0).build())
-        .hasMessageContaining("invalid threads = 0");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().set(ServerOptions.THREADS, 0).build())
+        .hasMessageContaining("invalid threads = '0'");
   }
 }

@@ -49,7 +49,7 @@ class TlsServerTest {
     Path certPem = Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
     Path keyPem = Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", key.getEncoded())); // PKCS#8
 
-    ServerOptions options = ServerOptions.builder().port(0).threads(1).tls(certPem, keyPem).build();
+    ServerOptions options = ServerOptions.builder().set(ServerOptions.PORT, 0).set(ServerOptions.THREADS, 1).set(ServerOptions.TLS_CERT, certPem).set(ServerOptions.TLS_KEY, keyPem).build();
     try (ScoringServer server = new ScoringServer(new ModelRegistry(snapshots, 1), options, 3600)) {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);

@@ -4,6 +4,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
+import ai.hiformer.model.config.OptionsBuilder;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -78,18 +79,11 @@ public final class LearnerOptions implements Serializable {
   }
 
   /** Options at their defaults until set; the spec and the model are required. */
-  public static final class Builder {
-    private final OptionValues.Builder values = OptionValues.builder(ALL);
+  public static final class Builder extends OptionsBuilder<Builder> {
     private ModelConfig modelConfig;
 
-    public <T> Builder set(Option<T> option, T value) {
-      values.set(option, value);
-      return this;
-    }
-
-    /** For a duration or a count given as an {@code int}. */
-    public Builder set(Option<Long> option, long value) {
-      return set(option, Long.valueOf(value));
+    private Builder() {
+      super(ALL);
     }
 
     /** The feature spec's JSON. */

@@ -5,6 +5,7 @@ import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
+import ai.hiformer.model.config.OptionsBuilder;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -109,25 +110,12 @@ public final class JobConfig implements Serializable {
   }
 
   /** Every option at its default until set; the brokers, the model ids, the spec and the model are required. */
-  public static final class Builder {
-    private final OptionValues.Builder values = OptionValues.builder(ALL);
+  public static final class Builder extends OptionsBuilder<Builder> {
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
     private ModelConfig modelConfig;
 
-    public <T> Builder set(Option<T> option, T value) {
-      values.set(option, value);
-      return this;
-    }
-
-    /** For a duration or a count given as an {@code int}. */
-    public Builder set(Option<Long> option, long value) {
-      return set(option, Long.valueOf(value));
-    }
-
-    /** Sets an option from its text, as a properties file gives it; fails for an unknown key or a bad value. */
-    public Builder setText(String key, String text) {
-      values.setText(key, text);
-      return this;
+    private Builder() {
+      super(ALL);
     }
 
     public Builder kafkaProperty(String key, String value) {

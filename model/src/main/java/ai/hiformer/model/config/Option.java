@@ -59,6 +59,17 @@ public final class Option<T> {
         "an integer >= " + min, description);
   }
 
+  public static Option<Integer> integer(String key, int defaultValue, int min, int max, String description) {
+    return new Option<>(key, defaultValue, false, Integer::valueOf, String::valueOf, v -> v >= min && v <= max,
+        "an integer in " + min + ".." + max, description);
+  }
+
+  /** The path of a readable regular file, or unset (then {@link OptionValues#get} gives null). */
+  public static Option<java.nio.file.Path> optionalFile(String key, String description) {
+    return new Option<>(key, null, true, java.nio.file.Paths::get, java.nio.file.Path::toString,
+        java.nio.file.Files::isReadable, "the path of a readable file", description);
+  }
+
   public static Option<Long> longInteger(String key, long defaultValue, long min, String description) {
     return new Option<>(key, defaultValue, false, Long::valueOf, String::valueOf, v -> v >= min,
         "an integer >= " + min, description);
