@@ -72,11 +72,7 @@ public final class DelimitedReader implements DatasetReader {
             return origin;
           }
         };
-        try {
-          sink.accept(row);
-        } catch (BadRowException e) {
-          sink.rejected(origin, e.getMessage());
-        }
+        sink.offer(row);
       }
     }
   }

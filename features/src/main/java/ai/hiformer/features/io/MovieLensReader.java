@@ -92,11 +92,7 @@ public final class MovieLensReader implements DatasetReader {
             return origin;
           }
         };
-        try {
-          sink.accept(row);
-        } catch (BadRowException e) {
-          sink.rejected(origin, e.getMessage());
-        }
+        sink.offer(row);
       }
     }
   }

@@ -48,8 +48,7 @@ class DeltaPublishITCase {
   private static final int EVENTS = 768; // three micro-batches
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
 
   @TempDir
   Path tmp;
@@ -141,14 +140,13 @@ class DeltaPublishITCase {
   private void run(EmbeddedKafka kafka, String name, String spec, Path snapshots, long snapshotEvery,
       Callable<Boolean> done) throws Exception {
     kafka.createTopics(1, name + "-labels", name + "-scores", name + "-dead-letters");
-    JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("d"))
-        .set(JobConfig.LABELS_TOPIC, name + "-labels").set(JobConfig.SCORES_TOPIC, name + "-scores").set(JobConfig.DEAD_LETTER_TOPIC, name + "-dead-letters")
-        .set(JobConfig.GROUP_ID, name).set(JobConfig.TRANSACTIONAL_ID_PREFIX, name)
-        .set(LearnerOptions.FEATURE_SPEC, spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(JobConfig.PARALLELISM, 1)
-        .set(JobConfig.CHECKPOINT_INTERVAL_MS, 200L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, snapshotEvery)
-        .set(LearnerOptions.DELTA_INTERVAL_MS, 1L).set(LearnerOptions.DENSE_EVERY_DELTAS, 1)
-        .set(JobConfig.CHECKPOINT_DIR, tmp.resolve(name + "-cp").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
+    JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(name), "d")
+        .set(JobConfig.LABELS_TOPIC, name + "-labels").set(JobConfig.SCORES_TOPIC, name + "-scores")
+        .set(JobConfig.DEAD_LETTER_TOPIC, name + "-dead-letters").set(JobConfig.GROUP_ID, name)
+        .set(JobConfig.TRANSACTIONAL_ID_PREFIX, name).set(LearnerOptions.FEATURE_SPEC, spec)
+        .set(JobConfig.CHECKPOINT_INTERVAL_MS, 200L).set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString())
+        .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, snapshotEvery)
+        .set(LearnerOptions.DELTA_INTERVAL_MS, 1L).set(LearnerOptions.DENSE_EVERY_DELTAS, 1).build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
         StreamingJob.flinkConfiguration(config));
     env.setParallelism(1);

@@ -43,8 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FidelityITCase {
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
   @TempDir
   static Path tmp;
@@ -79,16 +78,10 @@ class FidelityITCase {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
       Path snapshots = tmp.resolve("snapshots");
-      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("movielens"))
-          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(model).set(JobConfig.PARALLELISM, 1).set(JobConfig.BOUNDED, true)
-          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 5000L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 100_000L)
-          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
-      env.setParallelism(1);
-      StreamingJob.build(env, config);
-      env.execute("fidelity");
+      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "movielens")
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(model).set(JobConfig.BOUNDED, true)
+          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 5000L).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 100_000L).build();
+      JobTestKit.runToEnd(config, "fidelity");
       long steps = (values.size() + 255) / 256;
       ModelSnapshot last = ModelSnapshot.read(ModelSnapshot.directory(snapshots, "movielens", steps),
           OptimizerConfig.defaults());

@@ -35,8 +35,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,25 +54,15 @@ class RecoveryITCase {
   private static final int PER_MODEL = 1100;
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
 
   @TempDir
   static Path tmp;
-
-  @BeforeAll
-  static void startKafka() throws Exception {
-    kafka = new EmbeddedKafka();
-  }
-
-  @AfterAll
-  static void stopKafka() throws Exception {
-    kafka.close();
-  }
 
   @Test
   void aRestartFromTheLastCheckpointLosesAndDuplicatesNothingAndEndsWithTheSameModel() throws Exception {
@@ -155,17 +143,15 @@ class RecoveryITCase {
   private Run run(String name, List<byte[]> keys, List<byte[]> values, long failAfter) throws Exception {
     String events = name + "-events";
     String scores = name + "-scores";
-    kafka.createTopics(2, events, scores, name + "-dlq", name + "-labels");
+    KAFKA.get().createTopics(2, events, scores, name + "-dlq", name + "-labels");
     Path snapshots = tmp.resolve(name + "-snapshots");
-    JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
-        .set(JobConfig.EVENTS_TOPIC, events).set(JobConfig.LABELS_TOPIC, name + "-labels").set(JobConfig.SCORES_TOPIC, scores).set(JobConfig.DEAD_LETTER_TOPIC, name + "-dlq").set(JobConfig.GROUP_ID, name)
-        .set(JobConfig.TRANSACTIONAL_ID_PREFIX, name).set(JobConfig.MODEL_IDS, Set.of("m-a", "m-b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build())
-        .set(JobConfig.PARALLELISM, 2).set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L).set(LearnerOptions.SNAPSHOT_KEEP, 100)
-        .set(JobConfig.FAIL_ONCE_AFTER_RECORDS, failAfter)
-        .set(JobConfig.CHECKPOINT_DIR, tmp.resolve(name + "-checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
-        .build();
+    JobConfig config = JobTestKit.config(KAFKA.get().bootstrapServers(), tmp.resolve(name), "m-a", "m-b")
+        .set(JobConfig.EVENTS_TOPIC, events).set(JobConfig.LABELS_TOPIC, name + "-labels").set(JobConfig.SCORES_TOPIC, scores)
+        .set(JobConfig.DEAD_LETTER_TOPIC, name + "-dlq").set(JobConfig.GROUP_ID, name)
+        .set(JobConfig.TRANSACTIONAL_ID_PREFIX, name).set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).seed(1).build()).set(JobConfig.PARALLELISM, 2)
+        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_KEEP, 100)
+        .set(JobConfig.FAIL_ONCE_AFTER_RECORDS, failAfter).build();
     Configuration conf = StreamingJob.flinkConfiguration(config);
     // Restart quickly: the job's default exponential back-off would only slow the test down.
     conf.setString("restart-strategy.type", "fixed-delay");
@@ -178,9 +164,9 @@ class RecoveryITCase {
     try {
       // Produce half, let a checkpoint complete, then the rest: the drill fails after a checkpoint.
       int half = values.size() / 2;
-      kafka.produce(events, keys.subList(0, half), values.subList(0, half));
+      KAFKA.get().produce(events, keys.subList(0, half), values.subList(0, half));
       waitFor(() -> hasAnySnapshot(snapshots), Duration.ofSeconds(60), "a first snapshot");
-      kafka.produce(events, keys.subList(half, values.size()), values.subList(half, values.size()));
+      KAFKA.get().produce(events, keys.subList(half, values.size()), values.subList(half, values.size()));
       long finalVersion = PER_MODEL / 256;
       waitFor(() -> Files.isDirectory(ModelSnapshot.directory(snapshots, "m-a", finalVersion))
           && Files.isDirectory(ModelSnapshot.directory(snapshots, "m-b", finalVersion)), Duration.ofSeconds(120),
@@ -192,7 +178,7 @@ class RecoveryITCase {
       while (count.size() < values.size() && System.currentTimeMillis() < deadline) {
         count.clear();
         byRequest.clear();
-        for (byte[] b : kafka.readCommitted(scores, Duration.ofSeconds(2))) {
+        for (byte[] b : KAFKA.get().readCommitted(scores, Duration.ofSeconds(2))) {
           Score score = codec.decode(b);
           count.merge(score.getRequestId(), 1, Integer::sum);
           byRequest.put(score.getRequestId(), score);

@@ -33,8 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SavepointExportITCase {
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
   @TempDir
   Path tmp;
@@ -59,16 +58,9 @@ class SavepointExportITCase {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(2, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
-      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("a", "b"))
-          .set(LearnerOptions.FEATURE_SPEC, spec).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(JobConfig.PARALLELISM, 2)
-          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
-          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("cp").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
-      env.setParallelism(2);
-      StreamingJob.build(env, config);
-      JobClient job = env.executeAsync("export");
+      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "a", "b").set(LearnerOptions.FEATURE_SPEC, spec)
+          .set(JobConfig.PARALLELISM, 2).build();
+      JobClient job = JobTestKit.environment(config).executeAsync("export");
       long deadline = System.currentTimeMillis() + 120_000;
       while (!(Files.isDirectory(ModelSnapshot.directory(snapshots, "a", 2))
           && Files.isDirectory(ModelSnapshot.directory(snapshots, "b", 2))

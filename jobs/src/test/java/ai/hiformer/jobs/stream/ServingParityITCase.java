@@ -39,15 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the same 200.
  */
 class ServingParityITCase {
-  private static final String SPEC = """
-      {"name": "parity", "format": "jsonl", "tasks": [{"name": "click"}],
-       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
-                  {"name": "tags", "kind": "multi", "max_values": 3},
-                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
-
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
 
   @TempDir
   Path tmp;
@@ -77,16 +70,9 @@ class ServingParityITCase {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
-      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("p"))
-          .set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.BOUNDED, true)
-          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
-          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("cp").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
-      env.setParallelism(1);
-      StreamingJob.build(env, config);
-      env.execute("parity");
+      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "p").set(JobConfig.BOUNDED, true)
+          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).build();
+      JobTestKit.runToEnd(config, "parity");
       WireCodec<Score> scores = WireCodec.scores();
       for (byte[] b : kafka.readCommitted("scores", Duration.ofSeconds(2))) {
         Score s = scores.decode(b);

@@ -25,8 +25,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,17 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  * train.
  */
 class StreamingJobITCase {
-  private static final String SPEC = """
-      {"name": "synthetic", "format": "jsonl", "tasks": [{"name": "click"}],
-       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
-                  {"name": "tags", "kind": "multi", "max_values": 3},
-                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-  private static EmbeddedKafka kafka;
+  static final KafkaBroker KAFKA = new KafkaBroker();
 
   @TempDir
   static java.nio.file.Path checkpoints;
@@ -56,19 +48,9 @@ class StreamingJobITCase {
   @TempDir
   static java.nio.file.Path snapshots;
 
-  @BeforeAll
-  static void startKafka() throws Exception {
-    kafka = new EmbeddedKafka();
-  }
-
-  @AfterAll
-  static void stopKafka() throws Exception {
-    kafka.close();
-  }
-
   @Test
   void everyValidEventIsScoredExactlyOnceAndEveryBadRecordIsDeadLettered() throws Exception {
-    kafka.createTopics(2, "events", "labels", "scores", "dead-letters");
+    KAFKA.get().createTopics(2, "events", "labels", "scores", "dead-letters");
     WireCodec<Event> codec = WireCodec.events();
     SplittableRandom rng = new SplittableRandom(5);
     List<byte[]> keys = new ArrayList<>();
@@ -104,10 +86,10 @@ class StreamingJobITCase {
       keys.add(at, ("bad" + i).getBytes(StandardCharsets.UTF_8));
       values.add(at, bad.get(i).bytes());
     }
-    kafka.produce("events", keys, values);
+    KAFKA.get().produce("events", keys, values);
     // Where each bad record landed (partition, offset): its dead letter must name exactly that place.
     Map<String, Malformed> expectedAt = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
+    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords("events", Duration.ofSeconds(2))) {
       String key = new String(r.key(), StandardCharsets.UTF_8);
       if (key.startsWith("bad")) {
         expectedAt.put("events/" + r.partition() + "/" + r.offset(), bad.get(Integer.parseInt(key.substring(3))));
@@ -118,30 +100,23 @@ class StreamingJobITCase {
     byte[] badLabel = labelCodec.encode(Label.newBuilder().setRequestId("r1").setModelId("market-b").setTask("buy")
         .setValue(1).setTime(Instant.EPOCH).build());
     labelValues.add(badLabel);
-    kafka.produce("labels", labelKeys, labelValues);
-    for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("labels", Duration.ofSeconds(2))) {
+    KAFKA.get().produce("labels", labelKeys, labelValues);
+    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords("labels", Duration.ofSeconds(2))) {
       if (new String(r.key(), StandardCharsets.UTF_8).equals("bad-label")) {
         expectedAt.put("labels/" + r.partition() + "/" + r.offset(), new Malformed(badLabel, "label for unknown task 'buy'"));
       }
     }
     assertThat(expectedAt).hasSize(bad.size() + 1);
 
-    JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
-        .set(JobConfig.MODEL_IDS, Set.of("market-a", "market-b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
-        .set(JobConfig.PARALLELISM, 2).set(JobConfig.BOUNDED, true).set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).set(LearnerOptions.FLUSH_IDLE_MS, 60_000L)
-        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
-        .set(JobConfig.CHECKPOINT_DIR, checkpoints.toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-        StreamingJob.flinkConfiguration(config));
-    env.setParallelism(2);
-    StreamingJob.build(env, config);
-    env.execute("streaming-job-itcase");
+    JobConfig config = JobTestKit.config(KAFKA.get().bootstrapServers(), checkpoints, "market-a", "market-b")
+        .set(JobConfig.PARALLELISM, 2).set(JobConfig.BOUNDED, true).set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L)
+        .set(LearnerOptions.FLUSH_IDLE_MS, 60_000L).set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).build();
+    JobTestKit.runToEnd(config, "streaming-job-itcase");
 
     WireCodec<Score> scores = WireCodec.scores();
     Map<String, Integer> count = new HashMap<>();
     Map<String, Long> maxVersion = new HashMap<>();
-    for (byte[] b : kafka.readCommitted("scores", Duration.ofSeconds(3))) {
+    for (byte[] b : KAFKA.get().readCommitted("scores", Duration.ofSeconds(3))) {
       Score s = scores.decode(b);
       count.merge(s.getRequestId(), 1, Integer::sum);
       assertThat(s.getModelId()).isEqualTo(modelOf.get(s.getRequestId()));
@@ -158,7 +133,7 @@ class StreamingJobITCase {
     // kept whole; no good record has one.
     WireCodec<DeadLetter> dlq = WireCodec.deadLetters();
     Map<String, DeadLetter> deadLetters = new HashMap<>();
-    for (byte[] b : kafka.readCommitted("dead-letters", Duration.ofSeconds(2))) {
+    for (byte[] b : KAFKA.get().readCommitted("dead-letters", Duration.ofSeconds(2))) {
       DeadLetter d = dlq.decode(b);
       String at = d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset();
       assertThat(deadLetters.put(at, d)).as("a second dead letter for %s", at).isNull();

@@ -58,35 +58,42 @@ public final class Blas {
       return;
     }
     for (int i = 0; i < m; i++) {
-      int ci = cOff + i * ldc;
-      if (!accumulate) {
-        java.util.Arrays.fill(c, ci, ci + n, 0.0);
+      rowTimesMatrix(a, aOff + i * lda, 1, k, b, bOff, ldb, c, cOff + i * ldc, n, accumulate);
+    }
+  }
+
+  /**
+   * Row {@code c[ci, ci + n) = [c +] Σ_p a[aStart + p·aStride] · B[p, :]} over the k rows of B: the kernel of
+   * {@link #gemmNN} (a row of A: stride 1) and {@link #gemmTN} (a column of A: stride lda). Four rows of B per
+   * pass, so one load and store of the C row serves four multiply-adds and the inner loop vectorises.
+   */
+  private static void rowTimesMatrix(double[] a, int aStart, int aStride, int k, double[] b, int bOff, int ldb,
+      double[] c, int ci, int n, boolean accumulate) {
+    if (!accumulate) {
+      java.util.Arrays.fill(c, ci, ci + n, 0.0);
+    }
+    int p = 0;
+    for (; p + 3 < k; p += 4) {
+      double a0 = a[aStart + p * aStride];
+      double a1 = a[aStart + (p + 1) * aStride];
+      double a2 = a[aStart + (p + 2) * aStride];
+      double a3 = a[aStart + (p + 3) * aStride];
+      int b0 = bOff + p * ldb;
+      int b1 = b0 + ldb;
+      int b2 = b1 + ldb;
+      int b3 = b2 + ldb;
+      for (int j = 0; j < n; j++) {
+        c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
       }
-      int ai = aOff + i * lda;
-      int p = 0;
-      // Four rows of B per pass: one load/store of the C row serves four multiply-adds.
-      for (; p + 3 < k; p += 4) {
-        double a0 = a[ai + p];
-        double a1 = a[ai + p + 1];
-        double a2 = a[ai + p + 2];
-        double a3 = a[ai + p + 3];
-        int b0 = bOff + p * ldb;
-        int b1 = b0 + ldb;
-        int b2 = b1 + ldb;
-        int b3 = b2 + ldb;
-        for (int j = 0; j < n; j++) {
-          c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-        }
+    }
+    for (; p < k; p++) {
+      double ap = a[aStart + p * aStride];
+      if (ap == 0.0) {
+        continue;
       }
-      for (; p < k; p++) {
-        double ap = a[ai + p];
-        if (ap == 0.0) {
-          continue;
-        }
-        int bp = bOff + p * ldb;
-        for (int j = 0; j < n; j++) {
-          c[ci + j] += ap * b[bp + j];
-        }
+      int bp = bOff + p * ldb;
+      for (int j = 0; j < n; j++) {
+        c[ci + j] += ap * b[bp + j];
       }
     }
   }
@@ -132,31 +139,7 @@ public final class Blas {
     }
     // Row i of C stays in L1 while the k rows of B stream past: C[i,:] += Σ_p A[p,i] · B[p,:]
     for (int i = 0; i < m; i++) {
-      int ci = cOff + i * ldc;
-      if (!accumulate) {
-        java.util.Arrays.fill(c, ci, ci + n, 0.0);
-      }
-      int p = 0;
-      for (; p + 3 < k; p += 4) {
-        double a0 = a[aOff + p * lda + i];
-        double a1 = a[aOff + (p + 1) * lda + i];
-        double a2 = a[aOff + (p + 2) * lda + i];
-        double a3 = a[aOff + (p + 3) * lda + i];
-        int b0 = bOff + p * ldb;
-        int b1 = b0 + ldb;
-        int b2 = b1 + ldb;
-        int b3 = b2 + ldb;
-        for (int j = 0; j < n; j++) {
-          c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-        }
-      }
-      for (; p < k; p++) {
-        double ap = a[aOff + p * lda + i];
-        int bp = bOff + p * ldb;
-        for (int j = 0; j < n; j++) {
-          c[ci + j] += ap * b[bp + j];
-        }
-      }
+      rowTimesMatrix(a, aOff + i, lda, k, b, bOff, ldb, c, cOff + i * ldc, n, accumulate);
     }
   }
 

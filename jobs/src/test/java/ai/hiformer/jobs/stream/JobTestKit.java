@@ -1,0 +1,57 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import java.nio.file.Path;
+import java.util.Set;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+/** What the job's integration tests share: a MiniCluster, a configuration with the test defaults, a run. */
+final class JobTestKit {
+  /** user, item, tags (multi-valued), price: the small spec most tests read. */
+  static final String SPEC = """
+      {"name": "synthetic", "format": "jsonl", "tasks": [{"name": "click"}],
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
+                  {"name": "tags", "kind": "multi", "max_values": 3},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+
+  private JobTestKit() {}
+
+  /** One task manager with {@code slots} slots. */
+  static MiniClusterExtension miniCluster(int slots) {
+    return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+        .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(slots).build());
+  }
+
+  /**
+   * A configuration against the broker at {@code bootstrap} with what the tests share: {@link #SPEC}, Hiformer
+   * at the protocol's defaults, checkpoints every 300 ms under {@code dir}, snapshots every 256 examples into
+   * {@code dir/snapshots}, no idle flush of a partial micro-batch (600 s), RocksDB's short working directory.
+   */
+  static JobConfig.Builder config(String bootstrap, Path dir, String... modelIds) {
+    return JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, bootstrap).set(JobConfig.MODEL_IDS, Set.of(modelIds))
+        .set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
+        .set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+        .set(LearnerOptions.SNAPSHOT_DIR, dir.resolve("snapshots").toString())
+        .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
+        .set(JobConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString())
+        .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb");
+  }
+
+  /** The job built into an environment configured as the job configures its own, at its parallelism. */
+  static StreamExecutionEnvironment environment(JobConfig config) {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+        StreamingJob.flinkConfiguration(config));
+    env.setParallelism(config.get(JobConfig.PARALLELISM));
+    StreamingJob.build(env, config);
+    return env;
+  }
+
+  /** Runs a bounded job to its end. */
+  static void runToEnd(JobConfig config, String name) throws Exception {
+    environment(config).execute(name);
+  }
+}
