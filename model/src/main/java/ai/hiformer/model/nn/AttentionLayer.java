@@ -106,9 +106,7 @@ public final class AttentionLayer {
   /** Xavier-uniform for every matrix (per slice), zero biases, LayerNorm γ=1 β=0 (docs/PROTOCOL.md §2.1). */
   public void init(SplittableRandom rng) {
     projection.init(rng);
-    wo.initXavier(rng);
-    w1.initXavier(rng);
-    w2.initXavier(rng);
+    Dense.initXavier(rng, wo, w1, w2);
   }
 
   private void ensureCapacity(int n) {

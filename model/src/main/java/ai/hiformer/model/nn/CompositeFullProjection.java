@@ -21,9 +21,7 @@ final class CompositeFullProjection implements QkvProjection {
 
   @Override
   public void init(SplittableRandom rng) {
-    wq.initXavier(rng);
-    wk.initXavier(rng);
-    wv.initXavier(rng);
+    Dense.initXavier(rng, wq, wk, wv);
   }
 
   @Override

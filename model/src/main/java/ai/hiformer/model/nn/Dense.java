@@ -23,6 +23,13 @@ public final class Dense {
     this.bias = withBias ? (slices == 1 ? store.create(name + ".b", out) : store.create(name + ".b", slices, out)) : null;
   }
 
+  /** {@link #initXavier(SplittableRandom)} for each matrix, in the order given. */
+  public static void initXavier(SplittableRandom rng, Dense... matrices) {
+    for (Dense m : matrices) {
+      m.initXavier(rng);
+    }
+  }
+
   public void initXavier(SplittableRandom rng) {
     Init.xavierUniform(weight, slices, in, out, rng);
   }

@@ -14,12 +14,7 @@ import java.util.SplittableRandom;
  */
 final class LowRankProjection implements QkvProjection {
   private final int td;
-  private final Dense uq;
-  private final Dense vq;
-  private final Dense uk;
-  private final Dense vk;
-  private final Dense uv;
-  private final Dense vv;
+  private final LowRankWeights w;
   private final LowRankFloatChain floatChain;
   private final LowRankSingleRow singleRow;
   private boolean lastForwardFloat;
@@ -31,21 +26,21 @@ final class LowRankProjection implements QkvProjection {
   LowRankProjection(ParamStore store, String name, int tokens, int queries, int d, int hk, int hv, int rankQ,
       int rankK, int rankV) {
     td = tokens * d;
-    uq = new Dense(store, name + ".Uq", 1, td, rankQ, false);
-    vq = new Dense(store, name + ".Vq", 1, rankQ, queries * hk, false);
-    uk = new Dense(store, name + ".Uk", 1, td, rankK, false);
-    vk = new Dense(store, name + ".Vk", 1, rankK, tokens * hk, false);
-    uv = new Dense(store, name + ".Uv", 1, td, rankV, false);
-    vv = new Dense(store, name + ".Vv", 1, rankV, tokens * hv, false);
-    floatChain = new LowRankFloatChain(store, td, uq, vq, uk, vk, uv, vv);
-    singleRow = new LowRankSingleRow(store, td, uq, vq, uk, vk, uv, vv);
+    // In this order: the parameter store's layout depends on it.
+    Dense uq = new Dense(store, name + ".Uq", 1, td, rankQ, false);
+    Dense vq = new Dense(store, name + ".Vq", 1, rankQ, queries * hk, false);
+    Dense uk = new Dense(store, name + ".Uk", 1, td, rankK, false);
+    Dense vk = new Dense(store, name + ".Vk", 1, rankK, tokens * hk, false);
+    Dense uv = new Dense(store, name + ".Uv", 1, td, rankV, false);
+    Dense vv = new Dense(store, name + ".Vv", 1, rankV, tokens * hv, false);
+    w = new LowRankWeights(uq, vq, uk, vk, uv, vv);
+    floatChain = new LowRankFloatChain(store, td, w);
+    singleRow = new LowRankSingleRow(store, td, w);
   }
 
   @Override
   public void init(SplittableRandom rng) {
-    for (Dense m : new Dense[] {uq, vq, uk, vk, uv, vv}) {
-      m.initXavier(rng);
-    }
+    Dense.initXavier(rng, w.uq(), w.vq(), w.uk(), w.vk(), w.uv(), w.vv());
   }
 
   @Override
@@ -55,20 +50,23 @@ final class LowRankProjection implements QkvProjection {
       floatChain.forward(n, x, q, k, v);
       return;
     }
-    pq = Buffers.ensure(pq, n * uq.out());
-    pk = Buffers.ensure(pk, n * uk.out());
-    pv = Buffers.ensure(pv, n * uv.out());
+    pq = Buffers.ensure(pq, n * w.uq().out());
+    pk = Buffers.ensure(pk, n * w.uk().out());
+    pv = Buffers.ensure(pv, n * w.uv().out());
     if (n == 1 && Blas.floatProducts()) {
       singleRow.forward(x, pq, pk, pv, q, k, v);
       return;
     }
     // (n, T·d) · (T·d, r) → (n, r) · (r, T·H·dk) → (n, T, H, dk)
-    uq.forward(0, n, x, 0, td, pq, 0, uq.out());
-    vq.forward(0, n, pq, 0, uq.out(), q, 0, vq.out());
-    uk.forward(0, n, x, 0, td, pk, 0, uk.out());
-    vk.forward(0, n, pk, 0, uk.out(), k, 0, vk.out());
-    uv.forward(0, n, x, 0, td, pv, 0, uv.out());
-    vv.forward(0, n, pv, 0, uv.out(), v, 0, vv.out());
+    forward(n, x, w.uq(), w.vq(), pq, q);
+    forward(n, x, w.uk(), w.vk(), pk, k);
+    forward(n, x, w.uv(), w.vv(), pv, v);
+  }
+
+  /** out = (x·U)·V, keeping p = x·U for the backward pass. */
+  private void forward(int n, double[] x, Dense u, Dense vMat, double[] p, double[] out) {
+    u.forward(0, n, x, 0, td, p, 0, u.out());
+    vMat.forward(0, n, p, 0, u.out(), out, 0, vMat.out());
   }
 
   @Override
@@ -77,10 +75,10 @@ final class LowRankProjection implements QkvProjection {
       floatChain.backward(n, dq, dk, dv, dx);
       return;
     }
-    dp = Buffers.ensure(dp, n * Math.max(uq.out(), Math.max(uk.out(), uv.out())));
-    backward(n, x, uq, vq, pq, dq, dx);
-    backward(n, x, uk, vk, pk, dk, dx);
-    backward(n, x, uv, vv, pv, dv, dx);
+    dp = Buffers.ensure(dp, n * Math.max(w.uq().out(), Math.max(w.uk().out(), w.uv().out())));
+    backward(n, x, w.uq(), w.vq(), pq, dq, dx);
+    backward(n, x, w.uk(), w.vk(), pk, dk, dx);
+    backward(n, x, w.uv(), w.vv(), pv, dv, dx);
   }
 
   /** Through {@code out = (x·U)·V}: dV += pᵀ·dOut, dp = dOut·Vᵀ, dU += xᵀ·dp, dx += dp·Uᵀ. */

@@ -10,12 +10,7 @@ import ai.hiformer.model.math.FloatRows;
 final class LowRankSingleRow {
   private final ParamStore store;
   private final int td;
-  private final Dense uq;
-  private final Dense vq;
-  private final Dense uk;
-  private final Dense vk;
-  private final Dense uv;
-  private final Dense vv;
+  private final LowRankWeights w;
   private long mirrorVersion = -1;
   private float[][] ucatH;
   private float[][] vqH;
@@ -25,38 +20,33 @@ final class LowRankSingleRow {
   private float[] projH;  // (R) E·[Uq | Uk | Uv]
   private float[] outH;   // (max width)
 
-  LowRankSingleRow(ParamStore store, int td, Dense uq, Dense vq, Dense uk, Dense vk, Dense uv, Dense vv) {
+  LowRankSingleRow(ParamStore store, int td, LowRankWeights w) {
     this.store = store;
     this.td = td;
-    this.uq = uq;
-    this.vq = vq;
-    this.uk = uk;
-    this.vk = vk;
-    this.uv = uv;
-    this.vv = vv;
+    this.w = w;
   }
 
   void forward(double[] x, double[] pq, double[] pk, double[] pv, double[] q, double[] k, double[] v) {
-    int rq = uq.out();
-    int rk = uk.out();
-    int rv = uv.out();
+    int rq = w.uq().out();
+    int rk = w.uk().out();
+    int rv = w.uv().out();
     int r = rq + rk + rv;
     if (ucatH == null) {
       ucatH = new float[td][r];
-      vqH = new float[rq][vq.out()];
-      vkH = new float[rk][vk.out()];
-      vvH = new float[rv][vv.out()];
+      vqH = new float[rq][w.vq().out()];
+      vkH = new float[rk][w.vk().out()];
+      vvH = new float[rv][w.vv().out()];
       rowH = new float[td];
       projH = new float[r];
-      outH = new float[Math.max(vq.out(), Math.max(vk.out(), vv.out()))];
+      outH = new float[w.maxWidth()];
     }
     if (mirrorVersion != store.version()) {
-      FloatRows.copy(uq.weight().value(), rq, ucatH, 0);
-      FloatRows.copy(uk.weight().value(), rk, ucatH, rq);
-      FloatRows.copy(uv.weight().value(), rv, ucatH, rq + rk);
-      FloatRows.copy(vq.weight().value(), vq.out(), vqH, 0);
-      FloatRows.copy(vk.weight().value(), vk.out(), vkH, 0);
-      FloatRows.copy(vv.weight().value(), vv.out(), vvH, 0);
+      FloatRows.copy(w.uq().weight().value(), rq, ucatH, 0);
+      FloatRows.copy(w.uk().weight().value(), rk, ucatH, rq);
+      FloatRows.copy(w.uv().weight().value(), rv, ucatH, rq + rk);
+      FloatRows.copy(w.vq().weight().value(), w.vq().out(), vqH, 0);
+      FloatRows.copy(w.vk().weight().value(), w.vk().out(), vkH, 0);
+      FloatRows.copy(w.vv().weight().value(), w.vv().out(), vvH, 0);
       mirrorVersion = store.version();
     }
     for (int i = 0; i < td; i++) {
@@ -73,9 +63,9 @@ final class LowRankSingleRow {
         pv[j - rq - rk] = p;
       }
     }
-    project(0, rq, vqH, vq.out(), q);
-    project(rq, rk, vkH, vk.out(), k);
-    project(rq + rk, rv, vvH, vv.out(), v);
+    project(0, rq, vqH, w.vq().out(), q);
+    project(rq, rk, vkH, w.vk().out(), k);
+    project(rq + rk, rv, vvH, w.vv().out(), v);
   }
 
   private void project(int off, int rank, float[][] weights, int w, double[] out) {

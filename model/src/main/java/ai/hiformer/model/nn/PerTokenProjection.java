@@ -32,9 +32,7 @@ final class PerTokenProjection implements QkvProjection {
 
   @Override
   public void init(SplittableRandom rng) {
-    wq.initXavier(rng);
-    wk.initXavier(rng);
-    wv.initXavier(rng);
+    Dense.initXavier(rng, wq, wk, wv);
   }
 
   @Override
