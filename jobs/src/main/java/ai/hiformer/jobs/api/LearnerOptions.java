@@ -4,7 +4,6 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
-import ai.hiformer.model.config.OptionsBuilder;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -79,9 +78,7 @@ public final class LearnerOptions implements Serializable {
   }
 
   /** Options at their defaults until set; the spec and the model are required. */
-  public static final class Builder extends OptionsBuilder<Builder> {
-    private ModelConfig modelConfig;
-
+  public static final class Builder extends ModelOptionsBuilder<Builder> {
     private Builder() {
       super(ALL);
     }
@@ -91,16 +88,8 @@ public final class LearnerOptions implements Serializable {
       return set(FEATURE_SPEC, json);
     }
 
-    public Builder model(ModelConfig v) {
-      modelConfig = v;
-      return this;
-    }
-
     public LearnerOptions build() {
-      if (modelConfig == null) {
-        throw new IllegalArgumentException("missing model configuration (model.*)");
-      }
-      return new LearnerOptions(values.build(), modelConfig.toProperties());
+      return new LearnerOptions(values.build(), requireModelConfig().toProperties());
     }
   }
 }

@@ -14,7 +14,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * <pre>{@code
  * DataStream<Click> clicks = ...;
  * SingleOutputStreamOperator<Scored> scores = OnlineLearning.scoreAndLearn(clicks, new ClickMapping(),
- *     LearnerOptions.builder().spec(specJson).model(ModelConfig.builder(ModelKind.HIFORMER).build()).build());
+ *     LearnerOptions.builder().spec(specJson).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).build());
  * DataStream<Rejected> rejected = scores.getSideOutput(OnlineLearning.REJECTED);
  * }</pre>
  *

@@ -5,7 +5,7 @@ import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
-import ai.hiformer.model.config.OptionsBuilder;
+import ai.hiformer.jobs.api.ModelOptionsBuilder;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -110,9 +110,8 @@ public final class JobConfig implements Serializable {
   }
 
   /** Every option at its default until set; the brokers, the model ids, the spec and the model are required. */
-  public static final class Builder extends OptionsBuilder<Builder> {
+  public static final class Builder extends ModelOptionsBuilder<Builder> {
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
-    private ModelConfig modelConfig;
 
     private Builder() {
       super(ALL);
@@ -123,16 +122,8 @@ public final class JobConfig implements Serializable {
       return this;
     }
 
-    public Builder modelConfig(ModelConfig v) {
-      modelConfig = v;
-      return this;
-    }
-
     public JobConfig build() {
-      if (modelConfig == null) {
-        throw new IllegalArgumentException("missing model configuration (model.*)");
-      }
-      return new JobConfig(values.build(), kafkaProperties, modelConfig);
+      return new JobConfig(values.build(), kafkaProperties, requireModelConfig());
     }
   }
 }

@@ -115,7 +115,7 @@ class OnlineLearningITCase {
           "i" + item, rng.nextInt(300), clicked));
     }
     LearnerOptions options = LearnerOptions.builder().spec(SPEC)
-        .model(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build()).set(LearnerOptions.MICRO_BATCH, 64).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build()).set(LearnerOptions.MICRO_BATCH, 64).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
         .build();
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
