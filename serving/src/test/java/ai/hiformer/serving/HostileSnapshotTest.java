@@ -35,9 +35,7 @@ class HostileSnapshotTest {
 
   private Setup setup() throws Exception {
     Snapshots s = new Snapshots();
-    s.nextVersion(root);
-    ModelRegistry r = new ModelRegistry(root, 1);
-    r.refresh();
+    ModelRegistry r = s.servedRegistry(root, 1);
     assertThat(r.model("m").orElseThrow().version()).isEqualTo(1);
     return new Setup(s, r, s.nextVersion(root));
   }
@@ -146,9 +144,7 @@ class HostileSnapshotTest {
   @Test
   void aDeltaNamingDevZeroIsRejected() throws Exception {
     Snapshots s = new Snapshots();
-    s.nextVersion(root);
-    ModelRegistry r = new ModelRegistry(root, 1);
-    r.refresh();
+    ModelRegistry r = s.servedRegistry(root, 1);
     s.train();
     Path delta = s.delta(1, 1, false).write(root, "m");
     Path manifest = delta.resolve("manifest.json");

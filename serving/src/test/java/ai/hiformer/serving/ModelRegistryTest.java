@@ -25,9 +25,7 @@ class ModelRegistryTest {
   @Test
   void theNewestCompleteVersionIsServedAndSwappedInOnRefresh() throws Exception {
     Snapshots s = new Snapshots();
-    s.nextVersion(root);
-    ModelRegistry r = new ModelRegistry(root, 2);
-    r.refresh();
+    ModelRegistry r = s.servedRegistry(root, 2);
     assertThat(r.model("m").orElseThrow().version()).isEqualTo(1);
     Map<String, Double> v1 = score(r, 5);
     s.nextVersion(root);
@@ -42,9 +40,7 @@ class ModelRegistryTest {
   @ValueSource(strings = {"truncated", "wrong checksum", "unknown format version", "partial"})
   void aDamagedSnapshotIsRejectedWithAReasonAndTheOldModelKeepsServing(String damage) throws Exception {
     Snapshots s = new Snapshots();
-    s.nextVersion(root);
-    ModelRegistry r = new ModelRegistry(root, 1);
-    r.refresh();
+    ModelRegistry r = s.servedRegistry(root, 1);
     Map<String, Double> before = score(r, 3);
     Path bad = s.nextVersion(root);
     ObjectMapper json = new ObjectMapper();
@@ -85,9 +81,7 @@ class ModelRegistryTest {
   @Test
   void aVersionCaughtHalfWrittenIsLoadedOnceItsFilesAreComplete() throws Exception {
     Snapshots s = new Snapshots();
-    s.nextVersion(root);
-    ModelRegistry r = new ModelRegistry(root, 1);
-    r.refresh();
+    ModelRegistry r = s.servedRegistry(root, 1);
     // A copy (rsync, cp, a network file system) caught before learner.bin arrived in full.
     Path v2 = s.nextVersion(root);
     byte[] learner = Files.readAllBytes(v2.resolve("learner.bin"));

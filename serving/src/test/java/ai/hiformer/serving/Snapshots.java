@@ -29,6 +29,14 @@ final class Snapshots {
   private final Batch batch = spec.layout().newBatch(64, 1);
   private int event;
 
+  /** Writes the first version under {@code root} and returns a registry serving it. */
+  ModelRegistry servedRegistry(Path root, int scorers) throws Exception {
+    nextVersion(root);
+    ModelRegistry r = new ModelRegistry(root, scorers);
+    r.refresh();
+    return r;
+  }
+
   /** Trains one more micro-batch of 64 and writes its snapshot; returns the directory. */
   Path nextVersion(Path root) throws Exception {
     train();
