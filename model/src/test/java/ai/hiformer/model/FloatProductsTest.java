@@ -8,7 +8,6 @@ import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import ai.hiformer.model.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -104,12 +103,7 @@ class FloatProductsTest {
   private static Result run(ModelConfig config, InputLayout layout, Batch batch, boolean floatProducts) {
     Blas.setFloatProducts(floatProducts);
     CtrModel model = Models.create(config, layout);
-    double[] logits = new double[batch.size()];
-    double[] dLogits = new double[batch.size()];
-    model.params().zeroGrads();
-    model.forward(batch, logits);
-    Loss.lossAndGradient(batch, logits, dLogits);
-    model.backward(batch, dLogits);
+    double[] logits = TestBatches.gradients(model, batch);
     List<String> names = new ArrayList<>();
     List<double[]> grads = new ArrayList<>();
     for (Param p : model.params().all()) {

@@ -68,12 +68,7 @@ class GradientCheckTest {
     if (config.kind() == ModelKind.LR) {
       perturbAll(model, new SplittableRandom(3));
     }
-    double[] logits = new double[batch.size() * config.tasks()];
-    double[] dLogits = new double[logits.length];
-    model.params().zeroGrads();
-    model.forward(batch, logits);
-    Loss.lossAndGradient(batch, logits, dLogits);
-    model.backward(batch, dLogits);
+    double[] logits = TestBatches.gradients(model, batch);
 
     List<String> failures = new ArrayList<>();
     int checked = 0;

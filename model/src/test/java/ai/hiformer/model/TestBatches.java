@@ -34,4 +34,20 @@ final class TestBatches {
     }
     return b;
   }
+
+  /**
+   * One forward and backward pass with fresh gradients: the parameter gradients of the batch's loss are left in
+   * the model's parameters.
+   *
+   * @return the logits (batch size × tasks)
+   */
+  static double[] gradients(CtrModel model, Batch batch) {
+    double[] logits = new double[batch.size() * batch.tasks];
+    double[] dLogits = new double[logits.length];
+    model.params().zeroGrads();
+    model.forward(batch, logits);
+    ai.hiformer.model.train.Loss.lossAndGradient(batch, logits, dLogits);
+    model.backward(batch, dLogits);
+    return logits;
+  }
 }
