@@ -14,19 +14,14 @@ import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
 import ai.hiformer.serving.ModelRegistry;
 import ai.hiformer.serving.ServedModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
@@ -56,17 +51,8 @@ class DeltaPublishITCase {
   @Test
   void whatTheJobLearnsAfterAFullSnapshotReachesTheServerAsDeltasEqualToTheFullSnapshot() throws Exception {
     String spec = Files.readString(SharedData.spec("synthetic.json"));
-    WireCodec<Event> codec = WireCodec.events();
     List<byte[]> keys = new ArrayList<>();
-    List<byte[]> values = new ArrayList<>();
-    for (int i = 0; i < EVENTS; i++) {
-      values.add(codec.encode(Event.newBuilder().setRequestId("r" + i).setModelId("d")
-          .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
-          .setCategorical(Map.of("user", "u" + i % 97, "item", "i" + i % 31, "category", "c" + i % 5,
-              "ts", Long.toString(1_700_000_000L + i)))
-          .setNumeric(Map.of("price", 1.0 + i % 9)).setLabels(Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
-      keys.add("d".getBytes(StandardCharsets.UTF_8));
-    }
+    List<byte[]> values = JobTestKit.syntheticEvents("d", EVENTS, 97, 31, 9, keys);
     Path synced = tmp.resolve("synced");
     Path full = tmp.resolve("full");
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {

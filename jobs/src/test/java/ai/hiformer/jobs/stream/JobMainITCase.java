@@ -8,18 +8,13 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,17 +30,8 @@ class JobMainITCase {
   void theMainClassRunsTheJobFromTheConfigFileAndOverrides() throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "ev", "labels", "scores", "dead-letters");
-      WireCodec<Event> codec = WireCodec.events();
       List<byte[]> keys = new ArrayList<>();
-      List<byte[]> values = new ArrayList<>();
-      for (int i = 0; i < 300; i++) {
-        values.add(codec.encode(Event.newBuilder().setRequestId("r" + i).setModelId("demo")
-            .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
-            .setCategorical(Map.of("user", "u" + i % 17, "item", "i" + i % 11, "category", "c" + i % 5,
-                "ts", Long.toString(1_700_000_000L + i)))
-            .setNumeric(Map.of("price", 1.0 + i % 7)).setLabels(Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
-        keys.add("demo".getBytes(StandardCharsets.UTF_8));
-      }
+      List<byte[]> values = JobTestKit.syntheticEvents("demo", 300, 17, 11, 7, keys);
       kafka.produce("ev", keys, values);
       Path conf = SharedData.repoFile("conf/job.properties");
       StreamingJob.main(new String[] {"--config", conf.toString(),

@@ -54,4 +54,27 @@ final class JobTestKit {
   static void runToEnd(JobConfig config, String name) throws Exception {
     environment(config).execute(name);
   }
+
+  /**
+   * Labelled Avro events for {@code specs/synthetic.json} (user, item, category, ts; price; click), keyed by the
+   * model id: event i has user {@code i % users}, item {@code i % items}, price {@code 1 + i % prices}, a click
+   * on every third event, one second apart.
+   *
+   * @return the encoded values; {@code keys} receives one key per value
+   */
+  static java.util.List<byte[]> syntheticEvents(String modelId, int n, int users, int items, int prices,
+      java.util.List<byte[]> keys) {
+    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Event> codec = ai.hiformer.schemas.WireCodec.events();
+    java.util.List<byte[]> values = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      values.add(codec.encode(ai.hiformer.schemas.Event.newBuilder().setRequestId("r" + i).setModelId(modelId)
+          .setEventTime(java.time.Instant.ofEpochSecond(1_700_000_000L + i))
+          .setCategorical(java.util.Map.of("user", "u" + i % users, "item", "i" + i % items, "category", "c" + i % 5,
+              "ts", Long.toString(1_700_000_000L + i)))
+          .setNumeric(java.util.Map.of("price", 1.0 + i % prices))
+          .setLabels(java.util.Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
+      keys.add(modelId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return values;
+  }
 }
