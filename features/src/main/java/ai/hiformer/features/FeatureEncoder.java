@@ -46,6 +46,12 @@ public final class FeatureEncoder {
   }
 
   public FeatureEncoder(FeatureSpec spec, RecycleListener recycleListener) {
+    this(spec, null, null, recycleListener);
+  }
+
+  /** With {@code sharedVocabularies} and {@code sharedStats} null, this encoder's own, else those (a view). */
+  private FeatureEncoder(FeatureSpec spec, Vocabulary[] sharedVocabularies, RunningStats[] sharedStats,
+      RecycleListener recycleListener) {
     this.spec = spec;
     this.layout = spec.layout();
     for (FieldSpec f : spec.fields()) {
@@ -56,15 +62,15 @@ public final class FeatureEncoder {
         default -> throw new IllegalStateException();
       }
     }
-    vocabularies = new Vocabulary[single.size() + multi.size()];
-    for (int i = 0; i < vocabularies.length; i++) {
+    vocabularies = sharedVocabularies != null ? sharedVocabularies : new Vocabulary[single.size() + multi.size()];
+    for (int i = 0; sharedVocabularies == null && i < vocabularies.length; i++) {
       FieldSpec f = i < single.size() ? single.get(i) : multi.get(i - single.size());
       int field = i;
       vocabularies[i] = Vocabulary.create(f.embedding(), recycleListener == null ? null
           : (id, generation) -> recycleListener.recycled(field, id, generation));
     }
-    stats = new RunningStats[numeric.size()];
-    for (int i = 0; i < stats.length; i++) {
+    stats = sharedStats != null ? sharedStats : new RunningStats[numeric.size()];
+    for (int i = 0; sharedStats == null && i < stats.length; i++) {
       stats[i] = new RunningStats();
     }
     singleKeys = new String[single.size()];
@@ -75,6 +81,15 @@ public final class FeatureEncoder {
     numMissing = new boolean[numeric.size()];
     labels = new double[spec.tasks().size()];
     labelPresent = new boolean[spec.tasks().size()];
+  }
+
+  /**
+   * An encoder for scoring on another thread: it reads this encoder's vocabularies and numeric statistics (shared,
+   * not copied) through its own scratch buffers. Only {@link #encodeReadOnly} may be called on it, and nothing
+   * may change this encoder's state while views of it encode.
+   */
+  public FeatureEncoder readOnlyView() {
+    return new FeatureEncoder(spec, vocabularies, stats, null);
   }
 
   public FeatureSpec spec() {

@@ -29,6 +29,14 @@ public interface CtrModel {
   /** Sparse embedding tables, one per categorical and multi-valued field (sparse Adagrad). */
   List<EmbeddingTable> tables();
 
+  /**
+   * The same network over this model's weights: its dense parameters read this model's values and it reads this
+   * model's embedding tables, while its activations and scratch buffers are its own. So N threads can score with
+   * one copy of the weights, each through its own replica. A replica must not be trained, and nothing may change
+   * the shared weights while replicas score (a server builds a new model for each version).
+   */
+  CtrModel readOnlyReplica();
+
   /** Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s reports). */
   long macsPerExample();
 }

@@ -42,6 +42,14 @@ abstract class TokenModel implements CtrModel {
   }
 
   @Override
+  public final CtrModel readOnlyReplica() {
+    TokenModel replica = (TokenModel) Models.create(config, layout);
+    replica.store.shareValuesOf(store);
+    replica.tokens.shareTablesOf(tokens);
+    return replica;
+  }
+
+  @Override
   public final List<EmbeddingTable> tables() {
     return tokens.tables();
   }

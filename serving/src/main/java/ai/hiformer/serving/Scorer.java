@@ -5,13 +5,15 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.model.Batch;
+import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
-import ai.hiformer.model.train.Learner;
+import ai.hiformer.model.train.Loss;
 import java.util.List;
 
 /**
  * Scores events with one snapshot's model, up to {@link #CHUNK} at a time in one forward pass. Not thread-safe
- * (the network keeps its activations in scratch buffers): a {@link ServedModel} holds one per scoring thread.
+ * (the network keeps its activations in scratch buffers): a {@link ServedModel} holds one per scoring thread,
+ * each a read-only replica over the same weights, vocabularies and tables.
  *
  * <p>Scoring never changes the model: unseen values use the out-of-vocabulary row (the encoder is read-only),
  * and an id without a materialised embedding row (a hashed bucket the job never trained, or a vocabulary that
@@ -22,17 +24,21 @@ final class Scorer {
   static final int CHUNK = 256;
 
   private final FeatureEncoder encoder;
-  private final Learner learner;
+  private final CtrModel model;
   private final List<EmbeddingTable> tables;
   private final Batch batch;
   private final int tasks;
   private final double[] probs;
   private final int[] slotOfBatchRow = new int[CHUNK];
 
-  Scorer(ModelSnapshot snapshot) {
-    this.encoder = snapshot.encoder();
-    this.learner = snapshot.learner();
-    this.tables = learner.model().tables();
+  /**
+   * @param encoder the snapshot's encoder or a read-only view of it (its own scratch)
+   * @param model   the snapshot's model or a read-only replica of it (its own activations)
+   */
+  Scorer(ModelSnapshot snapshot, FeatureEncoder encoder, CtrModel model) {
+    this.encoder = encoder;
+    this.model = model;
+    this.tables = model.tables();
     this.tasks = snapshot.spec().tasks().size();
     this.batch = snapshot.spec().layout().newBatch(CHUNK, tasks);
     this.probs = new double[CHUNK * tasks];
@@ -65,7 +71,10 @@ final class Scorer {
       }
       batch.setSize(size);
       confineToTables(size);
-      learner.predict(batch, probs);
+      model.forward(batch, probs); // logits, made probabilities in place
+      for (int i = 0; i < size * tasks; i++) {
+        probs[i] = Loss.sigmoid(probs[i]);
+      }
       for (int b = 0; b < size; b++) {
         System.arraycopy(probs, b * tasks, out, slotOfBatchRow[b] * tasks, tasks);
       }
@@ -98,6 +107,11 @@ final class Scorer {
         }
       }
     }
+  }
+
+  /** The model this scorer reads (the snapshot's, or a replica of it). */
+  CtrModel model() {
+    return model;
   }
 
   int tasks() {

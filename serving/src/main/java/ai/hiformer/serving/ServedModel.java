@@ -5,6 +5,8 @@ import ai.hiformer.features.io.Row;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.TaskSpec;
+import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,8 +17,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * One loaded, verified snapshot of one model, immutable once built: a pool of scorers (one per
- * concurrent request) over the same weights. A request takes a scorer, scores, and gives it back, so a
+ * One loaded, verified snapshot of one model, immutable once built: a pool of scorers (one per scoring
+ * thread) over one copy of the weights. A request takes a scorer, scores, and gives it back, so a
  * response always comes from exactly one version.
  */
 public final class ServedModel {
@@ -46,24 +48,30 @@ public final class ServedModel {
 
   /**
    * Loads a full snapshot and applies its deltas in order (incremental sync); the version served is the
-   * last delta's model version.
+   * last delta's model version. The weights, tables and vocabularies are held once: each of the {@code scorers}
+   * reads them through its own read-only replica (its own activations and scratch). Tables are frozen (no
+   * optimiser state, no new rows).
    */
   public static ServedModel load(Path dir, int scorers, List<ModelDelta> deltas) throws IOException {
-    BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
-    ModelSnapshot first = null;
-    for (int i = 0; i < scorers; i++) {
-      ModelSnapshot s = ModelSnapshot.read(dir, OptimizerConfig.defaults());
-      for (ModelDelta d : deltas) {
-        d.applyTo(s.learner(), s.encoder());
-      }
-      if (first == null) {
-        first = s;
-      }
-      pool.add(new Scorer(s));
+    if (scorers < 1) {
+      throw new IllegalArgumentException("invalid scorers = " + scorers + "; allowed: >= 1");
     }
-    long version = deltas.isEmpty() ? first.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
-    return new ServedModel(first.modelId(), version, first.modelVersion(), deltas.size(), dir,
-        first.spec().tasks().stream().map(TaskSpec::name).toList(), pool);
+    ModelSnapshot s = ModelSnapshot.read(dir, OptimizerConfig.defaults());
+    for (ModelDelta d : deltas) {
+      d.applyTo(s.learner(), s.encoder());
+    }
+    CtrModel model = s.learner().model();
+    for (EmbeddingTable t : model.tables()) {
+      t.freeze();
+    }
+    BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
+    pool.add(new Scorer(s, s.encoder(), model));
+    for (int i = 1; i < scorers; i++) {
+      pool.add(new Scorer(s, s.encoder().readOnlyView(), model.readOnlyReplica()));
+    }
+    long version = deltas.isEmpty() ? s.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
+    return new ServedModel(s.modelId(), version, s.modelVersion(), deltas.size(), dir,
+        s.spec().tasks().stream().map(TaskSpec::name).toList(), pool);
   }
 
   /** The full snapshot this model was loaded from. */
@@ -122,6 +130,11 @@ public final class ServedModel {
     } finally {
       pool.add(s);
     }
+  }
+
+  /** The scorers, for tests: only while no request is being scored. */
+  List<Scorer> idleScorers() {
+    return List.copyOf(pool);
   }
 
   /** How many scorers (concurrent scoring threads) this model holds. */

@@ -26,7 +26,8 @@ public final class ExactVocabulary implements Vocabulary {
   private final int capacity;
   private final RecycleListener listener;
   private final boolean evicts;
-  // Access-ordered when evicting, so the eldest entry is the least recently seen.
+  // In recency order when evicting (idFor moves a value seen again to the end), so the eldest entry is the least
+  // recently seen. Not access-ordered: lookup() must not change the map, so that scorers can share it.
   private final LinkedHashMap<String, Entry> ids;
   private final Map<String, Integer> pendingCounts = new HashMap<>();
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
@@ -50,7 +51,7 @@ public final class ExactVocabulary implements Vocabulary {
     this.capacity = capacity;
     this.listener = listener;
     this.evicts = ttlEvents > 0 || capacity > 0;
-    this.ids = new LinkedHashMap<>(1024, 0.75f, evicts);
+    this.ids = new LinkedHashMap<>(1024, 0.75f, false);
     this.next = admission > 1 ? RARE_ID + 1 : 1;
   }
 
@@ -59,6 +60,10 @@ public final class ExactVocabulary implements Vocabulary {
     Entry e = ids.get(key);
     if (e != null) {
       e.lastSeen = position;
+      if (evicts) {
+        ids.remove(key);
+        ids.put(key, e); // now the most recently seen
+      }
       return e.id;
     }
     if (admission > 1) {

@@ -21,6 +21,7 @@ public final class EmbeddingTable {
   private final double initStd;
   private final long seed;
   private int rows;          // rows materialised so far (ids 0..rows-1)
+  private boolean frozen;    // serving: no new rows, no optimiser state
   private double[] values;
   private double[] accum;
   private double[] grad;
@@ -60,6 +61,21 @@ public final class EmbeddingTable {
     return rows;
   }
 
+  /**
+   * For serving: drops the optimiser accumulators and gradient rows (two thirds of the table's memory) and
+   * refuses new rows from now on, so that scoring can neither grow the table nor train it.
+   */
+  public void freeze() {
+    frozen = true;
+    accum = new double[0];
+    grad = new double[0];
+  }
+
+  /** Whether {@link #freeze()} was called. */
+  public boolean frozen() {
+    return frozen;
+  }
+
   /** The live row values (the array is replaced when the table grows; re-read after {@link #ensureRow}). */
   public double[] values() {
     return values;
@@ -77,6 +93,10 @@ public final class EmbeddingTable {
   public void ensureRow(int id) {
     if (id < rows) {
       return;
+    }
+    if (frozen) {
+      throw new IllegalStateException("table " + name + " is read-only (" + rows + " rows); row " + id
+          + " cannot be added while scoring");
     }
     if (id < 0) {
       throw new IllegalArgumentException("negative row id " + id + " in table " + name);

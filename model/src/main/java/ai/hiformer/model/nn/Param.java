@@ -9,7 +9,7 @@ import java.util.Arrays;
 public final class Param {
   private final String name;
   private final int[] shape;
-  private final double[] value;
+  private double[] value; // replaced only by shareValuesOf, when a read-only replica is built
   private final double[] grad;
 
   public Param(String name, int... shape) {
@@ -46,6 +46,18 @@ public final class Param {
   /** The live gradient accumulator (backward passes add to it). */
   public double[] grad() {
     return grad;
+  }
+
+  /**
+   * Makes this parameter read {@code source}'s values (same name and shape): how a read-only replica of a model
+   * shares its weights. The replica must not be trained.
+   */
+  public void shareValuesOf(Param source) {
+    if (!Arrays.equals(shape, source.shape)) {
+      throw new IllegalArgumentException("parameter " + name + " has shape " + Arrays.toString(shape) + ", "
+          + source.name + " " + Arrays.toString(source.shape));
+    }
+    value = source.value;
   }
 
   public void zeroGrad() {

@@ -11,6 +11,7 @@ public final class ParamStore {
   private final Map<String, Param> byName = new LinkedHashMap<>();
   private final List<Param> ordered = new ArrayList<>();
   private long version;
+  private ParamStore source; // set when this store reads another's values (a read-only replica)
 
   public Param create(String name, int... shape) {
     if (byName.containsKey(name)) {
@@ -44,7 +45,18 @@ public final class ParamStore {
    * {@link #weightsChanged()} afterwards: the optimiser step, snapshot deltas, restoring a saved state.
    */
   public long version() {
-    return version;
+    return source != null ? source.version() : version;
+  }
+
+  /**
+   * Makes every parameter read the values of the parameter of the same name in {@code source}, and this store's
+   * version follow {@code source}'s (so that derived float copies refresh when the source's weights change).
+   */
+  public void shareValuesOf(ParamStore source) {
+    for (Param p : ordered) {
+      p.shareValuesOf(source.get(p.name()));
+    }
+    this.source = source;
   }
 
   public void weightsChanged() {

@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
 public final class TokenEmbedding {
   private final InputLayout layout;
   private final int d;
-  private final List<EmbeddingTable> tables;
+  private List<EmbeddingTable> tables; // replaced only by shareTablesOf (a read-only replica)
   private final Param numW;     // (nNum, d), per-field numeric tokens
   private final Param numMiss;  // (nNum, d)
   private final Mlp denseMlp;   // f_D, when denseTokens > 0
@@ -67,6 +67,15 @@ public final class TokenEmbedding {
 
   public int d() {
     return d;
+  }
+
+  /** Makes this embedding read {@code source}'s tables (a read-only replica shares its rows). */
+  public void shareTablesOf(TokenEmbedding source) {
+    if (source.tables.size() != tables.size()) {
+      throw new IllegalArgumentException("a replica needs " + tables.size() + " tables, the source has "
+          + source.tables.size());
+    }
+    tables = source.tables;
   }
 
   public List<EmbeddingTable> tables() {
