@@ -59,7 +59,8 @@ public final class EvaluateCommand extends OptionsCommand {
       if (!MODEL_FLAGS.contains(k.name())) {
         continue;
       }
-      String value = k.name().equals("ffn-hidden") ? "4d" : k.write().apply(defaults);
+      String value = k.name().equals("ffn-hidden") ? "4d"
+          : k.name().equals("precision") ? "float" : k.write().apply(defaults);
       String item = "--" + k.name() + " " + value + " ";
       if (line + item.length() > 100) {
         sb.append("\n  ");

@@ -35,7 +35,12 @@ public interface CtrModel {
    * one copy of the weights, each through its own replica. A replica must not be trained, and nothing may change
    * the shared weights while replicas score (a server builds a new model for each version).
    */
-  CtrModel readOnlyReplica();
+  default CtrModel readOnlyReplica() {
+    return readOnlyReplica(config().precision());
+  }
+
+  /** As {@link #readOnlyReplica()}, its products at {@code precision} (e.g. the exact arithmetic, to compare). */
+  CtrModel readOnlyReplica(ai.hiformer.model.math.Precision precision);
 
   /** Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s reports). */
   long macsPerExample();

@@ -1,6 +1,7 @@
 package ai.hiformer.model;
 
 import ai.hiformer.model.math.Activation;
+import ai.hiformer.model.math.Precision;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -39,7 +40,8 @@ public record ModelConfig(
     int denseHidden,
     int tasks,
     double embeddingInitStd,
-    long seed) {
+    long seed,
+    Precision precision) {
 
   public ModelConfig {
     require(kind != null, "model.kind", "null", "one of " + Arrays.toString(ModelKind.values()));
@@ -63,6 +65,7 @@ public record ModelConfig(
     require(denseTokens >= 0, "model.dense-tokens", denseTokens, ">= 0 (0 = one token per numeric field)");
     require(denseHidden > 0, "model.dense-hidden", denseHidden, "> 0");
     require(tasks > 0, "model.tasks", tasks, "> 0");
+    require(precision != null, "model.precision", "null", "float, double");
     require(embeddingInitStd >= 0 && Double.isFinite(embeddingInitStd), "model.embedding-init-std", embeddingInitStd, "finite and >= 0");
   }
 
@@ -88,15 +91,16 @@ public record ModelConfig(
     b.fullRank = fullRank; b.ffnActivation = ffnActivation; b.ffnHidden = ffnHidden;
     b.headHidden = headHidden; b.crossLayers = crossLayers; b.dcnMlp = dcnMlp.clone();
     b.denseTokens = denseTokens; b.denseHidden = denseHidden; b.tasks = tasks;
-    b.embeddingInitStd = embeddingInitStd; b.seed = seed;
+    b.embeddingInitStd = embeddingInitStd; b.seed = seed; b.precision = precision;
     return b;
   }
 
   @Override
   public String toString() {
-    return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d tasks=%d seed=%d]",
+    return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d tasks=%d seed=%d precision=%s]",
         kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV, fullRank,
-        ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, tasks, seed);
+        ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, tasks, seed,
+        precision.cliName());
   }
 
   /**
@@ -134,7 +138,11 @@ public record ModelConfig(
       integer("tasks", Builder::tasks, ModelConfig::tasks),
       new Key("embedding-init-std", "a number >= 0", (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
           c -> String.valueOf(c.embeddingInitStd)),
-      new Key("seed", "an integer", (b, v) -> b.seed(Long.parseLong(v)), c -> String.valueOf(c.seed)));
+      new Key("seed", "an integer", (b, v) -> b.seed(Long.parseLong(v)), c -> String.valueOf(c.seed)),
+      // Written only when double: text without it means float, as every state written before the key had it, so
+      // those keep loading, and re-encode, unchanged.
+      new Key("precision", "float, double", (b, v) -> b.precision(Precision.parse(v)),
+          c -> c.precision == Precision.FLOAT ? null : c.precision.cliName()));
 
   private static Key integer(String name, java.util.function.ObjIntConsumer<Builder> set,
       java.util.function.ToIntFunction<ModelConfig> get) {
@@ -160,7 +168,10 @@ public record ModelConfig(
   public String toProperties() {
     StringBuilder sb = new StringBuilder();
     for (Key k : KEYS) {
-      sb.append(k.name()).append('=').append(k.write().apply(this)).append('\n');
+      String v = k.write().apply(this);
+      if (v != null) {
+        sb.append(k.name()).append('=').append(v).append('\n');
+      }
     }
     return sb.toString();
   }
@@ -193,7 +204,7 @@ public record ModelConfig(
       }
       m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
     }
-    Builder b = builder(ModelKind.parse(req(m, "kind")));
+    Builder b = builder(ModelKind.parse(req(m, "kind"))).precision(Precision.FLOAT); // absent: float
     m.forEach((k, v) -> set(b, k, v));
     return b.build();
   }
@@ -229,6 +240,7 @@ public record ModelConfig(
     private int tasks = 1;
     private double embeddingInitStd = 0.01;
     private long seed = 0;
+    private Precision precision = Precision.processDefault();
 
     private Builder(ModelKind kind) {
       this.kind = kind;
@@ -254,11 +266,13 @@ public record ModelConfig(
     public Builder tasks(int v) { tasks = v; return this; }
     public Builder embeddingInitStd(double v) { embeddingInitStd = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
+    /** The arithmetic of the large products (default: {@code -Dhiformer.gemm}, else float). */
+    public Builder precision(Precision v) { precision = v; return this; }
 
     public ModelConfig build() {
       return new ModelConfig(kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV,
           fullRank, ffnActivation, ffnHidden > 0 ? ffnHidden : 4 * d, headHidden, crossLayers, dcnMlp,
-          denseTokens, denseHidden, tasks, embeddingInitStd, seed);
+          denseTokens, denseHidden, tasks, embeddingInitStd, seed, precision);
     }
   }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 abstract class TokenModel implements CtrModel {
   protected final ModelConfig config;
   protected final InputLayout layout;
-  protected final ParamStore store = new ParamStore();
+  protected final ParamStore store;
   protected final TokenEmbedding tokens;
 
   /**
@@ -22,6 +22,7 @@ abstract class TokenModel implements CtrModel {
   TokenModel(ModelConfig config, InputLayout layout, int tokenDim, double initStd) {
     this.config = config;
     this.layout = layout;
+    this.store = new ParamStore(config.precision());
     this.tokens = new TokenEmbedding(store, layout, tokenDim, config.denseTokens(), config.denseHidden(), initStd,
         config.seed());
   }
@@ -42,8 +43,8 @@ abstract class TokenModel implements CtrModel {
   }
 
   @Override
-  public final CtrModel readOnlyReplica() {
-    TokenModel replica = (TokenModel) Models.create(config, layout);
+  public final CtrModel readOnlyReplica(ai.hiformer.model.math.Precision precision) {
+    TokenModel replica = (TokenModel) Models.create(config.toBuilder().precision(precision).build(), layout);
     replica.store.shareValuesOf(store);
     replica.tokens.shareTablesOf(tokens);
     return replica;

@@ -3,14 +3,13 @@ package ai.hiformer.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.math.Precision;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,22 +18,15 @@ import org.junit.jupiter.api.Test;
  * The golden and gradient-check tests pin the double path; this pins the path training runs by default.
  */
 class FloatProductsTest {
-  private final boolean before = Blas.floatProducts();
-
-  @AfterEach
-  void restore() {
-    Blas.setFloatProducts(before);
-  }
-
   // The protocol's MovieLens shape: T = 12 tokens (9 cat, 1 multi, 1 num, the task), d = 16, ranks
   // 64/64/128; at batch 64 every projection product is large enough to go native.
   private static final InputLayout LAYOUT = new InputLayout(9, 1, 4, 1);
 
+  /** A float-precision model (whatever this module's default) of the MovieLens shape. */
   private static ModelConfig movieLensShape(long seed) {
-    Blas.setFloatProducts(true);
-    assumeTrue(Blas.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
+    assumeTrue(Precision.FLOAT.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
     return ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
-        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(seed).build();
+        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(seed).precision(Precision.FLOAT).build();
   }
 
   @Test
@@ -64,7 +56,6 @@ class FloatProductsTest {
     double before = scoreOne(learner, one, true);
     assertThat(before).isCloseTo(scoreOne(learner, one, false), org.assertj.core.data.Offset.offset(1e-5));
     // A training step changes the weights; the float copies must follow (they were built by the score above).
-    Blas.setFloatProducts(true);
     assertThat(learner.predictThenTrain(train, new double[64])).isTrue();
     double after = scoreOne(learner, one, true);
     double exact = scoreOne(learner, one, false);
@@ -83,8 +74,7 @@ class FloatProductsTest {
     learner.predict(batch, before); // packs the float weights of the chain
     assertThat(learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 30, 14), new double[64])).isTrue();
     learner.predict(batch, after);
-    Blas.setFloatProducts(false);
-    learner.predict(batch, exact);
+    exact(learner.model(), batch, exact);
     assertThat(Math.abs(after[0] - before[0])).as("training moved the scores").isGreaterThan(1e-3);
     for (int i = 0; i < 64; i++) {
       assertThat(after[i]).as("example %d", i).isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
@@ -92,17 +82,28 @@ class FloatProductsTest {
   }
 
   private static double scoreOne(Learner learner, Batch one, boolean floatProducts) {
-    Blas.setFloatProducts(floatProducts);
     double[] p = new double[1];
-    learner.predict(one, p);
+    if (floatProducts) {
+      learner.predict(one, p);
+    } else {
+      exact(learner.model(), one, p);
+    }
     return p[0];
+  }
+
+  /** Probabilities of the batch from the same weights with every product exact (a double-precision replica). */
+  private static void exact(CtrModel model, Batch batch, double[] probs) {
+    model.readOnlyReplica(Precision.DOUBLE).forward(batch, probs);
+    for (int i = 0; i < batch.size(); i++) {
+      probs[i] = ai.hiformer.model.train.Loss.sigmoid(probs[i]);
+    }
   }
 
   private record Result(double[] logits, List<String> names, List<double[]> grads) {}
 
   private static Result run(ModelConfig config, InputLayout layout, Batch batch, boolean floatProducts) {
-    Blas.setFloatProducts(floatProducts);
-    CtrModel model = Models.create(config, layout);
+    CtrModel model = Models.create(config.toBuilder().precision(floatProducts ? Precision.FLOAT : Precision.DOUBLE)
+        .build(), layout);
     double[] logits = TestBatches.gradients(model, batch);
     List<String> names = new ArrayList<>();
     List<double[]> grads = new ArrayList<>();

@@ -53,8 +53,16 @@ public final class Blas {
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
+    gemmNN(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  }
+
+  /** As above, with the products at {@code precision}. */
+  public static void gemmNN(Precision precision, int m, int n, int k,
+      double[] a, int aOff, int lda,
+      double[] b, int bOff, int ldb,
+      double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(precision == Precision.FLOAT, false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     for (int i = 0; i < m; i++) {
@@ -107,8 +115,16 @@ public final class Blas {
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
+    gemmNT(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  }
+
+  /** As above, with the products at {@code precision}. */
+  public static void gemmNT(Precision precision, int m, int n, int k,
+      double[] a, int aOff, int lda,
+      double[] b, int bOff, int ldb,
+      double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(precision == Precision.FLOAT, false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     double[] bt = TRANSPOSED.get();
@@ -123,7 +139,7 @@ public final class Blas {
         bt[p * n + j] = b[bj + p];
       }
     }
-    gemmNN(m, n, k, a, aOff, lda, bt, 0, n, c, cOff, ldc, accumulate);
+    gemmNN(precision, m, n, k, a, aOff, lda, bt, 0, n, c, cOff, ldc, accumulate);
   }
 
   private static final ThreadLocal<double[]> TRANSPOSED = ThreadLocal.withInitial(() -> new double[4096]);
@@ -133,8 +149,16 @@ public final class Blas {
       double[] a, int aOff, int lda,
       double[] b, int bOff, int ldb,
       double[] c, int cOff, int ldc, boolean accumulate) {
+    gemmTN(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  }
+
+  /** As above, with the products at {@code precision}. */
+  public static void gemmTN(Precision precision, int m, int n, int k,
+      double[] a, int aOff, int lda,
+      double[] b, int bOff, int ldb,
+      double[] c, int cOff, int ldc, boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(precision == Precision.FLOAT, true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
       return;
     }
     // Row i of C stays in L1 while the k rows of B stream past: C[i,:] += Σ_p A[p,i] · B[p,:]

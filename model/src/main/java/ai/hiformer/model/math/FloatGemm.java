@@ -21,8 +21,8 @@ public final class FloatGemm {
   private FloatGemm() {}
 
   /** Whether a batch of {@code rows} examples should take the float chain (native, float, rows ≥ 8). */
-  public static boolean enabled(int rows) {
-    return NativeBlas.AVAILABLE && NativeBlas.floatProducts() && rows >= 8 && CHAIN;
+  public static boolean enabled(Precision precision, int rows) {
+    return precision.floatProducts() && rows >= 8 && CHAIN;
   }
 
   /** A reusable off-heap float matrix region; grows, never shrinks. Not thread-safe. */

@@ -55,8 +55,8 @@ final class NativeBlas {
   }
 
   /** Row-major {@code C = op(A)·op(B) + beta·C}, beta ∈ {0, 1}, with all arrays starting at index 0. */
-  static void gemm(boolean transA, boolean transB, int m, int n, int k, double[] a, int lda, double[] b, int ldb,
-      double beta, double[] c, int ldc) {
+  static void gemm(boolean floatProducts, boolean transA, boolean transB, int m, int n, int k, double[] a, int lda,
+      double[] b, int ldb, double beta, double[] c, int ldc) {
     int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
     int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
     if (!floatProducts) {

@@ -1,6 +1,7 @@
 package ai.hiformer.model.nn;
 
 import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.math.Precision;
 import java.util.SplittableRandom;
 
 /**
@@ -14,11 +15,13 @@ public final class Dense {
   private final int slices;
   private final int in;
   private final int out;
+  private final Precision precision; // the model's
 
   public Dense(ParamStore store, String name, int slices, int in, int out, boolean withBias) {
     this.slices = slices;
     this.in = in;
     this.out = out;
+    this.precision = store.precision();
     this.weight = slices == 1 ? store.create(name + ".W", in, out) : store.create(name + ".W", slices, in, out);
     this.bias = withBias ? (slices == 1 ? store.create(name + ".b", out) : store.create(name + ".b", slices, out)) : null;
   }
@@ -53,7 +56,7 @@ public final class Dense {
   /** Rows x (n, in) at stride ldx → y (n, out) at stride ldy, using slice {@code s}. y is overwritten. */
   public void forward(int s, int n, double[] x, int xOff, int ldx, double[] y, int yOff, int ldy) {
     // (n, in) x (in, out) -> (n, out)
-    Blas.gemmNN(n, out, in, x, xOff, ldx, weight.value(), s * in * out, out, y, yOff, ldy, false);
+    Blas.gemmNN(precision, n, out, in, x, xOff, ldx, weight.value(), s * in * out, out, y, yOff, ldy, false);
     if (bias != null) {
       Blas.addRowVector(n, out, bias.value(), s * out, y, yOff, ldy);
     }
@@ -61,7 +64,7 @@ public final class Dense {
 
   /** Contiguous rows x (n, in) → {@code y (n, out) += x · W_0 (+ b_0)}. */
   public void forwardAccumulate(int n, double[] x, double[] y) {
-    Blas.gemmNN(n, out, in, x, 0, in, weight.value(), 0, out, y, 0, out, true);
+    Blas.gemmNN(precision, n, out, in, x, 0, in, weight.value(), 0, out, y, 0, out, true);
     if (bias != null) {
       Blas.addRowVector(n, out, bias.value(), 0, y, 0, out);
     }
@@ -74,13 +77,13 @@ public final class Dense {
   public void backward(int s, int n, double[] x, int xOff, int ldx, double[] dy, int dyOff, int ldy,
       double[] dx, int dxOff, int lddx) {
     // dW (in, out) += xᵀ (in, n) · dy (n, out)
-    Blas.gemmTN(in, out, n, x, xOff, ldx, dy, dyOff, ldy, weight.grad(), s * in * out, out, true);
+    Blas.gemmTN(precision, in, out, n, x, xOff, ldx, dy, dyOff, ldy, weight.grad(), s * in * out, out, true);
     if (bias != null) {
       Blas.sumRowsInto(n, out, dy, dyOff, ldy, bias.grad(), s * out);
     }
     if (dx != null) {
       // dx (n, in) += dy (n, out) · Wᵀ (out, in)
-      Blas.gemmNT(n, in, out, dy, dyOff, ldy, weight.value(), s * in * out, out, dx, dxOff, lddx, true);
+      Blas.gemmNT(precision, n, in, out, dy, dyOff, ldy, weight.value(), s * in * out, out, dx, dxOff, lddx, true);
     }
   }
 }

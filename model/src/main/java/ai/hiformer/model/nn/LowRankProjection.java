@@ -1,6 +1,6 @@
 package ai.hiformer.model.nn;
 
-import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.math.Precision;
 import ai.hiformer.model.math.FloatGemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -8,13 +8,14 @@ import java.util.SplittableRandom;
 /**
  * Hiformer's composite low-rank projection: {@code q = (concat(E)·Uq)·Vq} with Uq (T·d, r_q) and Vq (r_q,
  * Tq·H·dk); the same over all T tokens for keys (r_k) and values (r_v). Three ways to compute it, chosen per
- * call by the batch and the process's arithmetic ({@link Blas#floatProducts()}): the float matrix chain for
+ * call by the batch and the model's {@link Precision}: under float, the matrix chain for
  * batches ({@link LowRankFloatChain}), a float row kernel for one example ({@link LowRankSingleRow}), and double
  * products otherwise (the reference arithmetic the golden tests pin).
  */
 final class LowRankProjection implements QkvProjection {
   private final int td;
   private final LowRankWeights w;
+  private final Precision precision;
   private final LowRankFloatChain floatChain;
   private final LowRankSingleRow singleRow;
   private boolean lastForwardFloat;
@@ -26,6 +27,7 @@ final class LowRankProjection implements QkvProjection {
   LowRankProjection(ParamStore store, String name, int tokens, int queries, int d, int hk, int hv, int rankQ,
       int rankK, int rankV) {
     td = tokens * d;
+    precision = store.precision();
     // In this order: the parameter store's layout depends on it.
     Dense uq = new Dense(store, name + ".Uq", 1, td, rankQ, false);
     Dense vq = new Dense(store, name + ".Vq", 1, rankQ, queries * hk, false);
@@ -45,7 +47,7 @@ final class LowRankProjection implements QkvProjection {
 
   @Override
   public void forward(int n, double[] x, double[] q, double[] k, double[] v) {
-    lastForwardFloat = FloatGemm.enabled(n);
+    lastForwardFloat = FloatGemm.enabled(precision, n);
     if (lastForwardFloat) {
       floatChain.forward(n, x, q, k, v);
       return;
@@ -53,7 +55,7 @@ final class LowRankProjection implements QkvProjection {
     pq = Buffers.ensure(pq, n * w.uq().out());
     pk = Buffers.ensure(pk, n * w.uk().out());
     pv = Buffers.ensure(pv, n * w.uv().out());
-    if (n == 1 && Blas.floatProducts()) {
+    if (n == 1 && precision.floatProducts()) {
       singleRow.forward(x, pq, pk, pv, q, k, v);
       return;
     }

@@ -1,5 +1,6 @@
 package ai.hiformer.model.nn;
 
+import ai.hiformer.model.math.Precision;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -8,10 +9,26 @@ import java.util.Map;
 
 /** The dense parameters of one model, in registration order (which fixes initialisation order). */
 public final class ParamStore {
+  private final Precision precision;
   private final Map<String, Param> byName = new LinkedHashMap<>();
   private final List<Param> ordered = new ArrayList<>();
   private long version;
   private ParamStore source; // set when this store reads another's values (a read-only replica)
+
+  /** A store whose products run at the process's default precision ({@link Precision#processDefault()}). */
+  public ParamStore() {
+    this(Precision.processDefault());
+  }
+
+  /** @param precision the arithmetic of the products over these parameters (the model's) */
+  public ParamStore(Precision precision) {
+    this.precision = precision;
+  }
+
+  /** The arithmetic of the products over these parameters. */
+  public Precision precision() {
+    return precision;
+  }
 
   public Param create(String name, int... shape) {
     if (byName.containsKey(name)) {
