@@ -216,7 +216,8 @@ public final class FeatureEncoder {
   private void parse(Row row, boolean readLabels) throws BadRowException {
     for (int i = 0; i < single.size(); i++) {
       FieldSpec f = single.get(i);
-      singleKeys[i] = f.kind() == FieldKind.TIME ? timeKey(f, row) : categoricalKey(f, row.text(f.column()));
+      singleKeys[i] = f.kind() == FieldKind.TIME ? FieldValues.timeKey(f, row)
+          : FieldValues.categoricalKey(f, row.text(f.column()));
     }
     for (int i = 0; i < multi.size(); i++) {
       FieldSpec f = multi.get(i);
@@ -258,7 +259,7 @@ public final class FeatureEncoder {
         continue;
       }
       numMissing[i] = false;
-      numValues[i] = parseFinite(text, "field '" + f.name() + "'");
+      numValues[i] = FieldValues.parseFinite(text, "field '" + f.name() + "'");
     }
     List<TaskSpec> tasks = spec.tasks();
     for (int k = 0; k < tasks.size(); k++) {
@@ -269,7 +270,7 @@ public final class FeatureEncoder {
         labels[k] = 0;
         continue;
       }
-      double v = parseFinite(text, "label of task " + t.name());
+      double v = FieldValues.parseFinite(text, "label of task " + t.name());
       if (t.threshold() != null) {
         labels[k] = v >= t.threshold() ? 1 : 0;
       } else if (v == 0 || v == 1) {
@@ -290,62 +291,6 @@ public final class FeatureEncoder {
       return;
     }
     out.add(v);
-  }
-
-  private static String categoricalKey(FieldSpec f, String text) throws BadRowException {
-    if (text == null || text.isEmpty()) {
-      return f.empty();
-    }
-    if (!f.buckets().isEmpty()) {
-      double v = parseFinite(text, "field '" + f.name() + "'");
-      int bucket = 0;
-      while (bucket < f.buckets().size() && v >= f.buckets().get(bucket)) {
-        bucket++;
-      }
-      return Integer.toString(bucket);
-    }
-    if (f.prefix() > 0 && text.length() > f.prefix()) {
-      return text.substring(0, f.prefix());
-    }
-    if (f.suffix() > 0 && text.length() > f.suffix()) {
-      return text.substring(text.length() - f.suffix());
-    }
-    return text;
-  }
-
-  private static String timeKey(FieldSpec f, Row row) throws BadRowException {
-    String text = row.text(f.column());
-    if (text == null || text.isEmpty()) {
-      return f.empty();
-    }
-    long ts;
-    try {
-      ts = Long.parseLong(text.trim());
-    } catch (NumberFormatException e) {
-      throw new BadRowException("field '" + f.name() + "': unparseable timestamp '" + abbreviate(text) + "'");
-    }
-    long seconds = f.timeUnit().equals("milliseconds") ? Math.floorDiv(ts, 1000) : ts;
-    long part = f.timePart().equals("hour")
-        ? Math.floorMod(Math.floorDiv(seconds, 3600), 24)
-        : Math.floorMod(Math.floorDiv(seconds, 86400) + 3, 7); // 1970-01-01 was a Thursday; 0 = Monday
-    return Long.toString(part);
-  }
-
-  static double parseFinite(String text, String what) throws BadRowException {
-    double v;
-    try {
-      v = Double.parseDouble(text.trim());
-    } catch (NumberFormatException e) {
-      throw new BadRowException(what + ": unparseable number '" + abbreviate(text) + "'");
-    }
-    if (!Double.isFinite(v)) {
-      throw new BadRowException(what + ": non-finite value '" + abbreviate(text) + "'");
-    }
-    return v;
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
   }
 
   /** Writes the state learned from the stream: position, vocabularies, numeric statistics. */
