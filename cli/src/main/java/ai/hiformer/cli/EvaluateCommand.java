@@ -44,7 +44,8 @@ public final class EvaluateCommand extends OptionsCommand {
         --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
                                           (default runs/eval-<time>)
         --batch-size 256  --epochs 5 (offline)  --curve-points 100
-      Model options (the model configuration's keys, at the protocol's defaults; --full-rank takes no value;
+      Model options (the model configuration's keys; --profile protocol: docs/PROTOCOL.md's configuration,
+      online (default): the same network started centred, see docs/RESULTS.md; --full-rank takes no value;
       --dense-tokens n > 0: the paper's dense MLP split into n tokens):
       """ + modelDefaults() + """
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
@@ -52,15 +53,20 @@ public final class EvaluateCommand extends OptionsCommand {
 
   /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
   private static String modelDefaults() {
-    ModelConfig defaults = ModelConfig.builder(ModelKind.HIFORMER).build();
+    ModelConfig defaults = ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build();
     StringBuilder sb = new StringBuilder("  ");
     int line = 0;
     for (ModelConfig.Key k : ModelConfig.KEYS) {
       if (!MODEL_FLAGS.contains(k.name())) {
         continue;
       }
-      String value = k.name().equals("ffn-hidden") ? "4d"
-          : k.name().equals("precision") ? "float" : k.write().apply(defaults);
+      String value = switch (k.name()) {
+        case "ffn-hidden" -> "4d";
+        case "precision" -> "float";
+        case "profile" -> ModelConfig.Profile.ONLINE.cliName();
+        case "centre-first-logits" -> Boolean.toString(defaults.centreFirstLogits());
+        default -> k.write().apply(defaults);
+      };
       String item = "--" + k.name() + " " + value + " ";
       if (line + item.length() > 100) {
         sb.append("\n  ");
@@ -157,7 +163,9 @@ public final class EvaluateCommand extends OptionsCommand {
   }
 
   static ModelConfig modelConfig(Options o, ModelKind kind, int tasks, long seed) {
-    ModelConfig.Builder b = ModelConfig.builder(kind).tasks(tasks).seed(seed).fullRank(o.bool("full-rank", false));
+    // MODEL_FLAGS follow ModelConfig.KEYS, whose first is the profile: the keys named after it win.
+    ModelConfig.Builder b = ModelConfig.builder(kind, ModelConfig.Profile.ONLINE).tasks(tasks).seed(seed)
+        .fullRank(o.bool("full-rank", false));
     for (String k : MODEL_FLAGS) {
       if (o.has(k)) {
         try {

@@ -78,7 +78,7 @@ public final class RunCommand extends OptionsCommand {
       System.out.println("Kafka (in-process, KRaft) at " + kafka.bootstrapServers());
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
           .set(JobConfig.MODEL_IDS, Set.of(modelId)).set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
-          .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer"))).build())
+          .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer")), ModelConfig.Profile.ONLINE).build())
           .set(JobConfig.PARALLELISM, parallelism).set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
           .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
           .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)

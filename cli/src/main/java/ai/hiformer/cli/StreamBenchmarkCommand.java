@@ -82,7 +82,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       kafka.createTopics(1, "labels", "dead-letters");
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
-          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).build()).set(JobConfig.PARALLELISM, 1)
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind, ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(

@@ -102,6 +102,14 @@ public final class AutoIntModel extends TokenModel {
   }
 
   @Override
+  public void shiftLogits(double[] delta) {
+    double[] b = out.bias().value();
+    for (int k = 0; k < b.length; k++) {
+      b[k] += delta[k];
+    }
+  }
+
+  @Override
   public long macsPerExample() {
     return 4L * l * config.d() * hk + 2L * l * l * hk + (long) l * hk * config.tasks();
   }

@@ -23,6 +23,13 @@ public interface CtrModel {
   /** Backward of the last {@link #forward} on the same batch; dLogits (B, tasks) is not modified. */
   void backward(Batch batch, double[] dLogits);
 
+  /**
+   * Adds {@code delta[k]} to the output bias of task k, so that every logit of task k moves by exactly
+   * {@code delta[k]} (delta has length tasks). Used to centre a new model's first predictions
+   * ({@link ModelConfig#centreFirstLogits()}).
+   */
+  void shiftLogits(double[] delta);
+
   /** Dense parameters (Adam). */
   ParamStore params();
 

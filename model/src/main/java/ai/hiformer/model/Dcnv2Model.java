@@ -131,6 +131,14 @@ public final class Dcnv2Model extends TokenModel {
   }
 
   @Override
+  public void shiftLogits(double[] delta) {
+    double[] b = out.bias().value();
+    for (int k = 0; k < b.length; k++) {
+      b[k] += delta[k];
+    }
+  }
+
+  @Override
   public long macsPerExample() {
     long macs = (long) cross.length * width * width;
     int prev = width;

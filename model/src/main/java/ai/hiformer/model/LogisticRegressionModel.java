@@ -58,6 +58,14 @@ public final class LogisticRegressionModel extends TokenModel {
   }
 
   @Override
+  public void shiftLogits(double[] delta) {
+    double[] b = bias.value();
+    for (int k = 0; k < b.length; k++) {
+      b[k] += delta[k];
+    }
+  }
+
+  @Override
   public long macsPerExample() {
     return (long) l * t;
   }

@@ -8,9 +8,11 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * Immutable, validated configuration of one network. Defaults are the protocol's (docs/PROTOCOL.md §2):
- * d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8, ranks r_q = r_k = 64, r_v = 128, one pruned
- * layer, ReLU FFN of width 4d, task head d → 32 → 1, DCN-v2 with 2 cross layers and MLP 64-32.
+ * Immutable, validated configuration of one network. {@link #builder(ModelKind)} starts from the protocol's
+ * values (docs/PROTOCOL.md §2): d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8, ranks r_q = r_k = 64,
+ * r_v = 128, one pruned layer, ReLU FFN of width 4d, task head d → 32 → 1, DCN-v2 with 2 cross layers and
+ * MLP 64-32. {@link Profile#ONLINE}, the job's and {@code evaluate}'s default, changes only how a new model
+ * starts (docs/RESULTS.md has the 12-seed evidence): first logits centred, embedding rows drawn with std 0.02.
  *
  * <pre>{@code
  * ModelConfig c = ModelConfig.builder(ModelKind.HIFORMER).layers(2).ffnActivation(Activation.GELU).build();
@@ -18,6 +20,10 @@ import java.util.function.Function;
  *
  * @param denseTokens 0: one token per numeric field ({@code t·w_f + m·u_f}, the protocol); n &gt; 0: the
  *     paper's dense MLP f_D over all numeric fields, split into n tokens of width d
+ * @param centreFirstLogits before a new model's first training step, shift each task's output bias so that the
+ *     batch's mean logit is 0 (a data-dependent initialisation that reads features, never labels): the first
+ *     predictions sit at 0.5 as logistic regression's do, instead of at an offset the random head weights chose,
+ *     which, when large, makes the first thousands of updates push every embedding row the same way
  */
 public record ModelConfig(
     ModelKind kind,
@@ -40,8 +46,45 @@ public record ModelConfig(
     int denseHidden,
     int tasks,
     double embeddingInitStd,
+    boolean centreFirstLogits,
     long seed,
     Precision precision) {
+
+  /**
+   * Named starting points for a builder. Each sets only the keys it names; keys set after it win.
+   *
+   * <ul>
+   *   <li>{@code protocol}: docs/PROTOCOL.md's configuration, as the reference implementation runs it
+   *   (embedding rows N(0, 0.01²), first logits as the initial weights give them).</li>
+   *   <li>{@code online}: the protocol's network, started so that it learns from the first batch whatever the
+   *   seed: {@code centre-first-logits=true}, {@code embedding-init-std=0.02}.</li>
+   * </ul>
+   */
+  public enum Profile {
+    PROTOCOL(0.01, false),
+    ONLINE(0.02, true);
+
+    private final double embeddingInitStd;
+    private final boolean centreFirstLogits;
+
+    Profile(double embeddingInitStd, boolean centreFirstLogits) {
+      this.embeddingInitStd = embeddingInitStd;
+      this.centreFirstLogits = centreFirstLogits;
+    }
+
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public static Profile parse(String text) {
+      for (Profile p : values()) {
+        if (p.cliName().equals(text)) {
+          return p;
+        }
+      }
+      throw new IllegalArgumentException("invalid model.profile = '" + text + "'; allowed: protocol, online");
+    }
+  }
 
   public ModelConfig {
     require(kind != null, "model.kind", "null", "one of " + Arrays.toString(ModelKind.values()));
@@ -80,8 +123,14 @@ public record ModelConfig(
     return dcnMlp.clone();
   }
 
+  /** A builder at the protocol's values ({@link Profile#PROTOCOL}). */
   public static Builder builder(ModelKind kind) {
     return new Builder(kind);
+  }
+
+  /** A builder at {@code profile}'s values. */
+  public static Builder builder(ModelKind kind, Profile profile) {
+    return new Builder(kind).profile(profile);
   }
 
   public Builder toBuilder() {
@@ -91,15 +140,15 @@ public record ModelConfig(
     b.fullRank = fullRank; b.ffnActivation = ffnActivation; b.ffnHidden = ffnHidden;
     b.headHidden = headHidden; b.crossLayers = crossLayers; b.dcnMlp = dcnMlp.clone();
     b.denseTokens = denseTokens; b.denseHidden = denseHidden; b.tasks = tasks;
-    b.embeddingInitStd = embeddingInitStd; b.seed = seed; b.precision = precision;
+    b.embeddingInitStd = embeddingInitStd; b.centreFirstLogits = centreFirstLogits; b.seed = seed; b.precision = precision;
     return b;
   }
 
   @Override
   public String toString() {
-    return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d tasks=%d seed=%d precision=%s]",
+    return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d initStd=%s centre=%s tasks=%d seed=%d precision=%s]",
         kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV, fullRank,
-        ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, tasks, seed,
+        ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, embeddingInitStd, centreFirstLogits, tasks, seed,
         precision.cliName());
   }
 
@@ -114,6 +163,9 @@ public record ModelConfig(
   public static final List<Key> KEYS = List.of(
       new Key("kind", "one of " + Arrays.stream(ModelKind.values()).map(ModelKind::cliName).toList(), (b, v) -> { },
           c -> c.kind.cliName()),
+      // A starting point, not a field: read before every other key (fromProperties, evaluate), never written (the
+      // values it chose are).
+      new Key("profile", "protocol, online", (b, v) -> b.profile(Profile.parse(v)), c -> null),
       integer("d", Builder::d, ModelConfig::d),
       integer("heads", Builder::heads, ModelConfig::heads),
       integer("key-dim", Builder::keyDim, ModelConfig::keyDim),
@@ -138,6 +190,9 @@ public record ModelConfig(
       integer("tasks", Builder::tasks, ModelConfig::tasks),
       new Key("embedding-init-std", "a number >= 0", (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
           c -> String.valueOf(c.embeddingInitStd)),
+      // Written only when true: state written before the key existed started uncentred, and re-encodes unchanged.
+      new Key("centre-first-logits", "true, false", (b, v) -> b.centreFirstLogits(parseBool(v)),
+          c -> c.centreFirstLogits ? "true" : null),
       new Key("seed", "an integer", (b, v) -> b.seed(Long.parseLong(v)), c -> String.valueOf(c.seed)),
       // Written only when double: text without it means float, as every state written before the key had it, so
       // those keep loading, and re-encode, unchanged.
@@ -151,12 +206,14 @@ public record ModelConfig(
   }
 
   private static Key bool(String name, BiConsumer<Builder, Boolean> set, java.util.function.Predicate<ModelConfig> get) {
-    return new Key(name, "true, false", (b, v) -> {
-      if (!v.equals("true") && !v.equals("false")) {
-        throw new IllegalArgumentException();
-      }
-      set.accept(b, Boolean.parseBoolean(v));
-    }, c -> Boolean.toString(get.test(c)));
+    return new Key(name, "true, false", (b, v) -> set.accept(b, parseBool(v)), c -> Boolean.toString(get.test(c)));
+  }
+
+  private static boolean parseBool(String v) {
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException();
+    }
+    return Boolean.parseBoolean(v);
   }
 
   /** The key called {@code name}, if there is one. */
@@ -191,7 +248,10 @@ public record ModelConfig(
     }
   }
 
-  /** Parses {@link #toProperties()}; an unknown key or bad value fails naming it. */
+  /**
+   * Parses {@link #toProperties()}; an unknown key or bad value fails naming it. Keys the text lacks take the
+   * protocol's values (as state written before they existed had them), unless the text names a {@code profile}.
+   */
   public static ModelConfig fromProperties(String text) {
     java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
     for (String line : text.split("\n")) {
@@ -205,6 +265,10 @@ public record ModelConfig(
       m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
     }
     Builder b = builder(ModelKind.parse(req(m, "kind"))).precision(Precision.FLOAT); // absent: float
+    String profile = m.remove("profile");
+    if (profile != null) {
+      set(b, "profile", profile);
+    }
     m.forEach((k, v) -> set(b, k, v));
     return b.build();
   }
@@ -238,7 +302,8 @@ public record ModelConfig(
     private int denseTokens = 0;
     private int denseHidden = 64;
     private int tasks = 1;
-    private double embeddingInitStd = 0.01;
+    private double embeddingInitStd = Profile.PROTOCOL.embeddingInitStd;
+    private boolean centreFirstLogits = Profile.PROTOCOL.centreFirstLogits;
     private long seed = 0;
     private Precision precision = Precision.processDefault();
 
@@ -265,14 +330,21 @@ public record ModelConfig(
     public Builder denseHidden(int v) { denseHidden = v; return this; }
     public Builder tasks(int v) { tasks = v; return this; }
     public Builder embeddingInitStd(double v) { embeddingInitStd = v; return this; }
+    public Builder centreFirstLogits(boolean v) { centreFirstLogits = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
+    /** Sets the keys {@code p} names (see {@link Profile}); keys set later win. */
+    public Builder profile(Profile p) {
+      embeddingInitStd = p.embeddingInitStd;
+      centreFirstLogits = p.centreFirstLogits;
+      return this;
+    }
     /** The arithmetic of the large products (default: {@code -Dhiformer.gemm}, else float). */
     public Builder precision(Precision v) { precision = v; return this; }
 
     public ModelConfig build() {
       return new ModelConfig(kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV,
           fullRank, ffnActivation, ffnHidden > 0 ? ffnHidden : 4 * d, headHidden, crossLayers, dcnMlp,
-          denseTokens, denseHidden, tasks, embeddingInitStd, seed, precision);
+          denseTokens, denseHidden, tasks, embeddingInitStd, centreFirstLogits, seed, precision);
     }
   }
 }

@@ -24,6 +24,13 @@ final class TaskHeads {
     }
   }
 
+  /** Adds delta[k] to the output bias of head k. */
+  void shiftLogits(double[] delta) {
+    for (int k = 0; k < heads.length; k++) {
+      heads[k].layer(heads[k].depth() - 1).bias().value()[0] += delta[k];
+    }
+  }
+
   Mlp head(int k) {
     return heads[k];
   }

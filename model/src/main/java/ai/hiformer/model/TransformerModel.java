@@ -112,6 +112,11 @@ public final class TransformerModel extends TokenModel {
   }
 
   @Override
+  public void shiftLogits(double[] delta) {
+    heads.shiftLogits(delta);
+  }
+
+  @Override
   public long macsPerExample() {
     int d = config.d();
     int hk = config.heads() * config.keyDim();

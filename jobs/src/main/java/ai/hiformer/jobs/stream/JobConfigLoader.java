@@ -93,6 +93,10 @@ public final class JobConfigLoader {
     if (model.indexOf("kind=") < 0) {
       model.append("kind=").append(ModelKind.HIFORMER.cliName()).append('\n');
     }
+    if (!m.containsKey("model.profile")) {
+      // The job's models start from the online profile unless the configuration names one.
+      model.append("profile=").append(ModelConfig.Profile.ONLINE.cliName()).append('\n');
+    }
     try {
       b.modelConfig(ModelConfig.fromProperties(model.toString()));
     } catch (IllegalArgumentException ex) {

@@ -54,7 +54,7 @@ class FidelityITCase {
     Path data = SharedData.require("movielens-100k");
     Path specPath = SharedData.repoFile("specs/movielens.json");
     FeatureSpec spec = FeatureSpec.load(specPath);
-    ModelConfig model = ModelConfig.builder(ModelKind.HIFORMER).seed(0).build();
+    ModelConfig model = ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build(); // the default start
     RunResult reference = new Evaluator(EncodedDataset.load(spec, data), OptimizerConfig.defaults(), 256, 10, s -> { })
         .online(model);
 

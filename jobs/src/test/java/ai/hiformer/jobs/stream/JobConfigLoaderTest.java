@@ -26,6 +26,23 @@ class JobConfigLoaderTest {
   }
 
   @Test
+  void theJobsModelsStartFromTheOnlineProfileUnlessTheConfigurationNamesOne() throws Exception {
+    Path spec = SharedData.repoFile("specs/movielens.json");
+    Map<String, String> base = Map.of("job.feature-spec", spec.toString(), "kafka.bootstrap-servers", "h:1",
+        "job.model-ids", "a");
+    ai.hiformer.model.ModelConfig online = JobConfigLoader.build(base).model();
+    assertThat(online.centreFirstLogits()).isTrue();
+    assertThat(online.embeddingInitStd()).isEqualTo(0.02);
+    Map<String, String> protocol = new java.util.HashMap<>(base);
+    protocol.put("model.profile", "protocol");
+    assertThat(JobConfigLoader.build(protocol).model().centreFirstLogits()).isFalse();
+    assertThat(JobConfigLoader.build(protocol).model().embeddingInitStd()).isEqualTo(0.01);
+    protocol.put("model.profile", "fast");
+    assertThatThrownBy(() -> JobConfigLoader.build(protocol)).hasMessageContaining("profile = 'fast'")
+        .hasMessageContaining("protocol, online");
+  }
+
+  @Test
   void anUnknownKeyFailsNamingIt() {
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("topics.event", "x")))
         .hasMessageContaining("unknown key 'topics.event'").hasMessageContaining("topics.events");
