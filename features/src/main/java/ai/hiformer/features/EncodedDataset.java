@@ -32,14 +32,14 @@ public final class EncodedDataset {
   private final int[] rowCounts;
   private final long truncated;
 
-  private EncodedDataset(FeatureSpec spec, Path data) throws IOException {
+  private EncodedDataset(FeatureSpec spec, DatasetReader reader) throws IOException {
     this.spec = spec;
     FeatureEncoder[] holder = new FeatureEncoder[1];
     FeatureEncoder encoder = new FeatureEncoder(spec,
         (field, id, generation) -> recycles.add(new Recycle(holder[0].position() - 1, field, id, generation)));
     holder[0] = encoder;
     rows = spec.layout().newBatch(1 << 14, spec.tasks().size());
-    DatasetReader.forSpec(spec, data).read(new RowSink() {
+    reader.read(new RowSink() {
       @Override
       public void accept(Row row) throws BadRowException {
         if (size == rows.capacity) {
@@ -68,7 +68,12 @@ public final class EncodedDataset {
 
   /** Reads and encodes the dataset at {@code data} as the spec describes. */
   public static EncodedDataset load(FeatureSpec spec, Path data) throws IOException {
-    return new EncodedDataset(spec, data);
+    return new EncodedDataset(spec, DatasetReader.forSpec(spec, data));
+  }
+
+  /** Encodes the rows {@code reader} hands over (a generated stream, rows held in memory), in its order. */
+  public static EncodedDataset read(FeatureSpec spec, DatasetReader reader) throws IOException {
+    return new EncodedDataset(spec, reader);
   }
 
   private void grow() {

@@ -57,10 +57,12 @@ class JobMainITCase {
       assertThat(last.position().examplesTrained()).isEqualTo(300);
       assertThat(last.position().eventsScored()).isEqualTo(300);
       assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
-      // The model the shipped file configures (model.kind=hiformer, model.d=16, model.seed=0).
+      // The model the shipped file configures (model.kind=hiformer, model.d=16, model.seed=0; no model.profile, so
+      // the job's default, online).
       String modelConfig = new ObjectMapper().readTree(ModelSnapshot.directory(snapshots, "demo", 2)
           .resolve(ModelSnapshot.MANIFEST).toFile()).path("model_config").asText();
-      assertThat(modelConfig).isEqualTo(ModelConfig.builder(ModelKind.HIFORMER).seed(0).build().toProperties());
+      assertThat(modelConfig).isEqualTo(
+          ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build().toProperties());
     }
   }
 }

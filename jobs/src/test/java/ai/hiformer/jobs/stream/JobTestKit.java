@@ -56,7 +56,7 @@ final class JobTestKit {
   }
 
   /**
-   * Labelled Avro events for {@code specs/synthetic.json} (user, item, category, ts; price; click), keyed by the
+   * Labelled Avro events for {@code specs/synthetic.json} (user, segment, item, category, ts; price; click), keyed by the
    * model id: event i has user {@code i % users}, item {@code i % items}, price {@code 1 + i % prices}, a click
    * on every third event, one second apart.
    *
@@ -69,7 +69,7 @@ final class JobTestKit {
     for (int i = 0; i < n; i++) {
       values.add(codec.encode(ai.hiformer.schemas.Event.newBuilder().setRequestId("r" + i).setModelId(modelId)
           .setEventTime(java.time.Instant.ofEpochSecond(1_700_000_000L + i))
-          .setCategorical(java.util.Map.of("user", "u" + i % users, "item", "i" + i % items, "category", "c" + i % 5,
+          .setCategorical(java.util.Map.of("user", "u" + i % users, "segment", "s" + i % users % 4, "item", "i" + i % items, "category", "c" + i % 5,
               "ts", Long.toString(1_700_000_000L + i)))
           .setNumeric(java.util.Map.of("price", 1.0 + i % prices))
           .setLabels(java.util.Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));

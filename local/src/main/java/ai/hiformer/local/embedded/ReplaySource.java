@@ -37,7 +37,7 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
   }
 
   public String describe() {
-    return synthetic() ? "a generated stream (user x item interaction)" : data.toString();
+    return synthetic() ? "a generated stream (main effects + segment x category affinity)" : data.toString();
   }
 
   /**
