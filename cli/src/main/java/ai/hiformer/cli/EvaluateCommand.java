@@ -38,7 +38,9 @@ public final class EvaluateCommand extends OptionsCommand {
 
   public static final String USAGE = """
       Usage: hiformer evaluate --data PATH --spec SPEC.json [options]
-        --model hiformer|heteroatt|transformer|autoint|dcnv2|lr   comma-separated list (default hiformer)
+        --model hiformer|heteroatt|transformer|autoint|dcnv2|lr   comma-separated list (default hiformer);
+                                          a blend joins members by '+' (hiformer+dcnv2+lr): its row, then
+                                          one per member (blend/member) as it scored inside the blend
         --mode online|offline|both        progressive validation and/or time split (default online)
         --seeds 0,1,2                     one run per seed (default 0,1,2)
         --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
@@ -86,10 +88,10 @@ public final class EvaluateCommand extends OptionsCommand {
   protected int run(Options o) throws IOException {
     Path data = Paths.get(o.required("data"));
     Path specPath = Paths.get(o.required("spec"));
-    List<ModelKind> kinds = new ArrayList<>();
+    List<String> kinds = new ArrayList<>();
     for (String m : o.list("model", "hiformer")) {
       try {
-        kinds.add(ModelKind.parse(m));
+        kinds.add(ModelConfig.builder(m).build().name());
       } catch (IllegalArgumentException e) {
         throw new Options.UsageException("evaluate: invalid --model: " + e.getMessage());
       }
@@ -131,17 +133,23 @@ public final class EvaluateCommand extends OptionsCommand {
     Files.createDirectories(out);
     Evaluator evaluator = new Evaluator(dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);
     List<RunResult> runs = new ArrayList<>();
-    for (ModelKind kind : kinds) {
+    List<RunResult> memberRuns = new ArrayList<>();
+    for (String kind : kinds) {
       for (String mode : modes) {
         for (long seed : seeds) {
           ModelConfig config = modelConfig(o, kind, spec.tasks().size(), seed);
-          System.err.printf("Running %s %s seed %d ...%n", kind.cliName(), mode, seed);
-          RunResult r = mode.equals("online") ? evaluator.online(config) : evaluator.offline(config, epochs);
+          System.err.printf("Running %s %s seed %d ...%n", kind, mode, seed);
+          List<RunResult> rs = mode.equals("online") ? evaluator.onlineWithMembers(config)
+              : List.of(evaluator.offline(config, epochs));
+          RunResult r = rs.get(0);
           System.err.printf("  -> AUC %.4f logloss %.4f (%.0f examples/s)%n", r.auc(), r.logLoss(), r.examplesPerSecond());
           runs.add(r);
+          memberRuns.addAll(rs.subList(1, rs.size()));
         }
       }
     }
+    // A blend's members, as they scored inside it, after every model's own rows.
+    runs.addAll(memberRuns);
     Reports.printTable(runs, System.out);
     Map<String, Object> context = new LinkedHashMap<>();
     context.put("data", data.toAbsolutePath());
@@ -162,9 +170,9 @@ public final class EvaluateCommand extends OptionsCommand {
     return 0;
   }
 
-  static ModelConfig modelConfig(Options o, ModelKind kind, int tasks, long seed) {
+  static ModelConfig modelConfig(Options o, String kind, int tasks, long seed) {
     // MODEL_FLAGS follow ModelConfig.KEYS, whose first is the profile: the keys named after it win.
-    ModelConfig.Builder b = ModelConfig.builder(kind, ModelConfig.Profile.ONLINE).tasks(tasks).seed(seed)
+    ModelConfig.Builder b = ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).tasks(tasks).seed(seed)
         .fullRank(o.bool("full-rank", false));
     for (String k : MODEL_FLAGS) {
       if (o.has(k)) {
@@ -176,7 +184,7 @@ public final class EvaluateCommand extends OptionsCommand {
         }
       }
     }
-    if (kind == ModelKind.AUTOINT && !o.has("value-dim")) {
+    if (kind.equals(ModelKind.AUTOINT.cliName()) && !o.has("value-dim")) {
       // AutoInt's value size equals its key size (docs/PROTOCOL.md §2.2)
       b.valueDim(o.has("key-dim") ? Integer.parseInt(o.get("key-dim", "8")) : 8);
     }

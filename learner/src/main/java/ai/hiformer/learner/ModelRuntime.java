@@ -70,7 +70,7 @@ public final class ModelRuntime {
     this.spec = spec;
     this.learner = learner;
     this.encoder = new FeatureEncoder(spec,
-        (field, id, generation) -> learner.model().tables().get(field).resetRow(id, generation));
+        (field, id, generation) -> learner.model().resetRow(field, id, generation));
     int tasks = spec.tasks().size();
     one = spec.layout().newBatch(1, tasks);
     oneProbs = new double[tasks];

@@ -30,6 +30,27 @@ public interface CtrModel {
    */
   void shiftLogits(double[] delta);
 
+  /**
+   * Centres a new model: shifts its logits so that their mean over the batch just forwarded ({@code logits} (n,
+   * tasks), this model's output) is 0 for each task ({@link ModelConfig#centreFirstLogits()}). A model made of
+   * models centres each of its parts on its own logits.
+   */
+  default void centreLogits(int n, double[] logits) {
+    int tasks = config().tasks();
+    double[] shift = new double[tasks];
+    for (int b = 0; b < n; b++) {
+      for (int k = 0; k < tasks; k++) {
+        shift[k] -= logits[b * tasks + k] / n;
+      }
+    }
+    shiftLogits(shift);
+  }
+
+  /** Re-initialises row {@code id} of field {@code field}'s table(s) for a new key ({@link EmbeddingTable#resetRow}). */
+  default void resetRow(int field, int id, long generation) {
+    tables().get(field).resetRow(id, generation);
+  }
+
   /** Dense parameters (Adam). */
   ParamStore params();
 

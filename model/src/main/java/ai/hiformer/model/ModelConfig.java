@@ -4,6 +4,7 @@ import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.math.Precision;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
@@ -27,6 +28,7 @@ import java.util.function.Function;
  */
 public record ModelConfig(
     ModelKind kind,
+    List<ModelKind> members,
     int d,
     int heads,
     int keyDim,
@@ -88,6 +90,13 @@ public record ModelConfig(
 
   public ModelConfig {
     require(kind != null, "model.kind", "null", "one of " + Arrays.toString(ModelKind.values()));
+    members = List.copyOf(members);
+    if (kind == ModelKind.BLEND) {
+      require(members.size() >= 2 && !members.contains(ModelKind.BLEND) && Set.copyOf(members).size() == members.size(),
+          "model.kind", members, "two or more different single kinds joined by '+'");
+    } else {
+      require(members.isEmpty(), "model.kind", kind + " with members " + members, "members only for a blend");
+    }
     require(d > 0, "model.d", d, "> 0");
     require(heads > 0, "model.heads", heads, "> 0");
     require(keyDim > 0, "model.key-dim", keyDim, "> 0");
@@ -128,12 +137,42 @@ public record ModelConfig(
     return new Builder(kind);
   }
 
+  /**
+   * A builder for a kind written as text: one kind ({@code hiformer}) or a blend of several joined by '+'
+   * ({@code hiformer+dcnv2+lr}).
+   */
+  public static Builder builder(String kindText) {
+    if (!kindText.contains("+")) {
+      return builder(ModelKind.parse(kindText.trim()));
+    }
+    Builder b = new Builder(ModelKind.BLEND);
+    b.members = Arrays.stream(kindText.split("\\+")).map(String::trim).map(ModelKind::parse).toList();
+    return b;
+  }
+
+  /** The kind as written: {@code hiformer}, or a blend's members joined by '+'. */
+  public String name() {
+    return members.isEmpty() ? kind.cliName()
+        : String.join("+", members.stream().map(ModelKind::cliName).toList());
+  }
+
+  /** Member k of a blend: this configuration with that member's kind (same seed, sizes, start). */
+  public ModelConfig member(int k) {
+    return toBuilder(members.get(k)).build();
+  }
+
   /** A builder at {@code profile}'s values. */
   public static Builder builder(ModelKind kind, Profile profile) {
     return new Builder(kind).profile(profile);
   }
 
   public Builder toBuilder() {
+    Builder b = toBuilder(kind);
+    b.members = members;
+    return b;
+  }
+
+  private Builder toBuilder(ModelKind kind) {
     Builder b = new Builder(kind);
     b.d = d; b.heads = heads; b.keyDim = keyDim; b.valueDim = valueDim; b.layers = layers;
     b.pruneLastLayer = pruneLastLayer; b.rankQ = rankQ; b.rankK = rankK; b.rankV = rankV;
@@ -147,7 +186,7 @@ public record ModelConfig(
   @Override
   public String toString() {
     return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d initStd=%s centre=%s tasks=%d seed=%d precision=%s]",
-        kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV, fullRank,
+        name(), d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV, fullRank,
         ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, embeddingInitStd, centreFirstLogits, tasks, seed,
         precision.cliName());
   }
@@ -161,8 +200,8 @@ public record ModelConfig(
 
   /** Every key, in the order {@link #toProperties()} writes them. */
   public static final List<Key> KEYS = List.of(
-      new Key("kind", "one of " + Arrays.stream(ModelKind.values()).map(ModelKind::cliName).toList(), (b, v) -> { },
-          c -> c.kind.cliName()),
+      new Key("kind", "one of " + Arrays.stream(ModelKind.values()).filter(k -> k != ModelKind.BLEND)
+          .map(ModelKind::cliName).toList() + ", or several joined by '+'", (b, v) -> { }, ModelConfig::name),
       // A starting point, not a field: read before every other key (fromProperties, evaluate), never written (the
       // values it chose are).
       new Key("profile", "protocol, online", (b, v) -> b.profile(Profile.parse(v)), c -> null),
@@ -264,7 +303,7 @@ public record ModelConfig(
       }
       m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
     }
-    Builder b = builder(ModelKind.parse(req(m, "kind"))).precision(Precision.FLOAT); // absent: float
+    Builder b = builder(req(m, "kind")).precision(Precision.FLOAT); // absent: float
     String profile = m.remove("profile");
     if (profile != null) {
       set(b, "profile", profile);
@@ -284,6 +323,7 @@ public record ModelConfig(
   /** Builder with the protocol's defaults. */
   public static final class Builder {
     private final ModelKind kind;
+    private List<ModelKind> members = List.of();
     private int d = 16;
     private int heads = 2;
     private int keyDim = 8;
@@ -342,7 +382,7 @@ public record ModelConfig(
     public Builder precision(Precision v) { precision = v; return this; }
 
     public ModelConfig build() {
-      return new ModelConfig(kind, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV,
+      return new ModelConfig(kind, members, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV,
           fullRank, ffnActivation, ffnHidden > 0 ? ffnHidden : 4 * d, headHidden, crossLayers, dcnMlp,
           denseTokens, denseHidden, tasks, embeddingInitStd, centreFirstLogits, seed, precision);
     }

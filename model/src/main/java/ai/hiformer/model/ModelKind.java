@@ -16,7 +16,12 @@ public enum ModelKind {
   /** DCN-v2, parallel: full-rank cross network beside an MLP. */
   DCNV2("dcnv2"),
   /** Logistic regression: one weight per feature value. */
-  LR("lr");
+  LR("lr"),
+  /**
+   * Several of the kinds above learning side by side, scored through a stacker learnt online
+   * ({@link BlendModel}); written as its members joined by '+', e.g. {@code hiformer+dcnv2+lr}.
+   */
+  BLEND("blend");
 
   private final String cliName;
 
@@ -28,13 +33,15 @@ public enum ModelKind {
     return cliName;
   }
 
+  /** A single kind by its name; a blend is parsed by {@link ModelConfig#builder(String)}. */
   public static ModelKind parse(String s) {
     for (ModelKind k : values()) {
-      if (k.cliName.equals(s.toLowerCase(Locale.ROOT))) {
+      if (k != BLEND && k.cliName.equals(s.toLowerCase(Locale.ROOT))) {
         return k;
       }
     }
     throw new IllegalArgumentException("unknown model '" + s + "'; allowed: "
-        + Arrays.stream(values()).map(ModelKind::cliName).toList());
+        + Arrays.stream(values()).filter(k -> k != BLEND).map(ModelKind::cliName).toList()
+        + ", or several joined by '+' (a blend, e.g. hiformer+dcnv2+lr)");
   }
 }

@@ -10,6 +10,7 @@ public final class Models {
       case AUTOINT -> new AutoIntModel(config, layout);
       case DCNV2 -> new Dcnv2Model(config, layout);
       case LR -> new LogisticRegressionModel(config, layout);
+      case BLEND -> new BlendModel(config, layout);
     };
   }
 }

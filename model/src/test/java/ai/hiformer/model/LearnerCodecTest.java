@@ -12,12 +12,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LearnerCodecTest {
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"hiformer", "heteroatt", "autoint", "dcnv2", "lr"})
+  @ValueSource(strings = {"hiformer", "heteroatt", "autoint", "dcnv2", "lr", "hiformer+dcnv2+lr"})
   void aRestoredLearnerContinuesExactlyAsTheOriginal(String kind) {
     InputLayout layout = new InputLayout(2, 1, 3, 2);
     OptimizerConfig opt = OptimizerConfig.defaults();
-    Learner original = new Learner(Models.create(ModelConfig.builder(ModelKind.parse(kind)).tasks(2).seed(4).build(),
-        layout), opt);
+    Learner original = new Learner(Models.create(ModelConfig.builder(kind).tasks(2).seed(4).build(), layout), opt);
     double[] probs = new double[64];
     for (int i = 0; i < 5; i++) {
       original.predictThenTrain(TestBatches.random(layout, 32, 2, 40, i), probs);

@@ -4,11 +4,13 @@ import ai.hiformer.features.EncodedDataset;
 import ai.hiformer.learner.Metrics;
 import ai.hiformer.learner.MicroBatch;
 import ai.hiformer.model.Batch;
+import ai.hiformer.model.BlendModel;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.Models;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
+import ai.hiformer.model.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -49,6 +51,14 @@ public final class Evaluator {
    * order, each step predicts them with the current weights and then trains on them.
    */
   public RunResult online(ModelConfig config) {
+    return onlineWithMembers(config).get(0);
+  }
+
+  /**
+   * {@link #online}, and for a blend also each member's own progressive metrics over the same run (its
+   * predictions inside the blend, named {@code blend/member}), after the blend's.
+   */
+  public List<RunResult> onlineWithMembers(ModelConfig config) {
     int n = data.size();
     CtrModel model = Models.create(config, data.spec().layout());
     Learner learner = new Learner(model, optimizer);
@@ -56,11 +66,16 @@ public final class Evaluator {
     int t = all.tasks;
     double[] p = new double[n];
     double[] y = new double[n];
+    BlendModel blend = model instanceof BlendModel b ? b : null;
+    double[][] memberP = new double[blend == null ? 0 : blend.memberCount()][n];
     int[] trained = {0};
     MicroBatch micro = new MicroBatch(learner, data.spec().layout().newBatch(batchSize, t), (batch, probs) -> {
       for (int b = 0; b < batch.size(); b++) {
         p[trained[0] + b] = probs[b * t];
         y[trained[0] + b] = batch.label[b * t];
+        for (int k = 0; k < memberP.length; k++) {
+          memberP[k][trained[0] + b] = Loss.sigmoid(blend.memberLogits(k)[b * t]);
+        }
       }
       trained[0] += batch.size();
     });
@@ -75,7 +90,7 @@ public final class Evaluator {
       // Rows whose id was handed to a new key re-initialise before the batch that first uses them.
       while (nextRecycle < recycles.size() && recycles.get(nextRecycle).position() < to) {
         EncodedDataset.Recycle r = recycles.get(nextRecycle++);
-        model.tables().get(r.field()).resetRow(r.id(), r.generation());
+        model.resetRow(r.field(), r.id(), r.generation());
       }
       for (int i = from; i < to; i++) {
         micro.append(all, i);
@@ -89,15 +104,22 @@ public final class Evaluator {
       long now = System.nanoTime();
       if (now - lastReport > 2_000_000_000L) {
         lastReport = now;
-        progress.accept(String.format("  %s online seed %d: %,d/%,d events, %.0f ex/s", config.kind().cliName(),
+        progress.accept(String.format("  %s online seed %d: %,d/%,d events, %.0f ex/s", config.name(),
             config.seed(), to, n, to / ((now - start) / 1e9)));
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     int last20 = (int) Math.floor(0.8 * n);
-    return new RunResult(config.kind().cliName(), "online", config.seed(), Metrics.auc(p, y, 0, n),
+    List<RunResult> results = new ArrayList<>();
+    results.add(new RunResult(config.name(), "online", config.seed(), Metrics.auc(p, y, 0, n),
         Metrics.logLoss(p, y, 0, n), Metrics.auc(p, y, last20, n), n / seconds, n, learner.skippedSteps(), 1,
-        curve);
+        curve));
+    for (int k = 0; k < memberP.length; k++) {
+      results.add(new RunResult(config.name() + "/" + config.members().get(k).cliName(), "online", config.seed(),
+          Metrics.auc(memberP[k], y, 0, n), Metrics.logLoss(memberP[k], y, 0, n), Metrics.auc(memberP[k], y, last20, n),
+          n / seconds, n, learner.skippedSteps(), 1, List.of()));
+    }
+    return results;
   }
 
   public RunResult offline(ModelConfig config, int maxEpochs) {
@@ -130,7 +152,7 @@ public final class Evaluator {
       }
       epochs++;
       double valAuc = score(learner, all, seen, batch, probs, trainEnd, valEnd)[0];
-      progress.accept(String.format("  %s offline seed %d: epoch %d validation AUC %.4f", config.kind().cliName(),
+      progress.accept(String.format("  %s offline seed %d: epoch %d validation AUC %.4f", config.name(),
           config.seed(), epoch + 1, valAuc));
       if (best == null || valAuc > bestAuc) {
         bestAuc = valAuc;
@@ -142,7 +164,7 @@ public final class Evaluator {
     double seconds = (System.nanoTime() - start) / 1e9;
     best.restoreInto(model);
     double[] test = score(learner, all, seen, batch, probs, valEnd, n);
-    return new RunResult(config.kind().cliName(), "offline", config.seed(), test[0], test[1], Double.NaN,
+    return new RunResult(config.name(), "offline", config.seed(), test[0], test[1], Double.NaN,
         trained / seconds, trained, learner.skippedSteps(), epochs, List.of());
   }
 

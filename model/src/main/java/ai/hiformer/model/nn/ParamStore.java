@@ -14,6 +14,7 @@ public final class ParamStore {
   private final List<Param> ordered = new ArrayList<>();
   private long version;
   private ParamStore source; // set when this store reads another's values (a read-only replica)
+  private final List<ParamStore> parts = new ArrayList<>(); // stores whose parameters this one lists first
 
   /** A store whose products run at the process's default precision ({@link Precision#processDefault()}). */
   public ParamStore() {
@@ -28,6 +29,19 @@ public final class ParamStore {
   /** The arithmetic of the products over these parameters. */
   public Precision precision() {
     return precision;
+  }
+
+  /**
+   * Lists {@code part}'s parameters (as they are, under their own names) before any this store creates after, and
+   * passes {@link #weightsChanged()} on to it: a model made of models (a blend) trains and saves them as one.
+   * Must be called before this store creates its own parameters.
+   */
+  public void include(ParamStore part) {
+    if (!byName.isEmpty()) {
+      throw new IllegalStateException("include parts before creating parameters");
+    }
+    parts.add(part);
+    ordered.addAll(part.all());
   }
 
   public Param create(String name, int... shape) {
@@ -78,6 +92,9 @@ public final class ParamStore {
 
   public void weightsChanged() {
     version++;
+    for (int i = 0; i < parts.size(); i++) { // no iterator: called every training step
+      parts.get(i).weightsChanged();
+    }
   }
 
   public void zeroGrads() {

@@ -27,7 +27,6 @@ public final class Learner {
   private final EmbeddingTable[] tables;
   private double[] logits;
   private double[] dLogits;
-  private double[] shift;
   private long steps;
   private long skippedSteps;
   private double lastLoss = Double.NaN;
@@ -71,7 +70,10 @@ public final class Learner {
     model.params().zeroGrads();
     model.forward(batch, logits);
     if (steps == 0 && model.config().centreFirstLogits()) {
-      centreLogits(batch);
+      // Reads features only: the predictions written below are still made before the batch's labels are used.
+      // Runs until the first step is applied (a skipped first step centres again).
+      model.centreLogits(batch.size(), logits);
+      model.params().weightsChanged();
       model.forward(batch, logits);
     }
     for (int i = 0; i < n; i++) {
@@ -93,24 +95,6 @@ public final class Learner {
     }
     steps++;
     return true;
-  }
-
-  /**
-   * Shifts each task's output bias by minus the mean of the batch's logits (from the forward just run), so the
-   * batch's mean logit becomes 0. Reads features only: the predictions written afterwards are still made before
-   * the batch's labels are used. Runs until the first step is applied (a skipped first step centres again).
-   */
-  private void centreLogits(Batch batch) {
-    int tasks = batch.tasks;
-    shift = Buffers.ensure(shift, tasks);
-    java.util.Arrays.fill(shift, 0, tasks, 0.0);
-    for (int b = 0, n = batch.size(); b < n; b++) {
-      for (int k = 0; k < tasks; k++) {
-        shift[k] -= logits[b * tasks + k] / n;
-      }
-    }
-    model.shiftLogits(shift);
-    model.params().weightsChanged();
   }
 
   private boolean skip() {
