@@ -38,7 +38,7 @@ public final class ModelRuntime {
   private final Batch one;
   private final MicroBatch micro;
   private final double[] oneProbs;
-  private final ProgressiveMetrics[] metrics;
+  private final RuntimeMetrics metrics;
   private long scored;
   // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
   private long snapshotEveryExamples;
@@ -74,11 +74,9 @@ public final class ModelRuntime {
     int tasks = spec.tasks().size();
     one = spec.layout().newBatch(1, tasks);
     oneProbs = new double[tasks];
-    metrics = new ProgressiveMetrics[tasks];
-    for (int k = 0; k < tasks; k++) {
-      metrics[k] = new ProgressiveMetrics();
-    }
-    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), this::recordPredictions);
+    metrics = new RuntimeMetrics(spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList(),
+        learner.model());
+    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), metrics::record);
   }
 
   /**
@@ -122,18 +120,6 @@ public final class ModelRuntime {
     }
     if (micro.isFull()) {
       train();
-    }
-  }
-
-  /** Predictions made before training feed the progressive metrics, per task where labelled. */
-  private void recordPredictions(Batch batch, double[] probs) {
-    int t = batch.tasks;
-    for (int b = 0; b < batch.size(); b++) {
-      for (int k = 0; k < t; k++) {
-        if (batch.labelMask[b * t + k] != 0) {
-          metrics[k].add(probs[b * t + k], batch.label[b * t + k]);
-        }
-      }
     }
   }
 
@@ -213,16 +199,12 @@ public final class ModelRuntime {
     return out;
   }
 
-  /** Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests. */
+  /**
+   * Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests; for a blend also
+   * each member's AUC and log-loss ({@code <task>.<member>.progressive_auc}).
+   */
   public java.util.Map<String, Double> metricsSummary() {
-    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
-    for (int k = 0; k < spec.tasks().size(); k++) {
-      String task = spec.tasks().get(k).name();
-      m.put(task + ".progressive_auc", metrics[k].auc());
-      m.put(task + ".progressive_logloss", metrics[k].logLoss());
-      m.put(task + ".examples", (double) metrics[k].count());
-    }
-    return m;
+    return metrics.summary();
   }
 
   /**
@@ -275,7 +257,17 @@ public final class ModelRuntime {
   }
 
   public ProgressiveMetrics metrics(int task) {
-    return metrics[task];
+    return metrics.task(task);
+  }
+
+  /** A blend's members by name (empty for a single model). */
+  public List<String> memberNames() {
+    return metrics.memberNames();
+  }
+
+  /** Member m's own progressive metrics on task k, from its predictions inside the blend. */
+  public ProgressiveMetrics memberMetrics(int member, int task) {
+    return metrics.member(member, task);
   }
 
   /** Vocabulary values evicted (capacity or TTL) since this runtime was built or restored: a metric. */
@@ -319,9 +311,7 @@ public final class ModelRuntime {
       for (int b = 0; b < pending.size(); b++) {
         pending.writeRow(out, b);
       }
-      for (ProgressiveMetrics m : metrics) {
-        m.writeTo(out);
-      }
+      metrics.writeTo(out);
       out.flush();
       return bytes.toByteArray();
     } catch (IOException ex) {
@@ -374,9 +364,7 @@ public final class ModelRuntime {
       for (int b = 0; b < n; b++) {
         pending.readRow(in, b);
       }
-      for (ProgressiveMetrics m : r.metrics) {
-        m.readFrom(in);
-      }
+      r.metrics.readFrom(in);
       return r;
     } catch (IOException ex) {
       throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The online learner on its own, without Flink: the order of work per event, the snapshot policy, and a
@@ -49,7 +51,11 @@ class ModelRuntimeTest {
   }
 
   private static ModelRuntime newRuntime() {
-    ModelRuntime r = new ModelRuntime(SPEC, ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(3).build(),
+    return newRuntime(ModelKind.HIFORMER.cliName());
+  }
+
+  private static ModelRuntime newRuntime(String kind) {
+    ModelRuntime r = new ModelRuntime(SPEC, ModelConfig.builder(kind).d(8).seed(3).build(),
         OptimizerConfig.defaults(), MICRO_BATCH);
     r.snapshotPolicy(40, 0);
     return r;
@@ -100,11 +106,12 @@ class ModelRuntimeTest {
     assertThat(captured.get(2).metrics().get("click.examples")).isEqualTo(144.0);
   }
 
-  @Test
-  void aRestoredStateHasTheSameBytesAndCarriesOnAsIfNeverInterrupted() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"hiformer", "hiformer+dcnv2+lr"})
+  void aRestoredStateHasTheSameBytesAndCarriesOnAsIfNeverInterrupted(String kind) throws Exception {
     List<Example> events = stream(300, 3);
-    ModelRuntime uninterrupted = newRuntime();
-    ModelRuntime first = newRuntime();
+    ModelRuntime uninterrupted = newRuntime(kind);
+    ModelRuntime first = newRuntime(kind);
     List<double[]> expected = new ArrayList<>();
     for (Example e : events) {
       expected.add(uninterrupted.scoreAndLearn(e.row(), e.labels(), e.time()).clone());
@@ -126,6 +133,13 @@ class ModelRuntimeTest {
     assertThat(restored.learnerBytes()).isEqualTo(uninterrupted.learnerBytes());
     assertThat(restored.encoderBytes()).isEqualTo(uninterrupted.encoderBytes());
     assertThat(restored.metrics(0).auc()).isCloseTo(uninterrupted.metrics(0).auc(), within(0.0));
+    assertThat(restored.metricsSummary()).isEqualTo(uninterrupted.metricsSummary());
+    if (kind.contains("+")) { // a blend reports each member's own metrics beside its own
+      assertThat(restored.memberNames()).containsExactly("hiformer", "dcnv2", "lr");
+      assertThat(restored.metricsSummary()).containsKeys("click.progressive_auc", "click.hiformer.progressive_auc",
+          "buy.lr.progressive_logloss");
+      assertThat(restored.memberMetrics(1, 0).count()).isEqualTo(restored.metrics(0).count());
+    }
   }
 
   @Test

@@ -6,6 +6,8 @@ import ai.hiformer.features.io.JsonLinesReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Incremental sync: full(t0) + deltas(t0 → t1) serves exactly what full(t1) serves. */
@@ -16,9 +18,10 @@ class DeltaSyncTest {
   @TempDir
   Path reference;
 
-  @Test
-  void aFullSnapshotPlusItsDeltasScoresIdenticallyToTheLaterFullSnapshot() throws Exception {
-    Snapshots s = new Snapshots();
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"hiformer", "hiformer+dcnv2+lr"})
+  void aFullSnapshotPlusItsDeltasScoresIdenticallyToTheLaterFullSnapshot(String kind) throws Exception {
+    Snapshots s = new Snapshots(kind);
     s.nextVersion(root); // full snapshot v1
     ModelRegistry registry = new ModelRegistry(root, 2);
     registry.refresh();

@@ -24,10 +24,18 @@ final class Snapshots {
 
   private final FeatureSpec spec = FeatureSpec.parse(SPEC);
   private final FeatureEncoder encoder = new FeatureEncoder(spec, null);
-  private final Learner learner = new Learner(Models.create(ModelConfig.builder(ModelKind.HIFORMER).build(),
-      spec.layout()), OptimizerConfig.defaults());
+  private final Learner learner;
   private final Batch batch = spec.layout().newBatch(64, 1);
   private int event;
+
+  Snapshots() {
+    this(ModelKind.HIFORMER.cliName());
+  }
+
+  /** @param kind the model kind as written ({@code hiformer}, {@code hiformer+dcnv2+lr}) */
+  Snapshots(String kind) {
+    learner = new Learner(Models.create(ModelConfig.builder(kind).build(), spec.layout()), OptimizerConfig.defaults());
+  }
 
   /** Writes the first version under {@code root} and returns a registry serving it. */
   ModelRegistry servedRegistry(Path root, int scorers) throws Exception {

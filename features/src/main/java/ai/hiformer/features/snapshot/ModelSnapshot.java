@@ -186,7 +186,9 @@ public final class ModelSnapshot {
           + model.config().tasks());
     }
     int fields = spec.layout().nCat() + spec.layout().nMulti();
-    if (model.tables().size() != fields && model.tables().size() != 0) {
+    // One table per field, per member for a blend (its tables are its members', member by member).
+    int expected = fields * Math.max(1, model.config().members().size());
+    if (model.tables().size() != expected && model.tables().size() != 0) {
       throw new IOException(where + ": the model has " + model.tables().size() + " embedding tables for "
           + fields + " categorical and multi-valued fields");
     }
@@ -200,8 +202,9 @@ public final class ModelSnapshot {
   public static void requireVocabulariesFit(Object where, FeatureEncoder encoder, Learner learner)
       throws IOException {
     var tables = learner.model().tables();
+    int fields = learner.model().layout().nCat() + learner.model().layout().nMulti();
     for (int i = 0; i < tables.size(); i++) {
-      var v = encoder.vocabulary(i);
+      var v = encoder.vocabulary(i % fields); // a blend has each field's table once per member
       if (v instanceof ai.hiformer.features.vocab.ExactVocabulary && v.rowCount() > tables.get(i).rows()) {
         throw new IOException(where + ": the vocabulary of field '" + encoder.vocabularyField(i)
             + "' hands out ids up to " + (v.rowCount() - 1) + " but its embedding table has " + tables.get(i).rows()

@@ -182,6 +182,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       t.gauge("progressiveAuc", m::auc);
       t.gauge("progressiveLogLoss", m::logLoss);
       t.gauge("examples", m::count);
+      for (int i = 0; i < r.memberNames().size(); i++) {
+        ProgressiveMetrics mm = r.memberMetrics(i, k);
+        MetricGroup member = t.addGroup("member", r.memberNames().get(i));
+        member.gauge("progressiveAuc", mm::auc);
+        member.gauge("progressiveLogLoss", mm::logLoss);
+      }
     }
   }
 
