@@ -8,7 +8,7 @@ public final class Main {
   /** Every command, in the order {@code hiformer --help} lists them: a new command is one more entry. */
   static final List<Command> COMMANDS = List.of(new RunCommand(), new ServeCommand(), new ExportCommand(),
       new EvaluateCommand(), new ClusterCommand(), new ReplayCommand(), new WatchCommand(),
-      new StreamBenchmarkCommand(), new ServeBenchmarkCommand());
+      new RollbackCommand(), new StreamBenchmarkCommand(), new ServeBenchmarkCommand());
 
   static String usage() {
     StringBuilder sb = new StringBuilder("Usage: hiformer <command> [options]\n");

@@ -39,16 +39,16 @@ public final class ModelRuntime {
   private final MicroBatch micro;
   private final double[] oneProbs;
   private final RuntimeMetrics metrics;
+  private QualityGate gate;            // policy, set after construction; null = no gate
+  private byte[] restoredGate;         // the gate's section of a restored state, until the policy is set
+  private java.util.function.Consumer<String> onHold = reason -> { };
   private long scored;
   // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
   private long snapshotEveryExamples;
   private long snapshotEveryEventTimeMillis;
   private final List<Captured> captured = new java.util.ArrayList<>();
   // Incremental sync: the full snapshot the current delta chain builds on, and the chain's position.
-  private long deltaBase;
-  private long deltaSeq;
-  private long deltaVersion = -1; // model version at the last delta or full snapshot
-  private final List<ai.hiformer.features.snapshot.ModelDelta> deltas = new java.util.ArrayList<>();
+  private final DeltaChain deltas = new DeltaChain();
 
   /**
    * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
@@ -76,7 +76,12 @@ public final class ModelRuntime {
     oneProbs = new double[tasks];
     metrics = new RuntimeMetrics(spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList(),
         learner.model());
-    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), metrics::record);
+    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), (batch, probs) -> {
+      metrics.record(batch, probs);
+      if (gate != null) {
+        gate.record(batch, probs);
+      }
+    });
   }
 
   /**
@@ -131,22 +136,12 @@ public final class ModelRuntime {
     }
     trainedExamples += n;
     if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
-        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)) {
+        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis) && admitted()) {
       captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
           trainedExamples, scored, metricsSummary()));
-      startDeltaChain();
+      deltas.restart(learner, version()); // later deltas build on this snapshot
     }
     return true;
-  }
-
-  /** A full snapshot was captured: later deltas build on it. */
-  private void startDeltaChain() {
-    for (var t : learner.model().tables()) {
-      t.drainChanged();
-    }
-    deltaBase = version();
-    deltaSeq = 0;
-    deltaVersion = version();
   }
 
   /**
@@ -154,33 +149,58 @@ public final class ModelRuntime {
    * (incremental sync); {@code withDense} adds every dense weight.
    */
   public void captureDeltaIfChanged(boolean withDense) {
-    if (deltaBase == 0 || version() == deltaVersion) {
-      return; // no full snapshot to build on yet, or nothing learned since the last publication
+    if (deltas.wouldCapture(version()) && admitted()) { // else nothing to build on or carry, or held back
+      deltas.capture(learner, encoder, version(), withDense);
     }
-    deltaSeq++;
-    deltaVersion = version();
-    deltas.add(ai.hiformer.features.snapshot.ModelDelta.capture(learner, encoder, deltaBase, deltaSeq, withDense));
   }
 
   /** Hands over the deltas captured since the last call. */
   public List<ai.hiformer.features.snapshot.ModelDelta> drainDeltas() {
-    if (deltas.isEmpty()) {
-      return List.of();
-    }
-    List<ai.hiformer.features.snapshot.ModelDelta> out = List.copyOf(deltas);
-    deltas.clear();
-    return out;
+    return deltas.drain();
   }
 
   /** At the end of a bounded input: capture what was learned since the last snapshot, if anything. */
   public void captureFinal() {
-    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0) && trainedExamples != snapshotExamples) {
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0) && trainedExamples != snapshotExamples
+        && admitted()) {
       snapshotExamples = trainedExamples;
       snapshotEventTimeMillis = maxEventTimeMillis;
       captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
           trainedExamples, scored, metricsSummary()));
-      startDeltaChain();
+      deltas.restart(learner, version()); // later deltas build on this snapshot
     }
+  }
+
+  /**
+   * Holds back snapshots and deltas while the model's recent AUC falls more than {@code margin} below the last
+   * published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears each hold's reason. The
+   * policy is configuration; what the gate has seen is state, restored when the policy is set after a restore.
+   */
+  public void qualityGate(int window, double margin, java.util.function.Consumer<String> onHold) {
+    gate = new QualityGate(spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList(), window,
+        margin);
+    this.onHold = onHold;
+    if (restoredGate != null) {
+      try {
+        gate.readFrom(new DataInputStream(new ByteArrayInputStream(restoredGate)));
+      } catch (IOException e) {
+        throw new IllegalArgumentException("corrupt model runtime state: " + e.getMessage());
+      }
+      restoredGate = null;
+    }
+  }
+
+  private boolean admitted() {
+    if (gate == null || gate.admit()) {
+      return true;
+    }
+    onHold.accept(gate.lastReason());
+    return false;
+  }
+
+  /** Versions the quality gate held back (0 without a gate). */
+  public long versionsHeldBack() {
+    return gate == null ? 0 : gate.held();
   }
 
   /** Sets when snapshots are taken (0 disables a rule); not part of the state. */
@@ -303,15 +323,19 @@ public final class ModelRuntime {
       out.writeLong(maxEventTimeMillis);
       out.writeLong(snapshotExamples);
       out.writeLong(snapshotEventTimeMillis);
-      out.writeLong(deltaBase);
-      out.writeLong(deltaSeq);
-      out.writeLong(deltaVersion);
+      deltas.writeTo(out);
       Batch pending = micro.pending();
       out.writeInt(pending.size());
       for (int b = 0; b < pending.size(); b++) {
         pending.writeRow(out, b);
       }
       metrics.writeTo(out);
+      // Optional last section: written only when a gate has seen something, so states without one are unchanged.
+      if (gate != null && !gate.isEmpty()) {
+        gate.writeTo(out);
+      } else if (restoredGate != null) {
+        out.write(restoredGate);
+      }
       out.flush();
       return bytes.toByteArray();
     } catch (IOException ex) {
@@ -355,9 +379,7 @@ public final class ModelRuntime {
       r.maxEventTimeMillis = in.readLong();
       r.snapshotExamples = in.readLong();
       r.snapshotEventTimeMillis = in.readLong();
-      r.deltaBase = in.readLong();
-      r.deltaSeq = in.readLong();
-      r.deltaVersion = in.readLong();
+      r.deltas.readFrom(in);
       int n = in.readInt();
       Batch pending = r.micro.pending();
       pending.setSize(n);
@@ -365,6 +387,9 @@ public final class ModelRuntime {
         pending.readRow(in, b);
       }
       r.metrics.readFrom(in);
+      if (in.available() > 0) {
+        r.restoredGate = in.readAllBytes();
+      }
       return r;
     } catch (IOException ex) {
       throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());

@@ -97,6 +97,16 @@ public final class ModelRegistry {
     versions.sort(Map.Entry.<Long, Path>comparingByKey().reversed()); // as numbers: v10 after v9
     AtomicReference<ServedModel> ref = models.computeIfAbsent(modelId, k -> new AtomicReference<>());
     ServedModel current = ref.get();
+    java.util.OptionalLong pin = ai.hiformer.features.snapshot.ServingPin.read(root, modelId);
+    if (pin.isPresent()) {
+      // A rollback: serve exactly the pinned version, without deltas, until the pin is released.
+      long pinned = pin.getAsLong();
+      if (current != null && current.baseVersion() == pinned && current.appliedDeltas() == 0) {
+        return;
+      }
+      versions.removeIf(e -> e.getKey() != pinned);
+      current = null;
+    }
     for (Map.Entry<Long, Path> e : versions) {
       long version = e.getKey();
       Path v = e.getValue();
@@ -128,7 +138,7 @@ public final class ModelRegistry {
             current == null ? "nothing" : "version " + current.version());
       }
     }
-    if (current != null) {
+    if (current != null && pin.isEmpty()) {
       applyDeltas(modelId, ref, current);
     }
   }

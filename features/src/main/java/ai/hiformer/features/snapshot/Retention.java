@@ -12,7 +12,8 @@ import java.util.stream.Stream;
  * Bounded snapshot folders: keeps the newest {@code keep} complete full versions of a model with their deltas,
  * and deletes older versions and the deltas built on them. Only complete versions (with a manifest) count and
  * only versions older than the kept ones go, so a version a server could be loading (the newest complete one,
- * or the one before it while the newest is being written) is never deleted when {@code keep} ≥ 2.
+ * or the one before it while the newest is being written) is never deleted when {@code keep} ≥ 2, nor is a version
+ * a rollback pinned ({@link ServingPin}).
  */
 public final class Retention {
   private Retention() {}
@@ -47,9 +48,10 @@ public final class Retention {
     }
     complete.sort(Comparator.reverseOrder());
     long oldestKept = complete.get(keep - 1);
+    long pinned = pinnedVersion(root, modelId);
     int deleted = 0;
     for (Path p : versionDirs) {
-      if (ModelSnapshot.versionOf(p) < oldestKept) {
+      if (ModelSnapshot.versionOf(p) < oldestKept && ModelSnapshot.versionOf(p) != pinned) {
         ModelSnapshot.deleteTree(p);
         deleted++;
       }
@@ -67,5 +69,14 @@ public final class Retention {
       }
     }
     return deleted;
+  }
+
+  /** The version a rollback pinned (kept whatever its age), or -1. */
+  private static long pinnedVersion(Path root, String modelId) {
+    try {
+      return ServingPin.read(root, modelId).orElse(-1);
+    } catch (IOException e) {
+      return -1; // an unreadable pin pins nothing; servers report it
+    }
   }
 }

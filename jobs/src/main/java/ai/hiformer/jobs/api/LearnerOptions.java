@@ -35,6 +35,10 @@ public final class LearnerOptions implements Serializable {
       0, 0, "a full snapshot every this much event time (0 = off)");
   public static final Option<Integer> SNAPSHOT_KEEP = Option.integer("snapshot.keep", 3, 2,
       "full snapshot versions kept per model; older ones and their deltas are deleted once a newer one is complete");
+  public static final Option<Integer> QUALITY_WINDOW = Option.integer("quality.window", 4096, 0,
+      "labelled examples whose progressive AUC decides whether a new version may be published (0 = no gate)");
+  public static final Option<Double> QUALITY_AUC_MARGIN = Option.positive("quality.auc-margin", 0.05,
+      "a version is held back when that AUC falls more than this below the last published version's");
   public static final Option<Long> DELTA_INTERVAL_MS = Option.longInteger("sync.delta-interval-ms", 0, 0,
       "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
   public static final Option<Integer> DENSE_EVERY_DELTAS = Option.integer("sync.dense-every-deltas", 6, 1,

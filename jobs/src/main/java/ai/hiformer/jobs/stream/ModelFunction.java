@@ -163,6 +163,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
       r.snapshotPolicy(config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES), config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
     }
+    r.qualityGate(config.get(LearnerOptions.QUALITY_WINDOW), config.get(LearnerOptions.QUALITY_AUC_MARGIN),
+        reason -> LOG.warn("model {}: version {} held back from serving by the quality gate: {}", key, runtimes
+            .get(key) == null ? "?" : runtimes.get(key).version(), reason));
     runtimes.put(key, r);
     registerGauges(key, r);
     return r;
@@ -176,6 +179,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     g.gauge("modelVersion", r::version);
     g.gauge("pendingExamples", r::pendingExamples);
     g.gauge("vocabularyEvictions", r::vocabularyEvictions);
+    g.gauge("versionsHeldBack", r::versionsHeldBack);
     for (int k = 0; k < spec.tasks().size(); k++) {
       ProgressiveMetrics m = r.metrics(k);
       MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
