@@ -18,7 +18,7 @@ public final class RollbackCommand extends OptionsCommand {
         --version N  servers following DIR serve the full snapshot vN of model ID, without deltas, until released;
                      the version must be complete and load (checked first), and retention keeps it
         --release    back to the newest version (and its deltas)
-      Servers pick the change up at their next reload (serve --reload-ms).""";
+      Servers pick the change up at their next reload (serve --reload-seconds).""";
 
   RollbackCommand() {
     super("rollback", "pin serving to a named snapshot version, or release the pin", USAGE, VALUED, FLAGS);
@@ -38,7 +38,11 @@ public final class RollbackCommand extends OptionsCommand {
       return 0;
     }
     long version = o.integer("version", 0, 1);
-    ServingPin.pin(root, model, version);
+    try {
+      ServingPin.pin(root, model, version);
+    } catch (java.io.IOException e) {
+      throw new Options.UsageException("rollback: " + e.getMessage());
+    }
     System.out.println("Pinned " + model + " to version " + version + " (" + root.resolve(model) + "/"
         + ServingPin.FILE + ")");
     return 0;
