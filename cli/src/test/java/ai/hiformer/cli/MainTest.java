@@ -31,7 +31,7 @@ class MainTest {
   void helpListsEveryRegisteredCommandAndEachAnswersItsOwnHelp() {
     Result help = run("--help");
     assertThat(help.code()).isZero();
-    assertThat(Main.COMMANDS).hasSize(9);
+    assertThat(Main.COMMANDS).hasSize(10);
     for (Command c : Main.COMMANDS) {
       assertThat(help.out()).contains(c.name()).contains(c.summary());
       Result own = run(c.name(), "--help");
