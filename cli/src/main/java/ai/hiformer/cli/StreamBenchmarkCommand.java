@@ -6,12 +6,12 @@ import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.IdStream;
 import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
@@ -37,16 +37,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * {@code hiformer benchmark-stream}: end-to-end speed through Kafka → Flink → Kafka on this machine, for
  * each model named (the first is the baseline of the same run). Both topics stamp records with the
- * broker's LogAppendTime, so latency is "event appended → score appended". Phase 1 produces events as
- * fast as possible (sustained events/s); phase 2 produces at a fixed rate (latency p50/p99 without
- * queueing).
+ * broker's LogAppendTime. Phase 1 produces events as fast as possible (sustained events/s); phase 2 produces at
+ * a fixed rate and measures two latencies: "appended" (event appended → score appended, the broker's clock) and
+ * "visible" (event appended → a read_committed consumer receives the score, what a real-time consumer gets:
+ * with exactly-once delivery a score becomes visible when the checkpoint that wrote it commits).
+ * {@code --distinct-ids N} replaces the dataset with {@link IdStream} (N ids, every one visited during the
+ * warm-up, then Zipf-like repeats); {@code --json FILE} writes the figures per model (keys in docs/BENCHMARKS.md).
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
-      "checkpoint-ms");
+      "checkpoint-ms", "distinct-ids", "json");
 
-  static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC] [--models lr,hiformer]"
-          + " [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]";
+  static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
+          + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
+          + " [--json FILE]";
+
+  /** One model's figures; -1 where nothing was measured. */
+  record Result(String model, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
+      long visibleP50, long visibleP99, long visibleMax) {}
 
   StreamBenchmarkCommand() {
     super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED, Set.of());
@@ -54,27 +62,55 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   @Override
   protected int run(Options o) throws Exception {
-    ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
+    int distinctIds = o.integer("distinct-ids", 0, 0);
+    ReplaySource source = ReplaySource.resolve(distinctIds > 0 ? null : o.get("data", null),
+        distinctIds > 0 ? "specs/synthetic.json" : o.get("spec", null));
     Path specPath = source.specPath();
-    int warmup = 5000;
     int throughputEvents = o.integer("events", 30_000, 1000);
     int latencyEvents = o.integer("latency-events", 20_000, 1000);
     int rate = o.integer("rate", 5000, 1);
-    List<byte[]> events = events(source, warmup + throughputEvents + latencyEvents);
+    int warmup = distinctIds > 0 ? Math.max(5000, new IdStream(7, distinctIds).coverage()) : 5000;
+    int total = warmup + throughputEvents + latencyEvents;
+    List<byte[]> events = distinctIds > 0 ? idEvents(source.spec(), distinctIds, total) : events(source, total);
     System.out.printf(Locale.ROOT, "%,d events from %s; warm-up %,d; phase 1: %,d at full speed; phase 2: %,d at %,d/s%n",
-        events.size(), source.describe(), warmup, throughputEvents, latencyEvents, rate);
-    List<String> lines = new ArrayList<>();
+        events.size(), distinctIds > 0 ? String.format(Locale.ROOT, "a generated stream of %,d ids", distinctIds)
+            : source.describe(), warmup, throughputEvents, latencyEvents, rate);
+    List<Result> results = new ArrayList<>();
     for (String model : o.list("models", "lr,hiformer")) {
-      lines.add(runOne(ModelKind.parse(model), specPath, events, warmup, warmup + throughputEvents, rate,
-          o.integer("checkpoint-ms", 1000, 100)));
+      results.add(runOne(ModelConfig.builder(model).build().name(), specPath, events, warmup, warmup + throughputEvents,
+          rate, o.integer("checkpoint-ms", 1000, 100)));
     }
     System.out.println();
-    System.out.println("model      | sustained events/s | latency p50 | p90 | p99 | max   (event appended -> score appended)");
-    lines.forEach(System.out::println);
+    System.out.println("model      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max   (ms)");
+    for (Result r : results) {
+      System.out.printf(Locale.ROOT, "%-10s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d%n", r.model(),
+          r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(), r.visibleP99(),
+          r.visibleMax());
+    }
+    if (o.has("json")) {
+      writeJson(Paths.get(o.get("json", "")), results, distinctIds, rate, o.integer("checkpoint-ms", 1000, 100));
+    }
     return 0;
   }
 
-  private static String runOne(ModelKind kind, Path specPath, List<byte[]> events, int warmup, int split, int rate,
+  private static void writeJson(Path file, List<Result> results, int distinctIds, int rate, int checkpointMs)
+      throws java.io.IOException {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var root = json.createObjectNode();
+    root.put("distinct_ids", distinctIds).put("rate", rate).put("checkpoint_ms", checkpointMs)
+        .put("delivery", "exactly-once");
+    var models = root.putObject("models");
+    for (Result r : results) {
+      models.putObject(r.model()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
+          .put("append_p99_ms", r.appendP99()).put("append_max_ms", r.appendMax())
+          .put("visible_p50_ms", r.visibleP50()).put("visible_p99_ms", r.visibleP99())
+          .put("visible_max_ms", r.visibleMax());
+    }
+    json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
+    System.out.println("Wrote " + file);
+  }
+
+  private static Result runOne(String kind, Path specPath, List<byte[]> events, int warmup, int split, int rate,
       int checkpointMillis) throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
@@ -82,14 +118,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       kafka.createTopics(1, "labels", "dead-letters");
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
-          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind, ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1)
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
           StreamingJob.flinkConfiguration(config));
       env.setParallelism(1);
       StreamingJob.build(env, config);
-      JobClient job = env.executeAsync("benchmark-" + kind.cliName());
+      JobClient job = env.executeAsync("benchmark-" + kind);
+      ReceiptTimes receipts = new ReceiptTimes(kafka.bootstrapServers(), events.size());
       try {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
@@ -120,6 +157,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         waitForScores(kafka, events.size());
       } finally {
         job.cancel().get();
+        receipts.close();
       }
       // Append times: request ids are "r<index>", the index of the event in the stream.
       long[] eventTime = new long[events.size()];
@@ -130,6 +168,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long firstEvent = eventTime[warmup];
       long lastThroughputScore = 0;
       List<Long> latencies = new ArrayList<>();
+      List<Long> visible = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("scores", Duration.ofSeconds(2))) {
         int index = Integer.parseInt(codec.decode(r.value()).getRequestId().substring(1));
         if (index < warmup) {
@@ -139,16 +178,80 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           lastThroughputScore = Math.max(lastThroughputScore, r.timestamp());
         } else {
           latencies.add(r.timestamp() - eventTime[index]);
+          if (receipts.at(index) > 0) {
+            visible.add(receipts.at(index) - eventTime[index]);
+          }
         }
       }
-      long[] l = latencies.stream().mapToLong(Long::longValue).toArray();
-      Arrays.sort(l);
+      long[] l = sorted(latencies);
+      long[] v = sorted(visible);
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
-      return String.format(Locale.ROOT, "%-10s | %,18.0f | %8d ms | %3d | %3d | %5d", kind.cliName(), eps,
-          pct(l, 0.5), pct(l, 0.9), pct(l, 0.99), l.length == 0 ? -1 : l[l.length - 1]);
+      return new Result(kind, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1));
     }
   }
 
+  private static long[] sorted(List<Long> values) {
+    long[] a = values.stream().mapToLong(Long::longValue).toArray();
+    Arrays.sort(a);
+    return a;
+  }
+
+  /**
+   * When each score reached a read_committed consumer (wall clock, the broker's clock too on this machine), by
+   * the event index in its request id; read by a thread of its own from the job's start.
+   */
+  private static final class ReceiptTimes implements AutoCloseable {
+    private final long[] receivedAt;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    ReceiptTimes(String bootstrapServers, int events) {
+      receivedAt = new long[events];
+      Properties p = new Properties();
+      p.put("bootstrap.servers", bootstrapServers);
+      p.put("group.id", "benchmark-visible-" + System.nanoTime());
+      p.put("auto.offset.reset", "earliest");
+      p.put("isolation.level", "read_committed");
+      p.put("enable.auto.commit", "false");
+      p.put("fetch.max.wait.ms", "5"); // answer polls at once: the receipt time is what we measure
+      thread = new Thread(() -> {
+        WireCodec<Score> codec = WireCodec.scores();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p,
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+          consumer.subscribe(List.of("scores"));
+          while (running) {
+            var records = consumer.poll(Duration.ofMillis(5));
+            long now = System.currentTimeMillis();
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+              try {
+                int index = Integer.parseInt(codec.decode(r.value()).getRequestId().substring(1));
+                if (index < receivedAt.length && receivedAt[index] == 0) {
+                  receivedAt[index] = now;
+                }
+              } catch (WireCodec.DecodeException e) {
+                // not a score of this benchmark: nothing to time
+              }
+            }
+          }
+        }
+      }, "visible-latency-consumer");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    long at(int index) {
+      return receivedAt[index];
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      thread.join(10_000);
+    }
+  }
+
+  /** The q-quantile of sorted values (q = 1: the maximum); -1 when there are none. */
   private static long pct(long[] sorted, double q) {
     return sorted.length == 0 ? -1 : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
   }
@@ -160,6 +263,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         throw new IllegalStateException("scores did not arrive within 10 minutes");
       }
     }
+  }
+
+  private static List<byte[]> idEvents(FeatureSpec spec, int distinctIds, int n) throws Exception {
+    RowToEvent convert = new RowToEvent(spec, "bench");
+    var codec = ai.hiformer.schemas.WireCodec.events();
+    IdStream stream = new IdStream(7, distinctIds);
+    List<byte[]> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(codec.encode(convert.convert(stream.next(), i)));
+    }
+    return out;
   }
 
   private static List<byte[]> events(ReplaySource source, int n) throws Exception {

@@ -78,11 +78,21 @@ public final class SyntheticStream {
   public Event next() {
     int user = rng.nextInt(USERS);
     int item = rng.nextInt(ITEMS);
+    return draw(user, item, userBias[user], itemBias[item]);
+  }
+
+  /** The rest of an event of (user, item) whose biases are given: price, time, the terms and the click. */
+  Event draw(int user, int item, double userBias, double itemBias) {
     double logPrice = rng.nextGaussian() + 2;
-    double main = BASE + userBias[user] + itemBias[item] - PRICE_SLOPE * (logPrice - 2);
+    double main = BASE + userBias + itemBias - PRICE_SLOPE * (logPrice - 2);
     double affinity = (item % CATEGORIES) % SEGMENTS == user % SEGMENTS ? AFFINITY : -AFFINITY / (SEGMENTS - 1);
     boolean click = rng.nextDouble() < 1 / (1 + Math.exp(-(main + affinity)));
     t += 1 + rng.nextInt(30);
     return new Event(user, item, Math.exp(logPrice), t, main, affinity, click);
+  }
+
+  /** Draws from the same generator, for a stream that picks its own users and items ({@link IdStream}). */
+  SplittableRandom random() {
+    return rng;
   }
 }
