@@ -36,6 +36,14 @@ public final class JobConfig implements Serializable {
   public static final Option<String> LABELS_TOPIC = Option.string("topics.labels", "labels",
       "where labels that arrive after their event are read");
   public static final Option<String> SCORES_TOPIC = Option.string("topics.scores", "scores", "where scores go");
+  public static final Option<String> SCORES_DELIVERY = Option.of("scores.delivery", "exactly-once", s -> {
+    if (!s.equals("exactly-once") && !s.equals("at-least-once")) {
+      throw new IllegalArgumentException();
+    }
+    return s;
+  }, s -> s, "exactly-once, at-least-once", "exactly-once: a score is visible to read_committed consumers when"
+      + " the checkpoint that wrote it completes, once; at-least-once: at once, and after a failure possibly again"
+      + " with the same request id");
   public static final Option<String> DEAD_LETTER_TOPIC = Option.string("topics.dead-letters", "dead-letters",
       "where malformed events and labels go, with their reason");
   public static final Option<Set<String>> MODEL_IDS = Option.names("job.model-ids",

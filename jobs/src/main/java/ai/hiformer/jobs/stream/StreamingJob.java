@@ -103,14 +103,18 @@ public final class StreamingJob {
     SingleOutputStreamOperator<Scored> scored = OnlineLearning.scoreAndLearn(valid.union(joined),
         new ValidEventMapping(), config.learnerOptions());
     scored.map(new EncodeScore()).uid("encode-scores").name("encode scores")
-        .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX))).uid("scores-sink").name("scores");
+        .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
+            config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
+                : DeliveryGuarantee.AT_LEAST_ONCE))
+        .uid("scores-sink").name("scores");
     String eventsTopic = config.get(JobConfig.EVENTS_TOPIC);
     DataStream<byte[]> rejected = scored.getSideOutput(OnlineLearning.REJECTED)
         .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
         .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO).uid("encode-rejected").name("rejected");
     valid.getSideOutput(DeadLetters.TAG)
         .union(labels.getSideOutput(DeadLetters.TAG), rejected)
-        .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + "-dlq"))
+        .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + "-dlq",
+            DeliveryGuarantee.EXACTLY_ONCE)) // not latency-bound: a dead letter is never written twice
         .uid("dead-letter-sink").name("dead letters");
   }
 
@@ -138,7 +142,13 @@ public final class StreamingJob {
     }
   }
 
-  private static KafkaSink<byte[]> sink(JobConfig config, String topic, String transactionalIdPrefix) {
+  /**
+   * At-least-once flushes the producer at each checkpoint instead of committing a transaction, so records are
+   * visible as soon as the broker has them; records written after the last completed checkpoint are written again
+   * after a restore.
+   */
+  private static KafkaSink<byte[]> sink(JobConfig config, String topic, String transactionalIdPrefix,
+      DeliveryGuarantee delivery) {
     java.util.Properties props = config.kafkaClientProperties();
     props.putIfAbsent("transaction.timeout.ms", "60000"); // below the broker's 15-minute maximum
     // A dead letter keeps the whole raw record, so it may exceed the 1 MB default; the topic's
@@ -151,7 +161,7 @@ public final class StreamingJob {
             .setTopic(topic)
             .setValueSerializationSchema(new PassThrough())
             .build())
-        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setDeliveryGuarantee(delivery)
         .setTransactionalIdPrefix(transactionalIdPrefix)
         .build();
   }
