@@ -46,14 +46,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
-      "checkpoint-ms", "distinct-ids", "json");
+      "checkpoint-ms", "distinct-ids", "json", "delivery");
 
   static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--json FILE]";
+          + " [--delivery exactly-once,at-least-once] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
-  record Result(String model, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
+  record Result(String model, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
       long visibleP50, long visibleP99, long visibleMax) {}
 
   StreamBenchmarkCommand() {
@@ -76,15 +76,24 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         events.size(), distinctIds > 0 ? String.format(Locale.ROOT, "a generated stream of %,d ids", distinctIds)
             : source.describe(), warmup, throughputEvents, latencyEvents, rate);
     List<Result> results = new ArrayList<>();
+    List<String> deliveries = o.list("delivery", "exactly-once");
+    for (String d : deliveries) {
+      if (!d.equals("exactly-once") && !d.equals("at-least-once")) {
+        throw new Options.UsageException("benchmark-stream: invalid --delivery '" + d
+            + "'; allowed: exactly-once, at-least-once (comma-separated)");
+      }
+    }
     for (String model : o.list("models", "lr,hiformer")) {
-      results.add(runOne(ModelConfig.builder(model).build().name(), specPath, events, warmup, warmup + throughputEvents,
-          rate, o.integer("checkpoint-ms", 1000, 100)));
+      for (String delivery : deliveries) {
+        results.add(runOne(ModelConfig.builder(model).build().name(), delivery, specPath, events, warmup,
+            warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100)));
+      }
     }
     System.out.println();
-    System.out.println("model      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max   (ms)");
+    System.out.println("model      | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-10s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d%n", r.model(),
-          r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(), r.visibleP99(),
+      System.out.printf(Locale.ROOT, "%-10s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d%n", r.model(),
+          r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(), r.visibleP99(),
           r.visibleMax());
     }
     if (o.has("json")) {
@@ -97,11 +106,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       throws java.io.IOException {
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var root = json.createObjectNode();
-    root.put("distinct_ids", distinctIds).put("rate", rate).put("checkpoint_ms", checkpointMs)
-        .put("delivery", "exactly-once");
+    root.put("distinct_ids", distinctIds).put("rate", rate).put("checkpoint_ms", checkpointMs);
     var models = root.putObject("models");
     for (Result r : results) {
-      models.putObject(r.model()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
+      var model = models.has(r.model()) ? (com.fasterxml.jackson.databind.node.ObjectNode) models.get(r.model())
+          : models.putObject(r.model());
+      model.putObject(r.delivery()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
           .put("append_p99_ms", r.appendP99()).put("append_max_ms", r.appendMax())
           .put("visible_p50_ms", r.visibleP50()).put("visible_p99_ms", r.visibleP99())
           .put("visible_max_ms", r.visibleMax());
@@ -110,7 +120,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     System.out.println("Wrote " + file);
   }
 
-  private static Result runOne(String kind, Path specPath, List<byte[]> events, int warmup, int split, int rate,
+  private static Result runOne(String kind, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
       int checkpointMillis) throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
@@ -118,7 +128,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       kafka.createTopics(1, "labels", "dead-letters");
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
-          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1)
+          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
@@ -186,7 +196,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
-      return new Result(kind, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1));
+      return new Result(kind, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1));
     }
   }
 
