@@ -65,4 +65,26 @@ class JobMainITCase {
           ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build().toProperties());
     }
   }
+
+  @Test
+  void aBlendRunsThroughTheJobAndItsSnapshotsCarryEachMembersMetrics() throws Exception {
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      kafka.createTopics(1, "ev", "labels", "scores", "dead-letters");
+      List<byte[]> keys = new ArrayList<>();
+      kafka.produce("ev", keys, JobTestKit.syntheticEvents("demo", 300, 17, 11, 7, keys));
+      StreamingJob.main(new String[] {"--config", SharedData.repoFile("conf/job.properties").toString(),
+          "--kafka.bootstrap-servers=" + kafka.bootstrapServers(), "--topics.events=ev", "--job.model-ids=demo",
+          "--job.feature-spec=" + SharedData.repoFile("specs/synthetic.json"), "--job.bounded=true",
+          "--model.kind=hiformer+dcnv2+lr", "--checkpoint.interval-ms=500", "--checkpoint.dir=" + tmp.resolve("cp").toUri(),
+          "--snapshot.dir=" + tmp.resolve("snapshots"), "--snapshot.every-examples=100", "--learn.flush-idle-ms=600000",
+          "--state.rocksdb.localdir=/tmp/hiformer-rocksdb"});
+      assertThat(kafka.readCommitted("scores", Duration.ofSeconds(2))).hasSize(300);
+      ModelSnapshot last = ModelSnapshot.read(ModelSnapshot.directory(tmp.resolve("snapshots"), "demo", 2),
+          OptimizerConfig.defaults());
+      assertThat(last.learner().model().config().name()).isEqualTo("hiformer+dcnv2+lr");
+      assertThat(last.metrics()).containsKeys("click.progressive_auc", "click.hiformer.progressive_auc",
+          "click.dcnv2.progressive_auc", "click.lr.progressive_logloss");
+      assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
+    }
+  }
 }
