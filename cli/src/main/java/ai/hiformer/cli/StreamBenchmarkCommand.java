@@ -217,12 +217,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
     ReceiptTimes(String bootstrapServers, int events) {
       receivedAt = new long[events];
-      Properties p = new Properties();
-      p.put("bootstrap.servers", bootstrapServers);
-      p.put("group.id", "benchmark-visible-" + System.nanoTime());
-      p.put("auto.offset.reset", "earliest");
-      p.put("isolation.level", "read_committed");
-      p.put("enable.auto.commit", "false");
+      Properties p = EmbeddedKafka.readCommittedConsumer(bootstrapServers, "benchmark-visible");
       p.put("fetch.max.wait.ms", "5"); // answer polls at once: the receipt time is what we measure
       thread = new Thread(() -> {
         WireCodec<Score> codec = WireCodec.scores();

@@ -92,24 +92,22 @@ final class RuntimeMetrics {
 
   /** The model's metrics, then (a blend's only, so other models' state is as before) each member's. */
   void writeTo(DataOutputStream out) throws IOException {
-    for (ProgressiveMetrics m : model) {
+    for (ProgressiveMetrics m : inStateOrder()) {
       m.writeTo(out);
-    }
-    for (ProgressiveMetrics[] row : members) {
-      for (ProgressiveMetrics m : row) {
-        m.writeTo(out);
-      }
     }
   }
 
   void readFrom(DataInputStream in) throws IOException {
-    for (ProgressiveMetrics m : model) {
+    for (ProgressiveMetrics m : inStateOrder()) {
       m.readFrom(in);
     }
+  }
+
+  private List<ProgressiveMetrics> inStateOrder() {
+    List<ProgressiveMetrics> all = new java.util.ArrayList<>(List.of(model));
     for (ProgressiveMetrics[] row : members) {
-      for (ProgressiveMetrics m : row) {
-        m.readFrom(in);
-      }
+      all.addAll(List.of(row));
     }
+    return all;
   }
 }

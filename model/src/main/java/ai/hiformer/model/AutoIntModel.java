@@ -103,10 +103,7 @@ public final class AutoIntModel extends TokenModel {
 
   @Override
   public void shiftLogits(double[] delta) {
-    double[] b = out.bias().value();
-    for (int k = 0; k < b.length; k++) {
-      b[k] += delta[k];
-    }
+    addTo(out.bias(), delta);
   }
 
   @Override

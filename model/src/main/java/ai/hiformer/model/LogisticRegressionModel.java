@@ -59,10 +59,7 @@ public final class LogisticRegressionModel extends TokenModel {
 
   @Override
   public void shiftLogits(double[] delta) {
-    double[] b = bias.value();
-    for (int k = 0; k < b.length; k++) {
-      b[k] += delta[k];
-    }
+    addTo(bias, delta);
   }
 
   @Override

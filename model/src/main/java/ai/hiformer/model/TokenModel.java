@@ -50,6 +50,14 @@ abstract class TokenModel implements CtrModel {
     return replica;
   }
 
+  /** Adds delta[k] to element k of a per-task output bias (for {@link #shiftLogits}). */
+  static void addTo(ai.hiformer.model.nn.Param bias, double[] delta) {
+    double[] b = bias.value();
+    for (int k = 0; k < b.length; k++) {
+      b[k] += delta[k];
+    }
+  }
+
   @Override
   public final List<EmbeddingTable> tables() {
     return tokens.tables();

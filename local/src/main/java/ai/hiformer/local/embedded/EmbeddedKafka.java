@@ -138,18 +138,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     return readCommittedRecords(bootstrapServers(), topic, idle);
   }
 
+  /** Consumer settings of a fresh group (named after {@code group}) reading committed records from the start. */
+  public static Properties readCommittedConsumer(String bootstrapServers, String group) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers);
+    p.put("group.id", group + "-" + System.nanoTime());
+    p.put("auto.offset.reset", "earliest");
+    p.put("isolation.level", "read_committed");
+    p.put("enable.auto.commit", "false");
+    return p;
+  }
+
   /**
    * Reads everything committed in a topic of any cluster (read_committed, from the start) until {@code idle}
    * passes without a record once partitions are assigned.
    */
   public static List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(String bootstrapServers, String topic,
       Duration idle) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers);
-    p.put("group.id", "reader-" + System.nanoTime());
-    p.put("auto.offset.reset", "earliest");
-    p.put("isolation.level", "read_committed");
-    p.put("enable.auto.commit", "false");
+    Properties p = readCommittedConsumer(bootstrapServers, "reader");
     List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
