@@ -9,7 +9,6 @@ import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.learner.ProgressiveMetrics;
 import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Files;
@@ -47,7 +46,7 @@ public final class RunCommand extends OptionsCommand {
         --spec SPEC.json   its feature spec (default specs/movielens.json or specs/synthetic.json)
         --rate 2000        events per second into Kafka (0 = as fast as possible)
         --events N         stop after N events (default: the whole dataset; 50000 for the generated stream)
-        --model hiformer   network (hiformer|heteroatt|transformer|autoint|dcnv2|lr)
+        --model hiformer   network (hiformer|heteroatt|transformer|autoint|dcnv2|lr, or a blend: hiformer+dcnv2+lr)
         --out DIR          where snapshots and checkpoints go (default runs/run-<time>)
         --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
       """;
@@ -78,7 +77,7 @@ public final class RunCommand extends OptionsCommand {
       System.out.println("Kafka (in-process, KRaft) at " + kafka.bootstrapServers());
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
           .set(JobConfig.MODEL_IDS, Set.of(modelId)).set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
-          .modelConfig(ModelConfig.builder(ModelKind.parse(o.get("model", "hiformer")), ModelConfig.Profile.ONLINE).build())
+          .modelConfig(model(o.get("model", "hiformer")))
           .set(JobConfig.PARALLELISM, parallelism).set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
           .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
           .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)
@@ -181,5 +180,14 @@ public final class RunCommand extends OptionsCommand {
     p.put("auto.offset.reset", "earliest");
     p.put("isolation.level", "read_committed");
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** The named network at the online profile; a name that is no kind or blend is a usage error. */
+  private static ModelConfig model(String name) {
+    try {
+      return ModelConfig.builder(name).profile(ModelConfig.Profile.ONLINE).build();
+    } catch (IllegalArgumentException e) {
+      throw new Options.UsageException("run: invalid --model: " + e.getMessage());
+    }
   }
 }
