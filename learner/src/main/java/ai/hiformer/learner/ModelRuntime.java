@@ -39,9 +39,7 @@ public final class ModelRuntime {
   private final MicroBatch micro;
   private final double[] oneProbs;
   private final RuntimeMetrics metrics;
-  private QualityGate gate;            // policy, set after construction; null = no gate
-  private byte[] restoredGate;         // the gate's section of a restored state, until the policy is set
-  private java.util.function.Consumer<String> onHold = reason -> { };
+  private final QualityGate gate;
   private long scored;
   // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
   private long snapshotEveryExamples;
@@ -74,13 +72,12 @@ public final class ModelRuntime {
     int tasks = spec.tasks().size();
     one = spec.layout().newBatch(1, tasks);
     oneProbs = new double[tasks];
-    metrics = new RuntimeMetrics(spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList(),
-        learner.model());
+    List<String> taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
+    metrics = new RuntimeMetrics(taskNames, learner.model());
+    gate = new QualityGate(taskNames);
     micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), (batch, probs) -> {
       metrics.record(batch, probs);
-      if (gate != null) {
-        gate.record(batch, probs);
-      }
+      gate.record(batch, probs);
     });
   }
 
@@ -173,34 +170,22 @@ public final class ModelRuntime {
 
   /**
    * Holds back snapshots and deltas while the model's recent AUC falls more than {@code margin} below the last
-   * published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears each hold's reason. The
+   * published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears each hold's reason, and each
+   * new level accepted after {@code maxHeldExamples} (0 = never). The
    * policy is configuration; what the gate has seen is state, restored when the policy is set after a restore.
    */
-  public void qualityGate(int window, double margin, java.util.function.Consumer<String> onHold) {
-    gate = new QualityGate(spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList(), window,
-        margin);
-    this.onHold = onHold;
-    if (restoredGate != null) {
-      try {
-        gate.readFrom(new DataInputStream(new ByteArrayInputStream(restoredGate)));
-      } catch (IOException e) {
-        throw new IllegalArgumentException("corrupt model runtime state: " + e.getMessage());
-      }
-      restoredGate = null;
-    }
+  public void qualityGate(int window, double margin, long maxHeldExamples,
+      java.util.function.Consumer<String> onHold) {
+    gate.configure(window, margin, maxHeldExamples, onHold);
   }
 
   private boolean admitted() {
-    if (gate == null || gate.admit()) {
-      return true;
-    }
-    onHold.accept(gate.lastReason());
-    return false;
+    return gate.admit();
   }
 
   /** Versions the quality gate held back (0 without a gate). */
   public long versionsHeldBack() {
-    return gate == null ? 0 : gate.held();
+    return gate.held();
   }
 
   /** Sets when snapshots are taken (0 disables a rule); not part of the state. */
@@ -330,12 +315,7 @@ public final class ModelRuntime {
         pending.writeRow(out, b);
       }
       metrics.writeTo(out);
-      // Optional last section: written only when a gate has seen something, so states without one are unchanged.
-      if (gate != null && !gate.isEmpty()) {
-        gate.writeTo(out);
-      } else if (restoredGate != null) {
-        out.write(restoredGate);
-      }
+      gate.writeTo(out); // optional last section: nothing until the gate has seen something
       out.flush();
       return bytes.toByteArray();
     } catch (IOException ex) {
@@ -388,7 +368,7 @@ public final class ModelRuntime {
       }
       r.metrics.readFrom(in);
       if (in.available() > 0) {
-        r.restoredGate = in.readAllBytes();
+        r.gate.restore(in.readAllBytes());
       }
       return r;
     } catch (IOException ex) {

@@ -39,6 +39,9 @@ public final class LearnerOptions implements Serializable {
       "labelled examples whose progressive AUC decides whether a new version may be published (0 = no gate)");
   public static final Option<Double> QUALITY_AUC_MARGIN = Option.positive("quality.auc-margin", 0.05,
       "a version is held back when that AUC falls more than this below the last published version's");
+  public static final Option<Long> QUALITY_MAX_HELD_EXAMPLES = Option.longInteger("quality.max-held-examples", 0, 0,
+      "after this many labelled examples held back, accept the model's new level and publish (0 = hold until it"
+          + " recovers)");
   public static final Option<Long> DELTA_INTERVAL_MS = Option.longInteger("sync.delta-interval-ms", 0, 0,
       "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
   public static final Option<Integer> DENSE_EVERY_DELTAS = Option.integer("sync.dense-every-deltas", 6, 1,

@@ -164,7 +164,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       r.snapshotPolicy(config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES), config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
     }
     r.qualityGate(config.get(LearnerOptions.QUALITY_WINDOW), config.get(LearnerOptions.QUALITY_AUC_MARGIN),
-        reason -> LOG.warn("model {}: version {} held back from serving by the quality gate: {}", key, runtimes
+        config.get(LearnerOptions.QUALITY_MAX_HELD_EXAMPLES), reason -> LOG.warn("model {}: version {} held back from serving by the quality gate: {}", key, runtimes
             .get(key) == null ? "?" : runtimes.get(key).version(), reason));
     runtimes.put(key, r);
     registerGauges(key, r);

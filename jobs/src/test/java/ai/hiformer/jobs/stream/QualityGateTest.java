@@ -48,7 +48,7 @@ class QualityGateTest {
     // Margin 0.1: flipped labels take the recent AUC far below any margin, and the model, whose embedding rows and
     // optimiser state the flip disturbed, climbs back to within 0.1 of its old level during the run (to within
     // 0.05 it takes longer than this test runs; docs/RESULTS.md).
-    runtime.qualityGate(WINDOW, 0.1, reasons::add);
+    runtime.qualityGate(WINDOW, 0.1, 0, reasons::add);
     ModelRegistry server = new ModelRegistry(root, 1);
     List<Publication> published = new ArrayList<>();
     long servedAtFlip = -1;
