@@ -54,7 +54,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(String model, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
-      long visibleP50, long visibleP99, long visibleMax) {}
+      long visibleP50, long visibleP99, long visibleMax, Checkpoints checkpoints) {}
+
+  /** The job's completed checkpoints over the run (Flink's REST summary); -1 where Flink reported none. */
+  record Checkpoints(long completed, long bytesMedian, long bytesMax, long msMedian, long msMax) {
+    static Checkpoints of(com.fasterxml.jackson.databind.JsonNode stats) {
+      var s = stats.path("summary");
+      return new Checkpoints(stats.path("counts").path("completed").asLong(-1),
+          s.path("checkpointed_size").path("p50").asLong(-1), s.path("checkpointed_size").path("max").asLong(-1),
+          s.path("end_to_end_duration").path("p50").asLong(-1), s.path("end_to_end_duration").path("max").asLong(-1));
+    }
+  }
 
   StreamBenchmarkCommand() {
     super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED, Set.of());
@@ -90,11 +100,13 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       }
     }
     System.out.println();
-    System.out.println("model      | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)");
+    System.out.println("model      | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
+        + " | checkpoints: n, median bytes, median / max ms");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-10s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d%n", r.model(),
-          r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(), r.visibleP99(),
-          r.visibleMax());
+      System.out.printf(Locale.ROOT, "%-10s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d%n",
+          r.model(), r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(),
+          r.visibleP99(), r.visibleMax(), r.checkpoints().completed(), r.checkpoints().bytesMedian(),
+          r.checkpoints().msMedian(), r.checkpoints().msMax());
     }
     if (o.has("json")) {
       writeJson(Paths.get(o.get("json", "")), results, distinctIds, rate, o.integer("checkpoint-ms", 1000, 100));
@@ -114,7 +126,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       model.putObject(r.delivery()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
           .put("append_p99_ms", r.appendP99()).put("append_max_ms", r.appendMax())
           .put("visible_p50_ms", r.visibleP50()).put("visible_p99_ms", r.visibleP99())
-          .put("visible_max_ms", r.visibleMax());
+          .put("visible_max_ms", r.visibleMax()).put("checkpoints", r.checkpoints().completed())
+          .put("checkpoint_bytes_median", r.checkpoints().bytesMedian())
+          .put("checkpoint_bytes_max", r.checkpoints().bytesMax())
+          .put("checkpoint_ms_median", r.checkpoints().msMedian()).put("checkpoint_ms_max", r.checkpoints().msMax());
     }
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     System.out.println("Wrote " + file);
@@ -131,11 +146,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
+      org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
+      int restPort = freePort(); // the MiniCluster's REST API, for the checkpoint statistics
+      flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
+      flink.set(org.apache.flink.configuration.RestOptions.PORT, restPort);
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
       env.setParallelism(1);
       StreamingJob.build(env, config);
       JobClient job = env.executeAsync("benchmark-" + kind);
+      Checkpoints checkpoints;
       ReceiptTimes receipts = new ReceiptTimes(kafka.bootstrapServers(), events.size());
       try {
         Properties p = new Properties();
@@ -165,6 +184,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           producer.flush();
         }
         waitForScores(kafka, events.size());
+        checkpoints = Checkpoints.of(rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints"));
       } finally {
         job.cancel().get();
         receipts.close();
@@ -196,8 +216,22 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
-      return new Result(kind, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1));
+      return new Result(kind, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
+          checkpoints);
     }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode rest(int port, String path) throws Exception {
+    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
   }
 
   private static long[] sorted(List<Long> values) {
