@@ -295,6 +295,54 @@ public final class FeatureEncoder {
 
   /** Writes the state learned from the stream: position, vocabularies, numeric statistics. */
   public byte[] stateBytes() {
+    return stateBytes(false);
+  }
+
+  /**
+   * {@link #stateBytes()} without the exact vocabularies' values, which are saved one by one through
+   * {@link #drainUnsavedEntries}; restored by {@link #restoreState(byte[], Iterable)}.
+   */
+  public byte[] headBytes() {
+    return stateBytes(true);
+  }
+
+  /** Where vocabulary entries saved one by one go: key {@code vocabulary << 32 | id}. */
+  @FunctionalInterface
+  public interface EntrySink {
+    void put(long key, byte[] value) throws Exception;
+  }
+
+  /** Saves the vocabulary entries changed since the last call; returns how many. */
+  public int drainUnsavedEntries(EntrySink sink) throws Exception {
+    int n = 0;
+    for (int i = 0; i < vocabularies.length; i++) {
+      long high = (long) i << 32;
+      n += vocabularies[i].drainUnsaved((id, value) -> sink.put(high | id, value));
+    }
+    return n;
+  }
+
+  /** Restores {@link #headBytes()} and every entry {@link #drainUnsavedEntries} saved since the encoder began. */
+  public void restoreState(byte[] head, Iterable<java.util.Map.Entry<Long, byte[]>> entries) {
+    readState(head);
+    try {
+      for (java.util.Map.Entry<Long, byte[]> e : entries) {
+        int v = (int) (e.getKey() >>> 32);
+        if (v < 0 || v >= vocabularies.length) {
+          throw new IllegalArgumentException("a saved entry of vocabulary " + v + "; the spec has "
+              + vocabularies.length);
+        }
+        vocabularies[v].restoreEntry((int) (long) e.getKey(), e.getValue());
+      }
+      for (Vocabulary v : vocabularies) {
+        v.finishRestore();
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
+    }
+  }
+
+  private byte[] stateBytes(boolean head) {
     try {
       java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
@@ -303,7 +351,11 @@ public final class FeatureEncoder {
       out.writeLong(truncatedValues);
       out.writeInt(vocabularies.length);
       for (Vocabulary v : vocabularies) {
-        v.writeTo(out);
+        if (head) {
+          v.writeHead(out);
+        } else {
+          v.writeTo(out);
+        }
       }
       out.writeInt(stats.length);
       for (RunningStats s : stats) {
@@ -320,6 +372,17 @@ public final class FeatureEncoder {
 
   /** Restores {@link #stateBytes()} into this encoder (built from the same spec). */
   public void restoreState(byte[] state) {
+    readState(state);
+    try {
+      for (Vocabulary v : vocabularies) {
+        v.finishRestore(); // a head without its entries fails here, naming the missing values
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
+    }
+  }
+
+  private void readState(byte[] state) {
     try {
       java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
       int version = in.readInt();

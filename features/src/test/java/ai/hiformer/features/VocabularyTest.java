@@ -76,6 +76,83 @@ class VocabularyTest {
     assertThat(v.lookup("b")).isNotZero();
   }
 
+  /** A stream of keys over {@code distinct} values (a few hot, many rare), some events with several values. */
+  private static void feed(ExactVocabulary v, java.util.SplittableRandom rng, long from, int n, int distinct,
+      List<Integer> ids) {
+    for (long p = from; p < from + n; p++) {
+      int values = rng.nextInt(4) == 0 ? 3 : 1; // a multi-valued field: several values at one position
+      for (int k = 0; k < values; k++) {
+        int key = rng.nextInt(3) == 0 ? rng.nextInt(20) : rng.nextInt(distinct);
+        ids.add(v.idFor("k" + key, p));
+      }
+    }
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "admission {0}, ttl {1}, capacity {2}")
+  @org.junit.jupiter.params.provider.CsvSource({"1, 0, 0", "1, 0, 300", "1, 200, 0", "3, 150, 400"})
+  void stateSavedWholeOrEntryByEntryRestoresTheSameDecisions(int admission, long ttl, int capacity)
+      throws Exception {
+    ExactVocabulary a = new ExactVocabulary(admission, ttl, capacity, null);
+    java.util.Map<Integer, byte[]> saved = new java.util.TreeMap<>();
+    feed(a, new java.util.SplittableRandom(1), 0, 2000, 1000, new ArrayList<>());
+    a.drainUnsaved(saved::put);
+    feed(a, new java.util.SplittableRandom(2), 2000, 500, 1000, new ArrayList<>());
+    int changed = a.drainUnsaved(saved::put);
+    assertThat(changed).as("entries changed by 500 events").isPositive().isLessThan(4 * 500 + 1);
+
+    var head = new java.io.ByteArrayOutputStream();
+    a.writeHead(new java.io.DataOutputStream(head));
+    ExactVocabulary b = new ExactVocabulary(admission, ttl, capacity, null);
+    b.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(head.toByteArray())));
+    for (var e : saved.entrySet()) {
+      b.restoreEntry(e.getKey(), e.getValue());
+    }
+    b.finishRestore();
+
+    var whole = new java.io.ByteArrayOutputStream();
+    a.writeTo(new java.io.DataOutputStream(whole));
+    ExactVocabulary c = new ExactVocabulary(admission, ttl, capacity, null);
+    c.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(whole.toByteArray())));
+
+    List<Integer> wantIds = new ArrayList<>();
+    List<Integer> gotB = new ArrayList<>();
+    List<Integer> gotC = new ArrayList<>();
+    feed(a, new java.util.SplittableRandom(3), 2500, 3000, 1500, wantIds);
+    feed(b, new java.util.SplittableRandom(3), 2500, 3000, 1500, gotB);
+    feed(c, new java.util.SplittableRandom(3), 2500, 3000, 1500, gotC);
+    assertThat(gotB).as("restored from head and entries").isEqualTo(wantIds);
+    assertThat(gotC).as("restored from the whole state").isEqualTo(wantIds);
+    assertThat(b.size()).isEqualTo(a.size());
+    if (capacity > 0 || ttl > 0) {
+      assertThat(a.evictions()).as("the stream exercises eviction").isPositive();
+    }
+  }
+
+  @Test
+  void aHeadWithoutItsEntriesIsRefused() throws Exception {
+    ExactVocabulary a = new ExactVocabulary(1, 0, 0, null);
+    a.idFor("x", 0);
+    var head = new java.io.ByteArrayOutputStream();
+    a.writeHead(new java.io.DataOutputStream(head));
+    ExactVocabulary b = new ExactVocabulary(1, 0, 0, null);
+    b.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(head.toByteArray())));
+    org.assertj.core.api.Assertions.assertThatThrownBy(b::finishRestore).hasMessageContaining("0 values restored");
+  }
+
+  @Test
+  void aValueCostsAboutThirtyBytesOfIndexWhateverItsLength() {
+    ExactVocabulary v = new ExactVocabulary(1, 0, 2_000_000, null);
+    int n = 200_000;
+    for (int i = 0; i < n; i++) {
+      v.idFor("a-rather-long-user-identifier-" + i, i);
+    }
+    assertThat(v.size()).isEqualTo(n);
+    assertThat((double) v.indexBytes() / n).as("index bytes per value").isLessThan(48);
+    for (int i = 0; i < n; i += 997) {
+      assertThat(v.lookup("a-rather-long-user-identifier-" + i)).isEqualTo(i + 1);
+    }
+  }
+
   @Test
   void hashedKeysAreStableAndBounded() {
     HashedVocabulary v = new HashedVocabulary(100);

@@ -290,6 +290,27 @@ public final class ModelRuntime {
 
   /** Everything above as bytes (versioned sections: learner, encoder, pending rows, metrics). */
   public byte[] toBytes() {
+    return stateBytes(true);
+  }
+
+  /**
+   * The head of an incremental state: {@link #toBytes()} without the embedding rows' cells and the exact
+   * vocabularies' values, which go apart, only those changed, through {@link #drainUnsaved}. Restored by
+   * {@link #fromHeadAndRows}.
+   */
+  public byte[] headBytes() {
+    return stateBytes(false);
+  }
+
+  /**
+   * Saves the embedding rows ({@link SavedRows}) and vocabulary entries changed since the last call; returns
+   * how many of each.
+   */
+  public int[] drainUnsaved(SavedRows.Sink rows, SavedRows.Sink entries) throws Exception {
+    return new int[] {SavedRows.drain(learner, rows), encoder.drainUnsavedEntries(entries::put)};
+  }
+
+  private byte[] stateBytes(boolean withRows) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
@@ -297,10 +318,10 @@ public final class ModelRuntime {
       byte[] specBytes = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       out.writeInt(specBytes.length);
       out.write(specBytes); // so that the state alone is enough to export a snapshot
-      byte[] l = LearnerCodec.encode(learner);
+      byte[] l = withRows ? LearnerCodec.encode(learner) : LearnerCodec.encodeWithoutRows(learner);
       out.writeInt(l.length);
       out.write(l);
-      byte[] e = encoder.stateBytes();
+      byte[] e = withRows ? encoder.stateBytes() : encoder.headBytes();
       out.writeInt(e.length);
       out.write(e);
       out.writeLong(scored);
@@ -328,6 +349,20 @@ public final class ModelRuntime {
    * used (savepoint export).
    */
   public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+    return read(state, null, null, spec, optimizer, microBatch);
+  }
+
+  /**
+   * Rebuilds a runtime from {@link #headBytes()} and every row and vocabulary entry {@link #drainUnsaved} saved
+   * (the latest value of each key).
+   */
+  public static ModelRuntime fromHeadAndRows(byte[] head, Iterable<Map.Entry<Long, byte[]>> rows,
+      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+    return read(head, rows, entries, spec, optimizer, microBatch);
+  }
+
+  private static ModelRuntime read(byte[] state, Iterable<Map.Entry<Long, byte[]>> rows,
+      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
       int version = in.readInt();
@@ -348,10 +383,21 @@ public final class ModelRuntime {
       }
       byte[] l = new byte[in.readInt()];
       in.readFully(l);
-      ModelRuntime r = new ModelRuntime(spec, LearnerCodec.decode(l, optimizer), microBatch);
+      Learner learner;
+      if (rows == null) {
+        learner = LearnerCodec.decode(l, optimizer);
+      } else {
+        learner = LearnerCodec.decodeWithoutRows(l, optimizer);
+        SavedRows.restore(learner, rows);
+      }
+      ModelRuntime r = new ModelRuntime(spec, learner, microBatch);
       byte[] e = new byte[in.readInt()];
       in.readFully(e);
-      r.encoder.restoreState(e);
+      if (entries == null) {
+        r.encoder.restoreState(e);
+      } else {
+        r.encoder.restoreState(e, entries);
+      }
       ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit("model runtime state", r.encoder,
           r.learner);
       r.scored = in.readLong();

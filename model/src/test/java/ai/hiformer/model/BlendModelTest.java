@@ -38,7 +38,7 @@ class BlendModelTest {
         assertThat(b.get(p).value()).as(config.members().get(k) + " " + a.get(p).name()).containsExactly(a.get(p).value());
       }
       for (int t = 0; t < alone.tables().size(); t++) {
-        assertThat(blend.member(k).tables().get(t).values()).containsExactly(alone.tables().get(t).values());
+        assertThat(blend.member(k).tables().get(t).copyValues()).containsExactly(alone.tables().get(t).copyValues());
       }
     }
   }

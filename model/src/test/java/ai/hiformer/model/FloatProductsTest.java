@@ -113,7 +113,7 @@ class FloatProductsTest {
     }
     for (EmbeddingTable t : model.tables()) {
       names.add(t.name());
-      grads.add(t.grads().clone());
+      grads.add(TableRows.grads(t));
     }
     return new Result(logits, names, grads);
   }

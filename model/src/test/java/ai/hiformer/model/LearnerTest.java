@@ -63,8 +63,8 @@ class LearnerTest {
       }
     }
     for (EmbeddingTable t : model.tables()) {
-      for (int i = 0; i < t.rows() * t.dim(); i++) {
-        all.add(t.values()[i]);
+      for (double v : TableRows.values(t)) {
+        all.add(v);
       }
     }
     return all.stream().mapToDouble(Double::doubleValue).toArray();

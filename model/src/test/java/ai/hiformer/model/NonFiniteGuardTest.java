@@ -66,8 +66,8 @@ class NonFiniteGuardTest {
       }
     }
     for (EmbeddingTable t : model.tables()) {
-      out.add(java.util.Arrays.copyOf(t.values(), t.rows() * t.dim()));
-      out.add(java.util.Arrays.copyOf(t.accumulators(), t.rows() * t.dim()));
+      out.add(TableRows.values(t));
+      out.add(TableRows.accumulators(t));
     }
     return out;
   }

@@ -68,7 +68,7 @@ class ModelRegistryTest {
     String reason = r.rejectionReasons().get(bad);
     assertThat(reason).contains(switch (damage) {
       case "truncated", "wrong checksum" -> "checksum mismatch";
-      case "unknown format version" -> "snapshot format v99 is not supported by this version (it reads v1)";
+      case "unknown format version" -> "snapshot format v99 is not supported by this version (it reads v1 to v2)";
       default -> "no manifest.json";
     });
     r.refresh(); // a rejected snapshot is not retried while its files stay as they are

@@ -35,7 +35,8 @@ import java.util.Set;
  * Deltas of one base apply in sequence order on top of that full snapshot; sequence 1 follows it.
  */
 public final class ModelDelta {
-  public static final int FORMAT_VERSION = 1;
+  /** v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is still read. */
+  public static final int FORMAT_VERSION = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final long baseVersion;
@@ -66,11 +67,10 @@ public final class ModelDelta {
         int[] ids = t.drainChanged();
         out.writeInt(t.dim());
         out.writeInt(ids.length);
-        double[] v = t.values();
         for (int id : ids) {
           out.writeInt(id);
           for (int j = 0; j < t.dim(); j++) {
-            out.writeDouble(v[id * t.dim() + j]);
+            out.writeDouble(t.value(id, j));
           }
         }
       }
@@ -157,9 +157,10 @@ public final class ModelDelta {
   public static ModelDelta read(Path dir) throws IOException {
     Path manifest = dir.resolve("manifest.json");
     JsonNode m = ListedFiles.readManifest(dir, "delta");
-    if (m.path("format_version").asInt(-1) != FORMAT_VERSION) {
+    int format = m.path("format_version").asInt(-1);
+    if (format < 1 || format > FORMAT_VERSION) {
       throw new IOException(manifest + ": delta format v" + m.path("format_version")
-          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
+          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
     }
     Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("rows.bin", "dense.bin", "encoder.bin"));
     byte[] rows = files.get("rows.bin");
@@ -200,9 +201,8 @@ public final class ModelDelta {
               + " in this delta)");
         }
         t.ensureRow(id);
-        double[] v = t.values();
         for (int j = 0; j < dim; j++) {
-          v[id * dim + j] = in.readDouble();
+          t.setValue(id, j, in.readDouble());
         }
       }
     }

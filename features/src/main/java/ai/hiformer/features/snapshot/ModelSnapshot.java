@@ -36,7 +36,8 @@ import java.util.Set;
  * Readers reject an unknown format version, a missing file or a checksum mismatch, naming it.
  */
 public final class ModelSnapshot {
-  public static final int FORMAT_VERSION = 1;
+  /** v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is still read. */
+  public static final int FORMAT_VERSION = 2;
   public static final String MANIFEST = "manifest.json";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -146,9 +147,9 @@ public final class ModelSnapshot {
     Path manifest = dir.resolve(MANIFEST);
     JsonNode m = ListedFiles.readManifest(dir, "snapshot");
     int version = m.path("format_version").asInt(-1);
-    if (version != FORMAT_VERSION) {
+    if (version < 1 || version > FORMAT_VERSION) {
       throw new IOException(manifest + ": snapshot format v" + m.path("format_version")
-          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
+          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
     }
     Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("learner.bin", "encoder.bin"));
     byte[] learnerBytes = files.get("learner.bin");

@@ -1,9 +1,12 @@
 package ai.hiformer.features.vocab;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,33 +20,44 @@ import java.util.Map;
  * </ul>
  * Evicted ids are reused for new values; the {@link Vocabulary.RecycleListener} is told so the model can
  * re-initialise the row. With all options off this is a plain insertion-ordered dictionary.
+ *
+ * <p><b>Memory.</b> A value is known by its 64-bit fingerprint (FNV-1a of its UTF-8 bytes), not its text, in
+ * flat arrays indexed by id: fingerprint and last-seen position (16 bytes), the recency links when evicting
+ * (8), and an open-addressing slot (4 bytes at a load of at most 0.6): about 30 bytes a value whatever its
+ * length, where a map of strings cost well over 100. Two values share a row only if their fingerprints collide:
+ * about n²/2^65, 3·10⁻⁶ for 10⁷ values.
+ *
+ * <p><b>Recency</b> is the order (last seen, id): the least recent value is evicted first. Keeping ties in id
+ * order (values seen at the same position, as a multi-valued field's) makes the order a function of the
+ * entries alone, so state saved entry by entry ({@link #drainUnsaved}) restores to the same decisions.
  */
 public final class ExactVocabulary implements Vocabulary {
   public static final int RARE_ID = 1;
+  private static final int WHOLE_FORMAT = -2; // writeTo: every entry inline (-2, so never a v1 "next" id count)
+  private static final int HEAD_FORMAT = -3;  // writeHead: entries saved apart
 
   private final int admission;
   private final long ttl;
   private final int capacity;
   private final RecycleListener listener;
   private final boolean evicts;
-  // In recency order when evicting (idFor moves a value seen again to the end), so the eldest entry is the least
-  // recently seen. Not access-ordered: lookup() must not change the map, so that scorers can share it.
-  private final LinkedHashMap<String, Entry> ids;
-  private final Map<String, Integer> pendingCounts = new HashMap<>();
+  private final int firstId;
+
+  private int[] slots = new int[1024]; // ids by fingerprint, linear probing; 0 = empty
+  private int size;                    // live values
+  private long[] fingerprint = new long[64]; // by id
+  private long[] lastSeen = new long[64];    // by id
+  private int[] older = new int[0];          // by id, when evicting: recency list links (0 = none)
+  private int[] newer = new int[0];
+  private int eldest;
+  private int newest;
+  private final Map<Long, Integer> pendingCounts = new HashMap<>();
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+  private final BitSet unsaved = new BitSet(); // ids whose entry changed since the last drainUnsaved
   private int next;
   private long generation;
   private long evictions; // since this object was created (not persisted: a metric, reset by a restart)
-
-  private static final class Entry {
-    final int id;
-    long lastSeen;
-
-    Entry(int id, long lastSeen) {
-      this.id = id;
-      this.lastSeen = lastSeen;
-    }
-  }
+  private long[] restoring; // saved entries being restored (id, fingerprint, lastSeen triples), until finishRestore
 
   public ExactVocabulary(int admission, long ttlEvents, int capacity, RecycleListener listener) {
     this.admission = admission;
@@ -51,30 +65,58 @@ public final class ExactVocabulary implements Vocabulary {
     this.capacity = capacity;
     this.listener = listener;
     this.evicts = ttlEvents > 0 || capacity > 0;
-    this.ids = new LinkedHashMap<>(1024, 0.75f, false);
-    this.next = admission > 1 ? RARE_ID + 1 : 1;
+    this.firstId = admission > 1 ? RARE_ID + 1 : 1;
+    this.next = firstId;
+    if (evicts) {
+      older = new int[64];
+      newer = new int[64];
+    }
+  }
+
+  /** The fingerprint a value is known by: 64-bit FNV-1a of its UTF-8 bytes. */
+  public static long fingerprintOf(String key) {
+    return HashedVocabulary.fnv1a64(key);
+  }
+
+  private static int spread(long fp) {
+    long h = fp ^ (fp >>> 33);
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return (int) h;
+  }
+
+  /** The slot holding {@code fp}, or the empty slot where it would go (as {@code -1 - slot}). */
+  private int find(long fp) {
+    int mask = slots.length - 1;
+    for (int s = spread(fp) & mask; ; s = (s + 1) & mask) {
+      int id = slots[s];
+      if (id == 0) {
+        return -1 - s;
+      }
+      if (fingerprint[id] == fp) {
+        return s;
+      }
+    }
   }
 
   @Override
   public int idFor(String key, long position) {
-    Entry e = ids.get(key);
-    if (e != null) {
-      e.lastSeen = position;
-      if (evicts) {
-        ids.remove(key);
-        ids.put(key, e); // now the most recently seen
-      }
-      return e.id;
+    long fp = fingerprintOf(key);
+    int s = find(fp);
+    if (s >= 0) {
+      int id = slots[s];
+      touch(id, position);
+      return id;
     }
     if (admission > 1) {
-      int seen = pendingCounts.merge(key, 1, Integer::sum);
+      int seen = pendingCounts.merge(fp, 1, Integer::sum);
       if (seen < admission) {
         return RARE_ID;
       }
-      pendingCounts.remove(key);
+      pendingCounts.remove(fp);
     }
-    if (evicts) {
-      evict(position);
+    if (evicts && evict(position)) {
+      s = find(fp); // eviction moved slots
     }
     int id;
     if (!freeIds.isEmpty()) {
@@ -85,30 +127,145 @@ public final class ExactVocabulary implements Vocabulary {
       }
     } else {
       id = next++;
+      ensureId(id);
     }
-    ids.put(key, new Entry(id, position));
+    fingerprint[id] = fp;
+    lastSeen[id] = Long.MIN_VALUE;
+    slots[-1 - s] = id;
+    size++;
+    touch(id, position);
+    if (size * 5 > slots.length * 3) {
+      rehash(slots.length * 2);
+    }
     return id;
   }
 
-  private void evict(long position) {
-    Iterator<Map.Entry<String, Entry>> it = ids.entrySet().iterator();
-    while (it.hasNext()) {
-      Entry eldest = it.next().getValue();
-      boolean expired = ttl > 0 && position - eldest.lastSeen > ttl;
-      boolean full = capacity > 0 && ids.size() >= capacity;
-      if (!expired && !full) {
-        return;
+  private void ensureId(int id) {
+    if (id >= fingerprint.length) {
+      int n = Math.max(id + 1, fingerprint.length + (fingerprint.length >> 1));
+      fingerprint = Arrays.copyOf(fingerprint, n);
+      lastSeen = Arrays.copyOf(lastSeen, n);
+      if (evicts) {
+        older = Arrays.copyOf(older, n);
+        newer = Arrays.copyOf(newer, n);
       }
-      freeIds.add(eldest.id);
-      it.remove();
+    }
+  }
+
+  private void rehash(int capacity) {
+    int[] old = slots;
+    slots = new int[capacity];
+    int mask = capacity - 1;
+    for (int id : old) {
+      if (id != 0) {
+        int s = spread(fingerprint[id]) & mask;
+        while (slots[s] != 0) {
+          s = (s + 1) & mask;
+        }
+        slots[s] = id;
+      }
+    }
+  }
+
+  /** Records a sighting of {@code id} at {@code position}: its entry changed, and it moves in recency order. */
+  private void touch(int id, long position) {
+    unsaved.set(id);
+    if (!evicts) {
+      lastSeen[id] = position;
+      return;
+    }
+    if (lastSeen[id] != Long.MIN_VALUE) {
+      unlink(id);
+    }
+    lastSeen[id] = position;
+    linkInOrder(id);
+  }
+
+  private void unlink(int id) {
+    int o = older[id];
+    int n = newer[id];
+    if (o != 0) {
+      newer[o] = n;
+    } else {
+      eldest = n;
+    }
+    if (n != 0) {
+      older[n] = o;
+    } else {
+      newest = o;
+    }
+    older[id] = 0;
+    newer[id] = 0;
+  }
+
+  /** Inserts {@code id} by (last seen, id), searching from the newest end (where a sighting almost always goes). */
+  private void linkInOrder(int id) {
+    int after = newest;
+    while (after != 0 && (lastSeen[after] > lastSeen[id] || (lastSeen[after] == lastSeen[id] && after > id))) {
+      after = older[after];
+    }
+    int before = after == 0 ? eldest : newer[after];
+    older[id] = after;
+    newer[id] = before;
+    if (after != 0) {
+      newer[after] = id;
+    } else {
+      eldest = id;
+    }
+    if (before != 0) {
+      older[before] = id;
+    } else {
+      newest = id;
+    }
+  }
+
+  /** Evicts expired values, and the least recent while full; returns whether any went. */
+  private boolean evict(long position) {
+    boolean any = false;
+    while (eldest != 0) {
+      int id = eldest;
+      boolean expired = ttl > 0 && position - lastSeen[id] > ttl;
+      boolean full = capacity > 0 && size >= capacity;
+      if (!expired && !full) {
+        break;
+      }
+      unlink(id);
+      remove(fingerprint[id]);
+      lastSeen[id] = Long.MIN_VALUE;
+      freeIds.add(id);
+      unsaved.set(id);
       evictions++;
+      any = true;
+    }
+    return any;
+  }
+
+  /** Removes a fingerprint's slot, shifting later members of its probe run back (no tombstones). */
+  private void remove(long fp) {
+    int s = find(fp);
+    if (s < 0) {
+      return;
+    }
+    int mask = slots.length - 1;
+    slots[s] = 0;
+    size--;
+    for (int j = (s + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+      int id = slots[j];
+      int home = spread(fingerprint[id]) & mask;
+      // Move id back into the hole when its home is not cyclically within (s, j].
+      boolean between = s <= j ? (home > s && home <= j) : (home > s || home <= j);
+      if (!between) {
+        slots[s] = id;
+        slots[j] = 0;
+        s = j;
+      }
     }
   }
 
   @Override
   public int lookup(String key) {
-    Entry e = ids.get(key);
-    return e == null ? 0 : e.id;
+    int s = find(fingerprintOf(key));
+    return s < 0 ? 0 : slots[s];
   }
 
   @Override
@@ -116,19 +273,49 @@ public final class ExactVocabulary implements Vocabulary {
     return next;
   }
 
+  /** Every live id in recency order (eldest first) when evicting, else in id order. */
+  private int[] liveIds() {
+    int[] ids = new int[size];
+    int k = 0;
+    if (evicts) {
+      for (int id = eldest; id != 0; id = newer[id]) {
+        ids[k++] = id;
+      }
+    } else {
+      for (int id = firstId; id < next; id++) {
+        if (lastSeen[id] != Long.MIN_VALUE) {
+          ids[k++] = id;
+        }
+      }
+    }
+    return ids;
+  }
+
   @Override
-  public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+  public void writeTo(DataOutputStream out) throws IOException {
+    out.writeInt(WHOLE_FORMAT);
+    writeCommon(out);
+    out.writeInt(size);
+    for (int id : liveIds()) {
+      out.writeInt(id);
+      out.writeLong(fingerprint[id]);
+      out.writeLong(lastSeen[id]);
+    }
+  }
+
+  /** {@link #writeTo} without the entries, which are saved apart through {@link #drainUnsaved}. */
+  @Override
+  public void writeHead(DataOutputStream out) throws IOException {
+    out.writeInt(HEAD_FORMAT);
+    writeCommon(out);
+  }
+
+  private void writeCommon(DataOutputStream out) throws IOException {
     out.writeInt(next);
     out.writeLong(generation);
-    out.writeInt(ids.size());
-    for (Map.Entry<String, Entry> e : ids.entrySet()) { // iteration order = recency order when evicting
-      out.writeUTF(e.getKey());
-      out.writeInt(e.getValue().id);
-      out.writeLong(e.getValue().lastSeen);
-    }
     out.writeInt(pendingCounts.size());
-    for (Map.Entry<String, Integer> e : pendingCounts.entrySet()) {
-      out.writeUTF(e.getKey());
+    for (Map.Entry<Long, Integer> e : pendingCounts.entrySet()) {
+      out.writeLong(e.getKey());
       out.writeInt(e.getValue());
     }
     out.writeInt(freeIds.size());
@@ -137,36 +324,163 @@ public final class ExactVocabulary implements Vocabulary {
     }
   }
 
+  /**
+   * Saves the entries changed since the last call: value {@code (fingerprint, last seen)}, 16 bytes, or an
+   * empty array for an id that is free now. Returns how many.
+   */
   @Override
-  public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
-    ids.clear();
+  public int drainUnsaved(EntrySink sink) throws Exception {
+    int n = 0;
+    for (int id = unsaved.nextSetBit(0); id >= 0; id = unsaved.nextSetBit(id + 1)) {
+      if (lastSeen[id] == Long.MIN_VALUE) {
+        sink.put(id, new byte[0]);
+      } else {
+        sink.put(id, java.nio.ByteBuffer.allocate(16).putLong(fingerprint[id]).putLong(lastSeen[id]).array());
+      }
+      n++;
+    }
+    unsaved.clear();
+    return n;
+  }
+
+  @Override
+  public void readFrom(DataInputStream in) throws IOException {
+    clear();
+    int format = in.readInt();
+    if (format == WHOLE_FORMAT || format == HEAD_FORMAT) {
+      readCommon(in);
+      if (format == WHOLE_FORMAT) {
+        for (int i = 0, n = in.readInt(); i < n; i++) {
+          add(in.readInt(), in.readLong(), in.readLong());
+        }
+      } else {
+        restoring = new long[0];
+      }
+      return;
+    }
+    // Format 1: {next, generation, values by text in recency order, pending by text, free ids}.
+    next = format;
+    generation = in.readLong();
+    checkNext();
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      long fp = fingerprintOf(in.readUTF());
+      add(in.readInt(), fp, in.readLong());
+    }
+    for (int i = 0, n = in.readInt(); i < n; i++) {
+      pendingCounts.put(fingerprintOf(in.readUTF()), in.readInt());
+    }
+    readFree(in);
+  }
+
+  private void clear() {
+    Arrays.fill(slots, 0);
+    size = 0;
+    eldest = 0;
+    newest = 0;
     pendingCounts.clear();
     freeIds.clear();
+    unsaved.clear();
+    restoring = null;
+  }
+
+  private void readCommon(DataInputStream in) throws IOException {
     next = in.readInt();
     generation = in.readLong();
-    int first = admission > 1 ? RARE_ID + 1 : 1;
-    if (next < first) {
-      throw new java.io.IOException("vocabulary state: next id " + next + " is below " + first);
-    }
+    checkNext();
     for (int i = 0, n = in.readInt(); i < n; i++) {
-      String key = in.readUTF();
+      pendingCounts.put(in.readLong(), in.readInt());
+    }
+    readFree(in);
+  }
+
+  private void checkNext() throws IOException {
+    if (next < firstId) {
+      throw new IOException("vocabulary state: next id " + next + " is below " + firstId);
+    }
+    ensureId(next);
+    Arrays.fill(lastSeen, 0, next, Long.MIN_VALUE);
+  }
+
+  private void readFree(DataInputStream in) throws IOException {
+    for (int i = 0, n = in.readInt(); i < n; i++) {
       int id = in.readInt();
-      if (id < first || id >= next) {
-        throw new java.io.IOException("vocabulary state: id " + id + " of a value is outside [" + first + ", " + next
-            + ")");
-      }
-      ids.put(key, new Entry(id, in.readLong()));
-    }
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      String key = in.readUTF();
-      pendingCounts.put(key, in.readInt());
-    }
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      int id = in.readInt();
-      if (id < first || id >= next) {
-        throw new java.io.IOException("vocabulary state: free id " + id + " is outside [" + first + ", " + next + ")");
+      if (id < firstId || id >= next) {
+        throw new IOException("vocabulary state: free id " + id + " is outside [" + firstId + ", " + next + ")");
       }
       freeIds.add(id);
+    }
+  }
+
+  private void add(int id, long fp, long seen) throws IOException {
+    if (id < firstId || id >= next) {
+      throw new IOException("vocabulary state: id " + id + " of a value is outside [" + firstId + ", " + next + ")");
+    }
+    if (lastSeen[id] != Long.MIN_VALUE || find(fp) >= 0) {
+      throw new IOException("vocabulary state: id " + id + " or its value is listed twice");
+    }
+    fingerprint[id] = fp;
+    slots[-1 - find(fp)] = id;
+    size++;
+    if (size * 5 > slots.length * 3) {
+      rehash(slots.length * 2);
+    }
+    lastSeen[id] = seen;
+    if (evicts) {
+      linkInOrder(id);
+    }
+  }
+
+  @Override
+  public void restoreEntry(int id, byte[] value) throws IOException {
+    if (restoring == null) {
+      throw new IOException("vocabulary state: an entry saved apart, but the state's head holds every entry");
+    }
+    if (value.length == 0) {
+      return; // an id evicted after its last save: free now, listed in the head
+    }
+    if (value.length != 16) {
+      throw new IOException("vocabulary state: an entry of " + value.length + " bytes (16)");
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(value);
+    int k = restoreCount * 3;
+    if (k + 3 > restoring.length) {
+      restoring = Arrays.copyOf(restoring, Math.max(48, restoring.length * 3 / 2 + 3));
+    }
+    restoring[k] = id;
+    restoring[k + 1] = b.getLong();
+    restoring[k + 2] = b.getLong();
+    restoreCount++;
+  }
+
+  private int restoreCount;
+
+  @Override
+  public void finishRestore() throws IOException {
+    if (restoring == null) {
+      return;
+    }
+    long[] r = restoring;
+    int n = restoreCount;
+    restoring = null;
+    restoreCount = 0;
+    // Insert in (last seen, id) order, so that every insertion lands at the newest end.
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> r[3 * a + 2] != r[3 * b + 2] ? Long.compare(r[3 * a + 2], r[3 * b + 2])
+        : Long.compare(r[3 * a], r[3 * b]));
+    BitSet free = new BitSet();
+    freeIds.forEach(free::set);
+    for (int i : order) {
+      int id = (int) r[3 * i];
+      if (!free.get(id)) {
+        add(id, r[3 * i + 1], r[3 * i + 2]);
+      }
+    }
+    int expected = next - firstId - freeIds.size();
+    if (size != expected) {
+      throw new IOException("vocabulary state: " + size + " values restored, the head counts " + expected);
     }
   }
 
@@ -177,6 +491,11 @@ public final class ExactVocabulary implements Vocabulary {
 
   /** Number of values that hold their own row now. */
   public int size() {
-    return ids.size();
+    return size;
+  }
+
+  /** Heap bytes of the value index (slots, per-id arrays), for memory reports. */
+  public long indexBytes() {
+    return 4L * slots.length + 16L * fingerprint.length + 4L * (older.length + newer.length);
   }
 }

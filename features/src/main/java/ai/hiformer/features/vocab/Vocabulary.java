@@ -30,6 +30,34 @@ public interface Vocabulary {
   /** Replaces this vocabulary's state with what {@link #writeTo} wrote (same configuration). */
   void readFrom(java.io.DataInputStream in) throws java.io.IOException;
 
+  /**
+   * The state that is not saved entry by entry: {@link #writeTo} for vocabularies without entries; an exact
+   * vocabulary leaves its values to {@link #drainUnsaved}. Read back by {@link #readFrom}, then the saved entries
+   * by {@link #restoreEntry} and {@link #finishRestore}.
+   */
+  default void writeHead(java.io.DataOutputStream out) throws java.io.IOException {
+    writeTo(out);
+  }
+
+  /** Where entries saved one by one go: the value of row id {@code id} (empty: the id is free). */
+  @FunctionalInterface
+  interface EntrySink {
+    void put(int id, byte[] value) throws Exception;
+  }
+
+  /** Saves the entries changed since the last call; returns how many. */
+  default int drainUnsaved(EntrySink sink) throws Exception {
+    return 0;
+  }
+
+  /** Restores one entry that {@link #drainUnsaved} saved (after {@link #readFrom} of a head). */
+  default void restoreEntry(int id, byte[] value) throws java.io.IOException {
+    throw new java.io.IOException("this vocabulary saves no entries apart");
+  }
+
+  /** Completes a restore from a head and its saved entries, checking that none is missing. */
+  default void finishRestore() throws java.io.IOException {}
+
   /** Called when a row id is handed to a new key after its old key was evicted. */
   interface RecycleListener {
     void recycled(int id, long generation);

@@ -31,7 +31,9 @@ import org.apache.flink.util.OutputTag;
  * each key lives as a working copy ({@link ModelRuntime}) in this subtask's memory and in keyed state
  * (RocksDB): reading it deserialises once per key after a start or restore, and {@link ModelOperator} writes
  * every changed copy back to keyed state when a checkpoint is taken, so state is touched once per checkpoint
- * rather than once per event. Output: one {@link Scored} per scored event; events whose features the spec
+ * rather than once per event. What is written follows what changed: the model's head (dense weights, encoder,
+ * counters) and only the embedding rows and vocabulary values changed since the previous checkpoint
+ * ({@link #ROWS}, {@link #VOCABULARY}). Output: one {@link Scored} per scored event; events whose features the spec
  * cannot read go to {@link #REJECTED}.
  *
  * @param <T> the event type
@@ -40,9 +42,25 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   /** Events whose features the spec could not read: the job keeps running. */
   public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
 
+  /**
+   * The embedding rows of the current key's model, one entry per row ({@link ai.hiformer.learner.SavedRows}):
+   * with RocksDB's incremental checkpoints a checkpoint uploads the rows changed since the previous one, while
+   * "model" holds the rest (dense weights, optimiser moments, encoder, counters).
+   */
+  static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> ROWS =
+      new org.apache.flink.api.common.state.MapStateDescriptor<>("rows", org.apache.flink.api.common.typeinfo.Types.LONG,
+          PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
+  /** The exact vocabularies' values of the current key's model, one entry per value, saved as the rows are. */
+  static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> VOCABULARY =
+      new org.apache.flink.api.common.state.MapStateDescriptor<>("vocabulary",
+          org.apache.flink.api.common.typeinfo.Types.LONG, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
   private final LearnerOptions config;
   private final EventMapping<T> mapping;
   private transient ValueState<byte[]> state;
+  private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rowState;
+  private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entryState;
   private transient Map<String, ModelRuntime> runtimes;
   private transient Set<String> dirty;
   private transient FeatureSpec spec;
@@ -66,6 +84,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   @Override
   public void open(OpenContext context) {
     state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    rowState = getRuntimeContext().getMapState(ROWS);
+    entryState = getRuntimeContext().getMapState(VOCABULARY);
     runtimes = new HashMap<>();
     dirty = new HashSet<>();
     registered = new HashSet<>();
@@ -158,8 +178,15 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the model state of " + key, e);
     }
-    r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
-        : ModelRuntime.fromBytes(bytes, spec, optimizer, config.get(LearnerOptions.MICRO_BATCH));
+    try {
+      r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
+          : ModelRuntime.fromHeadAndRows(bytes, rowState.entries(), entryState.entries(), spec, optimizer,
+              config.get(LearnerOptions.MICRO_BATCH));
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the saved rows of " + key, e);
+    }
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
       r.snapshotPolicy(config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES), config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
     }
@@ -204,7 +231,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   void writeBack(String key) throws Exception {
     ModelRuntime r = runtimes.get(key);
     if (r != null) {
-      state.update(r.toBytes());
+      state.update(r.headBytes());
+      r.drainUnsaved(rowState::put, entryState::put);
     }
   }
 

@@ -47,21 +47,29 @@ public final class SavepointExport {
     return written;
   }
 
-  /** Emits (model id, state bytes) for every key of the model operator. */
+  /**
+   * Emits (model id, state bytes with the rows inline) for every key of the model operator: the head and the
+   * rows saved apart are put back together here, inside the reader.
+   */
   static final class ModelStateReader extends KeyedStateReaderFunction<String, Tuple2<String, byte[]>> {
     private transient ValueState<byte[]> state;
+    private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rows;
+    private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entries;
 
     @Override
     public void open(OpenContext context) {
       state = getRuntimeContext().getState(new ValueStateDescriptor<>("model",
           PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+      rows = getRuntimeContext().getMapState(ModelFunction.ROWS);
+      entries = getRuntimeContext().getMapState(ModelFunction.VOCABULARY);
     }
 
     @Override
     public void readKey(String key, Context ctx, Collector<Tuple2<String, byte[]>> out) throws Exception {
       byte[] bytes = state.value();
       if (bytes != null) {
-        out.collect(Tuple2.of(key, bytes));
+        out.collect(Tuple2.of(key, ModelRuntime.fromHeadAndRows(bytes, rows.entries(), entries.entries(), null, OptimizerConfig.defaults(),
+            1 << 16).toBytes()));
       }
     }
   }

@@ -106,6 +106,20 @@ class ModelOperatorTest {
     return out;
   }
 
+  /** The model of {@code key} as its state holds it: the head and the rows and vocabulary values saved apart. */
+  private static ModelRuntime restoredRuntime(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h,
+      String key) throws Exception {
+    KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
+    backend.setCurrentKey(key);
+    byte[] head = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+        new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)).value();
+    var rows = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+        ModelFunction.ROWS).entries();
+    var entries = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+        ModelFunction.VOCABULARY).entries();
+    return ModelRuntime.fromHeadAndRows(head, rows, entries, null, OptimizerConfig.defaults(), MICRO_BATCH);
+  }
+
   @Test
   void stateHoldsOneEntryPerModelIdWrittenAtTheCheckpointAndKeysDoNotShareLearning() throws Exception {
     try (var h = harness()) {
@@ -135,8 +149,8 @@ class ModelOperatorTest {
       h.snapshot(2, 200);
       Map<String, byte[]> state = stateByKey(h);
       assertThat(state).containsOnlyKeys("a", "b");
-      ModelRuntime a = ModelRuntime.fromBytes(state.get("a"), null, OptimizerConfig.defaults(), MICRO_BATCH);
-      ModelRuntime b = ModelRuntime.fromBytes(state.get("b"), null, OptimizerConfig.defaults(), MICRO_BATCH);
+      ModelRuntime a = restoredRuntime(h, "a");
+      ModelRuntime b = restoredRuntime(h, "b");
       assertThat(a.version()).isEqualTo(2);
       assertThat(a.scored()).isEqualTo(2 * MICRO_BATCH);
       assertThat(b.version()).isZero();

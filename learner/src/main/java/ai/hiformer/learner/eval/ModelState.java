@@ -9,7 +9,7 @@ import java.util.List;
 /** A copy of a model's weights (dense parameters and embedding rows), to restore the best epoch. */
 final class ModelState {
   private final List<double[]> dense = new ArrayList<>();
-  private final List<double[]> rows = new ArrayList<>();
+  private final List<float[]> rows = new ArrayList<>();
 
   static ModelState capture(CtrModel model) {
     ModelState s = new ModelState();
@@ -17,7 +17,7 @@ final class ModelState {
       s.dense.add(p.value().clone());
     }
     for (EmbeddingTable t : model.tables()) {
-      s.rows.add(java.util.Arrays.copyOf(t.values(), t.rows() * t.dim()));
+      s.rows.add(t.copyValues());
     }
     return s;
   }
@@ -29,8 +29,7 @@ final class ModelState {
     }
     model.params().weightsChanged();
     for (int i = 0; i < model.tables().size(); i++) {
-      EmbeddingTable t = model.tables().get(i);
-      System.arraycopy(rows.get(i), 0, t.values(), 0, rows.get(i).length);
+      model.tables().get(i).restoreValues(rows.get(i));
     }
   }
 }

@@ -8,76 +8,120 @@ import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
  * The binary form of a learner: the network's configuration, every dense parameter with its Adam
- * moments, every embedding table with its Adagrad accumulators, and the step counters. Used for the
- * job's keyed state and for serving snapshots; never Java serialization.
+ * moments, every embedding table with its Adagrad accumulators, and the step counters. Used for
+ * serving snapshots and exports; never Java serialization. It streams: a table of any size is written and
+ * read page by page, never through one array.
  *
- * <p>Layout (little-endian), format version 1:
+ * <p>Layout (little-endian), format version 2:
  * <pre>
- *   bytes  "HFL1"                       magic and format version
+ *   bytes  "HFL2"                       magic and format version
  *   int    n, bytes[n]                  model config, UTF-8 {@code key=value} lines
  *   int×4                               input layout: nCat, nMulti, maxMulti, nNum
  *   long   adam step, long steps, long skipped steps
  *   int    P; P × { int n, bytes[n] name; int size; double[size] value, m, v }
- *   int    E; E × { int n, bytes[n] name; int dim; int rows; double[rows·dim] values, accumulators }
+ *   int    E; E × { int n, bytes[n] name; int dim; int rows; int c; cell[rows·dim] values, accumulators }
  *   int    CRC32C of every byte before it
  * </pre>
- * Parameters and tables are written in the model's registration order and checked by name on read.
+ * A cell is c bytes: 4 (float32), or 8 (double) for a table kept {@link EmbeddingTable#wide() wide}; a reader
+ * converts to its own table's width. c = 0: no cells follow, the rows are saved elsewhere
+ * ({@link #encodeWithoutRows}). Version 1 (still read) has no c and every cell a double. Parameters and tables are written in
+ * the model's registration order and checked by name on read.
  */
 public final class LearnerCodec {
-  public static final int FORMAT_VERSION = 1;
-  private static final byte[] MAGIC = {'H', 'F', 'L', '1'};
+  public static final int FORMAT_VERSION = 2;
 
   private LearnerCodec() {}
 
+  /** The whole learner in one array: for models that fit one (state fixtures, tests, small snapshots). */
   public static byte[] encode(Learner learner) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      write(learner, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * Everything but the embedding rows' cells (c = 0 in every table header): the head of an incremental state
+   * whose rows are saved one by one ({@link EmbeddingTable#writeRowState}). {@link #decode} of it gives tables
+   * of the right size whose rows the caller must restore.
+   */
+  public static byte[] encodeWithoutRows(Learner learner) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      write(learner, out, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Writes the learner to {@code stream} (not closed). */
+  public static void write(Learner learner, OutputStream stream) throws IOException {
+    write(learner, stream, true);
+  }
+
+  private static void write(Learner learner, OutputStream stream, boolean cells) throws IOException {
     CtrModel model = learner.model();
+    LittleEndianOutput out = new LittleEndianOutput(stream);
+    out.bytes(new byte[] {'H', 'F', 'L', (byte) ('0' + FORMAT_VERSION)});
     byte[] config = model.config().toProperties().getBytes(StandardCharsets.UTF_8);
-    List<Param> params = model.params().all();
-    long size = 4 + 4 + config.length + 16 + 24 + 4 + 4 + 4;
-    for (Param p : params) {
-      size += 4 + p.name().getBytes(StandardCharsets.UTF_8).length + 4 + 24L * p.size();
-    }
-    for (EmbeddingTable t : model.tables()) {
-      size += 4 + t.name().getBytes(StandardCharsets.UTF_8).length + 8 + 16L * t.rows() * t.dim();
-    }
-    if (size > Integer.MAX_VALUE - 16) {
-      throw new IllegalStateException("model of " + size + " bytes exceeds the single-buffer codec");
-    }
-    ByteBuffer buf = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-    buf.put(MAGIC);
-    buf.putInt(config.length).put(config);
+    out.i32(config.length);
+    out.bytes(config);
     InputLayout l = model.layout();
-    buf.putInt(l.nCat()).putInt(l.nMulti()).putInt(l.maxMulti()).putInt(l.nNum());
-    buf.putLong(learner.adam().step()).putLong(learner.steps()).putLong(learner.skippedSteps());
-    buf.putInt(params.size());
+    out.i32(l.nCat());
+    out.i32(l.nMulti());
+    out.i32(l.maxMulti());
+    out.i32(l.nNum());
+    out.i64(learner.adam().step());
+    out.i64(learner.steps());
+    out.i64(learner.skippedSteps());
+    List<Param> params = model.params().all();
+    out.i32(params.size());
     for (int i = 0; i < params.size(); i++) {
       Param p = params.get(i);
-      putName(buf, p.name());
-      buf.putInt(p.size());
-      putDoubles(buf, p.value(), p.size());
+      out.name(p.name());
+      out.i32(p.size());
+      out.doubles(p.value(), 0, p.size());
       double[][] mv = learner.adam().moments(i);
-      putDoubles(buf, mv[0], p.size());
-      putDoubles(buf, mv[1], p.size());
+      out.doubles(mv[0], 0, p.size());
+      out.doubles(mv[1], 0, p.size());
     }
-    buf.putInt(model.tables().size());
+    out.i32(model.tables().size());
     for (EmbeddingTable t : model.tables()) {
-      putName(buf, t.name());
-      buf.putInt(t.dim()).putInt(t.rows());
-      putDoubles(buf, t.values(), t.rows() * t.dim());
-      putDoubles(buf, t.accumulators(), t.rows() * t.dim());
+      out.name(t.name());
+      out.i32(t.dim());
+      out.i32(t.rows());
+      out.i32(cells ? t.cellBytes() : 0);
+      if (cells) {
+        writeCells(out, t, true);
+        writeCells(out, t, false);
+      }
     }
-    CRC32C crc = new CRC32C();
-    crc.update(buf.array(), 0, buf.position());
-    buf.putInt((int) crc.getValue());
-    return buf.array();
+    out.finishWithChecksum();
+  }
+
+  private static void writeCells(LittleEndianOutput out, EmbeddingTable t, boolean values) throws IOException {
+    for (int first = 0; first < t.rows(); first += EmbeddingTable.PAGE_ROWS) {
+      int n = Math.min(EmbeddingTable.PAGE_ROWS, t.rows() - first) * t.dim();
+      if (t.wide()) {
+        out.doubles(values ? t.wideValuePage(first) : t.wideAccumulatorPage(first), 0, n);
+      } else {
+        out.floats(values ? t.valuePage(first) : t.accumulatorPage(first), 0, n);
+      }
+    }
   }
 
   /**
@@ -90,105 +134,143 @@ public final class LearnerCodec {
     if (bytes.length < 12) {
       throw new IllegalArgumentException("learner state truncated: " + bytes.length + " bytes");
     }
-    ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    byte[] magic = new byte[4];
-    buf.get(magic);
-    if (magic[0] != 'H' || magic[1] != 'F' || magic[2] != 'L') {
-      throw new IllegalArgumentException("not a learner state (bad magic)");
-    }
-    if (magic[3] != '0' + FORMAT_VERSION) {
-      throw new IllegalArgumentException("learner state: format v" + (char) magic[3]
-          + " is not supported by this version (it reads v" + FORMAT_VERSION + ")");
-    }
-    CRC32C crc = new CRC32C();
+    // Checked first, so that a damaged array is named as such rather than by the field it happened to hit.
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(bytes, 0, bytes.length - 4);
-    int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-    if (stored != (int) crc.getValue()) {
+    int stored = java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    if ((bytes[3] == '1' || bytes[3] == '2') && stored != (int) crc.getValue()) {
       throw new IllegalArgumentException("learner state checksum mismatch (corrupt or truncated)");
     }
     try {
-      int configLength = buf.getInt();
-      if (configLength < 0 || configLength > buf.remaining()) {
-        throw new IllegalArgumentException("learner state: a model config of " + configLength + " bytes where "
-            + buf.remaining() + " remain");
-      }
-      byte[] config = new byte[configLength];
-      buf.get(config);
-      ModelConfig mc = ModelConfig.fromProperties(new String(config, StandardCharsets.UTF_8));
-      InputLayout layout = new InputLayout(buf.getInt(), buf.getInt(), buf.getInt(), buf.getInt());
-      CtrModel model = Models.create(mc, layout);
-      Learner learner = new Learner(model, optimizer);
-      long adamStep = buf.getLong();
-      learner.restoreCounters(buf.getLong(), buf.getLong());
-      learner.adam().setStep(adamStep);
-      List<Param> params = model.params().all();
-      int np = buf.getInt();
-      if (np != params.size()) {
-        throw new IllegalArgumentException("state has " + np + " parameters, the model " + params.size());
-      }
-      for (int i = 0; i < np; i++) {
-        Param p = params.get(i);
-        String name = getName(buf);
-        int n = buf.getInt();
-        if (!name.equals(p.name()) || n != p.size()) {
-          throw new IllegalArgumentException("state parameter " + name + "[" + n + "] does not match model parameter "
-              + p.name() + "[" + p.size() + "]");
-        }
-        getDoubles(buf, p.value(), n);
-        double[][] mv = learner.adam().moments(i);
-        getDoubles(buf, mv[0], n);
-        getDoubles(buf, mv[1], n);
-      }
-      int nt = buf.getInt();
-      if (nt != model.tables().size()) {
-        throw new IllegalArgumentException("state has " + nt + " tables, the model " + model.tables().size());
-      }
-      for (EmbeddingTable t : model.tables()) {
-        String name = getName(buf);
-        int dim = buf.getInt();
-        int rows = buf.getInt();
-        if (!name.equals(t.name()) || dim != t.dim()) {
-          throw new IllegalArgumentException("state table " + name + " (dim " + dim + ") does not match " + t.name());
-        }
-        // Values and accumulators take 16 bytes a cell: a count the buffer cannot hold is refused before the
-        // table grows (a state claiming millions of rows would otherwise allocate them first).
-        if (rows < 0 || (long) rows * dim * 16 > buf.remaining()) {
-          throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows of dim " + dim
-              + " but only " + buf.remaining() + " bytes remain");
-        }
-        t.ensureRow(rows - 1);
-        getDoubles(buf, t.values(), rows * dim);
-        getDoubles(buf, t.accumulators(), rows * dim);
-      }
-      return learner;
-    } catch (java.nio.BufferUnderflowException e) {
-      throw new IllegalArgumentException("learner state truncated");
+      return read(new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
-  private static void putName(ByteBuffer buf, String name) {
-    byte[] b = name.getBytes(StandardCharsets.UTF_8);
-    buf.putInt(b.length).put(b);
+  /**
+   * Reads a learner of {@code length} bytes from {@code stream}, verifying the checksum at its end.
+   *
+   * @throws IllegalArgumentException as {@link #decode}
+   */
+  public static Learner read(InputStream stream, long length, OptimizerConfig optimizer) throws IOException {
+    return read(stream, length, optimizer, false);
   }
 
-  private static String getName(ByteBuffer buf) {
-    int n = buf.getInt();
-    if (n < 0 || n > buf.remaining()) {
-      throw new IllegalArgumentException("learner state: a name of " + n + " bytes where " + buf.remaining()
-          + " remain");
+  /**
+   * Decodes {@link #encodeWithoutRows} output: the tables get their sizes, rows zero, for the caller to fill
+   * from where the rows were saved. Only for state this process's own kind wrote (a checkpoint): a row count
+   * is not bounded by the bytes that follow it.
+   */
+  public static Learner decodeWithoutRows(byte[] bytes, OptimizerConfig optimizer) {
+    try {
+      return read(new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    byte[] b = new byte[n];
-    buf.get(b);
-    return new String(b, StandardCharsets.UTF_8);
   }
 
-  private static void putDoubles(ByteBuffer buf, double[] a, int n) {
-    buf.asDoubleBuffer().put(a, 0, n);
-    buf.position(buf.position() + 8 * n);
+  private static Learner read(InputStream stream, long length, OptimizerConfig optimizer, boolean rowsElsewhere)
+      throws IOException {
+    LittleEndianInput in = new LittleEndianInput(stream, length, "learner state");
+    byte[] magic = in.bytes(4);
+    if (magic[0] != 'H' || magic[1] != 'F' || magic[2] != 'L') {
+      throw new IllegalArgumentException("not a learner state (bad magic)");
+    }
+    int version = magic[3] - '0';
+    if (version != 1 && version != 2) {
+      throw new IllegalArgumentException("learner state: format v" + (char) magic[3]
+          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
+    }
+    int configLength = in.i32();
+    if (configLength < 0 || configLength > in.remaining()) {
+      throw new IllegalArgumentException("learner state: a model config of " + configLength + " bytes where "
+          + in.remaining() + " remain");
+    }
+    ModelConfig mc = ModelConfig.fromProperties(new String(in.bytes(configLength), StandardCharsets.UTF_8));
+    InputLayout layout = new InputLayout(in.i32(), in.i32(), in.i32(), in.i32());
+    CtrModel model = Models.create(mc, layout);
+    Learner learner = new Learner(model, optimizer);
+    long adamStep = in.i64();
+    learner.restoreCounters(in.i64(), in.i64());
+    learner.adam().setStep(adamStep);
+    List<Param> params = model.params().all();
+    int np = in.i32();
+    if (np != params.size()) {
+      throw new IllegalArgumentException("state has " + np + " parameters, the model " + params.size());
+    }
+    for (int i = 0; i < np; i++) {
+      Param p = params.get(i);
+      String name = in.name();
+      int n = in.i32();
+      if (!name.equals(p.name()) || n != p.size()) {
+        throw new IllegalArgumentException("state parameter " + name + "[" + n + "] does not match model parameter "
+            + p.name() + "[" + p.size() + "]");
+      }
+      in.doubles(p.value(), 0, n);
+      double[][] mv = learner.adam().moments(i);
+      in.doubles(mv[0], 0, n);
+      in.doubles(mv[1], 0, n);
+    }
+    int nt = in.i32();
+    if (nt != model.tables().size()) {
+      throw new IllegalArgumentException("state has " + nt + " tables, the model " + model.tables().size());
+    }
+    for (EmbeddingTable t : model.tables()) {
+      String name = in.name();
+      int dim = in.i32();
+      int rows = in.i32();
+      if (!name.equals(t.name()) || dim != t.dim()) {
+        throw new IllegalArgumentException("state table " + name + " (dim " + dim + ") does not match " + t.name());
+      }
+      // Values and accumulators: a count the input cannot hold is refused before the table grows (a state
+      // claiming millions of rows would otherwise allocate them first).
+      int cellBytes = version == 1 ? 8 : in.i32();
+      if (cellBytes != 4 && cellBytes != 8 && cellBytes != 0) {
+        throw new IllegalArgumentException("state table " + name + ": cells of " + cellBytes + " bytes (0, 4 or 8)");
+      }
+      if (cellBytes == 0) { // rows saved elsewhere (an incremental state's head)
+        if (!rowsElsewhere) {
+          throw new IllegalArgumentException("state table " + name + " has no rows stored here (an incremental"
+              + " state's head, not a learner)");
+        }
+        if (rows < 1) {
+          throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows");
+        }
+        t.reserveRows(rows);
+        continue;
+      }
+      if (rows < 1 || (long) rows * dim * 2 * cellBytes > in.remaining()) {
+        throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows of dim " + dim
+            + " but only " + in.remaining() + " bytes remain");
+      }
+      t.ensureRow(rows - 1);
+      readCells(in, t, true, cellBytes == 8);
+      readCells(in, t, false, cellBytes == 8);
+    }
+    in.verifyChecksum();
+    return learner;
   }
 
-  private static void getDoubles(ByteBuffer buf, double[] a, int n) {
-    buf.asDoubleBuffer().get(a, 0, n);
-    buf.position(buf.position() + 8 * n);
+  private static void readCells(LittleEndianInput in, EmbeddingTable t, boolean values, boolean doublesStored)
+      throws IOException {
+    for (int first = 0; first < t.rows(); first += EmbeddingTable.PAGE_ROWS) {
+      int n = Math.min(EmbeddingTable.PAGE_ROWS, t.rows() - first) * t.dim();
+      if (t.wide()) {
+        double[] page = values ? t.wideValuePage(first) : t.wideAccumulatorPage(first);
+        if (doublesStored) {
+          in.doubles(page, 0, n);
+        } else {
+          in.floatsAsDoubles(page, 0, n);
+        }
+      } else {
+        float[] page = values ? t.valuePage(first) : t.accumulatorPage(first);
+        if (doublesStored) {
+          in.doublesAsFloats(page, 0, n);
+        } else {
+          in.floats(page, 0, n);
+        }
+      }
+    }
   }
 }

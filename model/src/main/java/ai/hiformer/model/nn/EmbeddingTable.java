@@ -1,38 +1,72 @@
 package ai.hiformer.model.nn;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
- * Sparse embedding rows of one field: row {@code id} is {@code dim} doubles at {@code id * dim}.
+ * Sparse embedding rows of one field: row {@code id} is {@code dim} float32 values with a float32 Adagrad
+ * accumulator of the same shape (the per-row optimiser state of docs/DESIGN.md §3).
+ *
+ * <p><b>Storage.</b> Rows live in pages of {@link #PAGE_ROWS} rows ({@code PAGE_ROWS · dim} floats per page
+ * for the values, as many for the accumulators), so no single array holds a whole table and a table can grow
+ * to {@code Integer.MAX_VALUE} rows within the machine's memory: 2 × 4 × dim bytes a row (128 bytes at
+ * d = 16). Only the last page grows by copying; earlier pages never move. Values are stored in float32 (the
+ * reference's precision); the optimiser's arithmetic runs in double and rounds once on store. A model of
+ * {@code model.precision=double} (exact double math, the conformance tests' mode) stores its rows in double pages
+ * instead ({@link #wide()}), so that the math can be checked against a float64 reference to 1e-9.
  *
  * <p>Row 0 is the out-of-vocabulary / padding row: always zero, never updated (torch
  * {@code padding_idx=0}). Rows grow on demand; a new row is drawn from N(0, initStd²) with a generator
  * seeded by (seed, table, row) alone, so its initial value does not depend on the order in which rows
  * are first seen (a job and an offline evaluation that see the same ids get the same model).
  *
- * <p>Gradients are sparse: {@link #gradOffset} marks a row as touched in the current step; optimisers
- * visit only touched rows ({@link #touchedRows()}), then call {@link #clearTouched()}. Each row also
- * carries an Adagrad accumulator (the per-row optimiser state of docs/DESIGN.md §3).
+ * <p><b>Gradients</b> are sparse and compact: the first {@link #gradOffset} of a row in a step gives it the
+ * next slot of {@link #grads()} ({@code touchedCount · dim} doubles, slot {@code i} belonging to row
+ * {@code touchedRows()[i]}); optimisers visit only those slots, then call {@link #clearTouched()}. The
+ * gradient memory follows the rows a step touches, not the table.
  */
 public final class EmbeddingTable {
+  /** Rows per page (a power of two). */
+  public static final int PAGE_ROWS = 1 << 12;
+  private static final int PAGE_SHIFT = 12;
+  private static final int PAGE_MASK = PAGE_ROWS - 1;
+
   private final String name;
   private final int dim;
   private final double initStd;
   private final long seed;
   private int rows;          // rows materialised so far (ids 0..rows-1)
   private boolean frozen;    // serving: no new rows, no optimiser state
-  private double[] values;
-  private double[] accum;
-  private double[] grad;
-  private int[] touchStamp;
-  private int stamp = 1;
+  private final boolean wide;
+  private float[][] values = new float[0][];   // float32 rows, unless wide
+  private float[][] accum = new float[0][];
+  private double[][] wideValues = new double[0][]; // double rows, when wide
+  private double[][] wideAccum = new double[0][];
+
+  // This step's touched rows: id -> slot through an open-addressing map whose entries are valid only while
+  // their stamp equals the current one, so clearing a step is one increment.
+  private int[] pageSlots = new int[0]; // cells allocated in each page
+  private double[] grad = new double[0];
   private int[] touched = new int[64];
   private int touchedCount;
+  private int[] slotId = new int[128];
+  private int[] slotStamp = new int[128];
+  private int[] slotOf = new int[128];
+  private int stamp = 1;
+
   // Rows changed (trained, created or re-initialised) since the last drainChanged(): what a delta carries.
-  private final java.util.BitSet changed = new java.util.BitSet();
+  private final BitSet changed = new BitSet();
+  // The same since the last drainUnsaved(): what the next incremental checkpoint writes. Kept apart from
+  // `changed` because deltas and checkpoints run on their own clocks.
+  private final BitSet unsaved = new BitSet();
 
   public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity) {
+    this(name, dim, initStd, seed, initialCapacity, false);
+  }
+
+  /** @param wide store rows and accumulators as doubles (exact-math mode) rather than float32 */
+  public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity, boolean wide) {
     if (dim <= 0) {
       throw new IllegalArgumentException("embedding dim must be positive, got " + dim);
     }
@@ -40,11 +74,9 @@ public final class EmbeddingTable {
     this.dim = dim;
     this.initStd = initStd;
     this.seed = seed;
-    int cap = Math.max(2, initialCapacity);
-    values = new double[cap * dim];
-    accum = new double[cap * dim];
-    grad = new double[cap * dim];
-    touchStamp = new int[cap];
+    this.wide = wide;
+    rows = 0;
+    grow(Math.max(1, Math.min(initialCapacity, PAGE_ROWS)) - 1);
     rows = 1; // row 0: zero, frozen
   }
 
@@ -62,12 +94,13 @@ public final class EmbeddingTable {
   }
 
   /**
-   * For serving: drops the optimiser accumulators and gradient rows (two thirds of the table's memory) and
-   * refuses new rows from now on, so that scoring can neither grow the table nor train it.
+   * For serving: drops the optimiser accumulators and gradient scratch (half the table's memory) and refuses
+   * new rows from now on, so that scoring can neither grow the table nor train it.
    */
   public void freeze() {
     frozen = true;
-    accum = new double[0];
+    accum = new float[0][];
+    wideAccum = new double[0][];
     grad = new double[0];
   }
 
@@ -76,15 +109,237 @@ public final class EmbeddingTable {
     return frozen;
   }
 
-  /** The live row values (the array is replaced when the table grows; re-read after {@link #ensureRow}). */
-  public double[] values() {
-    return values;
+  /** Whether the table holds Adagrad accumulators (false once {@link #freeze() frozen}). */
+  public boolean hasOptimizerState() {
+    return accum.length > 0 || wideAccum.length > 0;
   }
 
-  public double[] accumulators() {
-    return accum;
+  /** Whether rows are stored as doubles ({@link #wideValuePage}) rather than float32 ({@link #valuePage}). */
+  public boolean wide() {
+    return wide;
   }
 
+  /** Bytes of one stored cell: 4, or 8 when {@link #wide()}. */
+  public int cellBytes() {
+    return wide ? 8 : 4;
+  }
+
+  /** Heap bytes of the row storage: value and accumulator pages, and the gradient scratch. */
+  public long storageBytes() {
+    long b = 8L * grad.length;
+    for (float[] p : values) {
+      b += p == null ? 0 : 4L * p.length;
+    }
+    for (float[] p : accum) {
+      b += p == null ? 0 : 4L * p.length;
+    }
+    for (double[] p : wideValues) {
+      b += p == null ? 0 : 8L * p.length;
+    }
+    for (double[] p : wideAccum) {
+      b += p == null ? 0 : 8L * p.length;
+    }
+    return b;
+  }
+
+  /** Number of pages holding rows 0..rows-1. */
+  public int pages() {
+    return (rows + PAGE_MASK) >>> PAGE_SHIFT;
+  }
+
+  /** The value page holding row {@code id}: row {@code id} starts at {@link #offsetInPage(int)}. */
+  public float[] valuePage(int id) {
+    return values[id >>> PAGE_SHIFT];
+  }
+
+  /** The accumulator page holding row {@code id} (same layout as {@link #valuePage}). */
+  public float[] accumulatorPage(int id) {
+    return accum[id >>> PAGE_SHIFT];
+  }
+
+  /** The double value page holding row {@code id}, when {@link #wide()}. */
+  public double[] wideValuePage(int id) {
+    return wideValues[id >>> PAGE_SHIFT];
+  }
+
+  /** The double accumulator page holding row {@code id}, when {@link #wide()}. */
+  public double[] wideAccumulatorPage(int id) {
+    return wideAccum[id >>> PAGE_SHIFT];
+  }
+
+  /** Offset of row {@code id}'s first value within its page. */
+  public int offsetInPage(int id) {
+    return (id & PAGE_MASK) * dim;
+  }
+
+  /** Value {@code j} of row {@code id}. */
+  public double value(int id, int j) {
+    int o = (id & PAGE_MASK) * dim + j;
+    return wide ? wideValues[id >>> PAGE_SHIFT][o] : values[id >>> PAGE_SHIFT][o];
+  }
+
+  /** Sets value {@code j} of row {@code id} (rounded to float32). */
+  public void setValue(int id, int j, double v) {
+    int o = (id & PAGE_MASK) * dim + j;
+    if (wide) {
+      wideValues[id >>> PAGE_SHIFT][o] = v;
+    } else {
+      values[id >>> PAGE_SHIFT][o] = (float) v;
+    }
+  }
+
+  /** Copies row {@code id}'s values into {@code dst[off .. off+dim)}. */
+  public void readRow(int id, double[] dst, int off) {
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      System.arraycopy(wideValues[id >>> PAGE_SHIFT], o, dst, off, dim);
+      return;
+    }
+    float[] p = values[id >>> PAGE_SHIFT];
+    for (int j = 0; j < dim; j++) {
+      dst[off + j] = p[o + j];
+    }
+  }
+
+  /** Adds row {@code id}'s values to {@code dst[off .. off+dim)}. */
+  public void addRowTo(int id, double[] dst, int off) {
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      double[] w = wideValues[id >>> PAGE_SHIFT];
+      for (int j = 0; j < dim; j++) {
+        dst[off + j] += w[o + j];
+      }
+      return;
+    }
+    float[] p = values[id >>> PAGE_SHIFT];
+    for (int j = 0; j < dim; j++) {
+      dst[off + j] += p[o + j];
+    }
+  }
+
+  /** Overwrites row {@code id}'s values with {@code src[off .. off+dim)} (rounded to float32). */
+  public void writeRow(int id, double[] src, int off) {
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      System.arraycopy(src, off, wideValues[id >>> PAGE_SHIFT], o, dim);
+      return;
+    }
+    float[] p = values[id >>> PAGE_SHIFT];
+    for (int j = 0; j < dim; j++) {
+      p[o + j] = (float) src[off + j];
+    }
+  }
+
+  /** Copies row {@code id}'s Adagrad accumulators into {@code dst[off .. off+dim)}. */
+  public void readAccumulators(int id, double[] dst, int off) {
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      System.arraycopy(wideAccum[id >>> PAGE_SHIFT], o, dst, off, dim);
+      return;
+    }
+    float[] p = accum[id >>> PAGE_SHIFT];
+    for (int j = 0; j < dim; j++) {
+      dst[off + j] = p[o + j];
+    }
+  }
+
+  /** Overwrites row {@code id}'s accumulators (rounded to float32). */
+  public void writeAccumulators(int id, double[] src, int off) {
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      System.arraycopy(src, off, wideAccum[id >>> PAGE_SHIFT], o, dim);
+      return;
+    }
+    float[] p = accum[id >>> PAGE_SHIFT];
+    for (int j = 0; j < dim; j++) {
+      p[o + j] = (float) src[off + j];
+    }
+  }
+
+  /**
+   * Rows 0..rows-1 as one flat copy ({@code rows · dim} floats): for checks and for keeping a best epoch, on
+   * tables that fit one array.
+   */
+  public float[] copyValues() {
+    return wide ? narrow(copyCells(wideValues)) : copyCells(values);
+  }
+
+  /** Rows 0..rows-1 as doubles (exactly what is stored, whatever the width). */
+  public double[] copyValuesAsDoubles() {
+    return wide ? copyCells(wideValues) : widen(copyCells(values));
+  }
+
+  /** The accumulators as {@link #copyValuesAsDoubles()} lays out the values. */
+  public double[] copyAccumulatorsAsDoubles() {
+    return wide ? copyCells(wideAccum) : widen(copyCells(accum));
+  }
+
+  private static float[] narrow(double[] d) {
+    float[] f = new float[d.length];
+    for (int i = 0; i < d.length; i++) {
+      f[i] = (float) d[i];
+    }
+    return f;
+  }
+
+  private static double[] widen(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  /** The accumulators as {@link #copyValues()} lays out the values. */
+  public float[] copyAccumulators() {
+    return wide ? narrow(copyCells(wideAccum)) : copyCells(accum);
+  }
+
+  private float[] copyCells(float[][] pages) {
+    float[] out = new float[Math.multiplyExact(rows, dim)];
+    for (int first = 0; first < rows; first += PAGE_ROWS) {
+      int n = Math.min(PAGE_ROWS, rows - first) * dim;
+      System.arraycopy(pages[first >>> PAGE_SHIFT], 0, out, first * dim, n);
+    }
+    return out;
+  }
+
+  private double[] copyCells(double[][] pages) {
+    double[] out = new double[Math.multiplyExact(rows, dim)];
+    for (int first = 0; first < rows; first += PAGE_ROWS) {
+      int n = Math.min(PAGE_ROWS, rows - first) * dim;
+      System.arraycopy(pages[first >>> PAGE_SHIFT], 0, out, first * dim, n);
+    }
+    return out;
+  }
+
+  /** Overwrites the first {@code flat.length / dim} rows' values from a {@link #copyValues()} layout. */
+  public void restoreValues(float[] flat) {
+    int n = flat.length / dim;
+    if (n > 0) {
+      ensureRow(n - 1);
+    }
+    if (wide) {
+      restoreValues(widen(flat));
+      return;
+    }
+    for (int first = 0; first < n; first += PAGE_ROWS) {
+      System.arraycopy(flat, first * dim, values[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, n - first) * dim);
+    }
+  }
+
+  /** Overwrites the first {@code flat.length / dim} rows' values (rounded to float32 unless wide). */
+  public void restoreValues(double[] flat) {
+    int n = flat.length / dim;
+    if (n > 0) {
+      ensureRow(n - 1);
+    }
+    for (int r = 0; r < n; r++) {
+      writeRow(r, flat, r * dim);
+    }
+  }
+
+  /** The gradient slots of this step: slot {@code i} (at {@code i · dim}) belongs to {@code touchedRows()[i]}. */
   public double[] grads() {
     return grad;
   }
@@ -101,18 +356,43 @@ public final class EmbeddingTable {
     if (id < 0) {
       throw new IllegalArgumentException("negative row id " + id + " in table " + name);
     }
-    int cap = touchStamp.length;
-    if (id >= cap) {
-      int newCap = Math.max(id + 1, cap + (cap >> 1) + 16);
-      values = Arrays.copyOf(values, newCap * dim);
-      accum = Arrays.copyOf(accum, newCap * dim);
-      grad = Arrays.copyOf(grad, newCap * dim);
-      touchStamp = Arrays.copyOf(touchStamp, newCap);
-    }
+    grow(id);
     for (int r = rows; r <= id; r++) {
       initRow(r, 0);
     }
     rows = id + 1;
+  }
+
+  /** Makes pages hold row {@code id}: full pages before it, the last one grown geometrically. */
+  private void grow(int id) {
+    int lastPage = id >>> PAGE_SHIFT;
+    if (lastPage >= pageSlots.length) {
+      int n = Math.max(lastPage + 1, pageSlots.length + (pageSlots.length >> 1) + 1);
+      pageSlots = Arrays.copyOf(pageSlots, n);
+      if (wide) {
+        wideValues = Arrays.copyOf(wideValues, n);
+        wideAccum = Arrays.copyOf(wideAccum, n);
+      } else {
+        values = Arrays.copyOf(values, n);
+        accum = Arrays.copyOf(accum, n);
+      }
+    }
+    for (int p = 0; p <= lastPage; p++) {
+      int need = (p < lastPage ? PAGE_ROWS : (id & PAGE_MASK) + 1) * dim;
+      int have = pageSlots[p];
+      if (have < need) {
+        int cap = p < lastPage ? PAGE_ROWS * dim
+            : Math.min(PAGE_ROWS * dim, Math.max(need, have + (have >> 1) + 16 * dim));
+        if (wide) {
+          wideValues[p] = wideValues[p] == null ? new double[cap] : Arrays.copyOf(wideValues[p], cap);
+          wideAccum[p] = wideAccum[p] == null ? new double[cap] : Arrays.copyOf(wideAccum[p], cap);
+        } else {
+          values[p] = values[p] == null ? new float[cap] : Arrays.copyOf(values[p], cap);
+          accum[p] = accum[p] == null ? new float[cap] : Arrays.copyOf(accum[p], cap);
+        }
+        pageSlots[p] = cap;
+      }
+    }
   }
 
   /**
@@ -126,15 +406,17 @@ public final class EmbeddingTable {
 
   private void initRow(int r, long generation) {
     changed.set(r);
-    int o = r * dim;
-    Arrays.fill(accum, o, o + dim, 0.0);
-    if (initStd == 0.0 || r == 0) {
-      Arrays.fill(values, o, o + dim, 0.0);
-      return;
+    unsaved.set(r);
+    int o = (r & PAGE_MASK) * dim;
+    if (wide) {
+      Arrays.fill(wideAccum[r >>> PAGE_SHIFT], o, o + dim, 0.0);
+    } else {
+      Arrays.fill(accum[r >>> PAGE_SHIFT], o, o + dim, 0f);
     }
-    SplittableRandom rng = new SplittableRandom(mix(seed, name.hashCode(), r, generation));
+    SplittableRandom rng = initStd == 0.0 || r == 0 ? null
+        : new SplittableRandom(mix(seed, name.hashCode(), r, generation));
     for (int j = 0; j < dim; j++) {
-      values[o + j] = Init.gaussian(rng) * initStd;
+      setValue(r, j, rng == null ? 0.0 : Init.gaussian(rng) * initStd);
     }
   }
 
@@ -148,26 +430,63 @@ public final class EmbeddingTable {
   }
 
   /**
-   * Marks row {@code id} touched in this step and returns the offset of its gradient in
+   * Marks row {@code id} touched in this step and returns the offset of its gradient slot in
    * {@link #grads()} (zeroed on the first touch of the step). Row 0 returns -1: it never learns.
    */
   public int gradOffset(int id) {
     if (id == 0) {
       return -1;
     }
-    if (touchStamp[id] != stamp) {
-      touchStamp[id] = stamp;
-      changed.set(id);
-      if (touchedCount == touched.length) {
-        touched = Arrays.copyOf(touched, touched.length * 2);
+    int mask = slotId.length - 1;
+    int h = mixId(id) & mask;
+    while (slotStamp[h] == stamp) {
+      if (slotId[h] == id) {
+        return slotOf[h] * dim;
       }
-      touched[touchedCount++] = id;
-      Arrays.fill(grad, id * dim, id * dim + dim, 0.0);
+      h = (h + 1) & mask;
     }
-    return id * dim;
+    int slot = touchedCount++;
+    if (slot == touched.length) {
+      touched = Arrays.copyOf(touched, touched.length * 2);
+    }
+    touched[slot] = id;
+    changed.set(id);
+    unsaved.set(id);
+    if ((slot + 1) * dim > grad.length) {
+      grad = Arrays.copyOf(grad, Math.max((slot + 1) * dim, grad.length * 2));
+    }
+    Arrays.fill(grad, slot * dim, slot * dim + dim, 0.0);
+    slotStamp[h] = stamp;
+    slotId[h] = id;
+    slotOf[h] = slot;
+    if (touchedCount * 2 > slotId.length) {
+      rehash(slotId.length * 2);
+    }
+    return slot * dim;
   }
 
-  /** Ids touched since the last {@link #clearTouched()}, in first-touch order (first {@link #touchedCount()}). */
+  private static int mixId(int id) {
+    int h = id * 0x9E3779B9;
+    return h ^ (h >>> 16);
+  }
+
+  private void rehash(int capacity) {
+    slotId = new int[capacity];
+    slotStamp = new int[capacity];
+    slotOf = new int[capacity];
+    int mask = capacity - 1;
+    for (int s = 0; s < touchedCount; s++) {
+      int h = mixId(touched[s]) & mask;
+      while (slotStamp[h] == stamp) {
+        h = (h + 1) & mask;
+      }
+      slotStamp[h] = stamp;
+      slotId[h] = touched[s];
+      slotOf[h] = s;
+    }
+  }
+
+  /** Ids touched since the last {@link #clearTouched()}, by slot (first {@link #touchedCount()}). */
   public int[] touchedRows() {
     return touched;
   }
@@ -183,11 +502,76 @@ public final class EmbeddingTable {
     return ids;
   }
 
+  /**
+   * Ids of the rows changed since the last call (trained, created or re-initialised), ascending, to
+   * {@code consumer}; then forgets them. The incremental checkpoint's set, independent of {@link #drainChanged()}.
+   */
+  public void drainUnsaved(java.util.function.IntConsumer consumer) {
+    for (int id = unsaved.nextSetBit(0); id >= 0; id = unsaved.nextSetBit(id + 1)) {
+      consumer.accept(id);
+    }
+    unsaved.clear();
+  }
+
+  /** Whether some row other than row 0 (always zero) changed since the last {@link #drainUnsaved}. */
+  public boolean hasUnsavedRows() {
+    return unsaved.nextSetBit(1) >= 0;
+  }
+
+  /**
+   * Materialises rows up to {@code rows - 1} without drawing their initial values (zero), for a restore that
+   * overwrites every row from saved state. They count as changed for deltas (as {@link #ensureRow} does) and
+   * as saved.
+   */
+  public void reserveRows(int rows) {
+    if (rows <= this.rows) {
+      return;
+    }
+    if (frozen) {
+      throw new IllegalStateException("table " + name + " is read-only");
+    }
+    grow(rows - 1);
+    changed.set(this.rows, rows);
+    this.rows = rows;
+  }
+
+  /** Bytes of one row's saved state: values then accumulators, {@link #cellBytes()} each. */
+  public int rowStateBytes() {
+    return 2 * dim * cellBytes();
+  }
+
+  /** Writes row {@code id}'s values and accumulators (little-endian cells) at {@code out}'s position. */
+  public void writeRowState(int id, java.nio.ByteBuffer out) {
+    int p = id >>> PAGE_SHIFT;
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      out.asDoubleBuffer().put(wideValues[p], o, dim).put(wideAccum[p], o, dim);
+    } else {
+      out.asFloatBuffer().put(values[p], o, dim).put(accum[p], o, dim);
+    }
+    out.position(out.position() + rowStateBytes());
+  }
+
+  /** Reads what {@link #writeRowState} wrote into row {@code id} (which must exist). */
+  public void readRowState(int id, java.nio.ByteBuffer in) {
+    if (id <= 0 || id >= rows) {
+      throw new IllegalArgumentException("saved row " + id + " is outside table " + name + " (" + rows + " rows)");
+    }
+    int p = id >>> PAGE_SHIFT;
+    int o = (id & PAGE_MASK) * dim;
+    if (wide) {
+      in.asDoubleBuffer().get(wideValues[p], o, dim).get(wideAccum[p], o, dim);
+    } else {
+      in.asFloatBuffer().get(values[p], o, dim).get(accum[p], o, dim);
+    }
+    in.position(in.position() + rowStateBytes());
+  }
+
   public void clearTouched() {
     touchedCount = 0;
     stamp++;
     if (stamp == Integer.MAX_VALUE) {
-      Arrays.fill(touchStamp, 0);
+      Arrays.fill(slotStamp, 0);
       stamp = 1;
     }
   }

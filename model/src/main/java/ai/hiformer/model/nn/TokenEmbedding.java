@@ -37,8 +37,10 @@ public final class TokenEmbedding {
     this.d = d;
     this.denseTokens = denseTokens;
     List<EmbeddingTable> t = new ArrayList<>();
+    // Rows are float32 (the production path); a model configured for exact double math keeps double rows.
     for (int f = 0; f < layout.nCat() + layout.nMulti(); f++) {
-      t.add(new EmbeddingTable("emb" + f, d, initStd, seed, 64));
+      t.add(new EmbeddingTable("emb" + f, d, initStd, seed, 64,
+          store.precision() == ai.hiformer.model.math.Precision.DOUBLE));
     }
     tables = Collections.unmodifiableList(t);
     if (layout.nNum() == 0) {
@@ -106,7 +108,7 @@ public final class TokenEmbedding {
         EmbeddingTable table = tables.get(f);
         int id = batch.cat[b * nCat + f];
         table.ensureRow(id);
-        System.arraycopy(table.values(), id * d, x, xo + f * d, d);
+        table.readRow(id, x, xo + f * d);
       }
       for (int f = 0; f < nMulti; f++) {
         EmbeddingTable table = tables.get(nCat + f);
@@ -120,10 +122,7 @@ public final class TokenEmbedding {
             continue;
           }
           table.ensureRow(id);
-          double[] v = table.values();
-          for (int j = 0; j < d; j++) {
-            x[to + j] += v[id * d + j];
-          }
+          table.addRowTo(id, x, to);
           count++;
         }
         if (count > 1) {

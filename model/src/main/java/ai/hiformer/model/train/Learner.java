@@ -129,13 +129,9 @@ public final class Learner {
     }
     for (EmbeddingTable t : tables) {
       double[] g = t.grads();
-      int[] rows = t.touchedRows();
-      int dim = t.dim();
-      for (int i = 0, c = t.touchedCount(); i < c; i++) {
-        for (int j = rows[i] * dim, e = j + dim; j < e; j++) {
-          if (!Double.isFinite(g[j])) {
-            return false;
-          }
+      for (int j = 0, e = t.touchedCount() * t.dim(); j < e; j++) {
+        if (!Double.isFinite(g[j])) {
+          return false;
         }
       }
     }

@@ -1,0 +1,93 @@
+package ai.hiformer.learner;
+
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.train.Learner;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Embedding rows saved one by one, for state that grows with what changed rather than with the model: a row
+ * is one entry, key {@code table << 32 | id} (table: index in the model's table order), value the row's cells
+ * and Adagrad accumulators ({@link EmbeddingTable#writeRowState}, 128 bytes at d = 16). A checkpoint writes the
+ * rows changed since the previous one; a restore reads them all back into tables that the state's head sized.
+ */
+public final class SavedRows {
+  /** Where saved rows go (keyed state in the job). */
+  @FunctionalInterface
+  public interface Sink {
+    void put(long key, byte[] row) throws Exception;
+  }
+
+  private SavedRows() {}
+
+  /** The key of row {@code id} of table {@code table}. */
+  public static long key(int table, int id) {
+    return (long) table << 32 | (id & 0xFFFFFFFFL);
+  }
+
+  /** Writes every row changed since the last call to {@code sink}; returns how many. */
+  public static int drain(Learner learner, Sink sink) throws Exception {
+    List<EmbeddingTable> tables = learner.model().tables();
+    int[] written = {0};
+    for (int t = 0; t < tables.size(); t++) {
+      EmbeddingTable table = tables.get(t);
+      int index = t;
+      Exception[] failed = {null};
+      table.drainUnsaved(id -> {
+        if (id == 0 || failed[0] != null) {
+          return; // row 0 is always zero: never saved
+        }
+        ByteBuffer b = ByteBuffer.allocate(table.rowStateBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        table.writeRowState(id, b);
+        try {
+          sink.put(key(index, id), b.array());
+          written[0]++;
+        } catch (Exception e) {
+          failed[0] = e;
+        }
+      });
+      if (failed[0] != null) {
+        throw failed[0];
+      }
+    }
+    return written[0];
+  }
+
+  /**
+   * Fills the tables of a learner decoded from a head ({@code LearnerCodec.decodeWithoutRows}) from its saved
+   * rows.
+   *
+   * @throws IllegalArgumentException when a row does not fit its table, or a table misses rows that its head
+   *     counts (a state that would otherwise serve zero rows)
+   */
+  public static void restore(Learner learner, Iterable<Map.Entry<Long, byte[]>> rows) {
+    List<EmbeddingTable> tables = learner.model().tables();
+    long[] restored = new long[tables.size()];
+    for (Map.Entry<Long, byte[]> e : rows) {
+      int t = (int) (e.getKey() >>> 32);
+      int id = (int) (long) e.getKey();
+      if (t < 0 || t >= tables.size()) {
+        throw new IllegalArgumentException("saved row of table " + t + "; the model has " + tables.size());
+      }
+      EmbeddingTable table = tables.get(t);
+      if (e.getValue().length != table.rowStateBytes()) {
+        throw new IllegalArgumentException("saved row " + id + " of table " + table.name() + " has "
+            + e.getValue().length + " bytes, not " + table.rowStateBytes());
+      }
+      table.readRowState(id, ByteBuffer.wrap(e.getValue()).order(ByteOrder.LITTLE_ENDIAN));
+      restored[t]++;
+    }
+    for (int t = 0; t < tables.size(); t++) {
+      EmbeddingTable table = tables.get(t);
+      if (table.hasUnsavedRows()) {
+        continue; // rows came inline (a state written before rows were saved apart): the next drain saves them
+      }
+      if (restored[t] != table.rows() - 1) {
+        throw new IllegalArgumentException("table " + table.name() + " has " + table.rows() + " rows but "
+            + restored[t] + " were saved besides row 0");
+      }
+    }
+  }
+}
