@@ -55,6 +55,13 @@ public final class RowMemory {
         + " touched/changed tracking)%n", (double) (after - before) / rows);
     System.out.printf(Locale.ROOT, "serialised state per row: %.0f bytes (learner + encoder state)%n",
         (double) stateBytes / rows);
+    long tableBytes = learner.model().tables().stream().mapToLong(t -> t.storageBytes()).sum();
+    long indexBytes = 0;
+    for (int f = 0; f < 2; f++) {
+      indexBytes += ((ai.hiformer.features.vocab.ExactVocabulary) encoder.vocabulary(f)).indexBytes();
+    }
+    System.out.printf(Locale.ROOT, "of which: table pages %.0f bytes, vocabulary index %.0f bytes%n",
+        (double) tableBytes / rows, (double) indexBytes / rows);
     System.out.println("{\"rows\": " + rows + ", \"heap_bytes_per_row\": " + (after - before) / rows
         + ", \"state_bytes_per_row\": " + stateBytes / rows + "}");
     // Keep everything reachable until measured.

@@ -10,12 +10,6 @@ import ai.hiformer.model.Models;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
@@ -32,21 +26,21 @@ import java.util.Map;
 public final class ModelRuntime {
   /** The version of {@link #toBytes()}'s layout; a fixture of each released version is under test. */
   public static final int STATE_FORMAT = 1;
-  private final FeatureSpec spec;
-  private final FeatureEncoder encoder;
-  private final Learner learner;
+  final FeatureSpec spec;
+  final FeatureEncoder encoder;
+  final Learner learner;
   private final Batch one;
-  private final MicroBatch micro;
+  final MicroBatch micro;
   private final double[] oneProbs;
-  private final RuntimeMetrics metrics;
-  private final QualityGate gate;
-  private long scored;
+  final RuntimeMetrics metrics;
+  final QualityGate gate;
+  long scored;
   // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
   private long snapshotEveryExamples;
   private long snapshotEveryEventTimeMillis;
   private final List<Captured> captured = new java.util.ArrayList<>();
   // Incremental sync: the full snapshot the current delta chain builds on, and the chain's position.
-  private final DeltaChain deltas = new DeltaChain();
+  final DeltaChain deltas = new DeltaChain();
 
   /**
    * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
@@ -54,17 +48,17 @@ public final class ModelRuntime {
    */
   public record Captured(long version, byte[] learner, byte[] encoder, String modelConfig, long trainedExamples,
       long eventsScored, java.util.Map<String, Double> metrics) {}
-  private long trainedExamples;
-  private long maxEventTimeMillis = Long.MIN_VALUE;
-  private long snapshotExamples;          // trainedExamples at the last snapshot
-  private long snapshotEventTimeMillis = Long.MIN_VALUE;
+  long trainedExamples;
+  long maxEventTimeMillis = Long.MIN_VALUE;
+  long snapshotExamples;          // trainedExamples at the last snapshot
+  long snapshotEventTimeMillis = Long.MIN_VALUE;
 
   public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
     this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
         optimizer), microBatch);
   }
 
-  private ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {
+  ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {
     this.spec = spec;
     this.learner = learner;
     this.encoder = new FeatureEncoder(spec,
@@ -290,7 +284,7 @@ public final class ModelRuntime {
 
   /** Everything above as bytes (versioned sections: learner, encoder, pending rows, metrics). */
   public byte[] toBytes() {
-    return stateBytes(true);
+    return RuntimeState.write(this, true);
   }
 
   /**
@@ -299,7 +293,7 @@ public final class ModelRuntime {
    * {@link #fromHeadAndRows}.
    */
   public byte[] headBytes() {
-    return stateBytes(false);
+    return RuntimeState.write(this, false);
   }
 
   /**
@@ -310,46 +304,12 @@ public final class ModelRuntime {
     return new int[] {SavedRows.drain(learner, rows), encoder.drainUnsavedEntries(entries::put)};
   }
 
-  private byte[] stateBytes(boolean withRows) {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeInt(STATE_FORMAT);
-      byte[] specBytes = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      out.writeInt(specBytes.length);
-      out.write(specBytes); // so that the state alone is enough to export a snapshot
-      byte[] l = withRows ? LearnerCodec.encode(learner) : LearnerCodec.encodeWithoutRows(learner);
-      out.writeInt(l.length);
-      out.write(l);
-      byte[] e = withRows ? encoder.stateBytes() : encoder.headBytes();
-      out.writeInt(e.length);
-      out.write(e);
-      out.writeLong(scored);
-      out.writeLong(trainedExamples);
-      out.writeLong(maxEventTimeMillis);
-      out.writeLong(snapshotExamples);
-      out.writeLong(snapshotEventTimeMillis);
-      deltas.writeTo(out);
-      Batch pending = micro.pending();
-      out.writeInt(pending.size());
-      for (int b = 0; b < pending.size(); b++) {
-        pending.writeRow(out, b);
-      }
-      metrics.writeTo(out);
-      gate.writeTo(out); // optional last section: nothing until the gate has seen something
-      out.flush();
-      return bytes.toByteArray();
-    } catch (IOException ex) {
-      throw new UncheckedIOException(ex);
-    }
-  }
-
   /**
    * Rebuilds a runtime from {@link #toBytes()}; with {@code spec} null, the spec stored in the state is
    * used (savepoint export).
    */
   public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
-    return read(state, null, null, spec, optimizer, microBatch);
+    return RuntimeState.read(state, null, null, spec, optimizer, microBatch);
   }
 
   /**
@@ -358,67 +318,7 @@ public final class ModelRuntime {
    */
   public static ModelRuntime fromHeadAndRows(byte[] head, Iterable<Map.Entry<Long, byte[]>> rows,
       Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
-    return read(head, rows, entries, spec, optimizer, microBatch);
+    return RuntimeState.read(head, rows, entries, spec, optimizer, microBatch);
   }
 
-  private static ModelRuntime read(byte[] state, Iterable<Map.Entry<Long, byte[]>> rows,
-      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
-    try {
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
-      int version = in.readInt();
-      if (version != STATE_FORMAT) {
-        throw new IllegalArgumentException("model runtime state: format v" + version
-            + " is not supported by this version (it reads v" + STATE_FORMAT + ")");
-      }
-      byte[] specBytes = new byte[in.readInt()];
-      in.readFully(specBytes);
-      FeatureSpec stored = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
-      if (spec == null) {
-        spec = stored;
-      } else if (!stored.layout().equals(spec.layout()) || stored.tasks().size() != spec.tasks().size()) {
-        // Restoring with a spec whose fields or tasks changed would mis-read every encoded row.
-        throw new IllegalArgumentException("the model state was written for a feature spec with layout "
-            + stored.layout() + " and " + stored.tasks().size() + " tasks; the job's spec has layout "
-            + spec.layout() + " and " + spec.tasks().size() + " tasks (a changed spec needs a new model id)");
-      }
-      byte[] l = new byte[in.readInt()];
-      in.readFully(l);
-      Learner learner;
-      if (rows == null) {
-        learner = LearnerCodec.decode(l, optimizer);
-      } else {
-        learner = LearnerCodec.decodeWithoutRows(l, optimizer);
-        SavedRows.restore(learner, rows);
-      }
-      ModelRuntime r = new ModelRuntime(spec, learner, microBatch);
-      byte[] e = new byte[in.readInt()];
-      in.readFully(e);
-      if (entries == null) {
-        r.encoder.restoreState(e);
-      } else {
-        r.encoder.restoreState(e, entries);
-      }
-      ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit("model runtime state", r.encoder,
-          r.learner);
-      r.scored = in.readLong();
-      r.trainedExamples = in.readLong();
-      r.maxEventTimeMillis = in.readLong();
-      r.snapshotExamples = in.readLong();
-      r.snapshotEventTimeMillis = in.readLong();
-      r.deltas.readFrom(in);
-      int n = in.readInt();
-      Batch pending = r.micro.pending();
-      pending.setSize(n);
-      for (int b = 0; b < n; b++) {
-        pending.readRow(in, b);
-      }
-      r.metrics.readFrom(in);
-      if (in.available() > 0) {
-        r.gate.restore(in.readAllBytes());
-      }
-      return r;
-    } catch (IOException ex) {
-      throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());
-    }
-  }
 }

@@ -1,0 +1,119 @@
+package ai.hiformer.learner;
+
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * The binary form of a {@link ModelRuntime} ({@link ModelRuntime#STATE_FORMAT}): the feature spec, the learner
+ * and the encoder (whole, or as heads whose rows and vocabulary values are saved apart), the counters, the delta
+ * chain's position, the pending micro-batch, the metrics and the quality gate, in that order.
+ */
+final class RuntimeState {
+  private RuntimeState() {}
+
+  static byte[] write(ModelRuntime r, boolean withRows) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeInt(ModelRuntime.STATE_FORMAT);
+      byte[] specBytes = r.spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(specBytes.length);
+      out.write(specBytes); // so that the state alone is enough to export a snapshot
+      byte[] l = withRows ? LearnerCodec.encode(r.learner) : LearnerCodec.encodeWithoutRows(r.learner);
+      out.writeInt(l.length);
+      out.write(l);
+      byte[] e = withRows ? r.encoder.stateBytes() : r.encoder.headBytes();
+      out.writeInt(e.length);
+      out.write(e);
+      out.writeLong(r.scored);
+      out.writeLong(r.trainedExamples);
+      out.writeLong(r.maxEventTimeMillis);
+      out.writeLong(r.snapshotExamples);
+      out.writeLong(r.snapshotEventTimeMillis);
+      r.deltas.writeTo(out);
+      Batch pending = r.micro.pending();
+      out.writeInt(pending.size());
+      for (int b = 0; b < pending.size(); b++) {
+        pending.writeRow(out, b);
+      }
+      r.metrics.writeTo(out);
+      r.gate.writeTo(out); // optional last section: nothing until the gate has seen something
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+  }
+
+
+  static ModelRuntime read(byte[] state, Iterable<Map.Entry<Long, byte[]>> rows,
+      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+      int version = in.readInt();
+      if (version != ModelRuntime.STATE_FORMAT) {
+        throw new IllegalArgumentException("model runtime state: format v" + version
+            + " is not supported by this version (it reads v" + ModelRuntime.STATE_FORMAT + ")");
+      }
+      byte[] specBytes = new byte[in.readInt()];
+      in.readFully(specBytes);
+      FeatureSpec stored = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
+      if (spec == null) {
+        spec = stored;
+      } else if (!stored.layout().equals(spec.layout()) || stored.tasks().size() != spec.tasks().size()) {
+        // Restoring with a spec whose fields or tasks changed would mis-read every encoded row.
+        throw new IllegalArgumentException("the model state was written for a feature spec with layout "
+            + stored.layout() + " and " + stored.tasks().size() + " tasks; the job's spec has layout "
+            + spec.layout() + " and " + spec.tasks().size() + " tasks (a changed spec needs a new model id)");
+      }
+      byte[] l = new byte[in.readInt()];
+      in.readFully(l);
+      Learner learner;
+      if (rows == null) {
+        learner = LearnerCodec.decode(l, optimizer);
+      } else {
+        learner = LearnerCodec.decodeWithoutRows(l, optimizer);
+        SavedRows.restore(learner, rows);
+      }
+      ModelRuntime r = new ModelRuntime(spec, learner, microBatch);
+      byte[] e = new byte[in.readInt()];
+      in.readFully(e);
+      if (entries == null) {
+        r.encoder.restoreState(e);
+      } else {
+        r.encoder.restoreState(e, entries);
+      }
+      ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit("model runtime state", r.encoder,
+          r.learner);
+      r.scored = in.readLong();
+      r.trainedExamples = in.readLong();
+      r.maxEventTimeMillis = in.readLong();
+      r.snapshotExamples = in.readLong();
+      r.snapshotEventTimeMillis = in.readLong();
+      r.deltas.readFrom(in);
+      int n = in.readInt();
+      Batch pending = r.micro.pending();
+      pending.setSize(n);
+      for (int b = 0; b < n; b++) {
+        pending.readRow(in, b);
+      }
+      r.metrics.readFrom(in);
+      if (in.available() > 0) {
+        r.gate.restore(in.readAllBytes());
+      }
+      return r;
+    } catch (IOException ex) {
+      throw new IllegalArgumentException("corrupt model runtime state: " + ex.getMessage());
+    }
+  }
+}
