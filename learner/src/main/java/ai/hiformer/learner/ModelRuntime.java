@@ -52,6 +52,9 @@ public final class ModelRuntime {
   long maxEventTimeMillis = Long.MIN_VALUE;
   long snapshotExamples;          // trainedExamples at the last snapshot
   long snapshotEventTimeMillis = Long.MIN_VALUE;
+  // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and position in it.
+  private final long updateEpoch = System.currentTimeMillis();
+  private long updateSequence;
 
   public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
     this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
@@ -225,6 +228,15 @@ public final class ModelRuntime {
     return true;
   }
 
+  /**
+   * The rows and vocabulary owners changed since the previous update ({@code full}: all of them, for a replica to
+   * start from), and the dense weights when {@code withDense} or full. The first update of a runtime should be
+   * full: its epoch is new.
+   */
+  public ModelUpdate captureUpdate(boolean full, boolean withDense) {
+    return ModelUpdate.capture(learner.model(), encoder, updateEpoch, ++updateSequence, version(), full, withDense);
+  }
+
   /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */
   public long lastTrainMillis() {
     return Math.round(micro.lastTrainMillis());
@@ -272,6 +284,11 @@ public final class ModelRuntime {
   /** Vocabulary values evicted (capacity or TTL) since this runtime was built or restored: a metric. */
   public long vocabularyEvictions() {
     return encoder.vocabularyEvictions();
+  }
+
+  /** The encoder (vocabularies, statistics): for tests in this package. */
+  ai.hiformer.features.FeatureEncoder encoder() {
+    return encoder;
   }
 
   public Learner learner() {

@@ -54,6 +54,7 @@ public final class ExactVocabulary implements Vocabulary {
   private final Map<Long, Integer> pendingCounts = new HashMap<>();
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
   private final BitSet unsaved = new BitSet(); // ids whose entry changed since the last drainUnsaved
+  private final BitSet unpublished = new BitSet(); // the same since the last drainUnpublished (model updates)
   private int next;
   private long generation;
   private long evictions; // since this object was created (not persisted: a metric, reset by a restart)
@@ -133,6 +134,7 @@ public final class ExactVocabulary implements Vocabulary {
     lastSeen[id] = Long.MIN_VALUE;
     slots[-1 - s] = id;
     size++;
+    unpublished.set(id);
     touch(id, position);
     if (size * 5 > slots.length * 3) {
       rehash(slots.length * 2);
@@ -234,6 +236,7 @@ public final class ExactVocabulary implements Vocabulary {
       lastSeen[id] = Long.MIN_VALUE;
       freeIds.add(id);
       unsaved.set(id);
+      unpublished.set(id);
       evictions++;
       any = true;
     }
@@ -341,6 +344,64 @@ public final class ExactVocabulary implements Vocabulary {
     }
     unsaved.clear();
     return n;
+  }
+
+  /**
+   * Ids whose owner changed since the last call (given to a new value, or freed by eviction), ascending: for model
+   * updates to read-only replicas, which only need which value owns which id.
+   */
+  @Override
+  public void drainUnpublished(OwnerSink sink) {
+    for (int id = unpublished.nextSetBit(0); id >= 0; id = unpublished.nextSetBit(id + 1)) {
+      boolean live = lastSeen[id] != Long.MIN_VALUE;
+      sink.owner(id, live, live ? fingerprint[id] : 0);
+    }
+    unpublished.clear();
+  }
+
+  @Override
+  public void forEachOwner(OwnerSink sink) {
+    for (int id = firstId; id < next; id++) {
+      if (lastSeen[id] != Long.MIN_VALUE) {
+        sink.owner(id, true, fingerprint[id]);
+      }
+    }
+  }
+
+  /** On a replica: {@code id} now belongs to the value with fingerprint {@code fp} (replacing any owner). */
+  @Override
+  public void assign(int id, long fp) {
+    if (id < firstId) {
+      throw new IllegalArgumentException("vocabulary update: id " + id + " is below " + firstId);
+    }
+    release(id);
+    int s = find(fp);
+    if (s >= 0) { // the value moved to a new id (its old one was evicted and reused)
+      int old = slots[s];
+      remove(fp);
+      lastSeen[old] = Long.MIN_VALUE;
+    }
+    if (id >= next) {
+      ensureId(id);
+      Arrays.fill(lastSeen, next, id + 1, Long.MIN_VALUE);
+      next = id + 1;
+    }
+    fingerprint[id] = fp;
+    slots[-1 - find(fp)] = id;
+    size++;
+    lastSeen[id] = 0;
+    if (size * 5 > slots.length * 3) {
+      rehash(slots.length * 2);
+    }
+  }
+
+  /** On a replica: {@code id} belongs to no value now. */
+  @Override
+  public void release(int id) {
+    if (id < next && lastSeen[id] != Long.MIN_VALUE) {
+      remove(fingerprint[id]);
+      lastSeen[id] = Long.MIN_VALUE;
+    }
   }
 
   @Override

@@ -58,6 +58,28 @@ public interface Vocabulary {
   /** Completes a restore from a head and its saved entries, checking that none is missing. */
   default void finishRestore() throws java.io.IOException {}
 
+  /** Where id owners go: {@code live} false for an id that belongs to no value now. */
+  @FunctionalInterface
+  interface OwnerSink {
+    void owner(int id, boolean live, long fingerprint);
+  }
+
+  /** Reports the ids whose owner changed since the last call (none for vocabularies without entries). */
+  default void drainUnpublished(OwnerSink sink) {}
+
+  /** Reports every id that belongs to a value now (a full model update). */
+  default void forEachOwner(OwnerSink sink) {}
+
+  /** On a read-only replica: {@code id} now belongs to the value with this fingerprint. */
+  default void assign(int id, long fingerprint) {
+    throw new UnsupportedOperationException("this vocabulary has no entries to assign");
+  }
+
+  /** On a read-only replica: {@code id} belongs to no value now. */
+  default void release(int id) {
+    throw new UnsupportedOperationException("this vocabulary has no entries to release");
+  }
+
   /** Called when a row id is handed to a new key after its old key was evicted. */
   interface RecycleListener {
     void recycled(int id, long generation);

@@ -60,6 +60,8 @@ public final class EmbeddingTable {
   // The same since the last drainUnsaved(): what the next incremental checkpoint writes. Kept apart from
   // `changed` because deltas and checkpoints run on their own clocks.
   private final BitSet unsaved = new BitSet();
+  // The same since the last drainUnpublished(): what the next model update to scoring replicas carries.
+  private final BitSet unpublished = new BitSet();
 
   public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity) {
     this(name, dim, initStd, seed, initialCapacity, false);
@@ -407,6 +409,7 @@ public final class EmbeddingTable {
   private void initRow(int r, long generation) {
     changed.set(r);
     unsaved.set(r);
+    unpublished.set(r);
     int o = (r & PAGE_MASK) * dim;
     if (wide) {
       Arrays.fill(wideAccum[r >>> PAGE_SHIFT], o, o + dim, 0.0);
@@ -452,6 +455,7 @@ public final class EmbeddingTable {
     touched[slot] = id;
     changed.set(id);
     unsaved.set(id);
+    unpublished.set(id);
     if ((slot + 1) * dim > grad.length) {
       grad = Arrays.copyOf(grad, Math.max((slot + 1) * dim, grad.length * 2));
     }
@@ -511,6 +515,14 @@ public final class EmbeddingTable {
       consumer.accept(id);
     }
     unsaved.clear();
+  }
+
+  /** Ids changed since the last call, ascending, to {@code consumer}; then forgets them (model updates' set). */
+  public void drainUnpublished(java.util.function.IntConsumer consumer) {
+    for (int id = unpublished.nextSetBit(0); id >= 0; id = unpublished.nextSetBit(id + 1)) {
+      consumer.accept(id);
+    }
+    unpublished.clear();
   }
 
   /** Whether some row other than row 0 (always zero) changed since the last {@link #drainUnsaved}. */

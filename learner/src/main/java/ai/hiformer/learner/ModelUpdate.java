@@ -1,0 +1,250 @@
+package ai.hiformer.learner;
+
+import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.vocab.Vocabulary;
+import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * What a learner publishes for read-only scoring replicas: the embedding rows and vocabulary owners changed since
+ * its previous update (or all of them: a full update, from which a new replica starts), the dense weights when
+ * due, and its position: an epoch (chosen when the learner was built or restored, later than any before it on
+ * this clock), a sequence within the epoch, and the model version. A replica applies an incremental update only
+ * right after its predecessor in the same epoch, and a full one of a newer epoch (or the same epoch, later
+ * sequence) at any time, so an update published after a restore is never taken for one of before it.
+ *
+ * <p>Binary form ({@link #bytes()}, big-endian): {@code "HFU1"}, epoch, sequence, version (longs), full, has-dense
+ * (bytes); tables: {@code int T}, per table {@code int dim, int n, n × (int id, float[dim])}; vocabularies:
+ * {@code int V}, per vocabulary {@code int n, n × (int id, byte live, long fingerprint)}; when it has dense
+ * weights {@code int P, P × (int size, double[size])}; then the CRC32C of all before it. Values only: replicas
+ * score, they do not train, so no optimiser state travels.
+ */
+public final class ModelUpdate {
+  private static final int MAGIC = 0x48465531; // "HFU1"
+  private final byte[] bytes;
+  private final long epoch;
+  private final long sequence;
+  private final long version;
+  private final boolean full;
+
+  private ModelUpdate(byte[] bytes, long epoch, long sequence, long version, boolean full) {
+    this.bytes = bytes;
+    this.epoch = epoch;
+    this.sequence = sequence;
+    this.version = version;
+    this.full = full;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public long sequence() {
+    return sequence;
+  }
+
+  /** The model version (optimiser steps) the update brings a replica to. */
+  public long version() {
+    return version;
+  }
+
+  /** Whether it carries every row, owner and dense weight (a replica can start from it). */
+  public boolean full() {
+    return full;
+  }
+
+  /** The published form (what goes on the update topic). */
+  public byte[] bytes() {
+    return bytes.clone();
+  }
+
+  /** Parses and checks a published update. */
+  public static ModelUpdate of(byte[] bytes) {
+    if (bytes.length < 34) {
+      throw new IllegalArgumentException("model update truncated: " + bytes.length + " bytes");
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, 0, bytes.length - 4);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+    if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
+      throw new IllegalArgumentException("model update checksum mismatch (corrupt or truncated)");
+    }
+    if (b.getInt(0) != MAGIC) {
+      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1)");
+    }
+    return new ModelUpdate(bytes.clone(), b.getLong(4), b.getLong(12), b.getLong(20), bytes[28] != 0);
+  }
+
+  /**
+   * Captures the rows and owners changed since the previous capture (all of them when {@code full}), draining
+   * the model's and encoder's publication sets either way.
+   */
+  static ModelUpdate capture(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
+      boolean full, boolean withDense) {
+    try {
+      ByteArrayOutputStream raw = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(raw);
+      out.writeInt(MAGIC);
+      out.writeLong(epoch);
+      out.writeLong(sequence);
+      out.writeLong(version);
+      out.writeByte(full ? 1 : 0);
+      out.writeByte(full || withDense ? 1 : 0);
+      List<EmbeddingTable> tables = model.tables();
+      out.writeInt(tables.size());
+      double[] row = new double[0];
+      for (EmbeddingTable t : tables) {
+        ByteArrayOutputStream part = new ByteArrayOutputStream();
+        DataOutputStream p = new DataOutputStream(part);
+        int[] n = {0};
+        double[] r = row.length >= t.dim() ? row : new double[t.dim()];
+        row = r;
+        java.util.function.IntConsumer put = id -> {
+          if (id == 0) {
+            return;
+          }
+          t.readRow(id, r, 0);
+          try {
+            p.writeInt(id);
+            for (int j = 0; j < t.dim(); j++) {
+              p.writeFloat((float) r[j]);
+            }
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          n[0]++;
+        };
+        t.drainUnpublished(full ? id -> { } : put);
+        if (full) {
+          for (int id = 1; id < t.rows(); id++) {
+            put.accept(id);
+          }
+        }
+        out.writeInt(t.dim());
+        out.writeInt(n[0]);
+        part.writeTo(out);
+      }
+      int fields = encoder.layout().nCat() + encoder.layout().nMulti();
+      out.writeInt(fields);
+      for (int f = 0; f < fields; f++) {
+        Vocabulary v = encoder.vocabulary(f);
+        ByteArrayOutputStream part = new ByteArrayOutputStream();
+        DataOutputStream p = new DataOutputStream(part);
+        int[] n = {0};
+        Vocabulary.OwnerSink sink = (id, live, fp) -> {
+          try {
+            p.writeInt(id);
+            p.writeByte(live ? 1 : 0);
+            p.writeLong(fp);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          n[0]++;
+        };
+        if (full) {
+          v.drainUnpublished((id, live, fp) -> { });
+          v.forEachOwner(sink);
+        } else {
+          v.drainUnpublished(sink);
+        }
+        out.writeInt(n[0]);
+        part.writeTo(out);
+      }
+      if (full || withDense) {
+        List<Param> params = model.params().all();
+        out.writeInt(params.size());
+        for (Param param : params) {
+          out.writeInt(param.size());
+          for (double w : param.value()) {
+            out.writeDouble(w);
+          }
+        }
+      }
+      out.flush();
+      CRC32C crc = new CRC32C();
+      byte[] body = raw.toByteArray();
+      crc.update(body);
+      out.writeInt((int) crc.getValue());
+      return new ModelUpdate(raw.toByteArray(), epoch, sequence, version, full);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes this update's rows, owners and dense weights into a replica's model and encoder. */
+  void applyTo(CtrModel model, FeatureEncoder encoder) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 30, bytes.length - 34));
+      boolean hasDense = bytes[29] != 0;
+      List<EmbeddingTable> tables = model.tables();
+      if (in.readInt() != tables.size()) {
+        throw new IllegalArgumentException("model update: table count does not match the replica's model");
+      }
+      double[] row = new double[0];
+      for (EmbeddingTable t : tables) {
+        int dim = in.readInt();
+        int n = in.readInt();
+        if (dim != t.dim() || n < 0 || (long) n * (4 + 4L * dim) > in.available()) {
+          throw new IllegalArgumentException("model update: table " + t.name() + " of dim " + dim + " with " + n
+              + " rows does not fit");
+        }
+        row = row.length >= dim ? row : new double[dim];
+        for (int i = 0; i < n; i++) {
+          int id = in.readInt();
+          if (id <= 0) {
+            throw new IllegalArgumentException("model update: row id " + id);
+          }
+          for (int j = 0; j < dim; j++) {
+            row[j] = in.readFloat();
+          }
+          t.ensureRow(id);
+          t.writeRow(id, row, 0);
+        }
+      }
+      int fields = in.readInt();
+      if (fields != encoder.layout().nCat() + encoder.layout().nMulti()) {
+        throw new IllegalArgumentException("model update: vocabulary count does not match the replica's spec");
+      }
+      for (int f = 0; f < fields; f++) {
+        Vocabulary v = encoder.vocabulary(f);
+        for (int i = 0, n = in.readInt(); i < n; i++) {
+          int id = in.readInt();
+          boolean live = in.readByte() != 0;
+          long fp = in.readLong();
+          if (live) {
+            v.assign(id, fp);
+          } else {
+            v.release(id);
+          }
+        }
+      }
+      if (hasDense) {
+        List<Param> params = model.params().all();
+        if (in.readInt() != params.size()) {
+          throw new IllegalArgumentException("model update: dense parameters do not match the replica's model");
+        }
+        for (Param p : params) {
+          if (in.readInt() != p.size()) {
+            throw new IllegalArgumentException("model update: parameter " + p.name() + " has another size");
+          }
+          double[] w = p.value();
+          for (int i = 0; i < w.length; i++) {
+            w[i] = in.readDouble();
+          }
+        }
+        model.params().weightsChanged();
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("model update truncated: " + e.getMessage());
+    }
+  }
+}

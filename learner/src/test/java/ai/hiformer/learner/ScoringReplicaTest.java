@@ -1,0 +1,143 @@
+package ai.hiformer.learner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.hiformer.features.io.JsonLinesReader;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.optim.OptimizerConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A read-only replica kept current by the learner's model updates scores exactly as the learner would; it takes
+ * updates only in order within an epoch, and after the learner restores (a new epoch) only from a full update.
+ */
+class ScoringReplicaTest {
+  private static final FeatureSpec SPEC = FeatureSpec.parse("""
+      {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
+       "embedding": {"keys": "exact", "capacity": 40},
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MICRO_BATCH = 16;
+
+  private static Row row(int user, int item, int price, String id) throws Exception {
+    return JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + user + "\", \"item\": \"i" + item + "\", \"price\": "
+        + price + "}"), id);
+  }
+
+  /** n labelled events over 50 users (the capacity of 40 evicts and recycles ids) and 20 items. */
+  private static void feed(ModelRuntime r, int from, int n) throws Exception {
+    SplittableRandom rng = new SplittableRandom(from);
+    for (int i = from; i < from + n; i++) {
+      int user = rng.nextInt(50);
+      int item = rng.nextInt(20);
+      r.scoreAndLearn(row(user, item, rng.nextInt(100), "e" + i),
+          Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0, "buy", user % 2 == 0 ? 1.0 : 0.0), i);
+    }
+  }
+
+  /**
+   * The replica's scores equal the learner's (scoring without labels) on values the learner holds now; a value it
+   * does not hold would get a fresh row from the learner and the out-of-vocabulary row from the replica.
+   */
+  private static void assertScoresAsLearner(ScoringReplica replica, ModelRuntime learner, int from)
+      throws Exception {
+    SplittableRandom rng = new SplittableRandom(from);
+    int compared = 0;
+    for (int i = from; i < from + 60; i++) {
+      int user = rng.nextInt(50);
+      int item = rng.nextInt(20);
+      if (learner.encoder().vocabulary(0).lookup("u" + user) == 0
+          || learner.encoder().vocabulary(1).lookup("i" + item) == 0) {
+        continue;
+      }
+      compared++;
+      Row probe = row(user, item, rng.nextInt(100), "p" + i);
+      double[] want = learner.scoreAndLearn(probe, Map.of(), i).clone();
+      double[] got = replica.score(probe);
+      for (int k = 0; k < want.length; k++) {
+        assertThat(got[k]).as("probe %d task %d", i, k).isCloseTo(want[k], within(1e-12));
+      }
+    }
+    assertThat(compared).as("probes on held values").isGreaterThan(20);
+  }
+
+  private static ModelRuntime fresh(String kind) {
+    return new ModelRuntime(SPEC, ModelConfig.builder(kind).d(8).seed(7).build(), OptimizerConfig.defaults(),
+        MICRO_BATCH);
+  }
+
+  private static ScoringReplica replica(String kind) {
+    return new ScoringReplica(SPEC, ModelConfig.builder(kind).d(8).seed(123).build());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer", "dcnv2", "hiformer+dcnv2+lr"})
+  void aReplicaFollowingTheUpdatesScoresAsTheLearner(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    ScoringReplica replica = replica(kind);
+    assertThat(replica.ready()).isFalse();
+    feed(learner, 0, 300);
+    assertThat(replica.apply(ModelUpdate.of(learner.captureUpdate(true, true).bytes()))).isTrue();
+    assertScoresAsLearner(replica, learner, 10_000);
+    for (int round = 1; round <= 5; round++) {
+      feed(learner, 1000 * round, 64);
+      ModelUpdate u = ModelUpdate.of(learner.captureUpdate(false, true).bytes());
+      assertThat(replica.apply(u)).as("update %d", u.sequence()).isTrue();
+      assertThat(replica.version()).isEqualTo(learner.version());
+      assertScoresAsLearner(replica, learner, 10_000 + 100 * round);
+    }
+    ScoringReplica late = replica(kind);
+    assertThat(late.apply(learner.captureUpdate(false, true))).as("a new replica waits for a full update").isFalse();
+    assertThat(late.apply(learner.captureUpdate(true, true))).isTrue();
+    assertScoresAsLearner(late, learner, 20_000);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer"})
+  void updatesApplyInOrderAndARestoredLearnerStartsANewEpoch(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    ScoringReplica replica = replica(kind);
+    feed(learner, 0, 300);
+    ModelUpdate full = learner.captureUpdate(true, true);
+    assertThat(replica.apply(full)).isTrue();
+    feed(learner, 1000, 32);
+    ModelUpdate first = learner.captureUpdate(false, false);
+    assertThat(first.bytes().length).as("32 events' rows and owners, no dense weights")
+        .isLessThan(full.bytes().length / 4);
+    feed(learner, 2000, 32);
+    ModelUpdate second = learner.captureUpdate(false, true);
+    assertThat(replica.apply(second)).as("one missed: the next is refused").isFalse();
+    assertThat(replica.apply(first)).isTrue();
+    assertThat(replica.apply(first)).as("a repeat is ignored").isFalse();
+    assertThat(replica.apply(second)).isTrue();
+    assertScoresAsLearner(replica, learner, 30_000);
+
+    Thread.sleep(2); // a later epoch on the millisecond clock
+    ModelRuntime restored = ModelRuntime.fromBytes(learner.toBytes(), SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
+    feed(restored, 3000, 32);
+    assertThat(replica.apply(restored.captureUpdate(false, true)))
+        .as("an incremental update of a new epoch is not taken for a continuation").isFalse();
+    assertThat(replica.apply(restored.captureUpdate(true, true))).isTrue();
+    assertScoresAsLearner(replica, restored, 40_000);
+    assertThat(replica.apply(full)).as("an older epoch's full update is ignored").isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer"})
+  void aDamagedUpdateIsRefused(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    feed(learner, 0, 100);
+    byte[] b = learner.captureUpdate(true, true).bytes();
+    b[b.length / 2] ^= 1;
+    assertThatThrownBy(() -> ModelUpdate.of(b)).hasMessageContaining("checksum");
+  }
+}
