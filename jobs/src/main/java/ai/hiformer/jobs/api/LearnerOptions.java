@@ -47,6 +47,10 @@ public final class LearnerOptions implements Serializable {
   public static final Option<Integer> DENSE_EVERY_DELTAS = Option.integer("sync.dense-every-deltas", 6, 1,
       "every n-th delta also carries the dense weights");
 
+  public static final Option<Long> UPDATES_INTERVAL_MS = Option.longInteger("updates.interval-ms", 0, 0,
+      "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
+          + " most every this many ms, a full one first (0 = off)");
+
   /** Every option above. */
   public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
 

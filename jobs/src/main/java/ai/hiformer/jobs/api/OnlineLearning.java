@@ -27,6 +27,9 @@ public final class OnlineLearning {
   /** Events whose features the spec could not read. */
   public static final org.apache.flink.util.OutputTag<Rejected> REJECTED = ModelFunction.REJECTED;
 
+  /** The learner's model updates ({@code updates.interval-ms} > 0): for scoring replicas and servers. */
+  public static final org.apache.flink.util.OutputTag<PublishedUpdate> UPDATES = ModelFunction.UPDATES;
+
   private OnlineLearning() {}
 
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */

@@ -44,6 +44,8 @@ public final class JobConfig implements Serializable {
   }, s -> s, "exactly-once, at-least-once", "exactly-once: a score is visible to read_committed consumers when"
       + " the checkpoint that wrote it completes, once; at-least-once: at once, and after a failure possibly again"
       + " with the same request id");
+  public static final Option<String> UPDATES_TOPIC = Option.optionalString("topics.model-updates",
+      "where the learner's model updates go (keyed by model id; with updates.interval-ms > 0); unset = none");
   public static final Option<String> DEAD_LETTER_TOPIC = Option.string("topics.dead-letters", "dead-letters",
       "where malformed events and labels go, with their reason");
   public static final Option<Set<String>> MODEL_IDS = Option.names("job.model-ids",

@@ -42,6 +42,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   /** Events whose features the spec could not read: the job keeps running. */
   public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
 
+  /** Model updates for scoring replicas and servers, every {@code updates.interval-ms} per model id. */
+  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES = new OutputTag<>("model-updates",
+      TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+
   /**
    * The embedding rows of the current key's model, one entry per row ({@link ai.hiformer.learner.SavedRows}):
    * with RocksDB's incremental checkpoints a checkpoint uploads the rows changed since the previous one, while
@@ -71,6 +75,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
   private transient Map<String, Long> lastEvent;
+  private transient Set<String> needsFullUpdate;   // runtimes built or restored since their last update
+  private transient Map<String, Long> publishedVersion;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient long lastLog;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
@@ -90,6 +96,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     dirty = new HashSet<>();
     registered = new HashSet<>();
     lastEvent = new HashMap<>();
+    needsFullUpdate = new HashSet<>();
+    publishedVersion = new HashMap<>();
     spec = config.spec();
     modelConfig = config.model();
     optimizer = config.optimizer();
@@ -143,6 +151,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       }
     }
     dirty.add(key);
+    long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
+    if (interval > 0 && !publishedVersion.containsKey(key)) {
+      publishedVersion.put(key, -1L); // the first update of this runtime is due at the next interval boundary
+      long at = (ctx.timerService().currentProcessingTime() / interval + 1) * interval;
+      ctx.timerService().registerProcessingTimeTimer(at);
+    }
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
       // Timers are rounded to the interval so that a key holds at most a couple of them.
@@ -155,6 +169,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
+    long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
+    if (interval > 0 && timestamp % interval == 0 && publishedVersion.containsKey(ctx.getCurrentKey())) {
+      String key = ctx.getCurrentKey();
+      ctx.output(UPDATES, publish(key, runtime(key)));
+      ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
+    }
     Long last = lastEvent.get(ctx.getCurrentKey());
     if (last != null && timestamp - last < config.get(LearnerOptions.FLUSH_IDLE_MS)) {
       return; // events still arriving: a later timer decides
@@ -194,8 +214,17 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
         config.get(LearnerOptions.QUALITY_MAX_HELD_EXAMPLES), reason -> LOG.warn("model {}: version {} held back from serving by the quality gate: {}", key, runtimes
             .get(key) == null ? "?" : runtimes.get(key).version(), reason));
     runtimes.put(key, r);
+    needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);
     return r;
+  }
+
+  /** The update due for {@code key}: full after a (re)start, dense weights only when the version moved. */
+  ai.hiformer.jobs.api.PublishedUpdate publish(String key, ModelRuntime r) {
+    boolean full = needsFullUpdate.remove(key);
+    boolean dense = full || r.version() != publishedVersion.getOrDefault(key, -1L);
+    publishedVersion.put(key, r.version());
+    return new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(full, dense).bytes());
   }
 
   private void registerGauges(String key, ModelRuntime r) {

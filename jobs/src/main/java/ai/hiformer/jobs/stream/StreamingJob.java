@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.OnlineLearning;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.schemas.Score;
@@ -107,6 +108,27 @@ public final class StreamingJob {
             config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
                 : DeliveryGuarantee.AT_LEAST_ONCE))
         .uid("scores-sink").name("scores");
+    String updatesTopic = config.get(JobConfig.UPDATES_TOPIC);
+    if (updatesTopic != null) {
+      if (config.learnerOptions().get(LearnerOptions.UPDATES_INTERVAL_MS) <= 0) {
+        throw new IllegalArgumentException("topics.model-updates = " + updatesTopic + " needs updates.interval-ms > 0"
+            + " (the learner publishes nothing at 0)");
+      }
+      // At least once, flushed at checkpoints, not transactional: an update must reach servers in seconds, and a
+      // repeated one is ignored by its (epoch, sequence).
+      scored.getSideOutput(OnlineLearning.UPDATES)
+          .sinkTo(KafkaSink.<ai.hiformer.jobs.api.PublishedUpdate>builder()
+              .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
+              .setKafkaProducerConfig(updateProducerProperties(config))
+              .setRecordSerializer(KafkaRecordSerializationSchema.<ai.hiformer.jobs.api.PublishedUpdate>builder()
+                  .setTopic(updatesTopic)
+                  .setKeySerializationSchema(new UpdateKey())
+                  .setValueSerializationSchema(new UpdateValue())
+                  .build())
+              .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+              .build())
+          .uid("model-updates-sink").name("model updates");
+    }
     String eventsTopic = config.get(JobConfig.EVENTS_TOPIC);
     DataStream<byte[]> rejected = scored.getSideOutput(OnlineLearning.REJECTED)
         .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
@@ -116,6 +138,14 @@ public final class StreamingJob {
         .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + "-dlq",
             DeliveryGuarantee.EXACTLY_ONCE)) // not latency-bound: a dead letter is never written twice
         .uid("dead-letter-sink").name("dead letters");
+  }
+
+  /** A full update carries every row: the producer must accept large records (the topic's max.message.bytes too). */
+  private static java.util.Properties updateProducerProperties(JobConfig config) {
+    java.util.Properties props = config.kafkaClientProperties();
+    props.putIfAbsent("max.request.size", "67108864");
+    props.putIfAbsent("linger.ms", "5");
+    return props;
   }
 
   /** A score as the scores topic carries it: an Avro Score, single-object encoded. */
@@ -131,6 +161,22 @@ public final class StreamingJob {
       return codec.encode(Score.newBuilder().setRequestId(s.requestId).setModelId(s.modelId)
           .setModelVersion(s.modelVersion).setScores(s.scores).setEventTime(Instant.ofEpochMilli(s.eventTimeMillis))
           .setScoringTime(Instant.ofEpochMilli(s.scoringTimeMillis)).build());
+    }
+  }
+
+  /** An update's record key: its model id, so that one model's updates stay in order on one partition. */
+  static final class UpdateKey implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
+    @Override
+    public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
+      return u.modelId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  /** An update's record value: the update's own bytes. */
+  static final class UpdateValue implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
+    @Override
+    public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
+      return u.update;
     }
   }
 

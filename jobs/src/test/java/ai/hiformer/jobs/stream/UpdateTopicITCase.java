@@ -1,0 +1,82 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.hiformer.features.SharedData;
+import ai.hiformer.features.io.JsonLinesReader;
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.learner.ModelUpdate;
+import ai.hiformer.learner.ScoringReplica;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.serving.ServedModel;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Model updates as a stream: the job publishes its learner's updates to a Kafka topic (a full one first, then the
+ * changes, the last at the end of the input), and a replica that reads nothing but that topic ends at the job's
+ * final model version and scores as the server does from the job's final snapshot.
+ */
+class UpdateTopicITCase {
+  private static final int EVENTS = 1024;
+
+  @RegisterExtension
+  static final org.apache.flink.test.junit5.MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void aReplicaReadingOnlyTheUpdateTopicScoresAsTheFinalSnapshot() throws Exception {
+    String spec = Files.readString(SharedData.spec("synthetic.json"));
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> values = JobTestKit.syntheticEvents("u", EVENTS, 97, 31, 9, keys);
+    List<ConsumerRecord<byte[], byte[]>> published;
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
+      kafka.createTopics(1, Map.of("max.message.bytes", "67108864"), "model-updates");
+      kafka.produce("events", keys, values);
+      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "u").set(LearnerOptions.FEATURE_SPEC, spec)
+          .set(JobConfig.BOUNDED, true).set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
+          .set(JobConfig.UPDATES_TOPIC, "model-updates").build();
+      JobTestKit.runToEnd(config, "updates");
+      published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
+    }
+    assertThat(published).as("updates published").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(new String(published.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("u");
+    assertThat(ModelUpdate.of(published.get(0).value()).full()).as("the first update is full").isTrue();
+
+    ScoringReplica replica = new ScoringReplica(FeatureSpec.parse(spec), ModelConfig.builder(ModelKind.HIFORMER).build());
+    int applied = 0;
+    for (ConsumerRecord<byte[], byte[]> r : published) {
+      applied += replica.apply(ModelUpdate.of(r.value())) ? 1 : 0;
+    }
+    assertThat(applied).as("every update continues the one before").isEqualTo(published.size());
+    assertThat(replica.version()).as("the final model version").isEqualTo(EVENTS / 256);
+
+    ServedModel served = ServedModel.load(ModelSnapshot.directory(tmp.resolve("snapshots"), "u", replica.version()), 1);
+    ObjectMapper json = new ObjectMapper();
+    for (int i = 0; i < EVENTS; i += 13) {
+      var row = JsonLinesReader.of(json.readTree("{\"user\": \"u" + i % 97 + "\", \"segment\": \"s" + i % 97 % 4
+          + "\", \"item\": \"i" + i % 31 + "\", \"category\": \"c" + i % 5 + "\", \"ts\": " + (1_700_000_000L + i)
+          + ", \"price\": " + (1 + i % 9) + "}"), "t");
+      double want = served.score(row).get("click");
+      assertThat(replica.score(row)[0]).as("event %d", i).isCloseTo(want, within(1e-6));
+    }
+  }
+}
