@@ -51,6 +51,9 @@ public final class LearnerOptions implements Serializable {
       "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
           + " most every this many ms, a full one first (0 = off)");
 
+  public static final Option<Integer> UPDATES_FULL_EVERY = Option.integer("updates.full-every", 60, 1,
+      "every n-th model update is full (every row, owner and dense weight), so that a reader joining late can start");
+
   /** Every option above. */
   public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
 

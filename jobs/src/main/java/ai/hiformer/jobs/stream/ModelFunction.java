@@ -77,6 +77,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Map<String, Long> lastEvent;
   private transient Set<String> needsFullUpdate;   // runtimes built or restored since their last update
   private transient Map<String, Long> publishedVersion;
+  private transient Map<String, Long> publishedCount;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient long lastLog;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
@@ -98,6 +99,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     lastEvent = new HashMap<>();
     needsFullUpdate = new HashSet<>();
     publishedVersion = new HashMap<>();
+    publishedCount = new HashMap<>();
     spec = config.spec();
     modelConfig = config.model();
     optimizer = config.optimizer();
@@ -219,9 +221,13 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     return r;
   }
 
-  /** The update due for {@code key}: full after a (re)start, dense weights only when the version moved. */
+  /**
+   * The update due for {@code key}: full after a (re)start and every {@code updates.full-every}-th, dense weights
+   * only when the version moved.
+   */
   ai.hiformer.jobs.api.PublishedUpdate publish(String key, ModelRuntime r) {
-    boolean full = needsFullUpdate.remove(key);
+    long n = publishedCount.merge(key, 1L, Long::sum);
+    boolean full = needsFullUpdate.remove(key) | (n % config.get(LearnerOptions.UPDATES_FULL_EVERY) == 0);
     boolean dense = full || r.version() != publishedVersion.getOrDefault(key, -1L);
     publishedVersion.put(key, r.version());
     return new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(full, dense).bytes());

@@ -53,13 +53,22 @@ class UpdateTopicITCase {
       kafka.produce("events", keys, values);
       JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "u").set(LearnerOptions.FEATURE_SPEC, spec)
           .set(JobConfig.BOUNDED, true).set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
-          .set(JobConfig.UPDATES_TOPIC, "model-updates").build();
+          .set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.UPDATES_FULL_EVERY, 3).build();
       JobTestKit.runToEnd(config, "updates");
       published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
     }
     assertThat(published).as("updates published").hasSizeGreaterThanOrEqualTo(2);
     assertThat(new String(published.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("u");
     assertThat(ModelUpdate.of(published.get(0).value()).full()).as("the first update is full").isTrue();
+
+    long fullOnes = published.stream().filter(r -> ModelUpdate.of(r.value()).full()).count();
+    assertThat(fullOnes).as("every third update is full").isEqualTo(1 + published.size() / 3);
+    assertThat(published.size()).as("enough updates for a late reader").isGreaterThanOrEqualTo(3);
+    ScoringReplica late = new ScoringReplica(FeatureSpec.parse(spec), ModelConfig.builder(ModelKind.HIFORMER).build());
+    for (ConsumerRecord<byte[], byte[]> r : published.subList(1, published.size())) {
+      late.apply(ModelUpdate.of(r.value())); // a reader that missed the first update starts at a later full one
+    }
+    assertThat(late.ready()).isTrue();
 
     ScoringReplica replica = new ScoringReplica(FeatureSpec.parse(spec), ModelConfig.builder(ModelKind.HIFORMER).build());
     int applied = 0;
@@ -77,6 +86,9 @@ class UpdateTopicITCase {
           + ", \"price\": " + (1 + i % 9) + "}"), "t");
       double want = served.score(row).get("click");
       assertThat(replica.score(row)[0]).as("event %d", i).isCloseTo(want, within(1e-6));
+      if (late.ready()) {
+        assertThat(late.score(row)[0]).as("late reader, event %d", i).isCloseTo(want, within(1e-6));
+      }
     }
   }
 }
