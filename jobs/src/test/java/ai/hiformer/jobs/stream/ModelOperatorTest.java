@@ -55,8 +55,13 @@ class ModelOperatorTest {
   }
 
   private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness() throws Exception {
+    return harness(config().learnerOptions());
+  }
+
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness(LearnerOptions options)
+      throws Exception {
     var h = new KeyedOneInputStreamOperatorTestHarness<>(
-        new ModelOperator<>(new ModelFunction<>(config().learnerOptions(), new ValidEventMapping())),
+        new ModelOperator<>(new ModelFunction<>(options, new ValidEventMapping())),
         (ValidEvent v) -> v.modelId, Types.STRING);
     h.setup();
     return h;
@@ -155,6 +160,54 @@ class ModelOperatorTest {
       assertThat(a.scored()).isEqualTo(2 * MICRO_BATCH);
       assertThat(b.version()).isZero();
       assertThat(b.pendingExamples()).as("b's labelled events wait in its own micro-batch").isEqualTo(3);
+    }
+  }
+
+  @Test
+  void modelUpdatesComeEveryIntervalFullFirstAndEveryNthAndALateReaderStartsFromAFullOne() throws Exception {
+    LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+        .set(JobConfig.MODEL_IDS, Set.of("a")).set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+        .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_FULL_EVERY, 3).build()
+        .learnerOptions();
+    List<ai.hiformer.learner.ModelUpdate> updates = new ArrayList<>();
+    try (var h = harness(options)) {
+      h.open();
+      h.setProcessingTime(0);
+      for (int tick = 1; tick <= 7; tick++) {
+        for (int i = 0; i < MICRO_BATCH; i++) {
+          send(h, event("a", tick * 100 + i, true));
+        }
+        h.setProcessingTime(100L * tick); // one update due per interval
+        var published = h.getSideOutput(ModelFunction.UPDATES);
+        assertThat(published).as("updates after interval %d", tick).hasSize(tick);
+        updates.add(ai.hiformer.learner.ModelUpdate.of(published.stream().skip(tick - 1).findFirst().orElseThrow()
+            .getValue().update));
+      }
+    }
+    assertThat(updates).extracting(ai.hiformer.learner.ModelUpdate::full)
+        .as("full first, then every third").containsExactly(true, false, true, false, false, true, false);
+    assertThat(updates).extracting(ai.hiformer.learner.ModelUpdate::sequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    assertThat(updates.get(6).version()).as("a step per interval").isEqualTo(7);
+
+    var spec = FeatureSpec.parse(SPEC);
+    var config = ModelConfig.builder(ModelKind.HIFORMER).d(8).build();
+    var all = new ai.hiformer.learner.ScoringReplica(spec, config);
+    var late = new ai.hiformer.learner.ScoringReplica(spec, config);
+    for (int k = 0; k < updates.size(); k++) {
+      assertThat(all.apply(updates.get(k))).as("update %d in order", k + 1).isTrue();
+    }
+    assertThat(late.apply(updates.get(1))).as("a reader joining at update 2 waits").isFalse();
+    for (int k = 2; k < updates.size(); k++) { // starts at update 3, the next full one
+      assertThat(late.apply(updates.get(k))).as("late reader, update %d", k + 1).isTrue();
+    }
+    assertThat(late.version()).isEqualTo(all.version());
+    EventRow row = new EventRow();
+    for (int i = 0; i < 20; i++) {
+      var r = row.reset(ValidEvent.of(event("a", i, false)), "t");
+      double want = all.score(r)[0];
+      assertThat(late.score(r)[0]).as("probe %d", i).isEqualTo(want);
     }
   }
 
