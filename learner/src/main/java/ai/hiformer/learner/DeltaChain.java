@@ -22,7 +22,7 @@ final class DeltaChain {
   /** A full snapshot of {@code version} was captured: later deltas build on it (the tables' change sets restart). */
   void restart(Learner learner, long version) {
     for (var t : learner.model().tables()) {
-      t.drainChanged();
+      t.drainChanged(ai.hiformer.model.nn.EmbeddingTable.Follower.DELTAS);
     }
     base = version;
     sequence = 0;

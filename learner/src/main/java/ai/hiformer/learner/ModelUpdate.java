@@ -1,16 +1,17 @@
 package ai.hiformer.learner;
 
 import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.snapshot.DenseWeights;
 import ai.hiformer.features.vocab.Vocabulary;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
-import ai.hiformer.model.nn.Param;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -103,35 +104,19 @@ public final class ModelUpdate {
       out.writeInt(tables.size());
       double[] row = new double[0];
       for (EmbeddingTable t : tables) {
-        ByteArrayOutputStream part = new ByteArrayOutputStream();
-        DataOutputStream p = new DataOutputStream(part);
-        int[] n = {0};
-        double[] r = row.length >= t.dim() ? row : new double[t.dim()];
-        row = r;
-        java.util.function.IntConsumer put = id -> {
-          if (id == 0) {
-            return;
-          }
-          t.readRow(id, r, 0);
-          try {
-            p.writeInt(id);
-            for (int j = 0; j < t.dim(); j++) {
-              p.writeFloat((float) r[j]);
-            }
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          n[0]++;
-        };
-        t.drainUnpublished(full ? id -> { } : put);
-        if (full) {
-          for (int id = 1; id < t.rows(); id++) {
-            put.accept(id);
+        int[] changed = t.drainChanged(EmbeddingTable.Follower.UPDATES);
+        int[] ids = full ? java.util.stream.IntStream.range(1, t.rows()).toArray()
+            : Arrays.stream(changed).filter(id -> id != 0).toArray(); // row 0 is always zero
+        row = row.length >= t.dim() ? row : new double[t.dim()];
+        out.writeInt(t.dim());
+        out.writeInt(ids.length);
+        for (int id : ids) {
+          t.readRow(id, row, 0);
+          out.writeInt(id);
+          for (int j = 0; j < t.dim(); j++) {
+            out.writeFloat((float) row[j]);
           }
         }
-        out.writeInt(t.dim());
-        out.writeInt(n[0]);
-        part.writeTo(out);
       }
       int fields = encoder.layout().nCat() + encoder.layout().nMulti();
       out.writeInt(fields);
@@ -160,14 +145,7 @@ public final class ModelUpdate {
         part.writeTo(out);
       }
       if (full || withDense) {
-        List<Param> params = model.params().all();
-        out.writeInt(params.size());
-        for (Param param : params) {
-          out.writeInt(param.size());
-          for (double w : param.value()) {
-            out.writeDouble(w);
-          }
-        }
+        DenseWeights.write(model, out);
       }
       out.flush();
       CRC32C crc = new CRC32C();
@@ -228,23 +206,10 @@ public final class ModelUpdate {
         }
       }
       if (hasDense) {
-        List<Param> params = model.params().all();
-        if (in.readInt() != params.size()) {
-          throw new IllegalArgumentException("model update: dense parameters do not match the replica's model");
-        }
-        for (Param p : params) {
-          if (in.readInt() != p.size()) {
-            throw new IllegalArgumentException("model update: parameter " + p.name() + " has another size");
-          }
-          double[] w = p.value();
-          for (int i = 0; i < w.length; i++) {
-            w[i] = in.readDouble();
-          }
-        }
-        model.params().weightsChanged();
+        DenseWeights.read(in, model, "model update");
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException("model update truncated: " + e.getMessage());
+      throw new IllegalArgumentException("model update truncated or not for this model: " + e);
     }
   }
 }

@@ -30,29 +30,20 @@ public final class SavedRows {
   /** Writes every row changed since the last call to {@code sink}; returns how many. */
   public static int drain(Learner learner, Sink sink) throws Exception {
     List<EmbeddingTable> tables = learner.model().tables();
-    int[] written = {0};
+    int written = 0;
     for (int t = 0; t < tables.size(); t++) {
       EmbeddingTable table = tables.get(t);
-      int index = t;
-      Exception[] failed = {null};
-      table.drainUnsaved(id -> {
-        if (id == 0 || failed[0] != null) {
-          return; // row 0 is always zero: never saved
+      for (int id : table.drainChanged(EmbeddingTable.Follower.CHECKPOINTS)) {
+        if (id == 0) {
+          continue; // row 0 is always zero: never saved
         }
         ByteBuffer b = ByteBuffer.allocate(table.rowStateBytes()).order(ByteOrder.LITTLE_ENDIAN);
         table.writeRowState(id, b);
-        try {
-          sink.put(key(index, id), b.array());
-          written[0]++;
-        } catch (Exception e) {
-          failed[0] = e;
-        }
-      });
-      if (failed[0] != null) {
-        throw failed[0];
+        sink.put(key(t, id), b.array());
+        written++;
       }
     }
-    return written[0];
+    return written;
   }
 
   /**
@@ -81,7 +72,7 @@ public final class SavedRows {
     }
     for (int t = 0; t < tables.size(); t++) {
       EmbeddingTable table = tables.get(t);
-      if (table.hasUnsavedRows()) {
+      if (table.hasChanged(EmbeddingTable.Follower.CHECKPOINTS)) {
         continue; // rows came inline (a state written before rows were saved apart): the next drain saves them
       }
       if (restored[t] != table.rows() - 1) {

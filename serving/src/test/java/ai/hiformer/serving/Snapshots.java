@@ -50,7 +50,7 @@ final class Snapshots {
     train();
     Path dir = writeFull(root);
     for (var t : learner.model().tables()) {
-      t.drainChanged(); // a full snapshot starts a new delta chain
+      t.drainChanged(ai.hiformer.model.nn.EmbeddingTable.Follower.DELTAS); // a full snapshot starts a new delta chain
     }
     return dir;
   }

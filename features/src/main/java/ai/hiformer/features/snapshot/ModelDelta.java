@@ -2,7 +2,6 @@ package ai.hiformer.features.snapshot;
 
 import ai.hiformer.features.FeatureEncoder;
 import ai.hiformer.model.nn.EmbeddingTable;
-import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.train.Learner;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,7 +63,7 @@ public final class ModelDelta {
       List<EmbeddingTable> tables = learner.model().tables();
       out.writeInt(tables.size());
       for (EmbeddingTable t : tables) {
-        int[] ids = t.drainChanged();
+        int[] ids = t.drainChanged(EmbeddingTable.Follower.DELTAS);
         out.writeInt(t.dim());
         out.writeInt(ids.length);
         for (int id : ids) {
@@ -79,14 +78,7 @@ public final class ModelDelta {
       if (withDense) {
         ByteArrayOutputStream d = new ByteArrayOutputStream();
         DataOutputStream dout = new DataOutputStream(d);
-        List<Param> params = learner.model().params().all();
-        dout.writeInt(params.size());
-        for (Param p : params) {
-          dout.writeInt(p.size());
-          for (double x : p.value()) {
-            dout.writeDouble(x);
-          }
-        }
+        DenseWeights.write(learner.model(), dout);
         dout.flush();
         dense = d.toByteArray();
       }
@@ -207,21 +199,7 @@ public final class ModelDelta {
       }
     }
     if (dense != null) {
-      DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(dense));
-      List<Param> params = learner.model().params().all();
-      if (d.readInt() != params.size()) {
-        throw new IOException("delta dense parameters do not match the model");
-      }
-      for (Param p : params) {
-        if (d.readInt() != p.size()) {
-          throw new IOException("delta parameter " + p.name() + " does not match the model");
-        }
-        double[] v = p.value();
-        for (int i = 0; i < v.length; i++) {
-          v[i] = d.readDouble();
-        }
-      }
-      learner.model().params().weightsChanged();
+      DenseWeights.read(new DataInputStream(new java.io.ByteArrayInputStream(dense)), learner.model(), "delta");
     }
     encoderState.restoreState(encoder);
   }

@@ -55,13 +55,26 @@ public final class EmbeddingTable {
   private int[] slotOf = new int[128];
   private int stamp = 1;
 
-  // Rows changed (trained, created or re-initialised) since the last drainChanged(): what a delta carries.
-  private final BitSet changed = new BitSet();
-  // The same since the last drainUnsaved(): what the next incremental checkpoint writes. Kept apart from
-  // `changed` because deltas and checkpoints run on their own clocks.
-  private final BitSet unsaved = new BitSet();
-  // The same since the last drainUnpublished(): what the next model update to scoring replicas carries.
-  private final BitSet unpublished = new BitSet();
+  /**
+   * Who follows a table's changed rows (trained, created or re-initialised). Each keeps its own set, drained on
+   * its own clock by {@link #drainChanged(Follower)}.
+   */
+  public enum Follower {
+    /** Snapshot-folder deltas. */
+    DELTAS,
+    /** The job's incremental checkpoint (one state entry per row). */
+    CHECKPOINTS,
+    /** Model updates to scoring replicas. */
+    UPDATES
+  }
+
+  private final BitSet[] changed = {new BitSet(), new BitSet(), new BitSet()}; // by Follower
+
+  private void markChanged(int id) {
+    for (BitSet c : changed) {
+      c.set(id);
+    }
+  }
 
   public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity) {
     this(name, dim, initStd, seed, initialCapacity, false);
@@ -142,11 +155,6 @@ public final class EmbeddingTable {
       b += p == null ? 0 : 8L * p.length;
     }
     return b;
-  }
-
-  /** Number of pages holding rows 0..rows-1. */
-  public int pages() {
-    return (rows + PAGE_MASK) >>> PAGE_SHIFT;
   }
 
   /** The value page holding row {@code id}: row {@code id} starts at {@link #offsetInPage(int)}. */
@@ -232,32 +240,6 @@ public final class EmbeddingTable {
     }
   }
 
-  /** Copies row {@code id}'s Adagrad accumulators into {@code dst[off .. off+dim)}. */
-  public void readAccumulators(int id, double[] dst, int off) {
-    int o = (id & PAGE_MASK) * dim;
-    if (wide) {
-      System.arraycopy(wideAccum[id >>> PAGE_SHIFT], o, dst, off, dim);
-      return;
-    }
-    float[] p = accum[id >>> PAGE_SHIFT];
-    for (int j = 0; j < dim; j++) {
-      dst[off + j] = p[o + j];
-    }
-  }
-
-  /** Overwrites row {@code id}'s accumulators (rounded to float32). */
-  public void writeAccumulators(int id, double[] src, int off) {
-    int o = (id & PAGE_MASK) * dim;
-    if (wide) {
-      System.arraycopy(src, off, wideAccum[id >>> PAGE_SHIFT], o, dim);
-      return;
-    }
-    float[] p = accum[id >>> PAGE_SHIFT];
-    for (int j = 0; j < dim; j++) {
-      p[o + j] = (float) src[off + j];
-    }
-  }
-
   /**
    * Rows 0..rows-1 as one flat copy ({@code rows · dim} floats): for checks and for keeping a best epoch, on
    * tables that fit one array.
@@ -290,11 +272,6 @@ public final class EmbeddingTable {
       d[i] = f[i];
     }
     return d;
-  }
-
-  /** The accumulators as {@link #copyValues()} lays out the values. */
-  public float[] copyAccumulators() {
-    return wide ? narrow(copyCells(wideAccum)) : copyCells(accum);
   }
 
   private float[] copyCells(float[][] pages) {
@@ -407,9 +384,7 @@ public final class EmbeddingTable {
   }
 
   private void initRow(int r, long generation) {
-    changed.set(r);
-    unsaved.set(r);
-    unpublished.set(r);
+    markChanged(r);
     int o = (r & PAGE_MASK) * dim;
     if (wide) {
       Arrays.fill(wideAccum[r >>> PAGE_SHIFT], o, o + dim, 0.0);
@@ -453,9 +428,7 @@ public final class EmbeddingTable {
       touched = Arrays.copyOf(touched, touched.length * 2);
     }
     touched[slot] = id;
-    changed.set(id);
-    unsaved.set(id);
-    unpublished.set(id);
+    markChanged(id);
     if ((slot + 1) * dim > grad.length) {
       grad = Arrays.copyOf(grad, Math.max((slot + 1) * dim, grad.length * 2));
     }
@@ -499,41 +472,23 @@ public final class EmbeddingTable {
     return touchedCount;
   }
 
-  /** Ids of the rows changed since the last call (trained, created or re-initialised), ascending; then forgets them. */
-  public int[] drainChanged() {
-    int[] ids = changed.stream().toArray();
-    changed.clear();
+  /** Ids of the rows changed since {@code follower} last drained them, ascending; then forgets them for it. */
+  public int[] drainChanged(Follower follower) {
+    BitSet c = changed[follower.ordinal()];
+    int[] ids = c.stream().toArray();
+    c.clear();
     return ids;
   }
 
-  /**
-   * Ids of the rows changed since the last call (trained, created or re-initialised), ascending, to
-   * {@code consumer}; then forgets them. The incremental checkpoint's set, independent of {@link #drainChanged()}.
-   */
-  public void drainUnsaved(java.util.function.IntConsumer consumer) {
-    for (int id = unsaved.nextSetBit(0); id >= 0; id = unsaved.nextSetBit(id + 1)) {
-      consumer.accept(id);
-    }
-    unsaved.clear();
-  }
-
-  /** Ids changed since the last call, ascending, to {@code consumer}; then forgets them (model updates' set). */
-  public void drainUnpublished(java.util.function.IntConsumer consumer) {
-    for (int id = unpublished.nextSetBit(0); id >= 0; id = unpublished.nextSetBit(id + 1)) {
-      consumer.accept(id);
-    }
-    unpublished.clear();
-  }
-
-  /** Whether some row other than row 0 (always zero) changed since the last {@link #drainUnsaved}. */
-  public boolean hasUnsavedRows() {
-    return unsaved.nextSetBit(1) >= 0;
+  /** Whether some row other than row 0 (always zero) changed since {@code follower} last drained. */
+  public boolean hasChanged(Follower follower) {
+    return changed[follower.ordinal()].nextSetBit(1) >= 0;
   }
 
   /**
    * Materialises rows up to {@code rows - 1} without drawing their initial values (zero), for a restore that
-   * overwrites every row from saved state. They count as changed for deltas (as {@link #ensureRow} does) and
-   * as saved.
+   * overwrites every row from saved state. They count as changed for deltas (as {@link #ensureRow} does), not
+   * for checkpoints (they come from one) or updates (a restore publishes a full update).
    */
   public void reserveRows(int rows) {
     if (rows <= this.rows) {
@@ -543,7 +498,7 @@ public final class EmbeddingTable {
       throw new IllegalStateException("table " + name + " is read-only");
     }
     grow(rows - 1);
-    changed.set(this.rows, rows);
+    changed[Follower.DELTAS.ordinal()].set(this.rows, rows);
     this.rows = rows;
   }
 
