@@ -46,14 +46,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
-      "checkpoint-ms", "distinct-ids", "json", "delivery");
+      "checkpoint-ms", "distinct-ids", "json", "delivery", "scoring");
 
   static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--delivery exactly-once,at-least-once] [--json FILE]";
+          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
-  record Result(String model, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
+  record Result(String model, String scoring, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
       long visibleP50, long visibleP99, long visibleMax, Checkpoints checkpoints) {}
 
   /**
@@ -114,18 +114,27 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             + "'; allowed: exactly-once, at-least-once (comma-separated)");
       }
     }
+    List<String> scorings = o.list("scoring", "replicas");
+    for (String scoring : scorings) {
+      if (!scoring.equals("replicas") && !scoring.equals("inline")) {
+        throw new Options.UsageException("benchmark-stream: invalid --scoring '" + scoring
+            + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores)");
+      }
+    }
     for (String model : o.list("models", "lr,hiformer")) {
-      for (String delivery : deliveries) {
-        results.add(runOne(ModelConfig.builder(model).build().name(), delivery, specPath, events, warmup,
-            warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100)));
+      for (String scoring : scorings) {
+        for (String delivery : deliveries) {
+          results.add(runOne(ModelConfig.builder(model).build().name(), scoring, delivery, specPath, events, warmup,
+              warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100)));
+        }
       }
     }
     System.out.println();
-    System.out.println("model      | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
+    System.out.println("model      | scoring  | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
         + " | phase-2 checkpoints: n, median bytes, median / max ms");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-10s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d%n",
-          r.model(), r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(),
+      System.out.printf(Locale.ROOT, "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d%n",
+          r.model(), r.scoring(), r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(),
           r.visibleP99(), r.visibleMax(), r.checkpoints().completed(), r.checkpoints().bytesMedian(),
           r.checkpoints().msMedian(), r.checkpoints().msMax());
     }
@@ -144,7 +153,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     for (Result r : results) {
       var model = models.has(r.model()) ? (com.fasterxml.jackson.databind.node.ObjectNode) models.get(r.model())
           : models.putObject(r.model());
-      model.putObject(r.delivery()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
+      var scoring = model.has(r.scoring()) ? (com.fasterxml.jackson.databind.node.ObjectNode) model.get(r.scoring())
+          : model.putObject(r.scoring());
+      scoring.putObject(r.delivery()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
           .put("append_p99_ms", r.appendP99()).put("append_max_ms", r.appendMax())
           .put("visible_p50_ms", r.visibleP50()).put("visible_p99_ms", r.visibleP99())
           .put("visible_max_ms", r.visibleMax()).put("checkpoints", r.checkpoints().completed())
@@ -158,7 +169,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     System.out.println("Wrote " + file);
   }
 
-  private static Result runOne(String kind, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
+  private static Result runOne(String kind, String scoring, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
       int checkpointMillis) throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
@@ -168,7 +179,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
           .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
-          .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb").build();
+          .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
+          .set(LearnerOptions.SCORING_PARALLELISM, scoring.equals("replicas") ? 1 : 0)
+          .set(LearnerOptions.UPDATES_INTERVAL_MS, scoring.equals("replicas") ? 1000L : 0L).build();
       org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
       int restPort = freePort(); // the MiniCluster's REST API, for the checkpoint statistics
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
@@ -242,7 +255,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
-      return new Result(kind, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
+      return new Result(kind, scoring, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
           checkpoints);
     }
   }

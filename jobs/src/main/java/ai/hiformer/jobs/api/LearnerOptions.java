@@ -54,6 +54,11 @@ public final class LearnerOptions implements Serializable {
   public static final Option<Integer> UPDATES_FULL_EVERY = Option.integer("updates.full-every", 60, 1,
       "every n-th model update is full (every row, owner and dense weight), so that a reader joining late can start");
 
+  public static final Option<Integer> SCORING_PARALLELISM = Option.integer("scoring.parallelism", 0, 0,
+      "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"
+          + " every event on arrival with read-only replicas kept current by the model updates (needs"
+          + " updates.interval-ms > 0), so that a training step or a learner checkpoint never delays a score");
+
   /** Every option above. */
   public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
 
@@ -64,6 +69,16 @@ public final class LearnerOptions implements Serializable {
   private LearnerOptions(OptionValues values, String modelConfig) {
     this.values = values;
     this.modelConfig = modelConfig;
+    requireConsistent(values);
+  }
+
+  /** Checks what no single option can: scoring replicas live on the model updates. */
+  public static void requireConsistent(OptionValues values) {
+    if (values.get(SCORING_PARALLELISM) > 0 && values.get(UPDATES_INTERVAL_MS) <= 0) {
+      throw new IllegalArgumentException(SCORING_PARALLELISM.key() + " = " + values.get(SCORING_PARALLELISM)
+          + " needs " + UPDATES_INTERVAL_MS.key() + " > 0: scoring replicas are kept current by the model updates"
+          + " (allowed: " + SCORING_PARALLELISM.key() + " = 0, or an update interval such as 1000)");
+    }
   }
 
   /** These options, from a larger set of values that holds them (the job's configuration). */

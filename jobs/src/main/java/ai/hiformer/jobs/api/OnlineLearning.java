@@ -2,6 +2,10 @@ package ai.hiformer.jobs.api;
 
 import ai.hiformer.jobs.stream.ModelFunction;
 import ai.hiformer.jobs.stream.ModelOperator;
+import ai.hiformer.jobs.stream.ScoringFunction;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -13,15 +17,18 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *
  * <pre>{@code
  * DataStream<Click> clicks = ...;
- * SingleOutputStreamOperator<Scored> scores = OnlineLearning.scoreAndLearn(clicks, new ClickMapping(),
+ * LearningStreams out = OnlineLearning.scoreAndLearn(clicks, new ClickMapping(),
  *     LearnerOptions.builder().spec(specJson).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).build());
- * DataStream<Rejected> rejected = scores.getSideOutput(OnlineLearning.REJECTED);
+ * out.scores().sinkTo(...);
+ * out.rejected().sinkTo(...);
  * }</pre>
  *
- * Every event is scored on arrival with its model id's newest model; labelled events are learned from in
- * micro-batches (predict, then train); the models live in keyed state and are checkpointed with the job, and
- * snapshots for serving are written once their checkpoint completes (when {@link LearnerOptions} names a folder).
- * The operator's uid is {@code "model"}; savepoints keep it.
+ * Every event is scored on arrival; labelled events are learned from in micro-batches (predict, then train) by
+ * the learner, keyed by model id, whose models live in keyed state, are checkpointed with the job, and are written
+ * as snapshots for serving once their checkpoint completes (when {@link LearnerOptions} names a folder). Who scores
+ * is {@code scoring.parallelism}: 0, the learner itself with its newest model (uid {@code "model"}); n > 0, a
+ * scoring operator of n subtasks (uid {@code "scoring"}) holding read-only replicas that the learner's model updates
+ * keep current, so that scoring never waits for learning. Savepoints keep both uids.
  */
 public final class OnlineLearning {
   /** Events whose features the spec could not read. */
@@ -33,12 +40,49 @@ public final class OnlineLearning {
   private OnlineLearning() {}
 
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
-  public static <T> SingleOutputStreamOperator<Scored> scoreAndLearn(DataStream<T> events, EventMapping<T> mapping,
+  public static <T> LearningStreams scoreAndLearn(DataStream<T> events, EventMapping<T> mapping,
       LearnerOptions options) {
-    return events.keyBy(new ModelIdOf<>(mapping), Types.STRING)
-        .transform("score + learn", TypeInformation.of(Scored.class),
+    int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
+    DataStream<T> toLearner = scorers == 0 ? events
+        : events.filter(new LearnerInput<>(mapping)).name("labelled + model ids");
+    SingleOutputStreamOperator<Scored> learner = toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
+        .transform(scorers == 0 ? "score + learn" : "learn", TypeInformation.of(Scored.class),
             new ModelOperator<>(new ModelFunction<>(options, mapping)))
         .uid("model");
+    DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
+    if (scorers == 0) {
+      return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
+    }
+    SingleOutputStreamOperator<Scored> scores = events.connect(updates.broadcast())
+        .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
+        .setParallelism(scorers).uid("scoring").name("score (replicas)");
+    return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
+        updates);
+  }
+
+  /**
+   * What the learner needs when replicas score: labelled examples, and the first event of each model id that
+   * this subtask sees (so that a model that has only unlabelled events so far still exists and publishes).
+   */
+  private static final class LearnerInput<T> implements FilterFunction<T> {
+    private static final long serialVersionUID = 1L;
+    private final EventMapping<T> mapping;
+    private transient Set<String> seen;
+
+    LearnerInput(EventMapping<T> mapping) {
+      this.mapping = mapping;
+    }
+
+    @Override
+    public boolean filter(T event) {
+      if (!mapping.score(event) || !mapping.labels(event).isEmpty()) {
+        return true;
+      }
+      if (seen == null) {
+        seen = new HashSet<>();
+      }
+      return seen.add(mapping.modelId(event));
+    }
   }
 
   /** The key: the mapping's model id (a class, so that Flink knows the key type without a lambda's erasure). */

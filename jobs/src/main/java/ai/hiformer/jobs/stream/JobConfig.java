@@ -78,6 +78,7 @@ public final class JobConfig implements Serializable {
     this.values = values;
     this.kafkaProperties = new LinkedHashMap<>(kafkaProperties);
     this.modelConfig = model.toProperties();
+    LearnerOptions.requireConsistent(values);
   }
 
   private static List<Option<?>> concat(List<Option<?>> a, List<Option<?>> b) {

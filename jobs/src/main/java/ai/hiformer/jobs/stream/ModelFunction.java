@@ -80,6 +80,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Map<String, Long> publishedCount;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient long lastLog;
+  private transient boolean replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
   private static final long LOG_EVERY_MS = 30_000;
 
@@ -101,6 +102,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     publishedVersion = new HashMap<>();
     publishedCount = new HashMap<>();
     spec = config.spec();
+    replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     modelConfig = config.model();
     optimizer = config.optimizer();
     metricGroup = getRuntimeContext().getMetricGroup();
@@ -118,14 +120,20 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     long versionBefore = runtime.version();
     long time = mapping.eventTimeMillis(event);
     try {
-      if (!mapping.score(event)) {
-        runtime.learnOnly(mapping.features(event), mapping.labels(event), time);
+      if (replicasScore || !mapping.score(event)) {
+        // With scoring replicas, an event to score only tells the learner that its model exists (ScoringFunction
+        // scored it already, and reports it if it is malformed).
+        if (!mapping.labels(event).isEmpty()) {
+          runtime.learnOnly(mapping.features(event), mapping.labels(event), time);
+        }
         afterLearning(key, runtime, versionBefore, ctx);
         return;
       }
       probs = runtime.scoreAndLearn(mapping.features(event), mapping.labels(event), time);
     } catch (BadRowException e) {
-      ctx.output(REJECTED, new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+      if (!replicasScore || !mapping.score(event)) {
+        ctx.output(REJECTED, new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+      }
       return;
     }
     Map<String, Double> perTask = new LinkedHashMap<>();
@@ -172,7 +180,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
     long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
-    if (interval > 0 && timestamp % interval == 0 && publishedVersion.containsKey(ctx.getCurrentKey())) {
+    if (interval > 0 && timestamp % interval == 0) {
+      // Also a timer restored from a checkpoint: the restored model's first update is full, which is how
+      // scoring replicas, rebuilt empty after a restore, get their model back without waiting for an event.
       String key = ctx.getCurrentKey();
       ctx.output(UPDATES, publish(key, runtime(key)));
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);

@@ -1,6 +1,7 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.LearningStreams;
 import ai.hiformer.jobs.api.OnlineLearning;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.schemas.Score;
@@ -57,6 +58,13 @@ public final class StreamingJob {
       conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
     }
     conf.setString("restart-strategy.type", "exponential-delay");
+    if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0) {
+      // The scoring operator reads events and the learner's updates. An aligned checkpoint would hold its events
+      // until the barrier has passed the learner (after the learner wrote its changed rows), so a score would
+      // wait for a learner checkpoint: unaligned barriers overtake the queued records instead.
+      conf.setString("execution.checkpointing.unaligned.enabled", "true");
+      conf.setString("execution.checkpointing.aligned-checkpoint-timeout", "0ms");
+    }
     // Scores are per event: flush network buffers within a millisecond instead of Flink's 100 ms
     // default, which would dominate the event-to-score latency.
     conf.setString("execution.buffer-timeout.interval", "1ms");
@@ -101,9 +109,9 @@ public final class StreamingJob {
         .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
         .process(new LabelJoin(config)).uid("label-join").name("join labels");
     // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
-    SingleOutputStreamOperator<Scored> scored = OnlineLearning.scoreAndLearn(valid.union(joined),
-        new ValidEventMapping(), config.learnerOptions());
-    scored.map(new EncodeScore()).uid("encode-scores").name("encode scores")
+    LearningStreams learning = OnlineLearning.scoreAndLearn(valid.union(joined), new ValidEventMapping(),
+        config.learnerOptions());
+    learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores")
         .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
             config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
                 : DeliveryGuarantee.AT_LEAST_ONCE))
@@ -116,7 +124,7 @@ public final class StreamingJob {
       }
       // At least once, flushed at checkpoints, not transactional: an update must reach servers in seconds, and a
       // repeated one is ignored by its (epoch, sequence).
-      scored.getSideOutput(OnlineLearning.UPDATES)
+      learning.updates()
           .sinkTo(KafkaSink.<ai.hiformer.jobs.api.PublishedUpdate>builder()
               .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
               .setKafkaProducerConfig(updateProducerProperties(config))
@@ -130,7 +138,7 @@ public final class StreamingJob {
           .uid("model-updates-sink").name("model updates");
     }
     String eventsTopic = config.get(JobConfig.EVENTS_TOPIC);
-    DataStream<byte[]> rejected = scored.getSideOutput(OnlineLearning.REJECTED)
+    DataStream<byte[]> rejected = learning.rejected()
         .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
         .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO).uid("encode-rejected").name("rejected");
     valid.getSideOutput(DeadLetters.TAG)

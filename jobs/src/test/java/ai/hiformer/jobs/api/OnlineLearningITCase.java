@@ -123,7 +123,7 @@ class OnlineLearningITCase {
     DataStream<Click> events = env.fromData(clicks).setParallelism(1);
     Map<String, Scored> got = new HashMap<>();
     try (CloseableIterator<Scored> it = OnlineLearning.scoreAndLearn(events, new ClickMapping(), options)
-        .executeAndCollect("library")) {
+        .scores().executeAndCollect("library")) {
       it.forEachRemaining(s -> assertThat(got.put(s.requestId, s)).as("scored twice: %s", s.requestId).isNull());
     }
     assertThat(got).hasSize(clicks.size());

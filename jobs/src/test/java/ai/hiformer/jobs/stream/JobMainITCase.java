@@ -55,7 +55,8 @@ class JobMainITCase {
       assertThat(last.spec().name()).as("the spec the override named").isEqualTo("synthetic");
       assertThat(last.learner().steps()).isEqualTo(2);
       assertThat(last.position().examplesTrained()).isEqualTo(300);
-      assertThat(last.position().eventsScored()).isEqualTo(300);
+      // The shipped configuration scores with replicas (scoring.parallelism = 1): the learner scored nothing.
+      assertThat(last.position().eventsScored()).isZero();
       assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
       // The model the shipped file configures (model.kind=hiformer, model.d=16, model.seed=0; no model.profile, so
       // the job's default, online).

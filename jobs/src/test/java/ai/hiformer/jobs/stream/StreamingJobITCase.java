@@ -25,7 +25,8 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,9 +49,16 @@ class StreamingJobITCase {
   @TempDir
   static java.nio.file.Path snapshots;
 
-  @Test
-  void everyValidEventIsScoredExactlyOnceAndEveryBadRecordIsDeadLettered() throws Exception {
-    KAFKA.get().createTopics(2, "events", "labels", "scores", "dead-letters");
+  /** Scored by the learner itself (0), and by two scoring subtasks with replicas fed by the learner's updates. */
+  @ParameterizedTest(name = "scoring.parallelism = {0}")
+  @ValueSource(ints = {0, 2})
+  void everyValidEventIsScoredExactlyOnceAndEveryBadRecordIsDeadLettered(int scoringParallelism) throws Exception {
+    String events = "events-" + scoringParallelism;
+    String labels = "labels-" + scoringParallelism;
+    String scoresTopic = "scores-" + scoringParallelism;
+    String deadLetterTopic = "dead-letters-" + scoringParallelism;
+    java.nio.file.Path snapshots = StreamingJobITCase.snapshots.resolve("p" + scoringParallelism);
+    KAFKA.get().createTopics(2, events, labels, scoresTopic, deadLetterTopic);
     WireCodec<Event> codec = WireCodec.events();
     SplittableRandom rng = new SplittableRandom(5);
     List<byte[]> keys = new ArrayList<>();
@@ -86,13 +94,13 @@ class StreamingJobITCase {
       keys.add(at, ("bad" + i).getBytes(StandardCharsets.UTF_8));
       values.add(at, bad.get(i).bytes());
     }
-    KAFKA.get().produce("events", keys, values);
+    KAFKA.get().produce(events, keys, values);
     // Where each bad record landed (partition, offset): its dead letter must name exactly that place.
     Map<String, Malformed> expectedAt = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords("events", Duration.ofSeconds(2))) {
+    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords(events, Duration.ofSeconds(2))) {
       String key = new String(r.key(), StandardCharsets.UTF_8);
       if (key.startsWith("bad")) {
-        expectedAt.put("events/" + r.partition() + "/" + r.offset(), bad.get(Integer.parseInt(key.substring(3))));
+        expectedAt.put(events + "/" + r.partition() + "/" + r.offset(), bad.get(Integer.parseInt(key.substring(3))));
       }
     }
     assertThat(expectedAt).hasSize(bad.size());
@@ -100,15 +108,24 @@ class StreamingJobITCase {
     byte[] badLabel = labelCodec.encode(Label.newBuilder().setRequestId("r1").setModelId("market-b").setTask("buy")
         .setValue(1).setTime(Instant.EPOCH).build());
     labelValues.add(badLabel);
-    KAFKA.get().produce("labels", labelKeys, labelValues);
-    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords("labels", Duration.ofSeconds(2))) {
+    KAFKA.get().produce(labels, labelKeys, labelValues);
+    for (ConsumerRecord<byte[], byte[]> r : KAFKA.get().readCommittedRecords(labels, Duration.ofSeconds(2))) {
       if (new String(r.key(), StandardCharsets.UTF_8).equals("bad-label")) {
-        expectedAt.put("labels/" + r.partition() + "/" + r.offset(), new Malformed(badLabel, "label for unknown task 'buy'"));
+        expectedAt.put(labels + "/" + r.partition() + "/" + r.offset(), new Malformed(badLabel, "label for unknown task 'buy'"));
       }
     }
     assertThat(expectedAt).hasSize(bad.size() + 1);
 
-    JobConfig config = JobTestKit.config(KAFKA.get().bootstrapServers(), checkpoints, "market-a", "market-b")
+    JobConfig.Builder builder = JobTestKit.config(KAFKA.get().bootstrapServers(),
+        checkpoints.resolve("p" + scoringParallelism), "market-a", "market-b")
+        .set(JobConfig.EVENTS_TOPIC, events).set(JobConfig.LABELS_TOPIC, labels)
+        .set(JobConfig.SCORES_TOPIC, scoresTopic).set(JobConfig.DEAD_LETTER_TOPIC, deadLetterTopic)
+        .set(JobConfig.GROUP_ID, "itcase-" + scoringParallelism)
+        .set(JobConfig.TRANSACTIONAL_ID_PREFIX, "itcase-" + scoringParallelism);
+    if (scoringParallelism > 0) {
+      builder.set(LearnerOptions.SCORING_PARALLELISM, scoringParallelism).set(LearnerOptions.UPDATES_INTERVAL_MS, 200L);
+    }
+    JobConfig config = builder
         .set(JobConfig.PARALLELISM, 2).set(JobConfig.BOUNDED, true).set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L)
         .set(LearnerOptions.FLUSH_IDLE_MS, 60_000L).set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).build();
     JobTestKit.runToEnd(config, "streaming-job-itcase");
@@ -116,7 +133,7 @@ class StreamingJobITCase {
     WireCodec<Score> scores = WireCodec.scores();
     Map<String, Integer> count = new HashMap<>();
     Map<String, Long> maxVersion = new HashMap<>();
-    for (byte[] b : KAFKA.get().readCommitted("scores", Duration.ofSeconds(3))) {
+    for (byte[] b : KAFKA.get().readCommitted(scoresTopic, Duration.ofSeconds(3))) {
       Score s = scores.decode(b);
       count.merge(s.getRequestId(), 1, Integer::sum);
       assertThat(s.getModelId()).isEqualTo(modelOf.get(s.getRequestId()));
@@ -127,13 +144,18 @@ class StreamingJobITCase {
     assertThat(count.values()).allMatch(c -> c == 1);
     // market-a's 700 events carry labels: two full micro-batches were trained before its last events were
     // scored. market-b learns from joined labels, whose timing relative to scoring is not fixed.
-    assertThat(maxVersion.get("market-a")).isEqualTo(2);
+    // With replicas, a score's version is the replica's at that moment: at most the final one.
+    if (scoringParallelism == 0) {
+      assertThat(maxVersion.get("market-a")).isEqualTo(2);
+    } else {
+      assertThat(maxVersion.values()).allMatch(v -> v >= 0 && v <= 3);
+    }
 
     // Every bad record has exactly one dead letter, at its own coordinates, with its own reason and its bytes
     // kept whole; no good record has one.
     WireCodec<DeadLetter> dlq = WireCodec.deadLetters();
     Map<String, DeadLetter> deadLetters = new HashMap<>();
-    for (byte[] b : KAFKA.get().readCommitted("dead-letters", Duration.ofSeconds(2))) {
+    for (byte[] b : KAFKA.get().readCommitted(deadLetterTopic, Duration.ofSeconds(2))) {
       DeadLetter d = dlq.decode(b);
       String at = d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset();
       assertThat(deadLetters.put(at, d)).as("a second dead letter for %s", at).isNull();

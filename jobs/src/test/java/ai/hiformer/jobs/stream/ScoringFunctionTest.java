@@ -1,0 +1,169 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PublishedUpdate;
+import ai.hiformer.jobs.api.Scored;
+import ai.hiformer.learner.ModelRuntime;
+import ai.hiformer.learner.ModelUpdate;
+import ai.hiformer.learner.ScoringReplica;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.schemas.Event;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scoring operator under Flink's two-input test harness, fed model updates from a real learner: events that
+ * arrive before their model's first full update wait and are then scored in arrival order; every score names the
+ * version of the replica that made it and equals what a replica fed the same updates gives; waiting events
+ * survive a restore; examples only to learn from and other models' updates are not scored with.
+ */
+class ScoringFunctionTest {
+  private static final String SPEC = """
+      {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+  private static final int MICRO_BATCH = 8;
+
+  private final LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+      .set(JobConfig.MODEL_IDS, Set.of("a", "b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
+      .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+      .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
+      .set(LearnerOptions.SCORING_PARALLELISM, 2).build().learnerOptions();
+
+  private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> harness(OperatorSubtaskState from)
+      throws Exception {
+    var h = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(
+        new ScoringFunction<>(options, new ValidEventMapping(), TypeInformation.of(ValidEvent.class))));
+    h.setup();
+    h.initializeState(from);
+    h.open();
+    return h;
+  }
+
+  private static Event event(String model, int i, boolean labelled) {
+    return Event.newBuilder().setRequestId(model + i).setModelId(model)
+        .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
+        .setCategorical(Map.of("user", "u" + i % 7, "item", "i" + i % 5))
+        .setNumeric(Map.of("price", (double) (i % 11)))
+        .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
+  }
+
+  /** A learner of model "a" that has trained {@code steps} micro-batches. */
+  private ModelRuntime learner() {
+    return new ModelRuntime(options.spec(), options.model(), options.optimizer(), MICRO_BATCH);
+  }
+
+  private static void train(ModelRuntime learner, int steps, int from) throws Exception {
+    EventRow row = new EventRow();
+    for (int i = from; i < from + steps * MICRO_BATCH; i++) {
+      Event e = event("a", i, true);
+      learner.learnOnly(row.reset(ValidEvent.of(e), "t"), e.getLabels(), 0);
+    }
+  }
+
+  private static List<Scored> scores(TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> h) {
+    List<Scored> out = new ArrayList<>();
+    for (Object o : h.getOutput()) {
+      if (o instanceof StreamRecord<?> r) {
+        out.add((Scored) r.getValue());
+      }
+    }
+    h.getOutput().clear();
+    return out;
+  }
+
+  private static void assertScoredBy(List<Scored> got, ScoringReplica replica, List<Event> events) throws Exception {
+    EventRow row = new EventRow();
+    assertThat(got).extracting(s -> s.requestId).containsExactlyElementsOf(
+        events.stream().map(Event::getRequestId).toList());
+    for (int k = 0; k < got.size(); k++) {
+      assertThat(got.get(k).modelVersion).isEqualTo(replica.version());
+      double want = replica.score(row.reset(ValidEvent.of(events.get(k)), "t"))[0];
+      assertThat(got.get(k).scores.get("click")).as("score of %s", got.get(k).requestId).isEqualTo(want);
+    }
+  }
+
+  @Test
+  void eventsWaitForTheFirstFullUpdateThenEachScoreNamesTheReplicaVersionThatMadeIt() throws Exception {
+    ModelRuntime learner = learner();
+    ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
+    try (var h = harness(null)) {
+      List<Event> early = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        early.add(event("a", 1000 + i, i % 2 == 0));
+        h.processElement1(new StreamRecord<>(ValidEvent.of(early.get(i))));
+      }
+      assertThat(scores(h)).as("no model yet: nothing is scored").isEmpty();
+
+      train(learner, 2, 0);
+      ModelUpdate base = learner.captureUpdate(true, true);
+      assertThat(reference.apply(base)).isTrue();
+      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
+      List<Scored> first = scores(h);
+      assertScoredBy(first, reference, early);
+      assertThat(first.get(0).modelVersion).isEqualTo(2);
+
+      train(learner, 3, 100);
+      ModelUpdate next = learner.captureUpdate(false, true);
+      assertThat(reference.apply(next)).isTrue();
+      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", next.bytes())));
+      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", next.bytes()))); // a repeat changes nothing
+      List<Event> later = List.of(event("a", 2000, false), event("a", 2001, true));
+      for (Event e : later) {
+        h.processElement1(new StreamRecord<>(ValidEvent.of(e)));
+      }
+      assertScoredBy(scores(h), reference, later);
+      assertThat(reference.version()).isEqualTo(5);
+
+      ValidEvent joined = ValidEvent.of(event("a", 3000, true));
+      joined.trainOnly = true;
+      h.processElement1(new StreamRecord<>(joined));
+      assertThat(scores(h)).as("an example only to learn from is not scored again").isEmpty();
+
+      h.processElement1(new StreamRecord<>(ValidEvent.of(event("b", 1, false))));
+      assertThat(scores(h)).as("model b has no replica: a's updates do not score it").isEmpty();
+    }
+  }
+
+  @Test
+  void eventsWaitingForTheirModelSurviveARestoreAndAreScoredByTheFirstFullUpdateAfterIt() throws Exception {
+    OperatorSubtaskState saved;
+    List<Event> waiting = List.of(event("a", 1, false), event("a", 2, true), event("a", 3, false));
+    try (var h = harness(null)) {
+      for (Event e : waiting) {
+        h.processElement1(new StreamRecord<>(ValidEvent.of(e)));
+      }
+      saved = h.snapshot(1, 1);
+    }
+    ModelRuntime learner = learner();
+    train(learner, 1, 0);
+    ModelUpdate base = learner.captureUpdate(true, true);
+    ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
+    reference.apply(base);
+    try (var h = harness(saved)) {
+      assertThat(scores(h)).isEmpty();
+      ModelUpdate increment = learner.captureUpdate(false, true);
+      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", increment.bytes())));
+      assertThat(scores(h)).as("an increment cannot start a replica").isEmpty();
+      learner = learner();
+      train(learner, 1, 0);
+      base = learner.captureUpdate(true, true);
+      reference = new ScoringReplica(options.spec(), options.model());
+      reference.apply(base);
+      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
+      assertScoredBy(scores(h), reference, waiting);
+    }
+  }
+}
