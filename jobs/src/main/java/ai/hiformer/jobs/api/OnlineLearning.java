@@ -42,9 +42,30 @@ public final class OnlineLearning {
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
   public static <T> LearningStreams scoreAndLearn(DataStream<T> events, EventMapping<T> mapping,
       LearnerOptions options) {
+    return build(events, events, mapping, options);
+  }
+
+  /**
+   * Scores {@code toScore} with replicas and learns from {@code toLearn}, two readings of the same events (for
+   * example two sources on one topic, the second also carrying labels joined later); needs {@code
+   * scoring.parallelism} > 0. With one stream for both, a learner that falls behind (a long training step or
+   * checkpoint) holds back the shared upstream once the network buffers between them are full, which is within
+   * milliseconds at a high rate, and scores wait with it; with two sources, the learner's lag stays in Kafka.
+   */
+  public static <T> LearningStreams scoreAndLearn(DataStream<T> toScore, DataStream<T> toLearn,
+      EventMapping<T> mapping, LearnerOptions options) {
+    if (options.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
+      throw new IllegalArgumentException("separate streams to score and to learn need "
+          + LearnerOptions.SCORING_PARALLELISM.key() + " > 0 (at 0 the learner scores what it learns from)");
+    }
+    return build(toScore, toLearn, mapping, options);
+  }
+
+  private static <T> LearningStreams build(DataStream<T> events, DataStream<T> toLearn, EventMapping<T> mapping,
+      LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     DataStream<T> toLearner = scorers == 0 ? events
-        : events.filter(new LearnerInput<>(mapping)).name("labelled + model ids");
+        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids").setBufferTimeout(50);
     SingleOutputStreamOperator<Scored> learner = toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
         .transform(scorers == 0 ? "score + learn" : "learn", TypeInformation.of(Scored.class),
             new ModelOperator<>(new ModelFunction<>(options, mapping)))

@@ -58,7 +58,7 @@ public final class StreamingJob {
       conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
     }
     conf.setString("restart-strategy.type", "exponential-delay");
-    if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0) {
+    if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0 && !Boolean.getBoolean("exp.aligned")) {
       // The scoring operator reads events and the learner's updates. An aligned checkpoint would hold its events
       // until the barrier has passed the learner (after the learner wrote its changed rows), so a score would
       // wait for a learner checkpoint: unaligned barriers overtake the queued records instead.
@@ -80,10 +80,15 @@ public final class StreamingJob {
    * restored one resumes from its checkpoint), bounded at the latest offset when the job is bounded.
    */
   static KafkaSource<RawRecord> source(JobConfig config, String topic) {
+    return source(config, topic, config.get(JobConfig.GROUP_ID));
+  }
+
+  /** As above, committing its offsets (for monitoring only: the checkpoint holds them) under {@code groupId}. */
+  static KafkaSource<RawRecord> source(JobConfig config, String topic, String groupId) {
     org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
         .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
         .setTopics(topic)
-        .setGroupId(config.get(JobConfig.GROUP_ID))
+        .setGroupId(groupId)
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new RawRecordDeserializer())
         .setProperties(config.kafkaClientProperties());
@@ -92,6 +97,12 @@ public final class StreamingJob {
     }
     return source.build();
   }
+
+  /**
+   * How long records bound only for the learner may wait in a network buffer (with replicas): learning is not
+   * latency-bound, and fuller buffers cost less CPU than the scoring path's 1 ms flushes.
+   */
+  static final long LEARNING_BUFFER_TIMEOUT_MS = 50;
 
   /** Adds the job's dataflow to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
@@ -103,14 +114,24 @@ public final class StreamingJob {
     SingleOutputStreamOperator<ValidLabel> labels = env
         .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC)), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
         .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
-    SingleOutputStreamOperator<ValidEvent> joined = valid
+    // With scoring replicas the learner reads the events with a source of its own: when it falls behind, its
+    // lag stays in Kafka instead of holding back the source that the scores come from. Its decoder's rejections
+    // are the scoring path's too, so only the scoring path's go to the dead-letter topic.
+    boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
+    DataStream<ValidEvent> toLearn = !replicas ? valid
+        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner"),
+            WatermarkStrategy.noWatermarks(), "events (learner)").uid("learner-events-source")
+            .process(new DecodeEvents(config)).uid("learner-decode").name("decode + validate (learner)")
+            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
+    SingleOutputStreamOperator<ValidEvent> joined = toLearn
         .filter(v -> !v.labelled).name("impressions awaiting labels")
         .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
         .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
         .process(new LabelJoin(config)).uid("label-join").name("join labels");
     // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
-    LearningStreams learning = OnlineLearning.scoreAndLearn(valid.union(joined), new ValidEventMapping(),
-        config.learnerOptions());
+    LearningStreams learning = replicas
+        ? OnlineLearning.scoreAndLearn(valid, toLearn.union(joined), new ValidEventMapping(), config.learnerOptions())
+        : OnlineLearning.scoreAndLearn(valid.union(joined), new ValidEventMapping(), config.learnerOptions());
     learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores")
         .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
             config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
@@ -208,6 +229,9 @@ public final class StreamingJob {
     // A dead letter keeps the whole raw record, so it may exceed the 1 MB default; the topic's
     // max.message.bytes must allow it too.
     props.putIfAbsent("max.request.size", "16777216");
+    // Send at once (the client's default waits 5 ms for a batch to fill): a score is latency-bound, and records
+    // still batch by themselves while a request is in flight.
+    props.putIfAbsent("linger.ms", "0");
     return KafkaSink.<byte[]>builder()
         .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
         .setKafkaProducerConfig(props)
