@@ -4,6 +4,7 @@ import ai.hiformer.serving.ModelRegistry;
 import ai.hiformer.serving.ScoringServer;
 import ai.hiformer.serving.ServedModel;
 import ai.hiformer.serving.ServerOptions;
+import ai.hiformer.serving.UpdateFollower;
 import ai.hiformer.model.config.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +16,19 @@ import java.util.stream.Stream;
 /** {@code hiformer serve --snapshots DIR}: serves the newest snapshot of every model over HTTP, reloading. */
 public final class ServeCommand extends OptionsCommand {
   /** The server's options are flags of their own names ({@code --max-connections 64}), from the declarations. */
-  static final Set<String> VALUED = java.util.stream.Stream.concat(Stream.of("snapshots", "reload-seconds"),
+  static final Set<String> VALUED = java.util.stream.Stream.concat(Stream.of("snapshots", "reload-seconds",
+      "updates-topic", "config", "bootstrap-servers"),
       ServerOptions.ALL.stream().map(Option::key)).collect(java.util.stream.Collectors.toUnmodifiableSet());
   static final String USAGE = """
-      Usage: hiformer serve --snapshots DIR [--reload-seconds 5] [server options]
+      Usage: hiformer serve [--snapshots DIR] [--reload-seconds 5]
+                            [--updates-topic TOPIC [--config job.properties] [--bootstrap-servers HOST:PORT]]
+                            [server options]
         Serves the newest complete snapshot of every model under DIR (as ./hiformer run leaves them) and
-        swaps in newer ones as they appear. POST /score (one event or a batch), GET /health, GET /metrics.
+        swaps in newer ones as they appear; with --updates-topic (the job's topics.model-updates), also follows
+        the learner's model updates, each applied within moments of its publication, and serves whichever of
+        the two is newer (a rollback pin in DIR wins). Kafka client settings as the job's (--config: its
+        kafka.bootstrap-servers and kafka.property.*). POST /score (one event or a batch), GET /health,
+        GET /metrics.
       Server options (default; --threads defaults to one per core):
       """ + ServeCommand.describe(ServerOptions.ALL);
 
@@ -40,12 +48,30 @@ public final class ServeCommand extends OptionsCommand {
 
   @Override
   protected int run(Options o) throws Exception {
-    Path root = Paths.get(o.required("snapshots"));
-    if (!Files.isDirectory(root)) {
+    if (!o.has("snapshots") && !o.has("updates-topic")) {
+      throw new Options.UsageException("serve: give --snapshots DIR, --updates-topic TOPIC, or both");
+    }
+    Path root = o.has("snapshots") ? Paths.get(o.get("snapshots", null)) : null;
+    if (root != null && !Files.isDirectory(root)) {
       throw new Options.UsageException("serve: --snapshots " + root + " is not a directory");
     }
     ServerOptions options = serverOptions(o, 8080);
     ModelRegistry registry = new ModelRegistry(root, options.get(ServerOptions.THREADS));
+    if (o.has("updates-topic")) {
+      java.util.Map<String, String> file = KafkaClientOptions.config(o);
+      UpdateFollower follower = new UpdateFollower(options.get(ServerOptions.THREADS), (id, version, epoch, seq) -> { });
+      registry.follow(follower);
+      UpdateTopicReader reader = new UpdateTopicReader(KafkaClientOptions.client(o, file), o.get("updates-topic", null),
+          follower);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          reader.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+      System.out.println("Following model updates on " + o.get("updates-topic", null));
+    }
     ScoringServer server;
     try {
       server = new ScoringServer(registry, options, o.integer("reload-seconds", 5, 1));
@@ -54,7 +80,7 @@ public final class ServeCommand extends OptionsCommand {
     }
     String scheme = options.tls() ? "https" : "http";
     System.out.println("Serving on " + scheme + "://" + options.get(ServerOptions.BIND) + ":" + server.port() + " from "
-        + root.toAbsolutePath() + (options.get(ServerOptions.AUTH_TOKEN_FILE) != null ? " (bearer token required)" : ""));
+        + (root == null ? "the update topic" : root.toAbsolutePath()) + (options.get(ServerOptions.AUTH_TOKEN_FILE) != null ? " (bearer token required)" : ""));
     for (ServedModel m : registry.all()) {
       System.out.println("  " + m.modelId() + " version " + m.version());
     }

@@ -23,22 +23,33 @@ import java.util.zip.CRC32C;
  * right after its predecessor in the same epoch, and a full one of a newer epoch (or the same epoch, later
  * sequence) at any time, so an update published after a restore is never taken for one of before it.
  *
- * <p>Binary form ({@link #bytes()}, big-endian): {@code "HFU1"}, epoch, sequence, version (longs), full, has-dense
- * (bytes); tables: {@code int T}, per table {@code int dim, int n, n × (int id, float[dim])}; vocabularies:
+ * <p>Binary form ({@link #bytes()}, big-endian): {@code "HFU2"}, epoch, sequence, version (longs), full, has-dense
+ * (bytes); a full update then carries what a reader needs to build the model from nothing: the feature spec's JSON
+ * and the model configuration's properties ({@code int n, n × byte}, UTF-8, each); tables: {@code int T}, per table {@code int dim, int n, n × (int id, float[dim])}; vocabularies:
  * {@code int V}, per vocabulary {@code int n, n × (int id, byte live, long fingerprint)}; when it has dense
  * weights {@code int P, P × (int size, double[size])}; then the CRC32C of all before it. Values only: replicas
- * score, they do not train, so no optimiser state travels.
+ * score, they do not train, so no optimiser state travels. {@code "HFU1"} (session 7: no spec or configuration
+ * in full updates) is still read.
  */
 public final class ModelUpdate {
-  private static final int MAGIC = 0x48465531; // "HFU1"
+  private static final int MAGIC_V1 = 0x48465531; // "HFU1"
+  private static final int MAGIC = 0x48465532; // "HFU2"
+  private static final int HEADER = 30;
   private final byte[] bytes;
+  private final int bodyOffset; // where the tables start
+  private final String specJson; // full updates of HFU2, else null
+  private final String modelConfig;
   private final long epoch;
   private final long sequence;
   private final long version;
   private final boolean full;
 
-  private ModelUpdate(byte[] bytes, long epoch, long sequence, long version, boolean full) {
+  private ModelUpdate(byte[] bytes, int bodyOffset, String specJson, String modelConfig, long epoch, long sequence,
+      long version, boolean full) {
     this.bytes = bytes;
+    this.bodyOffset = bodyOffset;
+    this.specJson = specJson;
+    this.modelConfig = modelConfig;
     this.epoch = epoch;
     this.sequence = sequence;
     this.version = version;
@@ -63,6 +74,16 @@ public final class ModelUpdate {
     return full;
   }
 
+  /** The feature spec (JSON) a full update was made with; null for an increment (or a full update of HFU1). */
+  public String specJson() {
+    return specJson;
+  }
+
+  /** The model configuration ({@code ModelConfig#toProperties}) of a full update; null as for {@link #specJson}. */
+  public String modelConfig() {
+    return modelConfig;
+  }
+
   /** The published form (what goes on the update topic). */
   public byte[] bytes() {
     return bytes.clone();
@@ -70,6 +91,10 @@ public final class ModelUpdate {
 
   /** Parses and checks a published update. */
   public static ModelUpdate of(byte[] bytes) {
+    return parse(bytes.clone());
+  }
+
+  private static ModelUpdate parse(byte[] bytes) {
     if (bytes.length < 34) {
       throw new IllegalArgumentException("model update truncated: " + bytes.length + " bytes");
     }
@@ -79,10 +104,40 @@ public final class ModelUpdate {
     if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
       throw new IllegalArgumentException("model update checksum mismatch (corrupt or truncated)");
     }
-    if (b.getInt(0) != MAGIC) {
-      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1)");
+    int magic = b.getInt(0);
+    if (magic != MAGIC && magic != MAGIC_V1) {
+      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1, HFU2)");
     }
-    return new ModelUpdate(bytes.clone(), b.getLong(4), b.getLong(12), b.getLong(20), bytes[28] != 0);
+    boolean full = bytes[28] != 0;
+    int offset = HEADER;
+    String spec = null;
+    String config = null;
+    if (magic == MAGIC && full) {
+      b.position(HEADER);
+      spec = readText(b, "spec");
+      config = readText(b, "model configuration");
+      offset = b.position();
+    }
+    return new ModelUpdate(bytes, offset, spec, config, b.getLong(4), b.getLong(12), b.getLong(20), full);
+  }
+
+  private static String readText(java.nio.ByteBuffer b, String what) {
+    if (b.remaining() < 4) {
+      throw new IllegalArgumentException("model update truncated in its " + what);
+    }
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining() - 4) {
+      throw new IllegalArgumentException("model update: " + what + " of " + n + " bytes does not fit");
+    }
+    byte[] text = new byte[n];
+    b.get(text);
+    return new String(text, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void writeText(DataOutputStream out, String text) throws IOException {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.writeInt(bytes.length);
+    out.write(bytes);
   }
 
   /**
@@ -100,6 +155,10 @@ public final class ModelUpdate {
       out.writeLong(version);
       out.writeByte(full ? 1 : 0);
       out.writeByte(full || withDense ? 1 : 0);
+      if (full) {
+        writeText(out, encoder.spec().json());
+        writeText(out, model.config().toProperties());
+      }
       List<EmbeddingTable> tables = model.tables();
       out.writeInt(tables.size());
       double[] row = new double[0];
@@ -152,7 +211,7 @@ public final class ModelUpdate {
       byte[] body = raw.toByteArray();
       crc.update(body);
       out.writeInt((int) crc.getValue());
-      return new ModelUpdate(raw.toByteArray(), epoch, sequence, version, full);
+      return parse(raw.toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -161,7 +220,8 @@ public final class ModelUpdate {
   /** Writes this update's rows, owners and dense weights into a replica's model and encoder. */
   void applyTo(CtrModel model, FeatureEncoder encoder) {
     try {
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 30, bytes.length - 34));
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, bodyOffset,
+          bytes.length - 4 - bodyOffset));
       boolean hasDense = bytes[29] != 0;
       List<EmbeddingTable> tables = model.tables();
       if (in.readInt() != tables.size()) {

@@ -35,6 +35,41 @@ public final class ScoringReplica {
   }
 
   /**
+   * A replica built from nothing but a full update (its spec and model configuration travel with it) and
+   * brought to it.
+   *
+   * @throws IllegalArgumentException if {@code update} is not a full update that names its spec and configuration
+   */
+  public static ScoringReplica startingFrom(ModelUpdate update) {
+    if (!update.full() || update.specJson() == null) {
+      throw new IllegalArgumentException("a replica starts from a full update that carries its spec and model"
+          + " configuration (this is " + (update.full() ? "a full update of HFU1" : "an increment") + ")");
+    }
+    ScoringReplica r = new ScoringReplica(FeatureSpec.parse(update.specJson()),
+        ModelConfig.fromProperties(update.modelConfig()));
+    r.apply(update);
+    return r;
+  }
+
+  /** The replica's model: for readers that score it themselves (read-only replicas of it), never to train. */
+  public CtrModel model() {
+    return model;
+  }
+
+  /** The replica's encoder (read-only use: {@link FeatureEncoder#readOnlyView()}). */
+  public FeatureEncoder encoder() {
+    return encoder;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public long sequence() {
+    return sequence;
+  }
+
+  /**
    * Applies {@code update} if it continues this replica (next in sequence, same epoch) or is full and newer;
    * returns whether it was applied. Ignored updates change nothing.
    */

@@ -45,6 +45,8 @@ public final class ModelRegistry {
   private final AtomicLong rejections = new AtomicLong();
   private final AtomicLong reloadErrors = new AtomicLong();
   private volatile String lastReloadError;
+  private volatile UpdateFollower follower;
+  private final Set<String> pinned = ConcurrentHashMap.newKeySet(); // model ids with a rollback pin
 
   public ModelRegistry(Path root, int scorers) {
     this(root, scorers, ServedModel::load);
@@ -65,7 +67,7 @@ public final class ModelRegistry {
    */
   public synchronized void refresh() {
     try {
-      if (!Files.isDirectory(root)) {
+      if (root == null || !Files.isDirectory(root)) {
         return;
       }
       List<Path> modelDirs;
@@ -98,6 +100,11 @@ public final class ModelRegistry {
     AtomicReference<ServedModel> ref = models.computeIfAbsent(modelId, k -> new AtomicReference<>());
     ServedModel current = ref.get();
     java.util.OptionalLong pin = ai.hiformer.features.snapshot.ServingPin.read(root, modelId);
+    if (pin.isPresent()) {
+      pinned.add(modelId);
+    } else {
+      pinned.remove(modelId);
+    }
     if (pin.isPresent()) {
       // A rollback: serve exactly the pinned version, without deltas, until the pin is released.
       long pinned = pin.getAsLong();
@@ -207,17 +214,41 @@ public final class ModelRegistry {
     return scorers;
   }
 
+  /**
+   * The version of {@code modelId} to score with: the newer of the snapshot folder's and the update stream's
+   * (when {@link #follow followed}); a pinned version (a rollback) always wins.
+   */
   public Optional<ServedModel> model(String modelId) {
     AtomicReference<ServedModel> ref = models.get(modelId);
-    return ref == null ? Optional.empty() : Optional.ofNullable(ref.get());
+    Optional<ServedModel> fromSnapshots = ref == null ? Optional.empty() : Optional.ofNullable(ref.get());
+    UpdateFollower f = follower;
+    if (f == null || pinned.contains(modelId)) {
+      return fromSnapshots;
+    }
+    Optional<ServedModel> fromUpdates = f.model(modelId);
+    if (fromUpdates.isEmpty()
+        || (fromSnapshots.isPresent() && fromSnapshots.get().version() > fromUpdates.get().version())) {
+      return fromSnapshots;
+    }
+    return fromUpdates;
+  }
+
+  /** Serves the models of {@code follower} too (see {@link #model}). */
+  public void follow(UpdateFollower follower) {
+    this.follower = follower;
   }
 
   public List<ServedModel> all() {
-    List<ServedModel> out = new ArrayList<>();
-    for (AtomicReference<ServedModel> r : models.values()) {
-      if (r.get() != null) {
-        out.add(r.get());
+    java.util.Set<String> ids = new java.util.TreeSet<>(models.keySet());
+    UpdateFollower f = follower;
+    if (f != null) {
+      for (ServedModel m : f.all()) {
+        ids.add(m.modelId());
       }
+    }
+    List<ServedModel> out = new ArrayList<>();
+    for (String id : ids) {
+      model(id).ifPresent(out::add);
     }
     return out;
   }

@@ -32,15 +32,15 @@ final class Scorer {
   private final int[] slotOfBatchRow = new int[CHUNK];
 
   /**
-   * @param encoder the snapshot's encoder or a read-only view of it (its own scratch)
-   * @param model   the snapshot's model or a read-only replica of it (its own activations)
+   * @param encoder the model's encoder or a read-only view of it (its own scratch)
+   * @param model   the model or a read-only replica of it (its own activations)
    */
-  Scorer(ModelSnapshot snapshot, FeatureEncoder encoder, CtrModel model) {
+  Scorer(ai.hiformer.features.spec.FeatureSpec spec, FeatureEncoder encoder, CtrModel model) {
     this.encoder = encoder;
     this.model = model;
     this.tables = model.tables();
-    this.tasks = snapshot.spec().tasks().size();
-    this.batch = snapshot.spec().layout().newBatch(CHUNK, tasks);
+    this.tasks = spec.tasks().size();
+    this.batch = spec.layout().newBatch(CHUNK, tasks);
     this.probs = new double[CHUNK * tasks];
   }
 

@@ -189,7 +189,7 @@ public final class ScoringApi {
     int n = rows.size();
     double[] scores = new double[n * tasks.size()];
     String[] errors = new String[n];
-    model.score(rows, scores, errors);
+    model = model.score(rows, scores, errors); // the version that scored: a followed model may have moved on
     int scored = 0;
     for (String e : errors) {
       scored += e == null ? 1 : 0;

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.ReadWriteLock;
+import ai.hiformer.features.spec.FeatureSpec;
 
 /**
  * One loaded, verified snapshot of one model, immutable once built: a pool of scorers (one per scoring
@@ -29,9 +31,11 @@ public final class ServedModel {
   private final Path directory;
   private final List<String> tasks;
   private final BlockingQueue<Scorer> pool;
+  private final ReadWriteLock lock; // null: loaded from a snapshot, never written
+  private volatile ServedModel successor; // set when retired
 
   private ServedModel(String modelId, long version, long baseVersion, long appliedDeltas, Path directory,
-      List<String> tasks, BlockingQueue<Scorer> pool) {
+      List<String> tasks, BlockingQueue<Scorer> pool, ReadWriteLock lock) {
     this.modelId = modelId;
     this.version = version;
     this.baseVersion = baseVersion;
@@ -39,6 +43,7 @@ public final class ServedModel {
     this.directory = directory;
     this.tasks = tasks;
     this.pool = pool;
+    this.lock = lock;
   }
 
   /** Loads and verifies a snapshot directory, building {@code scorers} independent scorers. */
@@ -65,13 +70,41 @@ public final class ServedModel {
       t.freeze();
     }
     BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
-    pool.add(new Scorer(s, s.encoder(), model));
+    pool.add(new Scorer(s.spec(), s.encoder(), model));
     for (int i = 1; i < scorers; i++) {
-      pool.add(new Scorer(s, s.encoder().readOnlyView(), model.readOnlyReplica()));
+      pool.add(new Scorer(s.spec(), s.encoder().readOnlyView(), model.readOnlyReplica()));
     }
     long version = deltas.isEmpty() ? s.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
     return new ServedModel(s.modelId(), version, s.modelVersion(), deltas.size(), dir,
-        s.spec().tasks().stream().map(TaskSpec::name).toList(), pool);
+        s.spec().tasks().stream().map(TaskSpec::name).toList(), pool, null);
+  }
+
+  /**
+   * A version of a model followed through the update stream ({@link UpdateFollower}): {@code scorers} read-only
+   * replicas over {@code model} and {@code encoder}, which the follower writes in place under {@code
+   * lock}'s write lock once this version is retired ({@link #retire}); scoring holds the read lock.
+   */
+  static ServedModel following(String modelId, long version, FeatureSpec spec, CtrModel model,
+      ai.hiformer.features.FeatureEncoder encoder, int scorers, ReadWriteLock lock) {
+    BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
+    for (int i = 0; i < scorers; i++) {
+      pool.add(new Scorer(spec, encoder.readOnlyView(), model.readOnlyReplica()));
+    }
+    return new ServedModel(modelId, version, version, 0, null, spec.tasks().stream().map(TaskSpec::name).toList(),
+        pool, lock);
+  }
+
+  /**
+   * Stops this version: a request that reaches it from now on is scored by {@code successor} instead, because
+   * this version's weights are about to be overwritten (see {@link #following}).
+   */
+  void retire(ServedModel successor) {
+    this.successor = successor;
+  }
+
+  /** Whether the weights this version reads may be written later (a version followed through the update stream). */
+  boolean followed() {
+    return lock != null;
   }
 
   /** The full snapshot this model was loaded from. */
@@ -105,7 +138,8 @@ public final class ServedModel {
   public Map<String, Double> score(Row row) throws BadRowException, InterruptedException {
     double[] p = new double[tasks.size()];
     String[] error = new String[1];
-    score(List.of(row), p, error);
+    ServedModel by = score(List.of(row), p, error);
+    List<String> tasks = by.tasks;
     if (error[0] != null) {
       throw new BadRowException(error[0]);
     }
@@ -122,8 +156,27 @@ public final class ServedModel {
    *
    * @param out    (rows.size(), tasks), written
    * @param errors (rows.size()), written: null where the row was scored, else why it was not
+   * @return the version that scored them: this one, or, if this one was retired meanwhile, its newest successor
+   *     (same tasks)
    */
-  public void score(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
+  public ServedModel score(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
+    if (lock == null) {
+      scoreWithPool(rows, out, errors);
+      return this;
+    }
+    lock.readLock().lock();
+    try {
+      if (successor == null) {
+        scoreWithPool(rows, out, errors);
+        return this;
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    return successor.score(rows, out, errors);
+  }
+
+  private void scoreWithPool(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
     Scorer s = pool.take();
     try {
       s.score(rows, out, errors);

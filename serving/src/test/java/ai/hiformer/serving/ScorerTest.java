@@ -59,7 +59,7 @@ class ScorerTest {
     int[] rowsBefore = tables.stream().mapToInt(EmbeddingTable::rows).toArray();
     assertThat(java.util.Arrays.stream(rowsBefore).max().getAsInt()).as("rows materialised by training")
         .isLessThan(100_000);
-    Scorer scorer = new Scorer(snapshot, snapshot.encoder(), snapshot.learner().model());
+    Scorer scorer = new Scorer(snapshot.spec(), snapshot.encoder(), snapshot.learner().model());
 
     List<Row> unseen = new ArrayList<>();
     for (int i = 0; i < 2000; i++) { // hash to buckets all over the million

@@ -14,6 +14,7 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.serving.ServedModel;
+import ai.hiformer.serving.UpdateFollower;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,13 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Model updates as a stream: the job publishes its learner's updates to a Kafka topic (a full one first, then the
  * changes, the last at the end of the input), and a replica that reads nothing but that topic ends at the job's
- * final model version and scores as the server does from the job's final snapshot.
+ * final model version and scores as the server does from the job's final snapshot, and so does the server's own
+ * follower of the topic ({@link UpdateFollower}). The job scores with two replica subtasks fed by the same updates.
  */
 class UpdateTopicITCase {
   private static final int EVENTS = 1024;
 
   @RegisterExtension
-  static final org.apache.flink.test.junit5.MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
+  static final org.apache.flink.test.junit5.MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
   @TempDir
   Path tmp;
@@ -53,7 +55,8 @@ class UpdateTopicITCase {
       kafka.produce("events", keys, values);
       JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "u").set(LearnerOptions.FEATURE_SPEC, spec)
           .set(JobConfig.BOUNDED, true).set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
-          .set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.UPDATES_FULL_EVERY, 3).build();
+          .set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.UPDATES_FULL_EVERY, 3)
+          .set(LearnerOptions.SCORING_PARALLELISM, 2).build();
       JobTestKit.runToEnd(config, "updates");
       published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
     }
@@ -72,6 +75,18 @@ class UpdateTopicITCase {
     assertThat(applied).as("every update continues the one before").isEqualTo(published.size());
     assertThat(replica.version()).as("the final model version").isEqualTo(EVENTS / 256);
 
+    // The server's way: an UpdateFollower fed the topic a few records per poll (its two copies alternate).
+    UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> { });
+    for (int from = 0; from < published.size(); from += 2) {
+      List<Map.Entry<String, byte[]>> poll = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : published.subList(from, Math.min(published.size(), from + 2))) {
+        poll.add(Map.entry(new String(r.key(), StandardCharsets.UTF_8), r.value()));
+      }
+      follower.offer(poll);
+    }
+    ServedModel fromTopic = follower.model("u").orElseThrow();
+    assertThat(fromTopic.version()).isEqualTo(replica.version());
+
     ServedModel served = ServedModel.load(ModelSnapshot.directory(tmp.resolve("snapshots"), "u", replica.version()), 1);
     ObjectMapper json = new ObjectMapper();
     for (int i = 0; i < EVENTS; i += 13) {
@@ -80,6 +95,8 @@ class UpdateTopicITCase {
           + ", \"price\": " + (1 + i % 9) + "}"), "t");
       double want = served.score(row).get("click");
       assertThat(replica.score(row)[0]).as("event %d", i).isCloseTo(want, within(1e-6));
+      assertThat(fromTopic.score(row).get("click")).as("served from the topic, event %d", i)
+          .isCloseTo(want, within(1e-6));
     }
   }
 }

@@ -1,0 +1,219 @@
+package ai.hiformer.serving;
+
+import ai.hiformer.learner.ModelUpdate;
+import ai.hiformer.learner.ScoringReplica;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves models from the learner's model updates (the job's {@code topics.model-updates}): whoever reads the
+ * topic hands each poll's records to {@link #offer}, in the topic's order, and requests score with the newest
+ * version applied. A model starts at its first full update, which carries its spec and configuration, and then
+ * takes each increment in sequence; a full update of a newer epoch (the learner restored) replaces it.
+ *
+ * <p><b>Two copies, swapped (left-right).</b> Each model is held twice. Updates are written into the copy no
+ * request reads; then requests move to it (a new {@link ServedModel}), the old version is retired (a request that
+ * still reaches it is passed to its successor), and the same updates are written into the old copy at the next
+ * offer, once the requests that were scoring with it have finished (a read-write lock per copy). A response
+ * therefore always comes from exactly one version, scoring never waits for an update to be applied, and the
+ * memory is two models whatever the number of scoring threads. Not for concurrent {@code offer} calls (one
+ * reader thread).
+ */
+public final class UpdateFollower {
+  private static final Logger LOG = LoggerFactory.getLogger(UpdateFollower.class);
+
+  /** Told when a model version starts being served (for freshness measurements and logs). */
+  public interface Listener {
+    void served(String modelId, long version, long epoch, long sequence);
+  }
+
+  private final int scorers;
+  private final Listener listener;
+  private final Map<String, Followed> models = new ConcurrentHashMap<>();
+  private final AtomicLong applied = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+
+  /** @param scorers scoring threads per model version (as {@link ModelRegistry}'s) */
+  public UpdateFollower(int scorers, Listener listener) {
+    if (scorers < 1) {
+      throw new IllegalArgumentException("invalid scorers = " + scorers + "; allowed: >= 1");
+    }
+    this.scorers = scorers;
+    this.listener = listener;
+  }
+
+  /**
+   * Applies the records of one poll: (model id, update bytes), in the order the topic holds them. A record that is
+   * not a model update is counted and skipped (its model then waits for the next full update).
+   */
+  public void offer(List<Map.Entry<String, byte[]>> records) {
+    Map<String, List<ModelUpdate>> byModel = new LinkedHashMap<>();
+    for (Map.Entry<String, byte[]> r : records) {
+      try {
+        byModel.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(ModelUpdate.of(r.getValue()));
+      } catch (IllegalArgumentException e) {
+        rejected.incrementAndGet();
+        LOG.warn("skipping a record for model {}: {}", r.getKey(), e.getMessage());
+      }
+    }
+    for (Map.Entry<String, List<ModelUpdate>> e : byModel.entrySet()) {
+      try {
+        models.computeIfAbsent(e.getKey(), Followed::new).offer(e.getValue());
+      } catch (RuntimeException ex) {
+        // Only the copy no request reads was being written: the version served stays, untouched from now on.
+        rejected.incrementAndGet();
+        LOG.warn("model {}: updates not applied ({}); still serving version {} until the next full update",
+            e.getKey(), ex.toString(), model(e.getKey()).map(m -> Long.toString(m.version())).orElse("none"));
+        models.get(e.getKey()).restartAtNextFull();
+      }
+    }
+  }
+
+  /** The newest version of {@code modelId} applied, if it has started. */
+  public Optional<ServedModel> model(String modelId) {
+    Followed f = models.get(modelId);
+    return f == null ? Optional.empty() : Optional.ofNullable(f.serving);
+  }
+
+  /** Every model being served from updates. */
+  public Collection<ServedModel> all() {
+    List<ServedModel> out = new ArrayList<>();
+    for (Followed f : models.values()) {
+      if (f.serving != null) {
+        out.add(f.serving);
+      }
+    }
+    return out;
+  }
+
+  /** Updates applied (each counted once, when requests first score with it). */
+  public long applied() {
+    return applied.get();
+  }
+
+  /** Records that were not updates, or could not be applied. */
+  public long rejected() {
+    return rejected.get();
+  }
+
+  /** One model's two copies. */
+  private final class Followed {
+    private final String modelId;
+    private Side front;             // what requests read
+    private Side back;              // written next
+    private List<ModelUpdate> backlog = List.of(); // applied to front, not yet to back
+    private volatile ServedModel serving;
+
+    Followed(String modelId) {
+      this.modelId = modelId;
+    }
+
+    void offer(List<ModelUpdate> updates) {
+      // A full update that starts the model afresh (the first, or one made with another spec or configuration)
+      // makes everything before it moot.
+      int start = -1;
+      for (int i = updates.size() - 1; i >= 0 && start < 0; i--) {
+        ModelUpdate u = updates.get(i);
+        if (u.full() && u.specJson() != null && (front == null || !front.sameModelAs(u))) {
+          start = i;
+        }
+      }
+      if (start >= 0) {
+        begin(updates.subList(start, updates.size()));
+        return;
+      }
+      if (front == null) {
+        LOG.info("model {}: waiting for a full update to start from ({} increments skipped)", modelId, updates.size());
+        return;
+      }
+      long before = front.replica.sequence();
+      long epochBefore = front.replica.epoch();
+      back.lock.writeLock().lock(); // waits for requests still scoring with the retired version of this copy
+      try {
+        for (ModelUpdate u : backlog) {
+          back.replica.apply(u);
+        }
+        for (ModelUpdate u : updates) {
+          back.replica.apply(u);
+        }
+      } finally {
+        back.lock.writeLock().unlock();
+      }
+      if (back.replica.sequence() == before && back.replica.epoch() == epochBefore) {
+        backlog = List.of(); // nothing applied: the old copy needs nothing either
+        return;
+      }
+      Side old = front;
+      front = back;
+      back = old;
+      backlog = List.copyOf(updates);
+      publish();
+    }
+
+    private void begin(List<ModelUpdate> updates) {
+      ScoringReplica a = ScoringReplica.startingFrom(updates.get(0));
+      ScoringReplica b = ScoringReplica.startingFrom(updates.get(0));
+      for (ModelUpdate u : updates.subList(1, updates.size())) {
+        a.apply(u);
+        b.apply(u);
+      }
+      front = new Side(a, updates.get(0));
+      back = new Side(b, updates.get(0));
+      backlog = List.of();
+      LOG.info("model {}: started from the full update of epoch {} sequence {}", modelId, updates.get(0).epoch(),
+          updates.get(0).sequence());
+      publish();
+    }
+
+    private void publish() {
+      ScoringReplica r = front.replica;
+      ServedModel next = ServedModel.following(modelId, r.version(), front.spec, r.model(), r.encoder(), scorers,
+          front.lock);
+      ServedModel previous = serving;
+      serving = next;
+      if (previous != null) {
+        previous.retire(next);
+      }
+      applied.incrementAndGet();
+      LOG.debug("model {}: serving version {} (epoch {}, sequence {})", modelId, r.version(), r.epoch(), r.sequence());
+      listener.served(modelId, r.version(), r.epoch(), r.sequence());
+    }
+
+    /** Keeps serving the current version, never writing its copy again, until a full update starts anew. */
+    void restartAtNextFull() {
+      front = null;
+      back = null;
+      backlog = List.of();
+    }
+  }
+
+  /** One copy of a model, with the lock that keeps writes to it away from requests. */
+  private static final class Side {
+    final ScoringReplica replica;
+    final ai.hiformer.features.spec.FeatureSpec spec;
+    final String specJson;
+    final String modelConfig;
+    final ReadWriteLock lock = new ReentrantReadWriteLock();
+
+    Side(ScoringReplica replica, ModelUpdate base) {
+      this.replica = replica;
+      this.specJson = base.specJson();
+      this.modelConfig = base.modelConfig();
+      this.spec = ai.hiformer.features.spec.FeatureSpec.parse(specJson);
+    }
+
+    boolean sameModelAs(ModelUpdate full) {
+      return specJson.equals(full.specJson()) && modelConfig.equals(full.modelConfig());
+    }
+  }
+}
