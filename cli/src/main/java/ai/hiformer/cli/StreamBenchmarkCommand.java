@@ -54,7 +54,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(String model, String scoring, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
-      long visibleP50, long visibleP99, long visibleMax, Checkpoints checkpoints) {}
+      long visibleP50, long visibleP99, long visibleMax, Checkpoints checkpoints, long freshnessP50, long freshnessP99,
+      long freshnessMax) {}
 
   /**
    * The job's completed checkpoints triggered during phase 2 (the steady rate: what a checkpoint costs at a given
@@ -131,12 +132,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     }
     System.out.println();
     System.out.println("model      | scoring  | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
-        + " | phase-2 checkpoints: n, median bytes, median / max ms");
+        + " | phase-2 checkpoints: n, median bytes, median / max ms | freshness p50 / p99 ms");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d%n",
+      System.out.printf(Locale.ROOT, "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d | %d / %d%n",
           r.model(), r.scoring(), r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(),
           r.visibleP99(), r.visibleMax(), r.checkpoints().completed(), r.checkpoints().bytesMedian(),
-          r.checkpoints().msMedian(), r.checkpoints().msMax());
+          r.checkpoints().msMedian(), r.checkpoints().msMax(), r.freshnessP50(), r.freshnessP99());
     }
     if (o.has("json")) {
       writeJson(Paths.get(o.get("json", "")), results, distinctIds, rate, o.integer("checkpoint-ms", 1000, 100));
@@ -163,7 +164,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .put("checkpoint_bytes_max", r.checkpoints().bytesMax())
           .put("checkpoint_ms_median", r.checkpoints().msMedian()).put("checkpoint_ms_max", r.checkpoints().msMax())
           .put("run_checkpoint_bytes_max", r.checkpoints().runBytesMax())
-          .put("run_checkpoint_ms_max", r.checkpoints().runMsMax());
+          .put("run_checkpoint_ms_max", r.checkpoints().runMsMax())
+          .put("freshness_p50_ms", r.freshnessP50()).put("freshness_p99_ms", r.freshnessP99())
+          .put("freshness_max_ms", r.freshnessMax());
     }
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     System.out.println("Wrote " + file);
@@ -175,13 +178,24 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
       kafka.createTopics(1, "labels", "dead-letters");
+      boolean replicas = scoring.equals("replicas");
+      if (replicas) {
+        kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime", "max.message.bytes", "67108864"),
+            "model-updates");
+      }
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
           .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
           .set(LearnerOptions.SCORING_PARALLELISM, scoring.equals("replicas") ? 1 : 0)
-          .set(LearnerOptions.UPDATES_INTERVAL_MS, scoring.equals("replicas") ? 1000L : 0L).build();
+          .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
+          .set(JobConfig.UPDATES_TOPIC, replicas ? "model-updates" : null).build();
+      // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
+      Map<String, Long> servedAt = new java.util.concurrent.ConcurrentHashMap<>();
+      UpdateTopicReader updates = !replicas ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",
+          new ai.hiformer.serving.UpdateFollower(1, (id, version, epoch, sequence) ->
+              servedAt.putIfAbsent(epoch + ":" + sequence, System.currentTimeMillis())));
       org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
       int restPort = freePort(); // the MiniCluster's REST API, for the checkpoint statistics
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
@@ -227,7 +241,31 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       } finally {
         job.cancel().get();
         receipts.close();
+        if (updates != null) {
+          updates.close();
+        }
       }
+      // An update is fresh in the server once a state at or past its sequence (same epoch) is served.
+      List<Long> freshness = new ArrayList<>();
+      if (replicas) {
+        for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
+          var u = ai.hiformer.learner.ModelUpdate.of(r.value());
+          if (r.timestamp() < phase2Millis) {
+            continue;
+          }
+          long at = Long.MAX_VALUE;
+          for (Map.Entry<String, Long> e : servedAt.entrySet()) {
+            String[] es = e.getKey().split(":");
+            if (Long.parseLong(es[0]) == u.epoch() && Long.parseLong(es[1]) >= u.sequence()) {
+              at = Math.min(at, e.getValue());
+            }
+          }
+          if (at != Long.MAX_VALUE) {
+            freshness.add(at - r.timestamp());
+          }
+        }
+      }
+      long[] f = sorted(freshness);
       // Append times: request ids are "r<index>", the index of the event in the stream.
       long[] eventTime = new long[events.size()];
       for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
@@ -262,8 +300,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           kind, scoring, delivery, pct(sc, 0.5), pct(sc, 0.99), pct(sc, 1));
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
       return new Result(kind, scoring, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
-          checkpoints);
+          checkpoints, pct(f, 0.5), pct(f, 0.99), pct(f, 1));
     }
+  }
+
+  private static Properties kafkaClient(EmbeddedKafka kafka) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    return p;
   }
 
   private static int freePort() throws java.io.IOException {
