@@ -37,6 +37,12 @@ public final class OnlineLearning {
   /** The learner's model updates ({@code updates.interval-ms} > 0): for scoring replicas and servers. */
   public static final org.apache.flink.util.OutputTag<PublishedUpdate> UPDATES = ModelFunction.UPDATES;
 
+  /**
+   * How long records bound only for the learner may wait in a network buffer when replicas score (ms): learning
+   * is not latency-bound, and fuller buffers cost less than flushing every record as the scoring path does.
+   */
+  public static final long LEARNING_BUFFER_TIMEOUT_MS = 50;
+
   private OnlineLearning() {}
 
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
@@ -65,7 +71,8 @@ public final class OnlineLearning {
       LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     DataStream<T> toLearner = scorers == 0 ? events
-        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids").setBufferTimeout(50);
+        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids")
+            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
     SingleOutputStreamOperator<Scored> learner = toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
         .transform(scorers == 0 ? "score + learn" : "learn", TypeInformation.of(Scored.class),
             new ModelOperator<>(new ModelFunction<>(options, mapping)))

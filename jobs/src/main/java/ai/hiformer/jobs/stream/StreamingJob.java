@@ -58,16 +58,18 @@ public final class StreamingJob {
       conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
     }
     conf.setString("restart-strategy.type", "exponential-delay");
-    if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0 && !Boolean.getBoolean("exp.aligned")) {
+    if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0) {
       // The scoring operator reads events and the learner's updates. An aligned checkpoint would hold its events
       // until the barrier has passed the learner (after the learner wrote its changed rows), so a score would
       // wait for a learner checkpoint: unaligned barriers overtake the queued records instead.
       conf.setString("execution.checkpointing.unaligned.enabled", "true");
       conf.setString("execution.checkpointing.aligned-checkpoint-timeout", "0ms");
     }
-    // Scores are per event: flush network buffers within a millisecond instead of Flink's 100 ms
-    // default, which would dominate the event-to-score latency.
-    conf.setString("execution.buffer-timeout.interval", "1ms");
+    // Scores are per event: send each record on at once instead of after Flink's 100 ms default (which would
+    // dominate the event-to-score latency). 0 also does without the 1 ms flusher thread per output, whose wake-ups
+    // cost more CPU than flushing each record at the rates one scoring subtask sees (docs/BENCHMARKS.md);
+    // edges that only feed the learner flush every OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS instead.
+    conf.setString("execution.buffer-timeout.interval", "0ms");
     conf.setString("parallelism.default", Integer.toString(config.get(JobConfig.PARALLELISM)));
     // Every record type has a Flink serializer of its own: a type that would fall back to Kryo fails when the
     // job is built, not as a restart loop at run time.
@@ -98,12 +100,6 @@ public final class StreamingJob {
     return source.build();
   }
 
-  /**
-   * How long records bound only for the learner may wait in a network buffer (with replicas): learning is not
-   * latency-bound, and fuller buffers cost less CPU than the scoring path's 1 ms flushes.
-   */
-  static final long LEARNING_BUFFER_TIMEOUT_MS = 50;
-
   /** Adds the job's dataflow to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
     DataStream<RawRecord> raw = env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(),
@@ -122,7 +118,7 @@ public final class StreamingJob {
         : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner"),
             WatermarkStrategy.noWatermarks(), "events (learner)").uid("learner-events-source")
             .process(new DecodeEvents(config)).uid("learner-decode").name("decode + validate (learner)")
-            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
+            .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
     SingleOutputStreamOperator<ValidEvent> joined = toLearn
         .filter(v -> !v.labelled).name("impressions awaiting labels")
         .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
