@@ -187,11 +187,19 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       ctx.output(UPDATES, publish(key, runtime(key)));
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
     }
+    ModelRuntime runtime = runtime(ctx.getCurrentKey());
     Long last = lastEvent.get(ctx.getCurrentKey());
-    if (last != null && timestamp - last < config.get(LearnerOptions.FLUSH_IDLE_MS)) {
+    long idle = config.get(LearnerOptions.FLUSH_IDLE_MS);
+    if (last == null && runtime.pendingExamples() > 0) {
+      // The first timer after a restore (this map is not checkpointed): the idle time counts from now, as it
+      // would have in a run without the restore, instead of flushing the restored partial micro-batch at once.
+      lastEvent.put(ctx.getCurrentKey(), timestamp);
+      ctx.timerService().registerProcessingTimeTimer((timestamp / idle + 2) * idle);
+      return;
+    }
+    if (last != null && timestamp - last < idle) {
       return; // events still arriving: a later timer decides
     }
-    ModelRuntime runtime = runtime(ctx.getCurrentKey());
     int n = runtime.pendingExamples();
     if (n > 0 && runtime.train()) {
       trainedCounter.inc(n);
