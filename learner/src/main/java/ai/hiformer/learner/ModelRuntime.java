@@ -86,8 +86,26 @@ public final class ModelRuntime {
    */
   public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis) throws BadRowException {
     encoder.encode(row, one, 0, false);
+    materialiseHandedOutRows();
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
     append(labels);
+  }
+
+  /**
+   * Gives every id an exact vocabulary has handed out its embedding row now, as scoring would (a restore checks
+   * that invariant, {@code ModelSnapshot.requireVocabulariesFit}): an example only learned from reaches the
+   * tables at its training step, and a checkpoint may come first. The rows are the ones scoring would have made
+   * (a row's initial value depends only on the table and the id).
+   */
+  private void materialiseHandedOutRows() {
+    var tables = learner.model().tables();
+    int fields = encoder.layout().nCat() + encoder.layout().nMulti();
+    for (int i = 0; i < tables.size(); i++) {
+      var v = encoder.vocabulary(i % fields); // a blend has each field's table once per member
+      if (v instanceof ai.hiformer.features.vocab.ExactVocabulary && v.rowCount() > tables.get(i).rows()) {
+        tables.get(i).ensureRow(v.rowCount() - 1);
+      }
+    }
   }
 
   /**

@@ -56,7 +56,7 @@ public final class JobConfig implements Serializable {
       "true: stop at the end of what the topics hold when the job starts (replays)");
   public static final Option<Long> LABEL_WINDOW_MS = Option.longInteger("join.window-ms", 60_000, 1,
       "how long an impression waits for its labels (processing time); missing labels then count as negatives");
-  public static final Option<Long> CHECKPOINT_INTERVAL_MS = Option.longInteger("checkpoint.interval-ms", 2000, 1,
+  public static final Option<Long> CHECKPOINT_INTERVAL_MS = Option.longInteger("checkpoint.interval-ms", 1000, 1,
       "the checkpoint interval: also how often scores become visible to read_committed consumers");
   public static final Option<String> CHECKPOINT_DIR = Option.optionalString("checkpoint.dir",
       "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");

@@ -37,8 +37,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2 TaskManagers, 2 slots
  * each) and a Kafka broker, each its own process, the job submitted as its shaded jar through Flink's CLI.
  * Events stream in while a TaskManager is SIGKILLed, while the broker restarts (SIGTERM) and is killed (SIGKILL), and across a stop with a
- * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed)
- * and the models must carry on from their state.
+ * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed), by
+ * two scoring subtasks with replicas of the learner's model, and the models must carry on from their state.
  *
  * <p>The tests run in order on one cluster (starting one takes ~30 s); each uses its own request ids.
  */
@@ -156,6 +156,7 @@ class ClusterFailureIT {
         "--job.feature-spec=" + source.specPath(),
         "--job.model-ids=" + MODEL,
         "--job.parallelism=" + parallelism,
+        "--scoring.parallelism=2", // scoring replicas on both TaskManagers while they live
         "--checkpoint.dir=" + s.checkpoints().toUri(),
         "--checkpoint.interval-ms=1000",
         "--snapshot.dir=" + s.snapshots(),
