@@ -180,8 +180,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       kafka.createTopics(1, "labels", "dead-letters");
       boolean replicas = scoring.equals("replicas");
       if (replicas) {
-        kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime", "max.message.bytes", "67108864"),
-            "model-updates");
+        kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
       Path tmp = Files.createTempDirectory("hiformer-bench");
       JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
@@ -248,9 +247,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       // An update is fresh in the server once a state at or past its sequence (same epoch) is served.
       List<Long> freshness = new ArrayList<>();
       if (replicas) {
+        var parts = new ai.hiformer.learner.UpdateParts.Assembler();
         for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
-          var u = ai.hiformer.learner.ModelUpdate.of(r.value());
-          if (r.timestamp() < phase2Millis) {
+          var u = parts.offer(r.value()); // published when its last part is appended
+          if (u == null || r.timestamp() < phase2Millis) {
             continue;
           }
           long at = Long.MAX_VALUE;

@@ -29,6 +29,7 @@ final class UpdateTopicReader implements AutoCloseable {
     p.putAll(client);
     p.remove("group.id");
     p.putIfAbsent("enable.auto.commit", "false");
+    p.put("allow.auto.create.topics", "false"); // a mistyped topic is an error, not a new empty topic
     // A full update carries every row of a model: let one record be as large as the job's producer allows.
     p.putIfAbsent("max.partition.fetch.bytes", "67108864");
     p.putIfAbsent("fetch.max.bytes", "134217728");

@@ -2,6 +2,7 @@ package ai.hiformer.serving;
 
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ScoringReplica;
+import ai.hiformer.learner.UpdateParts;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -16,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves models from the learner's model updates (the job's {@code topics.model-updates}): whoever reads the
- * topic hands each poll's records to {@link #offer}, in the topic's order, and requests score with the newest
+ * Serves models from the learner's model updates (the job's {@code topics.model-updates}, an update in one or more
+ * records: {@link UpdateParts}): whoever reads the topic hands each poll's records to {@link #offer}, in the
+ * topic's order, and requests score with the newest
  * version applied. A model starts at its first full update, which carries its spec and configuration, and then
  * takes each increment in sequence; a full update of a newer epoch (the learner restored) replaces it.
  *
@@ -40,6 +42,7 @@ public final class UpdateFollower {
   private final int scorers;
   private final Listener listener;
   private final Map<String, Followed> models = new ConcurrentHashMap<>();
+  private final Map<String, UpdateParts.Assembler> assemblers = new java.util.HashMap<>();
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
 
@@ -60,7 +63,10 @@ public final class UpdateFollower {
     Map<String, List<ModelUpdate>> byModel = new LinkedHashMap<>();
     for (Map.Entry<String, byte[]> r : records) {
       try {
-        byModel.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(ModelUpdate.of(r.getValue()));
+        ModelUpdate u = assemblers.computeIfAbsent(r.getKey(), k -> new UpdateParts.Assembler()).offer(r.getValue());
+        if (u != null) {
+          byModel.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(u);
+        }
       } catch (IllegalArgumentException e) {
         rejected.incrementAndGet();
         LOG.warn("skipping a record for model {}: {}", r.getKey(), e.getMessage());

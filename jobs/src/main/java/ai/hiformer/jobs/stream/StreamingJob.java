@@ -11,6 +11,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -141,7 +142,9 @@ public final class StreamingJob {
       }
       // At least once, flushed at checkpoints, not transactional: an update must reach servers in seconds, and a
       // repeated one is ignored by its (epoch, sequence).
-      learning.updates()
+      // An update in parts of at most 1 MB: a full update of a large model is far more than a Kafka record may be.
+      learning.updates().flatMap(new SplitUpdate()).returns(TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class))
+          .uid("model-update-parts").name("model update parts")
           .sinkTo(KafkaSink.<ai.hiformer.jobs.api.PublishedUpdate>builder()
               .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
               .setKafkaProducerConfig(updateProducerProperties(config))
@@ -165,11 +168,11 @@ public final class StreamingJob {
         .uid("dead-letter-sink").name("dead letters");
   }
 
-  /** A full update carries every row: the producer must accept large records (the topic's max.message.bytes too). */
+  /** Update parts are at most about 1 MB (Kafka's default record limit), sent at once. */
   private static java.util.Properties updateProducerProperties(JobConfig config) {
     java.util.Properties props = config.kafkaClientProperties();
-    props.putIfAbsent("max.request.size", "67108864");
-    props.putIfAbsent("linger.ms", "5");
+    props.putIfAbsent("max.request.size", "2097152");
+    props.putIfAbsent("linger.ms", "0");
     return props;
   }
 
@@ -186,6 +189,19 @@ public final class StreamingJob {
       return codec.encode(Score.newBuilder().setRequestId(s.requestId).setModelId(s.modelId)
           .setModelVersion(s.modelVersion).setScores(s.scores).setEventTime(Instant.ofEpochMilli(s.eventTimeMillis))
           .setScoringTime(Instant.ofEpochMilli(s.scoringTimeMillis)).build());
+    }
+  }
+
+  /** An update as the records the topic carries ({@code UpdateParts}). */
+  static final class SplitUpdate implements org.apache.flink.api.common.functions.FlatMapFunction<
+      ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
+    @Override
+    public void flatMap(ai.hiformer.jobs.api.PublishedUpdate u,
+        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
+      for (byte[] part : ai.hiformer.learner.UpdateParts.split(ai.hiformer.learner.ModelUpdate.of(u.update),
+          ai.hiformer.learner.UpdateParts.DEFAULT_SLICE_BYTES)) {
+        out.collect(new ai.hiformer.jobs.api.PublishedUpdate(u.modelId, part));
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ScoringReplica;
+import ai.hiformer.learner.UpdateParts;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -51,7 +52,7 @@ class UpdateTopicITCase {
     List<ConsumerRecord<byte[], byte[]>> published;
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
-      kafka.createTopics(1, Map.of("max.message.bytes", "67108864"), "model-updates");
+      kafka.createTopics(1, "model-updates");
       kafka.produce("events", keys, values);
       JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "u").set(LearnerOptions.FEATURE_SPEC, spec)
           .set(JobConfig.BOUNDED, true).set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
@@ -60,19 +61,28 @@ class UpdateTopicITCase {
       JobTestKit.runToEnd(config, "updates");
       published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
     }
-    assertThat(published).as("updates published").hasSizeGreaterThanOrEqualTo(2);
     assertThat(new String(published.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("u");
-    assertThat(ModelUpdate.of(published.get(0).value()).full()).as("the first update is full").isTrue();
-
-    long fullOnes = published.stream().filter(r -> ModelUpdate.of(r.value()).full()).count();
-    assertThat(fullOnes).as("the first and every third update are full").isEqualTo(1 + published.size() / 3);
+    // Each update is one or more records of at most about 1 MB (UpdateParts), put back together in order.
+    UpdateParts.Assembler parts = new UpdateParts.Assembler();
+    List<ModelUpdate> updates = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : published) {
+      assertThat(r.value().length).as("a record of the update topic").isLessThanOrEqualTo(1 << 20);
+      ModelUpdate u = parts.offer(r.value());
+      if (u != null) {
+        updates.add(u);
+      }
+    }
+    assertThat(updates).as("updates published").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(updates.get(0).full()).as("the first update is full").isTrue();
+    long fullOnes = updates.stream().filter(ModelUpdate::full).count();
+    assertThat(fullOnes).as("the first and every third update are full").isEqualTo(1 + updates.size() / 3);
 
     ScoringReplica replica = new ScoringReplica(FeatureSpec.parse(spec), ModelConfig.builder(ModelKind.HIFORMER).build());
     int applied = 0;
-    for (ConsumerRecord<byte[], byte[]> r : published) {
-      applied += replica.apply(ModelUpdate.of(r.value())) ? 1 : 0;
+    for (ModelUpdate u : updates) {
+      applied += replica.apply(u) ? 1 : 0;
     }
-    assertThat(applied).as("every update continues the one before").isEqualTo(published.size());
+    assertThat(applied).as("every update continues the one before").isEqualTo(updates.size());
     assertThat(replica.version()).as("the final model version").isEqualTo(EVENTS / 256);
 
     // The server's way: an UpdateFollower fed the topic a few records per poll (its two copies alternate).

@@ -1,0 +1,93 @@
+package ai.hiformer.learner;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A model update as records of a bounded size, and back: a full update of a model with millions of rows is tens
+ * of megabytes, more than a Kafka record may be (1 MB by default), so the update topic carries it in parts.
+ *
+ * <p>Part form (big-endian): {@code "HFP1"}, epoch, sequence (longs: the update's), index, count (ints), then a
+ * slice of the update's bytes; the slices of parts 0 .. count-1, in order, are the update ({@link ModelUpdate#of}
+ * checks the whole). One model's parts travel in order on one partition; an {@link Assembler} per model id puts
+ * them back together, restarting when a part does not continue the update it is assembling (a record lost, or an
+ * update written again after a restart).
+ */
+public final class UpdateParts {
+  /** A part's slice, in bytes: parts then fit Kafka's default record limit (1 MB) with room for the headers. */
+  public static final int DEFAULT_SLICE_BYTES = 1_000_000;
+  private static final int MAGIC = 0x48465031; // "HFP1"
+  private static final int HEADER = 4 + 8 + 8 + 4 + 4;
+
+  private UpdateParts() {}
+
+  /** The parts of {@code update}, each holding at most {@code sliceBytes} of it. */
+  public static List<byte[]> split(ModelUpdate update, int sliceBytes) {
+    if (sliceBytes < 1) {
+      throw new IllegalArgumentException("invalid slice bytes = " + sliceBytes + "; allowed: >= 1");
+    }
+    byte[] bytes = update.bytes();
+    int count = Math.max(1, (bytes.length + sliceBytes - 1) / sliceBytes);
+    List<byte[]> parts = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      int from = i * sliceBytes;
+      int n = Math.min(sliceBytes, bytes.length - from);
+      ByteBuffer b = ByteBuffer.allocate(HEADER + n);
+      b.putInt(MAGIC).putLong(update.epoch()).putLong(update.sequence()).putInt(i).putInt(count);
+      b.put(bytes, from, n);
+      parts.add(b.array());
+    }
+    return parts;
+  }
+
+  /** Puts one model's parts back together, in the order they are read. Not thread-safe. */
+  public static final class Assembler {
+    private long epoch;
+    private long sequence;
+    private int count;
+    private int next; // the index of the part expected next; 0 = none in progress
+    private final ByteArrayOutputStream assembled = new ByteArrayOutputStream();
+
+    /**
+     * Takes the next record of this model: returns the whole update once its last part is in, else null. A
+     * record that is a whole update (no parts) is returned as it is.
+     *
+     * @throws IllegalArgumentException if the record is neither a part nor an update (it is then dropped)
+     */
+    public ModelUpdate offer(byte[] record) {
+      if (record.length < HEADER || ByteBuffer.wrap(record).getInt(0) != MAGIC) {
+        return ModelUpdate.of(record);
+      }
+      ByteBuffer b = ByteBuffer.wrap(record);
+      b.getInt();
+      long e = b.getLong();
+      long s = b.getLong();
+      int index = b.getInt();
+      int n = b.getInt();
+      if (n < 1 || index < 0 || index >= n) {
+        throw new IllegalArgumentException("model update part " + index + " of " + n);
+      }
+      if (index == 0) {
+        assembled.reset();
+        epoch = e;
+        sequence = s;
+        count = n;
+      } else if (next != index || e != epoch || s != sequence || n != count) {
+        next = 0; // does not continue what is being assembled: wait for the first part of the next update
+        assembled.reset();
+        return null;
+      }
+      assembled.write(record, HEADER, record.length - HEADER);
+      next = index + 1;
+      if (next < count) {
+        return null;
+      }
+      next = 0;
+      byte[] whole = assembled.toByteArray();
+      assembled.reset();
+      return ModelUpdate.of(whole);
+    }
+  }
+}
