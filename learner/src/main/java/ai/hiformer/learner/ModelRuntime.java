@@ -255,6 +255,15 @@ public final class ModelRuntime {
     return ModelUpdate.capture(learner.model(), encoder, updateEpoch, ++updateSequence, version(), full, withDense);
   }
 
+  /**
+   * A full update at the sequence of the last {@link #captureUpdate}, to be published right after it: a base
+   * that a reader joining late starts from, and that a reader which applied that update skips (same sequence).
+   * Call it only right after {@code captureUpdate}, so that nothing changed in between.
+   */
+  public ModelUpdate captureBase() {
+    return ModelUpdate.capture(learner.model(), encoder, updateEpoch, updateSequence, version(), true, true);
+  }
+
   /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */
   public long lastTrainMillis() {
     return Math.round(micro.lastTrainMillis());

@@ -81,7 +81,8 @@ public final class OnlineLearning {
     if (scorers == 0) {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
-    SingleOutputStreamOperator<Scored> scores = events.connect(updates.broadcast())
+    SingleOutputStreamOperator<Scored> scores = events.connect(learner.getSideOutput(ModelFunction.REPLICA_UPDATES)
+            .broadcast())
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
         .setParallelism(scorers).uid("scoring").name("score (replicas)");
     return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),

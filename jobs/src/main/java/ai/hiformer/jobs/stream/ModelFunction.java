@@ -42,9 +42,16 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   /** Events whose features the spec could not read: the job keeps running. */
   public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
 
-  /** Model updates for scoring replicas and servers, every {@code updates.interval-ms} per model id. */
+  /**
+   * The model update stream for servers and other readers, every {@code updates.interval-ms} per model id: the
+   * changes, and now and then a full base at the same sequence.
+   */
   public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES = new OutputTag<>("model-updates",
       TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+
+  /** The same updates for the job's own scoring replicas, without the periodic full bases. */
+  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES = new OutputTag<>(
+      "replica-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
   /**
    * The embedding rows of the current key's model, one entry per row ({@link ai.hiformer.learner.SavedRows}):
@@ -184,7 +191,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       // Also a timer restored from a checkpoint: the restored model's first update is full, which is how
       // scoring replicas, rebuilt empty after a restore, get their model back without waiting for an event.
       String key = ctx.getCurrentKey();
-      ctx.output(UPDATES, publish(key, runtime(key)));
+      publish(key, runtime(key), ctx::output);
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
     }
     ModelRuntime runtime = runtime(ctx.getCurrentKey());
@@ -240,15 +247,23 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   }
 
   /**
-   * The update due for {@code key}: full after a (re)start and every {@code updates.full-every}-th, dense weights
-   * only when the version moved.
+   * Emits the update due for {@code key}: a full one after a (re)start (its epoch is new), else the changes, with
+   * the dense weights only when the version moved. Every {@code updates.full-every}-th time the update stream also
+   * gets a full update at the same sequence, a base for readers that join late; scoring replicas, which have
+   * followed every change, do not get it (applying a model's every row would stall their scoring for nothing).
    */
-  ai.hiformer.jobs.api.PublishedUpdate publish(String key, ModelRuntime r) {
+  void publish(String key, ModelRuntime r,
+      java.util.function.BiConsumer<OutputTag<ai.hiformer.jobs.api.PublishedUpdate>, ai.hiformer.jobs.api.PublishedUpdate> out) {
     long n = publishedCount.merge(key, 1L, Long::sum);
-    boolean full = needsFullUpdate.remove(key) | (n % config.get(LearnerOptions.UPDATES_FULL_EVERY) == 0);
-    boolean dense = full || r.version() != publishedVersion.getOrDefault(key, -1L);
+    boolean restarted = needsFullUpdate.remove(key);
+    boolean dense = restarted || r.version() != publishedVersion.getOrDefault(key, -1L);
     publishedVersion.put(key, r.version());
-    return new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(full, dense).bytes());
+    var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense).bytes());
+    out.accept(REPLICA_UPDATES, update);
+    out.accept(UPDATES, update);
+    if (!restarted && n % config.get(LearnerOptions.UPDATES_FULL_EVERY) == 0) {
+      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBase().bytes()));
+    }
   }
 
   private void registerGauges(String key, ModelRuntime r) {

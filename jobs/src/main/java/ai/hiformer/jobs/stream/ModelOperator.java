@@ -92,8 +92,8 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       e.getValue().captureFinal();
       function.dirtyKeys().add(e.getKey());
       if (function.options().get(LearnerOptions.UPDATES_INTERVAL_MS) > 0) {
-        output.collect(ModelFunction.UPDATES, new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(
-            function.publish(e.getKey(), e.getValue())));
+        function.publish(e.getKey(), e.getValue(), (tag, update) -> output.collect(tag,
+            new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(update)));
       }
     }
   }
