@@ -43,6 +43,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * with exactly-once delivery a score becomes visible when the checkpoint that wrote it commits).
  * {@code --distinct-ids N} replaces the dataset with {@link IdStream} (N ids, every one visited during the
  * warm-up, then Zipf-like repeats); {@code --json FILE} writes the figures per model (keys in docs/BENCHMARKS.md).
+ * {@code --freshness} (with replica scoring) also runs a server's update follower in this process, reading the
+ * model-update topic as {@code serve --updates-topic} does, and times each update from its append to its being
+ * served; the follower then shares this machine's cores with the job, so the latency figures of such a run
+ * include its cost (a server runs elsewhere).
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
@@ -50,7 +54,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline] [--json FILE]";
+          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline] [--freshness] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(String model, String scoring, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
@@ -89,7 +93,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   }
 
   StreamBenchmarkCommand() {
-    super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED, Set.of());
+    super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED,
+        Set.of("freshness"));
   }
 
   @Override
@@ -126,7 +131,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       for (String scoring : scorings) {
         for (String delivery : deliveries) {
           results.add(runOne(ModelConfig.builder(model).build().name(), scoring, delivery, specPath, events, warmup,
-              warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100)));
+              warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100), o.has("freshness")));
         }
       }
     }
@@ -173,7 +178,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   }
 
   private static Result runOne(String kind, String scoring, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
-      int checkpointMillis) throws Exception {
+      int checkpointMillis, boolean measureFreshness) throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
@@ -192,7 +197,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(JobConfig.UPDATES_TOPIC, replicas ? "model-updates" : null).build();
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
       Map<String, Long> servedAt = new java.util.concurrent.ConcurrentHashMap<>();
-      UpdateTopicReader updates = !replicas ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",
+      UpdateTopicReader updates = !(replicas && measureFreshness) ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",
           new ai.hiformer.serving.UpdateFollower(1, (id, version, epoch, sequence) ->
               servedAt.putIfAbsent(epoch + ":" + sequence, System.currentTimeMillis())));
       org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
@@ -246,7 +251,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       }
       // An update is fresh in the server once a state at or past its sequence (same epoch) is served.
       List<Long> freshness = new ArrayList<>();
-      if (replicas) {
+      if (updates != null) {
         var parts = new ai.hiformer.learner.UpdateParts.Assembler();
         for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
           var u = parts.offer(r.value()); // published when its last part is appended
