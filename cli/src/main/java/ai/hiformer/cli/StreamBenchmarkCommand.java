@@ -194,7 +194,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
           .set(LearnerOptions.SCORING_PARALLELISM, scoring.equals("replicas") ? 1 : 0)
           .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
-          .set(JobConfig.UPDATES_TOPIC, replicas ? "model-updates" : null).build();
+          .set(JobConfig.UPDATES_TOPIC, replicas && measureFreshness ? "model-updates" : null).build();
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
       Map<String, Long> servedAt = new java.util.concurrent.ConcurrentHashMap<>();
       UpdateTopicReader updates = !(replicas && measureFreshness) ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",

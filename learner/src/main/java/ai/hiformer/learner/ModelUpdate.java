@@ -147,7 +147,16 @@ public final class ModelUpdate {
   static ModelUpdate capture(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
       boolean full, boolean withDense) {
     try {
-      ByteArrayOutputStream raw = new ByteArrayOutputStream();
+      // Sized up front for a full update (tens of megabytes for millions of rows), so that it is not grown by
+      // copying, each copy a large object the collector must find room for.
+      long cells = 0;
+      if (full) {
+        for (EmbeddingTable t : model.tables()) {
+          cells += (long) t.rows() * (4 + 4L * t.dim());
+        }
+      }
+      ByteArrayOutputStream raw = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 64,
+          4096 + cells * 5 / 4));
       DataOutputStream out = new DataOutputStream(raw);
       out.writeInt(MAGIC);
       out.writeLong(epoch);

@@ -25,17 +25,30 @@ public final class UpdateParts {
 
   /** The parts of {@code update}, each holding at most {@code sliceBytes} of it. */
   public static List<byte[]> split(ModelUpdate update, int sliceBytes) {
+    return split(update.bytes(), sliceBytes);
+  }
+
+  /**
+   * The parts of the published update {@code bytes} ({@link ModelUpdate#bytes()}), without parsing or copying
+   * it whole first: a full update of a large model is tens of megabytes.
+   */
+  public static List<byte[]> split(byte[] bytes, int sliceBytes) {
     if (sliceBytes < 1) {
       throw new IllegalArgumentException("invalid slice bytes = " + sliceBytes + "; allowed: >= 1");
     }
-    byte[] bytes = update.bytes();
+    if (bytes.length < 20) {
+      throw new IllegalArgumentException("not a model update: " + bytes.length + " bytes");
+    }
+    ByteBuffer header = ByteBuffer.wrap(bytes);
+    long epoch = header.getLong(4);
+    long sequence = header.getLong(12);
     int count = Math.max(1, (bytes.length + sliceBytes - 1) / sliceBytes);
     List<byte[]> parts = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int from = i * sliceBytes;
       int n = Math.min(sliceBytes, bytes.length - from);
       ByteBuffer b = ByteBuffer.allocate(HEADER + n);
-      b.putInt(MAGIC).putLong(update.epoch()).putLong(update.sequence()).putInt(i).putInt(count);
+      b.putInt(MAGIC).putLong(epoch).putLong(sequence).putInt(i).putInt(count);
       b.put(bytes, from, n);
       parts.add(b.array());
     }

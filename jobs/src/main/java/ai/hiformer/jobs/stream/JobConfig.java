@@ -100,9 +100,19 @@ public final class JobConfig implements Serializable {
     return ModelConfig.fromProperties(modelConfig);
   }
 
-  /** What the model operator needs of this configuration. */
+  /**
+   * What the model operator needs of this configuration. Without {@code topics.model-updates} nobody reads the
+   * periodic full bases of the update stream (the job's own replicas never need them), so none are made: a base
+   * of a model with millions of rows is tens of megabytes every {@code updates.full-every} updates.
+   */
   public LearnerOptions learnerOptions() {
-    return LearnerOptions.of(values, model());
+    if (values.get(UPDATES_TOPIC) != null) {
+      return LearnerOptions.of(values, model());
+    }
+    OptionValues.Builder b = OptionValues.builder(ALL);
+    values.texts().forEach(b::setText);
+    b.set(LearnerOptions.UPDATES_FULL_EVERY, 0);
+    return LearnerOptions.of(b.build(), model());
   }
 
   public OptimizerConfig optimizer() {

@@ -261,7 +261,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense).bytes());
     out.accept(REPLICA_UPDATES, update);
     out.accept(UPDATES, update);
-    if (!restarted && n % config.get(LearnerOptions.UPDATES_FULL_EVERY) == 0) {
+    int fullEvery = config.get(LearnerOptions.UPDATES_FULL_EVERY);
+    if (!restarted && fullEvery > 0 && n % fullEvery == 0) {
       out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBase().bytes()));
     }
   }

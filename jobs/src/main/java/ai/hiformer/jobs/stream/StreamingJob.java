@@ -198,7 +198,7 @@ public final class StreamingJob {
     @Override
     public void flatMap(ai.hiformer.jobs.api.PublishedUpdate u,
         org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
-      for (byte[] part : ai.hiformer.learner.UpdateParts.split(ai.hiformer.learner.ModelUpdate.of(u.update),
+      for (byte[] part : ai.hiformer.learner.UpdateParts.split(u.update,
           ai.hiformer.learner.UpdateParts.DEFAULT_SLICE_BYTES)) {
         out.collect(new ai.hiformer.jobs.api.PublishedUpdate(u.modelId, part));
       }

@@ -169,8 +169,8 @@ class ModelOperatorTest {
         .set(JobConfig.MODEL_IDS, Set.of("a")).set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
         .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_FULL_EVERY, 3).build()
-        .learnerOptions();
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_FULL_EVERY, 3)
+        .set(JobConfig.UPDATES_TOPIC, "model-updates").build().learnerOptions();
     List<ai.hiformer.learner.ModelUpdate> updates = new ArrayList<>(); // what the topic gets
     List<ai.hiformer.learner.ModelUpdate> toReplicas = new ArrayList<>();
     try (var h = harness(options)) {
@@ -197,6 +197,11 @@ class ModelOperatorTest {
     // The topic: the same updates, and after every third a full base at the same sequence.
     assertThat(updates).extracting(u -> u.sequence() + (u.full() ? "F" : ""))
         .containsExactly("1F", "2", "3", "3F", "4", "5", "6", "6F", "7");
+    assertThat(JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092").set(JobConfig.MODEL_IDS, Set.of("a"))
+        .set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(LearnerOptions.UPDATES_FULL_EVERY, 3).build()
+        .learnerOptions().get(LearnerOptions.UPDATES_FULL_EVERY)).as("no topic, so no reader of bases: none made")
+        .isZero();
 
     var spec = FeatureSpec.parse(SPEC);
     var config = ModelConfig.builder(ModelKind.HIFORMER).d(8).build();
