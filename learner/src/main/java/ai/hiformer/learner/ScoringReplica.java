@@ -29,6 +29,9 @@ public final class ScoringReplica {
   public ScoringReplica(FeatureSpec spec, ModelConfig config) {
     this.encoder = new FeatureEncoder(spec, null);
     this.model = Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout());
+    for (ai.hiformer.model.nn.EmbeddingTable t : model.tables()) {
+      t.dropOptimizerState(); // it never trains: half the rows' memory
+    }
     this.one = spec.layout().newBatch(1, spec.tasks().size());
     this.probs = new double[spec.tasks().size()];
     this.logits = new double[spec.tasks().size()];

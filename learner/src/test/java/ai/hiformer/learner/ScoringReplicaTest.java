@@ -99,6 +99,14 @@ class ScoringReplicaTest {
     assertThat(late.apply(learner.captureUpdate(false, true))).as("a new replica waits for a full update").isFalse();
     assertThat(late.apply(learner.captureUpdate(true, true))).isTrue();
     assertScoresAsLearner(late, learner, 20_000);
+    // Values only: a replica never trains, so its tables hold no optimiser state (half a learner's row memory).
+    for (int i = 0; i < late.model().tables().size(); i++) {
+      var mine = late.model().tables().get(i);
+      var theirs = learner.learner().model().tables().get(i);
+      assertThat(mine.hasOptimizerState()).isFalse();
+      assertThat(mine.rows()).isEqualTo(theirs.rows());
+      assertThat(mine.storageBytes()).as("table %s", mine.name()).isLessThan(theirs.storageBytes());
+    }
   }
 
   @ParameterizedTest

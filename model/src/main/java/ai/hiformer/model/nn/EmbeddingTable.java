@@ -38,6 +38,7 @@ public final class EmbeddingTable {
   private final long seed;
   private int rows;          // rows materialised so far (ids 0..rows-1)
   private boolean frozen;    // serving: no new rows, no optimiser state
+  private boolean valuesOnly; // a replica: rows may be added (by updates), never trained: no optimiser state
   private final boolean wide;
   private float[][] values = new float[0][];   // float32 rows, unless wide
   private float[][] accum = new float[0][];
@@ -114,6 +115,17 @@ public final class EmbeddingTable {
    */
   public void freeze() {
     frozen = true;
+    accum = new float[0][];
+    wideAccum = new double[0][];
+    grad = new double[0];
+  }
+
+  /**
+   * For a replica that follows a learner's updates: drops the optimiser accumulators and gradient scratch (half
+   * the table's memory) for good; rows can still be added and written, but the table is never trained.
+   */
+  public void dropOptimizerState() {
+    valuesOnly = true;
     accum = new float[0][];
     wideAccum = new double[0][];
     grad = new double[0];
@@ -350,10 +362,10 @@ public final class EmbeddingTable {
       pageSlots = Arrays.copyOf(pageSlots, n);
       if (wide) {
         wideValues = Arrays.copyOf(wideValues, n);
-        wideAccum = Arrays.copyOf(wideAccum, n);
+        wideAccum = valuesOnly ? wideAccum : Arrays.copyOf(wideAccum, n);
       } else {
         values = Arrays.copyOf(values, n);
-        accum = Arrays.copyOf(accum, n);
+        accum = valuesOnly ? accum : Arrays.copyOf(accum, n);
       }
     }
     for (int p = 0; p <= lastPage; p++) {
@@ -364,10 +376,14 @@ public final class EmbeddingTable {
             : Math.min(PAGE_ROWS * dim, Math.max(need, have + (have >> 1) + 16 * dim));
         if (wide) {
           wideValues[p] = wideValues[p] == null ? new double[cap] : Arrays.copyOf(wideValues[p], cap);
-          wideAccum[p] = wideAccum[p] == null ? new double[cap] : Arrays.copyOf(wideAccum[p], cap);
+          if (!valuesOnly) {
+            wideAccum[p] = wideAccum[p] == null ? new double[cap] : Arrays.copyOf(wideAccum[p], cap);
+          }
         } else {
           values[p] = values[p] == null ? new float[cap] : Arrays.copyOf(values[p], cap);
-          accum[p] = accum[p] == null ? new float[cap] : Arrays.copyOf(accum[p], cap);
+          if (!valuesOnly) {
+            accum[p] = accum[p] == null ? new float[cap] : Arrays.copyOf(accum[p], cap);
+          }
         }
         pageSlots[p] = cap;
       }
@@ -386,7 +402,9 @@ public final class EmbeddingTable {
   private void initRow(int r, long generation) {
     markChanged(r);
     int o = (r & PAGE_MASK) * dim;
-    if (wide) {
+    if (valuesOnly) {
+      // no accumulator to clear
+    } else if (wide) {
       Arrays.fill(wideAccum[r >>> PAGE_SHIFT], o, o + dim, 0.0);
     } else {
       Arrays.fill(accum[r >>> PAGE_SHIFT], o, o + dim, 0f);
