@@ -196,10 +196,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
           .set(JobConfig.UPDATES_TOPIC, replicas && measureFreshness ? "model-updates" : null).build();
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
-      Map<String, Long> servedAt = new java.util.concurrent.ConcurrentHashMap<>();
+      // By epoch, then sequence: the follower serves in sequence order, so the first state served at or past an
+      // update's sequence is the ceiling entry.
+      Map<Long, java.util.concurrent.ConcurrentSkipListMap<Long, Long>> servedAt =
+          new java.util.concurrent.ConcurrentHashMap<>();
       UpdateTopicReader updates = !(replicas && measureFreshness) ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",
           new ai.hiformer.serving.UpdateFollower(1, (id, version, epoch, sequence) ->
-              servedAt.putIfAbsent(epoch + ":" + sequence, System.currentTimeMillis())));
+              servedAt.computeIfAbsent(epoch, e -> new java.util.concurrent.ConcurrentSkipListMap<>())
+                  .putIfAbsent(sequence, System.currentTimeMillis())));
       org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
       int restPort = freePort(); // the MiniCluster's REST API, for the checkpoint statistics
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
@@ -258,15 +262,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           if (u == null || r.timestamp() < phase2Millis) {
             continue;
           }
-          long at = Long.MAX_VALUE;
-          for (Map.Entry<String, Long> e : servedAt.entrySet()) {
-            String[] es = e.getKey().split(":");
-            if (Long.parseLong(es[0]) == u.epoch() && Long.parseLong(es[1]) >= u.sequence()) {
-              at = Math.min(at, e.getValue());
-            }
-          }
-          if (at != Long.MAX_VALUE) {
-            freshness.add(at - r.timestamp());
+          var served = servedAt.getOrDefault(u.epoch(), new java.util.concurrent.ConcurrentSkipListMap<>())
+              .ceilingEntry(u.sequence());
+          if (served != null) {
+            freshness.add(served.getValue() - r.timestamp());
           }
         }
       }

@@ -118,6 +118,16 @@ public final class FeatureEncoder {
     return n;
   }
 
+  /**
+   * The rows embedding table {@code t} of a model over this encoder's layout must hold: every id its field's exact
+   * vocabulary has handed out, or 0 for a hashed field (its table is sized by its buckets). A model has one table
+   * per field in token order, once per member for a blend, so table {@code t} reads field {@code t % fields}.
+   */
+  public int rowsNeededByTable(int t) {
+    Vocabulary v = vocabularies[t % (layout.nCat() + layout.nMulti())];
+    return v instanceof ai.hiformer.features.vocab.ExactVocabulary ? v.rowCount() : 0;
+  }
+
   /** The name of the field whose vocabulary is {@link #vocabulary(int) vocabulary(i)}. */
   public String vocabularyField(int i) {
     return (i < single.size() ? single.get(i) : multi.get(i - single.size())).name();

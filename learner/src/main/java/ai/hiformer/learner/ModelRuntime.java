@@ -99,11 +99,10 @@ public final class ModelRuntime {
    */
   private void materialiseHandedOutRows() {
     var tables = learner.model().tables();
-    int fields = encoder.layout().nCat() + encoder.layout().nMulti();
     for (int i = 0; i < tables.size(); i++) {
-      var v = encoder.vocabulary(i % fields); // a blend has each field's table once per member
-      if (v instanceof ai.hiformer.features.vocab.ExactVocabulary && v.rowCount() > tables.get(i).rows()) {
-        tables.get(i).ensureRow(v.rowCount() - 1);
+      int needed = encoder.rowsNeededByTable(i);
+      if (needed > tables.get(i).rows()) {
+        tables.get(i).ensureRow(needed - 1);
       }
     }
   }

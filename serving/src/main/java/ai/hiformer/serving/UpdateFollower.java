@@ -215,7 +215,7 @@ public final class UpdateFollower {
       this.replica = replica;
       this.specJson = base.specJson();
       this.modelConfig = base.modelConfig();
-      this.spec = ai.hiformer.features.spec.FeatureSpec.parse(specJson);
+      this.spec = replica.encoder().spec();
     }
 
     boolean sameModelAs(ModelUpdate full) {

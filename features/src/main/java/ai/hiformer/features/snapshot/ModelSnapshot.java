@@ -205,10 +205,10 @@ public final class ModelSnapshot {
     var tables = learner.model().tables();
     int fields = learner.model().layout().nCat() + learner.model().layout().nMulti();
     for (int i = 0; i < tables.size(); i++) {
-      var v = encoder.vocabulary(i % fields); // a blend has each field's table once per member
-      if (v instanceof ai.hiformer.features.vocab.ExactVocabulary && v.rowCount() > tables.get(i).rows()) {
-        throw new IOException(where + ": the vocabulary of field '" + encoder.vocabularyField(i)
-            + "' hands out ids up to " + (v.rowCount() - 1) + " but its embedding table has " + tables.get(i).rows()
+      int needed = encoder.rowsNeededByTable(i);
+      if (needed > tables.get(i).rows()) {
+        throw new IOException(where + ": the vocabulary of field '" + encoder.vocabularyField(i % fields)
+            + "' hands out ids up to " + (needed - 1) + " but its embedding table has " + tables.get(i).rows()
             + " rows");
       }
     }

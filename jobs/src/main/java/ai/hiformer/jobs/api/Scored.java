@@ -28,6 +28,21 @@ public class Scored {
     this.scoringTimeMillis = scoringTimeMillis;
   }
 
+  /**
+   * The score of one event from the probabilities a model gave it.
+   *
+   * @param tasks the task names, in the model's task order
+   * @param probs (tasks.size()) probability per task, read here (the array may be a reused view)
+   */
+  public static Scored of(String modelId, String requestId, long modelVersion, java.util.List<String> tasks,
+      double[] probs, long eventTimeMillis, long scoringTimeMillis) {
+    Map<String, Double> perTask = new java.util.LinkedHashMap<>();
+    for (int k = 0; k < tasks.size(); k++) {
+      perTask.put(tasks.get(k), probs[k]);
+    }
+    return new Scored(modelId, requestId, modelVersion, perTask, eventTimeMillis, scoringTimeMillis);
+  }
+
   @Override
   public String toString() {
     return modelId + "/" + requestId + " v" + modelVersion + " " + scores;

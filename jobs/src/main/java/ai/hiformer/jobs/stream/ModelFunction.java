@@ -12,7 +12,6 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -75,6 +74,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Map<String, ModelRuntime> runtimes;
   private transient Set<String> dirty;
   private transient FeatureSpec spec;
+  private transient java.util.List<String> taskNames;
   private transient ModelConfig modelConfig;
   private transient OptimizerConfig optimizer;
   private transient Counter scoredCounter;
@@ -109,6 +109,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     publishedVersion = new HashMap<>();
     publishedCount = new HashMap<>();
     spec = config.spec();
+    taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     modelConfig = config.model();
     optimizer = config.optimizer();
@@ -143,11 +144,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       }
       return;
     }
-    Map<String, Double> perTask = new LinkedHashMap<>();
-    for (int k = 0; k < spec.tasks().size(); k++) {
-      perTask.put(spec.tasks().get(k).name(), probs[k]);
-    }
-    out.collect(new Scored(key, mapping.requestId(event), versionBefore, perTask, time, System.currentTimeMillis()));
+    out.collect(Scored.of(key, mapping.requestId(event), versionBefore, taskNames, probs, time,
+        System.currentTimeMillis()));
     scoredCounter.inc();
     afterLearning(key, runtime, versionBefore, ctx);
   }

@@ -52,6 +52,7 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   private final TypeInformation<T> eventType;
 
   private transient FeatureSpec spec;
+  private transient List<String> taskNames;
   private transient ModelConfig modelConfig;
   private transient Map<String, ScoringReplica> replicas;
   private transient Map<String, ArrayDeque<T>> waiting;
@@ -82,6 +83,7 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   @Override
   public void open(OpenContext context) {
     spec = options.spec();
+    taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     modelConfig = options.model();
     replicas = new HashMap<>();
     waiting = new LinkedHashMap<>();
@@ -144,11 +146,7 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
           mapping.payload(event)));
       return;
     }
-    Map<String, Double> perTask = new LinkedHashMap<>();
-    for (int k = 0; k < probs.length; k++) {
-      perTask.put(spec.tasks().get(k).name(), probs[k]);
-    }
-    out.collect(new Scored(modelId, mapping.requestId(event), replica.version(), perTask,
+    out.collect(Scored.of(modelId, mapping.requestId(event), replica.version(), taskNames, probs,
         mapping.eventTimeMillis(event), System.currentTimeMillis()));
     scoredCounter.inc();
   }

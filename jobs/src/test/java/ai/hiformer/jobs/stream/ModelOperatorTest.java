@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * that never see each other's examples.
  */
 class ModelOperatorTest {
-  private static final String SPEC = """
+  /** user, item, price: shared with ScoringFunctionTest. */
+  static final String SPEC = """
       {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
@@ -67,7 +68,8 @@ class ModelOperatorTest {
     return h;
   }
 
-  private static Event event(String model, int i, boolean labelled) {
+  /** Event {@code i} of {@code model}: 7 users, 5 items, 11 prices; a click on every third when labelled. */
+  static Event event(String model, int i, boolean labelled) {
     return Event.newBuilder().setRequestId(model + i).setModelId(model)
         .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
         .setCategorical(Map.of("user", "u" + i % 7, "item", "i" + i % 5))

@@ -11,10 +11,8 @@ import ai.hiformer.learner.ScoringReplica;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -30,10 +28,7 @@ import org.junit.jupiter.api.Test;
  * survive a restore; examples only to learn from and other models' updates are not scored with.
  */
 class ScoringFunctionTest {
-  private static final String SPEC = """
-      {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
-       "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
-                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+  private static final String SPEC = ModelOperatorTest.SPEC;
   private static final int MICRO_BATCH = 8;
 
   private final LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
@@ -53,11 +48,7 @@ class ScoringFunctionTest {
   }
 
   private static Event event(String model, int i, boolean labelled) {
-    return Event.newBuilder().setRequestId(model + i).setModelId(model)
-        .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
-        .setCategorical(Map.of("user", "u" + i % 7, "item", "i" + i % 5))
-        .setNumeric(Map.of("price", (double) (i % 11)))
-        .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
+    return ModelOperatorTest.event(model, i, labelled);
   }
 
   /** A learner of model "a" that has trained {@code steps} micro-batches. */

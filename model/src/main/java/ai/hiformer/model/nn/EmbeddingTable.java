@@ -114,10 +114,8 @@ public final class EmbeddingTable {
    * new rows from now on, so that scoring can neither grow the table nor train it.
    */
   public void freeze() {
+    dropOptimizerState();
     frozen = true;
-    accum = new float[0][];
-    wideAccum = new double[0][];
-    grad = new double[0];
   }
 
   /**
