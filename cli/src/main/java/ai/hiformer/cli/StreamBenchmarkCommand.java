@@ -38,7 +38,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code hiformer benchmark-stream}: end-to-end speed through Kafka → Flink → Kafka on this machine, for
  * each model named (the first is the baseline of the same run). Both topics stamp records with the
  * broker's LogAppendTime. Phase 1 produces events as fast as possible (sustained events/s); phase 2 produces at
- * a fixed rate and measures two latencies: "appended" (event appended → score appended, the broker's clock) and
+ * a fixed rate (with replica scoring: once the learner has caught up with phase 1) and measures two latencies: "appended" (event appended → score appended, the broker's clock) and
  * "visible" (event appended → a read_committed consumer receives the score, what a real-time consumer gets:
  * with exactly-once delivery a score becomes visible when the checkpoint that wrote it commits).
  * {@code --distinct-ids N} replaces the dataset with {@link IdStream} (N ids, every one visited during the
@@ -209,6 +209,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
       flink.set(org.apache.flink.configuration.RestOptions.PORT, restPort);
       flink.set(org.apache.flink.configuration.WebOptions.CHECKPOINTS_HISTORY_SIZE, 100_000); // every checkpoint
+      // Experiments: -Dhiformer.bench.flink.KEY=VALUE sets a Flink option of the job's cluster.
+      System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
+          .forEach(k -> flink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
       env.setParallelism(1);
       StreamingJob.build(env, config);
@@ -233,6 +236,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           }
           producer.flush();
           waitForScores(kafka, split);
+          if (replicas) {
+            // Phase 2 measures the steady rate: the learner, which trails the scores by design, first works off
+            // what phase 1 left it (its training would otherwise share the cores with the first seconds of phase 2).
+            waitForLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", split);
+          }
           phase2Millis = System.currentTimeMillis();
           long start = System.nanoTime();
           for (int i = split; i < events.size(); i++) {
@@ -245,7 +253,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           producer.flush();
         }
         waitForScores(kafka, events.size());
-        checkpoints = Checkpoints.of(rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints"), phase2Millis);
+        var history = rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
+        checkpoints = Checkpoints.of(history, phase2Millis);
+        if (TRACE != null) {
+          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-checkpoints.json"), history.toString());
+        }
       } finally {
         job.cancel().get();
         receipts.close();
@@ -281,6 +293,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       List<Long> latencies = new ArrayList<>();
       List<Long> visible = new ArrayList<>();
       List<Long> toScore = new ArrayList<>();
+      StringBuilder trace = TRACE == null ? null : new StringBuilder("index,appended_ms,scored_ms,score_appended_ms,visible_ms\n");
       for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("scores", Duration.ofSeconds(2))) {
         Score score = codec.decode(r.value());
         int index = Integer.parseInt(score.getRequestId().substring(1));
@@ -295,7 +308,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           if (receipts.at(index) > 0) {
             visible.add(receipts.at(index) - eventTime[index]);
           }
+          if (trace != null) {
+            trace.append(index).append(',').append(eventTime[index]).append(',').append(score.getScoringTime().toEpochMilli())
+                .append(',').append(r.timestamp()).append(',').append(receipts.at(index)).append('\n');
+          }
         }
+      }
+      if (trace != null) {
+        Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + ".csv"), trace);
       }
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
@@ -307,6 +327,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           checkpoints, pct(f, 0.5), pct(f, 0.99), pct(f, 1));
     }
   }
+
+  /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
+  private static final String TRACE = System.getProperty("hiformer.bench.trace");
 
   private static Properties kafkaClient(EmbeddedKafka kafka) {
     Properties p = new Properties();
@@ -394,6 +417,29 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     while (kafka.readCommitted("scores", Duration.ofMillis(1500)).size() < n) {
       if (System.currentTimeMillis() > deadline) {
         throw new IllegalStateException("scores did not arrive within 10 minutes");
+      }
+    }
+  }
+
+  /**
+   * Waits until the learner's source has committed offset {@code n} of the events topic: its offsets are committed
+   * when a checkpoint completes, and a checkpoint completes after the learner processed what preceded its barrier.
+   */
+  private static void waitForLearner(EmbeddedKafka kafka, String group, int n) throws Exception {
+    long deadline = System.currentTimeMillis() + 600_000;
+    Properties p = kafkaClient(kafka);
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      while (true) {
+        var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        long committed = offsets.values().stream().filter(java.util.Objects::nonNull)
+            .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
+        if (committed >= n) {
+          return;
+        }
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("the learner did not reach event " + n + " within 10 minutes (at " + committed + ")");
+        }
+        Thread.sleep(200);
       }
     }
   }

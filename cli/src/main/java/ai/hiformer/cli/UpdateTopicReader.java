@@ -15,9 +15,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads the job's model-update topic from its beginning and hands every poll to an {@link UpdateFollower}, on a
- * daemon thread, until closed. From the beginning, because a reader starts at a full update: the topic's
- * retention must keep at least the newest full update of each model (the job writes one every {@code
- * updates.full-every} updates, and after every restore). No consumer group: every server reads every update.
+ * daemon thread, until closed. From the beginning, because a reader starts at a full update or assembles its
+ * model from a cycle of base slices (the job publishes a full update after every start or restore, and a slice
+ * after every update; {@code updates.base-slices} updates make a cycle): the topic's retention must keep at least
+ * two cycles. No consumer group: every server reads every update.
  */
 final class UpdateTopicReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;

@@ -55,6 +55,7 @@ public final class ModelRuntime {
   // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and position in it.
   private final long updateEpoch = System.currentTimeMillis();
   private long updateSequence;
+  private BaseSlices baseSlices; // not state: a restored learner publishes a full update and begins a new cycle
 
   public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
     this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
@@ -255,12 +256,17 @@ public final class ModelRuntime {
   }
 
   /**
-   * A full update at the sequence of the last {@link #captureUpdate}, to be published right after it: a base
-   * that a reader joining late starts from, and that a reader which applied that update skips (same sequence).
-   * Call it only right after {@code captureUpdate}, so that nothing changed in between.
+   * The next slice of a base spread over {@code count} updates ({@link BaseSlices}), at the sequence of the last
+   * {@link #captureUpdate}, to be published right after it: a reader joining late starts from a slice 0, and a
+   * reader that has its model skips slices. Call it only right after {@code captureUpdate}, so that nothing
+   * changed in between.
    */
-  public ModelUpdate captureBase() {
-    return ModelUpdate.capture(learner.model(), encoder, updateEpoch, updateSequence, version(), true, true);
+  public ModelUpdate captureBaseSlice(int count) {
+    if (baseSlices == null || baseSlices.count() != count) {
+      baseSlices = new BaseSlices(count);
+    }
+    return ModelUpdate.captureSlice(learner.model(), encoder, updateEpoch, updateSequence, version(),
+        baseSlices.next(learner.model(), encoder));
   }
 
   /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */

@@ -30,10 +30,21 @@ import java.util.zip.CRC32C;
  * weights {@code int P, P × (int size, double[size])}; then the CRC32C of all before it. Values only: replicas
  * score, they do not train, so no optimiser state travels. {@code "HFU1"} (session 7: no spec or configuration
  * in full updates) is still read.
+ *
+ * <p><b>Base slices</b> ({@code "HFU3"}): a full base spread over {@code count} updates, so that a reader can join
+ * the update topic late without the learner publishing every row at once (tens of megabytes at millions of rows,
+ * a stall for everyone sharing its cores). Slice {@code index} carries the spec, the configuration and the dense
+ * weights, and the rows and owners of ids in its share of each table and vocabulary, as they are at its sequence
+ * (that of the increment it follows). A reader starts at a slice 0, then applies every increment and the slices
+ * 1 … count−1 in order; rows outside the slices seen so far are then either in a later slice (captured later, so
+ * current) or created or changed after the cycle began (in an increment it applied). Layout: the HFU2 header
+ * (full = 0, has-dense = 1), {@code int index, int count}, spec and configuration as in a full update, then the
+ * body as above.
  */
 public final class ModelUpdate {
   private static final int MAGIC_V1 = 0x48465531; // "HFU1"
   private static final int MAGIC = 0x48465532; // "HFU2"
+  private static final int MAGIC_SLICE = 0x48465533; // "HFU3"
   private static final int HEADER = 30;
   private final byte[] bytes;
   private final int bodyOffset; // where the tables start
@@ -43,9 +54,11 @@ public final class ModelUpdate {
   private final long sequence;
   private final long version;
   private final boolean full;
+  private final int sliceIndex; // -1 unless a base slice
+  private final int sliceCount;
 
   private ModelUpdate(byte[] bytes, int bodyOffset, String specJson, String modelConfig, long epoch, long sequence,
-      long version, boolean full) {
+      long version, boolean full, int sliceIndex, int sliceCount) {
     this.bytes = bytes;
     this.bodyOffset = bodyOffset;
     this.specJson = specJson;
@@ -54,6 +67,23 @@ public final class ModelUpdate {
     this.sequence = sequence;
     this.version = version;
     this.full = full;
+    this.sliceIndex = sliceIndex;
+    this.sliceCount = sliceCount;
+  }
+
+  /** Whether it is one slice of a base spread over {@link #sliceCount()} updates. */
+  public boolean slice() {
+    return sliceIndex >= 0;
+  }
+
+  /** Which slice of its base (0 … count − 1); −1 unless {@link #slice()}. */
+  public int sliceIndex() {
+    return sliceIndex;
+  }
+
+  /** How many slices its base has; 0 unless {@link #slice()}. */
+  public int sliceCount() {
+    return sliceCount;
   }
 
   public long epoch() {
@@ -74,7 +104,10 @@ public final class ModelUpdate {
     return full;
   }
 
-  /** The feature spec (JSON) a full update was made with; null for an increment (or a full update of HFU1). */
+  /**
+   * The feature spec (JSON) a full update or base slice was made with; null for an increment (or a full update of
+   * HFU1).
+   */
   public String specJson() {
     return specJson;
   }
@@ -105,20 +138,29 @@ public final class ModelUpdate {
       throw new IllegalArgumentException("model update checksum mismatch (corrupt or truncated)");
     }
     int magic = b.getInt(0);
-    if (magic != MAGIC && magic != MAGIC_V1) {
-      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1, HFU2)");
+    if (magic != MAGIC && magic != MAGIC_V1 && magic != MAGIC_SLICE) {
+      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1, HFU2, HFU3)");
     }
-    boolean full = bytes[28] != 0;
-    int offset = HEADER;
+    boolean slice = magic == MAGIC_SLICE;
+    boolean full = !slice && bytes[28] != 0;
+    b.position(HEADER);
+    int index = -1;
+    int count = 0;
+    if (slice) {
+      index = b.getInt();
+      count = b.getInt();
+      if (count < 1 || index < 0 || index >= count) {
+        throw new IllegalArgumentException("model update: base slice " + index + " of " + count);
+      }
+    }
     String spec = null;
     String config = null;
-    if (magic == MAGIC && full) {
-      b.position(HEADER);
+    if (magic != MAGIC_V1 && (full || slice)) {
       spec = readText(b, "spec");
       config = readText(b, "model configuration");
-      offset = b.position();
     }
-    return new ModelUpdate(bytes, offset, spec, config, b.getLong(4), b.getLong(12), b.getLong(20), full);
+    return new ModelUpdate(bytes, b.position(), spec, config, b.getLong(4), b.getLong(12), b.getLong(20), full,
+        index, count);
   }
 
   private static String readText(java.nio.ByteBuffer b, String what) {
@@ -146,35 +188,76 @@ public final class ModelUpdate {
    */
   static ModelUpdate capture(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
       boolean full, boolean withDense) {
+    return write(model, encoder, epoch, sequence, version, full ? Scope.FULL : Scope.CHANGES, withDense, null);
+  }
+
+  /**
+   * Captures base slice {@code slice.index()} of {@code slice.count()}: the rows and owners with ids in that
+   * slice's share of each table and vocabulary, and the dense weights; drains nothing (the increments still carry
+   * every change).
+   */
+  static ModelUpdate captureSlice(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
+      BaseSlices.Slice slice) {
+    return write(model, encoder, epoch, sequence, version, Scope.SLICE, true, slice);
+  }
+
+  private enum Scope { CHANGES, FULL, SLICE }
+
+  /** A byte buffer whose contents can be checksummed without copying them. */
+  private static final class Buffer extends ByteArrayOutputStream {
+    Buffer(int size) {
+      super(size);
+    }
+
+    byte[] array() {
+      return buf;
+    }
+  }
+
+  private static ModelUpdate write(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
+      Scope scope, boolean withDense, BaseSlices.Slice slice) {
+    boolean full = scope == Scope.FULL;
+    boolean dense = scope != Scope.CHANGES || withDense;
+    List<EmbeddingTable> tables = model.tables();
     try {
       // Sized up front for a full update (tens of megabytes for millions of rows), so that it is not grown by
       // copying, each copy a large object the collector must find room for.
       long cells = 0;
-      if (full) {
-        for (EmbeddingTable t : model.tables()) {
-          cells += (long) t.rows() * (4 + 4L * t.dim());
-        }
+      for (int t = 0; t < tables.size() && scope != Scope.CHANGES; t++) {
+        EmbeddingTable table = tables.get(t);
+        long rows = full ? table.rows() : slice.tableEnd(t, table.rows()) - slice.tableStart(t);
+        cells += Math.max(0, rows) * (4 + 4L * table.dim());
       }
-      ByteArrayOutputStream raw = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 64,
-          4096 + cells * 5 / 4));
+      Buffer raw = new Buffer((int) Math.min(Integer.MAX_VALUE - 64, 4096 + cells * 5 / 4));
       DataOutputStream out = new DataOutputStream(raw);
-      out.writeInt(MAGIC);
+      out.writeInt(scope == Scope.SLICE ? MAGIC_SLICE : MAGIC);
       out.writeLong(epoch);
       out.writeLong(sequence);
       out.writeLong(version);
       out.writeByte(full ? 1 : 0);
-      out.writeByte(full || withDense ? 1 : 0);
-      if (full) {
+      out.writeByte(dense ? 1 : 0);
+      if (scope == Scope.SLICE) {
+        out.writeInt(slice.index());
+        out.writeInt(slice.count());
+      }
+      if (scope != Scope.CHANGES) {
         writeText(out, encoder.spec().json());
         writeText(out, model.config().toProperties());
       }
-      List<EmbeddingTable> tables = model.tables();
       out.writeInt(tables.size());
       double[] row = new double[0];
-      for (EmbeddingTable t : tables) {
-        int[] changed = t.drainChanged(EmbeddingTable.Follower.UPDATES);
-        int[] ids = full ? java.util.stream.IntStream.range(1, t.rows()).toArray()
-            : Arrays.stream(changed).filter(id -> id != 0).toArray(); // row 0 is always zero
+      for (int ti = 0; ti < tables.size(); ti++) {
+        EmbeddingTable t = tables.get(ti);
+        int[] ids = switch (scope) {
+          case CHANGES -> Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES)).filter(id -> id != 0)
+              .toArray(); // row 0 is always zero
+          case FULL -> {
+            t.drainChanged(EmbeddingTable.Follower.UPDATES);
+            yield java.util.stream.IntStream.range(1, t.rows()).toArray();
+          }
+          case SLICE -> java.util.stream.IntStream.range(Math.max(1, slice.tableStart(ti)),
+              Math.min(t.rows(), slice.tableEnd(ti, t.rows()))).toArray();
+        };
         row = row.length >= t.dim() ? row : new double[t.dim()];
         out.writeInt(t.dim());
         out.writeInt(ids.length);
@@ -203,22 +286,23 @@ public final class ModelUpdate {
           }
           n[0]++;
         };
-        if (full) {
-          v.drainUnpublished((id, live, fp) -> { });
-          v.forEachOwner(sink);
-        } else {
-          v.drainUnpublished(sink);
+        switch (scope) {
+          case CHANGES -> v.drainUnpublished(sink);
+          case FULL -> {
+            v.drainUnpublished((id, live, fp) -> { });
+            v.forEachOwner(sink);
+          }
+          case SLICE -> v.forEachOwner(slice.vocabularyStart(f), slice.vocabularyEnd(f, v.rowCount()), sink);
         }
         out.writeInt(n[0]);
         part.writeTo(out);
       }
-      if (full || withDense) {
+      if (dense) {
         DenseWeights.write(model, out);
       }
       out.flush();
       CRC32C crc = new CRC32C();
-      byte[] body = raw.toByteArray();
-      crc.update(body);
+      crc.update(raw.array(), 0, raw.size());
       out.writeInt((int) crc.getValue());
       return parse(raw.toByteArray());
     } catch (IOException e) {

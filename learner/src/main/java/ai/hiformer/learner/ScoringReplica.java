@@ -12,9 +12,10 @@ import ai.hiformer.model.Models;
 /**
  * A read-only copy of one model id's model for scoring, kept current by the learner's {@link ModelUpdate}s: it
  * never trains and never hands out ids (a value the learner has not published yet scores with the
- * out-of-vocabulary row). It starts at the first full update it is given and then takes each incremental update
- * of the same epoch in sequence; a full update of a newer epoch (the learner restored) replaces everything. Not
- * thread-safe: one per scoring thread.
+ * out-of-vocabulary row). It starts at the first full update it is given, or assembles its model from a base
+ * spread over several updates (slice 0, then every increment and the slices 1 … count−1 in order; it scores once
+ * the last slice is in), and then takes each incremental update of the same epoch in sequence; a full update of a
+ * newer epoch (the learner restored) is applied over everything. Not thread-safe: one per scoring thread.
  */
 public final class ScoringReplica {
   private final FeatureEncoder encoder;
@@ -25,6 +26,8 @@ public final class ScoringReplica {
   private long epoch = Long.MIN_VALUE;
   private long sequence;
   private long version = -1;
+  private int nextSlice; // while assembling from base slices: the slice expected next
+  private int sliceCount; // 0: not assembling
 
   public ScoringReplica(FeatureSpec spec, ModelConfig config) {
     this.encoder = new FeatureEncoder(spec, null);
@@ -37,16 +40,23 @@ public final class ScoringReplica {
     this.logits = new double[spec.tasks().size()];
   }
 
+  /** Whether a replica can start from {@code update} ({@link #startingFrom}): a full update or a base's first slice. */
+  public static boolean canStartFrom(ModelUpdate update) {
+    return update.specJson() != null && (update.full() || (update.slice() && update.sliceIndex() == 0));
+  }
+
   /**
-   * A replica built from nothing but a full update (its spec and model configuration travel with it) and
-   * brought to it.
+   * A replica built from nothing but a full update or a base's first slice (its spec and model configuration
+   * travel with it) and brought to it; from a slice it is {@link #ready()} once the base's other slices are in.
    *
-   * @throws IllegalArgumentException if {@code update} is not a full update that names its spec and configuration
+   * @throws IllegalArgumentException if {@code update} is neither a full update nor a first slice that names its
+   *     spec and configuration
    */
   public static ScoringReplica startingFrom(ModelUpdate update) {
-    if (!update.full() || update.specJson() == null) {
-      throw new IllegalArgumentException("a replica starts from a full update that carries its spec and model"
-          + " configuration (this is " + (update.full() ? "a full update of HFU1" : "an increment") + ")");
+    if (!canStartFrom(update)) {
+      throw new IllegalArgumentException("a replica starts from a full update or a base's first slice that carries"
+          + " its spec and model configuration (this is " + (update.full() ? "a full update of HFU1"
+          : update.slice() ? "slice " + update.sliceIndex() + " of " + update.sliceCount() : "an increment") + ")");
     }
     ScoringReplica r = new ScoringReplica(FeatureSpec.parse(update.specJson()),
         ModelConfig.fromProperties(update.modelConfig()));
@@ -77,6 +87,9 @@ public final class ScoringReplica {
    * returns whether it was applied. Ignored updates change nothing.
    */
   public boolean apply(ModelUpdate update) {
+    if (update.slice()) {
+      return applySlice(update);
+    }
     boolean next = update.epoch() == epoch && update.sequence() == sequence + 1;
     boolean newerBase = update.full() && (update.epoch() > epoch
         || (update.epoch() == epoch && update.sequence() > sequence));
@@ -87,12 +100,38 @@ public final class ScoringReplica {
     epoch = update.epoch();
     sequence = update.sequence();
     version = update.version();
+    if (update.full()) {
+      sliceCount = 0; // whatever was being assembled, the full update has it all
+    }
     return true;
   }
 
-  /** Whether a full update has been applied (before that, {@link #score} refuses). */
+  /**
+   * A base slice: the first starts an empty replica's assembly, each next one (same epoch, the sequence reached,
+   * the index expected) continues it; a replica that has its model skips slices.
+   */
+  private boolean applySlice(ModelUpdate update) {
+    boolean starts = version < 0 && sliceCount == 0 && update.sliceIndex() == 0;
+    boolean continues = sliceCount > 0 && update.epoch() == epoch && update.sequence() == sequence
+        && update.sliceCount() == sliceCount && update.sliceIndex() == nextSlice;
+    if (!starts && !continues) {
+      return false;
+    }
+    update.applyTo(model, encoder);
+    epoch = update.epoch();
+    sequence = update.sequence();
+    version = update.version();
+    sliceCount = update.sliceIndex() + 1 == update.sliceCount() ? 0 : update.sliceCount();
+    nextSlice = update.sliceIndex() + 1;
+    return true;
+  }
+
+  /**
+   * Whether it has a whole model: a full update, or every slice of a base, has been applied (before that,
+   * {@link #score} refuses).
+   */
   public boolean ready() {
-    return version >= 0;
+    return version >= 0 && sliceCount == 0;
   }
 
   /** The model version scores are made with (-1 before the first full update). */
@@ -103,7 +142,8 @@ public final class ScoringReplica {
   /** Scores one event; returns the probability per task (a view, valid until the next call). */
   public double[] score(Row row) throws BadRowException {
     if (!ready()) {
-      throw new IllegalStateException("the replica has no model yet: it waits for a full update");
+      throw new IllegalStateException("the replica has no whole model yet: it waits for a full update or the rest"
+          + " of a base's slices");
     }
     encoder.encodeReadOnly(row, one, 0);
     one.setSize(1);

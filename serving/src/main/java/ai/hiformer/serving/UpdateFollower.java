@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * Serves models from the learner's model updates (the job's {@code topics.model-updates}, an update in one or more
  * records: {@link UpdateParts}): whoever reads the topic hands each poll's records to {@link #offer}, in the
  * topic's order, and requests score with the newest
- * version applied. A model starts at its first full update, which carries its spec and configuration, and then
- * takes each increment in sequence; a full update of a newer epoch (the learner restored) replaces it.
+ * version applied. A model starts at its first full update, or is assembled from a base spread over several
+ * updates (slices, each with the spec and configuration, and the increments between them: served once whole),
+ * and then takes each increment in sequence; a full update of a newer epoch (the learner restored) replaces it.
  *
  * <p><b>Two copies, swapped (left-right).</b> Each model is held twice. Updates are written into the copy no
  * request reads; then requests move to it (a new {@link ServedModel}), the old version is retired (a request that
@@ -78,9 +79,9 @@ public final class UpdateFollower {
       } catch (RuntimeException ex) {
         // Only the copy no request reads was being written: the version served stays, untouched from now on.
         rejected.incrementAndGet();
-        LOG.warn("model {}: updates not applied ({}); still serving version {} until the next full update",
+        LOG.warn("model {}: updates not applied ({}); still serving version {} until the next base is in",
             e.getKey(), ex.toString(), model(e.getKey()).map(m -> Long.toString(m.version())).orElse("none"));
-        models.get(e.getKey()).restartAtNextFull();
+        models.get(e.getKey()).restartAtNextBase();
       }
     }
   }
@@ -125,23 +126,29 @@ public final class UpdateFollower {
     }
 
     void offer(List<ModelUpdate> updates) {
-      // A full update that starts the model afresh (the first, or one made with another spec or configuration)
-      // makes everything before it moot.
-      int start = -1;
-      for (int i = updates.size() - 1; i >= 0 && start < 0; i--) {
-        ModelUpdate u = updates.get(i);
-        if (u.full() && u.specJson() != null && (front == null || !front.sameModelAs(u))) {
-          start = i;
+      if (front != null && front.replica.ready()) {
+        // A full update made with another spec or configuration, or after the learner restored (a newer epoch),
+        // starts the model afresh: nothing of the old copies (rows or ids the restored learner never had) stays.
+        int restart = -1;
+        for (int i = updates.size() - 1; i >= 0 && restart < 0; i--) {
+          ModelUpdate u = updates.get(i);
+          if (u.full() && u.specJson() != null && (!front.sameModelAs(u) || u.epoch() > front.replica.epoch())) {
+            restart = i;
+          }
         }
+        if (restart < 0) {
+          follow(updates);
+          return;
+        }
+        front = null;
+        back = null;
+        updates = updates.subList(restart, updates.size());
       }
-      if (start >= 0) {
-        begin(updates.subList(start, updates.size()));
-        return;
-      }
-      if (front == null) {
-        LOG.info("model {}: waiting for a full update to start from ({} increments skipped)", modelId, updates.size());
-        return;
-      }
+      assemble(updates); // until a new model is whole, requests keep the version served (if any)
+    }
+
+    /** Applies updates to a served model: into the back copy, which then becomes the front. */
+    private void follow(List<ModelUpdate> updates) {
       long before = front.replica.sequence();
       long epochBefore = front.replica.epoch();
       back.lock.writeLock().lock(); // waits for requests still scoring with the retired version of this copy
@@ -166,19 +173,35 @@ public final class UpdateFollower {
       publish();
     }
 
-    private void begin(List<ModelUpdate> updates) {
-      ScoringReplica a = ScoringReplica.startingFrom(updates.get(0));
-      ScoringReplica b = ScoringReplica.startingFrom(updates.get(0));
-      for (ModelUpdate u : updates.subList(1, updates.size())) {
-        a.apply(u);
-        b.apply(u);
+    /**
+     * Builds a model no request reads yet, in both copies: from a full update, or from a base's slices and the
+     * increments between them; served once whole. An update that does not continue the copies being built but
+     * could start them (a full update, a first slice) starts them again.
+     */
+    private void assemble(List<ModelUpdate> updates) {
+      int skipped = 0;
+      for (ModelUpdate u : updates) {
+        if (front != null && front.replica.apply(u)) {
+          back.replica.apply(u);
+        } else if (ScoringReplica.canStartFrom(u)) {
+          front = new Side(ScoringReplica.startingFrom(u), u);
+          back = new Side(ScoringReplica.startingFrom(u), u);
+        } else {
+          skipped++;
+        }
       }
-      front = new Side(a, updates.get(0));
-      back = new Side(b, updates.get(0));
-      backlog = List.of();
-      LOG.info("model {}: started from the full update of epoch {} sequence {}", modelId, updates.get(0).epoch(),
-          updates.get(0).sequence());
-      publish();
+      if (front == null) {
+        LOG.info("model {}: waiting for a full update or a base's first slice to start from ({} updates skipped)",
+            modelId, skipped);
+        return;
+      }
+      ScoringReplica r = front.replica;
+      if (r.ready()) {
+        backlog = List.of();
+        LOG.info("model {}: model whole at epoch {} sequence {} (version {})", modelId, r.epoch(), r.sequence(),
+            r.version());
+        publish();
+      }
     }
 
     private void publish() {
@@ -195,8 +218,8 @@ public final class UpdateFollower {
       listener.served(modelId, r.version(), r.epoch(), r.sequence());
     }
 
-    /** Keeps serving the current version, never writing its copy again, until a full update starts anew. */
-    void restartAtNextFull() {
+    /** Keeps serving the current version, never writing its copy again, until a new model is whole. */
+    void restartAtNextBase() {
       front = null;
       back = null;
       backlog = List.of();
@@ -211,6 +234,7 @@ public final class UpdateFollower {
     final String modelConfig;
     final ReadWriteLock lock = new ReentrantReadWriteLock();
 
+    /** @param base the full update or first slice the replica started from */
     Side(ScoringReplica replica, ModelUpdate base) {
       this.replica = replica;
       this.specJson = base.specJson();

@@ -109,6 +109,53 @@ class UpdateFollowerTest {
   }
 
   @Test
+  void aServerJoiningLateAssemblesItsModelFromBaseSlicesAndARestoredLearnersFullUpdateStartsItAfresh()
+      throws Exception {
+    ModelUpdate full = trainAndCapture(2, true);
+    ScoringReplica reference = ScoringReplica.startingFrom(full);
+    List<ModelUpdate> stream = new ArrayList<>(); // the topic after the full update: increment, slice, ...
+    for (int k = 0; k < 7; k++) {
+      ModelUpdate next = trainAndCapture(10, false); // 160 events: new users in every increment
+      assertThat(reference.apply(next)).isTrue();
+      stream.add(next);
+      ModelUpdate slice = learner.captureBaseSlice(3);
+      assertThat(reference.apply(slice)).as("a replica that has its model skips slices").isFalse();
+      stream.add(slice);
+    }
+    assertThat(stream).extracting(u -> u.slice() ? "S" + u.sliceIndex() : "I")
+        .containsExactly("I", "S0", "I", "S1", "I", "S2", "I", "S0", "I", "S1", "I", "S2", "I", "S0");
+
+    // Joining at the second increment: waits for a first slice (the 4th), is whole after the next S2 (the 12th).
+    List<Long> served = new ArrayList<>();
+    UpdateFollower follower = new UpdateFollower(2, (id, version, epoch, sequence) -> served.add(version));
+    for (int k = 2; k < stream.size(); k++) {
+      follower.offer(records(stream.get(k)));
+      assertThat(follower.model("m").isPresent()).as("served after update %d", k).isEqualTo(k >= 11);
+    }
+    assertScoresAsReplica(follower.model("m").orElseThrow(), reference);
+    assertThat(served).hasSize(2); // whole at the 12th, then the last increment
+
+    // The learner restores to an older state (a new epoch, fewer values known): its full update replaces the
+    // model, so values only the lost updates had learned score as unknown again, as on the restored learner.
+    Thread.sleep(2); // a later epoch on this clock
+    ModelRuntime restored = new ModelRuntime(FeatureSpec.parse(Snapshots.SPEC),
+        ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(3).build(), OptimizerConfig.defaults(), MICRO_BATCH);
+    for (int i = 0; i < MICRO_BATCH; i++) {
+      restored.learnOnly(row(i), Map.of("click", (double) (i % 3 == 0 ? 1 : 0)), 0);
+    }
+    ModelUpdate restart = restored.captureUpdate(true, true);
+    assertThat(restart.epoch()).isGreaterThan(full.epoch());
+    follower.offer(records(restart));
+    ScoringReplica afresh = ScoringReplica.startingFrom(restart);
+    ServedModel now = follower.model("m").orElseThrow();
+    assertThat(now.version()).isEqualTo(afresh.version());
+    for (int i = 0; i < 60; i += 7) {
+      int probe = event - 1 - i; // values seen only by the lost updates
+      assertThat(now.score(row(probe)).get("click")).as("probe %d", probe).isEqualTo(afresh.score(row(probe))[0]);
+    }
+  }
+
+  @Test
   void underConcurrentScoringEveryResponseEqualsTheScoresOfTheVersionItNames() throws Exception {
     UpdateFollower follower = new UpdateFollower(2, (id, version, epoch, sequence) -> { });
     ModelUpdate full = trainAndCapture(1, true);

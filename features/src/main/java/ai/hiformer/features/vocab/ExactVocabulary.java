@@ -361,7 +361,12 @@ public final class ExactVocabulary implements Vocabulary {
 
   @Override
   public void forEachOwner(OwnerSink sink) {
-    for (int id = firstId; id < next; id++) {
+    forEachOwner(firstId, next, sink);
+  }
+
+  @Override
+  public void forEachOwner(int fromId, int toId, OwnerSink sink) {
+    for (int id = Math.max(firstId, fromId), end = Math.min(next, toId); id < end; id++) {
       if (lastSeen[id] != Long.MIN_VALUE) {
         sink.owner(id, true, fingerprint[id]);
       }

@@ -70,6 +70,15 @@ public interface Vocabulary {
   /** Reports every id that belongs to a value now (a full model update). */
   default void forEachOwner(OwnerSink sink) {}
 
+  /** Reports every id in {@code [fromId, toId)} that belongs to a value now (a base slice). */
+  default void forEachOwner(int fromId, int toId, OwnerSink sink) {
+    forEachOwner((id, live, fp) -> {
+      if (id >= fromId && id < toId) {
+        sink.owner(id, live, fp);
+      }
+    });
+  }
+
   /** On a read-only replica: {@code id} now belongs to the value with this fingerprint. */
   default void assign(int id, long fingerprint) {
     throw new UnsupportedOperationException("this vocabulary has no entries to assign");

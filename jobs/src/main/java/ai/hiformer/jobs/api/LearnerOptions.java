@@ -51,9 +51,9 @@ public final class LearnerOptions implements Serializable {
       "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
           + " most every this many ms, a full one first (0 = off)");
 
-  public static final Option<Integer> UPDATES_FULL_EVERY = Option.integer("updates.full-every", 60, 0,
-      "every n-th model update is followed by a full base (every row, owner and dense weight) at the same sequence,"
-          + " from which a reader of the update stream joining late can start (0 = none)");
+  public static final Option<Integer> UPDATES_BASE_SLICES = Option.integer("updates.base-slices", 60, 0,
+      "the update stream carries a base (every row, owner and dense weight) spread over this many updates, one"
+          + " slice after each, from which a reader joining late assembles its model (0 = none)");
 
   public static final Option<Integer> SCORING_PARALLELISM = Option.integer("scoring.parallelism", 0, 0,
       "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"

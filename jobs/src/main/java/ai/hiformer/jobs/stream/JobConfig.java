@@ -102,8 +102,7 @@ public final class JobConfig implements Serializable {
 
   /**
    * What the model operator needs of this configuration. Without {@code topics.model-updates} nobody reads the
-   * periodic full bases of the update stream (the job's own replicas never need them), so none are made: a base
-   * of a model with millions of rows is tens of megabytes every {@code updates.full-every} updates.
+   * base slices of the update stream (the job's own replicas never need them), so none are made.
    */
   public LearnerOptions learnerOptions() {
     if (values.get(UPDATES_TOPIC) != null) {
@@ -111,7 +110,7 @@ public final class JobConfig implements Serializable {
     }
     OptionValues.Builder b = OptionValues.builder(ALL);
     values.texts().forEach(b::setText);
-    b.set(LearnerOptions.UPDATES_FULL_EVERY, 0);
+    b.set(LearnerOptions.UPDATES_BASE_SLICES, 0);
     return LearnerOptions.of(b.build(), model());
   }
 

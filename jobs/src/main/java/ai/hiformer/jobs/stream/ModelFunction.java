@@ -43,12 +43,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   /**
    * The model update stream for servers and other readers, every {@code updates.interval-ms} per model id: the
-   * changes, and now and then a full base at the same sequence.
+   * changes, each followed by a slice of a base spread over {@code updates.base-slices} updates.
    */
   public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES = new OutputTag<>("model-updates",
       TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
-  /** The same updates for the job's own scoring replicas, without the periodic full bases. */
+  /** The same updates for the job's own scoring replicas, without the base slices. */
   public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES = new OutputTag<>(
       "replica-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
@@ -84,7 +84,6 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Map<String, Long> lastEvent;
   private transient Set<String> needsFullUpdate;   // runtimes built or restored since their last update
   private transient Map<String, Long> publishedVersion;
-  private transient Map<String, Long> publishedCount;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient long lastLog;
   private transient boolean replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
@@ -107,7 +106,6 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     lastEvent = new HashMap<>();
     needsFullUpdate = new HashSet<>();
     publishedVersion = new HashMap<>();
-    publishedCount = new HashMap<>();
     spec = config.spec();
     taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
@@ -246,22 +244,21 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   /**
    * Emits the update due for {@code key}: a full one after a (re)start (its epoch is new), else the changes, with
-   * the dense weights only when the version moved. Every {@code updates.full-every}-th time the update stream also
-   * gets a full update at the same sequence, a base for readers that join late; scoring replicas, which have
-   * followed every change, do not get it (applying a model's every row would stall their scoring for nothing).
+   * the dense weights only when the version moved. The update stream then also gets the next slice of a base
+   * spread over {@code updates.base-slices} updates, at the same sequence, for readers that join late; scoring
+   * replicas, which have followed every change, do not get them.
    */
   void publish(String key, ModelRuntime r,
       java.util.function.BiConsumer<OutputTag<ai.hiformer.jobs.api.PublishedUpdate>, ai.hiformer.jobs.api.PublishedUpdate> out) {
-    long n = publishedCount.merge(key, 1L, Long::sum);
     boolean restarted = needsFullUpdate.remove(key);
     boolean dense = restarted || r.version() != publishedVersion.getOrDefault(key, -1L);
     publishedVersion.put(key, r.version());
     var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense).bytes());
     out.accept(REPLICA_UPDATES, update);
     out.accept(UPDATES, update);
-    int fullEvery = config.get(LearnerOptions.UPDATES_FULL_EVERY);
-    if (!restarted && fullEvery > 0 && n % fullEvery == 0) {
-      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBase().bytes()));
+    int slices = config.get(LearnerOptions.UPDATES_BASE_SLICES);
+    if (!restarted && slices > 0) {
+      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBaseSlice(slices).bytes()));
     }
   }
 

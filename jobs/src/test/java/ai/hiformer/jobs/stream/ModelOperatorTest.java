@@ -166,21 +166,22 @@ class ModelOperatorTest {
   }
 
   @Test
-  void modelUpdatesComeEveryIntervalFullFirstAndEveryNthAndALateReaderStartsFromAFullOne() throws Exception {
+  void modelUpdatesComeEveryIntervalFullFirstThenBaseSlicesAndALateReaderAssemblesItsModelFromThem() throws Exception {
     LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
         .set(JobConfig.MODEL_IDS, Set.of("a")).set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
         .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_FULL_EVERY, 3)
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_BASE_SLICES, 3)
         .set(JobConfig.UPDATES_TOPIC, "model-updates").build().learnerOptions();
+    int ticks = 9;
     List<ai.hiformer.learner.ModelUpdate> updates = new ArrayList<>(); // what the topic gets
     List<ai.hiformer.learner.ModelUpdate> toReplicas = new ArrayList<>();
     try (var h = harness(options)) {
       h.open();
       h.setProcessingTime(0);
-      for (int tick = 1; tick <= 7; tick++) {
+      for (int tick = 1; tick <= ticks; tick++) {
         for (int i = 0; i < MICRO_BATCH; i++) {
-          send(h, event("a", tick * 100 + i, true));
+          send(h, eventOfNewUser(tick * 100 + i)); // rows and owners are created every tick
         }
         h.setProcessingTime(100L * tick); // one update due per interval
         assertThat(h.getSideOutput(ModelFunction.REPLICA_UPDATES)).as("replica updates after interval %d", tick)
@@ -191,41 +192,54 @@ class ModelOperatorTest {
       h.getSideOutput(ModelFunction.UPDATES).forEach(r -> updates.add(ai.hiformer.learner.ModelUpdate.of(
           r.getValue().update)));
     }
-    assertThat(toReplicas).extracting(ai.hiformer.learner.ModelUpdate::full).as("replicas: full first, then changes")
-        .containsExactly(true, false, false, false, false, false, false);
-    assertThat(toReplicas).extracting(ai.hiformer.learner.ModelUpdate::sequence)
-        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
-    assertThat(toReplicas.get(6).version()).as("a step per interval").isEqualTo(7);
-    // The topic: the same updates, and after every third a full base at the same sequence.
-    assertThat(updates).extracting(u -> u.sequence() + (u.full() ? "F" : ""))
-        .containsExactly("1F", "2", "3", "3F", "4", "5", "6", "6F", "7");
+    assertThat(toReplicas).extracting(ModelOperatorTest::label).as("replicas: full first, then changes only")
+        .containsExactly("1F", "2", "3", "4", "5", "6", "7", "8", "9");
+    assertThat(toReplicas.get(ticks - 1).version()).as("a step per interval").isEqualTo(ticks);
+    // The topic: the same updates, each but the full one followed by a slice of a base cut in three.
+    assertThat(updates).extracting(ModelOperatorTest::label).containsExactly("1F", "2", "2S0", "3", "3S1", "4", "4S2",
+        "5", "5S0", "6", "6S1", "7", "7S2", "8", "8S0", "9", "9S1");
     assertThat(JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092").set(JobConfig.MODEL_IDS, Set.of("a"))
         .set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(LearnerOptions.UPDATES_FULL_EVERY, 3).build()
-        .learnerOptions().get(LearnerOptions.UPDATES_FULL_EVERY)).as("no topic, so no reader of bases: none made")
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(LearnerOptions.UPDATES_BASE_SLICES, 3).build()
+        .learnerOptions().get(LearnerOptions.UPDATES_BASE_SLICES)).as("no topic, so no reader of bases: none made")
         .isZero();
 
     var spec = FeatureSpec.parse(SPEC);
     var config = ModelConfig.builder(ModelKind.HIFORMER).d(8).build();
     var all = new ai.hiformer.learner.ScoringReplica(spec, config);
-    var late = new ai.hiformer.learner.ScoringReplica(spec, config);
     int applied = 0;
     for (var u : updates) {
       applied += all.apply(u) ? 1 : 0;
     }
-    assertThat(applied).as("a reader of every update skips the bases").isEqualTo(7);
-    assertThat(late.apply(updates.get(1))).as("a reader joining at update 2 waits").isFalse();
-    assertThat(late.apply(updates.get(2))).isFalse();
-    for (int k = 3; k < updates.size(); k++) { // starts at the base of sequence 3
+    assertThat(applied).as("a reader of every update skips the slices").isEqualTo(ticks);
+    // A reader joining at sequence 3 waits for a first slice (5S0), and has a whole model at 7S2.
+    var late = new ai.hiformer.learner.ScoringReplica(spec, config);
+    int joined = updates.indexOf(updates.stream().filter(u -> label(u).equals("3")).findFirst().orElseThrow());
+    for (int k = joined; k < updates.size(); k++) {
       late.apply(updates.get(k));
+      assertThat(late.ready()).as("whole after %s", label(updates.get(k)))
+          .isEqualTo(k >= updates.indexOf(updates.stream().filter(u -> label(u).equals("7S2")).findFirst().orElseThrow()));
     }
     assertThat(late.version()).isEqualTo(all.version());
     EventRow row = new EventRow();
     for (int i = 0; i < 20; i++) {
-      var r = row.reset(ValidEvent.of(event("a", i, false)), "t");
-      double want = all.score(r)[0];
-      assertThat(late.score(r)[0]).as("probe %d", i).isEqualTo(want);
+      for (int tick : new int[] {1, 3, 5, 9}) { // values first seen before, during and after the late reader's cycle
+        var r = row.reset(ValidEvent.of(eventOfNewUser(tick * 100 + i % MICRO_BATCH)), "t");
+        double want = all.score(r)[0];
+        assertThat(late.score(r)[0]).as("probe %d of tick %d", i, tick).isEqualTo(want);
+      }
     }
+  }
+
+  /** A labelled event of model "a" whose user is seen for the first time. */
+  private static Event eventOfNewUser(int i) {
+    Event e = event("a", i, true);
+    e.setCategorical(Map.of("user", "new-user-" + i, "item", "i" + i % 5));
+    return e;
+  }
+
+  private static String label(ai.hiformer.learner.ModelUpdate u) {
+    return u.sequence() + (u.full() ? "F" : u.slice() ? "S" + u.sliceIndex() : "");
   }
 
   @Test

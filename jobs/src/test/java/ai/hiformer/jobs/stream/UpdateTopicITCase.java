@@ -56,7 +56,7 @@ class UpdateTopicITCase {
       kafka.produce("events", keys, values);
       JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "u").set(LearnerOptions.FEATURE_SPEC, spec)
           .set(JobConfig.BOUNDED, true).set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
-          .set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.UPDATES_FULL_EVERY, 3)
+          .set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.UPDATES_BASE_SLICES, 2)
           .set(LearnerOptions.SCORING_PARALLELISM, 2).build();
       JobTestKit.runToEnd(config, "updates");
       published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
@@ -75,8 +75,10 @@ class UpdateTopicITCase {
     assertThat(updates).as("updates published").hasSizeGreaterThanOrEqualTo(2);
     assertThat(updates.get(0).full()).as("the first update is full").isTrue();
     long sequences = updates.stream().mapToLong(ModelUpdate::sequence).distinct().count();
-    long fullOnes = updates.stream().filter(ModelUpdate::full).count();
-    assertThat(fullOnes).as("the first, and a base after every third").isEqualTo(1 + sequences / 3);
+    assertThat(updates.stream().filter(ModelUpdate::full).count()).as("only the first is full").isEqualTo(1);
+    assertThat(updates.stream().filter(ModelUpdate::slice).map(ModelUpdate::sliceIndex).toList())
+        .as("a slice of a base cut in two after every later update").hasSize((int) sequences - 1)
+        .allMatch(i -> i >= 0 && i < 2);
 
     ScoringReplica replica = new ScoringReplica(FeatureSpec.parse(spec), ModelConfig.builder(ModelKind.HIFORMER).build());
     int applied = 0;
@@ -87,16 +89,17 @@ class UpdateTopicITCase {
     assertThat(replica.version()).as("the final model version").isEqualTo(EVENTS / 256);
 
     // The server's way: an UpdateFollower fed the topic a few records per poll (its two copies alternate).
-    UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> { });
-    for (int from = 0; from < published.size(); from += 2) {
-      List<Map.Entry<String, byte[]>> poll = new ArrayList<>();
-      for (ConsumerRecord<byte[], byte[]> r : published.subList(from, Math.min(published.size(), from + 2))) {
-        poll.add(Map.entry(new String(r.key(), StandardCharsets.UTF_8), r.value()));
-      }
-      follower.offer(poll);
-    }
-    ServedModel fromTopic = follower.model("u").orElseThrow();
+    ServedModel fromTopic = follow(published);
     assertThat(fromTopic.version()).isEqualTo(replica.version());
+    // A server that joins after the full update assembles its model from the base slices and the increments.
+    assertThat(sequences).as("enough updates for a whole base after the full one").isGreaterThanOrEqualTo(3);
+    UpdateParts.Assembler first = new UpdateParts.Assembler();
+    int afterFull = 0;
+    while (first.offer(published.get(afterFull++).value()) == null) {
+      // past the records of the first (full) update
+    }
+    ServedModel joinedLate = follow(published.subList(afterFull, published.size()));
+    assertThat(joinedLate.version()).isEqualTo(replica.version());
 
     ServedModel served = ServedModel.load(ModelSnapshot.directory(tmp.resolve("snapshots"), "u", replica.version()), 1);
     ObjectMapper json = new ObjectMapper();
@@ -108,6 +111,21 @@ class UpdateTopicITCase {
       assertThat(replica.score(row)[0]).as("event %d", i).isCloseTo(want, within(1e-6));
       assertThat(fromTopic.score(row).get("click")).as("served from the topic, event %d", i)
           .isCloseTo(want, within(1e-6));
+      assertThat(joinedLate.score(row).get("click")).as("served from slices, event %d", i)
+          .isCloseTo(want, within(1e-6));
     }
+  }
+
+  /** The server's way: an UpdateFollower fed the records a few per poll (its two copies alternate). */
+  private static ServedModel follow(List<ConsumerRecord<byte[], byte[]>> published) {
+    UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> { });
+    for (int from = 0; from < published.size(); from += 2) {
+      List<Map.Entry<String, byte[]>> poll = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : published.subList(from, Math.min(published.size(), from + 2))) {
+        poll.add(Map.entry(new String(r.key(), StandardCharsets.UTF_8), r.value()));
+      }
+      follower.offer(poll);
+    }
+    return follower.model("u").orElseThrow();
   }
 }
