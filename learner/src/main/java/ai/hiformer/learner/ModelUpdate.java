@@ -127,6 +127,14 @@ public final class ModelUpdate {
     return parse(bytes.clone());
   }
 
+  /**
+   * As {@link #of}, without copying: the update keeps {@code bytes}, which nobody may change afterwards (an array
+   * just received or assembled; a full update of a large model is tens of megabytes).
+   */
+  public static ModelUpdate wrapping(byte[] bytes) {
+    return parse(bytes);
+  }
+
   private static ModelUpdate parse(byte[] bytes) {
     if (bytes.length < 34) {
       throw new IllegalArgumentException("model update truncated: " + bytes.length + " bytes");

@@ -100,7 +100,7 @@ public final class UpdateParts {
       next = 0;
       byte[] whole = assembled.toByteArray();
       assembled.reset();
-      return ModelUpdate.of(whole);
+      return ModelUpdate.wrapping(whole);
     }
   }
 }

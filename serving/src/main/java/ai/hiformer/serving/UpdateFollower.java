@@ -131,8 +131,7 @@ public final class UpdateFollower {
         // starts the model afresh: nothing of the old copies (rows or ids the restored learner never had) stays.
         int restart = -1;
         for (int i = updates.size() - 1; i >= 0 && restart < 0; i--) {
-          ModelUpdate u = updates.get(i);
-          if (u.full() && u.specJson() != null && (!front.sameModelAs(u) || u.epoch() > front.replica.epoch())) {
+          if (replaces(updates.get(i))) {
             restart = i;
           }
         }
@@ -181,7 +180,11 @@ public final class UpdateFollower {
     private void assemble(List<ModelUpdate> updates) {
       int skipped = 0;
       for (ModelUpdate u : updates) {
-        if (front != null && front.replica.apply(u)) {
+        boolean whole = front != null && front.replica.ready();
+        if (whole && !replaces(u)) {
+          front.replica.apply(u); // slices are skipped: the copies have every row already
+          back.replica.apply(u);
+        } else if (!whole && front != null && front.replica.apply(u)) {
           back.replica.apply(u);
         } else if (ScoringReplica.canStartFrom(u)) {
           front = new Side(ScoringReplica.startingFrom(u), u);
@@ -216,6 +219,14 @@ public final class UpdateFollower {
       applied.incrementAndGet();
       LOG.debug("model {}: serving version {} (epoch {}, sequence {})", modelId, r.version(), r.epoch(), r.sequence());
       listener.served(modelId, r.version(), r.epoch(), r.sequence());
+    }
+
+    /**
+     * Whether {@code u} replaces the whole model this follower has: a full update made with another spec or
+     * configuration, or of a newer epoch (the learner restored).
+     */
+    private boolean replaces(ModelUpdate u) {
+      return u.full() && u.specJson() != null && (!front.sameModelAs(u) || u.epoch() > front.replica.epoch());
     }
 
     /** Keeps serving the current version, never writing its copy again, until a new model is whole. */

@@ -135,6 +135,17 @@ class UpdateFollowerTest {
     assertScoresAsReplica(follower.model("m").orElseThrow(), reference);
     assertThat(served).hasSize(2); // whole at the 12th, then the last increment
 
+    // A server that starts at the full update keeps it while slices go by (they never restart a whole model),
+    // also when they arrive in the same poll as the full update.
+    UpdateFollower fromFull = new UpdateFollower(1, (id, version, epoch, sequence) -> { });
+    List<ModelUpdate> all = new ArrayList<>(List.of(full));
+    all.addAll(stream);
+    for (int k = 0; k < all.size(); k += 3) {
+      fromFull.offer(records(all.subList(k, Math.min(all.size(), k + 3)).toArray(ModelUpdate[]::new)));
+      assertThat(fromFull.model("m")).as("served from the first poll on").isPresent();
+    }
+    assertScoresAsReplica(fromFull.model("m").orElseThrow(), reference);
+
     // The learner restores to an older state (a new epoch, fewer values known): its full update replaces the
     // model, so values only the lost updates had learned score as unknown again, as on the restored learner.
     Thread.sleep(2); // a later epoch on this clock

@@ -122,7 +122,8 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
       metricGroup.addGroup("model", id).gauge("replicaVersion", r::version);
       return r;
     });
-    if (!replica.apply(ModelUpdate.of(published.update))) {
+    // The record's array is this function's own (deserialised for it), so the update may keep it.
+    if (!replica.apply(ModelUpdate.wrapping(published.update))) {
       return; // an older epoch's, a repeat, or an increment before this replica's first full update
     }
     updatesApplied.inc();

@@ -54,6 +54,17 @@ public final class StreamingJob {
     conf.setString("execution.checkpointing.incremental", "true");
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
+      if (config.get(JobConfig.CHECKPOINT_CHANGELOG)) {
+        // RocksDB compacts the learner's row entries into new files, which an incremental checkpoint must upload
+        // whole (at a million rows, 150 MB every ten or so checkpoints: a checkpoint of seconds, and every
+        // exactly-once score waiting for it). With the changelog a checkpoint writes what changed since the
+        // previous one; RocksDB's files go up in the background (materialisation), after which the changelog
+        // before them is dropped: once a minute bounds what a restore replays (Flink's default is ten).
+        conf.setString("state.changelog.enabled", "true");
+        conf.setString("state.changelog.storage", "filesystem");
+        conf.setString("dstl.dfs.base-path", config.get(JobConfig.CHECKPOINT_DIR).replaceAll("/+$", "") + "/changelog");
+        conf.setString("state.changelog.periodic-materialize.interval", "1min");
+      }
     }
     if (config.get(JobConfig.ROCKSDB_LOCAL_DIR) != null) {
       conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
