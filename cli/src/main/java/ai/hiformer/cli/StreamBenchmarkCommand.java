@@ -257,6 +257,27 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         checkpoints = Checkpoints.of(history, phase2Millis);
         if (TRACE != null) {
           Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-checkpoints.json"), history.toString());
+          // Per operator (barrier delay, sync/async time, in-flight data) for the checkpoints of over a second.
+          var details = new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode();
+          for (var c : history.path("history")) {
+            if (c.path("end_to_end_duration").asLong() > 1000) {
+              String base = "/jobs/" + job.getJobID() + "/checkpoints/details/" + c.path("id").asLong();
+              var detail = (com.fasterxml.jackson.databind.node.ObjectNode) rest(restPort, base);
+              var subtasks = detail.putObject("subtasks_by_vertex");
+              detail.path("tasks").fieldNames().forEachRemaining(v -> {
+                try {
+                  subtasks.set(v, rest(restPort, base + "/subtasks/" + v));
+                } catch (Exception e) {
+                  subtasks.put(v, e.toString());
+                }
+              });
+              details.add(detail);
+            }
+          }
+          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-slow-checkpoints.json"),
+              details.toString());
+          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-vertices.json"),
+              rest(restPort, "/jobs/" + job.getJobID()).toString());
         }
       } finally {
         job.cancel().get();

@@ -60,11 +60,11 @@ public final class JobConfig implements Serializable {
       "the checkpoint interval: also how often scores become visible to read_committed consumers");
   public static final Option<String> CHECKPOINT_DIR = Option.optionalString("checkpoint.dir",
       "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
-  public static final Option<Boolean> CHECKPOINT_CHANGELOG = Option.bool("checkpoint.changelog", true,
-      "true (with checkpoint.dir): checkpoints write the state changes since the last one to a changelog beside"
-          + " them (checkpoint.dir/changelog), and RocksDB's files are uploaded in the background once a minute;"
-          + " false, or without checkpoint.dir: RocksDB's incremental checkpoints, which also upload every file a"
-          + " compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)");
+  public static final Option<Boolean> CHECKPOINT_CHANGELOG = Option.bool("checkpoint.changelog", false,
+      "true (with checkpoint.dir; experimental): checkpoints write the state changes since the last one to a"
+          + " changelog beside them (checkpoint.dir/changelog), and RocksDB's files are uploaded in the background"
+          + " once a minute; false, or without checkpoint.dir: RocksDB's incremental checkpoints, which also upload"
+          + " every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)");
   public static final Option<String> ROCKSDB_LOCAL_DIR = Option.optionalString("state.rocksdb.localdir",
       "RocksDB's working directory (keep the path short); unset: Flink's default");
   public static final Option<Integer> MAX_VALUE_CHARS = Option.integer("validate.max-value-chars", 4096, 1,
