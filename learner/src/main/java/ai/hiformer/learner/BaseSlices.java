@@ -7,9 +7,11 @@ import java.util.List;
 /**
  * Cuts a model's base into {@code count} slices published one per update ({@link ModelUpdate} "HFU3"), in
  * cycles: slice 0 fixes the cycle's id ranges (each table's and vocabulary's size at that moment, cut into
- * {@code count} equal shares); the last slice also covers every id created since. A cycle's slices thus cover
- * every id that existed when it began, and the increments in between carry everything created or changed after
- * that. Not part of the learner's state: after a restore the learner publishes a full update and begins a new
+ * {@code count} equal shares). A cycle's slices thus cover every id that existed when it began, and the
+ * increments from then on carry everything created or changed after that (ids are handed out in order, so an id
+ * past the cycle's range is newer than the cycle; a recycled one's new owner is a change). Rows created during
+ * the cycle are deliberately left out of its slices: while a model grows fast (a learner catching up), covering
+ * them put tens of megabytes into the cycle's last slice. Not part of the learner's state: after a restore the learner publishes a full update and begins a new
  * cycle.
  */
 final class BaseSlices {
@@ -53,17 +55,16 @@ final class BaseSlices {
       return share(tableRows[table], index);
     }
 
-    /** @param rowsNow the table's size now: the last slice reaches it */
-    int tableEnd(int table, int rowsNow) {
-      return index == count - 1 ? Math.max(rowsNow, tableRows[table]) : share(tableRows[table], index + 1);
+    int tableEnd(int table) {
+      return share(tableRows[table], index + 1);
     }
 
     int vocabularyStart(int field) {
       return share(vocabularyRows[field], index);
     }
 
-    int vocabularyEnd(int field, int rowsNow) {
-      return index == count - 1 ? Math.max(rowsNow, vocabularyRows[field]) : share(vocabularyRows[field], index + 1);
+    int vocabularyEnd(int field) {
+      return share(vocabularyRows[field], index + 1);
     }
 
     private int share(int n, int i) {

@@ -233,7 +233,7 @@ public final class ModelUpdate {
       long cells = 0;
       for (int t = 0; t < tables.size() && scope != Scope.CHANGES; t++) {
         EmbeddingTable table = tables.get(t);
-        long rows = full ? table.rows() : slice.tableEnd(t, table.rows()) - slice.tableStart(t);
+        long rows = full ? table.rows() : slice.tableEnd(t) - slice.tableStart(t);
         cells += Math.max(0, rows) * (4 + 4L * table.dim());
       }
       Buffer raw = new Buffer((int) Math.min(Integer.MAX_VALUE - 64, 4096 + cells * 5 / 4));
@@ -264,7 +264,7 @@ public final class ModelUpdate {
             yield java.util.stream.IntStream.range(1, t.rows()).toArray();
           }
           case SLICE -> java.util.stream.IntStream.range(Math.max(1, slice.tableStart(ti)),
-              Math.min(t.rows(), slice.tableEnd(ti, t.rows()))).toArray();
+              Math.min(t.rows(), slice.tableEnd(ti))).toArray();
         };
         row = row.length >= t.dim() ? row : new double[t.dim()];
         out.writeInt(t.dim());
@@ -300,7 +300,7 @@ public final class ModelUpdate {
             v.drainUnpublished((id, live, fp) -> { });
             v.forEachOwner(sink);
           }
-          case SLICE -> v.forEachOwner(slice.vocabularyStart(f), slice.vocabularyEnd(f, v.rowCount()), sink);
+          case SLICE -> v.forEachOwner(slice.vocabularyStart(f), slice.vocabularyEnd(f), sink);
         }
         out.writeInt(n[0]);
         part.writeTo(out);
