@@ -227,6 +227,10 @@ public final class LocalCluster {
         "web.tmpdir: " + tmp,
         "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
         "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
+        // Where a job with checkpoint.changelog=true keeps its changelog: TaskManager options, which a job's own
+        // configuration cannot set (without them Flink keeps the changelog in memory, inside the checkpoints).
+        "state.changelog.storage: filesystem",
+        "dstl.dfs.base-path: " + settings.checkpoints().resolve("changelog").toUri(),
         // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
         // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a real cluster).
         "taskmanager.load-balance.mode: SLOTS",
