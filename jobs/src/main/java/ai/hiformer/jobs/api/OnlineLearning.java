@@ -6,11 +6,14 @@ import ai.hiformer.jobs.stream.ScoringFunction;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.Collector;
 
 /**
  * Online learning and scoring as a step of any Flink job, on the user's own event type:
@@ -54,7 +57,8 @@ public final class OnlineLearning {
   /**
    * Scores {@code toScore} with replicas and learns from {@code toLearn}, two readings of the same events (for
    * example two sources on one topic, the second also carrying labels joined later); needs {@code
-   * scoring.parallelism} > 0. With one stream for both, a learner that falls behind (a long training step or
+   * scoring.parallelism} > 0 (with unaligned checkpoints, also {@code execution.checkpointing.unaligned.forced}, as
+   * {@code StreamingJob.flinkConfiguration} sets). With one stream for both, a learner that falls behind (a long training step or
    * checkpoint) holds back the shared upstream once the network buffers between them are full, which is within
    * milliseconds at a high rate, and scores wait with it; with two sources, the learner's lag stays in Kafka.
    */
@@ -81,12 +85,57 @@ public final class OnlineLearning {
     if (scorers == 0) {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
-    SingleOutputStreamOperator<Scored> scores = events.connect(learner.getSideOutput(ModelFunction.REPLICA_UPDATES)
-            .broadcast())
+    // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an operator with
+    // a broadcast (or pointwise) input aligned on all its inputs, so the scorer's events would wait, each
+    // checkpoint, until the learner had passed the barrier on (after its training step and its snapshot: seconds
+    // at a million rows). One copy per scoring subtask, routed by a custom partitioner, and events rebalanced,
+    // keep both inputs unaligned: the barrier overtakes the queued records and scoring goes on. Flink accepts a
+    // custom partitioner with unaligned checkpoints only if execution.checkpointing.unaligned.forced is set
+    // (StreamingJob.flinkConfiguration says why that is safe here).
+    DataStream<PublishedUpdate> toReplicas = learner.getSideOutput(ModelFunction.REPLICA_UPDATES)
+        .flatMap(new CopyPerScorer(scorers)).returns(TypeInformation.of(PublishedUpdate.class))
+        .name("updates per scorer")
+        .partitionCustom(new ToSubtask(), new SubtaskOf());
+    SingleOutputStreamOperator<Scored> scores = events.rebalance().connect(toReplicas)
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
         .setParallelism(scorers).uid("scoring").name("score (replicas)");
     return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
         updates);
+  }
+
+  /** One copy of each update per scoring subtask, addressed to it. */
+  private static final class CopyPerScorer implements FlatMapFunction<PublishedUpdate, PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+    private final int scorers;
+
+    CopyPerScorer(int scorers) {
+      this.scorers = scorers;
+    }
+
+    @Override
+    public void flatMap(PublishedUpdate update, Collector<PublishedUpdate> out) {
+      for (int s = 0; s < scorers; s++) {
+        out.collect(update.to(s));
+      }
+    }
+  }
+
+  private static final class SubtaskOf implements KeySelector<PublishedUpdate, Integer> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Integer getKey(PublishedUpdate update) {
+      return update.subtask;
+    }
+  }
+
+  private static final class ToSubtask implements Partitioner<Integer> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int partition(Integer subtask, int subtasks) {
+      return subtask % subtasks;
+    }
   }
 
   /**

@@ -8,11 +8,20 @@ package ai.hiformer.jobs.api;
 public class PublishedUpdate {
   public String modelId;
   public byte[] update;
+  /** For the scoring replicas: the scoring subtask this copy goes to (unused on the update topic). */
+  public int subtask;
 
   public PublishedUpdate() {}
 
   public PublishedUpdate(String modelId, byte[] update) {
     this.modelId = modelId;
     this.update = update;
+  }
+
+  /** A copy addressed to scoring subtask {@code subtask} (the same bytes, not copied). */
+  public PublishedUpdate to(int subtask) {
+    PublishedUpdate copy = new PublishedUpdate(modelId, update);
+    copy.subtask = subtask;
+    return copy;
   }
 }
