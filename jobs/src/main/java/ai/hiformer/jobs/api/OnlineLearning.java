@@ -7,7 +7,6 @@ import java.util.HashSet;
 import java.util.Set;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.api.common.functions.FlatMapFunction;
-import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -57,8 +56,7 @@ public final class OnlineLearning {
   /**
    * Scores {@code toScore} with replicas and learns from {@code toLearn}, two readings of the same events (for
    * example two sources on one topic, the second also carrying labels joined later); needs {@code
-   * scoring.parallelism} > 0 (with unaligned checkpoints, also {@code execution.checkpointing.unaligned.forced}, as
-   * {@code StreamingJob.flinkConfiguration} sets). With one stream for both, a learner that falls behind (a long training step or
+   * scoring.parallelism} > 0. With one stream for both, a learner that falls behind (a long training step or
    * checkpoint) holds back the shared upstream once the network buffers between them are full, which is within
    * milliseconds at a high rate, and scores wait with it; with two sources, the learner's lag stays in Kafka.
    */
@@ -86,55 +84,60 @@ public final class OnlineLearning {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
     // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an operator with
-    // a broadcast (or pointwise) input aligned on all its inputs, so the scorer's events would wait, each
-    // checkpoint, until the learner had passed the barrier on (after its training step and its snapshot: seconds
-    // at a million rows). One copy per scoring subtask, routed by a custom partitioner, and events rebalanced,
-    // keep both inputs unaligned: the barrier overtakes the queued records and scoring goes on. Flink accepts a
-    // custom partitioner with unaligned checkpoints only if execution.checkpointing.unaligned.forced is set
-    // (StreamingJob.flinkConfiguration says why that is safe here).
+    // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so the scorer's
+    // events would wait, at each checkpoint, until the learner passed the barrier on (after its training step
+    // and its snapshot: seconds at a million rows). One copy per scoring subtask, keyed so that each key lands on
+    // its subtask, and the events rebalanced, keep both inputs unaligned: barriers overtake queued records and
+    // scoring goes on. (The scorer has no keyed state: the key only routes.)
     DataStream<PublishedUpdate> toReplicas = learner.getSideOutput(ModelFunction.REPLICA_UPDATES)
         .flatMap(new CopyPerScorer(scorers)).returns(TypeInformation.of(PublishedUpdate.class))
         .name("updates per scorer")
-        .partitionCustom(new ToSubtask(), new SubtaskOf());
+        .keyBy(new RouteOf(), Types.INT);
     SingleOutputStreamOperator<Scored> scores = events.rebalance().connect(toReplicas)
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
-        .setParallelism(scorers).uid("scoring").name("score (replicas)");
+        .setParallelism(scorers).setMaxParallelism(SCORING_MAX_PARALLELISM).uid("scoring").name("score (replicas)");
     return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
         updates);
   }
 
-  /** One copy of each update per scoring subtask, addressed to it. */
+  /**
+   * The scorer's maximum parallelism, fixed so that the update routing keys can be computed (Flink's default for
+   * up to 85 subtasks, so state of earlier versions restores; {@code scoring.parallelism} allows up to it).
+   */
+  static final int SCORING_MAX_PARALLELISM = 128;
+
+  /** One copy of each update per scoring subtask, each with a key that Flink's key groups send to that subtask. */
   private static final class CopyPerScorer implements FlatMapFunction<PublishedUpdate, PublishedUpdate> {
     private static final long serialVersionUID = 1L;
-    private final int scorers;
+    private final int[] routes;
 
     CopyPerScorer(int scorers) {
-      this.scorers = scorers;
+      routes = new int[scorers];
+      java.util.Arrays.fill(routes, -1);
+      for (int key = 0, found = 0; found < scorers; key++) {
+        int subtask = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
+            key, SCORING_MAX_PARALLELISM, scorers);
+        if (routes[subtask] < 0) {
+          routes[subtask] = key;
+          found++;
+        }
+      }
     }
 
     @Override
     public void flatMap(PublishedUpdate update, Collector<PublishedUpdate> out) {
-      for (int s = 0; s < scorers; s++) {
-        out.collect(update.to(s));
+      for (int route : routes) {
+        out.collect(update.routedBy(route));
       }
     }
   }
 
-  private static final class SubtaskOf implements KeySelector<PublishedUpdate, Integer> {
+  private static final class RouteOf implements KeySelector<PublishedUpdate, Integer> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public Integer getKey(PublishedUpdate update) {
-      return update.subtask;
-    }
-  }
-
-  private static final class ToSubtask implements Partitioner<Integer> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public int partition(Integer subtask, int subtasks) {
-      return subtask % subtasks;
+      return update.route;
     }
   }
 

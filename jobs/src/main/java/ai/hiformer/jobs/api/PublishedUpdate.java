@@ -8,8 +8,8 @@ package ai.hiformer.jobs.api;
 public class PublishedUpdate {
   public String modelId;
   public byte[] update;
-  /** For the scoring replicas: the scoring subtask this copy goes to (unused on the update topic). */
-  public int subtask;
+  /** For the scoring replicas: the key that routes this copy to its scoring subtask (unused on the topic). */
+  public int route;
 
   public PublishedUpdate() {}
 
@@ -18,10 +18,10 @@ public class PublishedUpdate {
     this.update = update;
   }
 
-  /** A copy addressed to scoring subtask {@code subtask} (the same bytes, not copied). */
-  public PublishedUpdate to(int subtask) {
+  /** A copy with routing key {@code route} (the same bytes, not copied). */
+  public PublishedUpdate routedBy(int route) {
     PublishedUpdate copy = new PublishedUpdate(modelId, update);
-    copy.subtask = subtask;
+    copy.route = route;
     return copy;
   }
 }

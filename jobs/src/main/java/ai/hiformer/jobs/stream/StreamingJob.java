@@ -76,13 +76,6 @@ public final class StreamingJob {
       // wait for a learner checkpoint: unaligned barriers overtake the queued records instead.
       conf.setString("execution.checkpointing.unaligned.enabled", "true");
       conf.setString("execution.checkpointing.aligned-checkpoint-timeout", "0ms");
-      // The updates reach the scorers through a custom partitioner (OnlineLearning: a broadcast edge would make the
-      // scorer's checkpoints aligned), which Flink accepts with unaligned checkpoints only when forced, because
-      // after a rescale the in-flight records it restores may reach another subtask than their partitioner chose.
-      // For model updates that is harmless: a replica takes an update only if it continues the replica (same
-      // epoch, next sequence) or is a newer full one, and after a restore every replica starts from the full
-      // update of the learner's new epoch.
-      conf.setString("execution.checkpointing.unaligned.forced", "true");
     }
     // Scores are per event: send each record on at once instead of after Flink's 100 ms default (which would
     // dominate the event-to-score latency). 0 also does without the 1 ms flusher thread per output, whose wake-ups
