@@ -96,10 +96,7 @@ public final class ScoringReplica {
     if (!next && !newerBase) {
       return false;
     }
-    update.applyTo(model, encoder);
-    epoch = update.epoch();
-    sequence = update.sequence();
-    version = update.version();
+    take(update);
     if (update.full()) {
       sliceCount = 0; // whatever was being assembled, the full update has it all
     }
@@ -117,13 +114,18 @@ public final class ScoringReplica {
     if (!starts && !continues) {
       return false;
     }
+    take(update);
+    sliceCount = update.sliceIndex() + 1 == update.sliceCount() ? 0 : update.sliceCount();
+    nextSlice = update.sliceIndex() + 1;
+    return true;
+  }
+
+  /** Writes {@code update} into the model and moves to its position. */
+  private void take(ModelUpdate update) {
     update.applyTo(model, encoder);
     epoch = update.epoch();
     sequence = update.sequence();
     version = update.version();
-    sliceCount = update.sliceIndex() + 1 == update.sliceCount() ? 0 : update.sliceCount();
-    nextSlice = update.sliceIndex() + 1;
-    return true;
   }
 
   /**
