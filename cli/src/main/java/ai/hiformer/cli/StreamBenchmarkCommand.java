@@ -256,7 +256,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         var history = rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
         checkpoints = Checkpoints.of(history, phase2Millis);
         if (TRACE != null) {
-          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-checkpoints.json"), history.toString());
+          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-checkpoints.json"), history.toString());
           // Per operator (barrier delay, sync/async time, in-flight data) for the checkpoints of over a second.
           var details = new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode();
           for (var c : history.path("history")) {
@@ -274,9 +274,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
               details.add(detail);
             }
           }
-          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-slow-checkpoints.json"),
+          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-slow-checkpoints.json"),
               details.toString());
-          Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + "-vertices.json"),
+          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-vertices.json"),
               rest(restPort, "/jobs/" + job.getJobID()).toString());
         }
       } finally {
@@ -336,7 +336,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         }
       }
       if (trace != null) {
-        Files.writeString(Paths.get(TRACE + "-" + kind + "-" + scoring + "-" + delivery + ".csv"), trace);
+        Files.writeString(Paths.get(trace(kind, scoring, delivery) + ".csv"), trace);
       }
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
@@ -351,6 +351,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
   private static final String TRACE = System.getProperty("hiformer.bench.trace");
+
+  /** The trace files' common name: PREFIX-model-scoring-delivery. */
+  private static String trace(String kind, String scoring, String delivery) {
+    return TRACE + "-" + kind + "-" + scoring + "-" + delivery;
+  }
 
   private static Properties kafkaClient(EmbeddedKafka kafka) {
     Properties p = new Properties();

@@ -117,14 +117,22 @@ public final class ModelUpdate {
     return modelConfig;
   }
 
-  /** The published form (what goes on the update topic). */
+  /** The published form (what goes on the update topic), a copy of its own. */
   public byte[] bytes() {
     return bytes.clone();
   }
 
+  /**
+   * The published form without a copy, for a caller that only reads it or hands it on (the learner publishing
+   * every second; a full update is tens of megabytes): never change it.
+   */
+  public byte[] publishedBytes() {
+    return bytes;
+  }
+
   /** Parses and checks a published update. */
   public static ModelUpdate of(byte[] bytes) {
-    return parse(bytes.clone());
+    return parse(bytes.clone(), true);
   }
 
   /**
@@ -132,18 +140,21 @@ public final class ModelUpdate {
    * just received or assembled; a full update of a large model is tens of megabytes).
    */
   public static ModelUpdate wrapping(byte[] bytes) {
-    return parse(bytes);
+    return parse(bytes, true);
   }
 
-  private static ModelUpdate parse(byte[] bytes) {
+  /** @param verify whether to check the checksum (not for bytes this process has just written and summed) */
+  private static ModelUpdate parse(byte[] bytes, boolean verify) {
     if (bytes.length < 34) {
       throw new IllegalArgumentException("model update truncated: " + bytes.length + " bytes");
     }
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, 0, bytes.length - 4);
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-    if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
-      throw new IllegalArgumentException("model update checksum mismatch (corrupt or truncated)");
+    if (verify) {
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, bytes.length - 4);
+      if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
+        throw new IllegalArgumentException("model update checksum mismatch (corrupt or truncated)");
+      }
     }
     int magic = b.getInt(0);
     if (magic != MAGIC && magic != MAGIC_V1 && magic != MAGIC_SLICE) {
@@ -256,24 +267,24 @@ public final class ModelUpdate {
       double[] row = new double[0];
       for (int ti = 0; ti < tables.size(); ti++) {
         EmbeddingTable t = tables.get(ti);
-        int[] ids = switch (scope) {
-          case CHANGES -> Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES)).filter(id -> id != 0)
-              .toArray(); // row 0 is always zero
-          case FULL -> {
-            t.drainChanged(EmbeddingTable.Follower.UPDATES);
-            yield java.util.stream.IntStream.range(1, t.rows()).toArray();
-          }
-          case SLICE -> java.util.stream.IntStream.range(Math.max(1, slice.tableStart(ti)),
-              Math.min(t.rows(), slice.tableEnd(ti))).toArray();
-        };
         row = row.length >= t.dim() ? row : new double[t.dim()];
         out.writeInt(t.dim());
-        out.writeInt(ids.length);
-        for (int id : ids) {
-          t.readRow(id, row, 0);
-          out.writeInt(id);
-          for (int j = 0; j < t.dim(); j++) {
-            out.writeFloat((float) row[j]);
+        if (scope == Scope.CHANGES) {
+          int[] ids = Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES)).filter(id -> id != 0)
+              .toArray(); // row 0 is always zero
+          out.writeInt(ids.length);
+          for (int id : ids) {
+            writeRow(out, t, id, row);
+          }
+        } else { // a range of ids (row 0 is always zero): every row, or the slice's share
+          if (full) {
+            t.drainChanged(EmbeddingTable.Follower.UPDATES);
+          }
+          int from = full ? 1 : Math.max(1, slice.tableStart(ti));
+          int to = full ? t.rows() : Math.min(t.rows(), slice.tableEnd(ti));
+          out.writeInt(Math.max(0, to - from));
+          for (int id = from; id < to; id++) {
+            writeRow(out, t, id, row);
           }
         }
       }
@@ -312,9 +323,18 @@ public final class ModelUpdate {
       CRC32C crc = new CRC32C();
       crc.update(raw.array(), 0, raw.size());
       out.writeInt((int) crc.getValue());
-      return parse(raw.toByteArray());
+      return parse(raw.toByteArray(), false);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes row {@code id} of {@code t}: its id, then its values as float32 ({@code row}: scratch of t.dim()). */
+  private static void writeRow(DataOutputStream out, EmbeddingTable t, int id, double[] row) throws IOException {
+    t.readRow(id, row, 0);
+    out.writeInt(id);
+    for (int j = 0; j < t.dim(); j++) {
+      out.writeFloat((float) row[j]);
     }
   }
 

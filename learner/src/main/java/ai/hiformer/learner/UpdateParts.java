@@ -25,7 +25,7 @@ public final class UpdateParts {
 
   /** The parts of {@code update}, each holding at most {@code sliceBytes} of it. */
   public static List<byte[]> split(ModelUpdate update, int sliceBytes) {
-    return split(update.bytes(), sliceBytes);
+    return split(update.publishedBytes(), sliceBytes);
   }
 
   /**

@@ -253,12 +253,13 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     boolean restarted = needsFullUpdate.remove(key);
     boolean dense = restarted || r.version() != publishedVersion.getOrDefault(key, -1L);
     publishedVersion.put(key, r.version());
-    var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense).bytes());
+    var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense)
+        .publishedBytes()); // read and handed on, never changed: no copy
     out.accept(REPLICA_UPDATES, update);
     out.accept(UPDATES, update);
     int slices = config.get(LearnerOptions.UPDATES_BASE_SLICES);
     if (!restarted && slices > 0) {
-      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBaseSlice(slices).bytes()));
+      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBaseSlice(slices).publishedBytes()));
     }
   }
 
