@@ -99,18 +99,41 @@ public final class StreamingJob {
 
   /** As above, committing its offsets (for monitoring only: the checkpoint holds them) under {@code groupId}. */
   static KafkaSource<RawRecord> source(JobConfig config, String topic, String groupId) {
+    return source(config, topic, groupId, false);
+  }
+
+  /**
+   * As above; a {@code batched} source (one that only feeds the learner) asks the broker to answer a fetch once it
+   * has {@link #LEARNER_FETCH_MIN_BYTES} or {@link #LEARNER_FETCH_MAX_WAIT_MS} have passed. Kafka's default answers
+   * as soon as one record is there: at thousands of events a second that is a fetch per record or two, and on a
+   * small machine the broker's work for the learner's fetches took CPU from the scores. The learner trails the
+   * scores anyway (its edges flush every {@link OnlineLearning#LEARNING_BUFFER_TIMEOUT_MS}); the scoring path's
+   * source keeps Kafka's default. Kafka properties the user sets win over both.
+   */
+  static KafkaSource<RawRecord> source(JobConfig config, String topic, String groupId, boolean batched) {
+    java.util.Properties properties = new java.util.Properties();
+    if (batched) {
+      properties.setProperty("fetch.min.bytes", Integer.toString(LEARNER_FETCH_MIN_BYTES));
+      properties.setProperty("fetch.max.wait.ms", Long.toString(LEARNER_FETCH_MAX_WAIT_MS));
+    }
+    properties.putAll(config.kafkaClientProperties());
     org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
         .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
         .setTopics(topic)
         .setGroupId(groupId)
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new RawRecordDeserializer())
-        .setProperties(config.kafkaClientProperties());
+        .setProperties(properties);
     if (config.get(JobConfig.BOUNDED)) {
       source.setBounded(OffsetsInitializer.latest());
     }
     return source.build();
   }
+
+  /** A learner-only source's fetch: answered at this many bytes (about 300 events of the generated stream)... */
+  static final int LEARNER_FETCH_MIN_BYTES = 64 * 1024;
+  /** ... or after this long, whichever comes first (the learner's edges flush at the same interval). */
+  static final long LEARNER_FETCH_MAX_WAIT_MS = OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS;
 
   /** Adds the job's dataflow to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
@@ -120,14 +143,15 @@ public final class StreamingJob {
         .uid("decode").name("decode + validate");
     // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
     SingleOutputStreamOperator<ValidLabel> labels = env
-        .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC)), WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
+        .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC), config.get(JobConfig.GROUP_ID), true),
+            WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
         .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
     // With scoring replicas the learner reads the events with a source of its own: when it falls behind, its
     // lag stays in Kafka instead of holding back the source that the scores come from. Its decoder's rejections
     // are the scoring path's too, so only the scoring path's go to the dead-letter topic.
     boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     DataStream<ValidEvent> toLearn = !replicas ? valid
-        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner"),
+        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner", true),
             WatermarkStrategy.noWatermarks(), "events (learner)").uid("learner-events-source")
             .process(new DecodeEvents(config)).uid("learner-decode").name("decode + validate (learner)")
             .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
