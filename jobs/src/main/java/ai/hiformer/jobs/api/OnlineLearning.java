@@ -86,13 +86,14 @@ public final class OnlineLearning {
     // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an operator with
     // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so the scorer's
     // events would wait, at each checkpoint, until the learner passed the barrier on (after its training step
-    // and its snapshot: seconds at a million rows). One copy per scoring subtask, keyed so that each key lands on
-    // its subtask, and the events rebalanced, keep both inputs unaligned: barriers overtake queued records and
-    // scoring goes on. (The scorer has no keyed state: the key only routes.)
-    DataStream<PublishedUpdate> toReplicas = learner.getSideOutput(ModelFunction.REPLICA_UPDATES)
-        .flatMap(new CopyPerScorer(scorers)).returns(TypeInformation.of(PublishedUpdate.class))
-        .name("updates per scorer")
-        .keyBy(new RouteOf(), Types.INT);
+    // and its snapshot: seconds at a million rows). Instead each update is sent once per scoring subtask over a
+    // round-robin (rebalance) edge: as nothing else travels on that edge, any run of N consecutive records visits
+    // each of the N channels once, so every subtask receives every update, in order. Both inputs then checkpoint
+    // unaligned: barriers overtake queued records and scoring goes on. Not keyed either: a keyed scorer would get
+    // a RocksDB state backend of its own (empty, its only state being the events that wait for a model), and a
+    // RocksDB backend's synchronous snapshot waited, at 1 M ids, as long as the learner's memtable flush.
+    DataStream<PublishedUpdate> toReplicas = toEveryScorer(learner.getSideOutput(ModelFunction.REPLICA_UPDATES),
+        scorers);
     SingleOutputStreamOperator<Scored> scores = events.rebalance().connect(toReplicas)
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
         .setParallelism(scorers).setMaxParallelism(SCORING_MAX_PARALLELISM).uid("scoring").name("score (replicas)");
@@ -100,44 +101,35 @@ public final class OnlineLearning {
         updates);
   }
 
-  /**
-   * The scorer's maximum parallelism, fixed so that the update routing keys can be computed (Flink's default for
-   * up to 85 subtasks, so state of earlier versions restores; {@code scoring.parallelism} allows up to it).
-   */
+  /** {@code updates} on an edge to {@code scorers} subtasks, each of which receives every update in order. */
+  static DataStream<PublishedUpdate> toEveryScorer(DataStream<PublishedUpdate> updates, int scorers) {
+    // At the publisher's parallelism, so that it is chained to it: a rebalance between the two would spread one
+    // model's updates over several copiers, and their copies would reach a scorer out of order.
+    return updates.flatMap(new CopyPerScorer(scorers)).returns(TypeInformation.of(PublishedUpdate.class))
+        .setParallelism(updates.getParallelism()).name("updates per scorer")
+        .rebalance();
+  }
+
+  /** The scorer's maximum parallelism (Flink's default for up to 85 subtasks); {@code scoring.parallelism} allows up to it. */
   static final int SCORING_MAX_PARALLELISM = 128;
 
-  /** One copy of each update per scoring subtask, each with a key that Flink's key groups send to that subtask. */
+  /**
+   * N copies of each update for N scoring subtasks, sent one after another on a round-robin edge (so one to each
+   * subtask). The copies share the update's bytes.
+   */
   private static final class CopyPerScorer implements FlatMapFunction<PublishedUpdate, PublishedUpdate> {
     private static final long serialVersionUID = 1L;
-    private final int[] routes;
+    private final int scorers;
 
     CopyPerScorer(int scorers) {
-      routes = new int[scorers];
-      java.util.Arrays.fill(routes, -1);
-      for (int key = 0, found = 0; found < scorers; key++) {
-        int subtask = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
-            key, SCORING_MAX_PARALLELISM, scorers);
-        if (routes[subtask] < 0) {
-          routes[subtask] = key;
-          found++;
-        }
-      }
+      this.scorers = scorers;
     }
 
     @Override
     public void flatMap(PublishedUpdate update, Collector<PublishedUpdate> out) {
-      for (int route : routes) {
-        out.collect(update.routedBy(route));
+      for (int i = 0; i < scorers; i++) {
+        out.collect(update);
       }
-    }
-  }
-
-  private static final class RouteOf implements KeySelector<PublishedUpdate, Integer> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public Integer getKey(PublishedUpdate update) {
-      return update.route;
     }
   }
 

@@ -8,20 +8,11 @@ package ai.hiformer.jobs.api;
 public class PublishedUpdate {
   public String modelId;
   public byte[] update;
-  /** For the scoring replicas: the key that routes this copy to its scoring subtask (unused on the topic). */
-  public int route;
 
   public PublishedUpdate() {}
 
   public PublishedUpdate(String modelId, byte[] update) {
     this.modelId = modelId;
     this.update = update;
-  }
-
-  /** A copy with routing key {@code route} (the same bytes, not copied). */
-  public PublishedUpdate routedBy(int route) {
-    PublishedUpdate copy = new PublishedUpdate(modelId, update);
-    copy.route = route;
-    return copy;
   }
 }

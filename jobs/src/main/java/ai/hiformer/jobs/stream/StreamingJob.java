@@ -52,6 +52,7 @@ public final class StreamingJob {
     conf.setString("state.backend.type", "rocksdb");
     conf.setString("execution.checkpointing.interval", config.get(JobConfig.CHECKPOINT_INTERVAL_MS) + "ms");
     conf.setString("execution.checkpointing.incremental", "true");
+    conf.setString("state.backend.rocksdb.options-factory", ScoringFirstRocksDbOptions.class.getName());
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.get(JobConfig.CHECKPOINT_CHANGELOG)) {
