@@ -55,7 +55,7 @@ public final class LearnerOptions implements Serializable {
       "the update stream carries a base (every row, owner and dense weight) spread over this many updates, one"
           + " slice after each, from which a reader joining late assembles its model (0 = none)");
 
-  public static final Option<Integer> SCORING_PARALLELISM = Option.integer("scoring.parallelism", 0, 0, 128,
+  public static final Option<Integer> SCORING_PARALLELISM = Option.integer("scoring.parallelism", 0, 0,
       "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"
           + " every event on arrival with read-only replicas kept current by the model updates (needs"
           + " updates.interval-ms > 0), so that a training step or a learner checkpoint never delays a score");

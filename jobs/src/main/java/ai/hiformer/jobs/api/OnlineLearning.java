@@ -96,7 +96,7 @@ public final class OnlineLearning {
         scorers);
     SingleOutputStreamOperator<Scored> scores = events.rebalance().connect(toReplicas)
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
-        .setParallelism(scorers).setMaxParallelism(SCORING_MAX_PARALLELISM).uid("scoring").name("score (replicas)");
+        .setParallelism(scorers).uid("scoring").name("score (replicas)");
     return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
         updates);
   }
@@ -109,9 +109,6 @@ public final class OnlineLearning {
         .setParallelism(updates.getParallelism()).name("updates per scorer")
         .rebalance();
   }
-
-  /** The scorer's maximum parallelism (Flink's default for up to 85 subtasks); {@code scoring.parallelism} allows up to it. */
-  static final int SCORING_MAX_PARALLELISM = 128;
 
   /**
    * N copies of each update for N scoring subtasks, sent one after another on a round-robin edge (so one to each

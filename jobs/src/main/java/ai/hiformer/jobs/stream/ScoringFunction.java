@@ -30,8 +30,8 @@ import org.apache.flink.util.Collector;
 
 /**
  * Scores every event on arrival with a read-only replica of its model ({@link ScoringReplica}), one per model id
- * per subtask, kept current by the learner's model updates, which reach every scoring subtask (input 2: a copy
- * per subtask, routed to it by key; not a broadcast edge, which would make every checkpoint of this operator
+ * per subtask, kept current by the learner's model updates, which reach every scoring subtask (input 2: one copy
+ * per subtask over a round-robin edge; not a broadcast edge, which would make every checkpoint of this operator
  * aligned). A training step or a learner checkpoint never delays a score: they happen on another thread.
  *
  * <p>An event whose model has no replica yet (a new model, or just after a restore) waits, in arrival order, until

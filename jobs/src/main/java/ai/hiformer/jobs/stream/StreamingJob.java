@@ -105,7 +105,7 @@ public final class StreamingJob {
 
   /**
    * As above; a {@code batched} source (one that only feeds the learner) asks the broker to answer a fetch once it
-   * has {@link #LEARNER_FETCH_MIN_BYTES} or {@link #LEARNER_FETCH_MAX_WAIT_MS} have passed. Kafka's default answers
+   * holds {@link #LEARNER_FETCH_MIN_BYTES} or after {@link #LEARNER_FETCH_MAX_WAIT_MS}, whichever comes first. Kafka's default answers
    * as soon as one record is there: at thousands of events a second that is a fetch per record or two, and on a
    * small machine the broker's work for the learner's fetches took CPU from the scores. The learner trails the
    * scores anyway (its edges flush every {@link OnlineLearning#LEARNING_BUFFER_TIMEOUT_MS}); the scoring path's
