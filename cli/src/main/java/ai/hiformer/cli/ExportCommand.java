@@ -11,8 +11,9 @@ public final class ExportCommand extends OptionsCommand {
   static final Set<String> VALUED = Set.of("savepoint", "out");
 
   static final String USAGE = "Usage: hiformer export --savepoint PATH --out DIR\n"
-          + "  Reads every model from a savepoint (or retained checkpoint) of the streaming job and writes one\n"
-          + "  serving snapshot per model id under DIR, as the job itself would.";
+          + "  Reads every model from a savepoint of the streaming job (or a retained checkpoint of a job without\n"
+          + "  changelog checkpoints, which Flink's state reader cannot read) and writes one serving snapshot per\n"
+          + "  model id under DIR, as the job itself would.";
 
   ExportCommand() {
     super("export", "serving snapshots from a savepoint of the job (--savepoint PATH --out DIR)", USAGE, VALUED, Set.of());

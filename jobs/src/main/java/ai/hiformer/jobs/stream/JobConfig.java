@@ -60,11 +60,18 @@ public final class JobConfig implements Serializable {
       "the checkpoint interval: also how often scores become visible to read_committed consumers");
   public static final Option<String> CHECKPOINT_DIR = Option.optionalString("checkpoint.dir",
       "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
-  public static final Option<Boolean> CHECKPOINT_CHANGELOG = Option.bool("checkpoint.changelog", false,
-      "true (with checkpoint.dir; experimental): checkpoints write the state changes since the last one to a"
-          + " changelog beside them (checkpoint.dir/changelog), and RocksDB's files are uploaded in the background"
-          + " once a minute; false, or without checkpoint.dir: RocksDB's incremental checkpoints, which also upload"
-          + " every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)");
+  public static final Option<String> CHECKPOINT_CHANGELOG = Option.of("checkpoint.changelog", "auto", s -> {
+    if (!s.equals("auto") && !s.equals("true") && !s.equals("false")) {
+      throw new IllegalArgumentException();
+    }
+    return s;
+  }, s -> s, "auto, true, false", "true (needs checkpoint.dir): a checkpoint writes the state changes since the"
+      + " previous one to a changelog (checkpoint.dir/changelog) and RocksDB's files go up in the background once a"
+      + " minute, so an exactly-once score waits for a checkpoint of about the second's changes; the cluster must"
+      + " keep the changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a"
+      + " resume from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which"
+      + " also upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
+      + " auto: true with scores.delivery=exactly-once and a checkpoint.dir, false otherwise");
   public static final Option<String> ROCKSDB_LOCAL_DIR = Option.optionalString("state.rocksdb.localdir",
       "RocksDB's working directory (keep the path short); unset: Flink's default");
   public static final Option<Integer> MAX_VALUE_CHARS = Option.integer("validate.max-value-chars", 4096, 1,
@@ -84,6 +91,25 @@ public final class JobConfig implements Serializable {
     this.kafkaProperties = new LinkedHashMap<>(kafkaProperties);
     this.modelConfig = model.toProperties();
     LearnerOptions.requireConsistent(values);
+    if (values.get(CHECKPOINT_CHANGELOG).equals("true") && values.get(CHECKPOINT_DIR) == null) {
+      throw new IllegalArgumentException(CHECKPOINT_CHANGELOG.key() + " = true needs " + CHECKPOINT_DIR.key()
+          + ": the changelog is kept beside the checkpoints (allowed: " + CHECKPOINT_CHANGELOG.key()
+          + " = auto or false, or a " + CHECKPOINT_DIR.key() + ")");
+    }
+  }
+
+  /**
+   * Whether checkpoints go through Flink's changelog state backend: {@code checkpoint.changelog}, where
+   * {@code auto} means exactly where a score waits for checkpoints (exactly-once delivery), given a
+   * {@code checkpoint.dir} to keep the changelog beside. At-least-once scores are visible before any checkpoint,
+   * so there the changelog would only add work: every state change written twice, RocksDB's files uploaded anyway.
+   */
+  public boolean changelogCheckpoints() {
+    return switch (values.get(CHECKPOINT_CHANGELOG)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> values.get(SCORES_DELIVERY).equals("exactly-once") && values.get(CHECKPOINT_DIR) != null;
+    };
   }
 
   private static List<Option<?>> concat(List<Option<?>> a, List<Option<?>> b) {

@@ -41,6 +41,13 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   private transient long deltaCount;
 
   @Override
+  public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context) throws Exception {
+    ChangelogStorageCheck.requireDurableStorage(getKeyedStateBackend(),
+        getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
+    super.initializeState(context);
+  }
+
+  @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     LearnerOptions config = function.options();
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {

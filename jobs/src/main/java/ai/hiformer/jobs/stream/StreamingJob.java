@@ -55,16 +55,22 @@ public final class StreamingJob {
     conf.setString("state.backend.rocksdb.options-factory", ScoringFirstRocksDbOptions.class.getName());
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
-      if (config.get(JobConfig.CHECKPOINT_CHANGELOG)) {
+      if (config.changelogCheckpoints()) {
         // RocksDB compacts the learner's row entries into new files, which an incremental checkpoint must upload
         // whole (at a million rows, 150 MB every ten or so checkpoints: a checkpoint of seconds, and every
         // exactly-once score waiting for it). With the changelog a checkpoint writes what changed since the
         // previous one; RocksDB's files go up in the background (materialisation), after which the changelog
         // before them is dropped: once a minute bounds what a restore replays (Flink's default is ten).
         conf.setString("state.changelog.enabled", "true");
+        // Where the changelog goes is the TaskManagers' setting; these two reach only a cluster that this
+        // configuration starts (the embedded one). A cluster's own TaskManagers must say it themselves, and the
+        // learner refuses to run on one that keeps the changelog in memory (ChangelogStorageCheck).
         conf.setString("state.changelog.storage", "filesystem");
         conf.setString("dstl.dfs.base-path", config.get(JobConfig.CHECKPOINT_DIR).replaceAll("/+$", "") + "/changelog");
         conf.setString("state.changelog.periodic-materialize.interval", "1min");
+        // A resume from a savepoint must hand it to the job (CLAIM): the changelog backend cannot take the full
+        // first checkpoint that Flink's default NO_CLAIM mode demands, and the job would fail at that checkpoint.
+        conf.setString("execution.state-recovery.claim-mode", "CLAIM");
       }
     }
     if (config.get(JobConfig.ROCKSDB_LOCAL_DIR) != null) {

@@ -87,4 +87,36 @@ class JobConfigLoaderTest {
         "job.feature-spec", "/nonexistent/spec.json")))
         .hasMessageContaining("invalid job.feature-spec = '/nonexistent/spec.json'");
   }
+
+  @Test
+  void changelogCheckpointsAreTheExactlyOnceDefaultAndNeedACheckpointDirectory() throws Exception {
+    assertThat(withChangelogSettings().changelogCheckpoints()).as("auto, exactly-once").isTrue();
+    assertThat(withChangelogSettings("scores.delivery", "at-least-once").changelogCheckpoints())
+        .as("auto, at-least-once").isFalse();
+    assertThat(withChangelogSettings("checkpoint.dir", "").changelogCheckpoints()).as("auto, no checkpoint.dir").isFalse();
+    assertThat(withChangelogSettings("scores.delivery", "at-least-once", "checkpoint.changelog", "true")
+        .changelogCheckpoints()).isTrue();
+    assertThat(withChangelogSettings("checkpoint.changelog", "false").changelogCheckpoints()).isFalse();
+    assertThat(StreamingJob.flinkConfiguration(withChangelogSettings()).toMap())
+        .as("a resume from a savepoint claims it (the changelog cannot take NO_CLAIM's full first checkpoint)")
+        .containsEntry("state.changelog.enabled", "true").containsEntry("execution.state-recovery.claim-mode", "CLAIM");
+    assertThat(StreamingJob.flinkConfiguration(withChangelogSettings("checkpoint.changelog", "false")).toMap())
+        .doesNotContainKeys("state.changelog.enabled", "execution.state-recovery.claim-mode");
+    assertThatThrownBy(() -> withChangelogSettings("checkpoint.changelog", "yes"))
+        .hasMessageContaining("checkpoint.changelog").hasMessageContaining("auto, true, false");
+    assertThatThrownBy(() -> withChangelogSettings("checkpoint.changelog", "true", "checkpoint.dir", ""))
+        .hasMessageContaining("checkpoint.changelog = true needs checkpoint.dir");
+  }
+
+  /** A configuration with a checkpoint.dir and {@code keysAndValues} over it (an empty value unsets the key). */
+  private static JobConfig withChangelogSettings(String... keysAndValues) throws Exception {
+    Map<String, String> m = new java.util.HashMap<>(Map.of("job.feature-spec",
+        SharedData.repoFile("specs/movielens.json").toString(), "kafka.bootstrap-servers", "h:1", "job.model-ids", "a",
+        "checkpoint.dir", "file:///tmp/checkpoints"));
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    m.values().removeIf(String::isEmpty);
+    return JobConfigLoader.build(m);
+  }
 }

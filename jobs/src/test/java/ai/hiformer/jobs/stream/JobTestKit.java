@@ -20,10 +20,25 @@ final class JobTestKit {
 
   private JobTestKit() {}
 
-  /** One task manager with {@code slots} slots. */
+  /**
+   * One task manager with {@code slots} slots, configured as a cluster must be for the job's exactly-once default
+   * (changelog checkpoints): the changelog on a file system, in a temporary folder.
+   */
   static MiniClusterExtension miniCluster(int slots) {
     return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-        .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(slots).build());
+        .setConfiguration(changelogOnFiles()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(slots).build());
+  }
+
+  /** The TaskManager options that keep a changelog state backend's changes in files under a new temporary folder. */
+  static org.apache.flink.configuration.Configuration changelogOnFiles() {
+    org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+    try {
+      conf.setString("state.changelog.storage", "filesystem");
+      conf.setString("dstl.dfs.base-path", java.nio.file.Files.createTempDirectory("hiformer-changelog").toUri().toString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return conf;
   }
 
   /**
