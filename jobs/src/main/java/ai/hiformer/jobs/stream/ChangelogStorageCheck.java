@@ -17,13 +17,18 @@ final class ChangelogStorageCheck {
 
   private ChangelogStorageCheck() {}
 
+  /** Whether {@code keyedBackend} (possibly null) is Flink's changelog state backend. */
+  static boolean isChangelog(Object keyedBackend) {
+    return keyedBackend != null && keyedBackend.getClass().getName().equals(CHANGELOG_BACKEND);
+  }
+
   /**
    * @param keyedBackend the operator's keyed state backend
    * @param taskManager the configuration of the TaskManager the operator runs in
    * @throws IllegalStateException if the backend is the changelog one and the TaskManager keeps it in memory
    */
   static void requireDurableStorage(Object keyedBackend, Configuration taskManager) {
-    if (keyedBackend == null || !keyedBackend.getClass().getName().equals(CHANGELOG_BACKEND)) {
+    if (!isChangelog(keyedBackend)) {
       return;
     }
     String storage = taskManager.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE);
