@@ -68,8 +68,9 @@ public final class StreamingJob {
         conf.setString("state.changelog.storage", "filesystem");
         conf.setString("dstl.dfs.base-path", config.get(JobConfig.CHECKPOINT_DIR).replaceAll("/+$", "") + "/changelog");
         conf.setString("state.changelog.periodic-materialize.interval", "1min");
-        // A resume from a savepoint must hand it to the job (CLAIM): the changelog backend cannot take the full
-        // first checkpoint that Flink's default NO_CLAIM mode demands, and the job would fail at that checkpoint.
+        // A resume from a savepoint hands it to the job (CLAIM), as Flink asks of changelog jobs: its default
+        // NO_CLAIM mode forces a full first checkpoint, which the changelog backend does not offer (Flink's docs;
+        // a job resumed that way on the process cluster went into a restart loop in session 9).
         conf.setString("execution.state-recovery.claim-mode", "CLAIM");
       }
     }

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A job with changelog checkpoints (the exactly-once default) stopped with a savepoint and resumed from it carries
  * on: its model continues from the savepoint's, and the scores of new events are committed, each once (so
  * checkpoints complete after the resume). The job claims the savepoint on resume (Flink's CLAIM mode; see
- * StreamingJob): in the default NO_CLAIM mode Flink forces a full first checkpoint, which the changelog backend
- * cannot take on a real cluster (ClusterFailureIT resumes one there).
+ * StreamingJob), as Flink asks of changelog jobs: NO_CLAIM forces a full first checkpoint, which the changelog
+ * backend does not offer. On this MiniCluster a NO_CLAIM resume happened to pass as well, so this test guards the
+ * resume, not the mode; ClusterFailureIT resumes from a savepoint on the process cluster.
  */
 class ChangelogResumeITCase {
   @RegisterExtension
