@@ -36,14 +36,10 @@ public final class JobConfig implements Serializable {
   public static final Option<String> LABELS_TOPIC = Option.string("topics.labels", "labels",
       "where labels that arrive after their event are read");
   public static final Option<String> SCORES_TOPIC = Option.string("topics.scores", "scores", "where scores go");
-  public static final Option<String> SCORES_DELIVERY = Option.of("scores.delivery", "exactly-once", s -> {
-    if (!s.equals("exactly-once") && !s.equals("at-least-once")) {
-      throw new IllegalArgumentException();
-    }
-    return s;
-  }, s -> s, "exactly-once, at-least-once", "exactly-once: a score is visible to read_committed consumers when"
-      + " the checkpoint that wrote it completes, once; at-least-once: at once, and after a failure possibly again"
-      + " with the same request id");
+  public static final Option<String> SCORES_DELIVERY = Option.oneOf("scores.delivery", "exactly-once",
+      "exactly-once: a score is visible to read_committed consumers when the checkpoint that wrote it completes,"
+          + " once; at-least-once: at once, and after a failure possibly again with the same request id",
+      "exactly-once", "at-least-once");
   public static final Option<String> UPDATES_TOPIC = Option.optionalString("topics.model-updates",
       "where the learner's model updates go (keyed by model id; with updates.interval-ms > 0); unset = none");
   public static final Option<String> DEAD_LETTER_TOPIC = Option.string("topics.dead-letters", "dead-letters",
@@ -60,18 +56,15 @@ public final class JobConfig implements Serializable {
       "the checkpoint interval: also how often scores become visible to read_committed consumers");
   public static final Option<String> CHECKPOINT_DIR = Option.optionalString("checkpoint.dir",
       "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
-  public static final Option<String> CHECKPOINT_CHANGELOG = Option.of("checkpoint.changelog", "auto", s -> {
-    if (!s.equals("auto") && !s.equals("true") && !s.equals("false")) {
-      throw new IllegalArgumentException();
-    }
-    return s;
-  }, s -> s, "auto, true, false", "true (needs checkpoint.dir): a checkpoint writes the state changes since the"
-      + " previous one to a changelog (checkpoint.dir/changelog) and RocksDB's files go up in the background once a"
-      + " minute, so an exactly-once score waits for a checkpoint of about the second's changes; the cluster must"
-      + " keep the changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a"
-      + " resume from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which"
-      + " also upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
-      + " auto: true with scores.delivery=exactly-once and a checkpoint.dir, false otherwise");
+  public static final Option<String> CHECKPOINT_CHANGELOG = Option.oneOf("checkpoint.changelog", "auto",
+      "true (needs checkpoint.dir): a checkpoint writes the state changes since the previous one to a changelog"
+          + " (checkpoint.dir/changelog) and RocksDB's files go up in the background once a minute, so an"
+          + " exactly-once score waits for a checkpoint of about the second's changes; the cluster must keep the"
+          + " changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a resume"
+          + " from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which also"
+          + " upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
+          + " auto: true with scores.delivery=exactly-once and a checkpoint.dir, false otherwise",
+      "auto", "true", "false");
   public static final Option<String> ROCKSDB_LOCAL_DIR = Option.optionalString("state.rocksdb.localdir",
       "RocksDB's working directory (keep the path short); unset: Flink's default");
   public static final Option<Integer> MAX_VALUE_CHARS = Option.integer("validate.max-value-chars", 4096, 1,

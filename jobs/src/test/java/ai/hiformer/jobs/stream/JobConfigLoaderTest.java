@@ -60,6 +60,9 @@ class JobConfigLoaderTest {
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "job.bounded", "yes")))
         .hasMessageContaining("job.bounded").hasMessageContaining("true, false");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
+        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "scores.delivery", "exactly-twice")))
+        .hasMessageContaining("scores.delivery").hasMessageContaining("exactly-once, at-least-once");
+    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
         "kafka.bootstrap-servers", "h:1", "job.model-ids", "")))
         .hasMessageContaining("job.model-ids");
   }

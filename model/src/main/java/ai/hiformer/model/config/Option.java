@@ -90,6 +90,16 @@ public final class Option<T> {
     }, String::valueOf, v -> true, "true, false", description);
   }
 
+  /** One of {@code values}, written as itself ({@code defaultValue} among them). */
+  public static Option<String> oneOf(String key, String defaultValue, String description, String... values) {
+    List<String> allowed = List.of(values);
+    if (!allowed.contains(defaultValue)) {
+      throw new IllegalArgumentException(key + ": default '" + defaultValue + "' is not among " + allowed);
+    }
+    return new Option<>(key, defaultValue, false, s -> s, s -> s, allowed::contains, String.join(", ", allowed),
+        description);
+  }
+
   /** A non-empty set of non-blank names, written comma-separated; required. */
   public static Option<Set<String>> names(String key, String description) {
     return new Option<Set<String>>(key, null, false,
