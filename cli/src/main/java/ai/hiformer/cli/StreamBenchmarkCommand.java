@@ -54,7 +54,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline] [--freshness] [--json FILE]";
+          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs] [--freshness] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(String model, String scoring, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
@@ -122,9 +122,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     }
     List<String> scorings = o.list("scoring", "replicas");
     for (String scoring : scorings) {
-      if (!scoring.equals("replicas") && !scoring.equals("inline")) {
+      if (!scoring.equals("replicas") && !scoring.equals("inline") && !scoring.equals("jobs")) {
         throw new Options.UsageException("benchmark-stream: invalid --scoring '" + scoring
-            + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores)");
+            + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores), jobs"
+            + " (a learning job and a scoring job that follows its update topic: job.role=learn and score)");
       }
     }
     for (String model : o.list("models", "lr,hiformer")) {
@@ -183,18 +184,25 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
       kafka.createTopics(1, "labels", "dead-letters");
-      boolean replicas = scoring.equals("replicas");
+      boolean twoJobs = scoring.equals("jobs");
+      boolean replicas = scoring.equals("replicas") || twoJobs;
       if (replicas) {
         kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
       Path tmp = Files.createTempDirectory("hiformer-bench");
-      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
+      JobConfig.Builder configured = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
           .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
           .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
           .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
-          .set(LearnerOptions.SCORING_PARALLELISM, scoring.equals("replicas") ? 1 : 0)
+          .set(LearnerOptions.SCORING_PARALLELISM, replicas ? 1 : 0)
           .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
-          .set(JobConfig.UPDATES_TOPIC, replicas && measureFreshness ? "model-updates" : null).build();
+          .set(JobConfig.UPDATES_TOPIC, replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
+      // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option (conf/job.properties' keys).
+      System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.job."))
+          .forEach(k -> configured.setText(k.substring("hiformer.bench.job.".length()), System.getProperty(k)));
+      // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it.
+      JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
+      JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
       // By epoch, then sequence: the follower serves in sequence order, so the first state served at or past an
       // update's sequence is the ceiling entry.
@@ -215,6 +223,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
       env.setParallelism(1);
       StreamingJob.build(env, config);
+      JobClient learnerJob = null;
+      if (twoJobs) {
+        org.apache.flink.configuration.Configuration learnerFlink = StreamingJob.flinkConfiguration(learnerConfig);
+        learnerFlink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0");
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
+            .forEach(k -> learnerFlink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
+        StreamExecutionEnvironment learnerEnv = StreamExecutionEnvironment.getExecutionEnvironment(learnerFlink);
+        learnerEnv.setParallelism(1);
+        StreamingJob.build(learnerEnv, learnerConfig);
+        learnerJob = learnerEnv.executeAsync("benchmark-" + kind + "-learner");
+      }
       JobClient job = env.executeAsync("benchmark-" + kind);
       Checkpoints checkpoints;
       long phase2Millis = Long.MAX_VALUE;
@@ -286,6 +305,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         }
       } finally {
         job.cancel().get();
+        if (learnerJob != null) {
+          learnerJob.cancel().get();
+        }
         receipts.close();
         if (updates != null) {
           updates.close();

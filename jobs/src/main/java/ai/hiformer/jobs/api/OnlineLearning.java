@@ -69,20 +69,68 @@ public final class OnlineLearning {
     return build(toScore, toLearn, mapping, options);
   }
 
+  /**
+   * The learner alone, for a job that only learns ({@code job.role=learn}): learns from {@code toLearn} and
+   * publishes model updates, which a separate scoring job follows ({@link #scoreWithReplicas}); needs {@code
+   * scoring.parallelism} > 0 (the scoring job's). Its scores stream is empty: the learner scores nothing.
+   */
+  public static <T> LearningStreams learn(DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
+    requireReplicas(options, "a learner without scoring");
+    SingleOutputStreamOperator<Scored> learner = learner(toLearn, mapping, options);
+    return new LearningStreams(learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
+  }
+
+  /**
+   * Scoring alone, for a job that only scores ({@code job.role=score}): replicas score {@code events}, kept current
+   * by {@code updates}, a learner's model updates in the order it published them (whole, as {@link #learn}'s, for
+   * example read back from the update topic). Scoring subtasks: {@code scoring.parallelism}. A replica starts at
+   * a full update or assembles a base from its slices (a reader that joins late); events of a model without a
+   * whole replica wait for one. Its updates stream is {@code updates} as given.
+   */
+  public static <T> LearningStreams scoreWithReplicas(DataStream<T> events, DataStream<PublishedUpdate> updates,
+      EventMapping<T> mapping, LearnerOptions options) {
+    requireReplicas(options, "scoring with replicas");
+    SingleOutputStreamOperator<Scored> scores = replicaScores(events, updates, mapping, options);
+    return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates);
+  }
+
+  private static void requireReplicas(LearnerOptions options, String what) {
+    if (options.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
+      throw new IllegalArgumentException(what + " needs " + LearnerOptions.SCORING_PARALLELISM.key() + " > 0 (at 0"
+          + " the learner scores what it learns from)");
+    }
+  }
+
   private static <T> LearningStreams build(DataStream<T> events, DataStream<T> toLearn, EventMapping<T> mapping,
       LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
-    DataStream<T> toLearner = scorers == 0 ? events
-        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids")
-            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
-    SingleOutputStreamOperator<Scored> learner = toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
-        .transform(scorers == 0 ? "score + learn" : "learn", TypeInformation.of(Scored.class),
-            new ModelOperator<>(new ModelFunction<>(options, mapping)))
-        .uid("model");
+    SingleOutputStreamOperator<Scored> learner = learner(scorers == 0 ? events : toLearn, mapping, options);
     DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
     if (scorers == 0) {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
+    SingleOutputStreamOperator<Scored> scores = replicaScores(events,
+        learner.getSideOutput(ModelFunction.REPLICA_UPDATES), mapping, options);
+    return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
+        updates);
+  }
+
+  /** The learner, keyed by model id; with replicas it sees only what it learns from ({@link LearnerInput}). */
+  private static <T> SingleOutputStreamOperator<Scored> learner(DataStream<T> toLearn, EventMapping<T> mapping,
+      LearnerOptions options) {
+    boolean replicas = options.get(LearnerOptions.SCORING_PARALLELISM) > 0;
+    DataStream<T> toLearner = !replicas ? toLearn
+        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids")
+            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
+    return toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
+        .transform(replicas ? "learn" : "score + learn", TypeInformation.of(Scored.class),
+            new ModelOperator<>(new ModelFunction<>(options, mapping)))
+        .uid("model");
+  }
+
+  private static <T> SingleOutputStreamOperator<Scored> replicaScores(DataStream<T> events,
+      DataStream<PublishedUpdate> updates, EventMapping<T> mapping, LearnerOptions options) {
+    int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an operator with
     // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so the scorer's
     // events would wait, at each checkpoint, until the learner passed the barrier on (after its training step
@@ -92,13 +140,9 @@ public final class OnlineLearning {
     // unaligned: barriers overtake queued records and scoring goes on. Not keyed either: a keyed scorer would get
     // a RocksDB state backend of its own (empty, its only state being the events that wait for a model), and a
     // RocksDB backend's synchronous snapshot waited, at 1 M ids, as long as the learner's memtable flush.
-    DataStream<PublishedUpdate> toReplicas = toEveryScorer(learner.getSideOutput(ModelFunction.REPLICA_UPDATES),
-        scorers);
-    SingleOutputStreamOperator<Scored> scores = events.rebalance().connect(toReplicas)
+    return events.rebalance().connect(toEveryScorer(updates, scorers))
         .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
         .setParallelism(scorers).uid("scoring").name("score (replicas)");
-    return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
-        updates);
   }
 
   /** {@code updates} on an edge to {@code scorers} subtasks, each of which receives every update in order. */

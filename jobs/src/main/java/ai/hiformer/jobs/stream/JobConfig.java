@@ -48,6 +48,13 @@ public final class JobConfig implements Serializable {
       "which model ids exist; events for any other id are dead-lettered");
   public static final Option<Integer> PARALLELISM = Option.integer("job.parallelism", 1, 1,
       "the job's default parallelism");
+  public static final Option<String> ROLE = Option.oneOf("job.role", "all",
+      "all: this job scores and learns; learn: it only learns, publishing its model updates to"
+          + " topics.model-updates; score: it only scores, with replicas that follow those updates (a learn job's),"
+          + " so that its checkpoints, and with them exactly-once scores, never wait for the learner's. learn and"
+          + " score need topics.model-updates and scoring.parallelism > 0, and run as two jobs on the same"
+          + " configuration",
+      "all", "learn", "score");
   public static final Option<Boolean> BOUNDED = Option.bool("job.bounded", false,
       "true: stop at the end of what the topics hold when the job starts (replays)");
   public static final Option<Long> LABEL_WINDOW_MS = Option.longInteger("join.window-ms", 60_000, 1,
@@ -63,7 +70,7 @@ public final class JobConfig implements Serializable {
           + " changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a resume"
           + " from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which also"
           + " upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
-          + " auto: true with scores.delivery=exactly-once and a checkpoint.dir, false otherwise",
+          + " auto: true with scores.delivery=exactly-once, a checkpoint.dir and job.role=all, false otherwise",
       "auto", "true", "false");
   public static final Option<String> ROCKSDB_LOCAL_DIR = Option.optionalString("state.rocksdb.localdir",
       "RocksDB's working directory (keep the path short); unset: Flink's default");
@@ -89,6 +96,19 @@ public final class JobConfig implements Serializable {
           + ": the changelog is kept beside the checkpoints (allowed: " + CHECKPOINT_CHANGELOG.key()
           + " = auto or false, or a " + CHECKPOINT_DIR.key() + ")");
     }
+    String role = values.get(ROLE);
+    if (!role.equals("all")) {
+      if (values.get(UPDATES_TOPIC) == null || values.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
+        throw new IllegalArgumentException(ROLE.key() + " = " + role + " needs " + UPDATES_TOPIC.key() + " and "
+            + LearnerOptions.SCORING_PARALLELISM.key() + " > 0: the scoring job's replicas follow the learning job's"
+            + " updates on that topic (allowed: " + ROLE.key() + " = all, or both set)");
+      }
+      if (role.equals("score") && values.get(BOUNDED)) {
+        throw new IllegalArgumentException(ROLE.key() + " = score cannot be " + BOUNDED.key() + " = true: it"
+            + " follows a learning job's updates, which do not end (allowed: " + BOUNDED.key() + " = false, or "
+            + ROLE.key() + " = all or learn)");
+      }
+    }
   }
 
   /**
@@ -96,12 +116,15 @@ public final class JobConfig implements Serializable {
    * {@code auto} means exactly where a score waits for checkpoints (exactly-once delivery), given a
    * {@code checkpoint.dir} to keep the changelog beside. At-least-once scores are visible before any checkpoint,
    * so there the changelog would only add work: every state change written twice, RocksDB's files uploaded anyway.
+   * Likewise for a job that only learns or only scores ({@code job.role}): no score waits for the learning job's
+   * checkpoints, and the scoring job keeps no keyed state.
    */
   public boolean changelogCheckpoints() {
     return switch (values.get(CHECKPOINT_CHANGELOG)) {
       case "true" -> true;
       case "false" -> false;
-      default -> values.get(SCORES_DELIVERY).equals("exactly-once") && values.get(CHECKPOINT_DIR) != null;
+      default -> values.get(ROLE).equals("all") && values.get(SCORES_DELIVERY).equals("exactly-once")
+          && values.get(CHECKPOINT_DIR) != null;
     };
   }
 

@@ -35,9 +35,12 @@ import org.apache.flink.util.Collector;
  * aligned). A training step or a learner checkpoint never delays a score: they happen on another thread.
  *
  * <p>An event whose model has no replica yet (a new model, or just after a restore) waits, in arrival order, until
- * the learner's first full update for it arrives; waiting events are the only state this function checkpoints.
- * The replicas themselves are not checkpointed (that would multiply the model by the parallelism): after a
- * restore the learner publishes a full update of every model it holds, and the replicas are rebuilt from it.
+ * its replica is whole: at the learner's first full update, or, for a scoring job that follows the update topic
+ * ({@code job.role=score}), once it has assembled a base from its slices. Waiting events are the only state this
+ * function checkpoints. The replicas themselves are not checkpointed (that would multiply the model by the
+ * parallelism): after a restore of the job that holds both, the learner publishes a full update of every model it
+ * holds, and the replicas are rebuilt from it; a scoring job restored on its own rebuilds them from the next base
+ * on the topic (within {@code updates.base-slices} updates).
  * Every score names the replica's model version. Events whose features the spec cannot read go to {@link
  * ModelFunction#REJECTED}.
  *
@@ -129,6 +132,9 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     }
     updatesApplied.inc();
     applyMillis.update((System.nanoTime() - start) / 1_000_000);
+    if (!replica.ready()) {
+      return; // assembling a base from its slices (a replica that follows the update topic from a late start)
+    }
     ArrayDeque<T> queue = waiting.remove(published.modelId);
     if (queue != null) {
       LOG.info("model {}: replica at version {}, scoring the {} events that waited for it", published.modelId,

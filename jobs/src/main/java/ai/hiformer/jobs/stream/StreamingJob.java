@@ -43,7 +43,11 @@ public final class StreamingJob {
     JobConfig config = JobConfigLoader.build(JobConfigLoader.read(file, args, from));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
     build(env, config);
-    env.execute("hiformer-online-learning");
+    env.execute(switch (config.get(JobConfig.ROLE)) {
+      case "learn" -> "hiformer-learning";
+      case "score" -> "hiformer-scoring";
+      default -> "hiformer-online-learning";
+    });
   }
 
   /** RocksDB state, checkpointing and restarts as the job needs them (docs/STACK.md: set through Configuration). */
@@ -143,42 +147,65 @@ public final class StreamingJob {
   /** ... or after this long, whichever comes first (the learner's edges flush at the same interval). */
   static final long LEARNER_FETCH_MAX_WAIT_MS = OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS;
 
-  /** Adds the job's dataflow to {@code env}. */
+  /**
+   * Adds the job's dataflow to {@code env}: scoring and learning, or one of them ({@code job.role}); a learning
+   * job and a scoring job on the same configuration together do what one job of role {@code all} does, with the
+   * model updates on {@code topics.model-updates} between them.
+   */
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
-    DataStream<RawRecord> raw = env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(),
-        "events").uid("events-source");
-    SingleOutputStreamOperator<ValidEvent> valid = raw.process(new DecodeEvents(config))
-        .uid("decode").name("decode + validate");
-    // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
-    SingleOutputStreamOperator<ValidLabel> labels = env
-        .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC), config.get(JobConfig.GROUP_ID), true),
-            WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
-        .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
-    // With scoring replicas the learner reads the events with a source of its own: when it falls behind, its
-    // lag stays in Kafka instead of holding back the source that the scores come from. Its decoder's rejections
-    // are the scoring path's too, so only the scoring path's go to the dead-letter topic.
+    String role = config.get(JobConfig.ROLE);
     boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
-    DataStream<ValidEvent> toLearn = !replicas ? valid
-        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner", true),
-            WatermarkStrategy.noWatermarks(), "events (learner)").uid("learner-events-source")
-            .process(new DecodeEvents(config)).uid("learner-decode").name("decode + validate (learner)")
-            .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
-    SingleOutputStreamOperator<ValidEvent> joined = toLearn
-        .filter(v -> !v.labelled).name("impressions awaiting labels")
-        .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
-        .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
-        .process(new LabelJoin(config)).uid("label-join").name("join labels");
-    // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
-    LearningStreams learning = replicas
-        ? OnlineLearning.scoreAndLearn(valid, toLearn.union(joined), new ValidEventMapping(), config.learnerOptions())
-        : OnlineLearning.scoreAndLearn(valid.union(joined), new ValidEventMapping(), config.learnerOptions());
-    learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores")
-        .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
-            config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
-                : DeliveryGuarantee.AT_LEAST_ONCE))
-        .uid("scores-sink").name("scores");
+    // The events the scores come from (absent from a job that only learns).
+    SingleOutputStreamOperator<ValidEvent> valid = role.equals("learn") ? null
+        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(), "events")
+            .uid("events-source")
+            .process(new DecodeEvents(config)).uid("decode").name("decode + validate");
+    LearningStreams learning;
+    DataStream<byte[]> deadLetters;
+    if (role.equals("score")) {
+      learning = OnlineLearning.scoreWithReplicas(valid, followedUpdates(env, config), new ValidEventMapping(),
+          config.learnerOptions());
+      deadLetters = valid.getSideOutput(DeadLetters.TAG);
+    } else {
+      // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
+      SingleOutputStreamOperator<ValidLabel> labels = env
+          .fromSource(source(config, config.get(JobConfig.LABELS_TOPIC), config.get(JobConfig.GROUP_ID), true),
+              WatermarkStrategy.noWatermarks(), "labels").uid("labels-source")
+          .process(new DecodeLabels(config)).uid("decode-labels").name("decode + validate labels");
+      // With scoring replicas the learner reads the events with a source of its own: when it falls behind, its
+      // lag stays in Kafka instead of holding back the source that the scores come from. Its decoder's rejections
+      // are the scoring path's too, so only the scoring path's go to the dead-letter topic (a scoring job's, when
+      // this job only learns).
+      DataStream<ValidEvent> toLearn = !replicas ? valid
+          : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC), config.get(JobConfig.GROUP_ID) + "-learner", true),
+              WatermarkStrategy.noWatermarks(), "events (learner)").uid("learner-events-source")
+              .process(new DecodeEvents(config)).uid("learner-decode").name("decode + validate (learner)")
+              .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
+      SingleOutputStreamOperator<ValidEvent> joined = toLearn
+          .filter(v -> !v.labelled).name("impressions awaiting labels")
+          .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
+          .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
+          .process(new LabelJoin(config)).uid("label-join").name("join labels");
+      // The model step is the library's (OnlineLearning): this job is one user of it, on its validated Avro events.
+      if (role.equals("learn")) {
+        learning = OnlineLearning.learn(toLearn.union(joined), new ValidEventMapping(), config.learnerOptions());
+        deadLetters = labels.getSideOutput(DeadLetters.TAG);
+      } else {
+        learning = replicas
+            ? OnlineLearning.scoreAndLearn(valid, toLearn.union(joined), new ValidEventMapping(), config.learnerOptions())
+            : OnlineLearning.scoreAndLearn(valid.union(joined), new ValidEventMapping(), config.learnerOptions());
+        deadLetters = valid.getSideOutput(DeadLetters.TAG).union(labels.getSideOutput(DeadLetters.TAG));
+      }
+    }
+    if (!role.equals("learn")) {
+      learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores")
+          .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
+              config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
+                  : DeliveryGuarantee.AT_LEAST_ONCE))
+          .uid("scores-sink").name("scores");
+    }
     String updatesTopic = config.get(JobConfig.UPDATES_TOPIC);
-    if (updatesTopic != null) {
+    if (updatesTopic != null && !role.equals("score")) {
       if (config.learnerOptions().get(LearnerOptions.UPDATES_INTERVAL_MS) <= 0) {
         throw new IllegalArgumentException("topics.model-updates = " + updatesTopic + " needs updates.interval-ms > 0"
             + " (the learner publishes nothing at 0)");
@@ -204,11 +231,89 @@ public final class StreamingJob {
     DataStream<byte[]> rejected = learning.rejected()
         .map(r -> DeadLetters.encode(eventsTopic, -1, -1, r.reason, r.payload))
         .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO).uid("encode-rejected").name("rejected");
-    valid.getSideOutput(DeadLetters.TAG)
-        .union(labels.getSideOutput(DeadLetters.TAG), rejected)
-        .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + "-dlq",
+    // Each job its own transactional ids: a learning and a scoring job sharing one would fence each other.
+    String deadLetterIds = config.get(JobConfig.TRANSACTIONAL_ID_PREFIX) + (role.equals("learn") ? "-learn-dlq" : "-dlq");
+    deadLetters.union(rejected)
+        .sinkTo(sink(config, config.get(JobConfig.DEAD_LETTER_TOPIC), deadLetterIds,
             DeliveryGuarantee.EXACTLY_ONCE)) // not latency-bound: a dead letter is never written twice
         .uid("dead-letter-sink").name("dead letters");
+  }
+
+  /**
+   * A scoring job's model updates: the update topic read from its start (a restored job from its checkpoint), each
+   * update reassembled from its parts, in the order the learner published them. One reader: every scoring subtask
+   * needs every update anyway, and one model's updates are on one partition in order.
+   */
+  static DataStream<ai.hiformer.jobs.api.PublishedUpdate> followedUpdates(StreamExecutionEnvironment env,
+      JobConfig config) {
+    KafkaSource<ai.hiformer.jobs.api.PublishedUpdate> source = KafkaSource.<ai.hiformer.jobs.api.PublishedUpdate>builder()
+        .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
+        .setTopics(config.get(JobConfig.UPDATES_TOPIC))
+        .setGroupId(config.get(JobConfig.GROUP_ID) + "-scoring-updates")
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new UpdateRecords())
+        .setProperties(config.kafkaClientProperties())
+        .build();
+    return env.fromSource(source, WatermarkStrategy.noWatermarks(), "model updates").uid("model-updates-source")
+        .setParallelism(1)
+        .flatMap(new AssembleUpdates()).returns(TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class))
+        .setParallelism(1).uid("assemble-model-updates").name("assemble model updates");
+  }
+
+  /** An update topic's record as (model id = its key, its value); a record without a key is skipped. */
+  static final class UpdateRecords implements
+      org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema<
+          ai.hiformer.jobs.api.PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UpdateRecords.class);
+
+    @Override
+    public void deserialize(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record,
+        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
+      if (record.key() == null || record.value() == null) {
+        LOG.warn("skipping the record at {}-{}@{}: a model update has the model id as its key and a value",
+            record.topic(), record.partition(), record.offset());
+        return;
+      }
+      out.collect(new ai.hiformer.jobs.api.PublishedUpdate(
+          new String(record.key(), java.nio.charset.StandardCharsets.UTF_8), record.value()));
+    }
+
+    @Override
+    public TypeInformation<ai.hiformer.jobs.api.PublishedUpdate> getProducedType() {
+      return TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class);
+    }
+  }
+
+  /**
+   * Whole updates from their parts ({@code UpdateParts}), per model id. Not checkpointed: the parts of an update
+   * cut by a restore are dropped with it, and the replicas, rebuilt after a restore anyway, start again at the next
+   * base.
+   */
+  static final class AssembleUpdates implements org.apache.flink.api.common.functions.FlatMapFunction<
+      ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AssembleUpdates.class);
+    private transient java.util.Map<String, ai.hiformer.learner.UpdateParts.Assembler> assemblers;
+
+    @Override
+    public void flatMap(ai.hiformer.jobs.api.PublishedUpdate part,
+        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
+      if (assemblers == null) {
+        assemblers = new java.util.HashMap<>();
+      }
+      ai.hiformer.learner.ModelUpdate whole;
+      try {
+        whole = assemblers.computeIfAbsent(part.modelId, k -> new ai.hiformer.learner.UpdateParts.Assembler())
+            .offer(part.update);
+      } catch (IllegalArgumentException e) {
+        LOG.warn("skipping a record of model {}: {}", part.modelId, e.getMessage());
+        return;
+      }
+      if (whole != null) {
+        out.collect(new ai.hiformer.jobs.api.PublishedUpdate(part.modelId, whole.publishedBytes()));
+      }
+    }
   }
 
   /** Update parts are at most about 1 MB (Kafka's default record limit), sent at once. */

@@ -111,6 +111,31 @@ class JobConfigLoaderTest {
         .hasMessageContaining("checkpoint.changelog = true needs checkpoint.dir");
   }
 
+  @Test
+  void aLearningOrScoringJobNeedsTheUpdateTopicAndReplicas() throws Exception {
+    String[] twoJobs = {"topics.model-updates", "updates", "scoring.parallelism", "2", "updates.interval-ms", "1000"};
+    JobConfig learn = withChangelogSettings(concat(twoJobs, "job.role", "learn"));
+    JobConfig score = withChangelogSettings(concat(twoJobs, "job.role", "score"));
+    assertThat(learn.changelogCheckpoints()).as("no score waits for the learning job's checkpoints").isFalse();
+    assertThat(score.changelogCheckpoints()).as("the scoring job keeps no keyed state").isFalse();
+    assertThat(withChangelogSettings(twoJobs).changelogCheckpoints()).as("one job, exactly-once").isTrue();
+    assertThatThrownBy(() -> withChangelogSettings("job.role", "score", "scoring.parallelism", "2",
+        "updates.interval-ms", "1000"))
+        .hasMessageContaining("job.role = score needs topics.model-updates and scoring.parallelism > 0");
+    assertThatThrownBy(() -> withChangelogSettings("job.role", "learn", "topics.model-updates", "updates"))
+        .hasMessageContaining("job.role = learn needs topics.model-updates and scoring.parallelism > 0");
+    assertThatThrownBy(() -> withChangelogSettings(concat(twoJobs, "job.role", "score", "job.bounded", "true")))
+        .hasMessageContaining("job.role = score cannot be job.bounded = true");
+    assertThatThrownBy(() -> withChangelogSettings("job.role", "both"))
+        .hasMessageContaining("job.role").hasMessageContaining("all, learn, score");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   /** A configuration with a checkpoint.dir and {@code keysAndValues} over it (an empty value unsets the key). */
   private static JobConfig withChangelogSettings(String... keysAndValues) throws Exception {
     Map<String, String> m = new java.util.HashMap<>(Map.of("job.feature-spec",

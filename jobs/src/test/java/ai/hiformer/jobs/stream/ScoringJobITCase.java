@@ -1,0 +1,111 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Learning and scoring as two jobs on one configuration ({@code job.role=learn} and {@code score}): the scoring
+ * job's replicas follow the learning job's update topic, and every event is scored exactly once (read_committed),
+ * with the version of the model that scored it. The scoring job stopped with a savepoint and resumed on its own
+ * (the learner runs on) rebuilds its replicas from the next base on the topic: the events that arrived meanwhile
+ * are scored once each, by a model at least as new as before the stop (not a new one from version 0).
+ */
+class ScoringJobITCase {
+  private static final int EVENTS = 400;
+  private static final int CHUNK = 50;
+
+  /** One slot for the learning job, two for the scoring job's replicas. */
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(3);
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void aScoringJobFollowingTheUpdateTopicScoresEveryEventOnceAcrossItsOwnResume() throws Exception {
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      kafka.createTopics(1, "events", "labels", "scores", "dead-letters", "model-updates");
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> events = JobTestKit.syntheticEvents("m", 2 * EVENTS, 17, 11, 7, keys);
+      kafka.produce("events", keys.subList(0, EVENTS), events.subList(0, EVENTS));
+      // Micro-batches of 50 and an update at most every 50 ms, each followed by one of the base's two slices.
+      JobConfig.Builder shared = JobTestKit.config(kafka.bootstrapServers(), tmp, "m")
+          .set(LearnerOptions.MICRO_BATCH, CHUNK).set(LearnerOptions.SCORING_PARALLELISM, 2)
+          .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L).set(LearnerOptions.UPDATES_BASE_SLICES, 2)
+          .set(JobConfig.UPDATES_TOPIC, "model-updates");
+      JobConfig learn = shared.set(JobConfig.ROLE, "learn").build();
+      JobConfig score = shared.set(JobConfig.ROLE, "score")
+          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("scoring-checkpoints").toUri().toString()).build();
+      assertThat(score.changelogCheckpoints()).as("a scoring job keeps no keyed state").isFalse();
+
+      JobClient learner = JobTestKit.environment(learn).executeAsync("learn");
+      JobClient scorer = JobTestKit.environment(score).executeAsync("score");
+      try {
+        Map<String, Long> before = awaitCommittedScores(kafka, EVENTS);
+        long versionBefore = before.values().stream().mapToLong(v -> v).max().orElseThrow();
+        String savepoint = scorer.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
+            SavepointFormatType.CANONICAL).get();
+
+        // Chunks a micro-batch each, apart: the learner publishes an update (and a slice) after each, so that the
+        // resumed scorer sees a whole base cycle.
+        for (int from = EVENTS; from < 2 * EVENTS; from += CHUNK) {
+          kafka.produce("events", keys.subList(from, from + CHUNK), events.subList(from, from + CHUNK));
+          Thread.sleep(300);
+        }
+        Configuration resumed = StreamingJob.flinkConfiguration(score);
+        resumed.setString("execution.state-recovery.path", savepoint);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(resumed);
+        env.setParallelism(score.get(JobConfig.PARALLELISM));
+        StreamingJob.build(env, score);
+        scorer = env.executeAsync("score-resumed");
+
+        Map<String, Long> versions = awaitCommittedScores(kafka, 2 * EVENTS);
+        assertThat(versions).as("every event scored once, across the scoring job's resume").hasSize(2 * EVENTS);
+        assertThat(versions.entrySet().stream().filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
+            .mapToLong(Map.Entry::getValue).min().orElseThrow())
+            .as("the resumed replicas follow the learner's model, not a new one").isGreaterThanOrEqualTo(versionBefore)
+            .isPositive();
+      } finally {
+        scorer.cancel().get();
+        learner.cancel().get();
+      }
+    }
+  }
+
+  /** Waits until read_committed consumers see {@code n} scores; returns request id → model version. */
+  private static Map<String, Long> awaitCommittedScores(EmbeddedKafka kafka, int n) throws Exception {
+    WireCodec<Score> codec = WireCodec.scores();
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (true) {
+      List<byte[]> scores = kafka.readCommitted("scores", Duration.ofMillis(800));
+      if (scores.size() >= n) {
+        assertThat(scores).as("no score committed twice").hasSize(n);
+        Map<String, Long> versions = new HashMap<>();
+        for (byte[] s : scores) {
+          Score score = codec.decode(s);
+          versions.put(score.getRequestId(), score.getModelVersion());
+        }
+        return versions;
+      }
+      assertThat(System.currentTimeMillis()).as(n + " scores committed (" + scores.size() + " so far)").isLessThan(deadline);
+    }
+  }
+}
