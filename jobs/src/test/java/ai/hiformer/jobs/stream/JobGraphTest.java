@@ -10,7 +10,6 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The job's graph as Flink will run it. With scoring replicas, every input of the scorer takes unaligned
@@ -25,10 +24,11 @@ class JobGraphTest {
   Path tmp;
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 3})
-  void everyInputOfTheScorerTakesUnalignedCheckpoints(int scorers) {
+  @org.junit.jupiter.params.provider.CsvSource({"1, all", "3, all", "1, score", "3, score"})
+  void everyInputOfTheScorerTakesUnalignedCheckpoints(int scorers, String role) {
     JobConfig config = JobTestKit.config("unused:9092", tmp, "a").set(LearnerOptions.SCORING_PARALLELISM, scorers)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L).set(JobConfig.UPDATES_TOPIC, "model-updates").build();
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L).set(JobConfig.UPDATES_TOPIC, "model-updates")
+        .set(JobConfig.ROLE, role).build();
     StreamGraph graph = JobTestKit.environment(config).getStreamGraph();
     StreamNode scorer = graph.getStreamNodes().stream().filter(n -> n.getOperatorName().equals("score (replicas)"))
         .findFirst().orElseThrow();
@@ -40,5 +40,20 @@ class JobGraphTest {
     }
     assertThat(scorer.getStateKeySerializer()).as("no keyed state backend (whose synchronous snapshot would wait"
         + " for the learner's RocksDB flush)").isNull();
+    if (role.equals("score")) {
+      assertThat(graph.getStreamNodes()).as("a scoring job has no learner, and no keyed operator at all")
+          .noneMatch(n -> n.getOperatorName().contains("learn") || n.getStateKeySerializer() != null);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aLearningJobWritesNoScores() {
+    JobConfig config = JobTestKit.config("unused:9092", tmp, "a").set(LearnerOptions.SCORING_PARALLELISM, 2)
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L).set(JobConfig.UPDATES_TOPIC, "model-updates")
+        .set(JobConfig.ROLE, "learn").build();
+    StreamGraph graph = JobTestKit.environment(config).getStreamGraph();
+    List<String> names = graph.getStreamNodes().stream().map(StreamNode::getOperatorName).toList();
+    assertThat(names).as("a learner and its update sink").anyMatch(n -> n.equals("learn"))
+        .anyMatch(n -> n.contains("model updates")).noneMatch(n -> n.contains("score"));
   }
 }
