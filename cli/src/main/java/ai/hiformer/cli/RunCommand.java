@@ -49,10 +49,23 @@ public final class RunCommand extends OptionsCommand {
         --model hiformer   network (hiformer|heteroatt|transformer|autoint|dcnv2|lr, or a blend: hiformer+dcnv2+lr)
         --out DIR          where snapshots and checkpoints go (default runs/run-<time>)
         --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
+        --two-jobs         learn and score in two Flink jobs (job.role=learn and score), the scoring job's
+                           replicas following the learner's update topic (README, "Two jobs")
       """;
 
   RunCommand() {
-    super("run", "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset", USAGE, VALUED, Set.of());
+    super("run", "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset", USAGE, VALUED, Set.of("two-jobs"));
+  }
+
+  /** Starts the job of {@code config} on a MiniCluster of its own. */
+  private static JobClient start(JobConfig config, int parallelism, String name) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+        StreamingJob.flinkConfiguration(config));
+    env.setParallelism(parallelism);
+    StreamingJob.build(env, config);
+    JobClient job = env.executeAsync(name);
+    System.out.println("Flink job " + name + " (" + job.getJobID() + ") started on a MiniCluster");
+    return job;
   }
 
   @Override
@@ -73,22 +86,27 @@ public final class RunCommand extends OptionsCommand {
         rate == 0 ? "full speed" : Integer.toString(rate));
 
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      boolean twoJobs = o.has("two-jobs");
       kafka.createTopics(parallelism, "events", "labels", "scores", "dead-letters");
+      if (twoJobs) {
+        kafka.createTopics(1, "model-updates");
+      }
       System.out.println("Kafka (in-process, KRaft) at " + kafka.bootstrapServers());
-      JobConfig config = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+      JobConfig.Builder configured = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
           .set(JobConfig.MODEL_IDS, Set.of(modelId)).set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
           .modelConfig(model(o.get("model", "hiformer")))
           .set(JobConfig.PARALLELISM, parallelism).set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
           .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
           .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)
-          .set(JobConfig.CHECKPOINT_DIR, out.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
-          .build();
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-          StreamingJob.flinkConfiguration(config));
-      env.setParallelism(parallelism);
-      StreamingJob.build(env, config);
-      JobClient job = env.executeAsync("hiformer-embedded");
-      System.out.println("Flink job " + job.getJobID() + " started on a MiniCluster");
+          .set(JobConfig.CHECKPOINT_DIR, out.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb");
+      JobClient learner = null;
+      if (twoJobs) {
+        configured.set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.SCORING_PARALLELISM, parallelism)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L);
+        learner = start(configured.set(JobConfig.ROLE, "learn").build(), parallelism, "hiformer-embedded-learning");
+      }
+      JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
+      JobClient job = start(config, parallelism, twoJobs ? "hiformer-embedded-scoring" : "hiformer-embedded");
 
       Map<String, Double> labels = new ConcurrentHashMap<>();
       Replayer replayer = new Replayer(source, modelId);
@@ -149,6 +167,9 @@ public final class RunCommand extends OptionsCommand {
         }
       }
       job.cancel().get();
+      if (learner != null) {
+        learner.cancel().get();
+      }
       System.out.printf(Locale.ROOT, "Done: %,d events scored; progressive AUC at scoring %.4f over %,d labelled events.%n",
           scores, metrics.auc(), metrics.count());
       System.out.println("Snapshots: " + snapshots);
