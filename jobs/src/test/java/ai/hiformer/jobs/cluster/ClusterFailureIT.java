@@ -39,6 +39,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Events stream in while a TaskManager is SIGKILLed, while the broker restarts (SIGTERM) and is killed (SIGKILL), and across a stop with a
  * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed), by
  * two scoring subtasks with replicas of the learner's model, and the models must carry on from their state.
+ * Last, the same job as two (job.role=learn and score) across a TaskManager kill.
  *
  * <p>The tests run in order on one cluster (starting one takes ~30 s); each uses its own request ids.
  */
@@ -145,6 +146,48 @@ class ClusterFailureIT {
     assertThat(newestAfter.position().examplesTrained())
         .as("examples trained carry on").isGreaterThan(newestBefore.position().examplesTrained());
     assertThat(cluster.rest("/jobs/" + jobId).path("vertices").get(0).path("parallelism").asInt()).isEqualTo(1);
+  }
+
+  /**
+   * Learning and scoring as two jobs (job.role=learn and score, the update topic between them): a TaskManager that
+   * hosts the scoring job is killed mid-stream and comes back (as a supervisor would restart it); every event is
+   * still scored exactly once, the scoring job having restored from its checkpoint and rebuilt its replicas from
+   * the topic. Runs last: it replaces the single job of the tests above.
+   */
+  @Test
+  @Order(5)
+  void twoJobsScoreEveryEventOnceAcrossATaskManagerKill() throws Exception {
+    cluster.cancel(jobId);
+    awaitCondition(() -> cluster.jobState(jobId).equals("CANCELED"), "the single job cancelled");
+    cluster.startTaskManager(1); // back to two TaskManagers (the first test killed one)
+    awaitCondition(() -> cluster.rest("/overview").path("taskmanagers").asInt() == 2, "two TaskManagers");
+    cluster.createTopics(1, "model-updates");
+    List<String> twoJobs = List.of("--topics.model-updates=model-updates", "--updates.base-slices=4",
+        "--snapshot.dir=" + cluster.settings().snapshots().resolve("two-jobs"));
+    String learner = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=learn"));
+    jobId = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=score"));
+    String scorer = jobId;
+
+    CompletableFuture<Void> replay = replayAsync("two-", 5000, 1000);
+    awaitScores("two-", 1000);
+    int victim = cluster.taskManagersOf(scorer).first();
+    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
+    cluster.startTaskManager(victim);
+    replay.get();
+
+    Map<String, Integer> counts = awaitScoresSettled("two-", 5000);
+    assertThat(counts).hasSize(5000);
+    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+    assertThat(cluster.checkpoints(scorer).path("counts").path("restored").asInt())
+        .as("the scoring job restarted from a checkpoint").isGreaterThanOrEqualTo(1);
+    assertThat(cluster.jobState(learner)).as("the learning job").isEqualTo("RUNNING");
+  }
+
+  private static List<String> concat(List<String> a, List<String> b, String last) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    all.add(last);
+    return all;
   }
 
   // ----------------------------------------------------------------------------------------------- helpers
