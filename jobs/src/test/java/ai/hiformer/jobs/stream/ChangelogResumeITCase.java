@@ -3,18 +3,12 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.schemas.Score;
-import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,19 +43,14 @@ class ChangelogResumeITCase {
       assertThat(config.changelogCheckpoints()).isTrue();
 
       JobClient first = JobTestKit.environment(config).executeAsync("before-savepoint");
-      long versionBefore = awaitCommittedScores(kafka, EVENTS).values().stream().mapToLong(v -> v).max().orElseThrow();
+      long versionBefore = JobTestKit.awaitCommittedScores(kafka, EVENTS).values().stream().mapToLong(v -> v).max().orElseThrow();
       String savepoint = first.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
           SavepointFormatType.CANONICAL).get();
 
       kafka.produce("events", keys.subList(EVENTS, 2 * EVENTS), events.subList(EVENTS, 2 * EVENTS));
-      Configuration resumed = StreamingJob.flinkConfiguration(config);
-      resumed.setString("execution.state-recovery.path", savepoint);
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(resumed);
-      env.setParallelism(config.get(JobConfig.PARALLELISM));
-      StreamingJob.build(env, config);
-      JobClient second = env.executeAsync("after-savepoint");
+      JobClient second = JobTestKit.resumedFrom(savepoint, config).executeAsync("after-savepoint");
       try {
-        Map<String, Long> versions = awaitCommittedScores(kafka, 2 * EVENTS);
+        Map<String, Long> versions = JobTestKit.awaitCommittedScores(kafka, 2 * EVENTS);
         assertThat(versions).as("every event scored once, across the resume").hasSize(2 * EVENTS);
         // A job that had started afresh instead (its sources at the group's committed offsets) would score
         // with a new model, from version 0.
@@ -72,25 +61,6 @@ class ChangelogResumeITCase {
       } finally {
         second.cancel().get();
       }
-    }
-  }
-
-  /** Waits until read_committed consumers see {@code n} scores; returns request id → model version. */
-  private static Map<String, Long> awaitCommittedScores(EmbeddedKafka kafka, int n) throws Exception {
-    WireCodec<Score> codec = WireCodec.scores();
-    long deadline = System.currentTimeMillis() + 120_000;
-    while (true) {
-      List<byte[]> scores = kafka.readCommitted("scores", Duration.ofMillis(800));
-      if (scores.size() >= n) {
-        assertThat(scores).as("no score committed twice").hasSize(n);
-        Map<String, Long> versions = new HashMap<>();
-        for (byte[] s : scores) {
-          Score score = codec.decode(s);
-          versions.put(score.getRequestId(), score.getModelVersion());
-        }
-        return versions;
-      }
-      assertThat(System.currentTimeMillis()).as(n + " scores committed (" + scores.size() + " so far)").isLessThan(deadline);
     }
   }
 }

@@ -65,6 +65,40 @@ final class JobTestKit {
     return env;
   }
 
+  /** The job of {@code config} built into an environment that resumes from {@code savepoint}. */
+  static StreamExecutionEnvironment resumedFrom(String savepoint, JobConfig config) {
+    org.apache.flink.configuration.Configuration resumed = StreamingJob.flinkConfiguration(config);
+    resumed.setString("execution.state-recovery.path", savepoint);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(resumed);
+    env.setParallelism(config.get(JobConfig.PARALLELISM));
+    StreamingJob.build(env, config);
+    return env;
+  }
+
+  /**
+   * Waits (up to 3 minutes) until read_committed consumers see {@code n} scores on the topic "scores", asserting
+   * that none is committed twice; returns request id → model version.
+   */
+  static java.util.Map<String, Long> awaitCommittedScores(ai.hiformer.local.embedded.EmbeddedKafka kafka, int n)
+      throws Exception {
+    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Score> codec = ai.hiformer.schemas.WireCodec.scores();
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (true) {
+      java.util.List<byte[]> scores = kafka.readCommitted("scores", java.time.Duration.ofMillis(800));
+      if (scores.size() >= n) {
+        org.assertj.core.api.Assertions.assertThat(scores).as("no score committed twice").hasSize(n);
+        java.util.Map<String, Long> versions = new java.util.HashMap<>();
+        for (byte[] s : scores) {
+          ai.hiformer.schemas.Score score = codec.decode(s);
+          versions.put(score.getRequestId(), score.getModelVersion());
+        }
+        return versions;
+      }
+      org.assertj.core.api.Assertions.assertThat(System.currentTimeMillis())
+          .as(n + " scores committed (" + scores.size() + " so far)").isLessThan(deadline);
+    }
+  }
+
   /** Runs a bounded job to its end. */
   static void runToEnd(JobConfig config, String name) throws Exception {
     environment(config).execute(name);

@@ -4,18 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.schemas.Score;
-import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,7 +53,7 @@ class ScoringJobITCase {
       JobClient learner = JobTestKit.environment(learn).executeAsync("learn");
       JobClient scorer = JobTestKit.environment(score).executeAsync("score");
       try {
-        Map<String, Long> before = awaitCommittedScores(kafka, EVENTS);
+        Map<String, Long> before = JobTestKit.awaitCommittedScores(kafka, EVENTS);
         long versionBefore = before.values().stream().mapToLong(v -> v).max().orElseThrow();
         String savepoint = scorer.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
             SavepointFormatType.CANONICAL).get();
@@ -70,14 +64,9 @@ class ScoringJobITCase {
           kafka.produce("events", keys.subList(from, from + CHUNK), events.subList(from, from + CHUNK));
           Thread.sleep(300);
         }
-        Configuration resumed = StreamingJob.flinkConfiguration(score);
-        resumed.setString("execution.state-recovery.path", savepoint);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(resumed);
-        env.setParallelism(score.get(JobConfig.PARALLELISM));
-        StreamingJob.build(env, score);
-        scorer = env.executeAsync("score-resumed");
+        scorer = JobTestKit.resumedFrom(savepoint, score).executeAsync("score-resumed");
 
-        Map<String, Long> versions = awaitCommittedScores(kafka, 2 * EVENTS);
+        Map<String, Long> versions = JobTestKit.awaitCommittedScores(kafka, 2 * EVENTS);
         assertThat(versions).as("every event scored once, across the scoring job's resume").hasSize(2 * EVENTS);
         assertThat(versions.entrySet().stream().filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
             .mapToLong(Map.Entry::getValue).min().orElseThrow())
@@ -87,25 +76,6 @@ class ScoringJobITCase {
         scorer.cancel().get();
         learner.cancel().get();
       }
-    }
-  }
-
-  /** Waits until read_committed consumers see {@code n} scores; returns request id → model version. */
-  private static Map<String, Long> awaitCommittedScores(EmbeddedKafka kafka, int n) throws Exception {
-    WireCodec<Score> codec = WireCodec.scores();
-    long deadline = System.currentTimeMillis() + 180_000;
-    while (true) {
-      List<byte[]> scores = kafka.readCommitted("scores", Duration.ofMillis(800));
-      if (scores.size() >= n) {
-        assertThat(scores).as("no score committed twice").hasSize(n);
-        Map<String, Long> versions = new HashMap<>();
-        for (byte[] s : scores) {
-          Score score = codec.decode(s);
-          versions.put(score.getRequestId(), score.getModelVersion());
-        }
-        return versions;
-      }
-      assertThat(System.currentTimeMillis()).as(n + " scores committed (" + scores.size() + " so far)").isLessThan(deadline);
     }
   }
 }
