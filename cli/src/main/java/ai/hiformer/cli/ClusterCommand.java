@@ -43,7 +43,7 @@ public final class ClusterCommand implements Command {
       Common: --home runs/cluster (configuration, logs, checkpoints, savepoints, snapshots)
       The web UI is at http://localhost:8081; ./hiformer replay feeds events, ./hiformer watch shows scores.
       """;
-  static final List<String> TOPICS = List.of("events", "labels", "scores", "dead-letters");
+  static final List<String> TOPICS = List.of("events", "labels", "scores", "dead-letters", "model-updates");
 
   @Override
   public String name() {
