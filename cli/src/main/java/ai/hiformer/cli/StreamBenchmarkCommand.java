@@ -217,9 +217,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
       flink.set(org.apache.flink.configuration.RestOptions.PORT, restPort);
       flink.set(org.apache.flink.configuration.WebOptions.CHECKPOINTS_HISTORY_SIZE, 100_000); // every checkpoint
-      // Experiments: -Dhiformer.bench.flink.KEY=VALUE sets a Flink option of the job's cluster.
-      System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
-          .forEach(k -> flink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
+      withExperiments(flink);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
       env.setParallelism(1);
       StreamingJob.build(env, config);
@@ -227,8 +225,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       if (twoJobs) {
         org.apache.flink.configuration.Configuration learnerFlink = StreamingJob.flinkConfiguration(learnerConfig);
         learnerFlink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0");
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
-            .forEach(k -> learnerFlink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
+        withExperiments(learnerFlink);
         StreamExecutionEnvironment learnerEnv = StreamExecutionEnvironment.getExecutionEnvironment(learnerFlink);
         learnerEnv.setParallelism(1);
         StreamingJob.build(learnerEnv, learnerConfig);
@@ -374,6 +371,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       return new Result(kind, scoring, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
           checkpoints, pct(f, 0.5), pct(f, 0.99), pct(f, 1));
     }
+  }
+
+  /** Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs' clusters. */
+  private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
+        .forEach(k -> flink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
   }
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */

@@ -23,11 +23,7 @@ public final class ScoringReplica {
   private final Batch one;
   private final double[] probs;
   private final double[] logits;
-  private long epoch = Long.MIN_VALUE;
-  private long sequence;
-  private long version = -1;
-  private int nextSlice; // while assembling from base slices: the slice expected next
-  private int sliceCount; // 0: not assembling
+  private final ReplicaPosition position = new ReplicaPosition();
 
   public ScoringReplica(FeatureSpec spec, ModelConfig config) {
     this.encoder = new FeatureEncoder(spec, null);
@@ -75,57 +71,25 @@ public final class ScoringReplica {
   }
 
   public long epoch() {
-    return epoch;
+    return position.epoch();
   }
 
   public long sequence() {
-    return sequence;
+    return position.sequence();
   }
 
   /**
-   * Applies {@code update} if it continues this replica (next in sequence, same epoch) or is full and newer;
-   * returns whether it was applied. Ignored updates change nothing.
+   * Applies {@code update} if this replica takes it ({@link ReplicaPosition#takes}: next in sequence in the same
+   * epoch, a newer full update, or the base slice its assembly needs); returns whether it was applied. Ignored
+   * updates change nothing.
    */
   public boolean apply(ModelUpdate update) {
-    if (update.slice()) {
-      return applySlice(update);
-    }
-    boolean next = update.epoch() == epoch && update.sequence() == sequence + 1;
-    boolean newerBase = update.full() && (update.epoch() > epoch
-        || (update.epoch() == epoch && update.sequence() > sequence));
-    if (!next && !newerBase) {
+    if (!position.takes(update)) {
       return false;
     }
-    take(update);
-    if (update.full()) {
-      sliceCount = 0; // whatever was being assembled, the full update has it all
-    }
-    return true;
-  }
-
-  /**
-   * A base slice: the first starts an empty replica's assembly, each next one (same epoch, the sequence reached,
-   * the index expected) continues it; a replica that has its model skips slices.
-   */
-  private boolean applySlice(ModelUpdate update) {
-    boolean starts = version < 0 && sliceCount == 0 && update.sliceIndex() == 0;
-    boolean continues = sliceCount > 0 && update.epoch() == epoch && update.sequence() == sequence
-        && update.sliceCount() == sliceCount && update.sliceIndex() == nextSlice;
-    if (!starts && !continues) {
-      return false;
-    }
-    take(update);
-    sliceCount = update.sliceIndex() + 1 == update.sliceCount() ? 0 : update.sliceCount();
-    nextSlice = update.sliceIndex() + 1;
-    return true;
-  }
-
-  /** Writes {@code update} into the model and moves to its position. */
-  private void take(ModelUpdate update) {
     update.applyTo(model, encoder);
-    epoch = update.epoch();
-    sequence = update.sequence();
-    version = update.version();
+    position.moveTo(update);
+    return true;
   }
 
   /**
@@ -133,12 +97,12 @@ public final class ScoringReplica {
    * {@link #score} refuses).
    */
   public boolean ready() {
-    return version >= 0 && sliceCount == 0;
+    return position.whole();
   }
 
   /** The model version scores are made with (-1 before the first full update). */
   public long version() {
-    return version;
+    return position.version();
   }
 
   /** Scores one event; returns the probability per task (a view, valid until the next call). */

@@ -109,6 +109,46 @@ class ScoringReplicaTest {
     }
   }
 
+  /**
+   * A reader that passes on only what a {@link ReplicaPosition} takes hands a replica exactly the updates it
+   * applies: a late joiner's increments and slices until a slice 0, then the cycle; and no slice once it is whole.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer"})
+  void aPositionPassesOnExactlyWhatTheReplicaTakes(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    feed(learner, 0, 300);
+    learner.captureUpdate(true, true); // the full update, published before this reader joins
+    java.util.List<ModelUpdate> stream = new java.util.ArrayList<>();
+    for (int round = 1; round <= 7; round++) {
+      feed(learner, 1000 * round, 32);
+      stream.add(ModelUpdate.of(learner.captureUpdate(false, true).bytes()));
+      stream.add(ModelUpdate.of(learner.captureBaseSlice(3).bytes()));
+    }
+    ReplicaPosition position = new ReplicaPosition();
+    ScoringReplica replica = replica(kind);
+    int passed = 0;
+    int slicesPassedWhole = 0;
+    for (ModelUpdate u : stream) {
+      boolean wholeBefore = position.whole();
+      if (position.takes(u)) {
+        position.moveTo(u);
+        passed++;
+        slicesPassedWhole += wholeBefore && u.slice() ? 1 : 0;
+        assertThat(replica.apply(u)).as("update %d (slice %s) taken by the replica", u.sequence(), u.slice()).isTrue();
+      } else {
+        assertThat(replica.apply(u)).as("update %d (slice %s) skipped by the replica", u.sequence(), u.slice())
+            .isFalse();
+      }
+      assertThat(position.whole()).isEqualTo(replica.ready());
+      assertThat(position.version()).isEqualTo(replica.version());
+    }
+    assertThat(replica.ready()).as("a whole base cycle went by").isTrue();
+    assertThat(slicesPassedWhole).as("no slice once whole").isZero();
+    assertThat(passed).as("some updates passed, some held back").isBetween(1, stream.size() - 1);
+    assertScoresAsLearner(replica, learner, 50_000);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"hiformer"})
   void updatesApplyInOrderAndARestoredLearnerStartsANewEpoch(String kind) throws Exception {

@@ -286,28 +286,26 @@ public final class StreamingJob {
   }
 
   /**
-   * Whole updates from their parts ({@code UpdateParts}), per model id, without the base slices that the replicas
-   * no longer need. A base's slices are for readers that join late; once this reader has passed on a full update,
-   * or a base's slices 0 … n−1 in order, the replicas downstream are whole (they see exactly what it passes on),
-   * and the slices published every second after that (1/n of the model each) would only cost the scorers'
-   * time. Not checkpointed: the parts of an update cut by a restore are dropped with it, and after a restore the
-   * replicas and this reader start again at the next base.
+   * Whole updates from their parts ({@code UpdateParts}), per model id, and of those only the ones the replicas
+   * downstream will take: they see exactly what this reader passes on, so a {@code ReplicaPosition} here, which
+   * follows their rule, knows where they stand. Above all it drops the base slices once the replicas are whole:
+   * slices are for readers that join late, and the one published every second (1/n of the model) would otherwise
+   * cost every scorer the time to receive and skip it. Not checkpointed: the parts of an update cut by a restore
+   * are dropped with it, and after a restore the replicas and this reader start again at the next base.
    */
   static final class AssembleUpdates implements org.apache.flink.api.common.functions.FlatMapFunction<
       ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AssembleUpdates.class);
     private transient java.util.Map<String, ai.hiformer.learner.UpdateParts.Assembler> assemblers;
-    /** Per model id: the base slice the replicas need next, or WHOLE. */
-    private transient java.util.Map<String, Integer> nextSlice;
-    private static final int WHOLE = -1;
+    private transient java.util.Map<String, ai.hiformer.learner.ReplicaPosition> replicas;
 
     @Override
     public void flatMap(ai.hiformer.jobs.api.PublishedUpdate part,
         org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
       if (assemblers == null) {
         assemblers = new java.util.HashMap<>();
-        nextSlice = new java.util.HashMap<>();
+        replicas = new java.util.HashMap<>();
       }
       ai.hiformer.learner.ModelUpdate whole;
       try {
@@ -317,26 +315,15 @@ public final class StreamingJob {
         LOG.warn("skipping a record of model {}: {}", part.modelId, e.getMessage());
         return;
       }
-      if (whole != null && needed(part.modelId, whole)) {
+      if (whole == null) {
+        return;
+      }
+      ai.hiformer.learner.ReplicaPosition replica =
+          replicas.computeIfAbsent(part.modelId, k -> new ai.hiformer.learner.ReplicaPosition());
+      if (replica.takes(whole)) {
+        replica.moveTo(whole);
         out.collect(new ai.hiformer.jobs.api.PublishedUpdate(part.modelId, whole.publishedBytes()));
       }
-    }
-
-    /** Whether the replicas need {@code u}: every full update and increment, a slice only while they assemble. */
-    private boolean needed(String modelId, ai.hiformer.learner.ModelUpdate u) {
-      if (u.full()) {
-        nextSlice.put(modelId, WHOLE);
-        return true;
-      }
-      if (!u.slice()) {
-        return true;
-      }
-      int next = nextSlice.getOrDefault(modelId, 0);
-      if (next == WHOLE || (u.sliceIndex() != 0 && u.sliceIndex() != next)) {
-        return false; // whole already, or a slice out of a base the replicas have not started
-      }
-      nextSlice.put(modelId, u.sliceIndex() + 1 == u.sliceCount() ? WHOLE : u.sliceIndex() + 1);
-      return true;
     }
   }
 
