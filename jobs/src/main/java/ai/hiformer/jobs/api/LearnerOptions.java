@@ -60,6 +60,12 @@ public final class LearnerOptions implements Serializable {
           + " every event on arrival with read-only replicas kept current by the model updates (needs"
           + " updates.interval-ms > 0), so that a training step or a learner checkpoint never delays a score");
 
+  public static final Option<Integer> LEARN_NICENESS = Option.integer("learn.niceness", 10, 0, 19,
+      "with scoring replicas (scoring.parallelism > 0), the learner's task thread (and the threads it starts: its"
+          + " checkpoints' async part) runs at this nice value (Linux; 0 = as the TaskManager, 19 = lowest): where"
+          + " learner and scorers share cores, a score then waits less for a training step or a learner"
+          + " checkpoint; learning still uses every idle cycle and falls behind only under overload");
+
   /** Every option above. */
   public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
 

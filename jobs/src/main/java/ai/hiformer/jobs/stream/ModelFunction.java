@@ -109,6 +109,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     spec = config.spec();
     taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
+    if (replicasScore) {
+      // open() runs on the task thread, which also trains and takes the synchronous part of each checkpoint.
+      ThreadNiceness.lowerCurrentThread(config.get(LearnerOptions.LEARN_NICENESS));
+    }
     modelConfig = config.model();
     optimizer = config.optimizer();
     metricGroup = getRuntimeContext().getMetricGroup();

@@ -240,8 +240,9 @@ public final class StreamingJob {
   }
 
   /**
-   * A scoring job's model updates: the update topic read from its start (a restored job from its checkpoint), each
-   * update reassembled from its parts, in the order the learner published them. One reader: every scoring subtask
+   * A scoring job's model updates: the update topic read from its start (a restored job from its checkpoint, after
+   * replaying the topic's recent past for its replicas: {@link AssembleUpdates}), each update reassembled from its
+   * parts, in the order the learner published them. One reader: every scoring subtask
    * needs every update anyway, and one model's updates are on one partition in order.
    */
   static DataStream<ai.hiformer.jobs.api.PublishedUpdate> followedUpdates(StreamExecutionEnvironment env,
@@ -256,8 +257,23 @@ public final class StreamingJob {
         .build();
     return env.fromSource(source, WatermarkStrategy.noWatermarks(), "model updates").uid("model-updates-source")
         .setParallelism(1)
-        .flatMap(new AssembleUpdates()).returns(TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class))
-        .setParallelism(1).uid("assemble-model-updates").name("assemble model updates");
+        .transform("assemble model updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class),
+            new AssembleUpdates(updateReaderProperties(config), config.get(JobConfig.UPDATES_TOPIC),
+                baseCycleMillis(config.learnerOptions())))
+        .setParallelism(1).uid("assemble-model-updates");
+  }
+
+  /** The job's Kafka client settings and its brokers, for reading the update topic outside a Flink source. */
+  private static java.util.Properties updateReaderProperties(JobConfig config) {
+    java.util.Properties p = config.kafkaClientProperties();
+    p.setProperty("bootstrap.servers", config.get(JobConfig.BOOTSTRAP_SERVERS));
+    return p;
+  }
+
+  /** The time a base spread over slices takes to be published whole (at least one update interval). */
+  static long baseCycleMillis(LearnerOptions options) {
+    return Math.max(1, options.get(LearnerOptions.UPDATES_BASE_SLICES))
+        * options.get(LearnerOptions.UPDATES_INTERVAL_MS);
   }
 
   /** An update topic's record as (model id = its key, its value); a record without a key is skipped. */
@@ -282,48 +298,6 @@ public final class StreamingJob {
     @Override
     public TypeInformation<ai.hiformer.jobs.api.PublishedUpdate> getProducedType() {
       return TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class);
-    }
-  }
-
-  /**
-   * Whole updates from their parts ({@code UpdateParts}), per model id, and of those only the ones the replicas
-   * downstream will take: they see exactly what this reader passes on, so a {@code ReplicaPosition} here, which
-   * follows their rule, knows where they stand. Above all it drops the base slices once the replicas are whole:
-   * slices are for readers that join late, and the one published every second (1/n of the model) would otherwise
-   * cost every scorer the time to receive and skip it. Not checkpointed: the parts of an update cut by a restore
-   * are dropped with it, and after a restore the replicas and this reader start again at the next base.
-   */
-  static final class AssembleUpdates implements org.apache.flink.api.common.functions.FlatMapFunction<
-      ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
-    private static final long serialVersionUID = 1L;
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AssembleUpdates.class);
-    private transient java.util.Map<String, ai.hiformer.learner.UpdateParts.Assembler> assemblers;
-    private transient java.util.Map<String, ai.hiformer.learner.ReplicaPosition> replicas;
-
-    @Override
-    public void flatMap(ai.hiformer.jobs.api.PublishedUpdate part,
-        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
-      if (assemblers == null) {
-        assemblers = new java.util.HashMap<>();
-        replicas = new java.util.HashMap<>();
-      }
-      ai.hiformer.learner.ModelUpdate whole;
-      try {
-        whole = assemblers.computeIfAbsent(part.modelId, k -> new ai.hiformer.learner.UpdateParts.Assembler())
-            .offer(part.update);
-      } catch (IllegalArgumentException e) {
-        LOG.warn("skipping a record of model {}: {}", part.modelId, e.getMessage());
-        return;
-      }
-      if (whole == null) {
-        return;
-      }
-      ai.hiformer.learner.ReplicaPosition replica =
-          replicas.computeIfAbsent(part.modelId, k -> new ai.hiformer.learner.ReplicaPosition());
-      if (replica.takes(whole)) {
-        replica.moveTo(whole);
-        out.collect(new ai.hiformer.jobs.api.PublishedUpdate(part.modelId, whole.publishedBytes()));
-      }
     }
   }
 

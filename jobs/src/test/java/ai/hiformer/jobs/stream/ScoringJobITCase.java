@@ -78,4 +78,47 @@ class ScoringJobITCase {
       }
     }
   }
+
+  /**
+   * The scoring job restored while the learning job is down: nothing new comes on the update topic, so the
+   * replicas can be whole again only from what the topic already holds. The restored job replays its recent past
+   * (RecentUpdates) and scores the events that arrived meanwhile with the last model the learner published.
+   */
+  @Test
+  void aScoringJobRestoredWhileTheLearnerIsDownScoresWithTheLastPublishedModel() throws Exception {
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      kafka.createTopics(1, "events", "labels", "scores", "dead-letters", "model-updates");
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> events = JobTestKit.syntheticEvents("m", 2 * EVENTS, 17, 11, 7, keys);
+      kafka.produce("events", keys.subList(0, EVENTS), events.subList(0, EVENTS));
+      JobConfig.Builder shared = JobTestKit.config(kafka.bootstrapServers(), tmp, "m")
+          .set(LearnerOptions.MICRO_BATCH, CHUNK).set(LearnerOptions.SCORING_PARALLELISM, 2)
+          .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L).set(LearnerOptions.UPDATES_BASE_SLICES, 2)
+          .set(JobConfig.UPDATES_TOPIC, "model-updates");
+      JobConfig learn = shared.set(JobConfig.ROLE, "learn").build();
+      JobConfig score = shared.set(JobConfig.ROLE, "score")
+          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("scoring-checkpoints").toUri().toString()).build();
+
+      JobClient learner = JobTestKit.environment(learn).executeAsync("learn");
+      JobClient scorer = JobTestKit.environment(score).executeAsync("score");
+      try {
+        long versionBefore = JobTestKit.awaitCommittedScores(kafka, EVENTS).values().stream().mapToLong(v -> v)
+            .max().orElseThrow();
+        learner.cancel().get();
+        Thread.sleep(1000); // slack for the scorer to read the learner's last updates before its savepoint
+        String savepoint = scorer.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
+            SavepointFormatType.CANONICAL).get();
+        kafka.produce("events", keys.subList(EVENTS, 2 * EVENTS), events.subList(EVENTS, 2 * EVENTS));
+        scorer = JobTestKit.resumedFrom(savepoint, score).executeAsync("score-resumed");
+
+        Map<String, Long> versions = JobTestKit.awaitCommittedScores(kafka, 2 * EVENTS);
+        assertThat(versions).as("every event scored once, with no learner publishing").hasSize(2 * EVENTS);
+        assertThat(versions.entrySet().stream().filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
+            .mapToLong(Map.Entry::getValue).min().orElseThrow())
+            .as("scored by the learner's last published model").isGreaterThanOrEqualTo(versionBefore).isPositive();
+      } finally {
+        scorer.cancel().get();
+      }
+    }
+  }
 }
