@@ -33,21 +33,35 @@ class ScoringJobITCase {
   @TempDir
   Path tmp;
 
+  /** The topics, and {@code 2 × EVENTS} events of model "m" of which the first half is on the events topic. */
+  private static List<byte[]> firstHalfProduced(EmbeddedKafka kafka, List<byte[]> keys) throws Exception {
+    kafka.createTopics(1, "events", "labels", "scores", "dead-letters", "model-updates");
+    List<byte[]> events = JobTestKit.syntheticEvents("m", 2 * EVENTS, 17, 11, 7, keys);
+    kafka.produce("events", keys.subList(0, EVENTS), events.subList(0, EVENTS));
+    return events;
+  }
+
+  /**
+   * One configuration, two roles: micro-batches of 50 and an update at most every 50 ms, each followed by one of
+   * the base's two slices; the scoring job checkpoints into a folder of its own.
+   */
+  private JobConfig configFor(EmbeddedKafka kafka, String role) {
+    JobConfig.Builder b = JobTestKit.config(kafka.bootstrapServers(), tmp, "m")
+        .set(LearnerOptions.MICRO_BATCH, CHUNK).set(LearnerOptions.SCORING_PARALLELISM, 2)
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L).set(LearnerOptions.UPDATES_BASE_SLICES, 2)
+        .set(JobConfig.UPDATES_TOPIC, "model-updates").set(JobConfig.ROLE, role);
+    return role.equals("score")
+        ? b.set(JobConfig.CHECKPOINT_DIR, tmp.resolve("scoring-checkpoints").toUri().toString()).build()
+        : b.build();
+  }
+
   @Test
   void aScoringJobFollowingTheUpdateTopicScoresEveryEventOnceAcrossItsOwnResume() throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      kafka.createTopics(1, "events", "labels", "scores", "dead-letters", "model-updates");
       List<byte[]> keys = new ArrayList<>();
-      List<byte[]> events = JobTestKit.syntheticEvents("m", 2 * EVENTS, 17, 11, 7, keys);
-      kafka.produce("events", keys.subList(0, EVENTS), events.subList(0, EVENTS));
-      // Micro-batches of 50 and an update at most every 50 ms, each followed by one of the base's two slices.
-      JobConfig.Builder shared = JobTestKit.config(kafka.bootstrapServers(), tmp, "m")
-          .set(LearnerOptions.MICRO_BATCH, CHUNK).set(LearnerOptions.SCORING_PARALLELISM, 2)
-          .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L).set(LearnerOptions.UPDATES_BASE_SLICES, 2)
-          .set(JobConfig.UPDATES_TOPIC, "model-updates");
-      JobConfig learn = shared.set(JobConfig.ROLE, "learn").build();
-      JobConfig score = shared.set(JobConfig.ROLE, "score")
-          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("scoring-checkpoints").toUri().toString()).build();
+      List<byte[]> events = firstHalfProduced(kafka, keys);
+      JobConfig learn = configFor(kafka, "learn");
+      JobConfig score = configFor(kafka, "score");
       assertThat(score.changelogCheckpoints()).as("a scoring job keeps no keyed state").isFalse();
 
       JobClient learner = JobTestKit.environment(learn).executeAsync("learn");
@@ -87,17 +101,10 @@ class ScoringJobITCase {
   @Test
   void aScoringJobRestoredWhileTheLearnerIsDownScoresWithTheLastPublishedModel() throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      kafka.createTopics(1, "events", "labels", "scores", "dead-letters", "model-updates");
       List<byte[]> keys = new ArrayList<>();
-      List<byte[]> events = JobTestKit.syntheticEvents("m", 2 * EVENTS, 17, 11, 7, keys);
-      kafka.produce("events", keys.subList(0, EVENTS), events.subList(0, EVENTS));
-      JobConfig.Builder shared = JobTestKit.config(kafka.bootstrapServers(), tmp, "m")
-          .set(LearnerOptions.MICRO_BATCH, CHUNK).set(LearnerOptions.SCORING_PARALLELISM, 2)
-          .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L).set(LearnerOptions.UPDATES_BASE_SLICES, 2)
-          .set(JobConfig.UPDATES_TOPIC, "model-updates");
-      JobConfig learn = shared.set(JobConfig.ROLE, "learn").build();
-      JobConfig score = shared.set(JobConfig.ROLE, "score")
-          .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("scoring-checkpoints").toUri().toString()).build();
+      List<byte[]> events = firstHalfProduced(kafka, keys);
+      JobConfig learn = configFor(kafka, "learn");
+      JobConfig score = configFor(kafka, "score");
 
       JobClient learner = JobTestKit.environment(learn).executeAsync("learn");
       JobClient scorer = JobTestKit.environment(score).executeAsync("score");
