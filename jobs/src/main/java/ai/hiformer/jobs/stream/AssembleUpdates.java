@@ -4,8 +4,6 @@ import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ReplicaPosition;
 import ai.hiformer.learner.UpdateParts;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -14,8 +12,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * The scoring job's reader of the model-update topic: whole updates from their parts ({@link UpdateParts}), per
- * model id, and of those only the ones the replicas downstream will take. They see exactly what this reader passes
- * on, so a {@link ReplicaPosition} here, which follows their rule, knows where they stand. Above all it drops the
+ * model id, and of those only the ones the replicas downstream will take ({@link ReplicaUpdates}). They see exactly
+ * what this reader passes on, so a {@link ReplicaPosition} here, which follows their rule, knows where they stand. Above all it drops the
  * base slices once the replicas are whole: slices are for readers that join late, and the one published every
  * second (1/n of the model) would otherwise cost every scorer the time to receive and skip it.
  *
@@ -34,8 +32,7 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
   private final Properties client;
   private final String topic;
   private final long cycleMillis;
-  private transient Map<String, UpdateParts.Assembler> assemblers;
-  private transient Map<String, ReplicaPosition> replicas;
+  private transient ReplicaUpdates taken;
   private transient boolean replayDue;
 
   /**
@@ -51,8 +48,7 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    assemblers = new HashMap<>();
-    replicas = new HashMap<>();
+    taken = new ReplicaUpdates();
     replayDue = context.isRestored();
   }
 
@@ -79,23 +75,18 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
     replayDue = false;
     long n = RecentUpdates.replay(client, topic, cycleMillis, this::offer);
     LOG.info("restored: replicas rebuilt from {} model update records of {}; {} of {} models whole", n, topic,
-        replicas.values().stream().filter(ReplicaPosition::whole).count(), replicas.size());
+        taken.wholeModels(), taken.models());
   }
 
   private void offer(PublishedUpdate part) {
     ModelUpdate whole;
     try {
-      whole = assemblers.computeIfAbsent(part.modelId, k -> new UpdateParts.Assembler()).offer(part.update);
+      whole = taken.offer(part.modelId, part.update);
     } catch (IllegalArgumentException e) {
       LOG.warn("skipping a record of model {}: {}", part.modelId, e.getMessage());
       return;
     }
-    if (whole == null) {
-      return;
-    }
-    ReplicaPosition replica = replicas.computeIfAbsent(part.modelId, k -> new ReplicaPosition());
-    if (replica.takes(whole)) {
-      replica.moveTo(whole);
+    if (whole != null) {
       output.collect(new StreamRecord<>(new PublishedUpdate(part.modelId, whole.publishedBytes())));
     }
   }

@@ -1,12 +1,7 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.jobs.api.PublishedUpdate;
-import ai.hiformer.learner.ModelUpdate;
-import ai.hiformer.learner.ReplicaPosition;
-import ai.hiformer.learner.UpdateParts;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -24,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * the end of the next base cycle. How far back: records of the last {@code 2 × cycle} of the partition's own time
  * (its newest record's timestamp, so that a learner that stopped publishing does not empty the window), four times
  * that while some model in it cannot be made whole, and at most the partition's beginning. Each window is first
- * scanned (parts assembled, positions moved as a replica's would: {@link ReplicaPosition}), then read again and
+ * scanned with fresh {@link ReplicaUpdates} (the replicas' own rule), then read again and
  * handed on, so that memory holds one update at a time.
  */
 final class RecentUpdates {
@@ -70,10 +65,14 @@ final class RecentUpdates {
           }
           window = window > Long.MAX_VALUE / 8 ? Long.MAX_VALUE / 2 : window * 4;
         }
-        long n = read(consumer, tp, from, end, (key, value) -> parts.accept(new PublishedUpdate(key, value)));
-        LOG.info("{}: replayed {} model update records from offset {} up to {} (the last {} ms of updates)", tp, n,
+        long[] n = {0};
+        read(consumer, tp, from, end, asUpdates(u -> {
+          parts.accept(u);
+          n[0]++;
+        }));
+        LOG.info("{}: replayed {} model update records from offset {} up to {} (the last {} ms of updates)", tp, n[0],
             from, end, window);
-        handedOn += n;
+        handedOn += n[0];
       }
     }
     return handedOn;
@@ -81,21 +80,15 @@ final class RecentUpdates {
 
   /** Whether every model with an update in [from, end) has a whole replica at the end of it. */
   private static boolean wholeFrom(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long end) {
-    Map<String, UpdateParts.Assembler> assemblers = new HashMap<>();
-    Map<String, ReplicaPosition> positions = new HashMap<>();
-    read(consumer, tp, from, end, (key, value) -> {
-      ModelUpdate whole;
+    ReplicaUpdates taken = new ReplicaUpdates();
+    read(consumer, tp, from, end, asUpdates(u -> {
       try {
-        whole = assemblers.computeIfAbsent(key, k -> new UpdateParts.Assembler()).offer(value);
+        taken.offer(u.modelId, u.update);
       } catch (IllegalArgumentException e) {
-        return; // not an update: the reader skips it too
+        // not an update: the reader skips it too
       }
-      ReplicaPosition position = positions.computeIfAbsent(key, k -> new ReplicaPosition());
-      if (whole != null && position.takes(whole)) {
-        position.moveTo(whole);
-      }
-    });
-    return positions.values().stream().allMatch(ReplicaPosition::whole);
+    }));
+    return taken.wholeModels() == taken.models();
   }
 
   /** The first offset at or after {@code timestamp}, or {@code begin} if the timestamp is before every record. */
@@ -113,23 +106,32 @@ final class RecentUpdates {
     for (long back = 1; ; back *= 16) {
       long from = Math.max(begin, end - back);
       long[] newest = {-1};
-      read(consumer, tp, from, end, null, r -> newest[0] = Math.max(newest[0], r.timestamp()));
+      read(consumer, tp, from, end, r -> newest[0] = Math.max(newest[0], r.timestamp()));
       if (newest[0] >= 0 || from == begin) {
         return Math.max(0, newest[0]);
       }
     }
   }
 
-  private static long read(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long end,
-      java.util.function.BiConsumer<String, byte[]> records) {
-    return read(consumer, tp, from, end, records, r -> { });
+  /** Hands on each record as the scoring job's update source reads it ({@link StreamingJob.UpdateRecords}). */
+  private static Consumer<ConsumerRecord<byte[], byte[]>> asUpdates(Consumer<PublishedUpdate> updates) {
+    StreamingJob.UpdateRecords records = new StreamingJob.UpdateRecords();
+    org.apache.flink.util.Collector<PublishedUpdate> out = new org.apache.flink.util.Collector<>() {
+      @Override
+      public void collect(PublishedUpdate update) {
+        updates.accept(update);
+      }
+
+      @Override
+      public void close() {}
+    };
+    return r -> records.deserialize(r, out);
   }
 
-  /** Reads [from, end) of {@code tp}, handing each keyed record on; returns how many were handed on. */
-  private static long read(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long end,
-      java.util.function.BiConsumer<String, byte[]> records, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+  /** Reads [from, end) of {@code tp}, handing each record on. */
+  private static void read(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long end,
+      Consumer<ConsumerRecord<byte[], byte[]>> each) {
     consumer.seek(tp, from);
-    long n = 0;
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (consumer.position(tp, TIMEOUT) < end) {
       var polled = consumer.poll(POLL);
@@ -143,12 +145,7 @@ final class RecentUpdates {
         }
         deadline = System.nanoTime() + TIMEOUT.toNanos();
         each.accept(r);
-        if (records != null && r.key() != null && r.value() != null) {
-          records.accept(new String(r.key(), StandardCharsets.UTF_8), r.value());
-          n++;
-        }
       }
     }
-    return n;
   }
 }

@@ -271,7 +271,7 @@ public final class StreamingJob {
   }
 
   /** The time a base spread over slices takes to be published whole (at least one update interval). */
-  static long baseCycleMillis(LearnerOptions options) {
+  private static long baseCycleMillis(LearnerOptions options) {
     return Math.max(1, options.get(LearnerOptions.UPDATES_BASE_SLICES))
         * options.get(LearnerOptions.UPDATES_INTERVAL_MS);
   }

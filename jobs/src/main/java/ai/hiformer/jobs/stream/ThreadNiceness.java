@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
  * Lowers the CPU priority (raises the nice value) of the calling thread, on Linux. Under Linux's NPTL threads the
  * nice value belongs to each thread, not the process, so the learner's task thread can yield to the scorers'
  * threads in the same TaskManager without any other thread changing. Raising one's own nice value needs no
- * privilege. Java 17 has no call for it, so this asks {@code renice} for the thread id that
- * {@code /proc/thread-self} names; where either is missing (not Linux, no util-linux) it does nothing and says so.
+ * privilege. Java 17 has no call for it, so this asks {@code renice --priority} (an absolute value; newer
+ * util-linux reads a bare {@code -n} as an increment) for the thread id that {@code /proc/thread-self} names, and
+ * checks the value that results; where either is missing (not Linux, no util-linux) it does nothing and says so.
  */
 final class ThreadNiceness {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ThreadNiceness.class);
@@ -34,7 +35,7 @@ final class ThreadNiceness {
         return false;
       }
       String threadId = Files.readSymbolicLink(THREAD_SELF).getFileName().toString();
-      Process renice = new ProcessBuilder("renice", "-n", Integer.toString(niceness), "-p", threadId)
+      Process renice = new ProcessBuilder("renice", "--priority", Integer.toString(niceness), "-p", threadId)
           .redirectErrorStream(true).start();
       String output = new String(renice.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       boolean ended = renice.waitFor(10, TimeUnit.SECONDS);
