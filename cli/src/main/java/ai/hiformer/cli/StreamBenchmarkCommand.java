@@ -101,7 +101,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   protected int run(Options o) throws Exception {
     int distinctIds = o.integer("distinct-ids", 0, 0);
     ReplaySource source = ReplaySource.resolve(distinctIds > 0 ? null : o.get("data", null),
-        distinctIds > 0 ? "specs/synthetic.json" : o.get("spec", null));
+        distinctIds > 0 ? ReplaySource.syntheticSpec().toString() : o.get("spec", null));
     Path specPath = source.specPath();
     int throughputEvents = o.integer("events", 30_000, 1000);
     int latencyEvents = o.integer("latency-events", 20_000, 1000);
@@ -180,7 +180,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   private static Result runOne(String kind, String scoring, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
       int checkpointMillis, boolean measureFreshness) throws Exception {
-    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+    try (EmbeddedKafka kafka = new EmbeddedKafka(brokerExperiments())) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
       kafka.createTopics(1, "labels", "dead-letters");
@@ -377,6 +377,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
     System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
         .forEach(k -> flink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
+  }
+
+  /** Experiments: {@code -Dhiformer.bench.kafka.KEY=VALUE} sets a config of the embedded broker. */
+  private static Map<String, String> brokerExperiments() {
+    Map<String, String> config = new HashMap<>();
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.kafka."))
+        .forEach(k -> config.put(k.substring("hiformer.bench.kafka.".length()), System.getProperty(k)));
+    return config;
   }
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */

@@ -28,15 +28,21 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
 
   public EmbeddedKafka() throws Exception {
-    cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+    this(Map.of());
+  }
+
+  /** A broker with these broker configs on top of the defaults here (which they override). */
+  public EmbeddedKafka(Map<String, String> brokerConfig) throws Exception {
+    var builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
         .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
         .setBootstrapMetadataVersion(MetadataVersion.latestProduction()).build())
         .setConfigProp("offsets.topic.replication.factor", "1")
         .setConfigProp("transaction.state.log.replication.factor", "1")
         .setConfigProp("transaction.state.log.min.isr", "1")
         .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .setConfigProp("message.max.bytes", "16777216")
-        .build();
+        .setConfigProp("message.max.bytes", "16777216");
+    brokerConfig.forEach(builder::setConfigProp);
+    cluster = builder.build();
     cluster.format();
     cluster.startup();
     cluster.waitForReadyBrokers();

@@ -14,7 +14,6 @@ import java.nio.file.Paths;
  * {@code ../shared/data} when present, otherwise the generated stream ({@link SyntheticStream}).
  */
 public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
-  public static final Path DEFAULT_DATA = Paths.get("../shared/data/movielens-100k");
   /** The name in specs/synthetic.json: a spec by this name replays the generated stream. */
   public static final String SYNTHETIC_NAME = "synthetic";
 
@@ -24,12 +23,32 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
       // A spec without data: the generated stream if it is the generated stream's spec, else the default data.
       Path spec = Paths.get(specArg);
       FeatureSpec fs = FeatureSpec.load(spec);
-      return new ReplaySource(fs.name().equals(SYNTHETIC_NAME) ? null : DEFAULT_DATA, spec, fs);
+      return new ReplaySource(fs.name().equals(SYNTHETIC_NAME) ? null : defaultData(), spec, fs);
     }
-    boolean synthetic = dataArg == null && !Files.isDirectory(DEFAULT_DATA);
-    Path data = synthetic ? null : dataArg == null ? DEFAULT_DATA : Paths.get(dataArg);
-    Path spec = Paths.get(specArg != null ? specArg : synthetic ? "specs/synthetic.json" : "specs/movielens.json");
+    boolean synthetic = dataArg == null && !Files.isDirectory(defaultData());
+    Path data = synthetic ? null : dataArg == null ? defaultData() : Paths.get(dataArg);
+    Path spec = specArg != null ? Paths.get(specArg) : synthetic ? syntheticSpec() : installed("specs/movielens.json");
     return new ReplaySource(data, spec, FeatureSpec.load(spec));
+  }
+
+  /**
+   * A path that ships with the project ({@code specs/}) or sits beside it ({@code ../shared/data}), resolved against
+   * the project's root as {@code ./hiformer} names it ({@code hiformer.root}), so that the commands' defaults work
+   * from any working directory; without that property, against the working directory. Paths a user passes stay
+   * relative to the working directory.
+   */
+  static Path installed(String relative) {
+    return Paths.get(System.getProperty("hiformer.root", ".")).resolve(relative).normalize();
+  }
+
+  /** MovieLens 100K beside the project, the default replay when it is there. */
+  public static Path defaultData() {
+    return installed("../shared/data/movielens-100k");
+  }
+
+  /** The generated stream's spec, shipped with the project. */
+  public static Path syntheticSpec() {
+    return installed("specs/synthetic.json");
   }
 
   public boolean synthetic() {
