@@ -197,9 +197,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(LearnerOptions.SCORING_PARALLELISM, replicas ? 1 : 0)
           .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
           .set(JobConfig.UPDATES_TOPIC, replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
-      // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option (conf/job.properties' keys).
+      // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option (conf/job.properties' keys, with
+      // kafka.property.NAME for the job's Kafka clients).
       System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.job."))
-          .forEach(k -> configured.setText(k.substring("hiformer.bench.job.".length()), System.getProperty(k)));
+          .forEach(k -> {
+            String key = k.substring("hiformer.bench.job.".length());
+            if (key.startsWith("kafka.property.")) {
+              configured.kafkaProperty(key.substring("kafka.property.".length()), System.getProperty(k));
+            } else {
+              configured.setText(key, System.getProperty(k));
+            }
+          });
       // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it.
       JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
