@@ -21,7 +21,6 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -199,15 +198,13 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(JobConfig.UPDATES_TOPIC, replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
       // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option (conf/job.properties' keys, with
       // kafka.property.NAME for the job's Kafka clients).
-      System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.job."))
-          .forEach(k -> {
-            String key = k.substring("hiformer.bench.job.".length());
-            if (key.startsWith("kafka.property.")) {
-              configured.kafkaProperty(key.substring("kafka.property.".length()), System.getProperty(k));
-            } else {
-              configured.setText(key, System.getProperty(k));
-            }
-          });
+      experiments("job").forEach((key, value) -> {
+        if (key.startsWith("kafka.property.")) {
+          configured.kafkaProperty(key.substring("kafka.property.".length()), value);
+        } else {
+          configured.setText(key, value);
+        }
+      });
       // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it.
       JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
@@ -383,16 +380,21 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs' clusters. */
   private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
-    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.flink."))
-        .forEach(k -> flink.setString(k.substring("hiformer.bench.flink.".length()), System.getProperty(k)));
+    experiments("flink").forEach(flink::setString);
   }
 
   /** Experiments: {@code -Dhiformer.bench.kafka.KEY=VALUE} sets a config of the embedded broker. */
   private static Map<String, String> brokerExperiments() {
-    Map<String, String> config = new HashMap<>();
-    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hiformer.bench.kafka."))
-        .forEach(k -> config.put(k.substring("hiformer.bench.kafka.".length()), System.getProperty(k)));
-    return config;
+    return experiments("kafka");
+  }
+
+  /** The system properties {@code hiformer.bench.KIND.KEY=VALUE}, as KEY → VALUE. */
+  private static Map<String, String> experiments(String kind) {
+    String prefix = "hiformer.bench." + kind + ".";
+    Map<String, String> settings = new java.util.TreeMap<>();
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))
+        .forEach(k -> settings.put(k.substring(prefix.length()), System.getProperty(k)));
+    return settings;
   }
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
