@@ -76,7 +76,7 @@ public final class ClusterCommand implements Command {
       System.out.println(USAGE);
       return 0;
     }
-    Path root = Paths.get(System.getProperty("hiformer.root", ".")).toAbsolutePath().normalize();
+    Path root = ai.hiformer.local.ProjectRoot.path();
     Path home = Paths.get(o.get("home", root.resolve("runs/cluster").toString())).toAbsolutePath().normalize();
     LocalCluster cluster = new LocalCluster(settings(root, home, o, action.equals("start")));
     switch (action) {
@@ -164,9 +164,10 @@ public final class ClusterCommand implements Command {
     if (!Files.isRegularFile(config)) {
       throw new Options.UsageException("cluster submit: --config " + config + " does not exist");
     }
-    // The same default as replay: MovieLens when the shared data is there, otherwise the generated stream.
+    // The same default as replay: MovieLens when the shared data is there, otherwise the generated stream (both
+    // under the project root); a spec the user names is relative to the working directory, as resolve read it.
     ReplaySource source = ReplaySource.resolve(null, o.get("spec", null));
-    Path spec = source.specPath().isAbsolute() ? source.specPath() : root.resolve(source.specPath());
+    Path spec = source.specPath().toAbsolutePath();
     FeatureSpec fs = FeatureSpec.load(spec);
     int parallelism = o.integer("parallelism", s.taskManagers(), 1);
     List<String> args = new ArrayList<>(List.of("--config", config.toString(),

@@ -179,7 +179,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   private static Result runOne(String kind, String scoring, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
       int checkpointMillis, boolean measureFreshness) throws Exception {
-    try (EmbeddedKafka kafka = new EmbeddedKafka(brokerExperiments())) {
+    // Experiments: -Dhiformer.bench.kafka.KEY=VALUE sets a config of the embedded broker.
+    try (EmbeddedKafka kafka = new EmbeddedKafka(experiments("kafka"))) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
       kafka.createTopics(1, "labels", "dead-letters");
@@ -381,11 +382,6 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   /** Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs' clusters. */
   private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
     experiments("flink").forEach(flink::setString);
-  }
-
-  /** Experiments: {@code -Dhiformer.bench.kafka.KEY=VALUE} sets a config of the embedded broker. */
-  private static Map<String, String> brokerExperiments() {
-    return experiments("kafka");
   }
 
   /** The system properties {@code hiformer.bench.KIND.KEY=VALUE}, as KEY → VALUE. */

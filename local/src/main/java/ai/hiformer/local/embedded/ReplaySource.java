@@ -4,6 +4,7 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.DatasetReader;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.ProjectRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,28 +28,18 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
     }
     boolean synthetic = dataArg == null && !Files.isDirectory(defaultData());
     Path data = synthetic ? null : dataArg == null ? defaultData() : Paths.get(dataArg);
-    Path spec = specArg != null ? Paths.get(specArg) : synthetic ? syntheticSpec() : installed("specs/movielens.json");
+    Path spec = specArg != null ? Paths.get(specArg) : synthetic ? syntheticSpec() : ProjectRoot.resolve("specs/movielens.json");
     return new ReplaySource(data, spec, FeatureSpec.load(spec));
-  }
-
-  /**
-   * A path that ships with the project ({@code specs/}) or sits beside it ({@code ../shared/data}), resolved against
-   * the project's root as {@code ./hiformer} names it ({@code hiformer.root}), so that the commands' defaults work
-   * from any working directory; without that property, against the working directory. Paths a user passes stay
-   * relative to the working directory.
-   */
-  static Path installed(String relative) {
-    return Paths.get(System.getProperty("hiformer.root", ".")).resolve(relative).normalize();
   }
 
   /** MovieLens 100K beside the project, the default replay when it is there. */
   public static Path defaultData() {
-    return installed("../shared/data/movielens-100k");
+    return ProjectRoot.resolve("../shared/data/movielens-100k");
   }
 
   /** The generated stream's spec, shipped with the project. */
   public static Path syntheticSpec() {
-    return installed("specs/synthetic.json");
+    return ProjectRoot.resolve("specs/synthetic.json");
   }
 
   public boolean synthetic() {
