@@ -1,6 +1,5 @@
 package ai.hiformer.jobs.api;
 
-import ai.hiformer.jobs.stream.FollowingScorer;
 import ai.hiformer.jobs.stream.ModelFunction;
 import ai.hiformer.jobs.stream.ModelOperator;
 import ai.hiformer.jobs.stream.ScoringFunction;
@@ -93,34 +92,6 @@ public final class OnlineLearning {
     requireReplicas(options, "scoring with replicas");
     SingleOutputStreamOperator<Scored> scores = replicaScores(events, updates, mapping, options);
     return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates);
-  }
-
-  /**
-   * Scoring alone, following the model-update topic a learning job publishes to ({@link #learn}'s {@code updates()}
-   * written there, as {@code StreamingJob} does): each scoring subtask reads every update of {@code updatesTopic}
-   * on a thread of its own, first the topic's recent past (from where every model can be made whole), and applies
-   * them between events. The scorer has one input, the events, so {@code events} at {@code scoring.parallelism}
-   * is chained to it: an event goes from its source to the scores on one task thread, with no network buffer or
-   * thread hand-off in between (give the events topic at least {@code scoring.parallelism} partitions). At another
-   * parallelism the events reach the scorers round-robin. The update topic's position is not checkpointed: a
-   * restored scorer replays its recent past again. Its {@code updates()} is null (this job publishes none).
-   *
-   * @param kafkaClient Kafka client settings with {@code bootstrap.servers}, for reading {@code updatesTopic}
-   */
-  public static <T> LearningStreams scoreFollowingUpdates(DataStream<T> events, String updatesTopic,
-      java.util.Properties kafkaClient, EventMapping<T> mapping, LearnerOptions options) {
-    requireReplicas(options, "scoring with replicas");
-    if (kafkaClient.getProperty("bootstrap.servers") == null) {
-      throw new IllegalArgumentException("following " + updatesTopic + " needs bootstrap.servers in its Kafka client"
-          + " settings");
-    }
-    long cycleMillis = Math.max(1, options.get(LearnerOptions.UPDATES_BASE_SLICES))
-        * options.get(LearnerOptions.UPDATES_INTERVAL_MS);
-    SingleOutputStreamOperator<Scored> scores = events
-        .transform("score (replicas)", TypeInformation.of(Scored.class), new FollowingScorer<>(options,
-            mapping, events.getType(), kafkaClient, updatesTopic, cycleMillis))
-        .setParallelism(options.get(LearnerOptions.SCORING_PARALLELISM)).uid("scoring");
-    return new LearningStreams(scores, scores.getSideOutput(REJECTED), null);
   }
 
   private static void requireReplicas(LearnerOptions options, String what) {

@@ -114,7 +114,7 @@ final class RecentUpdates {
   }
 
   /** Hands on each record as the scoring job's update source reads it ({@link StreamingJob.UpdateRecords}). */
-  static Consumer<ConsumerRecord<byte[], byte[]>> asUpdates(Consumer<PublishedUpdate> updates) {
+  private static Consumer<ConsumerRecord<byte[], byte[]>> asUpdates(Consumer<PublishedUpdate> updates) {
     StreamingJob.UpdateRecords records = new StreamingJob.UpdateRecords();
     org.apache.flink.util.Collector<PublishedUpdate> out = new org.apache.flink.util.Collector<>() {
       @Override

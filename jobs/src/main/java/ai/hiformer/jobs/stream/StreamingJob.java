@@ -155,21 +155,16 @@ public final class StreamingJob {
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
     String role = config.get(JobConfig.ROLE);
     boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
-    // The events the scores come from (absent from a job that only learns). A scoring job runs them at the scoring
-    // parallelism, so that the source, the decoder, the scorer (FollowingScorer) and the scores sink form one chain:
-    // one task thread per event.
-    SingleOutputStreamOperator<ValidEvent> valid = null;
-    if (!role.equals("learn")) {
-      int parallelism = role.equals("score") ? config.get(LearnerOptions.SCORING_PARALLELISM) : env.getParallelism();
-      valid = env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(), "events")
-          .uid("events-source").setParallelism(parallelism)
-          .process(new DecodeEvents(config)).uid("decode").name("decode + validate").setParallelism(parallelism);
-    }
+    // The events the scores come from (absent from a job that only learns).
+    SingleOutputStreamOperator<ValidEvent> valid = role.equals("learn") ? null
+        : env.fromSource(source(config, config.get(JobConfig.EVENTS_TOPIC)), WatermarkStrategy.noWatermarks(), "events")
+            .uid("events-source")
+            .process(new DecodeEvents(config)).uid("decode").name("decode + validate");
     LearningStreams learning;
     DataStream<byte[]> deadLetters;
     if (role.equals("score")) {
-      learning = OnlineLearning.scoreFollowingUpdates(valid, config.get(JobConfig.UPDATES_TOPIC),
-          updateReaderProperties(config), new ValidEventMapping(), config.learnerOptions());
+      learning = OnlineLearning.scoreWithReplicas(valid, followedUpdates(env, config), new ValidEventMapping(),
+          config.learnerOptions());
       deadLetters = valid.getSideOutput(DeadLetters.TAG);
     } else {
       // Labels on their own topic meet their impressions in the join; events that carry labels skip it.
@@ -203,14 +198,11 @@ public final class StreamingJob {
       }
     }
     if (!role.equals("learn")) {
-      // At the scorers' parallelism, so that encoding and the sink's writer are chained to them (at another, every
-      // score would cross a network buffer and a thread more).
-      int scorers = learning.scores().getParallelism();
-      learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores").setParallelism(scorers)
+      learning.scores().map(new EncodeScore()).uid("encode-scores").name("encode scores")
           .sinkTo(sink(config, config.get(JobConfig.SCORES_TOPIC), config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
               config.get(JobConfig.SCORES_DELIVERY).equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE
                   : DeliveryGuarantee.AT_LEAST_ONCE))
-          .uid("scores-sink").name("scores").setParallelism(scorers);
+          .uid("scores-sink").name("scores");
     }
     String updatesTopic = config.get(JobConfig.UPDATES_TOPIC);
     if (updatesTopic != null && !role.equals("score")) {
@@ -247,11 +239,41 @@ public final class StreamingJob {
         .uid("dead-letter-sink").name("dead letters");
   }
 
+  /**
+   * A scoring job's model updates: the update topic read from its start (a restored job from its checkpoint, after
+   * replaying the topic's recent past for its replicas: {@link AssembleUpdates}), each update reassembled from its
+   * parts, in the order the learner published them. One reader: every scoring subtask
+   * needs every update anyway, and one model's updates are on one partition in order.
+   */
+  static DataStream<ai.hiformer.jobs.api.PublishedUpdate> followedUpdates(StreamExecutionEnvironment env,
+      JobConfig config) {
+    KafkaSource<ai.hiformer.jobs.api.PublishedUpdate> source = KafkaSource.<ai.hiformer.jobs.api.PublishedUpdate>builder()
+        .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
+        .setTopics(config.get(JobConfig.UPDATES_TOPIC))
+        .setGroupId(config.get(JobConfig.GROUP_ID) + "-scoring-updates")
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new UpdateRecords())
+        .setProperties(config.kafkaClientProperties())
+        .build();
+    return env.fromSource(source, WatermarkStrategy.noWatermarks(), "model updates").uid("model-updates-source")
+        .setParallelism(1)
+        .transform("assemble model updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class),
+            new AssembleUpdates(updateReaderProperties(config), config.get(JobConfig.UPDATES_TOPIC),
+                baseCycleMillis(config.learnerOptions())))
+        .setParallelism(1).uid("assemble-model-updates");
+  }
+
   /** The job's Kafka client settings and its brokers, for reading the update topic outside a Flink source. */
   private static java.util.Properties updateReaderProperties(JobConfig config) {
     java.util.Properties p = config.kafkaClientProperties();
     p.setProperty("bootstrap.servers", config.get(JobConfig.BOOTSTRAP_SERVERS));
     return p;
+  }
+
+  /** The time a base spread over slices takes to be published whole (at least one update interval). */
+  private static long baseCycleMillis(LearnerOptions options) {
+    return Math.max(1, options.get(LearnerOptions.UPDATES_BASE_SLICES))
+        * options.get(LearnerOptions.UPDATES_INTERVAL_MS);
   }
 
   /** An update topic's record as (model id = its key, its value); a record without a key is skipped. */
