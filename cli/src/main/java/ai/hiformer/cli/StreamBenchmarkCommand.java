@@ -206,9 +206,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           configured.setText(key, value);
         }
       });
-      // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it.
-      JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
+      // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it, with
+      // -Dhiformer.bench.learner.KEY=VALUE (a job option of the learning job alone) on top.
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
+      experiments("learner").forEach(configured::setText);
+      JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
       // By epoch, then sequence: the follower serves in sequence order, so the first state served at or past an
       // update's sequence is the ceiling entry.
@@ -262,6 +264,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             // Phase 2 measures the steady rate: the learner, which trails the scores by design, first works off
             // what phase 1 left it (its training would otherwise share the cores with the first seconds of phase 2).
             waitForLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", split);
+          }
+          if (learnerJob != null && STOP_LEARNER) {
+            // Diagnostics: phase 2 without learning (the scoring job keeps the model the learner last published),
+            // to tell the learner's share of the scores' tail from the pipeline's.
+            learnerJob.cancel().get();
+            learnerJob = null;
           }
           phase2Millis = System.currentTimeMillis();
           long start = System.nanoTime();
@@ -392,6 +400,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         .forEach(k -> settings.put(k.substring(prefix.length()), System.getProperty(k)));
     return settings;
   }
+
+  /** Diagnostics: {@code -Dhiformer.bench.stop-learner=true} cancels the learning job (two jobs) before phase 2. */
+  private static final boolean STOP_LEARNER = Boolean.getBoolean("hiformer.bench.stop-learner");
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
   private static final String TRACE = System.getProperty("hiformer.bench.trace");
