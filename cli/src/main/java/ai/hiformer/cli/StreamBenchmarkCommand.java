@@ -197,20 +197,16 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .set(LearnerOptions.SCORING_PARALLELISM, replicas ? 1 : 0)
           .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
           .set(JobConfig.UPDATES_TOPIC, replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
-      // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option (conf/job.properties' keys, with
-      // kafka.property.NAME for the job's Kafka clients).
-      experiments("job").forEach((key, value) -> {
-        if (key.startsWith("kafka.property.")) {
-          configured.kafkaProperty(key.substring("kafka.property.".length()), value);
-        } else {
-          configured.setText(key, value);
-        }
-      });
+      // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option of every job.
+      withJobExperiments("job", configured);
       // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it, with
-      // -Dhiformer.bench.learner.KEY=VALUE (a job option of the learning job alone) on top.
+      // -Dhiformer.bench.learner.KEY=VALUE (an option of the learning job alone) on top.
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
-      experiments("learner").forEach(configured::setText);
-      JobConfig learnerConfig = twoJobs ? configured.set(JobConfig.ROLE, "learn").build() : null;
+      JobConfig learnerConfig = null;
+      if (twoJobs) {
+        withJobExperiments("learner", configured);
+        learnerConfig = configured.set(JobConfig.ROLE, "learn").build();
+      }
       // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
       // By epoch, then sequence: the follower serves in sequence order, so the first state served at or past an
       // update's sequence is the ceiling entry.
@@ -390,6 +386,20 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   /** Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs' clusters. */
   private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
     experiments("flink").forEach(flink::setString);
+  }
+
+  /**
+   * Job options from {@code -Dhiformer.bench.KIND.KEY=VALUE}: conf/job.properties' keys, and kafka.property.NAME for
+   * the job's Kafka clients.
+   */
+  private static void withJobExperiments(String kind, JobConfig.Builder job) {
+    experiments(kind).forEach((key, value) -> {
+      if (key.startsWith("kafka.property.")) {
+        job.kafkaProperty(key.substring("kafka.property.".length()), value);
+      } else {
+        job.setText(key, value);
+      }
+    });
   }
 
   /** The system properties {@code hiformer.bench.KIND.KEY=VALUE}, as KEY → VALUE. */
