@@ -1,0 +1,92 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.SharedData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.runtime.state.StateBackendLoader;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The RocksDB settings of {@link StreamingJob#flinkConfiguration} reach the RocksDB instance that holds keyed state:
+ * read back from the OPTIONS file RocksDB writes for a map state like the learner's rows. (A mistyped Flink key would
+ * be ignored without a word, and the learner would compact its rows the expensive way.)
+ */
+class RocksDbSettingsTest {
+
+  /** Puts one row into a map state, as the learner writes its rows at a checkpoint. */
+  private static final class WritesARow extends KeyedProcessFunction<String, Long, Long> {
+    private transient MapState<Long, byte[]> rows;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext context) {
+      rows = getRuntimeContext().getMapState(ModelFunction.ROWS);
+    }
+
+    @Override
+    public void processElement(Long id, Context ctx, Collector<Long> out) throws Exception {
+      rows.put(id, new byte[64]);
+      out.collect(id);
+    }
+  }
+
+  @Test
+  void theRowsColumnFamilyIsCompactedUniversallyAndUncompressed() throws Exception {
+    JobConfig job = JobConfigLoader.build(Map.of("job.feature-spec", SharedData.repoFile("specs/movielens.json").toString(),
+        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a"));
+    // A short path of its own: JUnit's temporary paths trip RocksDB's path-length limit (docs/STACK.md).
+    Path localDir = Files.createTempDirectory(Path.of("/tmp"), "hfr");
+    Configuration conf = StreamingJob.flinkConfiguration(job);
+    conf.setString("state.backend.rocksdb.localdir", localDir.toString());
+    StateBackend backend = StateBackendLoader.loadStateBackendFromConfig(conf, getClass().getClassLoader(), null);
+    var harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new WritesARow()),
+        (Long id) -> "model", Types.STRING);
+    try {
+      harness.setStateBackend(backend);
+      harness.open();
+      harness.processElement(new StreamRecord<>(7L));
+      assertThat(harness.extractOutputValues()).containsExactly(7L);
+
+      String rowsOptions = columnFamilyOptions(newestOptionsFile(localDir), ModelFunction.ROWS.getName());
+      assertThat(rowsOptions).contains("\n  compaction_style=kCompactionStyleUniversal\n");
+      // Set per level, it overrides the column family's single compression (still Snappy in the file).
+      assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
+    } finally {
+      harness.close();
+      try (Stream<Path> files = Files.walk(localDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /** The OPTIONS file RocksDB wrote last (it writes a new one as column families are added). */
+  private static Path newestOptionsFile(Path localDir) throws Exception {
+    try (Stream<Path> files = Files.walk(localDir)) {
+      List<Path> options = files.filter(p -> p.getFileName().toString().startsWith("OPTIONS-")).sorted().toList();
+      assertThat(options).as("RocksDB's OPTIONS files under %s", localDir).isNotEmpty();
+      return options.get(options.size() - 1);
+    }
+  }
+
+  /** The [CFOptions "name"] section of a RocksDB OPTIONS file. */
+  private static String columnFamilyOptions(Path optionsFile, String name) throws Exception {
+    String text = Files.readString(optionsFile);
+    int start = text.indexOf("[CFOptions \"" + name + "\"]");
+    assertThat(start).as("column family %s in %s", name, optionsFile).isNotNegative();
+    int end = text.indexOf("\n[", start + 1);
+    return end < 0 ? text.substring(start) : text.substring(start, end);
+  }
+}
