@@ -56,17 +56,8 @@ public final class StreamingJob {
     conf.setString("state.backend.type", "rocksdb");
     conf.setString("execution.checkpointing.interval", config.get(JobConfig.CHECKPOINT_INTERVAL_MS) + "ms");
     conf.setString("execution.checkpointing.incremental", "true");
+    // Compactions that cost little and yield the CPU to scores (universal, uncompressed, nice 19).
     conf.setString("state.backend.rocksdb.options-factory", ScoringFirstRocksDbOptions.class.getName());
-    // The learner's rows are written (at each checkpoint, the rows changed since the previous one) and read back
-    // only on a restore, at random keys. Under RocksDB's default leveled compaction every few flushes are merged
-    // into level 1, which holds nearly the whole table: at a million rows a 114 MB rewrite every four seconds, a
-    // quarter of a core, and each rewritten file uploaded whole by the next incremental checkpoint. Universal
-    // compaction merges runs of similar size and rewrites the whole table only when the newer runs add up to twice
-    // its size (RocksDB's default size amplification of 200 %): more disk, a fraction of the work. The rows are
-    // float32 and do not compress (Snappy saved nothing on them), so RocksDB does not try.
-    // docs/BENCHMARKS.md "Session 16".
-    conf.setString("state.backend.rocksdb.compaction.style", "UNIVERSAL");
-    conf.setString("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION");
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.changelogCheckpoints()) {

@@ -21,9 +21,10 @@ import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 /**
- * The RocksDB settings of {@link StreamingJob#flinkConfiguration} reach the RocksDB instance that holds keyed state:
- * read back from the OPTIONS file RocksDB writes for a map state like the learner's rows. (A mistyped Flink key would
- * be ignored without a word, and the learner would compact its rows the expensive way.)
+ * The RocksDB settings of {@link StreamingJob#flinkConfiguration} ({@link ScoringFirstRocksDbOptions}) reach the
+ * RocksDB instance that holds keyed state: read back from the OPTIONS file RocksDB writes for a map state like the
+ * learner's rows. (A factory Flink did not load, or Flink's options applied over it, would go unnoticed otherwise,
+ * and the learner would compact its rows the expensive way.)
  */
 class RocksDbSettingsTest {
 
@@ -62,7 +63,9 @@ class RocksDbSettingsTest {
 
       String rowsOptions = columnFamilyOptions(newestOptionsFile(localDir), ModelFunction.ROWS.getName());
       assertThat(rowsOptions).contains("\n  compaction_style=kCompactionStyleUniversal\n");
-      // Set per level, it overrides the column family's single compression (still Snappy in the file).
+      assertThat(rowsOptions).contains("\n  level0_file_num_compaction_trigger="
+          + ScoringFirstRocksDbOptions.COMPACTION_TRIGGER_RUNS + "\n");
+      assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
     } finally {
       harness.close();
