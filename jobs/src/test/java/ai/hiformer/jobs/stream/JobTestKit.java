@@ -34,11 +34,25 @@ final class JobTestKit {
     org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
     try {
       conf.setString("state.changelog.storage", "filesystem");
-      conf.setString("dstl.dfs.base-path", java.nio.file.Files.createTempDirectory("hiformer-changelog").toUri().toString());
+      Path dir = java.nio.file.Files.createTempDirectory("hiformer-changelog");
+      conf.setString("dstl.dfs.base-path", dir.toUri().toString());
+      // The MiniCluster writes there until the test JVM ends, so the folder goes when the JVM does.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
     return conf;
+  }
+
+  /** Deletes a folder and what it holds, as far as it can (a failure is printed, not thrown). */
+  static void deleteTree(Path root) {
+    try (var paths = java.nio.file.Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      System.err.println("could not remove " + root + ": " + e);
+    }
   }
 
   /**

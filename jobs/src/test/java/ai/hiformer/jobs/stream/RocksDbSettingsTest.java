@@ -69,9 +69,7 @@ class RocksDbSettingsTest {
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
     } finally {
       harness.close();
-      try (Stream<Path> files = Files.walk(localDir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      JobTestKit.deleteTree(localDir);
     }
   }
 
