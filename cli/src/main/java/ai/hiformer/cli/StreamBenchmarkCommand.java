@@ -2,6 +2,7 @@ package ai.hiformer.cli;
 
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
@@ -319,7 +320,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         if (updates != null) {
           updates.close();
         }
-        deleteTree(tmp); // the jobs' checkpoints: cancelled jobs leave empty folders behind, one per run
+        // The jobs' checkpoints: cancelled jobs leave folders behind, one per run. Best effort: a cancelled job
+        // may still be deleting its own files while this walks them.
+        Folders.deleteTreeQuietly(tmp, "benchmark-stream");
       }
       // An update is fresh in the server once a state at or past its sequence (same epoch) is served.
       List<Long> freshness = new ArrayList<>();
@@ -414,17 +417,6 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** Diagnostics: {@code -Dhiformer.bench.stop-learner=true} cancels the learning job (two jobs) before phase 2. */
   private static final boolean STOP_LEARNER = Boolean.getBoolean("hiformer.bench.stop-learner");
-
-  /** Best effort: a cancelled job may still be deleting its own checkpoint files while this walks them. */
-  private static void deleteTree(Path root) {
-    try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
-      System.err.println("benchmark-stream: could not remove " + root + ": " + e);
-    }
-  }
 
   /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
   private static final String TRACE = System.getProperty("hiformer.bench.trace");

@@ -2,6 +2,7 @@ package ai.hiformer.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -160,11 +161,7 @@ class HostileSnapshotTest {
   @Test
   void aVocabularyThatRanPastItsTableIsRejected() throws Exception {
     Setup s = setup();
-    try (var files = Files.walk(s.v2())) { // the forged version below is the only newer one
-      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
+    Folders.deleteTree(s.v2()); // the forged version below is the only newer one
     // A forged encoder state: the user vocabulary claims 5,000 values the model never gave rows to.
     var spec = ai.hiformer.features.spec.FeatureSpec.parse(Snapshots.SPEC);
     var encoder = new ai.hiformer.features.FeatureEncoder(spec, null);

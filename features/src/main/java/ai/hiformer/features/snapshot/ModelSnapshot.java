@@ -129,7 +129,7 @@ public final class ModelSnapshot {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target);
     } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-      deleteTree(tmp); // another writer won the race with the same content
+      ai.hiformer.features.io.Folders.deleteTree(tmp); // another writer won the race with the same content
     }
     return target;
   }
@@ -248,14 +248,6 @@ public final class ModelSnapshot {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    try (var s = Files.walk(p)) {
-      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
     }
   }
 }

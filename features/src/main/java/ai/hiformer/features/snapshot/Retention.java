@@ -1,5 +1,6 @@
 package ai.hiformer.features.snapshot;
 
+import ai.hiformer.features.io.Folders;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ public final class Retention {
     int deleted = 0;
     for (Path p : versionDirs) {
       if (ModelSnapshot.versionOf(p) < oldestKept && ModelSnapshot.versionOf(p) != pinned) {
-        ModelSnapshot.deleteTree(p);
+        Folders.deleteTree(p);
         deleted++;
       }
     }
@@ -62,7 +63,7 @@ public final class Retention {
         for (Path p : s.toList()) {
           long base = ModelDelta.baseVersionOf(p);
           if (base >= 0 && base < oldestKept) {
-            ModelSnapshot.deleteTree(p);
+            Folders.deleteTree(p);
             deleted++;
           }
         }

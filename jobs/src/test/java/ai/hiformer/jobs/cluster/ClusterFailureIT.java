@@ -2,6 +2,7 @@ package ai.hiformer.jobs.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.cluster.ClusterSettings;
@@ -72,9 +73,7 @@ class ClusterFailureIT {
     if (cluster != null) {
       cluster.stop();
     }
-    try (Stream<Path> files = Files.walk(home)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    Folders.deleteTreeQuietly(home, "ClusterFailureIT");
   }
 
   @Test

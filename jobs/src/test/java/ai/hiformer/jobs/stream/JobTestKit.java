@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.features.io.Folders;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -37,22 +38,11 @@ final class JobTestKit {
       Path dir = java.nio.file.Files.createTempDirectory("hiformer-changelog");
       conf.setString("dstl.dfs.base-path", dir.toUri().toString());
       // The MiniCluster writes there until the test JVM ends, so the folder goes when the JVM does.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteTreeQuietly(dir, "changelog clean-up")));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
     return conf;
-  }
-
-  /** Deletes a folder and what it holds, as far as it can (a failure is printed, not thrown). */
-  static void deleteTree(Path root) {
-    try (var paths = java.nio.file.Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.deleteIfExists(p);
-      }
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
-      System.err.println("could not remove " + root + ": " + e);
-    }
   }
 
   /**

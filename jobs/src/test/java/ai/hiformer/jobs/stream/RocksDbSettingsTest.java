@@ -3,6 +3,7 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.SharedData;
+import ai.hiformer.features.io.Folders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,7 +70,7 @@ class RocksDbSettingsTest {
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
     } finally {
       harness.close();
-      JobTestKit.deleteTree(localDir);
+      Folders.deleteTreeQuietly(localDir, "RocksDbSettingsTest");
     }
   }
 
