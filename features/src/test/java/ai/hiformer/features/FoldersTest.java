@@ -25,6 +25,19 @@ class FoldersTest {
   }
 
   @Test
+  void aLinkInsideIsRemovedAndWhatItPointsToStays(@TempDir Path dir) throws Exception {
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Path kept = Files.writeString(outside.resolve("kept.txt"), "k");
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Files.createSymbolicLink(root.resolve("link"), outside);
+
+    Folders.deleteTree(root);
+
+    assertThat(root).doesNotExist();
+    assertThat(kept).exists();
+  }
+
+  @Test
   void aMissingFolderIsNothingToDo(@TempDir Path dir) throws Exception {
     Folders.deleteTree(dir.resolve("never-made"));
     Folders.deleteTreeQuietly(dir.resolve("never-made"), "test");

@@ -1,6 +1,7 @@
 package ai.hiformer.features.snapshot;
 
 import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
@@ -129,7 +130,7 @@ public final class ModelSnapshot {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target);
     } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-      ai.hiformer.features.io.Folders.deleteTree(tmp); // another writer won the race with the same content
+      Folders.deleteTree(tmp); // another writer won the race with the same content
     }
     return target;
   }
