@@ -11,8 +11,8 @@ import java.nio.file.Paths;
 import java.util.SplittableRandom;
 
 /**
- * Real prepared batches for the benchmarks: the first events of a shared dataset when
- * {@code -Dhiformer.data.dir} (default {@code ../shared/data}) holds it, otherwise synthetic batches with
+ * Real prepared batches for the benchmarks: the first events of a shared dataset when {@code
+ * -Dhiformer.data.dir} (default {@code ../shared/data}) holds it, otherwise synthetic batches with
  * the same layout and vocabulary sizes (said on stderr).
  */
 final class BenchData {
@@ -33,8 +33,16 @@ final class BenchData {
       }
       return out;
     }
-    System.err.println("bench: " + root.resolve(folder) + " not found; using synthetic batches of the same layout");
-    return synthetic(spec.layout(), spec.tasks().size(), batchSize, count, dataset.equals("movielens") ? 1000 : 2000);
+    System.err.println(
+        "bench: "
+            + root.resolve(folder)
+            + " not found; using synthetic batches of the same layout");
+    return synthetic(
+        spec.layout(),
+        spec.tasks().size(),
+        batchSize,
+        count,
+        dataset.equals("movielens") ? 1000 : 2000);
   }
 
   static Batch[] synthetic(InputLayout layout, int tasks, int batchSize, int count, int vocab) {
@@ -63,12 +71,18 @@ final class BenchData {
     return out;
   }
 
-  /** A learner of the named network (protocol configuration, seed 0) for batches like {@code sample}. */
+  /**
+   * A learner of the named network (protocol configuration, seed 0) for batches like {@code
+   * sample}.
+   */
   static ai.hiformer.model.train.Learner learner(String model, Batch sample) {
-    ai.hiformer.model.ModelConfig config = ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.parse(model))
-        .seed(0).build();
+    ai.hiformer.model.ModelConfig config =
+        ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.parse(model))
+            .seed(0)
+            .build();
     InputLayout layout = new InputLayout(sample.nCat, sample.nMulti, sample.maxMulti, sample.nNum);
-    return new ai.hiformer.model.train.Learner(ai.hiformer.model.Models.create(config, layout),
+    return new ai.hiformer.model.train.Learner(
+        ai.hiformer.model.Models.create(config, layout),
         ai.hiformer.model.optim.OptimizerConfig.defaults());
   }
 

@@ -19,11 +19,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A model past the old single-array limit (8.4 M rows at d = 16) through the two ways it is persisted: a serving
- * snapshot (written, read back and verified) and the job's incremental state (head plus one entry per row,
- * restored into a fresh learner). Both must give back the same learner bytes. Prints timings and sizes, then one
- * JSON line with the keys {@code rows}, {@code snapshot_bytes}, {@code snapshot_write_ms}, {@code snapshot_read_ms},
- * {@code state_entries}, {@code state_save_ms}, {@code state_restore_ms}, {@code identical}.
+ * A model past the old single-array limit (8.4 M rows at d = 16) through the two ways it is
+ * persisted: a serving snapshot (written, read back and verified) and the job's incremental state
+ * (head plus one entry per row, restored into a fresh learner). Both must give back the same
+ * learner bytes. Prints timings and sizes, then one JSON line with the keys {@code rows}, {@code
+ * snapshot_bytes}, {@code snapshot_write_ms}, {@code snapshot_read_ms}, {@code state_entries},
+ * {@code state_save_ms}, {@code state_restore_ms}, {@code identical}.
  *
  * <pre>{@code java -Xmx14g -Dhiformer.snapshot.max-bytes=2000000000 \
  *     -cp bench/target/benchmarks.jar ai.hiformer.bench.LargeModelCheck 10000000}</pre>
@@ -33,14 +34,19 @@ public final class LargeModelCheck {
 
   public static void main(String[] args) throws Exception {
     int rows = args.length > 0 ? Integer.parseInt(args[0]) : 10_000_000;
-    String spec = """
+    String spec =
+        """
         {"name": "large", "format": "jsonl", "tasks": [{"name": "click"}],
          "embedding": {"keys": "hashed", "buckets": %d},
          "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}"""
-        .formatted(rows / 2);
+            .formatted(rows / 2);
     FeatureSpec fs = FeatureSpec.parse(spec);
-    Learner learner = new Learner(Models.create(ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE)
-        .build(), fs.layout()), OptimizerConfig.defaults());
+    Learner learner =
+        new Learner(
+            Models.create(
+                ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+                fs.layout()),
+            OptimizerConfig.defaults());
     long t0 = System.nanoTime();
     for (EmbeddingTable t : learner.model().tables()) {
       t.ensureRow(rows / 2); // rows/2 buckets + row 0 per field, each drawn as a new row is
@@ -52,8 +58,16 @@ public final class LargeModelCheck {
     Path root = Files.createTempDirectory("large-model");
     t0 = System.nanoTime();
     byte[] learnerBytes = LearnerCodec.encode(learner);
-    Path dir = ModelSnapshot.write(root, "large", 1, spec, learnerBytes, encoder.stateBytes(),
-        learner.model().config().toProperties(), new ModelSnapshot.Position(0, 0, 0));
+    Path dir =
+        ModelSnapshot.write(
+            root,
+            "large",
+            1,
+            spec,
+            learnerBytes,
+            encoder.stateBytes(),
+            learner.model().config().toProperties(),
+            new ModelSnapshot.Position(0, 0, 0));
     double writeMs = secs(t0) * 1000;
     long snapshotBytes = Files.size(dir.resolve("learner.bin"));
     t0 = System.nanoTime();
@@ -61,8 +75,14 @@ public final class LargeModelCheck {
     double readMs = secs(t0) * 1000;
     boolean snapshotSame = Arrays.equals(LearnerCodec.encode(back.learner()), learnerBytes);
     back = null;
-    System.out.printf(Locale.ROOT, "snapshot: %,d bytes (the old layout: %,d, past its 2 GiB limit), written in %.0f ms,"
-        + " read and verified in %.0f ms, identical: %s%n", snapshotBytes, 16L * total * 16, writeMs, readMs,
+    System.out.printf(
+        Locale.ROOT,
+        "snapshot: %,d bytes (the old layout: %,d, past its 2 GiB limit), written in %.0f ms,"
+            + " read and verified in %.0f ms, identical: %s%n",
+        snapshotBytes,
+        16L * total * 16,
+        writeMs,
+        readMs,
         snapshotSame);
 
     t0 = System.nanoTime();
@@ -76,11 +96,27 @@ public final class LargeModelCheck {
     double restoreMs = secs(t0) * 1000;
     saved = null;
     boolean stateSame = Arrays.equals(LearnerCodec.encode(restored), learnerBytes);
-    System.out.printf(Locale.ROOT, "incremental state: head %,d bytes + %,d row entries, saved in %.0f ms, restored in"
-        + " %.0f ms, identical: %s%n", head.length, entries, saveMs, restoreMs, stateSame);
-    System.out.printf(Locale.ROOT, "{\"rows\": %d, \"snapshot_bytes\": %d, \"snapshot_write_ms\": %.0f,"
-        + " \"snapshot_read_ms\": %.0f, \"state_entries\": %d, \"state_save_ms\": %.0f, \"state_restore_ms\": %.0f,"
-        + " \"identical\": %s}%n", total, snapshotBytes, writeMs, readMs, entries, saveMs, restoreMs,
+    System.out.printf(
+        Locale.ROOT,
+        "incremental state: head %,d bytes + %,d row entries, saved in %.0f ms, restored in"
+            + " %.0f ms, identical: %s%n",
+        head.length,
+        entries,
+        saveMs,
+        restoreMs,
+        stateSame);
+    System.out.printf(
+        Locale.ROOT,
+        "{\"rows\": %d, \"snapshot_bytes\": %d, \"snapshot_write_ms\": %.0f,"
+            + " \"snapshot_read_ms\": %.0f, \"state_entries\": %d, \"state_save_ms\": %.0f, \"state_restore_ms\": %.0f,"
+            + " \"identical\": %s}%n",
+        total,
+        snapshotBytes,
+        writeMs,
+        readMs,
+        entries,
+        saveMs,
+        restoreMs,
         snapshotSame && stateSame);
     if (!(snapshotSame && stateSame)) {
       System.exit(1);

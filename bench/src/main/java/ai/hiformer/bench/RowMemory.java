@@ -13,27 +13,34 @@ import ai.hiformer.model.train.Learner;
 import java.util.Locale;
 
 /**
- * Memory per embedding row in the learner, everything a row costs once learnt: its values, its optimiser state,
- * the vocabulary entry that maps its key to it, and the bookkeeping of touched and changed rows. Learns N
- * distinct keys of each of two categorical fields (Hiformer, d = 16, online profile; unbounded exact vocabularies,
- * every row trained once), then reports the heap in use after a full GC, per row, beside the bytes per row of
- * the learner's serialised state.
+ * Memory per embedding row in the learner, everything a row costs once learnt: its values, its
+ * optimiser state, the vocabulary entry that maps its key to it, and the bookkeeping of touched and
+ * changed rows. Learns N distinct keys of each of two categorical fields (Hiformer, d = 16, online
+ * profile; unbounded exact vocabularies, every row trained once), then reports the heap in use
+ * after a full GC, per row, beside the bytes per row of the learner's serialised state.
  *
- * <pre>{@code java -Xmx8g -cp bench/target/benchmarks.jar ai.hiformer.bench.RowMemory 1000000}</pre>
+ * <pre>{@code java -Xmx8g -cp bench/target/benchmarks.jar ai.hiformer.bench.RowMemory 1000000}
+ * </pre>
  */
 public final class RowMemory {
   private RowMemory() {}
 
   public static void main(String[] args) throws Exception {
     int keys = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-    FeatureSpec spec = FeatureSpec.parse("""
+    FeatureSpec spec =
+        FeatureSpec.parse(
+            """
         {"name": "rows", "format": "jsonl", "tasks": [{"name": "click"}],
          "embedding": {"keys": "exact", "capacity": 0, "ttl_events": 0},
          "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}""");
     long before = usedHeap();
     FeatureEncoder encoder = new FeatureEncoder(spec, null);
-    Learner learner = new Learner(Models.create(ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE)
-        .build(), spec.layout()), OptimizerConfig.defaults());
+    Learner learner =
+        new Learner(
+            Models.create(
+                ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+                spec.layout()),
+            OptimizerConfig.defaults());
     Batch batch = spec.layout().newBatch(256, 1);
     double[] probs = new double[256];
     long start = System.nanoTime();
@@ -49,21 +56,40 @@ public final class RowMemory {
     long after = usedHeap();
     long rows = 2L * keys;
     long stateBytes = LearnerCodec.encode(learner).length + encoder.stateBytes().length;
-    System.out.printf(Locale.ROOT, "%,d rows (2 fields x %,d keys, d = 16) learnt in %.1f s%n", rows, keys,
+    System.out.printf(
+        Locale.ROOT,
+        "%,d rows (2 fields x %,d keys, d = 16) learnt in %.1f s%n",
+        rows,
+        keys,
         (System.nanoTime() - start) / 1e9);
-    System.out.printf(Locale.ROOT, "heap per row: %.0f bytes (values, Adagrad accumulators, vocabulary entry,"
-        + " touched/changed tracking)%n", (double) (after - before) / rows);
-    System.out.printf(Locale.ROOT, "serialised state per row: %.0f bytes (learner + encoder state)%n",
+    System.out.printf(
+        Locale.ROOT,
+        "heap per row: %.0f bytes (values, Adagrad accumulators, vocabulary entry,"
+            + " touched/changed tracking)%n",
+        (double) (after - before) / rows);
+    System.out.printf(
+        Locale.ROOT,
+        "serialised state per row: %.0f bytes (learner + encoder state)%n",
         (double) stateBytes / rows);
     long tableBytes = learner.model().tables().stream().mapToLong(t -> t.storageBytes()).sum();
     long indexBytes = 0;
     for (int f = 0; f < 2; f++) {
-      indexBytes += ((ai.hiformer.features.vocab.ExactVocabulary) encoder.vocabulary(f)).indexBytes();
+      indexBytes +=
+          ((ai.hiformer.features.vocab.ExactVocabulary) encoder.vocabulary(f)).indexBytes();
     }
-    System.out.printf(Locale.ROOT, "of which: table pages %.0f bytes, vocabulary index %.0f bytes%n",
-        (double) tableBytes / rows, (double) indexBytes / rows);
-    System.out.println("{\"rows\": " + rows + ", \"heap_bytes_per_row\": " + (after - before) / rows
-        + ", \"state_bytes_per_row\": " + stateBytes / rows + "}");
+    System.out.printf(
+        Locale.ROOT,
+        "of which: table pages %.0f bytes, vocabulary index %.0f bytes%n",
+        (double) tableBytes / rows,
+        (double) indexBytes / rows);
+    System.out.println(
+        "{\"rows\": "
+            + rows
+            + ", \"heap_bytes_per_row\": "
+            + (after - before) / rows
+            + ", \"state_bytes_per_row\": "
+            + stateBytes / rows
+            + "}");
     // Keep everything reachable until measured.
     if (learner.steps() < 0 || encoder.position() < 0) {
       System.out.println();

@@ -8,8 +8,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 /**
- * Scoring (forward + sigmoid) at batch 1 and 256, docs/PROTOCOL.md §4. Score = batches per second; examples/s
- * is that times the batch size, latency per batch its inverse.
+ * Scoring (forward + sigmoid) at batch 1 and 256, docs/PROTOCOL.md §4. Score = batches per second;
+ * examples/s is that times the batch size, latency per batch its inverse.
  */
 public class ScoreBenchmark extends ModelBenchmark {
   @Param({"1", "256"})

@@ -19,15 +19,26 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * {@code hiformer cluster ...}: a real standalone Flink cluster (JobManager + TaskManagers) and a Kafka
- * broker as separate processes on this machine ({@link LocalCluster}), and the operations one does on a
- * cluster: submit, stop with a savepoint, resume, kill a TaskManager, restart Kafka.
+ * {@code hiformer cluster ...}: a real standalone Flink cluster (JobManager + TaskManagers) and a
+ * Kafka broker as separate processes on this machine ({@link LocalCluster}), and the operations one
+ * does on a cluster: submit, stop with a savepoint, resume, kill a TaskManager, restart Kafka.
  */
 public final class ClusterCommand implements Command {
-  static final Set<String> VALUED = Set.of("home", "kafka-port", "rest-port", "rpc-port", "task-managers", "slots",
-      "config", "spec", "parallelism", "savepoint");
+  static final Set<String> VALUED =
+      Set.of(
+          "home",
+          "kafka-port",
+          "rest-port",
+          "rpc-port",
+          "task-managers",
+          "slots",
+          "config",
+          "spec",
+          "parallelism",
+          "savepoint");
   static final Set<String> FLAGS = Set.of("help");
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage: hiformer cluster <action> [options]
         start               start Kafka (KRaft), a Flink JobManager and TaskManagers as processes, and the topics
                             --kafka-port 9092 --rest-port 8081 --rpc-port 6123 --task-managers 2 --slots 2
@@ -43,7 +54,8 @@ public final class ClusterCommand implements Command {
       Common: --home runs/cluster (configuration, logs, checkpoints, savepoints, snapshots)
       The web UI is at http://localhost:8081; ./hiformer replay feeds events, ./hiformer watch shows scores.
       """;
-  static final List<String> TOPICS = List.of("events", "labels", "scores", "dead-letters", "model-updates");
+  static final List<String> TOPICS =
+      List.of("events", "labels", "scores", "dead-letters", "model-updates");
 
   @Override
   public String name() {
@@ -55,21 +67,30 @@ public final class ClusterCommand implements Command {
     return "a real standalone Flink cluster + Kafka broker as processes here: start, submit, stop, ...";
   }
 
-  /** Parses its own arguments: an action, perhaps a positional argument, options, then job options after --. */
+  /**
+   * Parses its own arguments: an action, perhaps a positional argument, options, then job options
+   * after --.
+   */
   @Override
   public int run(String[] args) throws Exception {
     int dashDash = Arrays.asList(args).indexOf("--");
     String[] own = dashDash < 0 ? args : Arrays.copyOf(args, dashDash);
-    List<String> jobExtra = dashDash < 0 ? List.of() : Arrays.asList(args).subList(dashDash + 1, args.length);
+    List<String> jobExtra =
+        dashDash < 0 ? List.of() : Arrays.asList(args).subList(dashDash + 1, args.length);
     if (own.length < 2 || own[1].equals("--help")) {
       System.out.println(USAGE);
       return own.length < 2 ? 2 : 0;
     }
     String action = own[1];
-    int positional = action.equals("kill-taskmanager") || action.equals("start-taskmanager")
-        || action.equals("stop-job") ? 1 : 0;
+    int positional =
+        action.equals("kill-taskmanager")
+                || action.equals("start-taskmanager")
+                || action.equals("stop-job")
+            ? 1
+            : 0;
     if (own.length < 2 + positional || (positional == 1 && own[2].startsWith("--"))) {
-      throw new Options.UsageException("cluster " + action + " needs an argument; see hiformer cluster --help");
+      throw new Options.UsageException(
+          "cluster " + action + " needs an argument; see hiformer cluster --help");
     }
     Options o = new Options("cluster " + action, own, 2 + positional, VALUED, FLAGS);
     if (o.has("help")) {
@@ -77,7 +98,10 @@ public final class ClusterCommand implements Command {
       return 0;
     }
     Path root = ai.hiformer.local.ProjectRoot.path();
-    Path home = Paths.get(o.get("home", root.resolve("runs/cluster").toString())).toAbsolutePath().normalize();
+    Path home =
+        Paths.get(o.get("home", root.resolve("runs/cluster").toString()))
+            .toAbsolutePath()
+            .normalize();
     LocalCluster cluster = new LocalCluster(settings(root, home, o, action.equals("start")));
     switch (action) {
       case "start" -> start(cluster);
@@ -85,12 +109,17 @@ public final class ClusterCommand implements Command {
       case "status" -> status(cluster);
       case "kill-taskmanager" -> {
         int n = taskManagerNumber(own[2]);
-        System.out.println(cluster.killTaskManager(n) ? "TaskManager " + n + " killed (SIGKILL)"
-            : "TaskManager " + n + " was not running");
+        System.out.println(
+            cluster.killTaskManager(n)
+                ? "TaskManager " + n + " killed (SIGKILL)"
+                : "TaskManager " + n + " was not running");
       }
       case "start-taskmanager" -> {
         cluster.startTaskManager(taskManagerNumber(own[2]));
-        System.out.println("TaskManager " + own[2] + " starting; it registers with the JobManager in a few seconds");
+        System.out.println(
+            "TaskManager "
+                + own[2]
+                + " starting; it registers with the JobManager in a few seconds");
       }
       case "restart-kafka" -> {
         cluster.stopKafka(true);
@@ -98,17 +127,28 @@ public final class ClusterCommand implements Command {
         cluster.startKafka();
         System.out.println("Kafka is back at " + cluster.settings().bootstrapServers());
       }
-      case "stop-job" -> System.out.println("Stopped with savepoint " + cluster.stopWithSavepoint(own[2])
-          + "\nResume: ./hiformer cluster submit --savepoint <that path> [--parallelism N]");
-      case "stop" -> System.out.println("Stopped " + cluster.stop() + " processes; files stay in " + home);
-      default -> throw new Options.UsageException("unknown cluster action '" + action
-          + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka, stop-job, stop");
+      case "stop-job" ->
+          System.out.println(
+              "Stopped with savepoint "
+                  + cluster.stopWithSavepoint(own[2])
+                  + "\nResume: ./hiformer cluster submit --savepoint <that path> [--parallelism N]");
+      case "stop" ->
+          System.out.println("Stopped " + cluster.stop() + " processes; files stay in " + home);
+      default ->
+          throw new Options.UsageException(
+              "unknown cluster action '"
+                  + action
+                  + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka, stop-job, stop");
     }
     return 0;
   }
 
-  /** The settings of {@code start}'s options, saved in home so that later actions use the same ports. */
-  private static ClusterSettings settings(Path root, Path home, Options o, boolean starting) throws IOException {
+  /**
+   * The settings of {@code start}'s options, saved in home so that later actions use the same
+   * ports.
+   */
+  private static ClusterSettings settings(Path root, Path home, Options o, boolean starting)
+      throws IOException {
     Path saved = home.resolve("cluster.properties");
     Properties p = new Properties();
     if (Files.exists(saved)) {
@@ -116,15 +156,29 @@ public final class ClusterCommand implements Command {
         p.load(r);
       }
     } else if (!starting) {
-      throw new Options.UsageException("no cluster in " + home + "; start one with ./hiformer cluster start");
+      throw new Options.UsageException(
+          "no cluster in " + home + "; start one with ./hiformer cluster start");
     }
     ClusterSettings d = ClusterSettings.defaults(root, home);
-    int kafka = o.integer("kafka-port", Integer.parseInt(p.getProperty("kafka-port", "" + d.kafkaPort())), 1);
-    int rest = o.integer("rest-port", Integer.parseInt(p.getProperty("rest-port", "" + d.restPort())), 1);
-    int rpc = o.integer("rpc-port", Integer.parseInt(p.getProperty("rpc-port", "" + d.jobManagerRpcPort())), 1);
-    int tms = o.integer("task-managers", Integer.parseInt(p.getProperty("task-managers", "" + d.taskManagers())), 1);
-    int slots = o.integer("slots", Integer.parseInt(p.getProperty("slots", "" + d.slotsPerTaskManager())), 1);
-    ClusterSettings s = new ClusterSettings(home, d.flinkLib(), d.kafkaLib(), d.jobJar(), kafka, rest, rpc, tms, slots);
+    int kafka =
+        o.integer(
+            "kafka-port", Integer.parseInt(p.getProperty("kafka-port", "" + d.kafkaPort())), 1);
+    int rest =
+        o.integer("rest-port", Integer.parseInt(p.getProperty("rest-port", "" + d.restPort())), 1);
+    int rpc =
+        o.integer(
+            "rpc-port", Integer.parseInt(p.getProperty("rpc-port", "" + d.jobManagerRpcPort())), 1);
+    int tms =
+        o.integer(
+            "task-managers",
+            Integer.parseInt(p.getProperty("task-managers", "" + d.taskManagers())),
+            1);
+    int slots =
+        o.integer(
+            "slots", Integer.parseInt(p.getProperty("slots", "" + d.slotsPerTaskManager())), 1);
+    ClusterSettings s =
+        new ClusterSettings(
+            home, d.flinkLib(), d.kafkaLib(), d.jobJar(), kafka, rest, rpc, tms, slots);
     if (starting) {
       Files.createDirectories(home);
       p.setProperty("kafka-port", "" + kafka);
@@ -141,11 +195,16 @@ public final class ClusterCommand implements Command {
 
   private static void start(LocalCluster cluster) throws Exception {
     ClusterSettings s = cluster.settings();
-    System.out.println("Starting Kafka, a Flink JobManager and " + s.taskManagers() + " TaskManagers in " + s.home()
-        + " (about 30 s) ...");
+    System.out.println(
+        "Starting Kafka, a Flink JobManager and "
+            + s.taskManagers()
+            + " TaskManagers in "
+            + s.home()
+            + " (about 30 s) ...");
     cluster.start();
     cluster.createTopics(s.taskManagers(), TOPICS.toArray(String[]::new));
-    System.out.printf("""
+    System.out.printf(
+        """
         Up:
           Kafka           %s   (topics %s)
           Flink web UI    http://localhost:%d   (%d TaskManagers x %d slots)
@@ -155,53 +214,84 @@ public final class ClusterCommand implements Command {
           ./hiformer replay --rate 1000        # events into Kafka
           ./hiformer watch                     # scores coming out
           ./hiformer cluster kill-taskmanager 1   # and watch the job recover
-        %n""", s.bootstrapServers(), TOPICS, s.restPort(), s.taskManagers(), s.slotsPerTaskManager(), s.logs());
+        %n""",
+        s.bootstrapServers(),
+        TOPICS,
+        s.restPort(),
+        s.taskManagers(),
+        s.slotsPerTaskManager(),
+        s.logs());
   }
 
-  private static void submit(LocalCluster cluster, Path root, Options o, List<String> extra) throws Exception {
+  private static void submit(LocalCluster cluster, Path root, Options o, List<String> extra)
+      throws Exception {
     ClusterSettings s = cluster.settings();
-    Path config = Paths.get(o.get("config", root.resolve("conf/job.properties").toString())).toAbsolutePath();
+    Path config =
+        Paths.get(o.get("config", root.resolve("conf/job.properties").toString())).toAbsolutePath();
     if (!Files.isRegularFile(config)) {
       throw new Options.UsageException("cluster submit: --config " + config + " does not exist");
     }
-    // The same default as replay: MovieLens when the shared data is there, otherwise the generated stream (both
-    // under the project root); a spec the user names is relative to the working directory, as resolve read it.
+    // The same default as replay: MovieLens when the shared data is there, otherwise the generated
+    // stream (both
+    // under the project root); a spec the user names is relative to the working directory, as
+    // resolve read it.
     ReplaySource source = ReplaySource.resolve(null, o.get("spec", null));
     Path spec = source.specPath().toAbsolutePath();
     FeatureSpec fs = FeatureSpec.load(spec);
     int parallelism = o.integer("parallelism", s.taskManagers(), 1);
-    List<String> args = new ArrayList<>(List.of("--config", config.toString(),
-        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-        "--job.feature-spec=" + spec.toAbsolutePath(),
-        "--job.model-ids=" + fs.name(),
-        "--job.parallelism=" + parallelism,
-        "--checkpoint.dir=" + s.checkpoints().toUri(),
-        "--snapshot.dir=" + s.snapshots()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--config",
+                config.toString(),
+                "--kafka.bootstrap-servers=" + s.bootstrapServers(),
+                "--job.feature-spec=" + spec.toAbsolutePath(),
+                "--job.model-ids=" + fs.name(),
+                "--job.parallelism=" + parallelism,
+                "--checkpoint.dir=" + s.checkpoints().toUri(),
+                "--snapshot.dir=" + s.snapshots()));
     args.addAll(extra);
     String jobId = cluster.submit(parallelism, o.get("savepoint", null), args);
-    System.out.printf("""
+    System.out.printf(
+        """
         Submitted job %s (parallelism %d, model id %s)%s
           web UI      http://localhost:%d/#/job/running/%s/overview
           snapshots   %s   (serve them: ./hiformer serve --snapshots %s)
-        %n""", jobId, parallelism, fs.name(), o.has("savepoint") ? " from savepoint " + o.get("savepoint", "") : "",
-        s.restPort(), jobId, s.snapshots(), s.snapshots());
+        %n""",
+        jobId,
+        parallelism,
+        fs.name(),
+        o.has("savepoint") ? " from savepoint " + o.get("savepoint", "") : "",
+        s.restPort(),
+        jobId,
+        s.snapshots(),
+        s.snapshots());
   }
 
   private static void status(LocalCluster cluster) {
     for (Map.Entry<String, Long> e : cluster.status().entrySet()) {
-      System.out.printf("  %-14s %s%n", e.getKey(), e.getValue() < 0 ? "not running" : "pid " + e.getValue());
+      System.out.printf(
+          "  %-14s %s%n", e.getKey(), e.getValue() < 0 ? "not running" : "pid " + e.getValue());
     }
     try {
       JsonNode overview = cluster.rest("/overview");
-      System.out.printf("  Flink: %d TaskManagers, %d/%d slots free%n", overview.path("taskmanagers").asInt(),
-          overview.path("slots-available").asInt(), overview.path("slots-total").asInt());
+      System.out.printf(
+          "  Flink: %d TaskManagers, %d/%d slots free%n",
+          overview.path("taskmanagers").asInt(),
+          overview.path("slots-available").asInt(),
+          overview.path("slots-total").asInt());
       for (JsonNode job : cluster.rest("/jobs/overview").path("jobs")) {
         String id = job.path("jid").asText();
         JsonNode counts = cluster.checkpoints(id).path("counts");
         String state = job.path("state").asText();
-        System.out.printf("  job %s %-10s %s  checkpoints completed %d, failed %d, restored %d%s%n", id,
-            state, job.path("name").asText(), counts.path("completed").asLong(),
-            counts.path("failed").asLong(), counts.path("restored").asLong(),
+        System.out.printf(
+            "  job %s %-10s %s  checkpoints completed %d, failed %d, restored %d%s%n",
+            id,
+            state,
+            job.path("name").asText(),
+            counts.path("completed").asLong(),
+            counts.path("failed").asLong(),
+            counts.path("restored").asLong(),
             state.equals("RUNNING") ? "; on TaskManagers " + cluster.taskManagersOf(id) : "");
       }
     } catch (IOException e) {

@@ -2,7 +2,8 @@ package ai.hiformer.cli;
 
 /**
  * One {@code hiformer} subcommand. Adding a command is one class implementing this (usually through
- * {@link OptionsCommand}) and one entry in {@link Main#COMMANDS}; {@code hiformer --help} lists it from there.
+ * {@link OptionsCommand}) and one entry in {@link Main#COMMANDS}; {@code hiformer --help} lists it
+ * from there.
  */
 public interface Command {
   /** The word after {@code hiformer}. */

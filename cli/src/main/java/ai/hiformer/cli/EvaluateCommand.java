@@ -3,7 +3,6 @@ package ai.hiformer.cli;
 import ai.hiformer.features.EncodedDataset;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.eval.Evaluator;
-import ai.hiformer.cli.Reports;
 import ai.hiformer.learner.eval.RunResult;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -23,20 +22,42 @@ import java.util.Set;
 
 /**
  * {@code hiformer evaluate}: runs the evaluation protocol for models × modes × seeds and writes
- * {@code summary.json}, {@code learning_curve.csv} and {@code progressive_auc.png} into {@code --out}.
+ * {@code summary.json}, {@code learning_curve.csv} and {@code progressive_auc.png} into {@code
+ * --out}.
  */
 public final class EvaluateCommand extends OptionsCommand {
   /** Model keys evaluate sets itself (per run) rather than from a flag. */
   private static final Set<String> NOT_FLAGS = Set.of("kind", "tasks", "seed", "full-rank");
-  /** Every model key is a flag of its own name ({@code --layers 2}), from {@link ModelConfig#KEYS}. */
-  static final List<String> MODEL_FLAGS = ModelConfig.KEYS.stream().map(ModelConfig.Key::name)
-      .filter(k -> !NOT_FLAGS.contains(k)).toList();
-  static final Set<String> VALUED = java.util.stream.Stream.concat(java.util.stream.Stream.of("data", "spec", "model",
-      "mode", "seeds", "out", "batch-size", "epochs", "curve-points", "dense-lr", "embedding-lr"), MODEL_FLAGS.stream())
-      .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+  /**
+   * Every model key is a flag of its own name ({@code --layers 2}), from {@link ModelConfig#KEYS}.
+   */
+  static final List<String> MODEL_FLAGS =
+      ModelConfig.KEYS.stream()
+          .map(ModelConfig.Key::name)
+          .filter(k -> !NOT_FLAGS.contains(k))
+          .toList();
+
+  static final Set<String> VALUED =
+      java.util.stream.Stream.concat(
+              java.util.stream.Stream.of(
+                  "data",
+                  "spec",
+                  "model",
+                  "mode",
+                  "seeds",
+                  "out",
+                  "batch-size",
+                  "epochs",
+                  "curve-points",
+                  "dense-lr",
+                  "embedding-lr"),
+              MODEL_FLAGS.stream())
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
   static final Set<String> FLAGS = Set.of("full-rank");
 
-  public static final String USAGE = """
+  public static final String USAGE =
+      """
       Usage: hiformer evaluate --data PATH --spec SPEC.json [options]
         --model hiformer|heteroatt|transformer|autoint|dcnv2|lr   comma-separated list (default hiformer);
                                           a blend joins members by '+' (hiformer+dcnv2+lr): its row, then
@@ -49,26 +70,30 @@ public final class EvaluateCommand extends OptionsCommand {
       Model options (the model configuration's keys; --profile protocol: docs/PROTOCOL.md's configuration,
       online (default): the same network started centred, see docs/RESULTS.md; --full-rank takes no value;
       --dense-tokens n > 0: the paper's dense MLP split into n tokens):
-      """ + modelDefaults() + """
+      """
+          + modelDefaults()
+          + """
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
       """;
 
   /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
   private static String modelDefaults() {
-    ModelConfig defaults = ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build();
+    ModelConfig defaults =
+        ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build();
     StringBuilder sb = new StringBuilder("  ");
     int line = 0;
     for (ModelConfig.Key k : ModelConfig.KEYS) {
       if (!MODEL_FLAGS.contains(k.name())) {
         continue;
       }
-      String value = switch (k.name()) {
-        case "ffn-hidden" -> "4d";
-        case "precision" -> "float";
-        case "profile" -> ModelConfig.Profile.ONLINE.cliName();
-        case "centre-first-logits" -> Boolean.toString(defaults.centreFirstLogits());
-        default -> k.write().apply(defaults);
-      };
+      String value =
+          switch (k.name()) {
+            case "ffn-hidden" -> "4d";
+            case "precision" -> "float";
+            case "profile" -> ModelConfig.Profile.ONLINE.cliName();
+            case "centre-first-logits" -> Boolean.toString(defaults.centreFirstLogits());
+            default -> k.write().apply(defaults);
+          };
       String item = "--" + k.name() + " " + value + " ";
       if (line + item.length() > 100) {
         sb.append("\n  ");
@@ -81,7 +106,12 @@ public final class EvaluateCommand extends OptionsCommand {
   }
 
   EvaluateCommand() {
-    super("evaluate", "run the evaluation protocol (online progressive validation / offline split)", USAGE, VALUED, FLAGS);
+    super(
+        "evaluate",
+        "run the evaluation protocol (online progressive validation / offline split)",
+        USAGE,
+        VALUED,
+        FLAGS);
   }
 
   @Override
@@ -97,32 +127,46 @@ public final class EvaluateCommand extends OptionsCommand {
       }
     }
     String modeArg = o.get("mode", "online").toLowerCase(Locale.ROOT);
-    List<String> modes = switch (modeArg) {
-      case "online" -> List.of("online");
-      case "offline" -> List.of("offline");
-      case "both" -> List.of("online", "offline");
-      default -> throw new Options.UsageException("evaluate: invalid --mode = '" + modeArg + "'; allowed: online, offline, both");
-    };
+    List<String> modes =
+        switch (modeArg) {
+          case "online" -> List.of("online");
+          case "offline" -> List.of("offline");
+          case "both" -> List.of("online", "offline");
+          default ->
+              throw new Options.UsageException(
+                  "evaluate: invalid --mode = '" + modeArg + "'; allowed: online, offline, both");
+        };
     List<Long> seeds = new ArrayList<>();
     for (String s : o.list("seeds", "0,1,2")) {
       try {
         seeds.add(Long.parseLong(s));
       } catch (NumberFormatException e) {
-        throw new Options.UsageException("evaluate: invalid --seeds entry '" + s + "'; allowed: integers, comma-separated");
+        throw new Options.UsageException(
+            "evaluate: invalid --seeds entry '" + s + "'; allowed: integers, comma-separated");
       }
     }
-    Path out = Paths.get(o.get("out", "runs/eval-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+    Path out =
+        Paths.get(
+            o.get(
+                "out",
+                "runs/eval-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
-    OptimizerConfig opt = OptimizerConfig.defaults()
-        .withDenseLr(o.number("dense-lr", 1e-3))
-        .withEmbeddingLr(o.number("embedding-lr", 0.05));
+    OptimizerConfig opt =
+        OptimizerConfig.defaults()
+            .withDenseLr(o.number("dense-lr", 1e-3))
+            .withEmbeddingLr(o.number("embedding-lr", 0.05));
 
     FeatureSpec spec = FeatureSpec.load(specPath);
     System.err.printf("Reading %s with spec %s ...%n", data, specPath);
     EncodedDataset dataset = EncodedDataset.load(spec, data);
-    System.err.printf("Prepared %,d events (%,d rejected, %,d positives), %d tokens per event%n", dataset.size(),
-        dataset.rejected(), dataset.positives(), spec.layout().nCat() + spec.layout().nMulti() + spec.layout().nNum());
+    System.err.printf(
+        "Prepared %,d events (%,d rejected, %,d positives), %d tokens per event%n",
+        dataset.size(),
+        dataset.rejected(),
+        dataset.positives(),
+        spec.layout().nCat() + spec.layout().nMulti() + spec.layout().nNum());
     for (String r : dataset.rejections()) {
       System.err.println("  rejected " + r);
     }
@@ -131,7 +175,9 @@ public final class EvaluateCommand extends OptionsCommand {
       return 1;
     }
     Files.createDirectories(out);
-    Evaluator evaluator = new Evaluator(dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);
+    Evaluator evaluator =
+        new Evaluator(
+            dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);
     List<RunResult> runs = new ArrayList<>();
     List<RunResult> memberRuns = new ArrayList<>();
     for (String kind : kinds) {
@@ -139,10 +185,14 @@ public final class EvaluateCommand extends OptionsCommand {
         for (long seed : seeds) {
           ModelConfig config = modelConfig(o, kind, spec.tasks().size(), seed);
           System.err.printf("Running %s %s seed %d ...%n", kind, mode, seed);
-          List<RunResult> rs = mode.equals("online") ? evaluator.onlineWithMembers(config)
-              : List.of(evaluator.offline(config, epochs));
+          List<RunResult> rs =
+              mode.equals("online")
+                  ? evaluator.onlineWithMembers(config)
+                  : List.of(evaluator.offline(config, epochs));
           RunResult r = rs.get(0);
-          System.err.printf("  -> AUC %.4f logloss %.4f (%.0f examples/s)%n", r.auc(), r.logLoss(), r.examplesPerSecond());
+          System.err.printf(
+              "  -> AUC %.4f logloss %.4f (%.0f examples/s)%n",
+              r.auc(), r.logLoss(), r.examplesPerSecond());
           runs.add(r);
           memberRuns.addAll(rs.subList(1, rs.size()));
         }
@@ -163,24 +213,37 @@ public final class EvaluateCommand extends OptionsCommand {
     Reports.writeSummary(out.resolve("summary.json"), runs, context);
     Reports.writeCurveCsv(out.resolve("learning_curve.csv"), runs);
     if (modes.contains("online")) {
-      Reports.writeCurvePng(out.resolve("progressive_auc.png"), runs, spec.name() + ": progressive AUC (online)");
+      Reports.writeCurvePng(
+          out.resolve("progressive_auc.png"), runs, spec.name() + ": progressive AUC (online)");
     }
-    System.out.println("Wrote " + out.resolve("summary.json") + ", learning_curve.csv"
-        + (modes.contains("online") ? ", progressive_auc.png" : ""));
+    System.out.println(
+        "Wrote "
+            + out.resolve("summary.json")
+            + ", learning_curve.csv"
+            + (modes.contains("online") ? ", progressive_auc.png" : ""));
     return 0;
   }
 
   static ModelConfig modelConfig(Options o, String kind, int tasks, long seed) {
     // MODEL_FLAGS follow ModelConfig.KEYS, whose first is the profile: the keys named after it win.
-    ModelConfig.Builder b = ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).tasks(tasks).seed(seed)
-        .fullRank(o.bool("full-rank", false));
+    ModelConfig.Builder b =
+        ModelConfig.builder(kind)
+            .profile(ModelConfig.Profile.ONLINE)
+            .tasks(tasks)
+            .seed(seed)
+            .fullRank(o.bool("full-rank", false));
     for (String k : MODEL_FLAGS) {
       if (o.has(k)) {
         try {
           ModelConfig.set(b, k, o.get(k, ""));
         } catch (IllegalArgumentException e) {
-          throw new Options.UsageException("evaluate: invalid --" + k + " = '" + o.get(k, "") + "'; allowed: "
-              + ModelConfig.key(k).orElseThrow().allowed());
+          throw new Options.UsageException(
+              "evaluate: invalid --"
+                  + k
+                  + " = '"
+                  + o.get(k, "")
+                  + "'; allowed: "
+                  + ModelConfig.key(k).orElseThrow().allowed());
         }
       }
     }

@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The Kafka client settings of {@code replay} and {@code watch}, as the job takes them: {@code --config FILE}
- * (a job properties file, read as the job reads it: {@code kafka.bootstrap-servers}, {@code kafka.property.*}
- * such as SASL/SSL settings, and the topic names), with {@code --bootstrap-servers} and {@code --topic} on the
- * command line winning.
+ * The Kafka client settings of {@code replay} and {@code watch}, as the job takes them: {@code
+ * --config FILE} (a job properties file, read as the job reads it: {@code kafka.bootstrap-servers},
+ * {@code kafka.property.*} such as SASL/SSL settings, and the topic names), with {@code
+ * --bootstrap-servers} and {@code --topic} on the command line winning.
  */
 final class KafkaClientOptions {
   private KafkaClientOptions() {}
@@ -32,13 +32,15 @@ final class KafkaClientOptions {
   /** Client properties: bootstrap servers and every {@code kafka.property.*} of the file. */
   static Properties client(Options o, Map<String, String> file) {
     Properties p = new Properties();
-    file.forEach((k, v) -> {
-      if (k.startsWith("kafka.property.")) {
-        p.put(k.substring("kafka.property.".length()), v);
-      }
-    });
-    p.put("bootstrap.servers", o.get("bootstrap-servers", file.getOrDefault("kafka.bootstrap-servers",
-        "localhost:9092")));
+    file.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.property.")) {
+            p.put(k.substring("kafka.property.".length()), v);
+          }
+        });
+    p.put(
+        "bootstrap.servers",
+        o.get("bootstrap-servers", file.getOrDefault("kafka.bootstrap-servers", "localhost:9092")));
     return p;
   }
 

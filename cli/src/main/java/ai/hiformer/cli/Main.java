@@ -5,10 +5,22 @@ import java.util.List;
 
 /** The {@code hiformer} command line: one subcommand per job. */
 public final class Main {
-  /** Every command, in the order {@code hiformer --help} lists them: a new command is one more entry. */
-  static final List<Command> COMMANDS = List.of(new RunCommand(), new ServeCommand(), new ExportCommand(),
-      new EvaluateCommand(), new ClusterCommand(), new ReplayCommand(), new WatchCommand(),
-      new RollbackCommand(), new StreamBenchmarkCommand(), new ServeBenchmarkCommand());
+  /**
+   * Every command, in the order {@code hiformer --help} lists them: a new command is one more
+   * entry.
+   */
+  static final List<Command> COMMANDS =
+      List.of(
+          new RunCommand(),
+          new ServeCommand(),
+          new ExportCommand(),
+          new EvaluateCommand(),
+          new ClusterCommand(),
+          new ReplayCommand(),
+          new WatchCommand(),
+          new RollbackCommand(),
+          new StreamBenchmarkCommand(),
+          new ServeBenchmarkCommand());
 
   static String usage() {
     StringBuilder sb = new StringBuilder("Usage: hiformer <command> [options]\n");
@@ -35,8 +47,11 @@ public final class Main {
           return c.run(args);
         }
       }
-      System.err.println("unknown command '" + args[0] + "'; allowed: "
-          + String.join(", ", COMMANDS.stream().map(Command::name).toList()));
+      System.err.println(
+          "unknown command '"
+              + args[0]
+              + "'; allowed: "
+              + String.join(", ", COMMANDS.stream().map(Command::name).toList()));
       return 2;
     } catch (Options.UsageException | SpecException e) {
       System.err.println("error: " + e.getMessage());

@@ -20,7 +20,8 @@ public final class Options {
     for (int i = from; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {
-        throw new UsageException(command + ": unexpected argument '" + a + "'; options start with --");
+        throw new UsageException(
+            command + ": unexpected argument '" + a + "'; options start with --");
       }
       String key = a.substring(2);
       String value = null;
@@ -42,7 +43,12 @@ public final class Options {
       } else {
         Set<String> all = new TreeSet<>(valued);
         all.addAll(flags);
-        throw new UsageException(command + ": unknown option --" + key + "; allowed: " + all.stream().map(k -> "--" + k).toList());
+        throw new UsageException(
+            command
+                + ": unknown option --"
+                + key
+                + "; allowed: "
+                + all.stream().map(k -> "--" + k).toList());
       }
     }
   }
@@ -75,7 +81,8 @@ public final class Options {
       }
       return x;
     } catch (NumberFormatException e) {
-      throw new UsageException(command + ": invalid --" + key + " = '" + v + "'; allowed: an integer >= " + min);
+      throw new UsageException(
+          command + ": invalid --" + key + " = '" + v + "'; allowed: an integer >= " + min);
     }
   }
 
@@ -91,7 +98,8 @@ public final class Options {
       }
       return x;
     } catch (NumberFormatException e) {
-      throw new UsageException(command + ": invalid --" + key + " = '" + v + "'; allowed: a finite number > 0");
+      throw new UsageException(
+          command + ": invalid --" + key + " = '" + v + "'; allowed: a finite number > 0");
     }
   }
 
@@ -103,7 +111,8 @@ public final class Options {
     if (v.equals("true") || v.equals("false")) {
       return Boolean.parseBoolean(v);
     }
-    throw new UsageException(command + ": invalid --" + key + " = '" + v + "'; allowed: true, false");
+    throw new UsageException(
+        command + ": invalid --" + key + " = '" + v + "'; allowed: true, false");
   }
 
   public List<String> list(String key, String dflt) {

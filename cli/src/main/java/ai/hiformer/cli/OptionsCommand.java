@@ -4,8 +4,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * A command whose arguments are {@code --key value} options and {@code --flags}: parsing, the unknown-option
- * check and {@code --help} happen here once, so that a command states only its options and what it does.
+ * A command whose arguments are {@code --key value} options and {@code --flags}: parsing, the
+ * unknown-option check and {@code --help} happen here once, so that a command states only its
+ * options and what it does.
  */
 public abstract class OptionsCommand implements Command {
   private final String name;
@@ -19,7 +20,8 @@ public abstract class OptionsCommand implements Command {
    * @param valued options that take a value
    * @param flags options without a value ({@code --help} is always accepted)
    */
-  protected OptionsCommand(String name, String summary, String usage, Set<String> valued, Set<String> flags) {
+  protected OptionsCommand(
+      String name, String summary, String usage, Set<String> valued, Set<String> flags) {
     this.name = name;
     this.summary = summary;
     this.usage = usage;

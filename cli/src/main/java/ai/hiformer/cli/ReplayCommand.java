@@ -9,13 +9,23 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code hiformer replay}: replays a dataset (or the generated stream) into the events topic of any Kafka
- * cluster, e.g. the one {@code hiformer cluster start} runs or a docker-compose one.
+ * {@code hiformer replay}: replays a dataset (or the generated stream) into the events topic of any
+ * Kafka cluster, e.g. the one {@code hiformer cluster start} runs or a docker-compose one.
  */
 public final class ReplayCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("config", "bootstrap-servers", "topic", "data", "spec", "rate", "events",
-      "model-id", "request-prefix");
-  static final String USAGE = """
+  static final Set<String> VALUED =
+      Set.of(
+          "config",
+          "bootstrap-servers",
+          "topic",
+          "data",
+          "spec",
+          "rate",
+          "events",
+          "model-id",
+          "request-prefix");
+  static final String USAGE =
+      """
       Usage: hiformer replay [options]
         --config FILE      a job properties file: kafka.bootstrap-servers, kafka.property.* (SASL/SSL, ...),
                            topics.events (as the job reads them); the options below win over it
@@ -30,13 +40,19 @@ public final class ReplayCommand extends OptionsCommand {
       """;
 
   ReplayCommand() {
-    super("replay", "replay a dataset (or a generated stream) into any Kafka cluster's events topic", USAGE, VALUED, Set.of());
+    super(
+        "replay",
+        "replay a dataset (or a generated stream) into any Kafka cluster's events topic",
+        USAGE,
+        VALUED,
+        Set.of());
   }
 
   @Override
   protected int run(Options o) throws Exception {
     ReplaySource source = ReplaySource.resolve(o.get("data", null), o.get("spec", null));
-    long limit = o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
+    long limit =
+        o.has("events") ? o.integer("events", 0, 1) : source.synthetic() ? 50_000 : Long.MAX_VALUE;
     String modelId = o.get("model-id", source.spec().name());
     Map<String, String> file = KafkaClientOptions.config(o);
     String topic = KafkaClientOptions.topic(o, file, "topics.events", "events");
@@ -44,29 +60,50 @@ public final class ReplayCommand extends OptionsCommand {
     producer.put("max.block.ms", "30000");
     Replayer replayer = new Replayer(source, modelId);
     AtomicBoolean done = new AtomicBoolean();
-    Thread progress = new Thread(() -> {
-      long start = System.currentTimeMillis();
-      while (!done.get()) {
-        try {
-          Thread.sleep(2000);
-        } catch (InterruptedException e) {
-          return;
-        }
-        System.out.printf(Locale.ROOT, "[%5.1fs] %,d events sent to %s (model id %s), %,d rows rejected%n",
-            (System.currentTimeMillis() - start) / 1000.0, replayer.produced(), topic, modelId, replayer.rejected());
-      }
-    }, "replay-progress");
+    Thread progress =
+        new Thread(
+            () -> {
+              long start = System.currentTimeMillis();
+              while (!done.get()) {
+                try {
+                  Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                System.out.printf(
+                    Locale.ROOT,
+                    "[%5.1fs] %,d events sent to %s (model id %s), %,d rows rejected%n",
+                    (System.currentTimeMillis() - start) / 1000.0,
+                    replayer.produced(),
+                    topic,
+                    modelId,
+                    replayer.rejected());
+              }
+            },
+            "replay-progress");
     progress.setDaemon(true);
     progress.start();
-    System.out.printf("Replaying %s into %s at %s%n", source.describe(), producer.get("bootstrap.servers"),
+    System.out.printf(
+        "Replaying %s into %s at %s%n",
+        source.describe(),
+        producer.get("bootstrap.servers"),
         o.integer("rate", 1000, 0) == 0 ? "full speed" : o.integer("rate", 1000, 0) + " events/s");
     try {
-      replayer.replay(producer, topic, o.get("request-prefix", "r" + System.currentTimeMillis() + "-"), limit,
-          o.integer("rate", 1000, 0), (id, y) -> { });
+      replayer.replay(
+          producer,
+          topic,
+          o.get("request-prefix", "r" + System.currentTimeMillis() + "-"),
+          limit,
+          o.integer("rate", 1000, 0),
+          (id, y) -> {});
     } finally {
       done.set(true);
     }
-    System.out.printf(Locale.ROOT, "Done: %,d events sent, %,d rows rejected.%n", replayer.produced(), replayer.rejected());
+    System.out.printf(
+        Locale.ROOT,
+        "Done: %,d events sent, %,d rows rejected.%n",
+        replayer.produced(),
+        replayer.rejected());
     return 0;
   }
 }

@@ -27,7 +27,10 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-/** Writes what an evaluation found: the console table, summary.json, the learning-curve CSV and plot. */
+/**
+ * Writes what an evaluation found: the console table, summary.json, the learning-curve CSV and
+ * plot.
+ */
 public final class Reports {
   private Reports() {}
 
@@ -42,12 +45,27 @@ public final class Reports {
 
   public static void printTable(List<RunResult> runs, PrintStream out) {
     out.println();
-    out.printf(Locale.ROOT, "%-12s %-8s %-6s %-17s %-9s %-10s %-12s%n", "model", "mode", "seed", "AUC", "logloss",
-        "AUC last20", "examples/s");
+    out.printf(
+        Locale.ROOT,
+        "%-12s %-8s %-6s %-17s %-9s %-10s %-12s%n",
+        "model",
+        "mode",
+        "seed",
+        "AUC",
+        "logloss",
+        "AUC last20",
+        "examples/s");
     for (List<RunResult> g : group(runs).values()) {
       for (RunResult r : g) {
-        out.printf(Locale.ROOT, "%-12s %-8s %-6d %-17.4f %-9.4f %-10s %-12.0f%n", r.model(), r.mode(), r.seed(),
-            r.auc(), r.logLoss(), Double.isNaN(r.aucLast20()) ? "-" : String.format(Locale.ROOT, "%.4f", r.aucLast20()),
+        out.printf(
+            Locale.ROOT,
+            "%-12s %-8s %-6d %-17.4f %-9.4f %-10s %-12.0f%n",
+            r.model(),
+            r.mode(),
+            r.seed(),
+            r.auc(),
+            r.logLoss(),
+            Double.isNaN(r.aucLast20()) ? "-" : String.format(Locale.ROOT, "%.4f", r.aucLast20()),
             r.examplesPerSecond());
       }
       double[] auc = g.stream().mapToDouble(RunResult::auc).toArray();
@@ -55,14 +73,22 @@ public final class Reports {
       double[] l20 = g.stream().mapToDouble(RunResult::aucLast20).toArray();
       double[] eps = g.stream().mapToDouble(RunResult::examplesPerSecond).toArray();
       RunResult f = g.get(0);
-      out.printf(Locale.ROOT, "%-12s %-8s %-6s %-17s %-9.4f %-10s %-12.0f%n", f.model(), f.mode(), "mean",
-          String.format(Locale.ROOT, "%.4f ± %.4f", Metrics.mean(auc), Metrics.std(auc)), Metrics.mean(ll),
-          Double.isNaN(l20[0]) ? "-" : String.format(Locale.ROOT, "%.4f", Metrics.mean(l20)), Metrics.mean(eps));
+      out.printf(
+          Locale.ROOT,
+          "%-12s %-8s %-6s %-17s %-9.4f %-10s %-12.0f%n",
+          f.model(),
+          f.mode(),
+          "mean",
+          String.format(Locale.ROOT, "%.4f ± %.4f", Metrics.mean(auc), Metrics.std(auc)),
+          Metrics.mean(ll),
+          Double.isNaN(l20[0]) ? "-" : String.format(Locale.ROOT, "%.4f", Metrics.mean(l20)),
+          Metrics.mean(eps));
     }
     out.println();
   }
 
-  public static void writeSummary(Path file, List<RunResult> runs, Map<String, Object> context) throws IOException {
+  public static void writeSummary(Path file, List<RunResult> runs, Map<String, Object> context)
+      throws IOException {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = mapper.createObjectNode();
     ObjectNode ctx = root.putObject("context");
@@ -89,7 +115,9 @@ public final class Reports {
       } else {
         o.put("auc_last20_mean", l20);
       }
-      o.put("examples_per_s", Metrics.mean(g.stream().mapToDouble(RunResult::examplesPerSecond).toArray()));
+      o.put(
+          "examples_per_s",
+          Metrics.mean(g.stream().mapToDouble(RunResult::examplesPerSecond).toArray()));
       o.put("skipped_steps", g.stream().mapToLong(RunResult::skippedSteps).sum());
       o.put("epochs_mean", g.stream().mapToInt(RunResult::epochs).average().orElse(0));
     }
@@ -101,14 +129,24 @@ public final class Reports {
       w.write("model,seed,events,progressive_auc,window_auc,progressive_logloss\n");
       for (RunResult r : runs) {
         for (double[] c : r.curve()) {
-          w.write(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f%n", r.model(), r.seed(), (long) c[0], c[1], c[2], c[3]));
+          w.write(
+              String.format(
+                  Locale.ROOT,
+                  "%s,%d,%d,%.6f,%.6f,%.6f%n",
+                  r.model(),
+                  r.seed(),
+                  (long) c[0],
+                  c[1],
+                  c[2],
+                  c[3]));
         }
       }
     }
   }
 
   /** Progressive AUC over the stream, one line per model × seed. */
-  public static void writeCurvePng(Path file, List<RunResult> runs, String title) throws IOException {
+  public static void writeCurvePng(Path file, List<RunResult> runs, String title)
+      throws IOException {
     XYSeriesCollection series = new XYSeriesCollection();
     for (RunResult r : runs) {
       if (r.curve().isEmpty()) {
@@ -122,8 +160,16 @@ public final class Reports {
       }
       series.addSeries(s);
     }
-    JFreeChart chart = ChartFactory.createXYLineChart(title, "events seen", "progressive AUC", series,
-        PlotOrientation.VERTICAL, true, false, false);
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title,
+            "events seen",
+            "progressive AUC",
+            series,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
     XYPlot plot = chart.getXYPlot();
     ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     plot.setBackgroundPaint(Color.WHITE);

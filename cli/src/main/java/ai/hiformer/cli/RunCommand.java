@@ -1,13 +1,13 @@
 package ai.hiformer.cli;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.stream.JobConfig;
+import ai.hiformer.jobs.stream.StreamingJob;
+import ai.hiformer.learner.ProgressiveMetrics;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
-import ai.hiformer.jobs.stream.JobConfig;
-import ai.hiformer.learner.ProgressiveMetrics;
-import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
@@ -31,15 +31,26 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * {@code hiformer run}: the embedded default. Starts a Kafka broker (KRaft) in this JVM and the job on a
- * Flink MiniCluster, replays a dataset (MovieLens from ../shared/data when present, any dataset through
- * its spec, otherwise a generated stream) into the events topic at a set rate, shows progress, and
- * leaves the model snapshots in a folder it names.
+ * {@code hiformer run}: the embedded default. Starts a Kafka broker (KRaft) in this JVM and the job
+ * on a Flink MiniCluster, replays a dataset (MovieLens from ../shared/data when present, any
+ * dataset through its spec, otherwise a generated stream) into the events topic at a set rate,
+ * shows progress, and leaves the model snapshots in a folder it names.
  */
 public final class RunCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("data", "spec", "rate", "events", "model", "model-id", "out",
-      "parallelism", "checkpoint-ms", "snapshot-every");
-  public static final String USAGE = """
+  static final Set<String> VALUED =
+      Set.of(
+          "data",
+          "spec",
+          "rate",
+          "events",
+          "model",
+          "model-id",
+          "out",
+          "parallelism",
+          "checkpoint-ms",
+          "snapshot-every");
+  public static final String USAGE =
+      """
       Usage: hiformer run [options]
         --data PATH        dataset to replay (default ../shared/data/movielens-100k when present,
                            otherwise a generated stream with a known feature interaction)
@@ -54,13 +65,18 @@ public final class RunCommand extends OptionsCommand {
       """;
 
   RunCommand() {
-    super("run", "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset", USAGE, VALUED, Set.of("two-jobs"));
+    super(
+        "run",
+        "the embedded default: in-process Kafka + Flink MiniCluster, replaying a dataset",
+        USAGE,
+        VALUED,
+        Set.of("two-jobs"));
   }
 
   /** Starts the job of {@code config} on a MiniCluster of its own. */
   private static JobClient start(JobConfig config, int parallelism, String name) throws Exception {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-        StreamingJob.flinkConfiguration(config));
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(StreamingJob.flinkConfiguration(config));
     env.setParallelism(parallelism);
     StreamingJob.build(env, config);
     JobClient job = env.executeAsync(name);
@@ -78,12 +94,19 @@ public final class RunCommand extends OptionsCommand {
     int rate = o.integer("rate", 2000, 0);
     int parallelism = o.integer("parallelism", 1, 1);
     String modelId = o.get("model-id", spec.name());
-    Path out = Paths.get(o.get("out", "runs/run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))))
-        .toAbsolutePath();
+    Path out =
+        Paths.get(
+                o.get(
+                    "out",
+                    "runs/run-"
+                        + LocalDateTime.now()
+                            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))))
+            .toAbsolutePath();
     Path snapshots = out.resolve("snapshots");
     Files.createDirectories(snapshots);
-    System.out.printf("Replaying %s (spec %s) at %s events/s%n", source.describe(), specPath,
-        rate == 0 ? "full speed" : Integer.toString(rate));
+    System.out.printf(
+        "Replaying %s (spec %s) at %s events/s%n",
+        source.describe(), specPath, rate == 0 ? "full speed" : Integer.toString(rate));
 
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       boolean twoJobs = o.has("two-jobs");
@@ -92,40 +115,62 @@ public final class RunCommand extends OptionsCommand {
         kafka.createTopics(1, "model-updates");
       }
       System.out.println("Kafka (in-process, KRaft) at " + kafka.bootstrapServers());
-      JobConfig.Builder configured = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
-          .set(JobConfig.MODEL_IDS, Set.of(modelId)).set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
-          .modelConfig(model(o.get("model", "hiformer")))
-          .set(JobConfig.PARALLELISM, parallelism).set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
-          .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
-          .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)
-          .set(JobConfig.CHECKPOINT_DIR, out.resolve("checkpoints").toUri().toString()).set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb");
+      JobConfig.Builder configured =
+          JobConfig.builder()
+              .set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+              .set(JobConfig.MODEL_IDS, Set.of(modelId))
+              .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
+              .modelConfig(model(o.get("model", "hiformer")))
+              .set(JobConfig.PARALLELISM, parallelism)
+              .set(JobConfig.CHECKPOINT_INTERVAL_MS, o.integer("checkpoint-ms", 2000, 100))
+              .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString())
+              .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, o.integer("snapshot-every", 1024, 1))
+              .set(LearnerOptions.DELTA_INTERVAL_MS, 5000L)
+              .set(JobConfig.CHECKPOINT_DIR, out.resolve("checkpoints").toUri().toString())
+              .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb");
       JobClient learner = null;
       if (twoJobs) {
-        configured.set(JobConfig.UPDATES_TOPIC, "model-updates").set(LearnerOptions.SCORING_PARALLELISM, parallelism)
+        configured
+            .set(JobConfig.UPDATES_TOPIC, "model-updates")
+            .set(LearnerOptions.SCORING_PARALLELISM, parallelism)
             .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L);
-        learner = start(configured.set(JobConfig.ROLE, "learn").build(), parallelism, "hiformer-embedded-learning");
+        learner =
+            start(
+                configured.set(JobConfig.ROLE, "learn").build(),
+                parallelism,
+                "hiformer-embedded-learning");
       }
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
-      JobClient job = start(config, parallelism, twoJobs ? "hiformer-embedded-scoring" : "hiformer-embedded");
+      JobClient job =
+          start(config, parallelism, twoJobs ? "hiformer-embedded-scoring" : "hiformer-embedded");
 
       Map<String, Double> labels = new ConcurrentHashMap<>();
       Replayer replayer = new Replayer(source, modelId);
       AtomicBoolean replayDone = new AtomicBoolean();
       Properties producer = new Properties();
       producer.put("bootstrap.servers", kafka.bootstrapServers());
-      Thread replay = new Thread(() -> {
-        try {
-          replayer.replay(producer, "events", "r", limit, rate, (id, y) -> {
-            if (y != null) {
-              labels.put(id, y);
-            }
-          });
-        } catch (Exception e) {
-          System.err.println("replay failed: " + e);
-        } finally {
-          replayDone.set(true);
-        }
-      }, "replay");
+      Thread replay =
+          new Thread(
+              () -> {
+                try {
+                  replayer.replay(
+                      producer,
+                      "events",
+                      "r",
+                      limit,
+                      rate,
+                      (id, y) -> {
+                        if (y != null) {
+                          labels.put(id, y);
+                        }
+                      });
+                } catch (Exception e) {
+                  System.err.println("replay failed: " + e);
+                } finally {
+                  replayDone.set(true);
+                }
+              },
+              "replay");
       replay.setDaemon(true);
       replay.start();
 
@@ -153,9 +198,17 @@ public final class RunCommand extends OptionsCommand {
           long now = System.currentTimeMillis();
           if (now - lastPrint >= 2000) {
             lastPrint = now;
-            System.out.printf(Locale.ROOT, "[%5.1fs] events in %,d | scores out %,d | rejected rows %,d | model v%d | "
-                + "progressive AUC at scoring %.4f | log-loss %.4f%n", (now - start) / 1000.0, replayer.produced(), scores,
-                replayer.rejected(), maxVersion, metrics.auc(), metrics.logLoss());
+            System.out.printf(
+                Locale.ROOT,
+                "[%5.1fs] events in %,d | scores out %,d | rejected rows %,d | model v%d | "
+                    + "progressive AUC at scoring %.4f | log-loss %.4f%n",
+                (now - start) / 1000.0,
+                replayer.produced(),
+                scores,
+                replayer.rejected(),
+                maxVersion,
+                metrics.auc(),
+                metrics.logLoss());
           }
           if (replayDone.get() && scores >= replayer.produced()) {
             if (doneAt == 0) {
@@ -170,25 +223,36 @@ public final class RunCommand extends OptionsCommand {
       if (learner != null) {
         learner.cancel().get();
       }
-      System.out.printf(Locale.ROOT, "Done: %,d events scored; progressive AUC at scoring %.4f over %,d labelled events.%n",
-          scores, metrics.auc(), metrics.count());
+      System.out.printf(
+          Locale.ROOT,
+          "Done: %,d events scored; progressive AUC at scoring %.4f over %,d labelled events.%n",
+          scores,
+          metrics.auc(),
+          metrics.count());
       System.out.println("Snapshots: " + snapshots);
       boolean none;
       try (var s = Files.list(snapshots)) {
         none = s.findAny().isEmpty();
       }
       if (none) {
-        System.out.println("  (none yet: a snapshot is taken every " + config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES)
-            + " trained examples; replay more events or pass --snapshot-every)");
+        System.out.println(
+            "  (none yet: a snapshot is taken every "
+                + config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES)
+                + " trained examples; replay more events or pass --snapshot-every)");
       }
       try (var s = Files.list(snapshots)) {
-        s.forEach(m -> {
-          try (var v = Files.list(m)) {
-            System.out.println("  " + m.getFileName() + ": " + v.map(x -> x.getFileName().toString()).sorted().toList());
-          } catch (java.io.IOException e) {
-            System.out.println("  " + m.getFileName());
-          }
-        });
+        s.forEach(
+            m -> {
+              try (var v = Files.list(m)) {
+                System.out.println(
+                    "  "
+                        + m.getFileName()
+                        + ": "
+                        + v.map(x -> x.getFileName().toString()).sorted().toList());
+              } catch (java.io.IOException e) {
+                System.out.println("  " + m.getFileName());
+              }
+            });
       }
     }
     return 0;

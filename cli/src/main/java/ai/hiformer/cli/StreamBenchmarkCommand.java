@@ -1,17 +1,17 @@
 package ai.hiformer.cli;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.local.embedded.IdStream;
-import ai.hiformer.local.embedded.RowToEvent;
-import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.StreamingJob;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.IdStream;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
@@ -35,52 +35,91 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * {@code hiformer benchmark-stream}: end-to-end speed through Kafka → Flink → Kafka on this machine, for
- * each model named (the first is the baseline of the same run). Both topics stamp records with the
- * broker's LogAppendTime. Phase 1 produces events as fast as possible (sustained events/s); phase 2 produces at
- * a fixed rate (with replica scoring: once the learner has caught up with phase 1) and measures two latencies: "appended" (event appended → score appended, the broker's clock) and
- * "visible" (event appended → a read_committed consumer receives the score, what a real-time consumer gets:
- * with exactly-once delivery a score becomes visible when the checkpoint that wrote it commits).
- * {@code --distinct-ids N} replaces the dataset with {@link IdStream} (N ids, every one visited during the
- * warm-up, then Zipf-like repeats); {@code --json FILE} writes the figures per model (keys in docs/BENCHMARKS.md).
- * {@code --freshness} (with replica scoring) also runs a server's update follower in this process, reading the
- * model-update topic as {@code serve --updates-topic} does, and times each update from its append to its being
- * served; the follower then shares this machine's cores with the job, so the latency figures of such a run
- * include its cost (a server runs elsewhere).
+ * {@code hiformer benchmark-stream}: end-to-end speed through Kafka → Flink → Kafka on this
+ * machine, for each model named (the first is the baseline of the same run). Both topics stamp
+ * records with the broker's LogAppendTime. Phase 1 produces events as fast as possible (sustained
+ * events/s); phase 2 produces at a fixed rate (with replica scoring: once the learner has caught up
+ * with phase 1) and measures two latencies: "appended" (event appended → score appended, the
+ * broker's clock) and "visible" (event appended → a read_committed consumer receives the score,
+ * what a real-time consumer gets: with exactly-once delivery a score becomes visible when the
+ * checkpoint that wrote it commits). {@code --distinct-ids N} replaces the dataset with {@link
+ * IdStream} (N ids, every one visited during the warm-up, then Zipf-like repeats); {@code --json
+ * FILE} writes the figures per model (keys in docs/BENCHMARKS.md). {@code --freshness} (with
+ * replica scoring) also runs a server's update follower in this process, reading the model-update
+ * topic as {@code serve --updates-topic} does, and times each update from its append to its being
+ * served; the follower then shares this machine's cores with the job, so the latency figures of
+ * such a run include its cost (a server runs elsewhere).
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
-  static final Set<String> VALUED = Set.of("data", "spec", "models", "events", "rate", "latency-events",
-      "checkpoint-ms", "distinct-ids", "json", "delivery", "scoring");
+  static final Set<String> VALUED =
+      Set.of(
+          "data",
+          "spec",
+          "models",
+          "events",
+          "rate",
+          "latency-events",
+          "checkpoint-ms",
+          "distinct-ids",
+          "json",
+          "delivery",
+          "scoring");
 
-  static final String USAGE = "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
+  static final String USAGE =
+      "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
           + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs] [--freshness] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
-  record Result(String model, String scoring, String delivery, double eventsPerSecond, long appendP50, long appendP99, long appendMax,
-      long visibleP50, long visibleP99, long visibleMax, Checkpoints checkpoints, long freshnessP50, long freshnessP99,
+  record Result(
+      String model,
+      String scoring,
+      String delivery,
+      double eventsPerSecond,
+      long appendP50,
+      long appendP99,
+      long appendMax,
+      long visibleP50,
+      long visibleP99,
+      long visibleMax,
+      Checkpoints checkpoints,
+      long freshnessP50,
+      long freshnessP99,
       long freshnessMax) {}
 
   /**
-   * The job's completed checkpoints triggered during phase 2 (the steady rate: what a checkpoint costs at a given
-   * traffic), from Flink's checkpoint history, and the largest checkpoint of the whole run (Flink's summary: it
-   * includes the warm-up, whose first checkpoint writes every row the warm-up created); -1 where Flink reported
-   * none.
+   * The job's completed checkpoints triggered during phase 2 (the steady rate: what a checkpoint
+   * costs at a given traffic), from Flink's checkpoint history, and the largest checkpoint of the
+   * whole run (Flink's summary: it includes the warm-up, whose first checkpoint writes every row
+   * the warm-up created); -1 where Flink reported none.
    */
-  record Checkpoints(long completed, long bytesMedian, long bytesMax, long msMedian, long msMax, long runBytesMax,
+  record Checkpoints(
+      long completed,
+      long bytesMedian,
+      long bytesMax,
+      long msMedian,
+      long msMax,
+      long runBytesMax,
       long runMsMax) {
     static Checkpoints of(com.fasterxml.jackson.databind.JsonNode stats, long sinceMillis) {
       List<Long> bytes = new ArrayList<>();
       List<Long> millis = new ArrayList<>();
       for (var c : stats.path("history")) {
-        if ("COMPLETED".equals(c.path("status").asText()) && c.path("trigger_timestamp").asLong() >= sinceMillis) {
+        if ("COMPLETED".equals(c.path("status").asText())
+            && c.path("trigger_timestamp").asLong() >= sinceMillis) {
           bytes.add(c.path("checkpointed_size").asLong());
           millis.add(c.path("end_to_end_duration").asLong());
         }
       }
       var s = stats.path("summary");
-      return new Checkpoints(bytes.size(), median(bytes), max(bytes), median(millis), max(millis),
-          s.path("checkpointed_size").path("max").asLong(-1), s.path("end_to_end_duration").path("max").asLong(-1));
+      return new Checkpoints(
+          bytes.size(),
+          median(bytes),
+          max(bytes),
+          median(millis),
+          max(millis),
+          s.path("checkpointed_size").path("max").asLong(-1),
+          s.path("end_to_end_duration").path("max").asLong(-1));
     }
 
     private static long median(List<Long> v) {
@@ -93,93 +132,166 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   }
 
   StreamBenchmarkCommand() {
-    super("benchmark-stream", "end-to-end events/s and latency through Kafka -> Flink -> Kafka", USAGE, VALUED,
+    super(
+        "benchmark-stream",
+        "end-to-end events/s and latency through Kafka -> Flink -> Kafka",
+        USAGE,
+        VALUED,
         Set.of("freshness"));
   }
 
   @Override
   protected int run(Options o) throws Exception {
     int distinctIds = o.integer("distinct-ids", 0, 0);
-    ReplaySource source = ReplaySource.resolve(distinctIds > 0 ? null : o.get("data", null),
-        distinctIds > 0 ? ReplaySource.syntheticSpec().toString() : o.get("spec", null));
+    ReplaySource source =
+        ReplaySource.resolve(
+            distinctIds > 0 ? null : o.get("data", null),
+            distinctIds > 0 ? ReplaySource.syntheticSpec().toString() : o.get("spec", null));
     Path specPath = source.specPath();
     int throughputEvents = o.integer("events", 30_000, 1000);
     int latencyEvents = o.integer("latency-events", 20_000, 1000);
     int rate = o.integer("rate", 5000, 1);
     int warmup = distinctIds > 0 ? Math.max(5000, new IdStream(7, distinctIds).coverage()) : 5000;
     int total = warmup + throughputEvents + latencyEvents;
-    List<byte[]> events = distinctIds > 0 ? idEvents(source.spec(), distinctIds, total) : events(source, total);
-    System.out.printf(Locale.ROOT, "%,d events from %s; warm-up %,d; phase 1: %,d at full speed; phase 2: %,d at %,d/s%n",
-        events.size(), distinctIds > 0 ? String.format(Locale.ROOT, "a generated stream of %,d ids", distinctIds)
-            : source.describe(), warmup, throughputEvents, latencyEvents, rate);
+    List<byte[]> events =
+        distinctIds > 0 ? idEvents(source.spec(), distinctIds, total) : events(source, total);
+    System.out.printf(
+        Locale.ROOT,
+        "%,d events from %s; warm-up %,d; phase 1: %,d at full speed; phase 2: %,d at %,d/s%n",
+        events.size(),
+        distinctIds > 0
+            ? String.format(Locale.ROOT, "a generated stream of %,d ids", distinctIds)
+            : source.describe(),
+        warmup,
+        throughputEvents,
+        latencyEvents,
+        rate);
     List<Result> results = new ArrayList<>();
     List<String> deliveries = o.list("delivery", "exactly-once");
     for (String d : deliveries) {
       if (!d.equals("exactly-once") && !d.equals("at-least-once")) {
-        throw new Options.UsageException("benchmark-stream: invalid --delivery '" + d
-            + "'; allowed: exactly-once, at-least-once (comma-separated)");
+        throw new Options.UsageException(
+            "benchmark-stream: invalid --delivery '"
+                + d
+                + "'; allowed: exactly-once, at-least-once (comma-separated)");
       }
     }
     List<String> scorings = o.list("scoring", "replicas");
     for (String scoring : scorings) {
       if (!scoring.equals("replicas") && !scoring.equals("inline") && !scoring.equals("jobs")) {
-        throw new Options.UsageException("benchmark-stream: invalid --scoring '" + scoring
-            + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores), jobs"
-            + " (a learning job and a scoring job that follows its update topic: job.role=learn and score)");
+        throw new Options.UsageException(
+            "benchmark-stream: invalid --scoring '"
+                + scoring
+                + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores), jobs"
+                + " (a learning job and a scoring job that follows its update topic: job.role=learn and score)");
       }
     }
     for (String model : o.list("models", "lr,hiformer")) {
       for (String scoring : scorings) {
         for (String delivery : deliveries) {
-          results.add(runOne(ModelConfig.builder(model).build().name(), scoring, delivery, specPath, events, warmup,
-              warmup + throughputEvents, rate, o.integer("checkpoint-ms", 1000, 100), o.has("freshness")));
+          results.add(
+              runOne(
+                  ModelConfig.builder(model).build().name(),
+                  scoring,
+                  delivery,
+                  specPath,
+                  events,
+                  warmup,
+                  warmup + throughputEvents,
+                  rate,
+                  o.integer("checkpoint-ms", 1000, 100),
+                  o.has("freshness")));
         }
       }
     }
     System.out.println();
-    System.out.println("model      | scoring  | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
-        + " | phase-2 checkpoints: n, median bytes, median / max ms | freshness p50 / p99 ms");
+    System.out.println(
+        "model      | scoring  | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
+            + " | phase-2 checkpoints: n, median bytes, median / max ms | freshness p50 / p99 ms");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d | %d / %d%n",
-          r.model(), r.scoring(), r.delivery(), r.eventsPerSecond(), r.appendP50(), r.appendP99(), r.appendMax(), r.visibleP50(),
-          r.visibleP99(), r.visibleMax(), r.checkpoints().completed(), r.checkpoints().bytesMedian(),
-          r.checkpoints().msMedian(), r.checkpoints().msMax(), r.freshnessP50(), r.freshnessP99());
+      System.out.printf(
+          Locale.ROOT,
+          "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d | %d / %d%n",
+          r.model(),
+          r.scoring(),
+          r.delivery(),
+          r.eventsPerSecond(),
+          r.appendP50(),
+          r.appendP99(),
+          r.appendMax(),
+          r.visibleP50(),
+          r.visibleP99(),
+          r.visibleMax(),
+          r.checkpoints().completed(),
+          r.checkpoints().bytesMedian(),
+          r.checkpoints().msMedian(),
+          r.checkpoints().msMax(),
+          r.freshnessP50(),
+          r.freshnessP99());
     }
     if (o.has("json")) {
-      writeJson(Paths.get(o.get("json", "")), results, distinctIds, rate, o.integer("checkpoint-ms", 1000, 100));
+      writeJson(
+          Paths.get(o.get("json", "")),
+          results,
+          distinctIds,
+          rate,
+          o.integer("checkpoint-ms", 1000, 100));
     }
     return 0;
   }
 
-  private static void writeJson(Path file, List<Result> results, int distinctIds, int rate, int checkpointMs)
+  private static void writeJson(
+      Path file, List<Result> results, int distinctIds, int rate, int checkpointMs)
       throws java.io.IOException {
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var root = json.createObjectNode();
     root.put("distinct_ids", distinctIds).put("rate", rate).put("checkpoint_ms", checkpointMs);
     var models = root.putObject("models");
     for (Result r : results) {
-      var model = models.has(r.model()) ? (com.fasterxml.jackson.databind.node.ObjectNode) models.get(r.model())
-          : models.putObject(r.model());
-      var scoring = model.has(r.scoring()) ? (com.fasterxml.jackson.databind.node.ObjectNode) model.get(r.scoring())
-          : model.putObject(r.scoring());
-      scoring.putObject(r.delivery()).put("events_per_s", r.eventsPerSecond()).put("append_p50_ms", r.appendP50())
-          .put("append_p99_ms", r.appendP99()).put("append_max_ms", r.appendMax())
-          .put("visible_p50_ms", r.visibleP50()).put("visible_p99_ms", r.visibleP99())
-          .put("visible_max_ms", r.visibleMax()).put("checkpoints", r.checkpoints().completed())
+      var model =
+          models.has(r.model())
+              ? (com.fasterxml.jackson.databind.node.ObjectNode) models.get(r.model())
+              : models.putObject(r.model());
+      var scoring =
+          model.has(r.scoring())
+              ? (com.fasterxml.jackson.databind.node.ObjectNode) model.get(r.scoring())
+              : model.putObject(r.scoring());
+      scoring
+          .putObject(r.delivery())
+          .put("events_per_s", r.eventsPerSecond())
+          .put("append_p50_ms", r.appendP50())
+          .put("append_p99_ms", r.appendP99())
+          .put("append_max_ms", r.appendMax())
+          .put("visible_p50_ms", r.visibleP50())
+          .put("visible_p99_ms", r.visibleP99())
+          .put("visible_max_ms", r.visibleMax())
+          .put("checkpoints", r.checkpoints().completed())
           .put("checkpoint_bytes_median", r.checkpoints().bytesMedian())
           .put("checkpoint_bytes_max", r.checkpoints().bytesMax())
-          .put("checkpoint_ms_median", r.checkpoints().msMedian()).put("checkpoint_ms_max", r.checkpoints().msMax())
+          .put("checkpoint_ms_median", r.checkpoints().msMedian())
+          .put("checkpoint_ms_max", r.checkpoints().msMax())
           .put("run_checkpoint_bytes_max", r.checkpoints().runBytesMax())
           .put("run_checkpoint_ms_max", r.checkpoints().runMsMax())
-          .put("freshness_p50_ms", r.freshnessP50()).put("freshness_p99_ms", r.freshnessP99())
+          .put("freshness_p50_ms", r.freshnessP50())
+          .put("freshness_p99_ms", r.freshnessP99())
           .put("freshness_max_ms", r.freshnessMax());
     }
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     System.out.println("Wrote " + file);
   }
 
-  private static Result runOne(String kind, String scoring, String delivery, Path specPath, List<byte[]> events, int warmup, int split, int rate,
-      int checkpointMillis, boolean measureFreshness) throws Exception {
+  private static Result runOne(
+      String kind,
+      String scoring,
+      String delivery,
+      Path specPath,
+      List<byte[]> events,
+      int warmup,
+      int split,
+      int rate,
+      int checkpointMillis,
+      boolean measureFreshness)
+      throws Exception {
     // Experiments: -Dhiformer.bench.kafka.KEY=VALUE sets a config of the embedded broker.
     try (EmbeddedKafka kafka = new EmbeddedKafka(experiments("kafka"))) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
@@ -191,16 +303,26 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
       Path tmp = Files.createTempDirectory("hiformer-bench");
-      JobConfig.Builder configured = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()).set(JobConfig.MODEL_IDS, Set.of("bench"))
-          .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath)).modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build()).set(JobConfig.PARALLELISM, 1).set(JobConfig.SCORES_DELIVERY, delivery)
-          .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis).set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
-          .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
-          .set(LearnerOptions.SCORING_PARALLELISM, replicas ? 1 : 0)
-          .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
-          .set(JobConfig.UPDATES_TOPIC, replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
+      JobConfig.Builder configured =
+          JobConfig.builder()
+              .set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+              .set(JobConfig.MODEL_IDS, Set.of("bench"))
+              .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
+              .modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build())
+              .set(JobConfig.PARALLELISM, 1)
+              .set(JobConfig.SCORES_DELIVERY, delivery)
+              .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis)
+              .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
+              .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
+              .set(LearnerOptions.SCORING_PARALLELISM, replicas ? 1 : 0)
+              .set(LearnerOptions.UPDATES_INTERVAL_MS, replicas ? 1000L : 0L)
+              .set(
+                  JobConfig.UPDATES_TOPIC,
+                  replicas && (measureFreshness || twoJobs) ? "model-updates" : null);
       // Experiments: -Dhiformer.bench.job.KEY=VALUE sets a job option of every job.
       withJobExperiments("job", configured);
-      // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs beside it, with
+      // Two jobs: the measured one (checkpoints, scores) is the scoring job; the learner runs
+      // beside it, with
       // -Dhiformer.bench.learner.KEY=VALUE (an option of the learning job alone) on top.
       JobConfig config = configured.set(JobConfig.ROLE, twoJobs ? "score" : "all").build();
       JobConfig learnerConfig = null;
@@ -208,30 +330,45 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         withJobExperiments("learner", configured);
         learnerConfig = configured.set(JobConfig.ROLE, "learn").build();
       }
-      // Freshness: a server's follower of the update topic, in this process; when each (epoch, sequence) is served.
-      // By epoch, then sequence: the follower serves in sequence order, so the first state served at or past an
+      // Freshness: a server's follower of the update topic, in this process; when each (epoch,
+      // sequence) is served.
+      // By epoch, then sequence: the follower serves in sequence order, so the first state served
+      // at or past an
       // update's sequence is the ceiling entry.
       Map<Long, java.util.concurrent.ConcurrentSkipListMap<Long, Long>> servedAt =
           new java.util.concurrent.ConcurrentHashMap<>();
-      UpdateTopicReader updates = !(replicas && measureFreshness) ? null : new UpdateTopicReader(kafkaClient(kafka), "model-updates",
-          new ai.hiformer.serving.UpdateFollower(1, (id, version, epoch, sequence) ->
-              servedAt.computeIfAbsent(epoch, e -> new java.util.concurrent.ConcurrentSkipListMap<>())
-                  .putIfAbsent(sequence, System.currentTimeMillis())));
+      UpdateTopicReader updates =
+          !(replicas && measureFreshness)
+              ? null
+              : new UpdateTopicReader(
+                  kafkaClient(kafka),
+                  "model-updates",
+                  new ai.hiformer.serving.UpdateFollower(
+                      1,
+                      (id, version, epoch, sequence) ->
+                          servedAt
+                              .computeIfAbsent(
+                                  epoch, e -> new java.util.concurrent.ConcurrentSkipListMap<>())
+                              .putIfAbsent(sequence, System.currentTimeMillis())));
       org.apache.flink.configuration.Configuration flink = StreamingJob.flinkConfiguration(config);
       int restPort = freePort(); // the MiniCluster's REST API, for the checkpoint statistics
       flink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, Integer.toString(restPort));
       flink.set(org.apache.flink.configuration.RestOptions.PORT, restPort);
-      flink.set(org.apache.flink.configuration.WebOptions.CHECKPOINTS_HISTORY_SIZE, 100_000); // every checkpoint
+      flink.set(
+          org.apache.flink.configuration.WebOptions.CHECKPOINTS_HISTORY_SIZE,
+          100_000); // every checkpoint
       withExperiments(flink);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
       env.setParallelism(1);
       StreamingJob.build(env, config);
       JobClient learnerJob = null;
       if (twoJobs) {
-        org.apache.flink.configuration.Configuration learnerFlink = StreamingJob.flinkConfiguration(learnerConfig);
+        org.apache.flink.configuration.Configuration learnerFlink =
+            StreamingJob.flinkConfiguration(learnerConfig);
         learnerFlink.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0");
         withExperiments(learnerFlink);
-        StreamExecutionEnvironment learnerEnv = StreamExecutionEnvironment.getExecutionEnvironment(learnerFlink);
+        StreamExecutionEnvironment learnerEnv =
+            StreamExecutionEnvironment.getExecutionEnvironment(learnerFlink);
         learnerEnv.setParallelism(1);
         StreamingJob.build(learnerEnv, learnerConfig);
         learnerJob = learnerEnv.executeAsync("benchmark-" + kind + "-learner");
@@ -244,7 +381,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
         p.put("linger.ms", "1");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
           byte[] key = "bench".getBytes(StandardCharsets.UTF_8);
           // Warm-up (job start, JIT), not measured; then the throughput phase.
           for (int i = 0; i < warmup; i++) {
@@ -258,12 +396,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           producer.flush();
           receipts.awaitScored(split);
           if (replicas) {
-            // Phase 2 measures the steady rate: the learner, which trails the scores by design, first works off
-            // what phase 1 left it (its training would otherwise share the cores with the first seconds of phase 2).
+            // Phase 2 measures the steady rate: the learner, which trails the scores by design,
+            // first works off
+            // what phase 1 left it (its training would otherwise share the cores with the first
+            // seconds of phase 2).
             waitForLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", split);
           }
           if (learnerJob != null && STOP_LEARNER) {
-            // Diagnostics: phase 2 without learning (the scoring job keeps the model the learner last published),
+            // Diagnostics: phase 2 without learning (the scoring job keeps the model the learner
+            // last published),
             // to tell the learner's share of the scores' tail from the pipeline's.
             learnerJob.cancel().get();
             learnerJob = null;
@@ -272,9 +413,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           long start = System.nanoTime();
           for (int i = split; i < events.size(); i++) {
             long due = start + (long) ((i - split) * 1e9 / rate);
-            // Park, not spin: a spinning producer burns a whole core that the job under test would otherwise
-            // have (on two cores, half the machine). The latencies are taken from the broker's append times, so
-            // the timer's slack (tens of microseconds) only jitters the send times, not what is measured.
+            // Park, not spin: a spinning producer burns a whole core that the job under test would
+            // otherwise
+            // have (on two cores, half the machine). The latencies are taken from the broker's
+            // append times, so
+            // the timer's slack (tens of microseconds) only jitters the send times, not what is
+            // measured.
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
               java.util.concurrent.locks.LockSupport.parkNanos(wait);
             }
@@ -286,29 +430,38 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         var history = rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
         checkpoints = Checkpoints.of(history, phase2Millis);
         if (TRACE != null) {
-          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-checkpoints.json"), history.toString());
-          // Per operator (barrier delay, sync/async time, in-flight data) for the slow checkpoints (over a second,
+          Files.writeString(
+              Paths.get(trace(kind, scoring, delivery) + "-checkpoints.json"), history.toString());
+          // Per operator (barrier delay, sync/async time, in-flight data) for the slow checkpoints
+          // (over a second,
           // or -Dhiformer.bench.trace.slow-ms).
           long slowMillis = Long.getLong("hiformer.bench.trace.slow-ms", 1000);
           var details = new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode();
           for (var c : history.path("history")) {
             if (c.path("end_to_end_duration").asLong() > slowMillis) {
-              String base = "/jobs/" + job.getJobID() + "/checkpoints/details/" + c.path("id").asLong();
+              String base =
+                  "/jobs/" + job.getJobID() + "/checkpoints/details/" + c.path("id").asLong();
               var detail = (com.fasterxml.jackson.databind.node.ObjectNode) rest(restPort, base);
               var subtasks = detail.putObject("subtasks_by_vertex");
-              detail.path("tasks").fieldNames().forEachRemaining(v -> {
-                try {
-                  subtasks.set(v, rest(restPort, base + "/subtasks/" + v));
-                } catch (Exception e) {
-                  subtasks.put(v, e.toString());
-                }
-              });
+              detail
+                  .path("tasks")
+                  .fieldNames()
+                  .forEachRemaining(
+                      v -> {
+                        try {
+                          subtasks.set(v, rest(restPort, base + "/subtasks/" + v));
+                        } catch (Exception e) {
+                          subtasks.put(v, e.toString());
+                        }
+                      });
               details.add(detail);
             }
           }
-          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-slow-checkpoints.json"),
+          Files.writeString(
+              Paths.get(trace(kind, scoring, delivery) + "-slow-checkpoints.json"),
               details.toString());
-          Files.writeString(Paths.get(trace(kind, scoring, delivery) + "-vertices.json"),
+          Files.writeString(
+              Paths.get(trace(kind, scoring, delivery) + "-vertices.json"),
               rest(restPort, "/jobs/" + job.getJobID()).toString());
         }
       } finally {
@@ -320,21 +473,26 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         if (updates != null) {
           updates.close();
         }
-        // The jobs' checkpoints: cancelled jobs leave folders behind, one per run. Best effort: a cancelled job
+        // The jobs' checkpoints: cancelled jobs leave folders behind, one per run. Best effort: a
+        // cancelled job
         // may still be deleting its own files while this walks them.
         Folders.deleteTreeQuietly(tmp, "benchmark-stream");
       }
-      // An update is fresh in the server once a state at or past its sequence (same epoch) is served.
+      // An update is fresh in the server once a state at or past its sequence (same epoch) is
+      // served.
       List<Long> freshness = new ArrayList<>();
       if (updates != null) {
         var parts = new ai.hiformer.learner.UpdateParts.Assembler();
-        for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
+        for (ConsumerRecord<byte[], byte[]> r :
+            kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
           var u = parts.offer(r.value()); // published when its last part is appended
           if (u == null || r.timestamp() < phase2Millis) {
             continue;
           }
-          var served = servedAt.getOrDefault(u.epoch(), new java.util.concurrent.ConcurrentSkipListMap<>())
-              .ceilingEntry(u.sequence());
+          var served =
+              servedAt
+                  .getOrDefault(u.epoch(), new java.util.concurrent.ConcurrentSkipListMap<>())
+                  .ceilingEntry(u.sequence());
           if (served != null) {
             freshness.add(served.getValue() - r.timestamp());
           }
@@ -343,7 +501,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long[] f = sorted(freshness);
       // Append times: request ids are "r<index>", the index of the event in the stream.
       long[] eventTime = new long[events.size()];
-      for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
+      for (ConsumerRecord<byte[], byte[]> r :
+          kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
         eventTime[(int) r.offset()] = r.timestamp();
       }
       WireCodec<Score> codec = WireCodec.scores();
@@ -352,8 +511,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       List<Long> latencies = new ArrayList<>();
       List<Long> visible = new ArrayList<>();
       List<Long> toScore = new ArrayList<>();
-      StringBuilder trace = TRACE == null ? null : new StringBuilder("index,appended_ms,scored_ms,score_appended_ms,visible_ms\n");
-      for (ConsumerRecord<byte[], byte[]> r : kafka.readCommittedRecords("scores", Duration.ofSeconds(2))) {
+      StringBuilder trace =
+          TRACE == null
+              ? null
+              : new StringBuilder("index,appended_ms,scored_ms,score_appended_ms,visible_ms\n");
+      for (ConsumerRecord<byte[], byte[]> r :
+          kafka.readCommittedRecords("scores", Duration.ofSeconds(2))) {
         Score score = codec.decode(r.value());
         int index = Integer.parseInt(score.getRequestId().substring(1));
         if (index < warmup) {
@@ -368,8 +531,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             visible.add(receipts.at(index) - eventTime[index]);
           }
           if (trace != null) {
-            trace.append(index).append(',').append(eventTime[index]).append(',').append(score.getScoringTime().toEpochMilli())
-                .append(',').append(r.timestamp()).append(',').append(receipts.at(index)).append('\n');
+            trace
+                .append(index)
+                .append(',')
+                .append(eventTime[index])
+                .append(',')
+                .append(score.getScoringTime().toEpochMilli())
+                .append(',')
+                .append(r.timestamp())
+                .append(',')
+                .append(receipts.at(index))
+                .append('\n');
           }
         }
       }
@@ -379,46 +551,78 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long[] l = sorted(latencies);
       long[] v = sorted(visible);
       long[] sc = sorted(toScore);
-      System.out.printf(Locale.ROOT, "%s/%s/%s: event appended -> scored (the job's clock) p50 %d, p99 %d, max %d ms%n",
-          kind, scoring, delivery, pct(sc, 0.5), pct(sc, 0.99), pct(sc, 1));
+      System.out.printf(
+          Locale.ROOT,
+          "%s/%s/%s: event appended -> scored (the job's clock) p50 %d, p99 %d, max %d ms%n",
+          kind,
+          scoring,
+          delivery,
+          pct(sc, 0.5),
+          pct(sc, 0.99),
+          pct(sc, 1));
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
-      return new Result(kind, scoring, delivery, eps, pct(l, 0.5), pct(l, 0.99), pct(l, 1), pct(v, 0.5), pct(v, 0.99), pct(v, 1),
-          checkpoints, pct(f, 0.5), pct(f, 0.99), pct(f, 1));
+      return new Result(
+          kind,
+          scoring,
+          delivery,
+          eps,
+          pct(l, 0.5),
+          pct(l, 0.99),
+          pct(l, 1),
+          pct(v, 0.5),
+          pct(v, 0.99),
+          pct(v, 1),
+          checkpoints,
+          pct(f, 0.5),
+          pct(f, 0.99),
+          pct(f, 1));
     }
   }
 
-  /** Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs' clusters. */
+  /**
+   * Experiments: {@code -Dhiformer.bench.flink.KEY=VALUE} sets a Flink option of the jobs'
+   * clusters.
+   */
   private static void withExperiments(org.apache.flink.configuration.Configuration flink) {
     experiments("flink").forEach(flink::setString);
   }
 
   /**
-   * Job options from {@code -Dhiformer.bench.KIND.KEY=VALUE}: conf/job.properties' keys, and kafka.property.NAME for
-   * the job's Kafka clients.
+   * Job options from {@code -Dhiformer.bench.KIND.KEY=VALUE}: conf/job.properties' keys, and
+   * kafka.property.NAME for the job's Kafka clients.
    */
   private static void withJobExperiments(String kind, JobConfig.Builder job) {
-    experiments(kind).forEach((key, value) -> {
-      if (key.startsWith("kafka.property.")) {
-        job.kafkaProperty(key.substring("kafka.property.".length()), value);
-      } else {
-        job.setText(key, value);
-      }
-    });
+    experiments(kind)
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith("kafka.property.")) {
+                job.kafkaProperty(key.substring("kafka.property.".length()), value);
+              } else {
+                job.setText(key, value);
+              }
+            });
   }
 
   /** The system properties {@code hiformer.bench.KIND.KEY=VALUE}, as KEY → VALUE. */
   private static Map<String, String> experiments(String kind) {
     String prefix = "hiformer.bench." + kind + ".";
     Map<String, String> settings = new java.util.TreeMap<>();
-    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))
+    System.getProperties().stringPropertyNames().stream()
+        .filter(k -> k.startsWith(prefix))
         .forEach(k -> settings.put(k.substring(prefix.length()), System.getProperty(k)));
     return settings;
   }
 
-  /** Diagnostics: {@code -Dhiformer.bench.stop-learner=true} cancels the learning job (two jobs) before phase 2. */
+  /**
+   * Diagnostics: {@code -Dhiformer.bench.stop-learner=true} cancels the learning job (two jobs)
+   * before phase 2.
+   */
   private static final boolean STOP_LEARNER = Boolean.getBoolean("hiformer.bench.stop-learner");
 
-  /** Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to PREFIX-model-scoring-delivery.csv. */
+  /**
+   * Diagnostics: {@code -Dhiformer.bench.trace=PREFIX} writes every phase-2 event's times to
+   * PREFIX-model-scoring-delivery.csv.
+   */
   private static final String TRACE = System.getProperty("hiformer.bench.trace");
 
   /** The trace files' common name: PREFIX-model-scoring-delivery. */
@@ -438,10 +642,16 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     }
   }
 
-  private static com.fasterxml.jackson.databind.JsonNode rest(int port, String path) throws Exception {
-    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + port + path)).GET().build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+  private static com.fasterxml.jackson.databind.JsonNode rest(int port, String path)
+      throws Exception {
+    var response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + path))
+                    .GET()
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
   }
 
@@ -452,12 +662,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
   }
 
   /**
-   * When each score reached a read_committed consumer (wall clock, the broker's clock too on this machine), by
-   * the event index in its request id; read by a thread of its own from the job's start.
+   * When each score reached a read_committed consumer (wall clock, the broker's clock too on this
+   * machine), by the event index in its request id; read by a thread of its own from the job's
+   * start.
    */
   private static final class ReceiptTimes implements AutoCloseable {
     private final long[] receivedAt;
-    private final java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger received =
+        new java.util.concurrent.atomic.AtomicInteger();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -465,30 +677,35 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       receivedAt = new long[events];
       Properties p = EmbeddedKafka.readCommittedConsumer(bootstrapServers, "benchmark-visible");
       p.put("fetch.max.wait.ms", "5"); // answer polls at once: the receipt time is what we measure
-      thread = new Thread(() -> {
-        WireCodec<Score> codec = WireCodec.scores();
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p,
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-          consumer.subscribe(List.of("scores"));
-          while (running) {
-            var records = consumer.poll(Duration.ofMillis(5));
-            long now = System.currentTimeMillis();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-              try {
-                Score score = codec.decode(r.value());
-        int index = Integer.parseInt(score.getRequestId().substring(1));
-                if (index < receivedAt.length && receivedAt[index] == 0) {
-                  receivedAt[index] = now;
-                  received.incrementAndGet();
+      thread =
+          new Thread(
+              () -> {
+                WireCodec<Score> codec = WireCodec.scores();
+                try (var consumer =
+                    new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(
+                        p,
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                  consumer.subscribe(List.of("scores"));
+                  while (running) {
+                    var records = consumer.poll(Duration.ofMillis(5));
+                    long now = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> r : records) {
+                      try {
+                        Score score = codec.decode(r.value());
+                        int index = Integer.parseInt(score.getRequestId().substring(1));
+                        if (index < receivedAt.length && receivedAt[index] == 0) {
+                          receivedAt[index] = now;
+                          received.incrementAndGet();
+                        }
+                      } catch (WireCodec.DecodeException e) {
+                        // not a score of this benchmark: nothing to time
+                      }
+                    }
+                  }
                 }
-              } catch (WireCodec.DecodeException e) {
-                // not a score of this benchmark: nothing to time
-              }
-            }
-          }
-        }
-      }, "visible-latency-consumer");
+              },
+              "visible-latency-consumer");
       thread.setDaemon(true);
       thread.start();
     }
@@ -498,16 +715,21 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     }
 
     /**
-     * Waits until the scores of {@code n} distinct events have been received. Counted as they arrive: re-reading
-     * the whole scores topic on every check (as this harness did before session 13) cost a core's worth of
-     * CPU during the warm-up and phase 1, on the cores the job under test runs on.
+     * Waits until the scores of {@code n} distinct events have been received. Counted as they
+     * arrive: re-reading the whole scores topic on every check (as this harness did before session
+     * 13) cost a core's worth of CPU during the warm-up and phase 1, on the cores the job under
+     * test runs on.
      */
     void awaitScored(int n) throws InterruptedException {
       long deadline = System.currentTimeMillis() + 600_000;
       while (received.get() < n) {
         if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("scores of " + n + " events did not arrive within 10 minutes (" + received.get()
-              + " so far)");
+          throw new IllegalStateException(
+              "scores of "
+                  + n
+                  + " events did not arrive within 10 minutes ("
+                  + received.get()
+                  + " so far)");
         }
         Thread.sleep(50);
       }
@@ -522,12 +744,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** The q-quantile of sorted values (q = 1: the maximum); -1 when there are none. */
   private static long pct(long[] sorted, double q) {
-    return sorted.length == 0 ? -1 : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+    return sorted.length == 0
+        ? -1
+        : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
   }
 
   /**
-   * Waits until the learner's source has committed offset {@code n} of the events topic: its offsets are committed
-   * when a checkpoint completes, and a checkpoint completes after the learner processed what preceded its barrier.
+   * Waits until the learner's source has committed offset {@code n} of the events topic: its
+   * offsets are committed when a checkpoint completes, and a checkpoint completes after the learner
+   * processed what preceded its barrier.
    */
   private static void waitForLearner(EmbeddedKafka kafka, String group, int n) throws Exception {
     long deadline = System.currentTimeMillis() + 600_000;
@@ -535,13 +760,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
       while (true) {
         var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        long committed = offsets.values().stream().filter(java.util.Objects::nonNull)
-            .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
+        long committed =
+            offsets.values().stream()
+                .filter(java.util.Objects::nonNull)
+                .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset)
+                .sum();
         if (committed >= n) {
           return;
         }
         if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("the learner did not reach event " + n + " within 10 minutes (at " + committed + ")");
+          throw new IllegalStateException(
+              "the learner did not reach event " + n + " within 10 minutes (at " + committed + ")");
         }
         Thread.sleep(200);
       }
@@ -563,19 +792,19 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     RowToEvent convert = new RowToEvent(source.spec(), "bench");
     var codec = ai.hiformer.schemas.WireCodec.events();
     List<byte[]> out = new ArrayList<>(n);
-    source.read(new RowSink() {
-      @Override
-      public void accept(Row row) throws BadRowException {
-        if (out.size() >= n) {
-          throw new ReplaySource.Stop();
-        }
-        out.add(codec.encode(convert.convert(row, out.size())));
-      }
+    source.read(
+        new RowSink() {
+          @Override
+          public void accept(Row row) throws BadRowException {
+            if (out.size() >= n) {
+              throw new ReplaySource.Stop();
+            }
+            out.add(codec.encode(convert.convert(row, out.size())));
+          }
 
-      @Override
-      public void rejected(String origin, String reason) {
-      }
-    });
+          @Override
+          public void rejected(String origin, String reason) {}
+        });
     return out;
   }
 }

@@ -14,13 +14,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker-compose.yml runs what the build builds: its images carry the build's Flink, Kafka and Java versions,
- * the job it submits exists with the keys it passes, and the files it mounts are in the repository.
- * (CI also lints the file with docker-compose; this machine has no Docker engine to run it.)
+ * docker-compose.yml runs what the build builds: its images carry the build's Flink, Kafka and Java
+ * versions, the job it submits exists with the keys it passes, and the files it mounts are in the
+ * repository. (CI also lints the file with docker-compose; this machine has no Docker engine to run
+ * it.)
  */
 class ComposeFileTest {
   private static final Path COMPOSE = Paths.get("../docker-compose.yml");
-  private static final Pattern IMAGE = Pattern.compile("^\\s*image:\\s*(\\S+)\\s*$", Pattern.MULTILINE);
+  private static final Pattern IMAGE =
+      Pattern.compile("^\\s*image:\\s*(\\S+)\\s*$", Pattern.MULTILINE);
 
   private static String compose() throws IOException {
     return Files.readString(COMPOSE);
@@ -51,25 +53,34 @@ class ComposeFileTest {
       String name = image.substring(0, image.indexOf(':'));
       String tag = image.substring(image.indexOf(':') + 1);
       switch (name) {
-        case "flink" -> assertThat(tag).as(image).startsWith(build("flink.version") + "-").endsWith("-java" + java);
+        case "flink" ->
+            assertThat(tag)
+                .as(image)
+                .startsWith(build("flink.version") + "-")
+                .endsWith("-java" + java);
         case "apache/kafka" -> assertThat(tag).as(image).isEqualTo(build("kafka.version"));
         case "eclipse-temurin" -> assertThat(tag).as(image).startsWith(java + "-");
         default -> throw new AssertionError("an image the build does not pin: " + image);
       }
     }
-    assertThat(images).anyMatch(i -> i.startsWith("flink:")).anyMatch(i -> i.startsWith("apache/kafka:"));
+    assertThat(images)
+        .anyMatch(i -> i.startsWith("flink:"))
+        .anyMatch(i -> i.startsWith("apache/kafka:"));
   }
 
   @Test
   void theSubmittedJobAndItsKeysExist() throws Exception {
     String c = compose();
-    Matcher main = Pattern.compile("-c (\\S+) /opt/hiformer/jobs/hiformer-jobs-flink.jar").matcher(c);
+    Matcher main =
+        Pattern.compile("-c (\\S+) /opt/hiformer/jobs/hiformer-jobs-flink.jar").matcher(c);
     assertThat(main.find()).as("flink run -c <main class> <job jar>").isTrue();
     assertThat(Class.forName(main.group(1)).getMethod("main", String[].class)).isNotNull();
     Matcher key = Pattern.compile("\\s--([a-z.-]+)=").matcher(c.substring(main.end()));
     int keys = 0;
     while (key.find()) {
-      assertThat(JobConfigLoader.KEYS).as("job key --%s in docker-compose.yml", key.group(1)).contains(key.group(1));
+      assertThat(JobConfigLoader.KEYS)
+          .as("job key --%s in docker-compose.yml", key.group(1))
+          .contains(key.group(1));
       keys++;
     }
     assertThat(keys).isGreaterThanOrEqualTo(5);
@@ -81,7 +92,9 @@ class ComposeFileTest {
     int n = 0;
     while (ports.find()) {
       for (String line : ports.group(1).strip().split("\n")) {
-        assertThat(line.strip()).as("published port").startsWith("- \"${HIFORMER_PUBLISH_ADDRESS:-127.0.0.1}:");
+        assertThat(line.strip())
+            .as("published port")
+            .startsWith("- \"${HIFORMER_PUBLISH_ADDRESS:-127.0.0.1}:");
         n++;
       }
     }

@@ -7,7 +7,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The command registry: every command is listed, answers --help, and rejects what it does not know. */
+/**
+ * The command registry: every command is listed, answers --help, and rejects what it does not know.
+ */
 class MainTest {
   private record Result(int code, String out, String err) {}
 
@@ -20,7 +22,8 @@ class MainTest {
       System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
       int code = Main.run(args);
-      return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+      return new Result(
+          code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(out);
       System.setErr(err);
@@ -44,7 +47,10 @@ class MainTest {
   void anUnknownCommandOrOptionIsAUsageErrorNamingWhatIsAllowed() {
     Result unknown = run("trian");
     assertThat(unknown.code()).isEqualTo(2);
-    assertThat(unknown.err()).contains("unknown command 'trian'").contains("evaluate").contains("benchmark-serve");
+    assertThat(unknown.err())
+        .contains("unknown command 'trian'")
+        .contains("evaluate")
+        .contains("benchmark-serve");
     Result badOption = run("serve", "--snapshot", "x");
     assertThat(badOption.code()).isEqualTo(2);
     assertThat(badOption.err()).contains("--snapshot").contains("snapshots");

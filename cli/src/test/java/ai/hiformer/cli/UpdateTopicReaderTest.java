@@ -23,20 +23,25 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code serve --updates-topic}'s reader against a real broker: updates already on the topic when the server
- * starts and updates published while it runs are served, a record that is not an update is skipped, and a topic
- * that does not exist is a clear start-up error.
+ * {@code serve --updates-topic}'s reader against a real broker: updates already on the topic when
+ * the server starts and updates published while it runs are served, a record that is not an update
+ * is skipped, and a topic that does not exist is a clear start-up error.
  */
 class UpdateTopicReaderTest {
-  private static final String SPEC = """
+  private static final String SPEC =
+      """
       {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}""";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
   void updatesOnTheTopicBeforeAndAfterTheServerStartsAreServed() throws Exception {
-    ModelRuntime learner = new ModelRuntime(FeatureSpec.parse(SPEC), ModelConfig.builder(ModelKind.HIFORMER).d(8).build(),
-        OptimizerConfig.defaults(), 8);
+    ModelRuntime learner =
+        new ModelRuntime(
+            FeatureSpec.parse(SPEC),
+            ModelConfig.builder(ModelKind.HIFORMER).d(8).build(),
+            OptimizerConfig.defaults(),
+            8);
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "model-updates");
       ModelUpdate full = train(learner, 0, true);
@@ -49,15 +54,17 @@ class UpdateTopicReaderTest {
 
       Properties client = new Properties();
       client.put("bootstrap.servers", kafka.bootstrapServers());
-      UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> { });
+      UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> {});
       try (UpdateTopicReader reader = new UpdateTopicReader(client, "model-updates", follower)) {
         awaitVersion(follower, reference.version());
         ModelUpdate next = train(learner, 100, false);
         reference.apply(next);
         publish(kafka, UpdateParts.split(next, 1000).toArray(new byte[0][]));
         awaitVersion(follower, reference.version());
-        var row = JsonLinesReader.of(JSON.readTree("{\"user\": \"u3\", \"item\": \"i2\"}"), "probe");
-        assertThat(follower.model("m").orElseThrow().score(row).get("click")).isEqualTo(reference.score(row)[0]);
+        var row =
+            JsonLinesReader.of(JSON.readTree("{\"user\": \"u3\", \"item\": \"i2\"}"), "probe");
+        assertThat(follower.model("m").orElseThrow().score(row).get("click"))
+            .isEqualTo(reference.score(row)[0]);
         assertThat(follower.rejected()).as("the record that is not an update").isEqualTo(1);
       }
       assertThatThrownBy(() -> new UpdateTopicReader(client, "no-such-topic", follower))
@@ -67,8 +74,12 @@ class UpdateTopicReaderTest {
 
   private static ModelUpdate train(ModelRuntime learner, int from, boolean full) throws Exception {
     for (int i = from; i < from + 16; i++) {
-      learner.learnOnly(JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + i % 5 + "\", \"item\": \"i" + i % 3
-          + "\"}"), "e" + i), Map.of("click", i % 2 == 0 ? 1.0 : 0.0), 0);
+      learner.learnOnly(
+          JsonLinesReader.of(
+              JSON.readTree("{\"user\": \"u" + i % 5 + "\", \"item\": \"i" + i % 3 + "\"}"),
+              "e" + i),
+          Map.of("click", i % 2 == 0 ? 1.0 : 0.0),
+          0);
     }
     return learner.captureUpdate(full, true);
   }
@@ -81,10 +92,13 @@ class UpdateTopicReaderTest {
     kafka.produce("model-updates", keys, List.of(values));
   }
 
-  private static void awaitVersion(UpdateFollower follower, long version) throws InterruptedException {
+  private static void awaitVersion(UpdateFollower follower, long version)
+      throws InterruptedException {
     long deadline = System.currentTimeMillis() + 60_000;
     while (follower.model("m").map(m -> m.version()).orElse(-1L) != version) {
-      assertThat(System.currentTimeMillis()).as("served version %d in time", version).isLessThan(deadline);
+      assertThat(System.currentTimeMillis())
+          .as("served version %d in time", version)
+          .isLessThan(deadline);
       Thread.sleep(20);
     }
   }

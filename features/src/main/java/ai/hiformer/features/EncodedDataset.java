@@ -35,28 +35,32 @@ public final class EncodedDataset {
   private EncodedDataset(FeatureSpec spec, DatasetReader reader) throws IOException {
     this.spec = spec;
     FeatureEncoder[] holder = new FeatureEncoder[1];
-    FeatureEncoder encoder = new FeatureEncoder(spec,
-        (field, id, generation) -> recycles.add(new Recycle(holder[0].position() - 1, field, id, generation)));
+    FeatureEncoder encoder =
+        new FeatureEncoder(
+            spec,
+            (field, id, generation) ->
+                recycles.add(new Recycle(holder[0].position() - 1, field, id, generation)));
     holder[0] = encoder;
     rows = spec.layout().newBatch(1 << 14, spec.tasks().size());
-    reader.read(new RowSink() {
-      @Override
-      public void accept(Row row) throws BadRowException {
-        if (size == rows.capacity) {
-          grow();
-        }
-        encoder.encode(row, rows, size);
-        size++;
-      }
+    reader.read(
+        new RowSink() {
+          @Override
+          public void accept(Row row) throws BadRowException {
+            if (size == rows.capacity) {
+              grow();
+            }
+            encoder.encode(row, rows, size);
+            size++;
+          }
 
-      @Override
-      public void rejected(String origin, String reason) {
-        rejected++;
-        if (rejections.size() < 20) {
-          rejections.add(origin + ": " + reason);
-        }
-      }
-    });
+          @Override
+          public void rejected(String origin, String reason) {
+            rejected++;
+            if (rejections.size() < 20) {
+              rejections.add(origin + ": " + reason);
+            }
+          }
+        });
     rows.setSize(size);
     int fields = spec.layout().nCat() + spec.layout().nMulti();
     rowCounts = new int[fields];
@@ -71,7 +75,10 @@ public final class EncodedDataset {
     return new EncodedDataset(spec, DatasetReader.forSpec(spec, data));
   }
 
-  /** Encodes the rows {@code reader} hands over (a generated stream, rows held in memory), in its order. */
+  /**
+   * Encodes the rows {@code reader} hands over (a generated stream, rows held in memory), in its
+   * order.
+   */
   public static EncodedDataset read(FeatureSpec spec, DatasetReader reader) throws IOException {
     return new EncodedDataset(spec, reader);
   }
@@ -128,8 +135,8 @@ public final class EncodedDataset {
   }
 
   /**
-   * The checksum of docs/PROTOCOL.md §1.6: sha256 over one line per event, {@code label TAB cat ids TAB …
-   * [TAB multi ids comma-joined, padding dropped] \n}.
+   * The checksum of docs/PROTOCOL.md §1.6: sha256 over one line per event, {@code label TAB cat ids
+   * TAB … [TAB multi ids comma-joined, padding dropped] \n}.
    */
   public String idChecksum() {
     try {

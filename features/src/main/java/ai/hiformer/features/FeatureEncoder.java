@@ -5,7 +5,6 @@ import ai.hiformer.features.io.Row;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.features.spec.FieldKind;
 import ai.hiformer.features.spec.FieldSpec;
-import ai.hiformer.features.spec.FieldSpec.NumericTransform;
 import ai.hiformer.features.spec.TaskSpec;
 import ai.hiformer.features.vocab.Vocabulary;
 import ai.hiformer.model.Batch;
@@ -16,11 +15,11 @@ import java.util.List;
 /**
  * Turns raw rows into model inputs, in stream order, following a {@link FeatureSpec}: the per-field
  * transforms, the vocabularies (ids assigned in order of first appearance) and the online numeric
- * statistics. Everything it learns from the stream (vocabularies, statistics) is its state; encoding the
- * same rows in the same order always gives the same ids.
+ * statistics. Everything it learns from the stream (vocabularies, statistics) is its state;
+ * encoding the same rows in the same order always gives the same ids.
  *
- * <p>A row is validated whole before any state changes, so a rejected row leaves no trace: a
- * {@link BadRowException} names the field and the problem (unparseable or non-finite number, bad label).
+ * <p>A row is validated whole before any state changes, so a rejected row leaves no trace: a {@link
+ * BadRowException} names the field and the problem (unparseable or non-finite number, bad label).
  */
 public final class FeatureEncoder {
   private final FeatureSpec spec;
@@ -29,7 +28,7 @@ public final class FeatureEncoder {
   private final List<FieldSpec> multi = new ArrayList<>();
   private final List<FieldSpec> numeric = new ArrayList<>();
   private final Vocabulary[] vocabularies; // single fields, then multi fields
-  private final RunningStats[] stats;      // per numeric field
+  private final RunningStats[] stats; // per numeric field
   // Phase-one scratch: the parsed row, before any state changes.
   private final String[] singleKeys;
   private final List<List<String>> multiKeys = new ArrayList<>();
@@ -40,7 +39,10 @@ public final class FeatureEncoder {
   private long position;
   private long truncatedValues;
 
-  /** Receives row recycling events: field index (token order, single then multi), row id, generation. */
+  /**
+   * Receives row recycling events: field index (token order, single then multi), row id,
+   * generation.
+   */
   public interface RecycleListener {
     void recycled(int field, int id, long generation);
   }
@@ -49,8 +51,14 @@ public final class FeatureEncoder {
     this(spec, null, null, recycleListener);
   }
 
-  /** With {@code sharedVocabularies} and {@code sharedStats} null, this encoder's own, else those (a view). */
-  private FeatureEncoder(FeatureSpec spec, Vocabulary[] sharedVocabularies, RunningStats[] sharedStats,
+  /**
+   * With {@code sharedVocabularies} and {@code sharedStats} null, this encoder's own, else those (a
+   * view).
+   */
+  private FeatureEncoder(
+      FeatureSpec spec,
+      Vocabulary[] sharedVocabularies,
+      RunningStats[] sharedStats,
       RecycleListener recycleListener) {
     this.spec = spec;
     this.layout = spec.layout();
@@ -62,12 +70,19 @@ public final class FeatureEncoder {
         default -> throw new IllegalStateException();
       }
     }
-    vocabularies = sharedVocabularies != null ? sharedVocabularies : new Vocabulary[single.size() + multi.size()];
+    vocabularies =
+        sharedVocabularies != null
+            ? sharedVocabularies
+            : new Vocabulary[single.size() + multi.size()];
     for (int i = 0; sharedVocabularies == null && i < vocabularies.length; i++) {
       FieldSpec f = i < single.size() ? single.get(i) : multi.get(i - single.size());
       int field = i;
-      vocabularies[i] = Vocabulary.create(f.embedding(), recycleListener == null ? null
-          : (id, generation) -> recycleListener.recycled(field, id, generation));
+      vocabularies[i] =
+          Vocabulary.create(
+              f.embedding(),
+              recycleListener == null
+                  ? null
+                  : (id, generation) -> recycleListener.recycled(field, id, generation));
     }
     stats = sharedStats != null ? sharedStats : new RunningStats[numeric.size()];
     for (int i = 0; sharedStats == null && i < stats.length; i++) {
@@ -84,9 +99,9 @@ public final class FeatureEncoder {
   }
 
   /**
-   * An encoder for scoring on another thread: it reads this encoder's vocabularies and numeric statistics (shared,
-   * not copied) through its own scratch buffers. Only {@link #encodeReadOnly} may be called on it, and nothing
-   * may change this encoder's state while views of it encode.
+   * An encoder for scoring on another thread: it reads this encoder's vocabularies and numeric
+   * statistics (shared, not copied) through its own scratch buffers. Only {@link #encodeReadOnly}
+   * may be called on it, and nothing may change this encoder's state while views of it encode.
    */
   public FeatureEncoder readOnlyView() {
     return new FeatureEncoder(spec, vocabularies, stats, null);
@@ -109,7 +124,10 @@ public final class FeatureEncoder {
     return vocabularies[i];
   }
 
-  /** Values evicted from every vocabulary (capacity or TTL) since this encoder was created or restored. */
+  /**
+   * Values evicted from every vocabulary (capacity or TTL) since this encoder was created or
+   * restored.
+   */
   public long vocabularyEvictions() {
     long n = 0;
     for (Vocabulary v : vocabularies) {
@@ -119,9 +137,10 @@ public final class FeatureEncoder {
   }
 
   /**
-   * The rows embedding table {@code t} of a model over this encoder's layout must hold: every id its field's exact
-   * vocabulary has handed out, or 0 for a hashed field (its table is sized by its buckets). A model has one table
-   * per field in token order, once per member for a blend, so table {@code t} reads field {@code t % fields}.
+   * The rows embedding table {@code t} of a model over this encoder's layout must hold: every id
+   * its field's exact vocabulary has handed out, or 0 for a hashed field (its table is sized by its
+   * buckets). A model has one table per field in token order, once per member for a blend, so table
+   * {@code t} reads field {@code t % fields}.
    */
   public int rowsNeededByTable(int t) {
     Vocabulary v = vocabularies[t % (layout.nCat() + layout.nMulti())];
@@ -153,23 +172,26 @@ public final class FeatureEncoder {
   }
 
   /**
-   * Encodes a row for serving: known values get their ids, unseen ones the OOV id 0, numeric statistics
-   * are read but not updated, labels are not read, and the stream position does not move. Only the
-   * recency order of exact vocabularies may change (a lookup is a use).
+   * Encodes a row for serving: known values get their ids, unseen ones the OOV id 0, numeric
+   * statistics are read but not updated, labels are not read, and the stream position does not
+   * move. Only the recency order of exact vocabularies may change (a lookup is a use).
    */
   public void encodeReadOnly(Row row, Batch batch, int b) throws BadRowException {
     parse(row, false);
     fill(batch, b, false, -1);
   }
 
-  /** Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream position. */
+  /**
+   * Encodes one row into row {@code b} of the batch (ids, values, labels), advancing the stream
+   * position.
+   */
   public void encode(Row row, Batch batch, int b) throws BadRowException {
     encode(row, batch, b, true);
   }
 
   /**
-   * As {@link #encode(Row, Batch, int)}; with {@code readLabels} false the row's label columns are not
-   * read and every label mask is 0 (the caller supplies labels, e.g. from a label stream).
+   * As {@link #encode(Row, Batch, int)}; with {@code readLabels} false the row's label columns are
+   * not read and every label mask is 0 (the caller supplies labels, e.g. from a label stream).
    */
   public void encode(Row row, Batch batch, int b, boolean readLabels) throws BadRowException {
     parse(row, readLabels);
@@ -181,15 +203,15 @@ public final class FeatureEncoder {
   }
 
   /**
-   * Phase two: ids and values of the parsed row into row {@code b}. With {@code learn}, new values get ids
-   * (at stream position {@code pos}) and the numeric statistics take the values in; without, unknown
-   * values map to 0 and nothing changes.
+   * Phase two: ids and values of the parsed row into row {@code b}. With {@code learn}, new values
+   * get ids (at stream position {@code pos}) and the numeric statistics take the values in;
+   * without, unknown values map to 0 and nothing changes.
    */
   private void fill(Batch batch, int b, boolean learn, long pos) {
     batch.clearRow(b);
     for (int i = 0; i < single.size(); i++) {
-      batch.cat[b * batch.nCat + i] = learn ? vocabularies[i].idFor(singleKeys[i], pos)
-          : vocabularies[i].lookup(singleKeys[i]);
+      batch.cat[b * batch.nCat + i] =
+          learn ? vocabularies[i].idFor(singleKeys[i], pos) : vocabularies[i].lookup(singleKeys[i]);
     }
     for (int i = 0; i < multi.size(); i++) {
       List<String> keys = multiKeys.get(i);
@@ -201,24 +223,26 @@ public final class FeatureEncoder {
     }
     for (int i = 0; i < numeric.size(); i++) {
       boolean missing = numMissing[i];
-      batch.num[b * batch.nNum + i] = missing ? 0 : transform(numeric.get(i), stats[i], numValues[i], learn);
+      batch.num[b * batch.nNum + i] =
+          missing ? 0 : transform(numeric.get(i), stats[i], numValues[i], learn);
       batch.miss[b * batch.nNum + i] = missing ? 1 : 0;
     }
   }
 
   private static double transform(FieldSpec f, RunningStats s, double x, boolean learn) {
     double v = x * f.scale();
-    double t = switch (f.transform()) {
-      case NONE -> v;
-      case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
-      case ZSCORE -> {
-        double z = s.zscore(v);
-        if (learn) {
-          s.add(v);
-        }
-        yield z;
-      }
-    };
+    double t =
+        switch (f.transform()) {
+          case NONE -> v;
+          case LOG1P -> v > 0 ? Math.log1p(v) : 0.0;
+          case ZSCORE -> {
+            double z = s.zscore(v);
+            if (learn) {
+              s.add(v);
+            }
+            yield z;
+          }
+        };
     return Math.min(f.clipHi(), Math.max(f.clipLo(), t));
   }
 
@@ -226,8 +250,10 @@ public final class FeatureEncoder {
   private void parse(Row row, boolean readLabels) throws BadRowException {
     for (int i = 0; i < single.size(); i++) {
       FieldSpec f = single.get(i);
-      singleKeys[i] = f.kind() == FieldKind.TIME ? FieldValues.timeKey(f, row)
-          : FieldValues.categoricalKey(f, row.text(f.column()));
+      singleKeys[i] =
+          f.kind() == FieldKind.TIME
+              ? FieldValues.timeKey(f, row)
+              : FieldValues.categoricalKey(f, row.text(f.column()));
     }
     for (int i = 0; i < multi.size(); i++) {
       FieldSpec f = multi.get(i);
@@ -286,7 +312,8 @@ public final class FeatureEncoder {
       } else if (v == 0 || v == 1) {
         labels[k] = v;
       } else {
-        throw new BadRowException("label of task '" + t.name() + "': expected 0 or 1, got '" + text + "'");
+        throw new BadRowException(
+            "label of task '" + t.name() + "': expected 0 or 1, got '" + text + "'");
       }
       labelPresent[k] = true;
     }
@@ -309,8 +336,8 @@ public final class FeatureEncoder {
   }
 
   /**
-   * {@link #stateBytes()} without the exact vocabularies' values, which are saved one by one through
-   * {@link #drainUnsavedEntries}; restored by {@link #restoreState(byte[], Iterable)}.
+   * {@link #stateBytes()} without the exact vocabularies' values, which are saved one by one
+   * through {@link #drainUnsavedEntries}; restored by {@link #restoreState(byte[], Iterable)}.
    */
   public byte[] headBytes() {
     return stateBytes(true);
@@ -332,15 +359,18 @@ public final class FeatureEncoder {
     return n;
   }
 
-  /** Restores {@link #headBytes()} and every entry {@link #drainUnsavedEntries} saved since the encoder began. */
+  /**
+   * Restores {@link #headBytes()} and every entry {@link #drainUnsavedEntries} saved since the
+   * encoder began.
+   */
   public void restoreState(byte[] head, Iterable<java.util.Map.Entry<Long, byte[]>> entries) {
     readState(head);
     try {
       for (java.util.Map.Entry<Long, byte[]> e : entries) {
         int v = (int) (e.getKey() >>> 32);
         if (v < 0 || v >= vocabularies.length) {
-          throw new IllegalArgumentException("a saved entry of vocabulary " + v + "; the spec has "
-              + vocabularies.length);
+          throw new IllegalArgumentException(
+              "a saved entry of vocabulary " + v + "; the spec has " + vocabularies.length);
         }
         vocabularies[v].restoreEntry((int) (long) e.getKey(), e.getValue());
       }
@@ -394,24 +424,31 @@ public final class FeatureEncoder {
 
   private void readState(byte[] state) {
     try {
-      java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
+      java.io.DataInputStream in =
+          new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
       int version = in.readInt();
       if (version != STATE_VERSION) {
-        throw new IllegalArgumentException("encoder state: format v" + version
-            + " is not supported by this version (it reads v" + STATE_VERSION + ")");
+        throw new IllegalArgumentException(
+            "encoder state: format v"
+                + version
+                + " is not supported by this version (it reads v"
+                + STATE_VERSION
+                + ")");
       }
       position = in.readLong();
       truncatedValues = in.readLong();
       int nv = in.readInt();
       if (nv != vocabularies.length) {
-        throw new IllegalArgumentException("encoder state has " + nv + " vocabularies, the spec " + vocabularies.length);
+        throw new IllegalArgumentException(
+            "encoder state has " + nv + " vocabularies, the spec " + vocabularies.length);
       }
       for (Vocabulary v : vocabularies) {
         v.readFrom(in);
       }
       int ns = in.readInt();
       if (ns != stats.length) {
-        throw new IllegalArgumentException("encoder state has " + ns + " numeric fields, the spec " + stats.length);
+        throw new IllegalArgumentException(
+            "encoder state has " + ns + " numeric fields, the spec " + stats.length);
       }
       for (RunningStats s : stats) {
         s.count = in.readLong();

@@ -4,11 +4,17 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.spec.FieldSpec;
 
-/** How one raw value becomes what the encoder keys or transforms: the parsing rules of the feature spec. */
+/**
+ * How one raw value becomes what the encoder keys or transforms: the parsing rules of the feature
+ * spec.
+ */
 final class FieldValues {
   private FieldValues() {}
 
-  /** The key a categorical value maps to: itself, its bucket, its prefix or suffix, or the field's empty key. */
+  /**
+   * The key a categorical value maps to: itself, its bucket, its prefix or suffix, or the field's
+   * empty key.
+   */
   static String categoricalKey(FieldSpec f, String text) throws BadRowException {
     if (text == null || text.isEmpty()) {
       return f.empty();
@@ -40,12 +46,15 @@ final class FieldValues {
     try {
       ts = Long.parseLong(text.trim());
     } catch (NumberFormatException e) {
-      throw new BadRowException("field '" + f.name() + "': unparseable timestamp '" + abbreviate(text) + "'");
+      throw new BadRowException(
+          "field '" + f.name() + "': unparseable timestamp '" + abbreviate(text) + "'");
     }
     long seconds = f.timeUnit().equals("milliseconds") ? Math.floorDiv(ts, 1000) : ts;
-    long part = f.timePart().equals("hour")
-        ? Math.floorMod(Math.floorDiv(seconds, 3600), 24)
-        : Math.floorMod(Math.floorDiv(seconds, 86400) + 3, 7); // 1970-01-01 was a Thursday; 0 = Monday
+    long part =
+        f.timePart().equals("hour")
+            ? Math.floorMod(Math.floorDiv(seconds, 3600), 24)
+            : Math.floorMod(
+                Math.floorDiv(seconds, 86400) + 3, 7); // 1970-01-01 was a Thursday; 0 = Monday
     return Long.toString(part);
   }
 

@@ -6,7 +6,10 @@ final class RunningStats {
   double mean;
   double m2;
 
-  /** z of v against the statistics of the values before it (0 until two values were seen, or if not finite). */
+  /**
+   * z of v against the statistics of the values before it (0 until two values were seen, or if not
+   * finite).
+   */
   double zscore(double v) {
     if (count < 2) {
       return 0.0;
@@ -17,15 +20,19 @@ final class RunningStats {
   }
 
   /**
-   * Adds v, unless it or the update would not be finite (a value near ±Double.MAX_VALUE overflows the
-   * running sums): such a value is left out, so one extreme input cannot poison the statistics for good.
+   * Adds v, unless it or the update would not be finite (a value near ±Double.MAX_VALUE overflows
+   * the running sums): such a value is left out, so one extreme input cannot poison the statistics
+   * for good.
    */
   void add(double v) {
     long n = count + 1;
     double delta = v - mean;
     double newMean = mean + delta / n;
     double newM2 = m2 + delta * (v - newMean);
-    if (!Double.isFinite(v) || !Double.isFinite(delta) || !Double.isFinite(newMean) || !Double.isFinite(newM2)) {
+    if (!Double.isFinite(v)
+        || !Double.isFinite(delta)
+        || !Double.isFinite(newMean)
+        || !Double.isFinite(newM2)) {
       return;
     }
     count = n;

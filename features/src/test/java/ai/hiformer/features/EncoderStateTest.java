@@ -10,10 +10,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 class EncoderStateTest {
-  private static final FeatureSpec SPEC = FeatureSpec.parse("{\"format\": \"jsonl\", \"tasks\": [{\"name\": \"y\"}],"
-      + "\"fields\": [{\"name\": \"u\", \"kind\": \"categorical\", \"embedding\": {\"admission\": 2, \"capacity\": 5}},"
-      + "{\"name\": \"h\", \"kind\": \"categorical\", \"embedding\": {\"keys\": \"hashed\", \"buckets\": 7}},"
-      + "{\"name\": \"x\", \"kind\": \"numeric\", \"transform\": \"zscore\"}]}");
+  private static final FeatureSpec SPEC =
+      FeatureSpec.parse(
+          "{\"format\": \"jsonl\", \"tasks\": [{\"name\": \"y\"}],"
+              + "\"fields\": [{\"name\": \"u\", \"kind\": \"categorical\", \"embedding\": {\"admission\": 2, \"capacity\": 5}},"
+              + "{\"name\": \"h\", \"kind\": \"categorical\", \"embedding\": {\"keys\": \"hashed\", \"buckets\": 7}},"
+              + "{\"name\": \"x\", \"kind\": \"numeric\", \"transform\": \"zscore\"}]}");
 
   @Test
   void aRestoredEncoderContinuesExactlyAsTheOriginal() throws Exception {
@@ -35,7 +37,10 @@ class EncoderStateTest {
   }
 
   private static Row row(int i) throws Exception {
-    String json = String.format("{\"u\": \"u%d\", \"h\": \"h%d\", \"x\": %d, \"y\": %d}", (i * 7) % 9, i % 4, i % 13, i % 2);
+    String json =
+        String.format(
+            "{\"u\": \"u%d\", \"h\": \"h%d\", \"x\": %d, \"y\": %d}",
+            (i * 7) % 9, i % 4, i % 13, i % 2);
     return JsonLinesReader.of(new ObjectMapper().readTree(json), "test:" + i);
   }
 }

@@ -14,12 +14,14 @@ class PreparedInputChecksumTest {
   @Test
   void movieLensIdsAndNumericsMatchTheProtocol() throws IOException {
     Path dir = SharedData.require("movielens-100k");
-    EncodedDataset data = EncodedDataset.load(FeatureSpec.load(SharedData.spec("movielens.json")), dir);
+    EncodedDataset data =
+        EncodedDataset.load(FeatureSpec.load(SharedData.spec("movielens.json")), dir);
     assertThat(data.size()).isEqualTo(100_000);
     assertThat(data.rejected()).isZero();
     assertThat(data.positives()).isEqualTo(55_375);
     assertThat(data.rowCounts()).containsExactly(944, 1683, 8, 3, 22, 383, 73, 25, 8, 20);
-    assertThat(data.idChecksum()).isEqualTo("1d5cc3faa7228deefe7f7109039d7ebf86cb6fe32c78eaf039d44b2470a3d4dc");
+    assertThat(data.idChecksum())
+        .isEqualTo("1d5cc3faa7228deefe7f7109039d7ebf86cb6fe32c78eaf039d44b2470a3d4dc");
     assertThat(data.numericSum()).isCloseTo(32969.85, within(0.005));
     assertThat(data.missingSum()).isZero();
   }
@@ -27,13 +29,15 @@ class PreparedInputChecksumTest {
   @Test
   void criteoIdsAndNumericsMatchTheProtocol() throws IOException {
     Path dir = SharedData.require("criteo-kaggle-sample");
-    EncodedDataset data = EncodedDataset.load(FeatureSpec.load(SharedData.spec("criteo.json")), dir);
+    EncodedDataset data =
+        EncodedDataset.load(FeatureSpec.load(SharedData.spec("criteo.json")), dir);
     assertThat(data.size()).isEqualTo(10_000);
     assertThat(data.rejected()).isZero();
     assertThat(data.positives()).isEqualTo(2_182);
     assertThat(data.rowCounts()[0]).isEqualTo(176);
     assertThat(data.rowCounts()[25]).isEqualTo(1940);
-    assertThat(data.idChecksum()).isEqualTo("cb1a3e7831f91486910fab2164782d98b15fe7087730cbabbde7faf878dbe463");
+    assertThat(data.idChecksum())
+        .isEqualTo("cb1a3e7831f91486910fab2164782d98b15fe7087730cbabbde7faf878dbe463");
     // The reference stored t as float32 before summing; our float64 sum is 248471.01083.
     assertThat(float32Sum(data)).isCloseTo(248471.0117, within(0.00005));
     assertThat(data.numericSum()).isCloseTo(248471.0117, within(0.002));

@@ -11,10 +11,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Snapshot retention keeps the newest complete versions and their deltas, and never a version being written. */
+/**
+ * Snapshot retention keeps the newest complete versions and their deltas, and never a version being
+ * written.
+ */
 class RetentionTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private Path version(long v, boolean complete) throws Exception {
     Path d = Files.createDirectories(root.resolve("m").resolve(String.format("v%012d", v)));
@@ -26,7 +28,8 @@ class RetentionTest {
   }
 
   private Path delta(long base, int seq) throws Exception {
-    return Files.createDirectories(root.resolve("m").resolve("deltas").resolve(String.format("v%012d-d%08d", base, seq)));
+    return Files.createDirectories(
+        root.resolve("m").resolve("deltas").resolve(String.format("v%012d-d%08d", base, seq)));
   }
 
   private List<String> names(Path dir) throws Exception {
@@ -44,11 +47,17 @@ class RetentionTest {
     }
     version(6, false); // being written: neither counted nor deleted
     assertThat(Retention.prune(root, "m", 3)).isEqualTo(2 + 4);
-    assertThat(names(root.resolve("m"))).containsExactly("deltas", "v000000000003", "v000000000004",
-        "v000000000005", "v000000000006");
-    assertThat(names(root.resolve("m").resolve("deltas"))).containsExactly("v000000000003-d00000001",
-        "v000000000003-d00000002", "v000000000004-d00000001", "v000000000004-d00000002", "v000000000005-d00000001",
-        "v000000000005-d00000002");
+    assertThat(names(root.resolve("m")))
+        .containsExactly(
+            "deltas", "v000000000003", "v000000000004", "v000000000005", "v000000000006");
+    assertThat(names(root.resolve("m").resolve("deltas")))
+        .containsExactly(
+            "v000000000003-d00000001",
+            "v000000000003-d00000002",
+            "v000000000004-d00000001",
+            "v000000000004-d00000002",
+            "v000000000005-d00000001",
+            "v000000000005-d00000002");
     assertThat(Retention.prune(root, "m", 3)).as("nothing more to prune").isZero();
   }
 

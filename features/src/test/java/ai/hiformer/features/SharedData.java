@@ -7,12 +7,14 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Where the licensed datasets live: system property {@code hiformer.data.dir}, else the environment
- * variable {@code HIFORMER_DATA_DIR}, else {@code ../shared/data}. They are never copied into the repo.
+ * variable {@code HIFORMER_DATA_DIR}, else {@code ../shared/data}. They are never copied into the
+ * repo.
  *
- * <p>Under Maven the root pom passes {@code hiformer.data.dir}: {@code ../shared/data} beside the checkout,
- * or {@code HIFORMER_DATA_DIR} when that variable is set, or what {@code -Dhiformer.data.dir=...} says.
- * A missing dataset skips the test with a message, unless {@code -Dhiformer.requireData=true}: then it
- * fails, so that a wrong path cannot pass as a green run (CI sets it when the data folder exists).
+ * <p>Under Maven the root pom passes {@code hiformer.data.dir}: {@code ../shared/data} beside the
+ * checkout, or {@code HIFORMER_DATA_DIR} when that variable is set, or what {@code
+ * -Dhiformer.data.dir=...} says. A missing dataset skips the test with a message, unless {@code
+ * -Dhiformer.requireData=true}: then it fails, so that a wrong path cannot pass as a green run (CI
+ * sets it when the data folder exists).
  */
 public final class SharedData {
   private SharedData() {}
@@ -28,21 +30,28 @@ public final class SharedData {
     return Paths.get(p).toAbsolutePath().normalize();
   }
 
-  /** Whether a missing dataset is a failure rather than a skip ({@code -Dhiformer.requireData=true}). */
+  /**
+   * Whether a missing dataset is a failure rather than a skip ({@code
+   * -Dhiformer.requireData=true}).
+   */
   public static boolean required() {
     return Boolean.parseBoolean(System.getProperty("hiformer.requireData", "false"));
   }
 
   /**
-   * The dataset folder; when it is absent the test is skipped with a message that says what is missing
-   * and why, or fails with that message when {@link #required()}.
+   * The dataset folder; when it is absent the test is skipped with a message that says what is
+   * missing and why, or fails with that message when {@link #required()}.
    */
   public static Path require(String dataset) {
     Path d = dir().resolve(dataset);
     if (!Files.isDirectory(d)) {
-      String why = "dataset '" + dataset + "' not found at " + d
-          + ". Its licence forbids shipping it; download it as README.md explains and point -Dhiformer.data.dir"
-          + " (or HIFORMER_DATA_DIR) at the folder that holds it.";
+      String why =
+          "dataset '"
+              + dataset
+              + "' not found at "
+              + d
+              + ". Its licence forbids shipping it; download it as README.md explains and point -Dhiformer.data.dir"
+              + " (or HIFORMER_DATA_DIR) at the folder that holds it.";
       if (required()) {
         throw new AssertionError("hiformer.requireData=true and " + why);
       }

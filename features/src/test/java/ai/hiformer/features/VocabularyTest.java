@@ -33,7 +33,8 @@ class VocabularyTest {
   @Test
   void capacityEvictsTheLeastRecentlySeenAndRecyclesItsRow() {
     List<int[]> recycled = new ArrayList<>();
-    ExactVocabulary v = new ExactVocabulary(1, 0, 2, (id, gen) -> recycled.add(new int[] {id, (int) gen}));
+    ExactVocabulary v =
+        new ExactVocabulary(1, 0, 2, (id, gen) -> recycled.add(new int[] {id, (int) gen}));
     int a = v.idFor("a", 0);
     int b = v.idFor("b", 1);
     v.idFor("a", 2); // a is now the most recent
@@ -49,15 +50,18 @@ class VocabularyTest {
 
   @Test
   void anExactVocabularyIsBoundedUnlessTheSpecSaysOtherwise() {
-    String spec = "{\"name\": \"t\", \"format\": \"jsonl\", \"tasks\": [{\"name\": \"y\"}], \"fields\": ["
-        + "{\"name\": \"plain\", \"kind\": \"categorical\"},"
-        + "{\"name\": \"small\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 3}},"
-        + "{\"name\": \"unbounded\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 0}},"
-        + "{\"name\": \"hashed\", \"kind\": \"categorical\", \"embedding\": {\"keys\": \"hashed\", \"buckets\": 8}}]}";
+    String spec =
+        "{\"name\": \"t\", \"format\": \"jsonl\", \"tasks\": [{\"name\": \"y\"}], \"fields\": ["
+            + "{\"name\": \"plain\", \"kind\": \"categorical\"},"
+            + "{\"name\": \"small\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 3}},"
+            + "{\"name\": \"unbounded\", \"kind\": \"categorical\", \"embedding\": {\"capacity\": 0}},"
+            + "{\"name\": \"hashed\", \"kind\": \"categorical\", \"embedding\": {\"keys\": \"hashed\", \"buckets\": 8}}]}";
     var fields = ai.hiformer.features.spec.FeatureSpec.parse(spec).fields();
-    assertThat(fields).extracting(f -> f.embedding().capacity())
+    assertThat(fields)
+        .extracting(f -> f.embedding().capacity())
         .containsExactly(ai.hiformer.features.spec.EmbeddingSpec.DEFAULT_CAPACITY, 3, 0, 0);
-    FeatureEncoder encoder = new FeatureEncoder(ai.hiformer.features.spec.FeatureSpec.parse(spec), null);
+    FeatureEncoder encoder =
+        new FeatureEncoder(ai.hiformer.features.spec.FeatureSpec.parse(spec), null);
     for (int i = 0; i < 10; i++) {
       encoder.vocabulary(1).idFor("v" + i, i);
     }
@@ -76,11 +80,20 @@ class VocabularyTest {
     assertThat(v.lookup("b")).isNotZero();
   }
 
-  /** A stream of keys over {@code distinct} values (a few hot, many rare), some events with several values. */
-  private static void feed(ExactVocabulary v, java.util.SplittableRandom rng, long from, int n, int distinct,
+  /**
+   * A stream of keys over {@code distinct} values (a few hot, many rare), some events with several
+   * values.
+   */
+  private static void feed(
+      ExactVocabulary v,
+      java.util.SplittableRandom rng,
+      long from,
+      int n,
+      int distinct,
       List<Integer> ids) {
     for (long p = from; p < from + n; p++) {
-      int values = rng.nextInt(4) == 0 ? 3 : 1; // a multi-valued field: several values at one position
+      int values =
+          rng.nextInt(4) == 0 ? 3 : 1; // a multi-valued field: several values at one position
       for (int k = 0; k < values; k++) {
         int key = rng.nextInt(3) == 0 ? rng.nextInt(20) : rng.nextInt(distinct);
         ids.add(v.idFor("k" + key, p));
@@ -136,7 +149,8 @@ class VocabularyTest {
     a.writeHead(new java.io.DataOutputStream(head));
     ExactVocabulary b = new ExactVocabulary(1, 0, 0, null);
     b.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(head.toByteArray())));
-    org.assertj.core.api.Assertions.assertThatThrownBy(b::finishRestore).hasMessageContaining("0 values restored");
+    org.assertj.core.api.Assertions.assertThatThrownBy(b::finishRestore)
+        .hasMessageContaining("0 values restored");
   }
 
   @Test
@@ -161,6 +175,7 @@ class VocabularyTest {
       assertThat(id).isBetween(1, 100);
       assertThat(v.lookup("key" + i)).isEqualTo(id);
     }
-    assertThat(HashedVocabulary.fnv1a64("a")).isEqualTo(0xaf63dc4c8601ec8cL); // the published FNV-1a test vector
+    assertThat(HashedVocabulary.fnv1a64("a"))
+        .isEqualTo(0xaf63dc4c8601ec8cL); // the published FNV-1a test vector
   }
 }

@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /** The online z-score: extreme inputs cannot poison its running statistics for good. */
 class ZscoreTest {
-  private static final FeatureSpec SPEC = FeatureSpec.parse("""
+  private static final FeatureSpec SPEC =
+      FeatureSpec.parse(
+          """
       {"name": "z", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "price", "kind": "numeric", "transform": "zscore"}]}""");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +35,8 @@ class ZscoreTest {
     double poison2 = encode(attacked, batch, "-1.7e308");
     assertThat(Double.isFinite(poison1)).isTrue();
     assertThat(Double.isFinite(poison2)).isTrue();
-    // The extreme pair overflows the running sums (their difference is beyond Double.MAX_VALUE): it is left out,
+    // The extreme pair overflows the running sums (their difference is beyond Double.MAX_VALUE): it
+    // is left out,
     // and the next values are scaled as they would have been without it.
     for (String v : new String[] {"3", "7.5", "12"}) {
       double want = encode(clean, batch, v);

@@ -5,14 +5,15 @@ import ai.hiformer.model.CtrModel;
 import java.util.List;
 
 /**
- * Cuts a model's base into {@code count} slices published one per update ({@link ModelUpdate} "HFU3"), in
- * cycles: slice 0 fixes the cycle's id ranges (each table's and vocabulary's size at that moment, cut into
- * {@code count} equal shares). A cycle's slices thus cover every id that existed when it began, and the
- * increments from then on carry everything created or changed after that (ids are handed out in order, so an id
- * past the cycle's range is newer than the cycle; a recycled one's new owner is a change). Rows created during
- * the cycle are deliberately left out of its slices: while a model grows fast (a learner catching up), covering
- * them put tens of megabytes into the cycle's last slice. Not part of the learner's state: after a restore the learner publishes a full update and begins a new
- * cycle.
+ * Cuts a model's base into {@code count} slices published one per update ({@link ModelUpdate}
+ * "HFU3"), in cycles: slice 0 fixes the cycle's id ranges (each table's and vocabulary's size at
+ * that moment, cut into {@code count} equal shares). A cycle's slices thus cover every id that
+ * existed when it began, and the increments from then on carry everything created or changed after
+ * that (ids are handed out in order, so an id past the cycle's range is newer than the cycle; a
+ * recycled one's new owner is a change). Rows created during the cycle are deliberately left out of
+ * its slices: while a model grows fast (a learner catching up), covering them put tens of megabytes
+ * into the cycle's last slice. Not part of the learner's state: after a restore the learner
+ * publishes a full update and begins a new cycle.
  */
 final class BaseSlices {
   private final int count;
@@ -49,7 +50,9 @@ final class BaseSlices {
     return s;
   }
 
-  /** Slice {@code index} of {@code count}: ids {@code [start, end)} of each table and vocabulary. */
+  /**
+   * Slice {@code index} of {@code count}: ids {@code [start, end)} of each table and vocabulary.
+   */
   record Slice(int index, int count, int[] tableRows, int[] vocabularyRows) {
     int tableStart(int table) {
       return share(tableRows[table], index);

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Incremental sync of one model: the full snapshot the current chain of deltas builds on, the chain's position,
- * and the deltas captured since they were last handed over. Its position is part of the runtime's state.
+ * Incremental sync of one model: the full snapshot the current chain of deltas builds on, the
+ * chain's position, and the deltas captured since they were last handed over. Its position is part
+ * of the runtime's state.
  */
 final class DeltaChain {
   private long base;
@@ -19,7 +20,10 @@ final class DeltaChain {
   private long lastVersion = -1; // model version at the last delta or full snapshot
   private final List<ModelDelta> captured = new ArrayList<>();
 
-  /** A full snapshot of {@code version} was captured: later deltas build on it (the tables' change sets restart). */
+  /**
+   * A full snapshot of {@code version} was captured: later deltas build on it (the tables' change
+   * sets restart).
+   */
   void restart(Learner learner, long version) {
     for (var t : learner.model().tables()) {
       t.drainChanged(ai.hiformer.model.nn.EmbeddingTable.Follower.DELTAS);
@@ -29,7 +33,10 @@ final class DeltaChain {
     lastVersion = version;
   }
 
-  /** Whether a delta of {@code version} would carry anything: a base exists and something was learned since. */
+  /**
+   * Whether a delta of {@code version} would carry anything: a base exists and something was
+   * learned since.
+   */
   boolean wouldCapture(long version) {
     return base != 0 && version != lastVersion;
   }

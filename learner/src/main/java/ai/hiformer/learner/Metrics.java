@@ -1,6 +1,5 @@
 package ai.hiformer.learner;
 
-
 /** Binary classification metrics as docs/PROTOCOL.md §3.1 defines them. */
 public final class Metrics {
   public static final double LOGLOSS_CLIP = 1e-7;
@@ -8,8 +7,8 @@ public final class Metrics {
   private Metrics() {}
 
   /**
-   * ROC AUC by the Mann–Whitney statistic, ties counted ½ (sklearn's {@code roc_auc_score}); NaN when
-   * one class is absent. Considers {@code p[from..to)} and {@code y[from..to)}.
+   * ROC AUC by the Mann–Whitney statistic, ties counted ½ (sklearn's {@code roc_auc_score}); NaN
+   * when one class is absent. Considers {@code p[from..to)} and {@code y[from..to)}.
    */
   public static double auc(double[] p, double[] y, int from, int to) {
     int pos = 0;
@@ -35,7 +34,8 @@ public final class Metrics {
     }
     java.util.Arrays.sort(ps);
     java.util.Arrays.sort(ns);
-    // For each positive: negatives below it count 1, ties count ½ (two pointers over sorted scores).
+    // For each positive: negatives below it count 1, ties count ½ (two pointers over sorted
+    // scores).
     double wins = 0;
     int below = 0;
     int belowOrEqual = 0;

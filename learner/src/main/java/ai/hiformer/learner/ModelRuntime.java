@@ -14,18 +14,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One model id's online learner: the feature encoder (vocabularies, statistics), the learner (weights,
- * optimiser state), the micro-batch of labelled examples not yet trained on, and the progressive metrics.
- * No Flink and no event type: it reads any {@link Row} (the job adapts its Avro events); the job's operator
- * keeps one per key and writes it to keyed state at each checkpoint.
+ * One model id's online learner: the feature encoder (vocabularies, statistics), the learner
+ * (weights, optimiser state), the micro-batch of labelled examples not yet trained on, and the
+ * progressive metrics. No Flink and no event type: it reads any {@link Row} (the job adapts its
+ * Avro events); the job's operator keeps one per key and writes it to keyed state at each
+ * checkpoint.
  *
- * <p>Order of work per event: encode (new values get fresh rows now, as in the protocol) → score with
- * the current weights → if labelled, append to the micro-batch → when the micro-batch is full,
+ * <p>Order of work per event: encode (new values get fresh rows now, as in the protocol) → score
+ * with the current weights → if labelled, append to the micro-batch → when the micro-batch is full,
  * predict-then-train on it (those predictions feed the progressive metrics).
  */
 public final class ModelRuntime {
-  /** The version of {@link #toBytes()}'s layout; a fixture of each released version is under test. */
+  /**
+   * The version of {@link #toBytes()}'s layout; a fixture of each released version is under test.
+   */
   public static final int STATE_FORMAT = 1;
+
   final FeatureSpec spec;
   final FeatureEncoder encoder;
   final Learner learner;
@@ -35,48 +39,70 @@ public final class ModelRuntime {
   final RuntimeMetrics metrics;
   final QualityGate gate;
   long scored;
-  // Snapshot policy (configuration, not state) and the snapshots captured since the last checkpoint.
+  // Snapshot policy (configuration, not state) and the snapshots captured since the last
+  // checkpoint.
   private long snapshotEveryExamples;
   private long snapshotEveryEventTimeMillis;
   private final List<Captured> captured = new java.util.ArrayList<>();
-  // Incremental sync: the full snapshot the current delta chain builds on, and the chain's position.
+  // Incremental sync: the full snapshot the current delta chain builds on, and the chain's
+  // position.
   final DeltaChain deltas = new DeltaChain();
 
   /**
-   * A snapshot's content, captured right after the micro-batch that made it due, so it does not depend
-   * on when checkpoints happen; it is written once a checkpoint taken after it completes.
+   * A snapshot's content, captured right after the micro-batch that made it due, so it does not
+   * depend on when checkpoints happen; it is written once a checkpoint taken after it completes.
    */
-  public record Captured(long version, byte[] learner, byte[] encoder, String modelConfig, long trainedExamples,
-      long eventsScored, java.util.Map<String, Double> metrics) {}
+  public record Captured(
+      long version,
+      byte[] learner,
+      byte[] encoder,
+      String modelConfig,
+      long trainedExamples,
+      long eventsScored,
+      java.util.Map<String, Double> metrics) {}
+
   long trainedExamples;
   long maxEventTimeMillis = Long.MIN_VALUE;
-  long snapshotExamples;          // trainedExamples at the last snapshot
+  long snapshotExamples; // trainedExamples at the last snapshot
   long snapshotEventTimeMillis = Long.MIN_VALUE;
-  // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and position in it.
+  // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and
+  // position in it.
   private final long updateEpoch = System.currentTimeMillis();
   private long updateSequence;
-  private BaseSlices baseSlices; // not state: a restored learner publishes a full update and begins a new cycle
+  private BaseSlices
+      baseSlices; // not state: a restored learner publishes a full update and begins a new cycle
 
-  public ModelRuntime(FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
-    this(spec, new Learner(Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
-        optimizer), microBatch);
+  public ModelRuntime(
+      FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
+    this(
+        spec,
+        new Learner(
+            Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
+            optimizer),
+        microBatch);
   }
 
   ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {
     this.spec = spec;
     this.learner = learner;
-    this.encoder = new FeatureEncoder(spec,
-        (field, id, generation) -> learner.model().resetRow(field, id, generation));
+    this.encoder =
+        new FeatureEncoder(
+            spec, (field, id, generation) -> learner.model().resetRow(field, id, generation));
     int tasks = spec.tasks().size();
     one = spec.layout().newBatch(1, tasks);
     oneProbs = new double[tasks];
-    List<String> taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
+    List<String> taskNames =
+        spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     metrics = new RuntimeMetrics(taskNames, learner.model());
     gate = new QualityGate(taskNames);
-    micro = new MicroBatch(learner, spec.layout().newBatch(microBatch, tasks), (batch, probs) -> {
-      metrics.record(batch, probs);
-      gate.record(batch, probs);
-    });
+    micro =
+        new MicroBatch(
+            learner,
+            spec.layout().newBatch(microBatch, tasks),
+            (batch, probs) -> {
+              metrics.record(batch, probs);
+              gate.record(batch, probs);
+            });
   }
 
   /**
@@ -85,7 +111,8 @@ public final class ModelRuntime {
    * @param labels label per task name (0 or 1); tasks without a label are masked
    * @param eventTimeMillis the event's time, for the event-time snapshot rule
    */
-  public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis) throws BadRowException {
+  public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis)
+      throws BadRowException {
     encoder.encode(row, one, 0, false);
     materialiseHandedOutRows();
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
@@ -93,10 +120,11 @@ public final class ModelRuntime {
   }
 
   /**
-   * Gives every id an exact vocabulary has handed out its embedding row now, as scoring would (a restore checks
-   * that invariant, {@code ModelSnapshot.requireVocabulariesFit}): an example only learned from reaches the
-   * tables at its training step, and a checkpoint may come first. The rows are the ones scoring would have made
-   * (a row's initial value depends only on the table and the id).
+   * Gives every id an exact vocabulary has handed out its embedding row now, as scoring would (a
+   * restore checks that invariant, {@code ModelSnapshot.requireVocabulariesFit}): an example only
+   * learned from reaches the tables at its training step, and a checkpoint may come first. The rows
+   * are the ones scoring would have made (a row's initial value depends only on the table and the
+   * id).
    */
   private void materialiseHandedOutRows() {
     var tables = learner.model().tables();
@@ -109,12 +137,13 @@ public final class ModelRuntime {
   }
 
   /**
-   * Scores one event; returns the probability per task (a view, valid until the next call). Appends the
-   * event to the micro-batch when it carries labels and trains when the micro-batch is full.
+   * Scores one event; returns the probability per task (a view, valid until the next call). Appends
+   * the event to the micro-batch when it carries labels and trains when the micro-batch is full.
    *
    * @param labels label per task name (0 or 1), empty for an event whose labels come later
    */
-  public double[] scoreAndLearn(Row row, Map<String, Double> labels, long eventTimeMillis) throws BadRowException {
+  public double[] scoreAndLearn(Row row, Map<String, Double> labels, long eventTimeMillis)
+      throws BadRowException {
     encoder.encode(row, one, 0, false);
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
     one.setSize(1);
@@ -148,9 +177,17 @@ public final class ModelRuntime {
     }
     trainedExamples += n;
     if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
-        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis) && admitted()) {
-      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
-          trainedExamples, scored, metricsSummary()));
+        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)
+        && admitted()) {
+      captured.add(
+          new Captured(
+              version(),
+              learnerBytes(),
+              encoderBytes(),
+              learner.model().config().toProperties(),
+              trainedExamples,
+              scored,
+              metricsSummary()));
       deltas.restart(learner, version()); // later deltas build on this snapshot
     }
     return true;
@@ -161,7 +198,8 @@ public final class ModelRuntime {
    * (incremental sync); {@code withDense} adds every dense weight.
    */
   public void captureDeltaIfChanged(boolean withDense) {
-    if (deltas.wouldCapture(version()) && admitted()) { // else nothing to build on or carry, or held back
+    if (deltas.wouldCapture(version())
+        && admitted()) { // else nothing to build on or carry, or held back
       deltas.capture(learner, encoder, version(), withDense);
     }
   }
@@ -171,26 +209,37 @@ public final class ModelRuntime {
     return deltas.drain();
   }
 
-  /** At the end of a bounded input: capture what was learned since the last snapshot, if anything. */
+  /**
+   * At the end of a bounded input: capture what was learned since the last snapshot, if anything.
+   */
   public void captureFinal() {
-    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0) && trainedExamples != snapshotExamples
+    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
+        && trainedExamples != snapshotExamples
         && admitted()) {
       snapshotExamples = trainedExamples;
       snapshotEventTimeMillis = maxEventTimeMillis;
-      captured.add(new Captured(version(), learnerBytes(), encoderBytes(), learner.model().config().toProperties(),
-          trainedExamples, scored, metricsSummary()));
+      captured.add(
+          new Captured(
+              version(),
+              learnerBytes(),
+              encoderBytes(),
+              learner.model().config().toProperties(),
+              trainedExamples,
+              scored,
+              metricsSummary()));
       deltas.restart(learner, version()); // later deltas build on this snapshot
     }
   }
 
   /**
-   * Holds back snapshots and deltas while the model's recent AUC falls more than {@code margin} below the last
-   * published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears each hold's reason, and each
-   * new level accepted after {@code maxHeldExamples} (0 = never). The
-   * policy is configuration; what the gate has seen is state, restored when the policy is set after a restore.
+   * Holds back snapshots and deltas while the model's recent AUC falls more than {@code margin}
+   * below the last published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears
+   * each hold's reason, and each new level accepted after {@code maxHeldExamples} (0 = never). The
+   * policy is configuration; what the gate has seen is state, restored when the policy is set after
+   * a restore.
    */
-  public void qualityGate(int window, double margin, long maxHeldExamples,
-      java.util.function.Consumer<String> onHold) {
+  public void qualityGate(
+      int window, double margin, long maxHeldExamples, java.util.function.Consumer<String> onHold) {
     gate.configure(window, margin, maxHeldExamples, onHold);
   }
 
@@ -220,24 +269,27 @@ public final class ModelRuntime {
   }
 
   /**
-   * Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests; for a blend also
-   * each member's AUC and log-loss ({@code <task>.<member>.progressive_auc}).
+   * Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests; for a
+   * blend also each member's AUC and log-loss ({@code <task>.<member>.progressive_auc}).
    */
   public java.util.Map<String, Double> metricsSummary() {
     return metrics.summary();
   }
 
   /**
-   * Whether a snapshot is due: {@code everyExamples} examples trained, or {@code everyEventTimeMillis} of
-   * event time passed, since the last one (0 disables a rule). Marks it taken when due.
+   * Whether a snapshot is due: {@code everyExamples} examples trained, or {@code
+   * everyEventTimeMillis} of event time passed, since the last one (0 disables a rule). Marks it
+   * taken when due.
    */
   public boolean takeSnapshotIfDue(long everyExamples, long everyEventTimeMillis) {
     if (trainedExamples == snapshotExamples) {
       return false; // nothing new learned
     }
     boolean byCount = everyExamples > 0 && trainedExamples - snapshotExamples >= everyExamples;
-    boolean byTime = everyEventTimeMillis > 0 && (snapshotEventTimeMillis == Long.MIN_VALUE
-        || maxEventTimeMillis - snapshotEventTimeMillis >= everyEventTimeMillis);
+    boolean byTime =
+        everyEventTimeMillis > 0
+            && (snapshotEventTimeMillis == Long.MIN_VALUE
+                || maxEventTimeMillis - snapshotEventTimeMillis >= everyEventTimeMillis);
     if (!byCount && !byTime) {
       return false;
     }
@@ -247,25 +299,31 @@ public final class ModelRuntime {
   }
 
   /**
-   * The rows and vocabulary owners changed since the previous update ({@code full}: all of them, for a replica to
-   * start from), and the dense weights when {@code withDense} or full. The first update of a runtime should be
-   * full: its epoch is new.
+   * The rows and vocabulary owners changed since the previous update ({@code full}: all of them,
+   * for a replica to start from), and the dense weights when {@code withDense} or full. The first
+   * update of a runtime should be full: its epoch is new.
    */
   public ModelUpdate captureUpdate(boolean full, boolean withDense) {
-    return ModelUpdate.capture(learner.model(), encoder, updateEpoch, ++updateSequence, version(), full, withDense);
+    return ModelUpdate.capture(
+        learner.model(), encoder, updateEpoch, ++updateSequence, version(), full, withDense);
   }
 
   /**
-   * The next slice of a base spread over {@code count} updates ({@link BaseSlices}), at the sequence of the last
-   * {@link #captureUpdate}, to be published right after it: a reader joining late starts from a slice 0, and a
-   * reader that has its model skips slices. Call it only right after {@code captureUpdate}, so that nothing
-   * changed in between.
+   * The next slice of a base spread over {@code count} updates ({@link BaseSlices}), at the
+   * sequence of the last {@link #captureUpdate}, to be published right after it: a reader joining
+   * late starts from a slice 0, and a reader that has its model skips slices. Call it only right
+   * after {@code captureUpdate}, so that nothing changed in between.
    */
   public ModelUpdate captureBaseSlice(int count) {
     if (baseSlices == null || baseSlices.count() != count) {
       baseSlices = new BaseSlices(count);
     }
-    return ModelUpdate.captureSlice(learner.model(), encoder, updateEpoch, updateSequence, version(),
+    return ModelUpdate.captureSlice(
+        learner.model(),
+        encoder,
+        updateEpoch,
+        updateSequence,
+        version(),
         baseSlices.next(learner.model(), encoder));
   }
 
@@ -313,7 +371,9 @@ public final class ModelRuntime {
     return metrics.member(member, task);
   }
 
-  /** Vocabulary values evicted (capacity or TTL) since this runtime was built or restored: a metric. */
+  /**
+   * Vocabulary values evicted (capacity or TTL) since this runtime was built or restored: a metric.
+   */
   public long vocabularyEvictions() {
     return encoder.vocabularyEvictions();
   }
@@ -337,37 +397,42 @@ public final class ModelRuntime {
   }
 
   /**
-   * The head of an incremental state: {@link #toBytes()} without the embedding rows' cells and the exact
-   * vocabularies' values, which go apart, only those changed, through {@link #drainUnsaved}. Restored by
-   * {@link #fromHeadAndRows}.
+   * The head of an incremental state: {@link #toBytes()} without the embedding rows' cells and the
+   * exact vocabularies' values, which go apart, only those changed, through {@link #drainUnsaved}.
+   * Restored by {@link #fromHeadAndRows}.
    */
   public byte[] headBytes() {
     return RuntimeState.write(this, false);
   }
 
   /**
-   * Saves the embedding rows ({@link SavedRows}) and vocabulary entries changed since the last call; returns
-   * how many of each.
+   * Saves the embedding rows ({@link SavedRows}) and vocabulary entries changed since the last
+   * call; returns how many of each.
    */
   public int[] drainUnsaved(SavedRows.Sink rows, SavedRows.Sink entries) throws Exception {
     return new int[] {SavedRows.drain(learner, rows), encoder.drainUnsavedEntries(entries::put)};
   }
 
   /**
-   * Rebuilds a runtime from {@link #toBytes()}; with {@code spec} null, the spec stored in the state is
-   * used (savepoint export).
+   * Rebuilds a runtime from {@link #toBytes()}; with {@code spec} null, the spec stored in the
+   * state is used (savepoint export).
    */
-  public static ModelRuntime fromBytes(byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+  public static ModelRuntime fromBytes(
+      byte[] state, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
     return RuntimeState.read(state, null, null, spec, optimizer, microBatch);
   }
 
   /**
-   * Rebuilds a runtime from {@link #headBytes()} and every row and vocabulary entry {@link #drainUnsaved} saved
-   * (the latest value of each key).
+   * Rebuilds a runtime from {@link #headBytes()} and every row and vocabulary entry {@link
+   * #drainUnsaved} saved (the latest value of each key).
    */
-  public static ModelRuntime fromHeadAndRows(byte[] head, Iterable<Map.Entry<Long, byte[]>> rows,
-      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+  public static ModelRuntime fromHeadAndRows(
+      byte[] head,
+      Iterable<Map.Entry<Long, byte[]>> rows,
+      Iterable<Map.Entry<Long, byte[]>> entries,
+      FeatureSpec spec,
+      OptimizerConfig optimizer,
+      int microBatch) {
     return RuntimeState.read(head, rows, entries, spec, optimizer, microBatch);
   }
-
 }

@@ -16,30 +16,34 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * What a learner publishes for read-only scoring replicas: the embedding rows and vocabulary owners changed since
- * its previous update (or all of them: a full update, from which a new replica starts), the dense weights when
- * due, and its position: an epoch (chosen when the learner was built or restored, later than any before it on
- * this clock), a sequence within the epoch, and the model version. A replica applies an incremental update only
- * right after its predecessor in the same epoch, and a full one of a newer epoch (or the same epoch, later
- * sequence) at any time, so an update published after a restore is never taken for one of before it.
+ * What a learner publishes for read-only scoring replicas: the embedding rows and vocabulary owners
+ * changed since its previous update (or all of them: a full update, from which a new replica
+ * starts), the dense weights when due, and its position: an epoch (chosen when the learner was
+ * built or restored, later than any before it on this clock), a sequence within the epoch, and the
+ * model version. A replica applies an incremental update only right after its predecessor in the
+ * same epoch, and a full one of a newer epoch (or the same epoch, later sequence) at any time, so
+ * an update published after a restore is never taken for one of before it.
  *
- * <p>Binary form ({@link #bytes()}, big-endian): {@code "HFU2"}, epoch, sequence, version (longs), full, has-dense
- * (bytes); a full update then carries what a reader needs to build the model from nothing: the feature spec's JSON
- * and the model configuration's properties ({@code int n, n × byte}, UTF-8, each); tables: {@code int T}, per table {@code int dim, int n, n × (int id, float[dim])}; vocabularies:
- * {@code int V}, per vocabulary {@code int n, n × (int id, byte live, long fingerprint)}; when it has dense
- * weights {@code int P, P × (int size, double[size])}; then the CRC32C of all before it. Values only: replicas
- * score, they do not train, so no optimiser state travels. {@code "HFU1"} (session 7: no spec or configuration
- * in full updates) is still read.
+ * <p>Binary form ({@link #bytes()}, big-endian): {@code "HFU2"}, epoch, sequence, version (longs),
+ * full, has-dense (bytes); a full update then carries what a reader needs to build the model from
+ * nothing: the feature spec's JSON and the model configuration's properties ({@code int n, n ×
+ * byte}, UTF-8, each); tables: {@code int T}, per table {@code int dim, int n, n × (int id,
+ * float[dim])}; vocabularies: {@code int V}, per vocabulary {@code int n, n × (int id, byte live,
+ * long fingerprint)}; when it has dense weights {@code int P, P × (int size, double[size])}; then
+ * the CRC32C of all before it. Values only: replicas score, they do not train, so no optimiser
+ * state travels. {@code "HFU1"} (session 7: no spec or configuration in full updates) is still
+ * read.
  *
- * <p><b>Base slices</b> ({@code "HFU3"}): a full base spread over {@code count} updates, so that a reader can join
- * the update topic late without the learner publishing every row at once (tens of megabytes at millions of rows,
- * a stall for everyone sharing its cores). Slice {@code index} carries the spec, the configuration and the dense
- * weights, and the rows and owners of ids in its share of each table and vocabulary, as they are at its sequence
- * (that of the increment it follows). A reader starts at a slice 0, then applies every increment and the slices
- * 1 … count−1 in order; rows outside the slices seen so far are then either in a later slice (captured later, so
- * current) or created or changed after the cycle began (in an increment it applied). Layout: the HFU2 header
- * (full = 0, has-dense = 1), {@code int index, int count}, spec and configuration as in a full update, then the
- * body as above.
+ * <p><b>Base slices</b> ({@code "HFU3"}): a full base spread over {@code count} updates, so that a
+ * reader can join the update topic late without the learner publishing every row at once (tens of
+ * megabytes at millions of rows, a stall for everyone sharing its cores). Slice {@code index}
+ * carries the spec, the configuration and the dense weights, and the rows and owners of ids in its
+ * share of each table and vocabulary, as they are at its sequence (that of the increment it
+ * follows). A reader starts at a slice 0, then applies every increment and the slices 1 … count−1
+ * in order; rows outside the slices seen so far are then either in a later slice (captured later,
+ * so current) or created or changed after the cycle began (in an increment it applied). Layout: the
+ * HFU2 header (full = 0, has-dense = 1), {@code int index, int count}, spec and configuration as in
+ * a full update, then the body as above.
  */
 public final class ModelUpdate {
   private static final int MAGIC_V1 = 0x48465531; // "HFU1"
@@ -57,8 +61,17 @@ public final class ModelUpdate {
   private final int sliceIndex; // -1 unless a base slice
   private final int sliceCount;
 
-  private ModelUpdate(byte[] bytes, int bodyOffset, String specJson, String modelConfig, long epoch, long sequence,
-      long version, boolean full, int sliceIndex, int sliceCount) {
+  private ModelUpdate(
+      byte[] bytes,
+      int bodyOffset,
+      String specJson,
+      String modelConfig,
+      long epoch,
+      long sequence,
+      long version,
+      boolean full,
+      int sliceIndex,
+      int sliceCount) {
     this.bytes = bytes;
     this.bodyOffset = bodyOffset;
     this.specJson = specJson;
@@ -105,14 +118,17 @@ public final class ModelUpdate {
   }
 
   /**
-   * The feature spec (JSON) a full update or base slice was made with; null for an increment (or a full update of
-   * HFU1).
+   * The feature spec (JSON) a full update or base slice was made with; null for an increment (or a
+   * full update of HFU1).
    */
   public String specJson() {
     return specJson;
   }
 
-  /** The model configuration ({@code ModelConfig#toProperties}) of a full update; null as for {@link #specJson}. */
+  /**
+   * The model configuration ({@code ModelConfig#toProperties}) of a full update; null as for {@link
+   * #specJson}.
+   */
   public String modelConfig() {
     return modelConfig;
   }
@@ -123,8 +139,8 @@ public final class ModelUpdate {
   }
 
   /**
-   * The published form without a copy, for a caller that only reads it or hands it on (the learner publishing
-   * every second; a full update is tens of megabytes): never change it.
+   * The published form without a copy, for a caller that only reads it or hands it on (the learner
+   * publishing every second; a full update is tens of megabytes): never change it.
    */
   public byte[] publishedBytes() {
     return bytes;
@@ -136,14 +152,18 @@ public final class ModelUpdate {
   }
 
   /**
-   * As {@link #of}, without copying: the update keeps {@code bytes}, which nobody may change afterwards (an array
-   * just received or assembled; a full update of a large model is tens of megabytes).
+   * As {@link #of}, without copying: the update keeps {@code bytes}, which nobody may change
+   * afterwards (an array just received or assembled; a full update of a large model is tens of
+   * megabytes).
    */
   public static ModelUpdate wrapping(byte[] bytes) {
     return parse(bytes, true);
   }
 
-  /** @param verify whether to check the checksum (not for bytes this process has just written and summed) */
+  /**
+   * @param verify whether to check the checksum (not for bytes this process has just written and
+   *     summed)
+   */
   private static ModelUpdate parse(byte[] bytes, boolean verify) {
     if (bytes.length < 34) {
       throw new IllegalArgumentException("model update truncated: " + bytes.length + " bytes");
@@ -158,7 +178,8 @@ public final class ModelUpdate {
     }
     int magic = b.getInt(0);
     if (magic != MAGIC && magic != MAGIC_V1 && magic != MAGIC_SLICE) {
-      throw new IllegalArgumentException("not a model update of a version this build reads (HFU1, HFU2, HFU3)");
+      throw new IllegalArgumentException(
+          "not a model update of a version this build reads (HFU1, HFU2, HFU3)");
     }
     boolean slice = magic == MAGIC_SLICE;
     boolean full = !slice && bytes[28] != 0;
@@ -178,8 +199,17 @@ public final class ModelUpdate {
       spec = readText(b, "spec");
       config = readText(b, "model configuration");
     }
-    return new ModelUpdate(bytes, b.position(), spec, config, b.getLong(4), b.getLong(12), b.getLong(20), full,
-        index, count);
+    return new ModelUpdate(
+        bytes,
+        b.position(),
+        spec,
+        config,
+        b.getLong(4),
+        b.getLong(12),
+        b.getLong(20),
+        full,
+        index,
+        count);
   }
 
   private static String readText(java.nio.ByteBuffer b, String what) {
@@ -188,7 +218,8 @@ public final class ModelUpdate {
     }
     int n = b.getInt();
     if (n < 0 || n > b.remaining() - 4) {
-      throw new IllegalArgumentException("model update: " + what + " of " + n + " bytes does not fit");
+      throw new IllegalArgumentException(
+          "model update: " + what + " of " + n + " bytes does not fit");
     }
     byte[] text = new byte[n];
     b.get(text);
@@ -202,25 +233,48 @@ public final class ModelUpdate {
   }
 
   /**
-   * Captures the rows and owners changed since the previous capture (all of them when {@code full}), draining
-   * the model's and encoder's publication sets either way.
+   * Captures the rows and owners changed since the previous capture (all of them when {@code
+   * full}), draining the model's and encoder's publication sets either way.
    */
-  static ModelUpdate capture(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
-      boolean full, boolean withDense) {
-    return write(model, encoder, epoch, sequence, version, full ? Scope.FULL : Scope.CHANGES, withDense, null);
+  static ModelUpdate capture(
+      CtrModel model,
+      FeatureEncoder encoder,
+      long epoch,
+      long sequence,
+      long version,
+      boolean full,
+      boolean withDense) {
+    return write(
+        model,
+        encoder,
+        epoch,
+        sequence,
+        version,
+        full ? Scope.FULL : Scope.CHANGES,
+        withDense,
+        null);
   }
 
   /**
-   * Captures base slice {@code slice.index()} of {@code slice.count()}: the rows and owners with ids in that
-   * slice's share of each table and vocabulary, and the dense weights; drains nothing (the increments still carry
-   * every change).
+   * Captures base slice {@code slice.index()} of {@code slice.count()}: the rows and owners with
+   * ids in that slice's share of each table and vocabulary, and the dense weights; drains nothing
+   * (the increments still carry every change).
    */
-  static ModelUpdate captureSlice(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
+  static ModelUpdate captureSlice(
+      CtrModel model,
+      FeatureEncoder encoder,
+      long epoch,
+      long sequence,
+      long version,
       BaseSlices.Slice slice) {
     return write(model, encoder, epoch, sequence, version, Scope.SLICE, true, slice);
   }
 
-  private enum Scope { CHANGES, FULL, SLICE }
+  private enum Scope {
+    CHANGES,
+    FULL,
+    SLICE
+  }
 
   /** A byte buffer whose contents can be checksummed without copying them. */
   private static final class Buffer extends ByteArrayOutputStream {
@@ -233,13 +287,21 @@ public final class ModelUpdate {
     }
   }
 
-  private static ModelUpdate write(CtrModel model, FeatureEncoder encoder, long epoch, long sequence, long version,
-      Scope scope, boolean withDense, BaseSlices.Slice slice) {
+  private static ModelUpdate write(
+      CtrModel model,
+      FeatureEncoder encoder,
+      long epoch,
+      long sequence,
+      long version,
+      Scope scope,
+      boolean withDense,
+      BaseSlices.Slice slice) {
     boolean full = scope == Scope.FULL;
     boolean dense = scope != Scope.CHANGES || withDense;
     List<EmbeddingTable> tables = model.tables();
     try {
-      // Sized up front for a full update (tens of megabytes for millions of rows), so that it is not grown by
+      // Sized up front for a full update (tens of megabytes for millions of rows), so that it is
+      // not grown by
       // copying, each copy a large object the collector must find room for.
       long cells = 0;
       for (int t = 0; t < tables.size() && scope != Scope.CHANGES; t++) {
@@ -270,8 +332,10 @@ public final class ModelUpdate {
         row = row.length >= t.dim() ? row : new double[t.dim()];
         out.writeInt(t.dim());
         if (scope == Scope.CHANGES) {
-          int[] ids = Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES)).filter(id -> id != 0)
-              .toArray(); // row 0 is always zero
+          int[] ids =
+              Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES))
+                  .filter(id -> id != 0)
+                  .toArray(); // row 0 is always zero
           out.writeInt(ids.length);
           for (int id : ids) {
             writeRow(out, t, id, row);
@@ -295,20 +359,21 @@ public final class ModelUpdate {
         ByteArrayOutputStream part = new ByteArrayOutputStream();
         DataOutputStream p = new DataOutputStream(part);
         int[] n = {0};
-        Vocabulary.OwnerSink sink = (id, live, fp) -> {
-          try {
-            p.writeInt(id);
-            p.writeByte(live ? 1 : 0);
-            p.writeLong(fp);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          n[0]++;
-        };
+        Vocabulary.OwnerSink sink =
+            (id, live, fp) -> {
+              try {
+                p.writeInt(id);
+                p.writeByte(live ? 1 : 0);
+                p.writeLong(fp);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+              n[0]++;
+            };
         switch (scope) {
           case CHANGES -> v.drainUnpublished(sink);
           case FULL -> {
-            v.drainUnpublished((id, live, fp) -> { });
+            v.drainUnpublished((id, live, fp) -> {});
             v.forEachOwner(sink);
           }
           case SLICE -> v.forEachOwner(slice.vocabularyStart(f), slice.vocabularyEnd(f), sink);
@@ -329,8 +394,12 @@ public final class ModelUpdate {
     }
   }
 
-  /** Writes row {@code id} of {@code t}: its id, then its values as float32 ({@code row}: scratch of t.dim()). */
-  private static void writeRow(DataOutputStream out, EmbeddingTable t, int id, double[] row) throws IOException {
+  /**
+   * Writes row {@code id} of {@code t}: its id, then its values as float32 ({@code row}: scratch of
+   * t.dim()).
+   */
+  private static void writeRow(DataOutputStream out, EmbeddingTable t, int id, double[] row)
+      throws IOException {
     t.readRow(id, row, 0);
     out.writeInt(id);
     for (int j = 0; j < t.dim(); j++) {
@@ -341,20 +410,28 @@ public final class ModelUpdate {
   /** Writes this update's rows, owners and dense weights into a replica's model and encoder. */
   void applyTo(CtrModel model, FeatureEncoder encoder) {
     try {
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, bodyOffset,
-          bytes.length - 4 - bodyOffset));
+      DataInputStream in =
+          new DataInputStream(
+              new ByteArrayInputStream(bytes, bodyOffset, bytes.length - 4 - bodyOffset));
       boolean hasDense = bytes[29] != 0;
       List<EmbeddingTable> tables = model.tables();
       if (in.readInt() != tables.size()) {
-        throw new IllegalArgumentException("model update: table count does not match the replica's model");
+        throw new IllegalArgumentException(
+            "model update: table count does not match the replica's model");
       }
       double[] row = new double[0];
       for (EmbeddingTable t : tables) {
         int dim = in.readInt();
         int n = in.readInt();
         if (dim != t.dim() || n < 0 || (long) n * (4 + 4L * dim) > in.available()) {
-          throw new IllegalArgumentException("model update: table " + t.name() + " of dim " + dim + " with " + n
-              + " rows does not fit");
+          throw new IllegalArgumentException(
+              "model update: table "
+                  + t.name()
+                  + " of dim "
+                  + dim
+                  + " with "
+                  + n
+                  + " rows does not fit");
         }
         row = row.length >= dim ? row : new double[dim];
         for (int i = 0; i < n; i++) {
@@ -371,7 +448,8 @@ public final class ModelUpdate {
       }
       int fields = in.readInt();
       if (fields != encoder.layout().nCat() + encoder.layout().nMulti()) {
-        throw new IllegalArgumentException("model update: vocabulary count does not match the replica's spec");
+        throw new IllegalArgumentException(
+            "model update: vocabulary count does not match the replica's spec");
       }
       for (int f = 0; f < fields; f++) {
         Vocabulary v = encoder.vocabulary(f);

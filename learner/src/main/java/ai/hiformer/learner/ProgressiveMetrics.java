@@ -5,10 +5,11 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 
 /**
- * Progressive validation metrics of one task in bounded memory, for a stream without end: predictions
- * made before training are counted in 2^14 probability bins per class, giving AUC (ties within a bin count
- * ½; the bin width bounds the error well below 1e-3) and the exact mean log-loss, clipped as
- * {@link Metrics} clips it. {@link Metrics} computes the same figures exactly over stored predictions.
+ * Progressive validation metrics of one task in bounded memory, for a stream without end:
+ * predictions made before training are counted in 2^14 probability bins per class, giving AUC (ties
+ * within a bin count ½; the bin width bounds the error well below 1e-3) and the exact mean
+ * log-loss, clipped as {@link Metrics} clips it. {@link Metrics} computes the same figures exactly
+ * over stored predictions.
  */
 public final class ProgressiveMetrics {
   static final int BINS = 1 << 14;

@@ -1,12 +1,13 @@
 package ai.hiformer.learner;
 
 /**
- * Where a replica of one model stands in its update stream, and so which {@link ModelUpdate} it takes next: an
- * update that continues it (same epoch, the next sequence), a full update newer than it, or a base slice, the first
- * of which starts an empty replica's assembly and each next one (same epoch, the sequence reached, the index
- * expected) continues it. A replica that has its whole model skips slices. {@link ScoringReplica} follows this
- * rule; so does a reader that passes on to replicas only the updates they will take (the scoring job's), which
- * therefore agrees with them by construction.
+ * Where a replica of one model stands in its update stream, and so which {@link ModelUpdate} it
+ * takes next: an update that continues it (same epoch, the next sequence), a full update newer than
+ * it, or a base slice, the first of which starts an empty replica's assembly and each next one
+ * (same epoch, the sequence reached, the index expected) continues it. A replica that has its whole
+ * model skips slices. {@link ScoringReplica} follows this rule; so does a reader that passes on to
+ * replicas only the updates they will take (the scoring job's), which therefore agrees with them by
+ * construction.
  */
 public final class ReplicaPosition {
   private long epoch = Long.MIN_VALUE;
@@ -19,13 +20,19 @@ public final class ReplicaPosition {
   public boolean takes(ModelUpdate update) {
     if (update.slice()) {
       boolean starts = version < 0 && sliceCount == 0 && update.sliceIndex() == 0;
-      boolean continues = sliceCount > 0 && update.epoch() == epoch && update.sequence() == sequence
-          && update.sliceCount() == sliceCount && update.sliceIndex() == nextSlice;
+      boolean continues =
+          sliceCount > 0
+              && update.epoch() == epoch
+              && update.sequence() == sequence
+              && update.sliceCount() == sliceCount
+              && update.sliceIndex() == nextSlice;
       return starts || continues;
     }
     boolean next = update.epoch() == epoch && update.sequence() == sequence + 1;
-    boolean newerBase = update.full() && (update.epoch() > epoch
-        || (update.epoch() == epoch && update.sequence() > sequence));
+    boolean newerBase =
+        update.full()
+            && (update.epoch() > epoch
+                || (update.epoch() == epoch && update.sequence() > sequence));
     return next || newerBase;
   }
 
@@ -42,7 +49,10 @@ public final class ReplicaPosition {
     }
   }
 
-  /** Whether the replica has a whole model: a full update, or every slice of a base, has been applied. */
+  /**
+   * Whether the replica has a whole model: a full update, or every slice of a base, has been
+   * applied.
+   */
   public boolean whole() {
     return version >= 0 && sliceCount == 0;
   }

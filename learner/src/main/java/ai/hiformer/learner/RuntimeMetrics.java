@@ -12,14 +12,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model id's progressive metrics: per task over the model's predictions, and for a blend also per member
- * over that member's own predictions inside the blend. Fed with the predictions each micro-batch made before it
- * trained; kept in the runtime's state.
+ * A model id's progressive metrics: per task over the model's predictions, and for a blend also per
+ * member over that member's own predictions inside the blend. Fed with the predictions each
+ * micro-batch made before it trained; kept in the runtime's state.
  */
 final class RuntimeMetrics {
   private final List<String> tasks;
-  private final ProgressiveMetrics[] model;      // (tasks)
-  private final ProgressiveMetrics[][] members;  // (members)(tasks); empty unless the model is a blend
+  private final ProgressiveMetrics[] model; // (tasks)
+  private final ProgressiveMetrics[][]
+      members; // (members)(tasks); empty unless the model is a blend
   private final List<String> memberNames;
   private final BlendModel blend;
 
@@ -27,8 +28,10 @@ final class RuntimeMetrics {
     this.tasks = List.copyOf(tasks);
     this.model = newRow(tasks.size());
     blend = model instanceof BlendModel b ? b : null;
-    memberNames = blend == null ? List.of()
-        : model.config().members().stream().map(ai.hiformer.model.ModelKind::cliName).toList();
+    memberNames =
+        blend == null
+            ? List.of()
+            : model.config().members().stream().map(ai.hiformer.model.ModelKind::cliName).toList();
     members = new ProgressiveMetrics[memberNames.size()][];
     for (int m = 0; m < members.length; m++) {
       members[m] = newRow(tasks.size());
@@ -43,7 +46,10 @@ final class RuntimeMetrics {
     return row;
   }
 
-  /** Predictions (B, tasks) the model made before training on {@code batch}; only labelled cells count. */
+  /**
+   * Predictions (B, tasks) the model made before training on {@code batch}; only labelled cells
+   * count.
+   */
   void record(Batch batch, double[] probs) {
     int t = batch.tasks;
     for (int b = 0; b < batch.size(); b++) {
@@ -72,8 +78,9 @@ final class RuntimeMetrics {
   }
 
   /**
-   * Per task: {@code <task>.progressive_auc}, {@code .progressive_logloss}, {@code .examples}; for a blend also
-   * {@code <task>.<member>.progressive_auc} and {@code .progressive_logloss} per member.
+   * Per task: {@code <task>.progressive_auc}, {@code .progressive_logloss}, {@code .examples}; for
+   * a blend also {@code <task>.<member>.progressive_auc} and {@code .progressive_logloss} per
+   * member.
    */
   Map<String, Double> summary() {
     Map<String, Double> s = new LinkedHashMap<>();
@@ -90,7 +97,9 @@ final class RuntimeMetrics {
     return s;
   }
 
-  /** The model's metrics, then (a blend's only, so other models' state is as before) each member's. */
+  /**
+   * The model's metrics, then (a blend's only, so other models' state is as before) each member's.
+   */
   void writeTo(DataOutputStream out) throws IOException {
     for (ProgressiveMetrics m : inStateOrder()) {
       m.writeTo(out);

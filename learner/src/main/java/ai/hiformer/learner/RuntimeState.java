@@ -14,9 +14,10 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * The binary form of a {@link ModelRuntime} ({@link ModelRuntime#STATE_FORMAT}): the feature spec, the learner
- * and the encoder (whole, or as heads whose rows and vocabulary values are saved apart), the counters, the delta
- * chain's position, the pending micro-batch, the metrics and the quality gate, in that order.
+ * The binary form of a {@link ModelRuntime} ({@link ModelRuntime#STATE_FORMAT}): the feature spec,
+ * the learner and the encoder (whole, or as heads whose rows and vocabulary values are saved
+ * apart), the counters, the delta chain's position, the pending micro-batch, the metrics and the
+ * quality gate, in that order.
  */
 final class RuntimeState {
   private RuntimeState() {}
@@ -29,7 +30,8 @@ final class RuntimeState {
       byte[] specBytes = r.spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       out.writeInt(specBytes.length);
       out.write(specBytes); // so that the state alone is enough to export a snapshot
-      byte[] l = withRows ? LearnerCodec.encode(r.learner) : LearnerCodec.encodeWithoutRows(r.learner);
+      byte[] l =
+          withRows ? LearnerCodec.encode(r.learner) : LearnerCodec.encodeWithoutRows(r.learner);
       out.writeInt(l.length);
       out.write(l);
       byte[] e = withRows ? r.encoder.stateBytes() : r.encoder.headBytes();
@@ -55,26 +57,43 @@ final class RuntimeState {
     }
   }
 
-
-  static ModelRuntime read(byte[] state, Iterable<Map.Entry<Long, byte[]>> rows,
-      Iterable<Map.Entry<Long, byte[]>> entries, FeatureSpec spec, OptimizerConfig optimizer, int microBatch) {
+  static ModelRuntime read(
+      byte[] state,
+      Iterable<Map.Entry<Long, byte[]>> rows,
+      Iterable<Map.Entry<Long, byte[]>> entries,
+      FeatureSpec spec,
+      OptimizerConfig optimizer,
+      int microBatch) {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
       int version = in.readInt();
       if (version != ModelRuntime.STATE_FORMAT) {
-        throw new IllegalArgumentException("model runtime state: format v" + version
-            + " is not supported by this version (it reads v" + ModelRuntime.STATE_FORMAT + ")");
+        throw new IllegalArgumentException(
+            "model runtime state: format v"
+                + version
+                + " is not supported by this version (it reads v"
+                + ModelRuntime.STATE_FORMAT
+                + ")");
       }
       byte[] specBytes = new byte[in.readInt()];
       in.readFully(specBytes);
-      FeatureSpec stored = FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
+      FeatureSpec stored =
+          FeatureSpec.parse(new String(specBytes, java.nio.charset.StandardCharsets.UTF_8));
       if (spec == null) {
         spec = stored;
-      } else if (!stored.layout().equals(spec.layout()) || stored.tasks().size() != spec.tasks().size()) {
+      } else if (!stored.layout().equals(spec.layout())
+          || stored.tasks().size() != spec.tasks().size()) {
         // Restoring with a spec whose fields or tasks changed would mis-read every encoded row.
-        throw new IllegalArgumentException("the model state was written for a feature spec with layout "
-            + stored.layout() + " and " + stored.tasks().size() + " tasks; the job's spec has layout "
-            + spec.layout() + " and " + spec.tasks().size() + " tasks (a changed spec needs a new model id)");
+        throw new IllegalArgumentException(
+            "the model state was written for a feature spec with layout "
+                + stored.layout()
+                + " and "
+                + stored.tasks().size()
+                + " tasks; the job's spec has layout "
+                + spec.layout()
+                + " and "
+                + spec.tasks().size()
+                + " tasks (a changed spec needs a new model id)");
       }
       byte[] l = new byte[in.readInt()];
       in.readFully(l);
@@ -93,8 +112,8 @@ final class RuntimeState {
       } else {
         r.encoder.restoreState(e, entries);
       }
-      ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit("model runtime state", r.encoder,
-          r.learner);
+      ai.hiformer.features.snapshot.ModelSnapshot.requireVocabulariesFit(
+          "model runtime state", r.encoder, r.learner);
       r.scored = in.readLong();
       r.trainedExamples = in.readLong();
       r.maxEventTimeMillis = in.readLong();

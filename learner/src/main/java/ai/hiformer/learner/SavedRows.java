@@ -8,10 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Embedding rows saved one by one, for state that grows with what changed rather than with the model: a row
- * is one entry, key {@code table << 32 | id} (table: index in the model's table order), value the row's cells
- * and Adagrad accumulators ({@link EmbeddingTable#writeRowState}, 128 bytes at d = 16). A checkpoint writes the
- * rows changed since the previous one; a restore reads them all back into tables that the state's head sized.
+ * Embedding rows saved one by one, for state that grows with what changed rather than with the
+ * model: a row is one entry, key {@code table << 32 | id} (table: index in the model's table
+ * order), value the row's cells and Adagrad accumulators ({@link EmbeddingTable#writeRowState}, 128
+ * bytes at d = 16). A checkpoint writes the rows changed since the previous one; a restore reads
+ * them all back into tables that the state's head sized.
  */
 public final class SavedRows {
   /** Where saved rows go (keyed state in the job). */
@@ -47,11 +48,11 @@ public final class SavedRows {
   }
 
   /**
-   * Fills the tables of a learner decoded from a head ({@code LearnerCodec.decodeWithoutRows}) from its saved
-   * rows.
+   * Fills the tables of a learner decoded from a head ({@code LearnerCodec.decodeWithoutRows}) from
+   * its saved rows.
    *
-   * @throws IllegalArgumentException when a row does not fit its table, or a table misses rows that its head
-   *     counts (a state that would otherwise serve zero rows)
+   * @throws IllegalArgumentException when a row does not fit its table, or a table misses rows that
+   *     its head counts (a state that would otherwise serve zero rows)
    */
   public static void restore(Learner learner, Iterable<Map.Entry<Long, byte[]>> rows) {
     List<EmbeddingTable> tables = learner.model().tables();
@@ -60,12 +61,20 @@ public final class SavedRows {
       int t = (int) (e.getKey() >>> 32);
       int id = (int) (long) e.getKey();
       if (t < 0 || t >= tables.size()) {
-        throw new IllegalArgumentException("saved row of table " + t + "; the model has " + tables.size());
+        throw new IllegalArgumentException(
+            "saved row of table " + t + "; the model has " + tables.size());
       }
       EmbeddingTable table = tables.get(t);
       if (e.getValue().length != table.rowStateBytes()) {
-        throw new IllegalArgumentException("saved row " + id + " of table " + table.name() + " has "
-            + e.getValue().length + " bytes, not " + table.rowStateBytes());
+        throw new IllegalArgumentException(
+            "saved row "
+                + id
+                + " of table "
+                + table.name()
+                + " has "
+                + e.getValue().length
+                + " bytes, not "
+                + table.rowStateBytes());
       }
       table.readRowState(id, ByteBuffer.wrap(e.getValue()).order(ByteOrder.LITTLE_ENDIAN));
       restored[t]++;
@@ -73,11 +82,18 @@ public final class SavedRows {
     for (int t = 0; t < tables.size(); t++) {
       EmbeddingTable table = tables.get(t);
       if (table.hasChanged(EmbeddingTable.Follower.CHECKPOINTS)) {
-        continue; // rows came inline (a state written before rows were saved apart): the next drain saves them
+        continue; // rows came inline (a state written before rows were saved apart): the next drain
+        // saves them
       }
       if (restored[t] != table.rows() - 1) {
-        throw new IllegalArgumentException("table " + table.name() + " has " + table.rows() + " rows but "
-            + restored[t] + " were saved besides row 0");
+        throw new IllegalArgumentException(
+            "table "
+                + table.name()
+                + " has "
+                + table.rows()
+                + " rows but "
+                + restored[t]
+                + " were saved besides row 0");
       }
     }
   }

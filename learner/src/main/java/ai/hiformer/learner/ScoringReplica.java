@@ -10,12 +10,13 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.Models;
 
 /**
- * A read-only copy of one model id's model for scoring, kept current by the learner's {@link ModelUpdate}s: it
- * never trains and never hands out ids (a value the learner has not published yet scores with the
- * out-of-vocabulary row). It starts at the first full update it is given, or assembles its model from a base
- * spread over several updates (slice 0, then every increment and the slices 1 … count−1 in order; it scores once
- * the last slice is in), and then takes each incremental update of the same epoch in sequence; a full update of a
- * newer epoch (the learner restored) is applied over everything. Not thread-safe: one per scoring thread.
+ * A read-only copy of one model id's model for scoring, kept current by the learner's {@link
+ * ModelUpdate}s: it never trains and never hands out ids (a value the learner has not published yet
+ * scores with the out-of-vocabulary row). It starts at the first full update it is given, or
+ * assembles its model from a base spread over several updates (slice 0, then every increment and
+ * the slices 1 … count−1 in order; it scores once the last slice is in), and then takes each
+ * incremental update of the same epoch in sequence; a full update of a newer epoch (the learner
+ * restored) is applied over everything. Not thread-safe: one per scoring thread.
  */
 public final class ScoringReplica {
   private final FeatureEncoder encoder;
@@ -27,7 +28,8 @@ public final class ScoringReplica {
 
   public ScoringReplica(FeatureSpec spec, ModelConfig config) {
     this.encoder = new FeatureEncoder(spec, null);
-    this.model = Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout());
+    this.model =
+        Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout());
     for (ai.hiformer.model.nn.EmbeddingTable t : model.tables()) {
       t.dropOptimizerState(); // it never trains: half the rows' memory
     }
@@ -36,31 +38,46 @@ public final class ScoringReplica {
     this.logits = new double[spec.tasks().size()];
   }
 
-  /** Whether a replica can start from {@code update} ({@link #startingFrom}): a full update or a base's first slice. */
+  /**
+   * Whether a replica can start from {@code update} ({@link #startingFrom}): a full update or a
+   * base's first slice.
+   */
   public static boolean canStartFrom(ModelUpdate update) {
-    return update.specJson() != null && (update.full() || (update.slice() && update.sliceIndex() == 0));
+    return update.specJson() != null
+        && (update.full() || (update.slice() && update.sliceIndex() == 0));
   }
 
   /**
-   * A replica built from nothing but a full update or a base's first slice (its spec and model configuration
-   * travel with it) and brought to it; from a slice it is {@link #ready()} once the base's other slices are in.
+   * A replica built from nothing but a full update or a base's first slice (its spec and model
+   * configuration travel with it) and brought to it; from a slice it is {@link #ready()} once the
+   * base's other slices are in.
    *
-   * @throws IllegalArgumentException if {@code update} is neither a full update nor a first slice that names its
-   *     spec and configuration
+   * @throws IllegalArgumentException if {@code update} is neither a full update nor a first slice
+   *     that names its spec and configuration
    */
   public static ScoringReplica startingFrom(ModelUpdate update) {
     if (!canStartFrom(update)) {
-      throw new IllegalArgumentException("a replica starts from a full update or a base's first slice that carries"
-          + " its spec and model configuration (this is " + (update.full() ? "a full update of HFU1"
-          : update.slice() ? "slice " + update.sliceIndex() + " of " + update.sliceCount() : "an increment") + ")");
+      throw new IllegalArgumentException(
+          "a replica starts from a full update or a base's first slice that carries"
+              + " its spec and model configuration (this is "
+              + (update.full()
+                  ? "a full update of HFU1"
+                  : update.slice()
+                      ? "slice " + update.sliceIndex() + " of " + update.sliceCount()
+                      : "an increment")
+              + ")");
     }
-    ScoringReplica r = new ScoringReplica(FeatureSpec.parse(update.specJson()),
-        ModelConfig.fromProperties(update.modelConfig()));
+    ScoringReplica r =
+        new ScoringReplica(
+            FeatureSpec.parse(update.specJson()), ModelConfig.fromProperties(update.modelConfig()));
     r.apply(update);
     return r;
   }
 
-  /** The replica's model: for readers that score it themselves (read-only replicas of it), never to train. */
+  /**
+   * The replica's model: for readers that score it themselves (read-only replicas of it), never to
+   * train.
+   */
   public CtrModel model() {
     return model;
   }
@@ -79,9 +96,9 @@ public final class ScoringReplica {
   }
 
   /**
-   * Applies {@code update} if this replica takes it ({@link ReplicaPosition#takes}: next in sequence in the same
-   * epoch, a newer full update, or the base slice its assembly needs); returns whether it was applied. Ignored
-   * updates change nothing.
+   * Applies {@code update} if this replica takes it ({@link ReplicaPosition#takes}: next in
+   * sequence in the same epoch, a newer full update, or the base slice its assembly needs); returns
+   * whether it was applied. Ignored updates change nothing.
    */
   public boolean apply(ModelUpdate update) {
     if (!position.takes(update)) {
@@ -93,8 +110,8 @@ public final class ScoringReplica {
   }
 
   /**
-   * Whether it has a whole model: a full update, or every slice of a base, has been applied (before that,
-   * {@link #score} refuses).
+   * Whether it has a whole model: a full update, or every slice of a base, has been applied (before
+   * that, {@link #score} refuses).
    */
   public boolean ready() {
     return position.whole();
@@ -108,8 +125,9 @@ public final class ScoringReplica {
   /** Scores one event; returns the probability per task (a view, valid until the next call). */
   public double[] score(Row row) throws BadRowException {
     if (!ready()) {
-      throw new IllegalStateException("the replica has no whole model yet: it waits for a full update or the rest"
-          + " of a base's slices");
+      throw new IllegalStateException(
+          "the replica has no whole model yet: it waits for a full update or the rest"
+              + " of a base's slices");
     }
     encoder.encodeReadOnly(row, one, 0);
     one.setSize(1);

@@ -6,18 +6,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A model update as records of a bounded size, and back: a full update of a model with millions of rows is tens
- * of megabytes, more than a Kafka record may be (1 MB by default), so the update topic carries it in parts.
+ * A model update as records of a bounded size, and back: a full update of a model with millions of
+ * rows is tens of megabytes, more than a Kafka record may be (1 MB by default), so the update topic
+ * carries it in parts.
  *
- * <p>Part form (big-endian): {@code "HFP1"}, epoch, sequence (longs: the update's), index, count (ints), then a
- * slice of the update's bytes; the slices of parts 0 .. count-1, in order, are the update ({@link ModelUpdate#of}
- * checks the whole). One model's parts travel in order on one partition; an {@link Assembler} per model id puts
- * them back together, restarting when a part does not continue the update it is assembling (a record lost, or an
- * update written again after a restart).
+ * <p>Part form (big-endian): {@code "HFP1"}, epoch, sequence (longs: the update's), index, count
+ * (ints), then a slice of the update's bytes; the slices of parts 0 .. count-1, in order, are the
+ * update ({@link ModelUpdate#of} checks the whole). One model's parts travel in order on one
+ * partition; an {@link Assembler} per model id puts them back together, restarting when a part does
+ * not continue the update it is assembling (a record lost, or an update written again after a
+ * restart).
  */
 public final class UpdateParts {
-  /** A part's slice, in bytes: parts then fit Kafka's default record limit (1 MB) with room for the headers. */
+  /**
+   * A part's slice, in bytes: parts then fit Kafka's default record limit (1 MB) with room for the
+   * headers.
+   */
   public static final int DEFAULT_SLICE_BYTES = 1_000_000;
+
   private static final int MAGIC = 0x48465031; // "HFP1"
   private static final int HEADER = 4 + 8 + 8 + 4 + 4;
 
@@ -29,8 +35,8 @@ public final class UpdateParts {
   }
 
   /**
-   * The parts of the published update {@code bytes} ({@link ModelUpdate#bytes()}), without parsing or copying
-   * it whole first: a full update of a large model is tens of megabytes.
+   * The parts of the published update {@code bytes} ({@link ModelUpdate#bytes()}), without parsing
+   * or copying it whole first: a full update of a large model is tens of megabytes.
    */
   public static List<byte[]> split(byte[] bytes, int sliceBytes) {
     if (sliceBytes < 1) {
@@ -64,10 +70,11 @@ public final class UpdateParts {
     private final ByteArrayOutputStream assembled = new ByteArrayOutputStream();
 
     /**
-     * Takes the next record of this model: returns the whole update once its last part is in, else null. A
-     * record that is a whole update (no parts) is returned as it is.
+     * Takes the next record of this model: returns the whole update once its last part is in, else
+     * null. A record that is a whole update (no parts) is returned as it is.
      *
-     * @throws IllegalArgumentException if the record is neither a part nor an update (it is then dropped)
+     * @throws IllegalArgumentException if the record is neither a part nor an update (it is then
+     *     dropped)
      */
     public ModelUpdate offer(byte[] record) {
       if (record.length < HEADER || ByteBuffer.wrap(record).getInt(0) != MAGIC) {
@@ -88,7 +95,8 @@ public final class UpdateParts {
         sequence = s;
         count = n;
       } else if (next != index || e != epoch || s != sequence || n != count) {
-        next = 0; // does not continue what is being assembled: wait for the first part of the next update
+        next = 0; // does not continue what is being assembled: wait for the first part of the next
+        // update
         assembled.reset();
         return null;
       }

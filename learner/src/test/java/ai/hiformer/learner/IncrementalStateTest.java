@@ -15,12 +15,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The job's state in two parts: a head and the embedding rows saved apart, only those changed since the last
- * save. Rebuilt from the head and every saved row, a runtime is byte-identical to the one that saved them and
- * carries on identically; a save after a few events writes the rows those events touched, not the table.
+ * The job's state in two parts: a head and the embedding rows saved apart, only those changed since
+ * the last save. Rebuilt from the head and every saved row, a runtime is byte-identical to the one
+ * that saved them and carries on identically; a save after a few events writes the rows those
+ * events touched, not the table.
  */
 class IncrementalStateTest {
-  private static final FeatureSpec SPEC = FeatureSpec.parse("""
+  private static final FeatureSpec SPEC =
+      FeatureSpec.parse(
+          """
       {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
@@ -33,21 +36,34 @@ class IncrementalStateTest {
     for (int i = from; i < from + n; i++) {
       int user = rng.nextInt(users);
       int item = rng.nextInt(50);
-      var row = JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + user + "\", \"item\": \"i" + item
-          + "\", \"price\": " + rng.nextInt(100) + "}"), "e" + i);
-      r.scoreAndLearn(row, Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0), 1_700_000_000_000L + i);
+      var row =
+          JsonLinesReader.of(
+              JSON.readTree(
+                  "{\"user\": \"u"
+                      + user
+                      + "\", \"item\": \"i"
+                      + item
+                      + "\", \"price\": "
+                      + rng.nextInt(100)
+                      + "}"),
+              "e" + i);
+      r.scoreAndLearn(
+          row, Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0), 1_700_000_000_000L + i);
     }
   }
 
   private static ModelRuntime fresh(String kind) {
-    return new ModelRuntime(SPEC, ModelConfig.builder(kind).d(8).seed(5).build(), OptimizerConfig.defaults(),
+    return new ModelRuntime(
+        SPEC,
+        ModelConfig.builder(kind).d(8).seed(5).build(),
+        OptimizerConfig.defaults(),
         MICRO_BATCH);
   }
 
   /**
-   * A learner that only learns (scoring replicas score): values first seen in a partial micro-batch have their
-   * rows before the state is saved, so a save between two steps restores (the restore checks that every id a
-   * vocabulary handed out has a row) and carries on identically.
+   * A learner that only learns (scoring replicas score): values first seen in a partial micro-batch
+   * have their rows before the state is saved, so a save between two steps restores (the restore
+   * checks that every id a vocabulary handed out has a row) and carries on identically.
    */
   @ParameterizedTest
   @ValueSource(strings = {"hiformer", "hiformer+dcnv2+lr"})
@@ -58,19 +74,37 @@ class IncrementalStateTest {
     Map<Long, byte[]> saved = new TreeMap<>();
     Map<Long, byte[]> entries = new TreeMap<>();
     a.drainUnsaved(saved::put, entries::put);
-    ModelRuntime b = ModelRuntime.fromHeadAndRows(a.headBytes(), saved.entrySet(), entries.entrySet(), SPEC,
-        OptimizerConfig.defaults(), MICRO_BATCH);
+    ModelRuntime b =
+        ModelRuntime.fromHeadAndRows(
+            a.headBytes(),
+            saved.entrySet(),
+            entries.entrySet(),
+            SPEC,
+            OptimizerConfig.defaults(),
+            MICRO_BATCH);
     assertThat(b.toBytes()).as("restored byte for byte").isEqualTo(a.toBytes());
     learnOnly(a, 100, 40);
     learnOnly(b, 100, 40);
     assertThat(b.toBytes()).as("and carries on identically").isEqualTo(a.toBytes());
   }
 
-  /** {@code n} examples with a new user each (so every micro-batch brings new rows), learned without scoring. */
+  /**
+   * {@code n} examples with a new user each (so every micro-batch brings new rows), learned without
+   * scoring.
+   */
   private static void learnOnly(ModelRuntime r, int from, int n) throws Exception {
     for (int i = from; i < from + n; i++) {
-      var row = JsonLinesReader.of(JSON.readTree("{\"user\": \"new" + i + "\", \"item\": \"i" + i % 7
-          + "\", \"price\": " + i % 50 + "}"), "e" + i);
+      var row =
+          JsonLinesReader.of(
+              JSON.readTree(
+                  "{\"user\": \"new"
+                      + i
+                      + "\", \"item\": \"i"
+                      + i % 7
+                      + "\", \"price\": "
+                      + i % 50
+                      + "}"),
+              "e" + i);
       r.learnOnly(row, Map.of("click", i % 3 == 0 ? 1.0 : 0.0), 1_700_000_000_000L + i);
     }
   }
@@ -86,22 +120,42 @@ class IncrementalStateTest {
     byte[] head = a.headBytes();
     int tables = a.learner().model().tables().size();
     long rows = a.learner().model().tables().stream().mapToLong(t -> t.rows() - 1).sum();
-    assertThat(first).as("the first save holds every row").isEqualTo((int) rows).isEqualTo(saved.size());
-    long cells = a.learner().model().tables().stream().mapToLong(t -> (long) (t.rows() - 1) * t.rowStateBytes()).sum();
-    assertThat(a.toBytes().length - head.length).as("the head holds no row cells").isGreaterThanOrEqualTo((int) cells);
+    assertThat(first)
+        .as("the first save holds every row")
+        .isEqualTo((int) rows)
+        .isEqualTo(saved.size());
+    long cells =
+        a.learner().model().tables().stream()
+            .mapToLong(t -> (long) (t.rows() - 1) * t.rowStateBytes())
+            .sum();
+    assertThat(a.toBytes().length - head.length)
+        .as("the head holds no row cells")
+        .isGreaterThanOrEqualTo((int) cells);
 
     feed(a, 3000, 32, 2000); // two micro-batches: a few dozen rows per table change
     int[] second2 = a.drainUnsaved(saved::put, entries::put);
     int second = second2[0];
-    assertThat(second2[1]).as("vocabulary entries the 32 events touched").isPositive().isLessThanOrEqualTo(2 * 32);
-    assertThat(second).as("the second save: rows the 32 events touched").isPositive()
+    assertThat(second2[1])
+        .as("vocabulary entries the 32 events touched")
+        .isPositive()
+        .isLessThanOrEqualTo(2 * 32);
+    assertThat(second)
+        .as("the second save: rows the 32 events touched")
+        .isPositive()
         .isLessThanOrEqualTo(32 * 2 * tables);
     assertThat(a.drainUnsaved(saved::put, entries::put)[0]).as("nothing changed since").isZero();
 
-    ModelRuntime b = ModelRuntime.fromHeadAndRows(a.headBytes(), saved.entrySet(), entries.entrySet(), SPEC, OptimizerConfig.defaults(),
-        MICRO_BATCH);
+    ModelRuntime b =
+        ModelRuntime.fromHeadAndRows(
+            a.headBytes(),
+            saved.entrySet(),
+            entries.entrySet(),
+            SPEC,
+            OptimizerConfig.defaults(),
+            MICRO_BATCH);
     assertThat(b.toBytes()).as("restored byte for byte").isEqualTo(a.toBytes());
-    assertThat(b.drainUnsaved((k, v) -> { }, (k, v) -> { })).as("a restore leaves nothing to save")
+    assertThat(b.drainUnsaved((k, v) -> {}, (k, v) -> {}))
+        .as("a restore leaves nothing to save")
         .containsExactly(0, 0);
     feed(a, 4000, 200, 2000);
     feed(b, 4000, 200, 2000);
@@ -120,26 +174,60 @@ class IncrementalStateTest {
 
     TreeMap<Long, byte[]> missing = new TreeMap<>(saved);
     missing.pollLastEntry();
-    assertThatThrownBy(() -> ModelRuntime.fromHeadAndRows(head, missing.entrySet(), entries.entrySet(), SPEC, OptimizerConfig.defaults(),
-        MICRO_BATCH)).hasMessageContaining("were saved besides row 0");
+    assertThatThrownBy(
+            () ->
+                ModelRuntime.fromHeadAndRows(
+                    head,
+                    missing.entrySet(),
+                    entries.entrySet(),
+                    SPEC,
+                    OptimizerConfig.defaults(),
+                    MICRO_BATCH))
+        .hasMessageContaining("were saved besides row 0");
 
     TreeMap<Long, byte[]> shortRow = new TreeMap<>(saved);
     shortRow.put(shortRow.firstKey(), new byte[3]);
-    assertThatThrownBy(() -> ModelRuntime.fromHeadAndRows(head, shortRow.entrySet(), entries.entrySet(), SPEC, OptimizerConfig.defaults(),
-        MICRO_BATCH)).hasMessageContaining("has 3 bytes");
+    assertThatThrownBy(
+            () ->
+                ModelRuntime.fromHeadAndRows(
+                    head,
+                    shortRow.entrySet(),
+                    entries.entrySet(),
+                    SPEC,
+                    OptimizerConfig.defaults(),
+                    MICRO_BATCH))
+        .hasMessageContaining("has 3 bytes");
 
     TreeMap<Long, byte[]> outside = new TreeMap<>(saved);
     outside.put(SavedRows.key(0, 1_000_000), saved.firstEntry().getValue());
-    assertThatThrownBy(() -> ModelRuntime.fromHeadAndRows(head, outside.entrySet(), entries.entrySet(), SPEC, OptimizerConfig.defaults(),
-        MICRO_BATCH)).hasMessageContaining("outside table");
+    assertThatThrownBy(
+            () ->
+                ModelRuntime.fromHeadAndRows(
+                    head,
+                    outside.entrySet(),
+                    entries.entrySet(),
+                    SPEC,
+                    OptimizerConfig.defaults(),
+                    MICRO_BATCH))
+        .hasMessageContaining("outside table");
 
     TreeMap<Long, byte[]> lostEntry = new TreeMap<>(entries);
     lostEntry.pollFirstEntry();
-    assertThatThrownBy(() -> ModelRuntime.fromHeadAndRows(head, saved.entrySet(), lostEntry.entrySet(), SPEC,
-        OptimizerConfig.defaults(), MICRO_BATCH)).hasMessageContaining("values restored");
+    assertThatThrownBy(
+            () ->
+                ModelRuntime.fromHeadAndRows(
+                    head,
+                    saved.entrySet(),
+                    lostEntry.entrySet(),
+                    SPEC,
+                    OptimizerConfig.defaults(),
+                    MICRO_BATCH))
+        .hasMessageContaining("values restored");
 
-    assertThatThrownBy(() -> ModelRuntime.fromBytes(head, SPEC, OptimizerConfig.defaults(), MICRO_BATCH))
-        .as("a head is not a whole state").hasMessageContaining("no rows stored here");
+    assertThatThrownBy(
+            () -> ModelRuntime.fromBytes(head, SPEC, OptimizerConfig.defaults(), MICRO_BATCH))
+        .as("a head is not a whole state")
+        .hasMessageContaining("no rows stored here");
   }
 
   @ParameterizedTest
@@ -147,10 +235,16 @@ class IncrementalStateTest {
   void aStateWithRowsInlineRestoresAndItsFirstSaveWritesEveryRow(String kind) throws Exception {
     ModelRuntime a = fresh(kind);
     feed(a, 0, 500, 100);
-    ModelRuntime b = ModelRuntime.fromHeadAndRows(a.toBytes(), Map.<Long, byte[]>of().entrySet(), Map.<Long, byte[]>of().entrySet(), SPEC,
-        OptimizerConfig.defaults(), MICRO_BATCH);
+    ModelRuntime b =
+        ModelRuntime.fromHeadAndRows(
+            a.toBytes(),
+            Map.<Long, byte[]>of().entrySet(),
+            Map.<Long, byte[]>of().entrySet(),
+            SPEC,
+            OptimizerConfig.defaults(),
+            MICRO_BATCH);
     assertThat(b.toBytes()).isEqualTo(a.toBytes());
     long rows = b.learner().model().tables().stream().mapToLong(t -> t.rows() - 1).sum();
-    assertThat(b.drainUnsaved((k, v) -> { }, (k, v) -> { })[0]).isEqualTo((int) rows);
+    assertThat(b.drainUnsaved((k, v) -> {}, (k, v) -> {})[0]).isEqualTo((int) rows);
   }
 }

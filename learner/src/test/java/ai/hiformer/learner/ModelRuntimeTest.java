@@ -20,11 +20,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The online learner on its own, without Flink: the order of work per event, the snapshot policy, and a
- * state that restores to the same model bytes and carries on as if never interrupted.
+ * The online learner on its own, without Flink: the order of work per event, the snapshot policy,
+ * and a state that restores to the same model bytes and carries on as if never interrupted.
  */
 class ModelRuntimeTest {
-  private static final FeatureSpec SPEC = FeatureSpec.parse("""
+  private static final FeatureSpec SPEC =
+      FeatureSpec.parse(
+          """
       {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
@@ -39,12 +41,24 @@ class ModelRuntimeTest {
     for (int i = 0; i < n; i++) {
       int user = rng.nextInt(30);
       int item = rng.nextInt(20);
-      Row row = JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + user + "\", \"item\": \"i" + item
-          + "\", \"price\": " + rng.nextInt(100) + "}"), "e" + i);
+      Row row =
+          JsonLinesReader.of(
+              JSON.readTree(
+                  "{\"user\": \"u"
+                      + user
+                      + "\", \"item\": \"i"
+                      + item
+                      + "\", \"price\": "
+                      + rng.nextInt(100)
+                      + "}"),
+              "e" + i);
       double click = (user + item) % 3 == 0 ? 1 : 0;
-      // Every fourth event is unlabelled (its labels come later, or never); "buy" is labelled on half.
-      Map<String, Double> labels = i % 4 == 3 ? Map.of() : i % 2 == 0 ? Map.of("click", click, "buy", 1 - click)
-          : Map.of("click", click);
+      // Every fourth event is unlabelled (its labels come later, or never); "buy" is labelled on
+      // half.
+      Map<String, Double> labels =
+          i % 4 == 3
+              ? Map.of()
+              : i % 2 == 0 ? Map.of("click", click, "buy", 1 - click) : Map.of("click", click);
       out.add(new Example(row, labels, 1_700_000_000_000L + 1000L * i));
     }
     return out;
@@ -55,8 +69,12 @@ class ModelRuntimeTest {
   }
 
   private static ModelRuntime newRuntime(String kind) {
-    ModelRuntime r = new ModelRuntime(SPEC, ModelConfig.builder(kind).d(8).seed(3).build(),
-        OptimizerConfig.defaults(), MICRO_BATCH);
+    ModelRuntime r =
+        new ModelRuntime(
+            SPEC,
+            ModelConfig.builder(kind).d(8).seed(3).build(),
+            OptimizerConfig.defaults(),
+            MICRO_BATCH);
     r.snapshotPolicy(40, 0);
     return r;
   }
@@ -74,10 +92,13 @@ class ModelRuntimeTest {
       assertThat(scores[0]).isBetween(0.0, 1.0);
       assertThat(scores[1]).isBetween(0.0, 1.0);
       labelled += e.labels().isEmpty() ? 0 : 1;
-      assertThat(r.version()).as("steps after %d labelled events", labelled).isEqualTo(labelled / MICRO_BATCH);
+      assertThat(r.version())
+          .as("steps after %d labelled events", labelled)
+          .isEqualTo(labelled / MICRO_BATCH);
       assertThat(r.pendingExamples()).isEqualTo((int) (labelled % MICRO_BATCH));
       if (r.version() == versionBefore) {
-        // Scored again unlabelled, with no step in between: the same numbers (no hidden state moved).
+        // Scored again unlabelled, with no step in between: the same numbers (no hidden state
+        // moved).
         assertThat(r.scoreAndLearn(e.row(), Map.of(), e.time())).containsExactly(scores);
         rescored++;
       }
@@ -96,8 +117,11 @@ class ModelRuntimeTest {
       r.scoreAndLearn(e.row(), e.labels(), e.time());
     }
     List<ModelRuntime.Captured> captured = r.drainCaptured();
-    // 150 labelled events: steps at 16, 32, ..., 144; a snapshot at the first step with ≥ 40 new examples.
-    assertThat(captured).extracting(ModelRuntime.Captured::trainedExamples).containsExactly(48L, 96L, 144L);
+    // 150 labelled events: steps at 16, 32, ..., 144; a snapshot at the first step with ≥ 40 new
+    // examples.
+    assertThat(captured)
+        .extracting(ModelRuntime.Captured::trainedExamples)
+        .containsExactly(48L, 96L, 144L);
     assertThat(captured).extracting(ModelRuntime.Captured::version).containsExactly(3L, 6L, 9L);
     assertThat(r.drainCaptured()).as("handed over once").isEmpty();
     r.captureFinal();
@@ -118,16 +142,19 @@ class ModelRuntimeTest {
     }
     for (int i = 0; i < 137; i++) { // mid micro-batch: pending rows are part of the state
       Example e = events.get(i);
-      assertThat(first.scoreAndLearn(e.row(), e.labels(), e.time())).containsExactly(expected.get(i));
+      assertThat(first.scoreAndLearn(e.row(), e.labels(), e.time()))
+          .containsExactly(expected.get(i));
     }
     assertThat(first.pendingExamples()).isPositive();
     byte[] state = first.toBytes();
-    ModelRuntime restored = ModelRuntime.fromBytes(state, SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
+    ModelRuntime restored =
+        ModelRuntime.fromBytes(state, SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
     restored.snapshotPolicy(40, 0);
     assertThat(restored.toBytes()).as("state after a round trip").isEqualTo(state);
     for (int i = 137; i < events.size(); i++) {
       Example e = events.get(i);
-      assertThat(restored.scoreAndLearn(e.row(), e.labels(), e.time())).as("score of event %d", i)
+      assertThat(restored.scoreAndLearn(e.row(), e.labels(), e.time()))
+          .as("score of event %d", i)
           .containsExactly(expected.get(i));
     }
     assertThat(restored.learnerBytes()).isEqualTo(uninterrupted.learnerBytes());
@@ -136,8 +163,11 @@ class ModelRuntimeTest {
     assertThat(restored.metricsSummary()).isEqualTo(uninterrupted.metricsSummary());
     if (kind.contains("+")) { // a blend reports each member's own metrics beside its own
       assertThat(restored.memberNames()).containsExactly("hiformer", "dcnv2", "lr");
-      assertThat(restored.metricsSummary()).containsKeys("click.progressive_auc", "click.hiformer.progressive_auc",
-          "buy.lr.progressive_logloss");
+      assertThat(restored.metricsSummary())
+          .containsKeys(
+              "click.progressive_auc",
+              "click.hiformer.progressive_auc",
+              "buy.lr.progressive_logloss");
       assertThat(restored.memberMetrics(1, 0).count()).isEqualTo(restored.metrics(0).count());
     }
   }
@@ -145,11 +175,14 @@ class ModelRuntimeTest {
   @Test
   void aStateIsRefusedForASpecWhoseFieldsChanged() {
     byte[] state = newRuntime().toBytes();
-    FeatureSpec changed = FeatureSpec.parse("""
+    FeatureSpec changed =
+        FeatureSpec.parse(
+            """
         {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
          "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "multi"},
                     {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
-    assertThatThrownBy(() -> ModelRuntime.fromBytes(state, changed, OptimizerConfig.defaults(), MICRO_BATCH))
+    assertThatThrownBy(
+            () -> ModelRuntime.fromBytes(state, changed, OptimizerConfig.defaults(), MICRO_BATCH))
         .hasMessageContaining("a changed spec needs a new model id");
   }
 
@@ -157,7 +190,9 @@ class ModelRuntimeTest {
   void aStateOfAnotherFormatVersionIsRefusedNamingIt() {
     byte[] state = newRuntime().toBytes();
     state[3] = 9; // the leading int: format version
-    assertThatThrownBy(() -> ModelRuntime.fromBytes(state, SPEC, OptimizerConfig.defaults(), MICRO_BATCH))
-        .hasMessageContaining("model runtime state: format v9 is not supported by this version (it reads v1)");
+    assertThatThrownBy(
+            () -> ModelRuntime.fromBytes(state, SPEC, OptimizerConfig.defaults(), MICRO_BATCH))
+        .hasMessageContaining(
+            "model runtime state: format v9 is not supported by this version (it reads v1)");
   }
 }

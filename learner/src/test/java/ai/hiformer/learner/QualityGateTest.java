@@ -17,14 +17,20 @@ class QualityGateTest {
   private final SplittableRandom rng = new SplittableRandom(1);
   private final Batch batch = new InputLayout(1, 0, 0, 0).newBatch(256, 1);
 
-  /** 256 labelled predictions whose AUC is about {@code quality} (0.5: none, 1: perfect, below 0.5: inverted). */
+  /**
+   * 256 labelled predictions whose AUC is about {@code quality} (0.5: none, 1: perfect, below 0.5:
+   * inverted).
+   */
   private void feed(QualityGate gate, double quality) {
     double[] probs = new double[256];
     for (int b = 0; b < 256; b++) {
       double label = rng.nextDouble() < 0.3 ? 1 : 0;
       batch.label[b] = label;
       batch.labelMask[b] = 1;
-      double signal = rng.nextDouble() < Math.abs(quality - 0.5) * 2 ? (quality >= 0.5 ? label : 1 - label) : 0.5;
+      double signal =
+          rng.nextDouble() < Math.abs(quality - 0.5) * 2
+              ? (quality >= 0.5 ? label : 1 - label)
+              : 0.5;
       probs[b] = 0.25 * signal + 0.5 * rng.nextDouble();
     }
     batch.setSize(256);
@@ -48,7 +54,9 @@ class QualityGateTest {
     assertThat(gate.admit()).isFalse();
     assertThat(gate.admit()).isFalse();
     assertThat(gate.held()).isEqualTo(2);
-    assertThat(heard).hasSize(2).allSatisfy(r -> assertThat(r).startsWith("click: AUC").contains("margin 0.0500"));
+    assertThat(heard)
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r).startsWith("click: AUC").contains("margin 0.0500"));
     for (int i = 0; i < 10; i++) {
       feed(gate, 0.7);
       assertThat(gate.admit()).as("recovered only part of the way").isFalse();
@@ -84,7 +92,7 @@ class QualityGateTest {
   @Test
   void itsStateRestoresUnderTheSamePolicyAndAnEmptyGateWritesNothing() throws Exception {
     QualityGate gate = new QualityGate(List.of("click"));
-    gate.configure(WINDOW, 0.05, 0, r -> { });
+    gate.configure(WINDOW, 0.05, 0, r -> {});
     assertThat(bytes(gate)).as("nothing seen, nothing written").isEmpty();
     for (int i = 0; i < 3; i++) {
       feed(gate, 0.9);
@@ -97,10 +105,13 @@ class QualityGateTest {
     QualityGate restored = new QualityGate(List.of("click"));
     restored.restore(state);
     assertThat(bytes(restored)).as("kept as it was until configured").isEqualTo(state);
-    restored.configure(WINDOW, 0.05, 0, r -> { });
+    restored.configure(WINDOW, 0.05, 0, r -> {});
     assertThat(bytes(restored)).isEqualTo(state);
     assertThat(restored.held()).isEqualTo(1);
-    assertThat(restored.admit()).as("the same decision as the original").isEqualTo(gate.admit()).isFalse();
+    assertThat(restored.admit())
+        .as("the same decision as the original")
+        .isEqualTo(gate.admit())
+        .isFalse();
   }
 
   private static byte[] bytes(QualityGate gate) throws Exception {

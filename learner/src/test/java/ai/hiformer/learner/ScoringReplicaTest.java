@@ -16,11 +16,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A read-only replica kept current by the learner's model updates scores exactly as the learner would; it takes
- * updates only in order within an epoch, and after the learner restores (a new epoch) only from a full update.
+ * A read-only replica kept current by the learner's model updates scores exactly as the learner
+ * would; it takes updates only in order within an epoch, and after the learner restores (a new
+ * epoch) only from a full update.
  */
 class ScoringReplicaTest {
-  private static final FeatureSpec SPEC = FeatureSpec.parse("""
+  private static final FeatureSpec SPEC =
+      FeatureSpec.parse(
+          """
       {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
        "embedding": {"keys": "exact", "capacity": 40},
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
@@ -29,8 +32,10 @@ class ScoringReplicaTest {
   private static final int MICRO_BATCH = 16;
 
   private static Row row(int user, int item, int price, String id) throws Exception {
-    return JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + user + "\", \"item\": \"i" + item + "\", \"price\": "
-        + price + "}"), id);
+    return JsonLinesReader.of(
+        JSON.readTree(
+            "{\"user\": \"u" + user + "\", \"item\": \"i" + item + "\", \"price\": " + price + "}"),
+        id);
   }
 
   /** n labelled events over 50 users (the capacity of 40 evicts and recycles ids) and 20 items. */
@@ -39,14 +44,17 @@ class ScoringReplicaTest {
     for (int i = from; i < from + n; i++) {
       int user = rng.nextInt(50);
       int item = rng.nextInt(20);
-      r.scoreAndLearn(row(user, item, rng.nextInt(100), "e" + i),
-          Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0, "buy", user % 2 == 0 ? 1.0 : 0.0), i);
+      r.scoreAndLearn(
+          row(user, item, rng.nextInt(100), "e" + i),
+          Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0, "buy", user % 2 == 0 ? 1.0 : 0.0),
+          i);
     }
   }
 
   /**
-   * The replica's scores equal the learner's (scoring without labels) on values the learner holds now; a value it
-   * does not hold would get a fresh row from the learner and the out-of-vocabulary row from the replica.
+   * The replica's scores equal the learner's (scoring without labels) on values the learner holds
+   * now; a value it does not hold would get a fresh row from the learner and the out-of-vocabulary
+   * row from the replica.
    */
   private static void assertScoresAsLearner(ScoringReplica replica, ModelRuntime learner, int from)
       throws Exception {
@@ -71,7 +79,10 @@ class ScoringReplicaTest {
   }
 
   private static ModelRuntime fresh(String kind) {
-    return new ModelRuntime(SPEC, ModelConfig.builder(kind).d(8).seed(7).build(), OptimizerConfig.defaults(),
+    return new ModelRuntime(
+        SPEC,
+        ModelConfig.builder(kind).d(8).seed(7).build(),
+        OptimizerConfig.defaults(),
         MICRO_BATCH);
   }
 
@@ -96,10 +107,13 @@ class ScoringReplicaTest {
       assertScoresAsLearner(replica, learner, 10_000 + 100 * round);
     }
     ScoringReplica late = replica(kind);
-    assertThat(late.apply(learner.captureUpdate(false, true))).as("a new replica waits for a full update").isFalse();
+    assertThat(late.apply(learner.captureUpdate(false, true)))
+        .as("a new replica waits for a full update")
+        .isFalse();
     assertThat(late.apply(learner.captureUpdate(true, true))).isTrue();
     assertScoresAsLearner(late, learner, 20_000);
-    // Values only: a replica never trains, so its tables hold no optimiser state (half a learner's row memory).
+    // Values only: a replica never trains, so its tables hold no optimiser state (half a learner's
+    // row memory).
     for (int i = 0; i < late.model().tables().size(); i++) {
       var mine = late.model().tables().get(i);
       var theirs = learner.learner().model().tables().get(i);
@@ -110,8 +124,9 @@ class ScoringReplicaTest {
   }
 
   /**
-   * A reader that passes on only what a {@link ReplicaPosition} takes hands a replica exactly the updates it
-   * applies: a late joiner's increments and slices until a slice 0, then the cycle; and no slice once it is whole.
+   * A reader that passes on only what a {@link ReplicaPosition} takes hands a replica exactly the
+   * updates it applies: a late joiner's increments and slices until a slice 0, then the cycle; and
+   * no slice once it is whole.
    */
   @ParameterizedTest
   @ValueSource(strings = {"hiformer"})
@@ -135,9 +150,12 @@ class ScoringReplicaTest {
         position.moveTo(u);
         passed++;
         slicesPassedWhole += wholeBefore && u.slice() ? 1 : 0;
-        assertThat(replica.apply(u)).as("update %d (slice %s) taken by the replica", u.sequence(), u.slice()).isTrue();
+        assertThat(replica.apply(u))
+            .as("update %d (slice %s) taken by the replica", u.sequence(), u.slice())
+            .isTrue();
       } else {
-        assertThat(replica.apply(u)).as("update %d (slice %s) skipped by the replica", u.sequence(), u.slice())
+        assertThat(replica.apply(u))
+            .as("update %d (slice %s) skipped by the replica", u.sequence(), u.slice())
             .isFalse();
       }
       assertThat(position.whole()).isEqualTo(replica.ready());
@@ -159,7 +177,8 @@ class ScoringReplicaTest {
     assertThat(replica.apply(full)).isTrue();
     feed(learner, 1000, 32);
     ModelUpdate first = learner.captureUpdate(false, false);
-    assertThat(first.bytes().length).as("32 events' rows and owners, no dense weights")
+    assertThat(first.bytes().length)
+        .as("32 events' rows and owners, no dense weights")
         .isLessThan(full.bytes().length / 4);
     feed(learner, 2000, 32);
     ModelUpdate second = learner.captureUpdate(false, true);
@@ -170,10 +189,12 @@ class ScoringReplicaTest {
     assertScoresAsLearner(replica, learner, 30_000);
 
     Thread.sleep(2); // a later epoch on the millisecond clock
-    ModelRuntime restored = ModelRuntime.fromBytes(learner.toBytes(), SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
+    ModelRuntime restored =
+        ModelRuntime.fromBytes(learner.toBytes(), SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
     feed(restored, 3000, 32);
     assertThat(replica.apply(restored.captureUpdate(false, true)))
-        .as("an incremental update of a new epoch is not taken for a continuation").isFalse();
+        .as("an incremental update of a new epoch is not taken for a continuation")
+        .isFalse();
     assertThat(replica.apply(restored.captureUpdate(true, true))).isTrue();
     assertScoresAsLearner(replica, restored, 40_000);
     assertThat(replica.apply(full)).as("an older epoch's full update is ignored").isFalse();

@@ -13,29 +13,40 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * An update split into parts of a bounded size comes back whole and identical; a part that does not continue
- * the update being assembled (one lost, or a repeat) drops that update, and the next one assembles again.
+ * An update split into parts of a bounded size comes back whole and identical; a part that does not
+ * continue the update being assembled (one lost, or a repeat) drops that update, and the next one
+ * assembles again.
  */
 class UpdatePartsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static ModelUpdate update(ModelRuntime r, int from, boolean full) throws Exception {
     for (int i = from; i < from + 8; i++) {
-      r.learnOnly(JsonLinesReader.of(JSON.readTree("{\"user\": \"u" + i + "\", \"item\": \"i" + i % 3 + "\"}"), "e"),
-          Map.of("click", i % 2 == 0 ? 1.0 : 0.0), 0);
+      r.learnOnly(
+          JsonLinesReader.of(
+              JSON.readTree("{\"user\": \"u" + i + "\", \"item\": \"i" + i % 3 + "\"}"), "e"),
+          Map.of("click", i % 2 == 0 ? 1.0 : 0.0),
+          0);
     }
     return r.captureUpdate(full, true);
   }
 
   @Test
   void partsOfABoundedSizeAssembleIntoTheSameUpdateAndABrokenSequenceIsDropped() throws Exception {
-    ModelRuntime r = new ModelRuntime(FeatureSpec.parse("""
+    ModelRuntime r =
+        new ModelRuntime(
+            FeatureSpec.parse(
+                """
         {"name": "t", "format": "jsonl", "tasks": [{"name": "click"}],
          "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}"""),
-        ModelConfig.builder(ModelKind.HIFORMER).d(8).build(), OptimizerConfig.defaults(), 8);
+            ModelConfig.builder(ModelKind.HIFORMER).d(8).build(),
+            OptimizerConfig.defaults(),
+            8);
     ModelUpdate full = update(r, 0, true);
     List<byte[]> parts = UpdateParts.split(full, 500);
-    assertThat(parts).hasSize((full.bytes().length + 499) / 500).allMatch(p -> p.length <= 500 + 28);
+    assertThat(parts)
+        .hasSize((full.bytes().length + 499) / 500)
+        .allMatch(p -> p.length <= 500 + 28);
 
     UpdateParts.Assembler a = new UpdateParts.Assembler();
     for (int i = 0; i < parts.size() - 1; i++) {
@@ -59,6 +70,8 @@ class UpdatePartsTest {
         assertThat(u).isNull();
       }
     }
-    assertThat(a.offer(next.bytes()).sequence()).as("a whole update passes as it is").isEqualTo(next.sequence());
+    assertThat(a.offer(next.bytes()).sequence())
+        .as("a whole update passes as it is")
+        .isEqualTo(next.sequence());
   }
 }

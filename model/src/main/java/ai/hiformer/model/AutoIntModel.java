@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * AutoInt (Song et al. 2019) as docs/PROTOCOL.md §2.2 defines it: one attention layer with projections
- * W_Q, W_K, W_V, W_res (d, H·dk) shared by all L tokens (no bias, no task token);
+ * AutoInt (Song et al. 2019) as docs/PROTOCOL.md §2.2 defines it: one attention layer with
+ * projections W_Q, W_K, W_V, W_res (d, H·dk) shared by all L tokens (no bias, no task token);
  * {@code h = ReLU(concat_h(softmax(QKᵀ/√dk) V) + E W_res)}; {@code logit_k = w_k·flatten(h) + b_k}.
  * Shapes: E (B, L, d); Q, K, V, h (B, L, H·dk).
  */

@@ -6,11 +6,13 @@ import java.util.Arrays;
  * A reusable micro-batch of prepared examples, filled by the feature layer and read by the models.
  *
  * <p>Layout (B = {@link #size()} ≤ capacity):
+ *
  * <ul>
- *   <li>{@code cat}  (B, nCat): row ids into each categorical field's table (0 = OOV);</li>
- *   <li>{@code multi} (B, nMulti, maxMulti): row ids of each multi-valued field, 0-padded;</li>
- *   <li>{@code num}, {@code miss} (B, nNum): normalised numeric value t and missing flag m ∈ {0,1};</li>
- *   <li>{@code label}, {@code labelMask} (B, tasks): label y ∈ {0,1} and 1 where the task has a label.</li>
+ *   <li>{@code cat} (B, nCat): row ids into each categorical field's table (0 = OOV);
+ *   <li>{@code multi} (B, nMulti, maxMulti): row ids of each multi-valued field, 0-padded;
+ *   <li>{@code num}, {@code miss} (B, nNum): normalised numeric value t and missing flag m ∈ {0,1};
+ *   <li>{@code label}, {@code labelMask} (B, tasks): label y ∈ {0,1} and 1 where the task has a
+ *       label.
  * </ul>
  */
 public final class Batch {
@@ -29,10 +31,16 @@ public final class Batch {
   private int size;
 
   public Batch(int capacity, int nCat, int nMulti, int maxMulti, int nNum, int tasks) {
-    if (capacity <= 0 || tasks <= 0 || nCat < 0 || nMulti < 0 || nNum < 0 || (nMulti > 0 && maxMulti <= 0)) {
-      throw new IllegalArgumentException(String.format(
-          "invalid batch layout capacity=%d nCat=%d nMulti=%d maxMulti=%d nNum=%d tasks=%d",
-          capacity, nCat, nMulti, maxMulti, nNum, tasks));
+    if (capacity <= 0
+        || tasks <= 0
+        || nCat < 0
+        || nMulti < 0
+        || nNum < 0
+        || (nMulti > 0 && maxMulti <= 0)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "invalid batch layout capacity=%d nCat=%d nMulti=%d maxMulti=%d nNum=%d tasks=%d",
+              capacity, nCat, nMulti, maxMulti, nNum, tasks));
     }
     this.capacity = capacity;
     this.nCat = nCat;
@@ -83,8 +91,9 @@ public final class Batch {
   }
 
   /**
-   * Writes row {@code b} (ids, numeric values and flags, labels and masks) in a fixed big-endian layout:
-   * nCat ints, nMulti·maxMulti ints, nNum × (value, missing) doubles, tasks × (label, mask) doubles.
+   * Writes row {@code b} (ids, numeric values and flags, labels and masks) in a fixed big-endian
+   * layout: nCat ints, nMulti·maxMulti ints, nNum × (value, missing) doubles, tasks × (label, mask)
+   * doubles.
    */
   public void writeRow(java.io.DataOutput out, int b) throws java.io.IOException {
     for (int i = 0; i < nCat; i++) {

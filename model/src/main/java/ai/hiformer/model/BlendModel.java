@@ -13,20 +13,21 @@ import java.util.List;
  * Several networks learning side by side on one stream, scored through a stacker learnt online
  * ({@link ModelKind#BLEND}, e.g. {@code hiformer+dcnv2+lr}).
  *
- * <p>The stacker is exponential weights over the members (Hedge): with L_k[j] member k's cumulative log-loss on
- * task j over every example it has learnt from (nats), the blend's logit is
- * {@code y[b,j] = Σ_k w_k[j]·z_k[b,j]}, {@code w_k[j] ∝ exp(-η·(L_k[j] - min_k L_k[j]))}, η = {@value #ETA}.
- * It starts as the members' mean logit and moves towards whichever member has predicted best so far, at a pace
- * that a lead of 1/η = 33 nats of log-loss changes a weight by e; its cumulative log-loss stays within
- * ln(K)/η of the best member's, whatever the stream (the usual Hedge bound), so the blend is never worse than
- * the best member by more than a constant, and better where the members lead in turns. L is updated from
- * predictions made before the labels that score them, so progressive validation holds for the blend.
+ * <p>The stacker is exponential weights over the members (Hedge): with L_k[j] member k's cumulative
+ * log-loss on task j over every example it has learnt from (nats), the blend's logit is {@code
+ * y[b,j] = Σ_k w_k[j]·z_k[b,j]}, {@code w_k[j] ∝ exp(-η·(L_k[j] - min_k L_k[j]))}, η = {@value
+ * #ETA}. It starts as the members' mean logit and moves towards whichever member has predicted best
+ * so far, at a pace that a lead of 1/η = 33 nats of log-loss changes a weight by e; its cumulative
+ * log-loss stays within ln(K)/η of the best member's, whatever the stream (the usual Hedge bound),
+ * so the blend is never worse than the best member by more than a constant, and better where the
+ * members lead in turns. L is updated from predictions made before the labels that score them, so
+ * progressive validation holds for the blend.
  *
- * <p>Members learn from their own losses, exactly as alone (same configuration and seed give the same weights as
- * the member trained alone), so each member's own progressive metrics mean what they say. This model's dense
- * parameters are the members' then the cumulative losses {@code blend.loss} (K, t), which no optimiser moves
- * (their gradient is 0) but which are saved and restored with the rest; its tables are the members', member by
- * member.
+ * <p>Members learn from their own losses, exactly as alone (same configuration and seed give the
+ * same weights as the member trained alone), so each member's own progressive metrics mean what
+ * they say. This model's dense parameters are the members' then the cumulative losses {@code
+ * blend.loss} (K, t), which no optimiser moves (their gradient is 0) but which are saved and
+ * restored with the rest; its tables are the members', member by member.
  */
 public final class BlendModel implements CtrModel {
   /** Learning rate of the exponential weights, per nat of cumulative log-loss. */
@@ -39,7 +40,7 @@ public final class BlendModel implements CtrModel {
   private final Param cumulativeLoss; // (K, t)
   private final List<EmbeddingTable> tables;
   private final double[][] memberLogits; // (K)(B, t) of the last forward
-  private final double[] weights;        // (K, t) of the last forward
+  private final double[] weights; // (K, t) of the last forward
   private double[] memberGrad;
 
   public BlendModel(ModelConfig config, InputLayout layout) {
@@ -135,8 +136,9 @@ public final class BlendModel implements CtrModel {
   }
 
   /**
-   * Each member learns from its own loss, as alone (dLogits, the blend's gradient, moves no member); the stacker
-   * adds each member's log-loss on this batch's labelled examples to its cumulative loss.
+   * Each member learns from its own loss, as alone (dLogits, the blend's gradient, moves no
+   * member); the stacker adds each member's log-loss on this batch's labelled examples to its
+   * cumulative loss.
    */
   @Override
   public void backward(Batch batch, double[] dLogits) {
@@ -156,7 +158,9 @@ public final class BlendModel implements CtrModel {
     }
   }
 
-  /** Moves every member's logits by delta; the weights sum to 1, so the blend's move by delta too. */
+  /**
+   * Moves every member's logits by delta; the weights sum to 1, so the blend's move by delta too.
+   */
   @Override
   public void shiftLogits(double[] delta) {
     for (CtrModel m : members) {
@@ -164,7 +168,10 @@ public final class BlendModel implements CtrModel {
     }
   }
 
-  /** Centres each member on its own logits, as alone; the blend, a weighted mean of them, is then centred too. */
+  /**
+   * Centres each member on its own logits, as alone; the blend, a weighted mean of them, is then
+   * centred too.
+   */
   @Override
   public void centreLogits(int n, double[] logits) {
     for (int k = 0; k < members.length; k++) {
@@ -195,7 +202,8 @@ public final class BlendModel implements CtrModel {
     for (int k = 0; k < members.length; k++) {
       replicas[k] = members[k].readOnlyReplica(precision);
     }
-    BlendModel replica = new BlendModel(config.toBuilder().precision(precision).build(), layout, replicas);
+    BlendModel replica =
+        new BlendModel(config.toBuilder().precision(precision).build(), layout, replicas);
     replica.cumulativeLoss.shareValuesOf(cumulativeLoss);
     return replica;
   }

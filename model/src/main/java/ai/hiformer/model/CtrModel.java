@@ -8,9 +8,9 @@ import java.util.List;
  * A network that maps a {@link Batch} to one logit per task. Forward keeps the activations that the
  * following backward needs; a model instance is therefore single-threaded.
  *
- * <p>Call order of one training step: {@code params().zeroGrads()}, {@link #forward},
- * {@link #backward} (adds gradients into the dense parameters and marks touched embedding rows),
- * then the optimisers.
+ * <p>Call order of one training step: {@code params().zeroGrads()}, {@link #forward}, {@link
+ * #backward} (adds gradients into the dense parameters and marks touched embedding rows), then the
+ * optimisers.
  */
 public interface CtrModel {
   ModelConfig config();
@@ -20,20 +20,23 @@ public interface CtrModel {
   /** Writes logits (B, tasks), row-major, overwriting {@code logits[0 .. B·tasks)}. */
   void forward(Batch batch, double[] logits);
 
-  /** Backward of the last {@link #forward} on the same batch; dLogits (B, tasks) is not modified. */
+  /**
+   * Backward of the last {@link #forward} on the same batch; dLogits (B, tasks) is not modified.
+   */
   void backward(Batch batch, double[] dLogits);
 
   /**
-   * Adds {@code delta[k]} to the output bias of task k, so that every logit of task k moves by exactly
-   * {@code delta[k]} (delta has length tasks). Used to centre a new model's first predictions
-   * ({@link ModelConfig#centreFirstLogits()}).
+   * Adds {@code delta[k]} to the output bias of task k, so that every logit of task k moves by
+   * exactly {@code delta[k]} (delta has length tasks). Used to centre a new model's first
+   * predictions ({@link ModelConfig#centreFirstLogits()}).
    */
   void shiftLogits(double[] delta);
 
   /**
-   * Centres a new model: shifts its logits so that their mean over the batch just forwarded ({@code logits} (n,
-   * tasks), this model's output) is 0 for each task ({@link ModelConfig#centreFirstLogits()}). A model made of
-   * models centres each of its parts on its own logits.
+   * Centres a new model: shifts its logits so that their mean over the batch just forwarded ({@code
+   * logits} (n, tasks), this model's output) is 0 for each task ({@link
+   * ModelConfig#centreFirstLogits()}). A model made of models centres each of its parts on its own
+   * logits.
    */
   default void centreLogits(int n, double[] logits) {
     int tasks = config().tasks();
@@ -46,7 +49,10 @@ public interface CtrModel {
     shiftLogits(shift);
   }
 
-  /** Re-initialises row {@code id} of field {@code field}'s table(s) for a new key ({@link EmbeddingTable#resetRow}). */
+  /**
+   * Re-initialises row {@code id} of field {@code field}'s table(s) for a new key ({@link
+   * EmbeddingTable#resetRow}).
+   */
   default void resetRow(int field, int id, long generation) {
     tables().get(field).resetRow(id, generation);
   }
@@ -58,18 +64,25 @@ public interface CtrModel {
   List<EmbeddingTable> tables();
 
   /**
-   * The same network over this model's weights: its dense parameters read this model's values and it reads this
-   * model's embedding tables, while its activations and scratch buffers are its own. So N threads can score with
-   * one copy of the weights, each through its own replica. A replica must not be trained, and nothing may change
-   * the shared weights while replicas score (a server builds a new model for each version).
+   * The same network over this model's weights: its dense parameters read this model's values and
+   * it reads this model's embedding tables, while its activations and scratch buffers are its own.
+   * So N threads can score with one copy of the weights, each through its own replica. A replica
+   * must not be trained, and nothing may change the shared weights while replicas score (a server
+   * builds a new model for each version).
    */
   default CtrModel readOnlyReplica() {
     return readOnlyReplica(config().precision());
   }
 
-  /** As {@link #readOnlyReplica()}, its products at {@code precision} (e.g. the exact arithmetic, to compare). */
+  /**
+   * As {@link #readOnlyReplica()}, its products at {@code precision} (e.g. the exact arithmetic, to
+   * compare).
+   */
   CtrModel readOnlyReplica(ai.hiformer.model.math.Precision precision);
 
-  /** Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s reports). */
+  /**
+   * Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s
+   * reports).
+   */
   long macsPerExample();
 }

@@ -8,19 +8,19 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * DCN-v2, parallel form (Wang et al. 2021; docs/PROTOCOL.md §2.2): {@code x0 = concat(e_1..e_L)} (B, L·d);
- * cross layers {@code x_{l+1} = x0 ⊙ (x_l W_l + b_l) + x_l} with full (L·d, L·d) matrices; beside them an
- * MLP on x0 (ReLU); {@code logit_k = w_k·[x_last; mlp(x0)] + b_k}.
+ * DCN-v2, parallel form (Wang et al. 2021; docs/PROTOCOL.md §2.2): {@code x0 = concat(e_1..e_L)}
+ * (B, L·d); cross layers {@code x_{l+1} = x0 ⊙ (x_l W_l + b_l) + x_l} with full (L·d, L·d)
+ * matrices; beside them an MLP on x0 (ReLU); {@code logit_k = w_k·[x_last; mlp(x0)] + b_k}.
  */
 public final class Dcnv2Model extends TokenModel {
   private final Dense[] cross;
   private final Mlp mlp;
   private final Dense out;
-  private final int width;   // L·d
+  private final int width; // L·d
   private final int mlpOut;
   private final double[][] xs; // xs[0] = x0, xs[l+1] = output of cross layer l
   private final double[][] zs; // x_l W_l + b_l
-  private double[] concat;     // (B, L·d + mlpOut)
+  private double[] concat; // (B, L·d + mlpOut)
   private double[] dConcat;
   private double[] dx0;
   private double[] dCur;

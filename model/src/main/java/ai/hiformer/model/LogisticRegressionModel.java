@@ -5,8 +5,9 @@ import ai.hiformer.model.nn.Param;
 import java.util.SplittableRandom;
 
 /**
- * Logistic regression with the same token rules as the deep models at width d = tasks (one weight per
- * task per feature value): {@code logit_k = b_k + Σ_tokens e[k]}. Everything starts at zero (docs/PROTOCOL.md §2.1).
+ * Logistic regression with the same token rules as the deep models at width d = tasks (one weight
+ * per task per feature value): {@code logit_k = b_k + Σ_tokens e[k]}. Everything starts at zero
+ * (docs/PROTOCOL.md §2.1).
  */
 public final class LogisticRegressionModel extends TokenModel {
   private final Param bias;

@@ -9,22 +9,24 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * Immutable, validated configuration of one network. {@link #builder(ModelKind)} starts from the protocol's
- * values (docs/PROTOCOL.md §2): d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8, ranks r_q = r_k = 64,
- * r_v = 128, one pruned layer, ReLU FFN of width 4d, task head d → 32 → 1, DCN-v2 with 2 cross layers and
- * MLP 64-32. {@link Profile#ONLINE}, the job's and {@code evaluate}'s default, changes only how a new model
- * starts (docs/RESULTS.md has the 12-seed evidence): first logits centred, embedding rows drawn with std 0.02.
+ * Immutable, validated configuration of one network. {@link #builder(ModelKind)} starts from the
+ * protocol's values (docs/PROTOCOL.md §2): d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8,
+ * ranks r_q = r_k = 64, r_v = 128, one pruned layer, ReLU FFN of width 4d, task head d → 32 → 1,
+ * DCN-v2 with 2 cross layers and MLP 64-32. {@link Profile#ONLINE}, the job's and {@code
+ * evaluate}'s default, changes only how a new model starts (docs/RESULTS.md has the 12-seed
+ * evidence): first logits centred, embedding rows drawn with std 0.02.
  *
  * <pre>{@code
  * ModelConfig c = ModelConfig.builder(ModelKind.HIFORMER).layers(2).ffnActivation(Activation.GELU).build();
  * }</pre>
  *
- * @param denseTokens 0: one token per numeric field ({@code t·w_f + m·u_f}, the protocol); n &gt; 0: the
- *     paper's dense MLP f_D over all numeric fields, split into n tokens of width d
- * @param centreFirstLogits before a new model's first training step, shift each task's output bias so that the
- *     batch's mean logit is 0 (a data-dependent initialisation that reads features, never labels): the first
- *     predictions sit at 0.5 as logistic regression's do, instead of at an offset the random head weights chose,
- *     which, when large, makes the first thousands of updates push every embedding row the same way
+ * @param denseTokens 0: one token per numeric field ({@code t·w_f + m·u_f}, the protocol); n &gt;
+ *     0: the paper's dense MLP f_D over all numeric fields, split into n tokens of width d
+ * @param centreFirstLogits before a new model's first training step, shift each task's output bias
+ *     so that the batch's mean logit is 0 (a data-dependent initialisation that reads features,
+ *     never labels): the first predictions sit at 0.5 as logistic regression's do, instead of at an
+ *     offset the random head weights chose, which, when large, makes the first thousands of updates
+ *     push every embedding row the same way
  */
 public record ModelConfig(
     ModelKind kind,
@@ -56,10 +58,10 @@ public record ModelConfig(
    * Named starting points for a builder. Each sets only the keys it names; keys set after it win.
    *
    * <ul>
-   *   <li>{@code protocol}: docs/PROTOCOL.md's configuration, as the reference implementation runs it
-   *   (embedding rows N(0, 0.01²), first logits as the initial weights give them).</li>
-   *   <li>{@code online}: the protocol's network, started so that it learns from the first batch whatever the
-   *   seed: {@code centre-first-logits=true}, {@code embedding-init-std=0.02}.</li>
+   *   <li>{@code protocol}: docs/PROTOCOL.md's configuration, as the reference implementation runs
+   *       it (embedding rows N(0, 0.01²), first logits as the initial weights give them).
+   *   <li>{@code online}: the protocol's network, started so that it learns from the first batch
+   *       whatever the seed: {@code centre-first-logits=true}, {@code embedding-init-std=0.02}.
    * </ul>
    */
   public enum Profile {
@@ -84,7 +86,8 @@ public record ModelConfig(
           return p;
         }
       }
-      throw new IllegalArgumentException("invalid model.profile = '" + text + "'; allowed: protocol, online");
+      throw new IllegalArgumentException(
+          "invalid model.profile = '" + text + "'; allowed: protocol, online");
     }
   }
 
@@ -92,10 +95,19 @@ public record ModelConfig(
     require(kind != null, "model.kind", "null", "one of " + Arrays.toString(ModelKind.values()));
     members = List.copyOf(members);
     if (kind == ModelKind.BLEND) {
-      require(members.size() >= 2 && !members.contains(ModelKind.BLEND) && Set.copyOf(members).size() == members.size(),
-          "model.kind", members, "two or more different single kinds joined by '+'");
+      require(
+          members.size() >= 2
+              && !members.contains(ModelKind.BLEND)
+              && Set.copyOf(members).size() == members.size(),
+          "model.kind",
+          members,
+          "two or more different single kinds joined by '+'");
     } else {
-      require(members.isEmpty(), "model.kind", kind + " with members " + members, "members only for a blend");
+      require(
+          members.isEmpty(),
+          "model.kind",
+          kind + " with members " + members,
+          "members only for a blend");
     }
     require(d > 0, "model.d", d, "> 0");
     require(heads > 0, "model.heads", heads, "> 0");
@@ -114,16 +126,25 @@ public record ModelConfig(
       require(w > 0, "model.dcn-mlp", Arrays.toString(dcnMlp), "positive widths");
     }
     dcnMlp = dcnMlp.clone();
-    require(denseTokens >= 0, "model.dense-tokens", denseTokens, ">= 0 (0 = one token per numeric field)");
+    require(
+        denseTokens >= 0,
+        "model.dense-tokens",
+        denseTokens,
+        ">= 0 (0 = one token per numeric field)");
     require(denseHidden > 0, "model.dense-hidden", denseHidden, "> 0");
     require(tasks > 0, "model.tasks", tasks, "> 0");
     require(precision != null, "model.precision", "null", "float, double");
-    require(embeddingInitStd >= 0 && Double.isFinite(embeddingInitStd), "model.embedding-init-std", embeddingInitStd, "finite and >= 0");
+    require(
+        embeddingInitStd >= 0 && Double.isFinite(embeddingInitStd),
+        "model.embedding-init-std",
+        embeddingInitStd,
+        "finite and >= 0");
   }
 
   private static void require(boolean ok, String key, Object value, String allowed) {
     if (!ok) {
-      throw new IllegalArgumentException("invalid " + key + " = " + value + "; allowed: " + allowed);
+      throw new IllegalArgumentException(
+          "invalid " + key + " = " + value + "; allowed: " + allowed);
     }
   }
 
@@ -138,21 +159,23 @@ public record ModelConfig(
   }
 
   /**
-   * A builder for a kind written as text: one kind ({@code hiformer}) or a blend of several joined by '+'
-   * ({@code hiformer+dcnv2+lr}).
+   * A builder for a kind written as text: one kind ({@code hiformer}) or a blend of several joined
+   * by '+' ({@code hiformer+dcnv2+lr}).
    */
   public static Builder builder(String kindText) {
     if (!kindText.contains("+")) {
       return builder(ModelKind.parse(kindText.trim()));
     }
     Builder b = new Builder(ModelKind.BLEND);
-    b.members = Arrays.stream(kindText.split("\\+")).map(String::trim).map(ModelKind::parse).toList();
+    b.members =
+        Arrays.stream(kindText.split("\\+")).map(String::trim).map(ModelKind::parse).toList();
     return b;
   }
 
   /** The kind as written: {@code hiformer}, or a blend's members joined by '+'. */
   public String name() {
-    return members.isEmpty() ? kind.cliName()
+    return members.isEmpty()
+        ? kind.cliName()
         : String.join("+", members.stream().map(ModelKind::cliName).toList());
   }
 
@@ -174,78 +197,168 @@ public record ModelConfig(
 
   private Builder toBuilder(ModelKind kind) {
     Builder b = new Builder(kind);
-    b.d = d; b.heads = heads; b.keyDim = keyDim; b.valueDim = valueDim; b.layers = layers;
-    b.pruneLastLayer = pruneLastLayer; b.rankQ = rankQ; b.rankK = rankK; b.rankV = rankV;
-    b.fullRank = fullRank; b.ffnActivation = ffnActivation; b.ffnHidden = ffnHidden;
-    b.headHidden = headHidden; b.crossLayers = crossLayers; b.dcnMlp = dcnMlp.clone();
-    b.denseTokens = denseTokens; b.denseHidden = denseHidden; b.tasks = tasks;
-    b.embeddingInitStd = embeddingInitStd; b.centreFirstLogits = centreFirstLogits; b.seed = seed; b.precision = precision;
+    b.d = d;
+    b.heads = heads;
+    b.keyDim = keyDim;
+    b.valueDim = valueDim;
+    b.layers = layers;
+    b.pruneLastLayer = pruneLastLayer;
+    b.rankQ = rankQ;
+    b.rankK = rankK;
+    b.rankV = rankV;
+    b.fullRank = fullRank;
+    b.ffnActivation = ffnActivation;
+    b.ffnHidden = ffnHidden;
+    b.headHidden = headHidden;
+    b.crossLayers = crossLayers;
+    b.dcnMlp = dcnMlp.clone();
+    b.denseTokens = denseTokens;
+    b.denseHidden = denseHidden;
+    b.tasks = tasks;
+    b.embeddingInitStd = embeddingInitStd;
+    b.centreFirstLogits = centreFirstLogits;
+    b.seed = seed;
+    b.precision = precision;
     return b;
   }
 
   @Override
   public String toString() {
-    return String.format("ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d initStd=%s centre=%s tasks=%d seed=%d precision=%s]",
-        name(), d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV, fullRank,
-        ffnActivation, ffnHidden, headHidden, crossLayers, Arrays.toString(dcnMlp), denseTokens, embeddingInitStd, centreFirstLogits, tasks, seed,
+    return String.format(
+        "ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d initStd=%s centre=%s tasks=%d seed=%d precision=%s]",
+        name(),
+        d,
+        heads,
+        keyDim,
+        valueDim,
+        layers,
+        pruneLastLayer,
+        rankQ,
+        rankK,
+        rankV,
+        fullRank,
+        ffnActivation,
+        ffnHidden,
+        headHidden,
+        crossLayers,
+        Arrays.toString(dcnMlp),
+        denseTokens,
+        embeddingInitStd,
+        centreFirstLogits,
+        tasks,
+        seed,
         precision.cliName());
   }
 
   /**
-   * One key of the configuration's text form, declared once: how its text is read into a builder, how it is
-   * written from a configuration, and what it allows. {@link #toProperties()}, {@link #fromProperties}, the
-   * job's {@code model.*} keys and {@code evaluate}'s model flags all work from {@link #KEYS}.
+   * One key of the configuration's text form, declared once: how its text is read into a builder,
+   * how it is written from a configuration, and what it allows. {@link #toProperties()}, {@link
+   * #fromProperties}, the job's {@code model.*} keys and {@code evaluate}'s model flags all work
+   * from {@link #KEYS}.
    */
-  public record Key(String name, String allowed, BiConsumer<Builder, String> read, Function<ModelConfig, String> write) {}
+  public record Key(
+      String name,
+      String allowed,
+      BiConsumer<Builder, String> read,
+      Function<ModelConfig, String> write) {}
 
   /** Every key, in the order {@link #toProperties()} writes them. */
-  public static final List<Key> KEYS = List.of(
-      new Key("kind", "one of " + Arrays.stream(ModelKind.values()).filter(k -> k != ModelKind.BLEND)
-          .map(ModelKind::cliName).toList() + ", or several joined by '+'", (b, v) -> { }, ModelConfig::name),
-      // A starting point, not a field: read before every other key (fromProperties, evaluate), never written (the
-      // values it chose are).
-      new Key("profile", "protocol, online", (b, v) -> b.profile(Profile.parse(v)), c -> null),
-      integer("d", Builder::d, ModelConfig::d),
-      integer("heads", Builder::heads, ModelConfig::heads),
-      integer("key-dim", Builder::keyDim, ModelConfig::keyDim),
-      integer("value-dim", Builder::valueDim, ModelConfig::valueDim),
-      integer("layers", Builder::layers, ModelConfig::layers),
-      bool("prune-last-layer", Builder::pruneLastLayer, ModelConfig::pruneLastLayer),
-      integer("rank-q", Builder::rankQ, ModelConfig::rankQ),
-      integer("rank-k", Builder::rankK, ModelConfig::rankK),
-      integer("rank-v", Builder::rankV, ModelConfig::rankV),
-      bool("full-rank", Builder::fullRank, ModelConfig::fullRank),
-      new Key("ffn-activation", "relu, gelu",
-          (b, v) -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT))),
-          c -> c.ffnActivation.name().toLowerCase(java.util.Locale.ROOT)),
-      integer("ffn-hidden", Builder::ffnHidden, ModelConfig::ffnHidden),
-      integer("head-hidden", Builder::headHidden, ModelConfig::headHidden),
-      integer("cross-layers", Builder::crossLayers, ModelConfig::crossLayers),
-      new Key("dcn-mlp", "comma-separated positive widths",
-          (b, v) -> b.dcnMlp(Arrays.stream(v.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray()),
-          c -> Arrays.stream(c.dcnMlp).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","))),
-      integer("dense-tokens", Builder::denseTokens, ModelConfig::denseTokens),
-      integer("dense-hidden", Builder::denseHidden, ModelConfig::denseHidden),
-      integer("tasks", Builder::tasks, ModelConfig::tasks),
-      new Key("embedding-init-std", "a number >= 0", (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
-          c -> String.valueOf(c.embeddingInitStd)),
-      // Written only when true: state written before the key existed started uncentred, and re-encodes unchanged.
-      new Key("centre-first-logits", "true, false", (b, v) -> b.centreFirstLogits(parseBool(v)),
-          c -> c.centreFirstLogits ? "true" : null),
-      new Key("seed", "an integer", (b, v) -> b.seed(Long.parseLong(v)), c -> String.valueOf(c.seed)),
-      // Written only when double: text without it means float, as every state written before the key had it, so
-      // those keep loading, and re-encode, unchanged.
-      new Key("precision", "float, double", (b, v) -> b.precision(Precision.parse(v)),
-          c -> c.precision == Precision.FLOAT ? null : c.precision.cliName()));
+  public static final List<Key> KEYS =
+      List.of(
+          new Key(
+              "kind",
+              "one of "
+                  + Arrays.stream(ModelKind.values())
+                      .filter(k -> k != ModelKind.BLEND)
+                      .map(ModelKind::cliName)
+                      .toList()
+                  + ", or several joined by '+'",
+              (b, v) -> {},
+              ModelConfig::name),
+          // A starting point, not a field: read before every other key (fromProperties, evaluate),
+          // never written (the
+          // values it chose are).
+          new Key("profile", "protocol, online", (b, v) -> b.profile(Profile.parse(v)), c -> null),
+          integer("d", Builder::d, ModelConfig::d),
+          integer("heads", Builder::heads, ModelConfig::heads),
+          integer("key-dim", Builder::keyDim, ModelConfig::keyDim),
+          integer("value-dim", Builder::valueDim, ModelConfig::valueDim),
+          integer("layers", Builder::layers, ModelConfig::layers),
+          bool("prune-last-layer", Builder::pruneLastLayer, ModelConfig::pruneLastLayer),
+          integer("rank-q", Builder::rankQ, ModelConfig::rankQ),
+          integer("rank-k", Builder::rankK, ModelConfig::rankK),
+          integer("rank-v", Builder::rankV, ModelConfig::rankV),
+          bool("full-rank", Builder::fullRank, ModelConfig::fullRank),
+          new Key(
+              "ffn-activation",
+              "relu, gelu",
+              (b, v) -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT))),
+              c -> c.ffnActivation.name().toLowerCase(java.util.Locale.ROOT)),
+          integer("ffn-hidden", Builder::ffnHidden, ModelConfig::ffnHidden),
+          integer("head-hidden", Builder::headHidden, ModelConfig::headHidden),
+          integer("cross-layers", Builder::crossLayers, ModelConfig::crossLayers),
+          new Key(
+              "dcn-mlp",
+              "comma-separated positive widths",
+              (b, v) ->
+                  b.dcnMlp(
+                      Arrays.stream(v.split(","))
+                          .map(String::trim)
+                          .mapToInt(Integer::parseInt)
+                          .toArray()),
+              c ->
+                  Arrays.stream(c.dcnMlp)
+                      .mapToObj(Integer::toString)
+                      .collect(java.util.stream.Collectors.joining(","))),
+          integer("dense-tokens", Builder::denseTokens, ModelConfig::denseTokens),
+          integer("dense-hidden", Builder::denseHidden, ModelConfig::denseHidden),
+          integer("tasks", Builder::tasks, ModelConfig::tasks),
+          new Key(
+              "embedding-init-std",
+              "a number >= 0",
+              (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
+              c -> String.valueOf(c.embeddingInitStd)),
+          // Written only when true: state written before the key existed started uncentred, and
+          // re-encodes unchanged.
+          new Key(
+              "centre-first-logits",
+              "true, false",
+              (b, v) -> b.centreFirstLogits(parseBool(v)),
+              c -> c.centreFirstLogits ? "true" : null),
+          new Key(
+              "seed",
+              "an integer",
+              (b, v) -> b.seed(Long.parseLong(v)),
+              c -> String.valueOf(c.seed)),
+          // Written only when double: text without it means float, as every state written before
+          // the key had it, so
+          // those keep loading, and re-encode, unchanged.
+          new Key(
+              "precision",
+              "float, double",
+              (b, v) -> b.precision(Precision.parse(v)),
+              c -> c.precision == Precision.FLOAT ? null : c.precision.cliName()));
 
-  private static Key integer(String name, java.util.function.ObjIntConsumer<Builder> set,
+  private static Key integer(
+      String name,
+      java.util.function.ObjIntConsumer<Builder> set,
       java.util.function.ToIntFunction<ModelConfig> get) {
-    return new Key(name, "an integer", (b, v) -> set.accept(b, Integer.parseInt(v)),
+    return new Key(
+        name,
+        "an integer",
+        (b, v) -> set.accept(b, Integer.parseInt(v)),
         c -> Integer.toString(get.applyAsInt(c)));
   }
 
-  private static Key bool(String name, BiConsumer<Builder, Boolean> set, java.util.function.Predicate<ModelConfig> get) {
-    return new Key(name, "true, false", (b, v) -> set.accept(b, parseBool(v)), c -> Boolean.toString(get.test(c)));
+  private static Key bool(
+      String name,
+      BiConsumer<Builder, Boolean> set,
+      java.util.function.Predicate<ModelConfig> get) {
+    return new Key(
+        name,
+        "true, false",
+        (b, v) -> set.accept(b, parseBool(v)),
+        c -> Boolean.toString(get.test(c)));
   }
 
   private static boolean parseBool(String v) {
@@ -275,21 +388,31 @@ public record ModelConfig(
   /**
    * Sets {@code key} from its text on a builder.
    *
-   * @throws IllegalArgumentException for an unknown key (listing the known ones) or a text it does not read
+   * @throws IllegalArgumentException for an unknown key (listing the known ones) or a text it does
+   *     not read
    */
   public static void set(Builder b, String key, String text) {
-    Key k = key(key).orElseThrow(() -> new IllegalArgumentException("unknown model config key '" + key
-        + "'; allowed: " + KEYS.stream().map(Key::name).toList()));
+    Key k =
+        key(key)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "unknown model config key '"
+                            + key
+                            + "'; allowed: "
+                            + KEYS.stream().map(Key::name).toList()));
     try {
       k.read().accept(b, text.trim());
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("invalid model config " + key + " = '" + text + "'; allowed: " + k.allowed());
+      throw new IllegalArgumentException(
+          "invalid model config " + key + " = '" + text + "'; allowed: " + k.allowed());
     }
   }
 
   /**
-   * Parses {@link #toProperties()}; an unknown key or bad value fails naming it. Keys the text lacks take the
-   * protocol's values (as state written before they existed had them), unless the text names a {@code profile}.
+   * Parses {@link #toProperties()}; an unknown key or bad value fails naming it. Keys the text
+   * lacks take the protocol's values (as state written before they existed had them), unless the
+   * text names a {@code profile}.
    */
   public static ModelConfig fromProperties(String text) {
     java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -299,7 +422,8 @@ public record ModelConfig(
       }
       int eq = line.indexOf('=');
       if (eq < 0) {
-        throw new IllegalArgumentException("invalid model config line '" + line + "'; expected key=value");
+        throw new IllegalArgumentException(
+            "invalid model config line '" + line + "'; expected key=value");
       }
       m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
     }
@@ -351,40 +475,150 @@ public record ModelConfig(
       this.kind = kind;
     }
 
-    public Builder d(int v) { d = v; return this; }
-    public Builder heads(int v) { heads = v; return this; }
-    public Builder keyDim(int v) { keyDim = v; return this; }
-    public Builder valueDim(int v) { valueDim = v; return this; }
-    public Builder layers(int v) { layers = v; return this; }
-    public Builder pruneLastLayer(boolean v) { pruneLastLayer = v; return this; }
-    public Builder rankQ(int v) { rankQ = v; return this; }
-    public Builder rankK(int v) { rankK = v; return this; }
-    public Builder rankV(int v) { rankV = v; return this; }
-    public Builder fullRank(boolean v) { fullRank = v; return this; }
-    public Builder ffnActivation(Activation v) { ffnActivation = v; return this; }
-    public Builder ffnHidden(int v) { ffnHidden = v; return this; }
-    public Builder headHidden(int v) { headHidden = v; return this; }
-    public Builder crossLayers(int v) { crossLayers = v; return this; }
-    public Builder dcnMlp(int... v) { dcnMlp = v.clone(); return this; }
-    public Builder denseTokens(int v) { denseTokens = v; return this; }
-    public Builder denseHidden(int v) { denseHidden = v; return this; }
-    public Builder tasks(int v) { tasks = v; return this; }
-    public Builder embeddingInitStd(double v) { embeddingInitStd = v; return this; }
-    public Builder centreFirstLogits(boolean v) { centreFirstLogits = v; return this; }
-    public Builder seed(long v) { seed = v; return this; }
+    public Builder d(int v) {
+      d = v;
+      return this;
+    }
+
+    public Builder heads(int v) {
+      heads = v;
+      return this;
+    }
+
+    public Builder keyDim(int v) {
+      keyDim = v;
+      return this;
+    }
+
+    public Builder valueDim(int v) {
+      valueDim = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      layers = v;
+      return this;
+    }
+
+    public Builder pruneLastLayer(boolean v) {
+      pruneLastLayer = v;
+      return this;
+    }
+
+    public Builder rankQ(int v) {
+      rankQ = v;
+      return this;
+    }
+
+    public Builder rankK(int v) {
+      rankK = v;
+      return this;
+    }
+
+    public Builder rankV(int v) {
+      rankV = v;
+      return this;
+    }
+
+    public Builder fullRank(boolean v) {
+      fullRank = v;
+      return this;
+    }
+
+    public Builder ffnActivation(Activation v) {
+      ffnActivation = v;
+      return this;
+    }
+
+    public Builder ffnHidden(int v) {
+      ffnHidden = v;
+      return this;
+    }
+
+    public Builder headHidden(int v) {
+      headHidden = v;
+      return this;
+    }
+
+    public Builder crossLayers(int v) {
+      crossLayers = v;
+      return this;
+    }
+
+    public Builder dcnMlp(int... v) {
+      dcnMlp = v.clone();
+      return this;
+    }
+
+    public Builder denseTokens(int v) {
+      denseTokens = v;
+      return this;
+    }
+
+    public Builder denseHidden(int v) {
+      denseHidden = v;
+      return this;
+    }
+
+    public Builder tasks(int v) {
+      tasks = v;
+      return this;
+    }
+
+    public Builder embeddingInitStd(double v) {
+      embeddingInitStd = v;
+      return this;
+    }
+
+    public Builder centreFirstLogits(boolean v) {
+      centreFirstLogits = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
     /** Sets the keys {@code p} names (see {@link Profile}); keys set later win. */
     public Builder profile(Profile p) {
       embeddingInitStd = p.embeddingInitStd;
       centreFirstLogits = p.centreFirstLogits;
       return this;
     }
+
     /** The arithmetic of the large products (default: {@code -Dhiformer.gemm}, else float). */
-    public Builder precision(Precision v) { precision = v; return this; }
+    public Builder precision(Precision v) {
+      precision = v;
+      return this;
+    }
 
     public ModelConfig build() {
-      return new ModelConfig(kind, members, d, heads, keyDim, valueDim, layers, pruneLastLayer, rankQ, rankK, rankV,
-          fullRank, ffnActivation, ffnHidden > 0 ? ffnHidden : 4 * d, headHidden, crossLayers, dcnMlp,
-          denseTokens, denseHidden, tasks, embeddingInitStd, centreFirstLogits, seed, precision);
+      return new ModelConfig(
+          kind,
+          members,
+          d,
+          heads,
+          keyDim,
+          valueDim,
+          layers,
+          pruneLastLayer,
+          rankQ,
+          rankK,
+          rankV,
+          fullRank,
+          ffnActivation,
+          ffnHidden > 0 ? ffnHidden : 4 * d,
+          headHidden,
+          crossLayers,
+          dcnMlp,
+          denseTokens,
+          denseHidden,
+          tasks,
+          embeddingInitStd,
+          centreFirstLogits,
+          seed,
+          precision);
     }
   }
 }

@@ -5,7 +5,9 @@ import java.util.Locale;
 
 /** The networks the project implements: Hiformer and the baselines the paper compares it with. */
 public enum ModelKind {
-  /** Hiformer: composite (low-rank) query/key/value projections, token-specific tails (paper §5). */
+  /**
+   * Hiformer: composite (low-rank) query/key/value projections, token-specific tails (paper §5).
+   */
   HIFORMER("hiformer"),
   /** Heterogeneous attention: token-specific Q/K/V/O and FFN (paper §4). */
   HETERO_ATT("heteroatt"),
@@ -40,8 +42,11 @@ public enum ModelKind {
         return k;
       }
     }
-    throw new IllegalArgumentException("unknown model '" + s + "'; allowed: "
-        + Arrays.stream(values()).filter(k -> k != BLEND).map(ModelKind::cliName).toList()
-        + ", or several joined by '+' (a blend, e.g. hiformer+dcnv2+lr)");
+    throw new IllegalArgumentException(
+        "unknown model '"
+            + s
+            + "'; allowed: "
+            + Arrays.stream(values()).filter(k -> k != BLEND).map(ModelKind::cliName).toList()
+            + ", or several joined by '+' (a blend, e.g. hiformer+dcnv2+lr)");
   }
 }

@@ -5,7 +5,9 @@ import ai.hiformer.model.nn.Mlp;
 import ai.hiformer.model.nn.ParamStore;
 import java.util.SplittableRandom;
 
-/** One small MLP per task, d → hidden → 1 (ReLU), reading that task's token (docs/PROTOCOL.md §2.2). */
+/**
+ * One small MLP per task, d → hidden → 1 (ReLU), reading that task's token (docs/PROTOCOL.md §2.2).
+ */
 final class TaskHeads {
   private final Mlp[] heads;
   private final int d;

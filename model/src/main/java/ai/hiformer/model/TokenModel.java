@@ -23,8 +23,15 @@ abstract class TokenModel implements CtrModel {
     this.config = config;
     this.layout = layout;
     this.store = new ParamStore(config.precision());
-    this.tokens = new TokenEmbedding(store, layout, tokenDim, config.denseTokens(), config.denseHidden(), initStd,
-        config.seed());
+    this.tokens =
+        new TokenEmbedding(
+            store,
+            layout,
+            tokenDim,
+            config.denseTokens(),
+            config.denseHidden(),
+            initStd,
+            config.seed());
   }
 
   @Override
@@ -44,7 +51,8 @@ abstract class TokenModel implements CtrModel {
 
   @Override
   public final CtrModel readOnlyReplica(ai.hiformer.model.math.Precision precision) {
-    TokenModel replica = (TokenModel) Models.create(config.toBuilder().precision(precision).build(), layout);
+    TokenModel replica =
+        (TokenModel) Models.create(config.toBuilder().precision(precision).build(), layout);
     replica.store.shareValuesOf(store);
     replica.tokens.shareTablesOf(tokens);
     return replica;

@@ -9,22 +9,22 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Hiformer, heterogeneous attention and the vanilla Transformer with task tokens (docs/DESIGN.md §3):
- * L feature tokens plus t learned task tokens (appended last, one per task), {@code layers} attention
- * layers of which the last, when pruned, computes queries, O and FFN for the t task tokens only, then a
- * head MLP per task on its task token.
+ * Hiformer, heterogeneous attention and the vanilla Transformer with task tokens (docs/DESIGN.md
+ * §3): L feature tokens plus t learned task tokens (appended last, one per task), {@code layers}
+ * attention layers of which the last, when pruned, computes queries, O and FFN for the t task
+ * tokens only, then a head MLP per task on its task token.
  *
- * <p>Shapes: x (B, T, d) with T = L + t; layer ℓ &lt; last maps (B, T, d) → (B, T, d); the pruned last
- * layer maps (B, T, d) → (B, t, d).
+ * <p>Shapes: x (B, T, d) with T = L + t; layer ℓ &lt; last maps (B, T, d) → (B, T, d); the pruned
+ * last layer maps (B, T, d) → (B, t, d).
  */
 public final class TransformerModel extends TokenModel {
   private final Param taskTokens; // (t, d)
   private final AttentionLayer[] layers;
   private final TaskHeads heads;
   private final int tokenCount; // T
-  private final double[][] acts;   // acts[0] = x; acts[ℓ+1] = output of layer ℓ
-  private final double[][] grads;  // gradients of acts
-  private final int[] widths;      // tokens per example in acts[ℓ]
+  private final double[][] acts; // acts[0] = x; acts[ℓ+1] = output of layer ℓ
+  private final double[][] grads; // gradients of acts
+  private final int[] widths; // tokens per example in acts[ℓ]
 
   public TransformerModel(ModelConfig config, InputLayout layout) {
     super(config, layout, config.d(), config.embeddingInitStd());
@@ -32,21 +32,38 @@ public final class TransformerModel extends TokenModel {
     int t = config.tasks();
     taskTokens = store.create("task", t, d);
     tokenCount = tokens.tokens() + t;
-    Projection projection = switch (config.kind()) {
-      case HIFORMER -> config.fullRank() ? Projection.COMPOSITE_FULL : Projection.COMPOSITE_LOW_RANK;
-      case HETERO_ATT -> Projection.TOKEN;
-      case TRANSFORMER -> Projection.SHARED;
-      default -> throw new IllegalArgumentException(config.kind() + " is not an attention model with task tokens");
-    };
+    Projection projection =
+        switch (config.kind()) {
+          case HIFORMER ->
+              config.fullRank() ? Projection.COMPOSITE_FULL : Projection.COMPOSITE_LOW_RANK;
+          case HETERO_ATT -> Projection.TOKEN;
+          case TRANSFORMER -> Projection.SHARED;
+          default ->
+              throw new IllegalArgumentException(
+                  config.kind() + " is not an attention model with task tokens");
+        };
     layers = new AttentionLayer[config.layers()];
     widths = new int[config.layers() + 1];
     widths[0] = tokenCount;
     for (int l = 0; l < layers.length; l++) {
       boolean last = l == layers.length - 1;
       int queries = last && config.pruneLastLayer() ? t : tokenCount;
-      layers[l] = new AttentionLayer(store, "layer" + l, projection, tokenCount, queries, d, config.heads(),
-          config.keyDim(), config.valueDim(), config.ffnHidden(), config.ffnActivation(),
-          config.rankQ(), config.rankK(), config.rankV());
+      layers[l] =
+          new AttentionLayer(
+              store,
+              "layer" + l,
+              projection,
+              tokenCount,
+              queries,
+              d,
+              config.heads(),
+              config.keyDim(),
+              config.valueDim(),
+              config.ffnHidden(),
+              config.ffnActivation(),
+              config.rankQ(),
+              config.rankK(),
+              config.rankV());
       widths[l + 1] = queries;
     }
     heads = new TaskHeads(store, t, d, config.headHidden());
@@ -125,15 +142,18 @@ public final class TransformerModel extends TokenModel {
     long td = (long) tokenCount * d;
     for (int l = 0; l < layers.length; l++) {
       long tq = widths[l + 1];
-      macs += switch (config.kind()) {
-        case HIFORMER -> config.fullRank()
-            ? td * (tq * hk + tokenCount * hk + tokenCount * hv)
-            : td * (config.rankQ() + config.rankK() + config.rankV())
-                + (long) config.rankQ() * tq * hk + (long) config.rankK() * tokenCount * hk
-                + (long) config.rankV() * tokenCount * hv;
-        default -> (long) d * (tq * hk + tokenCount * hk + tokenCount * hv);
-      };
-      macs += tq * tokenCount * (hk + hv);            // scores and weighted values
+      macs +=
+          switch (config.kind()) {
+            case HIFORMER ->
+                config.fullRank()
+                    ? td * (tq * hk + tokenCount * hk + tokenCount * hv)
+                    : td * (config.rankQ() + config.rankK() + config.rankV())
+                        + (long) config.rankQ() * tq * hk
+                        + (long) config.rankK() * tokenCount * hk
+                        + (long) config.rankV() * tokenCount * hv;
+            default -> (long) d * (tq * hk + tokenCount * hk + tokenCount * hv);
+          };
+      macs += tq * tokenCount * (hk + hv); // scores and weighted values
       macs += tq * ((long) hv * d + 2L * d * config.ffnHidden()); // O and FFN
     }
     return macs + heads.macs();

@@ -12,14 +12,18 @@ import ai.hiformer.model.train.Loss;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** hiformer+dcnv2+lr: members learn as alone, the stacker follows their losses, the text form reads back. */
+/**
+ * hiformer+dcnv2+lr: members learn as alone, the stacker follows their losses, the text form reads
+ * back.
+ */
 class BlendModelTest {
   private static final InputLayout LAYOUT = new InputLayout(3, 1, 3, 2);
   private static final String BLEND = "hiformer+dcnv2+lr";
 
   @Test
   void eachMemberLearnsExactlyAsItWouldAlone() {
-    ModelConfig config = ModelConfig.builder(BLEND).profile(Profile.ONLINE).tasks(2).seed(3).build();
+    ModelConfig config =
+        ModelConfig.builder(BLEND).profile(Profile.ONLINE).tasks(2).seed(3).build();
     BlendModel blend = (BlendModel) Models.create(config, LAYOUT);
     Learner together = new Learner(blend, OptimizerConfig.defaults());
     double[] probs = new double[64 * 2];
@@ -35,10 +39,13 @@ class BlendModelTest {
       List<Param> a = alone.params().all();
       List<Param> b = blend.member(k).params().all();
       for (int p = 0; p < a.size(); p++) {
-        assertThat(b.get(p).value()).as(config.members().get(k) + " " + a.get(p).name()).containsExactly(a.get(p).value());
+        assertThat(b.get(p).value())
+            .as(config.members().get(k) + " " + a.get(p).name())
+            .containsExactly(a.get(p).value());
       }
       for (int t = 0; t < alone.tables().size(); t++) {
-        assertThat(blend.member(k).tables().get(t).copyValues()).containsExactly(alone.tables().get(t).copyValues());
+        assertThat(blend.member(k).tables().get(t).copyValues())
+            .containsExactly(alone.tables().get(t).copyValues());
       }
     }
   }
@@ -54,7 +61,9 @@ class BlendModelTest {
       Batch batch = TestBatches.random(LAYOUT, 64, 1, 30, i);
       learner.predictThenTrain(batch, probs);
       for (int k = 0; k < 3; k++) {
-        assertThat(blend.weight(k, 0)).as("weights before batch %d", i).isCloseTo(hedge(losses, k), within(1e-12));
+        assertThat(blend.weight(k, 0))
+            .as("weights before batch %d", i)
+            .isCloseTo(hedge(losses, k), within(1e-12));
       }
       for (int k = 0; k < 3; k++) {
         for (int b = 0; b < 64; b++) {
@@ -70,7 +79,8 @@ class BlendModelTest {
       }
     }
     // The weights have moved: the member with the lowest loss so far weighs the most.
-    int best = losses[0] <= losses[1] && losses[0] <= losses[2] ? 0 : losses[1] <= losses[2] ? 1 : 2;
+    int best =
+        losses[0] <= losses[1] && losses[0] <= losses[2] ? 0 : losses[1] <= losses[2] ? 1 : 2;
     double[] next = new double[64];
     learner.predict(TestBatches.random(LAYOUT, 64, 1, 30, 99), next);
     for (int k = 0; k < 3; k++) {
@@ -104,10 +114,13 @@ class BlendModelTest {
     assertThat(config.toProperties()).startsWith("kind=hiformer+dcnv2+lr\n");
     assertThat(ModelConfig.fromProperties(config.toProperties()).members())
         .containsExactly(ModelKind.HIFORMER, ModelKind.DCNV2, ModelKind.LR);
-    assertThatThrownBy(() -> ModelConfig.builder("hiformer+hiformer").build()).hasMessageContaining("model.kind")
+    assertThatThrownBy(() -> ModelConfig.builder("hiformer+hiformer").build())
+        .hasMessageContaining("model.kind")
         .hasMessageContaining("two or more different");
-    assertThatThrownBy(() -> ModelConfig.builder("hiformer+xgboost")).hasMessageContaining("unknown model 'xgboost'");
-    assertThatThrownBy(() -> ModelConfig.builder("blend")).hasMessageContaining("unknown model 'blend'");
+    assertThatThrownBy(() -> ModelConfig.builder("hiformer+xgboost"))
+        .hasMessageContaining("unknown model 'xgboost'");
+    assertThatThrownBy(() -> ModelConfig.builder("blend"))
+        .hasMessageContaining("unknown model 'blend'");
   }
 
   private static double hedge(double[] losses, int k) {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The float path of the large products (sgemm, and Hiformer's float chain through the composite
  * projections) computes the same logits and gradients as the exact double path, to float precision.
- * The golden and gradient-check tests pin the double path; this pins the path training runs by default.
+ * The golden and gradient-check tests pin the double path; this pins the path training runs by
+ * default.
  */
 class FloatProductsTest {
   // The protocol's MovieLens shape: T = 12 tokens (9 cat, 1 multi, 1 num, the task), d = 16, ranks
@@ -24,9 +25,21 @@ class FloatProductsTest {
 
   /** A float-precision model (whatever this module's default) of the MovieLens shape. */
   private static ModelConfig movieLensShape(long seed) {
-    assumeTrue(Precision.FLOAT.floatProducts(), "OpenBLAS is not loaded here; the float path does not exist");
-    return ModelConfig.builder(ModelKind.HIFORMER).d(16).heads(2).keyDim(8).valueDim(8)
-        .rankQ(64).rankK(64).rankV(128).embeddingInitStd(0.3).seed(seed).precision(Precision.FLOAT).build();
+    assumeTrue(
+        Precision.FLOAT.floatProducts(),
+        "OpenBLAS is not loaded here; the float path does not exist");
+    return ModelConfig.builder(ModelKind.HIFORMER)
+        .d(16)
+        .heads(2)
+        .keyDim(8)
+        .valueDim(8)
+        .rankQ(64)
+        .rankK(64)
+        .rankV(128)
+        .embeddingInitStd(0.3)
+        .seed(seed)
+        .precision(Precision.FLOAT)
+        .build();
   }
 
   @Test
@@ -54,8 +67,10 @@ class FloatProductsTest {
     Batch train = TestBatches.random(layout, 64, 1, 30, 12);
 
     double before = scoreOne(learner, one, true);
-    assertThat(before).isCloseTo(scoreOne(learner, one, false), org.assertj.core.data.Offset.offset(1e-5));
-    // A training step changes the weights; the float copies must follow (they were built by the score above).
+    assertThat(before)
+        .isCloseTo(scoreOne(learner, one, false), org.assertj.core.data.Offset.offset(1e-5));
+    // A training step changes the weights; the float copies must follow (they were built by the
+    // score above).
     assertThat(learner.predictThenTrain(train, new double[64])).isTrue();
     double after = scoreOne(learner, one, true);
     double exact = scoreOne(learner, one, false);
@@ -66,18 +81,22 @@ class FloatProductsTest {
   @Test
   void batchScoringAfterTrainingUsesTheNewWeights() {
     ModelConfig config = movieLensShape(7);
-    Learner learner = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults().withDenseLr(0.05));
+    Learner learner =
+        new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults().withDenseLr(0.05));
     Batch batch = TestBatches.random(LAYOUT, 64, 1, 30, 13);
     double[] before = new double[64];
     double[] after = new double[64];
     double[] exact = new double[64];
     learner.predict(batch, before); // packs the float weights of the chain
-    assertThat(learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 30, 14), new double[64])).isTrue();
+    assertThat(learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 30, 14), new double[64]))
+        .isTrue();
     learner.predict(batch, after);
     exact(learner.model(), batch, exact);
     assertThat(Math.abs(after[0] - before[0])).as("training moved the scores").isGreaterThan(1e-3);
     for (int i = 0; i < 64; i++) {
-      assertThat(after[i]).as("example %d", i).isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
+      assertThat(after[i])
+          .as("example %d", i)
+          .isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
     }
   }
 
@@ -91,7 +110,10 @@ class FloatProductsTest {
     return p[0];
   }
 
-  /** Probabilities of the batch from the same weights with every product exact (a double-precision replica). */
+  /**
+   * Probabilities of the batch from the same weights with every product exact (a double-precision
+   * replica).
+   */
   private static void exact(CtrModel model, Batch batch, double[] probs) {
     model.readOnlyReplica(Precision.DOUBLE).forward(batch, probs);
     for (int i = 0; i < batch.size(); i++) {
@@ -101,9 +123,14 @@ class FloatProductsTest {
 
   private record Result(double[] logits, List<String> names, List<double[]> grads) {}
 
-  private static Result run(ModelConfig config, InputLayout layout, Batch batch, boolean floatProducts) {
-    CtrModel model = Models.create(config.toBuilder().precision(floatProducts ? Precision.FLOAT : Precision.DOUBLE)
-        .build(), layout);
+  private static Result run(
+      ModelConfig config, InputLayout layout, Batch batch, boolean floatProducts) {
+    CtrModel model =
+        Models.create(
+            config.toBuilder()
+                .precision(floatProducts ? Precision.FLOAT : Precision.DOUBLE)
+                .build(),
+            layout);
     double[] logits = TestBatches.gradients(model, batch);
     List<String> names = new ArrayList<>();
     List<double[]> grads = new ArrayList<>();
@@ -118,7 +145,10 @@ class FloatProductsTest {
     return new Result(logits, names, grads);
   }
 
-  /** Float rounding of inputs of length ≤ 256 sums: 1e-4 of the array's scale, and the arrays not all zero. */
+  /**
+   * Float rounding of inputs of length ≤ 256 sums: 1e-4 of the array's scale, and the arrays not
+   * all zero.
+   */
   private static void assertClose(String what, double[] actual, double[] expected) {
     double scale = 0;
     for (double e : expected) {
@@ -126,7 +156,8 @@ class FloatProductsTest {
     }
     assertThat(scale).as("%s carries signal", what).isPositive();
     for (int i = 0; i < expected.length; i++) {
-      assertThat(Math.abs(actual[i] - expected[i])).as("%s[%d]: %s vs %s", what, i, actual[i], expected[i])
+      assertThat(Math.abs(actual[i] - expected[i]))
+          .as("%s[%d]: %s vs %s", what, i, actual[i], expected[i])
           .isLessThanOrEqualTo(1e-4 * scale);
     }
   }

@@ -13,17 +13,19 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A float64 case written by the PyTorch reference (golden files under {@code src/test/resources/golden}):
- * its configuration, inputs and parameters mapped onto our model. Parameter names follow the
- * reference's modules ({@code layers.0.tail.Wo}; torch {@code Linear} weights stored [out, in]);
- * {@link #referenceName} translates ours.
+ * A float64 case written by the PyTorch reference (golden files under {@code
+ * src/test/resources/golden}): its configuration, inputs and parameters mapped onto our model.
+ * Parameter names follow the reference's modules ({@code layers.0.tail.Wo}; torch {@code Linear}
+ * weights stored [out, in]); {@link #referenceName} translates ours.
  */
 final class GoldenFile {
   final JsonNode root;
   final InputLayout layout;
   final int[] offsets;
+
   /** Vocabulary sizes incl. id 0, cat fields then multi fields. */
   final int[] vocab;
+
   final int d;
 
   GoldenFile(String resource) throws IOException {
@@ -33,8 +35,12 @@ final class GoldenFile {
     }
     JsonNode schema = root.get("config").get("schema");
     int maxMulti = root.get("inputs").get("multi").get(0).get(0).size();
-    layout = new InputLayout(schema.get("cat_vocab").size(), schema.get("multi_vocab").size(), maxMulti,
-        schema.get("n_num").asInt());
+    layout =
+        new InputLayout(
+            schema.get("cat_vocab").size(),
+            schema.get("multi_vocab").size(),
+            maxMulti,
+            schema.get("n_num").asInt());
     offsets = ints(root.get("offsets"));
     vocab = concat(ints(schema.get("cat_vocab")), ints(schema.get("multi_vocab")));
     d = root.get("config").get("d").asInt();
@@ -43,11 +49,20 @@ final class GoldenFile {
   /** A Hiformer with the file's configuration (weights not yet set). */
   CtrModel newModel() {
     JsonNode c = root.get("config");
-    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).d(d).heads(c.get("heads").asInt())
-        .keyDim(c.get("dk").asInt()).valueDim(c.get("dk").asInt()).rankQ(c.get("rq").asInt())
-        .rankK(c.get("rk").asInt()).rankV(c.get("rv").asInt()).layers(c.get("layers").asInt())
-        .pruneLastLayer(c.get("prune_last").asBoolean()).headHidden(c.get("head_hidden").get(0).asInt())
-        .ffnHidden(4 * d).build();
+    ModelConfig config =
+        ModelConfig.builder(ModelKind.HIFORMER)
+            .d(d)
+            .heads(c.get("heads").asInt())
+            .keyDim(c.get("dk").asInt())
+            .valueDim(c.get("dk").asInt())
+            .rankQ(c.get("rq").asInt())
+            .rankK(c.get("rk").asInt())
+            .rankV(c.get("rv").asInt())
+            .layers(c.get("layers").asInt())
+            .pruneLastLayer(c.get("prune_last").asBoolean())
+            .headHidden(c.get("head_hidden").get(0).asInt())
+            .ffnHidden(4 * d)
+            .build();
     return Models.create(config, layout);
   }
 
@@ -57,8 +72,8 @@ final class GoldenFile {
   }
 
   /**
-   * Events [from, from + n) of a fixture's {@code inputs} (cat, multi, num, miss, y and, with several tasks,
-   * y and mask per task) as one batch of {@code tasks} tasks.
+   * Events [from, from + n) of a fixture's {@code inputs} (cat, multi, num, miss, y and, with
+   * several tasks, y and mask per task) as one batch of {@code tasks} tasks.
    */
   static Batch batch(JsonNode in, InputLayout layout, int tasks, int from, int n) {
     int nCat = layout.nCat();
@@ -74,7 +89,8 @@ final class GoldenFile {
       }
       for (int f = 0; f < nMulti; f++) {
         for (int k = 0; k < maxMulti; k++) {
-          batch.multi[(i * nMulti + f) * maxMulti + k] = in.get("multi").get(e).get(f).get(k).asInt();
+          batch.multi[(i * nMulti + f) * maxMulti + k] =
+              in.get("multi").get(e).get(f).get(k).asInt();
         }
       }
       for (int f = 0; f < nNum; f++) {
@@ -90,7 +106,10 @@ final class GoldenFile {
     return batch;
   }
 
-  /** Sets every weight and embedding row of the model from {@code params} (reference names and layouts). */
+  /**
+   * Sets every weight and embedding row of the model from {@code params} (reference names and
+   * layouts).
+   */
   void setWeights(CtrModel model, JsonNode params) {
     double[] emb = flat(params.get("tok.emb.weight"));
     for (int f = 0; f < vocab.length; f++) {
@@ -112,18 +131,19 @@ final class GoldenFile {
   }
 
   /**
-   * The reference's shared table (rows × d) rebuilt from one per-field array of every table:
-   * {@code which} picks values, gradients or Adagrad accumulators.
+   * The reference's shared table (rows × d) rebuilt from one per-field array of every table: {@code
+   * which} picks values, gradients or Adagrad accumulators.
    */
   double[] sharedTable(CtrModel model, Rows which, int length) {
     double[] out = new double[length];
     for (int f = 0; f < model.tables().size(); f++) {
       EmbeddingTable t = model.tables().get(f);
-      double[] src = switch (which) {
-        case VALUES -> TableRows.values(t);
-        case GRADS -> TableRows.grads(t);
-        case ACCUMULATORS -> TableRows.accumulators(t);
-      };
+      double[] src =
+          switch (which) {
+            case VALUES -> TableRows.values(t);
+            case GRADS -> TableRows.grads(t);
+            case ACCUMULATORS -> TableRows.accumulators(t);
+          };
       for (int v = 1; v < vocab[f]; v++) {
         System.arraycopy(src, v * d, out, (offsets[f] + v) * d, d);
       }
@@ -131,7 +151,11 @@ final class GoldenFile {
     return out;
   }
 
-  enum Rows { VALUES, GRADS, ACCUMULATORS }
+  enum Rows {
+    VALUES,
+    GRADS,
+    ACCUMULATORS
+  }
 
   /** Our array in the reference's layout (torch Linear weights are [out, in], ours [in, out]). */
   static double[] inReferenceLayout(Param p, double[] ours) {
@@ -154,7 +178,10 @@ final class GoldenFile {
         String s = ours.replace("layer0.", "layers.0.");
         s = s.replaceAll("\\.(U[qkv]|V[qkv])\\.W$", ".$1");
         s = s.replaceAll("\\.(Wo|W1|W2)\\.W$", ".tail.$1");
-        s = s.replace(".Wo.b", ".tail.bo").replace(".W1.b", ".tail.b1").replace(".W2.b", ".tail.b2");
+        s =
+            s.replace(".Wo.b", ".tail.bo")
+                .replace(".W1.b", ".tail.b1")
+                .replace(".W2.b", ".tail.b2");
         s = s.replace(".ln1.gamma", ".tail.ln1.weight").replace(".ln1.beta", ".tail.ln1.bias");
         s = s.replace(".ln2.gamma", ".tail.ln2.weight").replace(".ln2.beta", ".tail.ln2.bias");
         yield s;
@@ -162,12 +189,15 @@ final class GoldenFile {
     };
   }
 
-  /** |actual − expected| ≤ rel·|expected| + 1e-15 elementwise, naming the first element that is not. */
+  /**
+   * |actual − expected| ≤ rel·|expected| + 1e-15 elementwise, naming the first element that is not.
+   */
   static void assertClose(String what, double[] actual, double[] expected, double rel) {
     assertThat(actual.length).as(what + " length").isGreaterThanOrEqualTo(expected.length);
     for (int i = 0; i < expected.length; i++) {
       double tol = rel * Math.abs(expected[i]) + 1e-15;
-      assertThat(Math.abs(actual[i] - expected[i])).as("%s[%d]: %s vs %s", what, i, actual[i], expected[i])
+      assertThat(Math.abs(actual[i] - expected[i]))
+          .as("%s[%d]: %s vs %s", what, i, actual[i], expected[i])
           .isLessThanOrEqualTo(tol);
     }
   }

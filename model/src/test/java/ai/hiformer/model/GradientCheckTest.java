@@ -20,41 +20,163 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GradientCheckTest {
   private static final double H = 1e-6;
-  private static final double TABLE_H = 1e-4; // float32 rows: see centralDifference(.., EmbeddingTable, ..)
+  private static final double TABLE_H =
+      1e-4; // float32 rows: see centralDifference(.., EmbeddingTable, ..)
   private static final double REL_TOL = 1e-5;
   private static final double ABS_FLOOR = 1e-8;
 
   static Stream<Arguments> models() {
-    ModelConfig.Builder small = ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2).valueDim(3)
-        .rankQ(3).rankK(3).rankV(5).ffnHidden(6).headHidden(5).embeddingInitStd(0.5);
+    ModelConfig.Builder small =
+        ModelConfig.builder(ModelKind.HIFORMER)
+            .d(4)
+            .heads(2)
+            .keyDim(2)
+            .valueDim(3)
+            .rankQ(3)
+            .rankK(3)
+            .rankV(5)
+            .ffnHidden(6)
+            .headHidden(5)
+            .embeddingInitStd(0.5);
     return Stream.of(
         Arguments.of("hiformer pruned low-rank", small.build()),
         Arguments.of("hiformer unpruned", small.pruneLastLayer(false).build()),
-        Arguments.of("hiformer two layers", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
-            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).layers(2).embeddingInitStd(0.5).build()),
-        Arguments.of("hiformer full rank", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
-            .valueDim(2).fullRank(true).ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
-        Arguments.of("hiformer gelu", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
-            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5)
-            .ffnActivation(Activation.GELU).embeddingInitStd(0.5).build()),
-        Arguments.of("hiformer dense-mlp tokens", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
-            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).denseTokens(2).denseHidden(5)
-            .embeddingInitStd(0.5).build()),
-        Arguments.of("hiformer two tasks", ModelConfig.builder(ModelKind.HIFORMER).d(4).heads(2).keyDim(2)
-            .valueDim(2).rankQ(3).rankK(3).rankV(4).ffnHidden(6).headHidden(5).tasks(2).embeddingInitStd(0.5).build()),
-        Arguments.of("heteroatt", ModelConfig.builder(ModelKind.HETERO_ATT).d(4).heads(2).keyDim(2).valueDim(2)
-            .ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
-        Arguments.of("heteroatt two layers", ModelConfig.builder(ModelKind.HETERO_ATT).d(4).heads(2).keyDim(2)
-            .valueDim(2).ffnHidden(6).headHidden(5).layers(2).embeddingInitStd(0.5).build()),
-        Arguments.of("transformer", ModelConfig.builder(ModelKind.TRANSFORMER).d(4).heads(2).keyDim(2).valueDim(2)
-            .ffnHidden(6).headHidden(5).embeddingInitStd(0.5).build()),
-        Arguments.of("autoint", ModelConfig.builder(ModelKind.AUTOINT).d(4).heads(2).keyDim(3)
-            .embeddingInitStd(0.5).build()),
-        Arguments.of("autoint two tasks", ModelConfig.builder(ModelKind.AUTOINT).d(4).heads(2).keyDim(3).tasks(2)
-            .embeddingInitStd(0.5).build()),
-        Arguments.of("dcnv2", ModelConfig.builder(ModelKind.DCNV2).d(3).dcnMlp(6, 4).embeddingInitStd(0.5).build()),
-        Arguments.of("dcnv2 dense-mlp tokens", ModelConfig.builder(ModelKind.DCNV2).d(3).dcnMlp(6, 4)
-            .denseTokens(1).denseHidden(4).embeddingInitStd(0.5).build()),
+        Arguments.of(
+            "hiformer two layers",
+            ModelConfig.builder(ModelKind.HIFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .rankQ(3)
+                .rankK(3)
+                .rankV(4)
+                .ffnHidden(6)
+                .headHidden(5)
+                .layers(2)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "hiformer full rank",
+            ModelConfig.builder(ModelKind.HIFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .fullRank(true)
+                .ffnHidden(6)
+                .headHidden(5)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "hiformer gelu",
+            ModelConfig.builder(ModelKind.HIFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .rankQ(3)
+                .rankK(3)
+                .rankV(4)
+                .ffnHidden(6)
+                .headHidden(5)
+                .ffnActivation(Activation.GELU)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "hiformer dense-mlp tokens",
+            ModelConfig.builder(ModelKind.HIFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .rankQ(3)
+                .rankK(3)
+                .rankV(4)
+                .ffnHidden(6)
+                .headHidden(5)
+                .denseTokens(2)
+                .denseHidden(5)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "hiformer two tasks",
+            ModelConfig.builder(ModelKind.HIFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .rankQ(3)
+                .rankK(3)
+                .rankV(4)
+                .ffnHidden(6)
+                .headHidden(5)
+                .tasks(2)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "heteroatt",
+            ModelConfig.builder(ModelKind.HETERO_ATT)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .ffnHidden(6)
+                .headHidden(5)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "heteroatt two layers",
+            ModelConfig.builder(ModelKind.HETERO_ATT)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .ffnHidden(6)
+                .headHidden(5)
+                .layers(2)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "transformer",
+            ModelConfig.builder(ModelKind.TRANSFORMER)
+                .d(4)
+                .heads(2)
+                .keyDim(2)
+                .valueDim(2)
+                .ffnHidden(6)
+                .headHidden(5)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "autoint",
+            ModelConfig.builder(ModelKind.AUTOINT)
+                .d(4)
+                .heads(2)
+                .keyDim(3)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "autoint two tasks",
+            ModelConfig.builder(ModelKind.AUTOINT)
+                .d(4)
+                .heads(2)
+                .keyDim(3)
+                .tasks(2)
+                .embeddingInitStd(0.5)
+                .build()),
+        Arguments.of(
+            "dcnv2",
+            ModelConfig.builder(ModelKind.DCNV2).d(3).dcnMlp(6, 4).embeddingInitStd(0.5).build()),
+        Arguments.of(
+            "dcnv2 dense-mlp tokens",
+            ModelConfig.builder(ModelKind.DCNV2)
+                .d(3)
+                .dcnMlp(6, 4)
+                .denseTokens(1)
+                .denseHidden(4)
+                .embeddingInitStd(0.5)
+                .build()),
         Arguments.of("lr", ModelConfig.builder(ModelKind.LR).build()),
         Arguments.of("lr two tasks", ModelConfig.builder(ModelKind.LR).tasks(2).build()));
   }
@@ -80,7 +202,9 @@ class GradientCheckTest {
         double numeric = centralDifference(model, batch, w, i);
         checked++;
         if (!close(analytic[i], numeric)) {
-          failures.add(String.format("%s[%d]: analytic %.12g numeric %.12g", p.name(), i, analytic[i], numeric));
+          failures.add(
+              String.format(
+                  "%s[%d]: analytic %.12g numeric %.12g", p.name(), i, analytic[i], numeric));
         }
       }
     }
@@ -95,7 +219,10 @@ class GradientCheckTest {
           double numeric = centralDifference(model, batch, t, rows[r], j);
           checked++;
           if (!close(g[slot], numeric)) {
-            failures.add(String.format("%s row %d[%d]: analytic %.12g numeric %.12g", t.name(), rows[r], j, g[slot], numeric));
+            failures.add(
+                String.format(
+                    "%s row %d[%d]: analytic %.12g numeric %.12g",
+                    t.name(), rows[r], j, g[slot], numeric));
           }
         }
       }
@@ -105,7 +232,8 @@ class GradientCheckTest {
   }
 
   private static boolean close(double analytic, double numeric) {
-    return Math.abs(analytic - numeric) <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_FLOOR;
+    return Math.abs(analytic - numeric)
+        <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_FLOOR;
   }
 
   private static double centralDifference(CtrModel model, Batch batch, double[] w, int i) {
@@ -119,10 +247,12 @@ class GradientCheckTest {
   }
 
   /**
-   * Rows are stored in float32, which cannot hold w ± 1e-6 exactly: the step is larger and the difference is
-   * divided by the perturbation actually stored, so rounding of the weight does not enter the estimate.
+   * Rows are stored in float32, which cannot hold w ± 1e-6 exactly: the step is larger and the
+   * difference is divided by the perturbation actually stored, so rounding of the weight does not
+   * enter the estimate.
    */
-  private static double centralDifference(CtrModel model, Batch batch, EmbeddingTable t, int row, int j) {
+  private static double centralDifference(
+      CtrModel model, Batch batch, EmbeddingTable t, int row, int j) {
     double orig = t.value(row, j);
     t.setValue(row, j, orig + TABLE_H);
     double up = t.value(row, j);

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conformance with the reference implementation: {@code hiformer_small.golden.json} (a float64 case of
- * the reference Hiformer, kept here as a fixture; docs/PROTOCOL.md §2.2) must be reproduced to 1e-9 relative:
- * logits, loss and the gradient of every parameter, embedding rows included.
+ * Conformance with the reference implementation: {@code hiformer_small.golden.json} (a float64 case
+ * of the reference Hiformer, kept here as a fixture; docs/PROTOCOL.md §2.2) must be reproduced to
+ * 1e-9 relative: logits, loss and the gradient of every parameter, embedding rows included.
  */
 class HiformerGoldenTest {
   private static final double REL_TOL = 1e-9;
@@ -41,7 +41,8 @@ class HiformerGoldenTest {
     model.forward(batch, logits);
     double loss = Loss.lossAndGradient(batch, logits, dLogits);
     assertClose("logits", logits, flat(golden.root.get("logits")), REL_TOL);
-    assertClose("loss", new double[] {loss}, new double[] {golden.root.get("loss").asDouble()}, REL_TOL);
+    assertClose(
+        "loss", new double[] {loss}, new double[] {golden.root.get("loss").asDouble()}, REL_TOL);
   }
 
   @Test
@@ -55,7 +56,11 @@ class HiformerGoldenTest {
       checked.add(ref);
     }
     double[] expectedEmb = flat(g.get("tok.emb.weight"));
-    assertClose("tok.emb.weight", golden.sharedTable(model, Rows.GRADS, expectedEmb.length), expectedEmb, REL_TOL);
+    assertClose(
+        "tok.emb.weight",
+        golden.sharedTable(model, Rows.GRADS, expectedEmb.length),
+        expectedEmb,
+        REL_TOL);
     checked.add("tok.emb.weight");
     List<String> all = new ArrayList<>();
     g.fieldNames().forEachRemaining(all::add);

@@ -15,12 +15,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conformance of online training with torch: {@code hiformer_train_small.golden.json} was written by
- * {@code tools/torch-reference/make_training_golden.py} (torch.optim.Adam on the dense weights,
- * torch.optim.Adagrad on the sparse shared table, docs/PROTOCOL.md §3.1) from a synthetic stream whose ids
- * repeat within and across batches and whose multi-valued field is sometimes empty. Starting from the
- * same weights, our {@link Learner} must predict the same logits before every step and end with the same
- * weights, embedding rows, Adam moments and Adagrad accumulators, to 1e-9 relative (float64).
+ * Conformance of online training with torch: {@code hiformer_train_small.golden.json} was written
+ * by {@code tools/torch-reference/make_training_golden.py} (torch.optim.Adam on the dense weights,
+ * torch.optim.Adagrad on the sparse shared table, docs/PROTOCOL.md §3.1) from a synthetic stream
+ * whose ids repeat within and across batches and whose multi-valued field is sometimes empty.
+ * Starting from the same weights, our {@link Learner} must predict the same logits before every
+ * step and end with the same weights, embedding rows, Adam moments and Adagrad accumulators, to
+ * 1e-9 relative (float64).
  */
 class HiformerTrainingGoldenTest {
   private static final double REL_TOL = 1e-9;
@@ -39,7 +40,8 @@ class HiformerTrainingGoldenTest {
     int steps = golden.root.get("config").get("steps").asInt();
     predicted = new double[steps][batchSize];
     for (int s = 0; s < steps; s++) {
-      assertThat(learner.predictThenTrain(golden.batch(s * batchSize, batchSize), predicted[s])).isTrue();
+      assertThat(learner.predictThenTrain(golden.batch(s * batchSize, batchSize), predicted[s]))
+          .isTrue();
     }
   }
 
@@ -68,7 +70,8 @@ class HiformerTrainingGoldenTest {
       assertClose(p.name(), GoldenFile.inReferenceLayout(p, p.value()), expected, REL_TOL);
     }
     double[] rows = flat(fin.get("tok.emb.weight"));
-    assertClose("tok.emb.weight", golden.sharedTable(model, Rows.VALUES, rows.length), rows, REL_TOL);
+    assertClose(
+        "tok.emb.weight", golden.sharedTable(model, Rows.VALUES, rows.length), rows, REL_TOL);
   }
 
   @Test
@@ -80,12 +83,20 @@ class HiformerTrainingGoldenTest {
       Param p = params.get(i);
       JsonNode ref = adam.get(GoldenFile.referenceName(p.name()));
       double[][] mv = learner.adam().moments(i);
-      assertClose(p.name() + " exp_avg", GoldenFile.inReferenceLayout(p, mv[0]), flat(ref.get("exp_avg")), REL_TOL);
-      assertClose(p.name() + " exp_avg_sq", GoldenFile.inReferenceLayout(p, mv[1]), flat(ref.get("exp_avg_sq")),
+      assertClose(
+          p.name() + " exp_avg",
+          GoldenFile.inReferenceLayout(p, mv[0]),
+          flat(ref.get("exp_avg")),
+          REL_TOL);
+      assertClose(
+          p.name() + " exp_avg_sq",
+          GoldenFile.inReferenceLayout(p, mv[1]),
+          flat(ref.get("exp_avg_sq")),
           REL_TOL);
     }
     assertThat(learner.adam().step()).isEqualTo(predicted.length);
     double[] sum = flat(golden.root.get("adagrad_sum"));
-    assertClose("adagrad sum", golden.sharedTable(model, Rows.ACCUMULATORS, sum.length), sum, REL_TOL);
+    assertClose(
+        "adagrad sum", golden.sharedTable(model, Rows.ACCUMULATORS, sum.length), sum, REL_TOL);
   }
 }

@@ -16,7 +16,8 @@ class LearnerCodecTest {
   void aRestoredLearnerContinuesExactlyAsTheOriginal(String kind) {
     InputLayout layout = new InputLayout(2, 1, 3, 2);
     OptimizerConfig opt = OptimizerConfig.defaults();
-    Learner original = new Learner(Models.create(ModelConfig.builder(kind).tasks(2).seed(4).build(), layout), opt);
+    Learner original =
+        new Learner(Models.create(ModelConfig.builder(kind).tasks(2).seed(4).build(), layout), opt);
     double[] probs = new double[64];
     for (int i = 0; i < 5; i++) {
       original.predictThenTrain(TestBatches.random(layout, 32, 2, 40, i), probs);
@@ -37,16 +38,28 @@ class LearnerCodecTest {
   @ValueSource(strings = {"truncated", "flipped", "version"})
   void damagedStateIsRejectedWithAReason(String damage) {
     InputLayout layout = new InputLayout(2, 0, 0, 1);
-    Learner l = new Learner(Models.create(ModelConfig.builder(ModelKind.HIFORMER).build(), layout),
-        OptimizerConfig.defaults());
+    Learner l =
+        new Learner(
+            Models.create(ModelConfig.builder(ModelKind.HIFORMER).build(), layout),
+            OptimizerConfig.defaults());
     byte[] state = LearnerCodec.encode(l);
-    byte[] bad = switch (damage) {
-      case "truncated" -> java.util.Arrays.copyOf(state, state.length / 2);
-      case "flipped" -> { byte[] c = state.clone(); c[c.length / 2] ^= 1; yield c; }
-      default -> { byte[] c = state.clone(); c[3] = '9'; yield c; }
-    };
+    byte[] bad =
+        switch (damage) {
+          case "truncated" -> java.util.Arrays.copyOf(state, state.length / 2);
+          case "flipped" -> {
+            byte[] c = state.clone();
+            c[c.length / 2] ^= 1;
+            yield c;
+          }
+          default -> {
+            byte[] c = state.clone();
+            c[3] = '9';
+            yield c;
+          }
+        };
     assertThatThrownBy(() -> LearnerCodec.decode(bad, OptimizerConfig.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining(damage.equals("version") ? "format v9 is not supported by this version" : "checksum");
+        .hasMessageContaining(
+            damage.equals("version") ? "format v9 is not supported by this version" : "checksum");
   }
 }

@@ -28,8 +28,10 @@ class LearnerTest {
   @ValueSource(strings = {"hiformer", "dcnv2"})
   void aSteadyStateTrainingStepAllocatesNothing(String kind) {
     InputLayout layout = new InputLayout(3, 1, 3, 2);
-    Learner learner = new Learner(Models.create(ModelConfig.builder(ModelKind.parse(kind)).build(), layout),
-        OptimizerConfig.defaults());
+    Learner learner =
+        new Learner(
+            Models.create(ModelConfig.builder(ModelKind.parse(kind)).build(), layout),
+            OptimizerConfig.defaults());
     Batch[] batches = new Batch[4];
     for (int i = 0; i < batches.length; i++) {
       batches[i] = TestBatches.random(layout, 64, 1, 20, i);
@@ -38,7 +40,8 @@ class LearnerTest {
     for (int i = 0; i < 200; i++) { // grow buffers and tables, let the JIT settle
       learner.predictThenTrain(batches[i % batches.length], probs);
     }
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
     long before = threads.getThreadAllocatedBytes(id);
     for (int i = 0; i < 50; i++) {
@@ -50,7 +53,8 @@ class LearnerTest {
 
   private static double[] trainAndFlatten(String kind, long seed) {
     InputLayout layout = new InputLayout(2, 1, 3, 2);
-    CtrModel model = Models.create(ModelConfig.builder(ModelKind.parse(kind)).seed(seed).build(), layout);
+    CtrModel model =
+        Models.create(ModelConfig.builder(ModelKind.parse(kind)).seed(seed).build(), layout);
     Learner learner = new Learner(model, OptimizerConfig.defaults());
     double[] probs = new double[32];
     for (int i = 0; i < 10; i++) {

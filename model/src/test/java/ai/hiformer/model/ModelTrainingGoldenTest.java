@@ -19,14 +19,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Conformance with torch for model shapes beyond the protocol's default Hiformer, written by
- * {@code tools/torch-reference/make_model_goldens.py}: a Hiformer with two unpruned layers, the exact GELU
- * and two tasks whose labels are sometimes missing, and DCN-v2. The script spells each model out from its
- * equations with torch's autograd, independently of our code, under our parameter names and layouts. From the
- * same initial weights our {@link Learner} must predict the same probabilities before each of the online
- * steps and end with the same weights, Adam moments and step, and the same embedding tables, every row of
- * every field compared (row 0, the out-of-vocabulary row, included: the inputs hold out-of-vocabulary ids
- * and empty multi-valued sets), with the same Adagrad accumulators: all to 1e-9 relative (float64).
+ * Conformance with torch for model shapes beyond the protocol's default Hiformer, written by {@code
+ * tools/torch-reference/make_model_goldens.py}: a Hiformer with two unpruned layers, the exact GELU
+ * and two tasks whose labels are sometimes missing, and DCN-v2. The script spells each model out
+ * from its equations with torch's autograd, independently of our code, under our parameter names
+ * and layouts. From the same initial weights our {@link Learner} must predict the same
+ * probabilities before each of the online steps and end with the same weights, Adam moments and
+ * step, and the same embedding tables, every row of every field compared (row 0, the
+ * out-of-vocabulary row, included: the inputs hold out-of-vocabulary ids and empty multi-valued
+ * sets), with the same Adagrad accumulators: all to 1e-9 relative (float64).
  */
 class ModelTrainingGoldenTest {
   private static final double REL_TOL = 1e-9;
@@ -40,15 +41,22 @@ class ModelTrainingGoldenTest {
       root = new ObjectMapper().readTree(in);
     }
     // Exact double math, double embedding rows: the trajectory is compared at 1e-9.
-    ModelConfig config = ModelConfig.fromProperties(root.get("model_config").asText()).toBuilder()
-        .precision(ai.hiformer.model.math.Precision.DOUBLE).build();
+    ModelConfig config =
+        ModelConfig.fromProperties(root.get("model_config").asText()).toBuilder()
+            .precision(ai.hiformer.model.math.Precision.DOUBLE)
+            .build();
     JsonNode l = root.get("layout");
     int[] vocab = concat(ints(l.get("cat_vocab")), ints(l.get("multi_vocab")));
-    InputLayout layout = new InputLayout(l.get("cat_vocab").size(), l.get("multi_vocab").size(),
-        l.get("max_multi").asInt(), l.get("n_num").asInt());
+    InputLayout layout =
+        new InputLayout(
+            l.get("cat_vocab").size(),
+            l.get("multi_vocab").size(),
+            l.get("max_multi").asInt(),
+            l.get("n_num").asInt());
     CtrModel model = Models.create(config, layout);
     List<Param> params = model.params().all();
-    assertThat(params.stream().map(Param::name).toList()).as("parameters, in order")
+    assertThat(params.stream().map(Param::name).toList())
+        .as("parameters, in order")
         .containsExactlyElementsOf(iterable(root.get("initial").fieldNames()));
     for (Param p : params) {
       double[] v = flat(root.get("initial").get(p.name()));
@@ -92,8 +100,10 @@ class ModelTrainingGoldenTest {
         expected[i] = 1 / (1 + Math.exp(-logits[i]));
       }
       assertClose(name + " probabilities before step " + s, probs, expected, REL_TOL);
-      assertThat(learner.lastLoss()).as("loss of step %d", s)
-          .isCloseTo(root.get("losses").get(s).asDouble(), org.assertj.core.api.Assertions.offset(1e-12));
+      assertThat(learner.lastLoss())
+          .as("loss of step %d", s)
+          .isCloseTo(
+              root.get("losses").get(s).asDouble(), org.assertj.core.api.Assertions.offset(1e-12));
     }
     assertThat(oov).as("out-of-vocabulary ids in the inputs").isPositive();
     assertThat(emptySets).as("empty multi-valued sets in the inputs").isPositive();
@@ -105,7 +115,9 @@ class ModelTrainingGoldenTest {
     for (int i = 0; i < params.size(); i++) {
       Param p = params.get(i);
       double[] fin = flat(root.get("final").get(p.name()));
-      assertThat(fin).as("%s moved in training", p.name()).isNotEqualTo(flat(root.get("initial").get(p.name())));
+      assertThat(fin)
+          .as("%s moved in training", p.name())
+          .isNotEqualTo(flat(root.get("initial").get(p.name())));
       assertClose(p.name(), p.value(), fin, REL_TOL);
       JsonNode adam = root.get("adam").get(p.name());
       double[][] mv = learner.adam().moments(i);
@@ -118,10 +130,14 @@ class ModelTrainingGoldenTest {
       int n = vocab[f] * t.dim();
       double[] rows = flat(root.get("final_tables").get(f));
       assertClose("table " + f + " rows", Arrays.copyOf(TableRows.values(t), n), rows, REL_TOL);
-      assertThat(Arrays.copyOf(TableRows.values(t), t.dim())).as("table %d row 0 (out of vocabulary)", f)
+      assertThat(Arrays.copyOf(TableRows.values(t), t.dim()))
+          .as("table %d row 0 (out of vocabulary)", f)
           .containsOnly(0.0);
-      assertClose("table " + f + " Adagrad sums", Arrays.copyOf(TableRows.accumulators(t), n),
-          flat(root.get("adagrad_sum").get(f)), REL_TOL);
+      assertClose(
+          "table " + f + " Adagrad sums",
+          Arrays.copyOf(TableRows.accumulators(t), n),
+          flat(root.get("adagrad_sum").get(f)),
+          REL_TOL);
     }
   }
 

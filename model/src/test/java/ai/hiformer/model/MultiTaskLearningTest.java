@@ -8,9 +8,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * A two-task Hiformer on a generated stream in which task A's label is the parity of features 0 and 1
- * and task B's the parity of features 2 and 3 (5 % label noise): no single feature says anything about
- * either label, so a head can only succeed by learning its own interaction.
+ * A two-task Hiformer on a generated stream in which task A's label is the parity of features 0 and
+ * 1 and task B's the parity of features 2 and 3 (5 % label noise): no single feature says anything
+ * about either label, so a head can only succeed by learning its own interaction.
  */
 class MultiTaskLearningTest {
   private static final int VALUES = 4;
@@ -21,7 +21,8 @@ class MultiTaskLearningTest {
   void eachTaskHeadLearnsItsOwnFeatureInteraction() {
     InputLayout layout = new InputLayout(5, 0, 0, 1);
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).tasks(2).seed(3).build();
-    Learner learner = new Learner(Models.create(config, layout), OptimizerConfig.defaults().withDenseLr(3e-3));
+    Learner learner =
+        new Learner(Models.create(config, layout), OptimizerConfig.defaults().withDenseLr(3e-3));
     SplittableRandom rng = new SplittableRandom(11);
     int[][] features = new int[EVENTS][5];
     double[][] labels = new double[EVENTS][2];
@@ -71,7 +72,9 @@ class MultiTaskLearningTest {
     return rng.nextDouble() < 0.05 ? 1 - label : label;
   }
 
-  /** AUC of the best use of one feature: its values ranked by their positive rate (an upper bound). */
+  /**
+   * AUC of the best use of one feature: its values ranked by their positive rate (an upper bound).
+   */
   private static double singleFeatureAuc(int[][] features, int f, double[][] labels, int task) {
     double[] pos = new double[VALUES];
     double[] cnt = new double[VALUES];

@@ -12,9 +12,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A NaN or infinite input never reaches the model: the step is skipped whole and counted. Whole means the
- * weights, the embedding rows, the Adagrad accumulators, both Adam moments and Adam's step count (a counted
- * step would change every later bias correction) and the learner's step count.
+ * A NaN or infinite input never reaches the model: the step is skipped whole and counted. Whole
+ * means the weights, the embedding rows, the Adagrad accumulators, both Adam moments and Adam's
+ * step count (a counted step would change every later bias correction) and the learner's step
+ * count.
  */
 class NonFiniteGuardTest {
 
@@ -31,7 +32,8 @@ class NonFiniteGuardTest {
     List<double[]> before = snapshot(learner);
     long adamStepBefore = learner.adam().step();
     long stepsBefore = learner.steps();
-    for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+    for (double bad :
+        new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
       Batch poisoned = TestBatches.random(layout, 16, 1, 5, 2);
       poisoned.num[3] = bad;
       boolean applied = learner.predictThenTrain(poisoned, probs);
@@ -54,7 +56,10 @@ class NonFiniteGuardTest {
     }
   }
 
-  /** Every array of learned state: weights, Adam's first and second moments, embedding rows, accumulators. */
+  /**
+   * Every array of learned state: weights, Adam's first and second moments, embedding rows,
+   * accumulators.
+   */
   private static List<double[]> snapshot(Learner learner) {
     CtrModel model = learner.model();
     List<double[]> out = new ArrayList<>();

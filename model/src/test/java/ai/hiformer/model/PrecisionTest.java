@@ -8,12 +8,21 @@ import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import org.junit.jupiter.api.Test;
 
-/** A model's precision is part of its configuration: it travels with its state and decides its products. */
+/**
+ * A model's precision is part of its configuration: it travels with its state and decides its
+ * products.
+ */
 class PrecisionTest {
   private static final InputLayout LAYOUT = new InputLayout(3, 1, 3, 2);
 
   private static ModelConfig config(Precision precision) {
-    return ModelConfig.builder(ModelKind.HIFORMER).d(8).rankQ(8).rankK(8).rankV(8).seed(3).precision(precision)
+    return ModelConfig.builder(ModelKind.HIFORMER)
+        .d(8)
+        .rankQ(8)
+        .rankK(8)
+        .rankV(8)
+        .seed(3)
+        .precision(precision)
         .build();
   }
 
@@ -25,11 +34,13 @@ class PrecisionTest {
       assertThat(back.model().config().precision()).isEqualTo(p);
       assertThat(back.model().params().precision()).isEqualTo(p);
     }
-    // Text written before the key existed (or by a float model) has none: it means float, whatever this process's
+    // Text written before the key existed (or by a float model) has none: it means float, whatever
+    // this process's
     // default, so older state keeps its arithmetic.
     assertThat(config(Precision.FLOAT).toProperties()).doesNotContain("precision");
     assertThat(config(Precision.DOUBLE).toProperties()).contains("precision=double\n");
-    assertThat(ModelConfig.fromProperties("kind=hiformer\n").precision()).isEqualTo(Precision.FLOAT);
+    assertThat(ModelConfig.fromProperties("kind=hiformer\n").precision())
+        .isEqualTo(Precision.FLOAT);
   }
 
   @Test

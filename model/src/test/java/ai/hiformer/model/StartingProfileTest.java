@@ -24,7 +24,9 @@ class StartingProfileTest {
       double[] centred = firstPredictions(kind, seed, true, batch);
       double[] protocol = firstPredictions(kind, seed, false, batch);
       for (int k = 0; k < 2; k++) {
-        assertThat(meanLogit(centred, k)).as("seed %d task %d", seed, k).isCloseTo(0.0, within(1e-9));
+        assertThat(meanLogit(centred, k))
+            .as("seed %d task %d", seed, k)
+            .isCloseTo(0.0, within(1e-9));
         uncentredSpread = Math.max(uncentredSpread, Math.abs(meanLogit(protocol, k)));
         // The shift is one number per task: the ranking within the batch is the uncentred model's.
         for (int b = 1; b < 64; b++) {
@@ -33,9 +35,12 @@ class StartingProfileTest {
         }
       }
     }
-    // Otherwise the check above would be empty: the random weights do start off centre (the task-token models by
-    // far the most: their head reads one layer-normalised token that is nearly the same for every example).
-    assertThat(uncentredSpread).isGreaterThan(kind.equals("autoint") || kind.equals("dcnv2") ? 1e-3 : 0.05);
+    // Otherwise the check above would be empty: the random weights do start off centre (the
+    // task-token models by
+    // far the most: their head reads one layer-normalised token that is nearly the same for every
+    // example).
+    assertThat(uncentredSpread)
+        .isGreaterThan(kind.equals("autoint") || kind.equals("dcnv2") ? 1e-3 : 0.05);
   }
 
   @Test
@@ -45,12 +50,15 @@ class StartingProfileTest {
     for (int i = 0; i < flipped.label.length; i++) {
       flipped.label[i] = 1 - flipped.label[i];
     }
-    assertThat(firstPredictions("hiformer", 1, true, flipped)).containsExactly(firstPredictions("hiformer", 1, true, batch));
+    assertThat(firstPredictions("hiformer", 1, true, flipped))
+        .containsExactly(firstPredictions("hiformer", 1, true, batch));
   }
 
   @Test
   void onlyTheFirstAppliedStepIsCentred() {
-    CtrModel model = Models.create(ModelConfig.builder(ModelKind.HIFORMER, Profile.ONLINE).tasks(1).build(), LAYOUT);
+    CtrModel model =
+        Models.create(
+            ModelConfig.builder(ModelKind.HIFORMER, Profile.ONLINE).tasks(1).build(), LAYOUT);
     Learner learner = new Learner(model, OptimizerConfig.defaults());
     double[] probs = new double[64];
     learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 20, 1), probs);
@@ -70,21 +78,33 @@ class StartingProfileTest {
     assertThat(protocol.centreFirstLogits()).isFalse();
     assertThat(protocol.embeddingInitStd()).isEqualTo(0.01);
 
-    ModelConfig read = ModelConfig.fromProperties("embedding-init-std=0.05\nkind=hiformer\nprofile=online\n");
-    assertThat(read.embeddingInitStd()).as("a key named in the text wins over the profile").isEqualTo(0.05);
+    ModelConfig read =
+        ModelConfig.fromProperties("embedding-init-std=0.05\nkind=hiformer\nprofile=online\n");
+    assertThat(read.embeddingInitStd())
+        .as("a key named in the text wins over the profile")
+        .isEqualTo(0.05);
     assertThat(read.centreFirstLogits()).isTrue();
-    assertThat(ModelConfig.fromProperties(online.toProperties()).toProperties()).isEqualTo(online.toProperties());
-    assertThat(online.toProperties()).contains("centre-first-logits=true\n").doesNotContain("profile");
-    // Text written before the key existed (no centre-first-logits) is the protocol's start, and writes back as read.
+    assertThat(ModelConfig.fromProperties(online.toProperties()).toProperties())
+        .isEqualTo(online.toProperties());
+    assertThat(online.toProperties())
+        .contains("centre-first-logits=true\n")
+        .doesNotContain("profile");
+    // Text written before the key existed (no centre-first-logits) is the protocol's start, and
+    // writes back as read.
     assertThat(protocol.toProperties()).doesNotContain("centre-first-logits");
     assertThat(ModelConfig.fromProperties(protocol.toProperties()).centreFirstLogits()).isFalse();
     assertThatThrownBy(() -> ModelConfig.fromProperties("kind=hiformer\nprofile=fast\n"))
-        .hasMessageContaining("profile").hasMessageContaining("protocol, online");
+        .hasMessageContaining("profile")
+        .hasMessageContaining("protocol, online");
   }
 
   private static double[] firstPredictions(String kind, long seed, boolean centre, Batch batch) {
-    ModelConfig config = ModelConfig.builder(ModelKind.parse(kind)).tasks(batch.tasks).seed(seed)
-        .centreFirstLogits(centre).build();
+    ModelConfig config =
+        ModelConfig.builder(ModelKind.parse(kind))
+            .tasks(batch.tasks)
+            .seed(seed)
+            .centreFirstLogits(centre)
+            .build();
     Learner learner = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults());
     double[] probs = new double[batch.size() * batch.tasks];
     learner.predictThenTrain(batch, probs);

@@ -23,7 +23,9 @@ final class TableRows {
     return out;
   }
 
-  /** Sets the first {@code flat.length / dim} rows (rounded to float32 unless the table is wide). */
+  /**
+   * Sets the first {@code flat.length / dim} rows (rounded to float32 unless the table is wide).
+   */
   static void setValues(EmbeddingTable t, double[] flat) {
     t.restoreValues(flat);
   }

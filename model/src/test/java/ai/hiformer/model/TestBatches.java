@@ -36,8 +36,8 @@ final class TestBatches {
   }
 
   /**
-   * One forward and backward pass with fresh gradients: the parameter gradients of the batch's loss are left in
-   * the model's parameters.
+   * One forward and backward pass with fresh gradients: the parameter gradients of the batch's loss
+   * are left in the model's parameters.
    *
    * @return the logits (batch size × tasks)
    */

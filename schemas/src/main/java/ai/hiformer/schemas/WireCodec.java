@@ -13,8 +13,8 @@ import org.apache.avro.specific.SpecificRecordBase;
 
 /**
  * Avro single-object encoding (a 2-byte marker, the writer schema's 8-byte fingerprint, then Avro
- * binary) for one record type. Readers resolve older writer schemas registered with
- * {@link #addWriterSchema} by Avro's evolution rules, so producers and the job can upgrade apart.
+ * binary) for one record type. Readers resolve older writer schemas registered with {@link
+ * #addWriterSchema} by Avro's evolution rules, so producers and the job can upgrade apart.
  *
  * @param <T> the generated record class
  */
@@ -64,8 +64,8 @@ public final class WireCodec<T extends SpecificRecordBase> {
   /**
    * Decodes one record.
    *
-   * @throws DecodeException naming what is wrong: not single-object encoded, an unknown writer schema,
-   *     or a truncated or corrupt body
+   * @throws DecodeException naming what is wrong: not single-object encoded, an unknown writer
+   *     schema, or a truncated or corrupt body
    */
   public T decode(byte[] bytes) throws DecodeException {
     if (bytes == null) {

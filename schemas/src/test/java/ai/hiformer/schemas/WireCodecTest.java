@@ -13,9 +13,15 @@ import org.junit.jupiter.api.Test;
 
 class WireCodecTest {
   private static Event event() {
-    return Event.newBuilder().setRequestId("r1").setModelId("m1").setEventTime(java.time.Instant.ofEpochMilli(1000))
-        .setCategorical(Map.of("user", "u1")).setMulti(Map.of("tags", List.of("a", "b")))
-        .setNumeric(Map.of("price", 3.5)).setLabels(Map.of("click", 1.0)).build();
+    return Event.newBuilder()
+        .setRequestId("r1")
+        .setModelId("m1")
+        .setEventTime(java.time.Instant.ofEpochMilli(1000))
+        .setCategorical(Map.of("user", "u1"))
+        .setMulti(Map.of("tags", List.of("a", "b")))
+        .setNumeric(Map.of("price", 3.5))
+        .setLabels(Map.of("click", 1.0))
+        .build();
   }
 
   @Test
@@ -30,7 +36,10 @@ class WireCodecTest {
   @Test
   void dataWrittenWithTheOldSchemaIsReadByAReaderWithAnAddedField() throws Exception {
     // v1 of Event had no "labels" field; today's reader adds it with a default.
-    Schema v1 = new Schema.Parser().parse("""
+    Schema v1 =
+        new Schema.Parser()
+            .parse(
+                """
         {"type": "record", "name": "Event", "namespace": "ai.hiformer.schemas", "fields": [
           {"name": "requestId", "type": "string"}, {"name": "modelId", "type": "string"},
           {"name": "eventTime", "type": {"type": "long", "logicalType": "timestamp-millis"}},
@@ -44,7 +53,8 @@ class WireCodecTest {
     old.put("categorical", Map.of("user", "u9"));
     old.put("multi", Map.of());
     old.put("numeric", Map.of("price", 1.0));
-    byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+    byte[] bytes =
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
 
     WireCodec<Event> reader = WireCodec.events();
     assertThatThrownBy(() -> reader.decode(bytes)).hasMessageContaining("unknown schema");
@@ -57,9 +67,18 @@ class WireCodecTest {
   @Test
   void garbageAndAnotherSchemaAreRejectedWithAReason() {
     WireCodec<Event> codec = WireCodec.events();
-    assertThatThrownBy(() -> codec.decode(new byte[] {1, 2, 3})).hasMessageContaining("not Avro single-object");
-    byte[] label = WireCodec.labels().encode(Label.newBuilder().setRequestId("r").setModelId("m").setTask("click")
-        .setValue(1).setTime(java.time.Instant.EPOCH).build());
+    assertThatThrownBy(() -> codec.decode(new byte[] {1, 2, 3}))
+        .hasMessageContaining("not Avro single-object");
+    byte[] label =
+        WireCodec.labels()
+            .encode(
+                Label.newBuilder()
+                    .setRequestId("r")
+                    .setModelId("m")
+                    .setTask("click")
+                    .setValue(1)
+                    .setTime(java.time.Instant.EPOCH)
+                    .build());
     assertThatThrownBy(() -> codec.decode(label)).hasMessageContaining("unknown schema");
     byte[] truncated = java.util.Arrays.copyOf(codec.encode(event()), 14);
     assertThatThrownBy(() -> codec.decode(truncated)).hasMessageContaining("corrupt or truncated");

@@ -6,7 +6,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Closes a new connection at once while {@code max} are open; shared by every connection of one server. */
+/**
+ * Closes a new connection at once while {@code max} are open; shared by every connection of one
+ * server.
+ */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   private final int max;

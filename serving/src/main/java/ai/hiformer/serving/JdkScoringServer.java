@@ -11,12 +11,14 @@ import java.util.concurrent.Executors;
 
 /**
  * The same {@link ScoringApi} on the JDK's built-in HTTP server, kept only as the baseline that
- * {@code hiformer benchmark-serve} measures {@link ScoringServer} against. Not for production: it has no read
- * timeout, no connection limit and no TLS, and a thread pool that a few stalled clients can occupy.
+ * {@code hiformer benchmark-serve} measures {@link ScoringServer} against. Not for production: it
+ * has no read timeout, no connection limit and no TLS, and a thread pool that a few stalled clients
+ * can occupy.
  */
 public final class JdkScoringServer implements AutoCloseable {
   static {
-    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the
+    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and
+    // the
     // client's delayed ACK add ~40 ms to every response. Read once when the server classes load.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -32,7 +34,10 @@ public final class JdkScoringServer implements AutoCloseable {
     this.api = new ScoringApi(registry, options);
     this.maxBodyBytes = options.get(ServerOptions.MAX_BODY_BYTES);
     registry.refresh();
-    http = HttpServer.create(new InetSocketAddress(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT)), 128);
+    http =
+        HttpServer.create(
+            new InetSocketAddress(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT)),
+            128);
     executor = Executors.newFixedThreadPool(options.get(ServerOptions.THREADS));
     http.setExecutor(executor);
     http.createContext("/", this::handle);
@@ -52,8 +57,12 @@ public final class JdkScoringServer implements AutoCloseable {
     if (body.length > maxBodyBytes) {
       reply = api.refused(413, "request larger than " + maxBodyBytes + " bytes");
     } else {
-      reply = api.handle(ex.getRequestMethod(), ex.getRequestURI().getPath(),
-          ex.getRequestHeaders().getFirst("Authorization"), body);
+      reply =
+          api.handle(
+              ex.getRequestMethod(),
+              ex.getRequestURI().getPath(),
+              ex.getRequestHeaders().getFirst("Authorization"),
+              body);
     }
     ex.getResponseHeaders().set("Content-Type", reply.contentType());
     ex.sendResponseHeaders(reply.status(), reply.body().length);

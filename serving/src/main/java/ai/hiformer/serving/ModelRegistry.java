@@ -17,12 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The models being served, one per model id, from a snapshot folder laid out as
- * {@code ROOT/<model id>/v<version>/}. {@link #refresh()} loads the newest version of every model that loads
- * and swaps it in atomically. It never stops: a corrupt, partial or incompatible snapshot, and anything a load
- * throws (an {@link Error} included), is rejected with a logged reason and counted while the current model keeps
- * serving; a rejected version is tried again once its files change (a copy that was caught half-written).
- * Versions compare as numbers; a directory whose name is not {@code v<digits>} is skipped with a logged reason.
+ * The models being served, one per model id, from a snapshot folder laid out as {@code ROOT/<model
+ * id>/v<version>/}. {@link #refresh()} loads the newest version of every model that loads and swaps
+ * it in atomically. It never stops: a corrupt, partial or incompatible snapshot, and anything a
+ * load throws (an {@link Error} included), is rejected with a logged reason and counted while the
+ * current model keeps serving; a rejected version is tried again once its files change (a copy that
+ * was caught half-written). Versions compare as numbers; a directory whose name is not {@code
+ * v<digits>} is skipped with a logged reason.
  */
 public final class ModelRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
@@ -62,8 +63,9 @@ public final class ModelRegistry {
   }
 
   /**
-   * Loads what is new; safe to call concurrently with scoring (and from one refresher thread). Never throws:
-   * what goes wrong is logged, counted ({@link #reloadErrors()}) and kept as {@link #lastReloadError()}.
+   * Loads what is new; safe to call concurrently with scoring (and from one refresher thread).
+   * Never throws: what goes wrong is logged, counted ({@link #reloadErrors()}) and kept as {@link
+   * #lastReloadError()}.
    */
   public synchronized void refresh() {
     try {
@@ -97,7 +99,8 @@ public final class ModelRegistry {
       }
     }
     versions.sort(Map.Entry.<Long, Path>comparingByKey().reversed()); // as numbers: v10 after v9
-    AtomicReference<ServedModel> ref = models.computeIfAbsent(modelId, k -> new AtomicReference<>());
+    AtomicReference<ServedModel> ref =
+        models.computeIfAbsent(modelId, k -> new AtomicReference<>());
     ServedModel current = ref.get();
     java.util.OptionalLong pin = ai.hiformer.features.snapshot.ServingPin.read(root, modelId);
     if (pin.isPresent()) {
@@ -134,14 +137,19 @@ public final class ModelRegistry {
         LOG.info("serving {} version {} from {}", modelId, version, v);
         break;
       } catch (Throwable t) {
-        String reason = t instanceof IOException || t instanceof RuntimeException ? String.valueOf(t.getMessage())
-            : t.toString();
+        String reason =
+            t instanceof IOException || t instanceof RuntimeException
+                ? String.valueOf(t.getMessage())
+                : t.toString();
         rejected.put(v, new Rejection(fingerprint, reason));
         rejections.incrementAndGet();
         if (!(t instanceof IOException || t instanceof RuntimeException)) {
           reloadError("loading " + v, t);
         }
-        LOG.warn("rejected snapshot {}: {}; still serving {}", v, reason,
+        LOG.warn(
+            "rejected snapshot {}: {}; still serving {}",
+            v,
+            reason,
             current == null ? "nothing" : "version " + current.version());
       }
     }
@@ -156,13 +164,20 @@ public final class ModelRegistry {
     LOG.error("snapshot reload failed while {}; the reloader carries on", what, t);
   }
 
-  /** What a version's files look like now (names, sizes, modification times): a change means "try again". */
+  /**
+   * What a version's files look like now (names, sizes, modification times): a change means "try
+   * again".
+   */
   private static String fingerprint(Path dir) {
     StringBuilder sb = new StringBuilder();
     try (var s = Files.list(dir)) {
       for (Path f : s.sorted().toList()) {
-        sb.append(f.getFileName()).append(':').append(Files.size(f)).append(':')
-            .append(Files.getLastModifiedTime(f).toMillis()).append(';');
+        sb.append(f.getFileName())
+            .append(':')
+            .append(Files.size(f))
+            .append(':')
+            .append(Files.getLastModifiedTime(f).toMillis())
+            .append(';');
       }
     } catch (IOException e) {
       sb.append("unreadable:").append(e.getMessage());
@@ -170,7 +185,10 @@ public final class ModelRegistry {
     return sb.toString();
   }
 
-  /** Incremental sync: applies the new deltas of the served base snapshot (contiguous sequence only). */
+  /**
+   * Incremental sync: applies the new deltas of the served base snapshot (contiguous sequence
+   * only).
+   */
   private void applyDeltas(String modelId, AtomicReference<ServedModel> ref, ServedModel current) {
     try {
       List<Path> paths = ModelDelta.list(root, modelId, current.baseVersion());
@@ -188,7 +206,11 @@ public final class ModelRegistry {
         } catch (IOException e) {
           rejected.put(p, new Rejection(fingerprint(p), String.valueOf(e.getMessage())));
           rejections.incrementAndGet();
-          LOG.warn("rejected delta {}: {}; still serving version {}", p, e.getMessage(), current.version());
+          LOG.warn(
+              "rejected delta {}: {}; still serving version {}",
+              p,
+              e.getMessage(),
+              current.version());
           break;
         }
         if (d.sequence() != deltas.size() + 1) {
@@ -202,32 +224,40 @@ public final class ModelRegistry {
       ServedModel updated = ServedModel.load(current.directory(), scorers, deltas);
       ref.set(updated);
       loads.incrementAndGet();
-      LOG.info("serving {} version {} (snapshot {} + {} deltas)", modelId, updated.version(),
-          current.baseVersion(), deltas.size());
+      LOG.info(
+          "serving {} version {} (snapshot {} + {} deltas)",
+          modelId,
+          updated.version(),
+          current.baseVersion(),
+          deltas.size());
     } catch (Throwable t) {
       reloadError("applying the deltas of " + modelId, t);
     }
   }
 
-  /** Scorers each loaded model holds: how many threads may score one model at once without waiting. */
+  /**
+   * Scorers each loaded model holds: how many threads may score one model at once without waiting.
+   */
   public int scorers() {
     return scorers;
   }
 
   /**
-   * The version of {@code modelId} to score with: the newer of the snapshot folder's and the update stream's
-   * (when {@link #follow followed}); a pinned version (a rollback) always wins.
+   * The version of {@code modelId} to score with: the newer of the snapshot folder's and the update
+   * stream's (when {@link #follow followed}); a pinned version (a rollback) always wins.
    */
   public Optional<ServedModel> model(String modelId) {
     AtomicReference<ServedModel> ref = models.get(modelId);
-    Optional<ServedModel> fromSnapshots = ref == null ? Optional.empty() : Optional.ofNullable(ref.get());
+    Optional<ServedModel> fromSnapshots =
+        ref == null ? Optional.empty() : Optional.ofNullable(ref.get());
     UpdateFollower f = follower;
     if (f == null || pinned.contains(modelId)) {
       return fromSnapshots;
     }
     Optional<ServedModel> fromUpdates = f.model(modelId);
     if (fromUpdates.isEmpty()
-        || (fromSnapshots.isPresent() && fromSnapshots.get().version() > fromUpdates.get().version())) {
+        || (fromSnapshots.isPresent()
+            && fromSnapshots.get().version() > fromUpdates.get().version())) {
       return fromSnapshots;
     }
     return fromUpdates;
@@ -268,7 +298,10 @@ public final class ModelRegistry {
     return out;
   }
 
-  /** Reloads that failed outside a snapshot's own checks (an {@link Error} while loading, a listing failure). */
+  /**
+   * Reloads that failed outside a snapshot's own checks (an {@link Error} while loading, a listing
+   * failure).
+   */
   public long reloadErrors() {
     return reloadErrors.get();
   }

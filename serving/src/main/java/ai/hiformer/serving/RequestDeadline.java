@@ -10,17 +10,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bounds how long a connection may hold the server: a request must arrive whole (request line, headers and
- * body) within {@code requestTimeoutMillis} of its first byte, else the client gets 408 and the connection is
- * closed; between requests, a connection idle for {@code idleTimeoutMillis} is closed. This defeats clients
- * that send a header or a body slowly, or promise a body and never send it. It sits below the HTTP codec (it
- * sees bytes), so its 408 is written as raw bytes. One instance per connection; runs on the connection's
- * event loop only.
+ * Bounds how long a connection may hold the server: a request must arrive whole (request line,
+ * headers and body) within {@code requestTimeoutMillis} of its first byte, else the client gets 408
+ * and the connection is closed; between requests, a connection idle for {@code idleTimeoutMillis}
+ * is closed. This defeats clients that send a header or a body slowly, or promise a body and never
+ * send it. It sits below the HTTP codec (it sees bytes), so its 408 is written as raw bytes. One
+ * instance per connection; runs on the connection's event loop only.
  */
 final class RequestDeadline extends ChannelInboundHandlerAdapter {
-  private static final byte[] TIMEOUT_REPLY = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-      + "Content-Length: 58\r\nConnection: close\r\n\r\n{\"error\": \"the request did not arrive within the timeout\"}")
-      .getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TIMEOUT_REPLY =
+      ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+              + "Content-Length: 58\r\nConnection: close\r\n\r\n{\"error\": \"the request did not arrive within the timeout\"}")
+          .getBytes(StandardCharsets.US_ASCII);
 
   private final long requestTimeoutMillis;
   private final long idleTimeoutMillis;
@@ -55,7 +56,10 @@ final class RequestDeadline extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(msg);
   }
 
-  /** The HTTP layer has the whole request: from now on the connection is idle until its next request. */
+  /**
+   * The HTTP layer has the whole request: from now on the connection is idle until its next
+   * request.
+   */
   void requestReceived() {
     inRequest = false;
     schedule(idleTimeoutMillis, this::idle);
@@ -70,7 +74,8 @@ final class RequestDeadline extends ChannelInboundHandlerAdapter {
   private void tooSlow() {
     if (inRequest && ctx.channel().isActive()) {
       timeouts.incrementAndGet();
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT_REPLY)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT_REPLY))
+          .addListener(ChannelFutureListener.CLOSE);
     }
   }
 

@@ -3,7 +3,6 @@ package ai.hiformer.serving;
 import ai.hiformer.features.FeatureEncoder;
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
-import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
@@ -11,13 +10,14 @@ import ai.hiformer.model.train.Loss;
 import java.util.List;
 
 /**
- * Scores events with one snapshot's model, up to {@link #CHUNK} at a time in one forward pass. Not thread-safe
- * (the network keeps its activations in scratch buffers): a {@link ServedModel} holds one per scoring thread,
- * each a read-only replica over the same weights, vocabularies and tables.
+ * Scores events with one snapshot's model, up to {@link #CHUNK} at a time in one forward pass. Not
+ * thread-safe (the network keeps its activations in scratch buffers): a {@link ServedModel} holds
+ * one per scoring thread, each a read-only replica over the same weights, vocabularies and tables.
  *
- * <p>Scoring never changes the model: unseen values use the out-of-vocabulary row (the encoder is read-only),
- * and an id without a materialised embedding row (a hashed bucket the job never trained, or a vocabulary that
- * ran ahead of its table) is mapped to row 0 too, so a request can neither grow a table nor reach past it.
+ * <p>Scoring never changes the model: unseen values use the out-of-vocabulary row (the encoder is
+ * read-only), and an id without a materialised embedding row (a hashed bucket the job never
+ * trained, or a vocabulary that ran ahead of its table) is mapped to row 0 too, so a request can
+ * neither grow a table nor reach past it.
  */
 final class Scorer {
   /** Events per forward pass; a larger request is scored in chunks. */
@@ -33,7 +33,7 @@ final class Scorer {
 
   /**
    * @param encoder the model's encoder or a read-only view of it (its own scratch)
-   * @param model   the model or a read-only replica of it (its own activations)
+   * @param model the model or a read-only replica of it (its own activations)
    */
   Scorer(ai.hiformer.features.spec.FeatureSpec spec, FeatureEncoder encoder, CtrModel model) {
     this.encoder = encoder;
@@ -45,10 +45,11 @@ final class Scorer {
   }
 
   /**
-   * Scores {@code rows}: the probability of task k for row i goes to {@code out[i * tasks + k]}. A row that
-   * cannot be encoded gets its reason in {@code errors[i]} (and NaN scores); the others are scored.
+   * Scores {@code rows}: the probability of task k for row i goes to {@code out[i * tasks + k]}. A
+   * row that cannot be encoded gets its reason in {@code errors[i]} (and NaN scores); the others
+   * are scored.
    *
-   * @param out    (rows.size(), tasks), written
+   * @param out (rows.size(), tasks), written
    * @param errors (rows.size()), written: null where the row was scored
    */
   void score(List<? extends Row> rows, double[] out, String[] errors) {
@@ -81,7 +82,10 @@ final class Scorer {
     }
   }
 
-  /** Maps every id at or past its table's materialised rows to row 0 (the OOV row), so forward never grows one. */
+  /**
+   * Maps every id at or past its table's materialised rows to row 0 (the OOV row), so forward never
+   * grows one.
+   */
   private void confineToTables(int size) {
     if (tables.isEmpty()) {
       return;

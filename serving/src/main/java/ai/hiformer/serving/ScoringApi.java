@@ -21,21 +21,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the scoring server answers, independent of the HTTP library: one method from a parsed request (method,
- * path, Authorization header, body) to a {@link Reply}. Paths match exactly:
+ * What the scoring server answers, independent of the HTTP library: one method from a parsed
+ * request (method, path, Authorization header, body) to a {@link Reply}. Paths match exactly:
+ *
  * <ul>
- *   <li>{@code POST /score} with one event, {@code {"modelId", "requestId", "features": {...}}}, answers
- *   {@code {"requestId", "modelId", "modelVersion", "scores": {task: p}}}; with a batch,
- *   {@code {"modelId", "events": [{"requestId", "features"}, ...]}}, answers {@code {"modelId", "modelVersion",
- *   "results": [{"requestId", "scores"} or {"requestId", "error"}, ...]}} in request order, all from one model
- *   version; an event that cannot be encoded gets its reason and the others are scored;</li>
- *   <li>{@code GET /health}: 200 while a model is loaded, else 503; the served versions and reload errors only
- *   to an authorised caller;</li>
- *   <li>{@code GET /metrics}: Prometheus text.</li>
+ *   <li>{@code POST /score} with one event, {@code {"modelId", "requestId", "features": {...}}},
+ *       answers {@code {"requestId", "modelId", "modelVersion", "scores": {task: p}}}; with a
+ *       batch, {@code {"modelId", "events": [{"requestId", "features"}, ...]}}, answers {@code
+ *       {"modelId", "modelVersion", "results": [{"requestId", "scores"} or {"requestId", "error"},
+ *       ...]}} in request order, all from one model version; an event that cannot be encoded gets
+ *       its reason and the others are scored;
+ *   <li>{@code GET /health}: 200 while a model is loaded, else 503; the served versions and reload
+ *       errors only to an authorised caller;
+ *   <li>{@code GET /metrics}: Prometheus text.
  * </ul>
- * With a token configured every request must carry {@code Authorization: Bearer <token>} (compared in constant
- * time), except {@code GET /health}, which then answers only its status. Client errors name what was wrong with
- * the request; a server error answers "internal error" and logs the cause (no stack text leaves the server).
+ *
+ * With a token configured every request must carry {@code Authorization: Bearer <token>} (compared
+ * in constant time), except {@code GET /health}, which then answers only its status. Client errors
+ * name what was wrong with the request; a server error answers "internal error" and logs the cause
+ * (no stack text leaves the server).
  */
 public final class ScoringApi {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringApi.class);
@@ -67,7 +71,10 @@ public final class ScoringApi {
     this.token = tokenFile == null ? null : readToken(tokenFile);
   }
 
-  /** The token in {@code file}: one line of at least 16 characters without spaces (surrounding blanks ignored). */
+  /**
+   * The token in {@code file}: one line of at least 16 characters without spaces (surrounding
+   * blanks ignored).
+   */
   static byte[] readToken(Path file) {
     String t;
     try {
@@ -76,8 +83,10 @@ public final class ScoringApi {
       throw new UncheckedIOException("auth-token-file " + file + ": " + e.getMessage(), e);
     }
     if (t.length() < 16 || t.chars().anyMatch(Character::isWhitespace)) {
-      throw new IllegalArgumentException("invalid auth-token-file = " + file
-          + "; allowed: a file holding one token of at least 16 characters without spaces");
+      throw new IllegalArgumentException(
+          "invalid auth-token-file = "
+              + file
+              + "; allowed: a file holding one token of at least 16 characters without spaces");
     }
     return t.getBytes(StandardCharsets.UTF_8);
   }
@@ -85,7 +94,7 @@ public final class ScoringApi {
   /**
    * Answers one request. Never throws.
    *
-   * @param path          the request path without its query string
+   * @param path the request path without its query string
    * @param authorization the Authorization header, or null
    */
   public Reply handle(String method, String path, String authorization, byte[] body) {
@@ -120,7 +129,10 @@ public final class ScoringApi {
     }
   }
 
-  /** A reply for a request the HTTP layer refused before it reached {@link #handle} (too large, too slow). */
+  /**
+   * A reply for a request the HTTP layer refused before it reached {@link #handle} (too large, too
+   * slow).
+   */
   public Reply refused(int status, String message) {
     requests.incrementAndGet();
     return error(status, message);
@@ -150,8 +162,10 @@ public final class ScoringApi {
       return error(400, "not valid JSON");
     }
     if (req == null || !req.path("modelId").isTextual()) {
-      return error(400, "expected {\"modelId\": string, \"features\": object} or {\"modelId\": string, "
-          + "\"events\": [{\"requestId\": string, \"features\": object}, ...]}");
+      return error(
+          400,
+          "expected {\"modelId\": string, \"features\": object} or {\"modelId\": string, "
+              + "\"events\": [{\"requestId\": string, \"features\": object}, ...]}");
     }
     String modelId = req.get("modelId").asText();
     boolean batch = req.has("events");
@@ -163,12 +177,14 @@ public final class ScoringApi {
         return error(400, "events must be an array");
       }
       if (events.size() > maxBatchEvents) {
-        return error(413, "a batch holds at most " + maxBatchEvents + " events, this one " + events.size());
+        return error(
+            413, "a batch holds at most " + maxBatchEvents + " events, this one " + events.size());
       }
       for (int i = 0; i < events.size(); i++) {
         JsonNode e = events.get(i);
         if (!e.path("features").isObject()) {
-          return error(400, "events[" + i + "]: expected {\"requestId\": string, \"features\": object}");
+          return error(
+              400, "events[" + i + "]: expected {\"requestId\": string, \"features\": object}");
         }
         rows.add(JsonLinesReader.of(e.get("features"), "events[" + i + "]"));
         requestIds.add(e.path("requestId").asText(""));
@@ -189,7 +205,9 @@ public final class ScoringApi {
     int n = rows.size();
     double[] scores = new double[n * tasks.size()];
     String[] errors = new String[n];
-    model = model.score(rows, scores, errors); // the version that scored: a followed model may have moved on
+    model =
+        model.score(
+            rows, scores, errors); // the version that scored: a followed model may have moved on
     int scored = 0;
     for (String e : errors) {
       scored += e == null ? 1 : 0;
@@ -227,7 +245,8 @@ public final class ScoringApi {
     return Reply.json(200, out.toByteArray());
   }
 
-  private static void writeScores(JsonGenerator g, List<String> tasks, double[] scores, int i) throws IOException {
+  private static void writeScores(JsonGenerator g, List<String> tasks, double[] scores, int i)
+      throws IOException {
     g.writeObjectFieldStart("scores");
     for (int k = 0; k < tasks.size(); k++) {
       g.writeNumberField(tasks.get(k), scores[i * tasks.size() + k]);
@@ -256,29 +275,64 @@ public final class ScoringApi {
   private Reply metrics() {
     StringBuilder sb = new StringBuilder();
     counter(sb, "hiformer_requests_total", "HTTP requests answered", requests.get());
-    counter(sb, "hiformer_request_failures_total", "requests answered with a 4xx or 5xx status", failures.get());
-    counter(sb, "hiformer_unauthorized_total", "requests without the bearer token", unauthorized.get());
-    counter(sb, "hiformer_events_scored_total", "events scored (a batch counts each)", eventsScored.get());
-    counter(sb, "hiformer_request_seconds_total", "time spent answering requests", nanos.get() / 1e9);
-    counter(sb, "hiformer_connections_rejected_total", "connections closed at max-connections",
+    counter(
+        sb,
+        "hiformer_request_failures_total",
+        "requests answered with a 4xx or 5xx status",
+        failures.get());
+    counter(
+        sb, "hiformer_unauthorized_total", "requests without the bearer token", unauthorized.get());
+    counter(
+        sb,
+        "hiformer_events_scored_total",
+        "events scored (a batch counts each)",
+        eventsScored.get());
+    counter(
+        sb, "hiformer_request_seconds_total", "time spent answering requests", nanos.get() / 1e9);
+    counter(
+        sb,
+        "hiformer_connections_rejected_total",
+        "connections closed at max-connections",
         connectionsRejected.get());
-    counter(sb, "hiformer_request_timeouts_total", "requests that did not arrive within request-timeout-ms",
+    counter(
+        sb,
+        "hiformer_request_timeouts_total",
+        "requests that did not arrive within request-timeout-ms",
         requestTimeouts.get());
     counter(sb, "hiformer_snapshot_loads_total", "model versions loaded", registry.loads());
-    counter(sb, "hiformer_snapshot_rejections_total", "snapshots and deltas rejected", registry.rejections());
-    counter(sb, "hiformer_reload_errors_total", "reloads that failed outside a snapshot's own checks",
+    counter(
+        sb,
+        "hiformer_snapshot_rejections_total",
+        "snapshots and deltas rejected",
+        registry.rejections());
+    counter(
+        sb,
+        "hiformer_reload_errors_total",
+        "reloads that failed outside a snapshot's own checks",
         registry.reloadErrors());
-    sb.append("# HELP hiformer_model_version the model version served\n# TYPE hiformer_model_version gauge\n");
+    sb.append(
+        "# HELP hiformer_model_version the model version served\n# TYPE hiformer_model_version gauge\n");
     for (ServedModel m : registry.all()) {
-      sb.append("hiformer_model_version{model=\"").append(m.modelId().replace("\\", "\\\\").replace("\"", "\\\""))
-          .append("\"} ").append(m.version()).append('\n');
+      sb.append("hiformer_model_version{model=\"")
+          .append(m.modelId().replace("\\", "\\\\").replace("\"", "\\\""))
+          .append("\"} ")
+          .append(m.version())
+          .append('\n');
     }
-    return new Reply(200, "text/plain; version=0.0.4", sb.toString().getBytes(StandardCharsets.UTF_8));
+    return new Reply(
+        200, "text/plain; version=0.0.4", sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   private static void counter(StringBuilder sb, String name, String help, double value) {
-    sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
-        .append(" counter\n").append(name).append(' ');
+    sb.append("# HELP ")
+        .append(name)
+        .append(' ')
+        .append(help)
+        .append("\n# TYPE ")
+        .append(name)
+        .append(" counter\n")
+        .append(name)
+        .append(' ');
     if (value == Math.rint(value)) {
       sb.append((long) value);
     } else {
@@ -290,7 +344,8 @@ public final class ScoringApi {
   private Reply error(int status, String message) {
     failures.incrementAndGet();
     try {
-      return Reply.json(status, JSON.writeValueAsBytes(JSON.createObjectNode().put("error", message)));
+      return Reply.json(
+          status, JSON.writeValueAsBytes(JSON.createObjectNode().put("error", message)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -10,9 +10,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -40,13 +40,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scoring server: {@link ScoringApi} over HTTP/1.1 on Netty, optionally HTTPS, with the limits of
- * {@link ServerOptions}. Each of {@code threads} event-loop threads reads its connections' requests, scores
- * them and writes the answers; there is no queue in between: a connection's next request is read only after
- * its previous one is answered, a connection whose answers the client does not read stops being read, and
- * connections beyond {@code maxConnections} are closed. So slow or stalled clients cost a connection slot each
- * (until {@code requestTimeoutMillis}) and never a scoring thread. Snapshots are reloaded every
- * {@code reloadSeconds}.
+ * The scoring server: {@link ScoringApi} over HTTP/1.1 on Netty, optionally HTTPS, with the limits
+ * of {@link ServerOptions}. Each of {@code threads} event-loop threads reads its connections'
+ * requests, scores them and writes the answers; there is no queue in between: a connection's next
+ * request is read only after its previous one is answered, a connection whose answers the client
+ * does not read stops being read, and connections beyond {@code maxConnections} are closed. So slow
+ * or stalled clients cost a connection slot each (until {@code requestTimeoutMillis}) and never a
+ * scoring thread. Snapshots are reloaded every {@code reloadSeconds}.
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
@@ -59,70 +59,120 @@ public final class ScoringServer implements AutoCloseable {
   private final ConnectionLimiter limiter;
 
   /**
-   * Starts listening; throws if the port cannot be bound, the TLS files do not load or the token file is
-   * unusable. The registry must hold at least one scorer per thread.
+   * Starts listening; throws if the port cannot be bound, the TLS files do not load or the token
+   * file is unusable. The registry must hold at least one scorer per thread.
    */
-  public ScoringServer(ModelRegistry registry, ServerOptions options, long reloadSeconds) throws IOException {
+  public ScoringServer(ModelRegistry registry, ServerOptions options, long reloadSeconds)
+      throws IOException {
     if (registry.scorers() < options.get(ServerOptions.THREADS)) {
-      throw new IllegalArgumentException("invalid threads = " + options.get(ServerOptions.THREADS) + "; allowed: at most the "
-          + "registry's scorers per model (" + registry.scorers() + ")");
+      throw new IllegalArgumentException(
+          "invalid threads = "
+              + options.get(ServerOptions.THREADS)
+              + "; allowed: at most the "
+              + "registry's scorers per model ("
+              + registry.scorers()
+              + ")");
     }
     this.api = new ScoringApi(registry, options);
     SslContext ssl = null;
     if (options.tls()) {
       try {
-        ssl = SslContextBuilder.forServer(options.get(ServerOptions.TLS_CERT).toFile(), options.get(ServerOptions.TLS_KEY).toFile())
-            .build();
+        ssl =
+            SslContextBuilder.forServer(
+                    options.get(ServerOptions.TLS_CERT).toFile(),
+                    options.get(ServerOptions.TLS_KEY).toFile())
+                .build();
       } catch (IOException | RuntimeException e) {
-        throw new IllegalArgumentException("invalid tls-cert/tls-key = " + options.get(ServerOptions.TLS_CERT) + ", "
-            + options.get(ServerOptions.TLS_KEY) + "; allowed: a PEM certificate chain and its unencrypted PKCS#8 PEM key ("
-            + e.getMessage() + ")", e);
+        throw new IllegalArgumentException(
+            "invalid tls-cert/tls-key = "
+                + options.get(ServerOptions.TLS_CERT)
+                + ", "
+                + options.get(ServerOptions.TLS_KEY)
+                + "; allowed: a PEM certificate chain and its unencrypted PKCS#8 PEM key ("
+                + e.getMessage()
+                + ")",
+            e);
       }
     }
     registry.refresh();
-    this.limiter = new ConnectionLimiter(options.get(ServerOptions.MAX_CONNECTIONS), api.connectionsRejected);
+    this.limiter =
+        new ConnectionLimiter(options.get(ServerOptions.MAX_CONNECTIONS), api.connectionsRejected);
     SslContext tls = ssl;
-    // Linux's epoll transport where its native library loads (fewer system calls per request), else Java NIO.
+    // Linux's epoll transport where its native library loads (fewer system calls per request), else
+    // Java NIO.
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     acceptor = new MultiThreadIoEventLoopGroup(1, io);
     workers = new MultiThreadIoEventLoopGroup(options.get(ServerOptions.THREADS), io);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptor, workers)
-        .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 256)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        // A client that does not read its answers: past 256 KiB unsent, its connection stops being read.
-        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 << 10, 256 << 10))
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ChannelPipeline p = ch.pipeline();
-            p.addLast(limiter);
-            if (tls != null) {
-              p.addLast(tls.newHandler(ch.alloc()));
-            }
-            RequestDeadline deadline = new RequestDeadline(options.get(ServerOptions.REQUEST_TIMEOUT_MS),
-                options.get(ServerOptions.IDLE_TIMEOUT_MS), api.requestTimeouts);
-            p.addLast(deadline);
-            p.addLast(new HttpServerCodec(4096, options.get(ServerOptions.MAX_HEADER_BYTES), 8192));
-            p.addLast(new BoundedAggregator(options.get(ServerOptions.MAX_BODY_BYTES), api));
-            p.addLast(new ApiHandler(api, deadline));
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, workers)
+            .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 256)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            // A client that does not read its answers: past 256 KiB unsent, its connection stops
+            // being read.
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(64 << 10, 256 << 10))
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ChannelPipeline p = ch.pipeline();
+                    p.addLast(limiter);
+                    if (tls != null) {
+                      p.addLast(tls.newHandler(ch.alloc()));
+                    }
+                    RequestDeadline deadline =
+                        new RequestDeadline(
+                            options.get(ServerOptions.REQUEST_TIMEOUT_MS),
+                            options.get(ServerOptions.IDLE_TIMEOUT_MS),
+                            api.requestTimeouts);
+                    p.addLast(deadline);
+                    p.addLast(
+                        new HttpServerCodec(
+                            4096, options.get(ServerOptions.MAX_HEADER_BYTES), 8192));
+                    p.addLast(
+                        new BoundedAggregator(options.get(ServerOptions.MAX_BODY_BYTES), api));
+                    p.addLast(new ApiHandler(api, deadline));
+                  }
+                });
     try {
-      listening = bootstrap.bind(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT)).sync().channel();
+      listening =
+          bootstrap
+              .bind(options.get(ServerOptions.BIND), options.get(ServerOptions.PORT))
+              .sync()
+              .channel();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       shutdownGroups();
-      throw new IOException("interrupted while binding " + options.get(ServerOptions.BIND) + ":" + options.get(ServerOptions.PORT), e);
+      throw new IOException(
+          "interrupted while binding "
+              + options.get(ServerOptions.BIND)
+              + ":"
+              + options.get(ServerOptions.PORT),
+          e);
     } catch (RuntimeException e) {
       shutdownGroups();
-      throw new IOException("cannot listen on " + options.get(ServerOptions.BIND) + ":" + options.get(ServerOptions.PORT) + ": " + e, e);
+      throw new IOException(
+          "cannot listen on "
+              + options.get(ServerOptions.BIND)
+              + ":"
+              + options.get(ServerOptions.PORT)
+              + ": "
+              + e,
+          e);
     }
     reloader = new SnapshotReloader(registry, reloadSeconds);
-    LOG.info("scoring server on {}:{} ({}, {} threads{}{})", options.get(ServerOptions.BIND), port(), epoll ? "epoll" : "nio",
-        options.get(ServerOptions.THREADS), options.tls() ? ", TLS" : "", options.get(ServerOptions.AUTH_TOKEN_FILE) != null ? ", bearer token" : "");
+    LOG.info(
+        "scoring server on {}:{} ({}, {} threads{}{})",
+        options.get(ServerOptions.BIND),
+        port(),
+        epoll ? "epoll" : "nio",
+        options.get(ServerOptions.THREADS),
+        options.tls() ? ", TLS" : "",
+        options.get(ServerOptions.AUTH_TOKEN_FILE) != null ? ", bearer token" : "");
   }
 
   public int port() {
@@ -151,9 +201,13 @@ public final class ScoringServer implements AutoCloseable {
     workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
   }
 
-  static void write(ChannelHandlerContext ctx, ScoringApi.Reply reply, boolean keepAlive, HttpVersion version) {
-    FullHttpResponse response = new DefaultFullHttpResponse(version, HttpResponseStatus.valueOf(reply.status()),
-        Unpooled.wrappedBuffer(reply.body()));
+  static void write(
+      ChannelHandlerContext ctx, ScoringApi.Reply reply, boolean keepAlive, HttpVersion version) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            version,
+            HttpResponseStatus.valueOf(reply.status()),
+            Unpooled.wrappedBuffer(reply.body()));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
     if (!keepAlive) {
@@ -167,7 +221,10 @@ public final class ScoringServer implements AutoCloseable {
     ctx.writeAndFlush(response);
   }
 
-  /** Aggregates a request's body up to the limit; a larger one gets the API's 413 and the connection closes. */
+  /**
+   * Aggregates a request's body up to the limit; a larger one gets the API's 413 and the connection
+   * closes.
+   */
   private static final class BoundedAggregator extends HttpObjectAggregator {
     private final ScoringApi api;
     private final int max;
@@ -180,7 +237,11 @@ public final class ScoringServer implements AutoCloseable {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      write(ctx, api.refused(413, "request body larger than " + max + " bytes"), false, HttpVersion.HTTP_1_1);
+      write(
+          ctx,
+          api.refused(413, "request body larger than " + max + " bytes"),
+          false,
+          HttpVersion.HTTP_1_1);
     }
   }
 
@@ -199,19 +260,26 @@ public final class ScoringServer implements AutoCloseable {
       deadline.requestReceived();
       if (request.decoderResult().isFailure()) {
         Throwable cause = request.decoderResult().cause();
-        ScoringApi.Reply reply = cause instanceof TooLongHttpHeaderException
-            ? api.refused(431, "request headers too large")
-            : cause instanceof TooLongHttpLineException ? api.refused(414, "request line too long")
-            : cause instanceof TooLongFrameException ? api.refused(413, "request too large")
-            : api.refused(400, "malformed HTTP request");
+        ScoringApi.Reply reply =
+            cause instanceof TooLongHttpHeaderException
+                ? api.refused(431, "request headers too large")
+                : cause instanceof TooLongHttpLineException
+                    ? api.refused(414, "request line too long")
+                    : cause instanceof TooLongFrameException
+                        ? api.refused(413, "request too large")
+                        : api.refused(400, "malformed HTTP request");
         write(ctx, reply, false, HttpVersion.HTTP_1_1);
         return;
       }
       String uri = request.uri();
       int query = uri.indexOf('?');
       String path = query < 0 ? uri : uri.substring(0, query);
-      ScoringApi.Reply reply = api.handle(request.method().name(), path,
-          request.headers().get(HttpHeaderNames.AUTHORIZATION), ByteBufUtil.getBytes(request.content()));
+      ScoringApi.Reply reply =
+          api.handle(
+              request.method().name(),
+              path,
+              request.headers().get(HttpHeaderNames.AUTHORIZATION),
+              ByteBufUtil.getBytes(request.content()));
       write(ctx, reply, HttpUtil.isKeepAlive(request), request.protocolVersion());
     }
 

@@ -4,6 +4,7 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.features.spec.TaskSpec;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
@@ -16,12 +17,11 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.locks.ReadWriteLock;
-import ai.hiformer.features.spec.FeatureSpec;
 
 /**
- * One loaded, verified snapshot of one model, immutable once built: a pool of scorers (one per scoring
- * thread) over one copy of the weights. A request takes a scorer, scores, and gives it back, so a
- * response always comes from exactly one version.
+ * One loaded, verified snapshot of one model, immutable once built: a pool of scorers (one per
+ * scoring thread) over one copy of the weights. A request takes a scorer, scores, and gives it
+ * back, so a response always comes from exactly one version.
  */
 public final class ServedModel {
   private final String modelId;
@@ -34,8 +34,15 @@ public final class ServedModel {
   private final ReadWriteLock lock; // null: loaded from a snapshot, never written
   private volatile ServedModel successor; // set when retired
 
-  private ServedModel(String modelId, long version, long baseVersion, long appliedDeltas, Path directory,
-      List<String> tasks, BlockingQueue<Scorer> pool, ReadWriteLock lock) {
+  private ServedModel(
+      String modelId,
+      long version,
+      long baseVersion,
+      long appliedDeltas,
+      Path directory,
+      List<String> tasks,
+      BlockingQueue<Scorer> pool,
+      ReadWriteLock lock) {
     this.modelId = modelId;
     this.version = version;
     this.baseVersion = baseVersion;
@@ -52,12 +59,13 @@ public final class ServedModel {
   }
 
   /**
-   * Loads a full snapshot and applies its deltas in order (incremental sync); the version served is the
-   * last delta's model version. The weights, tables and vocabularies are held once: each of the {@code scorers}
-   * reads them through its own read-only replica (its own activations and scratch). Tables are frozen (no
-   * optimiser state, no new rows).
+   * Loads a full snapshot and applies its deltas in order (incremental sync); the version served is
+   * the last delta's model version. The weights, tables and vocabularies are held once: each of the
+   * {@code scorers} reads them through its own read-only replica (its own activations and scratch).
+   * Tables are frozen (no optimiser state, no new rows).
    */
-  public static ServedModel load(Path dir, int scorers, List<ModelDelta> deltas) throws IOException {
+  public static ServedModel load(Path dir, int scorers, List<ModelDelta> deltas)
+      throws IOException {
     if (scorers < 1) {
       throw new IllegalArgumentException("invalid scorers = " + scorers + "; allowed: >= 1");
     }
@@ -74,35 +82,60 @@ public final class ServedModel {
     for (int i = 1; i < scorers; i++) {
       pool.add(new Scorer(s.spec(), s.encoder().readOnlyView(), model.readOnlyReplica()));
     }
-    long version = deltas.isEmpty() ? s.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
-    return new ServedModel(s.modelId(), version, s.modelVersion(), deltas.size(), dir,
-        s.spec().tasks().stream().map(TaskSpec::name).toList(), pool, null);
+    long version =
+        deltas.isEmpty() ? s.modelVersion() : deltas.get(deltas.size() - 1).modelVersion();
+    return new ServedModel(
+        s.modelId(),
+        version,
+        s.modelVersion(),
+        deltas.size(),
+        dir,
+        s.spec().tasks().stream().map(TaskSpec::name).toList(),
+        pool,
+        null);
   }
 
   /**
-   * A version of a model followed through the update stream ({@link UpdateFollower}): {@code scorers} read-only
-   * replicas over {@code model} and {@code encoder}, which the follower writes in place under {@code
-   * lock}'s write lock once this version is retired ({@link #retire}); scoring holds the read lock.
+   * A version of a model followed through the update stream ({@link UpdateFollower}): {@code
+   * scorers} read-only replicas over {@code model} and {@code encoder}, which the follower writes
+   * in place under {@code lock}'s write lock once this version is retired ({@link #retire});
+   * scoring holds the read lock.
    */
-  static ServedModel following(String modelId, long version, FeatureSpec spec, CtrModel model,
-      ai.hiformer.features.FeatureEncoder encoder, int scorers, ReadWriteLock lock) {
+  static ServedModel following(
+      String modelId,
+      long version,
+      FeatureSpec spec,
+      CtrModel model,
+      ai.hiformer.features.FeatureEncoder encoder,
+      int scorers,
+      ReadWriteLock lock) {
     BlockingQueue<Scorer> pool = new ArrayBlockingQueue<>(scorers);
     for (int i = 0; i < scorers; i++) {
       pool.add(new Scorer(spec, encoder.readOnlyView(), model.readOnlyReplica()));
     }
-    return new ServedModel(modelId, version, version, 0, null, spec.tasks().stream().map(TaskSpec::name).toList(),
-        pool, lock);
+    return new ServedModel(
+        modelId,
+        version,
+        version,
+        0,
+        null,
+        spec.tasks().stream().map(TaskSpec::name).toList(),
+        pool,
+        lock);
   }
 
   /**
-   * Stops this version: a request that reaches it from now on is scored by {@code successor} instead, because
-   * this version's weights are about to be overwritten (see {@link #following}).
+   * Stops this version: a request that reaches it from now on is scored by {@code successor}
+   * instead, because this version's weights are about to be overwritten (see {@link #following}).
    */
   void retire(ServedModel successor) {
     this.successor = successor;
   }
 
-  /** Whether the weights this version reads may be written later (a version followed through the update stream). */
+  /**
+   * Whether the weights this version reads may be written later (a version followed through the
+   * update stream).
+   */
   boolean followed() {
     return lock != null;
   }
@@ -151,15 +184,17 @@ public final class ServedModel {
   }
 
   /**
-   * Scores a batch of events with one scorer (so with one version): see {@link Scorer#score}. Waits for a free
-   * scorer when every one is busy (the pool is sized to the scoring threads, so a server never waits).
+   * Scores a batch of events with one scorer (so with one version): see {@link Scorer#score}. Waits
+   * for a free scorer when every one is busy (the pool is sized to the scoring threads, so a server
+   * never waits).
    *
-   * @param out    (rows.size(), tasks), written
+   * @param out (rows.size(), tasks), written
    * @param errors (rows.size()), written: null where the row was scored, else why it was not
-   * @return the version that scored them: this one, or, if this one was retired meanwhile, its newest successor
-   *     (same tasks)
+   * @return the version that scored them: this one, or, if this one was retired meanwhile, its
+   *     newest successor (same tasks)
    */
-  public ServedModel score(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
+  public ServedModel score(List<? extends Row> rows, double[] out, String[] errors)
+      throws InterruptedException {
     if (lock == null) {
       scoreWithPool(rows, out, errors);
       return this;
@@ -176,7 +211,8 @@ public final class ServedModel {
     return successor.score(rows, out, errors);
   }
 
-  private void scoreWithPool(List<? extends Row> rows, double[] out, String[] errors) throws InterruptedException {
+  private void scoreWithPool(List<? extends Row> rows, double[] out, String[] errors)
+      throws InterruptedException {
     Scorer s = pool.take();
     try {
       s.score(rows, out, errors);

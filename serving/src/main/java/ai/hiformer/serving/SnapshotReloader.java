@@ -6,7 +6,9 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Refreshes a registry every {@code seconds} on a daemon thread, for as long as the server runs. */
+/**
+ * Refreshes a registry every {@code seconds} on a daemon thread, for as long as the server runs.
+ */
 final class SnapshotReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotReloader.class);
   private final ScheduledExecutorService executor;
@@ -15,20 +17,27 @@ final class SnapshotReloader implements AutoCloseable {
     if (seconds < 1) {
       throw new IllegalArgumentException("invalid reload-seconds = " + seconds + "; allowed: >= 1");
     }
-    executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "snapshot-reloader");
-      t.setDaemon(true);
-      return t;
-    });
-    // The registry never throws; the catch is the last guard, since a scheduled task that throws is never
+    executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "snapshot-reloader");
+              t.setDaemon(true);
+              return t;
+            });
+    // The registry never throws; the catch is the last guard, since a scheduled task that throws is
+    // never
     // run again and the server would silently stop following new versions.
-    executor.scheduleWithFixedDelay(() -> {
-      try {
-        registry.refresh();
-      } catch (Throwable t) {
-        LOG.error("snapshot reload failed; retrying in {} s", seconds, t);
-      }
-    }, seconds, seconds, TimeUnit.SECONDS);
+    executor.scheduleWithFixedDelay(
+        () -> {
+          try {
+            registry.refresh();
+          } catch (Throwable t) {
+            LOG.error("snapshot reload failed; retrying in {} s", seconds, t);
+          }
+        },
+        seconds,
+        seconds,
+        TimeUnit.SECONDS);
   }
 
   @Override

@@ -17,20 +17,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves models from the learner's model updates (the job's {@code topics.model-updates}, an update in one or more
- * records: {@link UpdateParts}): whoever reads the topic hands each poll's records to {@link #offer}, in the
- * topic's order, and requests score with the newest
- * version applied. A model starts at its first full update, or is assembled from a base spread over several
- * updates (slices, each with the spec and configuration, and the increments between them: served once whole),
- * and then takes each increment in sequence; a full update of a newer epoch (the learner restored) replaces it.
+ * Serves models from the learner's model updates (the job's {@code topics.model-updates}, an update
+ * in one or more records: {@link UpdateParts}): whoever reads the topic hands each poll's records
+ * to {@link #offer}, in the topic's order, and requests score with the newest version applied. A
+ * model starts at its first full update, or is assembled from a base spread over several updates
+ * (slices, each with the spec and configuration, and the increments between them: served once
+ * whole), and then takes each increment in sequence; a full update of a newer epoch (the learner
+ * restored) replaces it.
  *
- * <p><b>Two copies, swapped (left-right).</b> Each model is held twice. Updates are written into the copy no
- * request reads; then requests move to it (a new {@link ServedModel}), the old version is retired (a request that
- * still reaches it is passed to its successor), and the same updates are written into the old copy at the next
- * offer, once the requests that were scoring with it have finished (a read-write lock per copy). A response
- * therefore always comes from exactly one version, scoring never waits for an update to be applied, and the
- * memory is two models whatever the number of scoring threads. Not for concurrent {@code offer} calls (one
- * reader thread).
+ * <p><b>Two copies, swapped (left-right).</b> Each model is held twice. Updates are written into
+ * the copy no request reads; then requests move to it (a new {@link ServedModel}), the old version
+ * is retired (a request that still reaches it is passed to its successor), and the same updates are
+ * written into the old copy at the next offer, once the requests that were scoring with it have
+ * finished (a read-write lock per copy). A response therefore always comes from exactly one
+ * version, scoring never waits for an update to be applied, and the memory is two models whatever
+ * the number of scoring threads. Not for concurrent {@code offer} calls (one reader thread).
  */
 public final class UpdateFollower {
   private static final Logger LOG = LoggerFactory.getLogger(UpdateFollower.class);
@@ -47,7 +48,9 @@ public final class UpdateFollower {
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
 
-  /** @param scorers scoring threads per model version (as {@link ModelRegistry}'s) */
+  /**
+   * @param scorers scoring threads per model version (as {@link ModelRegistry}'s)
+   */
   public UpdateFollower(int scorers, Listener listener) {
     if (scorers < 1) {
       throw new IllegalArgumentException("invalid scorers = " + scorers + "; allowed: >= 1");
@@ -57,14 +60,18 @@ public final class UpdateFollower {
   }
 
   /**
-   * Applies the records of one poll: (model id, update bytes), in the order the topic holds them. A record that is
-   * not a model update is counted and skipped (its model then waits for the next full update).
+   * Applies the records of one poll: (model id, update bytes), in the order the topic holds them. A
+   * record that is not a model update is counted and skipped (its model then waits for the next
+   * full update).
    */
   public void offer(List<Map.Entry<String, byte[]>> records) {
     Map<String, List<ModelUpdate>> byModel = new LinkedHashMap<>();
     for (Map.Entry<String, byte[]> r : records) {
       try {
-        ModelUpdate u = assemblers.computeIfAbsent(r.getKey(), k -> new UpdateParts.Assembler()).offer(r.getValue());
+        ModelUpdate u =
+            assemblers
+                .computeIfAbsent(r.getKey(), k -> new UpdateParts.Assembler())
+                .offer(r.getValue());
         if (u != null) {
           byModel.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(u);
         }
@@ -77,10 +84,14 @@ public final class UpdateFollower {
       try {
         models.computeIfAbsent(e.getKey(), Followed::new).offer(e.getValue());
       } catch (RuntimeException ex) {
-        // Only the copy no request reads was being written: the version served stays, untouched from now on.
+        // Only the copy no request reads was being written: the version served stays, untouched
+        // from now on.
         rejected.incrementAndGet();
-        LOG.warn("model {}: updates not applied ({}); still serving version {} until the next base is in",
-            e.getKey(), ex.toString(), model(e.getKey()).map(m -> Long.toString(m.version())).orElse("none"));
+        LOG.warn(
+            "model {}: updates not applied ({}); still serving version {} until the next base is in",
+            e.getKey(),
+            ex.toString(),
+            model(e.getKey()).map(m -> Long.toString(m.version())).orElse("none"));
         models.get(e.getKey()).restartAtNextBase();
       }
     }
@@ -116,8 +127,8 @@ public final class UpdateFollower {
   /** One model's two copies. */
   private final class Followed {
     private final String modelId;
-    private Side front;             // what requests read
-    private Side back;              // written next
+    private Side front; // what requests read
+    private Side back; // written next
     private List<ModelUpdate> backlog = List.of(); // applied to front, not yet to back
     private volatile ServedModel serving;
 
@@ -127,8 +138,10 @@ public final class UpdateFollower {
 
     void offer(List<ModelUpdate> updates) {
       if (front != null && front.replica.ready()) {
-        // A full update made with another spec or configuration, or after the learner restored (a newer epoch),
-        // starts the model afresh: nothing of the old copies (rows or ids the restored learner never had) stays.
+        // A full update made with another spec or configuration, or after the learner restored (a
+        // newer epoch),
+        // starts the model afresh: nothing of the old copies (rows or ids the restored learner
+        // never had) stays.
         int restart = -1;
         for (int i = updates.size() - 1; i >= 0 && restart < 0; i--) {
           if (replaces(updates.get(i))) {
@@ -150,7 +163,9 @@ public final class UpdateFollower {
     private void follow(List<ModelUpdate> updates) {
       long before = front.replica.sequence();
       long epochBefore = front.replica.epoch();
-      back.lock.writeLock().lock(); // waits for requests still scoring with the retired version of this copy
+      back.lock
+          .writeLock()
+          .lock(); // waits for requests still scoring with the retired version of this copy
       try {
         for (ModelUpdate u : backlog) {
           back.replica.apply(u);
@@ -173,9 +188,9 @@ public final class UpdateFollower {
     }
 
     /**
-     * Builds a model no request reads yet, in both copies: from a full update, or from a base's slices and the
-     * increments between them; served once whole. An update that does not continue the copies being built but
-     * could start them (a full update, a first slice) starts them again.
+     * Builds a model no request reads yet, in both copies: from a full update, or from a base's
+     * slices and the increments between them; served once whole. An update that does not continue
+     * the copies being built but could start them (a full update, a first slice) starts them again.
      */
     private void assemble(List<ModelUpdate> updates) {
       int skipped = 0;
@@ -194,14 +209,20 @@ public final class UpdateFollower {
         }
       }
       if (front == null) {
-        LOG.info("model {}: waiting for a full update or a base's first slice to start from ({} updates skipped)",
-            modelId, skipped);
+        LOG.info(
+            "model {}: waiting for a full update or a base's first slice to start from ({} updates skipped)",
+            modelId,
+            skipped);
         return;
       }
       ScoringReplica r = front.replica;
       if (r.ready()) {
         backlog = List.of();
-        LOG.info("model {}: model whole at epoch {} sequence {} (version {})", modelId, r.epoch(), r.sequence(),
+        LOG.info(
+            "model {}: model whole at epoch {} sequence {} (version {})",
+            modelId,
+            r.epoch(),
+            r.sequence(),
             r.version());
         publish();
       }
@@ -209,27 +230,37 @@ public final class UpdateFollower {
 
     private void publish() {
       ScoringReplica r = front.replica;
-      ServedModel next = ServedModel.following(modelId, r.version(), front.spec, r.model(), r.encoder(), scorers,
-          front.lock);
+      ServedModel next =
+          ServedModel.following(
+              modelId, r.version(), front.spec, r.model(), r.encoder(), scorers, front.lock);
       ServedModel previous = serving;
       serving = next;
       if (previous != null) {
         previous.retire(next);
       }
       applied.incrementAndGet();
-      LOG.debug("model {}: serving version {} (epoch {}, sequence {})", modelId, r.version(), r.epoch(), r.sequence());
+      LOG.debug(
+          "model {}: serving version {} (epoch {}, sequence {})",
+          modelId,
+          r.version(),
+          r.epoch(),
+          r.sequence());
       listener.served(modelId, r.version(), r.epoch(), r.sequence());
     }
 
     /**
-     * Whether {@code u} replaces the whole model this follower has: a full update made with another spec or
-     * configuration, or of a newer epoch (the learner restored).
+     * Whether {@code u} replaces the whole model this follower has: a full update made with another
+     * spec or configuration, or of a newer epoch (the learner restored).
      */
     private boolean replaces(ModelUpdate u) {
-      return u.full() && u.specJson() != null && (!front.sameModelAs(u) || u.epoch() > front.replica.epoch());
+      return u.full()
+          && u.specJson() != null
+          && (!front.sameModelAs(u) || u.epoch() > front.replica.epoch());
     }
 
-    /** Keeps serving the current version, never writing its copy again, until a new model is whole. */
+    /**
+     * Keeps serving the current version, never writing its copy again, until a new model is whole.
+     */
     void restartAtNextBase() {
       front = null;
       back = null;
@@ -245,7 +276,9 @@ public final class UpdateFollower {
     final String modelConfig;
     final ReadWriteLock lock = new ReentrantReadWriteLock();
 
-    /** @param base the full update or first slice the replica started from */
+    /**
+     * @param base the full update or first slice the replica started from
+     */
     Side(ScoringReplica replica, ModelUpdate base) {
       this.replica = replica;
       this.specJson = base.specJson();

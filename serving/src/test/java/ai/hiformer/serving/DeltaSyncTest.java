@@ -5,22 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.features.io.JsonLinesReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Incremental sync: full(t0) + deltas(t0 → t1) serves exactly what full(t1) serves. */
 class DeltaSyncTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
-  @TempDir
-  Path reference;
+  @TempDir Path reference;
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"hiformer", "hiformer+dcnv2+lr"})
-  void aFullSnapshotPlusItsDeltasScoresIdenticallyToTheLaterFullSnapshot(String kind) throws Exception {
+  void aFullSnapshotPlusItsDeltasScoresIdenticallyToTheLaterFullSnapshot(String kind)
+      throws Exception {
     Snapshots s = new Snapshots(kind);
     s.nextVersion(root); // full snapshot v1
     ModelRegistry registry = new ModelRegistry(root, 2);

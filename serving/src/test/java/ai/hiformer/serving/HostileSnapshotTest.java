@@ -18,14 +18,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Snapshots and deltas written to hurt the reader, each with valid checksums: they are rejected with a reason
- * before anything is allocated or read outside the version folder, and the previous version keeps serving.
+ * Snapshots and deltas written to hurt the reader, each with valid checksums: they are rejected
+ * with a reason before anything is allocated or read outside the version folder, and the previous
+ * version keeps serving.
  */
 class HostileSnapshotTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private static String sha256(byte[] b) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
@@ -81,14 +81,16 @@ class HostileSnapshotTest {
     Path learner = s.v2().resolve("learner.bin");
     Files.delete(learner);
     Files.createSymbolicLink(learner, Path.of("/dev/zero"));
-    assertRejectedStillServingV1(s.registry(), s.v2(), "is not a readable regular file of this folder");
+    assertRejectedStillServingV1(
+        s.registry(), s.v2(), "is not a readable regular file of this folder");
   }
 
   @Test
   void aMissingFileAndAnUnreadableOneGetTheSameReason() throws Exception {
     Setup s = setup();
     Files.delete(s.v2().resolve("encoder.bin"));
-    assertRejectedStillServingV1(s.registry(), s.v2(), "encoder.bin is not a readable regular file of this folder");
+    assertRejectedStillServingV1(
+        s.registry(), s.v2(), "encoder.bin is not a readable regular file of this folder");
   }
 
   @Test
@@ -168,12 +170,24 @@ class HostileSnapshotTest {
     for (int i = 0; i < 5000; i++) {
       encoder.vocabulary(0).idFor("forged" + i, i);
     }
-    var learner = new ai.hiformer.model.train.Learner(ai.hiformer.model.Models.create(
-        ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.HIFORMER).build(), spec.layout()),
-        ai.hiformer.model.optim.OptimizerConfig.defaults());
-    Path bad = ModelSnapshot.write(root, "m", 99, Snapshots.SPEC, ai.hiformer.model.io.LearnerCodec.encode(learner),
-        encoder.stateBytes(), learner.model().config().toProperties(), new ModelSnapshot.Position(0, 0, 0));
-    assertRejectedStillServingV1(s.registry(), bad, "vocabulary of field 'user' hands out ids up to 5000");
+    var learner =
+        new ai.hiformer.model.train.Learner(
+            ai.hiformer.model.Models.create(
+                ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.HIFORMER).build(),
+                spec.layout()),
+            ai.hiformer.model.optim.OptimizerConfig.defaults());
+    Path bad =
+        ModelSnapshot.write(
+            root,
+            "m",
+            99,
+            Snapshots.SPEC,
+            ai.hiformer.model.io.LearnerCodec.encode(learner),
+            encoder.stateBytes(),
+            learner.model().config().toProperties(),
+            new ModelSnapshot.Position(0, 0, 0));
+    assertRejectedStillServingV1(
+        s.registry(), bad, "vocabulary of field 'user' hands out ids up to 5000");
   }
 
   @Test

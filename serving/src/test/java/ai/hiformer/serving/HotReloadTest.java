@@ -21,17 +21,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hot reload under concurrent HTTP requests: while new versions are swapped in, every response succeeds
- * and carries exactly the score its version gives (no failed and no mixed-version response).
+ * Hot reload under concurrent HTTP requests: while new versions are swapped in, every response
+ * succeeds and carries exactly the score its version gives (no failed and no mixed-version
+ * response).
  */
 class HotReloadTest {
   private static final int VERSIONS = 5;
   private static final int EVENT = 17;
+
   /** Responses each version gives before the next is published. */
   private static final int RESPONSES_PER_VERSION = 50;
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @Test
   void everyResponseDuringReloadsIsWholeAndFromOneVersion() throws Exception {
@@ -42,8 +43,13 @@ class HotReloadTest {
     for (int v = 1; v <= VERSIONS; v++) {
       Path dir = s.nextVersion(staging);
       ServedModel alone = ServedModel.load(dir, 1);
-      expected.put(alone.version(), alone.score(ai.hiformer.features.io.JsonLinesReader.of(
-          new ObjectMapper().readTree(Snapshots.features(EVENT)), "t")).get("click"));
+      expected.put(
+          alone.version(),
+          alone
+              .score(
+                  ai.hiformer.features.io.JsonLinesReader.of(
+                      new ObjectMapper().readTree(Snapshots.features(EVENT)), "t"))
+              .get("click"));
     }
     assertThat(expected.values().stream().distinct().count()).isEqualTo(VERSIONS);
     Path live = root.resolve("live");
@@ -51,46 +57,70 @@ class HotReloadTest {
     copy(staging.resolve("m").resolve("v000000000001"), live.resolve("m").resolve("v000000000001"));
 
     ModelRegistry registry = new ModelRegistry(live, 4);
-    try (ScoringServer server = new ScoringServer(registry, ServerOptions.builder().set(ServerOptions.PORT, 0).set(ServerOptions.THREADS, 4).build(), 3600)) {
+    try (ScoringServer server =
+        new ScoringServer(
+            registry,
+            ServerOptions.builder()
+                .set(ServerOptions.PORT, 0)
+                .set(ServerOptions.THREADS, 4)
+                .build(),
+            3600)) {
       HttpClient client = HttpClient.newHttpClient();
-      String body = "{\"modelId\": \"m\", \"requestId\": \"x\", \"features\": " + Snapshots.features(EVENT) + "}";
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/score"))
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+      String body =
+          "{\"modelId\": \"m\", \"requestId\": \"x\", \"features\": "
+              + Snapshots.features(EVENT)
+              + "}";
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/score"))
+              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .build();
       AtomicBoolean stop = new AtomicBoolean();
       List<String> problems = new CopyOnWriteArrayList<>();
       Map<Long, Integer> seen = new ConcurrentHashMap<>();
       ExecutorService clients = Executors.newFixedThreadPool(4);
       List<Future<?>> running = new java.util.ArrayList<>();
       for (int c = 0; c < 4; c++) {
-        running.add(clients.submit(() -> {
-          ObjectMapper json = new ObjectMapper();
-          int sent = 0;
-          while (!stop.get() && sent++ < 20_000) {
-            try {
-              HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
-              if (r.statusCode() != 200) {
-                problems.add("status " + r.statusCode() + ": " + r.body());
-                continue;
-              }
-              JsonNode n = json.readTree(r.body());
-              long version = n.get("modelVersion").asLong();
-              double p = n.get("scores").get("click").asDouble();
-              if (p != expected.get(version)) {
-                problems.add("version " + version + " answered " + p + ", expected " + expected.get(version));
-              }
-              seen.merge(version, 1, Integer::sum);
-            } catch (Exception e) {
-              problems.add(e.toString());
-            }
-          }
-          return null;
-        }));
+        running.add(
+            clients.submit(
+                () -> {
+                  ObjectMapper json = new ObjectMapper();
+                  int sent = 0;
+                  while (!stop.get() && sent++ < 20_000) {
+                    try {
+                      HttpResponse<String> r =
+                          client.send(request, HttpResponse.BodyHandlers.ofString());
+                      if (r.statusCode() != 200) {
+                        problems.add("status " + r.statusCode() + ": " + r.body());
+                        continue;
+                      }
+                      JsonNode n = json.readTree(r.body());
+                      long version = n.get("modelVersion").asLong();
+                      double p = n.get("scores").get("click").asDouble();
+                      if (p != expected.get(version)) {
+                        problems.add(
+                            "version "
+                                + version
+                                + " answered "
+                                + p
+                                + ", expected "
+                                + expected.get(version));
+                      }
+                      seen.merge(version, 1, Integer::sum);
+                    } catch (Exception e) {
+                      problems.add(e.toString());
+                    }
+                  }
+                  return null;
+                }));
       }
-      // Paced by responses, not by time: each swap waits until the clients have been answered by the version
-      // before it (or have stopped, which fails below), so every version serves while the next one loads.
+      // Paced by responses, not by time: each swap waits until the clients have been answered by
+      // the version
+      // before it (or have stopped, which fails below), so every version serves while the next one
+      // loads.
       for (int v = 2; v <= VERSIONS + 1; v++) {
         long previous = v - 1;
-        while (seen.getOrDefault(previous, 0) < RESPONSES_PER_VERSION && running.stream().noneMatch(Future::isDone)) {
+        while (seen.getOrDefault(previous, 0) < RESPONSES_PER_VERSION
+            && running.stream().noneMatch(Future::isDone)) {
           Thread.sleep(1);
         }
         if (v <= VERSIONS) {
@@ -107,12 +137,16 @@ class HotReloadTest {
       assertThat(problems).isEmpty();
       assertThat(registry.model("m").orElseThrow().version()).isEqualTo(VERSIONS);
       for (long v = 1; v <= VERSIONS; v++) {
-        assertThat(seen.getOrDefault(v, 0)).as("responses from version %d", v).isGreaterThanOrEqualTo(RESPONSES_PER_VERSION);
+        assertThat(seen.getOrDefault(v, 0))
+            .as("responses from version %d", v)
+            .isGreaterThanOrEqualTo(RESPONSES_PER_VERSION);
       }
     }
   }
 
-  /** Copies a snapshot the way a writer publishes one: into a temporary name, then an atomic rename. */
+  /**
+   * Copies a snapshot the way a writer publishes one: into a temporary name, then an atomic rename.
+   */
   private static void copy(Path from, Path to) throws Exception {
     Path tmp = to.resolveSibling(".tmp-" + to.getFileName());
     java.nio.file.Files.createDirectories(tmp);

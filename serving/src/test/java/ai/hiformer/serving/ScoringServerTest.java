@@ -18,31 +18,40 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The scoring server as a client (or an attacker) meets it, over real sockets: stalled and slow clients, too
- * many connections, oversized requests, wrong paths and methods, batches, and the bearer token.
+ * The scoring server as a client (or an attacker) meets it, over real sockets: stalled and slow
+ * clients, too many connections, oversized requests, wrong paths and methods, batches, and the
+ * bearer token.
  */
 class ScoringServerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @BeforeEach
   void snapshot() throws Exception {
     new Snapshots().nextVersion(root);
   }
 
-  /** One HTTP/1.1 exchange on an open socket: the answer's status line, headers and body, as text. */
+  /**
+   * One HTTP/1.1 exchange on an open socket: the answer's status line, headers and body, as text.
+   */
   record Answer(int status, String head, String body) {
     JsonNode json() throws IOException {
       return JSON.readTree(body);
     }
   }
 
-  static Answer exchange(Socket s, String method, String path, String headers, String body) throws IOException {
+  static Answer exchange(Socket s, String method, String path, String headers, String body)
+      throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    String request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
-        + (b.length > 0 || method.equals("POST") ? "Content-Length: " + b.length + "\r\n" : "") + "\r\n";
+    String request =
+        method
+            + " "
+            + path
+            + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + headers
+            + (b.length > 0 || method.equals("POST") ? "Content-Length: " + b.length + "\r\n" : "")
+            + "\r\n";
     s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().write(b);
     s.getOutputStream().flush();
@@ -67,7 +76,10 @@ class ScoringServerTest {
         length = Integer.parseInt(line.substring(15).trim());
       }
     }
-    return new Answer(Integer.parseInt(h.substring(9, 12)), h, new String(in.readNBytes(length), StandardCharsets.UTF_8));
+    return new Answer(
+        Integer.parseInt(h.substring(9, 12)),
+        h,
+        new String(in.readNBytes(length), StandardCharsets.UTF_8));
   }
 
   static Socket connect(int port) throws IOException {
@@ -77,7 +89,11 @@ class ScoringServerTest {
   }
 
   static String scoreBody(int event) {
-    return "{\"modelId\": \"m\", \"requestId\": \"r" + event + "\", \"features\": " + Snapshots.features(event) + "}";
+    return "{\"modelId\": \"m\", \"requestId\": \"r"
+        + event
+        + "\", \"features\": "
+        + Snapshots.features(event)
+        + "}";
   }
 
   private ScoringServer start(ServerOptions.Builder options) throws IOException {
@@ -87,13 +103,19 @@ class ScoringServerTest {
 
   @Test
   void eightStalledConnectionsDoNotKeepAClientFromBeingAnsweredAndEachGets408() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.REQUEST_TIMEOUT_MS, 2_000))) {
+    try (ScoringServer server =
+        start(
+            ServerOptions.builder()
+                .set(ServerOptions.THREADS, 1)
+                .set(ServerOptions.REQUEST_TIMEOUT_MS, 2_000))) {
       List<Socket> stalled = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         Socket s = connect(server.port());
         // Half promise a body of 100 bytes and send 10; half stop in the middle of their headers.
-        String partial = i % 2 == 0 ? "POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"modelId\""
-            : "POST /score HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        String partial =
+            i % 2 == 0
+                ? "POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"modelId\""
+                : "POST /score HTTP/1.1\r\nHost: x\r\nX-Slow: ";
         s.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
         stalled.add(s);
@@ -111,18 +133,25 @@ class ScoringServerTest {
       for (Socket s : stalled) {
         Answer a = read(s.getInputStream());
         assertThat(a.status()).isEqualTo(408);
-        assertThat(s.getInputStream().read()).as("the connection is closed after the 408").isEqualTo(-1);
+        assertThat(s.getInputStream().read())
+            .as("the connection is closed after the 408")
+            .isEqualTo(-1);
         s.close();
       }
       try (Socket s = connect(server.port())) {
-        assertThat(exchange(s, "GET", "/metrics", "", "").body()).contains("hiformer_request_timeouts_total 8");
+        assertThat(exchange(s, "GET", "/metrics", "", "").body())
+            .contains("hiformer_request_timeouts_total 8");
       }
     }
   }
 
   @Test
   void connectionsBeyondTheLimitAreClosedAndCountedWhileTheOthersAreServed() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_CONNECTIONS, 3))) {
+    try (ScoringServer server =
+        start(
+            ServerOptions.builder()
+                .set(ServerOptions.THREADS, 1)
+                .set(ServerOptions.MAX_CONNECTIONS, 3))) {
       List<Socket> open = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         open.add(connect(server.port()));
@@ -150,8 +179,14 @@ class ScoringServerTest {
 
   @Test
   void pathsMatchExactlyMethodsAreCheckedAndLimitsAnswerWithoutStackText() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_HEADER_BYTES, 1024).set(ServerOptions.MAX_BODY_BYTES, 2048)
-        .set(ServerOptions.MAX_BATCH_EVENTS, 2)); Socket s = connect(server.port())) {
+    try (ScoringServer server =
+            start(
+                ServerOptions.builder()
+                    .set(ServerOptions.THREADS, 1)
+                    .set(ServerOptions.MAX_HEADER_BYTES, 1024)
+                    .set(ServerOptions.MAX_BODY_BYTES, 2048)
+                    .set(ServerOptions.MAX_BATCH_EVENTS, 2));
+        Socket s = connect(server.port())) {
       assertThat(exchange(s, "POST", "/score?trace=1", "", scoreBody(1)).status()).isEqualTo(200);
       assertThat(exchange(s, "POST", "/score/", "", scoreBody(1)).status()).isEqualTo(404);
       assertThat(exchange(s, "POST", "/scores", "", scoreBody(1)).status()).isEqualTo(404);
@@ -160,33 +195,57 @@ class ScoringServerTest {
       List<Answer> clientErrors = new ArrayList<>();
       clientErrors.add(exchange(s, "POST", "/score", "", "{\"modelId\": "));
       clientErrors.add(exchange(s, "POST", "/score", "", "[1, 2]"));
-      clientErrors.add(exchange(s, "POST", "/score", "", "{\"modelId\": \"nope\", \"features\": {}}"));
-      clientErrors.add(exchange(s, "POST", "/score", "", "{\"modelId\": \"m\", \"features\": {\"price\": \"NaN\"}}"));
-      clientErrors.add(exchange(s, "POST", "/score", "", "{\"modelId\": \"m\", \"events\": [{\"features\": {}}, "
-          + "{\"features\": {}}, {\"features\": {}}]}"));
+      clientErrors.add(
+          exchange(s, "POST", "/score", "", "{\"modelId\": \"nope\", \"features\": {}}"));
+      clientErrors.add(
+          exchange(
+              s, "POST", "/score", "", "{\"modelId\": \"m\", \"features\": {\"price\": \"NaN\"}}"));
+      clientErrors.add(
+          exchange(
+              s,
+              "POST",
+              "/score",
+              "",
+              "{\"modelId\": \"m\", \"events\": [{\"features\": {}}, "
+                  + "{\"features\": {}}, {\"features\": {}}]}"));
       assertThat(clientErrors).extracting(Answer::status).containsExactly(400, 400, 404, 400, 413);
       for (Answer a : clientErrors) {
-        assertThat(a.json().get("error").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(a.json().get("error").asText())
+            .isNotBlank()
+            .doesNotContain("Exception")
+            .doesNotContain("\tat ");
       }
       assertThat(clientErrors.get(3).json().get("error").asText()).contains("price");
       // A body over the limit and headers over the limit end the connection after their answer.
-      assertThat(exchange(s, "POST", "/score", "", "{\"x\": \"" + "a".repeat(4000) + "\"}").status()).isEqualTo(413);
+      assertThat(
+              exchange(s, "POST", "/score", "", "{\"x\": \"" + "a".repeat(4000) + "\"}").status())
+          .isEqualTo(413);
     }
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.MAX_HEADER_BYTES, 1024));
+    try (ScoringServer server =
+            start(
+                ServerOptions.builder()
+                    .set(ServerOptions.THREADS, 1)
+                    .set(ServerOptions.MAX_HEADER_BYTES, 1024));
         Socket s = connect(server.port())) {
-      assertThat(exchange(s, "GET", "/health", "X-Big: " + "b".repeat(3000) + "\r\n", "").status()).isEqualTo(431);
+      assertThat(exchange(s, "GET", "/health", "X-Big: " + "b".repeat(3000) + "\r\n", "").status())
+          .isEqualTo(431);
     }
   }
 
   @Test
   void aBatchIsScoredInRequestOrderFromOneVersionWithABadEventAnsweredOnItsOwn() throws Exception {
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1)); Socket s = connect(server.port())) {
+    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1));
+        Socket s = connect(server.port())) {
       int n = Scorer.CHUNK + 44; // more than one forward pass
       StringBuilder body = new StringBuilder("{\"modelId\": \"m\", \"events\": [");
       for (int i = 0; i < n; i++) {
         String features = i == 7 ? "{\"user\": \"u1\", \"price\": \"abc\"}" : Snapshots.features(i);
-        body.append(i == 0 ? "" : ",").append("{\"requestId\": \"r").append(i).append("\", \"features\": ")
-            .append(features).append('}');
+        body.append(i == 0 ? "" : ",")
+            .append("{\"requestId\": \"r")
+            .append(i)
+            .append("\", \"features\": ")
+            .append(features)
+            .append('}');
       }
       Answer a = exchange(s, "POST", "/score", "", body.append("]}").toString());
       assertThat(a.status()).as(a.body()).isEqualTo(200);
@@ -203,9 +262,13 @@ class ScoringServerTest {
         }
         Answer single = exchange(s, "POST", "/score", "", scoreBody(i));
         assertThat(single.json().get("modelVersion").asLong()).isEqualTo(version);
-        // The batch runs the float matrix chain, a single event the single-row kernel: equal to float rounding.
-        assertThat(r.get("scores").get("click").asDouble()).as("event %d", i)
-            .isCloseTo(single.json().get("scores").get("click").asDouble(), org.assertj.core.data.Offset.offset(1e-6));
+        // The batch runs the float matrix chain, a single event the single-row kernel: equal to
+        // float rounding.
+        assertThat(r.get("scores").get("click").asDouble())
+            .as("event %d", i)
+            .isCloseTo(
+                single.json().get("scores").get("click").asDouble(),
+                org.assertj.core.data.Offset.offset(1e-6));
       }
     }
   }
@@ -213,12 +276,25 @@ class ScoringServerTest {
   @Test
   void withATokenEveryRequestNeedsItAndHealthTellsStrangersOnlyItsStatus() throws Exception {
     Path token = Files.writeString(root.resolve("token"), "s3cret-token-0123456789\n");
-    try (ScoringServer server = start(ServerOptions.builder().set(ServerOptions.THREADS, 1).set(ServerOptions.AUTH_TOKEN_FILE, token));
+    try (ScoringServer server =
+            start(
+                ServerOptions.builder()
+                    .set(ServerOptions.THREADS, 1)
+                    .set(ServerOptions.AUTH_TOKEN_FILE, token));
         Socket s = connect(server.port())) {
       assertThat(exchange(s, "POST", "/score", "", scoreBody(1)).status()).isEqualTo(401);
-      assertThat(exchange(s, "POST", "/score", "Authorization: Bearer s3cret-token-0123456780\r\n", scoreBody(1))
-          .status()).isEqualTo(401);
-      assertThat(exchange(s, "POST", "/score", "Authorization: Basic czNjcmV0\r\n", scoreBody(1)).status())
+      assertThat(
+              exchange(
+                      s,
+                      "POST",
+                      "/score",
+                      "Authorization: Bearer s3cret-token-0123456780\r\n",
+                      scoreBody(1))
+                  .status())
+          .isEqualTo(401);
+      assertThat(
+              exchange(s, "POST", "/score", "Authorization: Basic czNjcmV0\r\n", scoreBody(1))
+                  .status())
           .isEqualTo(401);
       assertThat(exchange(s, "GET", "/metrics", "", "").status()).isEqualTo(401);
       Answer health = exchange(s, "GET", "/health", "", "");
@@ -227,18 +303,28 @@ class ScoringServerTest {
       String auth = "Authorization: Bearer s3cret-token-0123456789\r\n";
       assertThat(exchange(s, "POST", "/score", auth, scoreBody(1)).status()).isEqualTo(200);
       assertThat(exchange(s, "GET", "/health", auth, "").json().has("models")).isTrue();
-      assertThat(exchange(s, "GET", "/metrics", auth, "").body()).contains("hiformer_unauthorized_total 4");
+      assertThat(exchange(s, "GET", "/metrics", auth, "").body())
+          .contains("hiformer_unauthorized_total 4");
     }
   }
 
   @Test
   void aShortTokenOrHalfATlsPairFailsAtStartUpNamingTheOption() throws Exception {
     Path shortToken = Files.writeString(root.resolve("short"), "abc");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(ServerOptions.builder().set(ServerOptions.AUTH_TOKEN_FILE, shortToken)))
-        .hasMessageContaining("auth-token-file").hasMessageContaining("at least 16 characters");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().set(ServerOptions.TLS_CERT, shortToken).set(ServerOptions.TLS_KEY, null).build())
-        .hasMessageContaining("tls-cert").hasMessageContaining("tls-key");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerOptions.builder().set(ServerOptions.THREADS, 0).build())
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> start(ServerOptions.builder().set(ServerOptions.AUTH_TOKEN_FILE, shortToken)))
+        .hasMessageContaining("auth-token-file")
+        .hasMessageContaining("at least 16 characters");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ServerOptions.builder()
+                    .set(ServerOptions.TLS_CERT, shortToken)
+                    .set(ServerOptions.TLS_KEY, null)
+                    .build())
+        .hasMessageContaining("tls-cert")
+        .hasMessageContaining("tls-key");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ServerOptions.builder().set(ServerOptions.THREADS, 0).build())
         .hasMessageContaining("invalid threads = '0'");
   }
 }

@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A served version holds its weights once, however many threads score with it. */
 class ServedModelTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @Test
   void everyScorerReadsOneCopyOfTheWeightsTablesAndVocabularies() throws Exception {
@@ -38,7 +37,9 @@ class ServedModelTest {
       assertThat(m.tables()).isSameAs(first.tables());
       List<Param> params = m.params().all();
       for (int i = 0; i < params.size(); i++) {
-        assertThat(params.get(i).value()).as(params.get(i).name()).isSameAs(first.params().all().get(i).value());
+        assertThat(params.get(i).value())
+            .as(params.get(i).name())
+            .isSameAs(first.params().all().get(i).value());
       }
     }
     for (EmbeddingTable t : first.tables()) {
@@ -65,15 +66,17 @@ class ServedModelTest {
     try {
       List<Future<double[]>> results = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        results.add(threads.submit(() -> {
-          double[] got = new double[rows.size()];
-          for (int round = 0; round < 5; round++) {
-            for (int i = 0; i < rows.size(); i++) {
-              got[i] = served.score(rows.get(i)).get("click");
-            }
-          }
-          return got;
-        }));
+        results.add(
+            threads.submit(
+                () -> {
+                  double[] got = new double[rows.size()];
+                  for (int round = 0; round < 5; round++) {
+                    for (int i = 0; i < rows.size(); i++) {
+                      got[i] = served.score(rows.get(i)).get("click");
+                    }
+                  }
+                  return got;
+                }));
       }
       for (Future<double[]> f : results) {
         assertThat(f.get()).containsExactly(expected);

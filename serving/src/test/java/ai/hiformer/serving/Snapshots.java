@@ -16,7 +16,8 @@ import java.nio.file.Path;
 
 /** Writes real snapshots of a model trained on a small generated stream, one version per call. */
 final class Snapshots {
-  static final String SPEC = """
+  static final String SPEC =
+      """
       {"name": "test", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
@@ -32,9 +33,14 @@ final class Snapshots {
     this(ModelKind.HIFORMER.cliName());
   }
 
-  /** @param kind the model kind as written ({@code hiformer}, {@code hiformer+dcnv2+lr}) */
+  /**
+   * @param kind the model kind as written ({@code hiformer}, {@code hiformer+dcnv2+lr})
+   */
   Snapshots(String kind) {
-    learner = new Learner(Models.create(ModelConfig.builder(kind).build(), spec.layout()), OptimizerConfig.defaults());
+    learner =
+        new Learner(
+            Models.create(ModelConfig.builder(kind).build(), spec.layout()),
+            OptimizerConfig.defaults());
   }
 
   /** Writes the first version under {@code root} and returns a registry serving it. */
@@ -50,7 +56,9 @@ final class Snapshots {
     train();
     Path dir = writeFull(root);
     for (var t : learner.model().tables()) {
-      t.drainChanged(ai.hiformer.model.nn.EmbeddingTable.Follower.DELTAS); // a full snapshot starts a new delta chain
+      t.drainChanged(
+          ai.hiformer.model.nn.EmbeddingTable.Follower
+              .DELTAS); // a full snapshot starts a new delta chain
     }
     return dir;
   }
@@ -66,21 +74,30 @@ final class Snapshots {
 
   /** Writes the current state as a full snapshot without touching the delta chain. */
   Path writeFull(Path root) throws Exception {
-    return ModelSnapshot.write(root, "m", learner.steps(), SPEC, LearnerCodec.encode(learner), encoder.stateBytes(),
-        learner.model().config().toProperties(), new ModelSnapshot.Position(event, event, 1));
+    return ModelSnapshot.write(
+        root,
+        "m",
+        learner.steps(),
+        SPEC,
+        LearnerCodec.encode(learner),
+        encoder.stateBytes(),
+        learner.model().config().toProperties(),
+        new ModelSnapshot.Position(event, event, 1));
   }
 
   /** Captures what changed since the last full snapshot or delta. */
   ai.hiformer.features.snapshot.ModelDelta delta(long base, long sequence, boolean withDense) {
-    return ai.hiformer.features.snapshot.ModelDelta.capture(learner, encoder, base, sequence, withDense);
+    return ai.hiformer.features.snapshot.ModelDelta.capture(
+        learner, encoder, base, sequence, withDense);
   }
 
   /** The JSON of generated event i (labels included when asked). */
   static String event(int i, boolean withLabel) {
     int user = i % 23 + (i / 150) * 23; // later events bring new users
     int item = i % 7;
-    return String.format("{\"user\": \"u%d\", \"item\": \"i%d\", \"price\": %d%s}", user, item, i % 13,
-        withLabel ? ", \"click\": " + ((user + item) % 3 == 0 ? 1 : 0) : "");
+    return String.format(
+        "{\"user\": \"u%d\", \"item\": \"i%d\", \"price\": %d%s}",
+        user, item, i % 13, withLabel ? ", \"click\": " + ((user + item) % 3 == 0 ? 1 : 0) : "");
   }
 
   /** The features object of a scoring request for event i. */

@@ -1,6 +1,9 @@
 package ai.hiformer.features.io;
 
-/** A record that cannot become an example; the message says why. Readers and encoders skip and count it. */
+/**
+ * A record that cannot become an example; the message says why. Readers and encoders skip and count
+ * it.
+ */
 public final class BadRowException extends Exception {
   public BadRowException(String message) {
     super(message, null, false, false);

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Delimited text (TSV, CSV without quoting) with the column names from a header line or from the
- * spec. A line with another number of fields than there are columns is rejected with its line number.
+ * spec. A line with another number of fields than there are columns is rejected with its line
+ * number.
  */
 public final class DelimitedReader implements DatasetReader {
   private final Path file;
@@ -60,24 +61,28 @@ public final class DelimitedReader implements DatasetReader {
           sink.rejected(origin, "expected " + names.size() + " fields, found " + values.size());
           continue;
         }
-        Row row = new Row() {
-          @Override
-          public String text(String column) {
-            Integer i = index.get(column);
-            return i == null ? null : values.get(i);
-          }
+        Row row =
+            new Row() {
+              @Override
+              public String text(String column) {
+                Integer i = index.get(column);
+                return i == null ? null : values.get(i);
+              }
 
-          @Override
-          public String origin() {
-            return origin;
-          }
-        };
+              @Override
+              public String origin() {
+                return origin;
+              }
+            };
         sink.offer(row);
       }
     }
   }
 
-  /** Splits on every occurrence of the delimiter, keeping empty fields (String.split drops trailing ones). */
+  /**
+   * Splits on every occurrence of the delimiter, keeping empty fields (String.split drops trailing
+   * ones).
+   */
   static List<String> split(String line, String delimiter) {
     List<String> out = new ArrayList<>();
     int start = 0;

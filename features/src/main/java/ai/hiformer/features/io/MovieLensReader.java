@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * MovieLens-100k (docs/PROTOCOL.md §1.2): the ratings of {@code u.data.sorted_by_time.tsv} in file order,
- * joined with {@code u.user} on user id and {@code u.item} (ISO-8859-1) on item id. Columns:
+ * MovieLens-100k (docs/PROTOCOL.md §1.2): the ratings of {@code u.data.sorted_by_time.tsv} in file
+ * order, joined with {@code u.user} on user id and {@code u.item} (ISO-8859-1) on item id. Columns:
  * {@code user_id, item_id, rating, timestamp, age, gender, occupation, zip, release_date}, and
  * {@code genres} as a list of the genre indices "0".."18" whose flag is set.
  */
@@ -40,7 +40,8 @@ public final class MovieLensReader implements DatasetReader {
         items.put(f[0], f);
       }
     }
-    try (BufferedReader in = Files.newBufferedReader(dir.resolve(RATINGS), StandardCharsets.US_ASCII)) {
+    try (BufferedReader in =
+        Files.newBufferedReader(dir.resolve(RATINGS), StandardCharsets.US_ASCII)) {
       String line;
       long lineNo = 0;
       while ((line = in.readLine()) != null) {
@@ -63,35 +64,36 @@ public final class MovieLensReader implements DatasetReader {
             genres.add(Integer.toString(g));
           }
         }
-        Row row = new Row() {
-          @Override
-          public String text(String column) {
-            return switch (column) {
-              case "user_id" -> r[0];
-              case "item_id" -> r[1];
-              case "rating" -> r[2];
-              case "timestamp" -> r[3];
-              case "age" -> user[1];
-              case "gender" -> user[2];
-              case "occupation" -> user[3];
-              case "zip" -> user[4];
-              case "release_date" -> item[2];
-              case "title" -> item[1];
-              case "genres" -> String.join(",", genres);
-              default -> null;
+        Row row =
+            new Row() {
+              @Override
+              public String text(String column) {
+                return switch (column) {
+                  case "user_id" -> r[0];
+                  case "item_id" -> r[1];
+                  case "rating" -> r[2];
+                  case "timestamp" -> r[3];
+                  case "age" -> user[1];
+                  case "gender" -> user[2];
+                  case "occupation" -> user[3];
+                  case "zip" -> user[4];
+                  case "release_date" -> item[2];
+                  case "title" -> item[1];
+                  case "genres" -> String.join(",", genres);
+                  default -> null;
+                };
+              }
+
+              @Override
+              public List<String> list(String column) {
+                return column.equals("genres") ? genres : null;
+              }
+
+              @Override
+              public String origin() {
+                return origin;
+              }
             };
-          }
-
-          @Override
-          public List<String> list(String column) {
-            return column.equals("genres") ? genres : null;
-          }
-
-          @Override
-          public String origin() {
-            return origin;
-          }
-        };
         sink.offer(row);
       }
     }

@@ -13,8 +13,9 @@ public interface Row {
   }
 
   /**
-   * Whether the record holds the column as a number already (a typed event), so that {@link #number} can be
-   * read without a round trip through text; false by default (readers of text files).
+   * Whether the record holds the column as a number already (a typed event), so that {@link
+   * #number} can be read without a round trip through text; false by default (readers of text
+   * files).
    */
   default boolean hasNumber(String column) {
     return false;

@@ -7,7 +7,10 @@ public interface RowSink {
   /** A record skipped because it is malformed; {@code reason} says why. */
   void rejected(String origin, String reason);
 
-  /** Hands a reader's row on; a row the sink refuses as malformed is counted as rejected with its reason. */
+  /**
+   * Hands a reader's row on; a row the sink refuses as malformed is counted as rejected with its
+   * reason.
+   */
   default void offer(Row row) {
     try {
       accept(row);

@@ -8,8 +8,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * A model's dense weights as deltas and model updates carry them: {@code int P, P × (int size, double[size])}, in
- * the model's parameter order (values only: readers score, they do not train).
+ * A model's dense weights as deltas and model updates carry them: {@code int P, P × (int size,
+ * double[size])}, in the model's parameter order (values only: readers score, they do not train).
  */
 public final class DenseWeights {
   private DenseWeights() {}
@@ -26,7 +26,8 @@ public final class DenseWeights {
   }
 
   /**
-   * Overwrites the model's dense weights with what {@link #write} wrote, then tells the model they changed.
+   * Overwrites the model's dense weights with what {@link #write} wrote, then tells the model they
+   * changed.
    *
    * @throws IOException naming {@code what} when the parameters do not match the model
    */

@@ -11,18 +11,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads the files a snapshot or delta manifest lists, so that a manifest cannot be turned against its reader:
- * only the names the format defines (no paths: nothing outside the version folder, no {@code ..}), regular files
- * only (no links, no devices such as {@code /dev/zero}), each at most {@link #maxBytes()} long, checked before
- * anything is allocated, then against its SHA-256. A file that is missing and one that cannot be read give the
- * same message, so that the reasons do not reveal which files exist.
+ * Reads the files a snapshot or delta manifest lists, so that a manifest cannot be turned against
+ * its reader: only the names the format defines (no paths: nothing outside the version folder, no
+ * {@code ..}), regular files only (no links, no devices such as {@code /dev/zero}), each at most
+ * {@link #maxBytes()} long, checked before anything is allocated, then against its SHA-256. A file
+ * that is missing and one that cannot be read give the same message, so that the reasons do not
+ * reveal which files exist.
  */
 final class ListedFiles {
   static final String MANIFEST = "manifest.json";
   static final String MANIFEST_CHECKSUM = "manifest.json.sha256";
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
-  /** {@code -Dhiformer.snapshot.max-bytes}: the largest file a snapshot or delta may hold (default 1 GiB). */
+  /**
+   * {@code -Dhiformer.snapshot.max-bytes}: the largest file a snapshot or delta may hold (default 1
+   * GiB).
+   */
   static long maxBytes() {
     return Long.getLong("hiformer.snapshot.max-bytes", 1L << 30);
   }
@@ -34,14 +39,19 @@ final class ListedFiles {
    * @param allowed the names this format defines
    * @return the bytes of each listed file, by name
    */
-  static Map<String, byte[]> read(Path dir, JsonNode files, Set<String> allowed) throws IOException {
+  static Map<String, byte[]> read(Path dir, JsonNode files, Set<String> allowed)
+      throws IOException {
     Map<String, byte[]> out = new HashMap<>();
     long ceiling = maxBytes();
     for (Map.Entry<String, JsonNode> f : (Iterable<Map.Entry<String, JsonNode>>) files::fields) {
       String name = f.getKey();
       if (!allowed.contains(name)) {
-        throw new IOException(dir + ": the manifest lists '" + abbreviate(name) + "', which is not one of "
-            + allowed);
+        throw new IOException(
+            dir
+                + ": the manifest lists '"
+                + abbreviate(name)
+                + "', which is not one of "
+                + allowed);
       }
       Path p = dir.resolve(name);
       long size;
@@ -49,8 +59,13 @@ final class ListedFiles {
         throw new IOException(dir + ": " + name + " is not a readable regular file of this folder");
       }
       if (size > ceiling) {
-        throw new IOException(p + " is " + size + " bytes, above the ceiling of " + ceiling
-            + " (hiformer.snapshot.max-bytes)");
+        throw new IOException(
+            p
+                + " is "
+                + size
+                + " bytes, above the ceiling of "
+                + ceiling
+                + " (hiformer.snapshot.max-bytes)");
       }
       byte[] bytes;
       try {
@@ -67,13 +82,15 @@ final class ListedFiles {
   }
 
   /**
-   * A new, empty folder beside {@code target} to write a version into before it is moved into place. Created with
-   * the process's umask (typically {@code rwxr-xr-x}), unlike {@code Files.createTempDirectory}, which makes it
-   * {@code rwx------} and so unreadable to a server running as another user.
+   * A new, empty folder beside {@code target} to write a version into before it is moved into
+   * place. Created with the process's umask (typically {@code rwxr-xr-x}), unlike {@code
+   * Files.createTempDirectory}, which makes it {@code rwx------} and so unreadable to a server
+   * running as another user.
    */
   static Path newStagingFolder(Path target) throws IOException {
     while (true) {
-      Path tmp = target.resolveSibling(".tmp-" + target.getFileName() + "-" + java.util.UUID.randomUUID());
+      Path tmp =
+          target.resolveSibling(".tmp-" + target.getFileName() + "-" + java.util.UUID.randomUUID());
       try {
         return Files.createDirectory(tmp);
       } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -86,28 +103,38 @@ final class ListedFiles {
   static final long MAX_MANIFEST_BYTES = 16 << 20;
 
   /**
-   * Reads a version folder's {@code manifest.json}, a regular file of at most {@link #MAX_MANIFEST_BYTES}, and
-   * checks it against {@code manifest.json.sha256} beside it. Folders written before that checksum existed have
-   * none and are read as they are.
+   * Reads a version folder's {@code manifest.json}, a regular file of at most {@link
+   * #MAX_MANIFEST_BYTES}, and checks it against {@code manifest.json.sha256} beside it. Folders
+   * written before that checksum existed have none and are read as they are.
    *
    * @param what "snapshot" or "delta", for the message when the manifest is missing
    */
   static JsonNode readManifest(Path dir, String what) throws IOException {
     Path manifest = dir.resolve(MANIFEST);
     long size;
-    if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS) || (size = sizeOrMinusOne(manifest)) < 0) {
+    if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS)
+        || (size = sizeOrMinusOne(manifest)) < 0) {
       throw new IOException(dir + ": no " + MANIFEST + " (not a " + what + ", or a partial one)");
     }
     if (size > MAX_MANIFEST_BYTES) {
-      throw new IOException(manifest + " is " + size + " bytes, above the " + MAX_MANIFEST_BYTES + " a manifest may be");
+      throw new IOException(
+          manifest
+              + " is "
+              + size
+              + " bytes, above the "
+              + MAX_MANIFEST_BYTES
+              + " a manifest may be");
     }
     byte[] bytes = Files.readAllBytes(manifest);
     Path checksum = dir.resolve(MANIFEST_CHECKSUM);
     if (Files.exists(checksum, LinkOption.NOFOLLOW_LINKS)) {
-      if (!Files.isRegularFile(checksum, LinkOption.NOFOLLOW_LINKS) || sizeOrMinusOne(checksum) > 256) {
+      if (!Files.isRegularFile(checksum, LinkOption.NOFOLLOW_LINKS)
+          || sizeOrMinusOne(checksum) > 256) {
         throw new IOException(dir + ": " + MANIFEST_CHECKSUM + " is not a small regular file");
       }
-      if (!Files.readString(checksum, StandardCharsets.US_ASCII).strip().equals(ModelSnapshot.sha256(bytes))) {
+      if (!Files.readString(checksum, StandardCharsets.US_ASCII)
+          .strip()
+          .equals(ModelSnapshot.sha256(bytes))) {
         throw new IOException(manifest + ": checksum mismatch (corrupt, truncated or edited)");
       }
     }
@@ -122,7 +149,10 @@ final class ListedFiles {
   static void writeManifest(Path dir, JsonNode manifest) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(manifest);
     Files.write(dir.resolve(MANIFEST), bytes);
-    Files.writeString(dir.resolve(MANIFEST_CHECKSUM), ModelSnapshot.sha256(bytes) + "\n", StandardCharsets.US_ASCII);
+    Files.writeString(
+        dir.resolve(MANIFEST_CHECKSUM),
+        ModelSnapshot.sha256(bytes) + "\n",
+        StandardCharsets.US_ASCII);
   }
 
   private static long sizeOrMinusOne(Path p) {

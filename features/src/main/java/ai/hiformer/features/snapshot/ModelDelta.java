@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What changed since a full snapshot, for serving within seconds of learning (issue: incremental sync):
- * the embedding rows changed since the previous delta, the encoder state (vocabularies, statistics),
- * and, at a slower cadence, every dense parameter.
+ * What changed since a full snapshot, for serving within seconds of learning (issue: incremental
+ * sync): the embedding rows changed since the previous delta, the encoder state (vocabularies,
+ * statistics), and, at a slower cadence, every dense parameter.
  *
  * <pre>
  *   SNAPSHOTS/&lt;model id&gt;/deltas/v&lt;base version, 12 digits&gt;-d&lt;sequence, 8 digits&gt;/
@@ -31,11 +31,16 @@ import java.util.Set;
  *     dense.bin       int params; per param: int size, double[size] values                     (when has_dense)
  *     encoder.bin     FeatureEncoder state
  * </pre>
+ *
  * Deltas of one base apply in sequence order on top of that full snapshot; sequence 1 follows it.
  */
 public final class ModelDelta {
-  /** v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is still read. */
+  /**
+   * v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is
+   * still read.
+   */
   public static final int FORMAT_VERSION = 2;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final long baseVersion;
@@ -45,7 +50,13 @@ public final class ModelDelta {
   private final byte[] dense;
   private final byte[] encoder;
 
-  private ModelDelta(long baseVersion, long sequence, long modelVersion, byte[] rows, byte[] dense, byte[] encoder) {
+  private ModelDelta(
+      long baseVersion,
+      long sequence,
+      long modelVersion,
+      byte[] rows,
+      byte[] dense,
+      byte[] encoder) {
     this.baseVersion = baseVersion;
     this.sequence = sequence;
     this.modelVersion = modelVersion;
@@ -55,8 +66,8 @@ public final class ModelDelta {
   }
 
   /** Captures the rows changed since the last capture (draining the tables' change sets). */
-  public static ModelDelta capture(Learner learner, FeatureEncoder encoder, long baseVersion, long sequence,
-      boolean withDense) {
+  public static ModelDelta capture(
+      Learner learner, FeatureEncoder encoder, long baseVersion, long sequence, boolean withDense) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
@@ -82,7 +93,8 @@ public final class ModelDelta {
         dout.flush();
         dense = d.toByteArray();
       }
-      return new ModelDelta(baseVersion, sequence, learner.steps(), bytes.toByteArray(), dense, encoder.stateBytes());
+      return new ModelDelta(
+          baseVersion, sequence, learner.steps(), bytes.toByteArray(), dense, encoder.stateBytes());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -100,16 +112,21 @@ public final class ModelDelta {
     return modelVersion;
   }
 
-  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("v(\\d{1,18})-d\\d+");
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("v(\\d{1,18})-d\\d+");
 
-  /** The base version a delta directory's name stands for (as {@link #directory} names it), or -1. */
+  /**
+   * The base version a delta directory's name stands for (as {@link #directory} names it), or -1.
+   */
   public static long baseVersionOf(Path dir) {
     java.util.regex.Matcher m = NAME.matcher(dir.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
   public static Path directory(Path root, String modelId, long baseVersion, long sequence) {
-    return root.resolve(modelId).resolve("deltas").resolve(String.format("v%012d-d%08d", baseVersion, sequence));
+    return root.resolve(modelId)
+        .resolve("deltas")
+        .resolve(String.format("v%012d-d%08d", baseVersion, sequence));
   }
 
   /** Writes this delta atomically under {@code root}; returns its directory. */
@@ -151,21 +168,35 @@ public final class ModelDelta {
     JsonNode m = ListedFiles.readManifest(dir, "delta");
     int format = m.path("format_version").asInt(-1);
     if (format < 1 || format > FORMAT_VERSION) {
-      throw new IOException(manifest + ": delta format v" + m.path("format_version")
-          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
+      throw new IOException(
+          manifest
+              + ": delta format v"
+              + m.path("format_version")
+              + " is not supported by this version (it reads v1 to v"
+              + FORMAT_VERSION
+              + ")");
     }
-    Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("rows.bin", "dense.bin", "encoder.bin"));
+    Map<String, byte[]> files =
+        ListedFiles.read(dir, m.path("files"), Set.of("rows.bin", "dense.bin", "encoder.bin"));
     byte[] rows = files.get("rows.bin");
     byte[] dense = files.get("dense.bin");
     byte[] encoder = files.get("encoder.bin");
     if (rows == null || encoder == null || (m.path("has_dense").asBoolean() && dense == null)) {
-      throw new IOException(manifest + ": files must list rows.bin, encoder.bin (and dense.bin when has_dense)");
+      throw new IOException(
+          manifest + ": files must list rows.bin, encoder.bin (and dense.bin when has_dense)");
     }
-    return new ModelDelta(m.path("base_version").asLong(), m.path("sequence").asLong(),
-        m.path("model_version").asLong(), rows, dense, encoder);
+    return new ModelDelta(
+        m.path("base_version").asLong(),
+        m.path("sequence").asLong(),
+        m.path("model_version").asLong(),
+        rows,
+        dense,
+        encoder);
   }
 
-  /** Applies this delta to a model and encoder loaded from its base snapshot (or earlier deltas). */
+  /**
+   * Applies this delta to a model and encoder loaded from its base snapshot (or earlier deltas).
+   */
   public void applyTo(Learner learner, FeatureEncoder encoderState) throws IOException {
     DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(rows));
     List<EmbeddingTable> tables = learner.model().tables();
@@ -179,18 +210,31 @@ public final class ModelDelta {
       if (dim != t.dim()) {
         throw new IOException("delta table dim " + dim + " does not match " + t.dim());
       }
-      // Each row takes 4 + 8·dim bytes, and new ids are handed out one after another: a delta of n rows can
+      // Each row takes 4 + 8·dim bytes, and new ids are handed out one after another: a delta of n
+      // rows can
       // add at most n rows to a table. Checked before anything grows.
       if (n < 0 || (long) n * (4 + 8L * dim) > in.available()) {
-        throw new IOException("delta table claims " + n + " rows of dim " + dim + " but holds " + in.available()
-            + " bytes");
+        throw new IOException(
+            "delta table claims "
+                + n
+                + " rows of dim "
+                + dim
+                + " but holds "
+                + in.available()
+                + " bytes");
       }
       int limit = t.rows() + n;
       for (int i = 0; i < n; i++) {
         int id = in.readInt();
         if (id < 0 || id >= limit) {
-          throw new IOException("delta row id " + id + " is outside the table (" + t.rows() + " rows, " + n
-              + " in this delta)");
+          throw new IOException(
+              "delta row id "
+                  + id
+                  + " is outside the table ("
+                  + t.rows()
+                  + " rows, "
+                  + n
+                  + " in this delta)");
         }
         t.ensureRow(id);
         for (int j = 0; j < dim; j++) {
@@ -199,7 +243,8 @@ public final class ModelDelta {
       }
     }
     if (dense != null) {
-      DenseWeights.read(new DataInputStream(new java.io.ByteArrayInputStream(dense)), learner.model(), "delta");
+      DenseWeights.read(
+          new DataInputStream(new java.io.ByteArrayInputStream(dense)), learner.model(), "delta");
     }
     encoderState.restoreState(encoder);
   }

@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A model snapshot for serving: one directory per model version, written atomically (a temporary name,
- * then a rename) and readable without Flink.
+ * A model snapshot for serving: one directory per model version, written atomically (a temporary
+ * name, then a rename) and readable without Flink.
  *
  * <pre>
  *   SNAPSHOTS/&lt;model id&gt;/v&lt;version, 12 digits&gt;/
@@ -34,13 +34,19 @@ import java.util.Set;
  *     learner.bin     weights and optimiser state, {@link LearnerCodec} layout (little-endian)
  *     encoder.bin     vocabularies and numeric statistics, {@link FeatureEncoder#stateBytes()} layout
  * </pre>
+ *
  * Readers reject an unknown format version, a missing file or a checksum mismatch, naming it.
  */
 public final class ModelSnapshot {
-  /** v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is still read. */
+  /**
+   * v2: float32 table cells in learner.bin, vocabulary values by fingerprint in encoder.bin. v1 is
+   * still read.
+   */
   public static final int FORMAT_VERSION = 2;
+
   public static final String MANIFEST = "manifest.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Where in the stream a snapshot was taken. */
   public record Position(long examplesTrained, long eventsScored, long checkpointId) {}
@@ -53,8 +59,14 @@ public final class ModelSnapshot {
   private final Position position;
   private final Map<String, Double> metrics;
 
-  private ModelSnapshot(String modelId, long modelVersion, FeatureSpec spec, Learner learner, FeatureEncoder encoder,
-      Position position, Map<String, Double> metrics) {
+  private ModelSnapshot(
+      String modelId,
+      long modelVersion,
+      FeatureSpec spec,
+      Learner learner,
+      FeatureEncoder encoder,
+      Position position,
+      Map<String, Double> metrics) {
     this.metrics = Map.copyOf(metrics);
     this.modelId = modelId;
     this.modelVersion = modelVersion;
@@ -64,11 +76,13 @@ public final class ModelSnapshot {
     this.position = position;
   }
 
-  private static final java.util.regex.Pattern VERSION_NAME = java.util.regex.Pattern.compile("v(\\d{1,18})");
+  private static final java.util.regex.Pattern VERSION_NAME =
+      java.util.regex.Pattern.compile("v(\\d{1,18})");
 
   /**
-   * The version a directory's name stands for ({@code v<digits>}, as {@link #directory} names it), or -1 for
-   * any other name. Versions compare as these numbers, never as names ({@code v9} is older than {@code v10}).
+   * The version a directory's name stands for ({@code v<digits>}, as {@link #directory} names it),
+   * or -1 for any other name. Versions compare as these numbers, never as names ({@code v9} is
+   * older than {@code v10}).
    */
   public static long versionOf(Path dir) {
     java.util.regex.Matcher m = VERSION_NAME.matcher(dir.getFileName().toString());
@@ -86,17 +100,43 @@ public final class ModelSnapshot {
    *
    * @return the snapshot directory
    */
-  public static Path write(Path root, String modelId, long version, String specJson, byte[] learnerBytes,
-      byte[] encoderBytes, String modelConfig, Position position) throws IOException {
-    return write(root, modelId, version, specJson, learnerBytes, encoderBytes, modelConfig, position, Map.of());
+  public static Path write(
+      Path root,
+      String modelId,
+      long version,
+      String specJson,
+      byte[] learnerBytes,
+      byte[] encoderBytes,
+      String modelConfig,
+      Position position)
+      throws IOException {
+    return write(
+        root,
+        modelId,
+        version,
+        specJson,
+        learnerBytes,
+        encoderBytes,
+        modelConfig,
+        position,
+        Map.of());
   }
 
   /**
-   * As {@link #write(Path, String, long, String, byte[], byte[], String, Position)}, with the learning
-   * metrics at the snapshot (e.g. {@code click.progressive_auc}) recorded in the manifest.
+   * As {@link #write(Path, String, long, String, byte[], byte[], String, Position)}, with the
+   * learning metrics at the snapshot (e.g. {@code click.progressive_auc}) recorded in the manifest.
    */
-  public static Path write(Path root, String modelId, long version, String specJson, byte[] learnerBytes,
-      byte[] encoderBytes, String modelConfig, Position position, Map<String, Double> metrics) throws IOException {
+  public static Path write(
+      Path root,
+      String modelId,
+      long version,
+      String specJson,
+      byte[] learnerBytes,
+      byte[] encoderBytes,
+      String modelConfig,
+      Position position,
+      Map<String, Double> metrics)
+      throws IOException {
     Path target = directory(root, modelId, version);
     if (Files.isDirectory(target)) {
       return target;
@@ -116,11 +156,12 @@ public final class ModelSnapshot {
     pos.put("events_scored", position.eventsScored());
     pos.put("checkpoint_id", position.checkpointId());
     ObjectNode metricsNode = m.putObject("metrics");
-    metrics.forEach((k, v) -> {
-      if (Double.isFinite(v)) {
-        metricsNode.put(k, v);
-      }
-    });
+    metrics.forEach(
+        (k, v) -> {
+          if (Double.isFinite(v)) {
+            metricsNode.put(k, v);
+          }
+        });
     ObjectNode files = m.putObject("files");
     files.put("learner.bin", sha256(learnerBytes));
     files.put("encoder.bin", sha256(encoderBytes));
@@ -129,15 +170,17 @@ public final class ModelSnapshot {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target);
-    } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+    } catch (java.nio.file.FileAlreadyExistsException
+        | java.nio.file.DirectoryNotEmptyException e) {
       Folders.deleteTree(tmp); // another writer won the race with the same content
     }
     return target;
   }
 
   /**
-   * Writes {@code m} as the manifest of the version folder {@code dir}, with its checksum: what a tool that edits
-   * a manifest on purpose (and the tests that play one) must use, since an edit without it is rejected.
+   * Writes {@code m} as the manifest of the version folder {@code dir}, with its checksum: what a
+   * tool that edits a manifest on purpose (and the tests that play one) must use, since an edit
+   * without it is rejected.
    */
   public static void writeManifest(Path dir, JsonNode m) throws IOException {
     ListedFiles.writeManifest(dir, m);
@@ -149,10 +192,16 @@ public final class ModelSnapshot {
     JsonNode m = ListedFiles.readManifest(dir, "snapshot");
     int version = m.path("format_version").asInt(-1);
     if (version < 1 || version > FORMAT_VERSION) {
-      throw new IOException(manifest + ": snapshot format v" + m.path("format_version")
-          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
+      throw new IOException(
+          manifest
+              + ": snapshot format v"
+              + m.path("format_version")
+              + " is not supported by this version (it reads v1 to v"
+              + FORMAT_VERSION
+              + ")");
     }
-    Map<String, byte[]> files = ListedFiles.read(dir, m.path("files"), Set.of("learner.bin", "encoder.bin"));
+    Map<String, byte[]> files =
+        ListedFiles.read(dir, m.path("files"), Set.of("learner.bin", "encoder.bin"));
     byte[] learnerBytes = files.get("learner.bin");
     byte[] encoderBytes = files.get("encoder.bin");
     if (learnerBytes == null || encoderBytes == null) {
@@ -166,40 +215,65 @@ public final class ModelSnapshot {
     requireVocabulariesFit(dir, encoder, learner);
     JsonNode pos = m.path("position");
     Map<String, Double> metrics = new java.util.LinkedHashMap<>();
-    m.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
-    return new ModelSnapshot(m.path("model_id").asText(), m.path("model_version").asLong(), spec, learner, encoder,
-        new Position(pos.path("examples_trained").asLong(), pos.path("events_scored").asLong(),
-            pos.path("checkpoint_id").asLong()), metrics);
+    m.path("metrics")
+        .fields()
+        .forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
+    return new ModelSnapshot(
+        m.path("model_id").asText(),
+        m.path("model_version").asLong(),
+        spec,
+        learner,
+        encoder,
+        new Position(
+            pos.path("examples_trained").asLong(),
+            pos.path("events_scored").asLong(),
+            pos.path("checkpoint_id").asLong()),
+        metrics);
   }
 
   /**
-   * The parts must fit each other: the spec's input layout and tasks are the model's, and the spec has one
-   * embedding table per categorical or multi-valued field. A snapshot whose spec was changed (a categorical
-   * field turned multi-valued) would otherwise load and fail every request.
+   * The parts must fit each other: the spec's input layout and tasks are the model's, and the spec
+   * has one embedding table per categorical or multi-valued field. A snapshot whose spec was
+   * changed (a categorical field turned multi-valued) would otherwise load and fail every request.
    */
-  public static void requireFit(Object where, FeatureSpec spec, Learner learner) throws IOException {
+  public static void requireFit(Object where, FeatureSpec spec, Learner learner)
+      throws IOException {
     var model = learner.model();
     if (!spec.layout().equals(model.layout())) {
-      throw new IOException(where + ": the feature spec's input layout " + spec.layout()
-          + " does not match the model's " + model.layout());
+      throw new IOException(
+          where
+              + ": the feature spec's input layout "
+              + spec.layout()
+              + " does not match the model's "
+              + model.layout());
     }
     if (spec.tasks().size() != model.config().tasks()) {
-      throw new IOException(where + ": the feature spec has " + spec.tasks().size() + " tasks, the model "
-          + model.config().tasks());
+      throw new IOException(
+          where
+              + ": the feature spec has "
+              + spec.tasks().size()
+              + " tasks, the model "
+              + model.config().tasks());
     }
     int fields = spec.layout().nCat() + spec.layout().nMulti();
     // One table per field, per member for a blend (its tables are its members', member by member).
     int expected = fields * Math.max(1, model.config().members().size());
     if (model.tables().size() != expected && model.tables().size() != 0) {
-      throw new IOException(where + ": the model has " + model.tables().size() + " embedding tables for "
-          + fields + " categorical and multi-valued fields");
+      throw new IOException(
+          where
+              + ": the model has "
+              + model.tables().size()
+              + " embedding tables for "
+              + fields
+              + " categorical and multi-valued fields");
     }
   }
 
   /**
-   * Every id an exact vocabulary has handed out has its embedding row: the learner materialises a row when it
-   * first scores the value, before any state can be saved. A vocabulary that ran past its table (a damaged or
-   * forged encoder state) would otherwise make the first event with such a value grow the table to that id.
+   * Every id an exact vocabulary has handed out has its embedding row: the learner materialises a
+   * row when it first scores the value, before any state can be saved. A vocabulary that ran past
+   * its table (a damaged or forged encoder state) would otherwise make the first event with such a
+   * value grow the table to that id.
    */
   public static void requireVocabulariesFit(Object where, FeatureEncoder encoder, Learner learner)
       throws IOException {
@@ -208,9 +282,15 @@ public final class ModelSnapshot {
     for (int i = 0; i < tables.size(); i++) {
       int needed = encoder.rowsNeededByTable(i);
       if (needed > tables.get(i).rows()) {
-        throw new IOException(where + ": the vocabulary of field '" + encoder.vocabularyField(i % fields)
-            + "' hands out ids up to " + (needed - 1) + " but its embedding table has " + tables.get(i).rows()
-            + " rows");
+        throw new IOException(
+            where
+                + ": the vocabulary of field '"
+                + encoder.vocabularyField(i % fields)
+                + "' hands out ids up to "
+                + (needed - 1)
+                + " but its embedding table has "
+                + tables.get(i).rows()
+                + " rows");
       }
     }
   }

@@ -10,11 +10,12 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Bounded snapshot folders: keeps the newest {@code keep} complete full versions of a model with their deltas,
- * and deletes older versions and the deltas built on them. Only complete versions (with a manifest) count and
- * only versions older than the kept ones go, so a version a server could be loading (the newest complete one,
- * or the one before it while the newest is being written) is never deleted when {@code keep} ≥ 2, nor is a version
- * a rollback pinned ({@link ServingPin}).
+ * Bounded snapshot folders: keeps the newest {@code keep} complete full versions of a model with
+ * their deltas, and deletes older versions and the deltas built on them. Only complete versions
+ * (with a manifest) count and only versions older than the kept ones go, so a version a server
+ * could be loading (the newest complete one, or the one before it while the newest is being
+ * written) is never deleted when {@code keep} ≥ 2, nor is a version a rollback pinned ({@link
+ * ServingPin}).
  */
 public final class Retention {
   private Retention() {}

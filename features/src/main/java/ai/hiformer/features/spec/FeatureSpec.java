@@ -29,12 +29,37 @@ import java.util.Set;
  * fields, numeric fields (docs/PROTOCOL.md §2.1).
  */
 public final class FeatureSpec {
-  private static final Set<String> TOP_KEYS = Set.of("name", "format", "delimiter", "header", "columns",
-      "tasks", "fields", "embedding", "description");
-  private static final Set<String> FIELD_KEYS = Set.of("name", "kind", "column", "empty", "prefix", "suffix",
-      "buckets", "separator", "max_values", "transform", "scale", "clip", "part", "unit", "embedding");
+  private static final Set<String> TOP_KEYS =
+      Set.of(
+          "name",
+          "format",
+          "delimiter",
+          "header",
+          "columns",
+          "tasks",
+          "fields",
+          "embedding",
+          "description");
+  private static final Set<String> FIELD_KEYS =
+      Set.of(
+          "name",
+          "kind",
+          "column",
+          "empty",
+          "prefix",
+          "suffix",
+          "buckets",
+          "separator",
+          "max_values",
+          "transform",
+          "scale",
+          "clip",
+          "part",
+          "unit",
+          "embedding");
   private static final Set<String> TASK_KEYS = Set.of("name", "column", "threshold");
-  private static final Set<String> EMBEDDING_KEYS = Set.of("keys", "buckets", "admission", "ttl_events", "capacity");
+  private static final Set<String> EMBEDDING_KEYS =
+      Set.of("keys", "buckets", "admission", "ttl_events", "capacity");
   private static final Set<String> FORMATS = Set.of("delimited", "jsonl", "movielens");
 
   private final String name;
@@ -46,8 +71,15 @@ public final class FeatureSpec {
   private final List<FieldSpec> fields; // in token order
   private final String json;
 
-  private FeatureSpec(String name, String format, String delimiter, boolean header, List<String> columns,
-      List<TaskSpec> tasks, List<FieldSpec> fields, String json) {
+  private FeatureSpec(
+      String name,
+      String format,
+      String delimiter,
+      boolean header,
+      List<String> columns,
+      List<TaskSpec> tasks,
+      List<FieldSpec> fields,
+      String json) {
     this.name = name;
     this.format = format;
     this.delimiter = delimiter;
@@ -95,12 +127,15 @@ public final class FeatureSpec {
       }
       c.forEach(n -> columns.add(n.asText()));
     }
-    EmbeddingSpec defaultEmbedding = root.has("embedding")
-        ? embedding(root.get("embedding"), "spec.embedding", EmbeddingSpec.EXACT) : EmbeddingSpec.EXACT;
+    EmbeddingSpec defaultEmbedding =
+        root.has("embedding")
+            ? embedding(root.get("embedding"), "spec.embedding", EmbeddingSpec.EXACT)
+            : EmbeddingSpec.EXACT;
 
     JsonNode taskNodes = root.get("tasks");
     if (taskNodes == null || !taskNodes.isArray() || taskNodes.isEmpty()) {
-      throw new SpecException("spec.tasks: at least one task is required, e.g. [{\"name\": \"click\", \"column\": \"label\"}]");
+      throw new SpecException(
+          "spec.tasks: at least one task is required, e.g. [{\"name\": \"click\", \"column\": \"label\"}]");
     }
     List<TaskSpec> tasks = new ArrayList<>();
     Set<String> taskNames = new HashSet<>();
@@ -143,18 +178,31 @@ public final class FeatureSpec {
     ordered.addAll(multi);
     ordered.addAll(numeric);
     if (format.equals("delimited") && !header && columns.isEmpty()) {
-      throw new SpecException("spec.columns: a delimited file without a header needs the list of column names");
+      throw new SpecException(
+          "spec.columns: a delimited file without a header needs the list of column names");
     }
     if (format.equals("delimited") && !columns.isEmpty()) {
       Set<String> known = new HashSet<>(columns);
       for (FieldSpec fs : ordered) {
         if (!known.contains(fs.column())) {
-          throw new SpecException("field '" + fs.name() + "': column '" + fs.column() + "' is not in spec.columns " + columns);
+          throw new SpecException(
+              "field '"
+                  + fs.name()
+                  + "': column '"
+                  + fs.column()
+                  + "' is not in spec.columns "
+                  + columns);
         }
       }
       for (TaskSpec t : tasks) {
         if (!known.contains(t.column())) {
-          throw new SpecException("task '" + t.name() + "': column '" + t.column() + "' is not in spec.columns " + columns);
+          throw new SpecException(
+              "task '"
+                  + t.name()
+                  + "': column '"
+                  + t.column()
+                  + "' is not in spec.columns "
+                  + columns);
         }
       }
     }
@@ -186,7 +234,8 @@ public final class FeatureSpec {
       double prev = Double.NEGATIVE_INFINITY;
       for (JsonNode v : b) {
         if (!v.isNumber() || v.asDouble() <= prev) {
-          throw new SpecException(where + ": buckets must be a non-empty increasing list of numbers, got " + b);
+          throw new SpecException(
+              where + ": buckets must be a non-empty increasing list of numbers, got " + b);
         }
         prev = v.asDouble();
         buckets.add(prev);
@@ -205,8 +254,11 @@ public final class FeatureSpec {
     try {
       transform = NumericTransform.valueOf(transformName);
     } catch (IllegalArgumentException e) {
-      throw new SpecException(where + ": unknown transform '" + transformName.toLowerCase(Locale.ROOT)
-          + "'; allowed: [none, log1p, zscore]");
+      throw new SpecException(
+          where
+              + ": unknown transform '"
+              + transformName.toLowerCase(Locale.ROOT)
+              + "'; allowed: [none, log1p, zscore]");
     }
     if (transform != NumericTransform.NONE && kind != FieldKind.NUMERIC) {
       throw new SpecException(where + ": transform applies to numeric fields only");
@@ -219,7 +271,10 @@ public final class FeatureSpec {
     double clipHi = Double.POSITIVE_INFINITY;
     if (f.has("clip")) {
       JsonNode c = f.get("clip");
-      if (!c.isArray() || c.size() != 2 || !c.get(0).isNumber() || !c.get(1).isNumber()
+      if (!c.isArray()
+          || c.size() != 2
+          || !c.get(0).isNumber()
+          || !c.get(1).isNumber()
           || c.get(0).asDouble() >= c.get(1).asDouble()) {
         throw new SpecException(where + ": clip must be [low, high] with low < high, got " + c);
       }
@@ -230,16 +285,21 @@ public final class FeatureSpec {
     String unit = text(f, "unit", where, "seconds").toLowerCase(Locale.ROOT);
     if (kind == FieldKind.TIME) {
       if (!part.equals("hour") && !part.equals("weekday")) {
-        throw new SpecException(where + ": unknown time part '" + part + "'; allowed: [hour, weekday]");
+        throw new SpecException(
+            where + ": unknown time part '" + part + "'; allowed: [hour, weekday]");
       }
       if (!unit.equals("seconds") && !unit.equals("milliseconds")) {
-        throw new SpecException(where + ": unknown time unit '" + unit + "'; allowed: [seconds, milliseconds]");
+        throw new SpecException(
+            where + ": unknown time unit '" + unit + "'; allowed: [seconds, milliseconds]");
       }
     }
-    EmbeddingSpec embedding = f.has("embedding")
-        ? embedding(f.get("embedding"), where + ".embedding", defaultEmbedding) : defaultEmbedding;
-    return new FieldSpec(name, kind, column, empty, prefix, suffix, buckets, separator, maxValues, transform,
-        scale, clipLo, clipHi, part, unit, embedding);
+    EmbeddingSpec embedding =
+        f.has("embedding")
+            ? embedding(f.get("embedding"), where + ".embedding", defaultEmbedding)
+            : defaultEmbedding;
+    return new FieldSpec(
+        name, kind, column, empty, prefix, suffix, buckets, separator, maxValues, transform, scale,
+        clipLo, clipHi, part, unit, embedding);
   }
 
   private static EmbeddingSpec embedding(JsonNode e, String where, EmbeddingSpec defaults) {
@@ -249,10 +309,13 @@ public final class FeatureSpec {
     checkKeys(e, EMBEDDING_KEYS, where);
     String keys = text(e, "keys", where, defaults.hashed() ? "hashed" : "exact");
     if (!keys.equals("exact") && !keys.equals("hashed")) {
-      throw new SpecException(where + ".keys: unknown key scheme '" + keys + "'; allowed: [exact, hashed]");
+      throw new SpecException(
+          where + ".keys: unknown key scheme '" + keys + "'; allowed: [exact, hashed]");
     }
     try {
-      return new EmbeddingSpec(keys.equals("hashed"), integer(e, "buckets", where, defaults.buckets()),
+      return new EmbeddingSpec(
+          keys.equals("hashed"),
+          integer(e, "buckets", where, defaults.buckets()),
           integer(e, "admission", where, defaults.admission()),
           e.has("ttl_events") ? (long) number(e, "ttl_events", where) : defaults.ttlEvents(),
           integer(e, "capacity", where, keys.equals("hashed") ? 0 : defaults.capacity()));
@@ -266,7 +329,8 @@ public final class FeatureSpec {
     while (it.hasNext()) {
       String k = it.next();
       if (!allowed.contains(k)) {
-        throw new SpecException(where + ": unknown key '" + k + "'; allowed: " + new java.util.TreeSet<>(allowed));
+        throw new SpecException(
+            where + ": unknown key '" + k + "'; allowed: " + new java.util.TreeSet<>(allowed));
       }
     }
   }
@@ -373,7 +437,10 @@ public final class FeatureSpec {
         maxMulti = Math.max(maxMulti, f.maxValues());
       }
     }
-    return new InputLayout(count(FieldKind.CATEGORICAL) + count(FieldKind.TIME), count(FieldKind.MULTI),
-        maxMulti, count(FieldKind.NUMERIC));
+    return new InputLayout(
+        count(FieldKind.CATEGORICAL) + count(FieldKind.TIME),
+        count(FieldKind.MULTI),
+        maxMulti,
+        count(FieldKind.NUMERIC));
   }
 }

@@ -20,8 +20,13 @@ public enum FieldKind {
         return k;
       }
     }
-    throw new SpecException("field '" + field + "': unknown kind '" + s + "'; allowed: "
-        + Arrays.stream(values()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList());
+    throw new SpecException(
+        "field '"
+            + field
+            + "': unknown kind '"
+            + s
+            + "'; allowed: "
+            + Arrays.stream(values()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList());
   }
 
   /** Categorical and time fields both become one single-row token. */

@@ -39,7 +39,11 @@ public record FieldSpec(
     EmbeddingSpec embedding) {
 
   /** Numeric transforms. */
-  public enum NumericTransform { NONE, LOG1P, ZSCORE }
+  public enum NumericTransform {
+    NONE,
+    LOG1P,
+    ZSCORE
+  }
 
   public FieldSpec {
     buckets = List.copyOf(buckets);

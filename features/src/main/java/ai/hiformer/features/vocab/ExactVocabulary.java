@@ -12,29 +12,34 @@ import java.util.Map;
 /**
  * Exact ("collisionless") keys: each value gets its own row, ids in order of first appearance
  * (docs/PROTOCOL.md §1.1), with the options of docs/DESIGN.md §4:
+ *
  * <ul>
- *   <li>admission k &gt; 1: a value gets its own row only on its k-th sighting; before that it uses the
- *   shared "rare" row, id 1 (so real ids start at 2);</li>
- *   <li>TTL: values not seen for {@code ttlEvents} stream positions are evicted;</li>
- *   <li>capacity: at most {@code capacity} admitted values; the least recently seen is evicted.</li>
+ *   <li>admission k &gt; 1: a value gets its own row only on its k-th sighting; before that it uses
+ *       the shared "rare" row, id 1 (so real ids start at 2);
+ *   <li>TTL: values not seen for {@code ttlEvents} stream positions are evicted;
+ *   <li>capacity: at most {@code capacity} admitted values; the least recently seen is evicted.
  * </ul>
- * Evicted ids are reused for new values; the {@link Vocabulary.RecycleListener} is told so the model can
- * re-initialise the row. With all options off this is a plain insertion-ordered dictionary.
  *
- * <p><b>Memory.</b> A value is known by its 64-bit fingerprint (FNV-1a of its UTF-8 bytes), not its text, in
- * flat arrays indexed by id: fingerprint and last-seen position (16 bytes), the recency links when evicting
- * (8), and an open-addressing slot (4 bytes at a load of at most 0.6): about 30 bytes a value whatever its
- * length, where a map of strings cost well over 100. Two values share a row only if their fingerprints collide:
- * about n²/2^65, 3·10⁻⁶ for 10⁷ values.
+ * Evicted ids are reused for new values; the {@link Vocabulary.RecycleListener} is told so the
+ * model can re-initialise the row. With all options off this is a plain insertion-ordered
+ * dictionary.
  *
- * <p><b>Recency</b> is the order (last seen, id): the least recent value is evicted first. Keeping ties in id
- * order (values seen at the same position, as a multi-valued field's) makes the order a function of the
- * entries alone, so state saved entry by entry ({@link #drainUnsaved}) restores to the same decisions.
+ * <p><b>Memory.</b> A value is known by its 64-bit fingerprint (FNV-1a of its UTF-8 bytes), not its
+ * text, in flat arrays indexed by id: fingerprint and last-seen position (16 bytes), the recency
+ * links when evicting (8), and an open-addressing slot (4 bytes at a load of at most 0.6): about 30
+ * bytes a value whatever its length, where a map of strings cost well over 100. Two values share a
+ * row only if their fingerprints collide: about n²/2^65, 3·10⁻⁶ for 10⁷ values.
+ *
+ * <p><b>Recency</b> is the order (last seen, id): the least recent value is evicted first. Keeping
+ * ties in id order (values seen at the same position, as a multi-valued field's) makes the order a
+ * function of the entries alone, so state saved entry by entry ({@link #drainUnsaved}) restores to
+ * the same decisions.
  */
 public final class ExactVocabulary implements Vocabulary {
   public static final int RARE_ID = 1;
-  private static final int WHOLE_FORMAT = -2; // writeTo: every entry inline (-2, so never a v1 "next" id count)
-  private static final int HEAD_FORMAT = -3;  // writeHead: entries saved apart
+  private static final int WHOLE_FORMAT =
+      -2; // writeTo: every entry inline (-2, so never a v1 "next" id count)
+  private static final int HEAD_FORMAT = -3; // writeHead: entries saved apart
 
   private final int admission;
   private final long ttl;
@@ -44,21 +49,27 @@ public final class ExactVocabulary implements Vocabulary {
   private final int firstId;
 
   private int[] slots = new int[1024]; // ids by fingerprint, linear probing; 0 = empty
-  private int size;                    // live values
+  private int size; // live values
   private long[] fingerprint = new long[64]; // by id
-  private long[] lastSeen = new long[64];    // by id
-  private int[] older = new int[0];          // by id, when evicting: recency list links (0 = none)
+  private long[] lastSeen = new long[64]; // by id
+  private int[] older = new int[0]; // by id, when evicting: recency list links (0 = none)
   private int[] newer = new int[0];
   private int eldest;
   private int newest;
   private final Map<Long, Integer> pendingCounts = new HashMap<>();
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
-  private final BitSet unsaved = new BitSet(); // ids whose entry changed since the last drainUnsaved
-  private final BitSet unpublished = new BitSet(); // the same since the last drainUnpublished (model updates)
+  private final BitSet unsaved =
+      new BitSet(); // ids whose entry changed since the last drainUnsaved
+  private final BitSet unpublished =
+      new BitSet(); // the same since the last drainUnpublished (model updates)
   private int next;
   private long generation;
-  private long evictions; // since this object was created (not persisted: a metric, reset by a restart)
-  private long[] restoring; // saved entries being restored (id, fingerprint, lastSeen triples), until finishRestore
+  private long
+      evictions; // since this object was created (not persisted: a metric, reset by a restart)
+  private long[]
+      restoring; // saved entries being restored (id, fingerprint, lastSeen triples), until
+
+  // finishRestore
 
   public ExactVocabulary(int admission, long ttlEvents, int capacity, RecycleListener listener) {
     this.admission = admission;
@@ -169,7 +180,10 @@ public final class ExactVocabulary implements Vocabulary {
     }
   }
 
-  /** Records a sighting of {@code id} at {@code position}: its entry changed, and it moves in recency order. */
+  /**
+   * Records a sighting of {@code id} at {@code position}: its entry changed, and it moves in
+   * recency order.
+   */
   private void touch(int id, long position) {
     unsaved.set(id);
     if (!evicts) {
@@ -200,10 +214,14 @@ public final class ExactVocabulary implements Vocabulary {
     newer[id] = 0;
   }
 
-  /** Inserts {@code id} by (last seen, id), searching from the newest end (where a sighting almost always goes). */
+  /**
+   * Inserts {@code id} by (last seen, id), searching from the newest end (where a sighting almost
+   * always goes).
+   */
   private void linkInOrder(int id) {
     int after = newest;
-    while (after != 0 && (lastSeen[after] > lastSeen[id] || (lastSeen[after] == lastSeen[id] && after > id))) {
+    while (after != 0
+        && (lastSeen[after] > lastSeen[id] || (lastSeen[after] == lastSeen[id] && after > id))) {
       after = older[after];
     }
     int before = after == 0 ? eldest : newer[after];
@@ -328,8 +346,8 @@ public final class ExactVocabulary implements Vocabulary {
   }
 
   /**
-   * Saves the entries changed since the last call: value {@code (fingerprint, last seen)}, 16 bytes, or an
-   * empty array for an id that is free now. Returns how many.
+   * Saves the entries changed since the last call: value {@code (fingerprint, last seen)}, 16
+   * bytes, or an empty array for an id that is free now. Returns how many.
    */
   @Override
   public int drainUnsaved(EntrySink sink) throws Exception {
@@ -338,7 +356,12 @@ public final class ExactVocabulary implements Vocabulary {
       if (lastSeen[id] == Long.MIN_VALUE) {
         sink.put(id, new byte[0]);
       } else {
-        sink.put(id, java.nio.ByteBuffer.allocate(16).putLong(fingerprint[id]).putLong(lastSeen[id]).array());
+        sink.put(
+            id,
+            java.nio.ByteBuffer.allocate(16)
+                .putLong(fingerprint[id])
+                .putLong(lastSeen[id])
+                .array());
       }
       n++;
     }
@@ -347,8 +370,8 @@ public final class ExactVocabulary implements Vocabulary {
   }
 
   /**
-   * Ids whose owner changed since the last call (given to a new value, or freed by eviction), ascending: for model
-   * updates to read-only replicas, which only need which value owns which id.
+   * Ids whose owner changed since the last call (given to a new value, or freed by eviction),
+   * ascending: for model updates to read-only replicas, which only need which value owns which id.
    */
   @Override
   public void drainUnpublished(OwnerSink sink) {
@@ -373,7 +396,10 @@ public final class ExactVocabulary implements Vocabulary {
     }
   }
 
-  /** On a replica: {@code id} now belongs to the value with fingerprint {@code fp} (replacing any owner). */
+  /**
+   * On a replica: {@code id} now belongs to the value with fingerprint {@code fp} (replacing any
+   * owner).
+   */
   @Override
   public void assign(int id, long fp) {
     if (id < firstId) {
@@ -471,7 +497,8 @@ public final class ExactVocabulary implements Vocabulary {
     for (int i = 0, n = in.readInt(); i < n; i++) {
       int id = in.readInt();
       if (id < firstId || id >= next) {
-        throw new IOException("vocabulary state: free id " + id + " is outside [" + firstId + ", " + next + ")");
+        throw new IOException(
+            "vocabulary state: free id " + id + " is outside [" + firstId + ", " + next + ")");
       }
       freeIds.add(id);
     }
@@ -479,7 +506,8 @@ public final class ExactVocabulary implements Vocabulary {
 
   private void add(int id, long fp, long seen) throws IOException {
     if (id < firstId || id >= next) {
-      throw new IOException("vocabulary state: id " + id + " of a value is outside [" + firstId + ", " + next + ")");
+      throw new IOException(
+          "vocabulary state: id " + id + " of a value is outside [" + firstId + ", " + next + ")");
     }
     if (lastSeen[id] != Long.MIN_VALUE || find(fp) >= 0) {
       throw new IOException("vocabulary state: id " + id + " or its value is listed twice");
@@ -499,7 +527,8 @@ public final class ExactVocabulary implements Vocabulary {
   @Override
   public void restoreEntry(int id, byte[] value) throws IOException {
     if (restoring == null) {
-      throw new IOException("vocabulary state: an entry saved apart, but the state's head holds every entry");
+      throw new IOException(
+          "vocabulary state: an entry saved apart, but the state's head holds every entry");
     }
     if (value.length == 0) {
       return; // an id evicted after its last save: free now, listed in the head
@@ -534,8 +563,12 @@ public final class ExactVocabulary implements Vocabulary {
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, (a, b) -> r[3 * a + 2] != r[3 * b + 2] ? Long.compare(r[3 * a + 2], r[3 * b + 2])
-        : Long.compare(r[3 * a], r[3 * b]));
+    Arrays.sort(
+        order,
+        (a, b) ->
+            r[3 * a + 2] != r[3 * b + 2]
+                ? Long.compare(r[3 * a + 2], r[3 * b + 2])
+                : Long.compare(r[3 * a], r[3 * b]));
     BitSet free = new BitSet();
     freeIds.forEach(free::set);
     for (int i : order) {
@@ -546,7 +579,8 @@ public final class ExactVocabulary implements Vocabulary {
     }
     int expected = next - firstId - freeIds.size();
     if (size != expected) {
-      throw new IOException("vocabulary state: " + size + " values restored, the head counts " + expected);
+      throw new IOException(
+          "vocabulary state: " + size + " values restored, the head counts " + expected);
     }
   }
 

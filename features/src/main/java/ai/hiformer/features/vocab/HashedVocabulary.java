@@ -2,7 +2,9 @@ package ai.hiformer.features.vocab;
 
 import java.nio.charset.StandardCharsets;
 
-/** Hashed buckets: row {@code 1 + (fnv1a64(key) mod buckets)}; bounded memory, collisions shared. */
+/**
+ * Hashed buckets: row {@code 1 + (fnv1a64(key) mod buckets)}; bounded memory, collisions shared.
+ */
 public final class HashedVocabulary implements Vocabulary {
   private final int buckets;
 
@@ -34,11 +36,15 @@ public final class HashedVocabulary implements Vocabulary {
   public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
     int b = in.readInt();
     if (b != buckets) {
-      throw new java.io.IOException("hashed vocabulary state has " + b + " buckets, the spec " + buckets);
+      throw new java.io.IOException(
+          "hashed vocabulary state has " + b + " buckets, the spec " + buckets);
     }
   }
 
-  /** 64-bit FNV-1a over the UTF-8 bytes: stable across JVMs and releases (unlike String.hashCode's spread). */
+  /**
+   * 64-bit FNV-1a over the UTF-8 bytes: stable across JVMs and releases (unlike String.hashCode's
+   * spread).
+   */
   public static long fnv1a64(String s) {
     long h = 0xcbf29ce484222325L;
     for (byte b : s.getBytes(StandardCharsets.UTF_8)) {

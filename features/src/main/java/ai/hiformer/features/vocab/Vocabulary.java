@@ -3,8 +3,8 @@ package ai.hiformer.features.vocab;
 import ai.hiformer.features.spec.EmbeddingSpec;
 
 /**
- * Maps one field's values to embedding row ids. Id 0 is reserved (OOV / padding, a frozen zero row).
- * Implementations are single-threaded and deterministic in the order of calls.
+ * Maps one field's values to embedding row ids. Id 0 is reserved (OOV / padding, a frozen zero
+ * row). Implementations are single-threaded and deterministic in the order of calls.
  */
 public interface Vocabulary {
   /**
@@ -19,7 +19,10 @@ public interface Vocabulary {
   /** One past the largest id handed out so far (the table's row count). */
   int rowCount();
 
-  /** Values evicted (by capacity or TTL) since this vocabulary was created or restored; 0 if it never evicts. */
+  /**
+   * Values evicted (by capacity or TTL) since this vocabulary was created or restored; 0 if it
+   * never evicts.
+   */
   default long evictions() {
     return 0;
   }
@@ -31,9 +34,9 @@ public interface Vocabulary {
   void readFrom(java.io.DataInputStream in) throws java.io.IOException;
 
   /**
-   * The state that is not saved entry by entry: {@link #writeTo} for vocabularies without entries; an exact
-   * vocabulary leaves its values to {@link #drainUnsaved}. Read back by {@link #readFrom}, then the saved entries
-   * by {@link #restoreEntry} and {@link #finishRestore}.
+   * The state that is not saved entry by entry: {@link #writeTo} for vocabularies without entries;
+   * an exact vocabulary leaves its values to {@link #drainUnsaved}. Read back by {@link #readFrom},
+   * then the saved entries by {@link #restoreEntry} and {@link #finishRestore}.
    */
   default void writeHead(java.io.DataOutputStream out) throws java.io.IOException {
     writeTo(out);
@@ -64,7 +67,10 @@ public interface Vocabulary {
     void owner(int id, boolean live, long fingerprint);
   }
 
-  /** Reports the ids whose owner changed since the last call (none for vocabularies without entries). */
+  /**
+   * Reports the ids whose owner changed since the last call (none for vocabularies without
+   * entries).
+   */
   default void drainUnpublished(OwnerSink sink) {}
 
   /** Reports every id that belongs to a value now (a full model update). */
@@ -72,11 +78,12 @@ public interface Vocabulary {
 
   /** Reports every id in {@code [fromId, toId)} that belongs to a value now (a base slice). */
   default void forEachOwner(int fromId, int toId, OwnerSink sink) {
-    forEachOwner((id, live, fp) -> {
-      if (id >= fromId && id < toId) {
-        sink.owner(id, live, fp);
-      }
-    });
+    forEachOwner(
+        (id, live, fp) -> {
+          if (id >= fromId && id < toId) {
+            sink.owner(id, live, fp);
+          }
+        });
   }
 
   /** On a read-only replica: {@code id} now belongs to the value with this fingerprint. */

@@ -9,67 +9,129 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * How the model operator learns, scores and publishes: the feature spec, the model, the optimiser rates, the
- * micro-batch, the idle flush, and where and when snapshots and deltas go. Each option is declared once below
- * (key, default, allowed values, meaning); the job's properties file uses the same keys. Immutable and validated
- * on construction (a bad value fails naming its key); serializable as plain strings so that Flink can ship it.
+ * How the model operator learns, scores and publishes: the feature spec, the model, the optimiser
+ * rates, the micro-batch, the idle flush, and where and when snapshots and deltas go. Each option
+ * is declared once below (key, default, allowed values, meaning); the job's properties file uses
+ * the same keys. Immutable and validated on construction (a bad value fails naming its key);
+ * serializable as plain strings so that Flink can ship it.
  */
 public final class LearnerOptions implements Serializable {
   private static final long serialVersionUID = 2L;
 
-  public static final Option<String> FEATURE_SPEC = Option.fileContents("job.feature-spec", FeatureSpec::parse,
-      "a feature spec (JSON; in a properties file, its path)", "which fields the model reads and how");
-  public static final Option<Double> DENSE_LR = Option.positive("optimizer.dense-lr",
-      OptimizerConfig.defaults().denseLr(), "Adam's learning rate for the dense weights");
-  public static final Option<Double> EMBEDDING_LR = Option.positive("optimizer.embedding-lr",
-      OptimizerConfig.defaults().embeddingLr(), "Adagrad's learning rate for the embedding rows");
-  public static final Option<Integer> MICRO_BATCH = Option.integer("learn.micro-batch", 256, 1,
-      "labelled examples per optimiser step");
-  public static final Option<Long> FLUSH_IDLE_MS = Option.longInteger("learn.flush-idle-ms", 1000, 1,
-      "a partial micro-batch is trained once no event arrived for this long (processing time)");
-  public static final Option<String> SNAPSHOT_DIR = Option.optionalString("snapshot.dir",
-      "where snapshots and deltas for serving go (unset: none)");
-  public static final Option<Long> SNAPSHOT_EVERY_EXAMPLES = Option.longInteger("snapshot.every-examples", 10_000, 0,
-      "a full snapshot every this many trained examples (0 = off), only for checkpointed state");
-  public static final Option<Long> SNAPSHOT_EVERY_EVENT_TIME_MS = Option.longInteger("snapshot.every-event-time-ms",
-      0, 0, "a full snapshot every this much event time (0 = off)");
-  public static final Option<Integer> SNAPSHOT_KEEP = Option.integer("snapshot.keep", 3, 2,
-      "full snapshot versions kept per model; older ones and their deltas are deleted once a newer one is complete");
-  public static final Option<Integer> QUALITY_WINDOW = Option.integer("quality.window", 4096, 0,
-      "labelled examples whose progressive AUC decides whether a new version may be published (0 = no gate)");
-  public static final Option<Double> QUALITY_AUC_MARGIN = Option.positive("quality.auc-margin", 0.05,
-      "a version is held back when that AUC falls more than this below the last published version's");
-  public static final Option<Long> QUALITY_MAX_HELD_EXAMPLES = Option.longInteger("quality.max-held-examples", 0, 0,
-      "after this many labelled examples held back, accept the model's new level and publish (0 = hold until it"
-          + " recovers)");
-  public static final Option<Long> DELTA_INTERVAL_MS = Option.longInteger("sync.delta-interval-ms", 0, 0,
-      "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
-  public static final Option<Integer> DENSE_EVERY_DELTAS = Option.integer("sync.dense-every-deltas", 6, 1,
-      "every n-th delta also carries the dense weights");
+  public static final Option<String> FEATURE_SPEC =
+      Option.fileContents(
+          "job.feature-spec",
+          FeatureSpec::parse,
+          "a feature spec (JSON; in a properties file, its path)",
+          "which fields the model reads and how");
+  public static final Option<Double> DENSE_LR =
+      Option.positive(
+          "optimizer.dense-lr",
+          OptimizerConfig.defaults().denseLr(),
+          "Adam's learning rate for the dense weights");
+  public static final Option<Double> EMBEDDING_LR =
+      Option.positive(
+          "optimizer.embedding-lr",
+          OptimizerConfig.defaults().embeddingLr(),
+          "Adagrad's learning rate for the embedding rows");
+  public static final Option<Integer> MICRO_BATCH =
+      Option.integer("learn.micro-batch", 256, 1, "labelled examples per optimiser step");
+  public static final Option<Long> FLUSH_IDLE_MS =
+      Option.longInteger(
+          "learn.flush-idle-ms",
+          1000,
+          1,
+          "a partial micro-batch is trained once no event arrived for this long (processing time)");
+  public static final Option<String> SNAPSHOT_DIR =
+      Option.optionalString(
+          "snapshot.dir", "where snapshots and deltas for serving go (unset: none)");
+  public static final Option<Long> SNAPSHOT_EVERY_EXAMPLES =
+      Option.longInteger(
+          "snapshot.every-examples",
+          10_000,
+          0,
+          "a full snapshot every this many trained examples (0 = off), only for checkpointed state");
+  public static final Option<Long> SNAPSHOT_EVERY_EVENT_TIME_MS =
+      Option.longInteger(
+          "snapshot.every-event-time-ms",
+          0,
+          0,
+          "a full snapshot every this much event time (0 = off)");
+  public static final Option<Integer> SNAPSHOT_KEEP =
+      Option.integer(
+          "snapshot.keep",
+          3,
+          2,
+          "full snapshot versions kept per model; older ones and their deltas are deleted once a newer one is complete");
+  public static final Option<Integer> QUALITY_WINDOW =
+      Option.integer(
+          "quality.window",
+          4096,
+          0,
+          "labelled examples whose progressive AUC decides whether a new version may be published (0 = no gate)");
+  public static final Option<Double> QUALITY_AUC_MARGIN =
+      Option.positive(
+          "quality.auc-margin",
+          0.05,
+          "a version is held back when that AUC falls more than this below the last published version's");
+  public static final Option<Long> QUALITY_MAX_HELD_EXAMPLES =
+      Option.longInteger(
+          "quality.max-held-examples",
+          0,
+          0,
+          "after this many labelled examples held back, accept the model's new level and publish (0 = hold until it"
+              + " recovers)");
+  public static final Option<Long> DELTA_INTERVAL_MS =
+      Option.longInteger(
+          "sync.delta-interval-ms",
+          0,
+          0,
+          "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
+  public static final Option<Integer> DENSE_EVERY_DELTAS =
+      Option.integer(
+          "sync.dense-every-deltas", 6, 1, "every n-th delta also carries the dense weights");
 
-  public static final Option<Long> UPDATES_INTERVAL_MS = Option.longInteger("updates.interval-ms", 0, 0,
-      "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
-          + " most every this many ms, a full one first (0 = off)");
+  public static final Option<Long> UPDATES_INTERVAL_MS =
+      Option.longInteger(
+          "updates.interval-ms",
+          0,
+          0,
+          "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
+              + " most every this many ms, a full one first (0 = off)");
 
-  public static final Option<Integer> UPDATES_BASE_SLICES = Option.integer("updates.base-slices", 60, 0,
-      "the update stream carries a base (every row, owner and dense weight) spread over this many updates, one"
-          + " slice after each, from which a reader joining late assembles its model (0 = none)");
+  public static final Option<Integer> UPDATES_BASE_SLICES =
+      Option.integer(
+          "updates.base-slices",
+          60,
+          0,
+          "the update stream carries a base (every row, owner and dense weight) spread over this many updates, one"
+              + " slice after each, from which a reader joining late assembles its model (0 = none)");
 
-  public static final Option<Integer> SCORING_PARALLELISM = Option.integer("scoring.parallelism", 0, 0,
-      "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"
-          + " every event on arrival with read-only replicas kept current by the model updates (needs"
-          + " updates.interval-ms > 0), so that a training step or a learner checkpoint never delays a score");
+  public static final Option<Integer> SCORING_PARALLELISM =
+      Option.integer(
+          "scoring.parallelism",
+          0,
+          0,
+          "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"
+              + " every event on arrival with read-only replicas kept current by the model updates (needs"
+              + " updates.interval-ms > 0), so that a training step or a learner checkpoint never delays a score");
 
-  public static final Option<Integer> LEARN_NICENESS = Option.integer("learn.niceness", 10, 0, 19,
-      "with scoring replicas (scoring.parallelism > 0), the learner's task thread (and the threads it starts: its"
-          + " checkpoints' async part) runs at this nice value (Linux; 0 = as the TaskManager, 19 = lowest): where"
-          + " learner and scorers share cores, a score then waits less for a training step or a learner"
-          + " checkpoint; learning still uses every idle cycle and falls behind only under overload");
+  public static final Option<Integer> LEARN_NICENESS =
+      Option.integer(
+          "learn.niceness",
+          10,
+          0,
+          19,
+          "with scoring replicas (scoring.parallelism > 0), the learner's task thread (and the threads it starts: its"
+              + " checkpoints' async part) runs at this nice value (Linux; 0 = as the TaskManager, 19 = lowest): where"
+              + " learner and scorers share cores, a score then waits less for a training step or a learner"
+              + " checkpoint; learning still uses every idle cycle and falls behind only under overload");
 
   /** Every option above. */
   public static final List<Option<?>> ALL = Option.declaredIn(LearnerOptions.class);
 
   private final OptionValues values;
+
   /** {@link ModelConfig#toProperties()} text. */
   private final String modelConfig;
 
@@ -82,9 +144,16 @@ public final class LearnerOptions implements Serializable {
   /** Checks what no single option can: scoring replicas live on the model updates. */
   public static void requireConsistent(OptionValues values) {
     if (values.get(SCORING_PARALLELISM) > 0 && values.get(UPDATES_INTERVAL_MS) <= 0) {
-      throw new IllegalArgumentException(SCORING_PARALLELISM.key() + " = " + values.get(SCORING_PARALLELISM)
-          + " needs " + UPDATES_INTERVAL_MS.key() + " > 0: scoring replicas are kept current by the model updates"
-          + " (allowed: " + SCORING_PARALLELISM.key() + " = 0, or an update interval such as 1000)");
+      throw new IllegalArgumentException(
+          SCORING_PARALLELISM.key()
+              + " = "
+              + values.get(SCORING_PARALLELISM)
+              + " needs "
+              + UPDATES_INTERVAL_MS.key()
+              + " > 0: scoring replicas are kept current by the model updates"
+              + " (allowed: "
+              + SCORING_PARALLELISM.key()
+              + " = 0, or an update interval such as 1000)");
     }
   }
 
@@ -110,7 +179,9 @@ public final class LearnerOptions implements Serializable {
   }
 
   public OptimizerConfig optimizer() {
-    return OptimizerConfig.defaults().withDenseLr(values.get(DENSE_LR)).withEmbeddingLr(values.get(EMBEDDING_LR));
+    return OptimizerConfig.defaults()
+        .withDenseLr(values.get(DENSE_LR))
+        .withEmbeddingLr(values.get(EMBEDDING_LR));
   }
 
   /** Options at their defaults until set; the spec and the model are required. */

@@ -3,15 +3,19 @@ package ai.hiformer.jobs.api;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
- * What {@link OnlineLearning#scoreAndLearn} adds to a job: one score per scored event, the events whose features
- * the spec could not read, and the learner's model updates (empty unless {@code updates.interval-ms} > 0).
+ * What {@link OnlineLearning#scoreAndLearn} adds to a job: one score per scored event, the events
+ * whose features the spec could not read, and the learner's model updates (empty unless {@code
+ * updates.interval-ms} > 0).
  */
 public final class LearningStreams {
   private final DataStream<Scored> scores;
   private final DataStream<Rejected> rejected;
   private final DataStream<PublishedUpdate> updates;
 
-  LearningStreams(DataStream<Scored> scores, DataStream<Rejected> rejected, DataStream<PublishedUpdate> updates) {
+  LearningStreams(
+      DataStream<Scored> scores,
+      DataStream<Rejected> rejected,
+      DataStream<PublishedUpdate> updates) {
     this.scores = scores;
     this.rejected = rejected;
     this.updates = updates;

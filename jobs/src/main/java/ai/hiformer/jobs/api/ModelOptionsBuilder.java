@@ -10,7 +10,8 @@ import java.util.Collection;
  *
  * @param <B> the subclass
  */
-public abstract class ModelOptionsBuilder<B extends ModelOptionsBuilder<B>> extends OptionsBuilder<B> {
+public abstract class ModelOptionsBuilder<B extends ModelOptionsBuilder<B>>
+    extends OptionsBuilder<B> {
   private ModelConfig modelConfig;
 
   protected ModelOptionsBuilder(Collection<Option<?>> options) {

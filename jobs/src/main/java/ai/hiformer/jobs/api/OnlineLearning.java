@@ -25,70 +25,89 @@ import org.apache.flink.util.Collector;
  * out.rejected().sinkTo(...);
  * }</pre>
  *
- * Every event is scored on arrival; labelled events are learned from in micro-batches (predict, then train) by
- * the learner, keyed by model id, whose models live in keyed state, are checkpointed with the job, and are written
- * as snapshots for serving once their checkpoint completes (when {@link LearnerOptions} names a folder). Who scores
- * is {@code scoring.parallelism}: 0, the learner itself with its newest model (uid {@code "model"}); n > 0, a
- * scoring operator of n subtasks (uid {@code "scoring"}) holding read-only replicas that the learner's model updates
- * keep current, so that scoring never waits for learning. Savepoints keep both uids.
+ * Every event is scored on arrival; labelled events are learned from in micro-batches (predict,
+ * then train) by the learner, keyed by model id, whose models live in keyed state, are checkpointed
+ * with the job, and are written as snapshots for serving once their checkpoint completes (when
+ * {@link LearnerOptions} names a folder). Who scores is {@code scoring.parallelism}: 0, the learner
+ * itself with its newest model (uid {@code "model"}); n > 0, a scoring operator of n subtasks (uid
+ * {@code "scoring"}) holding read-only replicas that the learner's model updates keep current, so
+ * that scoring never waits for learning. Savepoints keep both uids.
  */
 public final class OnlineLearning {
   /** Events whose features the spec could not read. */
   public static final org.apache.flink.util.OutputTag<Rejected> REJECTED = ModelFunction.REJECTED;
 
-  /** The learner's model updates ({@code updates.interval-ms} > 0): for scoring replicas and servers. */
-  public static final org.apache.flink.util.OutputTag<PublishedUpdate> UPDATES = ModelFunction.UPDATES;
+  /**
+   * The learner's model updates ({@code updates.interval-ms} > 0): for scoring replicas and
+   * servers.
+   */
+  public static final org.apache.flink.util.OutputTag<PublishedUpdate> UPDATES =
+      ModelFunction.UPDATES;
 
   /**
-   * How long records bound only for the learner may wait in a network buffer when replicas score (ms): learning
-   * is not latency-bound, and fuller buffers cost less than flushing every record as the scoring path does.
+   * How long records bound only for the learner may wait in a network buffer when replicas score
+   * (ms): learning is not latency-bound, and fuller buffers cost less than flushing every record as
+   * the scoring path does.
    */
   public static final long LEARNING_BUFFER_TIMEOUT_MS = 50;
 
   private OnlineLearning() {}
 
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
-  public static <T> LearningStreams scoreAndLearn(DataStream<T> events, EventMapping<T> mapping,
-      LearnerOptions options) {
+  public static <T> LearningStreams scoreAndLearn(
+      DataStream<T> events, EventMapping<T> mapping, LearnerOptions options) {
     return build(events, events, mapping, options);
   }
 
   /**
-   * Scores {@code toScore} with replicas and learns from {@code toLearn}, two readings of the same events (for
-   * example two sources on one topic, the second also carrying labels joined later); needs {@code
-   * scoring.parallelism} > 0. With one stream for both, a learner that falls behind (a long training step or
-   * checkpoint) holds back the shared upstream once the network buffers between them are full, which is within
-   * milliseconds at a high rate, and scores wait with it; with two sources, the learner's lag stays in Kafka.
+   * Scores {@code toScore} with replicas and learns from {@code toLearn}, two readings of the same
+   * events (for example two sources on one topic, the second also carrying labels joined later);
+   * needs {@code scoring.parallelism} > 0. With one stream for both, a learner that falls behind (a
+   * long training step or checkpoint) holds back the shared upstream once the network buffers
+   * between them are full, which is within milliseconds at a high rate, and scores wait with it;
+   * with two sources, the learner's lag stays in Kafka.
    */
-  public static <T> LearningStreams scoreAndLearn(DataStream<T> toScore, DataStream<T> toLearn,
-      EventMapping<T> mapping, LearnerOptions options) {
+  public static <T> LearningStreams scoreAndLearn(
+      DataStream<T> toScore,
+      DataStream<T> toLearn,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
     if (options.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
-      throw new IllegalArgumentException("separate streams to score and to learn need "
-          + LearnerOptions.SCORING_PARALLELISM.key() + " > 0 (at 0 the learner scores what it learns from)");
+      throw new IllegalArgumentException(
+          "separate streams to score and to learn need "
+              + LearnerOptions.SCORING_PARALLELISM.key()
+              + " > 0 (at 0 the learner scores what it learns from)");
     }
     return build(toScore, toLearn, mapping, options);
   }
 
   /**
-   * The learner alone, for a job that only learns ({@code job.role=learn}): learns from {@code toLearn} and
-   * publishes model updates, which a separate scoring job follows ({@link #scoreWithReplicas}); needs {@code
-   * scoring.parallelism} > 0 (the scoring job's). Its scores stream is empty: the learner scores nothing.
+   * The learner alone, for a job that only learns ({@code job.role=learn}): learns from {@code
+   * toLearn} and publishes model updates, which a separate scoring job follows ({@link
+   * #scoreWithReplicas}); needs {@code scoring.parallelism} > 0 (the scoring job's). Its scores
+   * stream is empty: the learner scores nothing.
    */
-  public static <T> LearningStreams learn(DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
+  public static <T> LearningStreams learn(
+      DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
     requireReplicas(options, "a learner without scoring");
     SingleOutputStreamOperator<Scored> learner = learner(toLearn, mapping, options);
-    return new LearningStreams(learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
+    return new LearningStreams(
+        learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
   }
 
   /**
-   * Scoring alone, for a job that only scores ({@code job.role=score}): replicas score {@code events}, kept current
-   * by {@code updates}, a learner's model updates in the order it published them (whole, as {@link #learn}'s, for
-   * example read back from the update topic). Scoring subtasks: {@code scoring.parallelism}. A replica starts at
-   * a full update or assembles a base from its slices (a reader that joins late); events of a model without a
-   * whole replica wait for one. Its updates stream is {@code updates} as given.
+   * Scoring alone, for a job that only scores ({@code job.role=score}): replicas score {@code
+   * events}, kept current by {@code updates}, a learner's model updates in the order it published
+   * them (whole, as {@link #learn}'s, for example read back from the update topic). Scoring
+   * subtasks: {@code scoring.parallelism}. A replica starts at a full update or assembles a base
+   * from its slices (a reader that joins late); events of a model without a whole replica wait for
+   * one. Its updates stream is {@code updates} as given.
    */
-  public static <T> LearningStreams scoreWithReplicas(DataStream<T> events, DataStream<PublishedUpdate> updates,
-      EventMapping<T> mapping, LearnerOptions options) {
+  public static <T> LearningStreams scoreWithReplicas(
+      DataStream<T> events,
+      DataStream<PublishedUpdate> updates,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
     requireReplicas(options, "scoring with replicas");
     SingleOutputStreamOperator<Scored> scores = replicaScores(events, updates, mapping, options);
     return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates);
@@ -96,69 +115,115 @@ public final class OnlineLearning {
 
   private static void requireReplicas(LearnerOptions options, String what) {
     if (options.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
-      throw new IllegalArgumentException(what + " needs " + LearnerOptions.SCORING_PARALLELISM.key() + " > 0 (at 0"
-          + " the learner scores what it learns from)");
+      throw new IllegalArgumentException(
+          what
+              + " needs "
+              + LearnerOptions.SCORING_PARALLELISM.key()
+              + " > 0 (at 0"
+              + " the learner scores what it learns from)");
     }
   }
 
-  private static <T> LearningStreams build(DataStream<T> events, DataStream<T> toLearn, EventMapping<T> mapping,
+  private static <T> LearningStreams build(
+      DataStream<T> events,
+      DataStream<T> toLearn,
+      EventMapping<T> mapping,
       LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
-    SingleOutputStreamOperator<Scored> learner = learner(scorers == 0 ? events : toLearn, mapping, options);
+    SingleOutputStreamOperator<Scored> learner =
+        learner(scorers == 0 ? events : toLearn, mapping, options);
     DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
     if (scorers == 0) {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
-    SingleOutputStreamOperator<Scored> scores = replicaScores(events,
-        learner.getSideOutput(ModelFunction.REPLICA_UPDATES), mapping, options);
-    return new LearningStreams(scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
-        updates);
+    SingleOutputStreamOperator<Scored> scores =
+        replicaScores(
+            events, learner.getSideOutput(ModelFunction.REPLICA_UPDATES), mapping, options);
+    return new LearningStreams(
+        scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)), updates);
   }
 
-  /** The learner, keyed by model id; with replicas it sees only what it learns from ({@link LearnerInput}). */
-  private static <T> SingleOutputStreamOperator<Scored> learner(DataStream<T> toLearn, EventMapping<T> mapping,
-      LearnerOptions options) {
+  /**
+   * The learner, keyed by model id; with replicas it sees only what it learns from ({@link
+   * LearnerInput}).
+   */
+  private static <T> SingleOutputStreamOperator<Scored> learner(
+      DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
     boolean replicas = options.get(LearnerOptions.SCORING_PARALLELISM) > 0;
-    DataStream<T> toLearner = !replicas ? toLearn
-        : toLearn.filter(new LearnerInput<>(mapping)).name("labelled + model ids")
-            .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
-    return toLearner.keyBy(new ModelIdOf<>(mapping), Types.STRING)
-        .transform(replicas ? "learn" : "score + learn", TypeInformation.of(Scored.class),
+    DataStream<T> toLearner =
+        !replicas
+            ? toLearn
+            : toLearn
+                .filter(new LearnerInput<>(mapping))
+                .name("labelled + model ids")
+                .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
+    return toLearner
+        .keyBy(new ModelIdOf<>(mapping), Types.STRING)
+        .transform(
+            replicas ? "learn" : "score + learn",
+            TypeInformation.of(Scored.class),
             new ModelOperator<>(new ModelFunction<>(options, mapping)))
         .uid("model");
   }
 
-  private static <T> SingleOutputStreamOperator<Scored> replicaScores(DataStream<T> events,
-      DataStream<PublishedUpdate> updates, EventMapping<T> mapping, LearnerOptions options) {
+  private static <T> SingleOutputStreamOperator<Scored> replicaScores(
+      DataStream<T> events,
+      DataStream<PublishedUpdate> updates,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
-    // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an operator with
-    // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so the scorer's
-    // events would wait, at each checkpoint, until the learner passed the barrier on (after its training step
-    // and its snapshot: seconds at a million rows). Instead each update is sent once per scoring subtask over a
-    // round-robin (rebalance) edge: as nothing else travels on that edge, any run of N consecutive records visits
-    // each of the N channels once, so every subtask receives every update, in order. Both inputs then checkpoint
-    // unaligned: barriers overtake queued records and scoring goes on. Not keyed either: a keyed scorer would get
-    // a RocksDB state backend of its own (empty, its only state being the events that wait for a model), and a
-    // RocksDB backend's synchronous snapshot waited, at 1 M ids, as long as the learner's memtable flush.
-    return events.rebalance().connect(toEveryScorer(updates, scorers))
-        .process(new ScoringFunction<>(options, mapping, events.getType()), TypeInformation.of(Scored.class))
-        .setParallelism(scorers).uid("scoring").name("score (replicas)");
+    // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an
+    // operator with
+    // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so
+    // the scorer's
+    // events would wait, at each checkpoint, until the learner passed the barrier on (after its
+    // training step
+    // and its snapshot: seconds at a million rows). Instead each update is sent once per scoring
+    // subtask over a
+    // round-robin (rebalance) edge: as nothing else travels on that edge, any run of N consecutive
+    // records visits
+    // each of the N channels once, so every subtask receives every update, in order. Both inputs
+    // then checkpoint
+    // unaligned: barriers overtake queued records and scoring goes on. Not keyed either: a keyed
+    // scorer would get
+    // a RocksDB state backend of its own (empty, its only state being the events that wait for a
+    // model), and a
+    // RocksDB backend's synchronous snapshot waited, at 1 M ids, as long as the learner's memtable
+    // flush.
+    return events
+        .rebalance()
+        .connect(toEveryScorer(updates, scorers))
+        .process(
+            new ScoringFunction<>(options, mapping, events.getType()),
+            TypeInformation.of(Scored.class))
+        .setParallelism(scorers)
+        .uid("scoring")
+        .name("score (replicas)");
   }
 
-  /** {@code updates} on an edge to {@code scorers} subtasks, each of which receives every update in order. */
-  static DataStream<PublishedUpdate> toEveryScorer(DataStream<PublishedUpdate> updates, int scorers) {
-    // At the publisher's parallelism, so that it is chained to it: a rebalance between the two would spread one
+  /**
+   * {@code updates} on an edge to {@code scorers} subtasks, each of which receives every update in
+   * order.
+   */
+  static DataStream<PublishedUpdate> toEveryScorer(
+      DataStream<PublishedUpdate> updates, int scorers) {
+    // At the publisher's parallelism, so that it is chained to it: a rebalance between the two
+    // would spread one
     // model's updates over several copiers, and their copies would reach a scorer out of order.
-    return updates.flatMap(new CopyPerScorer(scorers)).returns(TypeInformation.of(PublishedUpdate.class))
-        .setParallelism(updates.getParallelism()).name("updates per scorer")
+    return updates
+        .flatMap(new CopyPerScorer(scorers))
+        .returns(TypeInformation.of(PublishedUpdate.class))
+        .setParallelism(updates.getParallelism())
+        .name("updates per scorer")
         .rebalance();
   }
 
   /**
-   * N copies of each update for N scoring subtasks, sent one after another on a round-robin edge (so one to each
-   * subtask). The copies share the update's bytes.
+   * N copies of each update for N scoring subtasks, sent one after another on a round-robin edge
+   * (so one to each subtask). The copies share the update's bytes.
    */
-  private static final class CopyPerScorer implements FlatMapFunction<PublishedUpdate, PublishedUpdate> {
+  private static final class CopyPerScorer
+      implements FlatMapFunction<PublishedUpdate, PublishedUpdate> {
     private static final long serialVersionUID = 1L;
     private final int scorers;
 
@@ -175,8 +240,9 @@ public final class OnlineLearning {
   }
 
   /**
-   * What the learner needs when replicas score: labelled examples, and the first event of each model id that
-   * this subtask sees (so that a model that has only unlabelled events so far still exists and publishes).
+   * What the learner needs when replicas score: labelled examples, and the first event of each
+   * model id that this subtask sees (so that a model that has only unlabelled events so far still
+   * exists and publishes).
    */
   private static final class LearnerInput<T> implements FilterFunction<T> {
     private static final long serialVersionUID = 1L;
@@ -199,7 +265,10 @@ public final class OnlineLearning {
     }
   }
 
-  /** The key: the mapping's model id (a class, so that Flink knows the key type without a lambda's erasure). */
+  /**
+   * The key: the mapping's model id (a class, so that Flink knows the key type without a lambda's
+   * erasure).
+   */
   private static final class ModelIdOf<T> implements KeySelector<T, String> {
     private static final long serialVersionUID = 1L;
     private final EventMapping<T> mapping;

@@ -2,8 +2,8 @@ package ai.hiformer.jobs.api;
 
 /**
  * One model update as the learner publishes it (a Flink POJO): the model id and the update's bytes
- * ({@code ai.hiformer.learner.ModelUpdate}: epoch, sequence, version, changed rows and vocabulary owners, dense
- * weights when due).
+ * ({@code ai.hiformer.learner.ModelUpdate}: epoch, sequence, version, changed rows and vocabulary
+ * owners, dense weights when due).
  */
 public class PublishedUpdate {
   public String modelId;

@@ -1,8 +1,9 @@
 package ai.hiformer.jobs.api;
 
 /**
- * An event whose features the spec could not read (a Flink POJO): the job keeps running and the event goes to
- * the rejected side output with the reason and, when the mapping has it, its original bytes.
+ * An event whose features the spec could not read (a Flink POJO): the job keeps running and the
+ * event goes to the rejected side output with the reason and, when the mapping has it, its original
+ * bytes.
  */
 public class Rejected {
   public String modelId;

@@ -3,22 +3,31 @@ package ai.hiformer.jobs.api;
 import java.util.Map;
 
 /**
- * The score of one event (a Flink POJO): the probability per task from the model version that produced it.
- * {@code modelVersion} counts the model's optimiser steps: the same version scores the same event identically.
+ * The score of one event (a Flink POJO): the probability per task from the model version that
+ * produced it. {@code modelVersion} counts the model's optimiser steps: the same version scores the
+ * same event identically.
  */
 public class Scored {
   public String modelId;
   public String requestId;
   public long modelVersion;
+
   /** Probability per task name. */
   public Map<String, Double> scores;
+
   public long eventTimeMillis;
+
   /** Wall-clock time of scoring, epoch milliseconds. */
   public long scoringTimeMillis;
 
   public Scored() {}
 
-  public Scored(String modelId, String requestId, long modelVersion, Map<String, Double> scores, long eventTimeMillis,
+  public Scored(
+      String modelId,
+      String requestId,
+      long modelVersion,
+      Map<String, Double> scores,
+      long eventTimeMillis,
       long scoringTimeMillis) {
     this.modelId = modelId;
     this.requestId = requestId;
@@ -34,13 +43,20 @@ public class Scored {
    * @param tasks the task names, in the model's task order
    * @param probs (tasks.size()) probability per task, read here (the array may be a reused view)
    */
-  public static Scored of(String modelId, String requestId, long modelVersion, java.util.List<String> tasks,
-      double[] probs, long eventTimeMillis, long scoringTimeMillis) {
+  public static Scored of(
+      String modelId,
+      String requestId,
+      long modelVersion,
+      java.util.List<String> tasks,
+      double[] probs,
+      long eventTimeMillis,
+      long scoringTimeMillis) {
     Map<String, Double> perTask = new java.util.LinkedHashMap<>();
     for (int k = 0; k < tasks.size(); k++) {
       perTask.put(tasks.get(k), probs[k]);
     }
-    return new Scored(modelId, requestId, modelVersion, perTask, eventTimeMillis, scoringTimeMillis);
+    return new Scored(
+        modelId, requestId, modelVersion, perTask, eventTimeMillis, scoringTimeMillis);
   }
 
   @Override

@@ -4,16 +4,21 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateChangelogOptions;
 
 /**
- * Refuses to run checkpoints through Flink's changelog state backend when the TaskManager keeps the changelog in
- * memory. Where the changelog goes is a TaskManager setting that a job cannot make ({@code state.changelog.storage}
- * and {@code dstl.dfs.base-path} in the cluster's configuration), and Flink's default, memory, fails late and
- * quietly: every checkpoint carries the changes since the last materialisation inside its acknowledgement, which
- * at a million rows outgrows Flink's 10 MB RPC frame within seconds, after which no checkpoint completes and no
- * exactly-once score is committed again. Failing when the learner starts names the keys instead.
+ * Refuses to run checkpoints through Flink's changelog state backend when the TaskManager keeps the
+ * changelog in memory. Where the changelog goes is a TaskManager setting that a job cannot make
+ * ({@code state.changelog.storage} and {@code dstl.dfs.base-path} in the cluster's configuration),
+ * and Flink's default, memory, fails late and quietly: every checkpoint carries the changes since
+ * the last materialisation inside its acknowledgement, which at a million rows outgrows Flink's 10
+ * MB RPC frame within seconds, after which no checkpoint completes and no exactly-once score is
+ * committed again. Failing when the learner starts names the keys instead.
  */
 final class ChangelogStorageCheck {
-  /** The changelog backend's class, by name: the job's jar and the cluster may each load their own copy. */
-  static final String CHANGELOG_BACKEND = "org.apache.flink.state.changelog.ChangelogKeyedStateBackend";
+  /**
+   * The changelog backend's class, by name: the job's jar and the cluster may each load their own
+   * copy.
+   */
+  static final String CHANGELOG_BACKEND =
+      "org.apache.flink.state.changelog.ChangelogKeyedStateBackend";
 
   private ChangelogStorageCheck() {}
 
@@ -25,7 +30,8 @@ final class ChangelogStorageCheck {
   /**
    * @param keyedBackend the operator's keyed state backend
    * @param taskManager the configuration of the TaskManager the operator runs in
-   * @throws IllegalStateException if the backend is the changelog one and the TaskManager keeps it in memory
+   * @throws IllegalStateException if the backend is the changelog one and the TaskManager keeps it
+   *     in memory
    */
   static void requireDurableStorage(Object keyedBackend, Configuration taskManager) {
     if (!isChangelog(keyedBackend)) {
@@ -33,13 +39,20 @@ final class ChangelogStorageCheck {
     }
     String storage = taskManager.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE);
     if (!storage.equalsIgnoreCase("filesystem")) {
-      throw new IllegalStateException(JobConfig.CHECKPOINT_CHANGELOG.key() + " is on (auto turns it on with"
-          + " scores.delivery=exactly-once), but this TaskManager keeps the changelog in memory ("
-          + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key() + ": " + storage + "), inside every checkpoint,"
-          + " until the checkpoints outgrow Flink's RPC frame. Set in the cluster's configuration "
-          + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key() + ": filesystem and dstl.dfs.base-path: <a directory"
-          + " that the JobManager and every TaskManager reach>, or run the job with "
-          + JobConfig.CHECKPOINT_CHANGELOG.key() + "=false");
+      throw new IllegalStateException(
+          JobConfig.CHECKPOINT_CHANGELOG.key()
+              + " is on (auto turns it on with"
+              + " scores.delivery=exactly-once), but this TaskManager keeps the changelog in memory ("
+              + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key()
+              + ": "
+              + storage
+              + "), inside every checkpoint,"
+              + " until the checkpoints outgrow Flink's RPC frame. Set in the cluster's configuration "
+              + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key()
+              + ": filesystem and dstl.dfs.base-path: <a directory"
+              + " that the JobManager and every TaskManager reach>, or run the job with "
+              + JobConfig.CHECKPOINT_CHANGELOG.key()
+              + "=false");
     }
   }
 }

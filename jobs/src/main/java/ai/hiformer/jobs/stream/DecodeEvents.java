@@ -5,7 +5,9 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** Decode and validate: good events go on, anything else to the dead-letter output with its reason. */
+/**
+ * Decode and validate: good events go on, anything else to the dead-letter output with its reason.
+ */
 public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
   private final JobConfig config;
   private transient EventValidator validator;
@@ -20,16 +22,22 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
 
   @Override
   public void open(OpenContext context) {
-    validator = new EventValidator(config.get(JobConfig.MODEL_IDS), config.spec(), config.get(JobConfig.MAX_VALUE_CHARS));
+    validator =
+        new EventValidator(
+            config.get(JobConfig.MODEL_IDS), config.spec(), config.get(JobConfig.MAX_VALUE_CHARS));
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
-    drill = config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS) > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
+    drill =
+        config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS) > 0
+            && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0;
   }
 
   @Override
   public void processElement(RawRecord r, Context ctx, Collector<ValidEvent> out) {
     if (drill && ++seen > config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS)) {
-      throw new IllegalStateException("failure drill: chaos.fail-once-after-records = " + config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS));
+      throw new IllegalStateException(
+          "failure drill: chaos.fail-once-after-records = "
+              + config.get(JobConfig.FAIL_ONCE_AFTER_RECORDS));
     }
     try {
       ValidEvent e = validator.validate(r.value);
@@ -37,7 +45,9 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
       out.collect(e);
     } catch (EventValidator.Invalid invalid) {
       deadLetters.inc();
-      ctx.output(DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, invalid.getMessage(), r.value));
+      ctx.output(
+          DeadLetters.TAG,
+          DeadLetters.encode(r.topic, r.partition, r.offset, invalid.getMessage(), r.value));
     }
   }
 }

@@ -9,7 +9,9 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** Decode and validate labels: known model and task, value 0 or 1; anything else is dead-lettered. */
+/**
+ * Decode and validate labels: known model and task, value 0 or 1; anything else is dead-lettered.
+ */
 public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
   private final JobConfig config;
   private transient WireCodec<Label> codec;
@@ -33,9 +35,18 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
     try {
       Label l = codec.decode(r.value);
       if (l.getRequestId().length() > config.get(JobConfig.MAX_VALUE_CHARS)) {
-        reason = "requestId is " + l.getRequestId().length() + " characters long; at most " + config.get(JobConfig.MAX_VALUE_CHARS) + " allowed";
+        reason =
+            "requestId is "
+                + l.getRequestId().length()
+                + " characters long; at most "
+                + config.get(JobConfig.MAX_VALUE_CHARS)
+                + " allowed";
       } else if (!config.get(JobConfig.MODEL_IDS).contains(l.getModelId())) {
-        reason = "unknown model id '" + abbreviate(l.getModelId()) + "'; configured: " + config.get(JobConfig.MODEL_IDS);
+        reason =
+            "unknown model id '"
+                + abbreviate(l.getModelId())
+                + "'; configured: "
+                + config.get(JobConfig.MODEL_IDS);
       } else if (!tasks.contains(l.getTask())) {
         reason = "label for unknown task '" + abbreviate(l.getTask()) + "'; tasks: " + tasks;
       } else if (l.getValue() != 0.0 && l.getValue() != 1.0) {
@@ -48,7 +59,8 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
       reason = e.getMessage();
     }
     deadLetters.inc();
-    ctx.output(DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, reason, r.value));
+    ctx.output(
+        DeadLetters.TAG, DeadLetters.encode(r.topic, r.partition, r.offset, reason, r.value));
   }
 
   private static String abbreviate(String s) {

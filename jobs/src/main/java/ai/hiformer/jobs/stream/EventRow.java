@@ -4,9 +4,9 @@ import ai.hiformer.features.io.Row;
 import java.util.List;
 
 /**
- * A validated event seen as a feature row: a column is looked up in the categorical map, then the numeric map
- * (read as a number, without a round trip through text); multi-valued columns come from the multi map;
- * {@code eventTime} is the event time in epoch seconds.
+ * A validated event seen as a feature row: a column is looked up in the categorical map, then the
+ * numeric map (read as a number, without a round trip through text); multi-valued columns come from
+ * the multi map; {@code eventTime} is the event time in epoch seconds.
  */
 public final class EventRow implements Row {
   private ValidEvent event;
@@ -26,7 +26,9 @@ public final class EventRow implements Row {
     }
     Double d = event.numeric.get(column);
     if (d != null) {
-      return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString(d.longValue()) : Double.toString(d);
+      return d == Math.rint(d) && Math.abs(d) < 1e15
+          ? Long.toString(d.longValue())
+          : Double.toString(d);
     }
     if (column.equals("eventTime")) {
       return Long.toString(Math.floorDiv(event.eventTimeMillis, 1000));

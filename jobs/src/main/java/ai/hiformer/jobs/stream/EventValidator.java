@@ -12,8 +12,9 @@ import java.util.Set;
 
 /**
  * Decides whether a raw events-topic record can be scored, without any state: it must decode as an
- * {@link Event}, name a configured model, keep every string within bounds, carry finite numbers that the
- * feature spec can parse, and labels (if any) of known tasks with values 0 or 1. No Flink here.
+ * {@link Event}, name a configured model, keep every string within bounds, carry finite numbers
+ * that the feature spec can parse, and labels (if any) of known tasks with values 0 or 1. No Flink
+ * here.
  */
 public final class EventValidator {
   private final WireCodec<Event> codec = WireCodec.events();
@@ -41,7 +42,8 @@ public final class EventValidator {
     checkLength("requestId", e.getRequestId());
     checkLength("modelId", e.getModelId());
     if (!modelIds.contains(e.getModelId())) {
-      throw new Invalid("unknown model id '" + abbreviate(e.getModelId()) + "'; configured: " + modelIds);
+      throw new Invalid(
+          "unknown model id '" + abbreviate(e.getModelId()) + "'; configured: " + modelIds);
     }
     for (Map.Entry<String, String> c : e.getCategorical().entrySet()) {
       checkLength("categorical key", c.getKey());
@@ -56,12 +58,14 @@ public final class EventValidator {
     for (Map.Entry<String, Double> n : e.getNumeric().entrySet()) {
       checkLength("numeric key", n.getKey());
       if (!Double.isFinite(n.getValue())) {
-        throw new Invalid("numeric '" + abbreviate(n.getKey()) + "' is not finite: " + n.getValue());
+        throw new Invalid(
+            "numeric '" + abbreviate(n.getKey()) + "' is not finite: " + n.getValue());
       }
     }
     for (Map.Entry<String, Double> l : e.getLabels().entrySet()) {
       if (!tasks.contains(l.getKey())) {
-        throw new Invalid("label for unknown task '" + abbreviate(l.getKey()) + "'; tasks: " + tasks);
+        throw new Invalid(
+            "label for unknown task '" + abbreviate(l.getKey()) + "'; tasks: " + tasks);
       }
       double v = l.getValue();
       if (v != 0.0 && v != 1.0) {
@@ -79,7 +83,8 @@ public final class EventValidator {
 
   private void checkLength(String what, String s) throws Invalid {
     if (s.length() > maxChars) {
-      throw new Invalid(what + " is " + s.length() + " characters long; at most " + maxChars + " allowed");
+      throw new Invalid(
+          what + " is " + s.length() + " characters long; at most " + maxChars + " allowed");
     }
   }
 

@@ -2,10 +2,10 @@ package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.ModelOptionsBuilder;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
-import ai.hiformer.jobs.api.ModelOptionsBuilder;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -15,72 +15,120 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything the streaming job needs: the options declared below, those of {@link LearnerOptions}, the Kafka
- * client properties ({@code kafka.property.*}) and the model configuration ({@code model.*}). Each option is
- * declared once (key, default, allowed values, meaning); {@link JobConfigLoader} reads any of them from a
- * properties file or the command line, and {@code conf/job.properties} lists them all (a test keeps it so).
- * Immutable and validated on construction (a bad value fails at start-up naming its key and the allowed values);
- * serializable as plain strings so that Flink can ship it to the task managers.
+ * Everything the streaming job needs: the options declared below, those of {@link LearnerOptions},
+ * the Kafka client properties ({@code kafka.property.*}) and the model configuration ({@code
+ * model.*}). Each option is declared once (key, default, allowed values, meaning); {@link
+ * JobConfigLoader} reads any of them from a properties file or the command line, and {@code
+ * conf/job.properties} lists them all (a test keeps it so). Immutable and validated on construction
+ * (a bad value fails at start-up naming its key and the allowed values); serializable as plain
+ * strings so that Flink can ship it to the task managers.
  */
 public final class JobConfig implements Serializable {
   private static final long serialVersionUID = 2L;
 
-  public static final Option<String> BOOTSTRAP_SERVERS = Option.string("kafka.bootstrap-servers", null,
-      "the Kafka brokers (host:port, comma-separated)");
-  public static final Option<String> GROUP_ID = Option.string("kafka.group-id", "hiformer",
-      "the consumer group of the job's sources");
-  public static final Option<String> TRANSACTIONAL_ID_PREFIX = Option.string("kafka.transactional-id-prefix",
-      "hiformer-scores", "prefix of the exactly-once sinks' transactional ids");
-  public static final Option<String> EVENTS_TOPIC = Option.string("topics.events", "events",
-      "where events are read");
-  public static final Option<String> LABELS_TOPIC = Option.string("topics.labels", "labels",
-      "where labels that arrive after their event are read");
-  public static final Option<String> SCORES_TOPIC = Option.string("topics.scores", "scores", "where scores go");
-  public static final Option<String> SCORES_DELIVERY = Option.oneOf("scores.delivery", "exactly-once",
-      "exactly-once: a score is visible to read_committed consumers when the checkpoint that wrote it completes,"
-          + " once; at-least-once: at once, and after a failure possibly again with the same request id",
-      "exactly-once", "at-least-once");
-  public static final Option<String> UPDATES_TOPIC = Option.optionalString("topics.model-updates",
-      "where the learner's model updates go (keyed by model id; with updates.interval-ms > 0); unset = none");
-  public static final Option<String> DEAD_LETTER_TOPIC = Option.string("topics.dead-letters", "dead-letters",
-      "where malformed events and labels go, with their reason");
-  public static final Option<Set<String>> MODEL_IDS = Option.names("job.model-ids",
-      "which model ids exist; events for any other id are dead-lettered");
-  public static final Option<Integer> PARALLELISM = Option.integer("job.parallelism", 1, 1,
-      "the job's default parallelism");
-  public static final Option<String> ROLE = Option.oneOf("job.role", "all",
-      "all: this job scores and learns; learn: it only learns, publishing its model updates to"
-          + " topics.model-updates; score: it only scores, with replicas that follow those updates (a learn job's),"
-          + " so that its checkpoints, and with them exactly-once scores, never wait for the learner's. learn and"
-          + " score need topics.model-updates and scoring.parallelism > 0, and run as two jobs on the same"
-          + " configuration",
-      "all", "learn", "score");
-  public static final Option<Boolean> BOUNDED = Option.bool("job.bounded", false,
-      "true: stop at the end of what the topics hold when the job starts (replays)");
-  public static final Option<Long> LABEL_WINDOW_MS = Option.longInteger("join.window-ms", 60_000, 1,
-      "how long an impression waits for its labels (processing time); missing labels then count as negatives");
-  public static final Option<Long> CHECKPOINT_INTERVAL_MS = Option.longInteger("checkpoint.interval-ms", 1000, 1,
-      "the checkpoint interval: also how often scores become visible to read_committed consumers");
-  public static final Option<String> CHECKPOINT_DIR = Option.optionalString("checkpoint.dir",
-      "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
-  public static final Option<String> CHECKPOINT_CHANGELOG = Option.oneOf("checkpoint.changelog", "auto",
-      "true (needs checkpoint.dir): a checkpoint writes the state changes since the previous one to a changelog"
-          + " (checkpoint.dir/changelog) and RocksDB's files go up in the background once a minute, so an"
-          + " exactly-once score waits for a checkpoint of about the second's changes; the cluster must keep the"
-          + " changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a resume"
-          + " from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which also"
-          + " upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
-          + " auto: true with scores.delivery=exactly-once, a checkpoint.dir and job.role=all, false otherwise",
-      "auto", "true", "false");
-  public static final Option<String> ROCKSDB_LOCAL_DIR = Option.optionalString("state.rocksdb.localdir",
-      "RocksDB's working directory (keep the path short); unset: Flink's default");
-  public static final Option<Integer> MAX_VALUE_CHARS = Option.integer("validate.max-value-chars", 4096, 1,
-      "events with a longer string are dead-lettered");
-  public static final Option<Long> FAIL_ONCE_AFTER_RECORDS = Option.longInteger("chaos.fail-once-after-records", 0,
-      0, "failure drill: the first attempt of each decode subtask fails after this many records (0 = off)");
+  public static final Option<String> BOOTSTRAP_SERVERS =
+      Option.string(
+          "kafka.bootstrap-servers", null, "the Kafka brokers (host:port, comma-separated)");
+  public static final Option<String> GROUP_ID =
+      Option.string("kafka.group-id", "hiformer", "the consumer group of the job's sources");
+  public static final Option<String> TRANSACTIONAL_ID_PREFIX =
+      Option.string(
+          "kafka.transactional-id-prefix",
+          "hiformer-scores",
+          "prefix of the exactly-once sinks' transactional ids");
+  public static final Option<String> EVENTS_TOPIC =
+      Option.string("topics.events", "events", "where events are read");
+  public static final Option<String> LABELS_TOPIC =
+      Option.string(
+          "topics.labels", "labels", "where labels that arrive after their event are read");
+  public static final Option<String> SCORES_TOPIC =
+      Option.string("topics.scores", "scores", "where scores go");
+  public static final Option<String> SCORES_DELIVERY =
+      Option.oneOf(
+          "scores.delivery",
+          "exactly-once",
+          "exactly-once: a score is visible to read_committed consumers when the checkpoint that wrote it completes,"
+              + " once; at-least-once: at once, and after a failure possibly again with the same request id",
+          "exactly-once",
+          "at-least-once");
+  public static final Option<String> UPDATES_TOPIC =
+      Option.optionalString(
+          "topics.model-updates",
+          "where the learner's model updates go (keyed by model id; with updates.interval-ms > 0); unset = none");
+  public static final Option<String> DEAD_LETTER_TOPIC =
+      Option.string(
+          "topics.dead-letters",
+          "dead-letters",
+          "where malformed events and labels go, with their reason");
+  public static final Option<Set<String>> MODEL_IDS =
+      Option.names(
+          "job.model-ids", "which model ids exist; events for any other id are dead-lettered");
+  public static final Option<Integer> PARALLELISM =
+      Option.integer("job.parallelism", 1, 1, "the job's default parallelism");
+  public static final Option<String> ROLE =
+      Option.oneOf(
+          "job.role",
+          "all",
+          "all: this job scores and learns; learn: it only learns, publishing its model updates to"
+              + " topics.model-updates; score: it only scores, with replicas that follow those updates (a learn job's),"
+              + " so that its checkpoints, and with them exactly-once scores, never wait for the learner's. learn and"
+              + " score need topics.model-updates and scoring.parallelism > 0, and run as two jobs on the same"
+              + " configuration",
+          "all",
+          "learn",
+          "score");
+  public static final Option<Boolean> BOUNDED =
+      Option.bool(
+          "job.bounded",
+          false,
+          "true: stop at the end of what the topics hold when the job starts (replays)");
+  public static final Option<Long> LABEL_WINDOW_MS =
+      Option.longInteger(
+          "join.window-ms",
+          60_000,
+          1,
+          "how long an impression waits for its labels (processing time); missing labels then count as negatives");
+  public static final Option<Long> CHECKPOINT_INTERVAL_MS =
+      Option.longInteger(
+          "checkpoint.interval-ms",
+          1000,
+          1,
+          "the checkpoint interval: also how often scores become visible to read_committed consumers");
+  public static final Option<String> CHECKPOINT_DIR =
+      Option.optionalString(
+          "checkpoint.dir",
+          "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
+  public static final Option<String> CHECKPOINT_CHANGELOG =
+      Option.oneOf(
+          "checkpoint.changelog",
+          "auto",
+          "true (needs checkpoint.dir): a checkpoint writes the state changes since the previous one to a changelog"
+              + " (checkpoint.dir/changelog) and RocksDB's files go up in the background once a minute, so an"
+              + " exactly-once score waits for a checkpoint of about the second's changes; the cluster must keep the"
+              + " changelog on a file system (state.changelog.storage: filesystem, dstl.dfs.base-path), and a resume"
+              + " from a savepoint claims it (Flink's CLAIM mode). false: RocksDB's incremental checkpoints, which also"
+              + " upload every file a compaction rewrote (at a million rows, 150 MB every ten or so checkpoints)."
+              + " auto: true with scores.delivery=exactly-once, a checkpoint.dir and job.role=all, false otherwise",
+          "auto",
+          "true",
+          "false");
+  public static final Option<String> ROCKSDB_LOCAL_DIR =
+      Option.optionalString(
+          "state.rocksdb.localdir",
+          "RocksDB's working directory (keep the path short); unset: Flink's default");
+  public static final Option<Integer> MAX_VALUE_CHARS =
+      Option.integer(
+          "validate.max-value-chars", 4096, 1, "events with a longer string are dead-lettered");
+  public static final Option<Long> FAIL_ONCE_AFTER_RECORDS =
+      Option.longInteger(
+          "chaos.fail-once-after-records",
+          0,
+          0,
+          "failure drill: the first attempt of each decode subtask fails after this many records (0 = off)");
 
   /** Every option of the job: those above and the learner's. */
-  public static final List<Option<?>> ALL = concat(Option.declaredIn(JobConfig.class), LearnerOptions.ALL);
+  public static final List<Option<?>> ALL =
+      concat(Option.declaredIn(JobConfig.class), LearnerOptions.ALL);
 
   private final OptionValues values;
   private final LinkedHashMap<String, String> kafkaProperties;
@@ -92,39 +140,65 @@ public final class JobConfig implements Serializable {
     this.modelConfig = model.toProperties();
     LearnerOptions.requireConsistent(values);
     if (values.get(CHECKPOINT_CHANGELOG).equals("true") && values.get(CHECKPOINT_DIR) == null) {
-      throw new IllegalArgumentException(CHECKPOINT_CHANGELOG.key() + " = true needs " + CHECKPOINT_DIR.key()
-          + ": the changelog is kept beside the checkpoints (allowed: " + CHECKPOINT_CHANGELOG.key()
-          + " = auto or false, or a " + CHECKPOINT_DIR.key() + ")");
+      throw new IllegalArgumentException(
+          CHECKPOINT_CHANGELOG.key()
+              + " = true needs "
+              + CHECKPOINT_DIR.key()
+              + ": the changelog is kept beside the checkpoints (allowed: "
+              + CHECKPOINT_CHANGELOG.key()
+              + " = auto or false, or a "
+              + CHECKPOINT_DIR.key()
+              + ")");
     }
     String role = values.get(ROLE);
     if (!role.equals("all")) {
-      if (values.get(UPDATES_TOPIC) == null || values.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
-        throw new IllegalArgumentException(ROLE.key() + " = " + role + " needs " + UPDATES_TOPIC.key() + " and "
-            + LearnerOptions.SCORING_PARALLELISM.key() + " > 0: the scoring job's replicas follow the learning job's"
-            + " updates on that topic (allowed: " + ROLE.key() + " = all, or both set)");
+      if (values.get(UPDATES_TOPIC) == null
+          || values.get(LearnerOptions.SCORING_PARALLELISM) == 0) {
+        throw new IllegalArgumentException(
+            ROLE.key()
+                + " = "
+                + role
+                + " needs "
+                + UPDATES_TOPIC.key()
+                + " and "
+                + LearnerOptions.SCORING_PARALLELISM.key()
+                + " > 0: the scoring job's replicas follow the learning job's"
+                + " updates on that topic (allowed: "
+                + ROLE.key()
+                + " = all, or both set)");
       }
       if (role.equals("score") && values.get(BOUNDED)) {
-        throw new IllegalArgumentException(ROLE.key() + " = score cannot be " + BOUNDED.key() + " = true: it"
-            + " follows a learning job's updates, which do not end (allowed: " + BOUNDED.key() + " = false, or "
-            + ROLE.key() + " = all or learn)");
+        throw new IllegalArgumentException(
+            ROLE.key()
+                + " = score cannot be "
+                + BOUNDED.key()
+                + " = true: it"
+                + " follows a learning job's updates, which do not end (allowed: "
+                + BOUNDED.key()
+                + " = false, or "
+                + ROLE.key()
+                + " = all or learn)");
       }
     }
   }
 
   /**
-   * Whether checkpoints go through Flink's changelog state backend: {@code checkpoint.changelog}, where
-   * {@code auto} means exactly where a score waits for checkpoints (exactly-once delivery), given a
-   * {@code checkpoint.dir} to keep the changelog beside. At-least-once scores are visible before any checkpoint,
-   * so there the changelog would only add work: every state change written twice, RocksDB's files uploaded anyway.
-   * Likewise for a job that only learns or only scores ({@code job.role}): no score waits for the learning job's
-   * checkpoints, and the scoring job keeps no keyed state.
+   * Whether checkpoints go through Flink's changelog state backend: {@code checkpoint.changelog},
+   * where {@code auto} means exactly where a score waits for checkpoints (exactly-once delivery),
+   * given a {@code checkpoint.dir} to keep the changelog beside. At-least-once scores are visible
+   * before any checkpoint, so there the changelog would only add work: every state change written
+   * twice, RocksDB's files uploaded anyway. Likewise for a job that only learns or only scores
+   * ({@code job.role}): no score waits for the learning job's checkpoints, and the scoring job
+   * keeps no keyed state.
    */
   public boolean changelogCheckpoints() {
     return switch (values.get(CHECKPOINT_CHANGELOG)) {
       case "true" -> true;
       case "false" -> false;
-      default -> values.get(ROLE).equals("all") && values.get(SCORES_DELIVERY).equals("exactly-once")
-          && values.get(CHECKPOINT_DIR) != null;
+      default ->
+          values.get(ROLE).equals("all")
+              && values.get(SCORES_DELIVERY).equals("exactly-once")
+              && values.get(CHECKPOINT_DIR) != null;
     };
   }
 
@@ -148,8 +222,9 @@ public final class JobConfig implements Serializable {
   }
 
   /**
-   * What the model operator needs of this configuration. Without {@code topics.model-updates} nobody reads the
-   * base slices of the update stream (the job's own replicas never need them), so none are made.
+   * What the model operator needs of this configuration. Without {@code topics.model-updates}
+   * nobody reads the base slices of the update stream (the job's own replicas never need them), so
+   * none are made.
    */
   public LearnerOptions learnerOptions() {
     if (values.get(UPDATES_TOPIC) != null) {
@@ -176,7 +251,10 @@ public final class JobConfig implements Serializable {
     return new Builder();
   }
 
-  /** Every option at its default until set; the brokers, the model ids, the spec and the model are required. */
+  /**
+   * Every option at its default until set; the brokers, the model ids, the spec and the model are
+   * required.
+   */
   public static final class Builder extends ModelOptionsBuilder<Builder> {
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
 

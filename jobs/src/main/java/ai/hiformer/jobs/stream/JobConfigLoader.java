@@ -15,11 +15,11 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * Builds a {@link JobConfig} from one properties file plus command-line overrides
- * ({@code --key=value}). Every key is checked: an unknown one fails at start-up, naming it and listing
- * the known keys. Keys under {@code kafka.property.} pass through to the Kafka clients (SASL/SSL
- * settings, timeouts); keys under {@code model.} are the model configuration (ModelConfig's text form).
- * See {@code conf/job.properties} for every key with its default.
+ * Builds a {@link JobConfig} from one properties file plus command-line overrides ({@code
+ * --key=value}). Every key is checked: an unknown one fails at start-up, naming it and listing the
+ * known keys. Keys under {@code kafka.property.} pass through to the Kafka clients (SASL/SSL
+ * settings, timeouts); keys under {@code model.} are the model configuration (ModelConfig's text
+ * form). See {@code conf/job.properties} for every key with its default.
  */
 public final class JobConfigLoader {
   /** Every key a properties file may set, besides {@code kafka.property.*} and {@code model.*}. */
@@ -27,7 +27,9 @@ public final class JobConfigLoader {
 
   private JobConfigLoader() {}
 
-  /** Reads {@code file} (may be null) and applies {@code --key=value} overrides from {@code args}. */
+  /**
+   * Reads {@code file} (may be null) and applies {@code --key=value} overrides from {@code args}.
+   */
   public static Map<String, String> read(Path file, String[] args, int from) throws IOException {
     Map<String, String> m = new LinkedHashMap<>();
     if (file != null) {
@@ -42,7 +44,8 @@ public final class JobConfigLoader {
     for (int i = from; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + a + "'; overrides look like --key=value");
+        throw new IllegalArgumentException(
+            "unexpected argument '" + a + "'; overrides look like --key=value");
       }
       String kv = a.substring(2);
       int eq = kv.indexOf('=');
@@ -72,8 +75,11 @@ public final class JobConfigLoader {
       } else if (k.startsWith("model.")) {
         String mk = k.substring("model.".length());
         if (ModelConfig.key(mk).isEmpty()) {
-          throw new IllegalArgumentException("unknown key '" + k + "'; allowed model keys: "
-              + ModelConfig.KEYS.stream().map(x -> "model." + x.name()).toList());
+          throw new IllegalArgumentException(
+              "unknown key '"
+                  + k
+                  + "'; allowed model keys: "
+                  + ModelConfig.KEYS.stream().map(x -> "model." + x.name()).toList());
         }
         model.append(mk).append('=').append(v).append('\n');
       } else if (options.containsKey(k)) {
@@ -81,13 +87,20 @@ public final class JobConfigLoader {
           try {
             v = Files.readString(Paths.get(v));
           } catch (IOException ex) {
-            throw new IllegalArgumentException("invalid " + k + " = '" + v + "'; allowed: the path of a readable file ("
-                + ex + ")");
+            throw new IllegalArgumentException(
+                "invalid "
+                    + k
+                    + " = '"
+                    + v
+                    + "'; allowed: the path of a readable file ("
+                    + ex
+                    + ")");
           }
         }
         b.setText(k, v);
       } else {
-        throw new IllegalArgumentException("unknown key '" + k + "'; allowed: " + KEYS + ", kafka.property.*, model.*");
+        throw new IllegalArgumentException(
+            "unknown key '" + k + "'; allowed: " + KEYS + ", kafka.property.*, model.*");
       }
     }
     if (model.indexOf("kind=") < 0) {

@@ -15,18 +15,19 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins impressions with their labels by model id and request id (docs/DESIGN.md §1, JOIN; {@link #key}). An impression waits for its
- * labels until {@code join.window-ms} of processing time after it arrived; it is released as a training
- * example as soon as every task has a label, or when the window closes, tasks still without a label then
- * counting as negatives. Labels may arrive before their impression; they wait under the same window and
- * are dropped (counted) if no impression comes. Impression and labels live in keyed state, so a restore
- * continues every open window.
+ * Joins impressions with their labels by model id and request id (docs/DESIGN.md §1, JOIN; {@link
+ * #key}). An impression waits for its labels until {@code join.window-ms} of processing time after
+ * it arrived; it is released as a training example as soon as every task has a label, or when the
+ * window closes, tasks still without a label then counting as negatives. Labels may arrive before
+ * their impression; they wait under the same window and are dropped (counted) if no impression
+ * comes. Impression and labels live in keyed state, so a restore continues every open window.
  */
-public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
+public final class LabelJoin
+    extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
   /**
-   * The join key: model id and request id, so that two models (markets, experiment arms) that happen to use
-   * the same request ids never receive each other's labels. The model id's length comes first, so that no
-   * two pairs share a key whatever characters the ids hold.
+   * The join key: model id and request id, so that two models (markets, experiment arms) that
+   * happen to use the same request ids never receive each other's labels. The model id's length
+   * comes first, so that no two pairs share a key whatever characters the ids hold.
    */
   public static String key(String modelId, String requestId) {
     return modelId.length() + ":" + modelId + requestId;
@@ -34,8 +35,10 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
 
   private final JobConfig config;
   private transient ValueState<ValidEvent> impression;
+
   /** Set once the example was released: late labels and duplicate impressions are then ignored. */
   private transient ValueState<Boolean> released;
+
   private transient ValueState<Long> deadline;
   private transient MapState<String, Double> labels;
   private transient List<String> tasks;
@@ -49,10 +52,13 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
 
   @Override
   public void open(OpenContext context) {
-    impression = getRuntimeContext().getState(new ValueStateDescriptor<>("impression", ValidEvent.class));
+    impression =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("impression", ValidEvent.class));
     released = getRuntimeContext().getState(new ValueStateDescriptor<>("released", Types.BOOLEAN));
     deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("deadline", Types.LONG));
-    labels = getRuntimeContext().getMapState(new MapStateDescriptor<>("labels", Types.STRING, Types.DOUBLE));
+    labels =
+        getRuntimeContext()
+            .getMapState(new MapStateDescriptor<>("labels", Types.STRING, Types.DOUBLE));
     tasks = config.spec().tasks().stream().map(TaskSpec::name).toList();
     joined = getRuntimeContext().getMetricGroup().counter("examplesJoined");
     timedOut = getRuntimeContext().getMetricGroup().counter("impressionsWindowClosed");
@@ -60,9 +66,11 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
   }
 
   @Override
-  public void processElement1(ValidEvent event, Context ctx, Collector<ValidEvent> out) throws Exception {
+  public void processElement1(ValidEvent event, Context ctx, Collector<ValidEvent> out)
+      throws Exception {
     if (impression.value() != null || released.value() != null) {
-      return; // a duplicate impression of the same request (or one already released): the first counts
+      return; // a duplicate impression of the same request (or one already released): the first
+      // counts
     }
     impression.update(event);
     armTimer(ctx);
@@ -70,7 +78,8 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
   }
 
   @Override
-  public void processElement2(ValidLabel label, Context ctx, Collector<ValidEvent> out) throws Exception {
+  public void processElement2(ValidLabel label, Context ctx, Collector<ValidEvent> out)
+      throws Exception {
     if (released.value() != null) {
       return; // the example was released already; a late label is ignored
     }
@@ -80,7 +89,8 @@ public final class LabelJoin extends KeyedCoProcessFunction<String, ValidEvent, 
   }
 
   @Override
-  public void onTimer(long timestamp, OnTimerContext ctx, Collector<ValidEvent> out) throws Exception {
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<ValidEvent> out)
+      throws Exception {
     Long d = deadline.value();
     if (d == null || timestamp < d) {
       return;

@@ -26,45 +26,58 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Scores and learns, keyed by model id, for any event type that an {@link EventMapping} reads. The model of
- * each key lives as a working copy ({@link ModelRuntime}) in this subtask's memory and in keyed state
- * (RocksDB): reading it deserialises once per key after a start or restore, and {@link ModelOperator} writes
- * every changed copy back to keyed state when a checkpoint is taken, so state is touched once per checkpoint
- * rather than once per event. What is written follows what changed: the model's head (dense weights, encoder,
- * counters) and only the embedding rows and vocabulary values changed since the previous checkpoint
- * ({@link #ROWS}, {@link #VOCABULARY}). Output: one {@link Scored} per scored event; events whose features the spec
- * cannot read go to {@link #REJECTED}.
+ * Scores and learns, keyed by model id, for any event type that an {@link EventMapping} reads. The
+ * model of each key lives as a working copy ({@link ModelRuntime}) in this subtask's memory and in
+ * keyed state (RocksDB): reading it deserialises once per key after a start or restore, and {@link
+ * ModelOperator} writes every changed copy back to keyed state when a checkpoint is taken, so state
+ * is touched once per checkpoint rather than once per event. What is written follows what changed:
+ * the model's head (dense weights, encoder, counters) and only the embedding rows and vocabulary
+ * values changed since the previous checkpoint ({@link #ROWS}, {@link #VOCABULARY}). Output: one
+ * {@link Scored} per scored event; events whose features the spec cannot read go to {@link
+ * #REJECTED}.
  *
  * @param <T> the event type
  */
 public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scored> {
   /** Events whose features the spec could not read: the job keeps running. */
-  public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
+  public static final OutputTag<Rejected> REJECTED =
+      new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
 
   /**
-   * The model update stream for servers and other readers, every {@code updates.interval-ms} per model id: the
-   * changes, each followed by a slice of a base spread over {@code updates.base-slices} updates.
+   * The model update stream for servers and other readers, every {@code updates.interval-ms} per
+   * model id: the changes, each followed by a slice of a base spread over {@code
+   * updates.base-slices} updates.
    */
-  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES = new OutputTag<>("model-updates",
-      TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES =
+      new OutputTag<>(
+          "model-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
   /** The same updates for the job's own scoring replicas, without the base slices. */
-  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES = new OutputTag<>(
-      "replica-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES =
+      new OutputTag<>(
+          "replica-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
   /**
-   * The embedding rows of the current key's model, one entry per row ({@link ai.hiformer.learner.SavedRows}):
-   * with RocksDB's incremental checkpoints a checkpoint uploads the rows changed since the previous one, while
-   * "model" holds the rest (dense weights, optimiser moments, encoder, counters).
+   * The embedding rows of the current key's model, one entry per row ({@link
+   * ai.hiformer.learner.SavedRows}): with RocksDB's incremental checkpoints a checkpoint uploads
+   * the rows changed since the previous one, while "model" holds the rest (dense weights, optimiser
+   * moments, encoder, counters).
    */
   static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> ROWS =
-      new org.apache.flink.api.common.state.MapStateDescriptor<>("rows", org.apache.flink.api.common.typeinfo.Types.LONG,
+      new org.apache.flink.api.common.state.MapStateDescriptor<>(
+          "rows",
+          org.apache.flink.api.common.typeinfo.Types.LONG,
           PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
-  /** The exact vocabularies' values of the current key's model, one entry per value, saved as the rows are. */
+  /**
+   * The exact vocabularies' values of the current key's model, one entry per value, saved as the
+   * rows are.
+   */
   static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> VOCABULARY =
-      new org.apache.flink.api.common.state.MapStateDescriptor<>("vocabulary",
-          org.apache.flink.api.common.typeinfo.Types.LONG, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+      new org.apache.flink.api.common.state.MapStateDescriptor<>(
+          "vocabulary",
+          org.apache.flink.api.common.typeinfo.Types.LONG,
+          PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
   private final LearnerOptions config;
   private final EventMapping<T> mapping;
@@ -82,12 +95,15 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
   private transient Map<String, Long> lastEvent;
-  private transient Set<String> needsFullUpdate;   // runtimes built or restored since their last update
+  private transient Set<String>
+      needsFullUpdate; // runtimes built or restored since their last update
   private transient Map<String, Long> publishedVersion;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient long lastLog;
-  private transient boolean replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
+  private transient boolean
+      replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
   private static final long LOG_EVERY_MS = 30_000;
 
   public ModelFunction(LearnerOptions options, EventMapping<T> mapping) {
@@ -97,7 +113,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   @Override
   public void open(OpenContext context) {
-    state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    state =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>(
+                    "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     rowState = getRuntimeContext().getMapState(ROWS);
     entryState = getRuntimeContext().getMapState(VOCABULARY);
     runtimes = new HashMap<>();
@@ -110,7 +130,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     if (replicasScore) {
-      // open() runs on the task thread, which also trains and takes the synchronous part of each checkpoint.
+      // open() runs on the task thread, which also trains and takes the synchronous part of each
+      // checkpoint.
       ThreadNiceness.lowerCurrentThread(config.get(LearnerOptions.LEARN_NICENESS));
     }
     modelConfig = config.model();
@@ -118,8 +139,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     metricGroup = getRuntimeContext().getMetricGroup();
     scoredCounter = metricGroup.counter("eventsScored");
     trainedCounter = metricGroup.counter("examplesTrained");
-    trainMillis = metricGroup.histogram("trainBatchMillis",
-        new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
+    trainMillis =
+        metricGroup.histogram(
+            "trainBatchMillis",
+            new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
   }
 
   @Override
@@ -131,7 +154,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     long time = mapping.eventTimeMillis(event);
     try {
       if (replicasScore || !mapping.score(event)) {
-        // With scoring replicas, an event to score only tells the learner that its model exists (ScoringFunction
+        // With scoring replicas, an event to score only tells the learner that its model exists
+        // (ScoringFunction
         // scored it already, and reports it if it is malformed).
         if (!mapping.labels(event).isEmpty()) {
           runtime.learnOnly(mapping.features(event), mapping.labels(event), time);
@@ -142,12 +166,21 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       probs = runtime.scoreAndLearn(mapping.features(event), mapping.labels(event), time);
     } catch (BadRowException e) {
       if (!replicasScore || !mapping.score(event)) {
-        ctx.output(REJECTED, new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+        ctx.output(
+            REJECTED,
+            new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
       }
       return;
     }
-    out.collect(Scored.of(key, mapping.requestId(event), versionBefore, taskNames, probs, time,
-        System.currentTimeMillis()));
+    out.collect(
+        Scored.of(
+            key,
+            mapping.requestId(event),
+            versionBefore,
+            taskNames,
+            probs,
+            time,
+            System.currentTimeMillis()));
     scoredCounter.inc();
     afterLearning(key, runtime, versionBefore, ctx);
   }
@@ -162,15 +195,23 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       lastLog = now;
       for (Map.Entry<String, ModelRuntime> e : runtimes.entrySet()) {
         ModelRuntime r = e.getValue();
-        LOG.info("model {} v{}: {} events scored, {} examples trained, {} pending; task {} progressive AUC {} log-loss {}",
-            e.getKey(), r.version(), r.scored(), r.trainedExamples(), r.pendingExamples(), spec.tasks().get(0).name(),
-            String.format("%.4f", r.metrics(0).auc()), String.format("%.4f", r.metrics(0).logLoss()));
+        LOG.info(
+            "model {} v{}: {} events scored, {} examples trained, {} pending; task {} progressive AUC {} log-loss {}",
+            e.getKey(),
+            r.version(),
+            r.scored(),
+            r.trainedExamples(),
+            r.pendingExamples(),
+            spec.tasks().get(0).name(),
+            String.format("%.4f", r.metrics(0).auc()),
+            String.format("%.4f", r.metrics(0).logLoss()));
       }
     }
     dirty.add(key);
     long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
     if (interval > 0 && !publishedVersion.containsKey(key)) {
-      publishedVersion.put(key, -1L); // the first update of this runtime is due at the next interval boundary
+      publishedVersion.put(
+          key, -1L); // the first update of this runtime is due at the next interval boundary
       long at = (ctx.timerService().currentProcessingTime() / interval + 1) * interval;
       ctx.timerService().registerProcessingTimeTimer(at);
     }
@@ -179,7 +220,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       // Timers are rounded to the interval so that a key holds at most a couple of them.
       long processingTime = ctx.timerService().currentProcessingTime();
       lastEvent.put(key, processingTime);
-      long at = (processingTime / config.get(LearnerOptions.FLUSH_IDLE_MS) + 2) * config.get(LearnerOptions.FLUSH_IDLE_MS);
+      long at =
+          (processingTime / config.get(LearnerOptions.FLUSH_IDLE_MS) + 2)
+              * config.get(LearnerOptions.FLUSH_IDLE_MS);
       ctx.timerService().registerProcessingTimeTimer(at);
     }
   }
@@ -188,8 +231,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
     long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
     if (interval > 0 && timestamp % interval == 0) {
-      // Also a timer restored from a checkpoint: the restored model's first update is full, which is how
-      // scoring replicas, rebuilt empty after a restore, get their model back without waiting for an event.
+      // Also a timer restored from a checkpoint: the restored model's first update is full, which
+      // is how
+      // scoring replicas, rebuilt empty after a restore, get their model back without waiting for
+      // an event.
       String key = ctx.getCurrentKey();
       publish(key, runtime(key), ctx::output);
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
@@ -198,8 +243,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     Long last = lastEvent.get(ctx.getCurrentKey());
     long idle = config.get(LearnerOptions.FLUSH_IDLE_MS);
     if (last == null && runtime.pendingExamples() > 0) {
-      // The first timer after a restore (this map is not checkpointed): the idle time counts from now, as it
-      // would have in a run without the restore, instead of flushing the restored partial micro-batch at once.
+      // The first timer after a restore (this map is not checkpointed): the idle time counts from
+      // now, as it
+      // would have in a run without the restore, instead of flushing the restored partial
+      // micro-batch at once.
       lastEvent.put(ctx.getCurrentKey(), timestamp);
       ctx.timerService().registerProcessingTimeTimer((timestamp / idle + 2) * idle);
       return;
@@ -226,20 +273,37 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       throw new IllegalStateException("cannot read the model state of " + key, e);
     }
     try {
-      r = bytes == null ? new ModelRuntime(spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
-          : ModelRuntime.fromHeadAndRows(bytes, rowState.entries(), entryState.entries(), spec, optimizer,
-              config.get(LearnerOptions.MICRO_BATCH));
+      r =
+          bytes == null
+              ? new ModelRuntime(
+                  spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
+              : ModelRuntime.fromHeadAndRows(
+                  bytes,
+                  rowState.entries(),
+                  entryState.entries(),
+                  spec,
+                  optimizer,
+                  config.get(LearnerOptions.MICRO_BATCH));
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the saved rows of " + key, e);
     }
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
-      r.snapshotPolicy(config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES), config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
+      r.snapshotPolicy(
+          config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES),
+          config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
     }
-    r.qualityGate(config.get(LearnerOptions.QUALITY_WINDOW), config.get(LearnerOptions.QUALITY_AUC_MARGIN),
-        config.get(LearnerOptions.QUALITY_MAX_HELD_EXAMPLES), reason -> LOG.warn("model {}: version {} held back from serving by the quality gate: {}", key, runtimes
-            .get(key) == null ? "?" : runtimes.get(key).version(), reason));
+    r.qualityGate(
+        config.get(LearnerOptions.QUALITY_WINDOW),
+        config.get(LearnerOptions.QUALITY_AUC_MARGIN),
+        config.get(LearnerOptions.QUALITY_MAX_HELD_EXAMPLES),
+        reason ->
+            LOG.warn(
+                "model {}: version {} held back from serving by the quality gate: {}",
+                key,
+                runtimes.get(key) == null ? "?" : runtimes.get(key).version(),
+                reason));
     runtimes.put(key, r);
     needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);
@@ -247,23 +311,34 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   }
 
   /**
-   * Emits the update due for {@code key}: a full one after a (re)start (its epoch is new), else the changes, with
-   * the dense weights only when the version moved. The update stream then also gets the next slice of a base
-   * spread over {@code updates.base-slices} updates, at the same sequence, for readers that join late; scoring
-   * replicas, which have followed every change, do not get them.
+   * Emits the update due for {@code key}: a full one after a (re)start (its epoch is new), else the
+   * changes, with the dense weights only when the version moved. The update stream then also gets
+   * the next slice of a base spread over {@code updates.base-slices} updates, at the same sequence,
+   * for readers that join late; scoring replicas, which have followed every change, do not get
+   * them.
    */
-  void publish(String key, ModelRuntime r,
-      java.util.function.BiConsumer<OutputTag<ai.hiformer.jobs.api.PublishedUpdate>, ai.hiformer.jobs.api.PublishedUpdate> out) {
+  void publish(
+      String key,
+      ModelRuntime r,
+      java.util.function.BiConsumer<
+              OutputTag<ai.hiformer.jobs.api.PublishedUpdate>, ai.hiformer.jobs.api.PublishedUpdate>
+          out) {
     boolean restarted = needsFullUpdate.remove(key);
     boolean dense = restarted || r.version() != publishedVersion.getOrDefault(key, -1L);
     publishedVersion.put(key, r.version());
-    var update = new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureUpdate(restarted, dense)
-        .publishedBytes()); // read and handed on, never changed: no copy
+    var update =
+        new ai.hiformer.jobs.api.PublishedUpdate(
+            key,
+            r.captureUpdate(restarted, dense)
+                .publishedBytes()); // read and handed on, never changed: no copy
     out.accept(REPLICA_UPDATES, update);
     out.accept(UPDATES, update);
     int slices = config.get(LearnerOptions.UPDATES_BASE_SLICES);
     if (!restarted && slices > 0) {
-      out.accept(UPDATES, new ai.hiformer.jobs.api.PublishedUpdate(key, r.captureBaseSlice(slices).publishedBytes()));
+      out.accept(
+          UPDATES,
+          new ai.hiformer.jobs.api.PublishedUpdate(
+              key, r.captureBaseSlice(slices).publishedBytes()));
     }
   }
 

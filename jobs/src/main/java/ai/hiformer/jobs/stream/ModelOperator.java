@@ -18,9 +18,9 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 
 /**
- * Runs {@link ModelFunction} and, when a checkpoint is taken, first writes every changed working copy
- * into keyed state under its own key (the hook runs before the state backends snapshot), so checkpoints
- * hold the model exactly as it is at the barrier.
+ * Runs {@link ModelFunction} and, when a checkpoint is taken, first writes every changed working
+ * copy into keyed state under its own key (the hook runs before the state backends snapshot), so
+ * checkpoints hold the model exactly as it is at the barrier.
  */
 public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scored>
     implements org.apache.flink.streaming.api.operators.BoundedOneInput {
@@ -32,17 +32,26 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   }
 
   /** A snapshot captured at a checkpoint barrier, written once that checkpoint completes. */
-  private record Pending(String modelId, long version, byte[] learner, byte[] encoder, String modelConfig,
-      ModelSnapshot.Position position, Map<String, Double> metrics) {}
+  private record Pending(
+      String modelId,
+      long version,
+      byte[] learner,
+      byte[] encoder,
+      String modelConfig,
+      ModelSnapshot.Position position,
+      Map<String, Double> metrics) {}
 
   private transient TreeMap<Long, List<Pending>> pending;
-  private transient TreeMap<Long, List<Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta>>> pendingDeltas;
+  private transient TreeMap<Long, List<Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta>>>
+      pendingDeltas;
   private transient long lastDeltaMillis;
   private transient long deltaCount;
 
   @Override
-  public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context) throws Exception {
-    ChangelogStorageCheck.requireDurableStorage(getKeyedStateBackend(),
+  public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context)
+      throws Exception {
+    ChangelogStorageCheck.requireDurableStorage(
+        getKeyedStateBackend(),
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     super.initializeState(context);
   }
@@ -58,24 +67,38 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         pendingDeltas = new TreeMap<>();
       }
       long now = System.currentTimeMillis();
-      boolean deltaDue = config.get(LearnerOptions.DELTA_INTERVAL_MS) > 0 && now - lastDeltaMillis >= config.get(LearnerOptions.DELTA_INTERVAL_MS);
+      boolean deltaDue =
+          config.get(LearnerOptions.DELTA_INTERVAL_MS) > 0
+              && now - lastDeltaMillis >= config.get(LearnerOptions.DELTA_INTERVAL_MS);
       if (deltaDue) {
         lastDeltaMillis = now;
         deltaCount++;
       }
       for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
         if (deltaDue) {
-          e.getValue().captureDeltaIfChanged(deltaCount % config.get(LearnerOptions.DENSE_EVERY_DELTAS) == 0);
+          e.getValue()
+              .captureDeltaIfChanged(
+                  deltaCount % config.get(LearnerOptions.DENSE_EVERY_DELTAS) == 0);
         }
         for (ai.hiformer.features.snapshot.ModelDelta d : e.getValue().drainDeltas()) {
-          pendingDeltas.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(Map.entry(e.getKey(), d));
+          pendingDeltas
+              .computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>())
+              .add(Map.entry(e.getKey(), d));
           function.dirtyKeys().add(e.getKey()); // the delta chain position is part of the state
         }
         for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
-          pending.computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>()).add(new Pending(e.getKey(),
-              c.version(), c.learner(), c.encoder(), c.modelConfig(),
-              new ModelSnapshot.Position(c.trainedExamples(), c.eventsScored(), context.getCheckpointId()),
-              c.metrics()));
+          pending
+              .computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>())
+              .add(
+                  new Pending(
+                      e.getKey(),
+                      c.version(),
+                      c.learner(),
+                      c.encoder(),
+                      c.modelConfig(),
+                      new ModelSnapshot.Position(
+                          c.trainedExamples(), c.eventsScored(), context.getCheckpointId()),
+                      c.metrics()));
         }
       }
     }
@@ -89,8 +112,8 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   }
 
   /**
-   * At the end of a bounded input, what is pending is trained on and snapshotted, so the final checkpoint
-   * holds it and a replay leaves its final model.
+   * At the end of a bounded input, what is pending is trained on and snapshotted, so the final
+   * checkpoint holds it and a replay leaves its final model.
    */
   @Override
   public void endInput() throws Exception {
@@ -99,8 +122,13 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       e.getValue().captureFinal();
       function.dirtyKeys().add(e.getKey());
       if (function.options().get(LearnerOptions.UPDATES_INTERVAL_MS) > 0) {
-        function.publish(e.getKey(), e.getValue(), (tag, update) -> output.collect(tag,
-            new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(update)));
+        function.publish(
+            e.getKey(),
+            e.getValue(),
+            (tag, update) ->
+                output.collect(
+                    tag,
+                    new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(update)));
       }
     }
   }
@@ -115,16 +143,26 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     LearnerOptions config = function.options();
     Path root = Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR));
     Set<String> written = new HashSet<>();
-    Iterator<Map.Entry<Long, List<Pending>>> it = pending.headMap(checkpointId, true).entrySet().iterator();
+    Iterator<Map.Entry<Long, List<Pending>>> it =
+        pending.headMap(checkpointId, true).entrySet().iterator();
     while (it.hasNext()) {
       for (Pending p : it.next().getValue()) {
-        ModelSnapshot.write(root, p.modelId(), p.version(), config.get(LearnerOptions.FEATURE_SPEC), p.learner(), p.encoder(),
-            p.modelConfig(), p.position(), p.metrics());
+        ModelSnapshot.write(
+            root,
+            p.modelId(),
+            p.version(),
+            config.get(LearnerOptions.FEATURE_SPEC),
+            p.learner(),
+            p.encoder(),
+            p.modelConfig(),
+            p.position(),
+            p.metrics());
         written.add(p.modelId());
       }
       it.remove();
     }
-    // Deltas after the snapshots of the same checkpoint: a delta builds on a snapshot written before it.
+    // Deltas after the snapshots of the same checkpoint: a delta builds on a snapshot written
+    // before it.
     var dit = pendingDeltas.headMap(checkpointId, true).entrySet().iterator();
     while (dit.hasNext()) {
       for (Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta> d : dit.next().getValue()) {
@@ -132,7 +170,8 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       }
       dit.remove();
     }
-    // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a new full
+    // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a
+    // new full
     // version can make an old one surplus, so only those models' folders are listed.
     for (String modelId : written) {
       Retention.prune(root, modelId, config.get(LearnerOptions.SNAPSHOT_KEEP));

@@ -5,7 +5,10 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-/** Keeps every record whole, with its topic, partition and offset, so a bad one can be dead-lettered. */
+/**
+ * Keeps every record whole, with its topic, partition and offset, so a bad one can be
+ * dead-lettered.
+ */
 public final class RawRecordDeserializer implements KafkaRecordDeserializationSchema<RawRecord> {
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {

@@ -7,24 +7,26 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Of the update topic's records, in its order, the whole updates that replicas fed only with them take (one
- * replica per model id): each update reassembled from its parts ({@link UpdateParts}), then kept if the model's
- * {@link ReplicaPosition} takes it, which is the replicas' own rule. The scoring job's update reader passes these
- * on; its replay after a restore ({@link RecentUpdates}) uses a fresh one to find from where every model can be
- * made whole.
+ * Of the update topic's records, in its order, the whole updates that replicas fed only with them
+ * take (one replica per model id): each update reassembled from its parts ({@link UpdateParts}),
+ * then kept if the model's {@link ReplicaPosition} takes it, which is the replicas' own rule. The
+ * scoring job's update reader passes these on; its replay after a restore ({@link RecentUpdates})
+ * uses a fresh one to find from where every model can be made whole.
  */
 final class ReplicaUpdates {
   private final Map<String, UpdateParts.Assembler> assemblers = new HashMap<>();
   private final Map<String, ReplicaPosition> positions = new HashMap<>();
 
   /**
-   * Takes the next record of {@code modelId}: returns the whole update the replicas take next, or null (a part of
-   * an update still incomplete, or an update they skip: a repeat, an older one, a slice once whole).
+   * Takes the next record of {@code modelId}: returns the whole update the replicas take next, or
+   * null (a part of an update still incomplete, or an update they skip: a repeat, an older one, a
+   * slice once whole).
    *
    * @throws IllegalArgumentException if the record is not a model update (it is then dropped)
    */
   ModelUpdate offer(String modelId, byte[] record) {
-    ModelUpdate whole = assemblers.computeIfAbsent(modelId, k -> new UpdateParts.Assembler()).offer(record);
+    ModelUpdate whole =
+        assemblers.computeIfAbsent(modelId, k -> new UpdateParts.Assembler()).offer(record);
     if (whole == null) {
       return null;
     }

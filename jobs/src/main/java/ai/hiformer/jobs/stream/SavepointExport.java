@@ -20,8 +20,8 @@ import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.Collector;
 
 /**
- * Reads the job's keyed model state from a savepoint (or retained checkpoint) with the State Processor
- * API and writes a serving snapshot for every model id ({@code hiformer export}).
+ * Reads the job's keyed model state from a savepoint (or retained checkpoint) with the State
+ * Processor API and writes a serving snapshot for every model id ({@code hiformer export}).
  */
 public final class SavepointExport {
   private SavepointExport() {}
@@ -32,44 +32,72 @@ public final class SavepointExport {
     env.setParallelism(1);
     SavepointReader reader = SavepointReader.read(env, savepoint);
     List<Path> written = new ArrayList<>();
-    try (CloseableIterator<Tuple2<String, byte[]>> models = reader.readKeyedState(OperatorIdentifier.forUid("model"),
-        new ModelStateReader(), Types.STRING, Types.TUPLE(Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
-        .executeAndCollect("export models from " + savepoint)) {
+    try (CloseableIterator<Tuple2<String, byte[]>> models =
+        reader
+            .readKeyedState(
+                OperatorIdentifier.forUid("model"),
+                new ModelStateReader(),
+                Types.STRING,
+                Types.TUPLE(Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
+            .executeAndCollect("export models from " + savepoint)) {
       while (models.hasNext()) {
         Tuple2<String, byte[]> m = models.next();
-        // The pending micro-batch is part of the state; 65,536 bounds any configured micro-batch size.
+        // The pending micro-batch is part of the state; 65,536 bounds any configured micro-batch
+        // size.
         ModelRuntime r = ModelRuntime.fromBytes(m.f1, null, OptimizerConfig.defaults(), 1 << 16);
-        written.add(ModelSnapshot.write(out, m.f0, r.version(), r.spec().json(), r.learnerBytes(), r.encoderBytes(),
-            r.learner().model().config().toProperties(),
-            new ModelSnapshot.Position(r.trainedExamples(), r.scored(), -1), r.metricsSummary()));
+        written.add(
+            ModelSnapshot.write(
+                out,
+                m.f0,
+                r.version(),
+                r.spec().json(),
+                r.learnerBytes(),
+                r.encoderBytes(),
+                r.learner().model().config().toProperties(),
+                new ModelSnapshot.Position(r.trainedExamples(), r.scored(), -1),
+                r.metricsSummary()));
       }
     }
     return written;
   }
 
   /**
-   * Emits (model id, state bytes with the rows inline) for every key of the model operator: the head and the
-   * rows saved apart are put back together here, inside the reader.
+   * Emits (model id, state bytes with the rows inline) for every key of the model operator: the
+   * head and the rows saved apart are put back together here, inside the reader.
    */
-  static final class ModelStateReader extends KeyedStateReaderFunction<String, Tuple2<String, byte[]>> {
+  static final class ModelStateReader
+      extends KeyedStateReaderFunction<String, Tuple2<String, byte[]>> {
     private transient ValueState<byte[]> state;
     private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rows;
     private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entries;
 
     @Override
     public void open(OpenContext context) {
-      state = getRuntimeContext().getState(new ValueStateDescriptor<>("model",
-          PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+      state =
+          getRuntimeContext()
+              .getState(
+                  new ValueStateDescriptor<>(
+                      "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
       rows = getRuntimeContext().getMapState(ModelFunction.ROWS);
       entries = getRuntimeContext().getMapState(ModelFunction.VOCABULARY);
     }
 
     @Override
-    public void readKey(String key, Context ctx, Collector<Tuple2<String, byte[]>> out) throws Exception {
+    public void readKey(String key, Context ctx, Collector<Tuple2<String, byte[]>> out)
+        throws Exception {
       byte[] bytes = state.value();
       if (bytes != null) {
-        out.collect(Tuple2.of(key, ModelRuntime.fromHeadAndRows(bytes, rows.entries(), entries.entries(), null, OptimizerConfig.defaults(),
-            1 << 16).toBytes()));
+        out.collect(
+            Tuple2.of(
+                key,
+                ModelRuntime.fromHeadAndRows(
+                        bytes,
+                        rows.entries(),
+                        entries.entries(),
+                        null,
+                        OptimizerConfig.defaults(),
+                        1 << 16)
+                    .toBytes()));
       }
     }
   }

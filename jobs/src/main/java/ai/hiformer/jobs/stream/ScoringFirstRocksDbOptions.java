@@ -11,30 +11,36 @@ import org.rocksdb.Env;
 import org.rocksdb.Priority;
 
 /**
- * RocksDB as the job configures it (Flink's options, then these, which win): compactions that cost little and
- * yield the CPU to scores.
+ * RocksDB as the job configures it (Flink's options, then these, which win): compactions that cost
+ * little and yield the CPU to scores.
  *
- * <p>The learner's rows are RocksDB entries written at random keys (at each checkpoint, the rows changed since the
- * previous one) and read back only on a restore. Two consequences:
+ * <p>The learner's rows are RocksDB entries written at random keys (at each checkpoint, the rows
+ * changed since the previous one) and read back only on a restore. Two consequences:
+ *
  * <ul>
- *   <li><b>Universal compaction, merging once 16 sorted runs have piled up.</b> Under RocksDB's default leveled
- *       compaction every four flushes were merged into level 1, which held nearly the whole table: at a million
- *       rows a 114 MB rewrite every four seconds, a quarter of a core, each rewritten file then uploaded whole by
- *       the next incremental checkpoint. Universal compaction merges runs of similar size and rewrites the whole
- *       table only when the newer runs add up to twice its size (RocksDB's default size amplification, 200 %).
- *       With RocksDB's default of 4 runs, a fresh flush kept being merged into a run of tens of megabytes, once a
- *       second; 16 leaves room for runs to grow by doubling. Reads pay for more runs, and the learner reads only
- *       on a restore. Writes slow down at 24 runs and stop at 36 (RocksDB's 20 would slow them before a merge).
- *   <li><b>No compression.</b> The rows are float32 values and accumulators, which Snappy did not shrink (148 bytes
- *       an entry compressed, for a 128-byte row and its key), so compressing them was CPU for nothing.
+ *   <li><b>Universal compaction, merging once 16 sorted runs have piled up.</b> Under RocksDB's
+ *       default leveled compaction every four flushes were merged into level 1, which held nearly
+ *       the whole table: at a million rows a 114 MB rewrite every four seconds, a quarter of a
+ *       core, each rewritten file then uploaded whole by the next incremental checkpoint. Universal
+ *       compaction merges runs of similar size and rewrites the whole table only when the newer
+ *       runs add up to twice its size (RocksDB's default size amplification, 200 %). With RocksDB's
+ *       default of 4 runs, a fresh flush kept being merged into a run of tens of megabytes, once a
+ *       second; 16 leaves room for runs to grow by doubling. Reads pay for more runs, and the
+ *       learner reads only on a restore. Writes slow down at 24 runs and stop at 36 (RocksDB's 20
+ *       would slow them before a merge).
+ *   <li><b>No compression.</b> The rows are float32 values and accumulators, which Snappy did not
+ *       shrink (148 bytes an entry compressed, for a 128-byte row and its key), so compressing them
+ *       was CPU for nothing.
  * </ul>
+ *
  * docs/BENCHMARKS.md "Session 16" has the measurements.
  *
- * <p>RocksDB's compaction threads also run at the lowest CPU priority (nice 19). Compactions are background work
- * with slack (a merge that takes longer only delays the next one); a score is not. Under leveled compaction they
- * took about 40 % of a core at a million ids, in bursts of seconds after each large flush, and on a small machine
- * a burst starved the scorer. Flushes (the high-priority pool, which a checkpoint waits for) keep their priority.
- * Raising a thread's niceness needs no privilege. The pool is RocksDB's process-wide default environment, so this
+ * <p>RocksDB's compaction threads also run at the lowest CPU priority (nice 19). Compactions are
+ * background work with slack (a merge that takes longer only delays the next one); a score is not.
+ * Under leveled compaction they took about 40 % of a core at a million ids, in bursts of seconds
+ * after each large flush, and on a small machine a burst starved the scorer. Flushes (the
+ * high-priority pool, which a checkpoint waits for) keep their priority. Raising a thread's
+ * niceness needs no privilege. The pool is RocksDB's process-wide default environment, so this
  * applies to every RocksDB instance in the TaskManager.
  */
 public final class ScoringFirstRocksDbOptions implements RocksDBOptionsFactory {
@@ -51,8 +57,10 @@ public final class ScoringFirstRocksDbOptions implements RocksDBOptionsFactory {
   }
 
   @Override
-  public ColumnFamilyOptions createColumnOptions(ColumnFamilyOptions current, Collection<AutoCloseable> handlesToClose) {
-    return current.setCompactionStyle(CompactionStyle.UNIVERSAL)
+  public ColumnFamilyOptions createColumnOptions(
+      ColumnFamilyOptions current, Collection<AutoCloseable> handlesToClose) {
+    return current
+        .setCompactionStyle(CompactionStyle.UNIVERSAL)
         .setLevel0FileNumCompactionTrigger(COMPACTION_TRIGGER_RUNS)
         .setLevel0SlowdownWritesTrigger(COMPACTION_TRIGGER_RUNS + 8)
         .setLevel0StopWritesTrigger(COMPACTION_TRIGGER_RUNS + 20)

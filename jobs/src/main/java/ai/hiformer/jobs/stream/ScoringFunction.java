@@ -29,19 +29,21 @@ import org.apache.flink.streaming.api.functions.co.CoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Scores every event on arrival with a read-only replica of its model ({@link ScoringReplica}), one per model id
- * per subtask, kept current by the learner's model updates, which reach every scoring subtask (input 2: one copy
- * per subtask over a round-robin edge; not a broadcast edge, which would make every checkpoint of this operator
- * aligned). A training step or a learner checkpoint never delays a score: they happen on another thread.
+ * Scores every event on arrival with a read-only replica of its model ({@link ScoringReplica}), one
+ * per model id per subtask, kept current by the learner's model updates, which reach every scoring
+ * subtask (input 2: one copy per subtask over a round-robin edge; not a broadcast edge, which would
+ * make every checkpoint of this operator aligned). A training step or a learner checkpoint never
+ * delays a score: they happen on another thread.
  *
- * <p>An event whose model has no replica yet (a new model, or just after a restore) waits, in arrival order, until
- * its replica is whole: at the learner's first full update, or, for a scoring job that follows the update topic
- * ({@code job.role=score}), once it has assembled a base from its slices. Waiting events are the only state this
- * function checkpoints. The replicas themselves are not checkpointed (that would multiply the model by the
- * parallelism): after a restore of the job that holds both, the learner publishes a full update of every model it
- * holds, and the replicas are rebuilt from it; a scoring job restored on its own rebuilds them from the topic's recent
- * past, which its update reader replays first ({@link AssembleUpdates}).
- * Every score names the replica's model version. Events whose features the spec cannot read go to {@link
+ * <p>An event whose model has no replica yet (a new model, or just after a restore) waits, in
+ * arrival order, until its replica is whole: at the learner's first full update, or, for a scoring
+ * job that follows the update topic ({@code job.role=score}), once it has assembled a base from its
+ * slices. Waiting events are the only state this function checkpoints. The replicas themselves are
+ * not checkpointed (that would multiply the model by the parallelism): after a restore of the job
+ * that holds both, the learner publishes a full update of every model it holds, and the replicas
+ * are rebuilt from it; a scoring job restored on its own rebuilds them from the topic's recent
+ * past, which its update reader replays first ({@link AssembleUpdates}). Every score names the
+ * replica's model version. Events whose features the spec cannot read go to {@link
  * ModelFunction#REJECTED}.
  *
  * @param <T> the event type
@@ -49,7 +51,8 @@ import org.apache.flink.util.Collector;
 public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpdate, Scored>
     implements CheckpointedFunction {
   private static final long serialVersionUID = 1L;
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ScoringFunction.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ScoringFunction.class);
 
   private final LearnerOptions options;
   private final EventMapping<T> mapping;
@@ -67,7 +70,8 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   private transient MetricGroup metricGroup;
   private transient org.apache.flink.metrics.Histogram applyMillis;
 
-  public ScoringFunction(LearnerOptions options, EventMapping<T> mapping, TypeInformation<T> eventType) {
+  public ScoringFunction(
+      LearnerOptions options, EventMapping<T> mapping, TypeInformation<T> eventType) {
     this.options = options;
     this.mapping = mapping;
     this.eventType = eventType;
@@ -75,7 +79,10 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
 
   @Override
   public void initializeState(FunctionInitializationContext context) throws Exception {
-    waitingState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("awaiting-model", eventType));
+    waitingState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>("awaiting-model", eventType));
     restoredWaiting = new ArrayList<>();
     if (context.isRestored()) {
       for (T event : waitingState.get()) {
@@ -98,9 +105,12 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     metricGroup = getRuntimeContext().getMetricGroup();
     scoredCounter = metricGroup.counter("eventsScored");
     updatesApplied = metricGroup.counter("modelUpdatesApplied");
-    metricGroup.gauge("eventsAwaitingModel", () -> waiting.values().stream().mapToInt(ArrayDeque::size).sum());
-    applyMillis = metricGroup.histogram("modelUpdateApplyMillis",
-        new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
+    metricGroup.gauge(
+        "eventsAwaitingModel", () -> waiting.values().stream().mapToInt(ArrayDeque::size).sum());
+    applyMillis =
+        metricGroup.histogram(
+            "modelUpdateApplyMillis",
+            new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
   }
 
   @Override
@@ -121,11 +131,14 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   @Override
   public void processElement2(PublishedUpdate published, Context ctx, Collector<Scored> out) {
     long start = System.nanoTime();
-    ScoringReplica replica = replicas.computeIfAbsent(published.modelId, id -> {
-      ScoringReplica r = new ScoringReplica(spec, modelConfig);
-      metricGroup.addGroup("model", id).gauge("replicaVersion", r::version);
-      return r;
-    });
+    ScoringReplica replica =
+        replicas.computeIfAbsent(
+            published.modelId,
+            id -> {
+              ScoringReplica r = new ScoringReplica(spec, modelConfig);
+              metricGroup.addGroup("model", id).gauge("replicaVersion", r::version);
+              return r;
+            });
     // The record's array is this function's own (deserialised for it), so the update may keep it.
     if (!replica.apply(ModelUpdate.wrapping(published.update))) {
       return; // an older epoch's, a repeat, or an increment before this replica's first full update
@@ -133,29 +146,42 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     updatesApplied.inc();
     applyMillis.update((System.nanoTime() - start) / 1_000_000);
     if (!replica.ready()) {
-      return; // assembling a base from its slices (a replica that follows the update topic from a late start)
+      return; // assembling a base from its slices (a replica that follows the update topic from a
+      // late start)
     }
     ArrayDeque<T> queue = waiting.remove(published.modelId);
     if (queue != null) {
-      LOG.info("model {}: replica at version {}, scoring the {} events that waited for it", published.modelId,
-          replica.version(), queue.size());
+      LOG.info(
+          "model {}: replica at version {}, scoring the {} events that waited for it",
+          published.modelId,
+          replica.version(),
+          queue.size());
       for (T event : queue) {
         score(published.modelId, replica, event, ctx, out);
       }
     }
   }
 
-  private void score(String modelId, ScoringReplica replica, T event, Context ctx, Collector<Scored> out) {
+  private void score(
+      String modelId, ScoringReplica replica, T event, Context ctx, Collector<Scored> out) {
     double[] probs;
     try {
       probs = replica.score(mapping.features(event));
     } catch (BadRowException e) {
-      ctx.output(ModelFunction.REJECTED, new Rejected(modelId, mapping.requestId(event), e.getMessage(),
-          mapping.payload(event)));
+      ctx.output(
+          ModelFunction.REJECTED,
+          new Rejected(modelId, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
       return;
     }
-    out.collect(Scored.of(modelId, mapping.requestId(event), replica.version(), taskNames, probs,
-        mapping.eventTimeMillis(event), System.currentTimeMillis()));
+    out.collect(
+        Scored.of(
+            modelId,
+            mapping.requestId(event),
+            replica.version(),
+            taskNames,
+            probs,
+            mapping.eventTimeMillis(event),
+            System.currentTimeMillis()));
     scoredCounter.inc();
   }
 
@@ -171,7 +197,8 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   @Override
   public void close() {
     if (waiting != null && !waiting.isEmpty()) {
-      LOG.warn("closing with events of models {} still waiting for a model update (kept in checkpointed state)",
+      LOG.warn(
+          "closing with events of models {} still waiting for a model update (kept in checkpointed state)",
           waiting.keySet());
     }
   }

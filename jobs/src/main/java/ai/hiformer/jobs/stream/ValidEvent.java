@@ -11,23 +11,28 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 
 /**
- * An event that passed validation, decoded once (a Flink POJO; since Flink 2.0 its maps and lists travel with
- * Flink's own collection serializers): its model id (the key of scoring and learning), request id (the key of
- * the label join), time, raw feature columns and labels.
+ * An event that passed validation, decoded once (a Flink POJO; since Flink 2.0 its maps and lists
+ * travel with Flink's own collection serializers): its model id (the key of scoring and learning),
+ * request id (the key of the label join), time, raw feature columns and labels.
  */
 public class ValidEvent {
   public String modelId;
   public String requestId;
   public long eventTimeMillis;
   public Map<String, String> categorical;
+
   /** Typed explicitly: Flink's type extraction would leave a map of lists to Kryo. */
   @TypeInfo(MultiValuedTypeInfo.class)
   public Map<String, List<String>> multi;
+
   public Map<String, Double> numeric;
+
   /** Label per task; empty for an impression whose labels come on their own topic. */
   public Map<String, Double> labels;
+
   /** The event carries labels already (it skips the label join). */
   public boolean labelled;
+
   /** A joined example: learn from it, do not score it again. */
   public boolean trainOnly;
 
@@ -36,7 +41,8 @@ public class ValidEvent {
   /** {@code Map<String, List<String>>} with Flink's own map and list serializers. */
   public static final class MultiValuedTypeInfo extends TypeInfoFactory<Map<String, List<String>>> {
     @Override
-    public TypeInformation<Map<String, List<String>>> createTypeInfo(Type t, Map<String, TypeInformation<?>> generics) {
+    public TypeInformation<Map<String, List<String>>> createTypeInfo(
+        Type t, Map<String, TypeInformation<?>> generics) {
       return Types.MAP(Types.STRING, Types.LIST(Types.STRING));
     }
   }
@@ -57,8 +63,14 @@ public class ValidEvent {
 
   /** The Avro event again (for a dead letter: the rare case of a rejection after validation). */
   public Event toEvent() {
-    return Event.newBuilder().setModelId(modelId).setRequestId(requestId)
-        .setEventTime(Instant.ofEpochMilli(eventTimeMillis)).setCategorical(categorical).setMulti(multi)
-        .setNumeric(numeric).setLabels(labels).build();
+    return Event.newBuilder()
+        .setModelId(modelId)
+        .setRequestId(requestId)
+        .setEventTime(Instant.ofEpochMilli(eventTimeMillis))
+        .setCategorical(categorical)
+        .setMulti(multi)
+        .setNumeric(numeric)
+        .setLabels(labels)
+        .build();
   }
 }

@@ -20,14 +20,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The library API as jobs/README.md shows it: a user's own job, on its own POJO event type, adds online
- * learning and scoring with {@link OnlineLearning#scoreAndLearn}. Each market's scores are exactly those of
- * the Flink-free learner fed the same events in the same order, and the markets learn apart.
+ * The library API as jobs/README.md shows it: a user's own job, on its own POJO event type, adds
+ * online learning and scoring with {@link OnlineLearning#scoreAndLearn}. Each market's scores are
+ * exactly those of the Flink-free learner fed the same events in the same order, and the markets
+ * learn apart.
  */
 class OnlineLearningITCase {
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-      .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
 
   /** The user's event type: a Flink POJO. */
   public static class Click {
@@ -37,12 +42,20 @@ class OnlineLearningITCase {
     public String user;
     public String item;
     public double price;
+
     /** Null until the outcome is known. */
     public Boolean clicked;
 
     public Click() {}
 
-    Click(String market, String id, long timeMillis, String user, String item, double price, Boolean clicked) {
+    Click(
+        String market,
+        String id,
+        long timeMillis,
+        String user,
+        String item,
+        double price,
+        Boolean clicked) {
       this.market = market;
       this.id = id;
       this.timeMillis = timeMillis;
@@ -98,7 +111,8 @@ class OnlineLearningITCase {
     }
   }
 
-  static final String SPEC = """
+  static final String SPEC =
+      """
       {"name": "clicks", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
@@ -111,20 +125,34 @@ class OnlineLearningITCase {
       int user = rng.nextInt(40);
       int item = rng.nextInt(25);
       Boolean clicked = i % 5 == 4 ? null : (user + 2 * item) % 4 == 0;
-      clicks.add(new Click(i % 3 == 0 ? "de" : "fr", "c" + i, 1_700_000_000_000L + 1000L * i, "u" + user,
-          "i" + item, rng.nextInt(300), clicked));
+      clicks.add(
+          new Click(
+              i % 3 == 0 ? "de" : "fr",
+              "c" + i,
+              1_700_000_000_000L + 1000L * i,
+              "u" + user,
+              "i" + item,
+              rng.nextInt(300),
+              clicked));
     }
-    LearnerOptions options = LearnerOptions.builder().spec(SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build()).set(LearnerOptions.MICRO_BATCH, 64).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .build();
+    LearnerOptions options =
+        LearnerOptions.builder()
+            .spec(SPEC)
+            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build())
+            .set(LearnerOptions.MICRO_BATCH, 64)
+            .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+            .build();
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(2);
     DataStream<Click> events = env.fromData(clicks).setParallelism(1);
     Map<String, Scored> got = new HashMap<>();
-    try (CloseableIterator<Scored> it = OnlineLearning.scoreAndLearn(events, new ClickMapping(), options)
-        .scores().executeAndCollect("library")) {
-      it.forEachRemaining(s -> assertThat(got.put(s.requestId, s)).as("scored twice: %s", s.requestId).isNull());
+    try (CloseableIterator<Scored> it =
+        OnlineLearning.scoreAndLearn(events, new ClickMapping(), options)
+            .scores()
+            .executeAndCollect("library")) {
+      it.forEachRemaining(
+          s -> assertThat(got.put(s.requestId, s)).as("scored twice: %s", s.requestId).isNull());
     }
     assertThat(got).hasSize(clicks.size());
 
@@ -132,8 +160,15 @@ class OnlineLearningITCase {
     Map<String, ModelRuntime> learners = new HashMap<>();
     ClickMapping mapping = new ClickMapping();
     for (Click c : clicks) {
-      ModelRuntime r = learners.computeIfAbsent(c.market,
-          m -> new ModelRuntime(options.spec(), options.model(), options.optimizer(), options.get(LearnerOptions.MICRO_BATCH)));
+      ModelRuntime r =
+          learners.computeIfAbsent(
+              c.market,
+              m ->
+                  new ModelRuntime(
+                      options.spec(),
+                      options.model(),
+                      options.optimizer(),
+                      options.get(LearnerOptions.MICRO_BATCH)));
       long version = r.version();
       double p = r.scoreAndLearn(mapping.features(c), mapping.labels(c), c.timeMillis)[0];
       Scored s = got.get(c.id);

@@ -35,14 +35,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2 TaskManagers, 2 slots
- * each) and a Kafka broker, each its own process, the job submitted as its shaded jar through Flink's CLI.
- * Events stream in while a TaskManager is SIGKILLed, while the broker restarts (SIGTERM) and is killed (SIGKILL), and across a stop with a
- * savepoint and a resume at another parallelism; every event must be scored exactly once (read_committed), by
- * two scoring subtasks with replicas of the learner's model, and the models must carry on from their state.
- * Last, the same job as two (job.role=learn and score) across a TaskManager kill.
+ * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2
+ * TaskManagers, 2 slots each) and a Kafka broker, each its own process, the job submitted as its
+ * shaded jar through Flink's CLI. Events stream in while a TaskManager is SIGKILLed, while the
+ * broker restarts (SIGTERM) and is killed (SIGKILL), and across a stop with a savepoint and a
+ * resume at another parallelism; every event must be scored exactly once (read_committed), by two
+ * scoring subtasks with replicas of the learner's model, and the models must carry on from their
+ * state. Last, the same job as two (job.role=learn and score) across a TaskManager kill.
  *
- * <p>The tests run in order on one cluster (starting one takes ~30 s); each uses its own request ids.
+ * <p>The tests run in order on one cluster (starting one takes ~30 s); each uses its own request
+ * ids.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterFailureIT {
@@ -58,8 +60,17 @@ class ClusterFailureIT {
   static void startClusterAndSubmit() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
     int kafkaPort = freePortPair();
-    ClusterSettings s = new ClusterSettings(home, Paths.get("../flink-dist/target/lib"), Paths.get("../local/target/lib"),
-        Paths.get("target/hiformer-jobs-flink.jar"), kafkaPort, freePort(), freePort(), 2, 2);
+    ClusterSettings s =
+        new ClusterSettings(
+            home,
+            Paths.get("../flink-dist/target/lib"),
+            Paths.get("../local/target/lib"),
+            Paths.get("target/hiformer-jobs-flink.jar"),
+            kafkaPort,
+            freePort(),
+            freePort(),
+            2,
+            2);
     cluster = new LocalCluster(s);
     cluster.start();
     cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
@@ -90,11 +101,15 @@ class ClusterFailureIT {
     assertThat(counts).hasSize(6000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
     assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
-        .as("the job restarted from a checkpoint").isGreaterThanOrEqualTo(1);
-    // The JobManager drops the dead TaskManager at its heartbeat timeout; the job may restart once more if
+        .as("the job restarted from a checkpoint")
+        .isGreaterThanOrEqualTo(1);
+    // The JobManager drops the dead TaskManager at its heartbeat timeout; the job may restart once
+    // more if
     // it had been redeployed onto the dead one's slots before that. It settles on the survivor.
     awaitRunningOnlyOn(2);
-    assertThat(cluster.rest("/overview").path("taskmanagers").asInt()).as("left to run on").isEqualTo(1);
+    assertThat(cluster.rest("/overview").path("taskmanagers").asInt())
+        .as("left to run on")
+        .isEqualTo(1);
   }
 
   @Test
@@ -130,7 +145,9 @@ class ClusterFailureIT {
     awaitScores("before-", 1000);
     String savepoint = cluster.stopWithSavepoint(jobId);
     String stopped = jobId;
-    awaitCondition(() -> cluster.jobState(stopped).equals("FINISHED"), "job " + stopped + " FINISHED after stop");
+    awaitCondition(
+        () -> cluster.jobState(stopped).equals("FINISHED"),
+        "job " + stopped + " FINISHED after stop");
     long versionBefore = maxVersion();
     ModelSnapshot newestBefore = newestSnapshot();
 
@@ -140,18 +157,23 @@ class ClusterFailureIT {
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
 
     // A model restarted from scratch would score at version 0 and snapshot from version 1 again.
-    assertThat(minVersion("after-")).as("model version after the resume").isGreaterThanOrEqualTo(versionBefore);
+    assertThat(minVersion("after-"))
+        .as("model version after the resume")
+        .isGreaterThanOrEqualTo(versionBefore);
     ModelSnapshot newestAfter = awaitSnapshotBeyond(newestBefore.modelVersion());
     assertThat(newestAfter.position().examplesTrained())
-        .as("examples trained carry on").isGreaterThan(newestBefore.position().examplesTrained());
-    assertThat(cluster.rest("/jobs/" + jobId).path("vertices").get(0).path("parallelism").asInt()).isEqualTo(1);
+        .as("examples trained carry on")
+        .isGreaterThan(newestBefore.position().examplesTrained());
+    assertThat(cluster.rest("/jobs/" + jobId).path("vertices").get(0).path("parallelism").asInt())
+        .isEqualTo(1);
   }
 
   /**
-   * Learning and scoring as two jobs (job.role=learn and score, the update topic between them): a TaskManager that
-   * hosts the scoring job is killed mid-stream and comes back (as a supervisor would restart it); every event is
-   * still scored exactly once, the scoring job having restored from its checkpoint and rebuilt its replicas from
-   * the topic. Runs last: it replaces the single job of the tests above.
+   * Learning and scoring as two jobs (job.role=learn and score, the update topic between them): a
+   * TaskManager that hosts the scoring job is killed mid-stream and comes back (as a supervisor
+   * would restart it); every event is still scored exactly once, the scoring job having restored
+   * from its checkpoint and rebuilt its replicas from the topic. Runs last: it replaces the single
+   * job of the tests above.
    */
   @Test
   @Order(5)
@@ -159,10 +181,14 @@ class ClusterFailureIT {
     cluster.cancel(jobId);
     awaitCondition(() -> cluster.jobState(jobId).equals("CANCELED"), "the single job cancelled");
     cluster.startTaskManager(1); // back to two TaskManagers (the first test killed one)
-    awaitCondition(() -> cluster.rest("/overview").path("taskmanagers").asInt() == 2, "two TaskManagers");
+    awaitCondition(
+        () -> cluster.rest("/overview").path("taskmanagers").asInt() == 2, "two TaskManagers");
     cluster.createTopics(1, "model-updates");
-    List<String> twoJobs = List.of("--topics.model-updates=model-updates", "--updates.base-slices=4",
-        "--snapshot.dir=" + cluster.settings().snapshots().resolve("two-jobs"));
+    List<String> twoJobs =
+        List.of(
+            "--topics.model-updates=model-updates",
+            "--updates.base-slices=4",
+            "--snapshot.dir=" + cluster.settings().snapshots().resolve("two-jobs"));
     String learner = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=learn"));
     jobId = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=score"));
     String scorer = jobId;
@@ -178,7 +204,8 @@ class ClusterFailureIT {
     assertThat(counts).hasSize(5000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
     assertThat(cluster.checkpoints(scorer).path("counts").path("restored").asInt())
-        .as("the scoring job restarted from a checkpoint").isGreaterThanOrEqualTo(1);
+        .as("the scoring job restarted from a checkpoint")
+        .isGreaterThanOrEqualTo(1);
     assertThat(cluster.jobState(learner)).as("the learning job").isEqualTo("RUNNING");
   }
 
@@ -189,11 +216,14 @@ class ClusterFailureIT {
     return all;
   }
 
-  // ----------------------------------------------------------------------------------------------- helpers
+  // -----------------------------------------------------------------------------------------------
+  // helpers
 
   private static List<String> jobArgs(int parallelism) {
     ClusterSettings s = cluster.settings();
-    return List.of("--config", Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
+    return List.of(
+        "--config",
+        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
         "--kafka.bootstrap-servers=" + s.bootstrapServers(),
         "--job.feature-spec=" + source.specPath(),
         "--job.model-ids=" + MODEL,
@@ -209,28 +239,33 @@ class ClusterFailureIT {
   private static CompletableFuture<Void> replayAsync(String prefix, int events, int rate) {
     Properties p = new Properties();
     p.put("bootstrap.servers", cluster.settings().bootstrapServers());
-    return CompletableFuture.runAsync(() -> {
-      try {
-        new Replayer(source, MODEL).replay(p, "events", prefix, events, rate, (id, y) -> { });
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            new Replayer(source, MODEL).replay(p, "events", prefix, events, rate, (id, y) -> {});
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   /** All committed scores: request id → the model versions it was scored with. */
   private static Map<String, List<Long>> readScores() throws Exception {
     WireCodec<Score> codec = WireCodec.scores();
     Map<String, List<Long>> out = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readCommittedRecords(cluster.settings().bootstrapServers(),
-        "scores", Duration.ofMillis(1500))) {
+    for (ConsumerRecord<byte[], byte[]> r :
+        EmbeddedKafka.readCommittedRecords(
+            cluster.settings().bootstrapServers(), "scores", Duration.ofMillis(1500))) {
       Score s = codec.decode(r.value());
       out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
     }
     return out;
   }
 
-  /** Waits until at least {@code n} request ids with the prefix are scored; returns their score counts. */
+  /**
+   * Waits until at least {@code n} request ids with the prefix are scored; returns their score
+   * counts.
+   */
   private static Map<String, Integer> awaitScores(String prefix, int n) throws Exception {
     long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
     Map<String, Integer> counts = Map.of();
@@ -246,19 +281,31 @@ class ClusterFailureIT {
       }
       Thread.sleep(1000);
     }
-    throw new AssertionError("only " + counts.size() + " of " + n + " '" + prefix + "' events were scored within "
-        + SCORES_DEADLINE.toMinutes() + " min; job state " + cluster.jobState(jobId) + "; logs in " + home.resolve("log"));
+    throw new AssertionError(
+        "only "
+            + counts.size()
+            + " of "
+            + n
+            + " '"
+            + prefix
+            + "' events were scored within "
+            + SCORES_DEADLINE.toMinutes()
+            + " min; job state "
+            + cluster.jobState(jobId)
+            + "; logs in "
+            + home.resolve("log"));
   }
 
   /**
-   * As {@link #awaitScores}, then waits for a quiet period (two more completed checkpoints, so that every
-   * transaction the job had open has committed or aborted) and reads everything again: a duplicate committed
-   * after the first read reached {@code n} ids is seen.
+   * As {@link #awaitScores}, then waits for a quiet period (two more completed checkpoints, so that
+   * every transaction the job had open has committed or aborted) and reads everything again: a
+   * duplicate committed after the first read reached {@code n} ids is seen.
    */
   private static Map<String, Integer> awaitScoresSettled(String prefix, int n) throws Exception {
     awaitScores(prefix, n);
     long completed = cluster.checkpoints(jobId).path("counts").path("completed").asLong();
-    awaitCondition(() -> cluster.checkpoints(jobId).path("counts").path("completed").asLong() >= completed + 2,
+    awaitCondition(
+        () -> cluster.checkpoints(jobId).path("counts").path("completed").asLong() >= completed + 2,
         "two more checkpoints after " + n + " '" + prefix + "' scores");
     return awaitScores(prefix, n);
   }
@@ -286,29 +333,42 @@ class ClusterFailureIT {
     while (System.nanoTime() < deadline) {
       state = cluster.jobState(jobId);
       on = state.equals("RUNNING") ? cluster.taskManagersOf(jobId) : on;
-      if (state.equals("RUNNING") && on.equals(new java.util.TreeSet<>(List.of(n)))
+      if (state.equals("RUNNING")
+          && on.equals(new java.util.TreeSet<>(List.of(n)))
           && cluster.rest("/overview").path("taskmanagers").asInt() == 1) {
         return;
       }
       Thread.sleep(500);
     }
-    throw new AssertionError("job " + state + " on TaskManagers " + on + ", expected RUNNING on [" + n + "]");
+    throw new AssertionError(
+        "job " + state + " on TaskManagers " + on + ", expected RUNNING on [" + n + "]");
   }
 
   private static long maxVersion() throws Exception {
-    return readScores().values().stream().flatMap(List::stream).mapToLong(Long::longValue).max().orElse(0);
+    return readScores().values().stream()
+        .flatMap(List::stream)
+        .mapToLong(Long::longValue)
+        .max()
+        .orElse(0);
   }
 
   private static long minVersion(String prefix) throws Exception {
-    return readScores().entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
-        .flatMap(e -> e.getValue().stream()).mapToLong(Long::longValue).min().orElseThrow();
+    return readScores().entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .flatMap(e -> e.getValue().stream())
+        .mapToLong(Long::longValue)
+        .min()
+        .orElseThrow();
   }
 
   private static ModelSnapshot newestSnapshot() throws IOException {
     Path dir = cluster.settings().snapshots().resolve(MODEL);
     try (Stream<Path> versions = Files.list(dir)) {
-      Path newest = versions.filter(p -> Files.exists(p.resolve("manifest.json")))
-          .max(Comparator.comparing(Path::getFileName)).orElseThrow(() -> new AssertionError("no snapshot in " + dir));
+      Path newest =
+          versions
+              .filter(p -> Files.exists(p.resolve("manifest.json")))
+              .max(Comparator.comparing(Path::getFileName))
+              .orElseThrow(() -> new AssertionError("no snapshot in " + dir));
       return ModelSnapshot.read(newest, ai.hiformer.model.optim.OptimizerConfig.defaults());
     }
   }

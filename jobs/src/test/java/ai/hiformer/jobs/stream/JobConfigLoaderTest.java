@@ -1,12 +1,11 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.hiformer.features.SharedData;
+import ai.hiformer.jobs.api.LearnerOptions;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,9 +14,17 @@ class JobConfigLoaderTest {
   @Test
   void theShippedConfigLoadsAndOverridesWin() throws Exception {
     Path spec = SharedData.repoFile("specs/movielens.json");
-    Map<String, String> m = JobConfigLoader.read(SharedData.repoFile("conf/job.properties"), new String[] {
-        "--job.feature-spec=" + spec, "--job.model-ids=a,b", "--model.layers", "2",
-        "--kafka.property.security.protocol=SASL_SSL"}, 0);
+    Map<String, String> m =
+        JobConfigLoader.read(
+            SharedData.repoFile("conf/job.properties"),
+            new String[] {
+              "--job.feature-spec=" + spec,
+              "--job.model-ids=a,b",
+              "--model.layers",
+              "2",
+              "--kafka.property.security.protocol=SASL_SSL"
+            },
+            0);
     JobConfig c = JobConfigLoader.build(m);
     assertThat(c.get(JobConfig.MODEL_IDS)).containsExactly("a", "b");
     assertThat(c.model().layers()).isEqualTo(2);
@@ -28,8 +35,14 @@ class JobConfigLoaderTest {
   @Test
   void theJobsModelsStartFromTheOnlineProfileUnlessTheConfigurationNamesOne() throws Exception {
     Path spec = SharedData.repoFile("specs/movielens.json");
-    Map<String, String> base = Map.of("job.feature-spec", spec.toString(), "kafka.bootstrap-servers", "h:1",
-        "job.model-ids", "a");
+    Map<String, String> base =
+        Map.of(
+            "job.feature-spec",
+            spec.toString(),
+            "kafka.bootstrap-servers",
+            "h:1",
+            "job.model-ids",
+            "a");
     ai.hiformer.model.ModelConfig online = JobConfigLoader.build(base).model();
     assertThat(online.centreFirstLogits()).isTrue();
     assertThat(online.embeddingInitStd()).isEqualTo(0.02);
@@ -38,43 +51,93 @@ class JobConfigLoaderTest {
     assertThat(JobConfigLoader.build(protocol).model().centreFirstLogits()).isFalse();
     assertThat(JobConfigLoader.build(protocol).model().embeddingInitStd()).isEqualTo(0.01);
     protocol.put("model.profile", "fast");
-    assertThatThrownBy(() -> JobConfigLoader.build(protocol)).hasMessageContaining("profile = 'fast'")
+    assertThatThrownBy(() -> JobConfigLoader.build(protocol))
+        .hasMessageContaining("profile = 'fast'")
         .hasMessageContaining("protocol, online");
   }
 
   @Test
   void anUnknownKeyFailsNamingIt() {
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("topics.event", "x")))
-        .hasMessageContaining("unknown key 'topics.event'").hasMessageContaining("topics.events");
+        .hasMessageContaining("unknown key 'topics.event'")
+        .hasMessageContaining("topics.events");
     assertThatThrownBy(() -> JobConfigLoader.build(Map.of("model.depth", "3")))
-        .hasMessageContaining("unknown key 'model.depth'").hasMessageContaining("model.layers");
+        .hasMessageContaining("unknown key 'model.depth'")
+        .hasMessageContaining("model.layers");
   }
 
   @Test
   void anInvalidValueFailsNamingTheKeyAndTheAllowedValues() {
     Path spec = SharedData.repoFile("specs/movielens.json");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
-        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "learn.micro-batch", "0")))
-        .hasMessageContaining("invalid learn.micro-batch = '0'").hasMessageContaining("an integer >= 1");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
-        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "job.bounded", "yes")))
-        .hasMessageContaining("job.bounded").hasMessageContaining("true, false");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
-        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a", "scores.delivery", "exactly-twice")))
-        .hasMessageContaining("scores.delivery").hasMessageContaining("exactly-once, at-least-once");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(),
-        "kafka.bootstrap-servers", "h:1", "job.model-ids", "")))
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of(
+                        "job.feature-spec",
+                        spec.toString(),
+                        "kafka.bootstrap-servers",
+                        "h:1",
+                        "job.model-ids",
+                        "a",
+                        "learn.micro-batch",
+                        "0")))
+        .hasMessageContaining("invalid learn.micro-batch = '0'")
+        .hasMessageContaining("an integer >= 1");
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of(
+                        "job.feature-spec",
+                        spec.toString(),
+                        "kafka.bootstrap-servers",
+                        "h:1",
+                        "job.model-ids",
+                        "a",
+                        "job.bounded",
+                        "yes")))
+        .hasMessageContaining("job.bounded")
+        .hasMessageContaining("true, false");
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of(
+                        "job.feature-spec",
+                        spec.toString(),
+                        "kafka.bootstrap-servers",
+                        "h:1",
+                        "job.model-ids",
+                        "a",
+                        "scores.delivery",
+                        "exactly-twice")))
+        .hasMessageContaining("scores.delivery")
+        .hasMessageContaining("exactly-once, at-least-once");
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of(
+                        "job.feature-spec",
+                        spec.toString(),
+                        "kafka.bootstrap-servers",
+                        "h:1",
+                        "job.model-ids",
+                        "")))
         .hasMessageContaining("job.model-ids");
   }
 
   @Test
   void theShippedFileListsEveryDeclaredKeyAndNoOther() throws Exception {
-    // Each option is declared once, in code; conf/job.properties documents them all (set, or commented out as
+    // Each option is declared once, in code; conf/job.properties documents them all (set, or
+    // commented out as
     // "# key=value"). This keeps the file from drifting from the declarations.
     java.util.Set<String> inFile = new java.util.TreeSet<>();
-    for (String line : java.nio.file.Files.readAllLines(SharedData.repoFile("conf/job.properties"))) {
-      var m = java.util.regex.Pattern.compile("^#?\\s*([a-z][a-z0-9.-]*[a-z0-9])=").matcher(line.strip());
-      if (m.find() && !m.group(1).startsWith("kafka.property.") && !m.group(1).startsWith("model.")) {
+    for (String line :
+        java.nio.file.Files.readAllLines(SharedData.repoFile("conf/job.properties"))) {
+      var m =
+          java.util.regex.Pattern.compile("^#?\\s*([a-z][a-z0-9.-]*[a-z0-9])=")
+              .matcher(line.strip());
+      if (m.find()
+          && !m.group(1).startsWith("kafka.property.")
+          && !m.group(1).startsWith("model.")) {
         inFile.add(m.group(1));
       }
     }
@@ -84,10 +147,21 @@ class JobConfigLoaderTest {
   @Test
   void aRequiredKeyThatIsMissingFailsNamingIt() {
     Path spec = SharedData.repoFile("specs/movielens.json");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("job.feature-spec", spec.toString(), "job.model-ids", "a")))
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of("job.feature-spec", spec.toString(), "job.model-ids", "a")))
         .hasMessageContaining("missing kafka.bootstrap-servers");
-    assertThatThrownBy(() -> JobConfigLoader.build(Map.of("kafka.bootstrap-servers", "h:1", "job.model-ids", "a",
-        "job.feature-spec", "/nonexistent/spec.json")))
+    assertThatThrownBy(
+            () ->
+                JobConfigLoader.build(
+                    Map.of(
+                        "kafka.bootstrap-servers",
+                        "h:1",
+                        "job.model-ids",
+                        "a",
+                        "job.feature-spec",
+                        "/nonexistent/spec.json")))
         .hasMessageContaining("invalid job.feature-spec = '/nonexistent/spec.json'");
   }
 
@@ -95,39 +169,66 @@ class JobConfigLoaderTest {
   void changelogCheckpointsAreTheExactlyOnceDefaultAndNeedACheckpointDirectory() throws Exception {
     assertThat(withChangelogSettings().changelogCheckpoints()).as("auto, exactly-once").isTrue();
     assertThat(withChangelogSettings("scores.delivery", "at-least-once").changelogCheckpoints())
-        .as("auto, at-least-once").isFalse();
-    assertThat(withChangelogSettings("checkpoint.dir", "").changelogCheckpoints()).as("auto, no checkpoint.dir").isFalse();
-    assertThat(withChangelogSettings("scores.delivery", "at-least-once", "checkpoint.changelog", "true")
-        .changelogCheckpoints()).isTrue();
-    assertThat(withChangelogSettings("checkpoint.changelog", "false").changelogCheckpoints()).isFalse();
+        .as("auto, at-least-once")
+        .isFalse();
+    assertThat(withChangelogSettings("checkpoint.dir", "").changelogCheckpoints())
+        .as("auto, no checkpoint.dir")
+        .isFalse();
+    assertThat(
+            withChangelogSettings(
+                    "scores.delivery", "at-least-once", "checkpoint.changelog", "true")
+                .changelogCheckpoints())
+        .isTrue();
+    assertThat(withChangelogSettings("checkpoint.changelog", "false").changelogCheckpoints())
+        .isFalse();
     assertThat(StreamingJob.flinkConfiguration(withChangelogSettings()).toMap())
-        .as("a resume from a savepoint claims it (the changelog cannot take NO_CLAIM's full first checkpoint)")
-        .containsEntry("state.changelog.enabled", "true").containsEntry("execution.state-recovery.claim-mode", "CLAIM");
-    assertThat(StreamingJob.flinkConfiguration(withChangelogSettings("checkpoint.changelog", "false")).toMap())
+        .as(
+            "a resume from a savepoint claims it (the changelog cannot take NO_CLAIM's full first checkpoint)")
+        .containsEntry("state.changelog.enabled", "true")
+        .containsEntry("execution.state-recovery.claim-mode", "CLAIM");
+    assertThat(
+            StreamingJob.flinkConfiguration(withChangelogSettings("checkpoint.changelog", "false"))
+                .toMap())
         .doesNotContainKeys("state.changelog.enabled", "execution.state-recovery.claim-mode");
     assertThatThrownBy(() -> withChangelogSettings("checkpoint.changelog", "yes"))
-        .hasMessageContaining("checkpoint.changelog").hasMessageContaining("auto, true, false");
-    assertThatThrownBy(() -> withChangelogSettings("checkpoint.changelog", "true", "checkpoint.dir", ""))
+        .hasMessageContaining("checkpoint.changelog")
+        .hasMessageContaining("auto, true, false");
+    assertThatThrownBy(
+            () -> withChangelogSettings("checkpoint.changelog", "true", "checkpoint.dir", ""))
         .hasMessageContaining("checkpoint.changelog = true needs checkpoint.dir");
   }
 
   @Test
   void aLearningOrScoringJobNeedsTheUpdateTopicAndReplicas() throws Exception {
-    String[] twoJobs = {"topics.model-updates", "updates", "scoring.parallelism", "2", "updates.interval-ms", "1000"};
+    String[] twoJobs = {
+      "topics.model-updates", "updates", "scoring.parallelism", "2", "updates.interval-ms", "1000"
+    };
     JobConfig learn = withChangelogSettings(concat(twoJobs, "job.role", "learn"));
     JobConfig score = withChangelogSettings(concat(twoJobs, "job.role", "score"));
-    assertThat(learn.changelogCheckpoints()).as("no score waits for the learning job's checkpoints").isFalse();
+    assertThat(learn.changelogCheckpoints())
+        .as("no score waits for the learning job's checkpoints")
+        .isFalse();
     assertThat(score.changelogCheckpoints()).as("the scoring job keeps no keyed state").isFalse();
-    assertThat(withChangelogSettings(twoJobs).changelogCheckpoints()).as("one job, exactly-once").isTrue();
-    assertThatThrownBy(() -> withChangelogSettings("job.role", "score", "scoring.parallelism", "2",
-        "updates.interval-ms", "1000"))
-        .hasMessageContaining("job.role = score needs topics.model-updates and scoring.parallelism > 0");
-    assertThatThrownBy(() -> withChangelogSettings("job.role", "learn", "topics.model-updates", "updates"))
-        .hasMessageContaining("job.role = learn needs topics.model-updates and scoring.parallelism > 0");
-    assertThatThrownBy(() -> withChangelogSettings(concat(twoJobs, "job.role", "score", "job.bounded", "true")))
+    assertThat(withChangelogSettings(twoJobs).changelogCheckpoints())
+        .as("one job, exactly-once")
+        .isTrue();
+    assertThatThrownBy(
+            () ->
+                withChangelogSettings(
+                    "job.role", "score", "scoring.parallelism", "2", "updates.interval-ms", "1000"))
+        .hasMessageContaining(
+            "job.role = score needs topics.model-updates and scoring.parallelism > 0");
+    assertThatThrownBy(
+            () -> withChangelogSettings("job.role", "learn", "topics.model-updates", "updates"))
+        .hasMessageContaining(
+            "job.role = learn needs topics.model-updates and scoring.parallelism > 0");
+    assertThatThrownBy(
+            () ->
+                withChangelogSettings(concat(twoJobs, "job.role", "score", "job.bounded", "true")))
         .hasMessageContaining("job.role = score cannot be job.bounded = true");
     assertThatThrownBy(() -> withChangelogSettings("job.role", "both"))
-        .hasMessageContaining("job.role").hasMessageContaining("all, learn, score");
+        .hasMessageContaining("job.role")
+        .hasMessageContaining("all, learn, score");
   }
 
   private static String[] concat(String[] a, String... b) {
@@ -136,11 +237,22 @@ class JobConfigLoaderTest {
     return all;
   }
 
-  /** A configuration with a checkpoint.dir and {@code keysAndValues} over it (an empty value unsets the key). */
+  /**
+   * A configuration with a checkpoint.dir and {@code keysAndValues} over it (an empty value unsets
+   * the key).
+   */
   private static JobConfig withChangelogSettings(String... keysAndValues) throws Exception {
-    Map<String, String> m = new java.util.HashMap<>(Map.of("job.feature-spec",
-        SharedData.repoFile("specs/movielens.json").toString(), "kafka.bootstrap-servers", "h:1", "job.model-ids", "a",
-        "checkpoint.dir", "file:///tmp/checkpoints"));
+    Map<String, String> m =
+        new java.util.HashMap<>(
+            Map.of(
+                "job.feature-spec",
+                SharedData.repoFile("specs/movielens.json").toString(),
+                "kafka.bootstrap-servers",
+                "h:1",
+                "job.model-ids",
+                "a",
+                "checkpoint.dir",
+                "file:///tmp/checkpoints"));
     for (int i = 0; i < keysAndValues.length; i += 2) {
       m.put(keysAndValues[i], keysAndValues[i + 1]);
     }

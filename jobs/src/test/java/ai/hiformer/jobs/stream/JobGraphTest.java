@@ -12,48 +12,68 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 
 /**
- * The job's graph as Flink will run it. With scoring replicas, every input of the scorer takes unaligned
- * checkpoints: Flink checkpoints an operator aligned on all inputs if any of its input edges is broadcast,
- * pointwise or custom-partitioned, and then the scorer's events wait at every checkpoint until the learner has
- * passed the barrier on (seconds at a million rows: the stall session 9 measured with a broadcast edge). Nor is
- * the scorer keyed: a keyed operator gets a RocksDB backend of its own, whose synchronous snapshot waited at a
- * million rows as long as the learner's memtable flush (session 10).
+ * The job's graph as Flink will run it. With scoring replicas, every input of the scorer takes
+ * unaligned checkpoints: Flink checkpoints an operator aligned on all inputs if any of its input
+ * edges is broadcast, pointwise or custom-partitioned, and then the scorer's events wait at every
+ * checkpoint until the learner has passed the barrier on (seconds at a million rows: the stall
+ * session 9 measured with a broadcast edge). Nor is the scorer keyed: a keyed operator gets a
+ * RocksDB backend of its own, whose synchronous snapshot waited at a million rows as long as the
+ * learner's memtable flush (session 10).
  */
 class JobGraphTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"1, all", "3, all", "1, score", "3, score"})
   void everyInputOfTheScorerTakesUnalignedCheckpoints(int scorers, String role) {
-    JobConfig config = JobTestKit.config("unused:9092", tmp, "a").set(LearnerOptions.SCORING_PARALLELISM, scorers)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L).set(JobConfig.UPDATES_TOPIC, "model-updates")
-        .set(JobConfig.ROLE, role).build();
+    JobConfig config =
+        JobTestKit.config("unused:9092", tmp, "a")
+            .set(LearnerOptions.SCORING_PARALLELISM, scorers)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
+            .set(JobConfig.UPDATES_TOPIC, "model-updates")
+            .set(JobConfig.ROLE, role)
+            .build();
     StreamGraph graph = JobTestKit.environment(config).getStreamGraph();
-    StreamNode scorer = graph.getStreamNodes().stream().filter(n -> n.getOperatorName().equals("score (replicas)"))
-        .findFirst().orElseThrow();
+    StreamNode scorer =
+        graph.getStreamNodes().stream()
+            .filter(n -> n.getOperatorName().equals("score (replicas)"))
+            .findFirst()
+            .orElseThrow();
     List<StreamEdge> inputs = scorer.getInEdges();
     assertThat(inputs).as("events and model updates").hasSize(2);
     for (StreamEdge edge : inputs) {
-      assertThat(edge.supportsUnalignedCheckpoints()).as("%s -> scorer (%s)", edge.getSourceId(),
-          edge.getPartitioner()).isTrue();
+      assertThat(edge.supportsUnalignedCheckpoints())
+          .as("%s -> scorer (%s)", edge.getSourceId(), edge.getPartitioner())
+          .isTrue();
     }
-    assertThat(scorer.getStateKeySerializer()).as("no keyed state backend (whose synchronous snapshot would wait"
-        + " for the learner's RocksDB flush)").isNull();
+    assertThat(scorer.getStateKeySerializer())
+        .as(
+            "no keyed state backend (whose synchronous snapshot would wait"
+                + " for the learner's RocksDB flush)")
+        .isNull();
     if (role.equals("score")) {
-      assertThat(graph.getStreamNodes()).as("a scoring job has no learner, and no keyed operator at all")
-          .noneMatch(n -> n.getOperatorName().contains("learn") || n.getStateKeySerializer() != null);
+      assertThat(graph.getStreamNodes())
+          .as("a scoring job has no learner, and no keyed operator at all")
+          .noneMatch(
+              n -> n.getOperatorName().contains("learn") || n.getStateKeySerializer() != null);
     }
   }
 
   @org.junit.jupiter.api.Test
   void aLearningJobWritesNoScores() {
-    JobConfig config = JobTestKit.config("unused:9092", tmp, "a").set(LearnerOptions.SCORING_PARALLELISM, 2)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L).set(JobConfig.UPDATES_TOPIC, "model-updates")
-        .set(JobConfig.ROLE, "learn").build();
+    JobConfig config =
+        JobTestKit.config("unused:9092", tmp, "a")
+            .set(LearnerOptions.SCORING_PARALLELISM, 2)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
+            .set(JobConfig.UPDATES_TOPIC, "model-updates")
+            .set(JobConfig.ROLE, "learn")
+            .build();
     StreamGraph graph = JobTestKit.environment(config).getStreamGraph();
     List<String> names = graph.getStreamNodes().stream().map(StreamNode::getOperatorName).toList();
-    assertThat(names).as("a learner and its update sink").anyMatch(n -> n.equals("learn"))
-        .anyMatch(n -> n.contains("model updates")).noneMatch(n -> n.contains("score"));
+    assertThat(names)
+        .as("a learner and its update sink")
+        .anyMatch(n -> n.equals("learn"))
+        .anyMatch(n -> n.contains("model updates"))
+        .noneMatch(n -> n.contains("score"));
   }
 }

@@ -10,10 +10,14 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-/** What the job's integration tests share: a MiniCluster, a configuration with the test defaults, a run. */
+/**
+ * What the job's integration tests share: a MiniCluster, a configuration with the test defaults, a
+ * run.
+ */
 final class JobTestKit {
   /** user, item, tags (multi-valued), price: the small spec most tests read. */
-  static final String SPEC = """
+  static final String SPEC =
+      """
       {"name": "synthetic", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "tags", "kind": "multi", "max_values": 3},
@@ -22,23 +26,33 @@ final class JobTestKit {
   private JobTestKit() {}
 
   /**
-   * One task manager with {@code slots} slots, configured as a cluster must be for the job's exactly-once default
-   * (changelog checkpoints): the changelog on a file system, in a temporary folder.
+   * One task manager with {@code slots} slots, configured as a cluster must be for the job's
+   * exactly-once default (changelog checkpoints): the changelog on a file system, in a temporary
+   * folder.
    */
   static MiniClusterExtension miniCluster(int slots) {
-    return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-        .setConfiguration(changelogOnFiles()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(slots).build());
+    return new MiniClusterExtension(
+        new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(changelogOnFiles())
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(slots)
+            .build());
   }
 
-  /** The TaskManager options that keep a changelog state backend's changes in files under a new temporary folder. */
+  /**
+   * The TaskManager options that keep a changelog state backend's changes in files under a new
+   * temporary folder.
+   */
   static org.apache.flink.configuration.Configuration changelogOnFiles() {
-    org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+    org.apache.flink.configuration.Configuration conf =
+        new org.apache.flink.configuration.Configuration();
     try {
       conf.setString("state.changelog.storage", "filesystem");
       Path dir = java.nio.file.Files.createTempDirectory("hiformer-changelog");
       conf.setString("dstl.dfs.base-path", dir.toUri().toString());
       // The MiniCluster writes there until the test JVM ends, so the folder goes when the JVM does.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteTreeQuietly(dir, "changelog clean-up")));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> Folders.deleteTreeQuietly(dir, "changelog clean-up")));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -46,24 +60,31 @@ final class JobTestKit {
   }
 
   /**
-   * A configuration against the broker at {@code bootstrap} with what the tests share: {@link #SPEC}, Hiformer
-   * at the protocol's defaults, checkpoints every 300 ms under {@code dir}, snapshots every 256 examples into
-   * {@code dir/snapshots}, no idle flush of a partial micro-batch (600 s), RocksDB's short working directory.
+   * A configuration against the broker at {@code bootstrap} with what the tests share: {@link
+   * #SPEC}, Hiformer at the protocol's defaults, checkpoints every 300 ms under {@code dir},
+   * snapshots every 256 examples into {@code dir/snapshots}, no idle flush of a partial micro-batch
+   * (600 s), RocksDB's short working directory.
    */
   static JobConfig.Builder config(String bootstrap, Path dir, String... modelIds) {
-    return JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, bootstrap).set(JobConfig.MODEL_IDS, Set.of(modelIds))
-        .set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
-        .set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+    return JobConfig.builder()
+        .set(JobConfig.BOOTSTRAP_SERVERS, bootstrap)
+        .set(JobConfig.MODEL_IDS, Set.of(modelIds))
+        .set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
+        .set(JobConfig.CHECKPOINT_INTERVAL_MS, 300L)
+        .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
         .set(LearnerOptions.SNAPSHOT_DIR, dir.resolve("snapshots").toString())
         .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, 256L)
         .set(JobConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString())
         .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb");
   }
 
-  /** The job built into an environment configured as the job configures its own, at its parallelism. */
+  /**
+   * The job built into an environment configured as the job configures its own, at its parallelism.
+   */
   static StreamExecutionEnvironment environment(JobConfig config) {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-        StreamingJob.flinkConfiguration(config));
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(StreamingJob.flinkConfiguration(config));
     env.setParallelism(config.get(JobConfig.PARALLELISM));
     StreamingJob.build(env, config);
     return env;
@@ -80,17 +101,21 @@ final class JobTestKit {
   }
 
   /**
-   * Waits (up to 3 minutes) until read_committed consumers see {@code n} scores on the topic "scores", asserting
-   * that none is committed twice; returns request id → model version.
+   * Waits (up to 3 minutes) until read_committed consumers see {@code n} scores on the topic
+   * "scores", asserting that none is committed twice; returns request id → model version.
    */
-  static java.util.Map<String, Long> awaitCommittedScores(ai.hiformer.local.embedded.EmbeddedKafka kafka, int n)
-      throws Exception {
-    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Score> codec = ai.hiformer.schemas.WireCodec.scores();
+  static java.util.Map<String, Long> awaitCommittedScores(
+      ai.hiformer.local.embedded.EmbeddedKafka kafka, int n) throws Exception {
+    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Score> codec =
+        ai.hiformer.schemas.WireCodec.scores();
     long deadline = System.currentTimeMillis() + 180_000;
     while (true) {
-      java.util.List<byte[]> scores = kafka.readCommitted("scores", java.time.Duration.ofMillis(800));
+      java.util.List<byte[]> scores =
+          kafka.readCommitted("scores", java.time.Duration.ofMillis(800));
       if (scores.size() >= n) {
-        org.assertj.core.api.Assertions.assertThat(scores).as("no score committed twice").hasSize(n);
+        org.assertj.core.api.Assertions.assertThat(scores)
+            .as("no score committed twice")
+            .hasSize(n);
         java.util.Map<String, Long> versions = new java.util.HashMap<>();
         for (byte[] s : scores) {
           ai.hiformer.schemas.Score score = codec.decode(s);
@@ -99,7 +124,8 @@ final class JobTestKit {
         return versions;
       }
       org.assertj.core.api.Assertions.assertThat(System.currentTimeMillis())
-          .as(n + " scores committed (" + scores.size() + " so far)").isLessThan(deadline);
+          .as(n + " scores committed (" + scores.size() + " so far)")
+          .isLessThan(deadline);
     }
   }
 
@@ -109,23 +135,39 @@ final class JobTestKit {
   }
 
   /**
-   * Labelled Avro events for {@code specs/synthetic.json} (user, segment, item, category, ts; price; click), keyed by the
-   * model id: event i has user {@code i % users}, item {@code i % items}, price {@code 1 + i % prices}, a click
-   * on every third event, one second apart.
+   * Labelled Avro events for {@code specs/synthetic.json} (user, segment, item, category, ts;
+   * price; click), keyed by the model id: event i has user {@code i % users}, item {@code i %
+   * items}, price {@code 1 + i % prices}, a click on every third event, one second apart.
    *
    * @return the encoded values; {@code keys} receives one key per value
    */
-  static java.util.List<byte[]> syntheticEvents(String modelId, int n, int users, int items, int prices,
-      java.util.List<byte[]> keys) {
-    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Event> codec = ai.hiformer.schemas.WireCodec.events();
+  static java.util.List<byte[]> syntheticEvents(
+      String modelId, int n, int users, int items, int prices, java.util.List<byte[]> keys) {
+    ai.hiformer.schemas.WireCodec<ai.hiformer.schemas.Event> codec =
+        ai.hiformer.schemas.WireCodec.events();
     java.util.List<byte[]> values = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {
-      values.add(codec.encode(ai.hiformer.schemas.Event.newBuilder().setRequestId("r" + i).setModelId(modelId)
-          .setEventTime(java.time.Instant.ofEpochSecond(1_700_000_000L + i))
-          .setCategorical(java.util.Map.of("user", "u" + i % users, "segment", "s" + i % users % 4, "item", "i" + i % items, "category", "c" + i % 5,
-              "ts", Long.toString(1_700_000_000L + i)))
-          .setNumeric(java.util.Map.of("price", 1.0 + i % prices))
-          .setLabels(java.util.Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
+      values.add(
+          codec.encode(
+              ai.hiformer.schemas.Event.newBuilder()
+                  .setRequestId("r" + i)
+                  .setModelId(modelId)
+                  .setEventTime(java.time.Instant.ofEpochSecond(1_700_000_000L + i))
+                  .setCategorical(
+                      java.util.Map.of(
+                          "user",
+                          "u" + i % users,
+                          "segment",
+                          "s" + i % users % 4,
+                          "item",
+                          "i" + i % items,
+                          "category",
+                          "c" + i % 5,
+                          "ts",
+                          Long.toString(1_700_000_000L + i)))
+                  .setNumeric(java.util.Map.of("price", 1.0 + i % prices))
+                  .setLabels(java.util.Map.of("click", i % 3 == 0 ? 1.0 : 0.0))
+                  .build()));
       keys.add(modelId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     return values;

@@ -5,7 +5,10 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A real Kafka broker (in-process, KRaft) for the tests of one class: started before them, closed after. */
+/**
+ * A real Kafka broker (in-process, KRaft) for the tests of one class: started before them, closed
+ * after.
+ */
 final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
   private EmbeddedKafka kafka;
 

@@ -1,8 +1,8 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;
@@ -20,17 +20,27 @@ import org.junit.jupiter.api.Test;
 
 /** The label join with Flink's operator test harness: outputs, state and timers, and a restore. */
 class LabelJoinTest {
-  private static final String SPEC = """
+  private static final String SPEC =
+      """
       {"format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
        "fields": [{"name": "user", "kind": "categorical"}]}""";
-  private static final JobConfig CONFIG = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-      .set(JobConfig.MODEL_IDS, Set.of("m")).set(LearnerOptions.FEATURE_SPEC, SPEC).modelConfig(ModelConfig.builder(ModelKind.LR).build())
-      .set(JobConfig.LABEL_WINDOW_MS, 1000L).build();
+  private static final JobConfig CONFIG =
+      JobConfig.builder()
+          .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+          .set(JobConfig.MODEL_IDS, Set.of("m"))
+          .set(LearnerOptions.FEATURE_SPEC, SPEC)
+          .modelConfig(ModelConfig.builder(ModelKind.LR).build())
+          .set(JobConfig.LABEL_WINDOW_MS, 1000L)
+          .build();
 
-  private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness() throws Exception {
-    var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-        (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
-        (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId), Types.STRING);
+  private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent>
+      harness() throws Exception {
+    var h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
+            (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
+            (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId),
+            Types.STRING);
     h.open();
     return h;
   }
@@ -40,11 +50,17 @@ class LabelJoinTest {
   }
 
   private ValidEvent impression(String model, String id) {
-    return ValidEvent.of(Event.newBuilder().setRequestId(id).setModelId(model).setEventTime(Instant.EPOCH)
-        .setCategorical(Map.of("user", "u")).build());
+    return ValidEvent.of(
+        Event.newBuilder()
+            .setRequestId(id)
+            .setModelId(model)
+            .setEventTime(Instant.EPOCH)
+            .setCategorical(Map.of("user", "u"))
+            .build());
   }
 
-  private List<Event> outputs(KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h)
+  private List<Event> outputs(
+      KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h)
       throws Exception {
     List<Event> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
@@ -65,8 +81,10 @@ class LabelJoinTest {
     h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "click", 1)));
     assertThat(outputs(h)).isEmpty();
     h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "buy", 0)));
-    assertThat(outputs(h)).singleElement().satisfies(e -> assertThat(e.getLabels()).containsEntry("click", 1.0)
-        .containsEntry("buy", 0.0));
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 0.0));
     h.setProcessingTime(1000); // the window's timer clears the key
     assertThat(h.numKeyedStateEntries()).isZero();
     assertThat(h.numProcessingTimeTimers()).isZero();
@@ -77,13 +95,16 @@ class LabelJoinTest {
   void tasksWithoutALabelWhenTheWindowClosesCountAsNegatives() throws Exception {
     var h = harness();
     h.setProcessingTime(0);
-    h.processElement2(new StreamRecord<>(new ValidLabel("r2", "m", "buy", 1))); // label before impression
+    h.processElement2(
+        new StreamRecord<>(new ValidLabel("r2", "m", "buy", 1))); // label before impression
     h.processElement1(new StreamRecord<>(impression("r2")));
     h.setProcessingTime(999);
     assertThat(outputs(h)).isEmpty();
     h.setProcessingTime(1000);
-    assertThat(outputs(h)).singleElement().satisfies(e -> assertThat(e.getLabels()).containsEntry("buy", 1.0)
-        .containsEntry("click", 0.0));
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getLabels()).containsEntry("buy", 1.0).containsEntry("click", 0.0));
     assertThat(h.numKeyedStateEntries()).isZero();
     h.close();
   }
@@ -97,16 +118,21 @@ class LabelJoinTest {
     OperatorSubtaskState snapshot = h.snapshot(1, 10);
     h.close();
 
-    var restored = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-        (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
-        (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId), Types.STRING);
+    var restored =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
+            (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
+            (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId),
+            Types.STRING);
     restored.setup();
     restored.initializeState(snapshot);
     restored.open();
     restored.setProcessingTime(0);
     restored.processElement2(new StreamRecord<>(new ValidLabel("r3", "m", "buy", 1)));
-    assertThat(outputs(restored)).singleElement().satisfies(e -> assertThat(e.getLabels())
-        .containsEntry("click", 1.0).containsEntry("buy", 1.0));
+    assertThat(outputs(restored))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0));
     restored.close();
   }
 
@@ -119,16 +145,23 @@ class LabelJoinTest {
     h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "click", 1)));
     h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "buy", 1)));
     h.processElement2(new StreamRecord<>(new ValidLabel("shared", "n", "click", 0)));
-    assertThat(outputs(h)).singleElement().satisfies(e -> {
-      assertThat(e.getModelId()).isEqualTo("m");
-      assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0);
-    });
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getModelId()).isEqualTo("m");
+              assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0);
+            });
     h.getOutput().clear();
-    h.setProcessingTime(1000); // n's window closes: its missing "buy" counts as negative, its click stays 0
-    assertThat(outputs(h)).singleElement().satisfies(e -> {
-      assertThat(e.getModelId()).isEqualTo("n");
-      assertThat(e.getLabels()).containsEntry("click", 0.0).containsEntry("buy", 0.0);
-    });
+    h.setProcessingTime(
+        1000); // n's window closes: its missing "buy" counts as negative, its click stays 0
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getModelId()).isEqualTo("n");
+              assertThat(e.getLabels()).containsEntry("click", 0.0).containsEntry("buy", 0.0);
+            });
     h.close();
   }
 

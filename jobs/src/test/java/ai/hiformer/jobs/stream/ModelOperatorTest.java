@@ -1,9 +1,9 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.ModelConfig;
@@ -32,59 +32,77 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The model operator under Flink's keyed operator test harness: one state entry per model id that has seen
- * events, written at the checkpoint; the idle-flush timer; snapshots written only once their checkpoint
- * completes; a snapshot restored into a fresh operator carries on with the same model bytes; and model ids
- * that never see each other's examples.
+ * The model operator under Flink's keyed operator test harness: one state entry per model id that
+ * has seen events, written at the checkpoint; the idle-flush timer; snapshots written only once
+ * their checkpoint completes; a snapshot restored into a fresh operator carries on with the same
+ * model bytes; and model ids that never see each other's examples.
  */
 class ModelOperatorTest {
   /** user, item, price: shared with ScoringFunctionTest. */
-  static final String SPEC = """
+  static final String SPEC =
+      """
       {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+
   private static final int MICRO_BATCH = 8;
   private static final long FLUSH_IDLE_MS = 1000;
 
-  @TempDir
-  Path snapshots;
+  @TempDir Path snapshots;
 
   private JobConfig config() {
-    return JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092").set(JobConfig.MODEL_IDS, Set.of("a", "b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build()).set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
-        .set(LearnerOptions.FLUSH_IDLE_MS, FLUSH_IDLE_MS).set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString()).set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, (long) MICRO_BATCH).build();
+    return JobConfig.builder()
+        .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+        .set(JobConfig.MODEL_IDS, Set.of("a", "b"))
+        .set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+        .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+        .set(LearnerOptions.FLUSH_IDLE_MS, FLUSH_IDLE_MS)
+        .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString())
+        .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, (long) MICRO_BATCH)
+        .build();
   }
 
-  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness() throws Exception {
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness()
+      throws Exception {
     return harness(config().learnerOptions());
   }
 
-  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness(LearnerOptions options)
-      throws Exception {
-    var h = new KeyedOneInputStreamOperatorTestHarness<>(
-        new ModelOperator<>(new ModelFunction<>(options, new ValidEventMapping())),
-        (ValidEvent v) -> v.modelId, Types.STRING);
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness(
+      LearnerOptions options) throws Exception {
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new ModelOperator<>(new ModelFunction<>(options, new ValidEventMapping())),
+            (ValidEvent v) -> v.modelId,
+            Types.STRING);
     h.setup();
     return h;
   }
 
-  /** Event {@code i} of {@code model}: 7 users, 5 items, 11 prices; a click on every third when labelled. */
+  /**
+   * Event {@code i} of {@code model}: 7 users, 5 items, 11 prices; a click on every third when
+   * labelled.
+   */
   static Event event(String model, int i, boolean labelled) {
-    return Event.newBuilder().setRequestId(model + i).setModelId(model)
+    return Event.newBuilder()
+        .setRequestId(model + i)
+        .setModelId(model)
         .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
         .setCategorical(Map.of("user", "u" + i % 7, "item", "i" + i % 5))
         .setNumeric(Map.of("price", (double) (i % 11)))
-        .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
+        .setLabels(labelled ? Map.of("click", i % 3 == 0 ? 1.0 : 0.0) : Map.of())
+        .build();
   }
 
-  private static void send(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, Event e)
+  private static void send(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, Event e)
       throws Exception {
     h.processElement(new StreamRecord<>(ValidEvent.of(e)));
   }
 
   /** The scores emitted so far, in order, and clears the harness output. */
-  private static List<Scored> drain(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h)
-      throws Exception {
+  private static List<Scored> drain(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
     List<Scored> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
       if (o instanceof StreamRecord<?> r) {
@@ -96,8 +114,8 @@ class ModelOperatorTest {
   }
 
   /** The model state bytes of each key in the operator's keyed state backend. */
-  private static Map<String, byte[]> stateByKey(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h)
-      throws Exception {
+  private static Map<String, byte[]> stateByKey(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
     KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
     ValueStateDescriptor<byte[]> model =
         new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
@@ -106,29 +124,48 @@ class ModelOperatorTest {
     Map<String, byte[]> out = new java.util.TreeMap<>();
     for (String key : keys) {
       backend.setCurrentKey(key);
-      ValueState<byte[]> state = backend.getPartitionedState(VoidNamespace.INSTANCE,
-          VoidNamespaceSerializer.INSTANCE, model);
+      ValueState<byte[]> state =
+          backend.getPartitionedState(
+              VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, model);
       out.put(key, state.value());
     }
     return out;
   }
 
-  /** The model of {@code key} as its state holds it: the head and the rows and vocabulary values saved apart. */
-  private static ModelRuntime restoredRuntime(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h,
-      String key) throws Exception {
+  /**
+   * The model of {@code key} as its state holds it: the head and the rows and vocabulary values
+   * saved apart.
+   */
+  private static ModelRuntime restoredRuntime(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, String key)
+      throws Exception {
     KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
     backend.setCurrentKey(key);
-    byte[] head = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-        new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)).value();
-    var rows = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-        ModelFunction.ROWS).entries();
-    var entries = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-        ModelFunction.VOCABULARY).entries();
-    return ModelRuntime.fromHeadAndRows(head, rows, entries, null, OptimizerConfig.defaults(), MICRO_BATCH);
+    byte[] head =
+        backend
+            .getPartitionedState(
+                VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                new ValueStateDescriptor<>(
+                    "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
+            .value();
+    var rows =
+        backend
+            .getPartitionedState(
+                VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.ROWS)
+            .entries();
+    var entries =
+        backend
+            .getPartitionedState(
+                VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.VOCABULARY)
+            .entries();
+    return ModelRuntime.fromHeadAndRows(
+        head, rows, entries, null, OptimizerConfig.defaults(), MICRO_BATCH);
   }
 
   @Test
-  void stateHoldsOneEntryPerModelIdWrittenAtTheCheckpointAndKeysDoNotShareLearning() throws Exception {
+  void stateHoldsOneEntryPerModelIdWrittenAtTheCheckpointAndKeysDoNotShareLearning()
+      throws Exception {
     try (var h = harness()) {
       h.open();
       for (int i = 0; i < 2 * MICRO_BATCH; i++) {
@@ -141,13 +178,15 @@ class ModelOperatorTest {
       assertThat(aScores).extracting(x -> x.modelVersion).contains(0L, 1L); // a learned: two steps
 
       // b's first events score as a fresh model would: nothing of a's learning reached b.
-      ModelRuntime fresh = new ModelRuntime(FeatureSpec.parse(SPEC), config().model(), OptimizerConfig.defaults(),
-          MICRO_BATCH);
+      ModelRuntime fresh =
+          new ModelRuntime(
+              FeatureSpec.parse(SPEC), config().model(), OptimizerConfig.defaults(), MICRO_BATCH);
       EventRow row = new EventRow();
       for (int i = 0; i < 3; i++) {
         Event e = event("b", i, true);
         send(h, e);
-        double expected = fresh.scoreAndLearn(row.reset(ValidEvent.of(e), "t"), e.getLabels(), 0)[0];
+        double expected =
+            fresh.scoreAndLearn(row.reset(ValidEvent.of(e), "t"), e.getLabels(), 0)[0];
         Scored got = drain(h).get(0);
         assertThat(got.modelId).isEqualTo("b");
         assertThat(got.modelVersion).isZero();
@@ -161,18 +200,28 @@ class ModelOperatorTest {
       assertThat(a.version()).isEqualTo(2);
       assertThat(a.scored()).isEqualTo(2 * MICRO_BATCH);
       assertThat(b.version()).isZero();
-      assertThat(b.pendingExamples()).as("b's labelled events wait in its own micro-batch").isEqualTo(3);
+      assertThat(b.pendingExamples())
+          .as("b's labelled events wait in its own micro-batch")
+          .isEqualTo(3);
     }
   }
 
   @Test
-  void modelUpdatesComeEveryIntervalFullFirstThenBaseSlicesAndALateReaderAssemblesItsModelFromThem() throws Exception {
-    LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-        .set(JobConfig.MODEL_IDS, Set.of("a")).set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
-        .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
-        .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L).set(LearnerOptions.UPDATES_BASE_SLICES, 3)
-        .set(JobConfig.UPDATES_TOPIC, "model-updates").build().learnerOptions();
+  void modelUpdatesComeEveryIntervalFullFirstThenBaseSlicesAndALateReaderAssemblesItsModelFromThem()
+      throws Exception {
+    LearnerOptions options =
+        JobConfig.builder()
+            .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+            .set(JobConfig.MODEL_IDS, Set.of("a"))
+            .set(LearnerOptions.FEATURE_SPEC, SPEC)
+            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+            .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+            .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
+            .set(LearnerOptions.UPDATES_BASE_SLICES, 3)
+            .set(JobConfig.UPDATES_TOPIC, "model-updates")
+            .build()
+            .learnerOptions();
     int ticks = 9;
     List<ai.hiformer.learner.ModelUpdate> updates = new ArrayList<>(); // what the topic gets
     List<ai.hiformer.learner.ModelUpdate> toReplicas = new ArrayList<>();
@@ -184,24 +233,38 @@ class ModelOperatorTest {
           send(h, eventOfNewUser(tick * 100 + i)); // rows and owners are created every tick
         }
         h.setProcessingTime(100L * tick); // one update due per interval
-        assertThat(h.getSideOutput(ModelFunction.REPLICA_UPDATES)).as("replica updates after interval %d", tick)
+        assertThat(h.getSideOutput(ModelFunction.REPLICA_UPDATES))
+            .as("replica updates after interval %d", tick)
             .hasSize(tick);
       }
-      h.getSideOutput(ModelFunction.REPLICA_UPDATES).forEach(r -> toReplicas.add(ai.hiformer.learner.ModelUpdate.of(
-          r.getValue().update)));
-      h.getSideOutput(ModelFunction.UPDATES).forEach(r -> updates.add(ai.hiformer.learner.ModelUpdate.of(
-          r.getValue().update)));
+      h.getSideOutput(ModelFunction.REPLICA_UPDATES)
+          .forEach(r -> toReplicas.add(ai.hiformer.learner.ModelUpdate.of(r.getValue().update)));
+      h.getSideOutput(ModelFunction.UPDATES)
+          .forEach(r -> updates.add(ai.hiformer.learner.ModelUpdate.of(r.getValue().update)));
     }
-    assertThat(toReplicas).extracting(ModelOperatorTest::label).as("replicas: full first, then changes only")
+    assertThat(toReplicas)
+        .extracting(ModelOperatorTest::label)
+        .as("replicas: full first, then changes only")
         .containsExactly("1F", "2", "3", "4", "5", "6", "7", "8", "9");
     assertThat(toReplicas.get(ticks - 1).version()).as("a step per interval").isEqualTo(ticks);
-    // The topic: the same updates, each but the full one followed by a slice of a base cut in three.
-    assertThat(updates).extracting(ModelOperatorTest::label).containsExactly("1F", "2", "2S0", "3", "3S1", "4", "4S2",
-        "5", "5S0", "6", "6S1", "7", "7S2", "8", "8S0", "9", "9S1");
-    assertThat(JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092").set(JobConfig.MODEL_IDS, Set.of("a"))
-        .set(LearnerOptions.FEATURE_SPEC, SPEC)
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build()).set(LearnerOptions.UPDATES_BASE_SLICES, 3).build()
-        .learnerOptions().get(LearnerOptions.UPDATES_BASE_SLICES)).as("no topic, so no reader of bases: none made")
+    // The topic: the same updates, each but the full one followed by a slice of a base cut in
+    // three.
+    assertThat(updates)
+        .extracting(ModelOperatorTest::label)
+        .containsExactly(
+            "1F", "2", "2S0", "3", "3S1", "4", "4S2", "5", "5S0", "6", "6S1", "7", "7S2", "8",
+            "8S0", "9", "9S1");
+    assertThat(
+            JobConfig.builder()
+                .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+                .set(JobConfig.MODEL_IDS, Set.of("a"))
+                .set(LearnerOptions.FEATURE_SPEC, SPEC)
+                .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
+                .set(LearnerOptions.UPDATES_BASE_SLICES, 3)
+                .build()
+                .learnerOptions()
+                .get(LearnerOptions.UPDATES_BASE_SLICES))
+        .as("no topic, so no reader of bases: none made")
         .isZero();
 
     var spec = FeatureSpec.parse(SPEC);
@@ -214,16 +277,28 @@ class ModelOperatorTest {
     assertThat(applied).as("a reader of every update skips the slices").isEqualTo(ticks);
     // A reader joining at sequence 3 waits for a first slice (5S0), and has a whole model at 7S2.
     var late = new ai.hiformer.learner.ScoringReplica(spec, config);
-    int joined = updates.indexOf(updates.stream().filter(u -> label(u).equals("3")).findFirst().orElseThrow());
+    int joined =
+        updates.indexOf(
+            updates.stream().filter(u -> label(u).equals("3")).findFirst().orElseThrow());
     for (int k = joined; k < updates.size(); k++) {
       late.apply(updates.get(k));
-      assertThat(late.ready()).as("whole after %s", label(updates.get(k)))
-          .isEqualTo(k >= updates.indexOf(updates.stream().filter(u -> label(u).equals("7S2")).findFirst().orElseThrow()));
+      assertThat(late.ready())
+          .as("whole after %s", label(updates.get(k)))
+          .isEqualTo(
+              k
+                  >= updates.indexOf(
+                      updates.stream()
+                          .filter(u -> label(u).equals("7S2"))
+                          .findFirst()
+                          .orElseThrow()));
     }
     assertThat(late.version()).isEqualTo(all.version());
     EventRow row = new EventRow();
     for (int i = 0; i < 20; i++) {
-      for (int tick : new int[] {1, 3, 5, 9}) { // values first seen before, during and after the late reader's cycle
+      for (int tick :
+          new int[] {
+            1, 3, 5, 9
+          }) { // values first seen before, during and after the late reader's cycle
         var r = row.reset(ValidEvent.of(eventOfNewUser(tick * 100 + i % MICRO_BATCH)), "t");
         double want = all.score(r)[0];
         assertThat(late.score(r)[0]).as("probe %d of tick %d", i, tick).isEqualTo(want);
@@ -286,7 +361,8 @@ class ModelOperatorTest {
       }
       try (var s = Files.list(snapshots.resolve("a"))) {
         assertThat(s.map(p -> p.getFileName().toString()).sorted())
-            .as("snapshot.keep = 3 by default").containsExactly("v000000000003", "v000000000004", "v000000000005");
+            .as("snapshot.keep = 3 by default")
+            .containsExactly("v000000000003", "v000000000004", "v000000000005");
       }
     }
   }

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The quality gate between learning and serving, as the model operator drives it (snapshots and deltas written
- * as it writes them, a server following the folder): a stretch of flipped labels is held back, the server keeps
- * the last good version throughout, and publication resumes once the model has recovered. Then a rollback.
+ * The quality gate between learning and serving, as the model operator drives it (snapshots and
+ * deltas written as it writes them, a server following the folder): a stretch of flipped labels is
+ * held back, the server keeps the last good version throughout, and publication resumes once the
+ * model has recovered. Then a rollback.
  */
 class QualityGateTest {
   private static final int EVENTS = 60_000;
@@ -32,8 +33,7 @@ class QualityGateTest {
   private static final int FLIP_TO = 22_000;
   private static final int WINDOW = 2048;
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private record Publication(long version, long trainedExamples) {}
 
@@ -41,12 +41,18 @@ class QualityGateTest {
   void aStretchOfFlippedLabelsIsHeldBackAndTheServerKeepsTheLastGoodVersion() throws Exception {
     String specJson = Files.readString(SharedData.repoFile("specs/synthetic.json"));
     FeatureSpec spec = FeatureSpec.parse(specJson);
-    ModelRuntime runtime = new ModelRuntime(spec,
-        ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(), OptimizerConfig.defaults(), 256);
+    ModelRuntime runtime =
+        new ModelRuntime(
+            spec,
+            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+            OptimizerConfig.defaults(),
+            256);
     runtime.snapshotPolicy(4096, 0);
     List<String> reasons = new ArrayList<>();
-    // Margin 0.1: flipped labels take the recent AUC far below any margin, and the model, whose embedding rows and
-    // optimiser state the flip disturbed, climbs back to within 0.1 of its old level during the run (to within
+    // Margin 0.1: flipped labels take the recent AUC far below any margin, and the model, whose
+    // embedding rows and
+    // optimiser state the flip disturbed, climbs back to within 0.1 of its old level during the run
+    // (to within
     // 0.05 it takes longer than this test runs; docs/RESULTS.md).
     runtime.qualityGate(WINDOW, 0.1, 0, reasons::add);
     ModelRegistry server = new ModelRegistry(root, 1);
@@ -60,7 +66,14 @@ class QualityGateTest {
       runtime.scoreAndLearn(e, Map.of("click", click ? 1.0 : 0.0), e.ts() * 1000);
       if (i % 512 == 511) { // a checkpoint: snapshots due since the last one, then a delta
         for (ModelRuntime.Captured c : runtime.drainCaptured()) {
-          ModelSnapshot.write(root, "m", c.version(), specJson, c.learner(), c.encoder(), c.modelConfig(),
+          ModelSnapshot.write(
+              root,
+              "m",
+              c.version(),
+              specJson,
+              c.learner(),
+              c.encoder(),
+              c.modelConfig(),
               new ModelSnapshot.Position(c.trainedExamples(), c.eventsScored(), i));
           published.add(new Publication(c.version(), c.trainedExamples()));
         }
@@ -78,38 +91,57 @@ class QualityGateTest {
             servedDuringHold = served;
           }
           if (servedDuringHold >= 0) {
-            assertThat(served).as("served version at event %d, within the flipped stretch", i)
+            assertThat(served)
+                .as("served version at event %d, within the flipped stretch", i)
                 .isEqualTo(servedDuringHold);
           }
         }
       }
     }
-    System.out.printf("quality gate: %d versions held back, %d published; last reason: %s%n",
+    System.out.printf(
+        "quality gate: %d versions held back, %d published; last reason: %s%n",
         runtime.versionsHeldBack(), published.size(), reasons.get(reasons.size() - 1));
     assertThat(runtime.versionsHeldBack()).isPositive();
-    assertThat(reasons).isNotEmpty().allSatisfy(r -> assertThat(r).contains("click: AUC").contains("margin"));
+    assertThat(reasons)
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r).contains("click: AUC").contains("margin"));
     // No version was published while a quarter or more of its recent window had flipped labels.
     for (Publication p : published) {
       long from = Math.max(p.trainedExamples() - WINDOW, FLIP_FROM);
       long to = Math.min(p.trainedExamples(), FLIP_TO);
-      assertThat(Math.max(0, to - from)).as("flipped examples in the window of version %d", p.version())
+      assertThat(Math.max(0, to - from))
+          .as("flipped examples in the window of version %d", p.version())
           .isLessThan(WINDOW / 4);
     }
-    assertThat(servedDuringHold).as("the server kept a version from before the flip").isLessThanOrEqualTo(
-        published.stream().filter(p -> p.trainedExamples() <= FLIP_FROM + WINDOW / 4).mapToLong(Publication::version)
-            .max().orElseThrow()).isGreaterThanOrEqualTo(servedAtFlip);
+    assertThat(servedDuringHold)
+        .as("the server kept a version from before the flip")
+        .isLessThanOrEqualTo(
+            published.stream()
+                .filter(p -> p.trainedExamples() <= FLIP_FROM + WINDOW / 4)
+                .mapToLong(Publication::version)
+                .max()
+                .orElseThrow())
+        .isGreaterThanOrEqualTo(servedAtFlip);
     long servedAtEnd = server.model("m").orElseThrow().version();
-    assertThat(servedAtEnd).as("publication resumed after the model recovered").isGreaterThan(servedDuringHold);
+    assertThat(servedAtEnd)
+        .as("publication resumed after the model recovered")
+        .isGreaterThan(servedDuringHold);
 
     // Rollback: pin an older full version; the server serves exactly it (no deltas) until released.
-    long older = published.stream().filter(p -> Files.isDirectory(ModelSnapshot.directory(root, "m", p.version())))
-        .mapToLong(Publication::version).min().orElseThrow();
+    long older =
+        published.stream()
+            .filter(p -> Files.isDirectory(ModelSnapshot.directory(root, "m", p.version())))
+            .mapToLong(Publication::version)
+            .min()
+            .orElseThrow();
     ServingPin.pin(root, "m", older);
     server.refresh();
     assertThat(server.model("m").orElseThrow().version()).isEqualTo(older);
     assertThat(server.model("m").orElseThrow().appliedDeltas()).isZero();
     ai.hiformer.features.snapshot.Retention.prune(root, "m", 2);
-    assertThat(ModelSnapshot.directory(root, "m", older)).as("retention keeps the pinned version").isDirectory();
+    assertThat(ModelSnapshot.directory(root, "m", older))
+        .as("retention keeps the pinned version")
+        .isDirectory();
     ServingPin.release(root, "m");
     server.refresh();
     assertThat(server.model("m").orElseThrow().version()).isEqualTo(servedAtEnd);

@@ -22,10 +22,11 @@ import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 /**
- * The RocksDB settings of {@link StreamingJob#flinkConfiguration} ({@link ScoringFirstRocksDbOptions}) reach the
- * RocksDB instance that holds keyed state: read back from the OPTIONS file RocksDB writes for a map state like the
- * learner's rows. (A factory Flink did not load, or Flink's options applied over it, would go unnoticed otherwise,
- * and the learner would compact its rows the expensive way.)
+ * The RocksDB settings of {@link StreamingJob#flinkConfiguration} ({@link
+ * ScoringFirstRocksDbOptions}) reach the RocksDB instance that holds keyed state: read back from
+ * the OPTIONS file RocksDB writes for a map state like the learner's rows. (A factory Flink did not
+ * load, or Flink's options applied over it, would go unnoticed otherwise, and the learner would
+ * compact its rows the expensive way.)
  */
 class RocksDbSettingsTest {
 
@@ -47,25 +48,39 @@ class RocksDbSettingsTest {
 
   @Test
   void theRowsColumnFamilyIsCompactedUniversallyAndUncompressed() throws Exception {
-    JobConfig job = JobConfigLoader.build(Map.of("job.feature-spec", SharedData.repoFile("specs/movielens.json").toString(),
-        "kafka.bootstrap-servers", "h:1", "job.model-ids", "a"));
-    // A short path of its own: JUnit's temporary paths trip RocksDB's path-length limit (docs/STACK.md).
+    JobConfig job =
+        JobConfigLoader.build(
+            Map.of(
+                "job.feature-spec",
+                SharedData.repoFile("specs/movielens.json").toString(),
+                "kafka.bootstrap-servers",
+                "h:1",
+                "job.model-ids",
+                "a"));
+    // A short path of its own: JUnit's temporary paths trip RocksDB's path-length limit
+    // (docs/STACK.md).
     Path localDir = Files.createTempDirectory(Path.of("/tmp"), "hfr");
     Configuration conf = StreamingJob.flinkConfiguration(job);
     conf.setString("state.backend.rocksdb.localdir", localDir.toString());
-    StateBackend backend = StateBackendLoader.loadStateBackendFromConfig(conf, getClass().getClassLoader(), null);
-    var harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new WritesARow()),
-        (Long id) -> "model", Types.STRING);
+    StateBackend backend =
+        StateBackendLoader.loadStateBackendFromConfig(conf, getClass().getClassLoader(), null);
+    var harness =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new WritesARow()), (Long id) -> "model", Types.STRING);
     try {
       harness.setStateBackend(backend);
       harness.open();
       harness.processElement(new StreamRecord<>(7L));
       assertThat(harness.extractOutputValues()).containsExactly(7L);
 
-      String rowsOptions = columnFamilyOptions(newestOptionsFile(localDir), ModelFunction.ROWS.getName());
+      String rowsOptions =
+          columnFamilyOptions(newestOptionsFile(localDir), ModelFunction.ROWS.getName());
       assertThat(rowsOptions).contains("\n  compaction_style=kCompactionStyleUniversal\n");
-      assertThat(rowsOptions).contains("\n  level0_file_num_compaction_trigger="
-          + ScoringFirstRocksDbOptions.COMPACTION_TRIGGER_RUNS + "\n");
+      assertThat(rowsOptions)
+          .contains(
+              "\n  level0_file_num_compaction_trigger="
+                  + ScoringFirstRocksDbOptions.COMPACTION_TRIGGER_RUNS
+                  + "\n");
       assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
     } finally {
@@ -77,7 +92,8 @@ class RocksDbSettingsTest {
   /** The OPTIONS file RocksDB wrote last (it writes a new one as column families are added). */
   private static Path newestOptionsFile(Path localDir) throws Exception {
     try (Stream<Path> files = Files.walk(localDir)) {
-      List<Path> options = files.filter(p -> p.getFileName().toString().startsWith("OPTIONS-")).sorted().toList();
+      List<Path> options =
+          files.filter(p -> p.getFileName().toString().startsWith("OPTIONS-")).sorted().toList();
       assertThat(options).as("RocksDB's OPTIONS files under %s", localDir).isNotEmpty();
       return options.get(options.size() - 1);
     }

@@ -1,12 +1,10 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
@@ -17,26 +15,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Export from Flink state: a savepoint taken when the job has trained on every event equals the job's
- * own snapshot of that state, learner and encoder byte for byte, for every model id.
+ * Export from Flink state: a savepoint taken when the job has trained on every event equals the
+ * job's own snapshot of that state, learner and encoder byte for byte, for every model id.
  */
 class SavepointExportITCase {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
+  @RegisterExtension static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void theSavepointExportEqualsTheJobsOwnSnapshot() throws Exception {
@@ -44,13 +37,29 @@ class SavepointExportITCase {
     WireCodec<Event> codec = WireCodec.events();
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();
-    for (int i = 0; i < 1024; i++) { // 512 per model: exactly two micro-batches each, nothing pending
+    for (int i = 0;
+        i < 1024;
+        i++) { // 512 per model: exactly two micro-batches each, nothing pending
       String model = i % 2 == 0 ? "a" : "b";
-      values.add(codec.encode(Event.newBuilder().setRequestId("r" + i).setModelId(model)
-          .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
-          .setCategorical(Map.of("user", "u" + i % 37, "item", "i" + i % 19, "category", "c" + i % 5,
-              "ts", Long.toString(1_700_000_000L + i)))
-          .setNumeric(Map.of("price", 1.0 + i % 9)).setLabels(Map.of("click", i % 3 == 0 ? 1.0 : 0.0)).build()));
+      values.add(
+          codec.encode(
+              Event.newBuilder()
+                  .setRequestId("r" + i)
+                  .setModelId(model)
+                  .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
+                  .setCategorical(
+                      Map.of(
+                          "user",
+                          "u" + i % 37,
+                          "item",
+                          "i" + i % 19,
+                          "category",
+                          "c" + i % 5,
+                          "ts",
+                          Long.toString(1_700_000_000L + i)))
+                  .setNumeric(Map.of("price", 1.0 + i % 9))
+                  .setLabels(Map.of("click", i % 3 == 0 ? 1.0 : 0.0))
+                  .build()));
       keys.add(model.getBytes(StandardCharsets.UTF_8));
     }
     Path snapshots = tmp.resolve("snapshots");
@@ -58,8 +67,11 @@ class SavepointExportITCase {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(2, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
-      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "a", "b").set(LearnerOptions.FEATURE_SPEC, spec)
-          .set(JobConfig.PARALLELISM, 2).build();
+      JobConfig config =
+          JobTestKit.config(kafka.bootstrapServers(), tmp, "a", "b")
+              .set(LearnerOptions.FEATURE_SPEC, spec)
+              .set(JobConfig.PARALLELISM, 2)
+              .build();
       JobClient job = JobTestKit.environment(config).executeAsync("export");
       long deadline = System.currentTimeMillis() + 120_000;
       while (!(Files.isDirectory(ModelSnapshot.directory(snapshots, "a", 2))
@@ -67,16 +79,22 @@ class SavepointExportITCase {
           && kafka.readCommitted("scores", Duration.ofMillis(800)).size() == values.size())) {
         assertThat(System.currentTimeMillis()).as("job caught up").isLessThan(deadline);
       }
-      savepoint = job.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
-          SavepointFormatType.CANONICAL).get();
+      savepoint =
+          job.stopWithSavepoint(
+                  false,
+                  tmp.resolve("savepoints").toUri().toString(),
+                  SavepointFormatType.CANONICAL)
+              .get();
     }
     List<Path> exported = SavepointExport.export(savepoint, tmp.resolve("exported"));
     assertThat(exported).hasSize(2);
     for (String model : List.of("a", "b")) {
       Path own = ModelSnapshot.directory(snapshots, model, 2);
       Path export = ModelSnapshot.directory(tmp.resolve("exported"), model, 2);
-      assertThat(Files.readAllBytes(export.resolve("learner.bin"))).isEqualTo(Files.readAllBytes(own.resolve("learner.bin")));
-      assertThat(Files.readAllBytes(export.resolve("encoder.bin"))).isEqualTo(Files.readAllBytes(own.resolve("encoder.bin")));
+      assertThat(Files.readAllBytes(export.resolve("learner.bin")))
+          .isEqualTo(Files.readAllBytes(own.resolve("learner.bin")));
+      assertThat(Files.readAllBytes(export.resolve("encoder.bin")))
+          .isEqualTo(Files.readAllBytes(own.resolve("encoder.bin")));
     }
   }
 

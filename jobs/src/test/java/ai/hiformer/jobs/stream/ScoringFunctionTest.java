@@ -22,25 +22,35 @@ import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scoring operator under Flink's two-input test harness, fed model updates from a real learner: events that
- * arrive before their model's first full update wait and are then scored in arrival order; every score names the
- * version of the replica that made it and equals what a replica fed the same updates gives; waiting events
- * survive a restore; examples only to learn from and other models' updates are not scored with.
+ * The scoring operator under Flink's two-input test harness, fed model updates from a real learner:
+ * events that arrive before their model's first full update wait and are then scored in arrival
+ * order; every score names the version of the replica that made it and equals what a replica fed
+ * the same updates gives; waiting events survive a restore; examples only to learn from and other
+ * models' updates are not scored with.
  */
 class ScoringFunctionTest {
   private static final String SPEC = ModelOperatorTest.SPEC;
   private static final int MICRO_BATCH = 8;
 
-  private final LearnerOptions options = JobConfig.builder().set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-      .set(JobConfig.MODEL_IDS, Set.of("a", "b")).set(LearnerOptions.FEATURE_SPEC, SPEC)
-      .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
-      .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH).set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
-      .set(LearnerOptions.SCORING_PARALLELISM, 2).build().learnerOptions();
+  private final LearnerOptions options =
+      JobConfig.builder()
+          .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+          .set(JobConfig.MODEL_IDS, Set.of("a", "b"))
+          .set(LearnerOptions.FEATURE_SPEC, SPEC)
+          .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+          .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+          .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
+          .set(LearnerOptions.SCORING_PARALLELISM, 2)
+          .build()
+          .learnerOptions();
 
-  private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> harness(OperatorSubtaskState from)
-      throws Exception {
-    var h = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(
-        new ScoringFunction<>(options, new ValidEventMapping(), TypeInformation.of(ValidEvent.class))));
+  private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> harness(
+      OperatorSubtaskState from) throws Exception {
+    var h =
+        new TwoInputStreamOperatorTestHarness<>(
+            new CoProcessOperator<>(
+                new ScoringFunction<>(
+                    options, new ValidEventMapping(), TypeInformation.of(ValidEvent.class))));
     h.setup();
     h.initializeState(from);
     h.open();
@@ -64,7 +74,8 @@ class ScoringFunctionTest {
     }
   }
 
-  private static List<Scored> scores(TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> h) {
+  private static List<Scored> scores(
+      TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> h) {
     List<Scored> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
       if (o instanceof StreamRecord<?> r) {
@@ -75,19 +86,24 @@ class ScoringFunctionTest {
     return out;
   }
 
-  private static void assertScoredBy(List<Scored> got, ScoringReplica replica, List<Event> events) throws Exception {
+  private static void assertScoredBy(List<Scored> got, ScoringReplica replica, List<Event> events)
+      throws Exception {
     EventRow row = new EventRow();
-    assertThat(got).extracting(s -> s.requestId).containsExactlyElementsOf(
-        events.stream().map(Event::getRequestId).toList());
+    assertThat(got)
+        .extracting(s -> s.requestId)
+        .containsExactlyElementsOf(events.stream().map(Event::getRequestId).toList());
     for (int k = 0; k < got.size(); k++) {
       assertThat(got.get(k).modelVersion).isEqualTo(replica.version());
       double want = replica.score(row.reset(ValidEvent.of(events.get(k)), "t"))[0];
-      assertThat(got.get(k).scores.get("click")).as("score of %s", got.get(k).requestId).isEqualTo(want);
+      assertThat(got.get(k).scores.get("click"))
+          .as("score of %s", got.get(k).requestId)
+          .isEqualTo(want);
     }
   }
 
   @Test
-  void eventsWaitForTheFirstFullUpdateThenEachScoreNamesTheReplicaVersionThatMadeIt() throws Exception {
+  void eventsWaitForTheFirstFullUpdateThenEachScoreNamesTheReplicaVersionThatMadeIt()
+      throws Exception {
     ModelRuntime learner = learner();
     ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
     try (var h = harness(null)) {
@@ -110,7 +126,8 @@ class ScoringFunctionTest {
       ModelUpdate next = learner.captureUpdate(false, true);
       assertThat(reference.apply(next)).isTrue();
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", next.bytes())));
-      h.processElement2(new StreamRecord<>(new PublishedUpdate("a", next.bytes()))); // a repeat changes nothing
+      h.processElement2(
+          new StreamRecord<>(new PublishedUpdate("a", next.bytes()))); // a repeat changes nothing
       List<Event> later = List.of(event("a", 2000, false), event("a", 2001, true));
       for (Event e : later) {
         h.processElement1(new StreamRecord<>(ValidEvent.of(e)));
@@ -129,7 +146,8 @@ class ScoringFunctionTest {
   }
 
   @Test
-  void eventsWaitingForTheirModelSurviveARestoreAndAreScoredByTheFirstFullUpdateAfterIt() throws Exception {
+  void eventsWaitingForTheirModelSurviveARestoreAndAreScoredByTheFirstFullUpdateAfterIt()
+      throws Exception {
     OperatorSubtaskState saved;
     List<Event> waiting = List.of(event("a", 1, false), event("a", 2, true), event("a", 3, false));
     try (var h = harness(null)) {

@@ -1,13 +1,10 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.LearnerOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.math.Blas;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
@@ -24,40 +21,41 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Parity: for the same snapshot and the same events, the serving runtime's scores equal the job's to
- * 1e-6. The job learns from 512 labelled events (two micro-batches, the last snapshot is taken right
- * after), then scores 200 unlabelled events with that model; the server loads the snapshot and scores
- * the same 200.
+ * Parity: for the same snapshot and the same events, the serving runtime's scores equal the job's
+ * to 1e-6. The job learns from 512 labelled events (two micro-batches, the last snapshot is taken
+ * right after), then scores 200 unlabelled events with that model; the server loads the snapshot
+ * and scores the same 200.
  */
 class ServingParityITCase {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
+  @RegisterExtension static final MiniClusterExtension FLINK = JobTestKit.miniCluster(1);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private static Event event(int i, boolean labelled) {
     int user = i % 40;
     int item = i % 25;
-    return Event.newBuilder().setRequestId("r" + i).setModelId("p").setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
+    return Event.newBuilder()
+        .setRequestId("r" + i)
+        .setModelId("p")
+        .setEventTime(Instant.ofEpochSecond(1_700_000_000L + i))
         .setCategorical(Map.of("user", "u" + user, "item", "i" + item))
         .setMulti(Map.of("tags", List.of("t" + item % 4, "t" + user % 3)))
         .setNumeric(Map.of("price", (double) (i % 17)))
-        .setLabels(labelled ? Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0) : Map.of()).build();
+        .setLabels(labelled ? Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0) : Map.of())
+        .build();
   }
 
   @Test
   void theServerScoresWhatTheJobScoresWithTheSameSnapshot() throws Exception {
-    assertThat(Blas.floatProducts()).as("the production arithmetic (float products on OpenBLAS)").isTrue();
+    assertThat(Blas.floatProducts())
+        .as("the production arithmetic (float products on OpenBLAS)")
+        .isTrue();
     WireCodec<Event> codec = WireCodec.events();
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();
@@ -70,8 +68,11 @@ class ServingParityITCase {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.produce("events", keys, values);
-      JobConfig config = JobTestKit.config(kafka.bootstrapServers(), tmp, "p").set(JobConfig.BOUNDED, true)
-          .set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L).build();
+      JobConfig config =
+          JobTestKit.config(kafka.bootstrapServers(), tmp, "p")
+              .set(JobConfig.BOUNDED, true)
+              .set(JobConfig.CHECKPOINT_INTERVAL_MS, 500L)
+              .build();
       JobTestKit.runToEnd(config, "parity");
       WireCodec<Score> scores = WireCodec.scores();
       for (byte[] b : kafka.readCommitted("scores", Duration.ofSeconds(2))) {

@@ -8,19 +8,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** The learner's thread yields CPU to the scorers' by its own nice value, and no other thread's changes. */
+/**
+ * The learner's thread yields CPU to the scorers' by its own nice value, and no other thread's
+ * changes.
+ */
 class ThreadNicenessTest {
   @Test
   void lowersOnlyTheCallingThread() throws InterruptedException {
     OptionalInt before = ThreadNiceness.currentNiceness();
     assumeTrue(before.isPresent(), "needs Linux's /proc/thread-self");
-    assumeTrue(before.getAsInt() < 7, "this test runs at nice " + before.getAsInt() + ": cannot lower it to 7");
+    assumeTrue(
+        before.getAsInt() < 7,
+        "this test runs at nice " + before.getAsInt() + ": cannot lower it to 7");
     AtomicBoolean lowered = new AtomicBoolean();
     AtomicReference<OptionalInt> inside = new AtomicReference<>();
-    Thread learner = new Thread(() -> {
-      lowered.set(ThreadNiceness.lowerCurrentThread(7));
-      inside.set(ThreadNiceness.currentNiceness());
-    });
+    Thread learner =
+        new Thread(
+            () -> {
+              lowered.set(ThreadNiceness.lowerCurrentThread(7));
+              inside.set(ThreadNiceness.currentNiceness());
+            });
     learner.start();
     learner.join();
 

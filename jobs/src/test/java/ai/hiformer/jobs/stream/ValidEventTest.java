@@ -16,9 +16,9 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decoded event travels between operators with Flink's own serializers: no field falls back to Kryo
- * (which cannot rebuild Avro's list type and would fail every restore of the job), and a round trip keeps
- * every field of an event just decoded from Avro.
+ * The decoded event travels between operators with Flink's own serializers: no field falls back to
+ * Kryo (which cannot rebuild Avro's list type and would fail every restore of the job), and a round
+ * trip keeps every field of an event just decoded from Avro.
  */
 class ValidEventTest {
   @Test
@@ -28,10 +28,18 @@ class ValidEventTest {
     assertThat(type.toString()).doesNotContain("GenericType");
 
     WireCodec<Event> codec = WireCodec.events();
-    Event decoded = codec.decode(codec.encode(Event.newBuilder().setRequestId("r1").setModelId("m")
-        .setEventTime(Instant.ofEpochMilli(1_700_000_000_123L)).setCategorical(Map.of("user", "u7"))
-        .setMulti(Map.of("genres", List.of("1", "4"))).setNumeric(Map.of("price", 2.5))
-        .setLabels(Map.of("click", 1.0)).build()));
+    Event decoded =
+        codec.decode(
+            codec.encode(
+                Event.newBuilder()
+                    .setRequestId("r1")
+                    .setModelId("m")
+                    .setEventTime(Instant.ofEpochMilli(1_700_000_000_123L))
+                    .setCategorical(Map.of("user", "u7"))
+                    .setMulti(Map.of("genres", List.of("1", "4")))
+                    .setNumeric(Map.of("price", 2.5))
+                    .setLabels(Map.of("click", 1.0))
+                    .build()));
     ValidEvent v = ValidEvent.of(decoded);
     TypeSerializer<ValidEvent> serializer = type.createSerializer(new SerializerConfigImpl());
     DataOutputSerializer out = new DataOutputSerializer(256);

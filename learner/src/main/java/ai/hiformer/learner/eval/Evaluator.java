@@ -20,11 +20,12 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>ONLINE: progressive validation; batches in stream order, each predicted with the current
- *   weights, then trained on (one step, the same forward pass).</li>
- *   <li>OFFLINE: train [0, 70 %), early-stop on [70 %, 80 %) with patience 1 (≤ 5 epochs, shuffled by torch.randperm's
- *   generator seeded 1000 + seed, {@link TorchRandperm}), test on [80 %, 100 %); ids absent from the training rows
- *   become 0.</li>
+ *       weights, then trained on (one step, the same forward pass).
+ *   <li>OFFLINE: train [0, 70 %), early-stop on [70 %, 80 %) with patience 1 (≤ 5 epochs, shuffled
+ *       by torch.randperm's generator seeded 1000 + seed, {@link TorchRandperm}), test on [80 %,
+ *       100 %); ids absent from the training rows become 0.
  * </ul>
+ *
  * Only the first task is scored by the protocol's metrics; every task is trained.
  */
 public final class Evaluator {
@@ -34,7 +35,11 @@ public final class Evaluator {
   private final int curvePoints;
   private final Consumer<String> progress;
 
-  public Evaluator(EncodedDataset data, OptimizerConfig optimizer, int batchSize, int curvePoints,
+  public Evaluator(
+      EncodedDataset data,
+      OptimizerConfig optimizer,
+      int batchSize,
+      int curvePoints,
       Consumer<String> progress) {
     if (batchSize <= 0) {
       throw new IllegalArgumentException("invalid batch-size = " + batchSize + "; allowed: > 0");
@@ -47,16 +52,16 @@ public final class Evaluator {
   }
 
   /**
-   * Progressive validation through the learner's own {@link MicroBatch}: rows join the micro-batch in stream
-   * order, each step predicts them with the current weights and then trains on them.
+   * Progressive validation through the learner's own {@link MicroBatch}: rows join the micro-batch
+   * in stream order, each step predicts them with the current weights and then trains on them.
    */
   public RunResult online(ModelConfig config) {
     return onlineWithMembers(config).get(0);
   }
 
   /**
-   * {@link #online}, and for a blend also each member's own progressive metrics over the same run (its
-   * predictions inside the blend, named {@code blend/member}), after the blend's.
+   * {@link #online}, and for a blend also each member's own progressive metrics over the same run
+   * (its predictions inside the blend, named {@code blend/member}), after the blend's.
    */
   public List<RunResult> onlineWithMembers(ModelConfig config) {
     int n = data.size();
@@ -69,16 +74,20 @@ public final class Evaluator {
     BlendModel blend = model instanceof BlendModel b ? b : null;
     double[][] memberP = new double[blend == null ? 0 : blend.memberCount()][n];
     int[] trained = {0};
-    MicroBatch micro = new MicroBatch(learner, data.spec().layout().newBatch(batchSize, t), (batch, probs) -> {
-      for (int b = 0; b < batch.size(); b++) {
-        p[trained[0] + b] = probs[b * t];
-        y[trained[0] + b] = batch.label[b * t];
-        for (int k = 0; k < memberP.length; k++) {
-          memberP[k][trained[0] + b] = Loss.sigmoid(blend.memberLogits(k)[b * t]);
-        }
-      }
-      trained[0] += batch.size();
-    });
+    MicroBatch micro =
+        new MicroBatch(
+            learner,
+            data.spec().layout().newBatch(batchSize, t),
+            (batch, probs) -> {
+              for (int b = 0; b < batch.size(); b++) {
+                p[trained[0] + b] = probs[b * t];
+                y[trained[0] + b] = batch.label[b * t];
+                for (int k = 0; k < memberP.length; k++) {
+                  memberP[k][trained[0] + b] = Loss.sigmoid(blend.memberLogits(k)[b * t]);
+                }
+              }
+              trained[0] += batch.size();
+            });
     List<EncodedDataset.Recycle> recycles = data.recycles();
     int nextRecycle = 0;
     List<double[]> curve = new ArrayList<>();
@@ -98,26 +107,53 @@ public final class Evaluator {
       micro.train();
       if (to % curveEvery == 0 || to == n) {
         int windowFrom = Math.max(0, to - curveEvery);
-        curve.add(new double[] {to, Metrics.auc(p, y, 0, to), Metrics.auc(p, y, windowFrom, to),
-            Metrics.logLoss(p, y, 0, to)});
+        curve.add(
+            new double[] {
+              to,
+              Metrics.auc(p, y, 0, to),
+              Metrics.auc(p, y, windowFrom, to),
+              Metrics.logLoss(p, y, 0, to)
+            });
       }
       long now = System.nanoTime();
       if (now - lastReport > 2_000_000_000L) {
         lastReport = now;
-        progress.accept(String.format("  %s online seed %d: %,d/%,d events, %.0f ex/s", config.name(),
-            config.seed(), to, n, to / ((now - start) / 1e9)));
+        progress.accept(
+            String.format(
+                "  %s online seed %d: %,d/%,d events, %.0f ex/s",
+                config.name(), config.seed(), to, n, to / ((now - start) / 1e9)));
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     int last20 = (int) Math.floor(0.8 * n);
     List<RunResult> results = new ArrayList<>();
-    results.add(new RunResult(config.name(), "online", config.seed(), Metrics.auc(p, y, 0, n),
-        Metrics.logLoss(p, y, 0, n), Metrics.auc(p, y, last20, n), n / seconds, n, learner.skippedSteps(), 1,
-        curve));
+    results.add(
+        new RunResult(
+            config.name(),
+            "online",
+            config.seed(),
+            Metrics.auc(p, y, 0, n),
+            Metrics.logLoss(p, y, 0, n),
+            Metrics.auc(p, y, last20, n),
+            n / seconds,
+            n,
+            learner.skippedSteps(),
+            1,
+            curve));
     for (int k = 0; k < memberP.length; k++) {
-      results.add(new RunResult(config.name() + "/" + config.members().get(k).cliName(), "online", config.seed(),
-          Metrics.auc(memberP[k], y, 0, n), Metrics.logLoss(memberP[k], y, 0, n), Metrics.auc(memberP[k], y, last20, n),
-          n / seconds, n, learner.skippedSteps(), 1, List.of()));
+      results.add(
+          new RunResult(
+              config.name() + "/" + config.members().get(k).cliName(),
+              "online",
+              config.seed(),
+              Metrics.auc(memberP[k], y, 0, n),
+              Metrics.logLoss(memberP[k], y, 0, n),
+              Metrics.auc(memberP[k], y, last20, n),
+              n / seconds,
+              n,
+              learner.skippedSteps(),
+              1,
+              List.of()));
     }
     return results;
   }
@@ -152,8 +188,10 @@ public final class Evaluator {
       }
       epochs++;
       double valAuc = score(learner, all, seen, batch, probs, trainEnd, valEnd)[0];
-      progress.accept(String.format("  %s offline seed %d: epoch %d validation AUC %.4f", config.name(),
-          config.seed(), epoch + 1, valAuc));
+      progress.accept(
+          String.format(
+              "  %s offline seed %d: epoch %d validation AUC %.4f",
+              config.name(), config.seed(), epoch + 1, valAuc));
       if (best == null || valAuc > bestAuc) {
         bestAuc = valAuc;
         best = ModelState.capture(model);
@@ -164,12 +202,23 @@ public final class Evaluator {
     double seconds = (System.nanoTime() - start) / 1e9;
     best.restoreInto(model);
     double[] test = score(learner, all, seen, batch, probs, valEnd, n);
-    return new RunResult(config.name(), "offline", config.seed(), test[0], test[1], Double.NaN,
-        trained / seconds, trained, learner.skippedSteps(), epochs, List.of());
+    return new RunResult(
+        config.name(),
+        "offline",
+        config.seed(),
+        test[0],
+        test[1],
+        Double.NaN,
+        trained / seconds,
+        trained,
+        learner.skippedSteps(),
+        epochs,
+        List.of());
   }
 
   /** [AUC, logloss] of rows [from, to) with OOV masking, without training. */
-  private double[] score(Learner learner, Batch all, boolean[][] seen, Batch batch, double[] probs, int from, int to) {
+  private double[] score(
+      Learner learner, Batch all, boolean[][] seen, Batch batch, double[] probs, int from, int to) {
     int t = batch.tasks;
     double[] p = new double[to - from];
     double[] y = new double[to - from];
@@ -199,7 +248,8 @@ public final class Evaluator {
       }
       for (int f = 0; f < all.nMulti; f++) {
         for (int k = 0; k < all.maxMulti; k++) {
-          max[all.nCat + f] = Math.max(max[all.nCat + f], all.multi[(i * all.nMulti + f) * all.maxMulti + k]);
+          max[all.nCat + f] =
+              Math.max(max[all.nCat + f], all.multi[(i * all.nMulti + f) * all.maxMulti + k]);
         }
       }
     }

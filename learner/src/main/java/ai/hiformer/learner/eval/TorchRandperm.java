@@ -1,14 +1,16 @@
 package ai.hiformer.learner.eval;
 
 /**
- * The permutations of PyTorch's {@code torch.randperm(n, generator=torch.Generator().manual_seed(seed))}
- * on the CPU (1.13): a 32-bit Mersenne Twister (MT19937, {@code init_genrand} seeding) driving a
- * Fisher–Yates pass {@code swap(r[i], r[i + next() % (n − i)])} from the identity. Successive calls
- * continue the generator, as successive {@code randperm} calls on one generator do.
+ * The permutations of PyTorch's {@code torch.randperm(n,
+ * generator=torch.Generator().manual_seed(seed))} on the CPU (1.13): a 32-bit Mersenne Twister
+ * (MT19937, {@code init_genrand} seeding) driving a Fisher–Yates pass {@code swap(r[i], r[i +
+ * next() % (n − i)])} from the identity. Successive calls continue the generator, as successive
+ * {@code randperm} calls on one generator do.
  *
- * <p>docs/PROTOCOL.md §3.1 shuffles the offline training rows "with a generator seeded 1000 + seed"; this is
- * the reference's generator, so every epoch sees the reference's order (LR, which starts at zero, then
- * reproduces the reference's offline numbers to four decimals; docs/RESULTS.md).
+ * <p>docs/PROTOCOL.md §3.1 shuffles the offline training rows "with a generator seeded 1000 +
+ * seed"; this is the reference's generator, so every epoch sees the reference's order (LR, which
+ * starts at zero, then reproduces the reference's offline numbers to four decimals;
+ * docs/RESULTS.md).
  */
 public final class TorchRandperm {
   private static final int N = 624;

@@ -7,7 +7,8 @@ import java.nio.file.Path;
  * Where a {@link LocalCluster} keeps its files and which loopback ports it uses. Validated on
  * construction: a missing jar folder names the build step that makes it.
  *
- * @param home folder for configuration, logs, process ids, Kafka data, checkpoints, savepoints and snapshots
+ * @param home folder for configuration, logs, process ids, Kafka data, checkpoints, savepoints and
+ *     snapshots
  * @param flinkLib the Flink distribution's jars ({@code flink-dist/target/lib})
  * @param kafkaLib the jars of a Kafka broker ({@code local/target/lib})
  * @param jobJar the job for {@code flink run} ({@code jobs/target/hiformer-jobs-flink.jar})
@@ -17,15 +18,26 @@ import java.nio.file.Path;
  * @param taskManagers how many TaskManager processes
  * @param slotsPerTaskManager task slots in each
  */
-public record ClusterSettings(Path home, Path flinkLib, Path kafkaLib, Path jobJar, int kafkaPort, int restPort,
-    int jobManagerRpcPort, int taskManagers, int slotsPerTaskManager) {
+public record ClusterSettings(
+    Path home,
+    Path flinkLib,
+    Path kafkaLib,
+    Path jobJar,
+    int kafkaPort,
+    int restPort,
+    int jobManagerRpcPort,
+    int taskManagers,
+    int slotsPerTaskManager) {
 
   public ClusterSettings {
     home = home.toAbsolutePath().normalize();
-    requireDirectory(flinkLib, "the Flink jars", "mvn -pl flink-dist package (./hiformer builds it)");
-    requireDirectory(kafkaLib, "the Kafka broker jars", "mvn -pl local -am package (./hiformer builds it)");
+    requireDirectory(
+        flinkLib, "the Flink jars", "mvn -pl flink-dist package (./hiformer builds it)");
+    requireDirectory(
+        kafkaLib, "the Kafka broker jars", "mvn -pl local -am package (./hiformer builds it)");
     if (!Files.isRegularFile(jobJar)) {
-      throw new IllegalArgumentException("job jar " + jobJar + " does not exist; build it with mvn -pl jobs -am package");
+      throw new IllegalArgumentException(
+          "job jar " + jobJar + " does not exist; build it with mvn -pl jobs -am package");
     }
     for (int port : new int[] {kafkaPort, restPort, jobManagerRpcPort}) {
       if (port < 1 || port > 65534) {
@@ -40,14 +52,33 @@ public record ClusterSettings(Path home, Path flinkLib, Path kafkaLib, Path jobJ
     jobJar = jobJar.toAbsolutePath().normalize();
   }
 
-  /** The defaults for a project checkout at {@code root}: Kafka on 9092, Flink's web UI on 8081, 2 × 2 slots. */
+  /**
+   * The defaults for a project checkout at {@code root}: Kafka on 9092, Flink's web UI on 8081, 2 ×
+   * 2 slots.
+   */
   public static ClusterSettings defaults(Path root, Path home) {
-    return new ClusterSettings(home, root.resolve("flink-dist/target/lib"), root.resolve("local/target/lib"),
-        root.resolve("jobs/target/hiformer-jobs-flink.jar"), 9092, 8081, 6123, 2, 2);
+    return new ClusterSettings(
+        home,
+        root.resolve("flink-dist/target/lib"),
+        root.resolve("local/target/lib"),
+        root.resolve("jobs/target/hiformer-jobs-flink.jar"),
+        9092,
+        8081,
+        6123,
+        2,
+        2);
   }
 
   public ClusterSettings withPorts(int kafka, int rest, int jobManagerRpc) {
-    return new ClusterSettings(home, flinkLib, kafkaLib, jobJar, kafka, rest, jobManagerRpc, taskManagers,
+    return new ClusterSettings(
+        home,
+        flinkLib,
+        kafkaLib,
+        jobJar,
+        kafka,
+        rest,
+        jobManagerRpc,
+        taskManagers,
         slotsPerTaskManager);
   }
 
@@ -73,7 +104,8 @@ public record ClusterSettings(Path home, Path flinkLib, Path kafkaLib, Path jobJ
 
   private static void requireDirectory(Path p, String what, String howToBuild) {
     if (!Files.isDirectory(p)) {
-      throw new IllegalArgumentException(what + " are missing (" + p + "); build them with " + howToBuild);
+      throw new IllegalArgumentException(
+          what + " are missing (" + p + "); build them with " + howToBuild);
     }
   }
 }

@@ -10,18 +10,22 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** What a local cluster reads from the JobManager's REST API: TaskManagers, job states, checkpoints. */
+/**
+ * What a local cluster reads from the JobManager's REST API: TaskManagers, job states, checkpoints.
+ */
 public final class FlinkRest {
   private final int port;
   private final ObjectMapper json = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   public FlinkRest(int port) {
     this.port = port;
   }
 
   /** Waits until exactly {@code n} TaskManagers are registered with the JobManager. */
-  public void awaitTaskManagers(int n, Duration timeout, Path logs) throws IOException, InterruptedException {
+  public void awaitTaskManagers(int n, Duration timeout, Path logs)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     int seen = -1;
     while (System.nanoTime() < deadline) {
@@ -35,16 +39,24 @@ public final class FlinkRest {
       }
       Thread.sleep(500);
     }
-    throw new IOException("expected " + n + " TaskManagers within " + timeout.toSeconds() + " s, saw " + seen
-        + "; see the logs in " + logs);
+    throw new IOException(
+        "expected "
+            + n
+            + " TaskManagers within "
+            + timeout.toSeconds()
+            + " s, saw "
+            + seen
+            + "; see the logs in "
+            + logs);
   }
 
   /** The numbers of the TaskManagers that run some of the job's tasks now. */
   public java.util.SortedSet<Integer> taskManagersOf(String jobId) throws IOException {
     java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
     for (JsonNode vertex : rest("/jobs/" + jobId).path("vertices")) {
-      for (JsonNode tm : rest("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers")
-          .path("taskmanagers")) {
+      for (JsonNode tm :
+          rest("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers")
+              .path("taskmanagers")) {
         String id = tm.path("taskmanager-id").asText();
         if (id.startsWith("taskmanager-")) {
           out.add(Integer.parseInt(id.substring("taskmanager-".length())));
@@ -66,8 +78,11 @@ public final class FlinkRest {
 
   /** GETs a path of the JobManager's REST API and parses the JSON answer. */
   public JsonNode rest(String path) throws IOException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .timeout(Duration.ofSeconds(10)).GET().build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .timeout(Duration.ofSeconds(10))
+            .GET()
+            .build();
     try {
       HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {

@@ -17,26 +17,39 @@ import java.util.regex.Pattern;
 import org.apache.kafka.common.Uuid;
 
 /**
- * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a separate
- * JVM on loopback, started from Maven-resolved jars the way Flink's and Kafka's own scripts start them
- * (docs/STACK.md). Jobs go in through Flink's own command-line client, {@code CliFrontend}.
+ * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a
+ * separate JVM on loopback, started from Maven-resolved jars the way Flink's and Kafka's own
+ * scripts start them (docs/STACK.md). Jobs go in through Flink's own command-line client, {@code
+ * CliFrontend}.
  *
- * <p>Processes outlive the JVM that started them: their ids are kept in {@code home/pids}, so {@code hiformer
- * cluster stop} in another shell finds them. Each child carries {@code -Dhiformer.cluster=<home>#<role>} on
- * its command line; a pid whose process lacks it (the pid was reused) is never signalled.
+ * <p>Processes outlive the JVM that started them: their ids are kept in {@code home/pids}, so
+ * {@code hiformer cluster stop} in another shell finds them. Each child carries {@code
+ * -Dhiformer.cluster=<home>#<role>} on its command line; a pid whose process lacks it (the pid was
+ * reused) is never signalled.
  */
 public final class LocalCluster {
-  /** The JVM flags Flink's default config.yaml passes to all its processes on Java 17 ({@code env.java.default-opts.all}). */
-  static final List<String> FLINK_JAVA_OPTS = List.of(
-      "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
-      "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
-      "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.net=ALL-UNNAMED",
-      "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-      "--add-opens=java.base/java.text=ALL-UNNAMED", "--add-opens=java.base/java.time=ALL-UNNAMED",
-      "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-      "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-      "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+  /**
+   * The JVM flags Flink's default config.yaml passes to all its processes on Java 17 ({@code
+   * env.java.default-opts.all}).
+   */
+  static final List<String> FLINK_JAVA_OPTS =
+      List.of(
+          "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+          "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.net=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.nio=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/java.text=ALL-UNNAMED",
+          "--add-opens=java.base/java.time=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
   private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
   private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
   private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
@@ -89,9 +102,13 @@ public final class LocalCluster {
     return settings.home().resolve("flink-conf");
   }
 
-  // ---------------------------------------------------------------------------------------------- whole cluster
+  // ----------------------------------------------------------------------------------------------
+  // whole cluster
 
-  /** Starts Kafka, the JobManager and the TaskManagers (those not running yet) and waits until all are up. */
+  /**
+   * Starts Kafka, the JobManager and the TaskManagers (those not running yet) and waits until all
+   * are up.
+   */
   public void start() throws IOException, InterruptedException {
     Files.createDirectories(settings.logs());
     Files.createDirectories(settings.home().resolve("pids"));
@@ -114,7 +131,10 @@ public final class LocalCluster {
     rest.awaitTaskManagers(settings.taskManagers(), Duration.ofSeconds(120), settings.logs());
   }
 
-  /** Stops every process of this cluster (SIGTERM, then SIGKILL after 20 s); returns how many there were. */
+  /**
+   * Stops every process of this cluster (SIGTERM, then SIGKILL after 20 s); returns how many there
+   * were.
+   */
   public int stop() throws InterruptedException {
     List<String> roles = new ArrayList<>();
     for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
@@ -154,31 +174,53 @@ public final class LocalCluster {
     Path data = dir.resolve("data");
     Files.createDirectories(dir);
     int controller = settings.kafkaPort() + 1;
-    Files.writeString(props, String.join("\n",
-        "process.roles=broker,controller",
-        "node.id=1",
-        "controller.quorum.voters=1@localhost:" + controller,
-        "listeners=PLAINTEXT://localhost:" + settings.kafkaPort() + ",CONTROLLER://localhost:" + controller,
-        "advertised.listeners=PLAINTEXT://localhost:" + settings.kafkaPort(),
-        "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
-        "log.dirs=" + data,
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "message.max.bytes=16777216",
-        "") );
+    Files.writeString(
+        props,
+        String.join(
+            "\n",
+            "process.roles=broker,controller",
+            "node.id=1",
+            "controller.quorum.voters=1@localhost:" + controller,
+            "listeners=PLAINTEXT://localhost:"
+                + settings.kafkaPort()
+                + ",CONTROLLER://localhost:"
+                + controller,
+            "advertised.listeners=PLAINTEXT://localhost:" + settings.kafkaPort(),
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            "log.dirs=" + data,
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "message.max.bytes=16777216",
+            ""));
     if (!Files.exists(data.resolve("meta.properties"))) {
-      Process format = new ProcessBuilder(Processes.javaCommand(List.of("-cp", settings.kafkaLib() + "/*",
-          "kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c", props.toString())))
-          .redirectErrorStream(true).redirectOutput(settings.logs().resolve("kafka-format.log").toFile()).start();
+      Process format =
+          new ProcessBuilder(
+                  Processes.javaCommand(
+                      List.of(
+                          "-cp",
+                          settings.kafkaLib() + "/*",
+                          "kafka.tools.StorageTool",
+                          "format",
+                          "-t",
+                          Uuid.randomUuid().toString(),
+                          "-c",
+                          props.toString())))
+              .redirectErrorStream(true)
+              .redirectOutput(settings.logs().resolve("kafka-format.log").toFile())
+              .start();
       if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-        throw new IOException("formatting Kafka's storage failed; see " + settings.logs().resolve("kafka-format.log"));
+        throw new IOException(
+            "formatting Kafka's storage failed; see "
+                + settings.logs().resolve("kafka-format.log"));
       }
     }
-    processes.spawn("kafka", List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
+    processes.spawn(
+        "kafka",
+        List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
     processes.awaitPort(settings.kafkaPort(), Duration.ofSeconds(60), "kafka");
   }
 
@@ -198,56 +240,70 @@ public final class LocalCluster {
 
   /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
   public void createTopics(int partitions, String... topics) throws Exception {
-    ai.hiformer.local.embedded.EmbeddedKafka.createTopics(settings.bootstrapServers(), partitions, Map.of(), topics);
+    ai.hiformer.local.embedded.EmbeddedKafka.createTopics(
+        settings.bootstrapServers(), partitions, Map.of(), topics);
   }
 
   // ---------------------------------------------------------------------------------------------------- Flink
 
-  /** Writes {@code flink-conf/config.yaml}: loopback addresses, ports, memory, fast failure detection. */
+  /**
+   * Writes {@code flink-conf/config.yaml}: loopback addresses, ports, memory, fast failure
+   * detection.
+   */
   public void writeFlinkConfig() throws IOException {
     Files.createDirectories(flinkConfDir());
     Path tmp = settings.home().resolve("tmp");
     Files.createDirectories(tmp);
-    String yaml = String.join("\n",
-        "# Written by hiformer cluster start; edit ClusterSettings instead.",
-        "jobmanager.rpc.address: localhost",
-        "jobmanager.rpc.port: " + settings.jobManagerRpcPort(),
-        "jobmanager.bind-host: localhost",
-        "jobmanager.memory.process.size: 1024m",
-        "taskmanager.bind-host: localhost",
-        "taskmanager.host: localhost",
-        "taskmanager.numberOfTaskSlots: " + settings.slotsPerTaskManager(),
-        "taskmanager.memory.process.size: 1728m",
-        "taskmanager.memory.managed.fraction: 0.2",
-        "rest.address: localhost",
-        "rest.bind-address: localhost",
-        "rest.port: " + settings.restPort(),
-        "parallelism.default: " + settings.taskManagers(),
-        "io.tmp.dirs: " + tmp,
-        "web.tmpdir: " + tmp,
-        "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
-        "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
-        // Where a job with changelog checkpoints (the exactly-once default) keeps its changelog: TaskManager
-        // options, which a job's own configuration cannot set (without them Flink keeps the changelog in memory,
-        // inside the checkpoints, and the job's learner refuses to start).
-        "state.changelog.storage: filesystem",
-        "dstl.dfs.base-path: " + settings.checkpoints().resolve("changelog").toUri(),
-        // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
-        // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a real cluster).
-        "taskmanager.load-balance.mode: SLOTS",
-        "heartbeat.interval: 1000",
-        "heartbeat.timeout: 8000",
-        "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
-        "metrics.reporter.prom.port: 9249-9269",
-        "");
+    String yaml =
+        String.join(
+            "\n",
+            "# Written by hiformer cluster start; edit ClusterSettings instead.",
+            "jobmanager.rpc.address: localhost",
+            "jobmanager.rpc.port: " + settings.jobManagerRpcPort(),
+            "jobmanager.bind-host: localhost",
+            "jobmanager.memory.process.size: 1024m",
+            "taskmanager.bind-host: localhost",
+            "taskmanager.host: localhost",
+            "taskmanager.numberOfTaskSlots: " + settings.slotsPerTaskManager(),
+            "taskmanager.memory.process.size: 1728m",
+            "taskmanager.memory.managed.fraction: 0.2",
+            "rest.address: localhost",
+            "rest.bind-address: localhost",
+            "rest.port: " + settings.restPort(),
+            "parallelism.default: " + settings.taskManagers(),
+            "io.tmp.dirs: " + tmp,
+            "web.tmpdir: " + tmp,
+            "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
+            "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
+            // Where a job with changelog checkpoints (the exactly-once default) keeps its
+            // changelog: TaskManager
+            // options, which a job's own configuration cannot set (without them Flink keeps the
+            // changelog in memory,
+            // inside the checkpoints, and the job's learner refuses to start).
+            "state.changelog.storage: filesystem",
+            "dstl.dfs.base-path: " + settings.checkpoints().resolve("changelog").toUri(),
+            // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
+            // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a
+            // real cluster).
+            "taskmanager.load-balance.mode: SLOTS",
+            "heartbeat.interval: 1000",
+            "heartbeat.timeout: 8000",
+            "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+            "metrics.reporter.prom.port: 9249-9269",
+            "");
     Files.writeString(flinkConfDir().resolve("config.yaml"), yaml);
   }
 
   public void startJobManager() throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(resourceParams("GET_JM_RESOURCE_PARAMS", 0));
     args.addAll(FLINK_JAVA_OPTS);
-    args.addAll(List.of("-cp", settings.flinkLib() + "/*",
-        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", "--configDir", flinkConfDir().toString()));
+    args.addAll(
+        List.of(
+            "-cp",
+            settings.flinkLib() + "/*",
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+            "--configDir",
+            flinkConfDir().toString()));
     args.addAll(resourceParams("GET_JM_RESOURCE_PARAMS", 1));
     processes.spawn("jobmanager", args);
     processes.awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
@@ -257,21 +313,30 @@ public final class LocalCluster {
   public void startTaskManager(int i) throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(resourceParams("GET_TM_RESOURCE_PARAMS", 0));
     args.addAll(FLINK_JAVA_OPTS);
-    args.addAll(List.of("-cp", settings.flinkLib() + "/*",
-        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "--configDir", flinkConfDir().toString()));
+    args.addAll(
+        List.of(
+            "-cp",
+            settings.flinkLib() + "/*",
+            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+            "--configDir",
+            flinkConfDir().toString()));
     args.addAll(resourceParams("GET_TM_RESOURCE_PARAMS", 1));
     // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
     args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
     processes.spawn(taskManager(i), args);
   }
 
-  /** Kills TaskManager {@code i} with SIGKILL, as a crashed machine would vanish; returns false if it was not running. */
+  /**
+   * Kills TaskManager {@code i} with SIGKILL, as a crashed machine would vanish; returns false if
+   * it was not running.
+   */
   public boolean killTaskManager(int i) {
     Optional<ProcessHandle> p = find(taskManager(i));
-    p.ifPresent(h -> {
-      h.destroyForcibly();
-      h.onExit().join();
-    });
+    p.ifPresent(
+        h -> {
+          h.destroyForcibly();
+          h.onExit().join();
+        });
     processes.deletePid(taskManager(i));
     return p.isPresent();
   }
@@ -282,7 +347,8 @@ public final class LocalCluster {
    * @param savepoint a savepoint to start from, or null
    * @param jobArgs the job's arguments ({@code --config FILE --key=value ...})
    */
-  public String submit(int parallelism, String savepoint, List<String> jobArgs) throws IOException, InterruptedException {
+  public String submit(int parallelism, String savepoint, List<String> jobArgs)
+      throws IOException, InterruptedException {
     List<String> cli = new ArrayList<>(List.of("run", "-d", "-p", Integer.toString(parallelism)));
     if (savepoint != null) {
       cli.addAll(List.of("-s", savepoint));
@@ -297,9 +363,15 @@ public final class LocalCluster {
     return m.group(1);
   }
 
-  /** Stops the job with a savepoint (Flink's {@code stop --savepointPath}) and returns the savepoint's path. */
+  /**
+   * Stops the job with a savepoint (Flink's {@code stop --savepointPath}) and returns the
+   * savepoint's path.
+   */
   public String stopWithSavepoint(String jobId) throws IOException, InterruptedException {
-    String out = flinkCli(List.of("stop", "--savepointPath", settings.savepoints().toUri().toString(), jobId), "flink-stop");
+    String out =
+        flinkCli(
+            List.of("stop", "--savepointPath", settings.savepoints().toUri().toString(), jobId),
+            "flink-stop");
     Matcher m = SAVEPOINT.matcher(out);
     if (!m.find()) {
       throw new IOException("flink stop did not report a savepoint:\n" + Processes.tail(out));
@@ -312,12 +384,17 @@ public final class LocalCluster {
   }
 
   /** Runs Flink's CLI with this cluster's configuration; returns its output, or fails with it. */
-  private String flinkCli(List<String> cliArgs, String logName) throws IOException, InterruptedException {
+  private String flinkCli(List<String> cliArgs, String logName)
+      throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(FLINK_JAVA_OPTS);
-    args.addAll(List.of("-cp", settings.flinkLib() + "/*", "org.apache.flink.client.cli.CliFrontend"));
+    args.addAll(
+        List.of("-cp", settings.flinkLib() + "/*", "org.apache.flink.client.cli.CliFrontend"));
     args.addAll(cliArgs);
     Path log = settings.logs().resolve(logName + ".log");
-    ProcessBuilder pb = new ProcessBuilder(Processes.javaCommand(args)).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(Processes.javaCommand(args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().put("FLINK_CONF_DIR", flinkConfDir().toString());
     Process p = pb.start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
@@ -326,24 +403,49 @@ public final class LocalCluster {
     }
     String out = Files.readString(log, StandardCharsets.UTF_8);
     if (p.exitValue() != 0) {
-      throw new IOException("flink " + cliArgs.get(0) + " failed (exit " + p.exitValue() + "); see " + log + ":\n" + Processes.tail(out));
+      throw new IOException(
+          "flink "
+              + cliArgs.get(0)
+              + " failed (exit "
+              + p.exitValue()
+              + "); see "
+              + log
+              + ":\n"
+              + Processes.tail(out));
     }
     return out;
   }
 
-  /** Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 = dynamic -D settings. */
-  private List<String> resourceParams(String command, int line) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(Processes.javaCommand(List.of("-cp", settings.flinkLib() + "/*",
-        "org.apache.flink.runtime.util.bash.BashJavaUtils", command, "--configDir", flinkConfDir().toString())))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  /**
+   * Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 =
+   * dynamic -D settings.
+   */
+  private List<String> resourceParams(String command, int line)
+      throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                Processes.javaCommand(
+                    List.of(
+                        "-cp",
+                        settings.flinkLib() + "/*",
+                        "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                        command,
+                        "--configDir",
+                        flinkConfDir().toString())))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("BashJavaUtils " + command + " failed: " + Processes.tail(out));
     }
-    List<String> results = out.lines().filter(l -> l.startsWith(RESULT_PREFIX))
-        .map(l -> l.substring(RESULT_PREFIX.length()).trim()).toList();
+    List<String> results =
+        out.lines()
+            .filter(l -> l.startsWith(RESULT_PREFIX))
+            .map(l -> l.substring(RESULT_PREFIX.length()).trim())
+            .toList();
     if (results.size() < 2) {
-      throw new IOException("BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
+      throw new IOException(
+          "BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
     }
     String s = results.get(results.size() - 2 + line);
     return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
@@ -355,15 +457,21 @@ public final class LocalCluster {
     return "taskmanager-" + i;
   }
 
-  /** TaskManager numbers with a pid file (one may have been started beyond the configured count). */
+  /**
+   * TaskManager numbers with a pid file (one may have been started beyond the configured count).
+   */
   private int runningTaskManagerSlots() {
     try (var s = Files.list(settings.home().resolve("pids"))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("taskmanager-"))
-          .mapToInt(n -> Integer.parseInt(n.substring("taskmanager-".length(), n.length() - ".pid".length())))
-          .max().orElse(0);
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("taskmanager-"))
+          .mapToInt(
+              n ->
+                  Integer.parseInt(
+                      n.substring("taskmanager-".length(), n.length() - ".pid".length())))
+          .max()
+          .orElse(0);
     } catch (IOException | NumberFormatException e) {
       return 0;
     }
   }
-
 }

@@ -15,10 +15,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Supervision of a local cluster's processes: each role (kafka, jobmanager, taskmanager-N) is a java child
- * process whose pid is kept in {@code home/pids/ROLE.pid} and whose command line carries
- * {@code -Dhiformer.cluster=<home>#<role>}, so that another JVM (a later {@code hiformer cluster stop}) finds it
- * and a reused pid is never signalled. Output goes to {@code logs/ROLE.log}.
+ * Supervision of a local cluster's processes: each role (kafka, jobmanager, taskmanager-N) is a
+ * java child process whose pid is kept in {@code home/pids/ROLE.pid} and whose command line carries
+ * {@code -Dhiformer.cluster=<home>#<role>}, so that another JVM (a later {@code hiformer cluster
+ * stop}) finds it and a reused pid is never signalled. Output goes to {@code logs/ROLE.log}.
  */
 final class Processes {
   private final Path home;
@@ -33,18 +33,28 @@ final class Processes {
     return "-Dhiformer.cluster=" + home + "#" + role;
   }
 
-  /** Starts {@code role} as a java process with {@code args}, its output appended to its log, and records its pid. */
+  /**
+   * Starts {@code role} as a java process with {@code args}, its output appended to its log, and
+   * records its pid.
+   */
   void spawn(String role, List<String> args) throws IOException {
     List<String> all = new ArrayList<>();
     all.add(marker(role));
     all.addAll(args);
     Path log = logs.resolve(role + ".log");
-    Process p = new ProcessBuilder(javaCommand(all)).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).directory(home.toFile()).start();
+    Process p =
+        new ProcessBuilder(javaCommand(all))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .directory(home.toFile())
+            .start();
     Files.writeString(pidFile(role), Long.toString(p.pid()));
   }
 
-  /** The running process of {@code role}, if its pid file names a live process that carries this cluster's marker. */
+  /**
+   * The running process of {@code role}, if its pid file names a live process that carries this
+   * cluster's marker.
+   */
   Optional<ProcessHandle> find(String role) {
     Path f = pidFile(role);
     if (!Files.exists(f)) {
@@ -53,8 +63,10 @@ final class Processes {
     try {
       long pid = Long.parseLong(Files.readString(f).trim());
       String marker = marker(role);
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-          .filter(h -> h.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false));
+      return ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
+          .filter(
+              h -> h.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
@@ -103,8 +115,14 @@ final class Processes {
         Thread.sleep(250);
       }
     }
-    throw new IOException(role + " did not open port " + port + " within " + timeout.toSeconds() + " s; see "
-        + logs.resolve(role + ".log"));
+    throw new IOException(
+        role
+            + " did not open port "
+            + port
+            + " within "
+            + timeout.toSeconds()
+            + " s; see "
+            + logs.resolve(role + ".log"));
   }
 
   /** Fails, naming the setting, when another process already listens on {@code port}. */
@@ -113,8 +131,13 @@ final class Processes {
       probe.setReuseAddress(true);
       probe.bind(new InetSocketAddress("localhost", port));
     } catch (IOException e) {
-      throw new IllegalArgumentException("port " + port + " (" + setting + ") is taken by another process; stop it or choose "
-          + "another port, e.g. ./hiformer cluster start --kafka-port 19092 --rest-port 18081 --rpc-port 16123");
+      throw new IllegalArgumentException(
+          "port "
+              + port
+              + " ("
+              + setting
+              + ") is taken by another process; stop it or choose "
+              + "another port, e.g. ./hiformer cluster start --kafka-port 19092 --rest-port 18081 --rpc-port 16123");
     }
   }
 

@@ -20,9 +20,9 @@ import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
 
 /**
- * A real single-node KRaft Kafka broker in this JVM (docs/STACK.md: KafkaClusterTestKit, ephemeral ports), with
- * helpers to create topics, produce and read. For the embedded default run and the tests; production
- * uses real brokers.
+ * A real single-node KRaft Kafka broker in this JVM (docs/STACK.md: KafkaClusterTestKit, ephemeral
+ * ports), with helpers to create topics, produce and read. For the embedded default run and the
+ * tests; production uses real brokers.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
@@ -33,14 +33,19 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** A broker with these broker configs on top of the defaults here (which they override). */
   public EmbeddedKafka(Map<String, String> brokerConfig) throws Exception {
-    var builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-        .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
-        .setBootstrapMetadataVersion(MetadataVersion.latestProduction()).build())
-        .setConfigProp("offsets.topic.replication.factor", "1")
-        .setConfigProp("transaction.state.log.replication.factor", "1")
-        .setConfigProp("transaction.state.log.min.isr", "1")
-        .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .setConfigProp("message.max.bytes", "16777216");
+    var builder =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                    .build())
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .setConfigProp("message.max.bytes", "16777216");
     brokerConfig.forEach(builder::setConfigProp);
     cluster = builder.build();
     cluster.format();
@@ -52,28 +57,34 @@ public final class EmbeddedKafka implements AutoCloseable {
     return cluster.bootstrapServers();
   }
 
-  /** Creates the topics and waits until every partition has a leader (avoids producer sequence errors). */
+  /**
+   * Creates the topics and waits until every partition has a leader (avoids producer sequence
+   * errors).
+   */
   public void createTopics(int partitions, String... topics) throws Exception {
     createTopics(partitions, Map.of(), topics);
   }
 
   /** As {@link #createTopics(int, String...)} with topic configs (e.g. message.timestamp.type). */
-  public void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
+  public void createTopics(int partitions, Map<String, String> configs, String... topics)
+      throws Exception {
     createTopics(bootstrapServers(), partitions, configs, topics);
   }
 
   /**
-   * Creates the topics on any cluster (those that exist already are left as they are) and waits until every
-   * partition has a leader.
+   * Creates the topics on any cluster (those that exist already are left as they are) and waits
+   * until every partition has a leader.
    */
-  public static void createTopics(String bootstrapServers, int partitions, Map<String, String> configs,
-      String... topics) throws Exception {
+  public static void createTopics(
+      String bootstrapServers, int partitions, Map<String, String> configs, String... topics)
+      throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
       List<NewTopic> list = new ArrayList<>();
       for (String t : topics) {
         list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
       }
-      // Right after start-up the controller can still answer UnknownTopicOrPartition: retry each topic a
+      // Right after start-up the controller can still answer UnknownTopicOrPartition: retry each
+      // topic a
       // few times; one that exists already (an earlier attempt went through) is fine.
       for (NewTopic topic : list) {
         for (int attempt = 1; ; attempt++) {
@@ -84,22 +95,27 @@ public final class EmbeddedKafka implements AutoCloseable {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
               break;
             }
-            if (attempt >= 60 || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+            if (attempt >= 60
+                || !(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
               throw e;
             }
             Thread.sleep(250);
           }
         }
       }
-      // The broker learns of a new topic from the controller a little later: until then describeTopics answers
+      // The broker learns of a new topic from the controller a little later: until then
+      // describeTopics answers
       // UnknownTopicOrPartition (retriable), and a partition can be listed before it has a leader.
       long deadline = System.currentTimeMillis() + 60_000;
       Object last = null;
       while (true) {
         try {
-          Map<String, TopicDescription> d = admin.describeTopics(Set.of(topics)).allTopicNames().get();
+          Map<String, TopicDescription> d =
+              admin.describeTopics(Set.of(topics)).allTopicNames().get();
           last = d;
-          boolean ready = d.values().stream().allMatch(td -> td.partitions().stream().allMatch(p -> p.leader() != null));
+          boolean ready =
+              d.values().stream()
+                  .allMatch(td -> td.partitions().stream().allMatch(p -> p.leader() != null));
           if (ready) {
             return;
           }
@@ -110,7 +126,8 @@ public final class EmbeddedKafka implements AutoCloseable {
           last = e.getCause();
         }
         if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("topics " + List.of(topics) + " not ready after 60 s: " + last);
+          throw new IllegalStateException(
+              "topics " + List.of(topics) + " not ready after 60 s: " + last);
         }
         Thread.sleep(100);
       }
@@ -122,7 +139,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers());
     p.put("max.request.size", "4194304");
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < values.size(); i++) {
         producer.send(new ProducerRecord<>(topic, keys.get(i), values.get(i)));
       }
@@ -130,7 +148,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** Reads everything committed in the topic (read_committed) until {@code idle} passes without a record. */
+  /**
+   * Reads everything committed in the topic (read_committed) until {@code idle} passes without a
+   * record.
+   */
   public List<byte[]> readCommitted(String topic, Duration idle) {
     List<byte[]> out = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : readCommittedRecords(topic, idle)) {
@@ -144,7 +165,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     return readCommittedRecords(bootstrapServers(), topic, idle);
   }
 
-  /** Consumer settings of a fresh group (named after {@code group}) reading committed records from the start. */
+  /**
+   * Consumer settings of a fresh group (named after {@code group}) reading committed records from
+   * the start.
+   */
   public static Properties readCommittedConsumer(String bootstrapServers, String group) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers);
@@ -156,18 +180,20 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * Reads everything committed in a topic of any cluster (read_committed, from the start) until {@code idle}
-   * passes without a record once partitions are assigned.
+   * Reads everything committed in a topic of any cluster (read_committed, from the start) until
+   * {@code idle} passes without a record once partitions are assigned.
    */
-  public static List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(String bootstrapServers, String topic,
-      Duration idle) {
+  public static List<ConsumerRecord<byte[], byte[]>> readCommittedRecords(
+      String bootstrapServers, String topic, Duration idle) {
     Properties p = readCommittedConsumer(bootstrapServers, "reader");
     List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       long start = System.currentTimeMillis();
       long lastRecord = start;
-      // Idle time only counts once partitions are assigned (a group join can take seconds), for up to a minute.
+      // Idle time only counts once partitions are assigned (a group join can take seconds), for up
+      // to a minute.
       while (System.currentTimeMillis() - lastRecord < idle.toMillis()
           || (consumer.assignment().isEmpty() && System.currentTimeMillis() - start < 60_000)) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {

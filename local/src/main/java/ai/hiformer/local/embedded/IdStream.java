@@ -3,12 +3,13 @@ package ai.hiformer.local.embedded;
 import java.util.SplittableRandom;
 
 /**
- * The generated stream of {@link SyntheticStream} (same columns, same click model, {@code specs/synthetic.json})
- * over many ids, for model-size benchmarks: {@code distinctIds} ids split between users and items. The first
- * {@link #coverage()} events visit every user and every item once (so the model really holds all their rows);
- * after that users and items repeat Zipf-like (rank r drawn with probability about 1/(r·ln n): a few ids are
- * very frequent, most rare), as ids do in recommendation traffic. Each id's bias is a function of the id, not a
- * stored table, so a stream of 10^7 ids costs no memory.
+ * The generated stream of {@link SyntheticStream} (same columns, same click model, {@code
+ * specs/synthetic.json}) over many ids, for model-size benchmarks: {@code distinctIds} ids split
+ * between users and items. The first {@link #coverage()} events visit every user and every item
+ * once (so the model really holds all their rows); after that users and items repeat Zipf-like
+ * (rank r drawn with probability about 1/(r·ln n): a few ids are very frequent, most rare), as ids
+ * do in recommendation traffic. Each id's bias is a function of the id, not a stored table, so a
+ * stream of 10^7 ids costs no memory.
  */
 public final class IdStream {
   private final SyntheticStream base;
@@ -22,7 +23,8 @@ public final class IdStream {
 
   public IdStream(long seed, int distinctIds) {
     if (distinctIds < 2) {
-      throw new IllegalArgumentException("invalid distinct-ids = " + distinctIds + "; allowed: >= 2");
+      throw new IllegalArgumentException(
+          "invalid distinct-ids = " + distinctIds + "; allowed: >= 2");
     }
     this.seed = seed;
     base = new SyntheticStream(seed);
@@ -60,7 +62,8 @@ public final class IdStream {
 
   /** A standard normal that depends only on (seed, field, id). */
   private double gaussian(int field, int id) {
-    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + field * 0xC2B2AE3D27D4EB4FL + id).nextGaussian();
+    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + field * 0xC2B2AE3D27D4EB4FL + id)
+        .nextGaussian();
   }
 
   private static long stride(int n) {

@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * What the embedded commands replay: a dataset through its spec, by default MovieLens from
- * {@code ../shared/data} when present, otherwise the generated stream ({@link SyntheticStream}).
+ * What the embedded commands replay: a dataset through its spec, by default MovieLens from {@code
+ * ../shared/data} when present, otherwise the generated stream ({@link SyntheticStream}).
  */
 public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
   /** The name in specs/synthetic.json: a spec by this name replays the generated stream. */
@@ -21,14 +21,18 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
   /** Resolves the command-line choice; {@code dataArg} and {@code specArg} may be null. */
   public static ReplaySource resolve(String dataArg, String specArg) throws IOException {
     if (dataArg == null && specArg != null) {
-      // A spec without data: the generated stream if it is the generated stream's spec, else the default data.
+      // A spec without data: the generated stream if it is the generated stream's spec, else the
+      // default data.
       Path spec = Paths.get(specArg);
       FeatureSpec fs = FeatureSpec.load(spec);
       return new ReplaySource(fs.name().equals(SYNTHETIC_NAME) ? null : defaultData(), spec, fs);
     }
     boolean synthetic = dataArg == null && !Files.isDirectory(defaultData());
     Path data = synthetic ? null : dataArg == null ? defaultData() : Paths.get(dataArg);
-    Path spec = specArg != null ? Paths.get(specArg) : synthetic ? syntheticSpec() : ProjectRoot.resolve("specs/movielens.json");
+    Path spec =
+        specArg != null
+            ? Paths.get(specArg)
+            : synthetic ? syntheticSpec() : ProjectRoot.resolve("specs/movielens.json");
     return new ReplaySource(data, spec, FeatureSpec.load(spec));
   }
 
@@ -47,7 +51,9 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
   }
 
   public String describe() {
-    return synthetic() ? "a generated stream (main effects + segment x category affinity)" : data.toString();
+    return synthetic()
+        ? "a generated stream (main effects + segment x category affinity)"
+        : data.toString();
   }
 
   /**

@@ -15,10 +15,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Replays a dataset (or the generated stream) into an events topic as Avro events of one model id, at a
- * fixed rate. Events are keyed by model id, so one model's events stay in one partition, in stream order.
- * Used by {@code hiformer run} (embedded broker), {@code hiformer replay} (any broker) and the cluster
- * tests.
+ * Replays a dataset (or the generated stream) into an events topic as Avro events of one model id,
+ * at a fixed rate. Events are keyed by model id, so one model's events stay in one partition, in
+ * stream order. Used by {@code hiformer run} (embedded broker), {@code hiformer replay} (any
+ * broker) and the cluster tests.
  */
 public final class Replayer {
   private final ReplaySource source;
@@ -42,14 +42,21 @@ public final class Replayer {
   }
 
   /**
-   * Sends up to {@code limit} events to {@code topic}, {@code rate} per second (0 = as fast as possible),
-   * then flushes. {@code onEvent} sees each event's request id and first task's label (null when absent)
-   * before it is sent. Request ids are {@code <requestIdPrefix><index>}.
+   * Sends up to {@code limit} events to {@code topic}, {@code rate} per second (0 = as fast as
+   * possible), then flushes. {@code onEvent} sees each event's request id and first task's label
+   * (null when absent) before it is sent. Request ids are {@code <requestIdPrefix><index>}.
    *
-   * @param producerProperties Kafka producer settings: bootstrap.servers at least (security settings pass through)
+   * @param producerProperties Kafka producer settings: bootstrap.servers at least (security
+   *     settings pass through)
    */
-  public void replay(Properties producerProperties, String topic, String requestIdPrefix, long limit, int rate,
-      BiConsumer<String, Double> onEvent) throws Exception {
+  public void replay(
+      Properties producerProperties,
+      String topic,
+      String requestIdPrefix,
+      long limit,
+      int rate,
+      BiConsumer<String, Double> onEvent)
+      throws Exception {
     FeatureSpec spec = source.spec();
     Properties p = new Properties();
     p.putAll(producerProperties);
@@ -60,37 +67,39 @@ public final class Replayer {
     byte[] key = modelId.getBytes(StandardCharsets.UTF_8);
     long start = System.nanoTime();
     long first = produced.get();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-      RowSink sink = new RowSink() {
-        @Override
-        public void accept(Row row) throws BadRowException {
-          long i = produced.get() - first;
-          if (i >= limit) {
-            throw new ReplaySource.Stop();
-          }
-          Event e = convert.convert(row, i);
-          e.setRequestId(requestIdPrefix + i);
-          onEvent.accept(e.getRequestId(), e.getLabels().get(task));
-          producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
-          produced.incrementAndGet();
-          if (rate > 0) {
-            long wait = start + (long) ((i + 1) * 1e9 / rate) - System.nanoTime();
-            if (wait > 0) {
-              try {
-                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-              } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      RowSink sink =
+          new RowSink() {
+            @Override
+            public void accept(Row row) throws BadRowException {
+              long i = produced.get() - first;
+              if (i >= limit) {
                 throw new ReplaySource.Stop();
               }
+              Event e = convert.convert(row, i);
+              e.setRequestId(requestIdPrefix + i);
+              onEvent.accept(e.getRequestId(), e.getLabels().get(task));
+              producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
+              produced.incrementAndGet();
+              if (rate > 0) {
+                long wait = start + (long) ((i + 1) * 1e9 / rate) - System.nanoTime();
+                if (wait > 0) {
+                  try {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                  } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new ReplaySource.Stop();
+                  }
+                }
+              }
             }
-          }
-        }
 
-        @Override
-        public void rejected(String origin, String reason) {
-          rejected.incrementAndGet();
-        }
-      };
+            @Override
+            public void rejected(String origin, String reason) {
+              rejected.incrementAndGet();
+            }
+          };
       source.read(sink);
       producer.flush();
     }

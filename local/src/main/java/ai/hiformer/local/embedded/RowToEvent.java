@@ -17,8 +17,9 @@ import java.util.Set;
 
 /**
  * Turns a dataset row into the Avro {@link Event} a producer would send, carrying the row's labels
- * (a replay of a logged dataset): the columns numeric fields read go to the numeric map, multi-valued
- * columns to the multi map, every other column the spec reads to the categorical map as text.
+ * (a replay of a logged dataset): the columns numeric fields read go to the numeric map,
+ * multi-valued columns to the multi map, every other column the spec reads to the categorical map
+ * as text.
  */
 public final class RowToEvent {
   private final FeatureSpec spec;
@@ -91,7 +92,8 @@ public final class RowToEvent {
       try {
         x = Double.parseDouble(v.trim());
       } catch (NumberFormatException e) {
-        throw new BadRowException("label of task '" + t.name() + "': unparseable number '" + v + "'");
+        throw new BadRowException(
+            "label of task '" + t.name() + "': unparseable number '" + v + "'");
       }
       labels.put(t.name(), t.threshold() != null ? (x >= t.threshold() ? 1.0 : 0.0) : x);
     }
@@ -99,12 +101,22 @@ public final class RowToEvent {
     if (timeField != null && row.text(timeField.column()) != null) {
       try {
         long ts = Long.parseLong(row.text(timeField.column()).trim());
-        time = timeField.timeUnit().equals("milliseconds") ? Instant.ofEpochMilli(ts) : Instant.ofEpochSecond(ts);
+        time =
+            timeField.timeUnit().equals("milliseconds")
+                ? Instant.ofEpochMilli(ts)
+                : Instant.ofEpochSecond(ts);
       } catch (NumberFormatException e) {
         throw new BadRowException("column '" + timeField.column() + "': unparseable timestamp");
       }
     }
-    return Event.newBuilder().setRequestId("r" + index).setModelId(modelId).setEventTime(time)
-        .setCategorical(categorical).setNumeric(numeric).setMulti(multi).setLabels(labels).build();
+    return Event.newBuilder()
+        .setRequestId("r" + index)
+        .setModelId(modelId)
+        .setEventTime(time)
+        .setCategorical(categorical)
+        .setNumeric(numeric)
+        .setMulti(multi)
+        .setLabels(labels)
+        .build();
   }
 }

@@ -4,9 +4,9 @@ import ai.hiformer.features.io.Row;
 import java.util.SplittableRandom;
 
 /**
- * The generated stream of {@code ./hiformer run} without a dataset: clicks with learnable structure of known
- * strength, columns as {@code specs/synthetic.json} reads them. A click on event (user u, item i, price p) has
- * probability σ(z) with
+ * The generated stream of {@code ./hiformer run} without a dataset: clicks with learnable structure
+ * of known strength, columns as {@code specs/synthetic.json} reads them. A click on event (user u,
+ * item i, price p) has probability σ(z) with
  *
  * <pre>
  *   z = -1 + b_u + c_i - 0.4·(ln p - 2) + A(segment(u), category(i))
@@ -14,13 +14,14 @@ import java.util.SplittableRandom;
  *   segment(u) = u mod 4, category(i) = i mod 12,  A = +2.5 when category mod 4 = segment, else -2.5/3
  * </pre>
  *
- * <p>The main effects (user, item, price) are what logistic regression can learn. The affinity A is an
- * interaction only: every segment and every category has the same average A (0), so no weight on a single
- * feature captures it, while a model that crosses segment with category does. Users and items are drawn
- * uniformly, in no time order (a time-of-day interaction would be learnt as drift by any online model).
+ * <p>The main effects (user, item, price) are what logistic regression can learn. The affinity A is
+ * an interaction only: every segment and every category has the same average A (0), so no weight on
+ * a single feature captures it, while a model that crosses segment with category does. Users and
+ * items are drawn uniformly, in no time order (a time-of-day interaction would be learnt as drift
+ * by any online model).
  *
- * <p>Known strength over 50,000 events ({@code SyntheticStreamTest} checks it): the true z ranks clicks with AUC
- * about 0.85; the main effects alone about 0.64, A alone about 0.77.
+ * <p>Known strength over 50,000 events ({@code SyntheticStreamTest} checks it): the true z ranks
+ * clicks with AUC about 0.85; the main effects alone about 0.64, A alone about 0.77.
  */
 public final class SyntheticStream {
   static final int USERS = 1000;
@@ -48,8 +49,9 @@ public final class SyntheticStream {
   }
 
   /** One event of the stream, with the terms that drew its click. */
-  public record Event(int user, int item, double price, long ts, double mainEffects, double affinity,
-      boolean click) implements Row {
+  public record Event(
+      int user, int item, double price, long ts, double mainEffects, double affinity, boolean click)
+      implements Row {
     /** The log-odds the click was drawn from. */
     public double logit() {
       return mainEffects + affinity;
@@ -81,17 +83,24 @@ public final class SyntheticStream {
     return draw(user, item, userBias[user], itemBias[item]);
   }
 
-  /** The rest of an event of (user, item) whose biases are given: price, time, the terms and the click. */
+  /**
+   * The rest of an event of (user, item) whose biases are given: price, time, the terms and the
+   * click.
+   */
   Event draw(int user, int item, double userBias, double itemBias) {
     double logPrice = rng.nextGaussian() + 2;
     double main = BASE + userBias + itemBias - PRICE_SLOPE * (logPrice - 2);
-    double affinity = (item % CATEGORIES) % SEGMENTS == user % SEGMENTS ? AFFINITY : -AFFINITY / (SEGMENTS - 1);
+    double affinity =
+        (item % CATEGORIES) % SEGMENTS == user % SEGMENTS ? AFFINITY : -AFFINITY / (SEGMENTS - 1);
     boolean click = rng.nextDouble() < 1 / (1 + Math.exp(-(main + affinity)));
     t += 1 + rng.nextInt(30);
     return new Event(user, item, Math.exp(logPrice), t, main, affinity, click);
   }
 
-  /** Draws from the same generator, for a stream that picks its own users and items ({@link IdStream}). */
+  /**
+   * Draws from the same generator, for a stream that picks its own users and items ({@link
+   * IdStream}).
+   */
   SplittableRandom random() {
     return rng;
   }

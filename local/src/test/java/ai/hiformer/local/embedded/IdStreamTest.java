@@ -20,16 +20,24 @@ class IdStreamTest {
       users.add(e.text("user"));
       items.add(e.text("item"));
     }
-    assertThat(users.size() + items.size()).as("distinct ids after the coverage phase").isEqualTo(distinct);
+    assertThat(users.size() + items.size())
+        .as("distinct ids after the coverage phase")
+        .isEqualTo(distinct);
     Map<String, Integer> counts = new HashMap<>();
     int draws = 200_000;
     for (int i = 0; i < draws; i++) {
       counts.merge(stream.next().text("item"), 1, Integer::sum);
     }
     assertThat(items).containsAll(counts.keySet());
-    int top = counts.values().stream().sorted((a, b) -> b - a).limit(distinct / 2 / 100).mapToInt(Integer::intValue)
-        .sum();
-    assertThat((double) top / draws).as("share of the most frequent 1 % of items").isGreaterThan(0.4);
+    int top =
+        counts.values().stream()
+            .sorted((a, b) -> b - a)
+            .limit(distinct / 2 / 100)
+            .mapToInt(Integer::intValue)
+            .sum();
+    assertThat((double) top / draws)
+        .as("share of the most frequent 1 % of items")
+        .isGreaterThan(0.4);
     assertThat(counts.size()).as("and still a long tail").isGreaterThan(distinct / 4);
   }
 

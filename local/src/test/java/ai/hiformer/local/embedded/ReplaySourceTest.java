@@ -9,9 +9,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The commands' defaults (the shipped specs, the data beside the project) resolve against the project's root that
- * {@code ./hiformer} passes, not the working directory: this module's tests run in {@code local/}, where
- * {@code specs/} does not exist.
+ * The commands' defaults (the shipped specs, the data beside the project) resolve against the
+ * project's root that {@code ./hiformer} passes, not the working directory: this module's tests run
+ * in {@code local/}, where {@code specs/} does not exist.
  */
 class ReplaySourceTest {
   private static final Path ROOT = Paths.get("..").toAbsolutePath().normalize();
@@ -27,9 +27,13 @@ class ReplaySourceTest {
     System.setProperty("hiformer.root", ROOT.toString());
 
     ReplaySource byDefault = ReplaySource.resolve(null, null);
-    assertThat(byDefault.specPath()).isEqualTo(byDefault.synthetic() ? ROOT.resolve("specs/synthetic.json")
-        : ROOT.resolve("specs/movielens.json"));
-    assertThat(ReplaySource.defaultData()).isEqualTo(ROOT.resolveSibling("shared/data/movielens-100k"));
+    assertThat(byDefault.specPath())
+        .isEqualTo(
+            byDefault.synthetic()
+                ? ROOT.resolve("specs/synthetic.json")
+                : ROOT.resolve("specs/movielens.json"));
+    assertThat(ReplaySource.defaultData())
+        .isEqualTo(ROOT.resolveSibling("shared/data/movielens-100k"));
     assertThat(byDefault.synthetic()).isEqualTo(!Files.isDirectory(ReplaySource.defaultData()));
 
     ReplaySource generated = ReplaySource.resolve(null, ReplaySource.syntheticSpec().toString());

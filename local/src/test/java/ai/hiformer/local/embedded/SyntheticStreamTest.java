@@ -13,7 +13,10 @@ import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
 import org.junit.jupiter.api.Test;
 
-/** The generated stream has the structure its Javadoc states, and a model that crosses features learns it. */
+/**
+ * The generated stream has the structure its Javadoc states, and a model that crosses features
+ * learns it.
+ */
 class SyntheticStreamTest {
   private static final int EVENTS = 50_000;
 
@@ -39,10 +42,15 @@ class SyntheticStreamTest {
       clicksByCategory[category][0] += y[i];
       clicksByCategory[category][1]++;
     }
-    assertThat(Metrics.auc(full, y, 0, EVENTS)).as("what the true log-odds rank").isBetween(0.83, 0.87);
+    assertThat(Metrics.auc(full, y, 0, EVENTS))
+        .as("what the true log-odds rank")
+        .isBetween(0.83, 0.87);
     assertThat(Metrics.auc(main, y, 0, EVENTS)).as("main effects alone").isBetween(0.61, 0.67);
-    assertThat(Metrics.auc(affinity, y, 0, EVENTS)).as("the interaction alone").isBetween(0.74, 0.80);
-    // The interaction has no main effect: segment alone hardly moves the click rate, and category only through
+    assertThat(Metrics.auc(affinity, y, 0, EVENTS))
+        .as("the interaction alone")
+        .isBetween(0.74, 0.80);
+    // The interaction has no main effect: segment alone hardly moves the click rate, and category
+    // only through
     // the biases of its ~42 items (a main effect, std about 0.6/√42 in log-odds).
     assertThat(spread(clicksBySegment)).as("click rate spread over segments").isLessThan(0.02);
     assertThat(spread(clicksByCategory)).as("click rate spread over categories").isLessThan(0.08);
@@ -51,16 +59,21 @@ class SyntheticStreamTest {
   @Test
   void hiformerLearnsTheInteractionThatLogisticRegressionCannot() throws Exception {
     FeatureSpec spec = FeatureSpec.load(SharedData.repoFile("specs/synthetic.json"));
-    EncodedDataset data = EncodedDataset.read(spec, sink -> {
-      SyntheticStream stream = new SyntheticStream(7);
-      for (int i = 0; i < EVENTS; i++) {
-        sink.offer(stream.next());
-      }
-    });
-    Evaluator evaluator = new Evaluator(data, OptimizerConfig.defaults(), 256, 10, s -> { });
-    RunResult hiformer = evaluator.online(
-        ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build());
-    RunResult lr = evaluator.online(ModelConfig.builder(ModelKind.LR, ModelConfig.Profile.ONLINE).build());
+    EncodedDataset data =
+        EncodedDataset.read(
+            spec,
+            sink -> {
+              SyntheticStream stream = new SyntheticStream(7);
+              for (int i = 0; i < EVENTS; i++) {
+                sink.offer(stream.next());
+              }
+            });
+    Evaluator evaluator = new Evaluator(data, OptimizerConfig.defaults(), 256, 10, s -> {});
+    RunResult hiformer =
+        evaluator.online(
+            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build());
+    RunResult lr =
+        evaluator.online(ModelConfig.builder(ModelKind.LR, ModelConfig.Profile.ONLINE).build());
     assertThat(hiformer.auc()).as("Hiformer's progressive AUC over the run").isGreaterThan(0.70);
     assertThat(lr.auc()).as("logistic regression's").isLessThan(0.62);
   }

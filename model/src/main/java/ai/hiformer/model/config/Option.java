@@ -13,10 +13,11 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * One configuration key, declared once: its name, its type (how its text is read and written), its default,
- * the values it allows and what it means. The properties-file loader, the list of known keys, the validation
- * messages and the typed getters all work from these declarations ({@link OptionValues}), so adding an option
- * is adding one declaration: a {@code public static final Option} field of the class that owns it.
+ * One configuration key, declared once: its name, its type (how its text is read and written), its
+ * default, the values it allows and what it means. The properties-file loader, the list of known
+ * keys, the validation messages and the typed getters all work from these declarations ({@link
+ * OptionValues}), so adding an option is adding one declaration: a {@code public static final
+ * Option} field of the class that owns it.
  *
  * @param <T> the value's type
  */
@@ -31,8 +32,15 @@ public final class Option<T> {
   private final String description;
   private boolean readsFile;
 
-  private Option(String key, T defaultValue, boolean optional, Function<String, T> parse, Function<T, String> format,
-      Predicate<T> allowedValue, String allowed, String description) {
+  private Option(
+      String key,
+      T defaultValue,
+      boolean optional,
+      Function<String, T> parse,
+      Function<T, String> format,
+      Predicate<T> allowedValue,
+      String allowed,
+      String description) {
     this.key = Objects.requireNonNull(key);
     this.defaultValue = defaultValue;
     this.optional = optional;
@@ -45,86 +53,174 @@ public final class Option<T> {
 
   /** A non-blank string; {@code defaultValue} null makes it required. */
   public static Option<String> string(String key, String defaultValue, String description) {
-    return new Option<>(key, defaultValue, false, s -> s, s -> s, s -> !s.isBlank(), "a non-empty string",
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        s -> s,
+        s -> s,
+        s -> !s.isBlank(),
+        "a non-empty string",
         description);
   }
 
   /** A non-blank string that may be left unset (then {@link OptionValues#get} gives null). */
   public static Option<String> optionalString(String key, String description) {
-    return new Option<>(key, null, true, s -> s, s -> s, s -> !s.isBlank(), "a non-empty string", description);
+    return new Option<>(
+        key, null, true, s -> s, s -> s, s -> !s.isBlank(), "a non-empty string", description);
   }
 
   public static Option<Integer> integer(String key, int defaultValue, int min, String description) {
-    return new Option<>(key, defaultValue, false, Integer::valueOf, String::valueOf, v -> v >= min,
-        "an integer >= " + min, description);
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        Integer::valueOf,
+        String::valueOf,
+        v -> v >= min,
+        "an integer >= " + min,
+        description);
   }
 
-  public static Option<Integer> integer(String key, int defaultValue, int min, int max, String description) {
-    return new Option<>(key, defaultValue, false, Integer::valueOf, String::valueOf, v -> v >= min && v <= max,
-        "an integer in " + min + ".." + max, description);
+  public static Option<Integer> integer(
+      String key, int defaultValue, int min, int max, String description) {
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        Integer::valueOf,
+        String::valueOf,
+        v -> v >= min && v <= max,
+        "an integer in " + min + ".." + max,
+        description);
   }
 
   /** The path of a readable regular file, or unset (then {@link OptionValues#get} gives null). */
   public static Option<java.nio.file.Path> optionalFile(String key, String description) {
-    return new Option<>(key, null, true, java.nio.file.Paths::get, java.nio.file.Path::toString,
-        java.nio.file.Files::isReadable, "the path of a readable file", description);
+    return new Option<>(
+        key,
+        null,
+        true,
+        java.nio.file.Paths::get,
+        java.nio.file.Path::toString,
+        java.nio.file.Files::isReadable,
+        "the path of a readable file",
+        description);
   }
 
-  public static Option<Long> longInteger(String key, long defaultValue, long min, String description) {
-    return new Option<>(key, defaultValue, false, Long::valueOf, String::valueOf, v -> v >= min,
-        "an integer >= " + min, description);
+  public static Option<Long> longInteger(
+      String key, long defaultValue, long min, String description) {
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        Long::valueOf,
+        String::valueOf,
+        v -> v >= min,
+        "an integer >= " + min,
+        description);
   }
 
   /** A finite number greater than 0. */
   public static Option<Double> positive(String key, double defaultValue, String description) {
-    return new Option<>(key, defaultValue, false, Double::valueOf, String::valueOf,
-        v -> v > 0 && Double.isFinite(v), "a number > 0", description);
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        Double::valueOf,
+        String::valueOf,
+        v -> v > 0 && Double.isFinite(v),
+        "a number > 0",
+        description);
   }
 
   public static Option<Boolean> bool(String key, boolean defaultValue, String description) {
-    return new Option<>(key, defaultValue, false, s -> {
-      if (!s.equals("true") && !s.equals("false")) {
-        throw new IllegalArgumentException();
-      }
-      return Boolean.valueOf(s);
-    }, String::valueOf, v -> true, "true, false", description);
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        s -> {
+          if (!s.equals("true") && !s.equals("false")) {
+            throw new IllegalArgumentException();
+          }
+          return Boolean.valueOf(s);
+        },
+        String::valueOf,
+        v -> true,
+        "true, false",
+        description);
   }
 
   /** One of {@code values}, written as itself ({@code defaultValue} among them). */
-  public static Option<String> oneOf(String key, String defaultValue, String description, String... values) {
+  public static Option<String> oneOf(
+      String key, String defaultValue, String description, String... values) {
     List<String> allowed = List.of(values);
     if (!allowed.contains(defaultValue)) {
-      throw new IllegalArgumentException(key + ": default '" + defaultValue + "' is not among " + allowed);
+      throw new IllegalArgumentException(
+          key + ": default '" + defaultValue + "' is not among " + allowed);
     }
-    return new Option<>(key, defaultValue, false, s -> s, s -> s, allowed::contains, String.join(", ", allowed),
+    return new Option<>(
+        key,
+        defaultValue,
+        false,
+        s -> s,
+        s -> s,
+        allowed::contains,
+        String.join(", ", allowed),
         description);
   }
 
   /** A non-empty set of non-blank names, written comma-separated; required. */
   public static Option<Set<String>> names(String key, String description) {
-    return new Option<Set<String>>(key, null, false,
-        s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty())
-            .collect(Collectors.toCollection(TreeSet::new)),
-        v -> String.join(",", new TreeSet<>(v)), v -> !v.isEmpty(), "a non-empty comma-separated list",
+    return new Option<Set<String>>(
+        key,
+        null,
+        false,
+        s ->
+            Arrays.stream(s.split(","))
+                .map(String::trim)
+                .filter(x -> !x.isEmpty())
+                .collect(Collectors.toCollection(TreeSet::new)),
+        v -> String.join(",", new TreeSet<>(v)),
+        v -> !v.isEmpty(),
+        "a non-empty comma-separated list",
         description);
   }
 
-  /** A value of a type of the caller's own: {@code parse} throws (any RuntimeException) on a bad text. */
-  public static <T> Option<T> of(String key, T defaultValue, Function<String, T> parse, Function<T, String> format,
-      String allowed, String description) {
+  /**
+   * A value of a type of the caller's own: {@code parse} throws (any RuntimeException) on a bad
+   * text.
+   */
+  public static <T> Option<T> of(
+      String key,
+      T defaultValue,
+      Function<String, T> parse,
+      Function<T, String> format,
+      String allowed,
+      String description) {
     return new Option<>(key, defaultValue, false, parse, format, v -> true, allowed, description);
   }
 
   /**
-   * A value that is the contents of a file: a properties file or command line gives the file's path, which the
-   * loader reads ({@link #readsFile()}); code sets the contents. {@code check} throws on bad contents.
+   * A value that is the contents of a file: a properties file or command line gives the file's
+   * path, which the loader reads ({@link #readsFile()}); code sets the contents. {@code check}
+   * throws on bad contents.
    */
-  public static Option<String> fileContents(String key, java.util.function.Consumer<String> check, String allowed,
-      String description) {
-    Option<String> o = new Option<>(key, null, false, s -> {
-      check.accept(s);
-      return s;
-    }, s -> s, s -> true, allowed, description);
+  public static Option<String> fileContents(
+      String key, java.util.function.Consumer<String> check, String allowed, String description) {
+    Option<String> o =
+        new Option<>(
+            key,
+            null,
+            false,
+            s -> {
+              check.accept(s);
+              return s;
+            },
+            s -> s,
+            s -> true,
+            allowed,
+            description);
     o.readsFile = true;
     return o;
   }
@@ -168,7 +264,8 @@ public final class Option<T> {
       v = parse.apply(readsFile ? text : text.trim());
     } catch (RuntimeException e) {
       IllegalArgumentException bad = invalid(text);
-      if (e.getMessage() != null && !(e instanceof NumberFormatException)) { // why, when the reader said it
+      if (e.getMessage() != null
+          && !(e instanceof NumberFormatException)) { // why, when the reader said it
         bad = new IllegalArgumentException(bad.getMessage() + " (" + e.getMessage() + ")", e);
       }
       throw bad;
@@ -189,15 +286,21 @@ public final class Option<T> {
 
   private IllegalArgumentException invalid(String text) {
     String shown = text.length() <= 80 ? text : text.substring(0, 80) + "…";
-    return new IllegalArgumentException("invalid " + key + " = '" + shown + "'; allowed: " + allowed);
+    return new IllegalArgumentException(
+        "invalid " + key + " = '" + shown + "'; allowed: " + allowed);
   }
 
-  /** Every {@code public static final Option} field declared by {@code owner}, in declaration order. */
+  /**
+   * Every {@code public static final Option} field declared by {@code owner}, in declaration order.
+   */
   public static List<Option<?>> declaredIn(Class<?> owner) {
     List<Option<?>> out = new ArrayList<>();
     for (Field f : owner.getDeclaredFields()) {
       int m = f.getModifiers();
-      if (f.getType() == Option.class && Modifier.isStatic(m) && Modifier.isFinal(m) && Modifier.isPublic(m)) {
+      if (f.getType() == Option.class
+          && Modifier.isStatic(m)
+          && Modifier.isFinal(m)
+          && Modifier.isPublic(m)) {
         try {
           out.add((Option<?>) f.get(null));
         } catch (IllegalAccessException e) {

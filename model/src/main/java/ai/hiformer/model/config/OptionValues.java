@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The values of a fixed set of {@link Option}s, immutable and checked: every value was read by its option when it
- * was set, every required option is set. Held as the values' texts, so that it is serializable as plain strings
- * (Flink ships a job's configuration to its task managers this way) and prints as a properties file.
+ * The values of a fixed set of {@link Option}s, immutable and checked: every value was read by its
+ * option when it was set, every required option is set. Held as the values' texts, so that it is
+ * serializable as plain strings (Flink ships a job's configuration to its task managers this way)
+ * and prints as a properties file.
  */
 public final class OptionValues implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -61,7 +62,10 @@ public final class OptionValues implements Serializable {
     return new Builder(options);
   }
 
-  /** Collects values for a known set of options; {@link #build()} checks that the required ones are set. */
+  /**
+   * Collects values for a known set of options; {@link #build()} checks that the required ones are
+   * set.
+   */
   public static final class Builder {
     private final Map<String, Option<?>> known = new LinkedHashMap<>();
     private final TreeMap<String, String> texts = new TreeMap<>();
@@ -88,7 +92,8 @@ public final class OptionValues implements Serializable {
     /**
      * Sets a value from its text, as a properties file or a command line gives it.
      *
-     * @throws IllegalArgumentException for an unknown key (listing the known ones) or a value it does not allow
+     * @throws IllegalArgumentException for an unknown key (listing the known ones) or a value it
+     *     does not allow
      */
     public Builder setText(String key, String text) {
       check(key);
@@ -104,7 +109,8 @@ public final class OptionValues implements Serializable {
 
     private void check(String key) {
       if (!known.containsKey(key)) {
-        throw new IllegalArgumentException("unknown key '" + key + "'; allowed: " + new java.util.TreeSet<>(known.keySet()));
+        throw new IllegalArgumentException(
+            "unknown key '" + key + "'; allowed: " + new java.util.TreeSet<>(known.keySet()));
       }
     }
 

@@ -3,8 +3,9 @@ package ai.hiformer.model.config;
 import java.util.Collection;
 
 /**
- * The setters every builder of a configuration made of {@link Option}s shares: values by option, from text,
- * and ints for {@code long} options. {@code B} is the concrete builder, so that calls chain.
+ * The setters every builder of a configuration made of {@link Option}s shares: values by option,
+ * from text, and ints for {@code long} options. {@code B} is the concrete builder, so that calls
+ * chain.
  *
  * @param <B> the subclass
  */

@@ -19,10 +19,11 @@ import java.util.List;
 /**
  * The binary form of a learner: the network's configuration, every dense parameter with its Adam
  * moments, every embedding table with its Adagrad accumulators, and the step counters. Used for
- * serving snapshots and exports; never Java serialization. It streams: a table of any size is written and
- * read page by page, never through one array.
+ * serving snapshots and exports; never Java serialization. It streams: a table of any size is
+ * written and read page by page, never through one array.
  *
  * <p>Layout (little-endian), format version 2:
+ *
  * <pre>
  *   bytes  "HFL2"                       magic and format version
  *   int    n, bytes[n]                  model config, UTF-8 {@code key=value} lines
@@ -32,17 +33,21 @@ import java.util.List;
  *   int    E; E × { int n, bytes[n] name; int dim; int rows; int c; cell[rows·dim] values, accumulators }
  *   int    CRC32C of every byte before it
  * </pre>
- * A cell is c bytes: 4 (float32), or 8 (double) for a table kept {@link EmbeddingTable#wide() wide}; a reader
- * converts to its own table's width. c = 0: no cells follow, the rows are saved elsewhere
- * ({@link #encodeWithoutRows}). Version 1 (still read) has no c and every cell a double. Parameters and tables are written in
- * the model's registration order and checked by name on read.
+ *
+ * A cell is c bytes: 4 (float32), or 8 (double) for a table kept {@link EmbeddingTable#wide()
+ * wide}; a reader converts to its own table's width. c = 0: no cells follow, the rows are saved
+ * elsewhere ({@link #encodeWithoutRows}). Version 1 (still read) has no c and every cell a double.
+ * Parameters and tables are written in the model's registration order and checked by name on read.
  */
 public final class LearnerCodec {
   public static final int FORMAT_VERSION = 2;
 
   private LearnerCodec() {}
 
-  /** The whole learner in one array: for models that fit one (state fixtures, tests, small snapshots). */
+  /**
+   * The whole learner in one array: for models that fit one (state fixtures, tests, small
+   * snapshots).
+   */
   public static byte[] encode(Learner learner) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
@@ -54,9 +59,9 @@ public final class LearnerCodec {
   }
 
   /**
-   * Everything but the embedding rows' cells (c = 0 in every table header): the head of an incremental state
-   * whose rows are saved one by one ({@link EmbeddingTable#writeRowState}). {@link #decode} of it gives tables
-   * of the right size whose rows the caller must restore.
+   * Everything but the embedding rows' cells (c = 0 in every table header): the head of an
+   * incremental state whose rows are saved one by one ({@link EmbeddingTable#writeRowState}).
+   * {@link #decode} of it gives tables of the right size whose rows the caller must restore.
    */
   public static byte[] encodeWithoutRows(Learner learner) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -73,7 +78,8 @@ public final class LearnerCodec {
     write(learner, stream, true);
   }
 
-  private static void write(Learner learner, OutputStream stream, boolean cells) throws IOException {
+  private static void write(Learner learner, OutputStream stream, boolean cells)
+      throws IOException {
     CtrModel model = learner.model();
     LittleEndianOutput out = new LittleEndianOutput(stream);
     out.bytes(new byte[] {'H', 'F', 'L', (byte) ('0' + FORMAT_VERSION)});
@@ -113,7 +119,8 @@ public final class LearnerCodec {
     out.finishWithChecksum();
   }
 
-  private static void writeCells(LittleEndianOutput out, EmbeddingTable t, boolean values) throws IOException {
+  private static void writeCells(LittleEndianOutput out, EmbeddingTable t, boolean values)
+      throws IOException {
     for (int first = 0; first < t.rows(); first += EmbeddingTable.PAGE_ROWS) {
       int n = Math.min(EmbeddingTable.PAGE_ROWS, t.rows() - first) * t.dim();
       if (t.wide()) {
@@ -134,10 +141,14 @@ public final class LearnerCodec {
     if (bytes.length < 12) {
       throw new IllegalArgumentException("learner state truncated: " + bytes.length + " bytes");
     }
-    // Checked first, so that a damaged array is named as such rather than by the field it happened to hit.
+    // Checked first, so that a damaged array is named as such rather than by the field it happened
+    // to hit.
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(bytes, 0, bytes.length - 4);
-    int stored = java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    int stored =
+        java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .getInt();
     if ((bytes[3] == '1' || bytes[3] == '2') && stored != (int) crc.getValue()) {
       throw new IllegalArgumentException("learner state checksum mismatch (corrupt or truncated)");
     }
@@ -153,14 +164,15 @@ public final class LearnerCodec {
    *
    * @throws IllegalArgumentException as {@link #decode}
    */
-  public static Learner read(InputStream stream, long length, OptimizerConfig optimizer) throws IOException {
+  public static Learner read(InputStream stream, long length, OptimizerConfig optimizer)
+      throws IOException {
     return read(stream, length, optimizer, false);
   }
 
   /**
-   * Decodes {@link #encodeWithoutRows} output: the tables get their sizes, rows zero, for the caller to fill
-   * from where the rows were saved. Only for state this process's own kind wrote (a checkpoint): a row count
-   * is not bounded by the bytes that follow it.
+   * Decodes {@link #encodeWithoutRows} output: the tables get their sizes, rows zero, for the
+   * caller to fill from where the rows were saved. Only for state this process's own kind wrote (a
+   * checkpoint): a row count is not bounded by the bytes that follow it.
    */
   public static Learner decodeWithoutRows(byte[] bytes, OptimizerConfig optimizer) {
     try {
@@ -170,7 +182,8 @@ public final class LearnerCodec {
     }
   }
 
-  private static Learner read(InputStream stream, long length, OptimizerConfig optimizer, boolean rowsElsewhere)
+  private static Learner read(
+      InputStream stream, long length, OptimizerConfig optimizer, boolean rowsElsewhere)
       throws IOException {
     LittleEndianInput in = new LittleEndianInput(stream, length, "learner state");
     byte[] magic = in.bytes(4);
@@ -179,15 +192,24 @@ public final class LearnerCodec {
     }
     int version = magic[3] - '0';
     if (version != 1 && version != 2) {
-      throw new IllegalArgumentException("learner state: format v" + (char) magic[3]
-          + " is not supported by this version (it reads v1 to v" + FORMAT_VERSION + ")");
+      throw new IllegalArgumentException(
+          "learner state: format v"
+              + (char) magic[3]
+              + " is not supported by this version (it reads v1 to v"
+              + FORMAT_VERSION
+              + ")");
     }
     int configLength = in.i32();
     if (configLength < 0 || configLength > in.remaining()) {
-      throw new IllegalArgumentException("learner state: a model config of " + configLength + " bytes where "
-          + in.remaining() + " remain");
+      throw new IllegalArgumentException(
+          "learner state: a model config of "
+              + configLength
+              + " bytes where "
+              + in.remaining()
+              + " remain");
     }
-    ModelConfig mc = ModelConfig.fromProperties(new String(in.bytes(configLength), StandardCharsets.UTF_8));
+    ModelConfig mc =
+        ModelConfig.fromProperties(new String(in.bytes(configLength), StandardCharsets.UTF_8));
     InputLayout layout = new InputLayout(in.i32(), in.i32(), in.i32(), in.i32());
     CtrModel model = Models.create(mc, layout);
     Learner learner = new Learner(model, optimizer);
@@ -197,15 +219,24 @@ public final class LearnerCodec {
     List<Param> params = model.params().all();
     int np = in.i32();
     if (np != params.size()) {
-      throw new IllegalArgumentException("state has " + np + " parameters, the model " + params.size());
+      throw new IllegalArgumentException(
+          "state has " + np + " parameters, the model " + params.size());
     }
     for (int i = 0; i < np; i++) {
       Param p = params.get(i);
       String name = in.name();
       int n = in.i32();
       if (!name.equals(p.name()) || n != p.size()) {
-        throw new IllegalArgumentException("state parameter " + name + "[" + n + "] does not match model parameter "
-            + p.name() + "[" + p.size() + "]");
+        throw new IllegalArgumentException(
+            "state parameter "
+                + name
+                + "["
+                + n
+                + "] does not match model parameter "
+                + p.name()
+                + "["
+                + p.size()
+                + "]");
       }
       in.doubles(p.value(), 0, n);
       double[][] mv = learner.adam().moments(i);
@@ -214,25 +245,32 @@ public final class LearnerCodec {
     }
     int nt = in.i32();
     if (nt != model.tables().size()) {
-      throw new IllegalArgumentException("state has " + nt + " tables, the model " + model.tables().size());
+      throw new IllegalArgumentException(
+          "state has " + nt + " tables, the model " + model.tables().size());
     }
     for (EmbeddingTable t : model.tables()) {
       String name = in.name();
       int dim = in.i32();
       int rows = in.i32();
       if (!name.equals(t.name()) || dim != t.dim()) {
-        throw new IllegalArgumentException("state table " + name + " (dim " + dim + ") does not match " + t.name());
+        throw new IllegalArgumentException(
+            "state table " + name + " (dim " + dim + ") does not match " + t.name());
       }
-      // Values and accumulators: a count the input cannot hold is refused before the table grows (a state
+      // Values and accumulators: a count the input cannot hold is refused before the table grows (a
+      // state
       // claiming millions of rows would otherwise allocate them first).
       int cellBytes = version == 1 ? 8 : in.i32();
       if (cellBytes != 4 && cellBytes != 8 && cellBytes != 0) {
-        throw new IllegalArgumentException("state table " + name + ": cells of " + cellBytes + " bytes (0, 4 or 8)");
+        throw new IllegalArgumentException(
+            "state table " + name + ": cells of " + cellBytes + " bytes (0, 4 or 8)");
       }
       if (cellBytes == 0) { // rows saved elsewhere (an incremental state's head)
         if (!rowsElsewhere) {
-          throw new IllegalArgumentException("state table " + name + " has no rows stored here (an incremental"
-              + " state's head, not a learner)");
+          throw new IllegalArgumentException(
+              "state table "
+                  + name
+                  + " has no rows stored here (an incremental"
+                  + " state's head, not a learner)");
         }
         if (rows < 1) {
           throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows");
@@ -241,8 +279,16 @@ public final class LearnerCodec {
         continue;
       }
       if (rows < 1 || (long) rows * dim * 2 * cellBytes > in.remaining()) {
-        throw new IllegalArgumentException("state table " + name + " claims " + rows + " rows of dim " + dim
-            + " but only " + in.remaining() + " bytes remain");
+        throw new IllegalArgumentException(
+            "state table "
+                + name
+                + " claims "
+                + rows
+                + " rows of dim "
+                + dim
+                + " but only "
+                + in.remaining()
+                + " bytes remain");
       }
       t.ensureRow(rows - 1);
       readCells(in, t, true, cellBytes == 8);
@@ -252,7 +298,8 @@ public final class LearnerCodec {
     return learner;
   }
 
-  private static void readCells(LittleEndianInput in, EmbeddingTable t, boolean values, boolean doublesStored)
+  private static void readCells(
+      LittleEndianInput in, EmbeddingTable t, boolean values, boolean doublesStored)
       throws IOException {
     for (int first = 0; first < t.rows(); first += EmbeddingTable.PAGE_ROWS) {
       int n = Math.min(EmbeddingTable.PAGE_ROWS, t.rows() - first) * t.dim();

@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * The reading half of {@link LittleEndianOutput}: primitives from a stream of known length whose last four
- * bytes are the CRC32C of the rest. Reads past the payload are refused as truncation; every refusal is an
- * {@link IllegalArgumentException} naming what was being read.
+ * The reading half of {@link LittleEndianOutput}: primitives from a stream of known length whose
+ * last four bytes are the CRC32C of the rest. Reads past the payload are refused as truncation;
+ * every refusal is an {@link IllegalArgumentException} naming what was being read.
  */
 final class LittleEndianInput {
   private final InputStream in;
@@ -74,7 +74,8 @@ final class LittleEndianInput {
 
   byte[] bytes(int n) throws IOException {
     if (n < 0 || n > remaining()) {
-      throw new IllegalArgumentException(what + ": " + n + " bytes where " + remaining() + " remain");
+      throw new IllegalArgumentException(
+          what + ": " + n + " bytes where " + remaining() + " remain");
     }
     byte[] b = new byte[n];
     for (int o = 0; o < n; ) {
@@ -89,7 +90,8 @@ final class LittleEndianInput {
   String name() throws IOException {
     int n = i32();
     if (n < 0 || n > remaining()) {
-      throw new IllegalArgumentException(what + ": a name of " + n + " bytes where " + remaining() + " remain");
+      throw new IllegalArgumentException(
+          what + ": a name of " + n + " bytes where " + remaining() + " remain");
     }
     return new String(bytes(n), StandardCharsets.UTF_8);
   }

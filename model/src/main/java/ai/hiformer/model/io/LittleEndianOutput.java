@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * Little-endian primitives written through a 64 KiB staging buffer, with a running CRC32C of every byte:
- * the writing half of the project's binary formats. Arrays go out in buffer-sized pieces, so a stream of any
- * length is written without holding it.
+ * Little-endian primitives written through a 64 KiB staging buffer, with a running CRC32C of every
+ * byte: the writing half of the project's binary formats. Arrays go out in buffer-sized pieces, so
+ * a stream of any length is written without holding it.
  */
 final class LittleEndianOutput {
   private final OutputStream out;

@@ -4,16 +4,15 @@ package ai.hiformer.model.math;
  * Dense matrix kernels on row-major {@code double[]} arrays with offsets and leading dimensions.
  *
  * <p>All matrices are row-major: element (i, j) of a matrix with leading dimension {@code ld} at
- * offset {@code off} is {@code a[off + i * ld + j]}. A leading dimension larger than the column count
- * addresses a strided view, e.g. the rows of one token inside a (B, T, d) activation use
+ * offset {@code off} is {@code a[off + i * ld + j]}. A leading dimension larger than the column
+ * count addresses a strided view, e.g. the rows of one token inside a (B, T, d) activation use
  * {@code ld = T * d}.
  *
- * <p>Products of at least {@link #NATIVE_MIN_MACS} multiply-accumulates whose matrices start at index 0
- * go to OpenBLAS on the heap arrays themselves (sgemm or dgemm, see {@link NativeBlas}; 6–12× the Java
- * loops at batch 256).
- * Smaller ones stay in plain Java, where a native call's fixed cost (≈ 10 µs measured) would dominate
- * (per-event scoring, per-token slices). The Java loops keep the innermost loop contiguous so that the
- * JIT vectorises it. Only {@code c} is modified.
+ * <p>Products of at least {@link #NATIVE_MIN_MACS} multiply-accumulates whose matrices start at
+ * index 0 go to OpenBLAS on the heap arrays themselves (sgemm or dgemm, see {@link NativeBlas};
+ * 6–12× the Java loops at batch 256). Smaller ones stay in plain Java, where a native call's fixed
+ * cost (≈ 10 µs measured) would dominate (per-event scoring, per-token slices). The Java loops keep
+ * the innermost loop contiguous so that the JIT vectorises it. Only {@code c} is modified.
  */
 public final class Blas {
   /** Below this many multiply-accumulates a product stays in Java. */
@@ -27,8 +26,9 @@ public final class Blas {
   }
 
   /**
-   * Whether large products round their operands to float (sgemm, the default) or stay double (dgemm);
-   * process-wide, initially from {@code -Dhiformer.gemm=float|double}. No effect without OpenBLAS.
+   * Whether large products round their operands to float (sgemm, the default) or stay double
+   * (dgemm); process-wide, initially from {@code -Dhiformer.gemm=float|double}. No effect without
+   * OpenBLAS.
    */
   public static void setFloatProducts(boolean on) {
     NativeBlas.setFloatProducts(on);
@@ -39,8 +39,11 @@ public final class Blas {
   }
 
   private static boolean nativeFits(int m, int n, int k, int aOff, int bOff, int cOff) {
-    // A dimension below 8 (one example scored, one output) makes dgemm a slow matrix-vector product.
-    return NativeBlas.AVAILABLE && (aOff | bOff | cOff) == 0 && (long) m * n * k >= NATIVE_MIN_MACS
+    // A dimension below 8 (one example scored, one output) makes dgemm a slow matrix-vector
+    // product.
+    return NativeBlas.AVAILABLE
+        && (aOff | bOff | cOff) == 0
+        && (long) m * n * k >= NATIVE_MIN_MACS
         && Math.min(m, Math.min(n, k)) >= 8;
   }
 
@@ -49,20 +52,55 @@ public final class Blas {
    *
    * @param accumulate when false C is overwritten, when true the product is added to C
    */
-  public static void gemmNN(int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
-    gemmNN(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  public static void gemmNN(
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
+    gemmNN(
+        Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
   }
 
   /** As above, with the products at {@code precision}. */
-  public static void gemmNN(Precision precision, int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
+  public static void gemmNN(
+      Precision precision,
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(precision == Precision.FLOAT, false, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(
+          precision == Precision.FLOAT,
+          false,
+          false,
+          m,
+          n,
+          k,
+          a,
+          lda,
+          b,
+          ldb,
+          accumulate ? 1.0 : 0.0,
+          c,
+          ldc);
       return;
     }
     for (int i = 0; i < m; i++) {
@@ -71,12 +109,23 @@ public final class Blas {
   }
 
   /**
-   * Row {@code c[ci, ci + n) = [c +] Σ_p a[aStart + p·aStride] · B[p, :]} over the k rows of B: the kernel of
-   * {@link #gemmNN} (a row of A: stride 1) and {@link #gemmTN} (a column of A: stride lda). Four rows of B per
-   * pass, so one load and store of the C row serves four multiply-adds and the inner loop vectorises.
+   * Row {@code c[ci, ci + n) = [c +] Σ_p a[aStart + p·aStride] · B[p, :]} over the k rows of B: the
+   * kernel of {@link #gemmNN} (a row of A: stride 1) and {@link #gemmTN} (a column of A: stride
+   * lda). Four rows of B per pass, so one load and store of the C row serves four multiply-adds and
+   * the inner loop vectorises.
    */
-  private static void rowTimesMatrix(double[] a, int aStart, int aStride, int k, double[] b, int bOff, int ldb,
-      double[] c, int ci, int n, boolean accumulate) {
+  private static void rowTimesMatrix(
+      double[] a,
+      int aStart,
+      int aStride,
+      int k,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int ci,
+      int n,
+      boolean accumulate) {
     if (!accumulate) {
       java.util.Arrays.fill(c, ci, ci + n, 0.0);
     }
@@ -108,23 +157,58 @@ public final class Blas {
 
   /**
    * {@code C (m×n) = [C +] A (m×k) · Bᵀ} where B is stored as (n×k). B is transposed into a scratch
-   * buffer first so that the product runs in the vectorisable row-times-matrix order of
-   * {@link #gemmNN}; B is a weight matrix here (n·k ≪ m·n·k), so the copy is cheap.
+   * buffer first so that the product runs in the vectorisable row-times-matrix order of {@link
+   * #gemmNN}; B is a weight matrix here (n·k ≪ m·n·k), so the copy is cheap.
    */
-  public static void gemmNT(int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
-    gemmNT(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  public static void gemmNT(
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
+    gemmNT(
+        Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
   }
 
   /** As above, with the products at {@code precision}. */
-  public static void gemmNT(Precision precision, int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
+  public static void gemmNT(
+      Precision precision,
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(precision == Precision.FLOAT, false, true, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(
+          precision == Precision.FLOAT,
+          false,
+          true,
+          m,
+          n,
+          k,
+          a,
+          lda,
+          b,
+          ldb,
+          accumulate ? 1.0 : 0.0,
+          c,
+          ldc);
       return;
     }
     double[] bt = TRANSPOSED.get();
@@ -142,23 +226,59 @@ public final class Blas {
     gemmNN(precision, m, n, k, a, aOff, lda, bt, 0, n, c, cOff, ldc, accumulate);
   }
 
-  private static final ThreadLocal<double[]> TRANSPOSED = ThreadLocal.withInitial(() -> new double[4096]);
+  private static final ThreadLocal<double[]> TRANSPOSED =
+      ThreadLocal.withInitial(() -> new double[4096]);
 
   /** {@code C (m×n) = [C +] Aᵀ · B} where A is stored as (k×m) and B as (k×n). */
-  public static void gemmTN(int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
-    gemmTN(Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+  public static void gemmTN(
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
+    gemmTN(
+        Precision.processDefault(), m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
   }
 
   /** As above, with the products at {@code precision}. */
-  public static void gemmTN(Precision precision, int m, int n, int k,
-      double[] a, int aOff, int lda,
-      double[] b, int bOff, int ldb,
-      double[] c, int cOff, int ldc, boolean accumulate) {
+  public static void gemmTN(
+      Precision precision,
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      int lda,
+      double[] b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int cOff,
+      int ldc,
+      boolean accumulate) {
     if (nativeFits(m, n, k, aOff, bOff, cOff)) {
-      NativeBlas.gemm(precision == Precision.FLOAT, true, false, m, n, k, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
+      NativeBlas.gemm(
+          precision == Precision.FLOAT,
+          true,
+          false,
+          m,
+          n,
+          k,
+          a,
+          lda,
+          b,
+          ldb,
+          accumulate ? 1.0 : 0.0,
+          c,
+          ldc);
       return;
     }
     // Row i of C stays in L1 while the k rows of B stream past: C[i,:] += Σ_p A[p,i] · B[p,:]
@@ -168,7 +288,8 @@ public final class Blas {
   }
 
   /** Adds {@code bias (n)} to each of the m rows of C. */
-  public static void addRowVector(int m, int n, double[] bias, int biasOff, double[] c, int cOff, int ldc) {
+  public static void addRowVector(
+      int m, int n, double[] bias, int biasOff, double[] c, int cOff, int ldc) {
     for (int i = 0; i < m; i++) {
       int ci = cOff + i * ldc;
       for (int j = 0; j < n; j++) {
@@ -178,7 +299,8 @@ public final class Blas {
   }
 
   /** {@code out (n) += Σ_i rows of A (m×n)}: the gradient of a broadcast bias. */
-  public static void sumRowsInto(int m, int n, double[] a, int aOff, int lda, double[] out, int outOff) {
+  public static void sumRowsInto(
+      int m, int n, double[] a, int aOff, int lda, double[] out, int outOff) {
     for (int i = 0; i < m; i++) {
       int ai = aOff + i * lda;
       for (int j = 0; j < n; j++) {

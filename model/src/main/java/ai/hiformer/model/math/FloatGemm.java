@@ -7,20 +7,27 @@ import org.bytedeco.openblas.global.openblas;
 
 /**
  * sgemm on float matrices that stay off-heap between products, for chains of large products whose
- * intermediates never need double precision (Hiformer's composite projections: E·U, then ·V, and their
- * backward). {@link Blas} rounds each operand to float per call; a chain here rounds its inputs once and
- * keeps the intermediates in float, the precision PyTorch trains in.
+ * intermediates never need double precision (Hiformer's composite projections: E·U, then ·V, and
+ * their backward). {@link Blas} rounds each operand to float per call; a chain here rounds its
+ * inputs once and keeps the intermediates in float, the precision PyTorch trains in.
  *
- * <p>Used only when OpenBLAS is loaded and products run in float ({@code -Dhiformer.gemm=float}, the
- * default; see {@link #enabled}). Row-major throughout; offsets and leading dimensions in floats.
+ * <p>Used only when OpenBLAS is loaded and products run in float ({@code -Dhiformer.gemm=float},
+ * the default; see {@link #enabled}). Row-major throughout; offsets and leading dimensions in
+ * floats.
  */
 public final class FloatGemm {
-  /** {@code -Dhiformer.floatChain=false} turns the chain off (for A/B benchmarks); products then round per call. */
-  private static final boolean CHAIN = !"false".equalsIgnoreCase(System.getProperty("hiformer.floatChain"));
+  /**
+   * {@code -Dhiformer.floatChain=false} turns the chain off (for A/B benchmarks); products then
+   * round per call.
+   */
+  private static final boolean CHAIN =
+      !"false".equalsIgnoreCase(System.getProperty("hiformer.floatChain"));
 
   private FloatGemm() {}
 
-  /** Whether a batch of {@code rows} examples should take the float chain (native, float, rows ≥ 8). */
+  /**
+   * Whether a batch of {@code rows} examples should take the float chain (native, float, rows ≥ 8).
+   */
   public static boolean enabled(Precision precision, int rows) {
     return precision.floatProducts() && rows >= 8 && CHAIN;
   }
@@ -47,21 +54,53 @@ public final class FloatGemm {
     }
 
     private static FloatBuffer allocate(int floats) {
-      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      return ByteBuffer.allocateDirect(floats * Float.BYTES)
+          .order(ByteOrder.nativeOrder())
+          .asFloatBuffer();
     }
   }
 
-  /** {@code C (m×n) = op(A) · op(B)} (C overwritten); A is (m×k) or, transposed, stored (k×m); B likewise. */
-  public static void gemm(boolean transA, boolean transB, int m, int n, int k,
-      Matrix a, int aOff, int lda, Matrix b, int bOff, int ldb, Matrix c, int cOff, int ldc) {
+  /**
+   * {@code C (m×n) = op(A) · op(B)} (C overwritten); A is (m×k) or, transposed, stored (k×m); B
+   * likewise.
+   */
+  public static void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      Matrix a,
+      int aOff,
+      int lda,
+      Matrix b,
+      int bOff,
+      int ldb,
+      Matrix c,
+      int cOff,
+      int ldc) {
     int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
     int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
     // Three distinct buffers or views: position() is per buffer object, so aliasing would clash.
-    openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0f, a.at(aOff), lda, b.at(bOff), ldb, 0.0f,
-        c.at(cOff), ldc);
+    openblas.cblas_sgemm(
+        openblas.CblasRowMajor,
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        1.0f,
+        a.at(aOff),
+        lda,
+        b.at(bOff),
+        ldb,
+        0.0f,
+        c.at(cOff),
+        ldc);
   }
 
-  // One row in transit between double[] and an off-heap buffer: the conversion loop then runs on two heap
+  // One row in transit between double[] and an off-heap buffer: the conversion loop then runs on
+  // two heap
   // arrays with one index (which C2 vectorises) and the buffer side is a bulk copy.
   private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[1024]);
 
@@ -74,9 +113,12 @@ public final class FloatGemm {
     return s;
   }
 
-  /** Rounds the (rows×cols) block of {@code src} (leading dimension ldSrc) into {@code dst} at dstOff, ldDst. */
-  public static void toFloat(double[] src, int srcOff, int ldSrc, int rows, int cols, Matrix dst, int dstOff,
-      int ldDst) {
+  /**
+   * Rounds the (rows×cols) block of {@code src} (leading dimension ldSrc) into {@code dst} at
+   * dstOff, ldDst.
+   */
+  public static void toFloat(
+      double[] src, int srcOff, int ldSrc, int rows, int cols, Matrix dst, int dstOff, int ldDst) {
     FloatBuffer d = dst.buf;
     float[] row = stage(cols);
     for (int i = 0; i < rows; i++) {
@@ -89,8 +131,16 @@ public final class FloatGemm {
   }
 
   /** Writes ({@code accumulate}: adds) the (rows×cols) block of {@code src} into {@code dst}. */
-  public static void toDouble(Matrix src, int srcOff, int ldSrc, int rows, int cols, double[] dst, int dstOff,
-      int ldDst, boolean accumulate) {
+  public static void toDouble(
+      Matrix src,
+      int srcOff,
+      int ldSrc,
+      int rows,
+      int cols,
+      double[] dst,
+      int dstOff,
+      int ldDst,
+      boolean accumulate) {
     FloatBuffer s = src.buf;
     float[] row = stage(cols);
     for (int i = 0; i < rows; i++) {

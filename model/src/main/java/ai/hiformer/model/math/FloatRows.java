@@ -1,17 +1,19 @@
 package ai.hiformer.model.math;
 
 /**
- * One row times a matrix held as float rows: the kernel that scores a single example, where the product is bound
- * by reading the weights (float halves the bytes of double). The matrix is one array per row because C2 (JDK 17)
- * vectorises {@code out[j] += a·row[j]} over separate row arrays but not over offsets into one flat array, where
- * it cannot rule out overlap with {@code out} (8× measured).
+ * One row times a matrix held as float rows: the kernel that scores a single example, where the
+ * product is bound by reading the weights (float halves the bytes of double). The matrix is one
+ * array per row because C2 (JDK 17) vectorises {@code out[j] += a·row[j]} over separate row arrays
+ * but not over offsets into one flat array, where it cannot rule out overlap with {@code out} (8×
+ * measured).
  */
 public final class FloatRows {
   private FloatRows() {}
 
   /**
-   * out (w) = row[off, off + len) · M (len rows of w). Four rows of M per pass, so one load and store of
-   * {@code out} serves four multiply-adds; every access in the inner loop uses the same index j.
+   * out (w) = row[off, off + len) · M (len rows of w). Four rows of M per pass, so one load and
+   * store of {@code out} serves four multiply-adds; every access in the inner loop uses the same
+   * index j.
    */
   public static void times(float[] row, int off, int len, float[][] m, int w, float[] out) {
     java.util.Arrays.fill(out, 0, w, 0f);
@@ -39,8 +41,8 @@ public final class FloatRows {
   }
 
   /**
-   * Copies a row-major double matrix (rows.length × w, w = rows[0].length) into float rows, or, with
-   * {@code col} > 0, into columns [col, col + w) of wider rows.
+   * Copies a row-major double matrix (rows.length × w, w = rows[0].length) into float rows, or,
+   * with {@code col} > 0, into columns [col, col + w) of wider rows.
    */
   public static void copy(double[] a, int w, float[][] rows, int col) {
     for (int i = 0; i < rows.length; i++) {

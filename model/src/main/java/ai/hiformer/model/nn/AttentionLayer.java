@@ -5,17 +5,19 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * One post-LayerNorm attention layer over T tokens, of the three kinds the paper compares
- * (Gui et al. 2023, §3–§5; docs/PROTOCOL.md §2.2). Shape letters: B batch, T tokens, Tq query tokens
- * (the last Tq of the T; Tq = T unpruned, Tq = t task tokens when pruned), d width, H heads,
- * dk / dv head sizes, r ranks, F FFN width.
+ * One post-LayerNorm attention layer over T tokens, of the three kinds the paper compares (Gui et
+ * al. 2023, §3–§5; docs/PROTOCOL.md §2.2). Shape letters: B batch, T tokens, Tq query tokens (the
+ * last Tq of the T; Tq = T unpruned, Tq = t task tokens when pruned), d width, H heads, dk / dv
+ * head sizes, r ranks, F FFN width.
  *
  * <ul>
- *   <li>{@link Projection#SHARED}: vanilla Transformer, Q/K/V/O and FFN shared by all tokens.</li>
- *   <li>{@link Projection#TOKEN}: heterogeneous attention, token-specific Q_i, K_j, V_j, O_i, FFN_i.</li>
- *   <li>{@link Projection#COMPOSITE_LOW_RANK} / {@link Projection#COMPOSITE_FULL}: Hiformer; concat(E)
- *   (B, T·d) is projected to every token's query/key/value at once, {@code W ≈ U V} with
- *   U (T·d, r), V (r, T·H·dk), or a full (T·d, T·H·dk) matrix; O_i and FFN_i token-specific.</li>
+ *   <li>{@link Projection#SHARED}: vanilla Transformer, Q/K/V/O and FFN shared by all tokens.
+ *   <li>{@link Projection#TOKEN}: heterogeneous attention, token-specific Q_i, K_j, V_j, O_i,
+ *       FFN_i.
+ *   <li>{@link Projection#COMPOSITE_LOW_RANK} / {@link Projection#COMPOSITE_FULL}: Hiformer;
+ *       concat(E) (B, T·d) is projected to every token's query/key/value at once, {@code W ≈ U V}
+ *       with U (T·d, r), V (r, T·H·dk), or a full (T·d, T·H·dk) matrix; O_i and FFN_i
+ *       token-specific.
  * </ul>
  *
  * <p>Then per query token i: {@code o_i = concat_h(softmax_j(q_i^h·k_j^h/√dk) v_j^h) Wo_i + bo_i},
@@ -25,15 +27,20 @@ import java.util.SplittableRandom;
  */
 public final class AttentionLayer {
   /** How queries, keys and values are projected from the tokens. */
-  public enum Projection { SHARED, TOKEN, COMPOSITE_LOW_RANK, COMPOSITE_FULL }
+  public enum Projection {
+    SHARED,
+    TOKEN,
+    COMPOSITE_LOW_RANK,
+    COMPOSITE_FULL
+  }
 
-  private final int tokens;      // T
-  private final int queries;     // Tq
+  private final int tokens; // T
+  private final int queries; // Tq
   private final int d;
-  private final int heads;       // H
+  private final int heads; // H
   private final int dk;
   private final int dv;
-  private final int ffn;         // F
+  private final int ffn; // F
   private final Activation activation;
   private final QkvProjection projection;
   // Tail
@@ -46,14 +53,14 @@ public final class AttentionLayer {
   private final DotProductAttention attention;
 
   // Activations of the last forward, sized for the largest batch seen.
-  private double[] q;      // (B, Tq, H·dk)
-  private double[] k;      // (B, T, H·dk)
-  private double[] v;      // (B, T, H·dv)
-  private double[] ctx;    // (B, Tq, H·dv) attention output before Wo
-  private double[] h1;     // (B, Tq, d) LN1 output
-  private double[] f1pre;  // (B, Tq, F)
-  private double[] f1;     // (B, Tq, F)
-  private double[] r2;     // (B, Tq, d) residual sums, then LN inputs
+  private double[] q; // (B, Tq, H·dk)
+  private double[] k; // (B, T, H·dk)
+  private double[] v; // (B, T, H·dv)
+  private double[] ctx; // (B, Tq, H·dv) attention output before Wo
+  private double[] h1; // (B, Tq, d) LN1 output
+  private double[] f1pre; // (B, Tq, F)
+  private double[] f1; // (B, Tq, F)
+  private double[] r2; // (B, Tq, d) residual sums, then LN inputs
   // Gradients
   private double[] dq;
   private double[] dk_;
@@ -67,10 +74,24 @@ public final class AttentionLayer {
    * @param queries Tq: the last Tq tokens act as queries (T for an unpruned layer, t when pruned)
    * @param ranks r_q, r_k, r_v for {@link Projection#COMPOSITE_LOW_RANK} (ignored otherwise)
    */
-  public AttentionLayer(ParamStore store, String name, Projection projection, int tokens, int queries, int d,
-      int heads, int dk, int dv, int ffn, Activation activation, int rankQ, int rankK, int rankV) {
+  public AttentionLayer(
+      ParamStore store,
+      String name,
+      Projection projection,
+      int tokens,
+      int queries,
+      int d,
+      int heads,
+      int dk,
+      int dv,
+      int ffn,
+      Activation activation,
+      int rankQ,
+      int rankK,
+      int rankV) {
     if (queries <= 0 || queries > tokens) {
-      throw new IllegalArgumentException("queries must be in [1, tokens], got " + queries + " of " + tokens);
+      throw new IllegalArgumentException(
+          "queries must be in [1, tokens], got " + queries + " of " + tokens);
     }
     this.tokens = tokens;
     this.queries = queries;
@@ -83,13 +104,17 @@ public final class AttentionLayer {
     this.attention = new DotProductAttention(tokens, queries, heads, dk, dv);
     int hk = heads * dk;
     int hv = heads * dv;
-    // Created first, in this order: the parameter store's layout (and the initialisation order) depend on it.
-    this.projection = switch (projection) {
-      case SHARED -> new PerTokenProjection(store, name, false, tokens, queries, d, hk, hv);
-      case TOKEN -> new PerTokenProjection(store, name, true, tokens, queries, d, hk, hv);
-      case COMPOSITE_FULL -> new CompositeFullProjection(store, name, tokens, queries, d, hk, hv);
-      case COMPOSITE_LOW_RANK -> new LowRankProjection(store, name, tokens, queries, d, hk, hv, rankQ, rankK, rankV);
-    };
+    // Created first, in this order: the parameter store's layout (and the initialisation order)
+    // depend on it.
+    this.projection =
+        switch (projection) {
+          case SHARED -> new PerTokenProjection(store, name, false, tokens, queries, d, hk, hv);
+          case TOKEN -> new PerTokenProjection(store, name, true, tokens, queries, d, hk, hv);
+          case COMPOSITE_FULL ->
+              new CompositeFullProjection(store, name, tokens, queries, d, hk, hv);
+          case COMPOSITE_LOW_RANK ->
+              new LowRankProjection(store, name, tokens, queries, d, hk, hv, rankQ, rankK, rankV);
+        };
     tokenSpecificTail = projection != Projection.SHARED;
     int tails = tokenSpecificTail ? queries : 1;
     wo = new Dense(store, name + ".Wo", tails, hv, d, true);
@@ -103,7 +128,10 @@ public final class AttentionLayer {
     return queries;
   }
 
-  /** Xavier-uniform for every matrix (per slice), zero biases, LayerNorm γ=1 β=0 (docs/PROTOCOL.md §2.1). */
+  /**
+   * Xavier-uniform for every matrix (per slice), zero biases, LayerNorm γ=1 β=0 (docs/PROTOCOL.md
+   * §2.1).
+   */
   public void init(SplittableRandom rng) {
     projection.init(rng);
     Dense.initXavier(rng, wo, w1, w2);
@@ -129,7 +157,9 @@ public final class AttentionLayer {
     dr = Buffers.ensure(dr, n * queries * d);
   }
 
-  /** x (n, T, d) → y (n, Tq, d). x is not modified and must stay unchanged until {@link #backward}. */
+  /**
+   * x (n, T, d) → y (n, Tq, d). x is not modified and must stay unchanged until {@link #backward}.
+   */
   public void forward(int n, double[] x, double[] y) {
     ensureCapacity(n);
     int hv = heads * dv;
@@ -184,12 +214,14 @@ public final class AttentionLayer {
     Arrays.fill(df1, 0, rows * ffn, 0.0);
     for (int i = 0; i < queries; i++) {
       int s = tails == 1 ? 0 : i;
-      w2.backward(s, n, f1, i * ffn, queries * ffn, dr, i * d, queries * d, df1, i * ffn, queries * ffn);
+      w2.backward(
+          s, n, f1, i * ffn, queries * ffn, dr, i * d, queries * d, df1, i * ffn, queries * ffn);
     }
     activation.backwardInPlace(f1pre, 0, df1, 0, rows * ffn);
     for (int i = 0; i < queries; i++) {
       int s = tails == 1 ? 0 : i;
-      w1.backward(s, n, h1, i * d, queries * d, df1, i * ffn, queries * ffn, dh1, i * d, queries * d);
+      w1.backward(
+          s, n, h1, i * d, queries * d, df1, i * ffn, queries * ffn, dh1, i * d, queries * d);
     }
     // LN1: dh1 → dr (gradient of r1 = x_q + o)
     ln1.backward(rows, dh1, dr);
@@ -202,7 +234,18 @@ public final class AttentionLayer {
     }
     Arrays.fill(dctx, 0, rows * hv, 0.0);
     for (int i = 0; i < queries; i++) {
-      wo.backward(tails == 1 ? 0 : i, n, ctx, i * hv, queries * hv, dr, i * d, queries * d, dctx, i * hv, queries * hv);
+      wo.backward(
+          tails == 1 ? 0 : i,
+          n,
+          ctx,
+          i * hv,
+          queries * hv,
+          dr,
+          i * d,
+          queries * d,
+          dctx,
+          i * hv,
+          queries * hv);
     }
     attention.backward(n, q, k, v, dctx, dq, dk_, dv_);
     projection.backward(n, x, dq, dk_, dv_, dx);

@@ -3,8 +3,8 @@ package ai.hiformer.model.nn;
 import java.util.SplittableRandom;
 
 /**
- * Hiformer's composite projection at full rank: concat(E) (n, T·d) times one (T·d, Tq·H·dk) matrix gives every
- * query token's queries at once; the same over all T tokens for keys and values.
+ * Hiformer's composite projection at full rank: concat(E) (n, T·d) times one (T·d, Tq·H·dk) matrix
+ * gives every query token's queries at once; the same over all T tokens for keys and values.
  */
 final class CompositeFullProjection implements QkvProjection {
   private final int td;
@@ -12,7 +12,8 @@ final class CompositeFullProjection implements QkvProjection {
   private final Dense wk;
   private final Dense wv;
 
-  CompositeFullProjection(ParamStore store, String name, int tokens, int queries, int d, int hk, int hv) {
+  CompositeFullProjection(
+      ParamStore store, String name, int tokens, int queries, int d, int hk, int hv) {
     td = tokens * d;
     wq = new Dense(store, name + ".Wq", 1, td, queries * hk, false);
     wk = new Dense(store, name + ".Wk", 1, td, tokens * hk, false);

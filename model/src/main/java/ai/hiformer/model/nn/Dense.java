@@ -5,9 +5,9 @@ import ai.hiformer.model.math.Precision;
 import java.util.SplittableRandom;
 
 /**
- * A stack of {@code slices} affine maps {@code y = x · W_s + b_s}, W_s of shape (in, out), b_s of (out).
- * One slice is an ordinary linear layer; several slices are the token-specific projections of the
- * heterogeneous layers (slice s serves token s). The caller owns every activation buffer.
+ * A stack of {@code slices} affine maps {@code y = x · W_s + b_s}, W_s of shape (in, out), b_s of
+ * (out). One slice is an ordinary linear layer; several slices are the token-specific projections
+ * of the heterogeneous layers (slice s serves token s). The caller owns every activation buffer.
  */
 public final class Dense {
   private final Param weight;
@@ -22,8 +22,16 @@ public final class Dense {
     this.in = in;
     this.out = out;
     this.precision = store.precision();
-    this.weight = slices == 1 ? store.create(name + ".W", in, out) : store.create(name + ".W", slices, in, out);
-    this.bias = withBias ? (slices == 1 ? store.create(name + ".b", out) : store.create(name + ".b", slices, out)) : null;
+    this.weight =
+        slices == 1
+            ? store.create(name + ".W", in, out)
+            : store.create(name + ".W", slices, in, out);
+    this.bias =
+        withBias
+            ? (slices == 1
+                ? store.create(name + ".b", out)
+                : store.create(name + ".b", slices, out))
+            : null;
   }
 
   /** {@link #initXavier(SplittableRandom)} for each matrix, in the order given. */
@@ -53,10 +61,27 @@ public final class Dense {
     return out;
   }
 
-  /** Rows x (n, in) at stride ldx → y (n, out) at stride ldy, using slice {@code s}. y is overwritten. */
+  /**
+   * Rows x (n, in) at stride ldx → y (n, out) at stride ldy, using slice {@code s}. y is
+   * overwritten.
+   */
   public void forward(int s, int n, double[] x, int xOff, int ldx, double[] y, int yOff, int ldy) {
     // (n, in) x (in, out) -> (n, out)
-    Blas.gemmNN(precision, n, out, in, x, xOff, ldx, weight.value(), s * in * out, out, y, yOff, ldy, false);
+    Blas.gemmNN(
+        precision,
+        n,
+        out,
+        in,
+        x,
+        xOff,
+        ldx,
+        weight.value(),
+        s * in * out,
+        out,
+        y,
+        yOff,
+        ldy,
+        false);
     if (bias != null) {
       Blas.addRowVector(n, out, bias.value(), s * out, y, yOff, ldy);
     }
@@ -71,19 +96,57 @@ public final class Dense {
   }
 
   /**
-   * Accumulates dW and db of slice s from x and dy, and, when {@code dx} is not null, adds
-   * {@code dy · Wᵀ} into dx (n, in).
+   * Accumulates dW and db of slice s from x and dy, and, when {@code dx} is not null, adds {@code
+   * dy · Wᵀ} into dx (n, in).
    */
-  public void backward(int s, int n, double[] x, int xOff, int ldx, double[] dy, int dyOff, int ldy,
-      double[] dx, int dxOff, int lddx) {
+  public void backward(
+      int s,
+      int n,
+      double[] x,
+      int xOff,
+      int ldx,
+      double[] dy,
+      int dyOff,
+      int ldy,
+      double[] dx,
+      int dxOff,
+      int lddx) {
     // dW (in, out) += xᵀ (in, n) · dy (n, out)
-    Blas.gemmTN(precision, in, out, n, x, xOff, ldx, dy, dyOff, ldy, weight.grad(), s * in * out, out, true);
+    Blas.gemmTN(
+        precision,
+        in,
+        out,
+        n,
+        x,
+        xOff,
+        ldx,
+        dy,
+        dyOff,
+        ldy,
+        weight.grad(),
+        s * in * out,
+        out,
+        true);
     if (bias != null) {
       Blas.sumRowsInto(n, out, dy, dyOff, ldy, bias.grad(), s * out);
     }
     if (dx != null) {
       // dx (n, in) += dy (n, out) · Wᵀ (out, in)
-      Blas.gemmNT(precision, n, in, out, dy, dyOff, ldy, weight.value(), s * in * out, out, dx, dxOff, lddx, true);
+      Blas.gemmNT(
+          precision,
+          n,
+          in,
+          out,
+          dy,
+          dyOff,
+          ldy,
+          weight.value(),
+          s * in * out,
+          out,
+          dx,
+          dxOff,
+          lddx,
+          true);
     }
   }
 }

@@ -3,10 +3,9 @@ package ai.hiformer.model.nn;
 import java.util.Arrays;
 
 /**
- * Multi-head scaled dot-product attention on already projected tensors:
- * q (B, Tq, H·dk), k (B, T, H·dk), v (B, T, H·dv) → ctx (B, Tq, H·dv) with
- * {@code ctx_i^h = Σ_j softmax_j(q_i^h·k_j^h / √dk) v_j^h}. Keeps the probabilities (B, H, Tq, T) of the
- * last forward for backward.
+ * Multi-head scaled dot-product attention on already projected tensors: q (B, Tq, H·dk), k (B, T,
+ * H·dk), v (B, T, H·dv) → ctx (B, Tq, H·dv) with {@code ctx_i^h = Σ_j softmax_j(q_i^h·k_j^h / √dk)
+ * v_j^h}. Keeps the probabilities (B, H, Tq, T) of the last forward for backward.
  */
 public final class DotProductAttention {
   private final int tokens;
@@ -74,8 +73,15 @@ public final class DotProductAttention {
   }
 
   /** dctx → dq, dk, dv (all overwritten), from the probabilities of the last forward. */
-  public void backward(int n, double[] q, double[] k, double[] v, double[] dctx,
-      double[] dq, double[] dk, double[] dv) {
+  public void backward(
+      int n,
+      double[] q,
+      double[] k,
+      double[] v,
+      double[] dctx,
+      double[] dq,
+      double[] dk,
+      double[] dv) {
     int hk = heads * this.dk;
     int hv = heads * this.dv;
     Arrays.fill(dq, 0, n * queries * hk, 0.0);

@@ -5,30 +5,32 @@ import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
- * Sparse embedding rows of one field: row {@code id} is {@code dim} float32 values with a float32 Adagrad
- * accumulator of the same shape (the per-row optimiser state of docs/DESIGN.md §3).
+ * Sparse embedding rows of one field: row {@code id} is {@code dim} float32 values with a float32
+ * Adagrad accumulator of the same shape (the per-row optimiser state of docs/DESIGN.md §3).
  *
- * <p><b>Storage.</b> Rows live in pages of {@link #PAGE_ROWS} rows ({@code PAGE_ROWS · dim} floats per page
- * for the values, as many for the accumulators), so no single array holds a whole table and a table can grow
- * to {@code Integer.MAX_VALUE} rows within the machine's memory: 2 × 4 × dim bytes a row (128 bytes at
- * d = 16). Only the last page grows by copying; earlier pages never move. Values are stored in float32 (the
- * reference's precision); the optimiser's arithmetic runs in double and rounds once on store. A model of
- * {@code model.precision=double} (exact double math, the conformance tests' mode) stores its rows in double pages
- * instead ({@link #wide()}), so that the math can be checked against a float64 reference to 1e-9.
+ * <p><b>Storage.</b> Rows live in pages of {@link #PAGE_ROWS} rows ({@code PAGE_ROWS · dim} floats
+ * per page for the values, as many for the accumulators), so no single array holds a whole table
+ * and a table can grow to {@code Integer.MAX_VALUE} rows within the machine's memory: 2 × 4 × dim
+ * bytes a row (128 bytes at d = 16). Only the last page grows by copying; earlier pages never move.
+ * Values are stored in float32 (the reference's precision); the optimiser's arithmetic runs in
+ * double and rounds once on store. A model of {@code model.precision=double} (exact double math,
+ * the conformance tests' mode) stores its rows in double pages instead ({@link #wide()}), so that
+ * the math can be checked against a float64 reference to 1e-9.
  *
- * <p>Row 0 is the out-of-vocabulary / padding row: always zero, never updated (torch
- * {@code padding_idx=0}). Rows grow on demand; a new row is drawn from N(0, initStd²) with a generator
- * seeded by (seed, table, row) alone, so its initial value does not depend on the order in which rows
- * are first seen (a job and an offline evaluation that see the same ids get the same model).
+ * <p>Row 0 is the out-of-vocabulary / padding row: always zero, never updated (torch {@code
+ * padding_idx=0}). Rows grow on demand; a new row is drawn from N(0, initStd²) with a generator
+ * seeded by (seed, table, row) alone, so its initial value does not depend on the order in which
+ * rows are first seen (a job and an offline evaluation that see the same ids get the same model).
  *
- * <p><b>Gradients</b> are sparse and compact: the first {@link #gradOffset} of a row in a step gives it the
- * next slot of {@link #grads()} ({@code touchedCount · dim} doubles, slot {@code i} belonging to row
- * {@code touchedRows()[i]}); optimisers visit only those slots, then call {@link #clearTouched()}. The
- * gradient memory follows the rows a step touches, not the table.
+ * <p><b>Gradients</b> are sparse and compact: the first {@link #gradOffset} of a row in a step
+ * gives it the next slot of {@link #grads()} ({@code touchedCount · dim} doubles, slot {@code i}
+ * belonging to row {@code touchedRows()[i]}); optimisers visit only those slots, then call {@link
+ * #clearTouched()}. The gradient memory follows the rows a step touches, not the table.
  */
 public final class EmbeddingTable {
   /** Rows per page (a power of two). */
   public static final int PAGE_ROWS = 1 << 12;
+
   private static final int PAGE_SHIFT = 12;
   private static final int PAGE_MASK = PAGE_ROWS - 1;
 
@@ -36,16 +38,18 @@ public final class EmbeddingTable {
   private final int dim;
   private final double initStd;
   private final long seed;
-  private int rows;          // rows materialised so far (ids 0..rows-1)
-  private boolean frozen;    // serving: no new rows, no optimiser state
-  private boolean valuesOnly; // a replica: rows may be added (by updates), never trained: no optimiser state
+  private int rows; // rows materialised so far (ids 0..rows-1)
+  private boolean frozen; // serving: no new rows, no optimiser state
+  private boolean
+      valuesOnly; // a replica: rows may be added (by updates), never trained: no optimiser state
   private final boolean wide;
-  private float[][] values = new float[0][];   // float32 rows, unless wide
+  private float[][] values = new float[0][]; // float32 rows, unless wide
   private float[][] accum = new float[0][];
   private double[][] wideValues = new double[0][]; // double rows, when wide
   private double[][] wideAccum = new double[0][];
 
-  // This step's touched rows: id -> slot through an open-addressing map whose entries are valid only while
+  // This step's touched rows: id -> slot through an open-addressing map whose entries are valid
+  // only while
   // their stamp equals the current one, so clearing a step is one increment.
   private int[] pageSlots = new int[0]; // cells allocated in each page
   private double[] grad = new double[0];
@@ -57,8 +61,8 @@ public final class EmbeddingTable {
   private int stamp = 1;
 
   /**
-   * Who follows a table's changed rows (trained, created or re-initialised). Each keeps its own set, drained on
-   * its own clock by {@link #drainChanged(Follower)}.
+   * Who follows a table's changed rows (trained, created or re-initialised). Each keeps its own
+   * set, drained on its own clock by {@link #drainChanged(Follower)}.
    */
   public enum Follower {
     /** Snapshot-folder deltas. */
@@ -81,8 +85,11 @@ public final class EmbeddingTable {
     this(name, dim, initStd, seed, initialCapacity, false);
   }
 
-  /** @param wide store rows and accumulators as doubles (exact-math mode) rather than float32 */
-  public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity, boolean wide) {
+  /**
+   * @param wide store rows and accumulators as doubles (exact-math mode) rather than float32
+   */
+  public EmbeddingTable(
+      String name, int dim, double initStd, long seed, int initialCapacity, boolean wide) {
     if (dim <= 0) {
       throw new IllegalArgumentException("embedding dim must be positive, got " + dim);
     }
@@ -110,8 +117,8 @@ public final class EmbeddingTable {
   }
 
   /**
-   * For serving: drops the optimiser accumulators and gradient scratch (half the table's memory) and refuses
-   * new rows from now on, so that scoring can neither grow the table nor train it.
+   * For serving: drops the optimiser accumulators and gradient scratch (half the table's memory)
+   * and refuses new rows from now on, so that scoring can neither grow the table nor train it.
    */
   public void freeze() {
     dropOptimizerState();
@@ -119,8 +126,9 @@ public final class EmbeddingTable {
   }
 
   /**
-   * For a replica that follows a learner's updates: drops the optimiser accumulators and gradient scratch (half
-   * the table's memory) for good; rows can still be added and written, but the table is never trained.
+   * For a replica that follows a learner's updates: drops the optimiser accumulators and gradient
+   * scratch (half the table's memory) for good; rows can still be added and written, but the table
+   * is never trained.
    */
   public void dropOptimizerState() {
     valuesOnly = true;
@@ -139,7 +147,10 @@ public final class EmbeddingTable {
     return accum.length > 0 || wideAccum.length > 0;
   }
 
-  /** Whether rows are stored as doubles ({@link #wideValuePage}) rather than float32 ({@link #valuePage}). */
+  /**
+   * Whether rows are stored as doubles ({@link #wideValuePage}) rather than float32 ({@link
+   * #valuePage}).
+   */
   public boolean wide() {
     return wide;
   }
@@ -251,8 +262,8 @@ public final class EmbeddingTable {
   }
 
   /**
-   * Rows 0..rows-1 as one flat copy ({@code rows · dim} floats): for checks and for keeping a best epoch, on
-   * tables that fit one array.
+   * Rows 0..rows-1 as one flat copy ({@code rows · dim} floats): for checks and for keeping a best
+   * epoch, on tables that fit one array.
    */
   public float[] copyValues() {
     return wide ? narrow(copyCells(wideValues)) : copyCells(values);
@@ -302,7 +313,10 @@ public final class EmbeddingTable {
     return out;
   }
 
-  /** Overwrites the first {@code flat.length / dim} rows' values from a {@link #copyValues()} layout. */
+  /**
+   * Overwrites the first {@code flat.length / dim} rows' values from a {@link #copyValues()}
+   * layout.
+   */
   public void restoreValues(float[] flat) {
     int n = flat.length / dim;
     if (n > 0) {
@@ -313,11 +327,14 @@ public final class EmbeddingTable {
       return;
     }
     for (int first = 0; first < n; first += PAGE_ROWS) {
-      System.arraycopy(flat, first * dim, values[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, n - first) * dim);
+      System.arraycopy(
+          flat, first * dim, values[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, n - first) * dim);
     }
   }
 
-  /** Overwrites the first {@code flat.length / dim} rows' values (rounded to float32 unless wide). */
+  /**
+   * Overwrites the first {@code flat.length / dim} rows' values (rounded to float32 unless wide).
+   */
   public void restoreValues(double[] flat) {
     int n = flat.length / dim;
     if (n > 0) {
@@ -328,7 +345,10 @@ public final class EmbeddingTable {
     }
   }
 
-  /** The gradient slots of this step: slot {@code i} (at {@code i · dim}) belongs to {@code touchedRows()[i]}. */
+  /**
+   * The gradient slots of this step: slot {@code i} (at {@code i · dim}) belongs to {@code
+   * touchedRows()[i]}.
+   */
   public double[] grads() {
     return grad;
   }
@@ -339,8 +359,14 @@ public final class EmbeddingTable {
       return;
     }
     if (frozen) {
-      throw new IllegalStateException("table " + name + " is read-only (" + rows + " rows); row " + id
-          + " cannot be added while scoring");
+      throw new IllegalStateException(
+          "table "
+              + name
+              + " is read-only ("
+              + rows
+              + " rows); row "
+              + id
+              + " cannot be added while scoring");
     }
     if (id < 0) {
       throw new IllegalArgumentException("negative row id " + id + " in table " + name);
@@ -370,12 +396,16 @@ public final class EmbeddingTable {
       int need = (p < lastPage ? PAGE_ROWS : (id & PAGE_MASK) + 1) * dim;
       int have = pageSlots[p];
       if (have < need) {
-        int cap = p < lastPage ? PAGE_ROWS * dim
-            : Math.min(PAGE_ROWS * dim, Math.max(need, have + (have >> 1) + 16 * dim));
+        int cap =
+            p < lastPage
+                ? PAGE_ROWS * dim
+                : Math.min(PAGE_ROWS * dim, Math.max(need, have + (have >> 1) + 16 * dim));
         if (wide) {
-          wideValues[p] = wideValues[p] == null ? new double[cap] : Arrays.copyOf(wideValues[p], cap);
+          wideValues[p] =
+              wideValues[p] == null ? new double[cap] : Arrays.copyOf(wideValues[p], cap);
           if (!valuesOnly) {
-            wideAccum[p] = wideAccum[p] == null ? new double[cap] : Arrays.copyOf(wideAccum[p], cap);
+            wideAccum[p] =
+                wideAccum[p] == null ? new double[cap] : Arrays.copyOf(wideAccum[p], cap);
           }
         } else {
           values[p] = values[p] == null ? new float[cap] : Arrays.copyOf(values[p], cap);
@@ -389,8 +419,8 @@ public final class EmbeddingTable {
   }
 
   /**
-   * Re-initialises a row for a new key (a recycled id after eviction): fresh random values and a zero
-   * optimiser accumulator. {@code generation} distinguishes successive owners of the same id.
+   * Re-initialises a row for a new key (a recycled id after eviction): fresh random values and a
+   * zero optimiser accumulator. {@code generation} distinguishes successive owners of the same id.
    */
   public void resetRow(int id, long generation) {
     ensureRow(id);
@@ -407,8 +437,10 @@ public final class EmbeddingTable {
     } else {
       Arrays.fill(accum[r >>> PAGE_SHIFT], o, o + dim, 0f);
     }
-    SplittableRandom rng = initStd == 0.0 || r == 0 ? null
-        : new SplittableRandom(mix(seed, name.hashCode(), r, generation));
+    SplittableRandom rng =
+        initStd == 0.0 || r == 0
+            ? null
+            : new SplittableRandom(mix(seed, name.hashCode(), r, generation));
     for (int j = 0; j < dim; j++) {
       setValue(r, j, rng == null ? 0.0 : Init.gaussian(rng) * initStd);
     }
@@ -424,8 +456,8 @@ public final class EmbeddingTable {
   }
 
   /**
-   * Marks row {@code id} touched in this step and returns the offset of its gradient slot in
-   * {@link #grads()} (zeroed on the first touch of the step). Row 0 returns -1: it never learns.
+   * Marks row {@code id} touched in this step and returns the offset of its gradient slot in {@link
+   * #grads()} (zeroed on the first touch of the step). Row 0 returns -1: it never learns.
    */
   public int gradOffset(int id) {
     if (id == 0) {
@@ -479,7 +511,9 @@ public final class EmbeddingTable {
     }
   }
 
-  /** Ids touched since the last {@link #clearTouched()}, by slot (first {@link #touchedCount()}). */
+  /**
+   * Ids touched since the last {@link #clearTouched()}, by slot (first {@link #touchedCount()}).
+   */
   public int[] touchedRows() {
     return touched;
   }
@@ -488,7 +522,10 @@ public final class EmbeddingTable {
     return touchedCount;
   }
 
-  /** Ids of the rows changed since {@code follower} last drained them, ascending; then forgets them for it. */
+  /**
+   * Ids of the rows changed since {@code follower} last drained them, ascending; then forgets them
+   * for it.
+   */
   public int[] drainChanged(Follower follower) {
     BitSet c = changed[follower.ordinal()];
     int[] ids = c.stream().toArray();
@@ -496,15 +533,18 @@ public final class EmbeddingTable {
     return ids;
   }
 
-  /** Whether some row other than row 0 (always zero) changed since {@code follower} last drained. */
+  /**
+   * Whether some row other than row 0 (always zero) changed since {@code follower} last drained.
+   */
   public boolean hasChanged(Follower follower) {
     return changed[follower.ordinal()].nextSetBit(1) >= 0;
   }
 
   /**
-   * Materialises rows up to {@code rows - 1} without drawing their initial values (zero), for a restore that
-   * overwrites every row from saved state. They count as changed for deltas (as {@link #ensureRow} does), not
-   * for checkpoints (they come from one) or updates (a restore publishes a full update).
+   * Materialises rows up to {@code rows - 1} without drawing their initial values (zero), for a
+   * restore that overwrites every row from saved state. They count as changed for deltas (as {@link
+   * #ensureRow} does), not for checkpoints (they come from one) or updates (a restore publishes a
+   * full update).
    */
   public void reserveRows(int rows) {
     if (rows <= this.rows) {
@@ -523,7 +563,10 @@ public final class EmbeddingTable {
     return 2 * dim * cellBytes();
   }
 
-  /** Writes row {@code id}'s values and accumulators (little-endian cells) at {@code out}'s position. */
+  /**
+   * Writes row {@code id}'s values and accumulators (little-endian cells) at {@code out}'s
+   * position.
+   */
   public void writeRowState(int id, java.nio.ByteBuffer out) {
     int p = id >>> PAGE_SHIFT;
     int o = (id & PAGE_MASK) * dim;
@@ -538,7 +581,8 @@ public final class EmbeddingTable {
   /** Reads what {@link #writeRowState} wrote into row {@code id} (which must exist). */
   public void readRowState(int id, java.nio.ByteBuffer in) {
     if (id <= 0 || id >= rows) {
-      throw new IllegalArgumentException("saved row " + id + " is outside table " + name + " (" + rows + " rows)");
+      throw new IllegalArgumentException(
+          "saved row " + id + " is outside table " + name + " (" + rows + " rows)");
     }
     int p = id >>> PAGE_SHIFT;
     int o = (id & PAGE_MASK) * dim;

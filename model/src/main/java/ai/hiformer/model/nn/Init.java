@@ -6,7 +6,9 @@ import java.util.SplittableRandom;
 public final class Init {
   private Init() {}
 
-  /** Xavier-uniform {@code U(±sqrt(6/(in+out)))} on {@code count} consecutive slices of (in, out). */
+  /**
+   * Xavier-uniform {@code U(±sqrt(6/(in+out)))} on {@code count} consecutive slices of (in, out).
+   */
   public static void xavierUniform(Param p, int slices, int in, int out, SplittableRandom rng) {
     double[] v = p.value();
     double bound = Math.sqrt(6.0 / (in + out));

@@ -3,8 +3,9 @@ package ai.hiformer.model.nn;
 import java.util.Arrays;
 
 /**
- * LayerNorm over the last dimension (width d), shared by all tokens: {@code y = γ (x-μ)/sqrt(σ²+ε) + β},
- * biased variance, ε = 1e-5 (docs/PROTOCOL.md §2.2). Keeps x̂ and 1/σ of the last forward for backward.
+ * LayerNorm over the last dimension (width d), shared by all tokens: {@code y = γ (x-μ)/sqrt(σ²+ε)
+ * + β}, biased variance, ε = 1e-5 (docs/PROTOCOL.md §2.2). Keeps x̂ and 1/σ of the last forward for
+ * backward.
  */
 public final class LayerNorm {
   public static final double EPS = 1e-5;

@@ -3,22 +3,23 @@ package ai.hiformer.model.nn;
 import ai.hiformer.model.math.FloatGemm;
 
 /**
- * The composite low-rank projection of a batch as one float chain on native sgemm: P = E·[Uq | Uk | Uv] in one
- * product, then P_j·V_j, and the backward pass the same way. Weights are packed to float once per weights
- * version (scoring many batches with fixed weights packs them once; training repacks every step).
+ * The composite low-rank projection of a batch as one float chain on native sgemm: P = E·[Uq | Uk |
+ * Uv] in one product, then P_j·V_j, and the backward pass the same way. Weights are packed to float
+ * once per weights version (scoring many batches with fixed weights packs them once; training
+ * repacks every step).
  */
 final class LowRankFloatChain {
   private final ParamStore store;
   private final int td;
   private final LowRankWeights lr;
-  private final FloatGemm.Matrix ef = new FloatGemm.Matrix();    // (n, T·d)
-  private final FloatGemm.Matrix ucat = new FloatGemm.Matrix();  // (T·d, R), R = rq + rk + rv
-  private final FloatGemm.Matrix pcat = new FloatGemm.Matrix();  // (n, R) = E · [Uq | Uk | Uv]
+  private final FloatGemm.Matrix ef = new FloatGemm.Matrix(); // (n, T·d)
+  private final FloatGemm.Matrix ucat = new FloatGemm.Matrix(); // (T·d, R), R = rq + rk + rv
+  private final FloatGemm.Matrix pcat = new FloatGemm.Matrix(); // (n, R) = E · [Uq | Uk | Uv]
   private final FloatGemm.Matrix dpcat = new FloatGemm.Matrix(); // (n, R)
   private final FloatGemm.Matrix vqf = new FloatGemm.Matrix();
   private final FloatGemm.Matrix vkf = new FloatGemm.Matrix();
   private final FloatGemm.Matrix vvf = new FloatGemm.Matrix();
-  private final FloatGemm.Matrix outf = new FloatGemm.Matrix();  // product scratch
+  private final FloatGemm.Matrix outf = new FloatGemm.Matrix(); // product scratch
   private final FloatGemm.Matrix doutf = new FloatGemm.Matrix(); // (n, width) upstream gradient
   private long packedVersion = -1; // weights version of ucat / v*f
 
@@ -53,7 +54,8 @@ final class LowRankFloatChain {
   /** out (n, w) = P[:, off, off + rank) · V (rank, w). */
   private void project(int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] out) {
     int w = vMat.out();
-    FloatGemm.gemm(false, false, n, w, rank, pcat, off, lr.ranks(), vf, 0, w, outf.ensure(n * w), 0, w);
+    FloatGemm.gemm(
+        false, false, n, w, rank, pcat, off, lr.ranks(), vf, 0, w, outf.ensure(n * w), 0, w);
     FloatGemm.toDouble(outf, 0, w, n, w, out, 0, w, false);
   }
 
@@ -83,7 +85,8 @@ final class LowRankFloatChain {
   }
 
   /** dV += P[:, off..]ᵀ · dOut and dP[:, off, off + rank) = dOut · Vᵀ. */
-  private void backProject(int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] dOut) {
+  private void backProject(
+      int n, int off, int rank, Dense vMat, FloatGemm.Matrix vf, double[] dOut) {
     int w = vMat.out();
     int r = lr.ranks();
     FloatGemm.toFloat(dOut, 0, w, n, w, doutf.ensure(n * w), 0, w);

@@ -1,16 +1,17 @@
 package ai.hiformer.model.nn;
 
-import ai.hiformer.model.math.Precision;
 import ai.hiformer.model.math.FloatGemm;
+import ai.hiformer.model.math.Precision;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Hiformer's composite low-rank projection: {@code q = (concat(E)·Uq)·Vq} with Uq (T·d, r_q) and Vq (r_q,
- * Tq·H·dk); the same over all T tokens for keys (r_k) and values (r_v). Three ways to compute it, chosen per
- * call by the batch and the model's {@link Precision}: under float, the matrix chain for
- * batches ({@link LowRankFloatChain}), a float row kernel for one example ({@link LowRankSingleRow}), and double
- * products otherwise (the reference arithmetic the golden tests pin).
+ * Hiformer's composite low-rank projection: {@code q = (concat(E)·Uq)·Vq} with Uq (T·d, r_q) and Vq
+ * (r_q, Tq·H·dk); the same over all T tokens for keys (r_k) and values (r_v). Three ways to compute
+ * it, chosen per call by the batch and the model's {@link Precision}: under float, the matrix chain
+ * for batches ({@link LowRankFloatChain}), a float row kernel for one example ({@link
+ * LowRankSingleRow}), and double products otherwise (the reference arithmetic the golden tests
+ * pin).
  */
 final class LowRankProjection implements QkvProjection {
   private final int td;
@@ -24,8 +25,17 @@ final class LowRankProjection implements QkvProjection {
   private double[] pv; // (n, r_v)
   private double[] dp; // (n, max r)
 
-  LowRankProjection(ParamStore store, String name, int tokens, int queries, int d, int hk, int hv, int rankQ,
-      int rankK, int rankV) {
+  LowRankProjection(
+      ParamStore store,
+      String name,
+      int tokens,
+      int queries,
+      int d,
+      int hk,
+      int hv,
+      int rankQ,
+      int rankK,
+      int rankV) {
     td = tokens * d;
     precision = store.precision();
     // In this order: the parameter store's layout depends on it.
@@ -84,7 +94,8 @@ final class LowRankProjection implements QkvProjection {
   }
 
   /** Through {@code out = (x·U)·V}: dV += pᵀ·dOut, dp = dOut·Vᵀ, dU += xᵀ·dp, dx += dp·Uᵀ. */
-  private void backward(int n, double[] x, Dense u, Dense vMat, double[] p, double[] dOut, double[] dx) {
+  private void backward(
+      int n, double[] x, Dense u, Dense vMat, double[] p, double[] dOut, double[] dx) {
     int r = u.out();
     Arrays.fill(dp, 0, n * r, 0.0);
     vMat.backward(0, n, p, 0, r, dOut, 0, vMat.out(), dp, 0, r);

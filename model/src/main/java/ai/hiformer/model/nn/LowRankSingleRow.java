@@ -3,9 +3,10 @@ package ai.hiformer.model.nn;
 import ai.hiformer.model.math.FloatRows;
 
 /**
- * One example through the composite low-rank projection with float weights: float copies of [Uq | Uk | Uv]
- * (T·d, R) and V_q, V_k, V_v, rebuilt when the store's weights version moves. Writes q, k, v and the double
- * intermediates p_q, p_k, p_v, so that a backward pass can follow as after the double path.
+ * One example through the composite low-rank projection with float weights: float copies of [Uq |
+ * Uk | Uv] (T·d, R) and V_q, V_k, V_v, rebuilt when the store's weights version moves. Writes q, k,
+ * v and the double intermediates p_q, p_k, p_v, so that a backward pass can follow as after the
+ * double path.
  */
 final class LowRankSingleRow {
   private final ParamStore store;
@@ -16,9 +17,9 @@ final class LowRankSingleRow {
   private float[][] vqH;
   private float[][] vkH;
   private float[][] vvH;
-  private float[] rowH;   // (T·d) the example's tokens
-  private float[] projH;  // (R) E·[Uq | Uk | Uv]
-  private float[] outH;   // (max width)
+  private float[] rowH; // (T·d) the example's tokens
+  private float[] projH; // (R) E·[Uq | Uk | Uv]
+  private float[] outH; // (max width)
 
   LowRankSingleRow(ParamStore store, int td, LowRankWeights w) {
     this.store = store;
@@ -26,7 +27,8 @@ final class LowRankSingleRow {
     this.w = w;
   }
 
-  void forward(double[] x, double[] pq, double[] pk, double[] pv, double[] q, double[] k, double[] v) {
+  void forward(
+      double[] x, double[] pq, double[] pk, double[] pv, double[] q, double[] k, double[] v) {
     int rq = w.uq().out();
     int rk = w.uk().out();
     int rv = w.uv().out();

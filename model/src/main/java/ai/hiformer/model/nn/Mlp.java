@@ -5,13 +5,14 @@ import java.util.SplittableRandom;
 
 /**
  * A multi-layer perceptron {@code in → hidden[0] → … → out} with an activation after every hidden
- * layer and none after the last. Owns its activation buffers (sized for the largest row count seen).
+ * layer and none after the last. Owns its activation buffers (sized for the largest row count
+ * seen).
  */
 public final class Mlp {
   private final Dense[] layers;
   private final Activation activation;
-  private final double[][] pre;   // pre-activations of hidden layers
-  private final double[][] post;  // their activations (inputs of the next layer)
+  private final double[][] pre; // pre-activations of hidden layers
+  private final double[][] post; // their activations (inputs of the next layer)
   private final double[][] gradBuf; // gradients w.r.t. the hidden activations
 
   public Mlp(ParamStore store, String name, int in, int[] hidden, int out, Activation activation) {
@@ -61,11 +62,20 @@ public final class Mlp {
   }
 
   /**
-   * Backward of the last {@link #forward}: dy (n, out) → accumulates parameter gradients and, when dx
-   * is not null, adds the input gradient into dx (n, in). dy is not modified.
+   * Backward of the last {@link #forward}: dy (n, out) → accumulates parameter gradients and, when
+   * dx is not null, adds the input gradient into dx (n, in). dy is not modified.
    */
-  public void backward(int n, double[] x, int xOff, int ldx, double[] dy, int dyOff, int ldy,
-      double[] dx, int dxOff, int lddx) {
+  public void backward(
+      int n,
+      double[] x,
+      int xOff,
+      int ldx,
+      double[] dy,
+      int dyOff,
+      int ldy,
+      double[] dx,
+      int dxOff,
+      int lddx) {
     double[] g = dy;
     int gOff = dyOff;
     int gLd = ldy;

@@ -18,7 +18,8 @@ public final class Param {
     int size = 1;
     for (int s : shape) {
       if (s <= 0) {
-        throw new IllegalArgumentException("parameter " + name + " has a non-positive dimension: " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            "parameter " + name + " has a non-positive dimension: " + Arrays.toString(shape));
       }
       size = Math.multiplyExact(size, s);
     }
@@ -49,13 +50,20 @@ public final class Param {
   }
 
   /**
-   * Makes this parameter read {@code source}'s values (same name and shape): how a read-only replica of a model
-   * shares its weights. The replica must not be trained.
+   * Makes this parameter read {@code source}'s values (same name and shape): how a read-only
+   * replica of a model shares its weights. The replica must not be trained.
    */
   public void shareValuesOf(Param source) {
     if (!Arrays.equals(shape, source.shape)) {
-      throw new IllegalArgumentException("parameter " + name + " has shape " + Arrays.toString(shape) + ", "
-          + source.name + " " + Arrays.toString(source.shape));
+      throw new IllegalArgumentException(
+          "parameter "
+              + name
+              + " has shape "
+              + Arrays.toString(shape)
+              + ", "
+              + source.name
+              + " "
+              + Arrays.toString(source.shape));
     }
     value = source.value;
   }

@@ -14,14 +14,20 @@ public final class ParamStore {
   private final List<Param> ordered = new ArrayList<>();
   private long version;
   private ParamStore source; // set when this store reads another's values (a read-only replica)
-  private final List<ParamStore> parts = new ArrayList<>(); // stores whose parameters this one lists first
+  private final List<ParamStore> parts =
+      new ArrayList<>(); // stores whose parameters this one lists first
 
-  /** A store whose products run at the process's default precision ({@link Precision#processDefault()}). */
+  /**
+   * A store whose products run at the process's default precision ({@link
+   * Precision#processDefault()}).
+   */
   public ParamStore() {
     this(Precision.processDefault());
   }
 
-  /** @param precision the arithmetic of the products over these parameters (the model's) */
+  /**
+   * @param precision the arithmetic of the products over these parameters (the model's)
+   */
   public ParamStore(Precision precision) {
     this.precision = precision;
   }
@@ -32,9 +38,9 @@ public final class ParamStore {
   }
 
   /**
-   * Lists {@code part}'s parameters (as they are, under their own names) before any this store creates after, and
-   * passes {@link #weightsChanged()} on to it: a model made of models (a blend) trains and saves them as one.
-   * Must be called before this store creates its own parameters.
+   * Lists {@code part}'s parameters (as they are, under their own names) before any this store
+   * creates after, and passes {@link #weightsChanged()} on to it: a model made of models (a blend)
+   * trains and saves them as one. Must be called before this store creates its own parameters.
    */
   public void include(ParamStore part) {
     if (!byName.isEmpty()) {
@@ -61,7 +67,8 @@ public final class ParamStore {
   public Param get(String name) {
     Param p = byName.get(name);
     if (p == null) {
-      throw new IllegalArgumentException("no parameter named " + name + "; known: " + byName.keySet());
+      throw new IllegalArgumentException(
+          "no parameter named " + name + "; known: " + byName.keySet());
     }
     return p;
   }
@@ -71,17 +78,19 @@ public final class ParamStore {
   }
 
   /**
-   * Counts writes to the weights, so that derived copies (the float weights of single-example scoring)
-   * know when to refresh. Whoever writes parameter values outside initialisation calls
-   * {@link #weightsChanged()} afterwards: the optimiser step, snapshot deltas, restoring a saved state.
+   * Counts writes to the weights, so that derived copies (the float weights of single-example
+   * scoring) know when to refresh. Whoever writes parameter values outside initialisation calls
+   * {@link #weightsChanged()} afterwards: the optimiser step, snapshot deltas, restoring a saved
+   * state.
    */
   public long version() {
     return source != null ? source.version() : version;
   }
 
   /**
-   * Makes every parameter read the values of the parameter of the same name in {@code source}, and this store's
-   * version follow {@code source}'s (so that derived float copies refresh when the source's weights change).
+   * Makes every parameter read the values of the parameter of the same name in {@code source}, and
+   * this store's version follow {@code source}'s (so that derived float copies refresh when the
+   * source's weights change).
    */
   public void shareValuesOf(ParamStore source) {
     for (Param p : ordered) {

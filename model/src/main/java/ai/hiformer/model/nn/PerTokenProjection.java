@@ -3,9 +3,9 @@ package ai.hiformer.model.nn;
 import java.util.SplittableRandom;
 
 /**
- * Per-token projections: each query token i is projected by Wq_i (d, H·dk) and each token j by Wk_j and Wv_j;
- * with {@code perToken} false one Wq, Wk, Wv is shared by all tokens (the vanilla Transformer), with true each
- * token has its own (heterogeneous attention).
+ * Per-token projections: each query token i is projected by Wq_i (d, H·dk) and each token j by Wk_j
+ * and Wv_j; with {@code perToken} false one Wq, Wk, Wv is shared by all tokens (the vanilla
+ * Transformer), with true each token has its own (heterogeneous attention).
  */
 final class PerTokenProjection implements QkvProjection {
   private final int tokens;
@@ -18,7 +18,15 @@ final class PerTokenProjection implements QkvProjection {
   private final Dense wk;
   private final Dense wv;
 
-  PerTokenProjection(ParamStore store, String name, boolean perToken, int tokens, int queries, int d, int hk, int hv) {
+  PerTokenProjection(
+      ParamStore store,
+      String name,
+      boolean perToken,
+      int tokens,
+      int queries,
+      int d,
+      int hk,
+      int hv) {
     this.tokens = tokens;
     this.queries = queries;
     this.d = d;
@@ -54,7 +62,18 @@ final class PerTokenProjection implements QkvProjection {
     int td = tokens * d;
     int first = tokens - queries;
     for (int i = 0; i < queries; i++) {
-      wq.backward(perToken ? i : 0, n, x, (first + i) * d, td, dq, i * hk, queries * hk, dx, (first + i) * d, td);
+      wq.backward(
+          perToken ? i : 0,
+          n,
+          x,
+          (first + i) * d,
+          td,
+          dq,
+          i * hk,
+          queries * hk,
+          dx,
+          (first + i) * d,
+          td);
     }
     for (int j = 0; j < tokens; j++) {
       wk.backward(perToken ? j : 0, n, x, j * d, td, dk, j * hk, tokens * hk, dx, j * d, td);

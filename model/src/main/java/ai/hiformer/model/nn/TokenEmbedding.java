@@ -10,37 +10,50 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Turns a {@link Batch} into feature tokens (docs/PROTOCOL.md §2.1, docs/DESIGN.md §3): one token per
- * categorical field (its table row), one per multi-valued field (the mean of its non-zero rows, zero if
- * none), then the numeric tokens, either one per field {@code e_f = t·w_f + m·u_f} or, with
+ * Turns a {@link Batch} into feature tokens (docs/PROTOCOL.md §2.1, docs/DESIGN.md §3): one token
+ * per categorical field (its table row), one per multi-valued field (the mean of its non-zero rows,
+ * zero if none), then the numeric tokens, either one per field {@code e_f = t·w_f + m·u_f} or, with
  * {@code denseTokens = n > 0}, the paper's MLP f_D over {@code [t; m]} split into n tokens.
  *
- * <p>Output layout: x (B, T, d) where T ≥ {@link #tokens()}; this class writes tokens 0..L-1 of each
- * example and leaves the rest (e.g. task tokens) to the caller.
+ * <p>Output layout: x (B, T, d) where T ≥ {@link #tokens()}; this class writes tokens 0..L-1 of
+ * each example and leaves the rest (e.g. task tokens) to the caller.
  */
 public final class TokenEmbedding {
   private final InputLayout layout;
   private final int d;
   private List<EmbeddingTable> tables; // replaced only by shareTablesOf (a read-only replica)
-  private final Param numW;     // (nNum, d), per-field numeric tokens
-  private final Param numMiss;  // (nNum, d)
-  private final Mlp denseMlp;   // f_D, when denseTokens > 0
+  private final Param numW; // (nNum, d), per-field numeric tokens
+  private final Param numMiss; // (nNum, d)
+  private final Mlp denseMlp; // f_D, when denseTokens > 0
   private final int denseTokens;
   private final int numericTokens;
   private double[] denseIn;
   private double[] denseOut;
   private double[] denseGrad;
 
-  public TokenEmbedding(ParamStore store, InputLayout layout, int d, int denseTokens, int denseHidden,
-      double initStd, long seed) {
+  public TokenEmbedding(
+      ParamStore store,
+      InputLayout layout,
+      int d,
+      int denseTokens,
+      int denseHidden,
+      double initStd,
+      long seed) {
     this.layout = layout;
     this.d = d;
     this.denseTokens = denseTokens;
     List<EmbeddingTable> t = new ArrayList<>();
-    // Rows are float32 (the production path); a model configured for exact double math keeps double rows.
+    // Rows are float32 (the production path); a model configured for exact double math keeps double
+    // rows.
     for (int f = 0; f < layout.nCat() + layout.nMulti(); f++) {
-      t.add(new EmbeddingTable("emb" + f, d, initStd, seed, 64,
-          store.precision() == ai.hiformer.model.math.Precision.DOUBLE));
+      t.add(
+          new EmbeddingTable(
+              "emb" + f,
+              d,
+              initStd,
+              seed,
+              64,
+              store.precision() == ai.hiformer.model.math.Precision.DOUBLE));
     }
     tables = Collections.unmodifiableList(t);
     if (layout.nNum() == 0) {
@@ -56,8 +69,14 @@ public final class TokenEmbedding {
     } else {
       numW = null;
       numMiss = null;
-      denseMlp = new Mlp(store, "tok.dense_mlp", 2 * layout.nNum(), new int[] {denseHidden}, denseTokens * d,
-          Activation.RELU);
+      denseMlp =
+          new Mlp(
+              store,
+              "tok.dense_mlp",
+              2 * layout.nNum(),
+              new int[] {denseHidden},
+              denseTokens * d,
+              Activation.RELU);
       numericTokens = denseTokens;
     }
   }
@@ -74,8 +93,8 @@ public final class TokenEmbedding {
   /** Makes this embedding read {@code source}'s tables (a read-only replica shares its rows). */
   public void shareTablesOf(TokenEmbedding source) {
     if (source.tables.size() != tables.size()) {
-      throw new IllegalArgumentException("a replica needs " + tables.size() + " tables, the source has "
-          + source.tables.size());
+      throw new IllegalArgumentException(
+          "a replica needs " + tables.size() + " tables, the source has " + source.tables.size());
     }
     tables = source.tables;
   }
@@ -170,7 +189,9 @@ public final class TokenEmbedding {
     }
   }
 
-  /** Scatters dx (B, T, d), tokens 0..L-1, into sparse row gradients and dense parameter gradients. */
+  /**
+   * Scatters dx (B, T, d), tokens 0..L-1, into sparse row gradients and dense parameter gradients.
+   */
   public void backward(Batch batch, double[] dx, int tokensPerExample) {
     int n = batch.size();
     int nCat = layout.nCat();

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Adam for the dense parameters, torch semantics with bias correction (docs/PROTOCOL.md §3.1):
- * {@code m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; θ -= lr · (m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + ε)}.
- * Its moments are state of one training run and belong to this instance.
+ * {@code m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; θ -= lr · (m/(1-β1^t)) / (sqrt(v/(1-β2^t)) +
+ * ε)}. Its moments are state of one training run and belong to this instance.
  */
 public final class Adam {
   private final List<Param> params;
@@ -20,7 +20,9 @@ public final class Adam {
 
   public Adam(List<Param> params, double lr, double beta1, double beta2, double eps) {
     if (!(lr > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)) {
-      throw new IllegalArgumentException(String.format("invalid Adam settings lr=%s beta1=%s beta2=%s eps=%s", lr, beta1, beta2, eps));
+      throw new IllegalArgumentException(
+          String.format(
+              "invalid Adam settings lr=%s beta1=%s beta2=%s eps=%s", lr, beta1, beta2, eps));
     }
     this.params = List.copyOf(params);
     this.lr = lr;

@@ -2,17 +2,26 @@ package ai.hiformer.model.optim;
 
 /**
  * Learning rates and constants of the two optimiser groups. Defaults are the protocol's canonical
- * choice (docs/PROTOCOL.md §3.1): dense Adam lr 1e-3, β = (0.9, 0.999), ε 1e-8; embedding rows sparse
- * Adagrad lr 0.05, ε 1e-10.
+ * choice (docs/PROTOCOL.md §3.1): dense Adam lr 1e-3, β = (0.9, 0.999), ε 1e-8; embedding rows
+ * sparse Adagrad lr 0.05, ε 1e-10.
  */
-public record OptimizerConfig(double denseLr, double beta1, double beta2, double adamEps,
-    double embeddingLr, double adagradEps) {
+public record OptimizerConfig(
+    double denseLr,
+    double beta1,
+    double beta2,
+    double adamEps,
+    double embeddingLr,
+    double adagradEps) {
   public OptimizerConfig {
     check(denseLr > 0 && Double.isFinite(denseLr), "optimizer.dense-lr", denseLr, "finite and > 0");
     check(beta1 >= 0 && beta1 < 1, "optimizer.beta1", beta1, "[0, 1)");
     check(beta2 >= 0 && beta2 < 1, "optimizer.beta2", beta2, "[0, 1)");
     check(adamEps > 0, "optimizer.adam-eps", adamEps, "> 0");
-    check(embeddingLr > 0 && Double.isFinite(embeddingLr), "optimizer.embedding-lr", embeddingLr, "finite and > 0");
+    check(
+        embeddingLr > 0 && Double.isFinite(embeddingLr),
+        "optimizer.embedding-lr",
+        embeddingLr,
+        "finite and > 0");
     check(adagradEps > 0, "optimizer.adagrad-eps", adagradEps, "> 0");
   }
 
@@ -30,7 +39,8 @@ public record OptimizerConfig(double denseLr, double beta1, double beta2, double
 
   private static void check(boolean ok, String key, double value, String allowed) {
     if (!ok) {
-      throw new IllegalArgumentException("invalid " + key + " = " + value + "; allowed: " + allowed);
+      throw new IllegalArgumentException(
+          "invalid " + key + " = " + value + "; allowed: " + allowed);
     }
   }
 }

@@ -5,8 +5,8 @@ import ai.hiformer.model.nn.EmbeddingTable;
 /**
  * Sparse Adagrad for embedding rows (docs/PROTOCOL.md §3.1): for every row r touched in the step,
  * {@code G_r += g_r²; θ_r -= lr · g_r / (sqrt(G_r) + ε)}; untouched rows do not change. The
- * accumulators live in the table, beside the rows they belong to; both are float32, the update is computed in
- * double and rounded once on store.
+ * accumulators live in the table, beside the rows they belong to; both are float32, the update is
+ * computed in double and rounded once on store.
  */
 public final class SparseAdagrad {
   private final double lr;
@@ -14,7 +14,8 @@ public final class SparseAdagrad {
 
   public SparseAdagrad(double lr, double eps) {
     if (!(lr > 0) || !(eps > 0)) {
-      throw new IllegalArgumentException(String.format("invalid Adagrad settings lr=%s eps=%s", lr, eps));
+      throw new IllegalArgumentException(
+          String.format("invalid Adagrad settings lr=%s eps=%s", lr, eps));
     }
     this.lr = lr;
     this.eps = eps;

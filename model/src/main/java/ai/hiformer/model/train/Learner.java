@@ -10,13 +10,13 @@ import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.optim.SparseAdagrad;
 
 /**
- * Wires a model to its two optimisers: predict-then-train on one micro-batch (docs/PROTOCOL.md §3.2).
- * One step = forward, loss and gradient, backward, a finiteness guard, Adam on the dense parameters
- * and sparse Adagrad on the touched embedding rows.
+ * Wires a model to its two optimisers: predict-then-train on one micro-batch (docs/PROTOCOL.md
+ * §3.2). One step = forward, loss and gradient, backward, a finiteness guard, Adam on the dense
+ * parameters and sparse Adagrad on the touched embedding rows.
  *
- * <p>The guard: when the loss or any gradient is NaN or infinite the step is skipped whole (no weight
- * or optimiser state changes) and counted in {@link #skippedSteps()}, so numerical trouble never
- * reaches the model.
+ * <p>The guard: when the loss or any gradient is NaN or infinite the step is skipped whole (no
+ * weight or optimiser state changes) and counted in {@link #skippedSteps()}, so numerical trouble
+ * never reaches the model.
  */
 public final class Learner {
   private final CtrModel model;
@@ -33,7 +33,8 @@ public final class Learner {
 
   public Learner(CtrModel model, OptimizerConfig opt) {
     this.model = model;
-    this.adam = new Adam(model.params().all(), opt.denseLr(), opt.beta1(), opt.beta2(), opt.adamEps());
+    this.adam =
+        new Adam(model.params().all(), opt.denseLr(), opt.beta1(), opt.beta2(), opt.adamEps());
     this.adagrad = new SparseAdagrad(opt.embeddingLr(), opt.adagradEps());
     this.params = model.params().all().toArray(new Param[0]);
     this.tables = model.tables().toArray(new EmbeddingTable[0]);
@@ -70,7 +71,8 @@ public final class Learner {
     model.params().zeroGrads();
     model.forward(batch, logits);
     if (steps == 0 && model.config().centreFirstLogits()) {
-      // Reads features only: the predictions written below are still made before the batch's labels are used.
+      // Reads features only: the predictions written below are still made before the batch's labels
+      // are used.
       // Runs until the first step is applied (a skipped first step centres again).
       model.centreLogits(batch.size(), logits);
       model.params().weightsChanged();

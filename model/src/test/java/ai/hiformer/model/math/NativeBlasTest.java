@@ -9,14 +9,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The products large enough to go to OpenBLAS ({@link Blas#NATIVE_MIN_MACS} and more) against plain Java:
- * a triple loop written here, and Blas's own Java kernels (which a non-zero offset selects). The other
- * float-path tests compare one native call with another, so a bug shared by both (a transposition flag,
- * a leading dimension, beta) would pass them; this one would not.
+ * The products large enough to go to OpenBLAS ({@link Blas#NATIVE_MIN_MACS} and more) against plain
+ * Java: a triple loop written here, and Blas's own Java kernels (which a non-zero offset selects).
+ * The other float-path tests compare one native call with another, so a bug shared by both (a
+ * transposition flag, a leading dimension, beta) would pass them; this one would not.
  *
- * <p>Tolerances are the classical error bound of a dot product of length k, elementwise
- * {@code |error| ≤ γ · Σ_p |a_ip · b_pj|} with γ = (k + 2)·u: u = 2⁻⁵³ with dgemm, u = 2⁻²⁴ with sgemm (the
- * operands and the accumulation are rounded to float).
+ * <p>Tolerances are the classical error bound of a dot product of length k, elementwise {@code
+ * |error| ≤ γ · Σ_p |a_ip · b_pj|} with γ = (k + 2)·u: u = 2⁻⁵³ with dgemm, u = 2⁻²⁴ with sgemm
+ * (the operands and the accumulation are rounded to float).
  */
 class NativeBlasTest {
   private final boolean floatBefore = Blas.floatProducts();
@@ -26,19 +26,35 @@ class NativeBlasTest {
     Blas.setFloatProducts(floatBefore);
   }
 
-  enum Op { NN, NT, TN }
+  enum Op {
+    NN,
+    NT,
+    TN
+  }
 
   @ParameterizedTest(name = "{0} {1}x{2}x{3} accumulate={4} float={5}")
   @CsvSource({
-      "NN, 67, 45, 33, false, false", "NN, 67, 45, 33, true, false", "NN, 67, 45, 33, false, true",
-      "NN, 67, 45, 33, true, true",
-      "NT, 40, 70, 29, false, false", "NT, 40, 70, 29, true, false", "NT, 40, 70, 29, false, true",
-      "NT, 40, 70, 29, true, true",
-      "TN, 53, 38, 41, false, false", "TN, 53, 38, 41, true, false", "TN, 53, 38, 41, false, true",
-      "TN, 53, 38, 41, true, true"})
-  void aNativeProductMatchesPlainJavaLoops(Op op, int m, int n, int k, boolean accumulate, boolean floats) {
-    assertThat(NativeBlas.AVAILABLE).as("OpenBLAS loads (a Maven dependency of this module)").isTrue();
-    assertThat((long) m * n * k).as("large enough for the native path").isGreaterThanOrEqualTo(Blas.NATIVE_MIN_MACS);
+    "NN, 67, 45, 33, false, false",
+    "NN, 67, 45, 33, true, false",
+    "NN, 67, 45, 33, false, true",
+    "NN, 67, 45, 33, true, true",
+    "NT, 40, 70, 29, false, false",
+    "NT, 40, 70, 29, true, false",
+    "NT, 40, 70, 29, false, true",
+    "NT, 40, 70, 29, true, true",
+    "TN, 53, 38, 41, false, false",
+    "TN, 53, 38, 41, true, false",
+    "TN, 53, 38, 41, false, true",
+    "TN, 53, 38, 41, true, true"
+  })
+  void aNativeProductMatchesPlainJavaLoops(
+      Op op, int m, int n, int k, boolean accumulate, boolean floats) {
+    assertThat(NativeBlas.AVAILABLE)
+        .as("OpenBLAS loads (a Maven dependency of this module)")
+        .isTrue();
+    assertThat((long) m * n * k)
+        .as("large enough for the native path")
+        .isGreaterThanOrEqualTo(Blas.NATIVE_MIN_MACS);
     Blas.setFloatProducts(floats);
     SplittableRandom rng = new SplittableRandom(31L * m + n + k);
     // A is (m×k), or stored (k×m) for TN; B is (k×n), or stored (n×k) for NT.
@@ -77,8 +93,18 @@ class NativeBlasTest {
     assertWithin(javaC, 1, exact, magnitude, (k + 2) * Math.ulp(1.0) / 2, "Java " + op);
   }
 
-  private static void product(Op op, int m, int n, int k, double[] a, int aOff, double[] b, int bOff, double[] c,
-      int cOff, boolean accumulate) {
+  private static void product(
+      Op op,
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int aOff,
+      double[] b,
+      int bOff,
+      double[] c,
+      int cOff,
+      boolean accumulate) {
     switch (op) {
       case NN -> Blas.gemmNN(m, n, k, a, aOff, k, b, bOff, n, c, cOff, n, accumulate);
       case NT -> Blas.gemmNT(m, n, k, a, aOff, k, b, bOff, k, c, cOff, n, accumulate);
@@ -87,11 +113,12 @@ class NativeBlasTest {
     }
   }
 
-  private static void assertWithin(double[] got, int off, double[] exact, double[] magnitude, double gamma,
-      String what) {
+  private static void assertWithin(
+      double[] got, int off, double[] exact, double[] magnitude, double gamma, String what) {
     for (int i = 0; i < exact.length; i++) {
       double bound = gamma * magnitude[i];
-      assertThat(Math.abs(got[off + i] - exact[i])).as("%s element %d: %s vs %s", what, i, got[off + i], exact[i])
+      assertThat(Math.abs(got[off + i] - exact[i]))
+          .as("%s element %d: %s vs %s", what, i, got[off + i], exact[i])
           .isLessThanOrEqualTo(bound);
     }
     // And the bound is not vacuous: the elements are far larger than it.
