@@ -12,7 +12,7 @@ torch.optim.Adam on the dense weights and sparse torch.optim.Adagrad on the embe
   followed by ReLU too).
 
 Unlike hiformer_train_small.golden.json, these are written independently of any reference module layout:
-the model is spelled out here functionally from the paper's equations (docs/DESIGN.md §3), parameters carry the
+the model is spelled out here functionally from the paper's equations (docs/ARCHITECTURE.md §3), parameters carry the
 Java model's names and layouts (a Dense weight is [in, out], token-specific weights [tokens, in, out]), and
 every embedding table is per field and compared whole: row 0 is the out-of-vocabulary row (zero, never
 trained; torch's padding_idx), and the inputs hold out-of-vocabulary ids and empty multi-valued sets.

@@ -61,7 +61,7 @@ public final class RunCommand extends OptionsCommand {
         --out DIR          where snapshots and checkpoints go (default runs/run-<time>)
         --parallelism 1  --checkpoint-ms 2000  --snapshot-every 1024 (trained examples)
         --two-jobs         learn and score in two Flink jobs (job.role=learn and score), the scoring job's
-                           replicas following the learner's update topic (README, "Two jobs")
+                           replicas following the learner's update topic (docs/OPERATIONS.md, "Two jobs")
       """;
 
   RunCommand() {

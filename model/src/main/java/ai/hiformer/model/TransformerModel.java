@@ -9,10 +9,10 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Hiformer, heterogeneous attention and the vanilla Transformer with task tokens (docs/DESIGN.md
- * §3): L feature tokens plus t learned task tokens (appended last, one per task), {@code layers}
- * attention layers of which the last, when pruned, computes queries, O and FFN for the t task
- * tokens only, then a head MLP per task on its task token.
+ * Hiformer, heterogeneous attention and the vanilla Transformer with task tokens
+ * (docs/ARCHITECTURE.md §3): L feature tokens plus t learned task tokens (appended last, one per
+ * task), {@code layers} attention layers of which the last, when pruned, computes queries, O and
+ * FFN for the t task tokens only, then a head MLP per task on its task token.
  *
  * <p>Shapes: x (B, T, d) with T = L + t; layer ℓ &lt; last maps (B, T, d) → (B, T, d); the pruned
  * last layer maps (B, T, d) → (B, t, d).

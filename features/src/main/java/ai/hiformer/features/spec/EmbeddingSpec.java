@@ -1,7 +1,7 @@
 package ai.hiformer.features.spec;
 
 /**
- * How a field's values map to embedding rows (docs/DESIGN.md §4).
+ * How a field's values map to embedding rows (docs/ARCHITECTURE.md §4).
  *
  * @param hashed false: exact keys, ids assigned in stream order (the protocol's); true: hashed into
  *     {@code buckets} fixed rows

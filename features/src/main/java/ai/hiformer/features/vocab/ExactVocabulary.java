@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Exact ("collisionless") keys: each value gets its own row, ids in order of first appearance
- * (docs/PROTOCOL.md §1.1), with the options of docs/DESIGN.md §4:
+ * (docs/PROTOCOL.md §1.1), with the options of docs/ARCHITECTURE.md §4:
  *
  * <ul>
  *   <li>admission k &gt; 1: a value gets its own row only on its k-th sighting; before that it uses

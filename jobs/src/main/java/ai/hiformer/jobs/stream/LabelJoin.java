@@ -15,12 +15,13 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins impressions with their labels by model id and request id (docs/DESIGN.md §1, JOIN; {@link
- * #key}). An impression waits for its labels until {@code join.window-ms} of processing time after
- * it arrived; it is released as a training example as soon as every task has a label, or when the
- * window closes, tasks still without a label then counting as negatives. Labels may arrive before
- * their impression; they wait under the same window and are dropped (counted) if no impression
- * comes. Impression and labels live in keyed state, so a restore continues every open window.
+ * Joins impressions with their labels by model id and request id (docs/ARCHITECTURE.md §1, JOIN;
+ * {@link #key}). An impression waits for its labels until {@code join.window-ms} of processing time
+ * after it arrived; it is released as a training example as soon as every task has a label, or when
+ * the window closes, tasks still without a label then counting as negatives. Labels may arrive
+ * before their impression; they wait under the same window and are dropped (counted) if no
+ * impression comes. Impression and labels live in keyed state, so a restore continues every open
+ * window.
  */
 public final class LabelJoin
     extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {

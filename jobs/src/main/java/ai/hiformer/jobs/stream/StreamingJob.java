@@ -22,9 +22,13 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The online learning job (docs/DESIGN.md §1): events topic → decode + validate (bad → dead-letter
- * topic) → keyBy(modelId) → score with the newest model and learn from labelled events in
- * micro-batches → scores topic, exactly once.
+ * The online learning job (docs/ARCHITECTURE.md §1). As shipped ({@code scoring.parallelism} &gt;
+ * 0): events → decode + validate (bad → dead-letter topic) → scorers, each scoring every event on
+ * arrival with read-only replicas of the models → scores topic; a second read of the events and the
+ * labels topic → label join → the learner (keyed by model id, micro-batches, model in RocksDB keyed
+ * state) → model updates, which keep the replicas current and go to the model-updates topic. {@code
+ * job.role} splits the two halves into a learning and a scoring job; {@code scoring.parallelism=0}
+ * has the learner score every event itself.
  */
 public final class StreamingJob {
   private StreamingJob() {}

@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 
 /**
  * Sparse embedding rows of one field: row {@code id} is {@code dim} float32 values with a float32
- * Adagrad accumulator of the same shape (the per-row optimiser state of docs/DESIGN.md §3).
+ * Adagrad accumulator of the same shape (the per-row optimiser state of docs/ARCHITECTURE.md §3).
  *
  * <p><b>Storage.</b> Rows live in pages of {@link #PAGE_ROWS} rows ({@code PAGE_ROWS · dim} floats
  * per page for the values, as many for the accumulators), so no single array holds a whole table

@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Turns a {@link Batch} into feature tokens (docs/PROTOCOL.md §2.1, docs/DESIGN.md §3): one token
- * per categorical field (its table row), one per multi-valued field (the mean of its non-zero rows,
- * zero if none), then the numeric tokens, either one per field {@code e_f = t·w_f + m·u_f} or, with
- * {@code denseTokens = n > 0}, the paper's MLP f_D over {@code [t; m]} split into n tokens.
+ * Turns a {@link Batch} into feature tokens (docs/PROTOCOL.md §2.1, docs/ARCHITECTURE.md §3): one
+ * token per categorical field (its table row), one per multi-valued field (the mean of its non-zero
+ * rows, zero if none), then the numeric tokens, either one per field {@code e_f = t·w_f + m·u_f}
+ * or, with {@code denseTokens = n > 0}, the paper's MLP f_D over {@code [t; m]} split into n
+ * tokens.
  *
  * <p>Output layout: x (B, T, d) where T ≥ {@link #tokens()}; this class writes tokens 0..L-1 of
  * each example and leaves the rest (e.g. task tokens) to the caller.
