@@ -1,5 +1,8 @@
 package ai.hiformer.cli;
 
+import ai.hiformer.cli.stream.CpuUse;
+import ai.hiformer.cli.stream.ThreadCpu;
+import ai.hiformer.cli.stream.Traffic;
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.io.Row;
@@ -12,7 +15,9 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.IdStream;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.RowToEvent;
+import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
@@ -63,18 +68,23 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           "distinct-ids",
           "json",
           "delivery",
-          "scoring");
+          "scoring",
+          "labels",
+          "label-delay-ms",
+          "join-window-ms");
 
   static final String USAGE =
       "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs] [--freshness] [--json FILE]";
+          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs]"
+          + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]";
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(
       String model,
       String scoring,
       String delivery,
+      String labels,
       double eventsPerSecond,
       long appendP50,
       long appendP99,
@@ -85,7 +95,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       Checkpoints checkpoints,
       long freshnessP50,
       long freshnessP99,
-      long freshnessMax) {}
+      long freshnessMax,
+      CpuUse cpu) {}
 
   /**
    * The job's completed checkpoints triggered during phase 2 (the steady rate: what a checkpoint
@@ -153,8 +164,26 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     int rate = o.integer("rate", 5000, 1);
     int warmup = distinctIds > 0 ? Math.max(5000, new IdStream(7, distinctIds).coverage()) : 5000;
     int total = warmup + throughputEvents + latencyEvents;
-    List<byte[]> events =
+    List<Event> events =
         distinctIds > 0 ? idEvents(source.spec(), distinctIds, total) : events(source, total);
+    double labelDelay = o.number("label-delay-ms", 1000);
+    // By default 10 % of the positives arrive after the window closes (exponential delays).
+    long window = o.integer("join-window-ms", (int) DelayedLabels.windowFor(labelDelay, 0.10), 1);
+    Map<Traffic.Labels, Traffic> traffic = new java.util.EnumMap<>(Traffic.Labels.class);
+    for (String l : o.list("labels", "inline")) {
+      Traffic.Labels labels;
+      try {
+        labels = Traffic.Labels.parse(l);
+      } catch (IllegalArgumentException e) {
+        throw new Options.UsageException("benchmark-stream: " + e.getMessage());
+      }
+      List<Event> copy = events.stream().map(e -> Event.newBuilder(e).build()).toList();
+      traffic.put(
+          labels,
+          labels == Traffic.Labels.INLINE
+              ? Traffic.inline(copy)
+              : Traffic.delayedLabels(copy, labelDelay, 11, rate, System.currentTimeMillis()));
+    }
     System.out.printf(
         Locale.ROOT,
         "%,d events from %s; warm-up %,d; phase 1: %,d at full speed; phase 2: %,d at %,d/s%n",
@@ -189,32 +218,47 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     for (String model : o.list("models", "lr,hiformer")) {
       for (String scoring : scorings) {
         for (String delivery : deliveries) {
-          results.add(
-              runOne(
-                  ModelConfig.builder(model).build().name(),
-                  scoring,
-                  delivery,
-                  specPath,
-                  events,
-                  warmup,
-                  warmup + throughputEvents,
-                  rate,
-                  o.integer("checkpoint-ms", 1000, 100),
-                  o.has("freshness")));
+          for (Map.Entry<Traffic.Labels, Traffic> t : traffic.entrySet()) {
+            results.add(
+                runOne(
+                    ModelConfig.builder(model).build().name(),
+                    scoring,
+                    delivery,
+                    t.getKey(),
+                    window,
+                    specPath,
+                    t.getValue(),
+                    warmup,
+                    warmup + throughputEvents,
+                    rate,
+                    o.integer("checkpoint-ms", 1000, 100),
+                    o.has("freshness")));
+          }
         }
       }
     }
+    if (traffic.containsKey(Traffic.Labels.TOPIC)) {
+      System.out.printf(
+          Locale.ROOT,
+          "labels on their topic: %,d positives, delay exponential with mean %.0f ms of event time,"
+              + " join window %,d ms (%.1f %% of the positives arrive after it)%n",
+          traffic.get(Traffic.Labels.TOPIC).labels(),
+          labelDelay,
+          window,
+          100 * DelayedLabels.fractionAfter(labelDelay, window));
+    }
     System.out.println();
     System.out.println(
-        "model      | scoring  | delivery      | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
+        "model      | scoring  | delivery      | labels | sustained events/s | appended p50 | p99 | max | visible p50 | p99 | max  (ms)"
             + " | phase-2 checkpoints: n, median bytes, median / max ms | freshness p50 / p99 ms");
     for (Result r : results) {
       System.out.printf(
           Locale.ROOT,
-          "%-10s | %-8s | %-13s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d | %d / %d%n",
+          "%-10s | %-8s | %-13s | %-6s | %,18.0f | %12d | %3d | %3d | %11d | %3d | %3d | %d, %,d, %d / %d | %d / %d%n",
           r.model(),
           r.scoring(),
           r.delivery(),
+          r.labels(),
           r.eventsPerSecond(),
           r.appendP50(),
           r.appendP99(),
@@ -235,46 +279,62 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           results,
           distinctIds,
           rate,
-          o.integer("checkpoint-ms", 1000, 100));
+          o.integer("checkpoint-ms", 1000, 100),
+          labelDelay,
+          window);
     }
     return 0;
   }
 
+  /** The figures as JSON (keys in docs/BENCHMARKS.md, "benchmark-stream's JSON"). */
   private static void writeJson(
-      Path file, List<Result> results, int distinctIds, int rate, int checkpointMs)
+      Path file,
+      List<Result> results,
+      int distinctIds,
+      int rate,
+      int checkpointMs,
+      double labelDelayMillis,
+      long joinWindowMillis)
       throws java.io.IOException {
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var root = json.createObjectNode();
-    root.put("distinct_ids", distinctIds).put("rate", rate).put("checkpoint_ms", checkpointMs);
-    var models = root.putObject("models");
+    root.put("distinct_ids", distinctIds)
+        .put("rate", rate)
+        .put("checkpoint_ms", checkpointMs)
+        .put("label_delay_mean_ms", labelDelayMillis)
+        .put("join_window_ms", joinWindowMillis);
+    var runs = root.putArray("runs");
     for (Result r : results) {
-      var model =
-          models.has(r.model())
-              ? (com.fasterxml.jackson.databind.node.ObjectNode) models.get(r.model())
-              : models.putObject(r.model());
-      var scoring =
-          model.has(r.scoring())
-              ? (com.fasterxml.jackson.databind.node.ObjectNode) model.get(r.scoring())
-              : model.putObject(r.scoring());
-      scoring
-          .putObject(r.delivery())
-          .put("events_per_s", r.eventsPerSecond())
-          .put("append_p50_ms", r.appendP50())
-          .put("append_p99_ms", r.appendP99())
-          .put("append_max_ms", r.appendMax())
-          .put("visible_p50_ms", r.visibleP50())
-          .put("visible_p99_ms", r.visibleP99())
-          .put("visible_max_ms", r.visibleMax())
-          .put("checkpoints", r.checkpoints().completed())
-          .put("checkpoint_bytes_median", r.checkpoints().bytesMedian())
-          .put("checkpoint_bytes_max", r.checkpoints().bytesMax())
-          .put("checkpoint_ms_median", r.checkpoints().msMedian())
-          .put("checkpoint_ms_max", r.checkpoints().msMax())
-          .put("run_checkpoint_bytes_max", r.checkpoints().runBytesMax())
-          .put("run_checkpoint_ms_max", r.checkpoints().runMsMax())
-          .put("freshness_p50_ms", r.freshnessP50())
-          .put("freshness_p99_ms", r.freshnessP99())
-          .put("freshness_max_ms", r.freshnessMax());
+      var run =
+          runs.addObject()
+              .put("model", r.model())
+              .put("scoring", r.scoring())
+              .put("delivery", r.delivery())
+              .put("labels", r.labels())
+              .put("events_per_s", r.eventsPerSecond())
+              .put("append_p50_ms", r.appendP50())
+              .put("append_p99_ms", r.appendP99())
+              .put("append_max_ms", r.appendMax())
+              .put("visible_p50_ms", r.visibleP50())
+              .put("visible_p99_ms", r.visibleP99())
+              .put("visible_max_ms", r.visibleMax())
+              .put("checkpoints", r.checkpoints().completed())
+              .put("checkpoint_bytes_median", r.checkpoints().bytesMedian())
+              .put("checkpoint_bytes_max", r.checkpoints().bytesMax())
+              .put("checkpoint_ms_median", r.checkpoints().msMedian())
+              .put("checkpoint_ms_max", r.checkpoints().msMax())
+              .put("run_checkpoint_bytes_max", r.checkpoints().runBytesMax())
+              .put("run_checkpoint_ms_max", r.checkpoints().runMsMax())
+              .put("freshness_p50_ms", r.freshnessP50())
+              .put("freshness_p99_ms", r.freshnessP99())
+              .put("freshness_max_ms", r.freshnessMax());
+      CpuUse cpu = r.cpu();
+      run.put("cpu_seconds", cpu.wallSeconds())
+          .put("job_cpu_us_per_event", cpu.microsPerEvent(cpu.jobSeconds()))
+          .put("job_cores", cpu.cores(cpu.jobSeconds()))
+          .put("other_cpu_us_per_event", cpu.microsPerEvent(cpu.otherSeconds()));
+      var groups = run.putObject("cpu_us_per_event");
+      cpu.microsPerEventByGroup().forEach(groups::put);
     }
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     System.out.println("Wrote " + file);
@@ -284,8 +344,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       String kind,
       String scoring,
       String delivery,
+      Traffic.Labels labels,
+      long joinWindowMillis,
       Path specPath,
-      List<byte[]> events,
+      Traffic traffic,
       int warmup,
       int split,
       int rate,
@@ -311,6 +373,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
               .modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build())
               .set(JobConfig.PARALLELISM, 1)
               .set(JobConfig.SCORES_DELIVERY, delivery)
+              .set(JobConfig.LABEL_WINDOW_MS, joinWindowMillis)
               .set(JobConfig.CHECKPOINT_INTERVAL_MS, checkpointMillis)
               .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toUri().toString())
               .set(JobConfig.ROCKSDB_LOCAL_DIR, "/tmp/hiformer-rocksdb")
@@ -376,22 +439,27 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       JobClient job = env.executeAsync("benchmark-" + kind);
       Checkpoints checkpoints;
       long phase2Millis = Long.MAX_VALUE;
-      ReceiptTimes receipts = new ReceiptTimes(kafka.bootstrapServers(), events.size());
+      int eventCount = traffic.events();
+      ReceiptTimes receipts = new ReceiptTimes(kafka.bootstrapServers(), eventCount);
+      ThreadCpu.Sample cpuFrom = null;
+      ThreadCpu.Sample cpuTo = null;
       try {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
         p.put("linger.ms", "1");
+        p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
         try (KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
           byte[] key = "bench".getBytes(StandardCharsets.UTF_8);
+          List<Traffic.Send> sends = traffic.sends();
           // Warm-up (job start, JIT), not measured; then the throughput phase.
-          for (int i = 0; i < warmup; i++) {
-            producer.send(new ProducerRecord<>("events", key, events.get(i)));
+          for (int i = 0; i < traffic.positionOfEvent(warmup); i++) {
+            producer.send(record(key, sends.get(i)));
           }
           producer.flush();
           receipts.awaitScored(warmup);
-          for (int i = warmup; i < split; i++) {
-            producer.send(new ProducerRecord<>("events", key, events.get(i)));
+          for (int i = traffic.positionOfEvent(warmup); i < traffic.positionOfEvent(split); i++) {
+            producer.send(record(key, sends.get(i)));
           }
           producer.flush();
           receipts.awaitScored(split);
@@ -410,8 +478,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             learnerJob = null;
           }
           phase2Millis = System.currentTimeMillis();
+          cpuFrom = ThreadCpu.take();
           long start = System.nanoTime();
-          for (int i = split; i < events.size(); i++) {
+          for (int p2 = traffic.positionOfEvent(split); p2 < sends.size(); p2++) {
+            Traffic.Send send = sends.get(p2);
+            if (send.label()) {
+              producer.send(record(key, send)); // a label goes out when its time has come
+              continue;
+            }
+            int i = send.eventIndex();
             long due = start + (long) ((i - split) * 1e9 / rate);
             // Park, not spin: a spinning producer burns a whole core that the job under test would
             // otherwise
@@ -422,11 +497,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
               java.util.concurrent.locks.LockSupport.parkNanos(wait);
             }
-            producer.send(new ProducerRecord<>("events", key, events.get(i)));
+            producer.send(record(key, send));
           }
           producer.flush();
         }
-        receipts.awaitScored(events.size());
+        receipts.awaitScored(eventCount);
+        cpuTo = ThreadCpu.take();
         var history = rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
         checkpoints = Checkpoints.of(history, phase2Millis);
         if (TRACE != null) {
@@ -500,7 +576,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       }
       long[] f = sorted(freshness);
       // Append times: request ids are "r<index>", the index of the event in the stream.
-      long[] eventTime = new long[events.size()];
+      long[] eventTime = new long[eventCount];
       for (ConsumerRecord<byte[], byte[]> r :
           kafka.readCommittedRecords("events", Duration.ofSeconds(2))) {
         eventTime[(int) r.offset()] = r.timestamp();
@@ -561,10 +637,13 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           pct(sc, 0.99),
           pct(sc, 1));
       double eps = (split - warmup) / ((lastThroughputScore - firstEvent) / 1000.0);
+      CpuUse cpu = CpuUse.of(cpuFrom, cpuTo, eventCount - split);
+      cpu.print(System.out);
       return new Result(
           kind,
           scoring,
           delivery,
+          labels.text(),
           eps,
           pct(l, 0.5),
           pct(l, 0.99),
@@ -575,8 +654,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           checkpoints,
           pct(f, 0.5),
           pct(f, 0.99),
-          pct(f, 1));
+          pct(f, 1),
+          cpu);
     }
+  }
+
+  /** An impression or event for the events topic, or a label for the labels topic. */
+  private static ProducerRecord<byte[], byte[]> record(byte[] key, Traffic.Send send) {
+    return new ProducerRecord<>(send.label() ? "labels" : "events", key, send.value());
   }
 
   /**
@@ -777,21 +862,19 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     }
   }
 
-  private static List<byte[]> idEvents(FeatureSpec spec, int distinctIds, int n) throws Exception {
+  private static List<Event> idEvents(FeatureSpec spec, int distinctIds, int n) throws Exception {
     RowToEvent convert = new RowToEvent(spec, "bench");
-    var codec = ai.hiformer.schemas.WireCodec.events();
     IdStream stream = new IdStream(7, distinctIds);
-    List<byte[]> out = new ArrayList<>(n);
+    List<Event> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      out.add(codec.encode(convert.convert(stream.next(), i)));
+      out.add(convert.convert(stream.next(), i));
     }
     return out;
   }
 
-  private static List<byte[]> events(ReplaySource source, int n) throws Exception {
+  private static List<Event> events(ReplaySource source, int n) throws Exception {
     RowToEvent convert = new RowToEvent(source.spec(), "bench");
-    var codec = ai.hiformer.schemas.WireCodec.events();
-    List<byte[]> out = new ArrayList<>(n);
+    List<Event> out = new ArrayList<>(n);
     source.read(
         new RowSink() {
           @Override
@@ -799,7 +882,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             if (out.size() >= n) {
               throw new ReplaySource.Stop();
             }
-            out.add(codec.encode(convert.convert(row, out.size())));
+            out.add(convert.convert(row, out.size()));
           }
 
           @Override
