@@ -108,7 +108,10 @@ public final class ThreadCpu {
           "Notification",
           "OkHttp",
           "HttpClient",
-          "CloseableReaperThread");
+          "CloseableReaperThread",
+          "SourceCoordinator",
+          "client-metrics-reaper",
+          "persister-state-manager");
 
   private ThreadCpu() {}
 
@@ -134,7 +137,9 @@ public final class ThreadCpu {
     if (m.matches()) {
       return m.group(2).startsWith(LOAD_CLIENT_PREFIX) ? LOAD : "job: Kafka consumers";
     }
-    if (name.startsWith("AsyncOperations") || name.startsWith("Flink-ChannelStateWriter")) {
+    if (name.startsWith("AsyncOperations")
+        || name.startsWith("Channel state writer")
+        || name.startsWith("Flink-RocksDBStateDataTransfer")) {
       return JOB_CHECKPOINTS;
     }
     m = TASK.matcher(name);

@@ -52,7 +52,13 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
       } else if (l.getValue() != 0.0 && l.getValue() != 1.0) {
         reason = "label of task '" + l.getTask() + "' must be 0 or 1, got " + l.getValue();
       } else {
-        out.collect(new ValidLabel(l.getRequestId(), l.getModelId(), l.getTask(), l.getValue()));
+        out.collect(
+            new ValidLabel(
+                l.getRequestId(),
+                l.getModelId(),
+                l.getTask(),
+                l.getValue(),
+                l.getTime().toEpochMilli()));
         return;
       }
     } catch (WireCodec.DecodeException e) {

@@ -87,7 +87,32 @@ public final class JobConfig implements Serializable {
           "join.window-ms",
           60_000,
           1,
-          "how long an impression waits for its labels (processing time); missing labels then count as negatives");
+          "how long an impression waits for its labels (in join.time); tasks still without a label then count as"
+              + " negatives");
+  public static final Option<String> JOIN_TIME =
+      Option.oneOf(
+          "join.time",
+          "event",
+          "event: join windows in event time (the impression's and the label's own times, closed by the watermarks"
+              + " of the events and labels topics), so a replay or backfill joins as the live stream did;"
+              + " processing: from arrival, by the wall clock",
+          "event",
+          "processing");
+  public static final Option<Long> JOIN_ALLOWED_LATENESS_MS =
+      Option.longInteger(
+          "join.allowed-lateness-ms",
+          1_000,
+          0,
+          "event time: how far behind the newest event time seen on its partition an event or label may arrive"
+              + " and still count (the watermarks trail by this much)");
+  public static final Option<Long> JOIN_IDLE_MS =
+      Option.longInteger(
+          "join.idle-ms",
+          5_000,
+          1,
+          "event time: a labels partition without records for this long stops holding windows open; an events"
+              + " partition without records for this long moves its watermark on with the wall clock, so the"
+              + " last windows close after traffic stops");
   public static final Option<Long> CHECKPOINT_INTERVAL_MS =
       Option.longInteger(
           "checkpoint.interval-ms",

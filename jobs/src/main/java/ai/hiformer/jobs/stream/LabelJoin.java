@@ -1,145 +1,217 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.spec.TaskSpec;
+import ai.hiformer.learner.join.PendingExamples;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins impressions with their labels by model id and request id (docs/ARCHITECTURE.md §1, JOIN;
- * {@link #key}). An impression waits for its labels until {@code join.window-ms} of processing time
- * after it arrived; it is released as a training example as soon as every task has a label, or when
- * the window closes, tasks still without a label then counting as negatives. Labels may arrive
- * before their impression; they wait under the same window and are dropped (counted) if no
- * impression comes. Impression and labels live in keyed state, so a restore continues every open
- * window.
+ * Joins impressions with the labels that arrive later on their own topic, keyed by model id
+ * (docs/ARCHITECTURE.md §1, JOIN). Per model, {@link PendingExamples} holds the waiting impressions
+ * in memory, each as the few bytes learning needs ({@link ImpressionCodec}); an impression is
+ * released as a training example as soon as every task has a label, or when its window ({@code
+ * join.window-ms}) closes, tasks still without a label then counting as negatives.
+ *
+ * <p>Time ({@code join.time}): {@code event} measures windows in event time (an impression's and a
+ * label's own times, closed by the watermarks of the events and labels topics), so that a replay or
+ * a backfill joins as the live stream did; {@code processing} measures them from arrival, by the
+ * wall clock.
+ *
+ * <p>Why keyed by model id rather than by request: one timer per time bucket and model (not one per
+ * request), no state access per record (the store is in memory; {@link LabelJoinOperator} writes
+ * the entries changed since the previous checkpoint to keyed state, so an impression released
+ * between two checkpoints never reaches RocksDB), and the impression crosses the network as often
+ * as with labels inside the events. A model's join runs on one subtask, as its learner does.
  */
 public final class LabelJoin
     extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
-  /**
-   * The join key: model id and request id, so that two models (markets, experiment arms) that
-   * happen to use the same request ids never receive each other's labels. The model id's length
-   * comes first, so that no two pairs share a key whatever characters the ids hold.
-   */
-  public static String key(String modelId, String requestId) {
-    return modelId.length() + ":" + modelId + requestId;
-  }
-
   private final JobConfig config;
-  private transient ValueState<ValidEvent> impression;
+  private final boolean eventTime;
+  private final long windowMillis;
 
-  /** Set once the example was released: late labels and duplicate impressions are then ignored. */
-  private transient ValueState<Boolean> released;
-
-  private transient ValueState<Long> deadline;
-  private transient MapState<String, Double> labels;
+  private transient MapState<String, byte[]> saved;
+  private transient Map<String, PendingExamples> stores;
+  private transient Map<String, Long> nextTimer;
+  private transient Set<String> changedModels;
+  private transient ImpressionCodec codec;
   private transient List<String> tasks;
+  private transient Map<String, Integer> taskIndex;
   private transient Counter joined;
   private transient Counter timedOut;
   private transient Counter orphanLabels;
+  private transient Counter lateLabels;
+  private transient Counter duplicateImpressions;
 
   public LabelJoin(JobConfig config) {
     this.config = config;
+    this.eventTime = config.get(JobConfig.JOIN_TIME).equals("event");
+    this.windowMillis = config.get(JobConfig.LABEL_WINDOW_MS);
   }
 
   @Override
   public void open(OpenContext context) {
-    impression =
-        getRuntimeContext().getState(new ValueStateDescriptor<>("impression", ValidEvent.class));
-    released = getRuntimeContext().getState(new ValueStateDescriptor<>("released", Types.BOOLEAN));
-    deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("deadline", Types.LONG));
-    labels =
+    saved =
         getRuntimeContext()
-            .getMapState(new MapStateDescriptor<>("labels", Types.STRING, Types.DOUBLE));
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "pending-examples",
+                    Types.STRING,
+                    PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    stores = new HashMap<>();
+    nextTimer = new HashMap<>();
+    changedModels = new HashSet<>();
+    codec = new ImpressionCodec(config.spec());
     tasks = config.spec().tasks().stream().map(TaskSpec::name).toList();
-    joined = getRuntimeContext().getMetricGroup().counter("examplesJoined");
-    timedOut = getRuntimeContext().getMetricGroup().counter("impressionsWindowClosed");
-    orphanLabels = getRuntimeContext().getMetricGroup().counter("orphanLabels");
+    taskIndex = new HashMap<>();
+    for (int i = 0; i < tasks.size(); i++) {
+      taskIndex.put(tasks.get(i), i);
+    }
+    var metrics = getRuntimeContext().getMetricGroup();
+    joined = metrics.counter("examplesJoined");
+    timedOut = metrics.counter("impressionsWindowClosed");
+    orphanLabels = metrics.counter("orphanLabels");
+    lateLabels = metrics.counter("lateLabels");
+    duplicateImpressions = metrics.counter("duplicateImpressions");
+    metrics.gauge("pendingImpressions", this::pendingImpressions);
+    metrics.gauge("pendingImpressionBytes", this::pendingImpressionBytes);
   }
 
   @Override
-  public void processElement1(ValidEvent event, Context ctx, Collector<ValidEvent> out)
+  public void processElement1(ValidEvent impression, Context ctx, Collector<ValidEvent> out)
       throws Exception {
-    if (impression.value() != null || released.value() != null) {
-      return; // a duplicate impression of the same request (or one already released): the first
-      // counts
-    }
-    impression.update(event);
-    armTimer(ctx);
-    releaseIfComplete(out, false);
+    String model = ctx.getCurrentKey();
+    PendingExamples store = store(model);
+    long time = eventTime ? impression.eventTimeMillis : now(ctx.timerService());
+    store.impression(impression.requestId, time, codec.encode(impression), sink(model, out));
+    touched(model, store, ctx.timerService());
   }
 
   @Override
   public void processElement2(ValidLabel label, Context ctx, Collector<ValidEvent> out)
       throws Exception {
-    if (released.value() != null) {
-      return; // the example was released already; a late label is ignored
-    }
-    labels.put(label.task, label.value);
-    armTimer(ctx);
-    releaseIfComplete(out, false);
+    String model = ctx.getCurrentKey();
+    PendingExamples store = store(model);
+    long time = eventTime ? label.timeMillis : now(ctx.timerService());
+    store.label(
+        label.requestId, taskIndex.get(label.task), label.value == 1.0, time, sink(model, out));
+    touched(model, store, ctx.timerService());
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<ValidEvent> out)
       throws Exception {
-    Long d = deadline.value();
-    if (d == null || timestamp < d) {
+    String model = ctx.getCurrentKey();
+    PendingExamples store = store(model);
+    long now = eventTime ? ctx.timerService().currentWatermark() : now(ctx.timerService());
+    store.advanceTo(Math.max(timestamp, now), sink(model, out));
+    nextTimer.remove(model);
+    touched(model, store, ctx.timerService());
+  }
+
+  /** Models whose store changed since {@link #writeBack} last ran for them. */
+  Set<String> changedModels() {
+    return changedModels;
+  }
+
+  /**
+   * Writes {@code model}'s entries changed since the previous checkpoint to keyed state; the
+   * operator has set the current key to {@code model}.
+   */
+  void writeBack(String model) throws Exception {
+    PendingExamples store = stores.get(model);
+    if (store == null) {
       return;
     }
-    if (released.value() == null) {
-      if (impression.value() == null) {
-        orphanLabels.inc();
+    for (PendingExamples.Change c : store.drainChanges()) {
+      if (c.entry() == null) {
+        saved.remove(c.requestId());
       } else {
-        timedOut.inc();
-        releaseIfComplete(out, true);
+        saved.put(c.requestId(), c.entry());
       }
-    }
-    impression.clear();
-    released.clear();
-    labels.clear();
-    deadline.clear();
-  }
-
-  private void armTimer(Context ctx) throws Exception {
-    if (deadline.value() == null) {
-      long d = ctx.timerService().currentProcessingTime() + config.get(JobConfig.LABEL_WINDOW_MS);
-      deadline.update(d);
-      ctx.timerService().registerProcessingTimeTimer(d);
     }
   }
 
-  private void releaseIfComplete(Collector<ValidEvent> out, boolean windowClosed) throws Exception {
-    ValidEvent event = impression.value();
-    if (event == null) {
-      return;
-    }
-    Map<String, Double> values = new HashMap<>();
-    for (String t : tasks) {
-      Double v = labels.get(t);
-      if (v == null && !windowClosed) {
-        return; // still waiting for this task
+  /** The model's store, read back from keyed state the first time a restored job touches it. */
+  private PendingExamples store(String model) throws Exception {
+    PendingExamples store = stores.get(model);
+    if (store == null) {
+      store =
+          new PendingExamples(windowMillis, PendingExamples.bucketFor(windowMillis), tasks.size());
+      for (Map.Entry<String, byte[]> e : saved.entries()) {
+        store.restore(e.getKey(), e.getValue());
       }
-      values.put(t, v == null ? 0.0 : v);
+      stores.put(model, store);
     }
-    event.labels = values;
-    event.labelled = true;
-    event.trainOnly = true;
-    out.collect(event);
-    joined.inc();
-    // Keep a released marker until the deadline, so late labels and duplicate impressions of this
-    // request are recognised; the timer then clears the key.
-    impression.clear();
-    released.update(true);
-    labels.clear();
+    return store;
+  }
+
+  /** Keeps one timer pending per model, at the end of its earliest bucket; counts to metrics. */
+  private void touched(String model, PendingExamples store, TimerService timers) {
+    if (store.hasChanges()) {
+      changedModels.add(model);
+    }
+    long next = store.nextBucketEnd();
+    if (next != Long.MAX_VALUE && next < nextTimer.getOrDefault(model, Long.MAX_VALUE)) {
+      if (eventTime) {
+        timers.registerEventTimeTimer(next);
+      } else {
+        timers.registerProcessingTimeTimer(next);
+      }
+      nextTimer.put(model, next);
+    }
+    // The store counts since the last look; the counters add that.
+    PendingExamples.Counts c = store.counts();
+    timedOut.inc(c.windowClosed);
+    orphanLabels.inc(c.orphanLabels);
+    lateLabels.inc(c.lateLabels);
+    duplicateImpressions.inc(c.duplicateImpressions);
+    joined.inc(c.joined);
+    c.clear();
+  }
+
+  private PendingExamples.Sink sink(String model, Collector<ValidEvent> out) {
+    return (requestId, bytes, labelled, positive, windowClosed) -> {
+      ValidEvent e = codec.decode(model, requestId, bytes);
+      Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
+      for (int t = 0; t < tasks.size(); t++) {
+        labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
+      }
+      e.labels = labels;
+      e.labelled = true;
+      e.trainOnly = true;
+      out.collect(e);
+    };
+  }
+
+  private static long now(TimerService timers) {
+    return timers.currentProcessingTime();
+  }
+
+  private long pendingImpressions() {
+    long n = 0;
+    for (PendingExamples s : stores.values()) {
+      n += s.size();
+    }
+    return n;
+  }
+
+  private long pendingImpressionBytes() {
+    long n = 0;
+    for (PendingExamples s : stores.values()) {
+      n += s.impressionBytes();
+    }
+    return n;
   }
 }

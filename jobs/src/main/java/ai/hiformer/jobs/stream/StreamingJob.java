@@ -12,6 +12,7 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -200,14 +201,18 @@ public final class StreamingJob {
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
     String role = config.get(JobConfig.ROLE);
     boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
-    // The events the scores come from (absent from a job that only learns).
+    boolean eventTime = config.get(JobConfig.JOIN_TIME).equals("event");
+    // The events the scores come from (absent from a job that only learns). Their watermarks matter
+    // only where the learner reads them too (no replicas) and joins labels in event time.
+    WatermarkStrategy<RawRecord> scoredEventTimes =
+        eventTime && !replicas && !role.equals("score")
+            ? EventTimes.forEvents(config)
+            : WatermarkStrategy.noWatermarks();
     SingleOutputStreamOperator<ValidEvent> valid =
         role.equals("learn")
             ? null
             : env.fromSource(
-                    source(config, config.get(JobConfig.EVENTS_TOPIC)),
-                    WatermarkStrategy.noWatermarks(),
-                    "events")
+                    source(config, config.get(JobConfig.EVENTS_TOPIC)), scoredEventTimes, "events")
                 .uid("events-source")
                 .process(new DecodeEvents(config))
                 .uid("decode")
@@ -232,7 +237,7 @@ public final class StreamingJob {
                       config.get(JobConfig.LABELS_TOPIC),
                       config.get(JobConfig.GROUP_ID),
                       true),
-                  WatermarkStrategy.noWatermarks(),
+                  eventTime ? EventTimes.forLabels(config) : WatermarkStrategy.noWatermarks(),
                   "labels")
               .uid("labels-source")
               .process(new DecodeLabels(config))
@@ -254,7 +259,7 @@ public final class StreamingJob {
                           config.get(JobConfig.EVENTS_TOPIC),
                           config.get(JobConfig.GROUP_ID) + "-learner",
                           true),
-                      WatermarkStrategy.noWatermarks(),
+                      eventTime ? EventTimes.forEvents(config) : WatermarkStrategy.noWatermarks(),
                       "events (learner)")
                   .uid("learner-events-source")
                   .process(new DecodeEvents(config))
@@ -265,11 +270,14 @@ public final class StreamingJob {
           toLearn
               .filter(v -> !v.labelled)
               .name("impressions awaiting labels")
-              .keyBy(v -> LabelJoin.key(v.modelId, v.requestId))
-              .connect(labels.keyBy(l -> LabelJoin.key(l.modelId, l.requestId)))
-              .process(new LabelJoin(config))
-              .uid("label-join")
-              .name("join labels");
+              .keyBy(v -> v.modelId, Types.STRING)
+              .connect(labels.keyBy(l -> l.modelId, Types.STRING))
+              .transform(
+                  "join labels",
+                  TypeInformation.of(ValidEvent.class),
+                  new LabelJoinOperator(new LabelJoin(config)))
+              // A new uid: the join by request id that came before kept other state.
+              .uid("label-join-by-model");
       // The model step is the library's (OnlineLearning): this job is one user of it, on its
       // validated Avro events.
       if (role.equals("learn")) {

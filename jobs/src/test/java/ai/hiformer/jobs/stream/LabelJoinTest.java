@@ -13,166 +13,236 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** The label join with Flink's operator test harness: outputs, state and timers, and a restore. */
+/**
+ * The label join with Flink's operator test harness: outputs, state entries and timers, a restore,
+ * and both kinds of time.
+ */
 class LabelJoinTest {
   private static final String SPEC =
       """
       {"format": "jsonl", "tasks": [{"name": "click"}, {"name": "buy"}],
-       "fields": [{"name": "user", "kind": "categorical"}]}""";
-  private static final JobConfig CONFIG =
-      JobConfig.builder()
-          .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-          .set(JobConfig.MODEL_IDS, Set.of("m"))
-          .set(LearnerOptions.FEATURE_SPEC, SPEC)
-          .modelConfig(ModelConfig.builder(ModelKind.LR).build())
-          .set(JobConfig.LABEL_WINDOW_MS, 1000L)
-          .build();
+       "fields": [{"name": "user", "kind": "categorical"}, {"name": "price", "kind": "numeric"},
+                  {"name": "tags", "kind": "multi"}]}""";
 
-  private KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent>
-      harness() throws Exception {
+  /** 1,600 ms: time buckets of 100 ms, so deadlines fall on round numbers. */
+  private static final long WINDOW = 1600;
+
+  private static JobConfig config(String time) {
+    return JobConfig.builder()
+        .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+        .set(JobConfig.MODEL_IDS, Set.of("m", "n"))
+        .set(LearnerOptions.FEATURE_SPEC, SPEC)
+        .modelConfig(ModelConfig.builder(ModelKind.LR).build())
+        .set(JobConfig.LABEL_WINDOW_MS, WINDOW)
+        .set(JobConfig.JOIN_TIME, time)
+        .build();
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent>
+      harness(String time) throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-            (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
-            (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId),
+            new LabelJoinOperator(new LabelJoin(config(time))),
+            (ValidEvent e) -> e.modelId,
+            (ValidLabel l) -> l.modelId,
             Types.STRING);
+    h.setup();
+    return h;
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent>
+      opened(String time) throws Exception {
+    var h = harness(time);
     h.open();
     return h;
   }
 
-  private ValidEvent impression(String id) {
-    return impression("m", id);
+  private static StreamRecord<ValidEvent> impression(String model, String id, long time) {
+    return new StreamRecord<>(
+        ValidEvent.of(
+            Event.newBuilder()
+                .setRequestId(id)
+                .setModelId(model)
+                .setEventTime(Instant.ofEpochMilli(time))
+                .setCategorical(Map.of("user", "u-" + id, "unread", "x"))
+                .setNumeric(Map.of("price", 2.5))
+                .setMulti(Map.of("tags", List.of("a", "b")))
+                .build()),
+        time);
   }
 
-  private ValidEvent impression(String model, String id) {
-    return ValidEvent.of(
-        Event.newBuilder()
-            .setRequestId(id)
-            .setModelId(model)
-            .setEventTime(Instant.EPOCH)
-            .setCategorical(Map.of("user", "u"))
-            .build());
+  private static StreamRecord<ValidLabel> label(
+      String model, String id, String task, double value, long time) {
+    return new StreamRecord<>(new ValidLabel(id, model, task, value, time), time);
   }
 
-  private List<Event> outputs(
-      KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h)
-      throws Exception {
-    List<Event> out = new ArrayList<>();
+  private static List<ValidEvent> outputs(
+      KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h) {
+    List<ValidEvent> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
       if (o instanceof StreamRecord<?> r) {
         ValidEvent v = (ValidEvent) r.getValue();
         assertThat(v.trainOnly).isTrue();
-        out.add(v.toEvent());
+        assertThat(v.labelled).isTrue();
+        out.add(v);
       }
     }
     return out;
   }
 
   @Test
-  void anImpressionIsReleasedAsSoonAsEveryTaskHasALabel() throws Exception {
-    var h = harness();
+  void anImpressionIsReleasedWithItsFeaturesAsSoonAsEveryTaskHasALabel() throws Exception {
+    var h = opened("processing");
     h.setProcessingTime(0);
-    h.processElement1(new StreamRecord<>(impression("r1")));
-    h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "click", 1)));
+    h.processElement1(impression("m", "r1", 123));
+    h.processElement2(label("m", "r1", "click", 1, 5));
     assertThat(outputs(h)).isEmpty();
-    h.processElement2(new StreamRecord<>(new ValidLabel("r1", "m", "buy", 0)));
-    assertThat(outputs(h))
-        .singleElement()
-        .satisfies(
-            e -> assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 0.0));
-    h.setProcessingTime(1000); // the window's timer clears the key
-    assertThat(h.numKeyedStateEntries()).isZero();
-    assertThat(h.numProcessingTimeTimers()).isZero();
+    h.processElement2(label("m", "r1", "buy", 0, 6));
+    ValidEvent e = outputs(h).get(0);
+    assertThat(outputs(h)).hasSize(1);
+    assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 0.0);
+    assertThat(e.requestId).isEqualTo("r1");
+    assertThat(e.modelId).isEqualTo("m");
+    assertThat(e.eventTimeMillis).isEqualTo(123);
+    // What learning reads comes back; a column the spec does not read is not kept.
+    assertThat(e.categorical).containsExactly(Map.entry("user", "u-r1"));
+    assertThat(e.numeric).containsExactly(Map.entry("price", 2.5));
+    assertThat(e.multi).containsExactly(Map.entry("tags", List.of("a", "b")));
+    h.setProcessingTime(WINDOW);
+    h.snapshot(1, 1);
+    assertThat(h.numKeyedStateEntries()).isZero(); // released and expired before any checkpoint
     h.close();
   }
 
   @Test
   void tasksWithoutALabelWhenTheWindowClosesCountAsNegatives() throws Exception {
-    var h = harness();
+    var h = opened("processing");
     h.setProcessingTime(0);
-    h.processElement2(
-        new StreamRecord<>(new ValidLabel("r2", "m", "buy", 1))); // label before impression
-    h.processElement1(new StreamRecord<>(impression("r2")));
-    h.setProcessingTime(999);
+    h.processElement2(label("m", "r2", "buy", 1, 0)); // the label before its impression
+    h.processElement1(impression("m", "r2", 0));
+    h.setProcessingTime(WINDOW - 1);
     assertThat(outputs(h)).isEmpty();
-    h.setProcessingTime(1000);
+    h.setProcessingTime(WINDOW);
     assertThat(outputs(h))
         .singleElement()
-        .satisfies(
-            e -> assertThat(e.getLabels()).containsEntry("buy", 1.0).containsEntry("click", 0.0));
-    assertThat(h.numKeyedStateEntries()).isZero();
+        .satisfies(e -> assertThat(e.labels).containsEntry("buy", 1.0).containsEntry("click", 0.0));
     h.close();
   }
 
   @Test
-  void anOpenWindowSurvivesASnapshotAndRestore() throws Exception {
-    var h = harness();
+  void oneTimerServesEveryImpressionOfAModelInATimeBucket() throws Exception {
+    var h = opened("processing");
     h.setProcessingTime(0);
-    h.processElement1(new StreamRecord<>(impression("r3")));
-    h.processElement2(new StreamRecord<>(new ValidLabel("r3", "m", "click", 1)));
+    for (int i = 0; i < 1000; i++) {
+      h.processElement1(impression("m", "r" + i, 0));
+    }
+    assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+    h.setProcessingTime(WINDOW);
+    assertThat(outputs(h)).hasSize(1000);
+    assertThat(h.numProcessingTimeTimers()).isZero();
+    h.close();
+  }
+
+  @Test
+  void aCheckpointHoldsTheWaitingImpressionsAndARestoreContinuesThem() throws Exception {
+    var h = opened("processing");
+    h.setProcessingTime(0);
+    h.processElement1(impression("m", "r3", 0));
+    h.processElement2(label("m", "r3", "click", 1, 0));
+    h.processElement1(impression("m", "r4", 0));
+    h.processElement2(label("m", "r4", "click", 0, 0));
+    h.processElement2(label("m", "r4", "buy", 0, 0)); // r4 released: a marker is all that stays
     OperatorSubtaskState snapshot = h.snapshot(1, 10);
+    assertThat(h.numKeyedStateEntries()).isEqualTo(1); // model m's map: r3 waiting, r4's marker
     h.close();
 
-    var restored =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new LabelJoin(CONFIG)),
-            (ValidEvent e) -> LabelJoin.key(e.modelId, e.requestId),
-            (ValidLabel l) -> LabelJoin.key(l.modelId, l.requestId),
-            Types.STRING);
-    restored.setup();
+    var restored = harness("processing");
     restored.initializeState(snapshot);
     restored.open();
-    restored.setProcessingTime(0);
-    restored.processElement2(new StreamRecord<>(new ValidLabel("r3", "m", "buy", 1)));
+    restored.setProcessingTime(10);
+    restored.processElement2(label("m", "r3", "buy", 1, 10));
+    restored.processElement2(label("m", "r4", "buy", 1, 10)); // late: r4 was released already
     assertThat(outputs(restored))
         .singleElement()
         .satisfies(
-            e -> assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0));
+            e -> {
+              assertThat(e.requestId).isEqualTo("r3");
+              assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 1.0);
+              assertThat(e.categorical).containsEntry("user", "u-r3");
+            });
+    restored.setProcessingTime(WINDOW); // the restored timer closes r4's marker
+    restored.snapshot(2, 20);
+    assertThat(restored.numKeyedStateEntries()).isZero();
     restored.close();
   }
 
   @Test
   void twoModelsSharingARequestIdNeverReceiveEachOthersLabels() throws Exception {
-    var h = harness();
+    var h = opened("processing");
     h.setProcessingTime(0);
-    h.processElement1(new StreamRecord<>(impression("m", "shared")));
-    h.processElement1(new StreamRecord<>(impression("n", "shared")));
-    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "click", 1)));
-    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "m", "buy", 1)));
-    h.processElement2(new StreamRecord<>(new ValidLabel("shared", "n", "click", 0)));
-    assertThat(outputs(h))
-        .singleElement()
-        .satisfies(
-            e -> {
-              assertThat(e.getModelId()).isEqualTo("m");
-              assertThat(e.getLabels()).containsEntry("click", 1.0).containsEntry("buy", 1.0);
-            });
+    h.processElement1(impression("m", "shared", 0));
+    h.processElement1(impression("n", "shared", 0));
+    h.processElement2(label("m", "shared", "click", 1, 0));
+    h.processElement2(label("m", "shared", "buy", 1, 0));
+    h.processElement2(label("n", "shared", "click", 0, 0));
+    assertThat(outputs(h)).singleElement().satisfies(e -> assertThat(e.modelId).isEqualTo("m"));
     h.getOutput().clear();
-    h.setProcessingTime(
-        1000); // n's window closes: its missing "buy" counts as negative, its click stays 0
+    h.setProcessingTime(WINDOW);
     assertThat(outputs(h))
         .singleElement()
         .satisfies(
             e -> {
-              assertThat(e.getModelId()).isEqualTo("n");
-              assertThat(e.getLabels()).containsEntry("click", 0.0).containsEntry("buy", 0.0);
+              assertThat(e.modelId).isEqualTo("n");
+              assertThat(e.labels).containsEntry("click", 0.0).containsEntry("buy", 0.0);
             });
     h.close();
   }
 
   @Test
   void labelsWithoutAnImpressionAreDroppedWhenTheWindowCloses() throws Exception {
-    var h = harness();
+    var h = opened("processing");
     h.setProcessingTime(0);
-    h.processElement2(new StreamRecord<>(new ValidLabel("r4", "m", "click", 1)));
-    h.setProcessingTime(1000);
+    h.processElement2(label("m", "r5", "click", 1, 0));
+    h.setProcessingTime(WINDOW);
     assertThat(outputs(h)).isEmpty();
+    h.snapshot(1, 1);
     assertThat(h.numKeyedStateEntries()).isZero();
+    h.close();
+  }
+
+  @Test
+  void inEventTimeWindowsCloseByTheWatermarksOfBothInputsNotByTheWallClock() throws Exception {
+    var h = opened("event");
+    h.setProcessingTime(0);
+    h.processElement1(impression("m", "r6", 1_000_000));
+    h.setProcessingTime(10 * WINDOW);
+    assertThat(outputs(h)).isEmpty();
+    h.processWatermark1(new Watermark(1_000_000 + WINDOW));
+    assertThat(outputs(h)).isEmpty(); // the labels' watermark still holds the window open
+    h.processWatermark2(new Watermark(1_000_000 + WINDOW));
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(e -> assertThat(e.labels).containsEntry("click", 0.0).containsEntry("buy", 0.0));
+    h.close();
+  }
+
+  @Test
+  void inEventTimeALabelCountsOnlyIfItsTimeIsWithinTheImpressionsWindow() throws Exception {
+    var h = opened("event");
+    h.processElement1(impression("m", "in", 0));
+    h.processElement1(impression("m", "out", 0));
+    h.processElement2(label("m", "in", "click", 1, WINDOW - 100));
+    h.processElement2(label("m", "out", "click", 1, WINDOW + 100)); // arrived early, happened late
+    h.processWatermark1(new Watermark(WINDOW));
+    h.processWatermark2(new Watermark(WINDOW));
+    assertThat(outputs(h))
+        .extracting(e -> e.requestId + ":" + e.labels.get("click"))
+        .containsExactlyInAnyOrder("in:1.0", "out:0.0");
     h.close();
   }
 }

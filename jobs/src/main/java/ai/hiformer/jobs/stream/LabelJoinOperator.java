@@ -1,0 +1,31 @@
+package ai.hiformer.jobs.stream;
+
+import java.util.ArrayList;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+
+/**
+ * Runs {@link LabelJoin} and, when a checkpoint is taken, first writes each model's waiting
+ * impressions that changed since the previous one into keyed state under the model's key (the hook
+ * runs before the state backend snapshots), so the checkpoint holds the join exactly as it is at
+ * the barrier.
+ */
+public final class LabelJoinOperator
+    extends KeyedCoProcessOperator<String, ValidEvent, ValidLabel, ValidEvent> {
+  private final LabelJoin join;
+
+  public LabelJoinOperator(LabelJoin join) {
+    super(join);
+    this.join = join;
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    for (String model : new ArrayList<>(join.changedModels())) {
+      setCurrentKey(model);
+      join.writeBack(model);
+    }
+    join.changedModels().clear();
+    super.snapshotState(context);
+  }
+}

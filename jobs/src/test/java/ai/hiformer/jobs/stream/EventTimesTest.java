@@ -1,0 +1,88 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Label;
+import ai.hiformer.schemas.WireCodec;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EventTimesTest {
+  private static final long FALLBACK = -42;
+
+  @Test
+  void theTimeIsReadFromTheRecordsBytesWithoutDecodingTheRest() {
+    byte[] event =
+        WireCodec.events()
+            .encode(
+                Event.newBuilder()
+                    .setRequestId("request-with-a-long-id-" + "x".repeat(200))
+                    .setModelId("m")
+                    .setEventTime(Instant.ofEpochMilli(1_733_000_000_123L))
+                    .setCategorical(Map.of("user", "u"))
+                    .build());
+    byte[] label =
+        WireCodec.labels()
+            .encode(
+                Label.newBuilder()
+                    .setRequestId("r")
+                    .setModelId("m")
+                    .setTask("click")
+                    .setValue(1)
+                    .setTime(Instant.ofEpochMilli(-5))
+                    .build());
+    assertThat(EventTimes.eventTime(event, FALLBACK)).isEqualTo(1_733_000_000_123L);
+    assertThat(EventTimes.labelTime(label, FALLBACK)).isEqualTo(-5);
+  }
+
+  @Test
+  void bytesThatAreNotARecordOfTheSchemaGiveTheFallback() {
+    byte[] label =
+        WireCodec.labels()
+            .encode(
+                Label.newBuilder()
+                    .setRequestId("r")
+                    .setModelId("m")
+                    .setTask("click")
+                    .setValue(1)
+                    .setTime(Instant.ofEpochMilli(7))
+                    .build());
+    assertThat(EventTimes.eventTime(label, FALLBACK)).isEqualTo(FALLBACK); // another schema
+    assertThat(EventTimes.labelTime(Arrays.copyOf(label, 14), FALLBACK)).isEqualTo(FALLBACK);
+    assertThat(EventTimes.labelTime(new byte[] {1, 2, 3}, FALLBACK)).isEqualTo(FALLBACK);
+    assertThat(EventTimes.labelTime(null, FALLBACK)).isEqualTo(FALLBACK);
+  }
+
+  @Test
+  void aSilentEventsPartitionsWatermarkMovesOnWithTheWallClock() throws Exception {
+    var generator = new EventTimes.FollowsWallClockWhenIdle(1000, 50);
+    java.util.List<Long> emitted = new java.util.ArrayList<>();
+    var output =
+        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
+          @Override
+          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
+            emitted.add(w.getTimestamp());
+          }
+
+          @Override
+          public void markIdle() {}
+
+          @Override
+          public void markActive() {}
+        };
+    generator.onPeriodicEmit(output);
+    assertThat(emitted).isEmpty(); // nothing seen: no watermark
+    generator.onEvent(new RawRecord(), 10_000, output);
+    generator.onPeriodicEmit(output);
+    assertThat(emitted).containsExactly(10_000 - 1000 - 1L);
+    long start = System.currentTimeMillis();
+    while (System.currentTimeMillis() - start < 200) {
+      Thread.sleep(20);
+    }
+    generator.onPeriodicEmit(output);
+    assertThat(emitted.get(emitted.size() - 1)).isGreaterThan(10_000 - 1000 - 1L);
+  }
+}

@@ -1,0 +1,301 @@
+package ai.hiformer.learner.join;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The impressions of one model that wait for their labels, and the labels that wait for their
+ * impression: the state of the label join for one model id, in memory, Flink-free.
+ *
+ * <p>An entry is keyed by request id. It holds the impression as opaque bytes (whatever the caller
+ * encodes: only what learning needs), a bit per task for the labels received and a bit for their
+ * values, and a deadline. It is released as a labelled example as soon as every task has a label,
+ * or when time passes its deadline, tasks still without a label then counting as negatives. A
+ * released request leaves a small marker until its deadline, so that a late label or a repeated
+ * impression of it is recognised and ignored (the first impression counts). Labels with no
+ * impression by their deadline are dropped and counted.
+ *
+ * <p>Time is the caller's: event time (watermarks) or processing time; {@link #advanceTo} expires
+ * what is due. Deadlines are rounded up to the end of a time bucket, so that expiry costs one timer
+ * per bucket, not one per request: {@link #nextBucketEnd} says when the next one ends.
+ *
+ * <p>Durability: the caller writes the entries changed since the previous checkpoint ({@link
+ * #drainChanges}) to its keyed state, and rebuilds a store from them after a restore ({@link
+ * #restore}). An entry added and released between two checkpoints never reaches the state.
+ *
+ * <p>Tasks are numbered 0..63 in the order of the model's task list. Not thread-safe.
+ */
+public final class PendingExamples {
+  /** What is released: the request, its impression's bytes, and a label per task. */
+  public interface Sink {
+    /**
+     * @param impression the bytes given to {@link #impression}; not kept by the store afterwards
+     * @param labelled bit t set: task t had a label (unset: no label by the deadline, a negative)
+     * @param positive bit t set: task t's label is 1
+     * @param windowClosed released by time rather than by its last label
+     */
+    void release(
+        String requestId, byte[] impression, long labelled, long positive, boolean windowClosed);
+  }
+
+  /** A change since the previous checkpoint: the entry to write, or null to delete it. */
+  public record Change(String requestId, byte[] entry) {}
+
+  /** Counts of what happened since they were last cleared, for metrics. */
+  public static final class Counts {
+    /** Examples released, by their last label or by their window closing. */
+    public long joined;
+
+    /** Of those, released by their window closing. */
+    public long windowClosed;
+
+    public long orphanLabels;
+    public long duplicateImpressions;
+    public long lateLabels;
+
+    /** Starts counting again from zero. */
+    public void clear() {
+      joined = 0;
+      windowClosed = 0;
+      orphanLabels = 0;
+      duplicateImpressions = 0;
+      lateLabels = 0;
+    }
+  }
+
+  private static final byte HAS_IMPRESSION = 1;
+  private static final byte RELEASED = 2;
+
+  private static final class Entry {
+    byte flags;
+    long deadline;
+    long labelled;
+    long positive;
+    byte[] impression;
+
+    /** Written to the caller's state at a checkpoint, so its release must delete it there. */
+    boolean persisted;
+  }
+
+  private final long windowMillis;
+  private final long bucketMillis;
+  private final long allTasks;
+  private final Map<String, Entry> entries = new HashMap<>();
+
+  /** Bucket end → request ids whose deadline falls in it (an id may be listed once per bucket). */
+  private final TreeMap<Long, ArrayDeque<String>> buckets = new TreeMap<>();
+
+  private final Set<String> changed = new HashSet<>();
+  private final Counts counts = new Counts();
+  private long impressionBytes;
+
+  /**
+   * @param windowMillis how long an impression waits for its labels
+   * @param bucketMillis deadlines are rounded up to a multiple of this (at least 1)
+   * @param tasks the model's number of tasks (1..64)
+   */
+  public PendingExamples(long windowMillis, long bucketMillis, int tasks) {
+    if (windowMillis < 1) {
+      throw new IllegalArgumentException("join window must be >= 1 ms, got " + windowMillis);
+    }
+    if (bucketMillis < 1) {
+      throw new IllegalArgumentException("time bucket must be >= 1 ms, got " + bucketMillis);
+    }
+    if (tasks < 1 || tasks > 64) {
+      throw new IllegalArgumentException("a model has 1 to 64 tasks, got " + tasks);
+    }
+    this.windowMillis = windowMillis;
+    this.bucketMillis = bucketMillis;
+    this.allTasks = tasks == 64 ? -1L : (1L << tasks) - 1;
+  }
+
+  /** A bucket length that keeps expiry close to the window: a 16th of it, 10 ms to 1 s. */
+  public static long bucketFor(long windowMillis) {
+    return Math.max(10, Math.min(1000, windowMillis / 16));
+  }
+
+  /**
+   * An impression at {@code timeMillis} (its event time, or its arrival in processing time). If its
+   * labels are all here already it is released at once. {@code bytes} is kept, not copied.
+   */
+  public void impression(String requestId, long timeMillis, byte[] bytes, Sink sink) {
+    Entry e = entries.get(requestId);
+    if (e == null) {
+      e = new Entry();
+      entries.put(requestId, e);
+      setDeadline(requestId, e, timeMillis + windowMillis);
+    } else if ((e.flags & (HAS_IMPRESSION | RELEASED)) != 0) {
+      counts.duplicateImpressions++;
+      return;
+    } else {
+      // Its labels came first; the window runs from the impression.
+      setDeadline(requestId, e, Math.max(e.deadline, timeMillis + windowMillis));
+    }
+    e.flags |= HAS_IMPRESSION;
+    e.impression = bytes;
+    impressionBytes += bytes.length;
+    changed.add(requestId);
+    if (e.labelled == allTasks) {
+      release(requestId, e, false, sink);
+    }
+  }
+
+  /**
+   * A label for task {@code task} of a request, at {@code timeMillis}. A label after its
+   * impression's deadline, or for a request already released, is ignored (counted as late).
+   */
+  public void label(String requestId, int task, boolean value, long timeMillis, Sink sink) {
+    Entry e = entries.get(requestId);
+    if (e == null) {
+      e = new Entry();
+      entries.put(requestId, e);
+      setDeadline(requestId, e, timeMillis + windowMillis);
+    } else if ((e.flags & RELEASED) != 0
+        || ((e.flags & HAS_IMPRESSION) != 0 && timeMillis > e.deadline)) {
+      counts.lateLabels++;
+      return;
+    }
+    long bit = 1L << task;
+    e.labelled |= bit;
+    e.positive = value ? e.positive | bit : e.positive & ~bit;
+    changed.add(requestId);
+    if ((e.flags & HAS_IMPRESSION) != 0 && e.labelled == allTasks) {
+      release(requestId, e, false, sink);
+    }
+  }
+
+  /**
+   * Time has reached {@code nowMillis}: every entry whose deadline is at or before it is released
+   * (tasks without a label as negatives) or, without an impression, dropped.
+   */
+  public void advanceTo(long nowMillis, Sink sink) {
+    while (!buckets.isEmpty() && buckets.firstKey() <= nowMillis) {
+      ArrayDeque<String> due = buckets.pollFirstEntry().getValue();
+      for (String requestId : due) {
+        Entry e = entries.get(requestId);
+        if (e == null || e.deadline > nowMillis) {
+          continue; // gone, or moved to a later bucket
+        }
+        if ((e.flags & RELEASED) == 0) {
+          if ((e.flags & HAS_IMPRESSION) != 0) {
+            counts.windowClosed++;
+            release(requestId, e, true, sink);
+          } else {
+            counts.orphanLabels++;
+          }
+        }
+        remove(requestId, e);
+      }
+    }
+  }
+
+  /** The end of the earliest bucket that holds a deadline, or {@code Long.MAX_VALUE}. */
+  public long nextBucketEnd() {
+    return buckets.isEmpty() ? Long.MAX_VALUE : buckets.firstKey();
+  }
+
+  /** Requests held (waiting impressions, waiting labels, markers of released requests). */
+  public int size() {
+    return entries.size();
+  }
+
+  /** Bytes of the impressions held. */
+  public long impressionBytes() {
+    return impressionBytes;
+  }
+
+  public Counts counts() {
+    return counts;
+  }
+
+  /**
+   * The entries changed since the previous call, as the caller's state should hold them: an encoded
+   * entry to put, or null to delete. Entries never written before and gone since are left out.
+   */
+  public List<Change> drainChanges() {
+    List<Change> out = new ArrayList<>(changed.size());
+    for (String requestId : changed) {
+      Entry e = entries.get(requestId);
+      if (e != null) {
+        out.add(new Change(requestId, encode(e)));
+        e.persisted = true;
+      } else {
+        out.add(new Change(requestId, null));
+      }
+    }
+    changed.clear();
+    return out;
+  }
+
+  /** Whether there are changes since the last {@link #drainChanges}. */
+  public boolean hasChanges() {
+    return !changed.isEmpty();
+  }
+
+  /** Puts back an entry a checkpoint held (after a restore), as {@link #drainChanges} gave it. */
+  public void restore(String requestId, byte[] encoded) {
+    ByteBuffer b = ByteBuffer.wrap(encoded);
+    Entry e = new Entry();
+    e.flags = b.get();
+    long deadline = b.getLong();
+    e.labelled = b.getLong();
+    e.positive = b.getLong();
+    if ((e.flags & HAS_IMPRESSION) != 0 && (e.flags & RELEASED) == 0) {
+      e.impression = new byte[b.remaining()];
+      b.get(e.impression);
+      impressionBytes += e.impression.length;
+    }
+    e.persisted = true;
+    entries.put(requestId, e);
+    setDeadline(requestId, e, deadline);
+  }
+
+  private void setDeadline(String requestId, Entry e, long deadline) {
+    // Rounded up to its bucket's end: expiry is checked once per bucket.
+    long end = Math.floorDiv(deadline + bucketMillis - 1, bucketMillis) * bucketMillis;
+    if (end == e.deadline && buckets.containsKey(end)) {
+      return;
+    }
+    e.deadline = end;
+    buckets.computeIfAbsent(end, k -> new ArrayDeque<>()).add(requestId);
+  }
+
+  private void release(String requestId, Entry e, boolean windowClosed, Sink sink) {
+    byte[] impression = e.impression;
+    e.flags |= RELEASED;
+    e.impression = null;
+    impressionBytes -= impression.length;
+    changed.add(requestId);
+    counts.joined++;
+    sink.release(requestId, impression, e.labelled, e.positive, windowClosed);
+  }
+
+  private void remove(String requestId, Entry e) {
+    entries.remove(requestId);
+    if (e.impression != null) {
+      impressionBytes -= e.impression.length;
+    }
+    if (e.persisted) {
+      changed.add(requestId);
+    } else {
+      changed.remove(requestId);
+    }
+  }
+
+  private static byte[] encode(Entry e) {
+    int n = e.impression == null ? 0 : e.impression.length;
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 * 3 + n);
+    b.put(e.flags).putLong(e.deadline).putLong(e.labelled).putLong(e.positive);
+    if (n > 0) {
+      b.put(e.impression);
+    }
+    return b.array();
+  }
+}

@@ -1,0 +1,164 @@
+package ai.hiformer.learner.join;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PendingExamplesTest {
+  record Released(
+      String requestId, String impression, long labelled, long positive, boolean closed) {}
+
+  private final List<Released> released = new ArrayList<>();
+  private final PendingExamples.Sink sink =
+      (id, bytes, labelled, positive, closed) ->
+          released.add(new Released(id, new String(bytes), labelled, positive, closed));
+
+  private static byte[] bytes(String s) {
+    return s.getBytes();
+  }
+
+  @Test
+  void anImpressionIsReleasedAsSoonAsEveryTaskHasALabel() {
+    PendingExamples p = new PendingExamples(1000, 100, 2);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, true, 10, sink);
+    assertThat(released).isEmpty();
+    p.label("r1", 1, false, 20, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 0b11, 0b01, false));
+    assertThat(p.counts().joined).isEqualTo(1);
+    assertThat(p.counts().windowClosed).isZero();
+    assertThat(p.impressionBytes()).isZero();
+  }
+
+  @Test
+  void whenTheWindowClosesTasksWithoutALabelCountAsNegatives() {
+    PendingExamples p = new PendingExamples(1000, 100, 2);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 1, true, 500, sink);
+    p.advanceTo(999, sink);
+    assertThat(released).isEmpty();
+    p.advanceTo(1000, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 0b10, 0b10, true));
+    assertThat(p.size()).isZero();
+    assertThat(p.counts().windowClosed).isEqualTo(1);
+  }
+
+  @Test
+  void labelsThatComeFirstWaitForTheirImpression() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.label("r1", 0, true, 0, sink);
+    assertThat(released).isEmpty();
+    p.impression("r1", 50, bytes("imp1"), sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 1, 1, false));
+  }
+
+  @Test
+  void aReleasedRequestIgnoresLateLabelsAndRepeatedImpressionsUntilItsDeadline() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, false, 10, sink);
+    p.label("r1", 0, true, 20, sink);
+    p.impression("r1", 30, bytes("again"), sink);
+    assertThat(released).hasSize(1);
+    assertThat(p.counts().lateLabels).isEqualTo(1);
+    assertThat(p.counts().duplicateImpressions).isEqualTo(1);
+    assertThat(p.size()).isEqualTo(1); // the marker
+    p.advanceTo(1000, sink);
+    assertThat(p.size()).isZero();
+    assertThat(released).hasSize(1);
+  }
+
+  @Test
+  void aLabelAfterItsImpressionsDeadlineIsLateEvenIfTheEntryIsStillThere() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, true, 1500, sink); // arrives before time reached 1000
+    assertThat(p.counts().lateLabels).isEqualTo(1);
+    p.advanceTo(1000, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 0, 0, true));
+  }
+
+  @Test
+  void labelsWithoutAnImpressionAreDroppedAtTheirDeadline() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.label("r9", 0, true, 0, sink);
+    p.advanceTo(1000, sink);
+    assertThat(released).isEmpty();
+    assertThat(p.counts().orphanLabels).isEqualTo(1);
+    assertThat(p.size()).isZero();
+  }
+
+  @Test
+  void deadlinesAreRoundedUpToTheirBucketSoThatOneTimerServesManyRequests() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.impression("a", 1, bytes("a"), sink);
+    p.impression("b", 99, bytes("b"), sink);
+    p.impression("c", 101, bytes("c"), sink);
+    assertThat(p.nextBucketEnd()).isEqualTo(1100);
+    p.advanceTo(1100, sink);
+    assertThat(released).extracting(Released::requestId).containsExactly("a", "b");
+    assertThat(p.nextBucketEnd()).isEqualTo(1200);
+    assertThat(PendingExamples.bucketFor(2_303)).isEqualTo(143);
+    assertThat(PendingExamples.bucketFor(60_000)).isEqualTo(1000);
+    assertThat(PendingExamples.bucketFor(50)).isEqualTo(10);
+  }
+
+  @Test
+  void anEntryAddedAndReleasedBetweenTwoCheckpointsNeverReachesTheState() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, true, 10, sink);
+    p.advanceTo(1000, sink);
+    assertThat(p.drainChanges()).isEmpty();
+  }
+
+  @Test
+  void aPersistedEntryIsDeletedFromTheStateOnceItIsGone() {
+    PendingExamples p = new PendingExamples(1000, 100, 1);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    assertThat(p.drainChanges())
+        .extracting(PendingExamples.Change::requestId)
+        .containsExactly("r1");
+    p.advanceTo(1000, sink);
+    List<PendingExamples.Change> changes = p.drainChanges();
+    assertThat(changes).containsExactly(new PendingExamples.Change("r1", null));
+    assertThat(p.hasChanges()).isFalse();
+  }
+
+  @Test
+  void aRestoredStoreReleasesWhatTheOriginalWould() {
+    PendingExamples original = new PendingExamples(1000, 100, 2);
+    original.impression("r1", 0, bytes("imp1"), sink);
+    original.label("r1", 0, true, 10, sink);
+    original.impression("r2", 20, bytes("imp2"), sink);
+    original.label("r2", 0, true, 30, sink);
+    original.label("r2", 1, true, 40, sink); // released: a marker remains
+    original.label("r3", 1, true, 50, sink); // its impression has not come yet
+    PendingExamples restored = new PendingExamples(1000, 100, 2);
+    for (PendingExamples.Change c : original.drainChanges()) {
+      restored.restore(c.requestId(), c.entry());
+    }
+    released.clear();
+    restored.label("r1", 1, false, 60, sink);
+    restored.label("r2", 0, true, 70, sink);
+    restored.impression("r3", 80, bytes("imp3"), sink);
+    restored.label("r3", 0, false, 90, sink);
+    assertThat(released)
+        .containsExactly(
+            new Released("r1", "imp1", 0b11, 0b01, false),
+            new Released("r3", "imp3", 0b11, 0b10, false));
+    assertThat(restored.counts().lateLabels).isEqualTo(1);
+    restored.advanceTo(2000, sink);
+    assertThat(restored.size()).isZero();
+  }
+
+  @Test
+  void badSettingsAreRefused() {
+    assertThatThrownBy(() -> new PendingExamples(0, 10, 1)).hasMessageContaining("join window");
+    assertThatThrownBy(() -> new PendingExamples(10, 0, 1)).hasMessageContaining("time bucket");
+    assertThatThrownBy(() -> new PendingExamples(10, 10, 65)).hasMessageContaining("64 tasks");
+  }
+}
