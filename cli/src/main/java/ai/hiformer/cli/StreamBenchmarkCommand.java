@@ -1,6 +1,9 @@
 package ai.hiformer.cli;
 
 import ai.hiformer.cli.stream.CpuUse;
+import ai.hiformer.cli.stream.LiveTraffic;
+import ai.hiformer.cli.stream.MaxRateSearch;
+import ai.hiformer.cli.stream.ReceiptTimes;
 import ai.hiformer.cli.stream.ThreadCpu;
 import ai.hiformer.cli.stream.Traffic;
 import ai.hiformer.features.io.BadRowException;
@@ -71,13 +74,17 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           "scoring",
           "labels",
           "label-delay-ms",
-          "join-window-ms");
+          "join-window-ms",
+          "step-seconds",
+          "max-rate-limit",
+          "max-p99-ms");
 
   static final String USAGE =
       "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
           + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs]"
-          + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]";
+          + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]"
+          + " [--find-max-rate [--step-seconds 60] [--max-p99-ms 100] [--max-rate-limit 40000]]";
 
   /** One model's figures; -1 where nothing was measured. */
   record Result(
@@ -96,7 +103,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       long freshnessP50,
       long freshnessP99,
       long freshnessMax,
-      CpuUse cpu) {}
+      CpuUse cpu,
+      List<MaxRateSearch.Step> steps) {}
 
   /**
    * The job's completed checkpoints triggered during phase 2 (the steady rate: what a checkpoint
@@ -148,7 +156,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         "end-to-end events/s and latency through Kafka -> Flink -> Kafka",
         USAGE,
         VALUED,
-        Set.of("freshness"));
+        Set.of("freshness", "find-max-rate"));
   }
 
   @Override
@@ -232,7 +240,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                     warmup + throughputEvents,
                     rate,
                     o.integer("checkpoint-ms", 1000, 100),
-                    o.has("freshness")));
+                    o.has("freshness"),
+                    !o.has("find-max-rate")
+                        ? null
+                        : new SearchSettings(
+                            events,
+                            labelDelay,
+                            o.integer("step-seconds", 60, 1),
+                            o.integer("max-p99-ms", 100, 1),
+                            o.integer("max-rate-limit", 40_000, 1))));
           }
         }
       }
@@ -335,6 +351,25 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           .put("other_cpu_us_per_event", cpu.microsPerEvent(cpu.otherSeconds()));
       var groups = run.putObject("cpu_us_per_event");
       cpu.microsPerEventByGroup().forEach(groups::put);
+      if (!r.steps().isEmpty()) {
+        var steps = run.putArray("max_rate_steps");
+        for (MaxRateSearch.Step s : r.steps()) {
+          steps
+              .addObject()
+              .put("rate", s.rate())
+              .put("passed", s.passed())
+              .put("events", s.events())
+              .put("scored", s.scored())
+              .put("visible_p50_ms", s.visibleP50())
+              .put("visible_p99_ms", s.visibleP99())
+              .put("visible_max_ms", s.visibleMax())
+              .put("learner_lag_midway_events", s.learnerLagMidway())
+              .put("learner_lag_events", s.learnerLag())
+              .put("learner_kept_up", s.learnerKeptUp())
+              .put("job_cpu_us_per_event", s.cpu().microsPerEvent(s.cpu().jobSeconds()))
+              .put("job_cores", s.cpu().cores(s.cpu().jobSeconds()));
+        }
+      }
     }
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     System.out.println("Wrote " + file);
@@ -352,7 +387,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       int split,
       int rate,
       int checkpointMillis,
-      boolean measureFreshness)
+      boolean measureFreshness,
+      SearchSettings search)
       throws Exception {
     // Experiments: -Dhiformer.bench.kafka.KEY=VALUE sets a config of the embedded broker.
     try (EmbeddedKafka kafka = new EmbeddedKafka(experiments("kafka"))) {
@@ -440,7 +476,14 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       Checkpoints checkpoints;
       long phase2Millis = Long.MAX_VALUE;
       int eventCount = traffic.events();
-      ReceiptTimes receipts = new ReceiptTimes(kafka.bootstrapServers(), eventCount);
+      ReceiptTimes receipts =
+          new ReceiptTimes(
+              kafka.bootstrapServers(),
+              search == null
+                  ? eventCount
+                  : Math.toIntExact(
+                      eventCount
+                          + MaxRateSearch.maxEvents(rate, search.maxRate(), search.stepSeconds())));
       ThreadCpu.Sample cpuFrom = null;
       ThreadCpu.Sample cpuTo = null;
       try {
@@ -458,6 +501,26 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           }
           producer.flush();
           receipts.awaitScored(warmup);
+          if (search != null) {
+            // The search's steps follow the warm-up, with events made as they are sent; their
+            // request ids continue after the prepared stream's, so none is scored twice.
+            // (Labels of warm-up events still in flight are dropped: those close as negatives.)
+            waitForLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", warmup);
+            List<MaxRateSearch.Step> steps =
+                new MaxRateSearch(
+                        kafka,
+                        producer,
+                        key,
+                        new LiveTraffic(search.base(), labels, search.labelDelayMillis(), 13),
+                        receipts,
+                        eventCount,
+                        warmup,
+                        config.get(JobConfig.GROUP_ID) + "-learner",
+                        search.stepSeconds(),
+                        search.maxP99Millis())
+                    .run(rate, search.maxRate());
+            return searchResult(kind, scoring, delivery, labels, steps);
+          }
           for (int i = traffic.positionOfEvent(warmup); i < traffic.positionOfEvent(split); i++) {
             producer.send(record(key, sends.get(i)));
           }
@@ -655,8 +718,66 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           pct(f, 0.5),
           pct(f, 0.99),
           pct(f, 1),
-          cpu);
+          cpu,
+          List.of());
     }
+  }
+
+  /** What {@code --find-max-rate} needs: the base events to cycle, and its limits. */
+  private record SearchSettings(
+      List<Event> base, double labelDelayMillis, int stepSeconds, long maxP99Millis, int maxRate) {}
+
+  /** A search's figures: those of its last passing step (-1 where none passed), and every step. */
+  private static Result searchResult(
+      String kind,
+      String scoring,
+      String delivery,
+      Traffic.Labels labels,
+      List<MaxRateSearch.Step> steps) {
+    MaxRateSearch.Step pass = null;
+    for (MaxRateSearch.Step s : steps) {
+      if (s.passed()) {
+        pass = s;
+      }
+    }
+    Checkpoints none = new Checkpoints(-1, -1, -1, -1, -1, -1, -1);
+    return pass == null
+        ? new Result(
+            kind,
+            scoring,
+            delivery,
+            labels.text(),
+            -1,
+            -1,
+            -1,
+            -1,
+            -1,
+            -1,
+            -1,
+            none,
+            -1,
+            -1,
+            -1,
+            CpuUse.NONE,
+            steps)
+        : new Result(
+            kind,
+            scoring,
+            delivery,
+            labels.text(),
+            pass.rate(),
+            -1,
+            -1,
+            -1,
+            pass.visibleP50(),
+            pass.visibleP99(),
+            pass.visibleMax(),
+            none,
+            -1,
+            -1,
+            -1,
+            pass.cpu(),
+            steps);
   }
 
   /** An impression or event for the events topic, or a label for the labels topic. */
@@ -744,87 +865,6 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     long[] a = values.stream().mapToLong(Long::longValue).toArray();
     Arrays.sort(a);
     return a;
-  }
-
-  /**
-   * When each score reached a read_committed consumer (wall clock, the broker's clock too on this
-   * machine), by the event index in its request id; read by a thread of its own from the job's
-   * start.
-   */
-  private static final class ReceiptTimes implements AutoCloseable {
-    private final long[] receivedAt;
-    private final java.util.concurrent.atomic.AtomicInteger received =
-        new java.util.concurrent.atomic.AtomicInteger();
-    private final Thread thread;
-    private volatile boolean running = true;
-
-    ReceiptTimes(String bootstrapServers, int events) {
-      receivedAt = new long[events];
-      Properties p = EmbeddedKafka.readCommittedConsumer(bootstrapServers, "benchmark-visible");
-      p.put("fetch.max.wait.ms", "5"); // answer polls at once: the receipt time is what we measure
-      thread =
-          new Thread(
-              () -> {
-                WireCodec<Score> codec = WireCodec.scores();
-                try (var consumer =
-                    new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(
-                        p,
-                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-                        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-                  consumer.subscribe(List.of("scores"));
-                  while (running) {
-                    var records = consumer.poll(Duration.ofMillis(5));
-                    long now = System.currentTimeMillis();
-                    for (ConsumerRecord<byte[], byte[]> r : records) {
-                      try {
-                        Score score = codec.decode(r.value());
-                        int index = Integer.parseInt(score.getRequestId().substring(1));
-                        if (index < receivedAt.length && receivedAt[index] == 0) {
-                          receivedAt[index] = now;
-                          received.incrementAndGet();
-                        }
-                      } catch (WireCodec.DecodeException e) {
-                        // not a score of this benchmark: nothing to time
-                      }
-                    }
-                  }
-                }
-              },
-              "visible-latency-consumer");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    long at(int index) {
-      return receivedAt[index];
-    }
-
-    /**
-     * Waits until the scores of {@code n} distinct events have been received. Counted as they
-     * arrive: re-reading the whole scores topic on every check (as this harness did before session
-     * 13) cost a core's worth of CPU during the warm-up and phase 1, on the cores the job under
-     * test runs on.
-     */
-    void awaitScored(int n) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + 600_000;
-      while (received.get() < n) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException(
-              "scores of "
-                  + n
-                  + " events did not arrive within 10 minutes ("
-                  + received.get()
-                  + " so far)");
-        }
-        Thread.sleep(50);
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running = false;
-      thread.join(10_000);
-    }
   }
 
   /** The q-quantile of sorted values (q = 1: the maximum); -1 when there are none. */

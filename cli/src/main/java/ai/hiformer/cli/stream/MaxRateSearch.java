@@ -1,0 +1,230 @@
+package ai.hiformer.cli.stream;
+
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The highest steady rate a running job sustains: steps of {@code seconds} at rising rates (each
+ * 1.25 times the last), stopping at the first step that fails. A step passes when every event's
+ * score reached a {@code read_committed} consumer, their visible latency's p99 (event appended →
+ * score received) is at most {@code maxP99Millis}, and the learner kept up: at the step's end its
+ * committed position on the events topic is within {@link #LEARNER_SLACK_SECONDS} of traffic of the
+ * head (positions are committed at checkpoints, so a learner that keeps up trails by about one
+ * checkpoint interval; one that falls behind trails by more every second).
+ */
+public final class MaxRateSearch {
+  /** How far behind the head, in seconds of traffic, a learner that keeps up may be. */
+  public static final double LEARNER_SLACK_SECONDS = 3;
+
+  /** One step's figures. */
+  public record Step(
+      int rate,
+      long events,
+      long scored,
+      long visibleP50,
+      long visibleP99,
+      long visibleMax,
+      long learnerLagMidway,
+      long learnerLag,
+      boolean learnerKeptUp,
+      boolean passed,
+      CpuUse cpu) {}
+
+  private final EmbeddedKafka kafka;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final byte[] key;
+  private final LiveTraffic traffic;
+  private final ReceiptTimes receipts;
+  private final String learnerGroup;
+  private final int seconds;
+  private final long maxP99Millis;
+  private long nextIndex;
+  private long eventsSent;
+
+  /** Scores received before the search, plus one per event the search sent. */
+  private long scoresExpected;
+
+  /**
+   * @param firstIndex the index of the first event this search sends (its request id's number)
+   * @param eventsSentBefore events on the (single-partition) events topic before the search's
+   * @param learnerGroup the consumer group whose committed position on the events topic is the
+   *     learner's
+   */
+  public MaxRateSearch(
+      EmbeddedKafka kafka,
+      KafkaProducer<byte[], byte[]> producer,
+      byte[] key,
+      LiveTraffic traffic,
+      ReceiptTimes receipts,
+      long firstIndex,
+      long eventsSentBefore,
+      String learnerGroup,
+      int seconds,
+      long maxP99Millis) {
+    this.kafka = kafka;
+    this.producer = producer;
+    this.key = key;
+    this.traffic = traffic;
+    this.receipts = receipts;
+    this.nextIndex = firstIndex;
+    this.eventsSent = eventsSentBefore;
+    this.learnerGroup = learnerGroup;
+    this.seconds = seconds;
+    this.maxP99Millis = maxP99Millis;
+    this.scoresExpected = receipts.received();
+  }
+
+  /** Events the search may send at most, from {@code startRate} up to {@code maxRate}. */
+  public static long maxEvents(int startRate, int maxRate, int seconds) {
+    long n = 0;
+    for (double r = startRate; r <= maxRate; r *= 1.25) {
+      n += (long) Math.round(r) * seconds;
+    }
+    return n;
+  }
+
+  /** Steps from {@code startRate} until one fails or the next would exceed {@code maxRate}. */
+  public List<Step> run(int startRate, int maxRate) throws Exception {
+    List<Step> steps = new ArrayList<>();
+    for (double r = startRate; r <= maxRate; r *= 1.25) {
+      Step s = step((int) Math.round(r));
+      steps.add(s);
+      System.out.printf(
+          Locale.ROOT,
+          "max-rate step %,d events/s: %s (visible p50 %d, p99 %d, max %d ms; %,d of %,d scored;"
+              + " learner %,d then %,d events behind%s; job %.1f µs/event, %.2f cores)%n",
+          s.rate(),
+          s.passed() ? "passed" : "FAILED",
+          s.visibleP50(),
+          s.visibleP99(),
+          s.visibleMax(),
+          s.scored(),
+          s.events(),
+          s.learnerLagMidway(),
+          s.learnerLag(),
+          s.learnerKeptUp() ? "" : ", falling behind",
+          s.cpu().microsPerEvent(s.cpu().jobSeconds()),
+          s.cpu().cores(s.cpu().jobSeconds()));
+      s.cpu().print(System.out);
+      if (!s.passed()) {
+        break;
+      }
+    }
+    return steps;
+  }
+
+  private Step step(int rate) throws Exception {
+    long n = (long) rate * seconds;
+    long first = nextIndex;
+    long firstOffset = eventsSent;
+    ThreadCpu.Sample from = ThreadCpu.take();
+    long start = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
+    long lagMidway = -1;
+    for (long k = 0; k < n; k++) {
+      if (k == n / 2) {
+        lagMidway = eventsSent - committed(learnerGroup);
+      }
+      long due = start + (long) (k * 1e9 / rate);
+      for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+        LockSupport.parkNanos(wait);
+      }
+      long now = startMillis + (System.nanoTime() - start) / 1_000_000;
+      for (byte[] label : traffic.dueLabels(now)) {
+        producer.send(new ProducerRecord<>("labels", key, label));
+      }
+      producer.send(new ProducerRecord<>("events", key, traffic.event(nextIndex++, now)));
+      eventsSent++;
+      scoresExpected++;
+    }
+    producer.flush();
+    long lag = eventsSent - committed(learnerGroup);
+    // Scores come within seconds when the job keeps up; give it the step's length again at most.
+    long deadline = System.currentTimeMillis() + Math.max(10_000, seconds * 1000L);
+    while (receipts.received() < scoresExpected && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    ThreadCpu.Sample to = ThreadCpu.take();
+    long[] appended = appendTimes(firstOffset, n);
+    long[] visible = new long[(int) n];
+    int scored = 0;
+    for (int k = 0; k < n; k++) {
+      long received = receipts.at((int) (first + k));
+      if (received > 0 && appended[k] > 0) {
+        visible[scored++] = received - appended[k];
+      }
+    }
+    long[] v = Arrays.copyOf(visible, scored);
+    Arrays.sort(v);
+    long p99 = pct(v, 0.99);
+    // Keeping up: the lag did not grow over the step's second half by more than a checkpoint
+    // interval's worth of traffic (positions are committed at checkpoints), or stayed small.
+    boolean keptUp = lag <= LEARNER_SLACK_SECONDS * rate || lag <= lagMidway + rate;
+    boolean passed = scored == n && p99 <= maxP99Millis && keptUp;
+    return new Step(
+        rate,
+        n,
+        scored,
+        pct(v, 0.5),
+        p99,
+        pct(v, 1),
+        lagMidway,
+        lag,
+        keptUp,
+        passed,
+        CpuUse.of(from, to, n));
+  }
+
+  /** The broker's append times of {@code n} events from {@code firstOffset}. */
+  private long[] appendTimes(long firstOffset, long n) {
+    long[] times = new long[(int) n];
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("max.poll.records", "10000");
+    TopicPartition tp = new TopicPartition("events", 0);
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.assign(List.of(tp));
+      c.seek(tp, firstOffset);
+      long end = firstOffset + n;
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (c.position(tp) < end && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          if (r.offset() < end) {
+            times[(int) (r.offset() - firstOffset)] = r.timestamp();
+          }
+        }
+      }
+    }
+    return times;
+  }
+
+  /** The group's committed offset on the events topic (0 before its first checkpoint). */
+  private long committed(String group) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      var o = offsets.get(new TopicPartition("events", 0));
+      return o == null ? 0 : o.offset();
+    }
+  }
+
+  private static long pct(long[] sorted, double q) {
+    return sorted.length == 0
+        ? -1
+        : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+  }
+}
