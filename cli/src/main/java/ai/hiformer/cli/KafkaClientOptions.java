@@ -46,6 +46,12 @@ final class KafkaClientOptions {
 
   /** The topic: {@code --topic}, else the file's {@code key}, else {@code fallback}. */
   static String topic(Options o, Map<String, String> file, String key, String fallback) {
-    return o.get("topic", file.getOrDefault(key, fallback));
+    return topic(o, file, key, fallback, "topic");
+  }
+
+  /** As above, with the command-line option {@code option} winning over the file. */
+  static String topic(
+      Options o, Map<String, String> file, String key, String fallback, String option) {
+    return o.get(option, file.getOrDefault(key, fallback));
   }
 }

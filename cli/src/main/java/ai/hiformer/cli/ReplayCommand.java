@@ -2,6 +2,7 @@ package ai.hiformer.cli;
 
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
+import ai.hiformer.local.traffic.DelayedLabels;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -23,7 +24,11 @@ public final class ReplayCommand extends OptionsCommand {
           "rate",
           "events",
           "model-id",
-          "request-prefix");
+          "request-prefix",
+          "labels",
+          "labels-topic",
+          "label-delay-ms",
+          "seed");
   static final String USAGE =
       """
       Usage: hiformer replay [options]
@@ -37,6 +42,12 @@ public final class ReplayCommand extends OptionsCommand {
         --rate 1000        events per second (0 = as fast as possible)
         --events N         stop after N events (default: the whole dataset; 50000 for the generated stream)
         --request-prefix P request ids are P0, P1, ... (default r<start time in ms>-, unique per replay)
+        --labels inline    inline: each event carries its labels (a replayed log); topic: events go without
+                           labels and each positive label follows on the labels topic after a delay (as
+                           clicks arrive in production), in event-time order whatever the rate
+        --labels-topic labels           where labels go (default: topics.labels of --config, else labels)
+        --label-delay-ms 1000           mean of the exponential delay of a label, in event time
+        --seed 0                        seeds the delays
       """;
 
   ReplayCommand() {
@@ -88,10 +99,23 @@ public final class ReplayCommand extends OptionsCommand {
         source.describe(),
         producer.get("bootstrap.servers"),
         o.integer("rate", 1000, 0) == 0 ? "full speed" : o.integer("rate", 1000, 0) + " events/s");
+    String labels = o.get("labels", "inline");
+    if (!labels.equals("inline") && !labels.equals("topic")) {
+      throw new Options.UsageException(
+          "replay: invalid --labels '" + labels + "'; allowed: inline, topic");
+    }
+    DelayedLabels delayed =
+        labels.equals("topic")
+            ? new DelayedLabels(o.number("label-delay-ms", 1000), o.integer("seed", 0, 0))
+            : null;
+    String labelsTopic =
+        KafkaClientOptions.topic(o, file, "topics.labels", "labels", "labels-topic");
     try {
       replayer.replay(
           producer,
           topic,
+          labelsTopic,
+          delayed,
           o.get("request-prefix", "r" + System.currentTimeMillis() + "-"),
           limit,
           o.integer("rate", 1000, 0),
@@ -101,9 +125,13 @@ public final class ReplayCommand extends OptionsCommand {
     }
     System.out.printf(
         Locale.ROOT,
-        "Done: %,d events sent, %,d rows rejected.%n",
+        "Done: %,d events sent, %,d rows rejected%s.%n",
         replayer.produced(),
-        replayer.rejected());
+        replayer.rejected(),
+        delayed == null
+            ? ""
+            : String.format(
+                Locale.ROOT, ", %,d labels sent to %s", delayed.labelsSent(), labelsTopic));
     return 0;
   }
 }

@@ -2,7 +2,6 @@ package ai.hiformer.jobs.stream;
 
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Label;
-import java.time.Duration;
 import org.apache.avro.SchemaNormalization;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.Watermark;
@@ -15,11 +14,21 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
  * watermark: an event's {@code eventTime}, a label's {@code time}, read from the record's bytes
  * without decoding the rest (the fields before them are two or three strings and a double).
  *
- * <p>Watermarks trail the newest time seen on a partition by {@code join.allowed-lateness-ms}. A
- * labels partition that is silent for {@code join.idle-ms} is marked idle and stops holding windows
- * open (labels are sparse: most impressions never get one). An events partition that is silent for
- * that long moves its watermark on with the wall clock instead, so that the last windows close
- * after traffic stops (marked idle, it would hold them open until traffic resumed).
+ * <p>Watermarks trail the newest time seen on a partition by {@code join.allowed-lateness-ms}. What
+ * a partition does when it falls silent for {@code join.idle-ms} depends on whether it was being
+ * read live, its last record read within {@link SilenceAware#LIVE_WITHIN_MILLIS} of its Kafka
+ * timestamp:
+ *
+ * <ul>
+ *   <li>Read live, an events partition moves its watermark on with the wall clock, so the last
+ *       windows close after traffic stops; a labels partition is marked idle, so that sparse labels
+ *       (most impressions never get one) do not hold windows open: the events' watermark then
+ *       closes them, until a label comes again.
+ *   <li>Read behind its head (a backfill, or a job held back by backpressure), a partition does
+ *       neither: its silence may only mean that its records are waiting to be read, and closing
+ *       windows then would lose their labels. A backfill thus joins exactly as the live stream did;
+ *       a bounded one closes its last windows at the end of its input.
+ * </ul>
  */
 final class EventTimes {
   private EventTimes() {}
@@ -88,47 +97,69 @@ final class EventTimes {
     throw new ArrayIndexOutOfBoundsException("varint too long");
   }
 
-  /** Events: timestamps from their bytes; a silent partition's watermark follows the wall clock. */
+  /** Events: timestamps from their bytes; a silent live partition follows the wall clock. */
   static WatermarkStrategy<RawRecord> forEvents(JobConfig config) {
     long lateness = config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS);
     long idle = config.get(JobConfig.JOIN_IDLE_MS);
     return WatermarkStrategy.<RawRecord>forGenerator(
-            ctx -> new FollowsWallClockWhenIdle(lateness, idle))
+            ctx -> new SilenceAware(lateness, idle, SilenceAware.Silence.FOLLOW_WALL_CLOCK))
         .withTimestampAssigner(
             (SerializableTimestampAssigner<RawRecord>)
                 (r, kafkaTime) -> eventTime(r.value, kafkaTime));
   }
 
-  /** Labels: timestamps from their bytes; a silent partition is idle. */
+  /** Labels: timestamps from their bytes; a silent live partition is idle. */
   static WatermarkStrategy<RawRecord> forLabels(JobConfig config) {
-    return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(
-            Duration.ofMillis(config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS)))
+    long lateness = config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS);
+    long idle = config.get(JobConfig.JOIN_IDLE_MS);
+    return WatermarkStrategy.<RawRecord>forGenerator(
+            ctx -> new SilenceAware(lateness, idle, SilenceAware.Silence.IDLE))
         .withTimestampAssigner(
             (SerializableTimestampAssigner<RawRecord>)
-                (r, kafkaTime) -> labelTime(r.value, kafkaTime))
-        .withIdleness(Duration.ofMillis(config.get(JobConfig.JOIN_IDLE_MS)));
+                (r, kafkaTime) -> labelTime(r.value, kafkaTime));
   }
 
   /**
-   * Bounded out-of-orderness, and after {@code idleMillis} without records, a watermark that
-   * advances with the wall clock from where it stood.
+   * Bounded out-of-orderness, and after {@code idleMillis} without records on a partition that was
+   * read live, the given behaviour (see the class comment).
    */
-  static final class FollowsWallClockWhenIdle implements WatermarkGenerator<RawRecord> {
+  static final class SilenceAware implements WatermarkGenerator<RawRecord> {
+    /** A record read within this long of its Kafka timestamp was read live. */
+    static final long LIVE_WITHIN_MILLIS = 1_000;
+
+    /** What a silent live partition does. */
+    enum Silence {
+      /** Its watermark moves on with the wall clock from where it stood. */
+      FOLLOW_WALL_CLOCK,
+      /** It is marked idle: it stops holding back the watermark, until a record comes. */
+      IDLE
+    }
+
     private final long lateness;
     private final long idleMillis;
+    private final Silence silence;
     private long newest = Long.MIN_VALUE;
     private long lastRecordWallMillis;
+    private boolean live;
+    private boolean idle;
     private long emitted = Long.MIN_VALUE;
 
-    FollowsWallClockWhenIdle(long lateness, long idleMillis) {
+    SilenceAware(long lateness, long idleMillis, Silence silence) {
       this.lateness = lateness;
       this.idleMillis = idleMillis;
+      this.silence = silence;
     }
 
     @Override
     public void onEvent(RawRecord record, long timestamp, WatermarkOutput output) {
+      long now = System.currentTimeMillis();
       newest = Math.max(newest, timestamp);
-      lastRecordWallMillis = System.currentTimeMillis();
+      lastRecordWallMillis = now;
+      live = record.kafkaTimestamp < 0 || now - record.kafkaTimestamp <= LIVE_WITHIN_MILLIS;
+      if (idle) {
+        idle = false;
+        output.markActive();
+      }
     }
 
     @Override
@@ -137,7 +168,17 @@ final class EventTimes {
         return; // nothing seen yet: no watermark
       }
       long silent = System.currentTimeMillis() - lastRecordWallMillis;
-      long watermark = newest - lateness - 1 + Math.max(0, silent - idleMillis);
+      long watermark = newest - lateness - 1;
+      if (live && silent > idleMillis) {
+        if (silence == Silence.IDLE) {
+          if (!idle) {
+            idle = true;
+            output.markIdle();
+          }
+          return;
+        }
+        watermark += silent - idleMillis;
+      }
       if (watermark > emitted) {
         emitted = watermark;
         output.emitWatermark(new Watermark(watermark));

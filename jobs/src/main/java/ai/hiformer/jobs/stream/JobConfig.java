@@ -110,9 +110,8 @@ public final class JobConfig implements Serializable {
           "join.idle-ms",
           5_000,
           1,
-          "event time: a labels partition without records for this long stops holding windows open; an events"
-              + " partition without records for this long moves its watermark on with the wall clock, so the"
-              + " last windows close after traffic stops");
+          "event time: a partition read live that has no records for this long stops holding windows open: an"
+              + " events partition's watermark moves on with the wall clock, a labels partition is marked idle");
   public static final Option<Long> CHECKPOINT_INTERVAL_MS =
       Option.longInteger(
           "checkpoint.interval-ms",

@@ -25,9 +25,11 @@ import org.apache.flink.util.Collector;
  * join.window-ms}) closes, tasks still without a label then counting as negatives.
  *
  * <p>Time ({@code join.time}): {@code event} measures windows in event time (an impression's and a
- * label's own times, closed by the watermarks of the events and labels topics), so that a replay or
- * a backfill joins as the live stream did; {@code processing} measures them from arrival, by the
- * wall clock.
+ * label's own times, closed by the watermarks of the events and labels topics), and releases every
+ * example as the watermark passes, in order of time (a complete example at its last label's time),
+ * so that a replay or a backfill feeds the learner the same examples in the same order as the live
+ * stream did; {@code processing} measures windows from arrival, by the wall clock, and releases a
+ * complete example at once.
  *
  * <p>Why keyed by model id rather than by request: one timer per time bucket and model (not one per
  * request), no state access per record (the store is in memory; {@link LabelJoinOperator} writes
@@ -147,8 +149,11 @@ public final class LabelJoin
   private PendingExamples store(String model) throws Exception {
     PendingExamples store = stores.get(model);
     if (store == null) {
+      // In event time, releases happen as the watermark passes, in time order: a replay then feeds
+      // the learner the same examples in the same order as the live stream did.
       store =
-          new PendingExamples(windowMillis, PendingExamples.bucketFor(windowMillis), tasks.size());
+          new PendingExamples(
+              windowMillis, PendingExamples.bucketFor(windowMillis), tasks.size(), eventTime);
       for (Map.Entry<String, byte[]> e : saved.entries()) {
         store.restore(e.getKey(), e.getValue());
       }

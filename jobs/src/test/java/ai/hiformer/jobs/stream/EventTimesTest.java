@@ -58,7 +58,8 @@ class EventTimesTest {
 
   @Test
   void aSilentEventsPartitionsWatermarkMovesOnWithTheWallClock() throws Exception {
-    var generator = new EventTimes.FollowsWallClockWhenIdle(1000, 50);
+    var generator =
+        new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.FOLLOW_WALL_CLOCK);
     java.util.List<Long> emitted = new java.util.ArrayList<>();
     var output =
         new org.apache.flink.api.common.eventtime.WatermarkOutput() {
@@ -75,7 +76,9 @@ class EventTimesTest {
         };
     generator.onPeriodicEmit(output);
     assertThat(emitted).isEmpty(); // nothing seen: no watermark
-    generator.onEvent(new RawRecord(), 10_000, output);
+    RawRecord live = new RawRecord();
+    live.kafkaTimestamp = System.currentTimeMillis();
+    generator.onEvent(live, 10_000, output);
     generator.onPeriodicEmit(output);
     assertThat(emitted).containsExactly(10_000 - 1000 - 1L);
     long start = System.currentTimeMillis();
@@ -84,5 +87,70 @@ class EventTimesTest {
     }
     generator.onPeriodicEmit(output);
     assertThat(emitted.get(emitted.size() - 1)).isGreaterThan(10_000 - 1000 - 1L);
+  }
+
+  @Test
+  void aPartitionReadBehindItsHeadDoesNotMoveOnWhenSilent() throws Exception {
+    var generator =
+        new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.FOLLOW_WALL_CLOCK);
+    java.util.List<Long> emitted = new java.util.ArrayList<>();
+    var output =
+        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
+          @Override
+          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
+            emitted.add(w.getTimestamp());
+          }
+
+          @Override
+          public void markIdle() {}
+
+          @Override
+          public void markActive() {}
+        };
+    RawRecord old = new RawRecord();
+    old.kafkaTimestamp = System.currentTimeMillis() - 60_000; // written a minute ago: a backfill
+    generator.onEvent(old, 10_000, output);
+    long start = System.currentTimeMillis();
+    while (System.currentTimeMillis() - start < 200) {
+      Thread.sleep(20);
+      generator.onPeriodicEmit(output);
+    }
+    assertThat(emitted).containsExactly(10_000 - 1000 - 1L);
+  }
+
+  @Test
+  void aSilentLiveLabelsPartitionIsMarkedIdleUntilALabelComes() throws Exception {
+    var generator = new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.IDLE);
+    java.util.List<String> calls = new java.util.ArrayList<>();
+    var output =
+        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
+          @Override
+          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
+            calls.add("watermark " + w.getTimestamp());
+          }
+
+          @Override
+          public void markIdle() {
+            calls.add("idle");
+          }
+
+          @Override
+          public void markActive() {
+            calls.add("active");
+          }
+        };
+    RawRecord live = new RawRecord();
+    live.kafkaTimestamp = System.currentTimeMillis();
+    generator.onEvent(live, 10_000, output);
+    generator.onPeriodicEmit(output);
+    long start = System.currentTimeMillis();
+    while (System.currentTimeMillis() - start < 200) {
+      Thread.sleep(20);
+      generator.onPeriodicEmit(output);
+    }
+    live.kafkaTimestamp = System.currentTimeMillis();
+    generator.onEvent(live, 12_000, output);
+    generator.onPeriodicEmit(output);
+    assertThat(calls).containsExactly("watermark 8999", "idle", "active", "watermark 10999");
   }
 }

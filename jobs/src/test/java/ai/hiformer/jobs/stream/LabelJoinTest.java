@@ -245,4 +245,19 @@ class LabelJoinTest {
         .containsExactlyInAnyOrder("in:1.0", "out:0.0");
     h.close();
   }
+
+  @Test
+  void inEventTimeACompleteExampleIsReleasedOnceTheWatermarkPassesItsLastLabel() throws Exception {
+    var h = opened("event");
+    h.processElement1(impression("m", "r7", 0));
+    h.processElement2(label("m", "r7", "click", 1, 300));
+    h.processElement2(label("m", "r7", "buy", 0, 400));
+    assertThat(outputs(h)).isEmpty();
+    h.processWatermark1(new Watermark(400));
+    h.processWatermark2(new Watermark(400));
+    assertThat(outputs(h))
+        .singleElement()
+        .satisfies(e -> assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 0.0));
+    h.close();
+  }
 }

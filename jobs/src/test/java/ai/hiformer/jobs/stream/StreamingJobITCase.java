@@ -87,7 +87,7 @@ class StreamingJobITCase {
                     .setModelId(model)
                     .setTask("click")
                     .setValue(click)
-                    .setTime(Instant.ofEpochSecond(1_700_000_100L + i))
+                    .setTime(Instant.ofEpochSecond(1_700_000_030L + i)) // within the window
                     .build()));
       }
       keys.add(

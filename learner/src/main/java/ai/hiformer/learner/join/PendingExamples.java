@@ -26,6 +26,13 @@ import java.util.TreeMap;
  * what is due. Deadlines are rounded up to the end of a time bucket, so that expiry costs one timer
  * per bucket, not one per request: {@link #nextBucketEnd} says when the next one ends.
  *
+ * <p>In time order ({@code releaseInTimeOrder}, for event time): an example whose labels are all in
+ * is not released at once but when time reaches its last label's time, and every release happens in
+ * {@link #advanceTo}, in order of that time (then of request id). The examples then come out in the
+ * same order however fast the stream is replayed and however its topics interleave, so a backfill
+ * learns exactly as the live stream did; the price is that a labelled example waits for time (the
+ * watermark) to pass its last label.
+ *
  * <p>Durability: the caller writes the entries changed since the previous checkpoint ({@link
  * #drainChanges}) to its keyed state, and rebuilds a store from them after a restore ({@link
  * #restore}). An entry added and released between two checkpoints never reaches the state.
@@ -73,12 +80,22 @@ public final class PendingExamples {
   private static final byte HAS_IMPRESSION = 1;
   private static final byte RELEASED = 2;
 
+  /** In time order: every task has a label; released once time reaches {@code due}. */
+  private static final byte COMPLETE = 4;
+
   private static final class Entry {
     byte flags;
     long deadline;
+
+    /** In time order: the last label's time so far, then when a complete entry is released. */
+    long due = Long.MIN_VALUE;
+
     long labelled;
     long positive;
     byte[] impression;
+
+    /** Labels that came before the impression: each task's label time, to judge it by then. */
+    long[] labelTimes;
 
     /** Written to the caller's state at a checkpoint, so its release must delete it there. */
     boolean persisted;
@@ -86,7 +103,9 @@ public final class PendingExamples {
 
   private final long windowMillis;
   private final long bucketMillis;
+  private final boolean inTimeOrder;
   private final long allTasks;
+  private final int tasks;
   private final Map<String, Entry> entries = new HashMap<>();
 
   /** Bucket end → request ids whose deadline falls in it (an id may be listed once per bucket). */
@@ -100,8 +119,10 @@ public final class PendingExamples {
    * @param windowMillis how long an impression waits for its labels
    * @param bucketMillis deadlines are rounded up to a multiple of this (at least 1)
    * @param tasks the model's number of tasks (1..64)
+   * @param releaseInTimeOrder release only in {@link #advanceTo}, in order of time (see above)
    */
-  public PendingExamples(long windowMillis, long bucketMillis, int tasks) {
+  public PendingExamples(
+      long windowMillis, long bucketMillis, int tasks, boolean releaseInTimeOrder) {
     if (windowMillis < 1) {
       throw new IllegalArgumentException("join window must be >= 1 ms, got " + windowMillis);
     }
@@ -113,7 +134,9 @@ public final class PendingExamples {
     }
     this.windowMillis = windowMillis;
     this.bucketMillis = bucketMillis;
+    this.inTimeOrder = releaseInTimeOrder;
     this.allTasks = tasks == 64 ? -1L : (1L << tasks) - 1;
+    this.tasks = tasks;
   }
 
   /** A bucket length that keeps expiry close to the window: a 16th of it, 10 ms to 1 s. */
@@ -135,15 +158,32 @@ public final class PendingExamples {
       counts.duplicateImpressions++;
       return;
     } else {
-      // Its labels came first; the window runs from the impression.
-      setDeadline(requestId, e, Math.max(e.deadline, timeMillis + windowMillis));
+      // Its labels came first. The window runs from the impression: labels after it are late, as
+      // they would have been had they come after the impression (the result must not depend on
+      // which topic was read first).
+      setDeadline(requestId, e, timeMillis + windowMillis);
+      e.due = Long.MIN_VALUE;
+      for (int t = 0; t < tasks; t++) {
+        long bit = 1L << t;
+        if ((e.labelled & bit) == 0) {
+          continue;
+        }
+        if (e.labelTimes[t] > e.deadline) {
+          e.labelled &= ~bit;
+          e.positive &= ~bit;
+          counts.lateLabels++;
+        } else if (inTimeOrder) {
+          e.due = Math.max(e.due, e.labelTimes[t]);
+        }
+      }
+      e.labelTimes = null;
     }
     e.flags |= HAS_IMPRESSION;
     e.impression = bytes;
     impressionBytes += bytes.length;
     changed.add(requestId);
     if (e.labelled == allTasks) {
-      release(requestId, e, false, sink);
+      complete(requestId, e, Math.max(timeMillis, e.due), sink);
     }
   }
 
@@ -166,9 +206,30 @@ public final class PendingExamples {
     e.labelled |= bit;
     e.positive = value ? e.positive | bit : e.positive & ~bit;
     changed.add(requestId);
-    if ((e.flags & HAS_IMPRESSION) != 0 && e.labelled == allTasks) {
-      release(requestId, e, false, sink);
+    if ((e.flags & HAS_IMPRESSION) == 0) {
+      if (e.labelTimes == null) {
+        e.labelTimes = new long[tasks];
+      }
+      e.labelTimes[task] = timeMillis;
     }
+    if (inTimeOrder) {
+      e.due = Math.max(e.due, timeMillis); // the last label's time so far
+    }
+    if ((e.flags & HAS_IMPRESSION) != 0 && e.labelled == allTasks) {
+      complete(requestId, e, e.due, sink);
+    }
+  }
+
+  /** Every task has a label: release now, or in time order once time reaches {@code due}. */
+  private void complete(String requestId, Entry e, long due, Sink sink) {
+    if (!inTimeOrder) {
+      release(requestId, e, false, sink);
+      return;
+    }
+    e.due = due;
+    e.flags |= COMPLETE;
+    long end = bucketEnd(due);
+    buckets.computeIfAbsent(end, k -> new ArrayDeque<>()).add(requestId);
   }
 
   /**
@@ -176,24 +237,70 @@ public final class PendingExamples {
    * (tasks without a label as negatives) or, without an impression, dropped.
    */
   public void advanceTo(long nowMillis, Sink sink) {
+    if (inTimeOrder) {
+      advanceInTimeOrder(nowMillis, sink);
+      return;
+    }
     while (!buckets.isEmpty() && buckets.firstKey() <= nowMillis) {
-      ArrayDeque<String> due = buckets.pollFirstEntry().getValue();
-      for (String requestId : due) {
+      for (String requestId : buckets.pollFirstEntry().getValue()) {
         Entry e = entries.get(requestId);
-        if (e == null || e.deadline > nowMillis) {
-          continue; // gone, or moved to a later bucket
+        if (e != null && e.deadline <= nowMillis) { // else gone, or moved to a later bucket
+          expire(requestId, e, sink);
         }
-        if ((e.flags & RELEASED) == 0) {
-          if ((e.flags & HAS_IMPRESSION) != 0) {
-            counts.windowClosed++;
-            release(requestId, e, true, sink);
-          } else {
-            counts.orphanLabels++;
-          }
-        }
-        remove(requestId, e);
       }
     }
+  }
+
+  private void advanceInTimeOrder(long nowMillis, Sink sink) {
+    // What is due, in order of its time (a complete example's last label, or a deadline), then of
+    // request id: the order does not depend on how the inputs were interleaved.
+    List<Object[]> due = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    while (!buckets.isEmpty() && buckets.firstKey() <= nowMillis) {
+      for (String requestId : buckets.pollFirstEntry().getValue()) {
+        Entry e = entries.get(requestId);
+        if (e == null || !seen.add(requestId)) {
+          continue;
+        }
+        boolean ready = (e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis;
+        long time = ready ? e.due : e.deadline;
+        if (ready || e.deadline <= nowMillis) {
+          due.add(new Object[] {time, requestId, e});
+        } else {
+          seen.remove(requestId); // listed here for a time still to come: it is in a later bucket
+        }
+      }
+    }
+    due.sort(
+        (a, b) -> {
+          int c = Long.compare((Long) a[0], (Long) b[0]);
+          return c != 0 ? c : ((String) a[1]).compareTo((String) b[1]);
+        });
+    for (Object[] d : due) {
+      String requestId = (String) d[1];
+      Entry e = (Entry) d[2];
+      if ((e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis) {
+        release(requestId, e, false, sink);
+        if (e.deadline <= nowMillis) {
+          remove(requestId, e);
+        }
+      } else {
+        expire(requestId, e, sink);
+      }
+    }
+  }
+
+  /** Its deadline has passed: released with what labels it has, or dropped; then gone. */
+  private void expire(String requestId, Entry e, Sink sink) {
+    if ((e.flags & RELEASED) == 0) {
+      if ((e.flags & HAS_IMPRESSION) != 0) {
+        counts.windowClosed++;
+        release(requestId, e, true, sink);
+      } else {
+        counts.orphanLabels++;
+      }
+    }
+    remove(requestId, e);
   }
 
   /** The end of the earliest bucket that holds a deadline, or {@code Long.MAX_VALUE}. */
@@ -245,21 +352,34 @@ public final class PendingExamples {
     Entry e = new Entry();
     e.flags = b.get();
     long deadline = b.getLong();
+    e.due = b.getLong();
     e.labelled = b.getLong();
     e.positive = b.getLong();
     if ((e.flags & HAS_IMPRESSION) != 0 && (e.flags & RELEASED) == 0) {
       e.impression = new byte[b.remaining()];
       b.get(e.impression);
       impressionBytes += e.impression.length;
+    } else if ((e.flags & HAS_IMPRESSION) == 0 && b.remaining() >= 8L * tasks) {
+      e.labelTimes = new long[tasks];
+      for (int t = 0; t < tasks; t++) {
+        e.labelTimes[t] = b.getLong();
+      }
     }
     e.persisted = true;
     entries.put(requestId, e);
     setDeadline(requestId, e, deadline);
+    if ((e.flags & (COMPLETE | RELEASED)) == COMPLETE) {
+      buckets.computeIfAbsent(bucketEnd(e.due), k -> new ArrayDeque<>()).add(requestId);
+    }
+  }
+
+  private long bucketEnd(long time) {
+    return Math.floorDiv(time + bucketMillis - 1, bucketMillis) * bucketMillis;
   }
 
   private void setDeadline(String requestId, Entry e, long deadline) {
     // Rounded up to its bucket's end: expiry is checked once per bucket.
-    long end = Math.floorDiv(deadline + bucketMillis - 1, bucketMillis) * bucketMillis;
+    long end = bucketEnd(deadline);
     if (end == e.deadline && buckets.containsKey(end)) {
       return;
     }
@@ -290,11 +410,18 @@ public final class PendingExamples {
   }
 
   private static byte[] encode(Entry e) {
-    int n = e.impression == null ? 0 : e.impression.length;
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 * 3 + n);
-    b.put(e.flags).putLong(e.deadline).putLong(e.labelled).putLong(e.positive);
-    if (n > 0) {
+    int n =
+        e.impression != null
+            ? e.impression.length
+            : e.labelTimes != null ? 8 * e.labelTimes.length : 0;
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 * 4 + n);
+    b.put(e.flags).putLong(e.deadline).putLong(e.due).putLong(e.labelled).putLong(e.positive);
+    if (e.impression != null) {
       b.put(e.impression);
+    } else if (e.labelTimes != null) {
+      for (long t : e.labelTimes) {
+        b.putLong(t);
+      }
     }
     return b.array();
   }

@@ -22,7 +22,7 @@ class PendingExamplesTest {
 
   @Test
   void anImpressionIsReleasedAsSoonAsEveryTaskHasALabel() {
-    PendingExamples p = new PendingExamples(1000, 100, 2);
+    PendingExamples p = new PendingExamples(1000, 100, 2, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 10, sink);
     assertThat(released).isEmpty();
@@ -35,7 +35,7 @@ class PendingExamplesTest {
 
   @Test
   void whenTheWindowClosesTasksWithoutALabelCountAsNegatives() {
-    PendingExamples p = new PendingExamples(1000, 100, 2);
+    PendingExamples p = new PendingExamples(1000, 100, 2, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 1, true, 500, sink);
     p.advanceTo(999, sink);
@@ -48,7 +48,7 @@ class PendingExamplesTest {
 
   @Test
   void labelsThatComeFirstWaitForTheirImpression() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.label("r1", 0, true, 0, sink);
     assertThat(released).isEmpty();
     p.impression("r1", 50, bytes("imp1"), sink);
@@ -57,7 +57,7 @@ class PendingExamplesTest {
 
   @Test
   void aReleasedRequestIgnoresLateLabelsAndRepeatedImpressionsUntilItsDeadline() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, false, 10, sink);
     p.label("r1", 0, true, 20, sink);
@@ -73,7 +73,7 @@ class PendingExamplesTest {
 
   @Test
   void aLabelAfterItsImpressionsDeadlineIsLateEvenIfTheEntryIsStillThere() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 1500, sink); // arrives before time reached 1000
     assertThat(p.counts().lateLabels).isEqualTo(1);
@@ -83,7 +83,7 @@ class PendingExamplesTest {
 
   @Test
   void labelsWithoutAnImpressionAreDroppedAtTheirDeadline() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.label("r9", 0, true, 0, sink);
     p.advanceTo(1000, sink);
     assertThat(released).isEmpty();
@@ -93,7 +93,7 @@ class PendingExamplesTest {
 
   @Test
   void deadlinesAreRoundedUpToTheirBucketSoThatOneTimerServesManyRequests() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.impression("a", 1, bytes("a"), sink);
     p.impression("b", 99, bytes("b"), sink);
     p.impression("c", 101, bytes("c"), sink);
@@ -108,7 +108,7 @@ class PendingExamplesTest {
 
   @Test
   void anEntryAddedAndReleasedBetweenTwoCheckpointsNeverReachesTheState() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 10, sink);
     p.advanceTo(1000, sink);
@@ -117,7 +117,7 @@ class PendingExamplesTest {
 
   @Test
   void aPersistedEntryIsDeletedFromTheStateOnceItIsGone() {
-    PendingExamples p = new PendingExamples(1000, 100, 1);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     assertThat(p.drainChanges())
         .extracting(PendingExamples.Change::requestId)
@@ -130,14 +130,14 @@ class PendingExamplesTest {
 
   @Test
   void aRestoredStoreReleasesWhatTheOriginalWould() {
-    PendingExamples original = new PendingExamples(1000, 100, 2);
+    PendingExamples original = new PendingExamples(1000, 100, 2, false);
     original.impression("r1", 0, bytes("imp1"), sink);
     original.label("r1", 0, true, 10, sink);
     original.impression("r2", 20, bytes("imp2"), sink);
     original.label("r2", 0, true, 30, sink);
     original.label("r2", 1, true, 40, sink); // released: a marker remains
     original.label("r3", 1, true, 50, sink); // its impression has not come yet
-    PendingExamples restored = new PendingExamples(1000, 100, 2);
+    PendingExamples restored = new PendingExamples(1000, 100, 2, false);
     for (PendingExamples.Change c : original.drainChanges()) {
       restored.restore(c.requestId(), c.entry());
     }
@@ -157,8 +157,100 @@ class PendingExamplesTest {
 
   @Test
   void badSettingsAreRefused() {
-    assertThatThrownBy(() -> new PendingExamples(0, 10, 1)).hasMessageContaining("join window");
-    assertThatThrownBy(() -> new PendingExamples(10, 0, 1)).hasMessageContaining("time bucket");
-    assertThatThrownBy(() -> new PendingExamples(10, 10, 65)).hasMessageContaining("64 tasks");
+    assertThatThrownBy(() -> new PendingExamples(0, 10, 1, false))
+        .hasMessageContaining("join window");
+    assertThatThrownBy(() -> new PendingExamples(10, 0, 1, false))
+        .hasMessageContaining("time bucket");
+    assertThatThrownBy(() -> new PendingExamples(10, 10, 65, false))
+        .hasMessageContaining("64 tasks");
+  }
+
+  @Test
+  void inTimeOrderACompleteExampleWaitsForTimeToPassItsLastLabel() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, true, 250, sink);
+    assertThat(released).isEmpty();
+    p.advanceTo(299, sink);
+    assertThat(released).isEmpty();
+    p.advanceTo(300, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 1, 1, false));
+    p.label("r1", 0, false, 400, sink); // late: the marker stays until the deadline
+    assertThat(p.counts().lateLabels).isEqualTo(1);
+    p.advanceTo(1000, sink);
+    assertThat(p.size()).isZero();
+  }
+
+  @Test
+  void inTimeOrderTheOutputDoesNotDependOnHowTheInputsInterleave() {
+    // The same impressions and labels, fed in two interleavings, advanced in different steps.
+    List<Released> first = new ArrayList<>();
+    PendingExamples a = new PendingExamples(1000, 100, 1, true);
+    PendingExamples.Sink toFirst =
+        (id, b, l, p, c) -> first.add(new Released(id, new String(b), l, p, c));
+    for (int i = 0; i < 50; i++) {
+      a.impression("r" + i, i * 40L, bytes("i" + i), toFirst);
+      if (i % 3 == 0) {
+        a.label("r" + i, 0, true, i * 40L + 500, toFirst);
+      }
+    }
+    a.advanceTo(100_000, toFirst);
+    List<Released> second = new ArrayList<>();
+    PendingExamples b = new PendingExamples(1000, 100, 1, true);
+    PendingExamples.Sink toSecond =
+        (id, x, l, p, c) -> second.add(new Released(id, new String(x), l, p, c));
+    for (int i = 49; i >= 0; i--) {
+      if (i % 3 == 0) {
+        b.label("r" + i, 0, true, i * 40L + 500, toSecond); // every label before its impression
+      }
+    }
+    for (int i = 0; i < 50; i++) {
+      b.impression("r" + i, i * 40L, bytes("i" + i), toSecond);
+      b.advanceTo(i * 40L, toSecond);
+    }
+    for (long t = 2000; t <= 100_000; t += 700) {
+      b.advanceTo(t, toSecond);
+    }
+    assertThat(second).isEqualTo(first);
+    assertThat(first).hasSize(50);
+  }
+
+  @Test
+  void inTimeOrderARestoredCompleteExampleIsStillReleasedOnTime() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    p.label("r1", 0, true, 250, sink);
+    PendingExamples restored = new PendingExamples(1000, 100, 1, true);
+    for (PendingExamples.Change c : p.drainChanges()) {
+      restored.restore(c.requestId(), c.entry());
+    }
+    restored.advanceTo(300, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 1, 1, false));
+  }
+
+  @Test
+  void aLabelThatCameBeforeItsImpressionButAfterItsWindowIsLateAsIfItHadComeAfter() {
+    PendingExamples p = new PendingExamples(1000, 100, 2, false);
+    p.label("r1", 0, true, 1500, sink); // after the window of an impression at 0
+    p.label("r1", 1, true, 500, sink);
+    p.impression("r1", 0, bytes("imp1"), sink);
+    assertThat(p.counts().lateLabels).isEqualTo(1);
+    assertThat(released).isEmpty(); // task 0 still without a label
+    p.advanceTo(1000, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 0b10, 0b10, true));
+  }
+
+  @Test
+  void labelsWaitingForTheirImpressionSurviveARestoreWithTheirTimes() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    p.label("r1", 0, true, 1500, sink);
+    PendingExamples restored = new PendingExamples(1000, 100, 1, true);
+    for (PendingExamples.Change c : p.drainChanges()) {
+      restored.restore(c.requestId(), c.entry());
+    }
+    restored.impression("r1", 0, bytes("imp1"), sink);
+    assertThat(restored.counts().lateLabels).isEqualTo(1);
+    restored.advanceTo(1000, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 0, 0, true));
   }
 }

@@ -4,7 +4,9 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Label;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -57,6 +59,26 @@ public final class Replayer {
       int rate,
       BiConsumer<String, Double> onEvent)
       throws Exception {
+    replay(producerProperties, topic, null, null, requestIdPrefix, limit, rate, onEvent);
+  }
+
+  /**
+   * As above; with {@code delayed} (not null), each event goes to {@code topic} without its labels
+   * and its positive labels follow on {@code labelsTopic} as {@code delayed} schedules them, in
+   * event-time order ({@link DelayedLabels}); {@code rate} paces the events only. Labels still due
+   * when the data ends are sent at the end.
+   */
+  public void replay(
+      Properties producerProperties,
+      String topic,
+      String labelsTopic,
+      DelayedLabels delayed,
+      String requestIdPrefix,
+      long limit,
+      int rate,
+      BiConsumer<String, Double> onEvent)
+      throws Exception {
+    WireCodec<Label> labelCodec = WireCodec.labels();
     FeatureSpec spec = source.spec();
     Properties p = new Properties();
     p.putAll(producerProperties);
@@ -80,7 +102,12 @@ public final class Replayer {
               Event e = convert.convert(row, i);
               e.setRequestId(requestIdPrefix + i);
               onEvent.accept(e.getRequestId(), e.getLabels().get(task));
-              producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
+              if (delayed == null) {
+                producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
+              } else {
+                delayed.offer(
+                    e, out -> send(producer, out, topic, labelsTopic, key, codec, labelCodec));
+              }
               produced.incrementAndGet();
               if (rate > 0) {
                 long wait = start + (long) ((i + 1) * 1e9 / rate) - System.nanoTime();
@@ -101,7 +128,27 @@ public final class Replayer {
             }
           };
       source.read(sink);
+      if (delayed != null) {
+        delayed.finish(out -> send(producer, out, topic, labelsTopic, key, codec, labelCodec));
+      }
       producer.flush();
+    }
+  }
+
+  private static void send(
+      KafkaProducer<byte[], byte[]> producer,
+      DelayedLabels.Out out,
+      String topic,
+      String labelsTopic,
+      byte[] key,
+      WireCodec<Event> events,
+      WireCodec<Label> labels) {
+    if (out instanceof DelayedLabels.Impression i) {
+      producer.send(new ProducerRecord<>(topic, key, events.encode(i.event())));
+    } else {
+      producer.send(
+          new ProducerRecord<>(
+              labelsTopic, key, labels.encode(((DelayedLabels.DelayedLabel) out).label())));
     }
   }
 }
