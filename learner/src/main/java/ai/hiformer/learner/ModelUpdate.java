@@ -31,8 +31,8 @@ import java.util.zip.CRC32C;
  * float[dim])}; vocabularies: {@code int V}, per vocabulary {@code int n, n × (int id, byte live,
  * long fingerprint)}; when it has dense weights {@code int P, P × (int size, double[size])}; then
  * the CRC32C of all before it. Values only: replicas score, they do not train, so no optimiser
- * state travels. {@code "HFU1"} (session 7: no spec or configuration in full updates) is still
- * read.
+ * state travels. {@code "HFU1"} (the first format: no spec or configuration in full updates) is
+ * still read.
  *
  * <p><b>Base slices</b> ({@code "HFU3"}): a full base spread over {@code count} updates, so that a
  * reader can join the update topic late without the learner publishing every row at once (tens of

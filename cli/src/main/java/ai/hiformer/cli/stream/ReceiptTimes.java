@@ -67,8 +67,9 @@ public final class ReceiptTimes implements AutoCloseable {
 
   /**
    * Waits until the scores of {@code n} distinct events have been received. Counted as they arrive:
-   * re-reading the whole scores topic on every check (as this harness did before session 13) cost a
-   * core's worth of CPU during the warm-up and phase 1, on the cores the job under test runs on.
+   * re-reading the whole scores topic on every check (as an earlier version of this harness did)
+   * cost a core's worth of CPU during the warm-up and phase 1, on the cores the job under test runs
+   * on.
    */
   public void awaitScored(int n) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 600_000;

@@ -33,7 +33,7 @@ import org.rocksdb.Priority;
  *       was CPU for nothing.
  * </ul>
  *
- * docs/BENCHMARKS.md "Session 16" has the measurements.
+ * docs/decisions/002-universal-compaction-for-learner-rows.md has the measurements.
  *
  * <p>RocksDB's compaction threads also run at the lowest CPU priority (nice 19). Compactions are
  * background work with slack (a merge that takes longer only delays the next one); a score is not.

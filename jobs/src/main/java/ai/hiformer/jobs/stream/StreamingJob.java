@@ -99,7 +99,7 @@ public final class StreamingJob {
         // its default
         // NO_CLAIM mode forces a full first checkpoint, which the changelog backend does not offer
         // (Flink's docs;
-        // a job resumed that way on the process cluster went into a restart loop in session 9).
+        // a job resumed that way on the process cluster went into a restart loop).
         conf.setString("execution.state-recovery.claim-mode", "CLAIM");
       }
     }

@@ -16,9 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
  * unaligned checkpoints: Flink checkpoints an operator aligned on all inputs if any of its input
  * edges is broadcast, pointwise or custom-partitioned, and then the scorer's events wait at every
  * checkpoint until the learner has passed the barrier on (seconds at a million rows: the stall
- * session 9 measured with a broadcast edge). Nor is the scorer keyed: a keyed operator gets a
- * RocksDB backend of its own, whose synchronous snapshot waited at a million rows as long as the
- * learner's memtable flush (session 10).
+ * measured with a broadcast edge: docs/decisions/003). Nor is the scorer keyed: a keyed operator
+ * gets a RocksDB backend of its own, whose synchronous snapshot waited at a million rows as long as
+ * the learner's memtable flush.
  */
 class JobGraphTest {
   @TempDir Path tmp;
