@@ -232,9 +232,8 @@ public final class ClusterCommand implements Command {
       throw new Options.UsageException("cluster submit: --config " + config + " does not exist");
     }
     // The same default as replay: MovieLens when the shared data is there, otherwise the generated
-    // stream (both
-    // under the project root); a spec the user names is relative to the working directory, as
-    // resolve read it.
+    // stream (both under the project root); a spec the user names is relative to the working
+    // directory, as resolve read it.
     ReplaySource source = ReplaySource.resolve(null, o.get("spec", null));
     Path spec = source.specPath().toAbsolutePath();
     FeatureSpec fs = FeatureSpec.load(spec);

@@ -528,9 +528,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           receipts.awaitScored(split);
           if (replicas) {
             // Phase 2 measures the steady rate: the learner, which trails the scores by design,
-            // first works off
-            // what phase 1 left it (its training would otherwise share the cores with the first
-            // seconds of phase 2).
+            // first works off what phase 1 left it (its training would otherwise share the cores
+            // with the first seconds of phase 2).
             waitForLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", split);
           }
           if (learnerJob != null && STOP_LEARNER) {
@@ -552,11 +551,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             int i = send.eventIndex();
             long due = start + (long) ((i - split) * 1e9 / rate);
             // Park, not spin: a spinning producer burns a whole core that the job under test would
-            // otherwise
-            // have (on two cores, half the machine). The latencies are taken from the broker's
-            // append times, so
-            // the timer's slack (tens of microseconds) only jitters the send times, not what is
-            // measured.
+            // otherwise have (on two cores, half the machine). The latencies are taken from the
+            // broker's append times, so the timer's slack (tens of microseconds) only jitters the
+            // send times, not what is measured.
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
               java.util.concurrent.locks.LockSupport.parkNanos(wait);
             }

@@ -36,9 +36,8 @@ class StartingProfileTest {
       }
     }
     // Otherwise the check above would be empty: the random weights do start off centre (the
-    // task-token models by
-    // far the most: their head reads one layer-normalised token that is nearly the same for every
-    // example).
+    // task-token models by far the most: their head reads one layer-normalised token that is nearly
+    // the same for every example).
     assertThat(uncentredSpread)
         .isGreaterThan(kind.equals("autoint") || kind.equals("dcnv2") ? 1e-3 : 0.05);
   }

@@ -18,8 +18,8 @@ import java.util.concurrent.Executors;
 public final class JdkScoringServer implements AutoCloseable {
   static {
     // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and
-    // the
-    // client's delayed ACK add ~40 ms to every response. Read once when the server classes load.
+    // the client's delayed ACK add ~40 ms to every response. Read once when the server classes
+    // load.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
     }

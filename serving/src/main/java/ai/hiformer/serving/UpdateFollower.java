@@ -139,9 +139,8 @@ public final class UpdateFollower {
     void offer(List<ModelUpdate> updates) {
       if (front != null && front.replica.ready()) {
         // A full update made with another spec or configuration, or after the learner restored (a
-        // newer epoch),
-        // starts the model afresh: nothing of the old copies (rows or ids the restored learner
-        // never had) stays.
+        // newer epoch), starts the model afresh: nothing of the old copies (rows or ids the
+        // restored learner never had) stays.
         int restart = -1;
         for (int i = updates.size() - 1; i >= 0 && restart < 0; i--) {
           if (replaces(updates.get(i))) {

@@ -114,9 +114,8 @@ class HotReloadTest {
                 }));
       }
       // Paced by responses, not by time: each swap waits until the clients have been answered by
-      // the version
-      // before it (or have stopped, which fails below), so every version serves while the next one
-      // loads.
+      // the version before it (or have stopped, which fails below), so every version serves while
+      // the next one loads.
       for (int v = 2; v <= VERSIONS + 1; v++) {
         long previous = v - 1;
         while (seen.getOrDefault(previous, 0) < RESPONSES_PER_VERSION

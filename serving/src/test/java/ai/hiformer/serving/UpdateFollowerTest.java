@@ -169,9 +169,8 @@ class UpdateFollowerTest {
     assertScoresAsReplica(fromFull.model("m").orElseThrow(), reference);
 
     // The learner restores to an older state (a new epoch, fewer values known): its full update
-    // replaces the
-    // model, so values only the lost updates had learned score as unknown again, as on the restored
-    // learner.
+    // replaces the model, so values only the lost updates had learned score as unknown again, as on
+    // the restored learner.
     Thread.sleep(2); // a later epoch on this clock
     ModelRuntime restored =
         new ModelRuntime(

@@ -173,23 +173,16 @@ public final class OnlineLearning {
       LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     // Every scoring subtask needs every update, but not over a broadcast edge: Flink checkpoints an
-    // operator with
-    // a broadcast, pointwise (forward) or custom-partitioned input aligned on all its inputs, so
-    // the scorer's
-    // events would wait, at each checkpoint, until the learner passed the barrier on (after its
-    // training step
-    // and its snapshot: seconds at a million rows). Instead each update is sent once per scoring
-    // subtask over a
-    // round-robin (rebalance) edge: as nothing else travels on that edge, any run of N consecutive
-    // records visits
-    // each of the N channels once, so every subtask receives every update, in order. Both inputs
-    // then checkpoint
+    // operator with a broadcast, pointwise (forward) or custom-partitioned input aligned on all its
+    // inputs, so the scorer's events would wait, at each checkpoint, until the learner passed the
+    // barrier on (after its training step and its snapshot: seconds at a million rows). Instead
+    // each update is sent once per scoring subtask over a round-robin (rebalance) edge: as nothing
+    // else travels on that edge, any run of N consecutive records visits each of the N channels
+    // once, so every subtask receives every update, in order. Both inputs then checkpoint
     // unaligned: barriers overtake queued records and scoring goes on. Not keyed either: a keyed
-    // scorer would get
-    // a RocksDB state backend of its own (empty, its only state being the events that wait for a
-    // model), and a
-    // RocksDB backend's synchronous snapshot waited, at 1 M ids, as long as the learner's memtable
-    // flush.
+    // scorer would get a RocksDB state backend of its own (empty, its only state being the events
+    // that wait for a model), and a RocksDB backend's synchronous snapshot waited, at 1 M ids, as
+    // long as the learner's memtable flush.
     return events
         .rebalance()
         .connect(toEveryScorer(updates, scorers))
@@ -208,8 +201,8 @@ public final class OnlineLearning {
   static DataStream<PublishedUpdate> toEveryScorer(
       DataStream<PublishedUpdate> updates, int scorers) {
     // At the publisher's parallelism, so that it is chained to it: a rebalance between the two
-    // would spread one
-    // model's updates over several copiers, and their copies would reach a scorer out of order.
+    // would spread one model's updates over several copiers, and their copies would reach a scorer
+    // out of order.
     return updates
         .flatMap(new CopyPerScorer(scorers))
         .returns(TypeInformation.of(PublishedUpdate.class))

@@ -232,9 +232,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
     if (interval > 0 && timestamp % interval == 0) {
       // Also a timer restored from a checkpoint: the restored model's first update is full, which
-      // is how
-      // scoring replicas, rebuilt empty after a restore, get their model back without waiting for
-      // an event.
+      // is how scoring replicas, rebuilt empty after a restore, get their model back without
+      // waiting for an event.
       String key = ctx.getCurrentKey();
       publish(key, runtime(key), ctx::output);
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
@@ -244,9 +243,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     long idle = config.get(LearnerOptions.FLUSH_IDLE_MS);
     if (last == null && runtime.pendingExamples() > 0) {
       // The first timer after a restore (this map is not checkpointed): the idle time counts from
-      // now, as it
-      // would have in a run without the restore, instead of flushing the restored partial
-      // micro-batch at once.
+      // now, as it would have in a run without the restore, instead of flushing the restored
+      // partial micro-batch at once.
       lastEvent.put(ctx.getCurrentKey(), timestamp);
       ctx.timerService().registerProcessingTimeTimer((timestamp / idle + 2) * idle);
       return;

@@ -171,8 +171,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       dit.remove();
     }
     // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a
-    // new full
-    // version can make an old one surplus, so only those models' folders are listed.
+    // new full version can make an old one surplus, so only those models' folders are listed.
     for (String modelId : written) {
       Retention.prune(root, modelId, config.get(LearnerOptions.SNAPSHOT_KEEP));
     }

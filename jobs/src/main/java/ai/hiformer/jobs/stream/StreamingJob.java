@@ -75,31 +75,25 @@ public final class StreamingJob {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.changelogCheckpoints()) {
         // RocksDB compacts the learner's row entries into new files, which an incremental
-        // checkpoint must upload
-        // whole (at a million rows, 150 MB every ten or so checkpoints: a checkpoint of seconds,
-        // and every
-        // exactly-once score waiting for it). With the changelog a checkpoint writes what changed
-        // since the
-        // previous one; RocksDB's files go up in the background (materialisation), after which the
-        // changelog
-        // before them is dropped: once a minute bounds what a restore replays (Flink's default is
-        // ten).
+        // checkpoint must upload whole (at a million rows, 150 MB every ten or so checkpoints: a
+        // checkpoint of seconds, and every exactly-once score waiting for it). With the changelog a
+        // checkpoint writes what changed since the previous one; RocksDB's files go up in the
+        // background (materialisation), after which the changelog before them is dropped: once a
+        // minute bounds what a restore replays (Flink's default is ten).
         conf.setString("state.changelog.enabled", "true");
         // Where the changelog goes is the TaskManagers' setting; these two reach only a cluster
-        // that this
-        // configuration starts (the embedded one). A cluster's own TaskManagers must say it
-        // themselves, and the
-        // learner refuses to run on one that keeps the changelog in memory (ChangelogStorageCheck).
+        // that this configuration starts (the embedded one). A cluster's own TaskManagers must say
+        // it themselves, and the learner refuses to run on one that keeps the changelog in memory
+        // (ChangelogStorageCheck).
         conf.setString("state.changelog.storage", "filesystem");
         conf.setString(
             "dstl.dfs.base-path",
             config.get(JobConfig.CHECKPOINT_DIR).replaceAll("/+$", "") + "/changelog");
         conf.setString("state.changelog.periodic-materialize.interval", "1min");
         // A resume from a savepoint hands it to the job (CLAIM), as Flink asks of changelog jobs:
-        // its default
-        // NO_CLAIM mode forces a full first checkpoint, which the changelog backend does not offer
-        // (Flink's docs;
-        // a job resumed that way on the process cluster went into a restart loop).
+        // its default NO_CLAIM mode forces a full first checkpoint, which the changelog backend
+        // does not offer (Flink's docs; a job resumed that way on the process cluster went into a
+        // restart loop).
         conf.setString("execution.state-recovery.claim-mode", "CLAIM");
       }
     }
@@ -109,21 +103,17 @@ public final class StreamingJob {
     conf.setString("restart-strategy.type", "exponential-delay");
     if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0) {
       // The scoring operator reads events and the learner's updates. An aligned checkpoint would
-      // hold its events
-      // until the barrier has passed the learner (after the learner wrote its changed rows), so a
-      // score would
-      // wait for a learner checkpoint: unaligned barriers overtake the queued records instead.
+      // hold its events until the barrier has passed the learner (after the learner wrote its
+      // changed rows), so a score would wait for a learner checkpoint: unaligned barriers overtake
+      // the queued records instead.
       conf.setString("execution.checkpointing.unaligned.enabled", "true");
       conf.setString("execution.checkpointing.aligned-checkpoint-timeout", "0ms");
     }
     // Scores are per event: send each record on at once instead of after Flink's 100 ms default
-    // (which would
-    // dominate the event-to-score latency). 0 also does without the 1 ms flusher thread per output,
-    // whose wake-ups
-    // cost more CPU than flushing each record at the rates one scoring subtask sees
-    // (docs/BENCHMARKS.md);
-    // edges that only feed the learner flush every OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS
-    // instead.
+    // (which would dominate the event-to-score latency). 0 also does without the 1 ms flusher
+    // thread per output, whose wake-ups cost more CPU than flushing each record at the rates one
+    // scoring subtask sees (docs/BENCHMARKS.md); edges that only feed the learner flush every
+    // OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS instead.
     conf.setString("execution.buffer-timeout.interval", "0ms");
     conf.setString("parallelism.default", Integer.toString(config.get(JobConfig.PARALLELISM)));
     // Every record type has a Flink serializer of its own: a type that would fall back to Kryo
@@ -244,12 +234,9 @@ public final class StreamingJob {
               .uid("decode-labels")
               .name("decode + validate labels");
       // With scoring replicas the learner reads the events with a source of its own: when it falls
-      // behind, its
-      // lag stays in Kafka instead of holding back the source that the scores come from. Its
-      // decoder's rejections
-      // are the scoring path's too, so only the scoring path's go to the dead-letter topic (a
-      // scoring job's, when
-      // this job only learns).
+      // behind, its lag stays in Kafka instead of holding back the source that the scores come
+      // from. Its decoder's rejections are the scoring path's too, so only the scoring path's go to
+      // the dead-letter topic (a scoring job's, when this job only learns).
       DataStream<ValidEvent> toLearn =
           !replicas
               ? valid

@@ -104,8 +104,8 @@ class ClusterFailureIT {
         .as("the job restarted from a checkpoint")
         .isGreaterThanOrEqualTo(1);
     // The JobManager drops the dead TaskManager at its heartbeat timeout; the job may restart once
-    // more if
-    // it had been redeployed onto the dead one's slots before that. It settles on the survivor.
+    // more if it had been redeployed onto the dead one's slots before that. It settles on the
+    // survivor.
     awaitRunningOnlyOn(2);
     assertThat(cluster.rest("/overview").path("taskmanagers").asInt())
         .as("left to run on")

@@ -29,9 +29,8 @@ class ChangelogStorageCheckITCase {
               .build();
       assertThat(config.changelogCheckpoints()).as("the exactly-once default").isTrue();
       // No MiniCluster extension here: the environment starts its own cluster from this
-      // configuration, whose
-      // TaskManager is told to keep the changelog in memory (as a cluster without the options
-      // does).
+      // configuration, whose TaskManager is told to keep the changelog in memory (as a cluster
+      // without the options does).
       Configuration conf = StreamingJob.flinkConfiguration(config);
       conf.setString("state.changelog.storage", "memory");
       conf.setString("restart-strategy.type", "none");

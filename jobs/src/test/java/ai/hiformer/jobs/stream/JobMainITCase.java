@@ -50,9 +50,8 @@ class JobMainITCase {
           });
       assertThat(kafka.readCommitted("scores", Duration.ofSeconds(2))).hasSize(300);
       // The shipped micro-batch (256) and the overrides (a snapshot every 100 examples, no idle
-      // flush): a
-      // snapshot after the first 256 examples and one after the last 44, trained at the end of the
-      // input.
+      // flush): a snapshot after the first 256 examples and one after the last 44, trained at the
+      // end of the input.
       Path snapshots = tmp.resolve("snapshots");
       try (var s = Files.list(snapshots.resolve("demo"))) {
         assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("v")).sorted())

@@ -178,9 +178,9 @@ class StreamingJobITCase {
     assertThat(count).hasSize(perModel * 2);
     assertThat(count.values()).allMatch(c -> c == 1);
     // market-a's 700 events carry labels: two full micro-batches were trained before its last
-    // events were
-    // scored. market-b learns from joined labels, whose timing relative to scoring is not fixed.
-    // With replicas, a score's version is the replica's at that moment: at most the final one.
+    // events were scored. market-b learns from joined labels, whose timing relative to scoring is
+    // not fixed. With replicas, a score's version is the replica's at that moment: at most the
+    // final one.
     if (scoringParallelism == 0) {
       assertThat(maxVersion.get("market-a")).isEqualTo(2);
     } else {

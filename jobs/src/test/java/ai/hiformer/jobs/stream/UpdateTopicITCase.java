@@ -106,11 +106,9 @@ class UpdateTopicITCase {
     ServedModel fromTopic = follow(published).model("u").orElseThrow();
     assertThat(fromTopic.version()).isEqualTo(replica.version());
     // A server that joins after the full update assembles its model from the base slices and the
-    // increments, and
-    // serves nothing until it is whole. How many updates a run publishes depends on its timing:
-    // with a whole
-    // cycle (two slices) after the full update the late server serves the final model, else it
-    // serves nothing.
+    // increments, and serves nothing until it is whole. How many updates a run publishes depends on
+    // its timing: with a whole cycle (two slices) after the full update the late server serves the
+    // final model, else it serves nothing.
     UpdateParts.Assembler first = new UpdateParts.Assembler();
     int afterFull = 0;
     while (first.offer(published.get(afterFull++).value()) == null) {

@@ -276,10 +276,9 @@ public final class LocalCluster {
             "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
             "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
             // Where a job with changelog checkpoints (the exactly-once default) keeps its
-            // changelog: TaskManager
-            // options, which a job's own configuration cannot set (without them Flink keeps the
-            // changelog in memory,
-            // inside the checkpoints, and the job's learner refuses to start).
+            // changelog: TaskManager options, which a job's own configuration cannot set (without
+            // them Flink keeps the changelog in memory, inside the checkpoints, and the job's
+            // learner refuses to start).
             "state.changelog.storage: filesystem",
             "dstl.dfs.base-path: " + settings.checkpoints().resolve("changelog").toUri(),
             // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.

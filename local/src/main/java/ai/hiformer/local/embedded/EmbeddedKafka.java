@@ -84,8 +84,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
       }
       // Right after start-up the controller can still answer UnknownTopicOrPartition: retry each
-      // topic a
-      // few times; one that exists already (an earlier attempt went through) is fine.
+      // topic a few times; one that exists already (an earlier attempt went through) is fine.
       for (NewTopic topic : list) {
         for (int attempt = 1; ; attempt++) {
           try {
@@ -104,8 +103,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
       }
       // The broker learns of a new topic from the controller a little later: until then
-      // describeTopics answers
-      // UnknownTopicOrPartition (retriable), and a partition can be listed before it has a leader.
+      // describeTopics answers UnknownTopicOrPartition (retriable), and a partition can be listed
+      // before it has a leader.
       long deadline = System.currentTimeMillis() + 60_000;
       Object last = null;
       while (true) {
