@@ -130,6 +130,8 @@ public final class Options {
 
   /** A command-line mistake: printed without a stack trace, exit code 2. */
   public static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public UsageException(String message) {
       super(message);
     }

@@ -84,16 +84,7 @@ public final class ServeCommand extends OptionsCommand {
       UpdateTopicReader reader =
           new UpdateTopicReader(
               KafkaClientOptions.client(o, file), o.get("updates-topic", null), follower);
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      reader.close();
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  }));
+      Runtime.getRuntime().addShutdownHook(new Thread(reader::close));
       System.out.println("Following model updates on " + o.get("updates-topic", null));
     }
     ScoringServer server;

@@ -75,9 +75,13 @@ final class UpdateTopicReader implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     closed = true;
     consumer.wakeup();
-    thread.join(10_000);
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the caller is being interrupted: let it see that
+    }
   }
 }

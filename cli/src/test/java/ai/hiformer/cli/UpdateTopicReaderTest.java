@@ -34,6 +34,7 @@ class UpdateTopicReaderTest {
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}""";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  @SuppressWarnings("try") // the reader works on its own thread while it is open
   @Test
   void updatesOnTheTopicBeforeAndAfterTheServerStartsAreServed() throws Exception {
     ModelRuntime learner =

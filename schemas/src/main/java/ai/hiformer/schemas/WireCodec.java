@@ -84,6 +84,8 @@ public final class WireCodec<T extends SpecificRecordBase> {
 
   /** A record that could not be decoded; the message is the dead-letter reason. */
   public static final class DecodeException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     public DecodeException(String message) {
       super(message, null, false, false);
     }

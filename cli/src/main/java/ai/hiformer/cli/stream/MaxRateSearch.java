@@ -90,7 +90,7 @@ public final class MaxRateSearch {
   public static long maxEvents(int startRate, int maxRate, int seconds) {
     long n = 0;
     for (double r = startRate; r <= maxRate; r *= 1.25) {
-      n += (long) Math.round(r) * seconds;
+      n += Math.round(r) * seconds;
     }
     return n;
   }

@@ -87,8 +87,12 @@ public final class ReceiptTimes implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(10_000);
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the caller is being interrupted: let it see that
+    }
   }
 }

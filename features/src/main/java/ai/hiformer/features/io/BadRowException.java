@@ -5,6 +5,8 @@ package ai.hiformer.features.io;
  * it.
  */
 public final class BadRowException extends Exception {
+  private static final long serialVersionUID = 1L;
+
   public BadRowException(String message) {
     super(message, null, false, false);
   }

@@ -9,6 +9,8 @@ import org.apache.flink.util.Collector;
  * Decode and validate: good events go on, anything else to the dead-letter output with its reason.
  */
 public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
+  private static final long serialVersionUID = 1L;
+
   private final JobConfig config;
   private transient EventValidator validator;
   private transient Counter deadLetters;

@@ -13,6 +13,8 @@ import org.apache.flink.util.Collector;
  * Decode and validate labels: known model and task, value 0 or 1; anything else is dead-lettered.
  */
 public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
+  private static final long serialVersionUID = 1L;
+
   private final JobConfig config;
   private transient WireCodec<Label> codec;
   private transient Set<String> tasks;

@@ -94,6 +94,8 @@ public final class EventValidator {
 
   /** Why a record is unusable: the dead-letter reason. */
   public static final class Invalid extends Exception {
+    private static final long serialVersionUID = 1L;
+
     public Invalid(String reason) {
       super(reason, null, false, false);
     }

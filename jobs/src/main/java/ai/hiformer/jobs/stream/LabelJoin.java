@@ -39,6 +39,8 @@ import org.apache.flink.util.Collector;
  */
 public final class LabelJoin
     extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
+  private static final long serialVersionUID = 1L;
+
   private final JobConfig config;
   private final boolean eventTime;
   private final long windowMillis;

@@ -12,6 +12,8 @@ import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
  */
 public final class LabelJoinOperator
     extends KeyedCoProcessOperator<String, ValidEvent, ValidLabel, ValidEvent> {
+  private static final long serialVersionUID = 1L;
+
   private final LabelJoin join;
 
   public LabelJoinOperator(LabelJoin join) {

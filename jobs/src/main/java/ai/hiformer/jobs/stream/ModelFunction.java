@@ -39,6 +39,8 @@ import org.apache.flink.util.OutputTag;
  * @param <T> the event type
  */
 public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scored> {
+  private static final long serialVersionUID = 1L;
+
   /** Events whose features the spec could not read: the job keeps running. */
   public static final OutputTag<Rejected> REJECTED =
       new OutputTag<>("rejected", TypeInformation.of(Rejected.class));

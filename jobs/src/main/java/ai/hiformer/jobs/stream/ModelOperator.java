@@ -24,6 +24,8 @@ import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
  */
 public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scored>
     implements org.apache.flink.streaming.api.operators.BoundedOneInput {
+  private static final long serialVersionUID = 1L;
+
   private final ModelFunction<T> function;
 
   public ModelOperator(ModelFunction<T> function) {

@@ -10,6 +10,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * dead-lettered.
  */
 public final class RawRecordDeserializer implements KafkaRecordDeserializationSchema<RawRecord> {
+  private static final long serialVersionUID = 1L;
+
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
     RawRecord r =

@@ -27,6 +27,8 @@ public final class SavepointExport {
   private SavepointExport() {}
 
   /** Writes one snapshot per model id under {@code out}; returns their directories. */
+  // javac's try lint: Flink's CloseableIterator declares close() throws Exception.
+  @SuppressWarnings("try")
   public static List<Path> export(String savepoint, Path out) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(1);
@@ -67,6 +69,8 @@ public final class SavepointExport {
    */
   static final class ModelStateReader
       extends KeyedStateReaderFunction<String, Tuple2<String, byte[]>> {
+    private static final long serialVersionUID = 1L;
+
     private transient ValueState<byte[]> state;
     private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rows;
     private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entries;

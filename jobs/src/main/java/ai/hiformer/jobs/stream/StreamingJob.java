@@ -479,6 +479,8 @@ public final class StreamingJob {
   static final class SplitUpdate
       implements org.apache.flink.api.common.functions.FlatMapFunction<
           ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public void flatMap(
         ai.hiformer.jobs.api.PublishedUpdate u,
@@ -497,6 +499,8 @@ public final class StreamingJob {
    */
   static final class UpdateKey
       implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
       return u.modelId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -506,6 +510,8 @@ public final class StreamingJob {
   /** An update's record value: the update's own bytes. */
   static final class UpdateValue
       implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
       return u.update;
@@ -514,6 +520,8 @@ public final class StreamingJob {
 
   /** Records are encoded by the operators already. */
   static final class PassThrough implements SerializationSchema<byte[]> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public byte[] serialize(byte[] element) {
       return element;

@@ -27,6 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * every update, once, in the order the learner published them, also when two learner subtasks
  * publish.
  */
+// javac's try lint: Flink's harnesses and iterators declare close() throws Exception.
+@SuppressWarnings("try")
 class EveryScorerITCase {
   @RegisterExtension
   static final MiniClusterExtension FLINK =

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * exactly those of the Flink-free learner fed the same events in the same order, and the markets
  * learn apart.
  */
+// javac's try lint: Flink's harnesses and iterators declare close() throws Exception.
+@SuppressWarnings("try")
 class OnlineLearningITCase {
   @RegisterExtension
   static final MiniClusterExtension FLINK =

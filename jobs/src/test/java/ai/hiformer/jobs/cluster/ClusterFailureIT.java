@@ -392,6 +392,7 @@ class ClusterFailureIT {
   }
 
   /** A port p with p + 1 free too (Kafka's client and controller listeners). */
+  @SuppressWarnings("try") // the socket is opened only to learn that the port is free
   private static int freePortPair() throws IOException {
     for (int i = 0; i < 50; i++) {
       int p = freePort();

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * their checkpoint completes; a snapshot restored into a fresh operator carries on with the same
  * model bytes; and model ids that never see each other's examples.
  */
+// javac's try lint: Flink's harnesses and iterators declare close() throws Exception.
+@SuppressWarnings("try")
 class ModelOperatorTest {
   /** user, item, price: shared with ScoringFunctionTest. */
   static final String SPEC =

@@ -28,10 +28,14 @@ import org.junit.jupiter.api.Test;
  * load, or Flink's options applied over it, would go unnoticed otherwise, and the learner would
  * compact its rows the expensive way.)
  */
+// javac's try lint: Flink's harnesses and iterators declare close() throws Exception.
+@SuppressWarnings("try")
 class RocksDbSettingsTest {
 
   /** Puts one row into a map state, as the learner writes its rows at a checkpoint. */
   private static final class WritesARow extends KeyedProcessFunction<String, Long, Long> {
+    private static final long serialVersionUID = 1L;
+
     private transient MapState<Long, byte[]> rows;
 
     @Override

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * the same updates gives; waiting events survive a restore; examples only to learn from and other
  * models' updates are not scored with.
  */
+// javac's try lint: Flink's harnesses and iterators declare close() throws Exception.
+@SuppressWarnings("try")
 class ScoringFunctionTest {
   private static final String SPEC = ModelOperatorTest.SPEC;
   private static final int MICRO_BATCH = 8;

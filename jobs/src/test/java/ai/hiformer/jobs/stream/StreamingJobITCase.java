@@ -251,7 +251,7 @@ class StreamingJobITCase {
           for (int k = 0; k < g.length; k++) {
             g[k] = (byte) rng.nextInt(256);
           }
-          g[0] = (byte) (g[0] == (byte) 0xC3 ? 0 : g[0]);
+          g[0] = g[0] == (byte) 0xC3 ? 0 : g[0];
           bad.add(new Malformed(g, "not Avro single-object"));
         }
         case 1 -> bad.add(new Malformed(new byte[0], "not Avro single-object"));

@@ -205,7 +205,14 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    cluster.close();
+  public void close() {
+    try {
+      cluster.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping the embedded broker", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("stopping the embedded broker failed", e);
+    }
   }
 }

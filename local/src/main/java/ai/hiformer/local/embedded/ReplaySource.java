@@ -80,6 +80,8 @@ public record ReplaySource(Path data, Path specPath, FeatureSpec spec) {
 
   /** Thrown by a sink to end the replay. */
   public static final class Stop extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public Stop() {
       super(null, null, false, false);
     }
