@@ -99,24 +99,27 @@ final class EventTimes {
 
   /** Events: timestamps from their bytes; a silent live partition follows the wall clock. */
   static WatermarkStrategy<RawRecord> forEvents(JobConfig config) {
-    long lateness = config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS);
-    long idle = config.get(JobConfig.JOIN_IDLE_MS);
-    return WatermarkStrategy.<RawRecord>forGenerator(
-            ctx -> new SilenceAware(lateness, idle, SilenceAware.Silence.FOLLOW_WALL_CLOCK))
-        .withTimestampAssigner(
-            (SerializableTimestampAssigner<RawRecord>)
-                (r, kafkaTime) -> eventTime(r.value, kafkaTime));
+    return strategy(
+        config,
+        SilenceAware.Silence.FOLLOW_WALL_CLOCK,
+        (r, kafkaTime) -> eventTime(r.value, kafkaTime));
   }
 
   /** Labels: timestamps from their bytes; a silent live partition is idle. */
   static WatermarkStrategy<RawRecord> forLabels(JobConfig config) {
+    return strategy(
+        config, SilenceAware.Silence.IDLE, (r, kafkaTime) -> labelTime(r.value, kafkaTime));
+  }
+
+  private static WatermarkStrategy<RawRecord> strategy(
+      JobConfig config,
+      SilenceAware.Silence silence,
+      SerializableTimestampAssigner<RawRecord> timestamps) {
     long lateness = config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS);
     long idle = config.get(JobConfig.JOIN_IDLE_MS);
     return WatermarkStrategy.<RawRecord>forGenerator(
-            ctx -> new SilenceAware(lateness, idle, SilenceAware.Silence.IDLE))
-        .withTimestampAssigner(
-            (SerializableTimestampAssigner<RawRecord>)
-                (r, kafkaTime) -> labelTime(r.value, kafkaTime));
+            ctx -> new SilenceAware(lateness, idle, silence))
+        .withTimestampAssigner(timestamps);
   }
 
   /**

@@ -13,6 +13,18 @@ import org.junit.jupiter.api.Test;
 class EventTimesTest {
   private static final long FALLBACK = -42;
 
+  private static byte[] label(long timeMillis) {
+    return WireCodec.labels()
+        .encode(
+            Label.newBuilder()
+                .setRequestId("r")
+                .setModelId("m")
+                .setTask("click")
+                .setValue(1)
+                .setTime(Instant.ofEpochMilli(timeMillis))
+                .build());
+  }
+
   @Test
   void theTimeIsReadFromTheRecordsBytesWithoutDecodingTheRest() {
     byte[] event =
@@ -24,32 +36,14 @@ class EventTimesTest {
                     .setEventTime(Instant.ofEpochMilli(1_733_000_000_123L))
                     .setCategorical(Map.of("user", "u"))
                     .build());
-    byte[] label =
-        WireCodec.labels()
-            .encode(
-                Label.newBuilder()
-                    .setRequestId("r")
-                    .setModelId("m")
-                    .setTask("click")
-                    .setValue(1)
-                    .setTime(Instant.ofEpochMilli(-5))
-                    .build());
+    byte[] label = label(-5);
     assertThat(EventTimes.eventTime(event, FALLBACK)).isEqualTo(1_733_000_000_123L);
     assertThat(EventTimes.labelTime(label, FALLBACK)).isEqualTo(-5);
   }
 
   @Test
   void bytesThatAreNotARecordOfTheSchemaGiveTheFallback() {
-    byte[] label =
-        WireCodec.labels()
-            .encode(
-                Label.newBuilder()
-                    .setRequestId("r")
-                    .setModelId("m")
-                    .setTask("click")
-                    .setValue(1)
-                    .setTime(Instant.ofEpochMilli(7))
-                    .build());
+    byte[] label = label(7);
     assertThat(EventTimes.eventTime(label, FALLBACK)).isEqualTo(FALLBACK); // another schema
     assertThat(EventTimes.labelTime(Arrays.copyOf(label, 14), FALLBACK)).isEqualTo(FALLBACK);
     assertThat(EventTimes.labelTime(new byte[] {1, 2, 3}, FALLBACK)).isEqualTo(FALLBACK);
@@ -60,20 +54,8 @@ class EventTimesTest {
   void aSilentEventsPartitionsWatermarkMovesOnWithTheWallClock() throws Exception {
     var generator =
         new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.FOLLOW_WALL_CLOCK);
-    java.util.List<Long> emitted = new java.util.ArrayList<>();
-    var output =
-        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
-          @Override
-          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
-            emitted.add(w.getTimestamp());
-          }
-
-          @Override
-          public void markIdle() {}
-
-          @Override
-          public void markActive() {}
-        };
+    Recorded output = new Recorded();
+    java.util.List<Long> emitted = output.watermarks;
     generator.onPeriodicEmit(output);
     assertThat(emitted).isEmpty(); // nothing seen: no watermark
     RawRecord live = new RawRecord();
@@ -93,20 +75,8 @@ class EventTimesTest {
   void aPartitionReadBehindItsHeadDoesNotMoveOnWhenSilent() throws Exception {
     var generator =
         new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.FOLLOW_WALL_CLOCK);
-    java.util.List<Long> emitted = new java.util.ArrayList<>();
-    var output =
-        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
-          @Override
-          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
-            emitted.add(w.getTimestamp());
-          }
-
-          @Override
-          public void markIdle() {}
-
-          @Override
-          public void markActive() {}
-        };
+    Recorded output = new Recorded();
+    java.util.List<Long> emitted = output.watermarks;
     RawRecord old = new RawRecord();
     old.kafkaTimestamp = System.currentTimeMillis() - 60_000; // written a minute ago: a backfill
     generator.onEvent(old, 10_000, output);
@@ -121,24 +91,8 @@ class EventTimesTest {
   @Test
   void aSilentLiveLabelsPartitionIsMarkedIdleUntilALabelComes() throws Exception {
     var generator = new EventTimes.SilenceAware(1000, 50, EventTimes.SilenceAware.Silence.IDLE);
-    java.util.List<String> calls = new java.util.ArrayList<>();
-    var output =
-        new org.apache.flink.api.common.eventtime.WatermarkOutput() {
-          @Override
-          public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
-            calls.add("watermark " + w.getTimestamp());
-          }
-
-          @Override
-          public void markIdle() {
-            calls.add("idle");
-          }
-
-          @Override
-          public void markActive() {
-            calls.add("active");
-          }
-        };
+    Recorded output = new Recorded();
+    java.util.List<String> calls = output.calls;
     RawRecord live = new RawRecord();
     live.kafkaTimestamp = System.currentTimeMillis();
     generator.onEvent(live, 10_000, output);
@@ -152,5 +106,28 @@ class EventTimesTest {
     generator.onEvent(live, 12_000, output);
     generator.onPeriodicEmit(output);
     assertThat(calls).containsExactly("watermark 8999", "idle", "active", "watermark 10999");
+  }
+
+  /** What a generator said: its watermarks, and every call in order. */
+  private static final class Recorded
+      implements org.apache.flink.api.common.eventtime.WatermarkOutput {
+    final java.util.List<Long> watermarks = new java.util.ArrayList<>();
+    final java.util.List<String> calls = new java.util.ArrayList<>();
+
+    @Override
+    public void emitWatermark(org.apache.flink.api.common.eventtime.Watermark w) {
+      watermarks.add(w.getTimestamp());
+      calls.add("watermark " + w.getTimestamp());
+    }
+
+    @Override
+    public void markIdle() {
+      calls.add("idle");
+    }
+
+    @Override
+    public void markActive() {
+      calls.add("active");
+    }
   }
 }
