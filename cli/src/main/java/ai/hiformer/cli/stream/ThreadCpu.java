@@ -80,7 +80,11 @@ public final class ThreadCpu {
           "metrics-",
           "feature-zk",
           "node-",
-          "SnapshotGenerator");
+          "SnapshotGenerator",
+          "share-group",
+          "client-metrics-reaper",
+          "network-partition-metadata",
+          "persister-");
 
   private static final List<String> FLINK_PREFIXES =
       List.of(
@@ -110,8 +114,7 @@ public final class ThreadCpu {
           "HttpClient",
           "CloseableReaperThread",
           "SourceCoordinator",
-          "client-metrics-reaper",
-          "persister-state-manager");
+          "Flink-Metric");
 
   private ThreadCpu() {}
 
