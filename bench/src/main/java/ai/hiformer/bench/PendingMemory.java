@@ -21,7 +21,7 @@ public final class PendingMemory {
     int bytes = args.length > 1 ? Integer.parseInt(args[1]) : 90;
     long before = usedHeap();
     PendingExamples store = new PendingExamples(60_000, PendingExamples.bucketFor(60_000), 1, true);
-    PendingExamples.Sink none =
+    ai.hiformer.learner.join.ReleaseSink none =
         (id, b, l, p, c) -> {
           throw new AssertionError("nothing is released");
         };

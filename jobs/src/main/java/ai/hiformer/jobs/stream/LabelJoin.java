@@ -57,6 +57,9 @@ public final class LabelJoin
   private transient Counter orphanLabels;
   private transient Counter lateLabels;
   private transient Counter duplicateImpressions;
+  private transient ai.hiformer.learner.join.ReleaseSink release;
+  private transient String releaseModel;
+  private transient Collector<ValidEvent> releaseOut;
 
   public LabelJoin(JobConfig config) {
     this.config = config;
@@ -77,6 +80,7 @@ public final class LabelJoin
     nextTimer = new HashMap<>();
     changedModels = new HashSet<>();
     codec = new ImpressionCodec(config.spec());
+    release = this::release;
     tasks = config.spec().tasks().stream().map(TaskSpec::name).toList();
     taskIndex = new HashMap<>();
     for (int i = 0; i < tasks.size(); i++) {
@@ -179,7 +183,7 @@ public final class LabelJoin
       nextTimer.put(model, next);
     }
     // The store counts since the last look; the counters add that.
-    PendingExamples.Counts c = store.counts();
+    ai.hiformer.learner.join.JoinCounts c = store.counts();
     timedOut.inc(c.windowClosed);
     orphanLabels.inc(c.orphanLabels);
     lateLabels.inc(c.lateLabels);
@@ -188,18 +192,27 @@ public final class LabelJoin
     c.clear();
   }
 
-  private PendingExamples.Sink sink(String model, Collector<ValidEvent> out) {
-    return (requestId, bytes, labelled, positive, windowClosed) -> {
-      ValidEvent e = codec.decode(model, requestId, bytes);
-      Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
-      for (int t = 0; t < tasks.size(); t++) {
-        labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
-      }
-      e.labels = labels;
-      e.labelled = true;
-      e.trainOnly = true;
-      out.collect(e);
-    };
+  /**
+   * The one sink of every call, pointed at the current model and collector: no sink is allocated
+   * per record.
+   */
+  private ai.hiformer.learner.join.ReleaseSink sink(String model, Collector<ValidEvent> out) {
+    releaseModel = model;
+    releaseOut = out;
+    return release;
+  }
+
+  private void release(
+      String requestId, byte[] bytes, long labelled, long positive, boolean closed) {
+    ValidEvent e = codec.decode(releaseModel, requestId, bytes);
+    Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
+    for (int t = 0; t < tasks.size(); t++) {
+      labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
+    }
+    e.labels = labels;
+    e.labelled = true;
+    e.trainOnly = true;
+    releaseOut.collect(e);
   }
 
   private static long now(TimerService timers) {

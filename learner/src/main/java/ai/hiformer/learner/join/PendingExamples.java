@@ -3,6 +3,7 @@ package ai.hiformer.learner.join;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,42 +41,8 @@ import java.util.TreeMap;
  * <p>Tasks are numbered 0..63 in the order of the model's task list. Not thread-safe.
  */
 public final class PendingExamples {
-  /** What is released: the request, its impression's bytes, and a label per task. */
-  public interface Sink {
-    /**
-     * @param impression the bytes given to {@link #impression}; not kept by the store afterwards
-     * @param labelled bit t set: task t had a label (unset: no label by the deadline, a negative)
-     * @param positive bit t set: task t's label is 1
-     * @param windowClosed released by time rather than by its last label
-     */
-    void release(
-        String requestId, byte[] impression, long labelled, long positive, boolean windowClosed);
-  }
-
   /** A change since the previous checkpoint: the entry to write, or null to delete it. */
   public record Change(String requestId, byte[] entry) {}
-
-  /** Counts of what happened since they were last cleared, for metrics. */
-  public static final class Counts {
-    /** Examples released, by their last label or by their window closing. */
-    public long joined;
-
-    /** Of those, released by their window closing. */
-    public long windowClosed;
-
-    public long orphanLabels;
-    public long duplicateImpressions;
-    public long lateLabels;
-
-    /** Starts counting again from zero. */
-    public void clear() {
-      joined = 0;
-      windowClosed = 0;
-      orphanLabels = 0;
-      duplicateImpressions = 0;
-      lateLabels = 0;
-    }
-  }
 
   private static final byte HAS_IMPRESSION = 1;
   private static final byte RELEASED = 2;
@@ -112,7 +79,7 @@ public final class PendingExamples {
   private final TreeMap<Long, ArrayDeque<String>> buckets = new TreeMap<>();
 
   private final Set<String> changed = new HashSet<>();
-  private final Counts counts = new Counts();
+  private final JoinCounts counts = new JoinCounts();
   private long impressionBytes;
 
   /**
@@ -148,7 +115,7 @@ public final class PendingExamples {
    * An impression at {@code timeMillis} (its event time, or its arrival in processing time). If its
    * labels are all here already it is released at once. {@code bytes} is kept, not copied.
    */
-  public void impression(String requestId, long timeMillis, byte[] bytes, Sink sink) {
+  public void impression(String requestId, long timeMillis, byte[] bytes, ReleaseSink sink) {
     Entry e = entries.get(requestId);
     if (e == null) {
       e = new Entry();
@@ -191,7 +158,7 @@ public final class PendingExamples {
    * A label for task {@code task} of a request, at {@code timeMillis}. A label after its
    * impression's deadline, or for a request already released, is ignored (counted as late).
    */
-  public void label(String requestId, int task, boolean value, long timeMillis, Sink sink) {
+  public void label(String requestId, int task, boolean value, long timeMillis, ReleaseSink sink) {
     Entry e = entries.get(requestId);
     if (e == null) {
       e = new Entry();
@@ -221,7 +188,7 @@ public final class PendingExamples {
   }
 
   /** Every task has a label: release now, or in time order once time reaches {@code due}. */
-  private void complete(String requestId, Entry e, long due, Sink sink) {
+  private void complete(String requestId, Entry e, long due, ReleaseSink sink) {
     if (!inTimeOrder) {
       release(requestId, e, false, sink);
       return;
@@ -236,7 +203,7 @@ public final class PendingExamples {
    * Time has reached {@code nowMillis}: every entry whose deadline is at or before it is released
    * (tasks without a label as negatives) or, without an impression, dropped.
    */
-  public void advanceTo(long nowMillis, Sink sink) {
+  public void advanceTo(long nowMillis, ReleaseSink sink) {
     if (inTimeOrder) {
       advanceInTimeOrder(nowMillis, sink);
       return;
@@ -251,47 +218,47 @@ public final class PendingExamples {
     }
   }
 
-  private void advanceInTimeOrder(long nowMillis, Sink sink) {
+  /** An entry due at {@code time}, its request id breaking ties. */
+  private record Due(long time, String requestId, Entry entry) {}
+
+  private static final Comparator<Due> IN_TIME_ORDER =
+      Comparator.comparingLong(Due::time).thenComparing(Due::requestId);
+
+  private void advanceInTimeOrder(long nowMillis, ReleaseSink sink) {
     // What is due, in order of its time (a complete example's last label, or a deadline), then of
-    // request id: the order does not depend on how the inputs were interleaved.
-    List<Object[]> due = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
+    // request id: the order does not depend on how the inputs were interleaved. An entry listed in
+    // a bucket for a time still to come is also listed in a later bucket.
+    Map<String, Due> due = new HashMap<>();
     while (!buckets.isEmpty() && buckets.firstKey() <= nowMillis) {
       for (String requestId : buckets.pollFirstEntry().getValue()) {
         Entry e = entries.get(requestId);
-        if (e == null || !seen.add(requestId)) {
-          continue;
-        }
-        boolean ready = (e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis;
-        long time = ready ? e.due : e.deadline;
-        if (ready || e.deadline <= nowMillis) {
-          due.add(new Object[] {time, requestId, e});
-        } else {
-          seen.remove(requestId); // listed here for a time still to come: it is in a later bucket
+        boolean ready = e != null && isReady(e, nowMillis);
+        if (ready || (e != null && e.deadline <= nowMillis)) {
+          due.putIfAbsent(requestId, new Due(ready ? e.due : e.deadline, requestId, e));
         }
       }
     }
-    due.sort(
-        (a, b) -> {
-          int c = Long.compare((Long) a[0], (Long) b[0]);
-          return c != 0 ? c : ((String) a[1]).compareTo((String) b[1]);
-        });
-    for (Object[] d : due) {
-      String requestId = (String) d[1];
-      Entry e = (Entry) d[2];
-      if ((e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis) {
-        release(requestId, e, false, sink);
-        if (e.deadline <= nowMillis) {
-          remove(requestId, e);
+    List<Due> ordered = new ArrayList<>(due.values());
+    ordered.sort(IN_TIME_ORDER);
+    for (Due d : ordered) {
+      if (isReady(d.entry(), nowMillis)) {
+        release(d.requestId(), d.entry(), false, sink);
+        if (d.entry().deadline <= nowMillis) {
+          remove(d.requestId(), d.entry());
         }
       } else {
-        expire(requestId, e, sink);
+        expire(d.requestId(), d.entry(), sink);
       }
     }
   }
 
+  /** Complete, not yet released, and time has reached its last label. */
+  private static boolean isReady(Entry e, long nowMillis) {
+    return (e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis;
+  }
+
   /** Its deadline has passed: released with what labels it has, or dropped; then gone. */
-  private void expire(String requestId, Entry e, Sink sink) {
+  private void expire(String requestId, Entry e, ReleaseSink sink) {
     if ((e.flags & RELEASED) == 0) {
       if ((e.flags & HAS_IMPRESSION) != 0) {
         counts.windowClosed++;
@@ -318,7 +285,8 @@ public final class PendingExamples {
     return impressionBytes;
   }
 
-  public Counts counts() {
+  /** What happened since the counts were last cleared. */
+  public JoinCounts counts() {
     return counts;
   }
 
@@ -387,7 +355,7 @@ public final class PendingExamples {
     buckets.computeIfAbsent(end, k -> new ArrayDeque<>()).add(requestId);
   }
 
-  private void release(String requestId, Entry e, boolean windowClosed, Sink sink) {
+  private void release(String requestId, Entry e, boolean windowClosed, ReleaseSink sink) {
     byte[] impression = e.impression;
     e.flags |= RELEASED;
     e.impression = null;

@@ -12,7 +12,7 @@ class PendingExamplesTest {
       String requestId, String impression, long labelled, long positive, boolean closed) {}
 
   private final List<Released> released = new ArrayList<>();
-  private final PendingExamples.Sink sink =
+  private final ReleaseSink sink =
       (id, bytes, labelled, positive, closed) ->
           released.add(new Released(id, new String(bytes), labelled, positive, closed));
 
@@ -186,8 +186,7 @@ class PendingExamplesTest {
     // The same impressions and labels, fed in two interleavings, advanced in different steps.
     List<Released> first = new ArrayList<>();
     PendingExamples a = new PendingExamples(1000, 100, 1, true);
-    PendingExamples.Sink toFirst =
-        (id, b, l, p, c) -> first.add(new Released(id, new String(b), l, p, c));
+    ReleaseSink toFirst = (id, b, l, p, c) -> first.add(new Released(id, new String(b), l, p, c));
     for (int i = 0; i < 50; i++) {
       a.impression("r" + i, i * 40L, bytes("i" + i), toFirst);
       if (i % 3 == 0) {
@@ -197,8 +196,7 @@ class PendingExamplesTest {
     a.advanceTo(100_000, toFirst);
     List<Released> second = new ArrayList<>();
     PendingExamples b = new PendingExamples(1000, 100, 1, true);
-    PendingExamples.Sink toSecond =
-        (id, x, l, p, c) -> second.add(new Released(id, new String(x), l, p, c));
+    ReleaseSink toSecond = (id, x, l, p, c) -> second.add(new Released(id, new String(x), l, p, c));
     for (int i = 49; i >= 0; i--) {
       if (i % 3 == 0) {
         b.label("r" + i, 0, true, i * 40L + 500, toSecond); // every label before its impression
