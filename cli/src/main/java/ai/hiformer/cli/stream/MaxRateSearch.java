@@ -168,7 +168,7 @@ public final class MaxRateSearch {
     }
     long[] v = Arrays.copyOf(visible, scored);
     Arrays.sort(v);
-    long p99 = pct(v, 0.99);
+    long p99 = StreamResults.pct(v, 0.99);
     // Keeping up: the lag did not grow over the step's second half by more than a checkpoint
     // interval's worth of traffic (positions are committed at checkpoints), or stayed small.
     boolean keptUp = lag <= LEARNER_SLACK_SECONDS * rate || lag <= lagMidway + rate;
@@ -177,9 +177,9 @@ public final class MaxRateSearch {
         rate,
         n,
         scored,
-        pct(v, 0.5),
+        StreamResults.pct(v, 0.5),
         p99,
-        pct(v, 1),
+        StreamResults.pct(v, 1),
         lagMidway,
         lag,
         keptUp,
@@ -220,11 +220,5 @@ public final class MaxRateSearch {
       var o = offsets.get(new TopicPartition("events", 0));
       return o == null ? 0 : o.offset();
     }
-  }
-
-  private static long pct(long[] sorted, double q) {
-    return sorted.length == 0
-        ? -1
-        : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
   }
 }
