@@ -328,7 +328,9 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       try {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("linger.ms", "1");
+        // The load generator sends as a user's producer would, with the client's defaults (a 5 ms
+        // linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
+        p.putAll(experiments("load"));
         p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
         try (KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * The CPU time of this process's threads over an interval, grouped by what each thread does: one
  * group per Flink operator chain (its task thread, and its source's fetcher), the job's Kafka
  * producers, the broker, the load generator, the rest of Flink (JobManager, RPC, REST), the JVM
- * (collector, compiler) and RocksDB's native threads.
+ * (collector, compilers, VM thread) and RocksDB's native threads.
  *
  * <p>Java threads are read through {@link ThreadMXBean} (full names); threads the JVM does not list
  * (the collector's, the compilers', RocksDB's) from {@code /proc/self/task} (Linux; elsewhere they
@@ -33,7 +33,9 @@ public final class ThreadCpu {
   public static final String BROKER = "Kafka broker";
   public static final String LOAD = "load generator and latency consumer";
   public static final String FLINK_OTHER = "Flink runtime (JobManager, RPC, REST, timers)";
-  public static final String JVM = "JVM (collector, compiler)";
+  public static final String JVM_COLLECTOR = "JVM garbage collector";
+  public static final String JVM_COMPILER = "JVM compilers (JIT)";
+  public static final String JVM_OTHER = "JVM (VM thread, periodic tasks)";
   public static final String UNATTRIBUTED = "unattributed (threads that ended)";
 
   /** Groups that belong to the job as a TaskManager would run it. */
@@ -173,6 +175,16 @@ public final class ThreadCpu {
     if (comm.startsWith("rocksdb:")) {
       return ROCKSDB;
     }
+    if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+      // Compiling falls as the code warms up: apart from the collector, so a short run's warm-up
+      // shows as such.
+      return JVM_COMPILER;
+    }
+    if (comm.startsWith("VM Thread")
+        || comm.startsWith("VM Periodic")
+        || comm.startsWith("Sweeper")) {
+      return JVM_OTHER;
+    }
     if (comm.startsWith("GC Thread")
         || comm.startsWith("G1 ")
         || comm.startsWith("ZWorker")
@@ -181,13 +193,8 @@ public final class ThreadCpu {
         || comm.startsWith("ZStat")
         || comm.startsWith("ZUnmapper")
         || comm.startsWith("ZUncommitter")
-        || comm.startsWith("ZMarkStack")
-        || comm.startsWith("C1 CompilerThre")
-        || comm.startsWith("C2 CompilerThre")
-        || comm.startsWith("VM Thread")
-        || comm.startsWith("VM Periodic")
-        || comm.startsWith("Sweeper")) {
-      return JVM;
+        || comm.startsWith("ZMarkStack")) {
+      return JVM_COLLECTOR;
     }
     return null;
   }

@@ -40,8 +40,9 @@ class ThreadCpuTest {
   @Test
   void nativeThreadsAreKnownByTheirKernelNames() {
     assertThat(ThreadCpu.nativeGroupOf("rocksdb:low")).isEqualTo(ThreadCpu.ROCKSDB);
-    assertThat(ThreadCpu.nativeGroupOf("C2 CompilerThre")).isEqualTo(ThreadCpu.JVM);
-    assertThat(ThreadCpu.nativeGroupOf("ZWorker#3")).isEqualTo(ThreadCpu.JVM);
+    assertThat(ThreadCpu.nativeGroupOf("C2 CompilerThre")).isEqualTo(ThreadCpu.JVM_COMPILER);
+    assertThat(ThreadCpu.nativeGroupOf("ZWorker#3")).isEqualTo(ThreadCpu.JVM_COLLECTOR);
+    assertThat(ThreadCpu.nativeGroupOf("VM Thread")).isEqualTo(ThreadCpu.JVM_OTHER);
     assertThat(ThreadCpu.nativeGroupOf("join labels (1")).isNull();
   }
 

@@ -143,11 +143,11 @@ final class RecentUpdates {
 
   /**
    * Hands on each record as the scoring job's update source reads it ({@link
-   * StreamingJob.UpdateRecords}).
+   * UpdateTopic.UpdateRecords}).
    */
   private static Consumer<ConsumerRecord<byte[], byte[]>> asUpdates(
       Consumer<PublishedUpdate> updates) {
-    StreamingJob.UpdateRecords records = new StreamingJob.UpdateRecords();
+    UpdateTopic.UpdateRecords records = new UpdateTopic.UpdateRecords();
     org.apache.flink.util.Collector<PublishedUpdate> out =
         new org.apache.flink.util.Collector<>() {
           @Override

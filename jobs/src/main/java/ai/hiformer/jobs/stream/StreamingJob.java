@@ -9,15 +9,10 @@ import ai.hiformer.schemas.WireCodec;
 import java.time.Instant;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -124,66 +119,6 @@ public final class StreamingJob {
   }
 
   /**
-   * A source of raw records from {@code topic}, from the earliest offset (a new job reads what is
-   * there; a restored one resumes from its checkpoint), bounded at the latest offset when the job
-   * is bounded.
-   */
-  static KafkaSource<RawRecord> source(JobConfig config, String topic) {
-    return source(config, topic, config.get(JobConfig.GROUP_ID));
-  }
-
-  /**
-   * As above, committing its offsets (for monitoring only: the checkpoint holds them) under {@code
-   * groupId}.
-   */
-  static KafkaSource<RawRecord> source(JobConfig config, String topic, String groupId) {
-    return source(config, topic, groupId, false);
-  }
-
-  /**
-   * As above; a {@code batched} source (one that only feeds the learner) asks the broker to answer
-   * a fetch once it holds {@link #LEARNER_FETCH_MIN_BYTES} or after {@link
-   * #LEARNER_FETCH_MAX_WAIT_MS}, whichever comes first. Kafka's default answers as soon as one
-   * record is there: at thousands of events a second that is a fetch per record or two, and on a
-   * small machine the broker's work for the learner's fetches took CPU from the scores. The learner
-   * trails the scores anyway (its edges flush every {@link
-   * OnlineLearning#LEARNING_BUFFER_TIMEOUT_MS}); the scoring path's source keeps Kafka's default.
-   * Kafka properties the user sets win over both.
-   */
-  static KafkaSource<RawRecord> source(
-      JobConfig config, String topic, String groupId, boolean batched) {
-    java.util.Properties properties = new java.util.Properties();
-    if (batched) {
-      properties.setProperty("fetch.min.bytes", Integer.toString(LEARNER_FETCH_MIN_BYTES));
-      properties.setProperty("fetch.max.wait.ms", Long.toString(LEARNER_FETCH_MAX_WAIT_MS));
-    }
-    properties.putAll(config.kafkaClientProperties());
-    org.apache.flink.connector.kafka.source.KafkaSourceBuilder<RawRecord> source =
-        KafkaSource.<RawRecord>builder()
-            .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
-            .setTopics(topic)
-            .setGroupId(groupId)
-            .setStartingOffsets(OffsetsInitializer.earliest())
-            .setDeserializer(new RawRecordDeserializer())
-            .setProperties(properties);
-    if (config.get(JobConfig.BOUNDED)) {
-      source.setBounded(OffsetsInitializer.latest());
-    }
-    return source.build();
-  }
-
-  /**
-   * A learner-only source's fetch: answered at this many bytes (about 300 events of the generated
-   * stream)...
-   */
-  static final int LEARNER_FETCH_MIN_BYTES = 64 * 1024;
-
-  /**
-   * ... or after this long, whichever comes first (the learner's edges flush at the same interval).
-   */
-  static final long LEARNER_FETCH_MAX_WAIT_MS = OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS;
-
-  /**
    * Adds the job's dataflow to {@code env}: scoring and learning, or one of them ({@code
    * job.role}); a learning job and a scoring job on the same configuration together do what one job
    * of role {@code all} does, with the model updates on {@code topics.model-updates} between them.
@@ -202,7 +137,13 @@ public final class StreamingJob {
         role.equals("learn")
             ? null
             : env.fromSource(
-                    source(config, config.get(JobConfig.EVENTS_TOPIC)), scoredEventTimes, "events")
+                    KafkaEndpoints.rawRecords(
+                        config,
+                        config.get(JobConfig.EVENTS_TOPIC),
+                        config.get(JobConfig.GROUP_ID),
+                        KafkaEndpoints.Reader.SCORING),
+                    scoredEventTimes,
+                    "events")
                 .uid("events-source")
                 .process(new DecodeEvents(config))
                 .uid("decode")
@@ -213,7 +154,7 @@ public final class StreamingJob {
       learning =
           OnlineLearning.scoreWithReplicas(
               valid,
-              followedUpdates(env, config),
+              UpdateTopic.follow(env, config),
               new ValidEventMapping(),
               config.learnerOptions());
       deadLetters = valid.getSideOutput(DeadLetters.TAG);
@@ -222,11 +163,11 @@ public final class StreamingJob {
       // it.
       SingleOutputStreamOperator<ValidLabel> labels =
           env.fromSource(
-                  source(
+                  KafkaEndpoints.rawRecords(
                       config,
                       config.get(JobConfig.LABELS_TOPIC),
                       config.get(JobConfig.GROUP_ID),
-                      true),
+                      KafkaEndpoints.Reader.LEARNING),
                   eventTime ? EventTimes.forLabels(config) : WatermarkStrategy.noWatermarks(),
                   "labels")
               .uid("labels-source")
@@ -241,11 +182,11 @@ public final class StreamingJob {
           !replicas
               ? valid
               : env.fromSource(
-                      source(
+                      KafkaEndpoints.rawRecords(
                           config,
                           config.get(JobConfig.EVENTS_TOPIC),
                           config.get(JobConfig.GROUP_ID) + "-learner",
-                          true),
+                          KafkaEndpoints.Reader.LEARNING),
                       eventTime ? EventTimes.forEvents(config) : WatermarkStrategy.noWatermarks(),
                       "events (learner)")
                   .uid("learner-events-source")
@@ -290,7 +231,7 @@ public final class StreamingJob {
           .uid("encode-scores")
           .name("encode scores")
           .sinkTo(
-              sink(
+              KafkaEndpoints.records(
                   config,
                   config.get(JobConfig.SCORES_TOPIC),
                   config.get(JobConfig.TRANSACTIONAL_ID_PREFIX),
@@ -300,40 +241,8 @@ public final class StreamingJob {
           .uid("scores-sink")
           .name("scores");
     }
-    String updatesTopic = config.get(JobConfig.UPDATES_TOPIC);
-    if (updatesTopic != null && !role.equals("score")) {
-      if (config.learnerOptions().get(LearnerOptions.UPDATES_INTERVAL_MS) <= 0) {
-        throw new IllegalArgumentException(
-            "topics.model-updates = "
-                + updatesTopic
-                + " needs updates.interval-ms > 0"
-                + " (the learner publishes nothing at 0)");
-      }
-      // At least once, flushed at checkpoints, not transactional: an update must reach servers in
-      // seconds, and a
-      // repeated one is ignored by its (epoch, sequence).
-      // An update in parts of at most 1 MB: a full update of a large model is far more than a Kafka
-      // record may be.
-      learning
-          .updates()
-          .flatMap(new SplitUpdate())
-          .returns(TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class))
-          .uid("model-update-parts")
-          .name("model update parts")
-          .sinkTo(
-              KafkaSink.<ai.hiformer.jobs.api.PublishedUpdate>builder()
-                  .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
-                  .setKafkaProducerConfig(updateProducerProperties(config))
-                  .setRecordSerializer(
-                      KafkaRecordSerializationSchema.<ai.hiformer.jobs.api.PublishedUpdate>builder()
-                          .setTopic(updatesTopic)
-                          .setKeySerializationSchema(new UpdateKey())
-                          .setValueSerializationSchema(new UpdateValue())
-                          .build())
-                  .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                  .build())
-          .uid("model-updates-sink")
-          .name("model updates");
+    if (config.get(JobConfig.UPDATES_TOPIC) != null && !role.equals("score")) {
+      UpdateTopic.publish(learning.updates(), config);
     }
     String eventsTopic = config.get(JobConfig.EVENTS_TOPIC);
     DataStream<byte[]> rejected =
@@ -351,7 +260,7 @@ public final class StreamingJob {
     deadLetters
         .union(rejected)
         .sinkTo(
-            sink(
+            KafkaEndpoints.records(
                 config,
                 config.get(JobConfig.DEAD_LETTER_TOPIC),
                 deadLetterIds,
@@ -359,98 +268,6 @@ public final class StreamingJob {
                     .EXACTLY_ONCE)) // not latency-bound: a dead letter is never written twice
         .uid("dead-letter-sink")
         .name("dead letters");
-  }
-
-  /**
-   * A scoring job's model updates: the update topic read from its start (a restored job from its
-   * checkpoint, after replaying the topic's recent past for its replicas: {@link AssembleUpdates}),
-   * each update reassembled from its parts, in the order the learner published them. One reader:
-   * every scoring subtask needs every update anyway, and one model's updates are on one partition
-   * in order.
-   */
-  static DataStream<ai.hiformer.jobs.api.PublishedUpdate> followedUpdates(
-      StreamExecutionEnvironment env, JobConfig config) {
-    KafkaSource<ai.hiformer.jobs.api.PublishedUpdate> source =
-        KafkaSource.<ai.hiformer.jobs.api.PublishedUpdate>builder()
-            .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
-            .setTopics(config.get(JobConfig.UPDATES_TOPIC))
-            .setGroupId(config.get(JobConfig.GROUP_ID) + "-scoring-updates")
-            .setStartingOffsets(OffsetsInitializer.earliest())
-            .setDeserializer(new UpdateRecords())
-            .setProperties(config.kafkaClientProperties())
-            .build();
-    return env.fromSource(source, WatermarkStrategy.noWatermarks(), "model updates")
-        .uid("model-updates-source")
-        .setParallelism(1)
-        .transform(
-            "assemble model updates",
-            TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class),
-            new AssembleUpdates(
-                updateReaderProperties(config),
-                config.get(JobConfig.UPDATES_TOPIC),
-                baseCycleMillis(config.learnerOptions())))
-        .setParallelism(1)
-        .uid("assemble-model-updates");
-  }
-
-  /**
-   * The job's Kafka client settings and its brokers, for reading the update topic outside a Flink
-   * source.
-   */
-  private static java.util.Properties updateReaderProperties(JobConfig config) {
-    java.util.Properties p = config.kafkaClientProperties();
-    p.setProperty("bootstrap.servers", config.get(JobConfig.BOOTSTRAP_SERVERS));
-    return p;
-  }
-
-  /**
-   * The time a base spread over slices takes to be published whole (at least one update interval).
-   */
-  private static long baseCycleMillis(LearnerOptions options) {
-    return Math.max(1, options.get(LearnerOptions.UPDATES_BASE_SLICES))
-        * options.get(LearnerOptions.UPDATES_INTERVAL_MS);
-  }
-
-  /**
-   * An update topic's record as (model id = its key, its value); a record without a key is skipped.
-   */
-  static final class UpdateRecords
-      implements org.apache.flink.connector.kafka.source.reader.deserializer
-              .KafkaRecordDeserializationSchema<
-          ai.hiformer.jobs.api.PublishedUpdate> {
-    private static final long serialVersionUID = 1L;
-    private static final org.slf4j.Logger LOG =
-        org.slf4j.LoggerFactory.getLogger(UpdateRecords.class);
-
-    @Override
-    public void deserialize(
-        org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record,
-        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
-      if (record.key() == null || record.value() == null) {
-        LOG.warn(
-            "skipping the record at {}-{}@{}: a model update has the model id as its key and a value",
-            record.topic(),
-            record.partition(),
-            record.offset());
-        return;
-      }
-      out.collect(
-          new ai.hiformer.jobs.api.PublishedUpdate(
-              new String(record.key(), java.nio.charset.StandardCharsets.UTF_8), record.value()));
-    }
-
-    @Override
-    public TypeInformation<ai.hiformer.jobs.api.PublishedUpdate> getProducedType() {
-      return TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class);
-    }
-  }
-
-  /** Update parts are at most about 1 MB (Kafka's default record limit), sent at once. */
-  private static java.util.Properties updateProducerProperties(JobConfig config) {
-    java.util.Properties props = config.kafkaClientProperties();
-    props.putIfAbsent("max.request.size", "2097152");
-    props.putIfAbsent("linger.ms", "0");
-    return props;
   }
 
   /** A score as the scores topic carries it: an Avro Score, single-object encoded. */
@@ -473,87 +290,5 @@ public final class StreamingJob {
               .setScoringTime(Instant.ofEpochMilli(s.scoringTimeMillis))
               .build());
     }
-  }
-
-  /** An update as the records the topic carries ({@code UpdateParts}). */
-  static final class SplitUpdate
-      implements org.apache.flink.api.common.functions.FlatMapFunction<
-          ai.hiformer.jobs.api.PublishedUpdate, ai.hiformer.jobs.api.PublishedUpdate> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public void flatMap(
-        ai.hiformer.jobs.api.PublishedUpdate u,
-        org.apache.flink.util.Collector<ai.hiformer.jobs.api.PublishedUpdate> out) {
-      for (byte[] part :
-          ai.hiformer.learner.UpdateParts.split(
-              u.update, ai.hiformer.learner.UpdateParts.DEFAULT_SLICE_BYTES)) {
-        out.collect(new ai.hiformer.jobs.api.PublishedUpdate(u.modelId, part));
-      }
-    }
-  }
-
-  /**
-   * An update's record key: its model id, so that one model's updates stay in order on one
-   * partition.
-   */
-  static final class UpdateKey
-      implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
-      return u.modelId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-  }
-
-  /** An update's record value: the update's own bytes. */
-  static final class UpdateValue
-      implements SerializationSchema<ai.hiformer.jobs.api.PublishedUpdate> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public byte[] serialize(ai.hiformer.jobs.api.PublishedUpdate u) {
-      return u.update;
-    }
-  }
-
-  /** Records are encoded by the operators already. */
-  static final class PassThrough implements SerializationSchema<byte[]> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public byte[] serialize(byte[] element) {
-      return element;
-    }
-  }
-
-  /**
-   * At-least-once flushes the producer at each checkpoint instead of committing a transaction, so
-   * records are visible as soon as the broker has them; records written after the last completed
-   * checkpoint are written again after a restore.
-   */
-  private static KafkaSink<byte[]> sink(
-      JobConfig config, String topic, String transactionalIdPrefix, DeliveryGuarantee delivery) {
-    java.util.Properties props = config.kafkaClientProperties();
-    props.putIfAbsent("transaction.timeout.ms", "60000"); // below the broker's 15-minute maximum
-    // A dead letter keeps the whole raw record, so it may exceed the 1 MB default; the topic's
-    // max.message.bytes must allow it too.
-    props.putIfAbsent("max.request.size", "16777216");
-    // Send at once (the client's default waits 5 ms for a batch to fill): a score is latency-bound,
-    // and records
-    // still batch by themselves while a request is in flight.
-    props.putIfAbsent("linger.ms", "0");
-    return KafkaSink.<byte[]>builder()
-        .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
-        .setKafkaProducerConfig(props)
-        .setRecordSerializer(
-            KafkaRecordSerializationSchema.<byte[]>builder()
-                .setTopic(topic)
-                .setValueSerializationSchema(new PassThrough())
-                .build())
-        .setDeliveryGuarantee(delivery)
-        .setTransactionalIdPrefix(transactionalIdPrefix)
-        .build();
   }
 }
