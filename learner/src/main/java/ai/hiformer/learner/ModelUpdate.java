@@ -327,9 +327,14 @@ public final class ModelUpdate {
       }
       out.writeInt(tables.size());
       double[] row = new double[0];
+      java.nio.ByteBuffer rowBytes = java.nio.ByteBuffer.allocate(0);
       for (int ti = 0; ti < tables.size(); ti++) {
         EmbeddingTable t = tables.get(ti);
         row = row.length >= t.dim() ? row : new double[t.dim()];
+        rowBytes =
+            rowBytes.capacity() >= 4 * t.dim()
+                ? rowBytes
+                : java.nio.ByteBuffer.allocate(4 * t.dim());
         out.writeInt(t.dim());
         if (scope == Scope.CHANGES) {
           int[] ids =
@@ -338,7 +343,7 @@ public final class ModelUpdate {
                   .toArray(); // row 0 is always zero
           out.writeInt(ids.length);
           for (int id : ids) {
-            writeRow(out, t, id, row);
+            writeRow(out, t, id, row, rowBytes);
           }
         } else { // a range of ids (row 0 is always zero): every row, or the slice's share
           if (full) {
@@ -348,7 +353,7 @@ public final class ModelUpdate {
           int to = full ? t.rows() : Math.min(t.rows(), slice.tableEnd(ti));
           out.writeInt(Math.max(0, to - from));
           for (int id = from; id < to; id++) {
-            writeRow(out, t, id, row);
+            writeRow(out, t, id, row, rowBytes);
           }
         }
       }
@@ -396,15 +401,14 @@ public final class ModelUpdate {
 
   /**
    * Writes row {@code id} of {@code t}: its id, then its values as float32 ({@code row}: scratch of
-   * t.dim()).
+   * t.dim(); {@code rowBytes}: of 4 t.dim() bytes).
    */
-  private static void writeRow(DataOutputStream out, EmbeddingTable t, int id, double[] row)
+  private static void writeRow(
+      DataOutputStream out, EmbeddingTable t, int id, double[] row, java.nio.ByteBuffer rowBytes)
       throws IOException {
     t.readRow(id, row, 0);
     out.writeInt(id);
-    for (int j = 0; j < t.dim(); j++) {
-      out.writeFloat((float) row[j]);
-    }
+    ai.hiformer.features.snapshot.BigEndianArrays.writeFloats(out, row, 0, t.dim(), rowBytes);
   }
 
   /** Writes this update's rows, owners and dense weights into a replica's model and encoder. */

@@ -3,7 +3,7 @@ package ai.hiformer.learner;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.BlendModel;
 import ai.hiformer.model.CtrModel;
-import ai.hiformer.model.train.Loss;
+import ai.hiformer.model.Loss;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -133,7 +133,7 @@ public final class ScoringReplica {
     one.setSize(1);
     model.forward(one, logits);
     for (int k = 0; k < probs.length; k++) {
-      probs[k] = ai.hiformer.model.train.Loss.sigmoid(logits[k]);
+      probs[k] = ai.hiformer.model.Loss.sigmoid(logits[k]);
     }
     return probs;
   }

@@ -5,7 +5,6 @@ import ai.hiformer.model.nn.Buffers;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,7 +2,6 @@ package ai.hiformer.model;
 
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.ParamStore;
-import ai.hiformer.model.nn.TokenEmbedding;
 import java.util.List;
 
 /**

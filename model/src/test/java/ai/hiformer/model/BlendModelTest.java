@@ -8,7 +8,6 @@ import ai.hiformer.model.ModelConfig.Profile;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import ai.hiformer.model.train.Loss;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -117,7 +117,7 @@ class FloatProductsTest {
   private static void exact(CtrModel model, Batch batch, double[] probs) {
     model.readOnlyReplica(Precision.DOUBLE).forward(batch, probs);
     for (int i = 0; i < batch.size(); i++) {
-      probs[i] = ai.hiformer.model.train.Loss.sigmoid(probs[i]);
+      probs[i] = ai.hiformer.model.Loss.sigmoid(probs[i]);
     }
   }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
-import ai.hiformer.model.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

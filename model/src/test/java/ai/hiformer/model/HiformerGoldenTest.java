@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.model.GoldenFile.Rows;
 import ai.hiformer.model.nn.Param;
-import ai.hiformer.model.train.Loss;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;

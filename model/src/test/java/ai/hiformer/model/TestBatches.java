@@ -46,7 +46,7 @@ final class TestBatches {
     double[] dLogits = new double[logits.length];
     model.params().zeroGrads();
     model.forward(batch, logits);
-    ai.hiformer.model.train.Loss.lossAndGradient(batch, logits, dLogits);
+    ai.hiformer.model.Loss.lossAndGradient(batch, logits, dLogits);
     model.backward(batch, dLogits);
     return logits;
   }

@@ -5,8 +5,8 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.Loss;
 import ai.hiformer.model.nn.EmbeddingTable;
-import ai.hiformer.model.train.Loss;
 import java.util.List;
 
 /**

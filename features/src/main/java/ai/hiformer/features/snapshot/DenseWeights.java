@@ -19,9 +19,7 @@ public final class DenseWeights {
     out.writeInt(params.size());
     for (Param p : params) {
       out.writeInt(p.size());
-      for (double x : p.value()) {
-        out.writeDouble(x);
-      }
+      BigEndianArrays.writeDoubles(out, p.value());
     }
   }
 
@@ -40,10 +38,7 @@ public final class DenseWeights {
       if (in.readInt() != p.size()) {
         throw new IOException(what + ": parameter " + p.name() + " does not match the model");
       }
-      double[] v = p.value();
-      for (int i = 0; i < v.length; i++) {
-        v[i] = in.readDouble();
-      }
+      BigEndianArrays.readDoubles(in, p.value());
     }
     model.params().weightsChanged();
   }

@@ -124,7 +124,7 @@ public final class JobConfig implements Serializable {
           "checkpoint storage (a URI: file://, s3://, ...); unset: the cluster's default");
   public static final Option<String> CHECKPOINT_CHANGELOG =
       Option.oneOf(
-          "checkpoint.changelog",
+          ai.hiformer.jobs.operators.ChangelogStorageCheck.CHANGELOG_KEY,
           "auto",
           "true (needs checkpoint.dir): a checkpoint writes the state changes since the previous one to a changelog"
               + " (checkpoint.dir/changelog) and RocksDB's files go up in the background once a minute, so an"

@@ -1,6 +1,6 @@
 package ai.hiformer.jobs.stream;
 
-import ai.hiformer.jobs.api.OnlineLearning;
+import ai.hiformer.jobs.OnlineLearning;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;

@@ -1,6 +1,7 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.jobs.operators.ModelFunction;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package ai.hiformer.jobs.stream;
 
+import ai.hiformer.jobs.LearningStreams;
+import ai.hiformer.jobs.OnlineLearning;
 import ai.hiformer.jobs.api.LearnerOptions;
-import ai.hiformer.jobs.api.LearningStreams;
-import ai.hiformer.jobs.api.OnlineLearning;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;

@@ -7,7 +7,7 @@ import ai.hiformer.schemas.WireCodec;
 import java.util.Map;
 
 /** The streaming job's validated events for the model operator (decoded already; read in place). */
-final class ValidEventMapping implements EventMapping<ValidEvent> {
+public final class ValidEventMapping implements EventMapping<ValidEvent> {
   private static final long serialVersionUID = 1L;
 
   private transient EventRow row;

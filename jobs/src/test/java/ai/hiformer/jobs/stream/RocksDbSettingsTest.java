@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.SharedData;
 import ai.hiformer.features.io.Folders;
+import ai.hiformer.jobs.operators.ModelFunction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

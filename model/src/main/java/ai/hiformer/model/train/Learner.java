@@ -2,6 +2,7 @@ package ai.hiformer.model.train;
 
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.Loss;
 import ai.hiformer.model.nn.Buffers;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;

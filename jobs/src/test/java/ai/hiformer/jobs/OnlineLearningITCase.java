@@ -1,8 +1,11 @@
-package ai.hiformer.jobs.api;
+package ai.hiformer.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.io.Row;
+import ai.hiformer.jobs.api.EventMapping;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;

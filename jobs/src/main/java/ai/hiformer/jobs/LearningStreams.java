@@ -1,5 +1,8 @@
-package ai.hiformer.jobs.api;
+package ai.hiformer.jobs;
 
+import ai.hiformer.jobs.api.PublishedUpdate;
+import ai.hiformer.jobs.api.Rejected;
+import ai.hiformer.jobs.api.Scored;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**

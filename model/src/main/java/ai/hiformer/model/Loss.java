@@ -1,6 +1,4 @@
-package ai.hiformer.model.train;
-
-import ai.hiformer.model.Batch;
+package ai.hiformer.model;
 
 /**
  * Summed binary log-loss over tasks, each the mean over the examples that carry that task's label

@@ -1,7 +1,8 @@
-package ai.hiformer.jobs.api;
+package ai.hiformer.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.jobs.api.PublishedUpdate;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

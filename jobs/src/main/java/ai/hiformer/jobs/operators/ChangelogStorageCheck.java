@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateChangelogOptions;
@@ -12,7 +12,7 @@ import org.apache.flink.configuration.StateChangelogOptions;
  * MB RPC frame within seconds, after which no checkpoint completes and no exactly-once score is
  * committed again. Failing when the learner starts names the keys instead.
  */
-final class ChangelogStorageCheck {
+public final class ChangelogStorageCheck {
   /**
    * The changelog backend's class, by name: the job's jar and the cluster may each load their own
    * copy.
@@ -33,6 +33,11 @@ final class ChangelogStorageCheck {
    * @throws IllegalStateException if the backend is the changelog one and the TaskManager keeps it
    *     in memory
    */
+  /**
+   * The job option that turns changelog checkpoints on ({@code JobConfig.CHECKPOINT_CHANGELOG}).
+   */
+  public static final String CHANGELOG_KEY = "checkpoint.changelog";
+
   static void requireDurableStorage(Object keyedBackend, Configuration taskManager) {
     if (!isChangelog(keyedBackend)) {
       return;
@@ -40,7 +45,7 @@ final class ChangelogStorageCheck {
     String storage = taskManager.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE);
     if (!storage.equalsIgnoreCase("filesystem")) {
       throw new IllegalStateException(
-          JobConfig.CHECKPOINT_CHANGELOG.key()
+          CHANGELOG_KEY
               + " is on (auto turns it on with"
               + " scores.delivery=exactly-once), but this TaskManager keeps the changelog in memory ("
               + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key()
@@ -51,7 +56,7 @@ final class ChangelogStorageCheck {
               + StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key()
               + ": filesystem and dstl.dfs.base-path: <a directory"
               + " that the JobManager and every TaskManager reach>, or run the job with "
-              + JobConfig.CHECKPOINT_CHANGELOG.key()
+              + CHANGELOG_KEY
               + "=false");
     }
   }

@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.spec.FeatureSpec;

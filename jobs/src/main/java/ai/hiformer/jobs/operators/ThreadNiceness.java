@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

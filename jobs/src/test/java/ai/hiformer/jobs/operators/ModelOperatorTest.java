@@ -1,10 +1,14 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Scored;
+import ai.hiformer.jobs.stream.EventRow;
+import ai.hiformer.jobs.stream.JobConfig;
+import ai.hiformer.jobs.stream.ValidEvent;
+import ai.hiformer.jobs.stream.ValidEventMapping;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;

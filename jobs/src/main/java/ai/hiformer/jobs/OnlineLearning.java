@@ -1,8 +1,13 @@
-package ai.hiformer.jobs.api;
+package ai.hiformer.jobs;
 
-import ai.hiformer.jobs.stream.ModelFunction;
-import ai.hiformer.jobs.stream.ModelOperator;
-import ai.hiformer.jobs.stream.ScoringFunction;
+import ai.hiformer.jobs.api.EventMapping;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PublishedUpdate;
+import ai.hiformer.jobs.api.Rejected;
+import ai.hiformer.jobs.api.Scored;
+import ai.hiformer.jobs.operators.ModelFunction;
+import ai.hiformer.jobs.operators.ModelOperator;
+import ai.hiformer.jobs.operators.ScoringFunction;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.flink.api.common.functions.FilterFunction;

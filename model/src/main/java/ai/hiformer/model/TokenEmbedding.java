@@ -1,8 +1,12 @@
-package ai.hiformer.model.nn;
+package ai.hiformer.model;
 
-import ai.hiformer.model.Batch;
-import ai.hiformer.model.InputLayout;
 import ai.hiformer.model.math.Activation;
+import ai.hiformer.model.nn.Buffers;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Init;
+import ai.hiformer.model.nn.Mlp;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.nn.ParamStore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.spec.FeatureSpec;
@@ -65,7 +65,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
    * the rows changed since the previous one, while "model" holds the rest (dense weights, optimiser
    * moments, encoder, counters).
    */
-  static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> ROWS =
+  public static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> ROWS =
       new org.apache.flink.api.common.state.MapStateDescriptor<>(
           "rows",
           org.apache.flink.api.common.typeinfo.Types.LONG,
@@ -75,11 +75,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
    * The exact vocabularies' values of the current key's model, one entry per value, saved as the
    * rows are.
    */
-  static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> VOCABULARY =
-      new org.apache.flink.api.common.state.MapStateDescriptor<>(
-          "vocabulary",
-          org.apache.flink.api.common.typeinfo.Types.LONG,
-          PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+  public static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]>
+      VOCABULARY =
+          new org.apache.flink.api.common.state.MapStateDescriptor<>(
+              "vocabulary",
+              org.apache.flink.api.common.typeinfo.Types.LONG,
+              PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
   private final LearnerOptions config;
   private final EventMapping<T> mapping;

@@ -1,4 +1,4 @@
-package ai.hiformer.jobs.stream;
+package ai.hiformer.jobs.operators;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.snapshot.Retention;
