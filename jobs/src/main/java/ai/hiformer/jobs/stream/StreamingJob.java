@@ -173,7 +173,10 @@ public final class StreamingJob {
               .uid("labels-source")
               .process(new DecodeLabels(config))
               .uid("decode-labels")
-              .name("decode + validate labels");
+              .name("decode + validate labels")
+              // Labels only feed the learner: flushed in batches like its other edges, so that the
+              // join does not wake for every label.
+              .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
       // With scoring replicas the learner reads the events with a source of its own: when it falls
       // behind, its lag stays in Kafka instead of holding back the source that the scores come
       // from. Its decoder's rejections are the scoring path's too, so only the scoring path's go to
@@ -205,7 +208,11 @@ public final class StreamingJob {
                   TypeInformation.of(ValidEvent.class),
                   new LabelJoinOperator(new LabelJoin(config)))
               // A new uid: the join by request id that came before kept other state.
-              .uid("label-join-by-model");
+              .uid("label-join-by-model")
+              // Joined examples only feed the learner: flushed every
+              // LEARNING_BUFFER_TIMEOUT_MS rather than one network buffer per example, each a
+              // wake-up of the learner's thread.
+              .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
       // The model step is the library's (OnlineLearning): this job is one user of it, on its
       // validated Avro events.
       if (role.equals("learn")) {

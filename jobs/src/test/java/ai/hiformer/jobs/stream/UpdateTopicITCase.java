@@ -58,7 +58,10 @@ class UpdateTopicITCase {
           JobTestKit.config(kafka.bootstrapServers(), tmp, "u")
               .set(LearnerOptions.FEATURE_SPEC, spec)
               .set(JobConfig.BOUNDED, true)
-              .set(LearnerOptions.UPDATES_INTERVAL_MS, 50L)
+              // Updates every 5 ms: training 1,024 events takes tens of milliseconds, so several
+              // intervals pass while the job learns however fast the machine is (at 50 ms a fast
+              // run could end within one, with only the final update published).
+              .set(LearnerOptions.UPDATES_INTERVAL_MS, 5L)
               .set(JobConfig.UPDATES_TOPIC, "model-updates")
               .set(LearnerOptions.UPDATES_BASE_SLICES, 2)
               .set(LearnerOptions.SCORING_PARALLELISM, 2)
