@@ -424,6 +424,7 @@ public final class ModelUpdate {
             "model update: table count does not match the replica's model");
       }
       double[] row = new double[0];
+      java.nio.ByteBuffer rowBytes = java.nio.ByteBuffer.allocate(0);
       for (EmbeddingTable t : tables) {
         int dim = in.readInt();
         int n = in.readInt();
@@ -438,14 +439,14 @@ public final class ModelUpdate {
                   + " rows does not fit");
         }
         row = row.length >= dim ? row : new double[dim];
+        rowBytes =
+            rowBytes.capacity() >= 4 * dim ? rowBytes : java.nio.ByteBuffer.allocate(4 * dim);
         for (int i = 0; i < n; i++) {
           int id = in.readInt();
           if (id <= 0) {
             throw new IllegalArgumentException("model update: row id " + id);
           }
-          for (int j = 0; j < dim; j++) {
-            row[j] = in.readFloat();
-          }
+          ai.hiformer.features.snapshot.BigEndianArrays.readFloats(in, row, 0, dim, rowBytes);
           t.ensureRow(id);
           t.writeRow(id, row, 0);
         }

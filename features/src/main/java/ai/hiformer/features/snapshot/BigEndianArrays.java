@@ -53,4 +53,18 @@ public final class BigEndianArrays {
     }
     out.write(scratch.array(), 0, 4 * n);
   }
+
+  /**
+   * Reads {@code n} floats into {@code v} from {@code off}, widened to double, through {@code
+   * scratch} (at least {@code 4 n} bytes, reused by the caller): the reading side of {@link
+   * #writeFloats}.
+   */
+  public static void readFloats(DataInputStream in, double[] v, int off, int n, ByteBuffer scratch)
+      throws IOException {
+    in.readFully(scratch.array(), 0, 4 * n);
+    scratch.clear();
+    for (int j = 0; j < n; j++) {
+      v[off + j] = scratch.getFloat();
+    }
+  }
 }

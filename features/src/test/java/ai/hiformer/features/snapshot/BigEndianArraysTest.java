@@ -51,5 +51,15 @@ class BigEndianArraysTest {
       out.writeFloat((float) v[j]);
     }
     assertThat(bulk.toByteArray()).isEqualTo(oneByOne.toByteArray());
+    double[] back = new double[20];
+    BigEndianArrays.readFloats(
+        new DataInputStream(new ByteArrayInputStream(bulk.toByteArray())),
+        back,
+        2,
+        16,
+        ByteBuffer.allocate(64));
+    for (int j = 0; j < 16; j++) {
+      assertThat(back[2 + j]).isEqualTo((double) (float) v[8 + j]);
+    }
   }
 }
