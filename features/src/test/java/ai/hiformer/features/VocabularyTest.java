@@ -178,4 +178,31 @@ class VocabularyTest {
     assertThat(HashedVocabulary.fnv1a64("a"))
         .isEqualTo(0xaf63dc4c8601ec8cL); // the published FNV-1a test vector
   }
+
+  @Test
+  void fingerprintsHashTheUtf8BytesOfAnyText() {
+    java.util.Random random = new java.util.Random(7);
+    // ASCII, two- and three-byte characters, pairs of surrogates, and lone surrogates (which the
+    // UTF-8 encoder writes as '?').
+    char[] alphabet = {
+      'a', 'Z', '0', '\u00e9', '\u07ff', '\u0800', '\u4e2d', '\uffff', '\ud83d', '\ude00'
+    };
+    for (int t = 0; t < 2000; t++) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = random.nextInt(12); i > 0; i--) {
+        sb.append(alphabet[random.nextInt(alphabet.length)]);
+      }
+      String s = sb.toString();
+      assertThat(HashedVocabulary.fnv1a64(s)).as("fingerprint of %s", s).isEqualTo(viaBytes(s));
+    }
+    assertThat(HashedVocabulary.fnv1a64("\ud83d\ude00")).isEqualTo(viaBytes("\ud83d\ude00"));
+  }
+
+  private static long viaBytes(String s) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    return h;
+  }
 }

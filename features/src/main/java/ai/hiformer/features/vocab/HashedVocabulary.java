@@ -1,7 +1,5 @@
 package ai.hiformer.features.vocab;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * Hashed buckets: row {@code 1 + (fnv1a64(key) mod buckets)}; bounded memory, collisions shared.
  */
@@ -41,15 +39,39 @@ public final class HashedVocabulary implements Vocabulary {
     }
   }
 
+  private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+  private static final long FNV_PRIME = 0x100000001b3L;
+
   /**
    * 64-bit FNV-1a over the UTF-8 bytes: stable across JVMs and releases (unlike String.hashCode's
-   * spread).
+   * spread). The bytes are those of {@code s.getBytes(UTF_8)} (a lone surrogate is {@code '?'}),
+   * encoded as they are hashed rather than into an array: this runs for every feature value of
+   * every event.
    */
   public static long fnv1a64(String s) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
+    long h = FNV_OFFSET;
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        h = (h ^ c) * FNV_PRIME;
+      } else if (c < 0x800) {
+        h = (h ^ (0xc0 | (c >> 6))) * FNV_PRIME;
+        h = (h ^ (0x80 | (c & 0x3f))) * FNV_PRIME;
+      } else if (!Character.isSurrogate(c)) {
+        h = (h ^ (0xe0 | (c >> 12))) * FNV_PRIME;
+        h = (h ^ (0x80 | ((c >> 6) & 0x3f))) * FNV_PRIME;
+        h = (h ^ (0x80 | (c & 0x3f))) * FNV_PRIME;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        int cp = Character.toCodePoint(c, s.charAt(++i));
+        h = (h ^ (0xf0 | (cp >> 18))) * FNV_PRIME;
+        h = (h ^ (0x80 | ((cp >> 12) & 0x3f))) * FNV_PRIME;
+        h = (h ^ (0x80 | ((cp >> 6) & 0x3f))) * FNV_PRIME;
+        h = (h ^ (0x80 | (cp & 0x3f))) * FNV_PRIME;
+      } else {
+        h = (h ^ '?') * FNV_PRIME; // a lone surrogate, as the UTF-8 encoder replaces it
+      }
     }
     return h;
   }
