@@ -97,7 +97,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Counter trainedCounter;
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
-  private transient Map<String, Long> lastEvent;
+  private transient Map<String, IdleClock> idleClocks;
+  private transient long updatesIntervalMs;
+  private transient long flushIdleMs;
+  private transient int microBatch;
   private transient Set<String>
       needsFullUpdate; // runtimes built or restored since their last update
   private transient Map<String, Long> publishedVersion;
@@ -126,7 +129,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     runtimes = new HashMap<>();
     dirty = new HashSet<>();
     registered = new HashSet<>();
-    lastEvent = new HashMap<>();
+    idleClocks = new HashMap<>();
+    updatesIntervalMs = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
+    flushIdleMs = config.get(LearnerOptions.FLUSH_IDLE_MS);
+    microBatch = config.get(LearnerOptions.MICRO_BATCH);
     needsFullUpdate = new HashSet<>();
     publishedVersion = new HashMap<>();
     spec = config.spec();
@@ -190,7 +196,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   private void afterLearning(String key, ModelRuntime runtime, long versionBefore, Context ctx) {
     if (runtime.version() != versionBefore) {
-      trainedCounter.inc(config.get(LearnerOptions.MICRO_BATCH));
+      trainedCounter.inc(microBatch);
       trainMillis.update(runtime.lastTrainMillis());
     }
     long now = System.currentTimeMillis();
@@ -211,7 +217,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       }
     }
     dirty.add(key);
-    long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
+    long interval = updatesIntervalMs;
     if (interval > 0 && !publishedVersion.containsKey(key)) {
       publishedVersion.put(
           key, -1L); // the first update of this runtime is due at the next interval boundary
@@ -220,19 +226,32 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     }
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
-      // Timers are rounded to the interval so that a key holds at most a couple of them.
+      // Timers are rounded to the interval so that a key holds at most a couple of them, and each
+      // is registered once, not once per event.
       long processingTime = ctx.timerService().currentProcessingTime();
-      lastEvent.put(key, processingTime);
-      long at =
-          (processingTime / config.get(LearnerOptions.FLUSH_IDLE_MS) + 2)
-              * config.get(LearnerOptions.FLUSH_IDLE_MS);
-      ctx.timerService().registerProcessingTimeTimer(at);
+      IdleClock clock = idleClocks.computeIfAbsent(key, k -> new IdleClock());
+      clock.lastEventMs = processingTime;
+      long at = (processingTime / flushIdleMs + 2) * flushIdleMs;
+      if (at != clock.flushTimerMs) {
+        clock.flushTimerMs = at;
+        ctx.timerService().registerProcessingTimeTimer(at);
+      }
     }
+  }
+
+  /**
+   * When a key's last event arrived and the idle-flush timer it registered last (processing time,
+   * ms): kept per key so that the per-event path neither boxes a time nor registers a timer that
+   * Flink would deduplicate.
+   */
+  private static final class IdleClock {
+    long lastEventMs = Long.MIN_VALUE;
+    long flushTimerMs = Long.MIN_VALUE;
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
-    long interval = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
+    long interval = updatesIntervalMs;
     if (interval > 0 && timestamp % interval == 0) {
       // Also a timer restored from a checkpoint: the restored model's first update is full, which
       // is how scoring replicas, rebuilt empty after a restore, get their model back without
@@ -242,17 +261,20 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
     }
     ModelRuntime runtime = runtime(ctx.getCurrentKey());
-    Long last = lastEvent.get(ctx.getCurrentKey());
-    long idle = config.get(LearnerOptions.FLUSH_IDLE_MS);
-    if (last == null && runtime.pendingExamples() > 0) {
-      // The first timer after a restore (this map is not checkpointed): the idle time counts from
-      // now, as it would have in a run without the restore, instead of flushing the restored
+    IdleClock clock = idleClocks.get(ctx.getCurrentKey());
+    long idle = flushIdleMs;
+    if (clock == null && runtime.pendingExamples() > 0) {
+      // The first timer after a restore (these clocks are not checkpointed): the idle time counts
+      // from now, as it would have in a run without the restore, instead of flushing the restored
       // partial micro-batch at once.
-      lastEvent.put(ctx.getCurrentKey(), timestamp);
-      ctx.timerService().registerProcessingTimeTimer((timestamp / idle + 2) * idle);
+      clock = new IdleClock();
+      clock.lastEventMs = timestamp;
+      clock.flushTimerMs = (timestamp / idle + 2) * idle;
+      idleClocks.put(ctx.getCurrentKey(), clock);
+      ctx.timerService().registerProcessingTimeTimer(clock.flushTimerMs);
       return;
     }
-    if (last != null && timestamp - last < idle) {
+    if (clock != null && timestamp - clock.lastEventMs < idle) {
       return; // events still arriving: a later timer decides
     }
     int n = runtime.pendingExamples();
@@ -276,15 +298,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     try {
       r =
           bytes == null
-              ? new ModelRuntime(
-                  spec, modelConfig, optimizer, config.get(LearnerOptions.MICRO_BATCH))
+              ? new ModelRuntime(spec, modelConfig, optimizer, microBatch)
               : ModelRuntime.fromHeadAndRows(
-                  bytes,
-                  rowState.entries(),
-                  entryState.entries(),
-                  spec,
-                  optimizer,
-                  config.get(LearnerOptions.MICRO_BATCH));
+                  bytes, rowState.entries(), entryState.entries(), spec, optimizer, microBatch);
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (Exception e) {
