@@ -61,7 +61,7 @@ public final class OnlineLearning {
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
   public static <T> LearningStreams scoreAndLearn(
       DataStream<T> events, EventMapping<T> mapping, LearnerOptions options) {
-    return build(events, events, mapping, options);
+    return build(events, events, null, mapping, options);
   }
 
   /**
@@ -83,7 +83,23 @@ public final class OnlineLearning {
               + LearnerOptions.SCORING_PARALLELISM.key()
               + " > 0 (at 0 the learner scores what it learns from)");
     }
-    return build(toScore, toLearn, mapping, options);
+    return build(toScore, toLearn, null, mapping, options);
+  }
+
+  /**
+   * {@link #scoreAndLearn(DataStream, DataStream, EventMapping, LearnerOptions)} with a third
+   * stream of examples that already carry their labels, for example a label join's output: they go
+   * to the learner without passing the filter that drops {@code toLearn}'s unlabelled events, so
+   * they cross one network edge to it rather than two.
+   */
+  public static <T> LearningStreams scoreAndLearn(
+      DataStream<T> toScore,
+      DataStream<T> toLearn,
+      DataStream<T> labelled,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
+    requireReplicas(options, "separate streams to score and to learn");
+    return build(toScore, toLearn, labelled, mapping, options);
   }
 
   /**
@@ -94,8 +110,20 @@ public final class OnlineLearning {
    */
   public static <T> LearningStreams learn(
       DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
+    return learn(toLearn, null, mapping, options);
+  }
+
+  /**
+   * {@link #learn(DataStream, EventMapping, LearnerOptions)} with a second stream of examples that
+   * already carry their labels (a label join's output), which skip the filter on {@code toLearn}.
+   */
+  public static <T> LearningStreams learn(
+      DataStream<T> toLearn,
+      DataStream<T> labelled,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
     requireReplicas(options, "a learner without scoring");
-    SingleOutputStreamOperator<Scored> learner = learner(toLearn, mapping, options);
+    SingleOutputStreamOperator<Scored> learner = learner(toLearn, labelled, mapping, options);
     return new LearningStreams(
         learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
   }
@@ -132,11 +160,12 @@ public final class OnlineLearning {
   private static <T> LearningStreams build(
       DataStream<T> events,
       DataStream<T> toLearn,
+      DataStream<T> labelled,
       EventMapping<T> mapping,
       LearnerOptions options) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     SingleOutputStreamOperator<Scored> learner =
-        learner(scorers == 0 ? events : toLearn, mapping, options);
+        learner(scorers == 0 ? events : toLearn, labelled, mapping, options);
     DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
     if (scorers == 0) {
       return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
@@ -150,18 +179,22 @@ public final class OnlineLearning {
 
   /**
    * The learner, keyed by model id; with replicas it sees only what it learns from ({@link
-   * LearnerInput}).
+   * LearnerInput}), and all of {@code labelled} (null: none) besides.
    */
   private static <T> SingleOutputStreamOperator<Scored> learner(
-      DataStream<T> toLearn, EventMapping<T> mapping, LearnerOptions options) {
+      DataStream<T> toLearn,
+      DataStream<T> labelled,
+      EventMapping<T> mapping,
+      LearnerOptions options) {
     boolean replicas = options.get(LearnerOptions.SCORING_PARALLELISM) > 0;
-    DataStream<T> toLearner =
+    DataStream<T> filtered =
         !replicas
             ? toLearn
             : toLearn
                 .filter(new LearnerInput<>(mapping))
                 .name("labelled + model ids")
                 .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
+    DataStream<T> toLearner = labelled == null ? filtered : filtered.union(labelled);
     return toLearner
         .keyBy(new ModelIdOf<>(mapping), Types.STRING)
         .transform(

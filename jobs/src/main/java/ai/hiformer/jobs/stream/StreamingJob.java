@@ -217,14 +217,13 @@ public final class StreamingJob {
       // validated Avro events.
       if (role.equals("learn")) {
         learning =
-            OnlineLearning.learn(
-                toLearn.union(joined), new ValidEventMapping(), config.learnerOptions());
+            OnlineLearning.learn(toLearn, joined, new ValidEventMapping(), config.learnerOptions());
         deadLetters = labels.getSideOutput(DeadLetters.TAG);
       } else {
         learning =
             replicas
                 ? OnlineLearning.scoreAndLearn(
-                    valid, toLearn.union(joined), new ValidEventMapping(), config.learnerOptions())
+                    valid, toLearn, joined, new ValidEventMapping(), config.learnerOptions())
                 : OnlineLearning.scoreAndLearn(
                     valid.union(joined), new ValidEventMapping(), config.learnerOptions());
         deadLetters =
