@@ -1,5 +1,6 @@
 package ai.hiformer.cli;
 
+import ai.hiformer.cli.stream.AfterStream;
 import ai.hiformer.cli.stream.CpuUse;
 import ai.hiformer.cli.stream.LiveTraffic;
 import ai.hiformer.cli.stream.MaxRateSearch;
@@ -77,14 +78,16 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           "join-window-ms",
           "step-seconds",
           "max-rate-limit",
-          "max-p99-ms");
+          "max-p99-ms",
+          "tail-seconds");
 
   static final String USAGE =
       "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
           + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs]"
           + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]"
-          + " [--find-max-rate [--step-seconds 60] [--max-p99-ms 100] [--max-rate-limit 40000]]";
+          + " [--find-max-rate [--step-seconds 60] [--max-p99-ms 100] [--max-rate-limit 40000]]"
+          + " [--tail-seconds S]";
 
   StreamBenchmarkCommand() {
     super(
@@ -177,6 +180,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                     rate,
                     o.integer("checkpoint-ms", 1000, 100),
                     o.has("freshness"),
+                    o.integer("tail-seconds", 0, 0),
                     !o.has("find-max-rate")
                         ? null
                         : new SearchSettings(
@@ -227,6 +231,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       int rate,
       int checkpointMillis,
       boolean measureFreshness,
+      int tailSeconds,
       SearchSettings search)
       throws Exception {
     // Experiments: -Dhiformer.bench.kafka.KEY=VALUE sets a config of the embedded broker.
@@ -325,6 +330,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                           + MaxRateSearch.maxEvents(rate, search.maxRate(), search.stepSeconds())));
       ThreadCpu.Sample cpuFrom = null;
       ThreadCpu.Sample cpuTo = null;
+      long lastEventNanos = 0;
+      AfterStream afterStream = AfterStream.NONE;
       try {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
@@ -401,9 +408,18 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             producer.send(record(key, send));
           }
           producer.flush();
+          lastEventNanos = System.nanoTime();
         }
         receipts.awaitScored(eventCount);
         cpuTo = ThreadCpu.take();
+        if (tailSeconds > 0) {
+          afterStream =
+              AfterStream.watch(
+                  lastEventNanos,
+                  lastWindowCloseMillis(config, labels),
+                  lastWindowCloseMillis(config, labels) + tailSeconds * 1000L);
+          System.out.println(afterStream);
+        }
         var history = rest(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
         checkpoints = StreamResults.Checkpoints.of(history, phase2Millis);
         if (TRACE != null) {
@@ -557,8 +573,25 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           StreamResults.pct(f, 0.99),
           StreamResults.pct(f, 1),
           cpu,
+          afterStream,
           List.of());
     }
+  }
+
+  /**
+   * When the last impression's label window closes at the latest, in ms after the last event (see
+   * {@link AfterStream}); 0 for inline labels, which need no window.
+   */
+  private static long lastWindowCloseMillis(JobConfig config, Traffic.Labels labels) {
+    if (labels == Traffic.Labels.INLINE) {
+      return 0;
+    }
+    long window = config.get(JobConfig.LABEL_WINDOW_MS);
+    return config.get(JobConfig.JOIN_TIME).equals("event")
+        ? window
+            + config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS)
+            + config.get(JobConfig.JOIN_IDLE_MS)
+        : window;
   }
 
   /** What {@code --find-max-rate} needs: the base events to cycle, and its limits. */

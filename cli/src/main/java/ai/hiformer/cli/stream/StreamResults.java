@@ -32,6 +32,7 @@ public final class StreamResults {
       long freshnessP99,
       long freshnessMax,
       CpuUse cpu,
+      AfterStream afterStream,
       List<MaxRateSearch.Step> steps) {}
 
   /**
@@ -127,6 +128,17 @@ public final class StreamResults {
           .put("other_cpu_us_per_event", cpu.microsPerEvent(cpu.otherSeconds()));
       var groups = run.putObject("cpu_us_per_event");
       cpu.microsPerEventByGroup().forEach(groups::put);
+      AfterStream after = r.afterStream();
+      if (after != AfterStream.NONE) {
+        var tail = run.putObject("after_stream");
+        tail.put("last_window_close_ms", after.lastWindowCloseMillis())
+            .put("idle_job_cores", after.idleCores())
+            .put("idle_return_ms", after.returnMillis())
+            .put("idle_return_after_window_close_ms", after.returnAfterWindowCloseMillis())
+            .put("interval_ms", AfterStream.INTERVAL_MILLIS);
+        var series = tail.putArray("job_cores");
+        after.series().forEach(x -> series.add(x[1] / 1000.0));
+      }
       if (!r.steps().isEmpty()) {
         var steps = run.putArray("max_rate_steps");
         for (MaxRateSearch.Step s : r.steps()) {
@@ -183,6 +195,7 @@ public final class StreamResults {
             -1,
             -1,
             CpuUse.NONE,
+            AfterStream.NONE,
             steps)
         : new Result(
             kind,
@@ -201,6 +214,7 @@ public final class StreamResults {
             -1,
             -1,
             pass.cpu(),
+            AfterStream.NONE,
             steps);
   }
 
