@@ -52,7 +52,8 @@ public final class EvaluateCommand extends OptionsCommand {
                   "curve-points",
                   "dense-lr",
                   "embedding-lr"),
-              MODEL_FLAGS.stream())
+              java.util.stream.Stream.concat(
+                  DelayedEvaluation.FLAGS.stream(), MODEL_FLAGS.stream()))
           .collect(java.util.stream.Collectors.toUnmodifiableSet());
   static final Set<String> FLAGS = Set.of("full-rank");
 
@@ -74,7 +75,8 @@ public final class EvaluateCommand extends OptionsCommand {
           + modelDefaults()
           + """
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
-      """;
+      """
+          + DelayedEvaluation.USAGE;
 
   /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
   private static String modelDefaults() {
@@ -175,6 +177,18 @@ public final class EvaluateCommand extends OptionsCommand {
       return 1;
     }
     Files.createDirectories(out);
+    if (o.has("label-delay")) {
+      return DelayedEvaluation.run(
+          o,
+          dataset,
+          opt,
+          batchSize,
+          kinds,
+          seeds,
+          (kind, seed) -> modelConfig(o, kind, spec.tasks().size(), seed),
+          out,
+          System.out);
+    }
     Evaluator evaluator =
         new Evaluator(
             dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);

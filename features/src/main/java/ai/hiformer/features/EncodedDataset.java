@@ -5,6 +5,8 @@ import ai.hiformer.features.io.DatasetReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.features.spec.FieldKind;
+import ai.hiformer.features.spec.FieldSpec;
 import ai.hiformer.model.Batch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +33,8 @@ public final class EncodedDataset {
   private final List<Recycle> recycles = new ArrayList<>();
   private final int[] rowCounts;
   private final long truncated;
+  private final FieldSpec timeField;
+  private long[] eventTimes = new long[1 << 14];
 
   private EncodedDataset(FeatureSpec spec, DatasetReader reader) throws IOException {
     this.spec = spec;
@@ -41,6 +45,8 @@ public final class EncodedDataset {
             (field, id, generation) ->
                 recycles.add(new Recycle(holder[0].position() - 1, field, id, generation)));
     holder[0] = encoder;
+    timeField =
+        spec.fields().stream().filter(f -> f.kind() == FieldKind.TIME).findFirst().orElse(null);
     rows = spec.layout().newBatch(1 << 14, spec.tasks().size());
     reader.read(
         new RowSink() {
@@ -50,6 +56,7 @@ public final class EncodedDataset {
               grow();
             }
             encoder.encode(row, rows, size);
+            eventTimes[size] = eventTime(row);
             size++;
           }
 
@@ -89,6 +96,41 @@ public final class EncodedDataset {
       bigger.copyRow(rows, i, i);
     }
     rows = bigger;
+    eventTimes = java.util.Arrays.copyOf(eventTimes, rows.capacity);
+  }
+
+  /**
+   * The time of the row about to be row {@code size}: the column of the spec's first time field, in
+   * its unit; a row without one takes the row before's time. Without a time field, row i is at i
+   * seconds.
+   */
+  private long eventTime(Row row) {
+    if (timeField == null) {
+      return size * 1000L;
+    }
+    String text = row.text(timeField.column());
+    try {
+      long t = Long.parseLong(text.trim());
+      return timeField.timeUnit().equals("milliseconds") ? t : t * 1000;
+    } catch (RuntimeException e) {
+      return size == 0 ? 0 : eventTimes[size - 1]; // the encoder read it as its "empty" value
+    }
+  }
+
+  /**
+   * Row {@code i}'s event time (ms since the epoch): its spec's first time field, or i seconds for
+   * a spec without one ({@link #hasEventTimes()}).
+   */
+  public long eventTimeMillis(int i) {
+    if (i < 0 || i >= size) {
+      throw new IndexOutOfBoundsException("row " + i + " of " + size);
+    }
+    return eventTimes[i];
+  }
+
+  /** Whether the rows' times are their own (a time field), not the synthetic i seconds. */
+  public boolean hasEventTimes() {
+    return timeField != null;
   }
 
   public FeatureSpec spec() {

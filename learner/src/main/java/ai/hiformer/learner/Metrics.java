@@ -64,6 +64,45 @@ public final class Metrics {
     return s / (to - from);
   }
 
+  /**
+   * Normalised entropy: {@link #logLoss} over the entropy of the range's positive rate ȳ, {@code
+   * −[ȳ ln ȳ + (1 − ȳ) ln(1 − ȳ)]}: 1 for a model that predicts the base rate, lower is better; NaN
+   * when the range holds one class only.
+   */
+  public static double normalisedEntropy(double[] p, double[] y, int from, int to) {
+    double positives = 0;
+    for (int i = from; i < to; i++) {
+      positives += y[i] > 0.5 ? 1 : 0;
+    }
+    double rate = positives / (to - from);
+    if (rate <= 0 || rate >= 1) {
+      return Double.NaN;
+    }
+    double entropy = -(rate * Math.log(rate) + (1 - rate) * Math.log(1 - rate));
+    return logLoss(p, y, from, to) / entropy;
+  }
+
+  /**
+   * Calibration ratio {@code Σp / Σy} over the range: 1 when the predictions add up to the
+   * positives, below 1 when the model under-predicts; NaN without positives.
+   */
+  public static double calibration(double[] p, double[] y, int from, int to) {
+    double sp = 0;
+    double sy = 0;
+    for (int i = from; i < to; i++) {
+      sp += p[i];
+      sy += y[i] > 0.5 ? 1 : 0;
+    }
+    return sy == 0 ? Double.NaN : sp / sy;
+  }
+
+  /** The median of {@code v} (the mean of the middle two for an even length). */
+  public static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return (s[(s.length - 1) / 2] + s[s.length / 2]) / 2;
+  }
+
   public static double mean(double[] v) {
     double s = 0;
     for (double x : v) {

@@ -25,6 +25,18 @@ public final class Loss {
    * Examples without a label for a task contribute nothing to that task.
    */
   public static double lossAndGradient(Batch batch, double[] logits, double[] dLogits) {
+    return lossAndGradient(batch, logits, null, dLogits);
+  }
+
+  /**
+   * {@link #lossAndGradient(Batch, double[], double[])} with each labelled example's term weighted:
+   * the loss of a task is {@code Σ w·bce(z, y) / n} over its n labelled examples, its gradient
+   * {@code w·(σ(z) − y) / n}; the weights are constants (no gradient flows through them).
+   *
+   * @param weights (B, tasks), ≥ 0; null: every weight 1
+   */
+  public static double lossAndGradient(
+      Batch batch, double[] logits, double[] weights, double[] dLogits) {
     int n = batch.size();
     int t = batch.tasks;
     double total = 0;
@@ -45,11 +57,29 @@ public final class Loss {
         }
         double z = logits[i];
         double y = batch.label[i];
-        sum += bceWithLogits(z, y);
-        dLogits[i] = (sigmoid(z) - y) * inv;
+        double w = weights == null ? 1 : weights[i];
+        sum += w * bceWithLogits(z, y);
+        dLogits[i] = w * (sigmoid(z) - y) * inv;
       }
       total += sum * inv;
     }
     return total;
+  }
+
+  /**
+   * Fake-negative weights (Ktena et al. 2019, "FNW"), for a stream in which every example is first
+   * learned as a negative and again as a positive when its label arrives: a positive is weighted
+   * {@code 1 + p}, a negative {@code (1 − p)(1 + p)}, with p the model's own probability for the
+   * example, so that the weighted loss is that of the true distribution. (Under fake negatives the
+   * observed distribution is b(1|x) = p / (1 + p); the weights are p(y|x) / b(y|x).)
+   *
+   * @param probs (B, tasks) the model's probabilities, treated as constants
+   * @param weights (B, tasks) written
+   */
+  public static void fakeNegativeWeights(Batch batch, double[] probs, double[] weights) {
+    for (int i = 0, e = batch.size() * batch.tasks; i < e; i++) {
+      double p = probs[i];
+      weights[i] = batch.label[i] > 0.5 ? 1 + p : (1 - p) * (1 + p);
+    }
   }
 }

@@ -28,6 +28,8 @@ public final class Learner {
   private final EmbeddingTable[] tables;
   private double[] logits;
   private double[] dLogits;
+  private double[] weights;
+  private LabelPolicy labels = LabelPolicy.PLAIN;
   private long steps;
   private long skippedSteps;
   private double lastLoss = Double.NaN;
@@ -45,17 +47,29 @@ public final class Learner {
     return model;
   }
 
+  /** How the labels learned from relate to the truth ({@link LabelPolicy#PLAIN} by default). */
+  public void labelPolicy(LabelPolicy policy) {
+    this.labels = java.util.Objects.requireNonNull(policy);
+  }
+
+  public LabelPolicy labelPolicy() {
+    return labels;
+  }
+
   public Adam adam() {
     return adam;
   }
 
-  /** Writes σ(logit) (B, tasks) into probs without training. */
+  /**
+   * Writes the probabilities (B, tasks) into probs without training: σ(logit) as the {@link
+   * #labelPolicy} reports it.
+   */
   public void predict(Batch batch, double[] probs) {
     int n = batch.size() * batch.tasks;
     logits = Buffers.ensure(logits, n);
     model.forward(batch, logits);
     for (int i = 0; i < n; i++) {
-      probs[i] = Loss.sigmoid(logits[i]);
+      probs[i] = labels.report(Loss.sigmoid(logits[i]));
     }
   }
 
@@ -80,9 +94,15 @@ public final class Learner {
       model.forward(batch, logits);
     }
     for (int i = 0; i < n; i++) {
-      probs[i] = Loss.sigmoid(logits[i]);
+      probs[i] = labels.report(Loss.sigmoid(logits[i]));
     }
-    double loss = Loss.lossAndGradient(batch, logits, dLogits);
+    double[] w = null;
+    if (labels.delayedLoss() == LabelPolicy.DelayedLoss.FNW) {
+      // With FNW the reported probability is the sampling-corrected one the weights need.
+      w = weights = Buffers.ensure(weights, n);
+      Loss.fakeNegativeWeights(batch, probs, w);
+    }
+    double loss = Loss.lossAndGradient(batch, logits, w, dLogits);
     lastLoss = loss;
     if (!Double.isFinite(loss)) {
       return skip();

@@ -1,0 +1,292 @@
+package ai.hiformer.cli;
+
+import ai.hiformer.features.EncodedDataset;
+import ai.hiformer.learner.Metrics;
+import ai.hiformer.learner.eval.DelayedFeedback;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.optim.OptimizerConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code evaluate --label-delay exp:MEAN}: the delayed-label protocol ({@link DelayedFeedback}) for
+ * models × modes × negative-sampling rates × seeds. Writes every run to {@code delayed.csv}, the
+ * summaries (min, median, mean ± std over the seeds, and each mode's share of the window–oracle
+ * log-loss gap that it recovers) to {@code delayed.json}, and prints both.
+ */
+final class DelayedEvaluation {
+  static final List<String> FLAGS =
+      List.of(
+          "label-delay", "join-window", "attribution-window", "delay-modes", "negative-sampling");
+
+  static final String USAGE =
+      """
+      Delayed labels (docs/DELAYED_LABELS.md): --label-delay exp:MEAN runs the simulation instead,
+        --join-window W (default MEAN)  --attribution-window A (default 30 W)
+        --delay-modes oracle,window,fnw,fnc (default all)  --negative-sampling 1,0.5 (default 1)
+        durations: a number and a unit, ms, s, m, h or d (exp:1h, 90m)
+      """;
+
+  private DelayedEvaluation() {}
+
+  /** A duration such as {@code 90m} or {@code 1h}, in ms; a usage error naming {@code key}. */
+  static long durationMillis(String key, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    String[][] units = {
+      {"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}, {"d", "86400000"}
+    };
+    for (String[] u : units) {
+      if (t.endsWith(u[0])) {
+        try {
+          double v = Double.parseDouble(t.substring(0, t.length() - u[0].length()));
+          if (v > 0 && Double.isFinite(v)) {
+            return Math.round(v * Long.parseLong(u[1]));
+          }
+        } catch (NumberFormatException e) {
+          break; // "5ms" ends with "s" too, but parses above first; anything else is an error
+        }
+      }
+    }
+    throw new Options.UsageException(
+        "evaluate: invalid --"
+            + key
+            + " = '"
+            + text
+            + "'; allowed: a positive number with a unit ms, s, m, h or d (for example 90m)");
+  }
+
+  static int run(
+      Options o,
+      EncodedDataset dataset,
+      OptimizerConfig optimizer,
+      int batchSize,
+      List<String> kinds,
+      List<Long> seeds,
+      ModelConfigs configs,
+      Path out,
+      PrintStream print)
+      throws IOException {
+    String delay = o.get("label-delay", "");
+    if (!delay.startsWith("exp:")) {
+      throw new Options.UsageException(
+          "evaluate: invalid --label-delay = '"
+              + delay
+              + "'; allowed: exp:MEAN (for example exp:1h)");
+    }
+    long mean = durationMillis("label-delay", delay.substring(4));
+    long window =
+        o.has("join-window") ? durationMillis("join-window", o.get("join-window", "")) : mean;
+    long attribution =
+        o.has("attribution-window")
+            ? durationMillis("attribution-window", o.get("attribution-window", ""))
+            : 30 * window;
+    List<DelayedFeedback.Mode> modes = new ArrayList<>();
+    List<Double> keeps = new ArrayList<>();
+    try {
+      for (String m : o.list("delay-modes", "oracle,window,fnw,fnc")) {
+        modes.add(DelayedFeedback.Mode.parse(m));
+      }
+      for (String r : o.list("negative-sampling", "1")) {
+        keeps.add(Double.parseDouble(r));
+        new DelayedFeedback.Settings(mean, window, attribution, keeps.get(keeps.size() - 1));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new Options.UsageException("evaluate: " + e.getMessage());
+    }
+    print.printf(
+        Locale.ROOT,
+        "Delayed labels: mean delay %,d ms, join window %,d ms, attribution window %,d ms; event"
+            + " time %s%n",
+        mean,
+        window,
+        attribution,
+        dataset.hasEventTimes() ? "from the spec's time field" : "synthetic, row i at i seconds");
+    DelayedFeedback simulation = new DelayedFeedback(dataset, optimizer, batchSize);
+    List<DelayedFeedback.Run> runs = new ArrayList<>();
+    StringBuilder csv =
+        new StringBuilder(
+            "model,mode,negative_keep,seed,auc,log_loss,ne,calibration,auc_last20,log_loss_last20,"
+                + "ne_last20,calibration_last20,training_events,training_events_per_s,late_share\n");
+    for (String kind : kinds) {
+      for (double keep : keeps) {
+        var settings = new DelayedFeedback.Settings(mean, window, attribution, keep);
+        for (DelayedFeedback.Mode mode : modes) {
+          for (long seed : seeds) {
+            DelayedFeedback.Run r = simulation.run(configs.of(kind, seed), mode, settings);
+            runs.add(r);
+            csv.append(
+                String.format(
+                    Locale.ROOT,
+                    "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.0f,%.4f%n",
+                    r.model(),
+                    r.mode().cliName(),
+                    keep,
+                    seed,
+                    r.all().auc(),
+                    r.all().logLoss(),
+                    r.all().ne(),
+                    r.all().calibration(),
+                    r.last20().auc(),
+                    r.last20().logLoss(),
+                    r.last20().ne(),
+                    r.last20().calibration(),
+                    r.trainingEvents(),
+                    r.trainingEventsPerSecond(),
+                    r.lateShare()));
+            print.printf(
+                Locale.ROOT,
+                "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f NE %.4f calibration %.3f (last 20 %%:"
+                    + " %.3f), %,d training events%n",
+                r.model(),
+                r.mode().cliName(),
+                keep,
+                seed,
+                r.all().auc(),
+                r.all().logLoss(),
+                r.all().ne(),
+                r.all().calibration(),
+                r.last20().calibration(),
+                r.trainingEvents());
+          }
+        }
+      }
+    }
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("delayed.csv"), csv);
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = json.createObjectNode();
+    root.put("mean_delay_ms", mean)
+        .put("join_window_ms", window)
+        .put("attribution_window_ms", attribution)
+        .put("events", dataset.size())
+        .put("event_time", dataset.hasEventTimes() ? "spec time field" : "synthetic: row i at i s")
+        .put("seeds", seeds.size());
+    var groups = root.putArray("summaries");
+    print.println(
+        "model     mode   r     | AUC mean ± std (min / median) | log-loss mean ± std | NE mean"
+            + " | calibration all / last 20 % | gap recovered");
+    for (String kind : kinds) {
+      for (double keep : keeps) {
+        for (DelayedFeedback.Mode mode : modes) {
+          List<DelayedFeedback.Run> group = select(runs, kind, mode, keep);
+          if (group.isEmpty()) {
+            continue;
+          }
+          ObjectNode g = groups.addObject();
+          g.put("model", group.get(0).model())
+              .put("mode", mode.cliName())
+              .put("negative_keep", keep);
+          Map<String, ToDoubleFunction<DelayedFeedback.Run>> metrics = new LinkedHashMap<>();
+          metrics.put("auc", r -> r.all().auc());
+          metrics.put("log_loss", r -> r.all().logLoss());
+          metrics.put("ne", r -> r.all().ne());
+          metrics.put("calibration", r -> r.all().calibration());
+          metrics.put("auc_last20", r -> r.last20().auc());
+          metrics.put("log_loss_last20", r -> r.last20().logLoss());
+          metrics.put("ne_last20", r -> r.last20().ne());
+          metrics.put("calibration_last20", r -> r.last20().calibration());
+          metrics.put("training_events", r -> r.trainingEvents());
+          metrics.put("late_share", DelayedFeedback.Run::lateShare);
+          metrics.forEach((name, f) -> stats(g.putObject(name), values(group, f)));
+          double recovered = gapRecovered(runs, group, kind, keep);
+          if (!Double.isNaN(recovered)) {
+            g.put("gap_recovered_mean", recovered);
+          }
+          double[] auc = values(group, r -> r.all().auc());
+          double[] ll = values(group, r -> r.all().logLoss());
+          print.printf(
+              Locale.ROOT,
+              "%-9s %-6s %-5s | %.4f ± %.4f (%.4f / %.4f) | %.4f ± %.4f | %.4f | %.3f / %.3f | %s%n",
+              group.get(0).model(),
+              mode.cliName(),
+              keep,
+              Metrics.mean(auc),
+              Metrics.std(auc),
+              min(auc),
+              Metrics.median(auc),
+              Metrics.mean(ll),
+              Metrics.std(ll),
+              Metrics.mean(values(group, r -> r.all().ne())),
+              Metrics.mean(values(group, r -> r.all().calibration())),
+              Metrics.mean(values(group, r -> r.last20().calibration())),
+              Double.isNaN(recovered)
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.1f %%", 100 * recovered));
+        }
+      }
+    }
+    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("delayed.json").toFile(), root);
+    print.println("Wrote " + out.resolve("delayed.json") + ", delayed.csv");
+    return 0;
+  }
+
+  /** Builds the model configuration of a kind and seed (evaluate's flags applied). */
+  interface ModelConfigs {
+    ModelConfig of(String kind, long seed);
+  }
+
+  private static List<DelayedFeedback.Run> select(
+      List<DelayedFeedback.Run> runs, String kind, DelayedFeedback.Mode mode, double keep) {
+    return runs.stream()
+        .filter(r -> r.model().equals(kind) && r.mode() == mode && r.negativeKeep() == keep)
+        .toList();
+  }
+
+  /**
+   * The mean over seeds of (LL_window − LL_mode) / (LL_window − LL_oracle), each seed's runs
+   * paired; NaN without both a window and an oracle run.
+   */
+  private static double gapRecovered(
+      List<DelayedFeedback.Run> runs, List<DelayedFeedback.Run> group, String kind, double keep) {
+    List<Double> shares = new ArrayList<>();
+    for (DelayedFeedback.Run r : group) {
+      DelayedFeedback.Run window = seedRun(runs, kind, DelayedFeedback.Mode.WINDOW, keep, r.seed());
+      DelayedFeedback.Run oracle = seedRun(runs, kind, DelayedFeedback.Mode.ORACLE, keep, r.seed());
+      if (window == null || oracle == null) {
+        return Double.NaN;
+      }
+      double gap = window.all().logLoss() - oracle.all().logLoss();
+      shares.add((window.all().logLoss() - r.all().logLoss()) / gap);
+    }
+    return shares.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+  }
+
+  private static DelayedFeedback.Run seedRun(
+      List<DelayedFeedback.Run> runs,
+      String kind,
+      DelayedFeedback.Mode mode,
+      double keep,
+      long seed) {
+    return select(runs, kind, mode, keep).stream()
+        .filter(r -> r.seed() == seed)
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static double[] values(
+      List<DelayedFeedback.Run> group, ToDoubleFunction<DelayedFeedback.Run> f) {
+    return group.stream().mapToDouble(f).toArray();
+  }
+
+  private static double min(double[] v) {
+    return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+  }
+
+  private static void stats(ObjectNode node, double[] v) {
+    node.put("min", min(v))
+        .put("median", Metrics.median(v))
+        .put("mean", Metrics.mean(v))
+        .put("std", Metrics.std(v))
+        .put("max", java.util.Arrays.stream(v).max().orElse(Double.NaN));
+  }
+}
