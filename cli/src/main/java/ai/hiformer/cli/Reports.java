@@ -47,24 +47,28 @@ public final class Reports {
     out.println();
     out.printf(
         Locale.ROOT,
-        "%-12s %-8s %-6s %-17s %-9s %-10s %-12s%n",
+        "%-12s %-8s %-6s %-17s %-9s %-7s %-12s %-10s %-12s%n",
         "model",
         "mode",
         "seed",
         "AUC",
         "logloss",
+        "NE",
+        "calibration",
         "AUC last20",
         "examples/s");
     for (List<RunResult> g : group(runs).values()) {
       for (RunResult r : g) {
         out.printf(
             Locale.ROOT,
-            "%-12s %-8s %-6d %-17.4f %-9.4f %-10s %-12.0f%n",
+            "%-12s %-8s %-6d %-17.4f %-9.4f %-7.4f %-12.3f %-10s %-12.0f%n",
             r.model(),
             r.mode(),
             r.seed(),
             r.auc(),
             r.logLoss(),
+            r.ne(),
+            r.calibration(),
             Double.isNaN(r.aucLast20()) ? "-" : String.format(Locale.ROOT, "%.4f", r.aucLast20()),
             r.examplesPerSecond());
       }
@@ -75,12 +79,14 @@ public final class Reports {
       RunResult f = g.get(0);
       out.printf(
           Locale.ROOT,
-          "%-12s %-8s %-6s %-17s %-9.4f %-10s %-12.0f%n",
+          "%-12s %-8s %-6s %-17s %-9.4f %-7.4f %-12.3f %-10s %-12.0f%n",
           f.model(),
           f.mode(),
           "mean",
           String.format(Locale.ROOT, "%.4f ± %.4f", Metrics.mean(auc), Metrics.std(auc)),
           Metrics.mean(ll),
+          Metrics.mean(g.stream().mapToDouble(RunResult::ne).toArray()),
+          Metrics.mean(g.stream().mapToDouble(RunResult::calibration).toArray()),
           Double.isNaN(l20[0]) ? "-" : String.format(Locale.ROOT, "%.4f", Metrics.mean(l20)),
           Metrics.mean(eps));
     }
@@ -109,11 +115,19 @@ public final class Reports {
       o.put("auc_mean", Metrics.mean(auc));
       o.put("auc_std", Metrics.std(auc));
       o.put("logloss_mean", Metrics.mean(g.stream().mapToDouble(RunResult::logLoss).toArray()));
+      o.put("ne_mean", Metrics.mean(g.stream().mapToDouble(RunResult::ne).toArray()));
+      o.put(
+          "calibration_mean",
+          Metrics.mean(g.stream().mapToDouble(RunResult::calibration).toArray()));
       double l20 = Metrics.mean(g.stream().mapToDouble(RunResult::aucLast20).toArray());
       if (Double.isNaN(l20)) {
         o.putNull("auc_last20_mean");
+        o.putNull("calibration_last20_mean");
       } else {
         o.put("auc_last20_mean", l20);
+        o.put(
+            "calibration_last20_mean",
+            Metrics.mean(g.stream().mapToDouble(RunResult::calibrationLast20).toArray()));
       }
       o.put(
           "examples_per_s",

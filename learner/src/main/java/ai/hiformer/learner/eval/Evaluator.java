@@ -135,6 +135,9 @@ public final class Evaluator {
             Metrics.auc(p, y, 0, n),
             Metrics.logLoss(p, y, 0, n),
             Metrics.auc(p, y, last20, n),
+            Metrics.normalisedEntropy(p, y, 0, n),
+            Metrics.calibration(p, y, 0, n),
+            Metrics.calibration(p, y, last20, n),
             n / seconds,
             n,
             learner.skippedSteps(),
@@ -149,6 +152,9 @@ public final class Evaluator {
               Metrics.auc(memberP[k], y, 0, n),
               Metrics.logLoss(memberP[k], y, 0, n),
               Metrics.auc(memberP[k], y, last20, n),
+              Metrics.normalisedEntropy(memberP[k], y, 0, n),
+              Metrics.calibration(memberP[k], y, 0, n),
+              Metrics.calibration(memberP[k], y, last20, n),
               n / seconds,
               n,
               learner.skippedSteps(),
@@ -209,6 +215,9 @@ public final class Evaluator {
         test[0],
         test[1],
         Double.NaN,
+        test[2],
+        test[3],
+        Double.NaN,
         trained / seconds,
         trained,
         learner.skippedSteps(),
@@ -216,7 +225,7 @@ public final class Evaluator {
         List.of());
   }
 
-  /** [AUC, logloss] of rows [from, to) with OOV masking, without training. */
+  /** [AUC, log-loss, NE, calibration] of rows [from, to) with OOV masking, without training. */
   private double[] score(
       Learner learner, Batch all, boolean[][] seen, Batch batch, double[] probs, int from, int to) {
     int t = batch.tasks;
@@ -235,7 +244,12 @@ public final class Evaluator {
         y[i - from] = batch.label[(i - s) * t];
       }
     }
-    return new double[] {Metrics.auc(p, y, 0, p.length), Metrics.logLoss(p, y, 0, p.length)};
+    return new double[] {
+      Metrics.auc(p, y, 0, p.length),
+      Metrics.logLoss(p, y, 0, p.length),
+      Metrics.normalisedEntropy(p, y, 0, p.length),
+      Metrics.calibration(p, y, 0, p.length)
+    };
   }
 
   private static boolean[][] seenInTraining(Batch all, int trainEnd) {

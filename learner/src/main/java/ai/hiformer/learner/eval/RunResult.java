@@ -5,6 +5,9 @@ import java.util.List;
 /**
  * The outcome of one model × mode × seed run.
  *
+ * @param ne normalised entropy (log-loss over the entropy of the scored rows' positive rate)
+ * @param calibration Σp / Σy over the scored rows
+ * @param calibrationLast20 the same over the stream's last 20 % (online mode; NaN offline)
  * @param curve progressive (cumulative) AUC after each checkpoint of the stream: {@code [events,
  *     auc, windowAuc, logloss]} rows; online mode only
  */
@@ -15,6 +18,9 @@ public record RunResult(
     double auc,
     double logLoss,
     double aucLast20,
+    double ne,
+    double calibration,
+    double calibrationLast20,
     double examplesPerSecond,
     long examples,
     long skippedSteps,
