@@ -33,7 +33,7 @@ final class DelayedEvaluation {
       """
       Delayed labels (docs/DELAYED_LABELS.md): --label-delay exp:MEAN runs the simulation instead,
         --join-window W (default MEAN)  --attribution-window A (default 30 W)
-        --delay-modes oracle,window,fnw,fnc (default all)  --negative-sampling 1,0.5 (default 1)
+        --delay-modes oracle,window,fnw,fnc,window-fnw (default all)  --negative-sampling 1,0.5 (default 1)
         durations: a number and a unit, ms, s, m, h or d (exp:1h, 90m)
       """;
 
@@ -93,7 +93,7 @@ final class DelayedEvaluation {
     List<DelayedFeedback.Mode> modes = new ArrayList<>();
     List<Double> keeps = new ArrayList<>();
     try {
-      for (String m : o.list("delay-modes", "oracle,window,fnw,fnc")) {
+      for (String m : o.list("delay-modes", "oracle,window,fnw,fnc,window-fnw")) {
         modes.add(DelayedFeedback.Mode.parse(m));
       }
       for (String r : o.list("negative-sampling", "1")) {

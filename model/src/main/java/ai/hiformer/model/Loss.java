@@ -77,9 +77,26 @@ public final class Loss {
    * @param weights (B, tasks) written
    */
   public static void fakeNegativeWeights(Batch batch, double[] probs, double[] weights) {
+    fakeNegativeWeights(batch, probs, 1, weights);
+  }
+
+  /**
+   * Fake-negative weights for a stream in which an example waits a while before it is learned: a
+   * positive that arrived within the wait is learned once, as a positive; otherwise the example is
+   * learned as a negative and again as a positive if its label arrives later. With q the share of
+   * positives that arrive after the wait, the observed distribution is b(1|x) = p / (1 + pq),
+   * b(0|x) = (1 − p + pq) / (1 + pq), and the weights p(y|x) / b(y|x) are {@code 1 + pq} for a
+   * positive and {@code (1 − p)(1 + pq) / (1 − p + pq)} for a negative. q = 1 (no wait) is FNW's.
+   *
+   * @param lateShare q ∈ [0, 1]
+   */
+  public static void fakeNegativeWeights(
+      Batch batch, double[] probs, double lateShare, double[] weights) {
+    double q = lateShare;
     for (int i = 0, e = batch.size() * batch.tasks; i < e; i++) {
       double p = probs[i];
-      weights[i] = batch.label[i] > 0.5 ? 1 + p : (1 - p) * (1 + p);
+      double pq = p * q;
+      weights[i] = batch.label[i] > 0.5 ? 1 + pq : (1 - p) * (1 + pq) / (1 - p + pq);
     }
   }
 }

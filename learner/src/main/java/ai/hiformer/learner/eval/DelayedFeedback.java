@@ -29,6 +29,11 @@ import java.util.SplittableRandom;
  *   <li>{@link Mode#FNW}, {@link Mode#FNC}: learned at t_i as a negative, and again at t_i + d_i as
  *       a positive if d_i ≤ A, with the fake-negative weighted loss or the fake-negative
  *       calibration ({@link LabelPolicy.DelayedLoss}).
+ *   <li>{@link Mode#WINDOW_FNW}: learned at t_i + W as the window learns it, and a positive later
+ *       than W (and within A) learned again at t_i + d_i; fake-negative weights for a wait, from
+ *       the share of positives that arrived after W so far ({@link
+ *       ai.hiformer.model.Loss#fakeNegativeWeights(ai.hiformer.model.Batch, double[], double,
+ *       double[])}).
  * </ul>
  *
  * With negative sampling r &lt; 1 each negative training event is kept with probability r, decided
@@ -40,10 +45,11 @@ public final class DelayedFeedback {
     ORACLE,
     WINDOW,
     FNW,
-    FNC;
+    FNC,
+    WINDOW_FNW;
 
     public String cliName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
     public static Mode parse(String text) {
@@ -53,7 +59,7 @@ public final class DelayedFeedback {
         }
       }
       throw new IllegalArgumentException(
-          "invalid delay mode '" + text + "'; allowed: oracle, window, fnw, fnc");
+          "invalid delay mode '" + text + "'; allowed: oracle, window, fnw, fnc, window-fnw");
     }
   }
 
@@ -183,7 +189,7 @@ public final class DelayedFeedback {
     learner.labelPolicy(
         new LabelPolicy(
             switch (mode) {
-              case FNW -> LabelPolicy.DelayedLoss.FNW;
+              case FNW, WINDOW_FNW -> LabelPolicy.DelayedLoss.FNW;
               case FNC -> LabelPolicy.DelayedLoss.FNC;
               default -> LabelPolicy.DelayedLoss.NONE;
             },
@@ -193,6 +199,10 @@ public final class DelayedFeedback {
     double[] trainProbs = new double[batchSize * t];
     double[] predictProbs = new double[batchSize * t];
     double[] p = new double[n];
+    // WINDOW_FNW's late share, as the learner can count it: of the positives arrived so far, those
+    // after the window (a Laplace estimate, ½ before any arrives).
+    long arrived = 0;
+    long arrivedLate = 0;
     int predictFrom = 0; // rows [predictFrom, next) wait in `predict`
     int next = 0; // the next impression
     long start = System.nanoTime();
@@ -216,7 +226,15 @@ public final class DelayedFeedback {
       train.label[b * t] = training.label[e];
       train.labelMask[b * t] = 1;
       train.setSize(b + 1);
+      if (training.label[e] > 0.5) {
+        arrived++;
+        arrivedLate += delay[row] > s.windowMillis() ? 1 : 0;
+      }
       if (train.size() == batchSize) {
+        if (mode == Mode.WINDOW_FNW) {
+          learner.labelPolicy(
+              learner.labelPolicy().withLateShare((arrivedLate + 1.0) / (arrived + 2.0)));
+        }
         // The step changes the weights: impressions before it are predicted first.
         predictFrom = flushPredictions(learner, predict, predictProbs, p, predictFrom, next);
         learner.predictThenTrain(train, trainProbs);
@@ -305,7 +323,7 @@ public final class DelayedFeedback {
 
   private Timeline timeline(Mode mode, Settings s, double[] y, double[] delay, long seed) {
     int n = y.length;
-    Timeline tl = new Timeline(mode == Mode.FNW || mode == Mode.FNC ? 2 * n : n);
+    Timeline tl = new Timeline(2 * n);
     for (int i = 0; i < n; i++) {
       long at = data.eventTimeMillis(i);
       boolean positive = y[i] > 0.5;
@@ -319,6 +337,15 @@ public final class DelayedFeedback {
           boolean seen = positive && delay[i] <= s.windowMillis();
           if (seen || keepNegative(seed, i, s.negativeKeep())) {
             tl.add(at + s.windowMillis(), i, seen ? 1 : 0);
+          }
+        }
+        case WINDOW_FNW -> {
+          boolean seen = positive && delay[i] <= s.windowMillis();
+          if (seen || keepNegative(seed, i, s.negativeKeep())) {
+            tl.add(at + s.windowMillis(), i, seen ? 1 : 0);
+          }
+          if (positive && !seen) {
+            tl.add(at + (long) Math.ceil(delay[i]), i, 1);
           }
         }
         case FNW, FNC -> {

@@ -117,13 +117,19 @@ class DelayedFeedbackTest {
     DelayedFeedback.Run window = run(d, DelayedFeedback.Mode.WINDOW, s, 2);
     DelayedFeedback.Run fnw = run(d, DelayedFeedback.Mode.FNW, s, 2);
     DelayedFeedback.Run fnc = run(d, DelayedFeedback.Mode.FNC, s, 2);
+    DelayedFeedback.Run waited = run(d, DelayedFeedback.Mode.WINDOW_FNW, s, 2);
     assertThat(window.lateShare()).isBetween(0.30, 0.44);
     assertThat(window.last20().calibration()).isLessThan(0.85);
     assertThat(Math.abs(fnw.last20().calibration() - 1))
         .isLessThan(Math.abs(window.last20().calibration() - 1));
     assertThat(Math.abs(fnc.last20().calibration() - 1))
         .isLessThan(Math.abs(window.last20().calibration() - 1));
+    assertThat(Math.abs(waited.last20().calibration() - 1))
+        .isLessThan(Math.abs(window.last20().calibration() - 1));
     assertThat(fnw.all().logLoss()).isLessThan(window.all().logLoss());
+    assertThat(waited.all().logLoss()).isLessThan(window.all().logLoss());
+    // Only the positives after the window come twice.
+    assertThat(waited.trainingEvents()).isLessThan(fnw.trainingEvents()).isGreaterThan(20_000);
     // Each impression is learned once as a negative, and again for each positive that arrives.
     assertThat(fnw.trainingEvents()).isGreaterThan(20_000);
   }

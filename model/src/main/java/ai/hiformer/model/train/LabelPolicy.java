@@ -15,10 +15,18 @@ package ai.hiformer.model.train;
  *
  * @param delayedLoss the loss for fake negatives
  * @param negativeKeep the probability with which a negative was kept, in (0, 1]
+ * @param lateShare for {@link DelayedLoss#FNW}: the share of positives that arrive after the
+ *     examples' wait and so were first learned as negatives, in [0, 1]; 1 when examples are learned
+ *     at once
  */
-public record LabelPolicy(DelayedLoss delayedLoss, double negativeKeep) {
+public record LabelPolicy(DelayedLoss delayedLoss, double negativeKeep, double lateShare) {
   /** Labels are final when learned, and every negative is kept. */
-  public static final LabelPolicy PLAIN = new LabelPolicy(DelayedLoss.NONE, 1);
+  public static final LabelPolicy PLAIN = new LabelPolicy(DelayedLoss.NONE, 1, 1);
+
+  /** A policy for examples learned at once, without a wait. */
+  public LabelPolicy(DelayedLoss delayedLoss, double negativeKeep) {
+    this(delayedLoss, negativeKeep, 1);
+  }
 
   /** The largest probability a fake-negative calibration reports: b / (1 − b) passes 1 at b ½. */
   static final double MAX_PROBABILITY = 1 - 1e-7;
@@ -55,6 +63,10 @@ public record LabelPolicy(DelayedLoss delayedLoss, double negativeKeep) {
   }
 
   public LabelPolicy {
+    if (!(lateShare >= 0 && lateShare <= 1)) {
+      throw new IllegalArgumentException(
+          "invalid late share = " + lateShare + "; allowed: a number in [0, 1]");
+    }
     if (delayedLoss == null) {
       throw new IllegalArgumentException("invalid delayed loss = null; allowed: none, fnw, fnc");
     }
@@ -62,6 +74,11 @@ public record LabelPolicy(DelayedLoss delayedLoss, double negativeKeep) {
       throw new IllegalArgumentException(
           "invalid negative-sampling = " + negativeKeep + "; allowed: a number in (0, 1]");
     }
+  }
+
+  /** This policy with {@code lateShare} measured anew. */
+  public LabelPolicy withLateShare(double share) {
+    return new LabelPolicy(delayedLoss, negativeKeep, share);
   }
 
   /**

@@ -100,7 +100,7 @@ public final class Learner {
     if (labels.delayedLoss() == LabelPolicy.DelayedLoss.FNW) {
       // With FNW the reported probability is the sampling-corrected one the weights need.
       w = weights = Buffers.ensure(weights, n);
-      Loss.fakeNegativeWeights(batch, probs, w);
+      Loss.fakeNegativeWeights(batch, probs, labels.lateShare(), w);
     }
     double loss = Loss.lossAndGradient(batch, logits, w, dLogits);
     lastLoss = loss;

@@ -55,6 +55,29 @@ class LabelPolicyTest {
   }
 
   @Test
+  void weightsForAWaitMakeTheTrueProbabilityStationaryWhateverShareArrivesLate() {
+    // After a wait, a positive arrives in it with probability 1 − q (learned once, as a positive),
+    // else it is learned as a negative and again as a positive: b(1|x) = p / (1 + pq).
+    Batch batch = new Batch(2, 0, 0, 0, 0, 1);
+    batch.setSize(2);
+    batch.label[0] = 1;
+    batch.labelMask[0] = 1;
+    batch.labelMask[1] = 1;
+    for (double q : new double[] {0, 0.37, 1}) {
+      for (double p : new double[] {0.05, 0.55}) {
+        double[] weights = new double[2];
+        Loss.fakeNegativeWeights(batch, new double[] {p, p}, q, weights);
+        double[] grad = new double[2];
+        double z = Math.log(p / (1 - p));
+        Loss.lossAndGradient(batch, new double[] {z, z}, weights, grad);
+        double positive = p / (1 + p * q);
+        double expected = positive * grad[0] + (1 - positive) * grad[1];
+        assertThat(expected).as("q %s, p %s", q, p).isCloseTo(0, within(1e-12));
+      }
+    }
+  }
+
+  @Test
   void weightedLossGradientMatchesFiniteDifferences() {
     Batch batch = new Batch(3, 0, 0, 0, 0, 2);
     batch.setSize(3);
