@@ -226,17 +226,27 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     }
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
-      // Timers are rounded to the interval so that a key holds at most a couple of them, and each
-      // is registered once, not once per event.
+      // Each timer is registered once, not once per event.
       long processingTime = ctx.timerService().currentProcessingTime();
       IdleClock clock = idleClocks.computeIfAbsent(key, k -> new IdleClock());
       clock.lastEventMs = processingTime;
-      long at = (processingTime / flushIdleMs + 2) * flushIdleMs;
+      long at = flushTimerFor(processingTime);
       if (at != clock.flushTimerMs) {
         clock.flushTimerMs = at;
         ctx.timerService().registerProcessingTimeTimer(at);
       }
     }
+  }
+
+  /**
+   * The idle-flush timer of a key whose last event came at {@code lastEventMs}: the first multiple
+   * of a quarter of flush-idle-ms after flush-idle-ms have passed. Rounded, so that a key registers
+   * at most four timers per interval however many events it sees; a quarter, so that the last
+   * partial micro-batch of a stream is trained at most a quarter-interval after it could be.
+   */
+  private long flushTimerFor(long lastEventMs) {
+    long quantum = Math.max(1, flushIdleMs / 4);
+    return ((lastEventMs + flushIdleMs) / quantum + 1) * quantum;
   }
 
   /**
@@ -269,7 +279,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       // partial micro-batch at once.
       clock = new IdleClock();
       clock.lastEventMs = timestamp;
-      clock.flushTimerMs = (timestamp / idle + 2) * idle;
+      clock.flushTimerMs = flushTimerFor(timestamp);
       idleClocks.put(ctx.getCurrentKey(), clock);
       ctx.timerService().registerProcessingTimeTimer(clock.flushTimerMs);
       return;
