@@ -38,6 +38,40 @@ public final class ProgressiveMetrics {
     return count == 0 ? Double.NaN : logLossSum / count;
   }
 
+  /**
+   * Normalised entropy: {@link #logLoss} over the entropy of the positive rate seen; NaN until both
+   * classes have been seen.
+   */
+  public double normalisedEntropy() {
+    long positives = positives();
+    if (positives == 0 || positives == count) {
+      return Double.NaN;
+    }
+    double rate = (double) positives / count;
+    return logLoss() / -(rate * Math.log(rate) + (1 - rate) * Math.log(1 - rate));
+  }
+
+  /**
+   * Calibration ratio Σp / Σy, with each prediction taken at its bin's centre (an error below 1 /
+   * 2^15 per prediction); NaN until a positive has been seen.
+   */
+  public double calibration() {
+    double predicted = 0;
+    for (int b = 0; b < BINS; b++) {
+      predicted += (b + 0.5) / BINS * (pos[b] + neg[b]);
+    }
+    long positives = positives();
+    return positives == 0 ? Double.NaN : predicted / positives;
+  }
+
+  private long positives() {
+    long n = 0;
+    for (long p : pos) {
+      n += p;
+    }
+    return n;
+  }
+
   public double auc() {
     long totalPos = 0;
     long totalNeg = 0;

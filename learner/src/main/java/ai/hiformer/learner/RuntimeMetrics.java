@@ -78,9 +78,9 @@ final class RuntimeMetrics {
   }
 
   /**
-   * Per task: {@code <task>.progressive_auc}, {@code .progressive_logloss}, {@code .examples}; for
-   * a blend also {@code <task>.<member>.progressive_auc} and {@code .progressive_logloss} per
-   * member.
+   * Per task: {@code <task>.progressive_auc}, {@code .progressive_logloss}, {@code
+   * .progressive_ne}, {@code .progressive_calibration}, {@code .examples}; for a blend also {@code
+   * <task>.<member>.progressive_auc} and {@code .progressive_logloss} per member.
    */
   Map<String, Double> summary() {
     Map<String, Double> s = new LinkedHashMap<>();
@@ -88,6 +88,8 @@ final class RuntimeMetrics {
       String task = tasks.get(k);
       s.put(task + ".progressive_auc", model[k].auc());
       s.put(task + ".progressive_logloss", model[k].logLoss());
+      s.put(task + ".progressive_ne", model[k].normalisedEntropy());
+      s.put(task + ".progressive_calibration", model[k].calibration());
       s.put(task + ".examples", (double) model[k].count());
       for (int m = 0; m < members.length; m++) {
         s.put(task + "." + memberNames.get(m) + ".progressive_auc", members[m][k].auc());

@@ -47,4 +47,33 @@ class MetricsTest {
     double ll = Metrics.logLoss(new double[] {1.0, 0.0}, new double[] {0, 1}, 0, 2);
     assertThat(ll).isCloseTo(-Math.log(1e-7), within(1e-9));
   }
+
+  @Test
+  void normalisedEntropyIsOneForTheBaseRateAndCalibrationComparesSums() {
+    double[] y = {1, 0, 0, 0};
+    double[] base = {0.25, 0.25, 0.25, 0.25};
+    assertThat(Metrics.normalisedEntropy(base, y, 0, 4)).isCloseTo(1.0, within(1e-12));
+    assertThat(Metrics.calibration(base, y, 0, 4)).isCloseTo(1.0, within(1e-12));
+    double[] under = {0.2, 0.1, 0.1, 0.1};
+    assertThat(Metrics.calibration(under, y, 0, 4)).isCloseTo(0.5, within(1e-12));
+    assertThat(Metrics.normalisedEntropy(base, new double[] {0, 0, 0, 0}, 0, 4)).isNaN();
+  }
+
+  @Test
+  void progressiveMetricsAgreeWithTheExactOnes() {
+    SplittableRandom rng = new SplittableRandom(3);
+    int n = 20_000;
+    double[] p = new double[n];
+    double[] y = new double[n];
+    ProgressiveMetrics m = new ProgressiveMetrics();
+    for (int i = 0; i < n; i++) {
+      p[i] = rng.nextDouble();
+      y[i] = rng.nextDouble() < 0.3 + 0.4 * p[i] ? 1 : 0;
+      m.add(p[i], y[i]);
+    }
+    assertThat(m.normalisedEntropy())
+        .isCloseTo(Metrics.normalisedEntropy(p, y, 0, n), within(1e-9));
+    assertThat(m.calibration()).isCloseTo(Metrics.calibration(p, y, 0, n), within(1e-4));
+    assertThat(m.auc()).isCloseTo(Metrics.auc(p, y, 0, n), within(1e-3));
+  }
 }

@@ -383,6 +383,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
       t.gauge("progressiveAuc", m::auc);
       t.gauge("progressiveLogLoss", m::logLoss);
+      t.gauge("progressiveNe", m::normalisedEntropy);
+      t.gauge("progressiveCalibration", m::calibration);
       t.gauge("examples", m::count);
       for (int i = 0; i < r.memberNames().size(); i++) {
         ProgressiveMetrics mm = r.memberMetrics(i, k);
