@@ -97,9 +97,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient Counter trainedCounter;
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
-  private transient Map<String, IdleClock> idleClocks;
+  private transient IdleFlush idleFlush;
   private transient long updatesIntervalMs;
-  private transient long flushIdleMs;
   private transient int microBatch;
   private transient Set<String>
       needsFullUpdate; // runtimes built or restored since their last update
@@ -129,9 +128,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     runtimes = new HashMap<>();
     dirty = new HashSet<>();
     registered = new HashSet<>();
-    idleClocks = new HashMap<>();
     updatesIntervalMs = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
-    flushIdleMs = config.get(LearnerOptions.FLUSH_IDLE_MS);
+    idleFlush = new IdleFlush(config.get(LearnerOptions.FLUSH_IDLE_MS));
     microBatch = config.get(LearnerOptions.MICRO_BATCH);
     needsFullUpdate = new HashSet<>();
     publishedVersion = new HashMap<>();
@@ -227,36 +225,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
       // Each timer is registered once, not once per event.
-      long processingTime = ctx.timerService().currentProcessingTime();
-      IdleClock clock = idleClocks.computeIfAbsent(key, k -> new IdleClock());
-      clock.lastEventMs = processingTime;
-      long at = flushTimerFor(processingTime);
-      if (at != clock.flushTimerMs) {
-        clock.flushTimerMs = at;
+      long at = idleFlush.afterEvent(key, ctx.timerService().currentProcessingTime());
+      if (at != IdleFlush.NONE) {
         ctx.timerService().registerProcessingTimeTimer(at);
       }
     }
-  }
-
-  /**
-   * The idle-flush timer of a key whose last event came at {@code lastEventMs}: the first multiple
-   * of a quarter of flush-idle-ms after flush-idle-ms have passed. Rounded, so that a key registers
-   * at most four timers per interval however many events it sees; a quarter, so that the last
-   * partial micro-batch of a stream is trained at most a quarter-interval after it could be.
-   */
-  private long flushTimerFor(long lastEventMs) {
-    long quantum = Math.max(1, flushIdleMs / 4);
-    return ((lastEventMs + flushIdleMs) / quantum + 1) * quantum;
-  }
-
-  /**
-   * When a key's last event arrived and the idle-flush timer it registered last (processing time,
-   * ms): kept per key so that the per-event path neither boxes a time nor registers a timer that
-   * Flink would deduplicate.
-   */
-  private static final class IdleClock {
-    long lastEventMs = Long.MIN_VALUE;
-    long flushTimerMs = Long.MIN_VALUE;
   }
 
   @Override
@@ -271,20 +244,16 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
     }
     ModelRuntime runtime = runtime(ctx.getCurrentKey());
-    IdleClock clock = idleClocks.get(ctx.getCurrentKey());
-    long idle = flushIdleMs;
-    if (clock == null && runtime.pendingExamples() > 0) {
-      // The first timer after a restore (these clocks are not checkpointed): the idle time counts
-      // from now, as it would have in a run without the restore, instead of flushing the restored
-      // partial micro-batch at once.
-      clock = new IdleClock();
-      clock.lastEventMs = timestamp;
-      clock.flushTimerMs = flushTimerFor(timestamp);
-      idleClocks.put(ctx.getCurrentKey(), clock);
-      ctx.timerService().registerProcessingTimeTimer(clock.flushTimerMs);
-      return;
+    if (runtime.pendingExamples() > 0) {
+      // The first timer after a restore starts the key's idle clock, instead of flushing the
+      // restored partial micro-batch at once.
+      long at = idleFlush.afterRestore(ctx.getCurrentKey(), timestamp);
+      if (at != IdleFlush.NONE) {
+        ctx.timerService().registerProcessingTimeTimer(at);
+        return;
+      }
     }
-    if (clock != null && timestamp - clock.lastEventMs < idle) {
+    if (!idleFlush.idle(ctx.getCurrentKey(), timestamp)) {
       return; // events still arriving: a later timer decides
     }
     int n = runtime.pendingExamples();
