@@ -1,5 +1,6 @@
 package ai.hiformer.cli.stream;
 
+import ai.hiformer.jobs.stream.JobConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -78,6 +79,22 @@ public record AfterStream(
     }
     long returned = from == cores.size() ? -1 : series.get(from)[0];
     return new AfterStream(lastWindowCloseMillis, idle, returned, List.copyOf(series));
+  }
+
+  /**
+   * When the last impression's label window closes at the latest, in ms after the last event (see
+   * {@link AfterStream}); 0 for inline labels, which need no window.
+   */
+  public static long lastWindowCloseMillis(JobConfig config, Traffic.Labels labels) {
+    if (labels == Traffic.Labels.INLINE) {
+      return 0;
+    }
+    long window = config.get(JobConfig.LABEL_WINDOW_MS);
+    return config.get(JobConfig.JOIN_TIME).equals("event")
+        ? window
+            + config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS)
+            + config.get(JobConfig.JOIN_IDLE_MS)
+        : window;
   }
 
   @Override

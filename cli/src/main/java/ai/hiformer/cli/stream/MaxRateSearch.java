@@ -221,4 +221,33 @@ public final class MaxRateSearch {
       return o == null ? 0 : o.offset();
     }
   }
+
+  /**
+   * Waits until the learner's source has committed offset {@code n} of the events topic: its
+   * offsets are committed when a checkpoint completes, and a checkpoint completes after the learner
+   * processed what preceded its barrier.
+   */
+  public static void awaitLearner(EmbeddedKafka kafka, String group, int n) throws Exception {
+    long deadline = System.currentTimeMillis() + 600_000;
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      while (true) {
+        var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        long committed =
+            offsets.values().stream()
+                .filter(java.util.Objects::nonNull)
+                .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset)
+                .sum();
+        if (committed >= n) {
+          return;
+        }
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              "the learner did not reach event " + n + " within 10 minutes (at " + committed + ")");
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
 }

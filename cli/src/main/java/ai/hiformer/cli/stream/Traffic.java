@@ -7,6 +7,9 @@ import ai.hiformer.schemas.WireCodec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * What a benchmark sends, in order: encoded records for the events topic and, when labels travel on
@@ -119,5 +122,45 @@ public final class Traffic {
   /** Labels on the labels topic. */
   public long labels() {
     return labels;
+  }
+
+  /** The record of a send: an event for the events topic, a label for the labels topic. */
+  public static ProducerRecord<byte[], byte[]> record(byte[] key, Send send) {
+    return new ProducerRecord<>(send.label() ? "labels" : "events", key, send.value());
+  }
+
+  /**
+   * Sends events {@code [fromEvent, toEvent)} and the labels between them at once, then flushes.
+   */
+  public void sendAtOnce(
+      KafkaProducer<byte[], byte[]> producer, byte[] key, int fromEvent, int toEvent) {
+    for (int i = positionOfEvent(fromEvent); i < positionOfEvent(toEvent); i++) {
+      producer.send(record(key, sends.get(i)));
+    }
+    producer.flush();
+  }
+
+  /**
+   * Sends every event from {@code fromEvent} on at {@code rate} events/s, each label as soon as the
+   * event before it in the send order has gone, then flushes.
+   */
+  public void sendPaced(
+      KafkaProducer<byte[], byte[]> producer, byte[] key, int fromEvent, int rate) {
+    long start = System.nanoTime();
+    for (int p = positionOfEvent(fromEvent); p < sends.size(); p++) {
+      Send send = sends.get(p);
+      if (!send.label()) {
+        long due = start + (long) ((send.eventIndex() - fromEvent) * 1e9 / rate);
+        // Park, not spin: a spinning producer burns a whole core that the job under test would
+        // otherwise have (on two cores, half the machine). The latencies are taken from the
+        // broker's append times, so the timer's slack (tens of microseconds) only jitters the
+        // send times, not what is measured.
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+          LockSupport.parkNanos(wait);
+        }
+      }
+      producer.send(record(key, send));
+    }
+    producer.flush();
   }
 }
