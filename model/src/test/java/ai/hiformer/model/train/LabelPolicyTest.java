@@ -37,18 +37,11 @@ class LabelPolicyTest {
   void fakeNegativeWeightsMakeTheTrueProbabilityStationary() {
     // Under fake negatives an example is seen as a positive with probability p / (1 + p) and as a
     // negative with 1 / (1 + p); with FNW's weights the expected gradient vanishes at σ(z) = p.
-    Batch batch = new Batch(2, 0, 0, 0, 0, 1);
-    batch.setSize(2);
-    batch.label[0] = 1;
-    batch.label[1] = 0;
-    batch.labelMask[0] = 1;
-    batch.labelMask[1] = 1;
     for (double p : new double[] {0.05, 0.3, 0.6}) {
-      double z = Math.log(p / (1 - p));
+      Batch batch = aPositiveAndANegative();
       double[] weights = new double[2];
       Loss.fakeNegativeWeights(batch, new double[] {p, p}, weights);
-      double[] grad = new double[2];
-      Loss.lossAndGradient(batch, new double[] {z, z}, weights, grad);
+      double[] grad = gradientsAt(batch, p, weights);
       double expected = p / (1 + p) * grad[0] + 1 / (1 + p) * grad[1];
       assertThat(expected).isCloseTo(0, within(1e-12));
     }
@@ -58,18 +51,12 @@ class LabelPolicyTest {
   void weightsForAWaitMakeTheTrueProbabilityStationaryWhateverShareArrivesLate() {
     // After a wait, a positive arrives in it with probability 1 − q (learned once, as a positive),
     // else it is learned as a negative and again as a positive: b(1|x) = p / (1 + pq).
-    Batch batch = new Batch(2, 0, 0, 0, 0, 1);
-    batch.setSize(2);
-    batch.label[0] = 1;
-    batch.labelMask[0] = 1;
-    batch.labelMask[1] = 1;
     for (double q : new double[] {0, 0.37, 1}) {
       for (double p : new double[] {0.05, 0.55}) {
+        Batch batch = aPositiveAndANegative();
         double[] weights = new double[2];
         Loss.fakeNegativeWeights(batch, new double[] {p, p}, q, weights);
-        double[] grad = new double[2];
-        double z = Math.log(p / (1 - p));
-        Loss.lossAndGradient(batch, new double[] {z, z}, weights, grad);
+        double[] grad = gradientsAt(batch, p, weights);
         double positive = p / (1 + p * q);
         double expected = positive * grad[0] + (1 - positive) * grad[1];
         assertThat(expected).as("q %s, p %s", q, p).isCloseTo(0, within(1e-12));
@@ -111,5 +98,23 @@ class LabelPolicyTest {
     assertThatThrownBy(() -> LabelPolicy.DelayedLoss.parse("learn.delayed-loss", "fn"))
         .hasMessageContaining("learn.delayed-loss")
         .hasMessageContaining("none, fnw, fnc");
+  }
+
+  /** Two examples, the first a positive, the second a negative. */
+  private static Batch aPositiveAndANegative() {
+    Batch batch = new Batch(2, 0, 0, 0, 0, 1);
+    batch.setSize(2);
+    batch.label[0] = 1;
+    batch.labelMask[0] = 1;
+    batch.labelMask[1] = 1;
+    return batch;
+  }
+
+  /** The weighted loss's gradients at σ(z) = p for both examples. */
+  private static double[] gradientsAt(Batch batch, double p, double[] weights) {
+    double z = Math.log(p / (1 - p));
+    double[] grad = new double[2];
+    Loss.lossAndGradient(batch, new double[] {z, z}, weights, grad);
+    return grad;
   }
 }
