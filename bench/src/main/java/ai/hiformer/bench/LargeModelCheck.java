@@ -1,6 +1,7 @@
 package ai.hiformer.bench;
 
 import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.SavedRows;
@@ -41,12 +42,12 @@ public final class LargeModelCheck {
          "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"}]}"""
             .formatted(rows / 2);
     FeatureSpec fs = FeatureSpec.parse(spec);
-    Learner learner =
-        new Learner(
-            Models.create(
-                ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
-                fs.layout()),
-            OptimizerConfig.defaults());
+    var model =
+        Models.create(
+            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+            fs.layout());
+    ChangedRows.track(model); // saved as a learner's checkpoint saves them
+    Learner learner = new Learner(model, OptimizerConfig.defaults());
     long t0 = System.nanoTime();
     for (EmbeddingTable t : learner.model().tables()) {
       t.ensureRow(rows / 2); // rows/2 buckets + row 0 per field, each drawn as a new row is
@@ -91,7 +92,8 @@ public final class LargeModelCheck {
     byte[] head = LearnerCodec.encodeWithoutRows(learner);
     double saveMs = secs(t0) * 1000;
     t0 = System.nanoTime();
-    Learner restored = LearnerCodec.decodeWithoutRows(head, OptimizerConfig.defaults());
+    Learner restored =
+        LearnerCodec.decodeWithoutRows(head, OptimizerConfig.defaults(), ChangedRows::new);
     SavedRows.restore(restored, saved.entrySet());
     double restoreMs = secs(t0) * 1000;
     saved = null;

@@ -1,6 +1,7 @@
 package ai.hiformer.learner;
 
 import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.model.train.Learner;
 import java.io.DataInputStream;
@@ -26,7 +27,7 @@ final class DeltaChain {
    */
   void restart(Learner learner, long version) {
     for (var t : learner.model().tables()) {
-      t.drainChanged(ai.hiformer.model.nn.EmbeddingTable.Follower.DELTAS);
+      ChangedRows.of(t).drain(ChangedRows.Reader.SNAPSHOT_DELTAS);
     }
     base = version;
     sequence = 0;

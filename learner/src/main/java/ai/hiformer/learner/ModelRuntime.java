@@ -3,6 +3,7 @@ package ai.hiformer.learner;
 import ai.hiformer.features.FeatureEncoder;
 import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.io.Row;
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.ModelConfig;
@@ -74,12 +75,15 @@ public final class ModelRuntime {
 
   public ModelRuntime(
       FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
-    this(
-        spec,
-        new Learner(
-            Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout()),
-            optimizer),
-        microBatch);
+    this(spec, newLearner(spec, config, optimizer), microBatch);
+  }
+
+  /** A new model's learner, its tables' changes tracked for checkpoints, updates and deltas. */
+  private static Learner newLearner(
+      FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer) {
+    var model = Models.create(config.toBuilder().tasks(spec.tasks().size()).build(), spec.layout());
+    ChangedRows.track(model);
+    return new Learner(model, optimizer);
   }
 
   ModelRuntime(FeatureSpec spec, Learner learner, int microBatch) {

@@ -1,6 +1,7 @@
 package ai.hiformer.learner;
 
 import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.snapshot.DenseWeights;
 import ai.hiformer.features.vocab.Vocabulary;
 import ai.hiformer.model.CtrModel;
@@ -338,7 +339,7 @@ public final class ModelUpdate {
         out.writeInt(t.dim());
         if (scope == Scope.CHANGES) {
           int[] ids =
-              Arrays.stream(t.drainChanged(EmbeddingTable.Follower.UPDATES))
+              Arrays.stream(ChangedRows.of(t).drain(ChangedRows.Reader.MODEL_UPDATES))
                   .filter(id -> id != 0)
                   .toArray(); // row 0 is always zero
           out.writeInt(ids.length);
@@ -347,7 +348,7 @@ public final class ModelUpdate {
           }
         } else { // a range of ids (row 0 is always zero): every row, or the slice's share
           if (full) {
-            t.drainChanged(EmbeddingTable.Follower.UPDATES);
+            ChangedRows.of(t).drain(ChangedRows.Reader.MODEL_UPDATES);
           }
           int from = full ? 1 : Math.max(1, slice.tableStart(ti));
           int to = full ? t.rows() : Math.min(t.rows(), slice.tableEnd(ti));

@@ -1,5 +1,6 @@
 package ai.hiformer.learner;
 
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.io.LearnerCodec;
@@ -99,9 +100,9 @@ final class RuntimeState {
       in.readFully(l);
       Learner learner;
       if (rows == null) {
-        learner = LearnerCodec.decode(l, optimizer);
+        learner = LearnerCodec.decode(l, optimizer, ChangedRows::new);
       } else {
-        learner = LearnerCodec.decodeWithoutRows(l, optimizer);
+        learner = LearnerCodec.decodeWithoutRows(l, optimizer, ChangedRows::new);
         SavedRows.restore(learner, rows);
       }
       ModelRuntime r = new ModelRuntime(spec, learner, microBatch);

@@ -1,5 +1,6 @@
 package ai.hiformer.learner;
 
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.train.Learner;
 import java.nio.ByteBuffer;
@@ -34,7 +35,7 @@ public final class SavedRows {
     int written = 0;
     for (int t = 0; t < tables.size(); t++) {
       EmbeddingTable table = tables.get(t);
-      for (int id : table.drainChanged(EmbeddingTable.Follower.CHECKPOINTS)) {
+      for (int id : ChangedRows.of(table).drain(ChangedRows.Reader.CHECKPOINTS)) {
         if (id == 0) {
           continue; // row 0 is always zero: never saved
         }
@@ -81,7 +82,7 @@ public final class SavedRows {
     }
     for (int t = 0; t < tables.size(); t++) {
       EmbeddingTable table = tables.get(t);
-      if (table.hasChanged(EmbeddingTable.Follower.CHECKPOINTS)) {
+      if (ChangedRows.of(table).any(ChangedRows.Reader.CHECKPOINTS)) {
         continue; // rows came inline (a state written before rows were saved apart): the next drain
         // saves them
       }

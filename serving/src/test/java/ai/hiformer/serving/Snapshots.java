@@ -2,6 +2,7 @@ package ai.hiformer.serving;
 
 import ai.hiformer.features.FeatureEncoder;
 import ai.hiformer.features.io.JsonLinesReader;
+import ai.hiformer.features.snapshot.ChangedRows;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.Batch;
@@ -37,10 +38,9 @@ final class Snapshots {
    * @param kind the model kind as written ({@code hiformer}, {@code hiformer+dcnv2+lr})
    */
   Snapshots(String kind) {
-    learner =
-        new Learner(
-            Models.create(ModelConfig.builder(kind).build(), spec.layout()),
-            OptimizerConfig.defaults());
+    var model = Models.create(ModelConfig.builder(kind).build(), spec.layout());
+    ChangedRows.track(model); // deltas carry the rows changed since the last snapshot
+    learner = new Learner(model, OptimizerConfig.defaults());
   }
 
   /** Writes the first version under {@code root} and returns a registry serving it. */
@@ -56,9 +56,8 @@ final class Snapshots {
     train();
     Path dir = writeFull(root);
     for (var t : learner.model().tables()) {
-      t.drainChanged(
-          ai.hiformer.model.nn.EmbeddingTable.Follower
-              .DELTAS); // a full snapshot starts a new delta chain
+      // A full snapshot starts a new delta chain.
+      ChangedRows.of(t).drain(ChangedRows.Reader.SNAPSHOT_DELTAS);
     }
     return dir;
   }

@@ -74,7 +74,7 @@ public final class ModelDelta {
       List<EmbeddingTable> tables = learner.model().tables();
       out.writeInt(tables.size());
       for (EmbeddingTable t : tables) {
-        int[] ids = t.drainChanged(EmbeddingTable.Follower.DELTAS);
+        int[] ids = ChangedRows.of(t).drain(ChangedRows.Reader.SNAPSHOT_DELTAS);
         out.writeInt(t.dim());
         out.writeInt(ids.length);
         for (int id : ids) {

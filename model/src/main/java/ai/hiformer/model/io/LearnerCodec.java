@@ -6,6 +6,7 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.Models;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.nn.RowChanges;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +16,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The binary form of a learner: the network's configuration, every dense parameter with its Adam
@@ -138,6 +140,15 @@ public final class LearnerCodec {
    *     truncation, or a parameter that does not fit the configuration
    */
   public static Learner decode(byte[] bytes, OptimizerConfig optimizer) {
+    return decode(bytes, optimizer, () -> RowChanges.NONE);
+  }
+
+  /**
+   * {@link #decode(byte[], OptimizerConfig)}, each table followed by a listener from {@code
+   * tracking} from before its rows are read (so that they count as changed for it).
+   */
+  public static Learner decode(
+      byte[] bytes, OptimizerConfig optimizer, Supplier<RowChanges> tracking) {
     if (bytes.length < 12) {
       throw new IllegalArgumentException("learner state truncated: " + bytes.length + " bytes");
     }
@@ -153,7 +164,8 @@ public final class LearnerCodec {
       throw new IllegalArgumentException("learner state checksum mismatch (corrupt or truncated)");
     }
     try {
-      return read(new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, false);
+      return read(
+          new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, false, tracking);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -166,7 +178,7 @@ public final class LearnerCodec {
    */
   public static Learner read(InputStream stream, long length, OptimizerConfig optimizer)
       throws IOException {
-    return read(stream, length, optimizer, false);
+    return read(stream, length, optimizer, false, () -> RowChanges.NONE);
   }
 
   /**
@@ -175,15 +187,27 @@ public final class LearnerCodec {
    * checkpoint): a row count is not bounded by the bytes that follow it.
    */
   public static Learner decodeWithoutRows(byte[] bytes, OptimizerConfig optimizer) {
+    return decodeWithoutRows(bytes, optimizer, () -> RowChanges.NONE);
+  }
+
+  /**
+   * {@link #decodeWithoutRows(byte[], OptimizerConfig)}, each table followed as {@link #decode}.
+   */
+  public static Learner decodeWithoutRows(
+      byte[] bytes, OptimizerConfig optimizer, Supplier<RowChanges> tracking) {
     try {
-      return read(new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, true);
+      return read(new java.io.ByteArrayInputStream(bytes), bytes.length, optimizer, true, tracking);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   private static Learner read(
-      InputStream stream, long length, OptimizerConfig optimizer, boolean rowsElsewhere)
+      InputStream stream,
+      long length,
+      OptimizerConfig optimizer,
+      boolean rowsElsewhere,
+      Supplier<RowChanges> tracking)
       throws IOException {
     LittleEndianInput in = new LittleEndianInput(stream, length, "learner state");
     byte[] magic = in.bytes(4);
@@ -212,6 +236,9 @@ public final class LearnerCodec {
         ModelConfig.fromProperties(new String(in.bytes(configLength), StandardCharsets.UTF_8));
     InputLayout layout = new InputLayout(in.i32(), in.i32(), in.i32(), in.i32());
     CtrModel model = Models.create(mc, layout);
+    for (EmbeddingTable t : model.tables()) {
+      t.trackChanges(tracking.get());
+    }
     Learner learner = new Learner(model, optimizer);
     long adamStep = in.i64();
     learner.restoreCounters(in.i64(), in.i64());

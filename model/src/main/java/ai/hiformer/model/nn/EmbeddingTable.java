@@ -1,7 +1,6 @@
 package ai.hiformer.model.nn;
 
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
@@ -60,25 +59,24 @@ public final class EmbeddingTable {
   private int[] slotOf = new int[128];
   private int stamp = 1;
 
-  /**
-   * Who follows a table's changed rows (trained, created or re-initialised). Each keeps its own
-   * set, drained on its own clock by {@link #drainChanged(Follower)}.
-   */
-  public enum Follower {
-    /** Snapshot-folder deltas. */
-    DELTAS,
-    /** The job's incremental checkpoint (one state entry per row). */
-    CHECKPOINTS,
-    /** Model updates to scoring replicas. */
-    UPDATES
-  }
-
-  private final BitSet[] changed = {new BitSet(), new BitSet(), new BitSet()}; // by Follower
+  private RowChanges changes = RowChanges.NONE;
 
   private void markChanged(int id) {
-    for (BitSet c : changed) {
-      c.set(id);
-    }
+    changes.changed(id);
+  }
+
+  /**
+   * Tells {@code listener} of every change to this table's rows from now on (trained, created,
+   * re-initialised, reserved), in place of any listener before it. Set it before rows are added
+   * whose changes it must see.
+   */
+  public void trackChanges(RowChanges listener) {
+    this.changes = java.util.Objects.requireNonNull(listener);
+  }
+
+  /** Who is told of this table's changes ({@link RowChanges#NONE} unless {@link #trackChanges}). */
+  public RowChanges changes() {
+    return changes;
   }
 
   public EmbeddingTable(String name, int dim, double initStd, long seed, int initialCapacity) {
@@ -523,28 +521,9 @@ public final class EmbeddingTable {
   }
 
   /**
-   * Ids of the rows changed since {@code follower} last drained them, ascending; then forgets them
-   * for it.
-   */
-  public int[] drainChanged(Follower follower) {
-    BitSet c = changed[follower.ordinal()];
-    int[] ids = c.stream().toArray();
-    c.clear();
-    return ids;
-  }
-
-  /**
-   * Whether some row other than row 0 (always zero) changed since {@code follower} last drained.
-   */
-  public boolean hasChanged(Follower follower) {
-    return changed[follower.ordinal()].nextSetBit(1) >= 0;
-  }
-
-  /**
    * Materialises rows up to {@code rows - 1} without drawing their initial values (zero), for a
-   * restore that overwrites every row from saved state. They count as changed for deltas (as {@link
-   * #ensureRow} does), not for checkpoints (they come from one) or updates (a restore publishes a
-   * full update).
+   * restore that overwrites every row from saved state; the listener hears of them as {@link
+   * RowChanges#reserved}, not as changes.
    */
   public void reserveRows(int rows) {
     if (rows <= this.rows) {
@@ -554,7 +533,7 @@ public final class EmbeddingTable {
       throw new IllegalStateException("table " + name + " is read-only");
     }
     grow(rows - 1);
-    changed[Follower.DELTAS.ordinal()].set(this.rows, rows);
+    changes.reserved(this.rows, rows);
     this.rows = rows;
   }
 

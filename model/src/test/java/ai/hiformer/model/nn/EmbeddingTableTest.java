@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
-/** The row store, the sparse gradient slots and the change tracking of one table. */
+/** The row store, the sparse gradient slots and the change listener of one table. */
 class EmbeddingTableTest {
   private static final int DIM = 4;
 
@@ -64,19 +64,43 @@ class EmbeddingTableTest {
     assertThat(t.grads()[again]).isZero(); // zeroed at its first touch in the new step
   }
 
+  /** Records what a table tells its listener, in order. */
+  private static final class Recorder implements RowChanges {
+    final java.util.List<String> heard = new java.util.ArrayList<>();
+
+    @Override
+    public void changed(int id) {
+      heard.add("changed " + id);
+    }
+
+    @Override
+    public void reserved(int from, int to) {
+      heard.add("reserved " + from + ".." + to);
+    }
+  }
+
   @Test
-  void eachFollowerDrainsTheChangedRowsOnItsOwnClock() {
+  void theListenerHearsOfEveryRowCreatedTrainedResetOrReserved() {
     EmbeddingTable t = new EmbeddingTable("item", DIM, 0.1, 1, 16);
-    t.ensureRow(3); // created: rows 1..3 changed
-    t.clearTouched();
-    assertThat(t.drainChanged(EmbeddingTable.Follower.UPDATES)).containsExactly(1, 2, 3);
-    assertThat(t.hasChanged(EmbeddingTable.Follower.UPDATES)).isFalse();
-    t.gradOffset(2); // trained
-    t.resetRow(3, 1); // re-initialised for a new key
-    assertThat(t.drainChanged(EmbeddingTable.Follower.UPDATES)).containsExactly(2, 3);
-    assertThat(t.drainChanged(EmbeddingTable.Follower.CHECKPOINTS)).containsExactly(1, 2, 3);
-    assertThat(t.drainChanged(EmbeddingTable.Follower.CHECKPOINTS)).isEmpty();
-    assertThat(t.hasChanged(EmbeddingTable.Follower.DELTAS)).isTrue();
+    Recorder r = new Recorder();
+    t.trackChanges(r);
+    t.ensureRow(2); // created: rows 1 and 2
+    t.gradOffset(2); // trained: its first touch in the step
+    t.gradOffset(2); // the same step: heard once
+    t.resetRow(1, 1); // re-initialised for a new key
+    t.reserveRows(5); // materialised for a restore: rows 3 and 4
+    assertThat(r.heard)
+        .containsExactly("changed 1", "changed 2", "changed 2", "changed 1", "reserved 3..5");
+    assertThat(t.changes()).isSameAs(r);
+  }
+
+  @Test
+  void anUnfollowedTableTracksNothing() {
+    EmbeddingTable t = new EmbeddingTable("item", DIM, 0.1, 1, 16);
+    assertThat(t.changes()).isSameAs(RowChanges.NONE);
+    t.ensureRow(3);
+    t.gradOffset(3); // nothing to tell, nothing kept
+    assertThat(t.touchedCount()).isEqualTo(1);
   }
 
   @Test
