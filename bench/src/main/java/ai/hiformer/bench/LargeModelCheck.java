@@ -7,6 +7,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.SavedRows;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.Models;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.nn.EmbeddingTable;
@@ -44,8 +45,7 @@ public final class LargeModelCheck {
     FeatureSpec fs = FeatureSpec.parse(spec);
     var model =
         Models.create(
-            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
-            fs.layout());
+            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(), fs.layout());
     ChangedRows.track(model); // saved as a learner's checkpoint saves them
     Learner learner = new Learner(model, OptimizerConfig.defaults());
     long t0 = System.nanoTime();

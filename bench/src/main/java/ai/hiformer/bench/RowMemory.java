@@ -6,6 +6,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.Models;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
@@ -38,7 +39,7 @@ public final class RowMemory {
     Learner learner =
         new Learner(
             Models.create(
-                ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+                ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
                 spec.layout()),
             OptimizerConfig.defaults());
     Batch batch = spec.layout().newBatch(256, 1);

@@ -5,7 +5,9 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.eval.Evaluator;
 import ai.hiformer.learner.eval.RunResult;
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelConfigKeys;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,8 +35,8 @@ public final class EvaluateCommand extends OptionsCommand {
    * Every model key is a flag of its own name ({@code --layers 2}), from {@link ModelConfig#KEYS}.
    */
   static final List<String> MODEL_FLAGS =
-      ModelConfig.KEYS.stream()
-          .map(ModelConfig.Key::name)
+      ModelConfigKeys.KEYS.stream()
+          .map(ModelConfigKeys.Key::name)
           .filter(k -> !NOT_FLAGS.contains(k))
           .toList();
 
@@ -80,11 +82,10 @@ public final class EvaluateCommand extends OptionsCommand {
 
   /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
   private static String modelDefaults() {
-    ModelConfig defaults =
-        ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build();
+    ModelConfig defaults = ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build();
     StringBuilder sb = new StringBuilder("  ");
     int line = 0;
-    for (ModelConfig.Key k : ModelConfig.KEYS) {
+    for (ModelConfigKeys.Key k : ModelConfigKeys.KEYS) {
       if (!MODEL_FLAGS.contains(k.name())) {
         continue;
       }
@@ -92,7 +93,7 @@ public final class EvaluateCommand extends OptionsCommand {
           switch (k.name()) {
             case "ffn-hidden" -> "4d";
             case "precision" -> "float";
-            case "profile" -> ModelConfig.Profile.ONLINE.cliName();
+            case "profile" -> ModelProfile.ONLINE.cliName();
             case "centre-first-logits" -> Boolean.toString(defaults.centreFirstLogits());
             default -> k.write().apply(defaults);
           };
@@ -239,17 +240,18 @@ public final class EvaluateCommand extends OptionsCommand {
   }
 
   static ModelConfig modelConfig(Options o, String kind, int tasks, long seed) {
-    // MODEL_FLAGS follow ModelConfig.KEYS, whose first is the profile: the keys named after it win.
+    // MODEL_FLAGS follow ModelConfigKeys.KEYS, whose first is the profile: the keys named after it
+    // win.
     ModelConfig.Builder b =
         ModelConfig.builder(kind)
-            .profile(ModelConfig.Profile.ONLINE)
+            .profile(ModelProfile.ONLINE)
             .tasks(tasks)
             .seed(seed)
             .fullRank(o.bool("full-rank", false));
     for (String k : MODEL_FLAGS) {
       if (o.has(k)) {
         try {
-          ModelConfig.set(b, k, o.get(k, ""));
+          ModelConfigKeys.set(b, k, o.get(k, ""));
         } catch (IllegalArgumentException e) {
           throw new Options.UsageException(
               "evaluate: invalid --"
@@ -257,7 +259,7 @@ public final class EvaluateCommand extends OptionsCommand {
                   + " = '"
                   + o.get(k, "")
                   + "'; allowed: "
-                  + ModelConfig.key(k).orElseThrow().allowed());
+                  + ModelConfigKeys.key(k).orElseThrow().allowed());
         }
       }
     }

@@ -9,6 +9,7 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Files;
@@ -270,7 +271,7 @@ public final class RunCommand extends OptionsCommand {
   /** The named network at the online profile; a name that is no kind or blend is a usage error. */
   private static ModelConfig model(String name) {
     try {
-      return ModelConfig.builder(name).profile(ModelConfig.Profile.ONLINE).build();
+      return ModelConfig.builder(name).profile(ModelProfile.ONLINE).build();
     } catch (IllegalArgumentException e) {
       throw new Options.UsageException("run: invalid --model: " + e.getMessage());
     }

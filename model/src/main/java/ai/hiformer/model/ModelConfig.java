@@ -5,14 +5,12 @@ import ai.hiformer.model.math.Precision;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 
 /**
  * Immutable, validated configuration of one network. {@link #builder(ModelKind)} starts from the
  * protocol's values (docs/PROTOCOL.md §2): d = 16, Hiformer/HeteroAtt with H = 2, d_k = d_v = 8,
  * ranks r_q = r_k = 64, r_v = 128, one pruned layer, ReLU FFN of width 4d, task head d → 32 → 1,
- * DCN-v2 with 2 cross layers and MLP 64-32. {@link Profile#ONLINE}, the job's and {@code
+ * DCN-v2 with 2 cross layers and MLP 64-32. {@link ModelProfile#ONLINE}, the job's and {@code
  * evaluate}'s default, changes only how a new model starts (docs/RESULTS.md has the 12-seed
  * evidence): first logits centred, embedding rows drawn with std 0.02.
  *
@@ -53,43 +51,6 @@ public record ModelConfig(
     boolean centreFirstLogits,
     long seed,
     Precision precision) {
-
-  /**
-   * Named starting points for a builder. Each sets only the keys it names; keys set after it win.
-   *
-   * <ul>
-   *   <li>{@code protocol}: docs/PROTOCOL.md's configuration, as the reference implementation runs
-   *       it (embedding rows N(0, 0.01²), first logits as the initial weights give them).
-   *   <li>{@code online}: the protocol's network, started so that it learns from the first batch
-   *       whatever the seed: {@code centre-first-logits=true}, {@code embedding-init-std=0.02}.
-   * </ul>
-   */
-  public enum Profile {
-    PROTOCOL(0.01, false),
-    ONLINE(0.02, true);
-
-    private final double embeddingInitStd;
-    private final boolean centreFirstLogits;
-
-    Profile(double embeddingInitStd, boolean centreFirstLogits) {
-      this.embeddingInitStd = embeddingInitStd;
-      this.centreFirstLogits = centreFirstLogits;
-    }
-
-    public String cliName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    public static Profile parse(String text) {
-      for (Profile p : values()) {
-        if (p.cliName().equals(text)) {
-          return p;
-        }
-      }
-      throw new IllegalArgumentException(
-          "invalid model.profile = '" + text + "'; allowed: protocol, online");
-    }
-  }
 
   public ModelConfig {
     require(kind != null, "model.kind", "null", "one of " + Arrays.toString(ModelKind.values()));
@@ -153,7 +114,7 @@ public record ModelConfig(
     return dcnMlp.clone();
   }
 
-  /** A builder at the protocol's values ({@link Profile#PROTOCOL}). */
+  /** A builder at the protocol's values ({@link ModelProfile#PROTOCOL}). */
   public static Builder builder(ModelKind kind) {
     return new Builder(kind);
   }
@@ -185,7 +146,7 @@ public record ModelConfig(
   }
 
   /** A builder at {@code profile}'s values. */
-  public static Builder builder(ModelKind kind, Profile profile) {
+  public static Builder builder(ModelKind kind, ModelProfile profile) {
     return new Builder(kind).profile(profile);
   }
 
@@ -224,224 +185,17 @@ public record ModelConfig(
 
   @Override
   public String toString() {
-    return String.format(
-        "ModelConfig[kind=%s d=%d heads=%d dk=%d dv=%d layers=%d prune=%s ranks=%d/%d/%d fullRank=%s ffn=%s/%d head=%d cross=%d mlp=%s denseTokens=%d initStd=%s centre=%s tasks=%d seed=%d precision=%s]",
-        name(),
-        d,
-        heads,
-        keyDim,
-        valueDim,
-        layers,
-        pruneLastLayer,
-        rankQ,
-        rankK,
-        rankV,
-        fullRank,
-        ffnActivation,
-        ffnHidden,
-        headHidden,
-        crossLayers,
-        Arrays.toString(dcnMlp),
-        denseTokens,
-        embeddingInitStd,
-        centreFirstLogits,
-        tasks,
-        seed,
-        precision.cliName());
-  }
-
-  /**
-   * One key of the configuration's text form, declared once: how its text is read into a builder,
-   * how it is written from a configuration, and what it allows. {@link #toProperties()}, {@link
-   * #fromProperties}, the job's {@code model.*} keys and {@code evaluate}'s model flags all work
-   * from {@link #KEYS}.
-   */
-  public record Key(
-      String name,
-      String allowed,
-      BiConsumer<Builder, String> read,
-      Function<ModelConfig, String> write) {}
-
-  /** Every key, in the order {@link #toProperties()} writes them. */
-  public static final List<Key> KEYS =
-      List.of(
-          new Key(
-              "kind",
-              "one of "
-                  + Arrays.stream(ModelKind.values())
-                      .filter(k -> k != ModelKind.BLEND)
-                      .map(ModelKind::cliName)
-                      .toList()
-                  + ", or several joined by '+'",
-              (b, v) -> {},
-              ModelConfig::name),
-          // A starting point, not a field: read before every other key (fromProperties, evaluate),
-          // never written (the
-          // values it chose are).
-          new Key("profile", "protocol, online", (b, v) -> b.profile(Profile.parse(v)), c -> null),
-          integer("d", Builder::d, ModelConfig::d),
-          integer("heads", Builder::heads, ModelConfig::heads),
-          integer("key-dim", Builder::keyDim, ModelConfig::keyDim),
-          integer("value-dim", Builder::valueDim, ModelConfig::valueDim),
-          integer("layers", Builder::layers, ModelConfig::layers),
-          bool("prune-last-layer", Builder::pruneLastLayer, ModelConfig::pruneLastLayer),
-          integer("rank-q", Builder::rankQ, ModelConfig::rankQ),
-          integer("rank-k", Builder::rankK, ModelConfig::rankK),
-          integer("rank-v", Builder::rankV, ModelConfig::rankV),
-          bool("full-rank", Builder::fullRank, ModelConfig::fullRank),
-          new Key(
-              "ffn-activation",
-              "relu, gelu",
-              (b, v) -> b.ffnActivation(Activation.valueOf(v.toUpperCase(java.util.Locale.ROOT))),
-              c -> c.ffnActivation.name().toLowerCase(java.util.Locale.ROOT)),
-          integer("ffn-hidden", Builder::ffnHidden, ModelConfig::ffnHidden),
-          integer("head-hidden", Builder::headHidden, ModelConfig::headHidden),
-          integer("cross-layers", Builder::crossLayers, ModelConfig::crossLayers),
-          new Key(
-              "dcn-mlp",
-              "comma-separated positive widths",
-              (b, v) ->
-                  b.dcnMlp(
-                      Arrays.stream(v.split(","))
-                          .map(String::trim)
-                          .mapToInt(Integer::parseInt)
-                          .toArray()),
-              c ->
-                  Arrays.stream(c.dcnMlp)
-                      .mapToObj(Integer::toString)
-                      .collect(java.util.stream.Collectors.joining(","))),
-          integer("dense-tokens", Builder::denseTokens, ModelConfig::denseTokens),
-          integer("dense-hidden", Builder::denseHidden, ModelConfig::denseHidden),
-          integer("tasks", Builder::tasks, ModelConfig::tasks),
-          new Key(
-              "embedding-init-std",
-              "a number >= 0",
-              (b, v) -> b.embeddingInitStd(Double.parseDouble(v)),
-              c -> String.valueOf(c.embeddingInitStd)),
-          // Written only when true: state written before the key existed started uncentred, and
-          // re-encodes unchanged.
-          new Key(
-              "centre-first-logits",
-              "true, false",
-              (b, v) -> b.centreFirstLogits(parseBool(v)),
-              c -> c.centreFirstLogits ? "true" : null),
-          new Key(
-              "seed",
-              "an integer",
-              (b, v) -> b.seed(Long.parseLong(v)),
-              c -> String.valueOf(c.seed)),
-          // Written only when double: text without it means float, as every state written before
-          // the key had it, so
-          // those keep loading, and re-encode, unchanged.
-          new Key(
-              "precision",
-              "float, double",
-              (b, v) -> b.precision(Precision.parse(v)),
-              c -> c.precision == Precision.FLOAT ? null : c.precision.cliName()));
-
-  private static Key integer(
-      String name,
-      java.util.function.ObjIntConsumer<Builder> set,
-      java.util.function.ToIntFunction<ModelConfig> get) {
-    return new Key(
-        name,
-        "an integer",
-        (b, v) -> set.accept(b, Integer.parseInt(v)),
-        c -> Integer.toString(get.applyAsInt(c)));
-  }
-
-  private static Key bool(
-      String name,
-      BiConsumer<Builder, Boolean> set,
-      java.util.function.Predicate<ModelConfig> get) {
-    return new Key(
-        name,
-        "true, false",
-        (b, v) -> set.accept(b, parseBool(v)),
-        c -> Boolean.toString(get.test(c)));
-  }
-
-  private static boolean parseBool(String v) {
-    if (!v.equals("true") && !v.equals("false")) {
-      throw new IllegalArgumentException();
-    }
-    return Boolean.parseBoolean(v);
-  }
-
-  /** The key called {@code name}, if there is one. */
-  public static java.util.Optional<Key> key(String name) {
-    return KEYS.stream().filter(k -> k.name().equals(name)).findFirst();
+    return "ModelConfig[" + toProperties().strip().replace('\n', ' ') + "]";
   }
 
   /** A stable text form, one {@code key=value} per line (snapshot manifests, state). */
   public String toProperties() {
-    StringBuilder sb = new StringBuilder();
-    for (Key k : KEYS) {
-      String v = k.write().apply(this);
-      if (v != null) {
-        sb.append(k.name()).append('=').append(v).append('\n');
-      }
-    }
-    return sb.toString();
+    return ModelConfigKeys.toProperties(this);
   }
 
-  /**
-   * Sets {@code key} from its text on a builder.
-   *
-   * @throws IllegalArgumentException for an unknown key (listing the known ones) or a text it does
-   *     not read
-   */
-  public static void set(Builder b, String key, String text) {
-    Key k =
-        key(key)
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "unknown model config key '"
-                            + key
-                            + "'; allowed: "
-                            + KEYS.stream().map(Key::name).toList()));
-    try {
-      k.read().accept(b, text.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "invalid model config " + key + " = '" + text + "'; allowed: " + k.allowed());
-    }
-  }
-
-  /**
-   * Parses {@link #toProperties()}; an unknown key or bad value fails naming it. Keys the text
-   * lacks take the protocol's values (as state written before they existed had them), unless the
-   * text names a {@code profile}.
-   */
+  /** Parses {@link #toProperties()} ({@link ModelConfigKeys#fromProperties}). */
   public static ModelConfig fromProperties(String text) {
-    java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
-    for (String line : text.split("\n")) {
-      if (line.isBlank()) {
-        continue;
-      }
-      int eq = line.indexOf('=');
-      if (eq < 0) {
-        throw new IllegalArgumentException(
-            "invalid model config line '" + line + "'; expected key=value");
-      }
-      m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-    }
-    Builder b = builder(req(m, "kind")).precision(Precision.FLOAT); // absent: float
-    String profile = m.remove("profile");
-    if (profile != null) {
-      set(b, "profile", profile);
-    }
-    m.forEach((k, v) -> set(b, k, v));
-    return b.build();
-  }
-
-  private static String req(java.util.Map<String, String> m, String key) {
-    String v = m.get(key);
-    if (v == null) {
-      throw new IllegalArgumentException("model config lacks '" + key + "'");
-    }
-    return v;
+    return ModelConfigKeys.fromProperties(text);
   }
 
   /** Builder with the protocol's defaults. */
@@ -466,8 +220,8 @@ public record ModelConfig(
     private int denseTokens = 0;
     private int denseHidden = 64;
     private int tasks = 1;
-    private double embeddingInitStd = Profile.PROTOCOL.embeddingInitStd;
-    private boolean centreFirstLogits = Profile.PROTOCOL.centreFirstLogits;
+    private double embeddingInitStd = ModelProfile.PROTOCOL.embeddingInitStd();
+    private boolean centreFirstLogits = ModelProfile.PROTOCOL.centreFirstLogits();
     private long seed = 0;
     private Precision precision = Precision.processDefault();
 
@@ -580,10 +334,10 @@ public record ModelConfig(
       return this;
     }
 
-    /** Sets the keys {@code p} names (see {@link Profile}); keys set later win. */
-    public Builder profile(Profile p) {
-      embeddingInitStd = p.embeddingInitStd;
-      centreFirstLogits = p.centreFirstLogits;
+    /** Sets the keys {@code p} names (see {@link ModelProfile}); keys set later win. */
+    public Builder profile(ModelProfile p) {
+      embeddingInitStd = p.embeddingInitStd();
+      centreFirstLogits = p.centreFirstLogits();
       return this;
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.hiformer.model.ModelConfig.Profile;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
@@ -22,7 +21,7 @@ class BlendModelTest {
   @Test
   void eachMemberLearnsExactlyAsItWouldAlone() {
     ModelConfig config =
-        ModelConfig.builder(BLEND).profile(Profile.ONLINE).tasks(2).seed(3).build();
+        ModelConfig.builder(BLEND).profile(ModelProfile.ONLINE).tasks(2).seed(3).build();
     BlendModel blend = (BlendModel) Models.create(config, LAYOUT);
     Learner together = new Learner(blend, OptimizerConfig.defaults());
     double[] probs = new double[64 * 2];
@@ -90,7 +89,7 @@ class BlendModelTest {
 
   @Test
   void aReadOnlyReplicaScoresAsTheBlend() {
-    ModelConfig config = ModelConfig.builder(BLEND).profile(Profile.ONLINE).tasks(1).build();
+    ModelConfig config = ModelConfig.builder(BLEND).profile(ModelProfile.ONLINE).tasks(1).build();
     CtrModel blend = Models.create(config, LAYOUT);
     Learner learner = new Learner(blend, OptimizerConfig.defaults());
     double[] probs = new double[64];

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.hiformer.model.ModelConfig.Profile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import org.junit.jupiter.api.Test;
@@ -57,7 +56,7 @@ class StartingProfileTest {
   void onlyTheFirstAppliedStepIsCentred() {
     CtrModel model =
         Models.create(
-            ModelConfig.builder(ModelKind.HIFORMER, Profile.ONLINE).tasks(1).build(), LAYOUT);
+            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).tasks(1).build(), LAYOUT);
     Learner learner = new Learner(model, OptimizerConfig.defaults());
     double[] probs = new double[64];
     learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 20, 1), probs);
@@ -70,7 +69,7 @@ class StartingProfileTest {
 
   @Test
   void profilesSetTheirKeysAndLaterKeysWin() {
-    ModelConfig online = ModelConfig.builder(ModelKind.HIFORMER, Profile.ONLINE).build();
+    ModelConfig online = ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build();
     assertThat(online.centreFirstLogits()).isTrue();
     assertThat(online.embeddingInitStd()).isEqualTo(0.02);
     ModelConfig protocol = ModelConfig.builder(ModelKind.HIFORMER).build();

@@ -6,6 +6,7 @@ import ai.hiformer.jobs.stream.JobConfig;
 import ai.hiformer.jobs.stream.StreamingJob;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelProfile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -78,7 +79,7 @@ public final class BenchJobs {
             .set(JobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
             .set(JobConfig.MODEL_IDS, Set.of("bench"))
             .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
-            .modelConfig(ModelConfig.builder(kind).profile(ModelConfig.Profile.ONLINE).build())
+            .modelConfig(ModelConfig.builder(kind).profile(ModelProfile.ONLINE).build())
             .set(JobConfig.PARALLELISM, 1)
             .set(JobConfig.SCORES_DELIVERY, delivery)
             .set(JobConfig.LABEL_WINDOW_MS, joinWindowMillis)

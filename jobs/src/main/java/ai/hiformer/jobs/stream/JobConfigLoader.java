@@ -1,7 +1,9 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelConfigKeys;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
 import java.io.IOException;
@@ -74,12 +76,12 @@ public final class JobConfigLoader {
         b.kafkaProperty(k.substring("kafka.property.".length()), v);
       } else if (k.startsWith("model.")) {
         String mk = k.substring("model.".length());
-        if (ModelConfig.key(mk).isEmpty()) {
+        if (ModelConfigKeys.key(mk).isEmpty()) {
           throw new IllegalArgumentException(
               "unknown key '"
                   + k
                   + "'; allowed model keys: "
-                  + ModelConfig.KEYS.stream().map(x -> "model." + x.name()).toList());
+                  + ModelConfigKeys.KEYS.stream().map(x -> "model." + x.name()).toList());
         }
         model.append(mk).append('=').append(v).append('\n');
       } else if (options.containsKey(k)) {
@@ -108,7 +110,7 @@ public final class JobConfigLoader {
     }
     if (!m.containsKey("model.profile")) {
       // The job's models start from the online profile unless the configuration names one.
-      model.append("profile=").append(ModelConfig.Profile.ONLINE.cliName()).append('\n');
+      model.append("profile=").append(ModelProfile.ONLINE.cliName()).append('\n');
     }
     try {
       b.modelConfig(ModelConfig.fromProperties(model.toString()));

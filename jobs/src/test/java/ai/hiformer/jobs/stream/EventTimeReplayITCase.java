@@ -17,6 +17,7 @@ import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.WireCodec;
@@ -153,7 +154,7 @@ class EventTimeReplayITCase {
       EmbeddedKafka kafka, Path specPath, String name, String topicPrefix) throws Exception {
     return JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(name), "movielens")
         .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
-        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build())
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build())
         .set(JobConfig.EVENTS_TOPIC, topicPrefix + "events")
         .set(JobConfig.LABELS_TOPIC, topicPrefix + "labels")
         .set(JobConfig.SCORES_TOPIC, topicPrefix + "scores")

@@ -18,6 +18,7 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.math.Blas;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.WireCodec;
@@ -53,7 +54,7 @@ class FidelityITCase {
     Path specPath = SharedData.repoFile("specs/movielens.json");
     FeatureSpec spec = FeatureSpec.load(specPath);
     ModelConfig model =
-        ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE)
+        ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE)
             .seed(0)
             .build(); // the default start
     RunResult reference =

@@ -7,6 +7,7 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -85,7 +86,7 @@ class JobMainITCase {
               .asText();
       assertThat(modelConfig)
           .isEqualTo(
-              ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE)
+              ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE)
                   .seed(0)
                   .build()
                   .toProperties());

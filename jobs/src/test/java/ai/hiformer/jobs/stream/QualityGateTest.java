@@ -11,6 +11,7 @@ import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.local.embedded.SyntheticStream;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.serving.ModelRegistry;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class QualityGateTest {
     ModelRuntime runtime =
         new ModelRuntime(
             spec,
-            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).build(),
+            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
             OptimizerConfig.defaults(),
             256);
     runtime.snapshotPolicy(4096, 0);

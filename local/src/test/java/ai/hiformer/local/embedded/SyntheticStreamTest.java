@@ -10,6 +10,7 @@ import ai.hiformer.learner.eval.Evaluator;
 import ai.hiformer.learner.eval.RunResult;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
 import org.junit.jupiter.api.Test;
 
@@ -71,9 +72,8 @@ class SyntheticStreamTest {
     Evaluator evaluator = new Evaluator(data, OptimizerConfig.defaults(), 256, 10, s -> {});
     RunResult hiformer =
         evaluator.online(
-            ModelConfig.builder(ModelKind.HIFORMER, ModelConfig.Profile.ONLINE).seed(0).build());
-    RunResult lr =
-        evaluator.online(ModelConfig.builder(ModelKind.LR, ModelConfig.Profile.ONLINE).build());
+            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).seed(0).build());
+    RunResult lr = evaluator.online(ModelConfig.builder(ModelKind.LR, ModelProfile.ONLINE).build());
     assertThat(hiformer.auc()).as("Hiformer's progressive AUC over the run").isGreaterThan(0.70);
     assertThat(lr.auc()).as("logistic regression's").isLessThan(0.62);
   }
