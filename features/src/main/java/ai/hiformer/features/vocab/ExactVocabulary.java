@@ -52,10 +52,7 @@ public final class ExactVocabulary implements Vocabulary {
   private int size; // live values
   private long[] fingerprint = new long[64]; // by id
   private long[] lastSeen = new long[64]; // by id
-  private int[] older = new int[0]; // by id, when evicting: recency list links (0 = none)
-  private int[] newer = new int[0];
-  private int eldest;
-  private int newest;
+  private final RecencyList recency; // when evicting; null otherwise
   private final Map<Long, Integer> pendingCounts = new HashMap<>();
   private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
   private final BitSet unsaved =
@@ -79,10 +76,7 @@ public final class ExactVocabulary implements Vocabulary {
     this.evicts = ttlEvents > 0 || capacity > 0;
     this.firstId = admission > 1 ? RARE_ID + 1 : 1;
     this.next = firstId;
-    if (evicts) {
-      older = new int[64];
-      newer = new int[64];
-    }
+    this.recency = evicts ? new RecencyList() : null;
   }
 
   /** The fingerprint a value is known by: 64-bit FNV-1a of its UTF-8 bytes. */
@@ -159,8 +153,7 @@ public final class ExactVocabulary implements Vocabulary {
       fingerprint = Arrays.copyOf(fingerprint, n);
       lastSeen = Arrays.copyOf(lastSeen, n);
       if (evicts) {
-        older = Arrays.copyOf(older, n);
-        newer = Arrays.copyOf(newer, n);
+        recency.ensure(n);
       }
     }
   }
@@ -191,65 +184,23 @@ public final class ExactVocabulary implements Vocabulary {
       return;
     }
     if (lastSeen[id] != Long.MIN_VALUE) {
-      unlink(id);
+      recency.unlink(id);
     }
     lastSeen[id] = position;
-    linkInOrder(id);
-  }
-
-  private void unlink(int id) {
-    int o = older[id];
-    int n = newer[id];
-    if (o != 0) {
-      newer[o] = n;
-    } else {
-      eldest = n;
-    }
-    if (n != 0) {
-      older[n] = o;
-    } else {
-      newest = o;
-    }
-    older[id] = 0;
-    newer[id] = 0;
-  }
-
-  /**
-   * Inserts {@code id} by (last seen, id), searching from the newest end (where a sighting almost
-   * always goes).
-   */
-  private void linkInOrder(int id) {
-    int after = newest;
-    while (after != 0
-        && (lastSeen[after] > lastSeen[id] || (lastSeen[after] == lastSeen[id] && after > id))) {
-      after = older[after];
-    }
-    int before = after == 0 ? eldest : newer[after];
-    older[id] = after;
-    newer[id] = before;
-    if (after != 0) {
-      newer[after] = id;
-    } else {
-      eldest = id;
-    }
-    if (before != 0) {
-      older[before] = id;
-    } else {
-      newest = id;
-    }
+    recency.linkInOrder(id, lastSeen);
   }
 
   /** Evicts expired values, and the least recent while full; returns whether any went. */
   private boolean evict(long position) {
     boolean any = false;
-    while (eldest != 0) {
-      int id = eldest;
+    while (recency.eldest() != 0) {
+      int id = recency.eldest();
       boolean expired = ttl > 0 && position - lastSeen[id] > ttl;
       boolean full = capacity > 0 && size >= capacity;
       if (!expired && !full) {
         break;
       }
-      unlink(id);
+      recency.unlink(id);
       remove(fingerprint[id]);
       lastSeen[id] = Long.MIN_VALUE;
       freeIds.add(id);
@@ -299,7 +250,7 @@ public final class ExactVocabulary implements Vocabulary {
     int[] ids = new int[size];
     int k = 0;
     if (evicts) {
-      for (int id = eldest; id != 0; id = newer[id]) {
+      for (int id = recency.eldest(); id != 0; id = recency.newer(id)) {
         ids[k++] = id;
       }
     } else {
@@ -467,8 +418,9 @@ public final class ExactVocabulary implements Vocabulary {
   private void clear() {
     Arrays.fill(slots, 0);
     size = 0;
-    eldest = 0;
-    newest = 0;
+    if (evicts) {
+      recency.clear();
+    }
     pendingCounts.clear();
     freeIds.clear();
     unsaved.clear();
@@ -520,7 +472,7 @@ public final class ExactVocabulary implements Vocabulary {
     }
     lastSeen[id] = seen;
     if (evicts) {
-      linkInOrder(id);
+      recency.linkInOrder(id, lastSeen);
     }
   }
 
@@ -596,6 +548,6 @@ public final class ExactVocabulary implements Vocabulary {
 
   /** Heap bytes of the value index (slots, per-id arrays), for memory reports. */
   public long indexBytes() {
-    return 4L * slots.length + 16L * fingerprint.length + 4L * (older.length + newer.length);
+    return 4L * slots.length + 16L * fingerprint.length + (evicts ? recency.bytes() : 0);
   }
 }
