@@ -27,8 +27,8 @@ public final class FeatureEncoder {
   private final List<FieldSpec> single = new ArrayList<>();
   private final List<FieldSpec> multi = new ArrayList<>();
   private final List<FieldSpec> numeric = new ArrayList<>();
-  private final Vocabulary[] vocabularies; // single fields, then multi fields
-  private final RunningStats[] stats; // per numeric field
+  final Vocabulary[] vocabularies; // single fields, then multi fields
+  final RunningStats[] stats; // per numeric field
   // Phase-one scratch: the parsed row, before any state changes.
   private final String[] singleKeys;
   private final List<List<String>> multiKeys = new ArrayList<>();
@@ -36,8 +36,8 @@ public final class FeatureEncoder {
   private final boolean[] numMissing;
   private final double[] labels;
   private final boolean[] labelPresent;
-  private long position;
-  private long truncatedValues;
+  long position;
+  long truncatedValues;
 
   /**
    * Receives row recycling events: field index (token order, single then multi), row id,
@@ -332,7 +332,7 @@ public final class FeatureEncoder {
 
   /** Writes the state learned from the stream: position, vocabularies, numeric statistics. */
   public byte[] stateBytes() {
-    return stateBytes(false);
+    return EncoderState.write(this, false);
   }
 
   /**
@@ -340,7 +340,7 @@ public final class FeatureEncoder {
    * through {@link #drainUnsavedEntries}; restored by {@link #restoreState(byte[], Iterable)}.
    */
   public byte[] headBytes() {
-    return stateBytes(true);
+    return EncoderState.write(this, true);
   }
 
   /** Where vocabulary entries saved one by one go: key {@code vocabulary << 32 | id}. */
@@ -364,101 +364,11 @@ public final class FeatureEncoder {
    * encoder began.
    */
   public void restoreState(byte[] head, Iterable<java.util.Map.Entry<Long, byte[]>> entries) {
-    readState(head);
-    try {
-      for (java.util.Map.Entry<Long, byte[]> e : entries) {
-        int v = (int) (e.getKey() >>> 32);
-        if (v < 0 || v >= vocabularies.length) {
-          throw new IllegalArgumentException(
-              "a saved entry of vocabulary " + v + "; the spec has " + vocabularies.length);
-        }
-        vocabularies[v].restoreEntry((int) (long) e.getKey(), e.getValue());
-      }
-      for (Vocabulary v : vocabularies) {
-        v.finishRestore();
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
-    }
-  }
-
-  private byte[] stateBytes(boolean head) {
-    try {
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-      java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-      out.writeInt(STATE_VERSION);
-      out.writeLong(position);
-      out.writeLong(truncatedValues);
-      out.writeInt(vocabularies.length);
-      for (Vocabulary v : vocabularies) {
-        if (head) {
-          v.writeHead(out);
-        } else {
-          v.writeTo(out);
-        }
-      }
-      out.writeInt(stats.length);
-      for (RunningStats s : stats) {
-        out.writeLong(s.count);
-        out.writeDouble(s.mean);
-        out.writeDouble(s.m2);
-      }
-      out.flush();
-      return bytes.toByteArray();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    EncoderState.restore(this, head, entries);
   }
 
   /** Restores {@link #stateBytes()} into this encoder (built from the same spec). */
   public void restoreState(byte[] state) {
-    readState(state);
-    try {
-      for (Vocabulary v : vocabularies) {
-        v.finishRestore(); // a head without its entries fails here, naming the missing values
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
-    }
+    EncoderState.restore(this, state, null);
   }
-
-  private void readState(byte[] state) {
-    try {
-      java.io.DataInputStream in =
-          new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
-      int version = in.readInt();
-      if (version != STATE_VERSION) {
-        throw new IllegalArgumentException(
-            "encoder state: format v"
-                + version
-                + " is not supported by this version (it reads v"
-                + STATE_VERSION
-                + ")");
-      }
-      position = in.readLong();
-      truncatedValues = in.readLong();
-      int nv = in.readInt();
-      if (nv != vocabularies.length) {
-        throw new IllegalArgumentException(
-            "encoder state has " + nv + " vocabularies, the spec " + vocabularies.length);
-      }
-      for (Vocabulary v : vocabularies) {
-        v.readFrom(in);
-      }
-      int ns = in.readInt();
-      if (ns != stats.length) {
-        throw new IllegalArgumentException(
-            "encoder state has " + ns + " numeric fields, the spec " + stats.length);
-      }
-      for (RunningStats s : stats) {
-        s.count = in.readLong();
-        s.mean = in.readDouble();
-        s.m2 = in.readDouble();
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("corrupt encoder state: " + e.getMessage());
-    }
-  }
-
-  private static final int STATE_VERSION = 1;
 }
