@@ -2,6 +2,7 @@ package ai.hiformer.jobs.operators;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.snapshot.Retention;
+import ai.hiformer.features.snapshot.SnapshotStaging;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
@@ -14,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 
@@ -33,17 +37,15 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     this.function = function;
   }
 
-  /** A snapshot captured at a checkpoint barrier, written once that checkpoint completes. */
-  private record Pending(
-      String modelId,
-      long version,
-      byte[] learner,
-      byte[] encoder,
-      String modelConfig,
-      ModelSnapshot.Position position,
-      Map<String, Double> metrics) {}
+  /**
+   * Snapshots captured at checkpoint barriers, staged by checkpoint id ({@link SnapshotStaging})
+   * and promoted once that checkpoint completes; the list is operator state too, so that a job
+   * restoring a checkpoint promotes what it staged even if it failed before hearing of its
+   * completion.
+   */
+  private transient TreeMap<Long, List<Path>> staged;
 
-  private transient TreeMap<Long, List<Pending>> pending;
+  private transient ListState<String> stagedState;
   private transient TreeMap<Long, List<Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta>>>
       pendingDeltas;
   private transient long lastDeltaMillis;
@@ -56,14 +58,32 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         getKeyedStateBackend(),
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     super.initializeState(context);
+    String dir = function.options().get(LearnerOptions.SNAPSHOT_DIR);
+    if (dir != null) {
+      stagedState =
+          context
+              .getOperatorStateStore()
+              .getListState(new ListStateDescriptor<>("staged-snapshots", Types.STRING));
+      if (context.isRestored()) {
+        Path root = Paths.get(dir);
+        Set<String> promoted = new HashSet<>();
+        for (String path : stagedState.get()) {
+          promoted.add(SnapshotStaging.promote(root, Paths.get(path)));
+        }
+        for (String modelId : promoted) {
+          Retention.prune(root, modelId, function.options().get(LearnerOptions.SNAPSHOT_KEEP));
+        }
+      }
+      stagedState.clear();
+    }
   }
 
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     LearnerOptions config = function.options();
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
-      if (pending == null) {
-        pending = new TreeMap<>();
+      if (staged == null) {
+        staged = new TreeMap<>();
       }
       if (pendingDeltas == null) {
         pendingDeltas = new TreeMap<>();
@@ -89,12 +109,16 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
           function.dirtyKeys().add(e.getKey()); // the delta chain position is part of the state
         }
         for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
-          pending
+          staged
               .computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>())
               .add(
-                  new Pending(
+                  SnapshotStaging.stage(
+                      Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR)),
+                      context.getCheckpointId(),
+                      getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                       e.getKey(),
                       c.version(),
+                      config.get(LearnerOptions.FEATURE_SPEC),
                       c.learner(),
                       c.encoder(),
                       c.modelConfig(),
@@ -103,6 +127,9 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
                       c.metrics()));
         }
       }
+      List<String> paths = new ArrayList<>();
+      staged.values().forEach(l -> l.forEach(p -> paths.add(p.toString())));
+      stagedState.update(paths);
     }
     List<String> keys = new ArrayList<>(function.dirtyKeys());
     for (String key : keys) {
@@ -139,27 +166,17 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   @Override
   public void notifyCheckpointComplete(long checkpointId) throws Exception {
     super.notifyCheckpointComplete(checkpointId);
-    if (pending == null) {
+    if (staged == null) {
       return;
     }
     LearnerOptions config = function.options();
     Path root = Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR));
     Set<String> written = new HashSet<>();
-    Iterator<Map.Entry<Long, List<Pending>>> it =
-        pending.headMap(checkpointId, true).entrySet().iterator();
+    Iterator<Map.Entry<Long, List<Path>>> it =
+        staged.headMap(checkpointId, true).entrySet().iterator();
     while (it.hasNext()) {
-      for (Pending p : it.next().getValue()) {
-        ModelSnapshot.write(
-            root,
-            p.modelId(),
-            p.version(),
-            config.get(LearnerOptions.FEATURE_SPEC),
-            p.learner(),
-            p.encoder(),
-            p.modelConfig(),
-            p.position(),
-            p.metrics());
-        written.add(p.modelId());
+      for (Path p : it.next().getValue()) {
+        written.add(SnapshotStaging.promote(root, p));
       }
       it.remove();
     }

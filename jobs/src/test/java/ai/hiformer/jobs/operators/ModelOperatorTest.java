@@ -347,8 +347,29 @@ class ModelOperatorTest {
         send(h, event("a", i, true));
       }
       h.snapshot(1, 100);
-      assertThat(snapshots.resolve("a")).doesNotExist();
+      assertThat(snapshots.resolve("a").resolve("v000000000001")).doesNotExist(); // only staged
       h.notifyOfCompletedCheckpoint(1);
+      assertThat(snapshots.resolve("a").resolve("v000000000001").resolve("manifest.json")).exists();
+      assertThat(Files.list(snapshots.resolve("a")).count()).isEqualTo(1); // the staging area gone
+    }
+  }
+
+  @Test
+  void aSnapshotWhoseCheckpointCompletedIsWrittenByTheJobThatRestoresIt() throws Exception {
+    // The job fails after checkpoint 1 completed but before the operator heard of it: the restored
+    // model counts the snapshot as taken, so the restore must write it.
+    OperatorSubtaskState checkpoint;
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < MICRO_BATCH; i++) {
+        send(h, event("a", i, true));
+      }
+      checkpoint = h.snapshot(1, 100);
+    }
+    assertThat(snapshots.resolve("a").resolve("v000000000001")).doesNotExist();
+    try (var restored = harness()) {
+      restored.initializeState(checkpoint);
+      restored.open();
       assertThat(snapshots.resolve("a").resolve("v000000000001").resolve("manifest.json")).exists();
       assertThat(Files.list(snapshots.resolve("a")).count()).isEqualTo(1);
     }

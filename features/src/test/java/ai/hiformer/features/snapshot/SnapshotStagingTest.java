@@ -1,0 +1,57 @@
+package ai.hiformer.features.snapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SnapshotStagingTest {
+  @TempDir Path root;
+
+  private static final String SPEC =
+      "{\"format\": \"jsonl\", \"tasks\": [{\"name\": \"click\"}],"
+          + " \"fields\": [{\"name\": \"user\", \"kind\": \"categorical\"}]}";
+
+  private Path stage(long checkpoint, long version, byte[] learner) throws Exception {
+    return SnapshotStaging.stage(
+        root,
+        checkpoint,
+        0,
+        "m",
+        version,
+        SPEC,
+        learner,
+        new byte[] {9},
+        "kind=lr\n",
+        new ModelSnapshot.Position(10, 10, checkpoint),
+        Map.of());
+  }
+
+  @Test
+  void aStagedSnapshotIsInvisibleUntilPromotedAndPromotingTwiceChangesNothing() throws Exception {
+    Path staged = stage(4, 2, new byte[] {1, 2, 3});
+    Path target = ModelSnapshot.directory(root, "m", 2);
+    assertThat(target).doesNotExist();
+    assertThat(ModelSnapshot.versionOf(staged)).isEqualTo(2);
+    assertThat(SnapshotStaging.promote(root, staged)).isEqualTo("m");
+    assertThat(target.resolve(ModelSnapshot.MANIFEST)).exists();
+    assertThat(Files.readAllBytes(target.resolve("learner.bin"))).containsExactly(1, 2, 3);
+    assertThat(SnapshotStaging.promote(root, staged)).isEqualTo("m"); // a restore repeats it
+    try (var s = Files.list(root.resolve("m"))) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("v000000000002");
+    }
+  }
+
+  @Test
+  void aVersionInPlaceAlreadyIsKeptAndTheStagedCopyDropped() throws Exception {
+    SnapshotStaging.promote(root, stage(4, 2, new byte[] {1}));
+    Path again = stage(5, 2, new byte[] {7});
+    SnapshotStaging.promote(root, again);
+    assertThat(again).doesNotExist();
+    assertThat(Files.readAllBytes(ModelSnapshot.directory(root, "m", 2).resolve("learner.bin")))
+        .containsExactly(1);
+  }
+}
