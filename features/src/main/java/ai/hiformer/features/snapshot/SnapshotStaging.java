@@ -11,17 +11,31 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
- * Snapshots written in two phases, so that one a checkpoint's state presumes written is written
- * even when the job fails between the checkpoint's completion and the writer hearing of it: staged
- * at the checkpoint's barrier (under {@code <root>/<model>/.staged/<checkpoint>-<writer>/}, which
- * readers of the folder ignore), and promoted to {@code <root>/<model>/v<version>} once the
- * checkpoint completes, or when a job restores that checkpoint. Promoting twice, or a version
- * written already, changes nothing.
+ * Snapshots and deltas written in two phases, so that one a checkpoint's state presumes written is
+ * written even when the job fails between the checkpoint's completion and the writer hearing of it:
+ * staged at the checkpoint's barrier (under {@code <root>/<model>/.staged/<checkpoint>-<writer>/},
+ * which readers of the folder ignore), and promoted to their place ({@code
+ * <root>/<model>/v<version>}, {@code <root>/<model>/deltas/...}) once the checkpoint completes, or
+ * when a job restores that checkpoint. Promoting twice, or something in place already, changes
+ * nothing.
  */
 public final class SnapshotStaging {
   private SnapshotStaging() {}
 
   /** Writes a snapshot into checkpoint {@code checkpointId}'s staging area; returns its path. */
+  /** Writes a delta into checkpoint {@code checkpointId}'s staging area; returns its path. */
+  public static Path stageDelta(
+      Path root, long checkpointId, int writer, String modelId, ModelDelta delta)
+      throws IOException {
+    return delta.write(area(root, modelId, checkpointId, writer), modelId);
+  }
+
+  private static Path area(Path root, String modelId, long checkpointId, int writer) {
+    return root.resolve(modelId).resolve(STAGED).resolve(checkpointId + "-" + writer);
+  }
+
+  private static final String STAGED = ".staged";
+
   public static Path stage(
       Path root,
       long checkpointId,
@@ -35,9 +49,8 @@ public final class SnapshotStaging {
       ModelSnapshot.Position position,
       Map<String, Double> metrics)
       throws IOException {
-    Path area = root.resolve(modelId).resolve(".staged").resolve(checkpointId + "-" + writer);
     return ModelSnapshot.write(
-        area,
+        area(root, modelId, checkpointId, writer),
         modelId,
         version,
         specJson,
@@ -49,14 +62,22 @@ public final class SnapshotStaging {
   }
 
   /**
-   * Moves a staged snapshot to its place under {@code root}; a staged snapshot gone already (it was
-   * promoted) is left alone, one whose version is in place already is deleted.
+   * Moves a staged snapshot or delta to its place under {@code root}; one gone already (it was
+   * promoted) is left alone, one in place already is deleted.
    *
    * @return the model id it belongs to
    */
   public static String promote(Path root, Path staged) throws IOException {
-    String modelId = staged.getParent().getFileName().toString();
-    Path target = ModelSnapshot.directory(root, modelId, ModelSnapshot.versionOf(staged));
+    Path area = staged;
+    while (area.getParent() != null && !area.getParent().getFileName().toString().equals(STAGED)) {
+      area = area.getParent();
+    }
+    if (area.getParent() == null) {
+      throw new IllegalArgumentException(staged + " is not in a staging area");
+    }
+    Path relative = area.relativize(staged); // <model>/v..., or <model>/deltas/v...-d...
+    String modelId = relative.getName(0).toString();
+    Path target = root.resolve(relative.toString());
     if (Files.isDirectory(staged)) {
       if (Files.isDirectory(target)) {
         Folders.deleteTree(staged); // the same version, written before
@@ -70,18 +91,18 @@ public final class SnapshotStaging {
           if (!Files.isDirectory(target)) {
             throw e;
           }
-          Folders.deleteTree(staged); // another writer promoted the same version meanwhile
+          Folders.deleteTree(staged); // another writer promoted the same one meanwhile
         }
       }
     }
-    // The staging area of that checkpoint and writer, and the model's, once empty.
-    Path area = staged.getParent().getParent();
-    for (Path p : new Path[] {staged.getParent(), area, area.getParent()}) {
+    // The staging area's folders up to the model's, once empty.
+    for (Path p = staged.getParent(); p != null && !p.equals(area.getParent().getParent()); ) {
       try {
         Files.deleteIfExists(p);
       } catch (DirectoryNotEmptyException e) {
-        break; // more snapshots of the same checkpoint still staged
+        break; // more of the same checkpoint still staged
       }
+      p = p.getParent();
     }
     return modelId;
   }

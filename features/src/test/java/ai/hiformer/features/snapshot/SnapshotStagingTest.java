@@ -54,4 +54,27 @@ class SnapshotStagingTest {
     assertThat(Files.readAllBytes(ModelSnapshot.directory(root, "m", 2).resolve("learner.bin")))
         .containsExactly(1);
   }
+
+  @Test
+  void aStagedDeltaGoesToTheModelsDeltasFolder() throws Exception {
+    var spec = ai.hiformer.features.spec.FeatureSpec.parse(SPEC);
+    var model =
+        ai.hiformer.model.Models.create(
+            ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.LR).build(),
+            spec.layout());
+    ChangedRows.track(model);
+    model.tables().get(0).ensureRow(3); // rows changed since the base
+    var learner =
+        new ai.hiformer.model.train.Learner(
+            model, ai.hiformer.model.optim.OptimizerConfig.defaults());
+    ModelDelta delta =
+        ModelDelta.capture(
+            learner, new ai.hiformer.features.FeatureEncoder(spec, null), 2, 1, false);
+    Path staged = SnapshotStaging.stageDelta(root, 7, 1, "m", delta);
+    Path target = ModelDelta.directory(root, "m", 2, 1);
+    assertThat(target).doesNotExist();
+    assertThat(SnapshotStaging.promote(root, staged)).isEqualTo("m");
+    assertThat(target).isDirectory();
+    assertThat(root.resolve("m").resolve(".staged")).doesNotExist(); // the staging area is gone
+  }
 }

@@ -38,16 +38,14 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   }
 
   /**
-   * Snapshots captured at checkpoint barriers, staged by checkpoint id ({@link SnapshotStaging})
-   * and promoted once that checkpoint completes; the list is operator state too, so that a job
-   * restoring a checkpoint promotes what it staged even if it failed before hearing of its
-   * completion.
+   * Snapshots and deltas captured at checkpoint barriers, staged by checkpoint id ({@link
+   * SnapshotStaging}) and promoted once that checkpoint completes; the list is operator state too,
+   * so that a job restoring a checkpoint promotes what it staged even if it failed before hearing
+   * of its completion.
    */
   private transient TreeMap<Long, List<Path>> staged;
 
   private transient ListState<String> stagedState;
-  private transient TreeMap<Long, List<Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta>>>
-      pendingDeltas;
   private transient long lastDeltaMillis;
   private transient long deltaCount;
 
@@ -85,9 +83,6 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       if (staged == null) {
         staged = new TreeMap<>();
       }
-      if (pendingDeltas == null) {
-        pendingDeltas = new TreeMap<>();
-      }
       long now = System.currentTimeMillis();
       boolean deltaDue =
           config.get(LearnerOptions.DELTA_INTERVAL_MS) > 0
@@ -96,6 +91,11 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         lastDeltaMillis = now;
         deltaCount++;
       }
+      Path root = Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR));
+      long checkpoint = context.getCheckpointId();
+      int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+      List<Path> snapshots = new ArrayList<>();
+      List<Path> deltas = new ArrayList<>();
       for (Map.Entry<String, ModelRuntime> e : function.runtimes().entrySet()) {
         if (deltaDue) {
           e.getValue()
@@ -103,29 +103,30 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
                   deltaCount % config.get(LearnerOptions.DENSE_EVERY_DELTAS) == 0);
         }
         for (ai.hiformer.features.snapshot.ModelDelta d : e.getValue().drainDeltas()) {
-          pendingDeltas
-              .computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>())
-              .add(Map.entry(e.getKey(), d));
+          deltas.add(SnapshotStaging.stageDelta(root, checkpoint, subtask, e.getKey(), d));
           function.dirtyKeys().add(e.getKey()); // the delta chain position is part of the state
         }
         for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
-          staged
-              .computeIfAbsent(context.getCheckpointId(), id -> new ArrayList<>())
-              .add(
-                  SnapshotStaging.stage(
-                      Paths.get(config.get(LearnerOptions.SNAPSHOT_DIR)),
-                      context.getCheckpointId(),
-                      getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                      e.getKey(),
-                      c.version(),
-                      config.get(LearnerOptions.FEATURE_SPEC),
-                      c.learner(),
-                      c.encoder(),
-                      c.modelConfig(),
-                      new ModelSnapshot.Position(
-                          c.trainedExamples(), c.eventsScored(), context.getCheckpointId()),
-                      c.metrics()));
+          snapshots.add(
+              SnapshotStaging.stage(
+                  root,
+                  checkpoint,
+                  subtask,
+                  e.getKey(),
+                  c.version(),
+                  config.get(LearnerOptions.FEATURE_SPEC),
+                  c.learner(),
+                  c.encoder(),
+                  c.modelConfig(),
+                  new ModelSnapshot.Position(
+                      c.trainedExamples(), c.eventsScored(), context.getCheckpointId()),
+                  c.metrics()));
         }
+      }
+      // Promoted in this order: a delta builds on a snapshot written before it.
+      snapshots.addAll(deltas);
+      if (!snapshots.isEmpty()) {
+        staged.put(checkpoint, snapshots);
       }
       List<String> paths = new ArrayList<>();
       staged.values().forEach(l -> l.forEach(p -> paths.add(p.toString())));
@@ -179,15 +180,6 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         written.add(SnapshotStaging.promote(root, p));
       }
       it.remove();
-    }
-    // Deltas after the snapshots of the same checkpoint: a delta builds on a snapshot written
-    // before it.
-    var dit = pendingDeltas.headMap(checkpointId, true).entrySet().iterator();
-    while (dit.hasNext()) {
-      for (Map.Entry<String, ai.hiformer.features.snapshot.ModelDelta> d : dit.next().getValue()) {
-        d.getValue().write(root, d.getKey());
-      }
-      dit.remove();
     }
     // Bounded folders: the newest complete versions stay, older ones and their deltas go. Only a
     // new full version can make an old one surplus, so only those models' folders are listed.

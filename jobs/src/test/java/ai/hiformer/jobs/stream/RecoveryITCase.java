@@ -279,9 +279,13 @@ class RecoveryITCase {
     return JSON.readTree(r.body());
   }
 
+  /** Whether a snapshot is in place (promoted: its checkpoint completed), not only staged. */
   private static boolean hasAnySnapshot(Path dir) {
     try (var s = Files.walk(dir)) {
-      return s.anyMatch(p -> p.getFileName().toString().equals(ModelSnapshot.MANIFEST));
+      return s.anyMatch(
+          p ->
+              p.getFileName().toString().equals(ModelSnapshot.MANIFEST)
+                  && !p.toString().contains("/.staged/"));
     } catch (Exception e) {
       return false;
     }
