@@ -37,36 +37,34 @@ import java.util.Map;
  */
 public final class ExactVocabulary implements Vocabulary {
   public static final int RARE_ID = 1;
-  private static final int WHOLE_FORMAT =
+  static final int WHOLE_FORMAT =
       -2; // writeTo: every entry inline (-2, so never a v1 "next" id count)
-  private static final int HEAD_FORMAT = -3; // writeHead: entries saved apart
+  static final int HEAD_FORMAT = -3; // writeHead: entries saved apart
 
   private final int admission;
   private final long ttl;
   private final int capacity;
   private final RecycleListener listener;
   private final boolean evicts;
-  private final int firstId;
+  final int firstId;
 
   private int[] slots = new int[1024]; // ids by fingerprint, linear probing; 0 = empty
-  private int size; // live values
-  private long[] fingerprint = new long[64]; // by id
-  private long[] lastSeen = new long[64]; // by id
+  int size; // live values
+  long[] fingerprint = new long[64]; // by id
+  long[] lastSeen = new long[64]; // by id
   private final RecencyList recency; // when evicting; null otherwise
-  private final Map<Long, Integer> pendingCounts = new HashMap<>();
-  private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+  final Map<Long, Integer> pendingCounts = new HashMap<>();
+  final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
   private final BitSet unsaved =
       new BitSet(); // ids whose entry changed since the last drainUnsaved
   private final BitSet unpublished =
       new BitSet(); // the same since the last drainUnpublished (model updates)
-  private int next;
-  private long generation;
+  int next;
+  long generation;
   private long
       evictions; // since this object was created (not persisted: a metric, reset by a restart)
-  private long[]
-      restoring; // saved entries being restored (id, fingerprint, lastSeen triples), until
-
-  // finishRestore
+  // Entries saved apart, collected during a restore until finishRestore; null when none is due.
+  SavedEntries restoring;
 
   public ExactVocabulary(int admission, long ttlEvents, int capacity, RecycleListener listener) {
     this.admission = admission;
@@ -147,7 +145,7 @@ public final class ExactVocabulary implements Vocabulary {
     return id;
   }
 
-  private void ensureId(int id) {
+  void ensureId(int id) {
     if (id >= fingerprint.length) {
       int n = Math.max(id + 1, fingerprint.length + (fingerprint.length >> 1));
       fingerprint = Arrays.copyOf(fingerprint, n);
@@ -246,7 +244,7 @@ public final class ExactVocabulary implements Vocabulary {
   }
 
   /** Every live id in recency order (eldest first) when evicting, else in id order. */
-  private int[] liveIds() {
+  int[] liveIds() {
     int[] ids = new int[size];
     int k = 0;
     if (evicts) {
@@ -265,35 +263,18 @@ public final class ExactVocabulary implements Vocabulary {
 
   @Override
   public void writeTo(DataOutputStream out) throws IOException {
-    out.writeInt(WHOLE_FORMAT);
-    writeCommon(out);
-    out.writeInt(size);
-    for (int id : liveIds()) {
-      out.writeInt(id);
-      out.writeLong(fingerprint[id]);
-      out.writeLong(lastSeen[id]);
-    }
+    VocabularyFormat.write(this, out, false);
   }
 
   /** {@link #writeTo} without the entries, which are saved apart through {@link #drainUnsaved}. */
   @Override
   public void writeHead(DataOutputStream out) throws IOException {
-    out.writeInt(HEAD_FORMAT);
-    writeCommon(out);
+    VocabularyFormat.write(this, out, true);
   }
 
-  private void writeCommon(DataOutputStream out) throws IOException {
-    out.writeInt(next);
-    out.writeLong(generation);
-    out.writeInt(pendingCounts.size());
-    for (Map.Entry<Long, Integer> e : pendingCounts.entrySet()) {
-      out.writeLong(e.getKey());
-      out.writeInt(e.getValue());
-    }
-    out.writeInt(freeIds.size());
-    for (int id : freeIds) {
-      out.writeInt(id);
-    }
+  @Override
+  public void readFrom(DataInputStream in) throws IOException {
+    VocabularyFormat.read(this, in);
   }
 
   /**
@@ -386,36 +367,7 @@ public final class ExactVocabulary implements Vocabulary {
     }
   }
 
-  @Override
-  public void readFrom(DataInputStream in) throws IOException {
-    clear();
-    int format = in.readInt();
-    if (format == WHOLE_FORMAT || format == HEAD_FORMAT) {
-      readCommon(in);
-      if (format == WHOLE_FORMAT) {
-        for (int i = 0, n = in.readInt(); i < n; i++) {
-          add(in.readInt(), in.readLong(), in.readLong());
-        }
-      } else {
-        restoring = new long[0];
-      }
-      return;
-    }
-    // Format 1: {next, generation, values by text in recency order, pending by text, free ids}.
-    next = format;
-    generation = in.readLong();
-    checkNext();
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      long fp = fingerprintOf(in.readUTF());
-      add(in.readInt(), fp, in.readLong());
-    }
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      pendingCounts.put(fingerprintOf(in.readUTF()), in.readInt());
-    }
-    readFree(in);
-  }
-
-  private void clear() {
+  void clear() {
     Arrays.fill(slots, 0);
     size = 0;
     if (evicts) {
@@ -427,36 +379,7 @@ public final class ExactVocabulary implements Vocabulary {
     restoring = null;
   }
 
-  private void readCommon(DataInputStream in) throws IOException {
-    next = in.readInt();
-    generation = in.readLong();
-    checkNext();
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      pendingCounts.put(in.readLong(), in.readInt());
-    }
-    readFree(in);
-  }
-
-  private void checkNext() throws IOException {
-    if (next < firstId) {
-      throw new IOException("vocabulary state: next id " + next + " is below " + firstId);
-    }
-    ensureId(next);
-    Arrays.fill(lastSeen, 0, next, Long.MIN_VALUE);
-  }
-
-  private void readFree(DataInputStream in) throws IOException {
-    for (int i = 0, n = in.readInt(); i < n; i++) {
-      int id = in.readInt();
-      if (id < firstId || id >= next) {
-        throw new IOException(
-            "vocabulary state: free id " + id + " is outside [" + firstId + ", " + next + ")");
-      }
-      freeIds.add(id);
-    }
-  }
-
-  private void add(int id, long fp, long seen) throws IOException {
+  void add(int id, long fp, long seen) throws IOException {
     if (id < firstId || id >= next) {
       throw new IOException(
           "vocabulary state: id " + id + " of a value is outside [" + firstId + ", " + next + ")");
@@ -482,53 +405,19 @@ public final class ExactVocabulary implements Vocabulary {
       throw new IOException(
           "vocabulary state: an entry saved apart, but the state's head holds every entry");
     }
-    if (value.length == 0) {
-      return; // an id evicted after its last save: free now, listed in the head
-    }
-    if (value.length != 16) {
-      throw new IOException("vocabulary state: an entry of " + value.length + " bytes (16)");
-    }
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(value);
-    int k = restoreCount * 3;
-    if (k + 3 > restoring.length) {
-      restoring = Arrays.copyOf(restoring, Math.max(48, restoring.length * 3 / 2 + 3));
-    }
-    restoring[k] = id;
-    restoring[k + 1] = b.getLong();
-    restoring[k + 2] = b.getLong();
-    restoreCount++;
+    restoring.add(id, value);
   }
-
-  private int restoreCount;
 
   @Override
   public void finishRestore() throws IOException {
     if (restoring == null) {
       return;
     }
-    long[] r = restoring;
-    int n = restoreCount;
+    SavedEntries entries = restoring;
     restoring = null;
-    restoreCount = 0;
-    // Insert in (last seen, id) order, so that every insertion lands at the newest end.
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(
-        order,
-        (a, b) ->
-            r[3 * a + 2] != r[3 * b + 2]
-                ? Long.compare(r[3 * a + 2], r[3 * b + 2])
-                : Long.compare(r[3 * a], r[3 * b]));
     BitSet free = new BitSet();
     freeIds.forEach(free::set);
-    for (int i : order) {
-      int id = (int) r[3 * i];
-      if (!free.get(id)) {
-        add(id, r[3 * i + 1], r[3 * i + 2]);
-      }
-    }
+    entries.replay(free, this::add);
     int expected = next - firstId - freeIds.size();
     if (size != expected) {
       throw new IOException(
