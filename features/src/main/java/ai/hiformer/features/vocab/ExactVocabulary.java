@@ -48,8 +48,7 @@ public final class ExactVocabulary implements Vocabulary {
   private final boolean evicts;
   final int firstId;
 
-  private int[] slots = new int[1024]; // ids by fingerprint, linear probing; 0 = empty
-  int size; // live values
+  private final FingerprintIndex index = new FingerprintIndex(); // live values by fingerprint
   long[] fingerprint = new long[64]; // by id
   long[] lastSeen = new long[64]; // by id
   private final RecencyList recency; // when evicting; null otherwise
@@ -82,35 +81,13 @@ public final class ExactVocabulary implements Vocabulary {
     return HashedVocabulary.fnv1a64(key);
   }
 
-  private static int spread(long fp) {
-    long h = fp ^ (fp >>> 33);
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    return (int) h;
-  }
-
-  /** The slot holding {@code fp}, or the empty slot where it would go (as {@code -1 - slot}). */
-  private int find(long fp) {
-    int mask = slots.length - 1;
-    for (int s = spread(fp) & mask; ; s = (s + 1) & mask) {
-      int id = slots[s];
-      if (id == 0) {
-        return -1 - s;
-      }
-      if (fingerprint[id] == fp) {
-        return s;
-      }
-    }
-  }
-
   @Override
   public int idFor(String key, long position) {
     long fp = fingerprintOf(key);
-    int s = find(fp);
-    if (s >= 0) {
-      int id = slots[s];
-      touch(id, position);
-      return id;
+    int known = index.get(fp, fingerprint);
+    if (known != 0) {
+      touch(known, position);
+      return known;
     }
     if (admission > 1) {
       int seen = pendingCounts.merge(fp, 1, Integer::sum);
@@ -119,8 +96,8 @@ public final class ExactVocabulary implements Vocabulary {
       }
       pendingCounts.remove(fp);
     }
-    if (evicts && evict(position)) {
-      s = find(fp); // eviction moved slots
+    if (evicts) {
+      evict(position);
     }
     int id;
     if (!freeIds.isEmpty()) {
@@ -135,13 +112,9 @@ public final class ExactVocabulary implements Vocabulary {
     }
     fingerprint[id] = fp;
     lastSeen[id] = Long.MIN_VALUE;
-    slots[-1 - s] = id;
-    size++;
+    index.put(id, fingerprint);
     unpublished.set(id);
     touch(id, position);
-    if (size * 5 > slots.length * 3) {
-      rehash(slots.length * 2);
-    }
     return id;
   }
 
@@ -152,21 +125,6 @@ public final class ExactVocabulary implements Vocabulary {
       lastSeen = Arrays.copyOf(lastSeen, n);
       if (evicts) {
         recency.ensure(n);
-      }
-    }
-  }
-
-  private void rehash(int capacity) {
-    int[] old = slots;
-    slots = new int[capacity];
-    int mask = capacity - 1;
-    for (int id : old) {
-      if (id != 0) {
-        int s = spread(fingerprint[id]) & mask;
-        while (slots[s] != 0) {
-          s = (s + 1) & mask;
-        }
-        slots[s] = id;
       }
     }
   }
@@ -194,12 +152,12 @@ public final class ExactVocabulary implements Vocabulary {
     while (recency.eldest() != 0) {
       int id = recency.eldest();
       boolean expired = ttl > 0 && position - lastSeen[id] > ttl;
-      boolean full = capacity > 0 && size >= capacity;
+      boolean full = capacity > 0 && index.size() >= capacity;
       if (!expired && !full) {
         break;
       }
       recency.unlink(id);
-      remove(fingerprint[id]);
+      index.remove(fingerprint[id], fingerprint);
       lastSeen[id] = Long.MIN_VALUE;
       freeIds.add(id);
       unsaved.set(id);
@@ -210,32 +168,9 @@ public final class ExactVocabulary implements Vocabulary {
     return any;
   }
 
-  /** Removes a fingerprint's slot, shifting later members of its probe run back (no tombstones). */
-  private void remove(long fp) {
-    int s = find(fp);
-    if (s < 0) {
-      return;
-    }
-    int mask = slots.length - 1;
-    slots[s] = 0;
-    size--;
-    for (int j = (s + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
-      int id = slots[j];
-      int home = spread(fingerprint[id]) & mask;
-      // Move id back into the hole when its home is not cyclically within (s, j].
-      boolean between = s <= j ? (home > s && home <= j) : (home > s || home <= j);
-      if (!between) {
-        slots[s] = id;
-        slots[j] = 0;
-        s = j;
-      }
-    }
-  }
-
   @Override
   public int lookup(String key) {
-    int s = find(fingerprintOf(key));
-    return s < 0 ? 0 : slots[s];
+    return index.get(fingerprintOf(key), fingerprint);
   }
 
   @Override
@@ -245,7 +180,7 @@ public final class ExactVocabulary implements Vocabulary {
 
   /** Every live id in recency order (eldest first) when evicting, else in id order. */
   int[] liveIds() {
-    int[] ids = new int[size];
+    int[] ids = new int[index.size()];
     int k = 0;
     if (evicts) {
       for (int id = recency.eldest(); id != 0; id = recency.newer(id)) {
@@ -338,10 +273,9 @@ public final class ExactVocabulary implements Vocabulary {
       throw new IllegalArgumentException("vocabulary update: id " + id + " is below " + firstId);
     }
     release(id);
-    int s = find(fp);
-    if (s >= 0) { // the value moved to a new id (its old one was evicted and reused)
-      int old = slots[s];
-      remove(fp);
+    int old = index.get(fp, fingerprint);
+    if (old != 0) { // the value moved to a new id (its old one was evicted and reused)
+      index.remove(fp, fingerprint);
       lastSeen[old] = Long.MIN_VALUE;
     }
     if (id >= next) {
@@ -350,26 +284,21 @@ public final class ExactVocabulary implements Vocabulary {
       next = id + 1;
     }
     fingerprint[id] = fp;
-    slots[-1 - find(fp)] = id;
-    size++;
+    index.put(id, fingerprint);
     lastSeen[id] = 0;
-    if (size * 5 > slots.length * 3) {
-      rehash(slots.length * 2);
-    }
   }
 
   /** On a replica: {@code id} belongs to no value now. */
   @Override
   public void release(int id) {
     if (id < next && lastSeen[id] != Long.MIN_VALUE) {
-      remove(fingerprint[id]);
+      index.remove(fingerprint[id], fingerprint);
       lastSeen[id] = Long.MIN_VALUE;
     }
   }
 
   void clear() {
-    Arrays.fill(slots, 0);
-    size = 0;
+    index.clear();
     if (evicts) {
       recency.clear();
     }
@@ -384,15 +313,11 @@ public final class ExactVocabulary implements Vocabulary {
       throw new IOException(
           "vocabulary state: id " + id + " of a value is outside [" + firstId + ", " + next + ")");
     }
-    if (lastSeen[id] != Long.MIN_VALUE || find(fp) >= 0) {
+    if (lastSeen[id] != Long.MIN_VALUE || index.get(fp, fingerprint) != 0) {
       throw new IOException("vocabulary state: id " + id + " or its value is listed twice");
     }
     fingerprint[id] = fp;
-    slots[-1 - find(fp)] = id;
-    size++;
-    if (size * 5 > slots.length * 3) {
-      rehash(slots.length * 2);
-    }
+    index.put(id, fingerprint);
     lastSeen[id] = seen;
     if (evicts) {
       recency.linkInOrder(id, lastSeen);
@@ -419,9 +344,9 @@ public final class ExactVocabulary implements Vocabulary {
     freeIds.forEach(free::set);
     entries.replay(free, this::add);
     int expected = next - firstId - freeIds.size();
-    if (size != expected) {
+    if (index.size() != expected) {
       throw new IOException(
-          "vocabulary state: " + size + " values restored, the head counts " + expected);
+          "vocabulary state: " + index.size() + " values restored, the head counts " + expected);
     }
   }
 
@@ -432,11 +357,11 @@ public final class ExactVocabulary implements Vocabulary {
 
   /** Number of values that hold their own row now. */
   public int size() {
-    return size;
+    return index.size();
   }
 
   /** Heap bytes of the value index (slots, per-id arrays), for memory reports. */
   public long indexBytes() {
-    return 4L * slots.length + 16L * fingerprint.length + (evicts ? recency.bytes() : 0);
+    return index.bytes() + 16L * fingerprint.length + (evicts ? recency.bytes() : 0);
   }
 }

@@ -20,7 +20,7 @@ final class VocabularyFormat {
     if (head) {
       return;
     }
-    out.writeInt(v.size);
+    out.writeInt(v.size());
     for (int id : v.liveIds()) {
       out.writeInt(id);
       out.writeLong(v.fingerprint[id]);
