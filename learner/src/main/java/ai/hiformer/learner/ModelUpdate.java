@@ -1,9 +1,6 @@
 package ai.hiformer.learner;
 
 import ai.hiformer.features.FeatureEncoder;
-import ai.hiformer.features.snapshot.ChangedRows;
-import ai.hiformer.features.snapshot.DenseWeights;
-import ai.hiformer.features.vocab.Vocabulary;
 import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
 import java.io.ByteArrayInputStream;
@@ -12,7 +9,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -251,7 +247,7 @@ public final class ModelUpdate {
         epoch,
         sequence,
         version,
-        full ? Scope.FULL : Scope.CHANGES,
+        full ? UpdateBody.Scope.FULL : UpdateBody.Scope.CHANGES,
         withDense,
         null);
   }
@@ -268,13 +264,7 @@ public final class ModelUpdate {
       long sequence,
       long version,
       BaseSlices.Slice slice) {
-    return write(model, encoder, epoch, sequence, version, Scope.SLICE, true, slice);
-  }
-
-  private enum Scope {
-    CHANGES,
-    FULL,
-    SLICE
+    return write(model, encoder, epoch, sequence, version, UpdateBody.Scope.SLICE, true, slice);
   }
 
   /** A byte buffer whose contents can be checksummed without copying them. */
@@ -294,102 +284,39 @@ public final class ModelUpdate {
       long epoch,
       long sequence,
       long version,
-      Scope scope,
+      UpdateBody.Scope scope,
       boolean withDense,
       BaseSlices.Slice slice) {
-    boolean full = scope == Scope.FULL;
-    boolean dense = scope != Scope.CHANGES || withDense;
+    boolean full = scope == UpdateBody.Scope.FULL;
+    boolean dense = scope != UpdateBody.Scope.CHANGES || withDense;
     List<EmbeddingTable> tables = model.tables();
     try {
       // Sized up front for a full update (tens of megabytes for millions of rows), so that it is
       // not grown by
       // copying, each copy a large object the collector must find room for.
       long cells = 0;
-      for (int t = 0; t < tables.size() && scope != Scope.CHANGES; t++) {
+      for (int t = 0; t < tables.size() && scope != UpdateBody.Scope.CHANGES; t++) {
         EmbeddingTable table = tables.get(t);
         long rows = full ? table.rows() : slice.tableEnd(t) - slice.tableStart(t);
         cells += Math.max(0, rows) * (4 + 4L * table.dim());
       }
       Buffer raw = new Buffer((int) Math.min(Integer.MAX_VALUE - 64, 4096 + cells * 5 / 4));
       DataOutputStream out = new DataOutputStream(raw);
-      out.writeInt(scope == Scope.SLICE ? MAGIC_SLICE : MAGIC);
+      out.writeInt(scope == UpdateBody.Scope.SLICE ? MAGIC_SLICE : MAGIC);
       out.writeLong(epoch);
       out.writeLong(sequence);
       out.writeLong(version);
       out.writeByte(full ? 1 : 0);
       out.writeByte(dense ? 1 : 0);
-      if (scope == Scope.SLICE) {
+      if (scope == UpdateBody.Scope.SLICE) {
         out.writeInt(slice.index());
         out.writeInt(slice.count());
       }
-      if (scope != Scope.CHANGES) {
+      if (scope != UpdateBody.Scope.CHANGES) {
         writeText(out, encoder.spec().json());
         writeText(out, model.config().toProperties());
       }
-      out.writeInt(tables.size());
-      double[] row = new double[0];
-      java.nio.ByteBuffer rowBytes = java.nio.ByteBuffer.allocate(0);
-      for (int ti = 0; ti < tables.size(); ti++) {
-        EmbeddingTable t = tables.get(ti);
-        row = row.length >= t.dim() ? row : new double[t.dim()];
-        rowBytes =
-            rowBytes.capacity() >= 4 * t.dim()
-                ? rowBytes
-                : java.nio.ByteBuffer.allocate(4 * t.dim());
-        out.writeInt(t.dim());
-        if (scope == Scope.CHANGES) {
-          int[] ids =
-              Arrays.stream(ChangedRows.of(t).drain(ChangedRows.Reader.MODEL_UPDATES))
-                  .filter(id -> id != 0)
-                  .toArray(); // row 0 is always zero
-          out.writeInt(ids.length);
-          for (int id : ids) {
-            writeRow(out, t, id, row, rowBytes);
-          }
-        } else { // a range of ids (row 0 is always zero): every row, or the slice's share
-          if (full) {
-            ChangedRows.of(t).drain(ChangedRows.Reader.MODEL_UPDATES);
-          }
-          int from = full ? 1 : Math.max(1, slice.tableStart(ti));
-          int to = full ? t.rows() : Math.min(t.rows(), slice.tableEnd(ti));
-          out.writeInt(Math.max(0, to - from));
-          for (int id = from; id < to; id++) {
-            writeRow(out, t, id, row, rowBytes);
-          }
-        }
-      }
-      int fields = encoder.layout().nCat() + encoder.layout().nMulti();
-      out.writeInt(fields);
-      for (int f = 0; f < fields; f++) {
-        Vocabulary v = encoder.vocabulary(f);
-        ByteArrayOutputStream part = new ByteArrayOutputStream();
-        DataOutputStream p = new DataOutputStream(part);
-        int[] n = {0};
-        Vocabulary.OwnerSink sink =
-            (id, live, fp) -> {
-              try {
-                p.writeInt(id);
-                p.writeByte(live ? 1 : 0);
-                p.writeLong(fp);
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-              n[0]++;
-            };
-        switch (scope) {
-          case CHANGES -> v.drainUnpublished(sink);
-          case FULL -> {
-            v.drainUnpublished((id, live, fp) -> {});
-            v.forEachOwner(sink);
-          }
-          case SLICE -> v.forEachOwner(slice.vocabularyStart(f), slice.vocabularyEnd(f), sink);
-        }
-        out.writeInt(n[0]);
-        part.writeTo(out);
-      }
-      if (dense) {
-        DenseWeights.write(model, out);
-      }
+      UpdateBody.write(out, model, encoder, scope, slice, dense);
       out.flush();
       CRC32C crc = new CRC32C();
       crc.update(raw.array(), 0, raw.size());
@@ -400,79 +327,13 @@ public final class ModelUpdate {
     }
   }
 
-  /**
-   * Writes row {@code id} of {@code t}: its id, then its values as float32 ({@code row}: scratch of
-   * t.dim(); {@code rowBytes}: of 4 t.dim() bytes).
-   */
-  private static void writeRow(
-      DataOutputStream out, EmbeddingTable t, int id, double[] row, java.nio.ByteBuffer rowBytes)
-      throws IOException {
-    t.readRow(id, row, 0);
-    out.writeInt(id);
-    ai.hiformer.features.snapshot.BigEndianArrays.writeFloats(out, row, 0, t.dim(), rowBytes);
-  }
-
   /** Writes this update's rows, owners and dense weights into a replica's model and encoder. */
   void applyTo(CtrModel model, FeatureEncoder encoder) {
     try {
       DataInputStream in =
           new DataInputStream(
               new ByteArrayInputStream(bytes, bodyOffset, bytes.length - 4 - bodyOffset));
-      boolean hasDense = bytes[29] != 0;
-      List<EmbeddingTable> tables = model.tables();
-      if (in.readInt() != tables.size()) {
-        throw new IllegalArgumentException(
-            "model update: table count does not match the replica's model");
-      }
-      double[] row = new double[0];
-      java.nio.ByteBuffer rowBytes = java.nio.ByteBuffer.allocate(0);
-      for (EmbeddingTable t : tables) {
-        int dim = in.readInt();
-        int n = in.readInt();
-        if (dim != t.dim() || n < 0 || (long) n * (4 + 4L * dim) > in.available()) {
-          throw new IllegalArgumentException(
-              "model update: table "
-                  + t.name()
-                  + " of dim "
-                  + dim
-                  + " with "
-                  + n
-                  + " rows does not fit");
-        }
-        row = row.length >= dim ? row : new double[dim];
-        rowBytes =
-            rowBytes.capacity() >= 4 * dim ? rowBytes : java.nio.ByteBuffer.allocate(4 * dim);
-        for (int i = 0; i < n; i++) {
-          int id = in.readInt();
-          if (id <= 0) {
-            throw new IllegalArgumentException("model update: row id " + id);
-          }
-          ai.hiformer.features.snapshot.BigEndianArrays.readFloats(in, row, 0, dim, rowBytes);
-          t.ensureRow(id);
-          t.writeRow(id, row, 0);
-        }
-      }
-      int fields = in.readInt();
-      if (fields != encoder.layout().nCat() + encoder.layout().nMulti()) {
-        throw new IllegalArgumentException(
-            "model update: vocabulary count does not match the replica's spec");
-      }
-      for (int f = 0; f < fields; f++) {
-        Vocabulary v = encoder.vocabulary(f);
-        for (int i = 0, n = in.readInt(); i < n; i++) {
-          int id = in.readInt();
-          boolean live = in.readByte() != 0;
-          long fp = in.readLong();
-          if (live) {
-            v.assign(id, fp);
-          } else {
-            v.release(id);
-          }
-        }
-      }
-      if (hasDense) {
-        DenseWeights.read(in, model, "model update");
-      }
+      UpdateBody.read(in, bytes[29] != 0, model, encoder);
     } catch (IOException e) {
       throw new IllegalArgumentException("model update truncated or not for this model: " + e);
     }
