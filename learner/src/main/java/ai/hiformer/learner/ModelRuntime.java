@@ -42,30 +42,14 @@ public final class ModelRuntime {
   long scored;
   // Snapshot policy (configuration, not state) and the snapshots captured since the last
   // checkpoint.
-  private long snapshotEveryExamples;
-  private long snapshotEveryEventTimeMillis;
-  private final List<Captured> captured = new java.util.ArrayList<>();
+  final SnapshotSchedule schedule = new SnapshotSchedule();
+  private final List<CapturedSnapshot> captured = new java.util.ArrayList<>();
   // Incremental sync: the full snapshot the current delta chain builds on, and the chain's
   // position.
   final DeltaChain deltas = new DeltaChain();
 
-  /**
-   * A snapshot's content, captured right after the micro-batch that made it due, so it does not
-   * depend on when checkpoints happen; it is written once a checkpoint taken after it completes.
-   */
-  public record Captured(
-      long version,
-      byte[] learner,
-      byte[] encoder,
-      String modelConfig,
-      long trainedExamples,
-      long eventsScored,
-      java.util.Map<String, Double> metrics) {}
-
   long trainedExamples;
   long maxEventTimeMillis = Long.MIN_VALUE;
-  long snapshotExamples; // trainedExamples at the last snapshot
-  long snapshotEventTimeMillis = Long.MIN_VALUE;
   // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and
   // position in it.
   private final long updateEpoch = System.currentTimeMillis();
@@ -180,19 +164,8 @@ public final class ModelRuntime {
       return false;
     }
     trainedExamples += n;
-    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
-        && takeSnapshotIfDue(snapshotEveryExamples, snapshotEveryEventTimeMillis)
-        && admitted()) {
-      captured.add(
-          new Captured(
-              version(),
-              learnerBytes(),
-              encoderBytes(),
-              learner.model().config().toProperties(),
-              trainedExamples,
-              scored,
-              metricsSummary()));
-      deltas.restart(learner, version()); // later deltas build on this snapshot
+    if (schedule.takeIfDue(trainedExamples, maxEventTimeMillis) && admitted()) {
+      captureSnapshot();
     }
     return true;
   }
@@ -213,25 +186,27 @@ public final class ModelRuntime {
     return deltas.drain();
   }
 
+  /** Captures a snapshot of the model as it is now; later deltas build on it. */
+  private void captureSnapshot() {
+    captured.add(
+        new CapturedSnapshot(
+            version(),
+            learnerBytes(),
+            encoderBytes(),
+            learner.model().config().toProperties(),
+            trainedExamples,
+            scored,
+            metricsSummary()));
+    deltas.restart(learner, version());
+  }
+
   /**
    * At the end of a bounded input: capture what was learned since the last snapshot, if anything.
    */
   public void captureFinal() {
-    if ((snapshotEveryExamples > 0 || snapshotEveryEventTimeMillis > 0)
-        && trainedExamples != snapshotExamples
-        && admitted()) {
-      snapshotExamples = trainedExamples;
-      snapshotEventTimeMillis = maxEventTimeMillis;
-      captured.add(
-          new Captured(
-              version(),
-              learnerBytes(),
-              encoderBytes(),
-              learner.model().config().toProperties(),
-              trainedExamples,
-              scored,
-              metricsSummary()));
-      deltas.restart(learner, version()); // later deltas build on this snapshot
+    if (schedule.dueAtEnd(trainedExamples) && admitted()) {
+      schedule.taken(trainedExamples, maxEventTimeMillis);
+      captureSnapshot();
     }
   }
 
@@ -258,16 +233,15 @@ public final class ModelRuntime {
 
   /** Sets when snapshots are taken (0 disables a rule); not part of the state. */
   public void snapshotPolicy(long everyExamples, long everyEventTimeMillis) {
-    this.snapshotEveryExamples = everyExamples;
-    this.snapshotEveryEventTimeMillis = everyEventTimeMillis;
+    schedule.policy(everyExamples, everyEventTimeMillis);
   }
 
   /** Hands over the snapshots captured since the last call. */
-  public List<Captured> drainCaptured() {
+  public List<CapturedSnapshot> drainCaptured() {
     if (captured.isEmpty()) {
       return List.of();
     }
-    List<Captured> out = List.copyOf(captured);
+    List<CapturedSnapshot> out = List.copyOf(captured);
     captured.clear();
     return out;
   }
@@ -278,28 +252,6 @@ public final class ModelRuntime {
    */
   public java.util.Map<String, Double> metricsSummary() {
     return metrics.summary();
-  }
-
-  /**
-   * Whether a snapshot is due: {@code everyExamples} examples trained, or {@code
-   * everyEventTimeMillis} of event time passed, since the last one (0 disables a rule). Marks it
-   * taken when due.
-   */
-  public boolean takeSnapshotIfDue(long everyExamples, long everyEventTimeMillis) {
-    if (trainedExamples == snapshotExamples) {
-      return false; // nothing new learned
-    }
-    boolean byCount = everyExamples > 0 && trainedExamples - snapshotExamples >= everyExamples;
-    boolean byTime =
-        everyEventTimeMillis > 0
-            && (snapshotEventTimeMillis == Long.MIN_VALUE
-                || maxEventTimeMillis - snapshotEventTimeMillis >= everyEventTimeMillis);
-    if (!byCount && !byTime) {
-      return false;
-    }
-    snapshotExamples = trainedExamples;
-    snapshotEventTimeMillis = maxEventTimeMillis;
-    return true;
   }
 
   /**

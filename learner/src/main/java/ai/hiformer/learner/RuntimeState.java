@@ -41,8 +41,8 @@ final class RuntimeState {
       out.writeLong(r.scored);
       out.writeLong(r.trainedExamples);
       out.writeLong(r.maxEventTimeMillis);
-      out.writeLong(r.snapshotExamples);
-      out.writeLong(r.snapshotEventTimeMillis);
+      out.writeLong(r.schedule.lastExamples);
+      out.writeLong(r.schedule.lastEventTimeMillis);
       r.deltas.writeTo(out);
       Batch pending = r.micro.pending();
       out.writeInt(pending.size());
@@ -118,8 +118,8 @@ final class RuntimeState {
       r.scored = in.readLong();
       r.trainedExamples = in.readLong();
       r.maxEventTimeMillis = in.readLong();
-      r.snapshotExamples = in.readLong();
-      r.snapshotEventTimeMillis = in.readLong();
+      r.schedule.lastExamples = in.readLong();
+      r.schedule.lastEventTimeMillis = in.readLong();
       r.deltas.readFrom(in);
       int n = in.readInt();
       Batch pending = r.micro.pending();

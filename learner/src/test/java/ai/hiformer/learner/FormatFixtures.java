@@ -102,7 +102,7 @@ public final class FormatFixtures {
     for (int i = 0; i < 45; i++) {
       r.scoreAndLearn(row(i), labels(i), 1_700_000_000_000L + 1000L * i);
     }
-    ModelRuntime.Captured last = r.drainCaptured().get(1);
+    CapturedSnapshot last = r.drainCaptured().get(1);
     r.snapshotPolicy(0, 0); // learning goes on past the full snapshot: the delta carries it
     for (int i = 45; i < 72; i++) {
       r.scoreAndLearn(row(i), labels(i), 1_700_000_000_000L + 1000L * i);

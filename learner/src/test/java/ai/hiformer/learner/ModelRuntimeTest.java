@@ -116,13 +116,13 @@ class ModelRuntimeTest {
     for (Example e : stream(200, 2)) {
       r.scoreAndLearn(e.row(), e.labels(), e.time());
     }
-    List<ModelRuntime.Captured> captured = r.drainCaptured();
+    List<CapturedSnapshot> captured = r.drainCaptured();
     // 150 labelled events: steps at 16, 32, ..., 144; a snapshot at the first step with ≥ 40 new
     // examples.
     assertThat(captured)
-        .extracting(ModelRuntime.Captured::trainedExamples)
+        .extracting(CapturedSnapshot::trainedExamples)
         .containsExactly(48L, 96L, 144L);
-    assertThat(captured).extracting(ModelRuntime.Captured::version).containsExactly(3L, 6L, 9L);
+    assertThat(captured).extracting(CapturedSnapshot::version).containsExactly(3L, 6L, 9L);
     assertThat(r.drainCaptured()).as("handed over once").isEmpty();
     r.captureFinal();
     assertThat(r.drainCaptured()).as("nothing learned since the last snapshot").isEmpty();

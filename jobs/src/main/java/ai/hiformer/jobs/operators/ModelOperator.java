@@ -106,7 +106,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
           deltas.add(SnapshotStaging.stageDelta(root, checkpoint, subtask, e.getKey(), d));
           function.dirtyKeys().add(e.getKey()); // the delta chain position is part of the state
         }
-        for (ModelRuntime.Captured c : e.getValue().drainCaptured()) {
+        for (ai.hiformer.learner.CapturedSnapshot c : e.getValue().drainCaptured()) {
           snapshots.add(
               SnapshotStaging.stage(
                   root,

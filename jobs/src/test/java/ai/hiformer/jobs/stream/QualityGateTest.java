@@ -66,7 +66,7 @@ class QualityGateTest {
       boolean click = (i >= FLIP_FROM && i < FLIP_TO) != e.click();
       runtime.scoreAndLearn(e, Map.of("click", click ? 1.0 : 0.0), e.ts() * 1000);
       if (i % 512 == 511) { // a checkpoint: snapshots due since the last one, then a delta
-        for (ModelRuntime.Captured c : runtime.drainCaptured()) {
+        for (ai.hiformer.learner.CapturedSnapshot c : runtime.drainCaptured()) {
           ModelSnapshot.write(
               root,
               "m",
