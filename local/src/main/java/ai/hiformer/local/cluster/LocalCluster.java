@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.common.Uuid;
 
 /**
  * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a
@@ -57,11 +56,13 @@ public final class LocalCluster {
   private final ClusterSettings settings;
   private final Processes processes;
   private final FlinkRest rest;
+  private final LocalKafka kafka;
 
   public LocalCluster(ClusterSettings settings) {
     this.settings = settings;
     this.processes = new Processes(settings.home(), settings.logs());
     this.rest = new FlinkRest(settings.restPort());
+    this.kafka = new LocalKafka(settings, processes);
   }
 
   /** The JobManager's REST API. */
@@ -169,73 +170,12 @@ public final class LocalCluster {
 
   /** Starts the broker (formatting its storage the first time) and waits until it answers. */
   public void startKafka() throws IOException, InterruptedException {
-    Path dir = settings.home().resolve("kafka");
-    Path props = dir.resolve("server.properties");
-    Path data = dir.resolve("data");
-    Files.createDirectories(dir);
-    int controller = settings.kafkaPort() + 1;
-    Files.writeString(
-        props,
-        String.join(
-            "\n",
-            "process.roles=broker,controller",
-            "node.id=1",
-            "controller.quorum.voters=1@localhost:" + controller,
-            "listeners=PLAINTEXT://localhost:"
-                + settings.kafkaPort()
-                + ",CONTROLLER://localhost:"
-                + controller,
-            "advertised.listeners=PLAINTEXT://localhost:" + settings.kafkaPort(),
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            "log.dirs=" + data,
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "message.max.bytes=16777216",
-            ""));
-    if (!Files.exists(data.resolve("meta.properties"))) {
-      Process format =
-          new ProcessBuilder(
-                  Processes.javaCommand(
-                      List.of(
-                          "-cp",
-                          settings.kafkaLib() + "/*",
-                          "kafka.tools.StorageTool",
-                          "format",
-                          "-t",
-                          Uuid.randomUuid().toString(),
-                          "-c",
-                          props.toString())))
-              .redirectErrorStream(true)
-              .redirectOutput(settings.logs().resolve("kafka-format.log").toFile())
-              .start();
-      if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-        throw new IOException(
-            "formatting Kafka's storage failed; see "
-                + settings.logs().resolve("kafka-format.log"));
-      }
-    }
-    processes.spawn(
-        "kafka",
-        List.of("-Xmx768m", "-cp", settings.kafkaLib() + "/*", "kafka.Kafka", props.toString()));
-    processes.awaitPort(settings.kafkaPort(), Duration.ofSeconds(60), "kafka");
+    kafka.start();
   }
 
   /** Stops the broker: gracefully (SIGTERM, controlled shutdown) or by SIGKILL. */
   public void stopKafka(boolean graceful) throws InterruptedException {
-    Optional<ProcessHandle> p = find("kafka");
-    if (p.isPresent()) {
-      if (graceful) {
-        Processes.terminate(p.get(), Duration.ofSeconds(60));
-      } else {
-        p.get().destroyForcibly();
-        p.get().onExit().join();
-      }
-    }
-    processes.deletePid("kafka");
+    kafka.stop(graceful);
   }
 
   /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
@@ -246,51 +186,9 @@ public final class LocalCluster {
 
   // ---------------------------------------------------------------------------------------------------- Flink
 
-  /**
-   * Writes {@code flink-conf/config.yaml}: loopback addresses, ports, memory, fast failure
-   * detection.
-   */
+  /** Writes {@code flink-conf/config.yaml} ({@link FlinkConfigFile}). */
   public void writeFlinkConfig() throws IOException {
-    Files.createDirectories(flinkConfDir());
-    Path tmp = settings.home().resolve("tmp");
-    Files.createDirectories(tmp);
-    String yaml =
-        String.join(
-            "\n",
-            "# Written by hiformer cluster start; edit ClusterSettings instead.",
-            "jobmanager.rpc.address: localhost",
-            "jobmanager.rpc.port: " + settings.jobManagerRpcPort(),
-            "jobmanager.bind-host: localhost",
-            "jobmanager.memory.process.size: 1024m",
-            "taskmanager.bind-host: localhost",
-            "taskmanager.host: localhost",
-            "taskmanager.numberOfTaskSlots: " + settings.slotsPerTaskManager(),
-            "taskmanager.memory.process.size: 1728m",
-            "taskmanager.memory.managed.fraction: 0.2",
-            "rest.address: localhost",
-            "rest.bind-address: localhost",
-            "rest.port: " + settings.restPort(),
-            "parallelism.default: " + settings.taskManagers(),
-            "io.tmp.dirs: " + tmp,
-            "web.tmpdir: " + tmp,
-            "execution.checkpointing.dir: " + settings.checkpoints().toUri(),
-            "execution.checkpointing.savepoint-dir: " + settings.savepoints().toUri(),
-            // Where a job with changelog checkpoints (the exactly-once default) keeps its
-            // changelog: TaskManager options, which a job's own configuration cannot set (without
-            // them Flink keeps the changelog in memory, inside the checkpoints, and the job's
-            // learner refuses to start).
-            "state.changelog.storage: filesystem",
-            "dstl.dfs.base-path: " + settings.checkpoints().resolve("changelog").toUri(),
-            // A killed TaskManager is noticed within seconds instead of Flink's 50 s default.
-            // Spread a job's slots over all TaskManagers (each holds a share of the job, as on a
-            // real cluster).
-            "taskmanager.load-balance.mode: SLOTS",
-            "heartbeat.interval: 1000",
-            "heartbeat.timeout: 8000",
-            "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
-            "metrics.reporter.prom.port: 9249-9269",
-            "");
-    Files.writeString(flinkConfDir().resolve("config.yaml"), yaml);
+    FlinkConfigFile.write(settings, flinkConfDir());
   }
 
   public void startJobManager() throws IOException, InterruptedException {
