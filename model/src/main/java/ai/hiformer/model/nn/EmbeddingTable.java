@@ -47,17 +47,8 @@ public final class EmbeddingTable {
   private double[][] wideValues = new double[0][]; // double rows, when wide
   private double[][] wideAccum = new double[0][];
 
-  // This step's touched rows: id -> slot through an open-addressing map whose entries are valid
-  // only while
-  // their stamp equals the current one, so clearing a step is one increment.
   private int[] pageSlots = new int[0]; // cells allocated in each page
-  private double[] grad = new double[0];
-  private int[] touched = new int[64];
-  private int touchedCount;
-  private int[] slotId = new int[128];
-  private int[] slotStamp = new int[128];
-  private int[] slotOf = new int[128];
-  private int stamp = 1;
+  private final GradientSlots slots; // this step's sparse gradients
 
   private RowChanges changes = RowChanges.NONE;
 
@@ -96,6 +87,7 @@ public final class EmbeddingTable {
     this.initStd = initStd;
     this.seed = seed;
     this.wide = wide;
+    this.slots = new GradientSlots(dim);
     rows = 0;
     grow(Math.max(1, Math.min(initialCapacity, PAGE_ROWS)) - 1);
     rows = 1; // row 0: zero, frozen
@@ -132,7 +124,7 @@ public final class EmbeddingTable {
     valuesOnly = true;
     accum = new float[0][];
     wideAccum = new double[0][];
-    grad = new double[0];
+    slots.drop();
   }
 
   /** Whether {@link #freeze()} was called. */
@@ -160,7 +152,7 @@ public final class EmbeddingTable {
 
   /** Heap bytes of the row storage: value and accumulator pages, and the gradient scratch. */
   public long storageBytes() {
-    long b = 8L * grad.length;
+    long b = slots.bytes();
     for (float[] p : values) {
       b += p == null ? 0 : 4L * p.length;
     }
@@ -348,7 +340,7 @@ public final class EmbeddingTable {
    * touchedRows()[i]}.
    */
   public double[] grads() {
-    return grad;
+    return slots.grads();
   }
 
   /** Materialises rows up to {@code id} (initialising new ones). */
@@ -461,63 +453,23 @@ public final class EmbeddingTable {
     if (id == 0) {
       return -1;
     }
-    int mask = slotId.length - 1;
-    int h = mixId(id) & mask;
-    while (slotStamp[h] == stamp) {
-      if (slotId[h] == id) {
-        return slotOf[h] * dim;
-      }
-      h = (h + 1) & mask;
+    int before = slots.touchedCount();
+    int offset = slots.offset(id);
+    if (slots.touchedCount() != before) {
+      markChanged(id); // its first touch in the step
     }
-    int slot = touchedCount++;
-    if (slot == touched.length) {
-      touched = Arrays.copyOf(touched, touched.length * 2);
-    }
-    touched[slot] = id;
-    markChanged(id);
-    if ((slot + 1) * dim > grad.length) {
-      grad = Arrays.copyOf(grad, Math.max((slot + 1) * dim, grad.length * 2));
-    }
-    Arrays.fill(grad, slot * dim, slot * dim + dim, 0.0);
-    slotStamp[h] = stamp;
-    slotId[h] = id;
-    slotOf[h] = slot;
-    if (touchedCount * 2 > slotId.length) {
-      rehash(slotId.length * 2);
-    }
-    return slot * dim;
-  }
-
-  private static int mixId(int id) {
-    int h = id * 0x9E3779B9;
-    return h ^ (h >>> 16);
-  }
-
-  private void rehash(int capacity) {
-    slotId = new int[capacity];
-    slotStamp = new int[capacity];
-    slotOf = new int[capacity];
-    int mask = capacity - 1;
-    for (int s = 0; s < touchedCount; s++) {
-      int h = mixId(touched[s]) & mask;
-      while (slotStamp[h] == stamp) {
-        h = (h + 1) & mask;
-      }
-      slotStamp[h] = stamp;
-      slotId[h] = touched[s];
-      slotOf[h] = s;
-    }
+    return offset;
   }
 
   /**
    * Ids touched since the last {@link #clearTouched()}, by slot (first {@link #touchedCount()}).
    */
   public int[] touchedRows() {
-    return touched;
+    return slots.touchedRows();
   }
 
   public int touchedCount() {
-    return touchedCount;
+    return slots.touchedCount();
   }
 
   /**
@@ -574,11 +526,6 @@ public final class EmbeddingTable {
   }
 
   public void clearTouched() {
-    touchedCount = 0;
-    stamp++;
-    if (stamp == Integer.MAX_VALUE) {
-      Arrays.fill(slotStamp, 0);
-      stamp = 1;
-    }
+    slots.clear();
   }
 }
