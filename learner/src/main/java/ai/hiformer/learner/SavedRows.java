@@ -11,9 +11,10 @@ import java.util.Map;
 /**
  * Embedding rows saved one by one, for state that grows with what changed rather than with the
  * model: a row is one entry, key {@code table << 32 | id} (table: index in the model's table
- * order), value the row's cells and Adagrad accumulators ({@link EmbeddingTable#writeRowState}, 128
- * bytes at d = 16). A checkpoint writes the rows changed since the previous one; a restore reads
- * them all back into tables that the state's head sized.
+ * order), value the row's cells and Adagrad accumulators ({@link
+ * ai.hiformer.model.nn.RowCopies#writeState}, 128 bytes at d = 16). A checkpoint writes the rows
+ * changed since the previous one; a restore reads them all back into tables that the state's head
+ * sized.
  */
 public final class SavedRows {
   /** Where saved rows go (keyed state in the job). */
@@ -39,8 +40,10 @@ public final class SavedRows {
         if (id == 0) {
           continue; // row 0 is always zero: never saved
         }
-        ByteBuffer b = ByteBuffer.allocate(table.rowStateBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        table.writeRowState(id, b);
+        ByteBuffer b =
+            ByteBuffer.allocate(ai.hiformer.model.nn.RowCopies.stateBytes(table))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        ai.hiformer.model.nn.RowCopies.writeState(table, id, b);
         sink.put(key(t, id), b.array());
         written++;
       }
@@ -66,7 +69,7 @@ public final class SavedRows {
             "saved row of table " + t + "; the model has " + tables.size());
       }
       EmbeddingTable table = tables.get(t);
-      if (e.getValue().length != table.rowStateBytes()) {
+      if (e.getValue().length != ai.hiformer.model.nn.RowCopies.stateBytes(table)) {
         throw new IllegalArgumentException(
             "saved row "
                 + id
@@ -75,9 +78,10 @@ public final class SavedRows {
                 + " has "
                 + e.getValue().length
                 + " bytes, not "
-                + table.rowStateBytes());
+                + ai.hiformer.model.nn.RowCopies.stateBytes(table));
       }
-      table.readRowState(id, ByteBuffer.wrap(e.getValue()).order(ByteOrder.LITTLE_ENDIAN));
+      ai.hiformer.model.nn.RowCopies.readState(
+          table, id, ByteBuffer.wrap(e.getValue()).order(ByteOrder.LITTLE_ENDIAN));
       restored[t]++;
     }
     for (int t = 0; t < tables.size(); t++) {

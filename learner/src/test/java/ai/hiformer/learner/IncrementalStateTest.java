@@ -126,7 +126,7 @@ class IncrementalStateTest {
         .isEqualTo(saved.size());
     long cells =
         a.learner().model().tables().stream()
-            .mapToLong(t -> (long) (t.rows() - 1) * t.rowStateBytes())
+            .mapToLong(t -> (long) (t.rows() - 1) * ai.hiformer.model.nn.RowCopies.stateBytes(t))
             .sum();
     assertThat(a.toBytes().length - head.length)
         .as("the head holds no row cells")

@@ -42,8 +42,8 @@ class BlendModelTest {
             .containsExactly(a.get(p).value());
       }
       for (int t = 0; t < alone.tables().size(); t++) {
-        assertThat(blend.member(k).tables().get(t).copyValues())
-            .containsExactly(alone.tables().get(t).copyValues());
+        assertThat(ai.hiformer.model.nn.RowCopies.values(blend.member(k).tables().get(t)))
+            .containsExactly(ai.hiformer.model.nn.RowCopies.values(alone.tables().get(t)));
       }
     }
   }

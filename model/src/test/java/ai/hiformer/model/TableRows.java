@@ -7,11 +7,11 @@ final class TableRows {
   private TableRows() {}
 
   static double[] values(EmbeddingTable t) {
-    return t.copyValuesAsDoubles();
+    return ai.hiformer.model.nn.RowCopies.valuesAsDoubles(t);
   }
 
   static double[] accumulators(EmbeddingTable t) {
-    return t.copyAccumulatorsAsDoubles();
+    return ai.hiformer.model.nn.RowCopies.accumulatorsAsDoubles(t);
   }
 
   /** This step's gradients scattered to their rows (zero for rows not touched). */
@@ -27,6 +27,6 @@ final class TableRows {
    * Sets the first {@code flat.length / dim} rows (rounded to float32 unless the table is wide).
    */
   static void setValues(EmbeddingTable t, double[] flat) {
-    t.restoreValues(flat);
+    ai.hiformer.model.nn.RowCopies.restoreValues(t, flat);
   }
 }

@@ -17,7 +17,7 @@ final class ModelState {
       s.dense.add(p.value().clone());
     }
     for (EmbeddingTable t : model.tables()) {
-      s.rows.add(t.copyValues());
+      s.rows.add(ai.hiformer.model.nn.RowCopies.values(t));
     }
     return s;
   }
@@ -29,7 +29,7 @@ final class ModelState {
     }
     model.params().weightsChanged();
     for (int i = 0; i < model.tables().size(); i++) {
-      model.tables().get(i).restoreValues(rows.get(i));
+      ai.hiformer.model.nn.RowCopies.restoreValues(model.tables().get(i), rows.get(i));
     }
   }
 }

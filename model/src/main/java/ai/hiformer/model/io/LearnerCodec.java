@@ -62,8 +62,9 @@ public final class LearnerCodec {
 
   /**
    * Everything but the embedding rows' cells (c = 0 in every table header): the head of an
-   * incremental state whose rows are saved one by one ({@link EmbeddingTable#writeRowState}).
-   * {@link #decode} of it gives tables of the right size whose rows the caller must restore.
+   * incremental state whose rows are saved one by one ({@link
+   * ai.hiformer.model.nn.RowCopies#writeState}). {@link #decode} of it gives tables of the right
+   * size whose rows the caller must restore.
    */
   public static byte[] encodeWithoutRows(Learner learner) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();

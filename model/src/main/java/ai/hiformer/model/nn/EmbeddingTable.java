@@ -152,20 +152,17 @@ public final class EmbeddingTable {
 
   /** Heap bytes of the row storage: value and accumulator pages, and the gradient scratch. */
   public long storageBytes() {
-    long b = slots.bytes();
-    for (float[] p : values) {
-      b += p == null ? 0 : 4L * p.length;
+    return slots.bytes()
+        + 4L * (cells(values) + cells(accum))
+        + 8L * (cells(wideValues) + cells(wideAccum));
+  }
+
+  private static long cells(Object[] pages) {
+    long n = 0;
+    for (Object p : pages) {
+      n += p == null ? 0 : java.lang.reflect.Array.getLength(p);
     }
-    for (float[] p : accum) {
-      b += p == null ? 0 : 4L * p.length;
-    }
-    for (double[] p : wideValues) {
-      b += p == null ? 0 : 8L * p.length;
-    }
-    for (double[] p : wideAccum) {
-      b += p == null ? 0 : 8L * p.length;
-    }
-    return b;
+    return n;
   }
 
   /** The value page holding row {@code id}: row {@code id} starts at {@link #offsetInPage(int)}. */
@@ -248,90 +245,6 @@ public final class EmbeddingTable {
     float[] p = values[id >>> PAGE_SHIFT];
     for (int j = 0; j < dim; j++) {
       p[o + j] = (float) src[off + j];
-    }
-  }
-
-  /**
-   * Rows 0..rows-1 as one flat copy ({@code rows · dim} floats): for checks and for keeping a best
-   * epoch, on tables that fit one array.
-   */
-  public float[] copyValues() {
-    return wide ? narrow(copyCells(wideValues)) : copyCells(values);
-  }
-
-  /** Rows 0..rows-1 as doubles (exactly what is stored, whatever the width). */
-  public double[] copyValuesAsDoubles() {
-    return wide ? copyCells(wideValues) : widen(copyCells(values));
-  }
-
-  /** The accumulators as {@link #copyValuesAsDoubles()} lays out the values. */
-  public double[] copyAccumulatorsAsDoubles() {
-    return wide ? copyCells(wideAccum) : widen(copyCells(accum));
-  }
-
-  private static float[] narrow(double[] d) {
-    float[] f = new float[d.length];
-    for (int i = 0; i < d.length; i++) {
-      f[i] = (float) d[i];
-    }
-    return f;
-  }
-
-  private static double[] widen(float[] f) {
-    double[] d = new double[f.length];
-    for (int i = 0; i < f.length; i++) {
-      d[i] = f[i];
-    }
-    return d;
-  }
-
-  private float[] copyCells(float[][] pages) {
-    float[] out = new float[Math.multiplyExact(rows, dim)];
-    for (int first = 0; first < rows; first += PAGE_ROWS) {
-      int n = Math.min(PAGE_ROWS, rows - first) * dim;
-      System.arraycopy(pages[first >>> PAGE_SHIFT], 0, out, first * dim, n);
-    }
-    return out;
-  }
-
-  private double[] copyCells(double[][] pages) {
-    double[] out = new double[Math.multiplyExact(rows, dim)];
-    for (int first = 0; first < rows; first += PAGE_ROWS) {
-      int n = Math.min(PAGE_ROWS, rows - first) * dim;
-      System.arraycopy(pages[first >>> PAGE_SHIFT], 0, out, first * dim, n);
-    }
-    return out;
-  }
-
-  /**
-   * Overwrites the first {@code flat.length / dim} rows' values from a {@link #copyValues()}
-   * layout.
-   */
-  public void restoreValues(float[] flat) {
-    int n = flat.length / dim;
-    if (n > 0) {
-      ensureRow(n - 1);
-    }
-    if (wide) {
-      restoreValues(widen(flat));
-      return;
-    }
-    for (int first = 0; first < n; first += PAGE_ROWS) {
-      System.arraycopy(
-          flat, first * dim, values[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, n - first) * dim);
-    }
-  }
-
-  /**
-   * Overwrites the first {@code flat.length / dim} rows' values (rounded to float32 unless wide).
-   */
-  public void restoreValues(double[] flat) {
-    int n = flat.length / dim;
-    if (n > 0) {
-      ensureRow(n - 1);
-    }
-    for (int r = 0; r < n; r++) {
-      writeRow(r, flat, r * dim);
     }
   }
 
@@ -430,19 +343,10 @@ public final class EmbeddingTable {
     SplittableRandom rng =
         initStd == 0.0 || r == 0
             ? null
-            : new SplittableRandom(mix(seed, name.hashCode(), r, generation));
+            : new SplittableRandom(Init.rowSeed(seed, name.hashCode(), r, generation));
     for (int j = 0; j < dim; j++) {
       setValue(r, j, rng == null ? 0.0 : Init.gaussian(rng) * initStd);
     }
-  }
-
-  private static long mix(long seed, int table, int row, long generation) {
-    long h = seed * 0x9E3779B97F4A7C15L;
-    h ^= (table * 0xC2B2AE3D27D4EB4FL) + 0x165667B19E3779F9L;
-    h = Long.rotateLeft(h, 31) * 0x9E3779B97F4A7C15L;
-    h ^= row * 0xD6E8FEB86659FD93L;
-    h ^= generation * 0xFF51AFD7ED558CCDL;
-    return h ^ (h >>> 29);
   }
 
   /**
@@ -487,42 +391,6 @@ public final class EmbeddingTable {
     grow(rows - 1);
     changes.reserved(this.rows, rows);
     this.rows = rows;
-  }
-
-  /** Bytes of one row's saved state: values then accumulators, {@link #cellBytes()} each. */
-  public int rowStateBytes() {
-    return 2 * dim * cellBytes();
-  }
-
-  /**
-   * Writes row {@code id}'s values and accumulators (little-endian cells) at {@code out}'s
-   * position.
-   */
-  public void writeRowState(int id, java.nio.ByteBuffer out) {
-    int p = id >>> PAGE_SHIFT;
-    int o = (id & PAGE_MASK) * dim;
-    if (wide) {
-      out.asDoubleBuffer().put(wideValues[p], o, dim).put(wideAccum[p], o, dim);
-    } else {
-      out.asFloatBuffer().put(values[p], o, dim).put(accum[p], o, dim);
-    }
-    out.position(out.position() + rowStateBytes());
-  }
-
-  /** Reads what {@link #writeRowState} wrote into row {@code id} (which must exist). */
-  public void readRowState(int id, java.nio.ByteBuffer in) {
-    if (id <= 0 || id >= rows) {
-      throw new IllegalArgumentException(
-          "saved row " + id + " is outside table " + name + " (" + rows + " rows)");
-    }
-    int p = id >>> PAGE_SHIFT;
-    int o = (id & PAGE_MASK) * dim;
-    if (wide) {
-      in.asDoubleBuffer().get(wideValues[p], o, dim).get(wideAccum[p], o, dim);
-    } else {
-      in.asFloatBuffer().get(values[p], o, dim).get(accum[p], o, dim);
-    }
-    in.position(in.position() + rowStateBytes());
   }
 
   public void clearTouched() {

@@ -41,4 +41,18 @@ public final class Init {
     }
     return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
+
+  /**
+   * The seed of a new embedding row's generator, from the model's seed, the table, the row and its
+   * generation (successive owners of a recycled id) alone: a row's first values do not depend on
+   * the order in which rows are created.
+   */
+  static long rowSeed(long seed, int table, int row, long generation) {
+    long h = seed * 0x9E3779B97F4A7C15L;
+    h ^= (table * 0xC2B2AE3D27D4EB4FL) + 0x165667B19E3779F9L;
+    h = Long.rotateLeft(h, 31) * 0x9E3779B97F4A7C15L;
+    h ^= row * 0xD6E8FEB86659FD93L;
+    h ^= generation * 0xFF51AFD7ED558CCDL;
+    return h ^ (h >>> 29);
+  }
 }

@@ -121,16 +121,19 @@ class EmbeddingTableTest {
       EmbeddingTable from = new EmbeddingTable("item", DIM, 0.1, 1, 16, wide);
       from.ensureRow(9);
       from.setValue(9, 2, 0.125);
-      ByteBuffer buf = ByteBuffer.allocate(from.rowStateBytes());
-      from.writeRowState(9, buf);
+      ByteBuffer buf = ByteBuffer.allocate(ai.hiformer.model.nn.RowCopies.stateBytes(from));
+      ai.hiformer.model.nn.RowCopies.writeState(from, 9, buf);
       assertThat(buf.position()).isEqualTo(2 * DIM * (wide ? 8 : 4));
       EmbeddingTable to = new EmbeddingTable("item", DIM, 0.0, 2, 16, wide);
       to.reserveRows(10);
       buf.flip();
-      to.readRowState(9, buf);
+      ai.hiformer.model.nn.RowCopies.readState(to, 9, buf);
       assertThat(row(to, 9)).containsExactly(row(from, 9));
       assertThat(to.value(9, 2)).isEqualTo(0.125);
-      assertThatThrownBy(() -> to.readRowState(10, ByteBuffer.allocate(to.rowStateBytes())))
+      assertThatThrownBy(
+              () ->
+                  ai.hiformer.model.nn.RowCopies.readState(
+                      to, 10, ByteBuffer.allocate(ai.hiformer.model.nn.RowCopies.stateBytes(to))))
           .hasMessageContaining("outside table item");
     }
   }
