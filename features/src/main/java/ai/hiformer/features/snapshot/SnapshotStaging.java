@@ -106,4 +106,43 @@ public final class SnapshotStaging {
     }
     return modelId;
   }
+
+  /**
+   * Deletes {@code modelId}'s staging areas of writer {@code writer} for checkpoints up to {@code
+   * completedCheckpoint}: once that checkpoint completed, everything of the writer's staged for it
+   * or before was promoted, so what is left was staged by an attempt that failed before its
+   * checkpoint completed. Returns how many areas went.
+   */
+  public static int sweep(Path root, String modelId, int writer, long completedCheckpoint)
+      throws IOException {
+    Path staging = root.resolve(modelId).resolve(STAGED);
+    if (!Files.isDirectory(staging)) {
+      return 0;
+    }
+    int deleted = 0;
+    String suffix = "-" + writer;
+    try (var s = Files.list(staging)) {
+      for (Path area : s.toList()) {
+        String name = area.getFileName().toString();
+        if (!name.endsWith(suffix)) {
+          continue;
+        }
+        try {
+          long checkpoint = Long.parseLong(name.substring(0, name.length() - suffix.length()));
+          if (checkpoint <= completedCheckpoint) {
+            Folders.deleteTree(area);
+            deleted++;
+          }
+        } catch (NumberFormatException e) {
+          // not a staging area of this layout: left alone
+        }
+      }
+    }
+    try {
+      Files.deleteIfExists(staging);
+    } catch (DirectoryNotEmptyException e) {
+      // other writers' areas, or later checkpoints'
+    }
+    return deleted;
+  }
 }

@@ -16,10 +16,14 @@ class SnapshotStagingTest {
           + " \"fields\": [{\"name\": \"user\", \"kind\": \"categorical\"}]}";
 
   private Path stage(long checkpoint, long version, byte[] learner) throws Exception {
+    return stage(checkpoint, version, learner, 0);
+  }
+
+  private Path stage(long checkpoint, long version, byte[] learner, int writer) throws Exception {
     return SnapshotStaging.stage(
         root,
         checkpoint,
-        0,
+        writer,
         "m",
         version,
         SPEC,
@@ -76,5 +80,17 @@ class SnapshotStagingTest {
     assertThat(SnapshotStaging.promote(root, staged)).isEqualTo("m");
     assertThat(target).isDirectory();
     assertThat(root.resolve("m").resolve(".staged")).doesNotExist(); // the staging area is gone
+  }
+
+  @Test
+  void aSweepDeletesAWritersAreasUpToACompletedCheckpointOnly() throws Exception {
+    Path failed = stage(4, 1, new byte[] {1}, 0); // staged by an attempt that failed
+    Path later = stage(9, 2, new byte[] {2}, 0); // a checkpoint still in flight
+    Path other = stage(3, 3, new byte[] {3}, 1); // another writer's
+    assertThat(SnapshotStaging.sweep(root, "m", 0, 8)).isEqualTo(1);
+    assertThat(failed).doesNotExist();
+    assertThat(later).exists();
+    assertThat(other).exists();
+    assertThat(SnapshotStaging.sweep(root, "absent", 0, 8)).isZero();
   }
 }

@@ -186,5 +186,10 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     for (String modelId : written) {
       Retention.prune(root, modelId, config.get(LearnerOptions.SNAPSHOT_KEEP));
     }
+    // What an attempt that failed staged for checkpoints that never completed.
+    int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    for (String modelId : function.runtimes().keySet()) {
+      SnapshotStaging.sweep(root, modelId, subtask, checkpointId);
+    }
   }
 }

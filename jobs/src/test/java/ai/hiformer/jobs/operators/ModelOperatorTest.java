@@ -355,6 +355,28 @@ class ModelOperatorTest {
   }
 
   @Test
+  void whatAFailedAttemptStagedIsSweptOnceALaterCheckpointCompletes() throws Exception {
+    try (var h = harness()) { // stages at checkpoint 1, then fails before it completes
+      h.open();
+      for (int i = 0; i < MICRO_BATCH; i++) {
+        send(h, event("a", i, true));
+      }
+      h.snapshot(1, 100);
+    }
+    assertThat(snapshots.resolve("a").resolve(".staged").resolve("1-0")).isDirectory();
+    try (var again = harness()) { // starts over (checkpoint 1 never completed)
+      again.open();
+      for (int i = 0; i < MICRO_BATCH; i++) {
+        send(again, event("a", i, true));
+      }
+      again.snapshot(2, 200);
+      again.notifyOfCompletedCheckpoint(2);
+      assertThat(snapshots.resolve("a").resolve("v000000000001").resolve("manifest.json")).exists();
+      assertThat(snapshots.resolve("a").resolve(".staged")).doesNotExist();
+    }
+  }
+
+  @Test
   void aSnapshotWhoseCheckpointCompletedIsWrittenByTheJobThatRestoresIt() throws Exception {
     // The job fails after checkpoint 1 completed but before the operator heard of it: the restored
     // model counts the snapshot as taken, so the restore must write it.
