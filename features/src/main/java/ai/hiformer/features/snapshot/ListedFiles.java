@@ -99,6 +99,32 @@ final class ListedFiles {
     }
   }
 
+  /**
+   * Moves the finished folder {@code from} to {@code target}, atomically where the file system can;
+   * when {@code target} is there already, or another writer puts it there meanwhile (the same
+   * content: versions and deltas are named by what they hold), {@code from} is deleted instead.
+   *
+   * @return whether {@code from} became {@code target}
+   */
+  static boolean moveIntoPlace(Path from, Path target) throws IOException {
+    if (Files.isDirectory(target)) {
+      ai.hiformer.features.io.Folders.deleteTree(from);
+      return false;
+    }
+    try {
+      Files.move(from, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+      Files.move(from, target);
+    } catch (java.nio.file.FileSystemException e) {
+      if (!Files.isDirectory(target)) {
+        throw e;
+      }
+      ai.hiformer.features.io.Folders.deleteTree(from); // another writer won the race
+      return false;
+    }
+    return true;
+  }
+
   /** The largest manifest read (it holds the feature spec and a few numbers). */
   static final long MAX_MANIFEST_BYTES = 16 << 20;
 

@@ -10,10 +10,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -154,11 +152,7 @@ public final class ModelDelta {
       files.put("dense.bin", ModelSnapshot.sha256(dense));
     }
     ListedFiles.writeManifest(tmp, m);
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target);
-    }
+    ListedFiles.moveIntoPlace(tmp, target);
     return target;
   }
 

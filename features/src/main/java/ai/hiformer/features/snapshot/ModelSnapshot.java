@@ -1,7 +1,6 @@
 package ai.hiformer.features.snapshot;
 
 import ai.hiformer.features.FeatureEncoder;
-import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
@@ -11,10 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -166,14 +163,7 @@ public final class ModelSnapshot {
     files.put("learner.bin", sha256(learnerBytes));
     files.put("encoder.bin", sha256(encoderBytes));
     ListedFiles.writeManifest(tmp, m);
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target);
-    } catch (java.nio.file.FileAlreadyExistsException
-        | java.nio.file.DirectoryNotEmptyException e) {
-      Folders.deleteTree(tmp); // another writer won the race with the same content
-    }
+    ListedFiles.moveIntoPlace(tmp, target);
     return target;
   }
 

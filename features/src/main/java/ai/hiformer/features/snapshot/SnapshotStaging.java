@@ -2,12 +2,9 @@ package ai.hiformer.features.snapshot;
 
 import ai.hiformer.features.io.Folders;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -79,21 +76,8 @@ public final class SnapshotStaging {
     String modelId = relative.getName(0).toString();
     Path target = root.resolve(relative.toString());
     if (Files.isDirectory(staged)) {
-      if (Files.isDirectory(target)) {
-        Folders.deleteTree(staged); // the same version, written before
-      } else {
-        Files.createDirectories(target.getParent());
-        try {
-          Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(staged, target);
-        } catch (FileSystemException e) {
-          if (!Files.isDirectory(target)) {
-            throw e;
-          }
-          Folders.deleteTree(staged); // another writer promoted the same one meanwhile
-        }
-      }
+      Files.createDirectories(target.getParent());
+      ListedFiles.moveIntoPlace(staged, target); // in place already: the staged copy goes
     }
     // The staging area's folders up to the model's, once empty.
     for (Path p = staged.getParent(); p != null && !p.equals(area.getParent().getParent()); ) {
