@@ -39,6 +39,24 @@ final class DelayedEvaluation {
 
   private DelayedEvaluation() {}
 
+  /** Each run's figures, in the order of delayed.csv's columns and the summaries' keys. */
+  private static final Map<String, ToDoubleFunction<DelayedFeedback.Run>> METRICS =
+      new LinkedHashMap<>();
+
+  static {
+    METRICS.put("auc", r -> r.all().auc());
+    METRICS.put("log_loss", r -> r.all().logLoss());
+    METRICS.put("ne", r -> r.all().ne());
+    METRICS.put("calibration", r -> r.all().calibration());
+    METRICS.put("auc_last20", r -> r.last20().auc());
+    METRICS.put("log_loss_last20", r -> r.last20().logLoss());
+    METRICS.put("ne_last20", r -> r.last20().ne());
+    METRICS.put("calibration_last20", r -> r.last20().calibration());
+    METRICS.put("training_events", r -> r.trainingEvents());
+    METRICS.put("training_events_per_s", DelayedFeedback.Run::trainingEventsPerSecond);
+    METRICS.put("late_share", DelayedFeedback.Run::lateShare);
+  }
+
   /** A duration such as {@code 90m} or {@code 1h}, in ms; a usage error naming {@code key}. */
   static long durationMillis(String key, String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
@@ -115,8 +133,7 @@ final class DelayedEvaluation {
     List<DelayedFeedback.Run> runs = new ArrayList<>();
     StringBuilder csv =
         new StringBuilder(
-            "model,mode,negative_keep,seed,auc,log_loss,ne,calibration,auc_last20,log_loss_last20,"
-                + "ne_last20,calibration_last20,training_events,training_events_per_s,late_share\n");
+            "model,mode,negative_keep,seed," + String.join(",", METRICS.keySet()) + "\n");
     for (String kind : kinds) {
       for (double keep : keeps) {
         var settings = new DelayedFeedback.Settings(mean, window, attribution, keep);
@@ -124,39 +141,19 @@ final class DelayedEvaluation {
           for (long seed : seeds) {
             DelayedFeedback.Run r = simulation.run(configs.of(kind, seed), mode, settings);
             runs.add(r);
-            csv.append(
-                String.format(
-                    Locale.ROOT,
-                    "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.0f,%.4f%n",
-                    r.model(),
-                    r.mode().cliName(),
-                    keep,
-                    seed,
-                    r.all().auc(),
-                    r.all().logLoss(),
-                    r.all().ne(),
-                    r.all().calibration(),
-                    r.last20().auc(),
-                    r.last20().logLoss(),
-                    r.last20().ne(),
-                    r.last20().calibration(),
-                    r.trainingEvents(),
-                    r.trainingEventsPerSecond(),
-                    r.lateShare()));
+            csv.append(String.join(",", r.model(), mode.cliName(), "" + keep, "" + seed));
+            METRICS.values().forEach(f -> csv.append(',').append(f.applyAsDouble(r)));
+            csv.append('\n');
             print.printf(
                 Locale.ROOT,
-                "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f NE %.4f calibration %.3f (last 20 %%:"
-                    + " %.3f), %,d training events%n",
+                "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f calibration of the last 20 %% %.3f%n",
                 r.model(),
-                r.mode().cliName(),
+                mode.cliName(),
                 keep,
                 seed,
                 r.all().auc(),
                 r.all().logLoss(),
-                r.all().ne(),
-                r.all().calibration(),
-                r.last20().calibration(),
-                r.trainingEvents());
+                r.last20().calibration());
           }
         }
       }
@@ -186,18 +183,7 @@ final class DelayedEvaluation {
           g.put("model", group.get(0).model())
               .put("mode", mode.cliName())
               .put("negative_keep", keep);
-          Map<String, ToDoubleFunction<DelayedFeedback.Run>> metrics = new LinkedHashMap<>();
-          metrics.put("auc", r -> r.all().auc());
-          metrics.put("log_loss", r -> r.all().logLoss());
-          metrics.put("ne", r -> r.all().ne());
-          metrics.put("calibration", r -> r.all().calibration());
-          metrics.put("auc_last20", r -> r.last20().auc());
-          metrics.put("log_loss_last20", r -> r.last20().logLoss());
-          metrics.put("ne_last20", r -> r.last20().ne());
-          metrics.put("calibration_last20", r -> r.last20().calibration());
-          metrics.put("training_events", r -> r.trainingEvents());
-          metrics.put("late_share", DelayedFeedback.Run::lateShare);
-          metrics.forEach((name, f) -> stats(g.putObject(name), values(group, f)));
+          METRICS.forEach((name, f) -> stats(g.putObject(name), values(group, f)));
           double recovered = gapRecovered(runs, group, kind, keep);
           if (!Double.isNaN(recovered)) {
             g.put("gap_recovered_mean", recovered);
