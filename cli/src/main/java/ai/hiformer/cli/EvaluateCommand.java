@@ -50,6 +50,7 @@ public final class EvaluateCommand extends OptionsCommand {
                   "seeds",
                   "out",
                   "batch-size",
+                  "threads",
                   "epochs",
                   "curve-points",
                   "dense-lr",
@@ -70,6 +71,8 @@ public final class EvaluateCommand extends OptionsCommand {
         --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
                                           (default runs/eval-<time>)
         --batch-size 256  --epochs 5 (offline)  --curve-points 100
+        --threads 1                       threads each training step's forward and backward are split
+                                          over (learn.threads; results equal 1 up to float rounding)
       Model options (the model configuration's keys; --profile protocol: docs/PROTOCOL.md's configuration,
       online (default): the same network started centred, see docs/RESULTS.md; --full-rank takes no value;
       --dense-tokens n > 0: the paper's dense MLP split into n tokens):
@@ -156,6 +159,7 @@ public final class EvaluateCommand extends OptionsCommand {
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
+    int threads = o.integer("threads", 1, 1);
     OptimizerConfig opt =
         OptimizerConfig.defaults()
             .withDenseLr(o.number("dense-lr", 1e-3))
@@ -192,7 +196,12 @@ public final class EvaluateCommand extends OptionsCommand {
     }
     Evaluator evaluator =
         new Evaluator(
-            dataset, opt, batchSize, o.integer("curve-points", 100, 1), System.err::println);
+            dataset,
+            opt,
+            batchSize,
+            o.integer("curve-points", 100, 1),
+            threads,
+            System.err::println);
     List<RunResult> runs = new ArrayList<>();
     List<RunResult> memberRuns = new ArrayList<>();
     for (String kind : kinds) {
@@ -222,6 +231,7 @@ public final class EvaluateCommand extends OptionsCommand {
     context.put("events", dataset.size());
     context.put("rejected", dataset.rejected());
     context.put("batch_size", batchSize);
+    context.put("threads", threads);
     context.put("matrix_kernels", ai.hiformer.model.math.Blas.backend());
     context.put("optimizer", opt);
     context.put("model_config", modelConfig(o, kinds.get(0), spec.tasks().size(), seeds.get(0)));

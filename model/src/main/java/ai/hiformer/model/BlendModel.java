@@ -207,6 +207,21 @@ public final class BlendModel implements CtrModel {
     return replica;
   }
 
+  /**
+   * Not available: a blend's backward adds to its cumulative losses, which a replica would share,
+   * so a blend learns on one thread.
+   */
+  @Override
+  public CtrModel trainingReplica() {
+    throw new UnsupportedOperationException(
+        "a blend learns on one thread: its backward updates the shared cumulative losses");
+  }
+
+  @Override
+  public ai.hiformer.model.nn.GradientSlots ownRowGradients(int table) {
+    throw new UnsupportedOperationException("a blend has no training replicas");
+  }
+
   @Override
   public long macsPerExample() {
     long macs = (long) members.length * config.tasks();

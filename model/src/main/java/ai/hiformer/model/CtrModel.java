@@ -81,6 +81,53 @@ public interface CtrModel {
   CtrModel readOnlyReplica(ai.hiformer.model.math.Precision precision);
 
   /**
+   * A replica for data-parallel learning: it reads this model's dense weights and embedding tables
+   * as {@link #readOnlyReplica()} does, and keeps activations, dense gradients and sparse row
+   * gradients ({@link #ownRowGradients}) of its own. Its forward and backward may run on another
+   * thread at the same time as this model's, provided nothing writes the weights meanwhile and
+   * every row its batch reads exists ({@link #ensureRows}); the caller adds its gradients into this
+   * model's before the optimiser step.
+   *
+   * @throws UnsupportedOperationException for a model whose backward writes shared state (a blend)
+   */
+  CtrModel trainingReplica();
+
+  /**
+   * The sparse gradients that a {@link #trainingReplica()}'s last backward wrote for table {@code
+   * table} ({@link #tables()} order).
+   *
+   * @throws IllegalStateException when this model is not a training replica
+   */
+  ai.hiformer.model.nn.GradientSlots ownRowGradients(int table);
+
+  /**
+   * Materialises every embedding row that {@code batch} reads (ids beyond a table's rows), so that
+   * a forward pass adds none: rows are created on one thread before replicas read the tables.
+   */
+  default void ensureRows(Batch batch) {
+    List<EmbeddingTable> tables = tables();
+    int fields = batch.nCat + batch.nMulti;
+    int n = batch.size();
+    for (int t = 0; t < tables.size(); t++) {
+      EmbeddingTable table = tables.get(t);
+      int f = t % fields; // a blend lists its members' tables one member after another
+      if (f < batch.nCat) {
+        for (int b = 0; b < n; b++) {
+          table.ensureRow(batch.cat[b * batch.nCat + f]);
+        }
+      } else {
+        int m = f - batch.nCat;
+        for (int b = 0; b < n; b++) {
+          int base = (b * batch.nMulti + m) * batch.maxMulti;
+          for (int k = 0; k < batch.maxMulti; k++) {
+            table.ensureRow(batch.multi[base + k]);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Number of forward multiply-accumulates per example in the matrix products (for GFLOP/s
    * reports).
    */

@@ -3,6 +3,7 @@ package ai.hiformer.model;
 import ai.hiformer.model.math.Activation;
 import ai.hiformer.model.nn.Buffers;
 import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.GradientSlots;
 import ai.hiformer.model.nn.Init;
 import ai.hiformer.model.nn.Mlp;
 import ai.hiformer.model.nn.Param;
@@ -26,7 +27,9 @@ import java.util.SplittableRandom;
 public final class TokenEmbedding {
   private final InputLayout layout;
   private final int d;
-  private List<EmbeddingTable> tables; // replaced only by shareTablesOf (a read-only replica)
+  private List<EmbeddingTable> tables; // replaced only by shareTablesOf (a replica)
+  // A training replica's sparse gradients, one per table; null: the tables' own slots.
+  private GradientSlots[] ownGradients;
   private final Param numW; // (nNum, d), per-field numeric tokens
   private final Param numMiss; // (nNum, d)
   private final Mlp denseMlp; // f_D, when denseTokens > 0
@@ -106,6 +109,37 @@ public final class TokenEmbedding {
 
   public List<EmbeddingTable> tables() {
     return tables;
+  }
+
+  /**
+   * Makes backward write the row gradients into slots of this embedding's own rather than the
+   * tables' (a training replica, whose tables are shared with the learner's model).
+   */
+  public void keepOwnGradients() {
+    ownGradients = new GradientSlots[tables.size()];
+    for (int t = 0; t < ownGradients.length; t++) {
+      ownGradients[t] = new GradientSlots(d);
+    }
+  }
+
+  /** Table {@code t}'s row gradients of the last backward, after {@link #keepOwnGradients()}. */
+  public GradientSlots ownGradients(int t) {
+    if (ownGradients == null) {
+      throw new IllegalStateException("this embedding writes its gradients into its tables");
+    }
+    return ownGradients[t];
+  }
+
+  /** Row {@code id}'s gradient offset in table {@code t}'s slots; -1 for row 0. */
+  private int gradOffset(int t, EmbeddingTable table, int id) {
+    if (ownGradients == null) {
+      return table.gradOffset(id);
+    }
+    return id == 0 ? -1 : ownGradients[t].offset(id);
+  }
+
+  private double[] grads(int t, EmbeddingTable table) {
+    return ownGradients == null ? table.grads() : ownGradients[t].grads();
   }
 
   /** Initialises the dense parts: numeric tokens ~ N(0, std²) (zero for LR), f_D Xavier. */
@@ -207,11 +241,11 @@ public final class TokenEmbedding {
       int xo = b * stride;
       for (int f = 0; f < nCat; f++) {
         EmbeddingTable table = tables.get(f);
-        int go = table.gradOffset(batch.cat[b * nCat + f]);
+        int go = gradOffset(f, table, batch.cat[b * nCat + f]);
         if (go < 0) {
           continue;
         }
-        double[] g = table.grads();
+        double[] g = grads(f, table);
         int from = xo + f * d;
         for (int j = 0; j < d; j++) {
           g[go + j] += dx[from + j];
@@ -232,11 +266,11 @@ public final class TokenEmbedding {
         double inv = 1.0 / count;
         int from = xo + (nCat + f) * d;
         for (int k = 0; k < maxMulti; k++) {
-          int go = table.gradOffset(batch.multi[base + k]);
+          int go = gradOffset(nCat + f, table, batch.multi[base + k]);
           if (go < 0) {
             continue;
           }
-          double[] g = table.grads();
+          double[] g = grads(nCat + f, table);
           for (int j = 0; j < d; j++) {
             g[go + j] += dx[from + j] * inv;
           }

@@ -57,6 +57,20 @@ abstract class TokenModel implements CtrModel {
     return replica;
   }
 
+  @Override
+  public final CtrModel trainingReplica() {
+    TokenModel replica = (TokenModel) Models.create(config, layout);
+    replica.store.shareValuesOf(store);
+    replica.tokens.shareTablesOf(tokens);
+    replica.tokens.keepOwnGradients();
+    return replica;
+  }
+
+  @Override
+  public final ai.hiformer.model.nn.GradientSlots ownRowGradients(int table) {
+    return tokens.ownGradients(table);
+  }
+
   /** Adds delta[k] to element k of a per-task output bias (for {@link #shiftLogits}). */
   static void addTo(ai.hiformer.model.nn.Param bias, double[] delta) {
     double[] b = bias.value();

@@ -34,6 +34,7 @@ public final class Evaluator {
   private final int batchSize;
   private final int curvePoints;
   private final Consumer<String> progress;
+  private final int threads;
 
   public Evaluator(
       EncodedDataset data,
@@ -41,9 +42,26 @@ public final class Evaluator {
       int batchSize,
       int curvePoints,
       Consumer<String> progress) {
+    this(data, optimizer, batchSize, curvePoints, 1, progress);
+  }
+
+  /**
+   * @param threads the threads each training step is split over ({@link Learner#threads(int)})
+   */
+  public Evaluator(
+      EncodedDataset data,
+      OptimizerConfig optimizer,
+      int batchSize,
+      int curvePoints,
+      int threads,
+      Consumer<String> progress) {
     if (batchSize <= 0) {
       throw new IllegalArgumentException("invalid batch-size = " + batchSize + "; allowed: > 0");
     }
+    if (threads < 1) {
+      throw new IllegalArgumentException("invalid threads = " + threads + "; allowed: >= 1");
+    }
+    this.threads = threads;
     this.data = data;
     this.optimizer = optimizer;
     this.batchSize = batchSize;
@@ -64,9 +82,15 @@ public final class Evaluator {
    * (its predictions inside the blend, named {@code blend/member}), after the blend's.
    */
   public List<RunResult> onlineWithMembers(ModelConfig config) {
-    int n = data.size();
     CtrModel model = Models.create(config, data.spec().layout());
-    Learner learner = new Learner(model, optimizer);
+    try (Learner learner = new Learner(model, optimizer)) {
+      learner.threads(threads);
+      return onlineWithMembers(config, model, learner);
+    }
+  }
+
+  private List<RunResult> onlineWithMembers(ModelConfig config, CtrModel model, Learner learner) {
+    int n = data.size();
     Batch all = data.rows();
     int t = all.tasks;
     double[] p = new double[n];
@@ -105,16 +129,6 @@ public final class Evaluator {
         micro.append(all, i);
       }
       micro.train();
-      if (to % curveEvery == 0 || to == n) {
-        int windowFrom = Math.max(0, to - curveEvery);
-        curve.add(
-            new double[] {
-              to,
-              Metrics.auc(p, y, 0, to),
-              Metrics.auc(p, y, windowFrom, to),
-              Metrics.logLoss(p, y, 0, to)
-            });
-      }
       long now = System.nanoTime();
       if (now - lastReport > 2_000_000_000L) {
         lastReport = now;
@@ -124,7 +138,19 @@ public final class Evaluator {
                 config.name(), config.seed(), to, n, to / ((now - start) / 1e9)));
       }
     }
+    // The rate is the learner's: the curve's metrics are computed after the clock stops.
     double seconds = (System.nanoTime() - start) / 1e9;
+    for (int to = curveEvery; to <= n + curveEvery - 1; to += curveEvery) {
+      int end = Math.min(to, n);
+      int windowFrom = Math.max(0, end - curveEvery);
+      curve.add(
+          new double[] {
+            end,
+            Metrics.auc(p, y, 0, end),
+            Metrics.auc(p, y, windowFrom, end),
+            Metrics.logLoss(p, y, 0, end)
+          });
+    }
     int last20 = (int) Math.floor(0.8 * n);
     List<RunResult> results = new ArrayList<>();
     results.add(
@@ -165,13 +191,19 @@ public final class Evaluator {
   }
 
   public RunResult offline(ModelConfig config, int maxEpochs) {
+    CtrModel model = Models.create(config, data.spec().layout());
+    try (Learner learner = new Learner(model, optimizer)) {
+      learner.threads(threads);
+      return offline(config, maxEpochs, model, learner);
+    }
+  }
+
+  private RunResult offline(ModelConfig config, int maxEpochs, CtrModel model, Learner learner) {
     int n = data.size();
     int trainEnd = (int) Math.floor(0.7 * n);
     int valEnd = (int) Math.floor(0.8 * n);
     Batch all = data.rows();
     boolean[][] seen = seenInTraining(all, trainEnd);
-    CtrModel model = Models.create(config, data.spec().layout());
-    Learner learner = new Learner(model, optimizer);
     Batch batch = data.spec().layout().newBatch(batchSize, data.spec().tasks().size());
     double[] probs = new double[batchSize * batch.tasks];
     int[] order = new int[trainEnd];

@@ -7,8 +7,12 @@ import java.util.Arrays;
  * gives it the next compact slot of {@code dim} doubles, so the gradient memory follows the rows a
  * step touches, not the table. Row id → slot goes through an open-addressing map whose entries are
  * valid only while their stamp equals the current one, so clearing a step is one increment.
+ *
+ * <p>Each table holds the slots its learner's step writes ({@link EmbeddingTable#gradOffset}); a
+ * training replica (data-parallel learning, {@code ai.hiformer.model.CtrModel#trainingReplica})
+ * writes into slots of its own, which are then added into the table's in a fixed order.
  */
-final class GradientSlots {
+public final class GradientSlots {
   private final int dim;
   private double[] grad = new double[0];
   private int[] touched = new int[64];
@@ -18,7 +22,7 @@ final class GradientSlots {
   private int[] slotOf = new int[128];
   private int stamp = 1;
 
-  GradientSlots(int dim) {
+  public GradientSlots(int dim) {
     this.dim = dim;
   }
 
@@ -26,7 +30,7 @@ final class GradientSlots {
    * The offset of row {@code id}'s slot in {@link #grads()}, given (zeroed) at the row's first
    * touch in the step; {@link #touchedCount()} grows by one when it is.
    */
-  int offset(int id) {
+  public int offset(int id) {
     int mask = slotId.length - 1;
     int h = mixId(id) & mask;
     while (slotStamp[h] == stamp) {
@@ -75,21 +79,21 @@ final class GradientSlots {
   }
 
   /** The slots ({@code touchedCount · dim} doubles in use). */
-  double[] grads() {
+  public double[] grads() {
     return grad;
   }
 
   /** Ids touched in this step, by slot (the first {@link #touchedCount()}). */
-  int[] touchedRows() {
+  public int[] touchedRows() {
     return touched;
   }
 
-  int touchedCount() {
+  public int touchedCount() {
     return touchedCount;
   }
 
   /** Ends the step: every slot is free again. */
-  void clear() {
+  public void clear() {
     touchedCount = 0;
     stamp++;
     if (stamp == Integer.MAX_VALUE) {

@@ -16,7 +16,10 @@ public final class Adam {
   private final double eps;
   private final double[][] m;
   private final double[][] v;
+  private final int[] offsets; // offsets[i]: index of parameter i's first element, laid end to end
   private long step;
+  private double stepSize; // of the current step, set by beginStep
+  private double invSqrtC2;
 
   public Adam(List<Param> params, double lr, double beta1, double beta2, double eps) {
     if (!(lr > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)) {
@@ -31,9 +34,11 @@ public final class Adam {
     this.eps = eps;
     m = new double[this.params.size()][];
     v = new double[this.params.size()][];
+    offsets = new int[m.length + 1];
     for (int i = 0; i < m.length; i++) {
       m[i] = new double[this.params.get(i).size()];
       v[i] = new double[this.params.get(i).size()];
+      offsets[i + 1] = Math.addExact(offsets[i], m[i].length);
     }
   }
 
@@ -52,22 +57,57 @@ public final class Adam {
 
   /** Applies one update from the accumulated gradients (which are left as they are). */
   public void apply() {
+    beginStep();
+    for (int i = 0; i < m.length; i++) {
+      update(i, 0, m[i].length);
+    }
+  }
+
+  /**
+   * The first half of {@link #apply()} for an update applied in parts: counts the step. Then {@link
+   * #applyRange} over ranges that cover {@code [0, size())} once, possibly on several threads at
+   * once.
+   */
+  public void beginStep() {
     step++;
     double c1 = 1.0 - Math.pow(beta1, step);
     double c2 = 1.0 - Math.pow(beta2, step);
-    double stepSize = lr / c1;
-    double invSqrtC2 = 1.0 / Math.sqrt(c2);
-    for (int i = 0; i < m.length; i++) {
-      double[] w = params.get(i).value();
-      double[] g = params.get(i).grad();
-      double[] mi = m[i];
-      double[] vi = v[i];
-      for (int j = 0; j < w.length; j++) {
-        double gj = g[j];
-        mi[j] = beta1 * mi[j] + (1 - beta1) * gj;
-        vi[j] = beta2 * vi[j] + (1 - beta2) * gj * gj;
-        w[j] -= stepSize * mi[j] / (Math.sqrt(vi[j]) * invSqrtC2 + eps);
+    stepSize = lr / c1;
+    invSqrtC2 = 1.0 / Math.sqrt(c2);
+  }
+
+  /** Elements of all parameters, in order: the index space of {@link #applyRange}. */
+  public int size() {
+    return offsets[offsets.length - 1];
+  }
+
+  /**
+   * Updates elements {@code [from, to)} of the parameters laid end to end in order (after {@link
+   * #beginStep()}).
+   */
+  public void applyRange(int from, int to) {
+    for (int i = 0; i < m.length && from < to; i++) {
+      int lo = offsets[i];
+      int hi = offsets[i + 1];
+      if (from >= hi) {
+        continue;
       }
+      int end = Math.min(to, hi);
+      update(i, from - lo, end - lo);
+      from = end;
+    }
+  }
+
+  private void update(int i, int from, int to) {
+    double[] w = params.get(i).value();
+    double[] g = params.get(i).grad();
+    double[] mi = m[i];
+    double[] vi = v[i];
+    for (int j = from; j < to; j++) {
+      double gj = g[j];
+      mi[j] = beta1 * mi[j] + (1 - beta1) * gj;
+      vi[j] = beta2 * vi[j] + (1 - beta2) * gj * gj;
+      w[j] -= stepSize * mi[j] / (Math.sqrt(vi[j]) * invSqrtC2 + eps);
     }
   }
 }

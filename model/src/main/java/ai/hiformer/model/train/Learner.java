@@ -18,8 +18,13 @@ import ai.hiformer.model.optim.SparseAdagrad;
  * <p>The guard: when the loss or any gradient is NaN or infinite the step is skipped whole (no
  * weight or optimiser state changes) and counted in {@link #skippedSteps()}, so numerical trouble
  * never reaches the model.
+ *
+ * <p>With {@link #threads(int) K > 1 threads} the forward and backward passes of a step are split
+ * over K workers ({@link DataParallelStep}) and their gradients reduced before the one optimiser
+ * step; the result equals one thread's up to the order of floating-point additions. A learner with
+ * threads must be {@link #close() closed}.
  */
-public final class Learner {
+public final class Learner implements AutoCloseable {
   private final CtrModel model;
   private final Adam adam;
   private final SparseAdagrad adagrad;
@@ -33,6 +38,7 @@ public final class Learner {
   private long steps;
   private long skippedSteps;
   private double lastLoss = Double.NaN;
+  private DataParallelStep parallel; // null: one thread
 
   public Learner(CtrModel model, OptimizerConfig opt) {
     this.model = model;
@@ -56,6 +62,46 @@ public final class Learner {
     return labels;
   }
 
+  /**
+   * Splits each step's forward and backward passes over {@code k} threads (1: the calling thread
+   * alone), replacing any threads set before.
+   *
+   * @throws IllegalArgumentException when k < 1, or k > 1 for a model that learns on one thread (a
+   *     blend)
+   */
+  public void threads(int k) {
+    if (k < 1) {
+      throw new IllegalArgumentException("invalid learn.threads = " + k + "; allowed: >= 1");
+    }
+    if (parallel != null && parallel.threads() == k) {
+      return;
+    }
+    close();
+    if (k > 1) {
+      try {
+        parallel = new DataParallelStep(model, k);
+      } catch (UnsupportedOperationException e) {
+        throw new IllegalArgumentException(
+            "invalid learn.threads = " + k + " for this model; allowed: 1 (" + e.getMessage() + ")",
+            e);
+      }
+    }
+  }
+
+  /** The threads a step runs on. */
+  public int threads() {
+    return parallel == null ? 1 : parallel.threads();
+  }
+
+  /** Stops the threads of {@link #threads(int)} (the learner then runs on the caller's alone). */
+  @Override
+  public void close() {
+    if (parallel != null) {
+      parallel.close();
+      parallel = null;
+    }
+  }
+
   public Adam adam() {
     return adam;
   }
@@ -67,7 +113,11 @@ public final class Learner {
   public void predict(Batch batch, double[] probs) {
     int n = batch.size() * batch.tasks;
     logits = Buffers.ensure(logits, n);
-    model.forward(batch, logits);
+    if (parallel != null) {
+      parallel.forward(batch, logits, false);
+    } else {
+      model.forward(batch, logits);
+    }
     for (int i = 0; i < n; i++) {
       probs[i] = labels.report(Loss.sigmoid(logits[i]));
     }
@@ -83,9 +133,16 @@ public final class Learner {
     int n = batch.size() * batch.tasks;
     logits = Buffers.ensure(logits, n);
     dLogits = Buffers.ensure(dLogits, n);
-    model.params().zeroGrads();
-    model.forward(batch, logits);
-    if (steps == 0 && model.config().centreFirstLogits()) {
+    boolean centre = steps == 0 && model.config().centreFirstLogits();
+    // Centring forwards the whole batch twice on the model: that one step runs on one thread.
+    DataParallelStep shards = centre ? null : parallel;
+    if (shards != null) {
+      shards.forward(batch, logits, true);
+    } else {
+      model.params().zeroGrads();
+      model.forward(batch, logits);
+    }
+    if (centre) {
       // Reads features only: the predictions written below are still made before the batch's labels
       // are used.
       // Runs until the first step is applied (a skipped first step centres again).
@@ -107,11 +164,19 @@ public final class Learner {
     if (!Double.isFinite(loss)) {
       return skip();
     }
-    model.backward(batch, dLogits);
+    if (shards != null) {
+      shards.backward(dLogits);
+    } else {
+      model.backward(batch, dLogits);
+    }
     if (!gradientsFinite()) {
       return skip();
     }
-    adam.apply();
+    if (shards != null) {
+      shards.applyDense(adam);
+    } else {
+      adam.apply();
+    }
     model.params().weightsChanged();
     for (EmbeddingTable t : tables) {
       adagrad.apply(t);
