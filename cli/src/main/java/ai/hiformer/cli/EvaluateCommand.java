@@ -72,7 +72,9 @@ public final class EvaluateCommand extends OptionsCommand {
                                           (default runs/eval-<time>)
         --batch-size 256  --epochs 5 (offline)  --curve-points 100
         --threads 1                       threads each training step's forward and backward are split
-                                          over (learn.threads; results equal 1 up to float rounding)
+                                          over (learn.threads; results equal 1 up to float rounding); a
+                                          list (1,2) runs every seed once per count, alternating the order
+                                          seed by seed, names rows model@Kt and prints the speed-up
       Model options (the model configuration's keys; --profile protocol: docs/PROTOCOL.md's configuration,
       online (default): the same network started centred, see docs/RESULTS.md; --full-rank takes no value;
       --dense-tokens n > 0: the paper's dense MLP split into n tokens):
@@ -159,7 +161,20 @@ public final class EvaluateCommand extends OptionsCommand {
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
-    int threads = o.integer("threads", 1, 1);
+    List<Integer> threadCounts = new ArrayList<>();
+    for (String s : o.list("threads", "1")) {
+      try {
+        threadCounts.add(Integer.parseInt(s));
+      } catch (NumberFormatException e) {
+        threadCounts.add(0);
+      }
+      if (threadCounts.get(threadCounts.size() - 1) < 1) {
+        throw new Options.UsageException(
+            "evaluate: invalid --threads entry '"
+                + s
+                + "'; allowed: integers >= 1, comma-separated");
+      }
+    }
     OptimizerConfig opt =
         OptimizerConfig.defaults()
             .withDenseLr(o.number("dense-lr", 1e-3))
@@ -194,31 +209,44 @@ public final class EvaluateCommand extends OptionsCommand {
           out,
           System.out);
     }
-    Evaluator evaluator =
-        new Evaluator(
-            dataset,
-            opt,
-            batchSize,
-            o.integer("curve-points", 100, 1),
-            threads,
-            System.err::println);
     List<RunResult> runs = new ArrayList<>();
     List<RunResult> memberRuns = new ArrayList<>();
+    boolean compareThreads = threadCounts.size() > 1;
     for (String kind : kinds) {
       for (String mode : modes) {
-        for (long seed : seeds) {
+        for (int s = 0; s < seeds.size(); s++) {
+          long seed = seeds.get(s);
           ModelConfig config = modelConfig(o, kind, spec.tasks().size(), seed);
-          System.err.printf("Running %s %s seed %d ...%n", kind, mode, seed);
-          List<RunResult> rs =
-              mode.equals("online")
-                  ? evaluator.onlineWithMembers(config)
-                  : List.of(evaluator.offline(config, epochs));
-          RunResult r = rs.get(0);
-          System.err.printf(
-              "  -> AUC %.4f logloss %.4f (%.0f examples/s)%n",
-              r.auc(), r.logLoss(), r.examplesPerSecond());
-          runs.add(r);
-          memberRuns.addAll(rs.subList(1, rs.size()));
+          // Alternate the order seed by seed, so that JIT warm-up and machine drift favour neither.
+          List<Integer> order = new ArrayList<>(threadCounts);
+          if (s % 2 == 1) {
+            java.util.Collections.reverse(order);
+          }
+          for (int threads : order) {
+            Evaluator evaluator =
+                new Evaluator(
+                    dataset,
+                    opt,
+                    batchSize,
+                    o.integer("curve-points", 100, 1),
+                    threads,
+                    System.err::println);
+            System.err.printf(
+                "Running %s %s seed %d%s ...%n",
+                kind, mode, seed, threads > 1 ? " on " + threads + " threads" : "");
+            List<RunResult> rs =
+                mode.equals("online")
+                    ? evaluator.onlineWithMembers(config)
+                    : List.of(evaluator.offline(config, epochs));
+            RunResult r = rs.get(0);
+            System.err.printf(
+                "  -> AUC %.4f logloss %.4f (%.0f examples/s)%n",
+                r.auc(), r.logLoss(), r.examplesPerSecond());
+            for (RunResult x : rs) {
+              (x == r ? runs : memberRuns)
+                  .add(compareThreads ? x.named(x.model() + "@" + threads + "t") : x);
+            }
+          }
         }
       }
     }
@@ -231,7 +259,10 @@ public final class EvaluateCommand extends OptionsCommand {
     context.put("events", dataset.size());
     context.put("rejected", dataset.rejected());
     context.put("batch_size", batchSize);
-    context.put("threads", threads);
+    context.put("threads", threadCounts);
+    if (compareThreads) {
+      context.put("thread_speedup", ThreadSpeedup.summarise(runs, threadCounts, System.out));
+    }
     context.put("matrix_kernels", ai.hiformer.model.math.Blas.backend());
     context.put("optimizer", opt);
     context.put("model_config", modelConfig(o, kinds.get(0), spec.tasks().size(), seeds.get(0)));

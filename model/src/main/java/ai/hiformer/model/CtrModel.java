@@ -105,24 +105,30 @@ public interface CtrModel {
    * a forward pass adds none: rows are created on one thread before replicas read the tables.
    */
   default void ensureRows(Batch batch) {
-    List<EmbeddingTable> tables = tables();
-    int fields = batch.nCat + batch.nMulti;
+    for (int t = 0; t < tables().size(); t++) {
+      ensureRows(batch, t);
+    }
+  }
+
+  /**
+   * {@link #ensureRows(Batch)} for table {@code t} alone ({@link #tables()} order): tables are
+   * independent, so different tables may be filled on different threads.
+   */
+  default void ensureRows(Batch batch, int t) {
+    EmbeddingTable table = tables().get(t);
+    int f = t % (batch.nCat + batch.nMulti); // a blend lists its members' tables one after another
     int n = batch.size();
-    for (int t = 0; t < tables.size(); t++) {
-      EmbeddingTable table = tables.get(t);
-      int f = t % fields; // a blend lists its members' tables one member after another
-      if (f < batch.nCat) {
-        for (int b = 0; b < n; b++) {
-          table.ensureRow(batch.cat[b * batch.nCat + f]);
-        }
-      } else {
-        int m = f - batch.nCat;
-        for (int b = 0; b < n; b++) {
-          int base = (b * batch.nMulti + m) * batch.maxMulti;
-          for (int k = 0; k < batch.maxMulti; k++) {
-            table.ensureRow(batch.multi[base + k]);
-          }
-        }
+    if (f < batch.nCat) {
+      for (int b = 0; b < n; b++) {
+        table.ensureRow(batch.cat[b * batch.nCat + f]);
+      }
+      return;
+    }
+    int m = f - batch.nCat;
+    for (int b = 0; b < n; b++) {
+      int base = (b * batch.nMulti + m) * batch.maxMulti;
+      for (int k = 0; k < batch.maxMulti; k++) {
+        table.ensureRow(batch.multi[base + k]);
       }
     }
   }

@@ -9,7 +9,7 @@ import ai.hiformer.model.train.Learner;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A NaN or infinite input never reaches the model: the step is skipped whole and counted. Whole
@@ -19,12 +19,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class NonFiniteGuardTest {
 
-  @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"hiformer", "heteroatt", "autoint", "dcnv2", "lr"})
-  void aBatchWithANonFiniteValueLeavesEveryWeightUnchanged(String kind) {
+  /** With threads, the poisoned example sits in the last shard, learnt on a training replica. */
+  @ParameterizedTest(name = "{0} on {1} thread(s)")
+  @CsvSource({
+    "hiformer, 1",
+    "heteroatt, 1",
+    "autoint, 1",
+    "dcnv2, 1",
+    "lr, 1",
+    "hiformer, 2",
+    "dcnv2, 3",
+    "lr, 2"
+  })
+  void aBatchWithANonFiniteValueLeavesEveryWeightUnchanged(String kind, int threads) {
     InputLayout layout = new InputLayout(2, 1, 3, 2);
     CtrModel model = Models.create(ModelConfig.builder(ModelKind.parse(kind)).build(), layout);
     Learner learner = new Learner(model, OptimizerConfig.defaults());
+    learner.threads(threads);
     Batch good = TestBatches.random(layout, 16, 1, 5, 1);
     double[] probs = new double[16];
     assertThat(learner.predictThenTrain(good, probs)).isTrue();
@@ -35,7 +46,7 @@ class NonFiniteGuardTest {
     for (double bad :
         new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
       Batch poisoned = TestBatches.random(layout, 16, 1, 5, 2);
-      poisoned.num[3] = bad;
+      poisoned.num[15 * layout.nNum()] = bad; // example 15 of 16
       boolean applied = learner.predictThenTrain(poisoned, probs);
       assertThat(applied).as("step with %s applied", bad).isFalse();
     }
@@ -54,6 +65,7 @@ class NonFiniteGuardTest {
         assertThat(Double.isFinite(v)).isTrue();
       }
     }
+    learner.close();
   }
 
   /**

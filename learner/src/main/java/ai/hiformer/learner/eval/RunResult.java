@@ -25,4 +25,23 @@ public record RunResult(
     long examples,
     long skippedSteps,
     int epochs,
-    List<double[]> curve) {}
+    List<double[]> curve) {
+  /** This result under another name (e.g. with the thread count of a comparison run). */
+  public RunResult named(String name) {
+    return new RunResult(
+        name,
+        mode,
+        seed,
+        auc,
+        logLoss,
+        aucLast20,
+        ne,
+        calibration,
+        calibrationLast20,
+        examplesPerSecond,
+        examples,
+        skippedSteps,
+        epochs,
+        curve);
+  }
+}

@@ -7,6 +7,7 @@ import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.GradientSlots;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.Adam;
+import ai.hiformer.model.optim.SparseAdagrad;
 
 /**
  * One micro-batch's forward and backward pass split over K threads (data parallelism inside a
@@ -22,29 +23,35 @@ import ai.hiformer.model.optim.Adam;
  * shards gets each shard's partial sum). The sums differ from K = 1 only in the order of
  * floating-point additions. The optimiser step that follows is the caller's, once.
  *
- * <p>Rows are created before the shards run ({@link CtrModel#ensureRows}), on the calling thread,
- * so the replicas only read the tables.
+ * <p>Work that is not per example is split too, so that little of a step runs on one thread: new
+ * rows are created ({@link CtrModel#ensureRows(Batch, int)}) and row gradients reduced, checked and
+ * applied table by table (table t on worker t mod K; tables are independent, and so are their
+ * change listeners), dense gradients reduced, checked and applied by ranges of their elements. Rows
+ * exist before any shard's forward starts, so the replicas only read the tables.
  */
 final class DataParallelStep implements AutoCloseable {
   private final CtrModel model;
   private final CtrModel[] workers; // [0] the model itself, [k > 0] its training replicas
   private final Param[][] grads; // per worker, its dense parameters in the model's order
+  private final int[] offsets; // offsets[p]: first element of dense parameter p, laid end to end
   private final EmbeddingTable[] tables;
   private final Batch[] shards;
   private final double[][] shardLogits;
   private final double[][] shardDLogits;
-  private final int[] from;
+  private final int[] from; // shard k is rows [from[k], from[k + 1]) of the batch
+  private final boolean[] finite; // per worker: its share of the reduced gradients is finite
   private final WorkerThreads threads;
+  private final WorkerThreads.Task rowsTask = this::ensureRows;
   private final WorkerThreads.Task forwardTask = this::forwardShard;
   private final WorkerThreads.Task backwardTask = this::backwardShard;
-  private final WorkerThreads.Task reduceTask = this::reduceDenseRange;
-  private final WorkerThreads.Task adamTask = this::adamRange;
-  private final int[] offsets; // offsets[p]: first element of dense parameter p, laid end to end
-  private Adam adam;
+  private final WorkerThreads.Task reduceTask = this::reduce;
+  private final WorkerThreads.Task optimiseTask = this::optimise;
   private Batch batch;
   private double[] logits;
   private double[] dLogits;
   private boolean zeroGradients;
+  private Adam adam;
+  private SparseAdagrad adagrad;
 
   /**
    * @param threads K ≥ 2
@@ -70,6 +77,7 @@ final class DataParallelStep implements AutoCloseable {
     this.shardLogits = new double[threads][];
     this.shardDLogits = new double[threads][];
     this.from = new int[threads + 1];
+    this.finite = new boolean[threads];
     this.threads = new WorkerThreads(threads, "hiformer-learner");
   }
 
@@ -78,11 +86,10 @@ final class DataParallelStep implements AutoCloseable {
   }
 
   /**
-   * Forward pass of {@code batch} into logits (B, tasks), shard by shard; with {@code
-   * zeroGradients} every worker first clears its gradients (a training step).
+   * Forward pass of {@code batch} into logits (B, tasks), shard by shard, after creating the rows
+   * it reads; with {@code zeroGradients} every worker first clears its gradients (a training step).
    */
   void forward(Batch batch, double[] logits, boolean zeroGradients) {
-    model.ensureRows(batch);
     int n = batch.size();
     int k = workers.length;
     for (int i = 0; i <= k; i++) {
@@ -92,6 +99,7 @@ final class DataParallelStep implements AutoCloseable {
     this.logits = logits;
     this.zeroGradients = zeroGradients;
     try {
+      threads.run(rowsTask);
       threads.run(forwardTask);
     } finally {
       this.logits = null;
@@ -101,8 +109,10 @@ final class DataParallelStep implements AutoCloseable {
   /**
    * Backward pass of the last {@link #forward} with dLogits (B, tasks), then the reduction of every
    * worker's gradients into the model's (dense parameters and the tables' row slots).
+   *
+   * @return whether the reduced gradients are all finite (the learner's guard)
    */
-  void backward(double[] dLogits) {
+  boolean backward(double[] dLogits) {
     this.dLogits = dLogits;
     try {
       threads.run(backwardTask);
@@ -111,28 +121,31 @@ final class DataParallelStep implements AutoCloseable {
       this.dLogits = null;
       this.batch = null;
     }
-    reduceRows();
+    for (boolean f : finite) {
+      if (!f) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  /** One Adam step on the dense parameters, their elements split over the workers. */
-  void applyDense(Adam adam) {
+  /** One Adam step on the dense parameters and one sparse Adagrad step on the touched rows. */
+  void applyOptimisers(Adam adam, SparseAdagrad adagrad) {
     this.adam = adam;
+    this.adagrad = adagrad;
     adam.beginStep();
     try {
-      threads.run(adamTask);
+      threads.run(optimiseTask);
     } finally {
       this.adam = null;
+      this.adagrad = null;
     }
   }
 
-  private void adamRange(int k) {
-    int total = offsets[offsets.length - 1];
-    adam.applyRange(part(total, k), part(total, k + 1));
-  }
-
-  /** The first element of worker k's part of [0, total). */
-  private int part(int total, int k) {
-    return (int) ((long) k * total / workers.length);
+  private void ensureRows(int k) {
+    for (int t = k; t < tables.length; t += workers.length) {
+      model.ensureRows(batch, t);
+    }
   }
 
   private void forwardShard(int k) {
@@ -183,50 +196,82 @@ final class DataParallelStep implements AutoCloseable {
     return s;
   }
 
-  /** Adds elements of the replicas' dense gradients into the model's: worker k's share. */
-  private void reduceDenseRange(int worker) {
+  /** Worker k's share of the reduction: a range of dense elements, then its tables' rows. */
+  private void reduce(int k) {
+    boolean ok = reduceDense(k);
+    for (int t = k; t < tables.length; t += workers.length) {
+      ok &= reduceRows(t);
+    }
+    finite[k] = ok;
+  }
+
+  /**
+   * Adds worker k's range of the replicas' dense gradients into the model's.
+   *
+   * @return whether the range's sums are finite
+   */
+  private boolean reduceDense(int k) {
     int total = offsets[offsets.length - 1];
-    int from = part(total, worker);
-    int to = part(total, worker + 1);
+    int lo = part(total, k);
+    int hi = part(total, k + 1);
+    boolean ok = true;
     Param[] into = grads[0];
-    for (int p = 0; p < into.length && from < to; p++) {
-      int lo = offsets[p];
-      int hi = offsets[p + 1];
-      if (from >= hi) {
+    for (int p = 0; p < into.length && lo < hi; p++) {
+      if (lo >= offsets[p + 1]) {
         continue;
       }
-      int end = Math.min(to, hi);
+      int a = lo - offsets[p];
+      int b = Math.min(hi, offsets[p + 1]) - offsets[p];
       double[] g = into[p].grad();
-      for (int k = 1; k < workers.length; k++) {
-        if (this.from[k + 1] == this.from[k]) {
+      for (int w = 1; w < workers.length; w++) {
+        if (from[w + 1] == from[w]) {
           continue; // an empty shard added nothing
         }
-        double[] add = grads[k][p].grad();
-        for (int i = from - lo; i < end - lo; i++) {
+        double[] add = grads[w][p].grad();
+        for (int i = a; i < b; i++) {
           g[i] += add[i];
         }
       }
-      from = end;
+      ok &= Finite.all(g, a, b);
+      lo = offsets[p] + b;
     }
+    return ok;
   }
 
-  private void reduceRows() {
-    for (int t = 0; t < tables.length; t++) {
-      EmbeddingTable table = tables[t];
-      int dim = table.dim();
-      for (int k = 1; k < workers.length; k++) {
-        GradientSlots own = workers[k].ownRowGradients(t);
-        int[] rows = own.touchedRows();
-        double[] add = own.grads();
-        for (int s = 0, n = own.touchedCount(); s < n; s++) {
-          int offset = table.gradOffset(rows[s]);
-          double[] g = table.grads(); // after gradOffset, which may grow the slots
-          for (int j = 0; j < dim; j++) {
-            g[offset + j] += add[s * dim + j];
-          }
+  /**
+   * Adds the replicas' row gradients of table t into the table's slots, replica by replica.
+   *
+   * @return whether the table's summed row gradients are finite
+   */
+  private boolean reduceRows(int t) {
+    EmbeddingTable table = tables[t];
+    int dim = table.dim();
+    for (int w = 1; w < workers.length; w++) {
+      GradientSlots own = workers[w].ownRowGradients(t);
+      int[] rows = own.touchedRows();
+      double[] add = own.grads();
+      for (int s = 0, n = own.touchedCount(); s < n; s++) {
+        int offset = table.gradOffset(rows[s]);
+        double[] g = table.grads(); // after gradOffset, which may grow the slots
+        for (int j = 0; j < dim; j++) {
+          g[offset + j] += add[s * dim + j];
         }
       }
     }
+    return Finite.all(table.grads(), 0, table.touchedCount() * dim);
+  }
+
+  private void optimise(int k) {
+    int total = offsets[offsets.length - 1];
+    adam.applyRange(part(total, k), part(total, k + 1));
+    for (int t = k; t < tables.length; t += workers.length) {
+      adagrad.apply(tables[t]);
+    }
+  }
+
+  /** The first element of worker k's part of [0, total). */
+  private int part(int total, int k) {
+    return (int) ((long) k * total / workers.length);
   }
 
   @Override

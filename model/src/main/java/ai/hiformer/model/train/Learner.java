@@ -165,22 +165,22 @@ public final class Learner implements AutoCloseable {
       return skip();
     }
     if (shards != null) {
-      shards.backward(dLogits);
+      // the reduction checks finiteness on the way
+      if (!shards.backward(dLogits)) {
+        return skip();
+      }
+      shards.applyOptimisers(adam, adagrad);
     } else {
       model.backward(batch, dLogits);
-    }
-    if (!gradientsFinite()) {
-      return skip();
-    }
-    if (shards != null) {
-      shards.applyDense(adam);
-    } else {
+      if (!gradientsFinite()) {
+        return skip();
+      }
       adam.apply();
+      for (EmbeddingTable t : tables) {
+        adagrad.apply(t);
+      }
     }
     model.params().weightsChanged();
-    for (EmbeddingTable t : tables) {
-      adagrad.apply(t);
-    }
     steps++;
     return true;
   }
@@ -195,32 +195,13 @@ public final class Learner implements AutoCloseable {
 
   private boolean gradientsFinite() {
     for (Param p : params) {
-      double[] g = p.grad();
-      // NaN or ±Inf times zero is NaN, finite values add zero; four sums keep the adds independent.
-      double s0 = 0;
-      double s1 = 0;
-      double s2 = 0;
-      double s3 = 0;
-      int i = 0;
-      for (; i + 3 < g.length; i += 4) {
-        s0 += g[i] * 0.0;
-        s1 += g[i + 1] * 0.0;
-        s2 += g[i + 2] * 0.0;
-        s3 += g[i + 3] * 0.0;
-      }
-      for (; i < g.length; i++) {
-        s0 += g[i] * 0.0;
-      }
-      if (Double.isNaN(s0 + s1 + s2 + s3)) {
+      if (!Finite.all(p.grad(), 0, p.size())) {
         return false;
       }
     }
     for (EmbeddingTable t : tables) {
-      double[] g = t.grads();
-      for (int j = 0, e = t.touchedCount() * t.dim(); j < e; j++) {
-        if (!Double.isFinite(g[j])) {
-          return false;
-        }
+      if (!Finite.all(t.grads(), 0, t.touchedCount() * t.dim())) {
+        return false;
       }
     }
     return true;
