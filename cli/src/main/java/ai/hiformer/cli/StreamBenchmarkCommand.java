@@ -5,6 +5,7 @@ import ai.hiformer.cli.stream.BenchEvents;
 import ai.hiformer.cli.stream.BenchJobs;
 import ai.hiformer.cli.stream.BenchmarkHooks;
 import ai.hiformer.cli.stream.CpuUse;
+import ai.hiformer.cli.stream.LearnerRate;
 import ai.hiformer.cli.stream.LiveTraffic;
 import ai.hiformer.cli.stream.MaxRateSearch;
 import ai.hiformer.cli.stream.MiniClusterRest;
@@ -266,6 +267,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       ThreadCpu.Sample cpuTo = null;
       long lastEventNanos = 0;
       AfterStream afterStream = AfterStream.NONE;
+      LearnerRate learnerRate =
+          replicas && search == null
+              ? LearnerRate.watch(kafka, config.get(JobConfig.GROUP_ID) + "-learner", warmup)
+              : LearnerRate.NONE;
       try {
         Properties p = new Properties();
         p.put("bootstrap.servers", kafka.bootstrapServers());
@@ -338,6 +343,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           System.out.println(afterStream);
         }
       } finally {
+        learnerRate.close();
         jobs.stop();
         receipts.close();
         if (updates != null) {
@@ -370,6 +376,15 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       double eps = times.eventsPerSecond();
       CpuUse cpu = CpuUse.of(cpuFrom, cpuTo, eventCount - split);
       cpu.print(System.out);
+      if (learnerRate != LearnerRate.NONE) {
+        System.out.printf(
+            Locale.ROOT,
+            "%s/%s/%s: the learner through the warm-up: %.0f examples/s%n",
+            kind,
+            scoring,
+            delivery,
+            learnerRate.examplesPerSecond());
+      }
       return new StreamResults.Result(
           kind,
           scoring,
@@ -388,6 +403,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           StreamResults.pct(f, 1),
           cpu,
           afterStream,
+          learnerRate.examplesPerSecond(),
           List.of());
     }
   }

@@ -33,6 +33,7 @@ public final class StreamResults {
       long freshnessMax,
       CpuUse cpu,
       AfterStream afterStream,
+      double learnerWarmupExamplesPerSecond,
       List<MaxRateSearch.Step> steps) {}
 
   /**
@@ -120,7 +121,8 @@ public final class StreamResults {
               .put("run_checkpoint_ms_max", r.checkpoints().runMsMax())
               .put("freshness_p50_ms", r.freshnessP50())
               .put("freshness_p99_ms", r.freshnessP99())
-              .put("freshness_max_ms", r.freshnessMax());
+              .put("freshness_max_ms", r.freshnessMax())
+              .put("learner_warmup_examples_per_s", r.learnerWarmupExamplesPerSecond());
       CpuUse cpu = r.cpu();
       run.put("cpu_seconds", cpu.wallSeconds())
           .put("job_cpu_us_per_event", cpu.microsPerEvent(cpu.jobSeconds()))
@@ -196,6 +198,7 @@ public final class StreamResults {
             -1,
             CpuUse.NONE,
             AfterStream.NONE,
+            -1,
             steps)
         : new Result(
             kind,
@@ -215,6 +218,7 @@ public final class StreamResults {
             -1,
             pass.cpu(),
             AfterStream.NONE,
+            -1,
             steps);
   }
 

@@ -36,6 +36,14 @@ public final class LearnerOptions implements Serializable {
           "Adagrad's learning rate for the embedding rows");
   public static final Option<Integer> MICRO_BATCH =
       Option.integer("learn.micro-batch", 256, 1, "labelled examples per optimiser step");
+  public static final Option<Integer> THREADS =
+      Option.integer(
+          "learn.threads",
+          1,
+          1,
+          64,
+          "threads each training step's forward and backward passes are split over (data parallelism inside the"
+              + " learner; the result equals 1 thread up to float rounding); not for a blend");
   public static final Option<Long> FLUSH_IDLE_MS =
       Option.longInteger(
           "learn.flush-idle-ms",
@@ -139,6 +147,16 @@ public final class LearnerOptions implements Serializable {
     this.values = values;
     this.modelConfig = modelConfig;
     requireConsistent(values);
+    if (values.get(THREADS) > 1 && !model().members().isEmpty()) {
+      throw new IllegalArgumentException(
+          "invalid "
+              + THREADS.key()
+              + " = "
+              + values.get(THREADS)
+              + " for the blend "
+              + model().name()
+              + "; allowed: 1 (a blend learns on one thread)");
+    }
   }
 
   /** Checks what no single option can: scoring replicas live on the model updates. */

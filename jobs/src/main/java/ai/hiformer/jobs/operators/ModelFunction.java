@@ -152,6 +152,17 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
             new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
   }
 
+  /** Stops the learners' step threads ({@code learn.threads}). */
+  @Override
+  public void close() throws Exception {
+    if (runtimes != null) {
+      for (ModelRuntime r : runtimes.values()) {
+        r.learner().close();
+      }
+    }
+    super.close();
+  }
+
   @Override
   public void processElement(T event, Context ctx, Collector<Scored> out) throws Exception {
     String key = ctx.getCurrentKey();
@@ -300,6 +311,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
                 key,
                 runtimes.get(key) == null ? "?" : runtimes.get(key).version(),
                 reason));
+    r.learner().threads(config.get(LearnerOptions.THREADS));
     runtimes.put(key, r);
     needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);
