@@ -268,7 +268,8 @@ final class DelayedEvaluation {
     return java.util.Arrays.stream(v).min().orElse(Double.NaN);
   }
 
-  private static void stats(ObjectNode node, double[] v) {
+  /** min, median, mean, std and max of one figure over the seeds. */
+  static void stats(ObjectNode node, double[] v) {
     node.put("min", min(v))
         .put("median", Metrics.median(v))
         .put("mean", Metrics.mean(v))

@@ -56,7 +56,9 @@ public final class EvaluateCommand extends OptionsCommand {
                   "dense-lr",
                   "embedding-lr"),
               java.util.stream.Stream.concat(
-                  DelayedEvaluation.FLAGS.stream(), MODEL_FLAGS.stream()))
+                  java.util.stream.Stream.concat(
+                      DelayedEvaluation.FLAGS.stream(), LearnersEvaluation.FLAGS.stream()),
+                  MODEL_FLAGS.stream()))
           .collect(java.util.stream.Collectors.toUnmodifiableSet());
   static final Set<String> FLAGS = Set.of("full-rank");
 
@@ -83,7 +85,8 @@ public final class EvaluateCommand extends OptionsCommand {
           + """
       Optimiser: --dense-lr 0.001 (Adam) --embedding-lr 0.05 (sparse Adagrad)
       """
-          + DelayedEvaluation.USAGE;
+          + DelayedEvaluation.USAGE
+          + LearnersEvaluation.USAGE;
 
   /** "--d 16 --heads 2 ..." from the declarations, wrapped. */
   private static String modelDefaults() {
@@ -161,20 +164,7 @@ public final class EvaluateCommand extends OptionsCommand {
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
-    List<Integer> threadCounts = new ArrayList<>();
-    for (String s : o.list("threads", "1")) {
-      try {
-        threadCounts.add(Integer.parseInt(s));
-      } catch (NumberFormatException e) {
-        threadCounts.add(0);
-      }
-      if (threadCounts.get(threadCounts.size() - 1) < 1) {
-        throw new Options.UsageException(
-            "evaluate: invalid --threads entry '"
-                + s
-                + "'; allowed: integers >= 1, comma-separated");
-      }
-    }
+    List<Integer> threadCounts = positiveIntegers(o, "threads", "1");
     OptimizerConfig opt =
         OptimizerConfig.defaults()
             .withDenseLr(o.number("dense-lr", 1e-3))
@@ -197,6 +187,18 @@ public final class EvaluateCommand extends OptionsCommand {
       return 1;
     }
     Files.createDirectories(out);
+    if (o.has("learners")) {
+      return LearnersEvaluation.run(
+          o,
+          dataset,
+          opt,
+          batchSize,
+          kinds,
+          seeds,
+          (kind, seed) -> modelConfig(o, kind, spec.tasks().size(), seed),
+          out,
+          System.out);
+    }
     if (o.has("label-delay")) {
       return DelayedEvaluation.run(
           o,
@@ -313,5 +315,28 @@ public final class EvaluateCommand extends OptionsCommand {
     } catch (IllegalArgumentException e) {
       throw new Options.UsageException("evaluate: " + e.getMessage());
     }
+  }
+
+  /** A comma-separated list of integers >= 1; a usage error naming the key otherwise. */
+  static List<Integer> positiveIntegers(Options o, String key, String dflt) {
+    List<Integer> values = new ArrayList<>();
+    for (String s : o.list(key, dflt)) {
+      int v;
+      try {
+        v = Integer.parseInt(s.trim());
+      } catch (NumberFormatException e) {
+        v = 0;
+      }
+      if (v < 1) {
+        throw new Options.UsageException(
+            "evaluate: invalid --"
+                + key
+                + " entry '"
+                + s
+                + "'; allowed: integers >= 1, comma-separated");
+      }
+      values.add(v);
+    }
+    return values;
   }
 }

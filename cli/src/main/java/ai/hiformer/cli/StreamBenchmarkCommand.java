@@ -237,6 +237,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       if (replicas) {
         kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
+      if (BenchmarkHooks.BACKLOG) {
+        try (KafkaProducer<byte[], byte[]> producer = loadProducer(kafka)) {
+          traffic.sendAtOnce(producer, "bench".getBytes(StandardCharsets.UTF_8), 0, warmup);
+        }
+      }
       // Freshness: a server's follower of the update topic, in this process.
       FreshnessProbe updates = replicas && measureFreshness ? new FreshnessProbe(kafka) : null;
       BenchJobs jobs =
@@ -272,17 +277,12 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
               ? LearnerRate.watch(kafka, config.get(JobConfig.GROUP_ID) + "-learner", warmup)
               : LearnerRate.NONE;
       try {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        // The load generator sends as a user's producer would, with the client's defaults (a 5 ms
-        // linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
-        p.putAll(BenchmarkHooks.experiments("load"));
-        p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
-        try (KafkaProducer<byte[], byte[]> producer =
-            new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = loadProducer(kafka)) {
           byte[] key = "bench".getBytes(StandardCharsets.UTF_8);
           // Warm-up (job start, JIT), not measured; then the throughput phase.
-          traffic.sendAtOnce(producer, key, 0, warmup);
+          if (!BenchmarkHooks.BACKLOG) {
+            traffic.sendAtOnce(producer, key, 0, warmup);
+          }
           receipts.awaitScored(warmup);
           if (search != null) {
             // The search's steps follow the warm-up, with events made as they are sent; their
@@ -406,6 +406,18 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           learnerRate.examplesPerSecond(),
           List.of());
     }
+  }
+
+  /**
+   * The load generator's producer: as a user's producer would send, with the client's defaults (a 5
+   * ms linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
+   */
+  private static KafkaProducer<byte[], byte[]> loadProducer(EmbeddedKafka kafka) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.putAll(BenchmarkHooks.experiments("load"));
+    p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   /** What {@code --find-max-rate} needs: the base events to cycle, and its limits. */

@@ -22,7 +22,10 @@ import org.apache.flink.configuration.Configuration;
  *       history, the vertices, and the per-subtask details of checkpoints slower than {@code
  *       -Dhiformer.bench.trace.slow-ms} (1000), to files named PREFIX-model-scoring-delivery*;
  *   <li>{@code -Dhiformer.bench.stop-learner=true}: cancels the learning job (two jobs) before
- *       phase 2.
+ *       phase 2;
+ *   <li>{@code -Dhiformer.bench.backlog=true}: the warm-up's events are in the topics before the
+ *       jobs start, so the learner's warm-up rate is its own capacity (sharing the cores with the
+ *       scorers working off the same backlog), not the load generator's rate.
  * </ul>
  */
 public final class BenchmarkHooks {
@@ -30,6 +33,9 @@ public final class BenchmarkHooks {
 
   /** {@code -Dhiformer.bench.stop-learner=true}. */
   public static final boolean STOP_LEARNER = Boolean.getBoolean("hiformer.bench.stop-learner");
+
+  /** {@code -Dhiformer.bench.backlog=true}. */
+  public static final boolean BACKLOG = Boolean.getBoolean("hiformer.bench.backlog");
 
   /** {@code -Dhiformer.bench.trace=PREFIX}, or null. */
   public static final String TRACE = System.getProperty("hiformer.bench.trace");

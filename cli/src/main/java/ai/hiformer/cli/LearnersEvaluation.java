@@ -1,0 +1,126 @@
+package ai.hiformer.cli;
+
+import ai.hiformer.features.EncodedDataset;
+import ai.hiformer.learner.Metrics;
+import ai.hiformer.learner.eval.ParallelLearners;
+import ai.hiformer.learner.eval.RunResult;
+import ai.hiformer.model.optim.OptimizerConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code evaluate --learners 1,2,4,8 --sync-examples 256,4096}: K learners of one model exchanging
+ * their deltas every S examples ({@link ParallelLearners}), for models × K × S × seeds (K = 1 runs
+ * once per seed, whatever S). Writes every run to {@code learners.csv} and, per model, K and S, AUC
+ * and log-loss over the seeds (min, median, mean, std, max) with the mean AUC's difference from one
+ * learner and the lowest seed's distance below one learner's minimum to {@code learners.json};
+ * prints both.
+ */
+final class LearnersEvaluation {
+  static final List<String> FLAGS = List.of("learners", "sync-examples");
+
+  static final String USAGE =
+      """
+      Parallel learners (docs/DESIGN.md): --learners 1,2,4,8 runs K learners exchanging deltas instead,
+        --sync-examples 256,1024,4096,16384 (default 4096) examples of the stream between exchanges
+      """;
+
+  private LearnersEvaluation() {}
+
+  static int run(
+      Options o,
+      EncodedDataset dataset,
+      OptimizerConfig optimizer,
+      int batchSize,
+      List<String> kinds,
+      List<Long> seeds,
+      DelayedEvaluation.ModelConfigs configs,
+      Path out,
+      PrintStream print)
+      throws IOException {
+    List<Integer> ks = EvaluateCommand.positiveIntegers(o, "learners", "1");
+    List<Integer> syncs = EvaluateCommand.positiveIntegers(o, "sync-examples", "4096");
+    ParallelLearners simulation = new ParallelLearners(dataset, optimizer, batchSize);
+    StringBuilder csv = new StringBuilder("model,learners,sync_examples,seed,auc,log_loss,ne\n");
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = json.createObjectNode();
+    root.put("events", dataset.size()).put("batch_size", batchSize).put("seeds", seeds.size());
+    var groups = root.putArray("summaries");
+    print.println(
+        "model     K  S      | AUC mean ± std (min / median) | ΔAUC vs K=1 | lowest seed below K=1's"
+            + " min | log-loss mean ± std");
+    for (String kind : kinds) {
+      double[] oneAuc = null;
+      for (int k : ks) {
+        for (int s : k == 1 ? List.of(0) : syncs) {
+          List<RunResult> group = new ArrayList<>();
+          for (long seed : seeds) {
+            RunResult r = simulation.online(configs.of(kind, seed), k, k == 1 ? 1 : s);
+            group.add(r);
+            csv.append(String.join(",", kind, "" + k, "" + s, "" + seed))
+                .append(',')
+                .append(r.auc())
+                .append(',')
+                .append(r.logLoss())
+                .append(',')
+                .append(r.ne())
+                .append('\n');
+            print.printf(
+                Locale.ROOT,
+                "  %s K=%d S=%d seed %d: AUC %.4f log-loss %.4f%n",
+                kind,
+                k,
+                s,
+                seed,
+                r.auc(),
+                r.logLoss());
+          }
+          double[] auc = group.stream().mapToDouble(RunResult::auc).toArray();
+          double[] ll = group.stream().mapToDouble(RunResult::logLoss).toArray();
+          if (k == 1) {
+            oneAuc = auc;
+          }
+          ObjectNode g = groups.addObject();
+          g.put("model", kind).put("learners", k).put("sync_examples", s);
+          DelayedEvaluation.stats(g.putObject("auc"), auc);
+          DelayedEvaluation.stats(g.putObject("log_loss"), ll);
+          double diff = oneAuc == null ? Double.NaN : Metrics.mean(auc) - Metrics.mean(oneAuc);
+          double below = oneAuc == null ? Double.NaN : min(oneAuc) - min(auc);
+          if (oneAuc != null) {
+            g.put("auc_mean_minus_one_learner", diff).put("lowest_below_one_learner_min", below);
+          }
+          print.printf(
+              Locale.ROOT,
+              "%-9s %-2d %-6s | %.4f ± %.4f (%.4f / %.4f) | %+.4f | %+.4f | %.4f ± %.4f%n",
+              kind,
+              k,
+              k == 1 ? "-" : "" + s,
+              Metrics.mean(auc),
+              Metrics.std(auc),
+              min(auc),
+              Metrics.median(auc),
+              diff,
+              below,
+              Metrics.mean(ll),
+              Metrics.std(ll));
+        }
+      }
+    }
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("learners.csv"), csv);
+    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("learners.json").toFile(), root);
+    print.println("Wrote " + out.resolve("learners.json") + ", learners.csv");
+    return 0;
+  }
+
+  private static double min(double[] v) {
+    return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+  }
+}
