@@ -61,8 +61,12 @@ final class LearnersEvaluation {
       for (int k : ks) {
         for (int s : k == 1 ? List.of(0) : syncs) {
           List<RunResult> group = new ArrayList<>();
+          List<ParallelLearners.Outcome> outcomes = new ArrayList<>();
           for (long seed : seeds) {
-            RunResult r = simulation.online(configs.of(kind, seed), k, k == 1 ? 1 : s);
+            ParallelLearners.Outcome outcome =
+                simulation.online(configs.of(kind, seed), k, k == 1 ? 1 : s);
+            outcomes.add(outcome);
+            RunResult r = outcome.result();
             group.add(r);
             csv.append(String.join(",", kind, "" + k, "" + s, "" + seed))
                 .append(',')
@@ -95,6 +99,21 @@ final class LearnersEvaluation {
           double below = oneAuc == null ? Double.NaN : min(oneAuc) - min(auc);
           if (oneAuc != null) {
             g.put("auc_mean_minus_one_learner", diff).put("lowest_below_one_learner_min", below);
+          }
+          if (k > 1) {
+            g.put(
+                    "rows_per_exchange",
+                    Metrics.median(
+                        outcomes.stream()
+                            .mapToDouble(ParallelLearners.Outcome::rowsPerExchange)
+                            .toArray()))
+                .put("dense_weights", outcomes.get(0).denseWeights())
+                .put(
+                    "ms_per_exchange",
+                    Metrics.median(
+                        outcomes.stream()
+                            .mapToDouble(ParallelLearners.Outcome::millisPerExchange)
+                            .toArray()));
           }
           print.printf(
               Locale.ROOT,

@@ -42,9 +42,9 @@ public final class ParallelLearners {
   /**
    * @param learners K ≥ 1
    * @param syncExamples S ≥ 1, examples of the whole stream between exchanges
-   * @return the run's metrics, named {@code model×K/S}
+   * @return the run's metrics, named {@code modelxK/S}, and what its exchanges cost
    */
-  public RunResult online(ModelConfig config, int learners, int syncExamples) {
+  public Outcome online(ModelConfig config, int learners, int syncExamples) {
     if (learners < 1 || syncExamples < 1) {
       throw new IllegalArgumentException(
           "invalid learners = "
@@ -85,6 +85,7 @@ public final class ParallelLearners {
     int nextRecycle = 0;
     long exchanges = 0;
     long mergedRows = 0;
+    long exchangeNanos = 0;
     long start = System.nanoTime();
     for (int i = 0; i < n; i++) {
       // A row handed to a new key re-initialises everywhere before the example that first uses it.
@@ -102,7 +103,9 @@ public final class ParallelLearners {
         m.train();
       }
       if (exchange != null && (i + 1) % syncExamples == 0) {
+        long t0 = System.nanoTime();
         mergedRows += exchange.exchange();
+        exchangeNanos += System.nanoTime() - t0;
         exchanges++;
       }
     }
@@ -112,25 +115,42 @@ public final class ParallelLearners {
     double seconds = (System.nanoTime() - start) / 1e9;
     long skipped = team.stream().mapToLong(Learner::skippedSteps).sum();
     int last20 = (int) Math.floor(0.8 * n);
-    if (exchanges > 0) {
-      System.err.printf(
-          "  %d learners, %d exchanges, %.0f rows merged per exchange%n",
-          learners, exchanges, mergedRows / (double) exchanges);
-    }
-    return new RunResult(
-        config.name() + "x" + learners + "/" + syncExamples,
-        "online",
-        config.seed(),
-        Metrics.auc(p, y, 0, n),
-        Metrics.logLoss(p, y, 0, n),
-        Metrics.auc(p, y, last20, n),
-        Metrics.normalisedEntropy(p, y, 0, n),
-        Metrics.calibration(p, y, 0, n),
-        Metrics.calibration(p, y, last20, n),
-        n / seconds,
-        n,
-        skipped,
-        1,
-        List.of());
+    RunResult result =
+        new RunResult(
+            config.name() + "x" + learners + "/" + syncExamples,
+            "online",
+            config.seed(),
+            Metrics.auc(p, y, 0, n),
+            Metrics.logLoss(p, y, 0, n),
+            Metrics.auc(p, y, last20, n),
+            Metrics.normalisedEntropy(p, y, 0, n),
+            Metrics.calibration(p, y, 0, n),
+            Metrics.calibration(p, y, last20, n),
+            n / seconds,
+            n,
+            skipped,
+            1,
+            List.of());
+    return new Outcome(
+        result,
+        exchanges,
+        exchanges == 0 ? 0 : mergedRows / (double) exchanges,
+        base.params().count(),
+        exchanges == 0 ? 0 : exchangeNanos / 1e6 / exchanges);
   }
+
+  /**
+   * A run and its exchanges' costs.
+   *
+   * @param rowsPerExchange embedding rows merged per exchange (changed by at least one learner)
+   * @param denseWeights dense weights merged at every exchange
+   * @param millisPerExchange wall time of one merge of all K learners on one thread, in this
+   *     process (no network)
+   */
+  public record Outcome(
+      RunResult result,
+      long exchanges,
+      double rowsPerExchange,
+      long denseWeights,
+      double millisPerExchange) {}
 }
