@@ -144,6 +144,9 @@ class OnlineLearningITCase {
         LearnerOptions.builder()
             .spec(SPEC)
             .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(7).build())
+            .set(LearnerOptions.SCORING_PARALLELISM, 0) // the learner scores what it learns from
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
+            .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
             .set(LearnerOptions.MICRO_BATCH, 64)
             .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
             .build();

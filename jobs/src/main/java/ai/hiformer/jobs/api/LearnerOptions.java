@@ -92,7 +92,7 @@ public final class LearnerOptions implements Serializable {
   public static final Option<Long> DELTA_INTERVAL_MS =
       Option.longInteger(
           "sync.delta-interval-ms",
-          0,
+          10_000,
           0,
           "between full snapshots, publish the changed rows at checkpoints at most every this many ms (0 = off)");
   public static final Option<Integer> DENSE_EVERY_DELTAS =
@@ -102,7 +102,7 @@ public final class LearnerOptions implements Serializable {
   public static final Option<Long> UPDATES_INTERVAL_MS =
       Option.longInteger(
           "updates.interval-ms",
-          0,
+          1000,
           0,
           "publish model updates for scoring replicas (changed rows and vocabulary owners, dense weights, version) at"
               + " most every this many ms, a full one first (0 = off)");
@@ -118,7 +118,7 @@ public final class LearnerOptions implements Serializable {
   public static final Option<Integer> SCORING_PARALLELISM =
       Option.integer(
           "scoring.parallelism",
-          0,
+          1,
           0,
           "0: the learner scores each event with its newest model, on its own thread; n > 0: n scoring subtasks score"
               + " every event on arrival with read-only replicas kept current by the model updates (needs"

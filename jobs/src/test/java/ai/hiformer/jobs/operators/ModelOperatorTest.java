@@ -62,6 +62,9 @@ class ModelOperatorTest {
         .set(JobConfig.MODEL_IDS, Set.of("a", "b"))
         .set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+        .set(LearnerOptions.SCORING_PARALLELISM, 0) // this operator scores, as it learns
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
+        .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
         .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
         .set(LearnerOptions.FLUSH_IDLE_MS, FLUSH_IDLE_MS)
         .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString())
@@ -221,6 +224,9 @@ class ModelOperatorTest {
             .set(JobConfig.MODEL_IDS, Set.of("a"))
             .set(LearnerOptions.FEATURE_SPEC, SPEC)
             .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
+            .set(LearnerOptions.SCORING_PARALLELISM, 0) // this operator scores, as it learns
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
+            .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
             .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
             .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
             .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
@@ -266,6 +272,9 @@ class ModelOperatorTest {
                 .set(JobConfig.MODEL_IDS, Set.of("a"))
                 .set(LearnerOptions.FEATURE_SPEC, SPEC)
                 .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).build())
+                .set(LearnerOptions.SCORING_PARALLELISM, 0) // this operator scores, as it learns
+                .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
+                .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
                 .set(LearnerOptions.UPDATES_BASE_SLICES, 3)
                 .build()
                 .learnerOptions()

@@ -145,6 +145,48 @@ class JobConfigLoaderTest {
   }
 
   @Test
+  void theShippedFileSetsEveryKeyThatHasADefaultToThatDefault() throws Exception {
+    // A key the code gives a default is set in the file to that default, so that leaving it out of
+    // a job's file changes nothing. Keys without one (required, or unset = off) are the shipped
+    // deployment's choices: the file may set them (bootstrap servers, models, spec, snapshot dir).
+    java.util.Map<String, ai.hiformer.model.config.Option<?>> options = new java.util.HashMap<>();
+    for (ai.hiformer.model.config.Option<?> o : JobConfig.ALL) {
+      options.put(o.key(), o);
+    }
+    java.util.List<String> disagree = new java.util.ArrayList<>();
+    int compared = 0;
+    for (String line :
+        java.nio.file.Files.readAllLines(SharedData.repoFile("conf/job.properties"))) {
+      var m = java.util.regex.Pattern.compile("^([a-z][a-z0-9.-]*[a-z0-9])=(.*)$").matcher(line);
+      if (!m.find() || !options.containsKey(m.group(1))) {
+        continue; // comments, kafka.property.*, model.* (ModelConfig's own defaults)
+      }
+      ai.hiformer.model.config.Option<?> o = options.get(m.group(1));
+      if (o.defaultValue() == null) {
+        continue;
+      }
+      compared++;
+      Object shipped = o.parse(m.group(2).strip());
+      if (!shipped.equals(o.defaultValue())) {
+        disagree.add(o.key() + ": file " + shipped + ", code " + o.defaultValue());
+      }
+    }
+    assertThat(disagree).isEmpty();
+    assertThat(compared).as("keys compared").isGreaterThan(25);
+    // model.*: the file's model is the one a job that names no model.* key gets.
+    Map<String, String> shipped =
+        JobConfigLoader.read(
+            SharedData.repoFile("conf/job.properties"),
+            new String[] {"--job.feature-spec=" + SharedData.repoFile("specs/movielens.json")},
+            0);
+    Map<String, String> withoutModelKeys = new java.util.HashMap<>(shipped);
+    withoutModelKeys.keySet().removeIf(k -> k.startsWith("model."));
+    assertThat(shipped.keySet()).anyMatch(k -> k.startsWith("model."));
+    assertThat(JobConfigLoader.build(shipped).model().toProperties())
+        .isEqualTo(JobConfigLoader.build(withoutModelKeys).model().toProperties());
+  }
+
+  @Test
   void aRequiredKeyThatIsMissingFailsNamingIt() {
     Path spec = SharedData.repoFile("specs/movielens.json");
     assertThatThrownBy(
@@ -219,7 +261,14 @@ class JobConfigLoaderTest {
         .hasMessageContaining(
             "job.role = score needs topics.model-updates and scoring.parallelism > 0");
     assertThatThrownBy(
-            () -> withChangelogSettings("job.role", "learn", "topics.model-updates", "updates"))
+            () ->
+                withChangelogSettings(
+                    "job.role",
+                    "learn",
+                    "topics.model-updates",
+                    "updates",
+                    "scoring.parallelism",
+                    "0"))
         .hasMessageContaining(
             "job.role = learn needs topics.model-updates and scoring.parallelism > 0");
     assertThatThrownBy(
