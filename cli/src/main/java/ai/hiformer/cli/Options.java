@@ -115,6 +115,21 @@ public final class Options {
         command + ": invalid --" + key + " = '" + v + "'; allowed: true, false");
   }
 
+  /**
+   * {@link #list}, each value one of {@code names}; a usage error naming the key and what is
+   * allowed ({@code allowed}) otherwise.
+   */
+  public List<String> listOf(String key, String dflt, List<String> names, String allowed) {
+    List<String> values = list(key, dflt);
+    for (String v : values) {
+      if (!names.contains(v)) {
+        throw new UsageException(
+            command + ": invalid --" + key + " '" + v + "'; allowed: " + allowed);
+      }
+    }
+    return values;
+  }
+
   public List<String> list(String key, String dflt) {
     List<String> out = new ArrayList<>();
     for (String s : get(key, dflt).split(",")) {

@@ -28,11 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code hiformer benchmark-stream}: end-to-end speed through Kafka → Flink → Kafka on this
@@ -109,20 +107,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
     double labelDelay = o.number("label-delay-ms", 1000);
     // By default 10 % of the positives arrive after the window closes (exponential delays).
     long window = o.integer("join-window-ms", (int) DelayedLabels.windowFor(labelDelay, 0.10), 1);
-    Map<Traffic.Labels, Traffic> traffic = new java.util.EnumMap<>(Traffic.Labels.class);
-    for (String l : o.list("labels", "inline")) {
-      Traffic.Labels labels;
-      try {
-        labels = Traffic.Labels.parse(l);
-      } catch (IllegalArgumentException e) {
-        throw new Options.UsageException("benchmark-stream: " + e.getMessage());
-      }
-      List<Event> copy = events.stream().map(e -> Event.newBuilder(e).build()).toList();
-      traffic.put(
-          labels,
-          labels == Traffic.Labels.INLINE
-              ? Traffic.inline(copy)
-              : Traffic.delayedLabels(copy, labelDelay, 11, rate, System.currentTimeMillis()));
+    Map<Traffic.Labels, Traffic> traffic;
+    try {
+      traffic = Traffic.byLabels(o.list("labels", "inline"), events, labelDelay, rate);
+    } catch (IllegalArgumentException e) {
+      throw new Options.UsageException("benchmark-stream: " + e.getMessage());
     }
     System.out.printf(
         Locale.ROOT,
@@ -136,25 +125,20 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         latencyEvents,
         rate);
     List<StreamResults.Result> results = new ArrayList<>();
-    List<String> deliveries = o.list("delivery", "exactly-once");
-    for (String d : deliveries) {
-      if (!d.equals("exactly-once") && !d.equals("at-least-once")) {
-        throw new Options.UsageException(
-            "benchmark-stream: invalid --delivery '"
-                + d
-                + "'; allowed: exactly-once, at-least-once (comma-separated)");
-      }
-    }
-    List<String> scorings = o.list("scoring", "replicas");
-    for (String scoring : scorings) {
-      if (!scoring.equals("replicas") && !scoring.equals("inline") && !scoring.equals("jobs")) {
-        throw new Options.UsageException(
-            "benchmark-stream: invalid --scoring '"
-                + scoring
-                + "'; allowed: replicas (a scoring operator fed by model updates), inline (the learner scores), jobs"
-                + " (a learning job and a scoring job that follows its update topic: job.role=learn and score)");
-      }
-    }
+    List<String> deliveries =
+        o.listOf(
+            "delivery",
+            "exactly-once",
+            List.of("exactly-once", "at-least-once"),
+            "exactly-once, at-least-once (comma-separated)");
+    List<String> scorings =
+        o.listOf(
+            "scoring",
+            "replicas",
+            List.of("replicas", "inline", "jobs"),
+            "replicas (a scoring operator fed by model updates), inline (the learner scores), jobs"
+                + " (a learning job and a scoring job that follows its update topic: job.role=learn and"
+                + " score)");
     for (String model : o.list("models", "lr,hiformer")) {
       for (String scoring : scorings) {
         for (String delivery : deliveries) {
@@ -238,7 +222,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
       if (BenchmarkHooks.BACKLOG) {
-        try (KafkaProducer<byte[], byte[]> producer = loadProducer(kafka)) {
+        try (KafkaProducer<byte[], byte[]> producer =
+            Traffic.loadProducer(kafka.bootstrapServers())) {
           traffic.sendAtOnce(producer, "bench".getBytes(StandardCharsets.UTF_8), 0, warmup);
         }
       }
@@ -277,7 +262,8 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
               ? LearnerRate.watch(kafka, config.get(JobConfig.GROUP_ID) + "-learner", warmup)
               : LearnerRate.NONE;
       try {
-        try (KafkaProducer<byte[], byte[]> producer = loadProducer(kafka)) {
+        try (KafkaProducer<byte[], byte[]> producer =
+            Traffic.loadProducer(kafka.bootstrapServers())) {
           byte[] key = "bench".getBytes(StandardCharsets.UTF_8);
           // Warm-up (job start, JIT), not measured; then the throughput phase.
           if (!BenchmarkHooks.BACKLOG) {
@@ -376,15 +362,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       double eps = times.eventsPerSecond();
       CpuUse cpu = CpuUse.of(cpuFrom, cpuTo, eventCount - split);
       cpu.print(System.out);
-      if (learnerRate != LearnerRate.NONE) {
-        System.out.printf(
-            Locale.ROOT,
-            "%s/%s/%s: the learner through the warm-up: %.0f examples/s%n",
-            kind,
-            scoring,
-            delivery,
-            learnerRate.examplesPerSecond());
-      }
+      learnerRate.print(kind + "/" + scoring + "/" + delivery);
       return new StreamResults.Result(
           kind,
           scoring,
@@ -406,18 +384,6 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
           learnerRate.examplesPerSecond(),
           List.of());
     }
-  }
-
-  /**
-   * The load generator's producer: as a user's producer would send, with the client's defaults (a 5
-   * ms linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
-   */
-  private static KafkaProducer<byte[], byte[]> loadProducer(EmbeddedKafka kafka) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.putAll(BenchmarkHooks.experiments("load"));
-    p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   /** What {@code --find-max-rate} needs: the base events to cycle, and its limits. */

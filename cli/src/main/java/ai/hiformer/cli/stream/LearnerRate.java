@@ -71,11 +71,28 @@ public final class LearnerRate implements AutoCloseable {
     }
   }
 
-  /** Examples/s between the 10 % and 90 % marks; -1 when not measured. */
+  /** Shorter spans between the marks are not resolved by commits once a checkpoint interval. */
+  private static final long MIN_SPAN_NANOS = 5_000_000_000L;
+
+  /**
+   * Examples/s between the 10 % and 90 % marks; -1 when not measured, or when the marks lie less
+   * than 5 s apart (a short warm-up, which commits at checkpoints cannot resolve).
+   */
   public double examplesPerSecond() {
     long a = tenPercentNanos;
     long b = ninetyPercentNanos;
-    return a < 0 || b <= a ? -1 : 0.8 * events / ((b - a) / 1e9);
+    return a < 0 || b - a < MIN_SPAN_NANOS ? -1 : 0.8 * events / ((b - a) / 1e9);
+  }
+
+  /** Prints the rate for the run named {@code run}, when measured. */
+  public void print(String run) {
+    if (examplesPerSecond() > 0) {
+      System.out.printf(
+          java.util.Locale.ROOT,
+          "%s: the learner through the warm-up: %.0f examples/s%n",
+          run,
+          examplesPerSecond());
+    }
   }
 
   @Override

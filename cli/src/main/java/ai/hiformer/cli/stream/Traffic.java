@@ -59,6 +59,43 @@ public final class Traffic {
   }
 
   /** Each event sent with its labels. */
+  /**
+   * The load generator's producer: as a user's producer would send, with the client's defaults (a 5
+   * ms linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
+   */
+  public static KafkaProducer<byte[], byte[]> loadProducer(String bootstrapServers) {
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", bootstrapServers);
+    p.putAll(BenchmarkHooks.experiments("load"));
+    p.put("client.id", ThreadCpu.LOAD_CLIENT_PREFIX + "-load");
+    return new KafkaProducer<>(
+        p,
+        new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer());
+  }
+
+  /**
+   * One traffic per label path named in {@code labels} ({@code inline}, {@code topic}), each over
+   * its own copy of the events (labels on their topic: delays exponential with mean {@code
+   * labelDelayMillis}, sent at {@code rate}).
+   *
+   * @throws IllegalArgumentException for an unknown label path
+   */
+  public static java.util.Map<Labels, Traffic> byLabels(
+      List<String> labels, List<Event> events, double labelDelayMillis, int rate) {
+    java.util.Map<Labels, Traffic> traffic = new java.util.EnumMap<>(Labels.class);
+    for (String l : labels) {
+      Labels path = Labels.parse(l);
+      List<Event> copy = events.stream().map(e -> Event.newBuilder(e).build()).toList();
+      traffic.put(
+          path,
+          path == Labels.INLINE
+              ? inline(copy)
+              : delayedLabels(copy, labelDelayMillis, 11, rate, System.currentTimeMillis()));
+    }
+    return traffic;
+  }
+
   public static Traffic inline(List<Event> events) {
     WireCodec<Event> codec = WireCodec.events();
     List<Send> sends = new ArrayList<>(events.size());

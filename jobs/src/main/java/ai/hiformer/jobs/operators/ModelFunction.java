@@ -7,7 +7,6 @@ import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Rejected;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
-import ai.hiformer.learner.ProgressiveMetrics;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.util.HashMap;
@@ -351,28 +350,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   }
 
   private void registerGauges(String key, ModelRuntime r) {
-    if (!registered.add(key)) {
-      return;
-    }
-    MetricGroup g = metricGroup.addGroup("model", key);
-    g.gauge("modelVersion", r::version);
-    g.gauge("pendingExamples", r::pendingExamples);
-    g.gauge("vocabularyEvictions", r::vocabularyEvictions);
-    g.gauge("versionsHeldBack", r::versionsHeldBack);
-    for (int k = 0; k < spec.tasks().size(); k++) {
-      ProgressiveMetrics m = r.metrics(k);
-      MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
-      t.gauge("progressiveAuc", m::auc);
-      t.gauge("progressiveLogLoss", m::logLoss);
-      t.gauge("progressiveNe", m::normalisedEntropy);
-      t.gauge("progressiveCalibration", m::calibration);
-      t.gauge("examples", m::count);
-      for (int i = 0; i < r.memberNames().size(); i++) {
-        ProgressiveMetrics mm = r.memberMetrics(i, k);
-        MetricGroup member = t.addGroup("member", r.memberNames().get(i));
-        member.gauge("progressiveAuc", mm::auc);
-        member.gauge("progressiveLogLoss", mm::logLoss);
-      }
+    if (registered.add(key)) {
+      RuntimeGauges.register(metricGroup.addGroup("model", key), r, spec);
     }
   }
 
