@@ -151,40 +151,19 @@ public final class Evaluator {
             Metrics.logLoss(p, y, 0, end)
           });
     }
-    int last20 = (int) Math.floor(0.8 * n);
     List<RunResult> results = new ArrayList<>();
     results.add(
-        new RunResult(
-            config.name(),
-            "online",
-            config.seed(),
-            Metrics.auc(p, y, 0, n),
-            Metrics.logLoss(p, y, 0, n),
-            Metrics.auc(p, y, last20, n),
-            Metrics.normalisedEntropy(p, y, 0, n),
-            Metrics.calibration(p, y, 0, n),
-            Metrics.calibration(p, y, last20, n),
-            n / seconds,
-            n,
-            learner.skippedSteps(),
-            1,
-            curve));
+        RunResult.online(
+            config.name(), config.seed(), p, y, n / seconds, learner.skippedSteps(), curve));
     for (int k = 0; k < memberP.length; k++) {
       results.add(
-          new RunResult(
+          RunResult.online(
               config.name() + "/" + config.members().get(k).cliName(),
-              "online",
               config.seed(),
-              Metrics.auc(memberP[k], y, 0, n),
-              Metrics.logLoss(memberP[k], y, 0, n),
-              Metrics.auc(memberP[k], y, last20, n),
-              Metrics.normalisedEntropy(memberP[k], y, 0, n),
-              Metrics.calibration(memberP[k], y, 0, n),
-              Metrics.calibration(memberP[k], y, last20, n),
+              memberP[k],
+              y,
               n / seconds,
-              n,
               learner.skippedSteps(),
-              1,
               List.of()));
     }
     return results;

@@ -1,7 +1,6 @@
 package ai.hiformer.learner.eval;
 
 import ai.hiformer.features.EncodedDataset;
-import ai.hiformer.learner.Metrics;
 import ai.hiformer.learner.MicroBatch;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.CtrModel;
@@ -114,22 +113,14 @@ public final class ParallelLearners {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     long skipped = team.stream().mapToLong(Learner::skippedSteps).sum();
-    int last20 = (int) Math.floor(0.8 * n);
     RunResult result =
-        new RunResult(
+        RunResult.online(
             config.name() + "x" + learners + "/" + syncExamples,
-            "online",
             config.seed(),
-            Metrics.auc(p, y, 0, n),
-            Metrics.logLoss(p, y, 0, n),
-            Metrics.auc(p, y, last20, n),
-            Metrics.normalisedEntropy(p, y, 0, n),
-            Metrics.calibration(p, y, 0, n),
-            Metrics.calibration(p, y, last20, n),
+            p,
+            y,
             n / seconds,
-            n,
             skipped,
-            1,
             List.of());
     return new Outcome(
         result,

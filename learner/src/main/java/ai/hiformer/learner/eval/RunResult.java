@@ -1,5 +1,6 @@
 package ai.hiformer.learner.eval;
 
+import ai.hiformer.learner.Metrics;
 import java.util.List;
 
 /**
@@ -26,6 +27,37 @@ public record RunResult(
     long skippedSteps,
     int epochs,
     List<double[]> curve) {
+  /**
+   * An online run's result from its predictions {@code p} and labels {@code y} over the whole
+   * stream, in stream order (the last 20 % from ⌊0.8 n⌋).
+   */
+  public static RunResult online(
+      String model,
+      long seed,
+      double[] p,
+      double[] y,
+      double examplesPerSecond,
+      long skippedSteps,
+      List<double[]> curve) {
+    int n = p.length;
+    int last20 = (int) Math.floor(0.8 * n);
+    return new RunResult(
+        model,
+        "online",
+        seed,
+        Metrics.auc(p, y, 0, n),
+        Metrics.logLoss(p, y, 0, n),
+        Metrics.auc(p, y, last20, n),
+        Metrics.normalisedEntropy(p, y, 0, n),
+        Metrics.calibration(p, y, 0, n),
+        Metrics.calibration(p, y, last20, n),
+        examplesPerSecond,
+        n,
+        skippedSteps,
+        1,
+        curve);
+  }
+
   /** This result under another name (e.g. with the thread count of a comparison run). */
   public RunResult named(String name) {
     return new RunResult(
