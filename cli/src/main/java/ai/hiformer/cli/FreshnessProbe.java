@@ -1,7 +1,7 @@
 package ai.hiformer.cli;
 
 import ai.hiformer.cli.stream.StreamResults;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.serving.UpdateFollower;
 import java.time.Duration;
@@ -45,7 +45,7 @@ final class FreshnessProbe implements AutoCloseable {
    */
   long[] sorted(EmbeddedKafka kafka, long sinceMillis) throws Exception {
     List<Long> freshness = new ArrayList<>();
-    var parts = new UpdateParts.Assembler();
+    var parts = new UpdateChunks.Assembler();
     for (ConsumerRecord<byte[], byte[]> r :
         kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2))) {
       var u = parts.offer(r.value());

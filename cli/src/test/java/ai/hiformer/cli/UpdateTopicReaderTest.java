@@ -8,7 +8,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ScoringReplica;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -48,7 +48,7 @@ class UpdateTopicReaderTest {
       ModelUpdate full = train(learner, 0, true);
       ScoringReplica reference = ScoringReplica.startingFrom(full);
       // In parts of 1,000 bytes (the job's are 1 MB), then a record that is not an update.
-      List<byte[]> parts = new ArrayList<>(UpdateParts.split(full, 1000));
+      List<byte[]> parts = new ArrayList<>(UpdateChunks.split(full, 1000));
       assertThat(parts).hasSizeGreaterThan(3);
       parts.add("not an update".getBytes(StandardCharsets.UTF_8));
       publish(kafka, parts.toArray(new byte[0][]));
@@ -60,7 +60,7 @@ class UpdateTopicReaderTest {
         awaitVersion(follower, reference.version());
         ModelUpdate next = train(learner, 100, false);
         reference.apply(next);
-        publish(kafka, UpdateParts.split(next, 1000).toArray(new byte[0][]));
+        publish(kafka, UpdateChunks.split(next, 1000).toArray(new byte[0][]));
         awaitVersion(follower, reference.version());
         var row =
             JsonLinesReader.of(JSON.readTree("{\"user\": \"u3\", \"item\": \"i2\"}"), "probe");

@@ -2,7 +2,7 @@ package ai.hiformer.serving;
 
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ScoringReplica;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves models from the learner's model updates (the job's {@code topics.model-updates}, an update
- * in one or more records: {@link UpdateParts}): whoever reads the topic hands each poll's records
+ * in one or more records: {@link UpdateChunks}): whoever reads the topic hands each poll's records
  * to {@link #offer}, in the topic's order, and requests score with the newest version applied. A
  * model starts at its first full update, or is assembled from a base spread over several updates
  * (slices, each with the spec and configuration, and the increments between them: served once
@@ -44,7 +44,7 @@ public final class UpdateFollower {
   private final int scorers;
   private final Listener listener;
   private final Map<String, Followed> models = new ConcurrentHashMap<>();
-  private final Map<String, UpdateParts.Assembler> assemblers = new java.util.HashMap<>();
+  private final Map<String, UpdateChunks.Assembler> assemblers = new java.util.HashMap<>();
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
 
@@ -70,7 +70,7 @@ public final class UpdateFollower {
       try {
         ModelUpdate u =
             assemblers
-                .computeIfAbsent(r.getKey(), k -> new UpdateParts.Assembler())
+                .computeIfAbsent(r.getKey(), k -> new UpdateChunks.Assembler())
                 .offer(r.getValue());
         if (u != null) {
           byModel.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(u);

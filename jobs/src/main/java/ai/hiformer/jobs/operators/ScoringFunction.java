@@ -42,8 +42,8 @@ import org.apache.flink.util.Collector;
  * not checkpointed (that would multiply the model by the parallelism): after a restore of the job
  * that holds both, the learner publishes a full update of every model it holds, and the replicas
  * are rebuilt from it; a scoring job restored on its own rebuilds them from the topic's recent
- * past, which its update reader replays first ({@link AssembleUpdates}). Every score names the
- * replica's model version. Events whose features the spec cannot read go to {@link
+ * past, which its update reader replays first ({@link ScoringJobUpdateReader}). Every score names
+ * the replica's model version. Events whose features the spec cannot read go to {@link
  * ModelFunction#REJECTED}.
  *
  * @param <T> the event type

@@ -65,7 +65,7 @@ public final class StreamingJob {
     conf.setString("execution.checkpointing.incremental", "true");
     // Compactions that cost little and yield the CPU to scores (universal, uncompressed, nice 19).
     conf.setString(
-        "state.backend.rocksdb.options-factory", ScoringFirstRocksDbOptions.class.getName());
+        "state.backend.rocksdb.options-factory", JobRocksDbOptionsFactory.class.getName());
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.changelogCheckpoints()) {

@@ -15,7 +15,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The model-updates topic ({@code topics.model-updates}) as the job writes and reads it: a learner
- * publishes each update in parts of at most about 1 MB, keyed by model id; a scoring job follows
+ * publishes each update in chunks of at most about 1 MB, keyed by model id; a scoring job follows
  * the topic and reassembles the updates for its replicas.
  */
 final class UpdateTopic {
@@ -24,8 +24,8 @@ final class UpdateTopic {
   /**
    * Writes the learner's {@code updates} to the update topic: at least once, flushed at
    * checkpoints, not transactional (an update must reach servers in seconds, and a repeated one is
-   * ignored by its epoch and sequence), in parts of at most 1 MB (a full update of a large model is
-   * far more than a Kafka record may be).
+   * ignored by its epoch and sequence), in chunks of at most 1 MB (a full update of a large model
+   * is far more than a Kafka record may be).
    *
    * @throws IllegalArgumentException when {@code updates.interval-ms} is 0 (nothing would be
    *     published)
@@ -43,7 +43,7 @@ final class UpdateTopic {
         .flatMap(new SplitUpdate())
         .returns(TypeInformation.of(PublishedUpdate.class))
         .uid("model-update-parts")
-        .name("model update parts")
+        .name("model update chunks")
         .sinkTo(
             KafkaSink.<PublishedUpdate>builder()
                 .setBootstrapServers(config.get(JobConfig.BOOTSTRAP_SERVERS))
@@ -62,10 +62,10 @@ final class UpdateTopic {
 
   /**
    * A scoring job's model updates: the update topic read from its start (a restored job from its
-   * checkpoint, after replaying the topic's recent past for its replicas: {@link AssembleUpdates}),
-   * each update reassembled from its parts, in the order the learner published them. One reader:
-   * every scoring subtask needs every update anyway, and one model's updates are on one partition
-   * in order.
+   * checkpoint, after replaying the topic's recent past for its replicas: {@link
+   * ScoringJobUpdateReader}), each update reassembled from its chunks, in the order the learner
+   * published them. One reader: every scoring subtask needs every update anyway, and one model's
+   * updates are on one partition in order.
    */
   static DataStream<PublishedUpdate> follow(StreamExecutionEnvironment env, JobConfig config) {
     KafkaSource<PublishedUpdate> source =
@@ -83,7 +83,7 @@ final class UpdateTopic {
         .transform(
             "assemble model updates",
             TypeInformation.of(PublishedUpdate.class),
-            new AssembleUpdates(
+            new ScoringJobUpdateReader(
                 updateReaderProperties(config),
                 config.get(JobConfig.UPDATES_TOPIC),
                 baseCycleMillis(config.learnerOptions())))
@@ -143,7 +143,7 @@ final class UpdateTopic {
     }
   }
 
-  /** Update parts are at most about 1 MB (Kafka's default record limit), sent at once. */
+  /** Update chunks are at most about 1 MB (Kafka's default record limit), sent at once. */
   private static java.util.Properties updateProducerProperties(JobConfig config) {
     java.util.Properties props = config.kafkaClientProperties();
     props.putIfAbsent("max.request.size", "2097152");
@@ -151,7 +151,7 @@ final class UpdateTopic {
     return props;
   }
 
-  /** An update as the records the topic carries ({@code UpdateParts}). */
+  /** An update as the records the topic carries ({@code UpdateChunks}). */
   static final class SplitUpdate
       implements org.apache.flink.api.common.functions.FlatMapFunction<
           PublishedUpdate, PublishedUpdate> {
@@ -160,8 +160,8 @@ final class UpdateTopic {
     @Override
     public void flatMap(PublishedUpdate u, org.apache.flink.util.Collector<PublishedUpdate> out) {
       for (byte[] part :
-          ai.hiformer.learner.UpdateParts.split(
-              u.update, ai.hiformer.learner.UpdateParts.DEFAULT_SLICE_BYTES)) {
+          ai.hiformer.learner.UpdateChunks.split(
+              u.update, ai.hiformer.learner.UpdateChunks.DEFAULT_CHUNK_BYTES)) {
         out.collect(new PublishedUpdate(u.modelId, part));
       }
     }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The RocksDB settings of {@link StreamingJob#flinkConfiguration} ({@link
- * ScoringFirstRocksDbOptions}) reach the RocksDB instance that holds keyed state: read back from
- * the OPTIONS file RocksDB writes for a map state like the learner's rows. (A factory Flink did not
+ * JobRocksDbOptionsFactory}) reach the RocksDB instance that holds keyed state: read back from the
+ * OPTIONS file RocksDB writes for a map state like the learner's rows. (A factory Flink did not
  * load, or Flink's options applied over it, would go unnoticed otherwise, and the learner would
  * compact its rows the expensive way.)
  */
@@ -84,7 +84,7 @@ class RocksDbSettingsTest {
       assertThat(rowsOptions)
           .contains(
               "\n  level0_file_num_compaction_trigger="
-                  + ScoringFirstRocksDbOptions.COMPACTION_TRIGGER_RUNS
+                  + JobRocksDbOptionsFactory.COMPACTION_TRIGGER_RUNS
                   + "\n");
       assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");

@@ -118,8 +118,8 @@ class ScoringJobITCase {
   /**
    * The scoring job restored while the learning job is down: nothing new comes on the update topic,
    * so the replicas can be whole again only from what the topic already holds. The restored job
-   * replays its recent past (RecentUpdates) and scores the events that arrived meanwhile with the
-   * last model the learner published.
+   * replays its recent past (UpdateTopicReplay) and scores the events that arrived meanwhile with
+   * the last model the learner published.
    */
   @Test
   void aScoringJobRestoredWhileTheLearnerIsDownScoresWithTheLastPublishedModel() throws Exception {

@@ -10,7 +10,7 @@ import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ScoringReplica;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -70,9 +70,9 @@ class UpdateTopicITCase {
       published = kafka.readCommittedRecords("model-updates", Duration.ofSeconds(2));
     }
     assertThat(new String(published.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("u");
-    // Each update is one or more records of at most about 1 MB (UpdateParts), put back together in
+    // Each update is one or more records of at most about 1 MB (UpdateChunks), put back together in
     // order.
-    UpdateParts.Assembler parts = new UpdateParts.Assembler();
+    UpdateChunks.Assembler parts = new UpdateChunks.Assembler();
     List<ModelUpdate> updates = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : published) {
       assertThat(r.value().length).as("a record of the update topic").isLessThanOrEqualTo(1 << 20);
@@ -112,7 +112,7 @@ class UpdateTopicITCase {
     // increments, and serves nothing until it is whole. How many updates a run publishes depends on
     // its timing: with a whole cycle (two slices) after the full update the late server serves the
     // final model, else it serves nothing.
-    UpdateParts.Assembler first = new UpdateParts.Assembler();
+    UpdateChunks.Assembler first = new UpdateChunks.Assembler();
     int afterFull = 0;
     while (first.offer(published.get(afterFull++).value()) == null) {
       // past the records of the first (full) update

@@ -20,26 +20,26 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * records of the last {@code 2 × cycle} of the partition's own time (its newest record's timestamp,
  * so that a learner that stopped publishing does not empty the window), four times that while some
  * model in it cannot be made whole, and at most the partition's beginning. Each window is first
- * scanned with fresh {@link ReplicaUpdates} (the replicas' own rule), then read again and handed
- * on, so that memory holds one update at a time.
+ * scanned with fresh {@link ReplicaUpdateFilter} (the replicas' own rule), then read again and
+ * handed on, so that memory holds one update at a time.
  */
-final class RecentUpdates {
+final class UpdateTopicReplay {
   private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(RecentUpdates.class);
+      org.slf4j.LoggerFactory.getLogger(UpdateTopicReplay.class);
   private static final Duration POLL = Duration.ofMillis(500);
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-  private RecentUpdates() {}
+  private UpdateTopicReplay() {}
 
   /**
-   * Hands {@code parts} every record of {@code topic} from where each partition's models can be
+   * Hands {@code chunks} every record of {@code topic} from where each partition's models can be
    * made whole up to the partition's end as it is now, in the topic's order per partition.
    *
    * @param cycleMillis a base cycle: {@code updates.base-slices × updates.interval-ms}
    * @return records handed on
    */
   static long replay(
-      Properties client, String topic, long cycleMillis, Consumer<PublishedUpdate> parts) {
+      Properties client, String topic, long cycleMillis, Consumer<PublishedUpdate> chunks) {
     Properties p = new Properties();
     p.putAll(client);
     p.remove("group.id");
@@ -76,7 +76,7 @@ final class RecentUpdates {
             end,
             asUpdates(
                 u -> {
-                  parts.accept(u);
+                  chunks.accept(u);
                   n[0]++;
                 }));
         LOG.info(
@@ -95,7 +95,7 @@ final class RecentUpdates {
   /** Whether every model with an update in [from, end) has a whole replica at the end of it. */
   private static boolean wholeFrom(
       KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long end) {
-    ReplicaUpdates taken = new ReplicaUpdates();
+    ReplicaUpdateFilter taken = new ReplicaUpdateFilter();
     read(
         consumer,
         tp,

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * continue the update being assembled (one lost, or a repeat) drops that update, and the next one
  * assembles again.
  */
-class UpdatePartsTest {
+class UpdateChunksTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static ModelUpdate update(ModelRuntime r, int from, boolean full) throws Exception {
@@ -43,12 +43,12 @@ class UpdatePartsTest {
             OptimizerConfig.defaults(),
             8);
     ModelUpdate full = update(r, 0, true);
-    List<byte[]> parts = UpdateParts.split(full, 500);
+    List<byte[]> parts = UpdateChunks.split(full, 500);
     assertThat(parts)
         .hasSize((full.bytes().length + 499) / 500)
         .allMatch(p -> p.length <= 500 + 28);
 
-    UpdateParts.Assembler a = new UpdateParts.Assembler();
+    UpdateChunks.Assembler a = new UpdateChunks.Assembler();
     for (int i = 0; i < parts.size() - 1; i++) {
       assertThat(a.offer(parts.get(i))).as("part %d of %d", i, parts.size()).isNull();
     }
@@ -57,7 +57,7 @@ class UpdatePartsTest {
     assertThat(whole.specJson()).isEqualTo(full.specJson());
 
     ModelUpdate next = update(r, 100, false);
-    List<byte[]> nextParts = UpdateParts.split(next, 500);
+    List<byte[]> nextParts = UpdateChunks.split(next, 500);
     assertThat(nextParts).hasSizeGreaterThan(2);
     assertThat(a.offer(nextParts.get(0))).isNull();
     assertThat(a.offer(nextParts.get(2))).as("part 1 lost: the update is dropped").isNull();

@@ -43,7 +43,7 @@ import org.rocksdb.Priority;
  * niceness needs no privilege. The pool is RocksDB's process-wide default environment, so this
  * applies to every RocksDB instance in the TaskManager.
  */
-public final class ScoringFirstRocksDbOptions implements RocksDBOptionsFactory {
+public final class JobRocksDbOptionsFactory implements RocksDBOptionsFactory {
   private static final long serialVersionUID = 1L;
 
   /** Sorted runs that trigger a universal compaction. */

@@ -2,19 +2,19 @@ package ai.hiformer.jobs.stream;
 
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ReplicaPosition;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Of the update topic's records, in its order, the whole updates that replicas fed only with them
- * take (one replica per model id): each update reassembled from its parts ({@link UpdateParts}),
+ * take (one replica per model id): each update reassembled from its chunks ({@link UpdateChunks}),
  * then kept if the model's {@link ReplicaPosition} takes it, which is the replicas' own rule. The
- * scoring job's update reader passes these on; its replay after a restore ({@link RecentUpdates})
- * uses a fresh one to find from where every model can be made whole.
+ * scoring job's update reader passes these on; its replay after a restore ({@link
+ * UpdateTopicReplay}) uses a fresh one to find from where every model can be made whole.
  */
-final class ReplicaUpdates {
-  private final Map<String, UpdateParts.Assembler> assemblers = new HashMap<>();
+final class ReplicaUpdateFilter {
+  private final Map<String, UpdateChunks.Assembler> assemblers = new HashMap<>();
   private final Map<String, ReplicaPosition> positions = new HashMap<>();
 
   /**
@@ -26,7 +26,7 @@ final class ReplicaUpdates {
    */
   ModelUpdate offer(String modelId, byte[] record) {
     ModelUpdate whole =
-        assemblers.computeIfAbsent(modelId, k -> new UpdateParts.Assembler()).offer(record);
+        assemblers.computeIfAbsent(modelId, k -> new UpdateChunks.Assembler()).offer(record);
     if (whole == null) {
       return null;
     }

@@ -3,7 +3,7 @@ package ai.hiformer.jobs.stream;
 import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.learner.ModelUpdate;
 import ai.hiformer.learner.ReplicaPosition;
-import ai.hiformer.learner.UpdateParts;
+import ai.hiformer.learner.UpdateChunks;
 import java.util.Properties;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -11,31 +11,32 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * The scoring job's reader of the model-update topic: whole updates from their parts ({@link
- * UpdateParts}), per model id, and of those only the ones the replicas downstream will take ({@link
- * ReplicaUpdates}). They see exactly what this reader passes on, so a {@link ReplicaPosition} here,
- * which follows their rule, knows where they stand. Above all it drops the base slices once the
- * replicas are whole: slices are for readers that join late, and the one published every second
- * (1/n of the model) would otherwise cost every scorer the time to receive and skip it.
+ * The scoring job's reader of the model-update topic: whole updates from their chunks ({@link
+ * UpdateChunks}), per model id, and of those only the ones the replicas downstream will take
+ * ({@link ReplicaUpdateFilter}). They see exactly what this reader passes on, so a {@link
+ * ReplicaPosition} here, which follows their rule, knows where they stand. Above all it drops the
+ * base slices once the replicas are whole: slices are for readers that join late, and the one
+ * published every second (1/n of the model) would otherwise cost every scorer the time to receive
+ * and skip it.
  *
  * <p>Neither the replicas nor this reader are checkpointed (replicas would multiply the checkpoint
  * by the scoring parallelism). After a restore the source resumes at its checkpointed offset, from
  * which the replicas could be made whole only by the next base cycle on the topic (a minute by
  * default, and never while the learning job is down); so before anything else this reader replays
- * the topic's recent past ({@link RecentUpdates}), from where every model can be made whole up to
- * the topic's end. The records the source then delivers again are older than what the replicas
+ * the topic's recent past ({@link UpdateTopicReplay}), from where every model can be made whole up
+ * to the topic's end. The records the source then delivers again are older than what the replicas
  * hold, and the position drops them.
  */
-final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
+final class ScoringJobUpdateReader extends AbstractStreamOperator<PublishedUpdate>
     implements OneInputStreamOperator<PublishedUpdate, PublishedUpdate> {
   private static final long serialVersionUID = 1L;
   private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(AssembleUpdates.class);
+      org.slf4j.LoggerFactory.getLogger(ScoringJobUpdateReader.class);
 
   private final Properties client;
   private final String topic;
   private final long cycleMillis;
-  private transient ReplicaUpdates taken;
+  private transient ReplicaUpdateFilter taken;
   private transient boolean replayDue;
 
   /**
@@ -43,7 +44,7 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
    *     restore
    * @param cycleMillis a base cycle on the topic: {@code updates.base-slices × updates.interval-ms}
    */
-  AssembleUpdates(Properties client, String topic, long cycleMillis) {
+  ScoringJobUpdateReader(Properties client, String topic, long cycleMillis) {
     this.client = client;
     this.topic = topic;
     this.cycleMillis = cycleMillis;
@@ -52,7 +53,7 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    taken = new ReplicaUpdates();
+    taken = new ReplicaUpdateFilter();
     replayDue = context.isRestored();
   }
 
@@ -79,7 +80,7 @@ final class AssembleUpdates extends AbstractStreamOperator<PublishedUpdate>
       return;
     }
     replayDue = false;
-    long n = RecentUpdates.replay(client, topic, cycleMillis, this::offer);
+    long n = UpdateTopicReplay.replay(client, topic, cycleMillis, this::offer);
     LOG.info(
         "restored: replicas rebuilt from {} model update records of {}; {} of {} models whole",
         n,
