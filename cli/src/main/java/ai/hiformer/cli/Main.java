@@ -19,6 +19,7 @@ public final class Main {
           new ReplayCommand(),
           new WatchCommand(),
           new RollbackCommand(),
+          new SchemasCommand(),
           new StreamBenchmarkCommand(),
           new ServeBenchmarkCommand());
 
