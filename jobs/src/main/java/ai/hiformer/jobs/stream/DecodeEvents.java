@@ -24,9 +24,16 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
 
   @Override
   public void open(OpenContext context) {
+    EventValidator.Decoder decoder =
+        config.get(JsonRecords.EVENTS_FORMAT).equals("json")
+            ? new JsonRecords(config)::event
+            : ai.hiformer.schemas.WireCodec.events()::decode;
     validator =
         new EventValidator(
-            config.get(JobConfig.MODEL_IDS), config.spec(), config.get(JobConfig.MAX_VALUE_CHARS));
+            config.get(JobConfig.MODEL_IDS),
+            config.spec(),
+            config.get(JobConfig.MAX_VALUE_CHARS),
+            decoder);
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
     drill =

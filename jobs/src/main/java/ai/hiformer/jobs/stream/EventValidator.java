@@ -17,14 +17,25 @@ import java.util.Set;
  * here.
  */
 public final class EventValidator {
-  private final WireCodec<Event> codec = WireCodec.events();
+  /** How a record's bytes become an event (Avro or JSON); its exception's message is the reason. */
+  public interface Decoder {
+    Event decode(byte[] bytes) throws WireCodec.DecodeException;
+  }
+
+  private final Decoder codec;
   private final Set<String> modelIds;
   private final int maxChars;
   private final FeatureEncoder parser; // used only for its stateless validation pass
   private final Set<String> tasks;
   private final EventRow row = new EventRow();
 
+  /** A validator of Avro events (single-object encoded). */
   public EventValidator(Set<String> modelIds, FeatureSpec spec, int maxChars) {
+    this(modelIds, spec, maxChars, WireCodec.events()::decode);
+  }
+
+  public EventValidator(Set<String> modelIds, FeatureSpec spec, int maxChars, Decoder decoder) {
+    this.codec = decoder;
     this.modelIds = Set.copyOf(modelIds);
     this.maxChars = maxChars;
     this.parser = new FeatureEncoder(spec, null);

@@ -150,9 +150,9 @@ public final class JobConfig implements Serializable {
           0,
           "failure drill: the first attempt of each decode subtask fails after this many records (0 = off)");
 
-  /** Every option of the job: those above and the learner's. */
+  /** Every option of the job: those above, the JSON formats' and the learner's. */
   public static final List<Option<?>> ALL =
-      concat(Option.declaredIn(JobConfig.class), LearnerOptions.ALL);
+      concat(concat(Option.declaredIn(JobConfig.class), JsonRecords.OPTIONS), LearnerOptions.ALL);
 
   private final OptionValues values;
   private final LinkedHashMap<String, String> kafkaProperties;

@@ -1,0 +1,239 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.model.config.Option;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Label;
+import ai.hiformer.schemas.WireCodec;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Events and labels written as JSON, one object per record, with the user's own field names: the
+ * job reads them into the same records as its Avro topics carry, so everything after decoding is
+ * the same. No Flink here.
+ *
+ * <p>An event: the fields named by {@code json.request-id}, {@code json.model-id} and {@code
+ * json.event-time} (epoch milliseconds, or an ISO-8601 instant such as {@code
+ * 2026-12-06T10:00:00Z}); an object of labels already known under {@code json.labels} (task → 0 or
+ * 1, optional); every other field is a feature column under its own name, as the feature spec names
+ * columns: a string or a boolean is a categorical value, a number a numeric one, an array of
+ * strings a multi-valued one, null absent. A label: request id, model id, {@code json.label-task},
+ * {@code json.label-value} (0 or 1) and {@code json.label-time}. Without a model-id field, a record
+ * goes to the only configured model if there is one.
+ *
+ * <p>A record that does not fit (not JSON, not an object, a missing or mistyped mapped field, an
+ * array holding something other than strings) throws a {@link WireCodec.DecodeException} whose
+ * message is the dead-letter reason.
+ */
+public final class JsonRecords {
+  public static final Option<String> EVENTS_FORMAT =
+      Option.oneOf(
+          "events.format",
+          "avro",
+          "how the events topic's records are written: avro (the Event schema, single-object encoded) or json"
+              + " (one object per record, fields named by the json.* keys)",
+          "avro",
+          "json");
+  public static final Option<String> LABELS_FORMAT =
+      Option.oneOf(
+          "labels.format",
+          "avro",
+          "how the labels topic's records are written: avro (the Label schema) or json",
+          "avro",
+          "json");
+  public static final Option<String> REQUEST_ID =
+      Option.string("json.request-id", "requestId", "JSON: the field holding the request id");
+  public static final Option<String> MODEL_ID =
+      Option.string(
+          "json.model-id",
+          "modelId",
+          "JSON: the field holding the model id (absent from a record: the only configured model)");
+  public static final Option<String> EVENT_TIME =
+      Option.string(
+          "json.event-time",
+          "eventTime",
+          "JSON: the field holding an event's time (epoch ms, or an ISO-8601 instant)");
+  public static final Option<String> EVENT_LABELS =
+      Option.string(
+          "json.labels",
+          "labels",
+          "JSON: the object of labels an event already carries (optional)");
+  public static final Option<String> LABEL_TASK =
+      Option.string("json.label-task", "task", "JSON: the field holding a label's task");
+  public static final Option<String> LABEL_VALUE =
+      Option.string(
+          "json.label-value", "value", "JSON: the field holding a label's value (0 or 1)");
+  public static final Option<String> LABEL_TIME =
+      Option.string(
+          "json.label-time",
+          "time",
+          "JSON: the field holding a label's time (epoch ms, or an ISO-8601 instant)");
+
+  /** The options above. */
+  public static final List<Option<?>> OPTIONS = Option.declaredIn(JsonRecords.class);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String requestId;
+  private final String modelId;
+  private final String eventTime;
+  private final String eventLabels;
+  private final String labelTask;
+  private final String labelValue;
+  private final String labelTime;
+  private final String onlyModel; // null unless exactly one model id is configured
+
+  public JsonRecords(JobConfig config) {
+    this.requestId = config.get(REQUEST_ID);
+    this.modelId = config.get(MODEL_ID);
+    this.eventTime = config.get(EVENT_TIME);
+    this.eventLabels = config.get(EVENT_LABELS);
+    this.labelTask = config.get(LABEL_TASK);
+    this.labelValue = config.get(LABEL_VALUE);
+    this.labelTime = config.get(LABEL_TIME);
+    Set<String> models = config.get(JobConfig.MODEL_IDS);
+    this.onlyModel = models.size() == 1 ? models.iterator().next() : null;
+  }
+
+  /** One JSON event as the job's event record. */
+  public Event event(byte[] bytes) throws WireCodec.DecodeException {
+    JsonNode o = object(bytes);
+    Map<String, String> categorical = new HashMap<>();
+    Map<String, List<String>> multi = new HashMap<>();
+    Map<String, Double> numeric = new HashMap<>();
+    Map<String, Double> labels = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      String name = f.getKey();
+      JsonNode v = f.getValue();
+      if (name.equals(requestId) || name.equals(modelId) || name.equals(eventTime)) {
+        continue;
+      }
+      if (name.equals(eventLabels)) {
+        labels(v, labels);
+      } else if (v.isTextual() || v.isBoolean()) {
+        categorical.put(name, v.asText());
+      } else if (v.isNumber()) {
+        numeric.put(name, v.doubleValue());
+      } else if (v.isArray()) {
+        multi.put(name, strings(name, v));
+      } else if (!v.isNull()) {
+        throw new WireCodec.DecodeException(
+            "field '" + name + "' is " + v.getNodeType() + "; allowed: string, number, array");
+      }
+    }
+    return Event.newBuilder()
+        .setRequestId(text(o, requestId))
+        .setModelId(model(o))
+        .setEventTime(time(o, eventTime))
+        .setCategorical(categorical)
+        .setMulti(multi)
+        .setNumeric(numeric)
+        .setLabels(labels)
+        .build();
+  }
+
+  /** One JSON label as the job's label record. */
+  public Label label(byte[] bytes) throws WireCodec.DecodeException {
+    JsonNode o = object(bytes);
+    JsonNode value = o.get(labelValue);
+    if (value == null || !value.isNumber()) {
+      throw new WireCodec.DecodeException("missing or not a number: '" + labelValue + "'");
+    }
+    return Label.newBuilder()
+        .setRequestId(text(o, requestId))
+        .setModelId(model(o))
+        .setTask(text(o, labelTask))
+        .setValue(value.doubleValue())
+        .setTime(time(o, labelTime))
+        .build();
+  }
+
+  private static JsonNode object(byte[] bytes) throws WireCodec.DecodeException {
+    if (bytes == null) {
+      throw new WireCodec.DecodeException("empty record (null value)");
+    }
+    JsonNode o;
+    try {
+      o = JSON.readTree(bytes);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new WireCodec.DecodeException("not JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new WireCodec.DecodeException("not JSON: " + e.getMessage());
+    }
+    if (o == null || !o.isObject()) {
+      throw new WireCodec.DecodeException("not a JSON object");
+    }
+    return o;
+  }
+
+  private static String text(JsonNode o, String field) throws WireCodec.DecodeException {
+    JsonNode v = o.get(field);
+    if (v == null || !(v.isTextual() || v.isNumber())) {
+      throw new WireCodec.DecodeException("missing or not a string: '" + field + "'");
+    }
+    return v.asText();
+  }
+
+  private String model(JsonNode o) throws WireCodec.DecodeException {
+    if (!o.has(modelId) && onlyModel != null) {
+      return onlyModel;
+    }
+    return text(o, modelId);
+  }
+
+  private static Instant time(JsonNode o, String field) throws WireCodec.DecodeException {
+    JsonNode v = o.get(field);
+    if (v != null && v.isIntegralNumber()) {
+      return Instant.ofEpochMilli(v.longValue());
+    }
+    if (v != null && v.isTextual()) {
+      try {
+        return Instant.parse(v.asText());
+      } catch (DateTimeParseException e) {
+        throw new WireCodec.DecodeException(
+            "'" + field + "' is not an ISO-8601 instant: " + v.asText());
+      }
+    }
+    throw new WireCodec.DecodeException(
+        "missing or not a time: '" + field + "' (epoch ms, or an ISO-8601 instant)");
+  }
+
+  private static List<String> strings(String name, JsonNode array)
+      throws WireCodec.DecodeException {
+    List<String> out = new ArrayList<>(array.size());
+    for (JsonNode e : array) {
+      if (!e.isTextual() && !e.isNumber()) {
+        throw new WireCodec.DecodeException(
+            "field '" + name + "' holds " + e.getNodeType() + "; allowed: strings");
+      }
+      out.add(e.asText());
+    }
+    return out;
+  }
+
+  private void labels(JsonNode v, Map<String, Double> into) throws WireCodec.DecodeException {
+    if (v.isNull()) {
+      return;
+    }
+    if (!v.isObject()) {
+      throw new WireCodec.DecodeException("'" + eventLabels + "' is not an object of task → 0/1");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> l = it.next();
+      if (!l.getValue().isNumber()) {
+        throw new WireCodec.DecodeException("label of task '" + l.getKey() + "' is not a number");
+      }
+      into.put(l.getKey(), l.getValue().doubleValue());
+    }
+  }
+}
