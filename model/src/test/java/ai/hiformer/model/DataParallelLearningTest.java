@@ -9,7 +9,6 @@ import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -116,22 +115,7 @@ class DataParallelLearningTest {
             Models.create(ModelConfig.builder(ModelKind.parse("hiformer")).build(), LAYOUT),
             OptimizerConfig.defaults());
     learner.threads(2);
-    Batch[] batches = new Batch[4];
-    for (int i = 0; i < batches.length; i++) {
-      batches[i] = TestBatches.random(LAYOUT, 64, 1, 20, i);
-    }
-    double[] probs = new double[64];
-    for (int i = 0; i < 200; i++) {
-      learner.predictThenTrain(batches[i % batches.length], probs);
-    }
-    com.sun.management.ThreadMXBean mx =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long id = Thread.currentThread().getId();
-    long before = mx.getThreadAllocatedBytes(id);
-    for (int i = 0; i < 50; i++) {
-      learner.predictThenTrain(batches[i % batches.length], probs);
-    }
-    long perStep = (mx.getThreadAllocatedBytes(id) - before) / 50;
+    long perStep = TestBatches.bytesPerSteadyStep(learner, LAYOUT);
     learner.close();
     assertThat(perStep).as("bytes allocated per training step").isLessThan(64);
   }

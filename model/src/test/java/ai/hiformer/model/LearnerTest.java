@@ -6,7 +6,6 @@ import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import java.lang.management.ManagementFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,22 +31,7 @@ class LearnerTest {
         new Learner(
             Models.create(ModelConfig.builder(ModelKind.parse(kind)).build(), layout),
             OptimizerConfig.defaults());
-    Batch[] batches = new Batch[4];
-    for (int i = 0; i < batches.length; i++) {
-      batches[i] = TestBatches.random(layout, 64, 1, 20, i);
-    }
-    double[] probs = new double[64];
-    for (int i = 0; i < 200; i++) { // grow buffers and tables, let the JIT settle
-      learner.predictThenTrain(batches[i % batches.length], probs);
-    }
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long id = Thread.currentThread().getId();
-    long before = threads.getThreadAllocatedBytes(id);
-    for (int i = 0; i < 50; i++) {
-      learner.predictThenTrain(batches[i % batches.length], probs);
-    }
-    long perStep = (threads.getThreadAllocatedBytes(id) - before) / 50;
+    long perStep = TestBatches.bytesPerSteadyStep(learner, layout);
     assertThat(perStep).as("bytes allocated per training step").isLessThan(64);
   }
 

@@ -50,4 +50,27 @@ final class TestBatches {
     model.backward(batch, dLogits);
     return logits;
   }
+
+  /**
+   * Bytes the calling thread allocates per training step once warm: 200 steps over four random
+   * batches of 64 (buffers and tables grow, the JIT settles), then the mean over 50 more.
+   */
+  static long bytesPerSteadyStep(ai.hiformer.model.train.Learner learner, InputLayout layout) {
+    Batch[] batches = new Batch[4];
+    for (int i = 0; i < batches.length; i++) {
+      batches[i] = random(layout, 64, 1, 20, i);
+    }
+    double[] probs = new double[64];
+    for (int i = 0; i < 200; i++) {
+      learner.predictThenTrain(batches[i % batches.length], probs);
+    }
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(id);
+    for (int i = 0; i < 50; i++) {
+      learner.predictThenTrain(batches[i % batches.length], probs);
+    }
+    return (threads.getThreadAllocatedBytes(id) - before) / 50;
+  }
 }

@@ -69,34 +69,13 @@ class JsonTopicsITCase {
                   "{\"req\": \"r%d\", \"ts\": %d, \"user\": \"u%d\", \"item\": \"i%d\","
                       + " \"tags\": %s, \"price\": %s, \"labels\": {\"click\": %d}}",
                   i, T0 + 1000L * i, user, item, tags, price, click)));
-      avroInline.add(
-          WireCodec.events()
-              .encode(
-                  Event.newBuilder()
-                      .setRequestId("r" + i)
-                      .setModelId("shop")
-                      .setEventTime(Instant.ofEpochMilli(T0 + 1000L * i))
-                      .setCategorical(Map.of("user", "u" + user, "item", "i" + item))
-                      .setMulti(Map.of("tags", List.of("t" + item % 4, "t" + user % 5)))
-                      .setNumeric(Map.of("price", price))
-                      .setLabels(Map.of("click", (double) click))
-                      .build()));
+      avroInline.add(avroEvent(i, user, item, price, Map.of("click", (double) click)));
       jsonLabels.add(
           utf8(
               String.format(
                   "{\"req\": \"r%d\", \"what\": \"click\", \"clicked\": %d, \"at\": %d}",
                   i, click, T0 + 1000L * i + 500)));
-      avroEvents.add(
-          WireCodec.events()
-              .encode(
-                  Event.newBuilder()
-                      .setRequestId("r" + i)
-                      .setModelId("shop")
-                      .setEventTime(Instant.ofEpochMilli(T0 + 1000L * i))
-                      .setCategorical(Map.of("user", "u" + user, "item", "i" + item))
-                      .setMulti(Map.of("tags", List.of("t" + item % 4, "t" + user % 5)))
-                      .setNumeric(Map.of("price", price))
-                      .build()));
+      avroEvents.add(avroEvent(i, user, item, price, Map.of()));
       avroLabels.add(
           WireCodec.labels()
               .encode(
@@ -216,6 +195,22 @@ class JsonTopicsITCase {
     return ModelSnapshot.read(
         ModelSnapshot.directory(dir.resolve(prefix + "-snapshots"), "shop", 3),
         ai.hiformer.model.optim.OptimizerConfig.defaults());
+  }
+
+  /** Event i in the job's Avro format, as the JSON one says it. */
+  private static byte[] avroEvent(
+      int i, int user, int item, double price, Map<String, Double> labels) {
+    return WireCodec.events()
+        .encode(
+            Event.newBuilder()
+                .setRequestId("r" + i)
+                .setModelId("shop")
+                .setEventTime(Instant.ofEpochMilli(T0 + 1000L * i))
+                .setCategorical(Map.of("user", "u" + user, "item", "i" + item))
+                .setMulti(Map.of("tags", List.of("t" + item % 4, "t" + user % 5)))
+                .setNumeric(Map.of("price", price))
+                .setLabels(labels)
+                .build());
   }
 
   private static List<byte[]> keys(int n) {
