@@ -50,6 +50,14 @@ public final class JsonRecords {
           "how the labels topic's records are written: avro (the Label schema) or json",
           "avro",
           "json");
+  public static final Option<String> SCORES_FORMAT =
+      Option.oneOf(
+          "scores.format",
+          "avro",
+          "how scores are written: avro (the Score schema) or json (request id, model id and event time under the"
+              + " json.* names, then modelVersion, scores (task → probability) and scoringTime, times in epoch ms)",
+          "avro",
+          "json");
   public static final Option<String> REQUEST_ID =
       Option.string("json.request-id", "requestId", "JSON: the field holding the request id");
   public static final Option<String> MODEL_ID =
@@ -156,6 +164,26 @@ public final class JsonRecords {
         .setValue(value.doubleValue())
         .setTime(time(o, labelTime))
         .build();
+  }
+
+  /** A score as one JSON object (times in epoch ms). */
+  public byte[] score(
+      String request,
+      String model,
+      long modelVersion,
+      Map<String, Double> scores,
+      long eventTimeMillis,
+      long scoringTimeMillis) {
+    var o = JSON.createObjectNode();
+    o.put(requestId, request).put(modelId, model).put("modelVersion", modelVersion);
+    var s = o.putObject("scores");
+    scores.forEach(s::put);
+    o.put(eventTime, eventTimeMillis).put("scoringTime", scoringTimeMillis);
+    try {
+      return JSON.writeValueAsBytes(o);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a score could not be written as JSON", e);
+    }
   }
 
   private static JsonNode object(byte[] bytes) throws WireCodec.DecodeException {

@@ -233,7 +233,7 @@ public final class StreamingJob {
     if (!role.equals("learn")) {
       learning
           .scores()
-          .map(new EncodeScore())
+          .map(new EncodeScore(config))
           .uid("encode-scores")
           .name("encode scores")
           .sinkTo(
@@ -276,15 +276,35 @@ public final class StreamingJob {
         .name("dead letters");
   }
 
-  /** A score as the scores topic carries it: an Avro Score, single-object encoded. */
+  /**
+   * A score as the scores topic carries it: an Avro Score, single-object encoded, or with {@code
+   * scores.format=json} a JSON object ({@link JsonRecords#score}).
+   */
   static final class EncodeScore implements MapFunction<Scored, byte[]> {
     private static final long serialVersionUID = 1L;
+    private final JobConfig config;
     private transient WireCodec<Score> codec;
+    private transient JsonRecords json;
+
+    EncodeScore(JobConfig config) {
+      this.config = config;
+    }
 
     @Override
     public byte[] map(Scored s) {
       if (codec == null) {
         codec = WireCodec.scores();
+        json =
+            config.get(JsonRecords.SCORES_FORMAT).equals("json") ? new JsonRecords(config) : null;
+      }
+      if (json != null) {
+        return json.score(
+            s.requestId,
+            s.modelId,
+            s.modelVersion,
+            s.scores,
+            s.eventTimeMillis,
+            s.scoringTimeMillis);
       }
       return codec.encode(
           Score.newBuilder()

@@ -6,7 +6,6 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Label;
-import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job on a user's own JSON topics (events.format = labels.format = json), with the user's field
+ * The job on a user's own JSON topics (events, labels and scores in JSON), with the user's field
  * names mapped by configuration and no model-id field (one model): every event is scored once,
  * every hostile record is dead-lettered with its reason, and the model learns exactly as it does
  * from the same data in the job's Avro format.
@@ -117,6 +116,7 @@ class JsonTopicsITCase {
         config("j")
             .set(JsonRecords.EVENTS_FORMAT, "json")
             .set(JsonRecords.LABELS_FORMAT, "json")
+            .set(JsonRecords.SCORES_FORMAT, "json")
             .set(JsonRecords.REQUEST_ID, "req")
             .set(JsonRecords.EVENT_TIME, "ts")
             .set(JsonRecords.LABEL_TASK, "what")
@@ -135,10 +135,20 @@ class JsonTopicsITCase {
     JobTestKit.runToEnd(config("ai").build(), "avro-inline-labels");
 
     Map<String, Integer> scored = new HashMap<>();
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
     for (byte[] b : KAFKA.get().readCommitted("j-scores", Duration.ofSeconds(3))) {
-      Score s = WireCodec.scores().decode(b);
-      assertThat(s.getModelId()).isEqualTo("shop");
-      scored.merge(s.getRequestId(), 1, Integer::sum);
+      // scores.format=json, under the configured names: {"req", "modelId", "modelVersion",
+      // "scores",
+      // "ts", "scoringTime"}
+      var s = mapper.readTree(b);
+      String request = s.get("req").asText();
+      assertThat(s.get("modelId").asText()).isEqualTo("shop");
+      assertThat(s.get("modelVersion").asLong()).isBetween(0L, 3L);
+      assertThat(s.get("scores").get("click").asDouble()).isBetween(0.0, 1.0);
+      assertThat(s.get("ts").asLong())
+          .isEqualTo(T0 + 1000L * Integer.parseInt(request.substring(1)));
+      assertThat(s.get("scoringTime").asLong()).isPositive();
+      scored.merge(request, 1, Integer::sum);
     }
     assertThat(scored).hasSize(EVENTS);
     assertThat(scored.values()).allMatch(c -> c == 1);
