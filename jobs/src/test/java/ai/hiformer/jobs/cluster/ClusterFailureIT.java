@@ -87,6 +87,44 @@ class ClusterFailureIT {
     Folders.deleteTreeQuietly(home, "ClusterFailureIT");
   }
 
+  /**
+   * Every query of the dashboard (dashboards/hiformer.json, provisioned in docker-compose) returns
+   * data from a real Prometheus scraping this cluster while events stream in.
+   */
+  @Test
+  @Order(0)
+  void everyDashboardQueryReturnsDataWhileTheJobRuns() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(PrometheusServer.BINARY),
+        "skipped: no " + PrometheusServer.BINARY + " (Debian: apt-get install prometheus)");
+    List<String> queries = new ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode panel :
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Paths.get("../dashboards/hiformer.json").toFile())
+            .path("panels")) {
+      panel.path("targets").forEach(t -> queries.add(t.path("expr").asText()));
+    }
+    assertThat(queries).hasSizeGreaterThanOrEqualTo(10);
+    CompletableFuture<Void> replay = replayAsync("dash-", 3000, 500);
+    try (PrometheusServer prometheus = new PrometheusServer(home.resolve("prometheus"))) {
+      List<String> empty = new ArrayList<>(queries);
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (!empty.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(2000);
+        List<String> still = new ArrayList<>();
+        for (String q : empty) {
+          if (prometheus.query(q).isEmpty()) {
+            still.add(q);
+          }
+        }
+        empty = still;
+      }
+      assertThat(empty).as("dashboard queries without data").isEmpty();
+    }
+    replay.get();
+    awaitScoresSettled("dash-", 3000);
+  }
+
   @Test
   @Order(1)
   void aTaskManagerKilledMidStreamLosesAndDuplicatesNoScore() throws Exception {
