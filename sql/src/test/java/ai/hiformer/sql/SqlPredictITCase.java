@@ -1,0 +1,192 @@
+package ai.hiformer.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.hiformer.features.FeatureEncoder;
+import ai.hiformer.features.io.JsonLinesReader;
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.model.Batch;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.Models;
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import ai.hiformer.serving.ServedModel;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Flink SQL scores a table with the model the online job wrote: {@code CREATE MODEL ... WITH
+ * ('provider' = 'hiformer')} and {@code ML_PREDICT}, on a MiniCluster, give the scores {@code
+ * hiformer serve} gives for the same rows, and name the version that scored them.
+ */
+class SqlPredictITCase {
+  private static final String SPEC =
+      """
+      {"name": "sql", "format": "jsonl", "tasks": [{"name": "click"}],
+       "fields": [{"name": "user_id", "kind": "categorical"}, {"name": "item_id", "kind": "categorical"},
+                  {"name": "price", "kind": "numeric", "transform": "log1p"}]}""";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path snapshots;
+
+  @Test
+  @SuppressWarnings("try") // Flink's CloseableIterator.close() may throw InterruptedException
+  void mlPredictScoresAsServeDoesAndNamesTheVersion() throws Exception {
+    Path dir = trainAndSnapshot();
+    ServedModel served = ServedModel.load(dir, 1);
+
+    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      values
+          .append(i == 0 ? "" : ", ")
+          .append(
+              String.format("('r%d', 'u%d', 'i%d', CAST(%d AS DOUBLE))", i, i % 11, i % 5, i % 13));
+    }
+    sql.executeSql(
+        "CREATE TEMPORARY VIEW impressions (request_id, user_id, item_id, price) AS VALUES "
+            + values);
+    sql.executeSql(
+        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE)"
+            + " OUTPUT (click DOUBLE, model_version BIGINT) WITH ('provider' = 'hiformer',"
+            + " 'snapshots' = '"
+            + snapshots
+            + "', 'model-id' = 'm')");
+    List<Row> rows = new ArrayList<>();
+    try (CloseableIterator<Row> it =
+        sql.executeSql(
+                "SELECT request_id, user_id, item_id, price, click, model_version FROM"
+                    + " ML_PREDICT(TABLE impressions, MODEL ctr, DESCRIPTOR(user_id, item_id,"
+                    + " price))")
+            .collect()) {
+      it.forEachRemaining(rows::add);
+    }
+    assertThat(rows).hasSize(40);
+    for (Row r : rows) {
+      Map<String, Double> expected =
+          served.score(
+              JsonLinesReader.of(
+                  JSON.readTree(
+                      String.format(
+                          "{\"user_id\": \"%s\", \"item_id\": \"%s\", \"price\": %s}",
+                          r.getField("user_id"), r.getField("item_id"), r.getField("price"))),
+                  "test"));
+      assertThat((Double) r.getField("click"))
+          .as("request %s", r.getField("request_id"))
+          .isCloseTo(expected.get("click"), within(1e-6));
+      assertThat((Long) r.getField("model_version")).isEqualTo(served.version());
+    }
+    assertThat(served.version()).isPositive();
+  }
+
+  @Test
+  @SuppressWarnings("try") // Flink's CloseableIterator.close() may throw InterruptedException
+  void aRunningQueryTakesUpANewVersion() throws Exception {
+    trainAndSnapshot();
+    long first = learner.steps();
+    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+    sql.executeSql(
+        "CREATE TEMPORARY TABLE impressions (user_id STRING, item_id STRING, price DOUBLE) WITH"
+            + " ('connector' = 'datagen', 'rows-per-second' = '50', 'fields.user_id.length' = '2',"
+            + " 'fields.item_id.length' = '2', 'fields.price.min' = '0', 'fields.price.max' = '12')");
+    sql.executeSql(
+        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE)"
+            + " OUTPUT (click DOUBLE, model_version BIGINT) WITH ('provider' = 'hiformer',"
+            + " 'snapshots' = '"
+            + snapshots
+            + "', 'model-id' = 'm', 'reload-seconds' = '1')");
+    long seenFirst = 0;
+    long seenNext = 0;
+    try (CloseableIterator<Row> it =
+        sql.executeSql(
+                "SELECT click, model_version FROM ML_PREDICT(TABLE impressions, MODEL ctr,"
+                    + " DESCRIPTOR(user_id, item_id, price))")
+            .collect()) {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (seenNext == 0 && System.nanoTime() < deadline && it.hasNext()) {
+        long version = (Long) it.next().getField("model_version");
+        if (version == first) {
+          if (++seenFirst == 20) {
+            trainAndSnapshot(); // the learner moves on while the query runs
+          }
+        } else {
+          assertThat(version).as("a newer version").isEqualTo(learner.steps());
+          seenNext++;
+        }
+      }
+    }
+    assertThat(seenFirst).isGreaterThanOrEqualTo(20);
+    assertThat(seenNext).as("rows scored by the version written while the query ran").isOne();
+  }
+
+  @Test
+  void anOutputColumnOfAnotherTypeFailsNamingIt() throws Exception {
+    trainAndSnapshot();
+    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+    sql.executeSql(
+        "CREATE TEMPORARY VIEW impressions (user_id, item_id, price) AS VALUES ('u1', 'i1', 2.0)");
+    sql.executeSql(
+        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE) OUTPUT (click STRING)"
+            + " WITH ('provider' = 'hiformer', 'snapshots' = '"
+            + snapshots
+            + "', 'model-id' = 'm')");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                sql.executeSql(
+                        "SELECT * FROM ML_PREDICT(TABLE impressions, MODEL ctr,"
+                            + " DESCRIPTOR(user_id, item_id, price))")
+                    .await())
+        .hasStackTraceContaining("invalid OUTPUT column click VARCHAR");
+  }
+
+  private final FeatureSpec spec = FeatureSpec.parse(SPEC);
+  private final FeatureEncoder encoder = new FeatureEncoder(spec, null);
+  private final Learner learner =
+      new Learner(
+          Models.create(ModelConfig.builder(ModelKind.HIFORMER).build(), spec.layout()),
+          OptimizerConfig.defaults());
+  private int event;
+
+  /**
+   * Four more micro-batches of a generated stream for the Hiformer, then a snapshot written as the
+   * job writes them (its version: the steps so far).
+   */
+  private Path trainAndSnapshot() throws Exception {
+    Batch batch = spec.layout().newBatch(64, 1);
+    for (int step = 0; step < 4; step++) {
+      for (int b = 0; b < 64; b++, event++) {
+        int user = event % 11;
+        int item = event % 5;
+        String line =
+            String.format(
+                "{\"user_id\": \"u%d\", \"item_id\": \"i%d\", \"price\": %d, \"click\": %d}",
+                user, item, event % 13, (user + item) % 3 == 0 ? 1 : 0);
+        encoder.encode(JsonLinesReader.of(JSON.readTree(line), "gen"), batch, b);
+      }
+      batch.setSize(64);
+      learner.predictThenTrain(batch, new double[64]);
+    }
+    return ModelSnapshot.write(
+        snapshots,
+        "m",
+        learner.steps(),
+        SPEC,
+        LearnerCodec.encode(learner),
+        encoder.stateBytes(),
+        learner.model().config().toProperties(),
+        new ModelSnapshot.Position(event, event, 1));
+  }
+}
