@@ -15,9 +15,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * An exchange leaves every learner and the base on the merged state of {@link DeltaExchange} (dense
- * weights averaged, rows averaged over the learners that moved them, accumulators summed), bit for
- * bit the same everywhere; a row several learners created counts its initial value once.
+ * An exchange leaves every learner and the common on the merged state of {@link DeltaExchange}
+ * (dense weights averaged, rows averaged over the learners that moved them, accumulators summed),
+ * bit for bit the same everywhere; a row several learners created counts its initial value once.
  */
 class DeltaExchangeTest {
   private static final InputLayout LAYOUT = new InputLayout(3, 1, 3, 2);
@@ -28,29 +28,29 @@ class DeltaExchangeTest {
     for (Precision precision : Precision.values()) {
       ModelConfig config =
           ModelConfig.builder(ModelKind.parse(kind)).seed(4).precision(precision).build();
-      CtrModel base = Models.create(config, LAYOUT);
+      CtrModel common = Models.create(config, LAYOUT);
       List<Learner> learners = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
         learners.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
       }
-      DeltaExchange exchange = new DeltaExchange(base, learners);
+      DeltaExchange exchange = new DeltaExchange(common, learners);
       for (int round = 0; round < 2; round++) {
         // Few ids: the learners share rows, and create some of the same new rows in one period.
         for (int k = 0; k < learners.size(); k++) {
           Batch batch = TestBatches.random(LAYOUT, 24, 1, 15 + 10 * round, 100 * round + k);
           learners.get(k).predictThenTrain(batch, new double[24]);
         }
-        List<double[]> expected = expectedMerge(base, learners);
+        List<double[]> expected = expectedMerge(common, learners);
         exchange.exchange();
-        for (CtrModel m : models(base, learners)) {
-          List<double[]> got = state(m, rowsOf(base));
+        for (CtrModel m : models(common, learners)) {
+          List<double[]> got = state(m, rowsOf(common));
           double tolerance = precision == Precision.FLOAT ? 1e-6 : 1e-12;
           for (int i = 0; i < expected.size(); i++) {
             assertThat(maxAbsDifference(got.get(i), expected.get(i)))
                 .as("%s %s round %d, array %d", precision, kind, round, i)
                 .isLessThanOrEqualTo(tolerance);
           }
-          List<double[]> first = state(learners.get(0).model(), rowsOf(base));
+          List<double[]> first = state(learners.get(0).model(), rowsOf(common));
           for (int i = 0; i < got.size(); i++) {
             assertThat(java.util.Arrays.equals(got.get(i), first.get(i)))
                 .as("array %d identical in every learner", i)
@@ -62,24 +62,25 @@ class DeltaExchangeTest {
   }
 
   /**
-   * The merge written out: dense {@code base + mean Δ}; each row {@code base + ΣΔ/m} over the m
-   * learners whose copy moved, its accumulator {@code base + ΣΔG}; over every row any model holds.
+   * The merge written out: dense {@code common + mean Δ}; each row {@code common + ΣΔ/m} over the m
+   * learners whose copy moved, its accumulator {@code common + ΣΔG}; over every row any model
+   * holds.
    */
-  private static List<double[]> expectedMerge(CtrModel base, List<Learner> learners) {
-    int[] rows = new int[base.tables().size()];
+  private static List<double[]> expectedMerge(CtrModel common, List<Learner> learners) {
+    int[] rows = new int[common.tables().size()];
     for (int t = 0; t < rows.length; t++) {
       for (Learner l : learners) {
         rows[t] = Math.max(rows[t], l.model().tables().get(t).rows());
       }
-      base.tables().get(t).ensureRow(rows[t] - 1); // new rows at their initial values
+      common.tables().get(t).ensureRow(rows[t] - 1); // new rows at their initial values
     }
-    List<double[]> from = state(base, rows);
+    List<double[]> from = state(common, rows);
     List<List<double[]>> own = new ArrayList<>();
     for (Learner l : learners) {
       own.add(state(l.model(), rows));
     }
     List<double[]> merged = new ArrayList<>();
-    int dense = base.params().all().size();
+    int dense = common.params().all().size();
     for (int i = 0; i < dense; i++) {
       double[] m = from.get(i).clone();
       for (List<double[]> w : own) {
@@ -90,7 +91,7 @@ class DeltaExchangeTest {
       merged.add(m);
     }
     for (int t = 0; t < rows.length; t++) {
-      int dim = base.tables().get(t).dim();
+      int dim = common.tables().get(t).dim();
       int vi = dense + 2 * t;
       double[] values = from.get(vi).clone();
       double[] acc = from.get(vi + 1).clone();
@@ -149,9 +150,9 @@ class DeltaExchangeTest {
     return out;
   }
 
-  private static List<CtrModel> models(CtrModel base, List<Learner> learners) {
+  private static List<CtrModel> models(CtrModel common, List<Learner> learners) {
     List<CtrModel> all = new ArrayList<>();
-    all.add(base);
+    all.add(common);
     learners.forEach(l -> all.add(l.model()));
     return all;
   }

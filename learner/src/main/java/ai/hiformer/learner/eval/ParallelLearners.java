@@ -78,8 +78,8 @@ public final class ParallelLearners {
                 }
               }));
     }
-    CtrModel base = Models.create(config, data.spec().layout());
-    DeltaExchange exchange = learners > 1 ? new DeltaExchange(base, team) : null;
+    CtrModel common = Models.create(config, data.spec().layout());
+    DeltaExchange exchange = learners > 1 ? new DeltaExchange(common, team) : null;
     List<EncodedDataset.Recycle> recycles = data.recycles();
     int nextRecycle = 0;
     long exchanges = 0;
@@ -93,7 +93,7 @@ public final class ParallelLearners {
         for (Learner l : team) {
           l.model().resetRow(r.field(), r.id(), r.generation());
         }
-        base.resetRow(r.field(), r.id(), r.generation());
+        common.resetRow(r.field(), r.id(), r.generation());
       }
       int k = i % learners;
       MicroBatch m = micro.get(k);
@@ -126,7 +126,7 @@ public final class ParallelLearners {
         result,
         exchanges,
         exchanges == 0 ? 0 : mergedRows / (double) exchanges,
-        base.params().count(),
+        common.params().count(),
         exchanges == 0 ? 0 : exchangeNanos / 1e6 / exchanges);
   }
 

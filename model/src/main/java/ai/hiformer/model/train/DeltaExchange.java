@@ -10,21 +10,21 @@ import java.util.List;
 /**
  * How K learners of one model, each training on its share of the examples, exchange what they
  * learnt ({@code learn.parallelism}, simulated by {@code evaluate --learners K}). Every learner
- * starts each exchange period from the same merged state, the <em>base</em>; at the exchange each
- * learner's change since the base is its delta, {@code Δ_k = w_k − base}, and every learner and the
- * base continue from the merged state:
+ * starts each exchange period from the same merged state, the <em>common</em> state; at the
+ * exchange each learner's change since the common state is its delta, {@code Δ_k = w_k − common},
+ * and every learner and the common state continue from the merged one:
  *
  * <ul>
- *   <li>dense weights: {@code base + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
+ *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
  *       learner stepping on 1/K of the micro-batch and an exchange after every step, this is one
  *       step of the whole micro-batch, as one learner would take it (synchronous data parallelism);
  *       a longer period averages several local steps (local SGD). Summing instead overshoots: K
  *       Adam steps from the same stale point add up where one step would have been taken, and
  *       measured, 4 learners summing every 4,096 examples fell to AUC 0.51 on MovieLens.
- *   <li>an embedding row: {@code base + (1/m) Σ Δ_k} over the m learners whose copy of it moved in
- *       the period (a row one learner alone trained keeps that learner's update whole; a learner
+ *   <li>an embedding row: {@code common + (1/m) Σ Δ_k} over the m learners whose copy of it moved
+ *       in the period (a row one learner alone trained keeps that learner's update whole; a learner
  *       that only created or read the row does not count);
- *   <li>its Adagrad accumulator: {@code base + Σ_k ΔG_k}, a sum of squared gradients, which adds.
+ *   <li>its Adagrad accumulator: {@code common + Σ_k ΔG_k}, a sum of squared gradients, which adds.
  * </ul>
  *
  * <p>Sums run in learner order in double and are stored as the weights are (float32 rows), so every
@@ -32,25 +32,26 @@ import java.util.List;
  * own gradient stream, not model state.
  *
  * <p>New rows: a row's initial value is a function of (seed, table, row) alone, so a learner that
- * creates a row and the base that creates it at the exchange agree on it, and the delta carries
- * only what training added. Row ids must mean the same key in every learner (one vocabulary).
+ * creates a row and the common state that creates it at the exchange agree on it, and the delta
+ * carries only what training added. Row ids must mean the same key in every learner (one
+ * vocabulary).
  */
 public final class DeltaExchange {
-  private final CtrModel base;
+  private final CtrModel common;
   private final List<Learner> learners;
   private final BitSet[][] changed; // [learner][table]: rows changed since the last exchange
   private final double[] delta;
   private final double[] accumulatorDelta;
 
   /**
-   * @param base a model of the learners' configuration holding the state they all start from (the
+   * @param common a model of the learners' configuration holding the state they all start from (the
    *     last merged state); it becomes the merged state at each {@link #exchange()}
    * @param learners the K learners, each on a model of the same configuration and initial state
    */
-  public DeltaExchange(CtrModel base, List<Learner> learners) {
-    this.base = base;
+  public DeltaExchange(CtrModel common, List<Learner> learners) {
+    this.common = common;
     this.learners = List.copyOf(learners);
-    int tables = base.tables().size();
+    int tables = common.tables().size();
     this.changed = new BitSet[learners.size()][tables];
     int maxDim = 1;
     for (int k = 0; k < learners.size(); k++) {
@@ -60,7 +61,7 @@ public final class DeltaExchange {
         learners.get(k).model().tables().get(t).trackChanges(new Tracker(rows));
       }
     }
-    for (EmbeddingTable t : base.tables()) {
+    for (EmbeddingTable t : common.tables()) {
       maxDim = Math.max(maxDim, t.dim());
     }
     delta = new double[maxDim];
@@ -81,18 +82,18 @@ public final class DeltaExchange {
   }
 
   /**
-   * Merges every learner's delta into the base and gives every learner the merged state: the dense
-   * weights, and the rows any learner changed (values and Adagrad accumulators).
+   * Merges every learner's delta into the common state and gives every learner the merged state:
+   * the dense weights, and the rows any learner changed (values and Adagrad accumulators).
    *
    * @return the number of rows merged (over all tables)
    */
   public long exchange() {
     mergeDense();
     long rows = 0;
-    for (int t = 0; t < base.tables().size(); t++) {
+    for (int t = 0; t < common.tables().size(); t++) {
       rows += mergeRows(t);
     }
-    base.params().weightsChanged();
+    common.params().weightsChanged();
     for (Learner l : learners) {
       l.model().params().weightsChanged();
     }
@@ -100,7 +101,7 @@ public final class DeltaExchange {
   }
 
   private void mergeDense() {
-    List<Param> into = base.params().all();
+    List<Param> into = common.params().all();
     double[][] own = new double[learners.size()][];
     for (int p = 0; p < into.size(); p++) {
       double[] b = into.get(p).value();
@@ -125,7 +126,7 @@ public final class DeltaExchange {
     for (BitSet[] byTable : changed) {
       union.or(byTable[t]);
     }
-    EmbeddingTable into = base.tables().get(t);
+    EmbeddingTable into = common.tables().get(t);
     int dim = into.dim();
     long merged = 0;
     for (int id = union.nextSetBit(1); id >= 0; id = union.nextSetBit(id + 1)) {
