@@ -1,16 +1,11 @@
 package ai.hiformer.cli;
 
-import ai.hiformer.features.EncodedDataset;
 import ai.hiformer.learner.Metrics;
 import ai.hiformer.learner.eval.DelayedFeedback;
-import ai.hiformer.model.ModelConfig;
-import ai.hiformer.model.optim.OptimizerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,18 +78,8 @@ final class DelayedEvaluation {
             + "'; allowed: a positive number with a unit ms, s, m, h or d (for example 90m)");
   }
 
-  static int run(
-      Options o,
-      EncodedDataset dataset,
-      OptimizerConfig optimizer,
-      int batchSize,
-      List<String> kinds,
-      List<Long> seeds,
-      ModelConfigs configs,
-      Path out,
-      PrintStream print)
-      throws IOException {
-    String delay = o.get("label-delay", "");
+  static int run(Study s) throws IOException {
+    String delay = s.options().get("label-delay", "");
     if (!delay.startsWith("exp:")) {
       throw new Options.UsageException(
           "evaluate: invalid --label-delay = '"
@@ -103,76 +88,85 @@ final class DelayedEvaluation {
     }
     long mean = durationMillis("label-delay", delay.substring(4));
     long window =
-        o.has("join-window") ? durationMillis("join-window", o.get("join-window", "")) : mean;
+        s.options().has("join-window")
+            ? durationMillis("join-window", s.options().get("join-window", ""))
+            : mean;
     long attribution =
-        o.has("attribution-window")
-            ? durationMillis("attribution-window", o.get("attribution-window", ""))
+        s.options().has("attribution-window")
+            ? durationMillis("attribution-window", s.options().get("attribution-window", ""))
             : 30 * window;
     List<DelayedFeedback.Mode> modes = new ArrayList<>();
     List<Double> keeps = new ArrayList<>();
     try {
-      for (String m : o.list("delay-modes", "oracle,window,fnw,fnc,window-fnw")) {
+      for (String m : s.options().list("delay-modes", "oracle,window,fnw,fnc,window-fnw")) {
         modes.add(DelayedFeedback.Mode.parse(m));
       }
-      for (String r : o.list("negative-sampling", "1")) {
+      for (String r : s.options().list("negative-sampling", "1")) {
         keeps.add(Double.parseDouble(r));
         new DelayedFeedback.Settings(mean, window, attribution, keeps.get(keeps.size() - 1));
       }
     } catch (IllegalArgumentException e) {
       throw new Options.UsageException("evaluate: " + e.getMessage());
     }
-    print.printf(
-        Locale.ROOT,
-        "Delayed labels: mean delay %,d ms, join window %,d ms, attribution window %,d ms; event"
-            + " time %s%n",
-        mean,
-        window,
-        attribution,
-        dataset.hasEventTimes() ? "from the spec's time field" : "synthetic, row i at i seconds");
-    DelayedFeedback simulation = new DelayedFeedback(dataset, optimizer, batchSize);
+    s.print()
+        .printf(
+            Locale.ROOT,
+            "Delayed labels: mean delay %,d ms, join window %,d ms, attribution window %,d ms; event"
+                + " time %s%n",
+            mean,
+            window,
+            attribution,
+            s.dataset().hasEventTimes()
+                ? "from the spec's time field"
+                : "synthetic, row i at i seconds");
+    DelayedFeedback simulation = new DelayedFeedback(s.dataset(), s.optimizer(), s.batchSize());
     List<DelayedFeedback.Run> runs = new ArrayList<>();
     StringBuilder csv =
         new StringBuilder(
             "model,mode,negative_keep,seed," + String.join(",", METRICS.keySet()) + "\n");
-    for (String kind : kinds) {
+    for (String kind : s.kinds()) {
       for (double keep : keeps) {
         var settings = new DelayedFeedback.Settings(mean, window, attribution, keep);
         for (DelayedFeedback.Mode mode : modes) {
-          for (long seed : seeds) {
-            DelayedFeedback.Run r = simulation.run(configs.of(kind, seed), mode, settings);
+          for (long seed : s.seeds()) {
+            DelayedFeedback.Run r = simulation.run(s.configs().of(kind, seed), mode, settings);
             runs.add(r);
             csv.append(String.join(",", r.model(), mode.cliName(), "" + keep, "" + seed));
             METRICS.values().forEach(f -> csv.append(',').append(f.applyAsDouble(r)));
             csv.append('\n');
-            print.printf(
-                Locale.ROOT,
-                "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f calibration of the last 20 %% %.3f%n",
-                r.model(),
-                mode.cliName(),
-                keep,
-                seed,
-                r.all().auc(),
-                r.all().logLoss(),
-                r.last20().calibration());
+            s.print()
+                .printf(
+                    Locale.ROOT,
+                    "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f calibration of the last 20 %% %.3f%n",
+                    r.model(),
+                    mode.cliName(),
+                    keep,
+                    seed,
+                    r.all().auc(),
+                    r.all().logLoss(),
+                    r.last20().calibration());
           }
         }
       }
     }
-    Files.createDirectories(out);
-    Files.writeString(out.resolve("delayed.csv"), csv);
+    Files.createDirectories(s.out());
+    Files.writeString(s.out().resolve("delayed.csv"), csv);
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
     root.put("mean_delay_ms", mean)
         .put("join_window_ms", window)
         .put("attribution_window_ms", attribution)
-        .put("events", dataset.size())
-        .put("event_time", dataset.hasEventTimes() ? "spec time field" : "synthetic: row i at i s")
-        .put("seeds", seeds.size());
+        .put("events", s.dataset().size())
+        .put(
+            "event_time",
+            s.dataset().hasEventTimes() ? "spec time field" : "synthetic: row i at i s")
+        .put("seeds", s.seeds().size());
     var groups = root.putArray("summaries");
-    print.println(
-        "model     mode   r     | AUC mean ± std (min / median) | log-loss mean ± std | NE mean"
-            + " | calibration all / last 20 % | gap recovered");
-    for (String kind : kinds) {
+    s.print()
+        .println(
+            "model     mode   r     | AUC mean ± std (min / median) | log-loss mean ± std | NE mean"
+                + " | calibration all / last 20 % | gap recovered");
+    for (String kind : s.kinds()) {
       for (double keep : keeps) {
         for (DelayedFeedback.Mode mode : modes) {
           List<DelayedFeedback.Run> group = select(runs, kind, mode, keep);
@@ -190,35 +184,32 @@ final class DelayedEvaluation {
           }
           double[] auc = values(group, r -> r.all().auc());
           double[] ll = values(group, r -> r.all().logLoss());
-          print.printf(
-              Locale.ROOT,
-              "%-9s %-6s %-5s | %.4f ± %.4f (%.4f / %.4f) | %.4f ± %.4f | %.4f | %.3f / %.3f | %s%n",
-              group.get(0).model(),
-              mode.cliName(),
-              keep,
-              Metrics.mean(auc),
-              Metrics.std(auc),
-              min(auc),
-              Metrics.median(auc),
-              Metrics.mean(ll),
-              Metrics.std(ll),
-              Metrics.mean(values(group, r -> r.all().ne())),
-              Metrics.mean(values(group, r -> r.all().calibration())),
-              Metrics.mean(values(group, r -> r.last20().calibration())),
-              Double.isNaN(recovered)
-                  ? "-"
-                  : String.format(Locale.ROOT, "%.1f %%", 100 * recovered));
+          s.print()
+              .printf(
+                  Locale.ROOT,
+                  "%-9s %-6s %-5s | %.4f ± %.4f (%.4f / %.4f) | %.4f ± %.4f | %.4f | %.3f / %.3f | %s%n",
+                  group.get(0).model(),
+                  mode.cliName(),
+                  keep,
+                  Metrics.mean(auc),
+                  Metrics.std(auc),
+                  min(auc),
+                  Metrics.median(auc),
+                  Metrics.mean(ll),
+                  Metrics.std(ll),
+                  Metrics.mean(values(group, r -> r.all().ne())),
+                  Metrics.mean(values(group, r -> r.all().calibration())),
+                  Metrics.mean(values(group, r -> r.last20().calibration())),
+                  Double.isNaN(recovered)
+                      ? "-"
+                      : String.format(Locale.ROOT, "%.1f %%", 100 * recovered));
         }
       }
     }
-    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("delayed.json").toFile(), root);
-    print.println("Wrote " + out.resolve("delayed.json") + ", delayed.csv");
+    json.writerWithDefaultPrettyPrinter()
+        .writeValue(s.out().resolve("delayed.json").toFile(), root);
+    s.print().println("Wrote " + s.out().resolve("delayed.json") + ", delayed.csv");
     return 0;
-  }
-
-  /** Builds the model configuration of a kind and seed (evaluate's flags applied). */
-  interface ModelConfigs {
-    ModelConfig of(String kind, long seed);
   }
 
   private static List<DelayedFeedback.Run> select(

@@ -187,29 +187,22 @@ public final class EvaluateCommand extends OptionsCommand {
       return 1;
     }
     Files.createDirectories(out);
+    Study study =
+        new Study(
+            o,
+            dataset,
+            opt,
+            batchSize,
+            kinds,
+            seeds,
+            (kind, seed) -> modelConfig(o, kind, spec.tasks().size(), seed),
+            out,
+            System.out);
     if (o.has("learners")) {
-      return LearnersEvaluation.run(
-          o,
-          dataset,
-          opt,
-          batchSize,
-          kinds,
-          seeds,
-          (kind, seed) -> modelConfig(o, kind, spec.tasks().size(), seed),
-          out,
-          System.out);
+      return LearnersEvaluation.run(study);
     }
     if (o.has("label-delay")) {
-      return DelayedEvaluation.run(
-          o,
-          dataset,
-          opt,
-          batchSize,
-          kinds,
-          seeds,
-          (kind, seed) -> modelConfig(o, kind, spec.tasks().size(), seed),
-          out,
-          System.out);
+      return DelayedEvaluation.run(study);
     }
     List<RunResult> runs = new ArrayList<>();
     List<RunResult> memberRuns = new ArrayList<>();

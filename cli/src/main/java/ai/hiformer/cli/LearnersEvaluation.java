@@ -1,16 +1,12 @@
 package ai.hiformer.cli;
 
-import ai.hiformer.features.EncodedDataset;
 import ai.hiformer.learner.Metrics;
 import ai.hiformer.learner.eval.ParallelLearners;
 import ai.hiformer.learner.eval.RunResult;
-import ai.hiformer.model.optim.OptimizerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,37 +30,33 @@ final class LearnersEvaluation {
 
   private LearnersEvaluation() {}
 
-  static int run(
-      Options o,
-      EncodedDataset dataset,
-      OptimizerConfig optimizer,
-      int batchSize,
-      List<String> kinds,
-      List<Long> seeds,
-      DelayedEvaluation.ModelConfigs configs,
-      Path out,
-      PrintStream print)
-      throws IOException {
-    List<Integer> ks = EvaluateCommand.positiveIntegers(o, "learners", "1");
-    List<Integer> syncs = EvaluateCommand.positiveIntegers(o, "sync-examples", "4096");
-    ParallelLearners simulation = new ParallelLearners(dataset, optimizer, batchSize);
+  static int run(Study study) throws IOException {
+    List<Integer> ks = EvaluateCommand.positiveIntegers(study.options(), "learners", "1");
+    List<Integer> syncs =
+        EvaluateCommand.positiveIntegers(study.options(), "sync-examples", "4096");
+    ParallelLearners simulation =
+        new ParallelLearners(study.dataset(), study.optimizer(), study.batchSize());
     StringBuilder csv = new StringBuilder("model,learners,sync_examples,seed,auc,log_loss,ne\n");
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
-    root.put("events", dataset.size()).put("batch_size", batchSize).put("seeds", seeds.size());
+    root.put("events", study.dataset().size())
+        .put("batch_size", study.batchSize())
+        .put("seeds", study.seeds().size());
     var groups = root.putArray("summaries");
-    print.println(
-        "model     K  S      | AUC mean ± std (min / median) | ΔAUC vs K=1 | lowest seed below K=1's"
-            + " min | log-loss mean ± std");
-    for (String kind : kinds) {
+    study
+        .print()
+        .println(
+            "model     K  S      | AUC mean ± std (min / median) | ΔAUC vs K=1 | lowest seed below K=1's"
+                + " min | log-loss mean ± std");
+    for (String kind : study.kinds()) {
       double[] oneAuc = null;
       for (int k : ks) {
         for (int s : k == 1 ? List.of(0) : syncs) {
           List<RunResult> group = new ArrayList<>();
           List<ParallelLearners.Outcome> outcomes = new ArrayList<>();
-          for (long seed : seeds) {
+          for (long seed : study.seeds()) {
             ParallelLearners.Outcome outcome =
-                simulation.online(configs.of(kind, seed), k, k == 1 ? 1 : s);
+                simulation.online(study.configs().of(kind, seed), k, k == 1 ? 1 : s);
             outcomes.add(outcome);
             RunResult r = outcome.result();
             group.add(r);
@@ -76,15 +68,17 @@ final class LearnersEvaluation {
                 .append(',')
                 .append(r.ne())
                 .append('\n');
-            print.printf(
-                Locale.ROOT,
-                "  %s K=%d S=%d seed %d: AUC %.4f log-loss %.4f%n",
-                kind,
-                k,
-                s,
-                seed,
-                r.auc(),
-                r.logLoss());
+            study
+                .print()
+                .printf(
+                    Locale.ROOT,
+                    "  %s K=%d S=%d seed %d: AUC %.4f log-loss %.4f%n",
+                    kind,
+                    k,
+                    s,
+                    seed,
+                    r.auc(),
+                    r.logLoss());
           }
           double[] auc = group.stream().mapToDouble(RunResult::auc).toArray();
           double[] ll = group.stream().mapToDouble(RunResult::logLoss).toArray();
@@ -115,27 +109,30 @@ final class LearnersEvaluation {
                             .mapToDouble(ParallelLearners.Outcome::millisPerExchange)
                             .toArray()));
           }
-          print.printf(
-              Locale.ROOT,
-              "%-9s %-2d %-6s | %.4f ± %.4f (%.4f / %.4f) | %+.4f | %+.4f | %.4f ± %.4f%n",
-              kind,
-              k,
-              k == 1 ? "-" : "" + s,
-              Metrics.mean(auc),
-              Metrics.std(auc),
-              min(auc),
-              Metrics.median(auc),
-              diff,
-              below,
-              Metrics.mean(ll),
-              Metrics.std(ll));
+          study
+              .print()
+              .printf(
+                  Locale.ROOT,
+                  "%-9s %-2d %-6s | %.4f ± %.4f (%.4f / %.4f) | %+.4f | %+.4f | %.4f ± %.4f%n",
+                  kind,
+                  k,
+                  k == 1 ? "-" : "" + s,
+                  Metrics.mean(auc),
+                  Metrics.std(auc),
+                  min(auc),
+                  Metrics.median(auc),
+                  diff,
+                  below,
+                  Metrics.mean(ll),
+                  Metrics.std(ll));
         }
       }
     }
-    Files.createDirectories(out);
-    Files.writeString(out.resolve("learners.csv"), csv);
-    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("learners.json").toFile(), root);
-    print.println("Wrote " + out.resolve("learners.json") + ", learners.csv");
+    Files.createDirectories(study.out());
+    Files.writeString(study.out().resolve("learners.csv"), csv);
+    json.writerWithDefaultPrettyPrinter()
+        .writeValue(study.out().resolve("learners.json").toFile(), root);
+    study.print().println("Wrote " + study.out().resolve("learners.json") + ", learners.csv");
     return 0;
   }
 
