@@ -70,7 +70,8 @@ public final class EvaluateCommand extends OptionsCommand {
                                           one per member (blend/member) as it scored inside the blend
         --mode online|offline|both        progressive validation and/or time split (default online)
         --seeds 0,1,2                     one run per seed (default 0,1,2)
-        --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png go
+        --out DIR                         where summary.json, learning_curve.csv, progressive_auc.png and
+                                          reliability.png (predicted against observed, by decile) go
                                           (default runs/eval-<time>)
         --batch-size 256  --epochs 5 (offline)  --curve-points 100
         --threads 1                       threads each training step's forward and backward are split
@@ -266,12 +267,14 @@ public final class EvaluateCommand extends OptionsCommand {
     if (modes.contains("online")) {
       Reports.writeCurvePng(
           out.resolve("progressive_auc.png"), runs, spec.name() + ": progressive AUC (online)");
+      Reports.writeReliabilityPng(
+          out.resolve("reliability.png"), runs, spec.name() + ": reliability by decile (online)");
     }
     System.out.println(
         "Wrote "
             + out.resolve("summary.json")
             + ", learning_curve.csv"
-            + (modes.contains("online") ? ", progressive_auc.png" : ""));
+            + (modes.contains("online") ? ", progressive_auc.png, reliability.png" : ""));
     return 0;
   }
 

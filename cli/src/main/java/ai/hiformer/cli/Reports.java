@@ -98,7 +98,14 @@ public final class Reports {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = mapper.createObjectNode();
     ObjectNode ctx = root.putObject("context");
-    context.forEach((k, v) -> ctx.put(k, String.valueOf(v)));
+    // Numbers, lists and maps (e.g. thread_speedup) as JSON; anything else as its text.
+    context.forEach(
+        (k, v) ->
+            ctx.set(
+                k,
+                v instanceof Number || v instanceof java.util.Collection || v instanceof Map
+                    ? mapper.valueToTree(v)
+                    : mapper.getNodeFactory().textNode(String.valueOf(v))));
     ArrayNode results = root.putArray("results");
     for (List<RunResult> g : group(runs).values()) {
       RunResult f = g.get(0);
@@ -108,9 +115,12 @@ public final class Reports {
       o.put("mode", f.mode());
       ArrayNode seeds = o.putArray("seeds");
       ArrayNode aucs = o.putArray("auc");
+      // Per seed, the predictions by decile: [mean prediction, observed rate, count] (online runs)
+      ArrayNode reliability = o.putArray("reliability");
       for (RunResult r : g) {
         seeds.add(r.seed());
         aucs.add(r.auc());
+        reliability.add(mapper.valueToTree(r.reliability()));
       }
       o.put("auc_mean", Metrics.mean(auc));
       o.put("auc_std", Metrics.std(auc));
@@ -195,5 +205,50 @@ public final class Reports {
     }
     plot.setRenderer(renderer);
     ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, 600);
+  }
+
+  /**
+   * The reliability plot of the online runs: per run, the mean prediction of each decile against
+   * its observed positive rate, beside the diagonal a calibrated model would follow.
+   */
+  public static void writeReliabilityPng(Path file, List<RunResult> runs, String title)
+      throws IOException {
+    XYSeriesCollection series = new XYSeriesCollection();
+    XYSeries diagonal = new XYSeries("calibrated");
+    diagonal.add(0.0, 0.0);
+    diagonal.add(1.0, 1.0);
+    series.addSeries(diagonal);
+    for (RunResult r : runs) {
+      if (r.reliability().isEmpty()) {
+        continue;
+      }
+      XYSeries s = new XYSeries(r.model() + " seed " + r.seed());
+      for (double[] bin : r.reliability()) {
+        s.add(bin[0], bin[1]);
+      }
+      series.addSeries(s);
+    }
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title,
+            "mean prediction (decile)",
+            "observed positive rate",
+            series,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+    renderer.setSeriesPaint(0, Color.GRAY);
+    renderer.setSeriesShapesVisible(0, false);
+    for (int i = 0; i < series.getSeriesCount(); i++) {
+      renderer.setSeriesStroke(i, new BasicStroke(i == 0 ? 1.0f : 1.6f));
+    }
+    plot.setRenderer(renderer);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 800);
   }
 }

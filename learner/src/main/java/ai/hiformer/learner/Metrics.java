@@ -96,6 +96,37 @@ public final class Metrics {
     return sy == 0 ? Double.NaN : sp / sy;
   }
 
+  /**
+   * The reliability curve of rows [from, to): the rows sorted by prediction and cut into {@code
+   * bins} groups of (nearly) equal count, each as {@code [mean prediction, observed positive rate,
+   * count]}; a calibrated model's points lie on the diagonal. Empty groups (fewer rows than bins)
+   * are left out.
+   */
+  public static java.util.List<double[]> reliability(
+      double[] p, double[] y, int from, int to, int bins) {
+    Integer[] order = new Integer[to - from];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = from + i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(p[a], p[b]));
+    java.util.List<double[]> out = new java.util.ArrayList<>();
+    for (int b = 0; b < bins; b++) {
+      int lo = (int) ((long) b * order.length / bins);
+      int hi = (int) ((long) (b + 1) * order.length / bins);
+      if (hi == lo) {
+        continue;
+      }
+      double sp = 0;
+      double sy = 0;
+      for (int i = lo; i < hi; i++) {
+        sp += p[order[i]];
+        sy += y[order[i]] > 0.5 ? 1 : 0;
+      }
+      out.add(new double[] {sp / (hi - lo), sy / (hi - lo), hi - lo});
+    }
+    return out;
+  }
+
   /** The median of {@code v} (the mean of the middle two for an even length). */
   public static double median(double[] v) {
     double[] s = v.clone();

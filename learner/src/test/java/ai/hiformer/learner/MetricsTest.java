@@ -76,4 +76,24 @@ class MetricsTest {
     assertThat(m.calibration()).isCloseTo(Metrics.calibration(p, y, 0, n), within(1e-4));
     assertThat(m.auc()).isCloseTo(Metrics.auc(p, y, 0, n), within(1e-3));
   }
+
+  @Test
+  void reliabilityCutsTheSortedPredictionsIntoEqualGroups() {
+    // 20 rows: predictions 0.0, 0.05, ..., 0.95 in scrambled order; the upper half positive
+    double[] p = new double[20];
+    double[] y = new double[20];
+    for (int i = 0; i < 20; i++) {
+      int k = (i * 7) % 20;
+      p[i] = k * 0.05;
+      y[i] = k >= 10 ? 1 : 0;
+    }
+    java.util.List<double[]> bins = Metrics.reliability(p, y, 0, 20, 4);
+    assertThat(bins).hasSize(4);
+    assertThat(bins.get(0)).containsExactly(new double[] {0.1, 0.0, 5.0}, within(1e-12));
+    assertThat(bins.get(1)[1]).isZero();
+    assertThat(bins.get(2)).containsExactly(new double[] {0.6, 1.0, 5.0}, within(1e-12));
+    assertThat(bins.get(3)[0]).isCloseTo(0.85, within(1e-12));
+    // fewer rows than bins: the empty groups are left out
+    assertThat(Metrics.reliability(p, y, 0, 3, 10)).hasSize(3);
+  }
 }

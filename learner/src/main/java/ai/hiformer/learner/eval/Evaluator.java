@@ -233,6 +233,7 @@ public final class Evaluator {
         trained,
         learner.skippedSteps(),
         epochs,
+        List.of(),
         List.of());
   }
 

@@ -11,6 +11,8 @@ import java.util.List;
  * @param calibrationLast20 the same over the stream's last 20 % (online mode; NaN offline)
  * @param curve progressive (cumulative) AUC after each checkpoint of the stream: {@code [events,
  *     auc, windowAuc, logloss]} rows; online mode only
+ * @param reliability the predictions by decile: {@code [mean prediction, observed rate, count]}
+ *     rows ({@link Metrics#reliability}); online mode only
  */
 public record RunResult(
     String model,
@@ -26,7 +28,8 @@ public record RunResult(
     long examples,
     long skippedSteps,
     int epochs,
-    List<double[]> curve) {
+    List<double[]> curve,
+    List<double[]> reliability) {
   /**
    * An online run's result from its predictions {@code p} and labels {@code y} over the whole
    * stream, in stream order (the last 20 % from ⌊0.8 n⌋).
@@ -55,7 +58,8 @@ public record RunResult(
         n,
         skippedSteps,
         1,
-        curve);
+        curve,
+        Metrics.reliability(p, y, 0, n, 10));
   }
 
   /** This result under another name (e.g. with the thread count of a comparison run). */
@@ -74,6 +78,7 @@ public record RunResult(
         examples,
         skippedSteps,
         epochs,
-        curve);
+        curve,
+        reliability);
   }
 }
