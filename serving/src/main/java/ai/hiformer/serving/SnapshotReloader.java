@@ -7,13 +7,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Refreshes a registry every {@code seconds} on a daemon thread, for as long as the server runs.
+ * Refreshes a registry every {@code seconds} on a daemon thread until closed: the scoring server's,
+ * and Flink SQL's model provider's.
  */
-final class SnapshotReloader implements AutoCloseable {
+public final class SnapshotReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotReloader.class);
   private final ScheduledExecutorService executor;
 
-  SnapshotReloader(ModelRegistry registry, long seconds) {
+  public SnapshotReloader(ModelRegistry registry, long seconds) {
     if (seconds < 1) {
       throw new IllegalArgumentException("invalid reload-seconds = " + seconds + "; allowed: >= 1");
     }
@@ -25,8 +26,7 @@ final class SnapshotReloader implements AutoCloseable {
               return t;
             });
     // The registry never throws; the catch is the last guard, since a scheduled task that throws is
-    // never
-    // run again and the server would silently stop following new versions.
+    // never run again and the reader would silently stop following new versions.
     executor.scheduleWithFixedDelay(
         () -> {
           try {

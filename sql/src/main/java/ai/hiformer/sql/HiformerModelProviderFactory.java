@@ -68,12 +68,22 @@ public final class HiformerModelProviderFactory implements ModelProviderFactory 
                 + " BIGINT");
       }
     }
+    java.util.List<PredictSettings.InputKind> kinds = new java.util.ArrayList<>();
+    for (Column c : in) {
+      var type = c.getDataType().getLogicalType();
+      kinds.add(
+          PredictSettings.InputKind.of(
+              c.getName(),
+              type.getTypeRoot().name(),
+              type.getChildren().isEmpty() ? "" : type.getChildren().get(0).getTypeRoot().name()));
+    }
     return new HiformerPredictRuntimeProvider(
-        helper.getOptions().get(SNAPSHOTS),
-        helper.getOptions().get(MODEL_ID),
-        helper.getOptions().get(RELOAD_SECONDS),
-        in.stream().map(Column::getName).toList(),
-        in.stream().map(c -> c.getDataType().getLogicalType().getTypeRoot().name()).toList(),
-        out.stream().map(Column::getName).toList());
+        new PredictSettings(
+            helper.getOptions().get(SNAPSHOTS),
+            helper.getOptions().get(MODEL_ID),
+            helper.getOptions().get(RELOAD_SECONDS),
+            in.stream().map(Column::getName).toList(),
+            kinds,
+            out.stream().map(Column::getName).toList()));
   }
 }

@@ -3,14 +3,14 @@ package ai.hiformer.sql;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.serving.ModelRegistry;
 import ai.hiformer.serving.ServedModel;
+import ai.hiformer.serving.SnapshotReloader;
+import ai.hiformer.sql.PredictSettings.InputKind;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.table.data.ArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -19,9 +19,9 @@ import org.apache.flink.table.functions.PredictFunction;
 
 /**
  * Scores each row of {@code ML_PREDICT} with the newest snapshot of one model id, as {@code
- * hiformer serve} does (the same loader and scorer): the INPUT columns become a feature row by
- * name, the OUTPUT columns are task probabilities and {@value #VERSION_COLUMN}. A background thread
- * looks for newer versions every {@code reload-seconds}.
+ * hiformer serve} does (the same registry, loader, scorer and reloader): the INPUT columns become a
+ * feature row by name, the OUTPUT columns are task probabilities and {@value #VERSION_COLUMN}.
+ * Public because the planner's generated code instantiates it.
  */
 public final class HiformerPredictFunction extends PredictFunction {
   private static final long serialVersionUID = 1L;
@@ -29,63 +29,46 @@ public final class HiformerPredictFunction extends PredictFunction {
   /** The OUTPUT column that names the model version that scored the row. */
   static final String VERSION_COLUMN = "model_version";
 
-  private final String snapshots;
-  private final String modelId;
-  private final int reloadSeconds;
-  private final List<String> inputs;
-  private final List<String> inputTypes;
-  private final List<String> outputs;
+  private final PredictSettings settings;
   private transient ModelRegistry registry;
-  private transient ScheduledExecutorService reloader;
+  private transient SnapshotReloader reloader;
+  private transient Input input;
 
-  HiformerPredictFunction(
-      String snapshots,
-      String modelId,
-      int reloadSeconds,
-      List<String> inputs,
-      List<String> inputTypes,
-      List<String> outputs) {
-    this.snapshots = snapshots;
-    this.modelId = modelId;
-    this.reloadSeconds = reloadSeconds;
-    this.inputs = new ArrayList<>(inputs);
-    this.inputTypes = new ArrayList<>(inputTypes);
-    this.outputs = new ArrayList<>(outputs);
+  HiformerPredictFunction(PredictSettings settings) {
+    this.settings = settings;
   }
 
   @Override
   public void open(FunctionContext context) throws Exception {
-    registry = new ModelRegistry(Path.of(snapshots), 1);
+    registry = new ModelRegistry(Path.of(settings.snapshots()), 1);
     registry.refresh();
-    reloader =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "hiformer-sql-reload");
-              t.setDaemon(true);
-              return t;
-            });
-    reloader.scheduleWithFixedDelay(
-        registry::refresh, reloadSeconds, reloadSeconds, TimeUnit.SECONDS);
+    reloader = new SnapshotReloader(registry, settings.reloadSeconds());
+    input = new Input(settings);
   }
 
   @Override
-  public Collection<RowData> predict(RowData input) {
+  public Collection<RowData> predict(RowData row) {
     ServedModel model =
         registry
-            .model(modelId)
+            .model(settings.modelId())
             .orElseThrow(
                 () ->
                     new IllegalStateException(
-                        "no snapshot of model " + modelId + " under " + snapshots + " yet"));
+                        "no snapshot of model "
+                            + settings.modelId()
+                            + " under "
+                            + settings.snapshots()
+                            + " yet"));
     Map<String, Double> scores;
     try {
-      scores = model.score(new Input(input));
+      scores = model.score(input.of(row));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (Exception e) {
       throw new IllegalArgumentException("row not scored: " + e.getMessage(), e);
     }
+    List<String> outputs = settings.outputs();
     GenericRowData out = new GenericRowData(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       String name = outputs.get(i);
@@ -97,64 +80,72 @@ public final class HiformerPredictFunction extends PredictFunction {
   @Override
   public void close() {
     if (reloader != null) {
-      reloader.shutdownNow();
+      reloader.close();
     }
   }
 
-  /** An input row seen as a feature row: a column by its INPUT name. */
-  private final class Input implements Row {
-    private final RowData row;
+  /** The current input row seen as a feature row: a column by its INPUT name. */
+  private static final class Input implements Row {
+    private final Map<String, Integer> index = new HashMap<>();
+    private final InputKind[] kinds;
+    private RowData row;
 
-    Input(RowData row) {
-      this.row = row;
+    Input(PredictSettings settings) {
+      for (int i = 0; i < settings.inputs().size(); i++) {
+        index.put(settings.inputs().get(i), i);
+      }
+      kinds = settings.inputKinds().toArray(new InputKind[0]);
     }
 
-    private int index(String column) {
-      return inputs.indexOf(column);
+    Input of(RowData row) {
+      this.row = row;
+      return this;
+    }
+
+    /** The column's position, or -1 when it is absent or null in this row. */
+    private int present(String column) {
+      Integer i = index.get(column);
+      return i == null || row.isNullAt(i) ? -1 : i;
     }
 
     @Override
     public String text(String column) {
-      int i = index(column);
-      if (i < 0 || row.isNullAt(i)) {
+      int i = present(column);
+      if (i < 0) {
         return null;
       }
-      return switch (inputTypes.get(i)) {
-        case "CHAR", "VARCHAR" -> row.getString(i).toString();
-        case "INTEGER" -> Integer.toString(row.getInt(i));
-        case "BIGINT" -> Long.toString(row.getLong(i));
-        case "DOUBLE" -> Double.toString(row.getDouble(i));
-        case "FLOAT" -> Float.toString(row.getFloat(i));
-        case "BOOLEAN" -> Boolean.toString(row.getBoolean(i));
-        default ->
-            throw new IllegalArgumentException(
-                "INPUT column " + column + " of type " + inputTypes.get(i) + " is not supported");
+      return switch (kinds[i]) {
+        case TEXT -> row.getString(i).toString();
+        case INT -> Integer.toString(row.getInt(i));
+        case LONG -> Long.toString(row.getLong(i));
+        case FLOAT -> Float.toString(row.getFloat(i));
+        case DOUBLE -> Double.toString(row.getDouble(i));
+        case BOOLEAN -> Boolean.toString(row.getBoolean(i));
+        case STRINGS -> null; // read through list()
       };
     }
 
     @Override
     public boolean hasNumber(String column) {
-      int i = index(column);
-      return i >= 0
-          && !row.isNullAt(i)
-          && List.of("INTEGER", "BIGINT", "DOUBLE", "FLOAT").contains(inputTypes.get(i));
+      int i = present(column);
+      return i >= 0 && kinds[i].numeric();
     }
 
     @Override
     public double number(String column) {
-      int i = index(column);
-      return switch (inputTypes.get(i)) {
-        case "INTEGER" -> row.getInt(i);
-        case "BIGINT" -> row.getLong(i);
-        case "FLOAT" -> row.getFloat(i);
+      int i = present(column);
+      return switch (kinds[i]) {
+        case INT -> row.getInt(i);
+        case LONG -> row.getLong(i);
+        case FLOAT -> row.getFloat(i);
         default -> row.getDouble(i);
       };
     }
 
     @Override
     public List<String> list(String column) {
-      int i = index(column);
-      if (i < 0 || row.isNullAt(i) || !inputTypes.get(i).equals("ARRAY")) {
+      int i = present(column);
+      if (i < 0 || kinds[i] != InputKind.STRINGS) {
         return null;
       }
       ArrayData a = row.getArray(i);

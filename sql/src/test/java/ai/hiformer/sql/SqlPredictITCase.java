@@ -152,6 +152,27 @@ class SqlPredictITCase {
         .hasStackTraceContaining("invalid OUTPUT column click VARCHAR");
   }
 
+  @Test
+  void anInputColumnOfAnUnreadableTypeFailsNamingIt() throws Exception {
+    trainAndSnapshot();
+    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+    sql.executeSql(
+        "CREATE TEMPORARY VIEW impressions (user_id, item_id, price) AS VALUES ('u1', 'i1',"
+            + " DATE '2026-12-06')");
+    sql.executeSql(
+        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DATE) OUTPUT (click DOUBLE)"
+            + " WITH ('provider' = 'hiformer', 'snapshots' = '"
+            + snapshots
+            + "', 'model-id' = 'm')");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                sql.executeSql(
+                        "SELECT * FROM ML_PREDICT(TABLE impressions, MODEL ctr,"
+                            + " DESCRIPTOR(user_id, item_id, price))")
+                    .await())
+        .hasStackTraceContaining("invalid INPUT column price DATE");
+  }
+
   private final FeatureSpec spec = FeatureSpec.parse(SPEC);
   private final FeatureEncoder encoder = new FeatureEncoder(spec, null);
   private final Learner learner =
