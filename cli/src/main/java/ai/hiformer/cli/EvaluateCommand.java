@@ -165,7 +165,7 @@ public final class EvaluateCommand extends OptionsCommand {
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
-    List<Integer> threadCounts = positiveIntegers(o, "threads", "1");
+    List<Integer> threadCounts = o.positiveIntegers("threads", "1");
     OptimizerConfig opt =
         OptimizerConfig.defaults()
             .withDenseLr(o.number("dense-lr", 1e-3))
@@ -311,28 +311,5 @@ public final class EvaluateCommand extends OptionsCommand {
     } catch (IllegalArgumentException e) {
       throw new Options.UsageException("evaluate: " + e.getMessage());
     }
-  }
-
-  /** A comma-separated list of integers >= 1; a usage error naming the key otherwise. */
-  static List<Integer> positiveIntegers(Options o, String key, String dflt) {
-    List<Integer> values = new ArrayList<>();
-    for (String s : o.list(key, dflt)) {
-      int v;
-      try {
-        v = Integer.parseInt(s.trim());
-      } catch (NumberFormatException e) {
-        v = 0;
-      }
-      if (v < 1) {
-        throw new Options.UsageException(
-            "evaluate: invalid --"
-                + key
-                + " entry '"
-                + s
-                + "'; allowed: integers >= 1, comma-separated");
-      }
-      values.add(v);
-    }
-    return values;
   }
 }

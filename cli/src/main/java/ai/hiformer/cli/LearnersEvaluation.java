@@ -31,9 +31,8 @@ final class LearnersEvaluation {
   private LearnersEvaluation() {}
 
   static int run(Study study) throws IOException {
-    List<Integer> ks = EvaluateCommand.positiveIntegers(study.options(), "learners", "1");
-    List<Integer> syncs =
-        EvaluateCommand.positiveIntegers(study.options(), "sync-examples", "4096");
+    List<Integer> ks = study.options().positiveIntegers("learners", "1");
+    List<Integer> syncs = study.options().positiveIntegers("sync-examples", "4096");
     ParallelLearners simulation =
         new ParallelLearners(study.dataset(), study.optimizer(), study.batchSize());
     StringBuilder csv = new StringBuilder("model,learners,sync_examples,seed,auc,log_loss,ne\n");

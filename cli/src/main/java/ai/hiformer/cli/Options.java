@@ -130,6 +130,30 @@ public final class Options {
     return values;
   }
 
+  /** {@link #list} as integers >= 1; a usage error naming the key otherwise. */
+  public List<Integer> positiveIntegers(String key, String dflt) {
+    List<Integer> values = new ArrayList<>();
+    for (String s : list(key, dflt)) {
+      int v;
+      try {
+        v = Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        v = 0;
+      }
+      if (v < 1) {
+        throw new UsageException(
+            command
+                + ": invalid --"
+                + key
+                + " entry '"
+                + s
+                + "'; allowed: integers >= 1, comma-separated");
+      }
+      values.add(v);
+    }
+    return values;
+  }
+
   public List<String> list(String key, String dflt) {
     List<String> out = new ArrayList<>();
     for (String s : get(key, dflt).split(",")) {

@@ -3,7 +3,6 @@ package ai.hiformer.cli.stream;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
 /**
  * The learner's rate through the warm-up flood, in examples/s: a watcher polls the learner's
@@ -44,16 +43,7 @@ public final class LearnerRate implements AutoCloseable {
     p.put("bootstrap.servers", bootstrap);
     try (Admin admin = Admin.create(p)) {
       while (!Thread.currentThread().isInterrupted()) {
-        long committed =
-            admin
-                .listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata()
-                .get()
-                .values()
-                .stream()
-                .filter(java.util.Objects::nonNull)
-                .mapToLong(OffsetAndMetadata::offset)
-                .sum();
+        long committed = MaxRateSearch.committed(admin, group);
         long now = System.nanoTime();
         if (tenPercentNanos < 0 && committed >= events / 10) {
           tenPercentNanos = now;

@@ -216,10 +216,24 @@ public final class MaxRateSearch {
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());
     try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
-      var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      var o = offsets.get(new TopicPartition("events", 0));
-      return o == null ? 0 : o.offset();
+      return committed(admin, group);
     }
+  }
+
+  /**
+   * The learner's position: the offsets its consumer group has committed, summed over the group's
+   * partitions (the events topic's), 0 before its first checkpoint.
+   */
+  static long committed(org.apache.kafka.clients.admin.Admin admin, String group) throws Exception {
+    return admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get()
+        .values()
+        .stream()
+        .filter(java.util.Objects::nonNull)
+        .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset)
+        .sum();
   }
 
   /**
@@ -233,12 +247,7 @@ public final class MaxRateSearch {
     p.put("bootstrap.servers", kafka.bootstrapServers());
     try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
       while (true) {
-        var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        long committed =
-            offsets.values().stream()
-                .filter(java.util.Objects::nonNull)
-                .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset)
-                .sum();
+        long committed = committed(admin, group);
         if (committed >= n) {
           return;
         }
