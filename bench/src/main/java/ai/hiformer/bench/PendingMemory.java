@@ -22,7 +22,7 @@ public final class PendingMemory {
     long before = usedHeap();
     PendingExamples store = new PendingExamples(60_000, PendingExamples.bucketFor(60_000), 1, true);
     ai.hiformer.learner.join.ReleaseSink none =
-        (id, b, l, p, c) -> {
+        (id, b, l, p, c, late) -> {
           throw new AssertionError("nothing is released");
         };
     for (int i = 0; i < n; i++) {

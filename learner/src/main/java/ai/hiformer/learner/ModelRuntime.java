@@ -50,6 +50,14 @@ public final class ModelRuntime {
 
   long trainedExamples;
   long maxEventTimeMillis = Long.MIN_VALUE;
+  // How labels relate to the truth (configuration): negatives kept at this rate, and whether late
+  // positives are learned again with fake-negative weights.
+  private double negativeKeep = 1;
+  private boolean latePositivesLearned;
+  // State: positives learned (over every task) and those of them learned again after their window,
+  // from which the fake-negative weights' late share is estimated.
+  long positivesLearned;
+  long latePositives;
   // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and
   // position in it.
   private final long updateEpoch = System.currentTimeMillis();
@@ -101,10 +109,54 @@ public final class ModelRuntime {
    */
   public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis)
       throws BadRowException {
+    learnOnly(row, labels, eventTimeMillis, null, false);
+  }
+
+  /**
+   * As {@link #learnOnly(Row, Map, long)}, for request {@code requestId} (null: every negative is
+   * kept whatever the sampling rate); {@code latePositive} marks a positive learned again because
+   * it arrived after its impression's window ({@link #labelPolicy}).
+   */
+  public void learnOnly(
+      Row row,
+      Map<String, Double> labels,
+      long eventTimeMillis,
+      String requestId,
+      boolean latePositive)
+      throws BadRowException {
     encoder.encode(row, one, 0, false);
     materialiseHandedOutRows();
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
-    append(labels);
+    append(labels, requestId, latePositive);
+  }
+
+  /**
+   * Sets how the labels learned relate to the truth (configuration, not state): each task's
+   * negatives are kept at rate {@code negativeKeep} by {@link NegativeSampling} (the model is
+   * corrected for it, so its output keeps the true base rate); with {@code latePositivesLearned},
+   * positives arriving after their window are learned again and every example is weighted by the
+   * fake-negative weights for a wait, the late share estimated from the positives learned so far.
+   *
+   * @throws IllegalArgumentException for a rate outside (0, 1]
+   */
+  public void labelPolicy(double negativeKeep, boolean latePositivesLearned) {
+    this.negativeKeep = negativeKeep;
+    this.latePositivesLearned = latePositivesLearned;
+    learner.labelPolicy(
+        new ai.hiformer.model.train.LabelPolicy(
+            latePositivesLearned
+                ? ai.hiformer.model.train.LabelPolicy.DelayedLoss.FNW
+                : ai.hiformer.model.train.LabelPolicy.DelayedLoss.NONE,
+            negativeKeep,
+            lateShare()));
+  }
+
+  /**
+   * The share of positives that arrived after their window, as counted so far: a Laplace estimate,
+   * ½ before any positive.
+   */
+  public double lateShare() {
+    return (latePositives + 1.0) / (positivesLearned + 2.0);
   }
 
   /**
@@ -132,25 +184,53 @@ public final class ModelRuntime {
    */
   public double[] scoreAndLearn(Row row, Map<String, Double> labels, long eventTimeMillis)
       throws BadRowException {
+    return scoreAndLearn(row, labels, eventTimeMillis, null);
+  }
+
+  /**
+   * As {@link #scoreAndLearn(Row, Map, long)}, for request {@code requestId} (null: every negative
+   * is kept whatever the sampling rate).
+   */
+  public double[] scoreAndLearn(
+      Row row, Map<String, Double> labels, long eventTimeMillis, String requestId)
+      throws BadRowException {
     encoder.encode(row, one, 0, false);
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
     one.setSize(1);
     learner.predict(one, oneProbs);
     scored++;
     if (!labels.isEmpty()) {
-      append(labels);
+      append(labels, requestId, false);
     }
     return oneProbs;
   }
 
-  private void append(Map<String, Double> labels) {
+  private void append(Map<String, Double> labels, String requestId, boolean latePositive) {
+    List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
+    int t = tasks.size();
+    // Which tasks are learned: a negative only if the sampling keeps it.
+    long learned = 0;
+    for (int k = 0; k < t; k++) {
+      Double y = labels.get(tasks.get(k).name());
+      if (y != null
+          && (y > 0.5 || requestId == null || NegativeSampling.keeps(requestId, k, negativeKeep))) {
+        learned |= 1L << k;
+      }
+    }
+    if (learned == 0) {
+      return; // every label a negative the sampling drops
+    }
     int b = micro.append(one, 0);
     Batch pending = micro.pending();
-    List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
-    for (int k = 0; k < tasks.size(); k++) {
-      Double y = labels.get(tasks.get(k).name());
-      pending.label[b * pending.tasks + k] = y == null ? 0 : y;
-      pending.labelMask[b * pending.tasks + k] = y == null ? 0 : 1;
+    for (int k = 0; k < t; k++) {
+      boolean in = (learned & (1L << k)) != 0;
+      double y = in ? labels.get(tasks.get(k).name()) : 0;
+      pending.label[b * t + k] = y;
+      pending.labelMask[b * t + k] = in ? 1 : 0;
+      if (in && y > 0.5) {
+        positivesLearned++;
+        latePositives += latePositive ? 1 : 0;
+      }
     }
     if (micro.isFull()) {
       train();
@@ -160,6 +240,9 @@ public final class ModelRuntime {
   /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */
   public boolean train() {
     int n = micro.size();
+    if (latePositivesLearned && n > 0) {
+      learner.labelPolicy(learner.labelPolicy().withLateShare(lateShare()));
+    }
     if (!micro.train()) {
       return false;
     }

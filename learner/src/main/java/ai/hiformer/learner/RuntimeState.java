@@ -17,10 +17,13 @@ import java.util.Map;
 /**
  * The binary form of a {@link ModelRuntime} ({@link ModelRuntime#STATE_FORMAT}): the feature spec,
  * the learner and the encoder (whole, or as heads whose rows and vocabulary values are saved
- * apart), the counters, the delta chain's position, the pending micro-batch, the metrics and the
- * quality gate, in that order.
+ * apart), the counters, the delta chain's position, the pending micro-batch, the metrics, the
+ * positives learned late (optional) and the quality gate (optional), in that order.
  */
 final class RuntimeState {
+  /** The optional section of the positives learned and the late ones among them ("LATE"). */
+  private static final int LATE_TAG = 0x4C415445;
+
   private RuntimeState() {}
 
   static byte[] write(ModelRuntime r, boolean withRows) {
@@ -50,6 +53,11 @@ final class RuntimeState {
         pending.writeRow(out, b);
       }
       r.metrics.writeTo(out);
+      if (r.positivesLearned > 0) { // optional: states without late positives re-encode as before
+        out.writeInt(LATE_TAG);
+        out.writeLong(r.positivesLearned);
+        out.writeLong(r.latePositives);
+      }
       r.gate.writeTo(out); // optional last section: nothing until the gate has seen something
       out.flush();
       return bytes.toByteArray();
@@ -128,6 +136,13 @@ final class RuntimeState {
         pending.readRow(in, b);
       }
       r.metrics.readFrom(in);
+      in.mark(4);
+      if (in.available() >= 4 && in.readInt() == LATE_TAG) {
+        r.positivesLearned = in.readLong();
+        r.latePositives = in.readLong();
+      } else {
+        in.reset();
+      }
       if (in.available() > 0) {
         r.gate.restore(in.readAllBytes());
       }

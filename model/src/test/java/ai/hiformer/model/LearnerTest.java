@@ -35,6 +35,54 @@ class LearnerTest {
     assertThat(perStep).as("bytes allocated per training step").isLessThan(64);
   }
 
+  @org.junit.jupiter.api.Test
+  void aModelTrainedOnSampledNegativesOutputsTheTrueRateItself() {
+    // Positives at rate 0.2 whatever the features; a quarter of the negatives kept. The stream's
+    // rate is then 0.2 / (0.2 + 0.8 / 4) = 0.5; with the policy the network itself (the forward
+    // pass, as scorers and servers read it) must say 0.2, without it about 0.5.
+    InputLayout layout = new InputLayout(2, 1, 3, 2);
+    double corrected = meanOutputAfterSampledStream(layout, true);
+    double uncorrected = meanOutputAfterSampledStream(layout, false);
+    assertThat(corrected).isCloseTo(0.2, org.assertj.core.api.Assertions.within(0.04));
+    assertThat(uncorrected).isCloseTo(0.5, org.assertj.core.api.Assertions.within(0.06));
+  }
+
+  private static double meanOutputAfterSampledStream(InputLayout layout, boolean policy) {
+    CtrModel model =
+        Models.create(ModelConfig.builder(ModelKind.parse("hiformer")).build(), layout);
+    Learner learner = new Learner(model, OptimizerConfig.defaults());
+    if (policy) {
+      learner.labelPolicy(
+          new ai.hiformer.model.train.LabelPolicy(
+              ai.hiformer.model.train.LabelPolicy.DelayedLoss.NONE, 0.25));
+    }
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+    double[] probs = new double[64];
+    for (int step = 0; step < 300; step++) {
+      Batch stream = TestBatches.random(layout, 64, 1, 30, step);
+      int kept = 0;
+      for (int i = 0; i < 64; i++) {
+        boolean positive = rng.nextDouble() < 0.2;
+        if (positive || rng.nextDouble() < 0.25) {
+          stream.copyRow(stream, i, kept);
+          stream.label[kept] = positive ? 1 : 0;
+          stream.labelMask[kept] = 1;
+          kept++;
+        }
+      }
+      stream.setSize(kept);
+      learner.predictThenTrain(stream, probs);
+    }
+    Batch fresh = TestBatches.random(layout, 64, 1, 30, 9999);
+    double[] logits = new double[64];
+    model.forward(fresh, logits);
+    double sum = 0;
+    for (double z : logits) {
+      sum += Loss.sigmoid(z);
+    }
+    return sum / 64;
+  }
+
   private static double[] trainAndFlatten(String kind, long seed) {
     InputLayout layout = new InputLayout(2, 1, 3, 2);
     CtrModel model =

@@ -42,6 +42,15 @@ public interface EventMapping<T> extends Serializable {
   }
 
   /**
+   * True for a positive learned again because it arrived after its impression had been learned
+   * without it (a late positive, fake-negative learning): the learner counts these to weigh its
+   * examples. Its labels hold only the tasks that arrived late.
+   */
+  default boolean latePositive(T event) {
+    return false;
+  }
+
+  /**
    * The event's original bytes, kept with a rejection (e.g. for a dead-letter topic); null if there
    * are none.
    */

@@ -44,6 +44,22 @@ public final class LearnerOptions implements Serializable {
           64,
           "threads each training step's forward and backward passes are split over (data parallelism inside the"
               + " learner; the result equals 1 thread up to float rounding); not for a blend");
+  public static final Option<Double> NEGATIVE_SAMPLING =
+      Option.of(
+          "learn.negative-sampling",
+          1.0,
+          LearnerOptions::keepRate,
+          String::valueOf,
+          "a number in (0, 1]",
+          "the share of negatives learned (each task's negative kept by a hash of its request id, so a replay"
+              + " keeps the same ones); the model corrects for it, so scores stay at the true base rate");
+  public static final Option<Boolean> LATE_POSITIVES =
+      Option.bool(
+          "learn.late-positives",
+          false,
+          "the learner is also fed positives that arrived after their window, again (EventMapping.latePositive):"
+              + " every example is weighted with fake-negative weights for the wait, the late share counted"
+              + " as they come; the streaming job sets it from join.mode");
   public static final Option<Long> FLUSH_IDLE_MS =
       Option.longInteger(
           "learn.flush-idle-ms",
@@ -216,5 +232,13 @@ public final class LearnerOptions implements Serializable {
     public LearnerOptions build() {
       return new LearnerOptions(values.build(), requireModelConfig().toProperties());
     }
+  }
+
+  private static double keepRate(String text) {
+    double r = Double.parseDouble(text);
+    if (!(r > 0 && r <= 1)) {
+      throw new IllegalArgumentException("out of range");
+    }
+    return r;
   }
 }

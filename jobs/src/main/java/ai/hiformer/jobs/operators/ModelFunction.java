@@ -175,12 +175,19 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
         // (ScoringFunction
         // scored it already, and reports it if it is malformed).
         if (!mapping.labels(event).isEmpty()) {
-          runtime.learnOnly(mapping.features(event), mapping.labels(event), time);
+          runtime.learnOnly(
+              mapping.features(event),
+              mapping.labels(event),
+              time,
+              mapping.requestId(event),
+              mapping.latePositive(event));
         }
         afterLearning(key, runtime, versionBefore, ctx);
         return;
       }
-      probs = runtime.scoreAndLearn(mapping.features(event), mapping.labels(event), time);
+      probs =
+          runtime.scoreAndLearn(
+              mapping.features(event), mapping.labels(event), time, mapping.requestId(event));
     } catch (BadRowException e) {
       if (!replicasScore || !mapping.score(event)) {
         ctx.output(
@@ -311,6 +318,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
                 runtimes.get(key) == null ? "?" : runtimes.get(key).version(),
                 reason));
     r.learner().threads(config.get(LearnerOptions.THREADS));
+    r.labelPolicy(
+        config.get(LearnerOptions.NEGATIVE_SAMPLING), config.get(LearnerOptions.LATE_POSITIVES));
     runtimes.put(key, r);
     needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);

@@ -98,6 +98,23 @@ public final class JobConfig implements Serializable {
               + " processing: from arrival, by the wall clock",
           "event",
           "processing");
+  public static final Option<String> JOIN_MODE =
+      Option.oneOf(
+          "join.mode",
+          "window-fnw",
+          "window: an impression is learned when its labels are in or its window closes, a later label is"
+              + " dropped; window-fnw: the same, and a positive that arrives after the window (within"
+              + " join.attribution-window-ms) is learned once more, with fake-negative weights for the wait"
+              + " (docs/DELAYED_LABELS.md)",
+          "window",
+          "window-fnw");
+  public static final Option<Long> JOIN_ATTRIBUTION_WINDOW_MS =
+      Option.longInteger(
+          "join.attribution-window-ms",
+          86_400_000,
+          1,
+          "window-fnw: how long after its impression a positive still counts (in join.time; at least"
+              + " join.window-ms); the impression's bytes are kept on disk until then");
   public static final Option<Long> JOIN_ALLOWED_LATENESS_MS =
       Option.longInteger(
           "join.allowed-lateness-ms",
@@ -163,6 +180,18 @@ public final class JobConfig implements Serializable {
     this.kafkaProperties = new LinkedHashMap<>(kafkaProperties);
     this.modelConfig = model.toProperties();
     LearnerOptions.requireConsistent(values);
+    if (values.get(JOIN_ATTRIBUTION_WINDOW_MS) < values.get(LABEL_WINDOW_MS)) {
+      throw new IllegalArgumentException(
+          "invalid "
+              + JOIN_ATTRIBUTION_WINDOW_MS.key()
+              + " = "
+              + values.get(JOIN_ATTRIBUTION_WINDOW_MS)
+              + "; allowed: at least "
+              + LABEL_WINDOW_MS.key()
+              + " ("
+              + values.get(LABEL_WINDOW_MS)
+              + ")");
+    }
     if (values.get(CHECKPOINT_CHANGELOG).equals("true") && values.get(CHECKPOINT_DIR) == null) {
       throw new IllegalArgumentException(
           CHECKPOINT_CHANGELOG.key()
@@ -248,15 +277,16 @@ public final class JobConfig implements Serializable {
   /**
    * What the model operator needs of this configuration. Without {@code topics.model-updates}
    * nobody reads the base slices of the update stream (the job's own replicas never need them), so
-   * none are made.
+   * none are made; {@code learn.late-positives} follows {@code join.mode}.
    */
   public LearnerOptions learnerOptions() {
-    if (values.get(UPDATES_TOPIC) != null) {
-      return LearnerOptions.of(values, model());
-    }
     OptionValues.Builder b = OptionValues.builder(ALL);
     values.texts().forEach(b::setText);
-    b.set(LearnerOptions.UPDATES_BASE_SLICES, 0);
+    if (values.get(UPDATES_TOPIC) == null) {
+      b.set(LearnerOptions.UPDATES_BASE_SLICES, 0);
+    }
+    // The join feeds late positives again exactly when it runs in window-fnw.
+    b.set(LearnerOptions.LATE_POSITIVES, values.get(JOIN_MODE).equals("window-fnw"));
     return LearnerOptions.of(b.build(), model());
   }
 

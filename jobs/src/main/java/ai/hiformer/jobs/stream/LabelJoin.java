@@ -41,9 +41,14 @@ public final class LabelJoin
     extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
   private static final long serialVersionUID = 1L;
 
+  /** Between a request id and a task number in the key of a late positive's example. */
+  private static final char LATE = '\u0000';
+
   private final JobConfig config;
   private final boolean eventTime;
   private final long windowMillis;
+  private final long attributionMillis;
+  private final boolean latePositives;
 
   private transient MapState<String, byte[]> saved;
   private transient Map<String, PendingExamples> stores;
@@ -60,11 +65,22 @@ public final class LabelJoin
   private transient ai.hiformer.learner.join.ReleaseSink release;
   private transient String releaseModel;
   private transient Collector<ValidEvent> releaseOut;
+  private transient long releaseTime; // the time the store was advanced to (a closed window's end)
+  // Late positives that came while their impression waited, handed on when its window closed:
+  // (request id, task, time), learned again once the release is over.
+  private transient List<String> lateIds;
+  private transient List<long[]> lateTaskTimes;
+  private transient LateAttribution attribution; // window-fnw only
+  private transient Counter latePositivesJoined;
+  private transient Counter attributionExpired;
+  private transient Counter labelsAfterAttribution;
 
   public LabelJoin(JobConfig config) {
     this.config = config;
     this.eventTime = config.get(JobConfig.JOIN_TIME).equals("event");
     this.windowMillis = config.get(JobConfig.LABEL_WINDOW_MS);
+    this.attributionMillis = config.get(JobConfig.JOIN_ATTRIBUTION_WINDOW_MS);
+    this.latePositives = config.get(JobConfig.JOIN_MODE).equals("window-fnw");
   }
 
   @Override
@@ -94,6 +110,16 @@ public final class LabelJoin
     duplicateImpressions = metrics.counter("duplicateImpressions");
     metrics.gauge("pendingImpressions", this::pendingImpressions);
     metrics.gauge("pendingImpressionBytes", this::pendingImpressionBytes);
+    lateIds = new java.util.ArrayList<>();
+    lateTaskTimes = new java.util.ArrayList<>();
+    if (latePositives) {
+      attribution = new LateAttribution(getRuntimeContext(), windowMillis, attributionMillis);
+      latePositivesJoined = metrics.counter("latePositivesJoined");
+      attributionExpired = metrics.counter("attributableImpressionsExpired");
+      labelsAfterAttribution = metrics.counter("labelsAfterAttribution");
+      metrics.gauge("attributableImpressions", attribution::held);
+      metrics.gauge("attributableImpressionBytes", attribution::heldBytes);
+    }
   }
 
   @Override
@@ -112,8 +138,18 @@ public final class LabelJoin
     String model = ctx.getCurrentKey();
     PendingExamples store = store(model);
     long time = eventTime ? label.timeMillis : now(ctx.timerService());
-    store.label(
-        label.requestId, taskIndex.get(label.task), label.value == 1.0, time, sink(model, out));
+    int task = taskIndex.get(label.task);
+    boolean positive = label.value == 1.0;
+    if (attribution != null
+        && !store.waitsForLabels(label.requestId)
+        && (positive
+            ? latePositive(model, store, label.requestId, task, time, out)
+            : attribution.lateNegative(model, label.requestId, task, time))) {
+      changedModels.add(model);
+      touched(model, store, ctx.timerService());
+      return;
+    }
+    store.label(label.requestId, task, positive, time, sink(model, out));
     touched(model, store, ctx.timerService());
   }
 
@@ -123,9 +159,42 @@ public final class LabelJoin
     String model = ctx.getCurrentKey();
     PendingExamples store = store(model);
     long now = eventTime ? ctx.timerService().currentWatermark() : now(ctx.timerService());
-    store.advanceTo(Math.max(timestamp, now), sink(model, out));
+    releaseTime = Math.max(timestamp, now);
+    store.advanceTo(releaseTime, sink(model, out));
+    if (attribution != null) {
+      for (int i = 0; i < lateIds.size(); i++) {
+        long[] taskTime = lateTaskTimes.get(i);
+        latePositive(model, store, lateIds.get(i), (int) taskTime[0], taskTime[1], out);
+      }
+      lateIds.clear();
+      lateTaskTimes.clear();
+      attribution.expire(model, releaseTime);
+      changedModels.add(model);
+    }
     nextTimer.remove(model);
     touched(model, store, ctx.timerService());
+  }
+
+  /**
+   * A positive for a request the join does not hold: if its impression is held for late labels and
+   * the task still open, the example is learned again once time reaches the label (in order, as any
+   * joined example); returns whether the label was taken.
+   */
+  private boolean latePositive(
+      String model,
+      PendingExamples store,
+      String requestId,
+      int task,
+      long time,
+      Collector<ValidEvent> out)
+      throws Exception {
+    byte[] impression = attribution.latePositive(model, requestId, task, time);
+    if (impression == null) {
+      return false;
+    }
+    long bit = 1L << task;
+    store.labelledExample(requestId + LATE + task, time, impression, bit, bit, sink(model, out));
+    return true;
   }
 
   /** Models whose store changed since {@link #writeBack} last ran for them. */
@@ -149,6 +218,9 @@ public final class LabelJoin
         saved.put(c.requestId(), c.entry());
       }
     }
+    if (attribution != null) {
+      attribution.writeBack(model);
+    }
   }
 
   /** The model's store, read back from keyed state the first time a restored job touches it. */
@@ -168,12 +240,22 @@ public final class LabelJoin
     return store;
   }
 
-  /** Keeps one timer pending per model, at the end of its earliest bucket; counts to metrics. */
-  private void touched(String model, PendingExamples store, TimerService timers) {
+  /**
+   * Keeps one timer pending per model, at the end of its earliest bucket (or when held impressions
+   * expire); counts to metrics.
+   */
+  private void touched(String model, PendingExamples store, TimerService timers) throws Exception {
     if (store.hasChanges()) {
       changedModels.add(model);
     }
     long next = store.nextBucketEnd();
+    if (attribution != null) {
+      next = Math.min(next, attribution.nextDue(model));
+      long[] c = attribution.drainCounts();
+      attributionExpired.inc(c[0]);
+      latePositivesJoined.inc(c[1]);
+      labelsAfterAttribution.inc(c[2]);
+    }
     if (next != Long.MAX_VALUE && next < nextTimer.getOrDefault(model, Long.MAX_VALUE)) {
       if (eventTime) {
         timers.registerEventTimeTimer(next);
@@ -203,15 +285,42 @@ public final class LabelJoin
   }
 
   private void release(
-      String requestId, byte[] bytes, long labelled, long positive, boolean closed) {
+      String requestId,
+      byte[] bytes,
+      long labelled,
+      long positive,
+      boolean closed,
+      long[] latePositives) {
+    int late = requestId.indexOf(LATE);
+    if (late >= 0) {
+      requestId = requestId.substring(0, late);
+    } else if (closed && attribution != null) {
+      long open = ~labelled & (tasks.size() == 64 ? -1L : (1L << tasks.size()) - 1);
+      if (open != 0) {
+        try {
+          attribution.hold(releaseModel, requestId, releaseTime, open, bytes);
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot keep " + requestId + " for late labels", e);
+        }
+        for (int t = 0; latePositives != null && t < tasks.size(); t++) {
+          if (latePositives[t] != Long.MIN_VALUE) {
+            lateIds.add(requestId);
+            lateTaskTimes.add(new long[] {t, latePositives[t]});
+          }
+        }
+      }
+    }
     ValidEvent e = codec.decode(releaseModel, requestId, bytes);
     Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
     for (int t = 0; t < tasks.size(); t++) {
-      labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
+      if (late < 0 || (labelled & (1L << t)) != 0) { // a late positive: only its late tasks
+        labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
+      }
     }
     e.labels = labels;
     e.labelled = true;
     e.trainOnly = true;
+    e.latePositive = late >= 0;
     releaseOut.collect(e);
   }
 

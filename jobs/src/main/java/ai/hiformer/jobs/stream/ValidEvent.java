@@ -36,6 +36,12 @@ public class ValidEvent {
   /** A joined example: learn from it, do not score it again. */
   public boolean trainOnly;
 
+  /**
+   * A joined example learned again: a positive that arrived after its impression's window ({@code
+   * join.mode = window-fnw}); its labels hold only the late tasks.
+   */
+  public boolean latePositive;
+
   public ValidEvent() {}
 
   /** {@code Map<String, List<String>>} with Flink's own map and list serializers. */

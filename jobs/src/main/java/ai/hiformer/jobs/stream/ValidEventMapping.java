@@ -46,6 +46,11 @@ public final class ValidEventMapping implements EventMapping<ValidEvent> {
     return !v.trainOnly;
   }
 
+  @Override
+  public boolean latePositive(ValidEvent v) {
+    return v.latePositive;
+  }
+
   /** Re-encoded: only a rejection after validation needs the bytes, which validation makes rare. */
   @Override
   public byte[] payload(ValidEvent v) {

@@ -32,7 +32,14 @@ class LabelJoinTest {
   /** 1,600 ms: time buckets of 100 ms, so deadlines fall on round numbers. */
   private static final long WINDOW = 1600;
 
+  /** 100 windows: held impressions expire at 160,000 ms (window-fnw, the default mode). */
+  static final long ATTRIBUTION = 100 * WINDOW;
+
   private static JobConfig config(String time) {
+    return config(time, "window-fnw");
+  }
+
+  static JobConfig config(String time, String mode) {
     return JobConfig.builder()
         .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
         .set(JobConfig.MODEL_IDS, Set.of("m", "n"))
@@ -40,14 +47,21 @@ class LabelJoinTest {
         .modelConfig(ModelConfig.builder(ModelKind.LR).build())
         .set(JobConfig.LABEL_WINDOW_MS, WINDOW)
         .set(JobConfig.JOIN_TIME, time)
+        .set(JobConfig.JOIN_MODE, mode)
+        .set(JobConfig.JOIN_ATTRIBUTION_WINDOW_MS, ATTRIBUTION)
         .build();
   }
 
   private static KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent>
       harness(String time) throws Exception {
+    return harness(config(time));
+  }
+
+  static KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> harness(
+      JobConfig config) throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new LabelJoinOperator(new LabelJoin(config(time))),
+            new LabelJoinOperator(new LabelJoin(config)),
             (ValidEvent e) -> e.modelId,
             (ValidLabel l) -> l.modelId,
             Types.STRING);
@@ -62,7 +76,7 @@ class LabelJoinTest {
     return h;
   }
 
-  private static StreamRecord<ValidEvent> impression(String model, String id, long time) {
+  static StreamRecord<ValidEvent> impression(String model, String id, long time) {
     return new StreamRecord<>(
         ValidEvent.of(
             Event.newBuilder()
@@ -76,12 +90,12 @@ class LabelJoinTest {
         time);
   }
 
-  private static StreamRecord<ValidLabel> label(
+  static StreamRecord<ValidLabel> label(
       String model, String id, String task, double value, long time) {
     return new StreamRecord<>(new ValidLabel(id, model, task, value, time), time);
   }
 
-  private static List<ValidEvent> outputs(
+  static List<ValidEvent> outputs(
       KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h) {
     List<ValidEvent> out = new ArrayList<>();
     for (Object o : h.getOutput()) {
@@ -144,7 +158,12 @@ class LabelJoinTest {
     assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
     h.setProcessingTime(WINDOW);
     assertThat(outputs(h)).hasSize(1000);
+    // Held for late positives (window-fnw): one timer for their expiry, too.
+    assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+    h.setProcessingTime(ATTRIBUTION + WINDOW);
     assertThat(h.numProcessingTimeTimers()).isZero();
+    h.snapshot(1, 1);
+    assertThat(h.numKeyedStateEntries()).as("only the queue's position").isEqualTo(1);
     h.close();
   }
 

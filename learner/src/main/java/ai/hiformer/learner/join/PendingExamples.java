@@ -50,6 +50,9 @@ public final class PendingExamples {
   /** In time order: every task has a label; released once time reaches {@code due}. */
   private static final byte COMPLETE = 4;
 
+  /** Positives later than the deadline came while the impression waited ({@code lateTimes}). */
+  private static final byte LATE_POSITIVES = 8;
+
   private static final class Entry {
     byte flags;
     long deadline;
@@ -63,6 +66,12 @@ public final class PendingExamples {
 
     /** Labels that came before the impression: each task's label time, to judge it by then. */
     long[] labelTimes;
+
+    /**
+     * Per task, the time of a positive later than the deadline that came while the impression
+     * waited (a replay reads the topics in any order), or {@code Long.MIN_VALUE}; null: none.
+     */
+    long[] lateTimes;
 
     /** Written to the caller's state at a checkpoint, so its release must delete it there. */
     boolean persisted;
@@ -136,6 +145,9 @@ public final class PendingExamples {
           continue;
         }
         if (e.labelTimes[t] > e.deadline) {
+          if ((e.positive & bit) != 0) {
+            keepLate(e, t, e.labelTimes[t]);
+          }
           e.labelled &= ~bit;
           e.positive &= ~bit;
           counts.lateLabels++;
@@ -164,9 +176,15 @@ public final class PendingExamples {
       e = new Entry();
       entries.put(requestId, e);
       setDeadline(requestId, e, timeMillis + windowMillis);
-    } else if ((e.flags & RELEASED) != 0
-        || ((e.flags & HAS_IMPRESSION) != 0 && timeMillis > e.deadline)) {
+    } else if ((e.flags & RELEASED) != 0) {
       counts.lateLabels++;
+      return;
+    } else if ((e.flags & HAS_IMPRESSION) != 0 && timeMillis > e.deadline) {
+      counts.lateLabels++;
+      if (value && (e.labelled & (1L << task)) == 0) {
+        keepLate(e, task, timeMillis);
+        changed.add(requestId);
+      }
       return;
     }
     long bit = 1L << task;
@@ -184,6 +202,51 @@ public final class PendingExamples {
     }
     if ((e.flags & HAS_IMPRESSION) != 0 && e.labelled == allTasks) {
       complete(requestId, e, e.due, sink);
+    }
+  }
+
+  /**
+   * An example whose labels are all known already (e.g. a positive that arrived after its
+   * impression's window, to be learned again): released at once, or in time order once time reaches
+   * {@code timeMillis}, with {@code labelled} and {@code positive} as given. {@code requestId} must
+   * not be one the store holds for an impression (the caller picks a key of its own).
+   */
+  public void labelledExample(
+      String requestId,
+      long timeMillis,
+      byte[] bytes,
+      long labelled,
+      long positive,
+      ReleaseSink sink) {
+    if (entries.containsKey(requestId)) {
+      counts.duplicateImpressions++;
+      return;
+    }
+    Entry e = new Entry();
+    entries.put(requestId, e);
+    setDeadline(requestId, e, timeMillis);
+    e.flags = HAS_IMPRESSION;
+    e.impression = bytes;
+    e.labelled = labelled;
+    e.positive = positive;
+    e.due = timeMillis;
+    impressionBytes += bytes.length;
+    changed.add(requestId);
+    complete(requestId, e, timeMillis, sink);
+    if (!inTimeOrder) {
+      remove(requestId, e);
+    }
+  }
+
+  /** Keeps the earliest late positive of {@code task}, for the release to hand on. */
+  private void keepLate(Entry e, int task, long timeMillis) {
+    if (e.lateTimes == null) {
+      e.lateTimes = new long[tasks];
+      java.util.Arrays.fill(e.lateTimes, Long.MIN_VALUE);
+      e.flags |= LATE_POSITIVES;
+    }
+    if (e.lateTimes[task] == Long.MIN_VALUE || timeMillis < e.lateTimes[task]) {
+      e.lateTimes[task] = timeMillis;
     }
   }
 
@@ -270,6 +333,12 @@ public final class PendingExamples {
     remove(requestId, e);
   }
 
+  /** Whether the impression of {@code requestId} is held, waiting for labels. */
+  public boolean waitsForLabels(String requestId) {
+    Entry e = entries.get(requestId);
+    return e != null && (e.flags & (HAS_IMPRESSION | RELEASED)) == HAS_IMPRESSION;
+  }
+
   /** The end of the earliest bucket that holds a deadline, or {@code Long.MAX_VALUE}. */
   public long nextBucketEnd() {
     return buckets.isEmpty() ? Long.MAX_VALUE : buckets.firstKey();
@@ -323,6 +392,12 @@ public final class PendingExamples {
     e.due = b.getLong();
     e.labelled = b.getLong();
     e.positive = b.getLong();
+    if ((e.flags & LATE_POSITIVES) != 0) {
+      e.lateTimes = new long[tasks];
+      for (int t = 0; t < tasks; t++) {
+        e.lateTimes[t] = b.getLong();
+      }
+    }
     if ((e.flags & HAS_IMPRESSION) != 0 && (e.flags & RELEASED) == 0) {
       e.impression = new byte[b.remaining()];
       b.get(e.impression);
@@ -362,7 +437,10 @@ public final class PendingExamples {
     impressionBytes -= impression.length;
     changed.add(requestId);
     counts.joined++;
-    sink.release(requestId, impression, e.labelled, e.positive, windowClosed);
+    long[] late = e.lateTimes;
+    e.lateTimes = null;
+    e.flags &= ~LATE_POSITIVES;
+    sink.release(requestId, impression, e.labelled, e.positive, windowClosed, late);
   }
 
   private void remove(String requestId, Entry e) {
@@ -382,8 +460,14 @@ public final class PendingExamples {
         e.impression != null
             ? e.impression.length
             : e.labelTimes != null ? 8 * e.labelTimes.length : 0;
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 * 4 + n);
+    int late = e.lateTimes == null ? 0 : 8 * e.lateTimes.length;
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 * 4 + late + n);
     b.put(e.flags).putLong(e.deadline).putLong(e.due).putLong(e.labelled).putLong(e.positive);
+    if (e.lateTimes != null) {
+      for (long t : e.lateTimes) {
+        b.putLong(t);
+      }
+    }
     if (e.impression != null) {
       b.put(e.impression);
     } else if (e.labelTimes != null) {

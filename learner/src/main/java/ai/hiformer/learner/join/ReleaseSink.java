@@ -9,7 +9,16 @@ public interface ReleaseSink {
    * @param labelled bit t set: task t had a label (unset: no label by the deadline, a negative)
    * @param positive bit t set: task t's label is 1
    * @param windowClosed released by time rather than by its last label
+   * @param latePositives per task, the time of a positive later than the deadline that came while
+   *     the impression waited ({@code Long.MIN_VALUE}: none), or null when there is none: the
+   *     example itself has them as unlabelled; a caller that learns late positives again takes them
+   *     from here
    */
   void release(
-      String requestId, byte[] impression, long labelled, long positive, boolean windowClosed);
+      String requestId,
+      byte[] impression,
+      long labelled,
+      long positive,
+      boolean windowClosed,
+      long[] latePositives);
 }

@@ -13,7 +13,7 @@ class PendingExamplesTest {
 
   private final List<Released> released = new ArrayList<>();
   private final ReleaseSink sink =
-      (id, bytes, labelled, positive, closed) ->
+      (id, bytes, labelled, positive, closed, late) ->
           released.add(new Released(id, new String(bytes), labelled, positive, closed));
 
   private static byte[] bytes(String s) {
@@ -186,7 +186,8 @@ class PendingExamplesTest {
     // The same impressions and labels, fed in two interleavings, advanced in different steps.
     List<Released> first = new ArrayList<>();
     PendingExamples a = new PendingExamples(1000, 100, 1, true);
-    ReleaseSink toFirst = (id, b, l, p, c) -> first.add(new Released(id, new String(b), l, p, c));
+    ReleaseSink toFirst =
+        (id, b, l, p, c, late) -> first.add(new Released(id, new String(b), l, p, c));
     for (int i = 0; i < 50; i++) {
       a.impression("r" + i, i * 40L, bytes("i" + i), toFirst);
       if (i % 3 == 0) {
@@ -196,7 +197,8 @@ class PendingExamplesTest {
     a.advanceTo(100_000, toFirst);
     List<Released> second = new ArrayList<>();
     PendingExamples b = new PendingExamples(1000, 100, 1, true);
-    ReleaseSink toSecond = (id, x, l, p, c) -> second.add(new Released(id, new String(x), l, p, c));
+    ReleaseSink toSecond =
+        (id, x, l, p, c, late) -> second.add(new Released(id, new String(x), l, p, c));
     for (int i = 49; i >= 0; i--) {
       if (i % 3 == 0) {
         b.label("r" + i, 0, true, i * 40L + 500, toSecond); // every label before its impression

@@ -6,8 +6,9 @@ package ai.hiformer.model.train;
  *
  * <ul>
  *   <li>{@code negativeKeep} r ∈ (0, 1]: each negative was kept with probability r (negative
- *       sampling). The network then learns odds r⁻¹ times too high, and its probability b is
- *       reported as {@code b / (b + (1 − b) / r)}.
+ *       sampling). The stream's odds are then r⁻¹ times the truth's; the learner trains through a
+ *       logit shifted by {@link #trainingLogitShift} so that the network's own output keeps the
+ *       true rate: the probability p of a stream probability b is {@code b / (b + (1 − b) / r)}.
  *   <li>{@code delayedLoss}: how examples first learned as negatives and learned again as positives
  *       when their label arrived late (a fake-negative stream) are treated; {@link
  *       DelayedLoss#NONE} for a stream whose labels are final when learned.
@@ -82,16 +83,22 @@ public record LabelPolicy(DelayedLoss delayedLoss, double negativeKeep, double l
   }
 
   /**
-   * The probability the network's sampling-corrected output stands for: {@code b} undone of the
-   * negative sampling; this is what fake-negative weights are computed from.
+   * What the network's logit is shifted by before the loss: −ln r ≥ 0. The network's own logit z
+   * stands for the true base rate, and it learns the sampled stream through z − ln r, whose odds
+   * are 1 / r times higher, as the stream's are (keeping a negative with probability r multiplies
+   * the odds of a positive by 1 / r). So the model's output needs no correction wherever it is
+   * read: by the learner, the scorers, a server or a SQL query. 0 without sampling.
    */
-  public double sampled(double b) {
-    return negativeKeep == 1 ? b : b / (b + (1 - b) / negativeKeep);
+  public double trainingLogitShift() {
+    return negativeKeep == 1 ? 0 : -Math.log(negativeKeep);
   }
 
-  /** The reported probability of the network's output probability {@code b}. */
+  /**
+   * The reported probability of the network's output probability {@code b} (already corrected for
+   * negative sampling, see {@link #trainingLogitShift}): b, or for fake-negative calibration b / (1
+   * − b).
+   */
   public double report(double b) {
-    double q = sampled(b);
-    return delayedLoss == DelayedLoss.FNC ? Math.min(q / (1 - q), MAX_PROBABILITY) : q;
+    return delayedLoss == DelayedLoss.FNC ? Math.min(b / (1 - b), MAX_PROBABILITY) : b;
   }
 }

@@ -9,6 +9,7 @@ import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.Adam;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.optim.SparseAdagrad;
+import java.util.Arrays;
 
 /**
  * Wires a model to its two optimisers: predict-then-train on one micro-batch (docs/PROTOCOL.md
@@ -118,8 +119,11 @@ public final class Learner implements AutoCloseable {
     } else {
       model.forward(batch, logits);
     }
+    // A model that has not stepped yet still starts where the stream's logits start (see the first
+    // step's shift in predictThenTrain), whatever the sampling.
+    double untrained = steps == 0 && skippedSteps == 0 ? -labels.trainingLogitShift() : 0;
     for (int i = 0; i < n; i++) {
-      probs[i] = labels.report(Loss.sigmoid(logits[i]));
+      probs[i] = labels.report(Loss.sigmoid(logits[i] + untrained));
     }
   }
 
@@ -134,6 +138,11 @@ public final class Learner implements AutoCloseable {
     logits = Buffers.ensure(logits, n);
     dLogits = Buffers.ensure(dLogits, n);
     boolean centre = steps == 0 && model.config().centreFirstLogits();
+    if (!centre && steps == 0 && skippedSteps == 0 && labels.trainingLogitShift() != 0) {
+      // A new model's first step: start where the stream's logits start, as centring does below
+      // (once: the step is counted as applied or skipped, so a restored learner never repeats it).
+      shiftOutputs(-labels.trainingLogitShift(), batch.tasks);
+    }
     // Centring forwards the whole batch twice on the model: that one step runs on one thread.
     DataParallelStep shards = centre ? null : parallel;
     if (shards != null) {
@@ -147,6 +156,8 @@ public final class Learner implements AutoCloseable {
       // are used.
       // Runs until the first step is applied (a skipped first step centres again).
       model.centreLogits(batch.size(), logits);
+      // Centred where the loss reads them (see the shift below): the true rate's logits lower.
+      shiftOutputs(-labels.trainingLogitShift(), batch.tasks);
       model.params().weightsChanged();
       model.forward(batch, logits);
     }
@@ -158,6 +169,13 @@ public final class Learner implements AutoCloseable {
       // With FNW the reported probability is the sampling-corrected one the weights need.
       w = weights = Buffers.ensure(weights, n);
       Loss.fakeNegativeWeights(batch, probs, labels.lateShare(), w);
+    }
+    double shift = labels.trainingLogitShift();
+    if (shift != 0) {
+      // The stream's negatives were sampled: the loss reads the stream's logits (LabelPolicy).
+      for (int i = 0; i < n; i++) {
+        logits[i] += shift;
+      }
     }
     double loss = Loss.lossAndGradient(batch, logits, w, dLogits);
     lastLoss = loss;
@@ -183,6 +201,15 @@ public final class Learner implements AutoCloseable {
     model.params().weightsChanged();
     steps++;
     return true;
+  }
+
+  private void shiftOutputs(double by, int tasks) {
+    if (by != 0) {
+      double[] delta = new double[tasks];
+      Arrays.fill(delta, by);
+      model.shiftLogits(delta);
+      model.params().weightsChanged();
+    }
   }
 
   private boolean skip() {

@@ -10,17 +10,20 @@ import org.junit.jupiter.api.Test;
 
 class LabelPolicyTest {
   @Test
-  void samplingCorrectionUndoesTheOddsThatSampledNegativesRaise() {
+  void trainingShiftTurnsTheTrueRateIntoTheSampledStreamsRate() {
     for (double r : new double[] {0.5, 0.25, 0.1}) {
       LabelPolicy policy = new LabelPolicy(LabelPolicy.DelayedLoss.NONE, r);
       for (double p : new double[] {0.01, 0.2, 0.5, 0.9}) {
         // Keeping a negative with probability r makes the observed positive rate p / (p + r(1 −
-        // p)).
+        // p)): what the loss must see when the network outputs the true p.
         double observed = p / (p + r * (1 - p));
-        assertThat(policy.report(observed)).isCloseTo(p, within(1e-12));
+        double z = Math.log(p / (1 - p));
+        assertThat(Loss.sigmoid(z + policy.trainingLogitShift()))
+            .isCloseTo(observed, within(1e-12));
+        assertThat(policy.report(p)).isEqualTo(p);
       }
     }
-    assertThat(LabelPolicy.PLAIN.report(0.3)).isEqualTo(0.3);
+    assertThat(LabelPolicy.PLAIN.trainingLogitShift()).isZero();
   }
 
   @Test
