@@ -58,6 +58,12 @@ public final class ModelRuntime {
   // from which the fake-negative weights' late share is estimated.
   long positivesLearned;
   long latePositives;
+  // State: joined examples (learnOnly) in the micro-batch: a step weighs by the fake-negative
+  // weights only if it holds some (labels that came inline with their event never waited).
+  int joinedPending;
+  // State: the micro-batch's rows that are late positives learned again (not counted twice by the
+  // metrics and the quality gate).
+  final java.util.BitSet latePending = new java.util.BitSet();
   // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and
   // position in it.
   private final long updateEpoch = System.currentTimeMillis();
@@ -96,8 +102,8 @@ public final class ModelRuntime {
             learner,
             spec.layout().newBatch(microBatch, tasks),
             (batch, probs) -> {
-              metrics.record(batch, probs);
-              gate.record(batch, probs);
+              metrics.record(batch, probs, latePending);
+              gate.record(batch, probs, latePending);
             });
   }
 
@@ -109,25 +115,32 @@ public final class ModelRuntime {
    */
   public void learnOnly(Row row, Map<String, Double> labels, long eventTimeMillis)
       throws BadRowException {
-    learnOnly(row, labels, eventTimeMillis, null, false);
+    learnOnly(row, labels, eventTimeMillis, null, Arrival.INLINE);
+  }
+
+  /** How an example's labels reached the learner: what its weights depend on. */
+  public enum Arrival {
+    /** With the event itself: final, never waited. */
+    INLINE,
+    /** Joined after waiting for them: a task unlabelled by the window's end is a negative. */
+    JOINED,
+    /** A positive that came after its impression's window, learned again ({@link #labelPolicy}). */
+    LATE_POSITIVE
   }
 
   /**
    * As {@link #learnOnly(Row, Map, long)}, for request {@code requestId} (null: every negative is
-   * kept whatever the sampling rate); {@code latePositive} marks a positive learned again because
-   * it arrived after its impression's window ({@link #labelPolicy}).
+   * kept whatever the sampling rate), its labels arrived as {@code arrival} says.
    */
   public void learnOnly(
-      Row row,
-      Map<String, Double> labels,
-      long eventTimeMillis,
-      String requestId,
-      boolean latePositive)
+      Row row, Map<String, Double> labels, long eventTimeMillis, String requestId, Arrival arrival)
       throws BadRowException {
     encoder.encode(row, one, 0, false);
     materialiseHandedOutRows();
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
-    append(labels, requestId, latePositive);
+    if (append(labels, requestId, arrival)) {
+      train();
+    }
   }
 
   /**
@@ -199,13 +212,14 @@ public final class ModelRuntime {
     one.setSize(1);
     learner.predict(one, oneProbs);
     scored++;
-    if (!labels.isEmpty()) {
-      append(labels, requestId, false);
+    if (!labels.isEmpty() && append(labels, requestId, Arrival.INLINE)) {
+      train();
     }
     return oneProbs;
   }
 
-  private void append(Map<String, Double> labels, String requestId, boolean latePositive) {
+  /** Appends the example (unless sampling drops every label); returns whether the batch is full. */
+  private boolean append(Map<String, Double> labels, String requestId, Arrival arrival) {
     List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
     int t = tasks.size();
     // Which tasks are learned: a negative only if the sampling keeps it.
@@ -218,8 +232,9 @@ public final class ModelRuntime {
       }
     }
     if (learned == 0) {
-      return; // every label a negative the sampling drops
+      return false; // every label a negative the sampling drops
     }
+    joinedPending += arrival == Arrival.INLINE ? 0 : 1;
     int b = micro.append(one, 0);
     Batch pending = micro.pending();
     for (int k = 0; k < t; k++) {
@@ -229,21 +244,32 @@ public final class ModelRuntime {
       pending.labelMask[b * t + k] = in ? 1 : 0;
       if (in && y > 0.5) {
         positivesLearned++;
-        latePositives += latePositive ? 1 : 0;
+        latePositives += arrival == Arrival.LATE_POSITIVE ? 1 : 0;
       }
     }
-    if (micro.isFull()) {
-      train();
+    if (arrival == Arrival.LATE_POSITIVE) {
+      latePending.set(b);
     }
+    return micro.isFull();
   }
 
   /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */
   public boolean train() {
     int n = micro.size();
     if (latePositivesLearned && n > 0) {
-      learner.labelPolicy(learner.labelPolicy().withLateShare(lateShare()));
+      // Joined examples waited for their labels: weighed for it; inline labels never waited.
+      learner.labelPolicy(
+          new ai.hiformer.model.train.LabelPolicy(
+              joinedPending > 0
+                  ? ai.hiformer.model.train.LabelPolicy.DelayedLoss.FNW
+                  : ai.hiformer.model.train.LabelPolicy.DelayedLoss.NONE,
+              negativeKeep,
+              lateShare()));
     }
-    if (!micro.train()) {
+    joinedPending = 0;
+    boolean stepped = micro.train();
+    latePending.clear();
+    if (!stepped) {
       return false;
     }
     trainedExamples += n;

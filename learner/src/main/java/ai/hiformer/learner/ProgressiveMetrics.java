@@ -18,6 +18,12 @@ public final class ProgressiveMetrics {
   private double logLossSum;
   private long count;
 
+  /**
+   * Positives that came after their example was counted as a negative (late positives learned
+   * again): not in the bins, which hold each example once, but in the calibration's positives.
+   */
+  long latePositives;
+
   public void add(double p, double y) {
     int bin = (int) Math.min(BINS - 1, Math.max(0, Math.floor(p * BINS)));
     if (y > 0.5) {
@@ -32,6 +38,16 @@ public final class ProgressiveMetrics {
 
   public long count() {
     return count;
+  }
+
+  /** A positive for an example already counted, as a negative, when its window closed. */
+  public void addLatePositive() {
+    latePositives++;
+  }
+
+  /** Late positives added ({@link #addLatePositive}). */
+  public long latePositives() {
+    return latePositives;
   }
 
   public double logLoss() {
@@ -53,14 +69,15 @@ public final class ProgressiveMetrics {
 
   /**
    * Calibration ratio Σp / Σy, with each prediction taken at its bin's centre (an error below 1 /
-   * 2^15 per prediction); NaN until a positive has been seen.
+   * 2^15 per prediction) and Σy counting the late positives too; NaN until a positive has been
+   * seen.
    */
   public double calibration() {
     double predicted = 0;
     for (int b = 0; b < BINS; b++) {
       predicted += (b + 0.5) / BINS * (pos[b] + neg[b]);
     }
-    long positives = positives();
+    long positives = positives() + latePositives;
     return positives == 0 ? Double.NaN : predicted / positives;
   }
 

@@ -94,12 +94,15 @@ final class QualityGate {
    * Predictions (B, tasks) made before training on {@code batch}; labelled cells enter their task's
    * window.
    */
-  void record(Batch batch, double[] probs) {
+  void record(Batch batch, double[] probs, java.util.BitSet late) {
     if (window == 0) {
       return;
     }
     int t = batch.tasks;
     for (int b = 0; b < batch.size(); b++) {
+      if (late.get(b)) {
+        continue; // a late positive learned again: its example is in the window already
+      }
       for (int k = 0; k < t; k++) {
         int i = b * t + k;
         if (batch.labelMask[i] != 0) {

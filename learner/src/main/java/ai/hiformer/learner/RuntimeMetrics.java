@@ -48,11 +48,20 @@ final class RuntimeMetrics {
 
   /**
    * Predictions (B, tasks) the model made before training on {@code batch}; only labelled cells
-   * count.
+   * count. Rows in {@code late} are late positives learned again: their example was counted when
+   * its window closed, so they count only as positives for the calibration.
    */
-  void record(Batch batch, double[] probs) {
+  void record(Batch batch, double[] probs, java.util.BitSet late) {
     int t = batch.tasks;
     for (int b = 0; b < batch.size(); b++) {
+      if (late.get(b)) {
+        for (int k = 0; k < t; k++) {
+          if (batch.labelMask[b * t + k] != 0 && batch.label[b * t + k] > 0.5) {
+            model[k].addLatePositive();
+          }
+        }
+        continue;
+      }
       for (int k = 0; k < t; k++) {
         int i = b * t + k;
         if (batch.labelMask[i] != 0) {
@@ -91,6 +100,9 @@ final class RuntimeMetrics {
       s.put(task + ".progressive_ne", model[k].normalisedEntropy());
       s.put(task + ".progressive_calibration", model[k].calibration());
       s.put(task + ".examples", (double) model[k].count());
+      if (model[k].latePositives() > 0) {
+        s.put(task + ".late_positives", (double) model[k].latePositives());
+      }
       for (int m = 0; m < members.length; m++) {
         s.put(task + "." + memberNames.get(m) + ".progressive_auc", members[m][k].auc());
         s.put(task + "." + memberNames.get(m) + ".progressive_logloss", members[m][k].logLoss());

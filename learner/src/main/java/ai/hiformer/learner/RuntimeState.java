@@ -53,10 +53,20 @@ final class RuntimeState {
         pending.writeRow(out, b);
       }
       r.metrics.writeTo(out);
-      if (r.positivesLearned > 0) { // optional: states without late positives re-encode as before
+      if (r.positivesLearned > 0 || r.joinedPending > 0) { // optional: older states re-encode
         out.writeInt(LATE_TAG);
         out.writeLong(r.positivesLearned);
         out.writeLong(r.latePositives);
+        out.writeInt(r.joinedPending);
+        long[] rows = r.latePending.toLongArray();
+        out.writeInt(rows.length);
+        for (long w : rows) {
+          out.writeLong(w);
+        }
+        int tasks = r.spec.tasks().size();
+        for (int k = 0; k < tasks; k++) {
+          out.writeLong(r.metrics.task(k).latePositives);
+        }
       }
       r.gate.writeTo(out); // optional last section: nothing until the gate has seen something
       out.flush();
@@ -140,6 +150,15 @@ final class RuntimeState {
       if (in.available() >= 4 && in.readInt() == LATE_TAG) {
         r.positivesLearned = in.readLong();
         r.latePositives = in.readLong();
+        r.joinedPending = in.readInt();
+        long[] lateRows = new long[in.readInt()];
+        for (int w = 0; w < lateRows.length; w++) {
+          lateRows[w] = in.readLong();
+        }
+        r.latePending.or(java.util.BitSet.valueOf(lateRows));
+        for (int k = 0; k < spec.tasks().size(); k++) {
+          r.metrics.task(k).latePositives = in.readLong();
+        }
       } else {
         in.reset();
       }

@@ -34,7 +34,7 @@ class QualityGateTest {
       probs[b] = 0.25 * signal + 0.5 * rng.nextDouble();
     }
     batch.setSize(256);
-    gate.record(batch, probs);
+    gate.record(batch, probs, new java.util.BitSet());
   }
 
   @Test

@@ -48,7 +48,12 @@ class RuntimeLabelPolicyTest {
       ModelRuntime r = runtime();
       r.labelPolicy(0.25, false);
       for (int i = 0; i < n; i++) {
-        r.learnOnly(row(i), Map.of("click", i % 5 == 0 ? 1.0 : 0.0), i, "req-" + i, false);
+        r.learnOnly(
+            row(i),
+            Map.of("click", i % 5 == 0 ? 1.0 : 0.0),
+            i,
+            "req-" + i,
+            ModelRuntime.Arrival.JOINED);
       }
       runs[run] = learned(r);
     }
@@ -62,6 +67,20 @@ class RuntimeLabelPolicyTest {
     assertThat(runs[0]).isEqualTo(expected).isEqualTo(runs[1]);
     double keptShare = (expected - n / 5.0) / negatives;
     assertThat(keptShare).isCloseTo(0.25, within(0.03)); // 3,200 negatives: σ ≈ 0.008
+  }
+
+  @Test
+  void labelsThatCameWithTheirEventAreNeverWeighedForAWait() throws Exception {
+    ModelRuntime r = runtime();
+    r.labelPolicy(1, true);
+    for (int i = 0; i < MICRO_BATCH; i++) {
+      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, ModelRuntime.Arrival.INLINE);
+    }
+    assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.NONE);
+    for (int i = 0; i < MICRO_BATCH; i++) {
+      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, ModelRuntime.Arrival.JOINED);
+    }
+    assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.FNW);
   }
 
   @Test
@@ -81,7 +100,12 @@ class RuntimeLabelPolicyTest {
     assertThat(r.lateShare()).isEqualTo(0.5); // nothing seen: the Laplace estimate
     for (int i = 0; i < 40; i++) {
       boolean late = i % 4 == 0;
-      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, late);
+      r.learnOnly(
+          row(i),
+          Map.of("click", 1.0),
+          i,
+          "req-" + i,
+          late ? ModelRuntime.Arrival.LATE_POSITIVE : ModelRuntime.Arrival.JOINED);
     }
     assertThat(r.lateShare()).isCloseTo((10 + 1.0) / (40 + 2.0), within(1e-12));
     assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.FNW);

@@ -180,7 +180,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
               mapping.labels(event),
               time,
               mapping.requestId(event),
-              mapping.latePositive(event));
+              mapping.latePositive(event)
+                  ? ModelRuntime.Arrival.LATE_POSITIVE
+                  : mapping.score(event)
+                      ? ModelRuntime.Arrival.INLINE
+                      : ModelRuntime.Arrival.JOINED);
         }
         afterLearning(key, runtime, versionBefore, ctx);
         return;

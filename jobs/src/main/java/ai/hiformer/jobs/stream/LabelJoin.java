@@ -41,9 +41,6 @@ public final class LabelJoin
     extends KeyedCoProcessFunction<String, ValidEvent, ValidLabel, ValidEvent> {
   private static final long serialVersionUID = 1L;
 
-  /** Between a request id and a task number in the key of a late positive's example. */
-  private static final char LATE = '\u0000';
-
   private final JobConfig config;
   private final boolean eventTime;
   private final long windowMillis;
@@ -66,10 +63,6 @@ public final class LabelJoin
   private transient String releaseModel;
   private transient Collector<ValidEvent> releaseOut;
   private transient long releaseTime; // the time the store was advanced to (a closed window's end)
-  // Late positives that came while their impression waited, handed on when its window closed:
-  // (request id, task, time), learned again once the release is over.
-  private transient List<String> lateIds;
-  private transient List<long[]> lateTaskTimes;
   private transient LateAttribution attribution; // window-fnw only
   private transient Counter latePositivesJoined;
   private transient Counter attributionExpired;
@@ -110,8 +103,6 @@ public final class LabelJoin
     duplicateImpressions = metrics.counter("duplicateImpressions");
     metrics.gauge("pendingImpressions", this::pendingImpressions);
     metrics.gauge("pendingImpressionBytes", this::pendingImpressionBytes);
-    lateIds = new java.util.ArrayList<>();
-    lateTaskTimes = new java.util.ArrayList<>();
     if (latePositives) {
       attribution = new LateAttribution(getRuntimeContext(), windowMillis, attributionMillis);
       latePositivesJoined = metrics.counter("latePositivesJoined");
@@ -162,12 +153,6 @@ public final class LabelJoin
     releaseTime = Math.max(timestamp, now);
     store.advanceTo(releaseTime, sink(model, out));
     if (attribution != null) {
-      for (int i = 0; i < lateIds.size(); i++) {
-        long[] taskTime = lateTaskTimes.get(i);
-        latePositive(model, store, lateIds.get(i), (int) taskTime[0], taskTime[1], out);
-      }
-      lateIds.clear();
-      lateTaskTimes.clear();
       attribution.expire(model, releaseTime);
       changedModels.add(model);
     }
@@ -193,7 +178,13 @@ public final class LabelJoin
       return false;
     }
     long bit = 1L << task;
-    store.labelledExample(requestId + LATE + task, time, impression, bit, bit, sink(model, out));
+    store.labelledExample(
+        PendingExamples.latePositiveKey(requestId, task),
+        time,
+        impression,
+        bit,
+        bit,
+        sink(model, out));
     return true;
   }
 
@@ -231,7 +222,11 @@ public final class LabelJoin
       // the learner the same examples in the same order as the live stream did.
       store =
           new PendingExamples(
-              windowMillis, PendingExamples.bucketFor(windowMillis), tasks.size(), eventTime);
+              windowMillis,
+              PendingExamples.bucketFor(windowMillis),
+              tasks.size(),
+              eventTime,
+              attribution != null);
       for (Map.Entry<String, byte[]> e : saved.entries()) {
         store.restore(e.getKey(), e.getValue());
       }
@@ -291,36 +286,37 @@ public final class LabelJoin
       long positive,
       boolean closed,
       long[] latePositives) {
-    int late = requestId.indexOf(LATE);
-    if (late >= 0) {
-      requestId = requestId.substring(0, late);
+    boolean late = PendingExamples.isLatePositive(requestId);
+    if (late) {
+      requestId = PendingExamples.requestIdOf(requestId);
     } else if (closed && attribution != null) {
+      // Held for the tasks still open; a late positive that came while it waited is released by
+      // the store next, so its task is decided already.
       long open = ~labelled & (tasks.size() == 64 ? -1L : (1L << tasks.size()) - 1);
+      for (int t = 0; latePositives != null && t < tasks.size(); t++) {
+        if (latePositives[t] != Long.MIN_VALUE) {
+          open &= ~(1L << t);
+        }
+      }
       if (open != 0) {
         try {
           attribution.hold(releaseModel, requestId, releaseTime, open, bytes);
         } catch (Exception e) {
           throw new IllegalStateException("cannot keep " + requestId + " for late labels", e);
         }
-        for (int t = 0; latePositives != null && t < tasks.size(); t++) {
-          if (latePositives[t] != Long.MIN_VALUE) {
-            lateIds.add(requestId);
-            lateTaskTimes.add(new long[] {t, latePositives[t]});
-          }
-        }
       }
     }
     ValidEvent e = codec.decode(releaseModel, requestId, bytes);
     Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
     for (int t = 0; t < tasks.size(); t++) {
-      if (late < 0 || (labelled & (1L << t)) != 0) { // a late positive: only its late tasks
+      if (!late || (labelled & (1L << t)) != 0) { // a late positive: only its late tasks
         labels.put(tasks.get(t), (positive & (1L << t)) != 0 ? 1.0 : 0.0);
       }
     }
     e.labels = labels;
     e.labelled = true;
     e.trainOnly = true;
-    e.latePositive = late >= 0;
+    e.latePositive = late;
     releaseOut.collect(e);
   }
 

@@ -93,7 +93,11 @@ final class LateAttribution {
   void hold(String model, String requestId, long windowDeadline, long open, byte[] impression)
       throws Exception {
     Queue q = queue(model);
-    long deadline = windowDeadline + extraMillis;
+    // Saturating: the end of a bounded input closes windows at the largest time.
+    long deadline =
+        windowDeadline > Long.MAX_VALUE - extraMillis
+            ? Long.MAX_VALUE
+            : windowDeadline + extraMillis;
     byte[] old = entries.get(requestId);
     if (old != null) { // the same request again after its window: the later one counts
       q.held--;

@@ -133,6 +133,32 @@ class LateLabelsJoinTest {
   }
 
   @Test
+  void aLatePositiveIsReleasedInTimeOrderEvenWhenTheWatermarkJumpsPastIt() throws Exception {
+    var h = opened("event", "window-fnw");
+    h.processElement1(impression("m", "a", 0)); // window to 1,600
+    h.processElement1(impression("m", "b", 2000)); // window to 3,600
+    h.processElement2(label("m", "a", "click", 1, 3000)); // late, read while a waits
+    watermark(h, 4000); // one jump past all three
+    assertThat(outputs(h))
+        .extracting(e -> e.requestId + ":" + e.labels.get("click"))
+        .containsExactly("a:0.0", "a:1.0", "b:0.0");
+    h.close();
+  }
+
+  @Test
+  void theEndOfABoundedInputStillLearnsTheLatePositivesItRead() throws Exception {
+    // A backfill ends with the largest watermark: windows close at Long.MAX_VALUE.
+    var h = opened("event", "window-fnw");
+    h.processElement1(impression("m", "r8", 0));
+    h.processElement2(label("m", "r8", "click", 1, 2 * WINDOW));
+    watermark(h, Long.MAX_VALUE);
+    assertThat(outputs(h))
+        .extracting(e -> e.labels.get("click") + ":" + e.latePositive)
+        .containsExactly("0.0:false", "1.0:true");
+    h.close();
+  }
+
+  @Test
   void aRestoreKeepsHeldImpressionsAndScheduledLatePositivesAndLearnsEachOnce() throws Exception {
     var h = opened("event", "window-fnw");
     h.processElement1(impression("m", "r6", 0));

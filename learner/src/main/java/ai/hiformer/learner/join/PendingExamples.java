@@ -80,6 +80,7 @@ public final class PendingExamples {
   private final long windowMillis;
   private final long bucketMillis;
   private final boolean inTimeOrder;
+  private final boolean latePositivesLearned;
   private final long allTasks;
   private final int tasks;
   private final Map<String, Entry> entries = new HashMap<>();
@@ -99,6 +100,21 @@ public final class PendingExamples {
    */
   public PendingExamples(
       long windowMillis, long bucketMillis, int tasks, boolean releaseInTimeOrder) {
+    this(windowMillis, bucketMillis, tasks, releaseInTimeOrder, false);
+  }
+
+  /**
+   * As above; with {@code latePositivesLearned}, a positive later than the deadline that comes
+   * while its impression waits (a replay reads the topics in any order) is learned again when the
+   * window closes, as an example of its own ({@link #latePositiveKey}) due at its time, as a caller
+   * learning late positives would learn one that came after; otherwise it is dropped.
+   */
+  public PendingExamples(
+      long windowMillis,
+      long bucketMillis,
+      int tasks,
+      boolean releaseInTimeOrder,
+      boolean latePositivesLearned) {
     if (windowMillis < 1) {
       throw new IllegalArgumentException("join window must be >= 1 ms, got " + windowMillis);
     }
@@ -111,6 +127,7 @@ public final class PendingExamples {
     this.windowMillis = windowMillis;
     this.bucketMillis = bucketMillis;
     this.inTimeOrder = releaseInTimeOrder;
+    this.latePositivesLearned = latePositivesLearned;
     this.allTasks = tasks == 64 ? -1L : (1L << tasks) - 1;
     this.tasks = tasks;
   }
@@ -207,9 +224,9 @@ public final class PendingExamples {
 
   /**
    * An example whose labels are all known already (e.g. a positive that arrived after its
-   * impression's window, to be learned again): released at once, or in time order once time reaches
-   * {@code timeMillis}, with {@code labelled} and {@code positive} as given. {@code requestId} must
-   * not be one the store holds for an impression (the caller picks a key of its own).
+   * impression's window, to be learned again, under {@link #latePositiveKey}): released at once, or
+   * in time order once time reaches {@code timeMillis}, with {@code labelled} and {@code positive}
+   * as given. {@code requestId} must not be one the store holds for an impression.
    */
   public void labelledExample(
       String requestId,
@@ -238,8 +255,30 @@ public final class PendingExamples {
     }
   }
 
+  /**
+   * The key under which a late positive of {@code task} for {@code requestId} is learned again (a
+   * request id never holds the character U+0000).
+   */
+  public static String latePositiveKey(String requestId, int task) {
+    return requestId + '\u0000' + task;
+  }
+
+  /** The request id of a key, late positive or not. */
+  public static String requestIdOf(String key) {
+    int at = key.indexOf('\u0000');
+    return at < 0 ? key : key.substring(0, at);
+  }
+
+  /** Whether {@code key} is a late positive's ({@link #latePositiveKey}). */
+  public static boolean isLatePositive(String key) {
+    return key.indexOf('\u0000') >= 0;
+  }
+
   /** Keeps the earliest late positive of {@code task}, for the release to hand on. */
   private void keepLate(Entry e, int task, long timeMillis) {
+    if (!latePositivesLearned) {
+      return;
+    }
     if (e.lateTimes == null) {
       e.lateTimes = new long[tasks];
       java.util.Arrays.fill(e.lateTimes, Long.MIN_VALUE);
@@ -275,7 +314,7 @@ public final class PendingExamples {
       for (String requestId : buckets.pollFirstEntry().getValue()) {
         Entry e = entries.get(requestId);
         if (e != null && e.deadline <= nowMillis) { // else gone, or moved to a later bucket
-          expire(requestId, e, sink);
+          expire(requestId, e, sink, nowMillis, null);
         }
       }
     }
@@ -301,16 +340,17 @@ public final class PendingExamples {
         }
       }
     }
-    List<Due> ordered = new ArrayList<>(due.values());
-    ordered.sort(IN_TIME_ORDER);
-    for (Due d : ordered) {
+    // A queue, not a sorted list: a window closing now may add a late positive due now too.
+    java.util.PriorityQueue<Due> round = new java.util.PriorityQueue<>(IN_TIME_ORDER);
+    round.addAll(due.values());
+    for (Due d = round.poll(); d != null; d = round.poll()) {
       if (isReady(d.entry(), nowMillis)) {
         release(d.requestId(), d.entry(), false, sink);
         if (d.entry().deadline <= nowMillis) {
           remove(d.requestId(), d.entry());
         }
       } else {
-        expire(d.requestId(), d.entry(), sink);
+        expire(d.requestId(), d.entry(), sink, nowMillis, round);
       }
     }
   }
@@ -320,12 +360,31 @@ public final class PendingExamples {
     return (e.flags & (COMPLETE | RELEASED)) == COMPLETE && e.due <= nowMillis;
   }
 
-  /** Its deadline has passed: released with what labels it has, or dropped; then gone. */
-  private void expire(String requestId, Entry e, ReleaseSink sink) {
+  /**
+   * Its deadline has passed: released with what labels it has, or dropped; then gone. Late
+   * positives that came while it waited become examples of their own ({@link #latePositiveKey}),
+   * due at their time: in time order, those due by {@code nowMillis} join {@code round}.
+   */
+  private void expire(
+      String requestId, Entry e, ReleaseSink sink, long nowMillis, java.util.Queue<Due> round) {
     if ((e.flags & RELEASED) == 0) {
       if ((e.flags & HAS_IMPRESSION) != 0) {
         counts.windowClosed++;
+        long[] late = e.lateTimes;
+        byte[] impression = e.impression;
+        long labelled = e.labelled;
         release(requestId, e, true, sink);
+        for (int t = 0; late != null && t < tasks; t++) {
+          long bit = 1L << t;
+          if (late[t] != Long.MIN_VALUE && (labelled & bit) == 0) {
+            String key = latePositiveKey(requestId, t);
+            labelledExample(key, late[t], impression, bit, bit, sink);
+            Entry dup = entries.get(key);
+            if (round != null && dup != null && late[t] <= nowMillis) {
+              round.add(new Due(late[t], key, dup));
+            }
+          }
+        }
       } else {
         counts.orphanLabels++;
       }

@@ -11,8 +11,8 @@ public interface ReleaseSink {
    * @param windowClosed released by time rather than by its last label
    * @param latePositives per task, the time of a positive later than the deadline that came while
    *     the impression waited ({@code Long.MIN_VALUE}: none), or null when there is none: the
-   *     example itself has them as unlabelled; a caller that learns late positives again takes them
-   *     from here
+   *     example itself has them as unlabelled, and each is released next as an example of its own
+   *     ({@link PendingExamples#latePositiveKey}), due at its time
    */
   void release(
       String requestId,
