@@ -96,14 +96,14 @@ public final class ModelRuntime {
     List<String> taskNames =
         spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     metrics = new RuntimeMetrics(taskNames, learner.model());
-    gate = new QualityGate(taskNames);
+    gate = new QualityGate(taskNames, spec.layout());
     micro =
         new MicroBatch(
             learner,
             spec.layout().newBatch(microBatch, tasks),
             (batch, probs) -> {
               metrics.record(batch, probs, latePending);
-              gate.record(batch, probs, latePending);
+              gate.record(batch, latePending);
             });
   }
 
@@ -320,9 +320,10 @@ public final class ModelRuntime {
   }
 
   /**
-   * Holds back snapshots and deltas while the model's recent AUC falls more than {@code margin}
-   * below the last published version's ({@link QualityGate}; window 0 = off); {@code onHold} hears
-   * each hold's reason, and each new level accepted after {@code maxHeldExamples} (0 = never). The
+   * Holds back snapshots and deltas while the model ranks the served version's reference examples
+   * (the last {@code window} labelled ones when it was published) more than {@code margin} worse
+   * than the served version did ({@link QualityGate}; window 0 = off); {@code onHold} hears each
+   * hold's reason, and each new level accepted after {@code maxHeldExamples} (0 = never). The
    * policy is configuration; what the gate has seen is state, restored when the policy is set after
    * a restore.
    */
@@ -332,7 +333,7 @@ public final class ModelRuntime {
   }
 
   private boolean admitted() {
-    return gate.admit();
+    return gate.admit(learner::predict);
   }
 
   /** Versions the quality gate held back (0 without a gate). */

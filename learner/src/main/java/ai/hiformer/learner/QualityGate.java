@@ -1,53 +1,82 @@
 package ai.hiformer.learner;
 
 import ai.hiformer.model.Batch;
+import ai.hiformer.model.InputLayout;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Decides whether a new model version may reach serving: while, for every task, the AUC of the
- * model's recent predictions (the last {@code window} labelled examples, each predicted before it
- * was trained on) is at least the recent AUC recorded when the last version was published, minus
- * {@code margin}. Until a task's window is full there is not enough evidence to hold anything back,
- * so versions pass (and the first published one sets the reference).
+ * Decides whether a new model version may reach serving by comparing it with a version served
+ * before, on the same examples: when a version is published, the last {@code window} labelled
+ * examples become the reference, with that version's AUC on them; a later version is held back only
+ * if, for some task, its AUC on those same examples falls more than {@code margin} below. The
+ * reference is renewed at a publication once {@code window} newer examples have come, unless the
+ * version ranks them much worse than the reference (see {@link #publish}). A stream that merely
+ * gets harder (new users, a campaign, noisier labels) lowers the recent AUC of every version alike
+ * and holds nothing back; a model that learned something wrong (a stretch of flipped labels, a
+ * broken feature) ranks the reference worse and is held. Until the first {@code window} labelled
+ * examples there is no reference and versions pass.
+ *
+ * <p>Both versions learned from the reference's examples: the comparison is paired, not held out. A
+ * model that moves on from old patterns (a lasting change in the data) ranks them a little worse as
+ * it does; {@code maxHeldExamples} &gt; 0 bounds a hold, publishing (and taking a new reference)
+ * once that many labelled examples were learnt since the hold began; 0 holds for as long as it
+ * takes.
  *
  * <p>A version held back is not written at all, neither as a snapshot nor as a delta: the rows it
  * changed stay marked, so the next version that passes carries them, and a server keeps scoring
  * with the last version that passed. Until {@link #configure} (window 0) the gate is off.
  *
- * <p>A hold lasts until the recent AUC comes back within the margin. When the data itself changed
- * so that no model reaches the old level, that is never: {@code maxHeldExamples} &gt; 0 bounds it,
- * accepting the new level (publishing, and taking its AUC as the reference) once that many labelled
- * examples were learnt since the hold began; 0 holds for as long as it takes.
- *
- * <p>What the gate has seen is state (a tagged section at the end of the runtime's state, written
- * only once the gate has seen something); its settings are configuration, so a restored section
- * waits for {@link #configure}.
+ * <p>What the gate has seen is state (a tagged section at the end of the runtime's state: the
+ * reference's rows and the published version's AUC on them, written only once there is a reference;
+ * the recent examples are not kept across a restart); its settings are configuration, so a restored
+ * section waits for {@link #configure}. A section of the earlier, unpaired gate is read as empty.
  */
 final class QualityGate {
-  private static final int STATE_TAG = 0x47415445; // "GATE"
+  /** What scores the reference: the learner as it is now. */
+  @FunctionalInterface
+  interface Model {
+    /** Probabilities (B, tasks) of {@code batch}'s rows, without training. */
+    void predict(Batch batch, double[] probs);
+  }
+
+  private static final int STATE_TAG = 0x47415432; // "GAT2"
+  private static final int UNPAIRED_TAG = 0x47415445; // "GATE": the earlier gate's section
+  private static final int CHUNK = 256; // rows scored at a time
+
   private final List<String> tasks;
+  private final InputLayout layout;
   private int window;
   private double margin;
   private long maxHeldExamples;
   private Consumer<String> listener = reason -> {};
-  private double[][] p = new double[0][]; // (tasks)(window) ring of predictions
-  private double[][] y = new double[0][]; // (tasks)(window) ring of labels
-  private long[] seen = new long[0]; // labelled examples per task so far
-  private double[] published =
-      new double[0]; // recent AUC per task at the last publication (NaN: none yet)
-  private long held;
-  private long holdSince =
-      -1; // labelled examples (first task) when the current hold began; -1: not holding
-  private byte[] restored; // a restored section not yet applied (no configuration yet)
 
-  QualityGate(List<String> tasks) {
+  // The last `window` labelled examples (not late positives learned again): a ring.
+  private Batch recent;
+  private int recentSize;
+  private int recentNext;
+  private long seen; // labelled examples recorded
+
+  // The reference: examples recent at a publication, and the AUC per task of the version then
+  // published on them. Renewed at a publication once `window` new examples came since.
+  private Batch reference;
+  private int referenceSize; // 0: none yet
+  private double[] servedAuc = new double[0];
+  private long seenAtReference;
+
+  private long held;
+  private long holdSince = -1; // `seen` when the current hold began; -1: not holding
+  private byte[] restored; // a restored section not yet applied (no configuration yet)
+  private Batch chunk;
+  private double[] chunkProbs;
+
+  QualityGate(List<String> tasks, InputLayout layout) {
     this.tasks = List.copyOf(tasks);
+    this.layout = layout;
   }
 
   /**
@@ -74,11 +103,15 @@ final class QualityGate {
     this.margin = margin;
     this.maxHeldExamples = maxHeldExamples;
     this.listener = listener;
-    p = new double[tasks.size()][window];
-    y = new double[tasks.size()][window];
-    seen = new long[tasks.size()];
-    published = new double[tasks.size()];
-    Arrays.fill(published, Double.NaN);
+    int t = tasks.size();
+    recent = window == 0 ? null : layout.newBatch(window, t);
+    reference = window == 0 ? null : layout.newBatch(window, t);
+    recentSize = 0;
+    recentNext = 0;
+    referenceSize = 0;
+    servedAuc = new double[t];
+    chunk = window == 0 ? null : layout.newBatch(Math.min(CHUNK, window), t);
+    chunkProbs = new double[Math.min(CHUNK, window) * t];
     if (restored != null && window > 0) {
       try {
         readFrom(new DataInputStream(new ByteArrayInputStream(restored)));
@@ -91,69 +124,137 @@ final class QualityGate {
   }
 
   /**
-   * Predictions (B, tasks) made before training on {@code batch}; labelled cells enter their task's
-   * window.
+   * The rows of {@code batch} just trained on; those with a label enter the recent examples, except
+   * the rows in {@code late} (late positives learned again, whose example is in already).
    */
-  void record(Batch batch, double[] probs, java.util.BitSet late) {
+  void record(Batch batch, java.util.BitSet late) {
     if (window == 0) {
       return;
     }
     int t = batch.tasks;
     for (int b = 0; b < batch.size(); b++) {
-      if (late.get(b)) {
-        continue; // a late positive learned again: its example is in the window already
+      if (late.get(b) || !labelled(batch, b, t)) {
+        continue;
       }
-      for (int k = 0; k < t; k++) {
-        int i = b * t + k;
-        if (batch.labelMask[i] != 0) {
-          int at = (int) (seen[k] % window);
-          p[k][at] = probs[i];
-          y[k][at] = batch.label[i];
-          seen[k]++;
-        }
-      }
+      recent.copyRow(batch, b, recentNext);
+      recentNext = (recentNext + 1) % window;
+      recentSize = Math.min(recentSize + 1, window);
+      seen++;
     }
   }
 
+  private static boolean labelled(Batch batch, int b, int t) {
+    for (int k = 0; k < t; k++) {
+      if (batch.labelMask[b * t + k] != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
-   * Whether the model as it is now may be published; when it may, its recent AUC becomes the
-   * reference for the next decision, and when it may not, the hold is counted and the listener
-   * hears why.
+   * Whether {@code model} as it is now may be published; when it may, the recent examples and its
+   * predictions on them become the reference for the next decision, and when it may not, the hold
+   * is counted and the listener hears why.
    */
-  boolean admit() {
+  boolean admit(Model model) {
     if (window == 0) {
       return true;
     }
-    double[] recent = new double[tasks.size()];
+    if (referenceSize == 0) {
+      publish(model, false);
+      return true; // nothing served to compare with
+    }
+    double[] candidate = new double[referenceSize * tasks.size()];
+    score(model, reference, referenceSize, candidate);
     for (int k = 0; k < tasks.size(); k++) {
-      recent[k] =
-          seen[k] < window ? Double.NaN : Metrics.auc(p[k].clone(), y[k].clone(), 0, window);
-      if (recent[k] < published[k] - margin) { // false while either is NaN
-        holdSince = holdSince < 0 ? seen[0] : holdSince;
-        if (maxHeldExamples > 0 && seen[0] - holdSince >= maxHeldExamples) {
+      double auc = auc(reference, referenceSize, candidate, k);
+      if (auc < servedAuc[k] - margin) { // false while either is NaN
+        holdSince = holdSince < 0 ? seen : holdSince;
+        if (maxHeldExamples > 0 && seen - holdSince >= maxHeldExamples) {
           listener.accept(
               String.format(
-                  "%s: accepting AUC %.4f as the new level after %,d labelled examples held"
-                      + " below %.4f",
-                  tasks.get(k), recent[k], seen[0] - holdSince, published[k] - margin));
-          break; // published below, the reference re-based on what the model reaches now
+                  "%s: accepting AUC %.4f on the served version's reference (its own %.4f) as the"
+                      + " new level after %,d labelled examples held",
+                  tasks.get(k), auc, servedAuc[k], seen - holdSince));
+          publish(model, true);
+          return true;
         }
         held++;
         listener.accept(
             String.format(
-                "%s: AUC %.4f over the last %,d labelled examples is below %.4f, the last"
-                    + " published version's %.4f minus the margin %.4f",
-                tasks.get(k), recent[k], window, published[k] - margin, published[k], margin));
+                "%s: AUC %.4f on the %,d examples of the served version's reference is below"
+                    + " %.4f, the served version's %.4f on them minus the margin %.4f",
+                tasks.get(k), auc, referenceSize, servedAuc[k] - margin, servedAuc[k], margin));
         return false;
       }
     }
+    publish(model, false);
+    return true;
+  }
+
+  /**
+   * A version is published. The recent examples, with its AUC on them, become the reference when
+   * there is none, or when {@code anew}, or when {@code window} examples came since the last one
+   * was taken and the version ranks them within the margin of the reference's level: never onto a
+   * stretch it ranks much worse (the start of a bad stretch whose first step stayed within the
+   * margin, or data that got harder), which would lower the measure of the next versions. Needs a
+   * full window of recent examples.
+   */
+  private void publish(Model model, boolean anew) {
     holdSince = -1;
+    boolean due = referenceSize == 0 || anew || seen - seenAtReference >= window;
+    if (!due || recentSize < window) {
+      return;
+    }
+    double[] probs = new double[window * tasks.size()];
+    score(model, recent, window, probs);
+    double[] level = new double[tasks.size()];
     for (int k = 0; k < tasks.size(); k++) {
-      if (!Double.isNaN(recent[k])) {
-        published[k] = recent[k];
+      level[k] = auc(recent, window, probs, k);
+      if (referenceSize > 0 && !anew && level[k] < servedAuc[k] - margin) {
+        return; // keep the reference
       }
     }
-    return true;
+    for (int i = 0; i < window; i++) {
+      reference.copyRow(recent, i, i);
+    }
+    reference.setSize(window);
+    referenceSize = window;
+    seenAtReference = seen;
+    servedAuc = level;
+  }
+
+  /**
+   * Writes {@code model}'s probabilities of {@code rows}' first {@code n} rows, a chunk at a time.
+   */
+  private void score(Model model, Batch rows, int n, double[] out) {
+    int t = tasks.size();
+    for (int from = 0; from < n; from += chunk.capacity) {
+      int m = Math.min(chunk.capacity, n - from);
+      for (int i = 0; i < m; i++) {
+        chunk.copyRow(rows, from + i, i);
+      }
+      chunk.setSize(m);
+      model.predict(chunk, chunkProbs);
+      System.arraycopy(chunkProbs, 0, out, from * t, m * t);
+    }
+  }
+
+  /** AUC of {@code probs} against the labels of task k of {@code rows}' first {@code size} rows. */
+  private double auc(Batch rows, int size, double[] probs, int k) {
+    int t = tasks.size();
+    double[] p = new double[size];
+    double[] y = new double[size];
+    int n = 0;
+    for (int i = 0; i < size; i++) {
+      if (rows.labelMask[i * t + k] != 0) {
+        p[n] = probs[i * t + k];
+        y[n] = rows.label[i * t + k];
+        n++;
+      }
+    }
+    return Metrics.auc(p, y, 0, n);
   }
 
   /** Versions held back (a metric; restored with the state). */
@@ -162,11 +263,11 @@ final class QualityGate {
   }
 
   /**
-   * The optional section: nothing while the gate has seen nothing (so states without one re-encode
-   * as they were).
+   * The optional section: nothing until there is a reference or a hold (so states without one
+   * re-encode as they were).
    */
   void writeTo(DataOutputStream out) throws IOException {
-    if (window == 0 || (Arrays.stream(seen).allMatch(s -> s == 0) && held == 0)) {
+    if (window == 0 || (referenceSize == 0 && held == 0)) {
       if (restored != null) {
         out.write(restored); // not configured since the restore: kept as it was
       }
@@ -177,13 +278,14 @@ final class QualityGate {
     out.writeInt(tasks.size());
     out.writeLong(held);
     out.writeLong(holdSince);
-    for (int k = 0; k < tasks.size(); k++) {
-      out.writeLong(seen[k]);
-      out.writeDouble(published[k]);
-      for (int i = 0; i < window; i++) {
-        out.writeDouble(p[k][i]);
-        out.writeDouble(y[k][i]);
-      }
+    out.writeLong(seen);
+    out.writeLong(seenAtReference);
+    out.writeInt(referenceSize);
+    for (int i = 0; i < referenceSize; i++) {
+      reference.writeRow(out, i);
+    }
+    for (double a : servedAuc) {
+      out.writeDouble(a);
     }
   }
 
@@ -200,7 +302,11 @@ final class QualityGate {
   }
 
   private void readFrom(DataInputStream in) throws IOException {
-    if (in.readInt() != STATE_TAG) {
+    int tag = in.readInt();
+    if (tag == UNPAIRED_TAG) {
+      return; // the earlier gate compared other things: start empty
+    }
+    if (tag != STATE_TAG) {
       throw new IOException("expected the quality gate's section");
     }
     int storedWindow = in.readInt();
@@ -210,13 +316,15 @@ final class QualityGate {
     }
     held = in.readLong();
     holdSince = in.readLong();
+    seen = in.readLong();
+    seenAtReference = in.readLong();
+    referenceSize = in.readInt();
+    for (int i = 0; i < referenceSize; i++) {
+      reference.readRow(in, i);
+    }
+    reference.setSize(referenceSize);
     for (int k = 0; k < storedTasks; k++) {
-      seen[k] = in.readLong();
-      published[k] = in.readDouble();
-      for (int i = 0; i < storedWindow; i++) {
-        p[k][i] = in.readDouble();
-        y[k][i] = in.readDouble();
-      }
+      servedAuc[k] = in.readDouble();
     }
   }
 }

@@ -4,114 +4,172 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.InputLayout;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.Models;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The gate's decisions on predictions of known quality, its bound on a hold, and its state. */
+/**
+ * The paired gate with a real learner (logistic regression over one id field, each id with its own
+ * click rate): a stretch of flipped labels is held back until the model ranks the served version's
+ * reference again, labels that merely get noisier hold nothing back, a hold can be bounded, and the
+ * state restores to the same decisions.
+ */
 class QualityGateTest {
   private static final int WINDOW = 512;
+  private static final int STEP = 256;
+  private static final int IDS = 60;
+  private static final InputLayout LAYOUT = new InputLayout(1, 0, 0, 0);
+  private static final BitSet NONE_LATE = new BitSet();
+
   private final SplittableRandom rng = new SplittableRandom(1);
-  private final Batch batch = new InputLayout(1, 0, 0, 0).newBatch(256, 1);
+  private final double[] logit = new double[2 * IDS + 1];
+  private final Learner learner =
+      new Learner(
+          Models.create(ModelConfig.builder(ModelKind.LR).build(), LAYOUT),
+          OptimizerConfig.defaults().withEmbeddingLr(0.5).withDenseLr(0.05));
+  private final Batch batch = LAYOUT.newBatch(STEP, 1);
+  private final double[] probs = new double[STEP];
+  private final List<Double> recentAuc = new ArrayList<>();
+
+  QualityGateTest() {
+    for (int id = 1; id <= 2 * IDS; id++) {
+      logit[id] = -2.5 + 5.0 * ((id - 1) % IDS) / (IDS - 1);
+    }
+  }
 
   /**
-   * 256 labelled predictions whose AUC is about {@code quality} (0.5: none, 1: perfect, below 0.5:
-   * inverted).
+   * One step of 256 examples, of the ids 1..60 or, {@code unseen}, of 60 others; {@code flipped}
+   * inverts every label. Records the step's progressive AUC.
    */
-  private void feed(QualityGate gate, double quality) {
-    double[] probs = new double[256];
-    for (int b = 0; b < 256; b++) {
-      double label = rng.nextDouble() < 0.3 ? 1 : 0;
-      batch.label[b] = label;
+  private void learn(QualityGate gate, boolean unseen, boolean flipped) {
+    for (int b = 0; b < STEP; b++) {
+      int id = (unseen ? IDS : 0) + 1 + rng.nextInt(IDS);
+      batch.cat[b] = id;
+      boolean click = rng.nextDouble() < 1 / (1 + Math.exp(-logit[id]));
+      batch.label[b] = click != flipped ? 1 : 0;
       batch.labelMask[b] = 1;
-      double signal =
-          rng.nextDouble() < Math.abs(quality - 0.5) * 2
-              ? (quality >= 0.5 ? label : 1 - label)
-              : 0.5;
-      probs[b] = 0.25 * signal + 0.5 * rng.nextDouble();
     }
-    batch.setSize(256);
-    gate.record(batch, probs, new java.util.BitSet());
+    batch.setSize(STEP);
+    learner.predictThenTrain(batch, probs);
+    gate.record(batch, NONE_LATE);
+    recentAuc.add(Metrics.auc(probs.clone(), batch.label.clone(), 0, STEP));
+  }
+
+  private QualityGate gate(long maxHeld, List<String> heard) {
+    QualityGate gate = new QualityGate(List.of("click"), LAYOUT);
+    gate.configure(WINDOW, 0.05, maxHeld, heard::add);
+    return gate;
   }
 
   @Test
-  void aDropBeyondTheMarginIsHeldUntilTheModelComesBack() {
+  void flippedLabelsAreHeldBackUntilTheModelRanksTheReferenceAgain() {
     List<String> heard = new ArrayList<>();
-    QualityGate gate = new QualityGate(List.of("click"));
-    gate.configure(WINDOW, 0.05, 0, heard::add);
-    feed(gate, 0.9);
-    assertThat(gate.admit()).as("window not full: no evidence to hold").isTrue();
-    feed(gate, 0.9);
-    assertThat(gate.admit()).as("first full window: the reference").isTrue();
-    feed(gate, 0.88);
-    feed(gate, 0.88);
-    assertThat(gate.admit()).as("within the margin").isTrue();
-    feed(gate, 0.2);
-    feed(gate, 0.2);
-    assertThat(gate.admit()).isFalse();
-    assertThat(gate.admit()).isFalse();
-    assertThat(gate.held()).isEqualTo(2);
-    assertThat(heard)
-        .hasSize(2)
-        .allSatisfy(r -> assertThat(r).startsWith("click: AUC").contains("margin 0.0500"));
+    QualityGate gate = gate(0, heard);
+    learn(gate, false, false);
+    assertThat(gate.admit(learner::predict)).as("no reference yet: nothing to hold").isTrue();
     for (int i = 0; i < 10; i++) {
-      feed(gate, 0.7);
-      assertThat(gate.admit()).as("recovered only part of the way").isFalse();
+      learn(gate, false, false);
+      assertThat(gate.admit(learner::predict)).as("learning as it should, step %d", i).isTrue();
     }
-    feed(gate, 0.9);
-    feed(gate, 0.9);
-    assertThat(gate.admit()).as("back within the margin").isTrue();
+    int holds = 0;
+    for (int i = 0; i < 10; i++) {
+      learn(gate, false, true);
+      holds += gate.admit(learner::predict) ? 0 : 1;
+    }
+    // Adagrad has slowed by now: the first flipped steps stay within the margin, the later not.
+    assertThat(holds).as("versions held during the flipped stretch").isGreaterThanOrEqualTo(3);
+    assertThat(gate.held()).isEqualTo(holds);
+    assertThat(heard)
+        .hasSize(holds)
+        .allSatisfy(r -> assertThat(r).startsWith("click: AUC").contains("reference"));
+    boolean admitted = false;
+    for (int i = 0; i < 40 && !admitted; i++) {
+      learn(gate, false, false);
+      admitted = gate.admit(learner::predict);
+    }
+    assertThat(admitted).as("published again once it recovered").isTrue();
   }
 
   @Test
-  void aBoundedHoldAcceptsTheNewLevelAfterThatManyExamples() {
+  void unseenIdsMakeTheStreamHarderAndHoldNothingBack() {
     List<String> heard = new ArrayList<>();
-    QualityGate gate = new QualityGate(List.of("click"));
-    gate.configure(WINDOW, 0.05, 2048, heard::add);
-    for (int i = 0; i < 2; i++) {
-      feed(gate, 0.9);
+    QualityGate gate = gate(0, heard);
+    for (int i = 0; i < 12; i++) {
+      learn(gate, false, false);
+      assertThat(gate.admit(learner::predict)).isTrue();
     }
-    assertThat(gate.admit()).isTrue();
+    double before = mean(recentAuc.subList(6, 12));
+    for (int i = 0; i < 6; i++) {
+      learn(gate, true, false); // new users: the model knows nothing of them yet
+      assertThat(gate.admit(learner::predict)).as("step %d of unseen ids", i).isTrue();
+    }
+    double after = mean(recentAuc.subList(12, 14));
+    assertThat(before - after)
+        .as("the recent AUC fell far more than the margin (an unpaired gate would hold)")
+        .isGreaterThan(0.1);
+    assertThat(heard).isEmpty();
+  }
+
+  @Test
+  void aBoundedHoldPublishesWithANewReferenceAfterThatManyExamples() {
+    List<String> heard = new ArrayList<>();
+    QualityGate gate = gate(2048, heard);
+    for (int i = 0; i < 8; i++) {
+      learn(gate, false, false);
+      gate.admit(learner::predict);
+    }
+    // A lasting change: the labels stay inverted. Held from the first version that ranks the
+    // reference worse by the margin, for 2,048 examples, then published with a new reference.
     int holds = 0;
-    boolean admitted = false;
-    while (!admitted && holds < 20) {
-      feed(gate, 0.7); // a lasting lower level
-      admitted = gate.admit();
+    boolean admitted = true;
+    for (int i = 0; i < 20 && (holds == 0 || !admitted); i++) {
+      learn(gate, false, true);
+      admitted = gate.admit(learner::predict);
       holds += admitted ? 0 : 1;
     }
     assertThat(admitted).isTrue();
     assertThat(holds).as("held for 2,048 examples, 256 a step").isEqualTo(8);
     assertThat(heard.get(heard.size() - 1)).contains("accepting AUC").contains("new level");
-    feed(gate, 0.7);
-    assertThat(gate.admit()).as("the new level is the reference now").isTrue();
+    learn(gate, false, true);
+    assertThat(gate.admit(learner::predict)).as("the new reference holds the new data").isTrue();
   }
 
   @Test
   void itsStateRestoresUnderTheSamePolicyAndAnEmptyGateWritesNothing() throws Exception {
-    QualityGate gate = new QualityGate(List.of("click"));
-    gate.configure(WINDOW, 0.05, 0, r -> {});
+    QualityGate gate = gate(0, new ArrayList<>());
     assertThat(bytes(gate)).as("nothing seen, nothing written").isEmpty();
-    for (int i = 0; i < 3; i++) {
-      feed(gate, 0.9);
+    for (int i = 0; i < 4; i++) {
+      learn(gate, false, false);
+      gate.admit(learner::predict);
     }
-    gate.admit();
-    feed(gate, 0.2);
-    feed(gate, 0.2);
-    assertThat(gate.admit()).isFalse();
+    for (int i = 0; i < 4; i++) {
+      learn(gate, false, true);
+    }
+    assertThat(gate.admit(learner::predict)).isFalse();
     byte[] state = bytes(gate);
-    QualityGate restored = new QualityGate(List.of("click"));
+    QualityGate restored = new QualityGate(List.of("click"), LAYOUT);
     restored.restore(state);
     assertThat(bytes(restored)).as("kept as it was until configured").isEqualTo(state);
     restored.configure(WINDOW, 0.05, 0, r -> {});
     assertThat(bytes(restored)).isEqualTo(state);
     assertThat(restored.held()).isEqualTo(1);
-    assertThat(restored.admit())
+    assertThat(restored.admit(learner::predict))
         .as("the same decision as the original")
-        .isEqualTo(gate.admit())
+        .isEqualTo(gate.admit(learner::predict))
         .isFalse();
+  }
+
+  private static double mean(List<Double> xs) {
+    return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
   }
 
   private static byte[] bytes(QualityGate gate) throws Exception {

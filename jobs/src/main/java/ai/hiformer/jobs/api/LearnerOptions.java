@@ -92,12 +92,14 @@ public final class LearnerOptions implements Serializable {
           "quality.window",
           4096,
           0,
-          "labelled examples whose progressive AUC decides whether a new version may be published (0 = no gate)");
+          "the quality gate's reference: the labelled examples recent when a version is published, on which a"
+              + " later version must rank within quality.auc-margin of it to be published (0 = no gate)");
   public static final Option<Double> QUALITY_AUC_MARGIN =
       Option.positive(
           "quality.auc-margin",
           0.05,
-          "a version is held back when that AUC falls more than this below the last published version's");
+          "a version is held back when its AUC on the served version's reference falls more than this below"
+              + " the served version's");
   public static final Option<Long> QUALITY_MAX_HELD_EXAMPLES =
       Option.longInteger(
           "quality.max-held-examples",

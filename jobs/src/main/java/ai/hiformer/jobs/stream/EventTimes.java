@@ -28,6 +28,9 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
  *       neither: its silence may only mean that its records are waiting to be read, and closing
  *       windows then would lose their labels. A backfill thus joins exactly as the live stream did;
  *       a bounded one closes its last windows at the end of its input.
+ *   <li>A partition that has had no record at all since the job (re)started is idle once {@code
+ *       join.idle-ms} has passed: an empty partition (a topic with more partitions than model ids)
+ *       must not hold every window open. When its first record comes it counts again.
  * </ul>
  */
 final class EventTimes {
@@ -146,6 +149,7 @@ final class EventTimes {
     private boolean live;
     private boolean idle;
     private long emitted = Long.MIN_VALUE;
+    private final long createdWallMillis = System.currentTimeMillis();
 
     SilenceAware(long lateness, long idleMillis, Silence silence) {
       this.lateness = lateness;
@@ -168,7 +172,13 @@ final class EventTimes {
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {
       if (newest == Long.MIN_VALUE) {
-        return; // nothing seen yet: no watermark
+        // Nothing seen yet: no watermark. A partition still empty after the idle time (a topic
+        // with more partitions than keys) is idle, or it would hold every window open for ever.
+        if (!idle && System.currentTimeMillis() - createdWallMillis > idleMillis) {
+          idle = true;
+          output.markIdle();
+        }
+        return;
       }
       long silent = System.currentTimeMillis() - lastRecordWallMillis;
       long watermark = newest - lateness - 1;

@@ -7,26 +7,20 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.cluster.ClusterSettings;
 import ai.hiformer.local.cluster.LocalCluster;
-import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
-import ai.hiformer.schemas.Score;
-import ai.hiformer.schemas.WireCodec;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -49,7 +43,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterFailureIT {
   private static final String MODEL = "synthetic";
-  private static final Duration SCORES_DEADLINE = Duration.ofMinutes(3);
 
   private static LocalCluster cluster;
   private static Path home;
@@ -59,7 +52,7 @@ class ClusterFailureIT {
   @BeforeAll
   static void startClusterAndSubmit() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
-    int kafkaPort = freePortPair();
+    int kafkaPort = ClusterTestKit.freePortPair();
     ClusterSettings s =
         new ClusterSettings(
             home,
@@ -67,8 +60,8 @@ class ClusterFailureIT {
             Paths.get("../local/target/lib"),
             Paths.get("target/hiformer-jobs-flink.jar"),
             kafkaPort,
-            freePort(),
-            freePort(),
+            ClusterTestKit.freePort(),
+            ClusterTestKit.freePort(),
             2,
             2);
     cluster = new LocalCluster(s);
@@ -183,7 +176,7 @@ class ClusterFailureIT {
     awaitScores("before-", 1000);
     String savepoint = cluster.stopWithSavepoint(jobId);
     String stopped = jobId;
-    awaitCondition(
+    ClusterTestKit.awaitCondition(
         () -> cluster.jobState(stopped).equals("FINISHED"),
         "job " + stopped + " FINISHED after stop");
     long versionBefore = maxVersion();
@@ -217,9 +210,10 @@ class ClusterFailureIT {
   @Order(5)
   void twoJobsScoreEveryEventOnceAcrossATaskManagerKill() throws Exception {
     cluster.cancel(jobId);
-    awaitCondition(() -> cluster.jobState(jobId).equals("CANCELED"), "the single job cancelled");
+    ClusterTestKit.awaitCondition(
+        () -> cluster.jobState(jobId).equals("CANCELED"), "the single job cancelled");
     cluster.startTaskManager(1); // back to two TaskManagers (the first test killed one)
-    awaitCondition(
+    ClusterTestKit.awaitCondition(
         () -> cluster.rest("/overview").path("taskmanagers").asInt() == 2, "two TaskManagers");
     cluster.createTopics(1, "model-updates");
     List<String> twoJobs =
@@ -245,6 +239,18 @@ class ClusterFailureIT {
         .as("the scoring job restarted from a checkpoint")
         .isGreaterThanOrEqualTo(1);
     assertThat(cluster.jobState(learner)).as("the learning job").isEqualTo("RUNNING");
+  }
+
+  private static Map<String, List<Long>> readScores() throws Exception {
+    return ClusterTestKit.readScores(cluster);
+  }
+
+  private static Map<String, Integer> awaitScores(String prefix, int n) throws Exception {
+    return ClusterTestKit.awaitScores(cluster, jobId, prefix, n);
+  }
+
+  private static Map<String, Integer> awaitScoresSettled(String prefix, int n) throws Exception {
+    return ClusterTestKit.awaitScoresSettled(cluster, jobId, prefix, n);
   }
 
   private static List<String> concat(List<String> a, List<String> b, String last) {
@@ -287,85 +293,9 @@ class ClusterFailureIT {
         });
   }
 
-  /** All committed scores: request id → the model versions it was scored with. */
-  private static Map<String, List<Long>> readScores() throws Exception {
-    WireCodec<Score> codec = WireCodec.scores();
-    Map<String, List<Long>> out = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r :
-        EmbeddedKafka.readCommittedRecords(
-            cluster.settings().bootstrapServers(), "scores", Duration.ofMillis(1500))) {
-      Score s = codec.decode(r.value());
-      out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
-    }
-    return out;
-  }
-
-  /**
-   * Waits until at least {@code n} request ids with the prefix are scored; returns their score
-   * counts.
-   */
-  private static Map<String, Integer> awaitScores(String prefix, int n) throws Exception {
-    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
-    Map<String, Integer> counts = Map.of();
-    while (System.nanoTime() < deadline) {
-      counts = new HashMap<>();
-      for (Map.Entry<String, List<Long>> e : readScores().entrySet()) {
-        if (e.getKey().startsWith(prefix)) {
-          counts.put(e.getKey(), e.getValue().size());
-        }
-      }
-      if (counts.size() >= n) {
-        return counts;
-      }
-      Thread.sleep(1000);
-    }
-    throw new AssertionError(
-        "only "
-            + counts.size()
-            + " of "
-            + n
-            + " '"
-            + prefix
-            + "' events were scored within "
-            + SCORES_DEADLINE.toMinutes()
-            + " min; job state "
-            + cluster.jobState(jobId)
-            + "; logs in "
-            + home.resolve("log"));
-  }
-
-  /**
-   * As {@link #awaitScores}, then waits for a quiet period (two more completed checkpoints, so that
-   * every transaction the job had open has committed or aborted) and reads everything again: a
-   * duplicate committed after the first read reached {@code n} ids is seen.
-   */
-  private static Map<String, Integer> awaitScoresSettled(String prefix, int n) throws Exception {
-    awaitScores(prefix, n);
-    long completed = cluster.checkpoints(jobId).path("counts").path("completed").asLong();
-    awaitCondition(
-        () -> cluster.checkpoints(jobId).path("counts").path("completed").asLong() >= completed + 2,
-        "two more checkpoints after " + n + " '" + prefix + "' scores");
-    return awaitScores(prefix, n);
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitCondition(Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (check.holds()) {
-        return;
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("not reached: " + what);
-  }
-
   /** Waits until the job runs and all its tasks are on TaskManager {@code n}. */
   private static void awaitRunningOnlyOn(int n) throws Exception {
-    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
+    long deadline = System.nanoTime() + ClusterTestKit.DEADLINE.toNanos();
     String state = "";
     java.util.SortedSet<Integer> on = new java.util.TreeSet<>();
     while (System.nanoTime() < deadline) {
@@ -412,7 +342,7 @@ class ClusterFailureIT {
   }
 
   private static ModelSnapshot awaitSnapshotBeyond(long version) throws Exception {
-    long deadline = System.nanoTime() + SCORES_DEADLINE.toNanos();
+    long deadline = System.nanoTime() + ClusterTestKit.DEADLINE.toNanos();
     while (System.nanoTime() < deadline) {
       ModelSnapshot s = newestSnapshot();
       if (s.modelVersion() > version) {
@@ -421,27 +351,5 @@ class ClusterFailureIT {
       Thread.sleep(500);
     }
     throw new AssertionError("no snapshot beyond version " + version);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  /** A port p with p + 1 free too (Kafka's client and controller listeners). */
-  @SuppressWarnings("try") // the socket is opened only to learn that the port is free
-  private static int freePortPair() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int p = freePort();
-      if (p < 65535) {
-        try (ServerSocket next = new ServerSocket(p + 1)) {
-          return p;
-        } catch (IOException e) {
-          // taken; try another
-        }
-      }
-    }
-    throw new IOException("no pair of free ports");
   }
 }

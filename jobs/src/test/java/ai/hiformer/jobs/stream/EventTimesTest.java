@@ -108,6 +108,28 @@ class EventTimesTest {
     assertThat(calls).containsExactly("watermark 8999", "idle", "active", "watermark 10999");
   }
 
+  @Test
+  void aPartitionWithoutAnyRecordIsIdleAfterTheIdleTimeUntilItsFirstRecord() throws Exception {
+    for (var silence : EventTimes.SilenceAware.Silence.values()) {
+      var generator = new EventTimes.SilenceAware(1000, 50, silence);
+      Recorded output = new Recorded();
+      generator.onPeriodicEmit(output);
+      assertThat(output.calls).as("at once").isEmpty();
+      long start = System.currentTimeMillis();
+      while (System.currentTimeMillis() - start < 200) {
+        Thread.sleep(20);
+        generator.onPeriodicEmit(output);
+      }
+      RawRecord record = new RawRecord();
+      record.kafkaTimestamp = System.currentTimeMillis();
+      generator.onEvent(record, 5_000, output);
+      generator.onPeriodicEmit(output);
+      assertThat(output.calls)
+          .as(silence.name())
+          .containsExactly("idle", "active", "watermark 3999");
+    }
+  }
+
   /** What a generator said: its watermarks, and every call in order. */
   private static final class Recorded
       implements org.apache.flink.api.common.eventtime.WatermarkOutput {

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The quality gate between learning and serving, as the model operator drives it (snapshots and
  * deltas written as it writes them, a server following the folder): a stretch of flipped labels is
  * held back, the server keeps the last good version throughout, and publication resumes once the
- * model has recovered. Then a rollback.
+ * model has recovered. Then a rollback. And a stream that only gets harder (a stretch seen before,
+ * then unseen events) holds nothing back.
  */
 class QualityGateTest {
   private static final int EVENTS = 60_000;
@@ -37,6 +38,61 @@ class QualityGateTest {
   @TempDir Path root;
 
   private record Publication(long version, long trainedExamples) {}
+
+  @Test
+  void aStretchSeenBeforeThenUnseenEventsHoldsNothingBack() throws Exception {
+    // As a job that had learned the first 10,000 events and is sent the first 18,000 again: the
+    // recent AUC falls where the unseen events begin, for every version alike.
+    FeatureSpec spec =
+        FeatureSpec.parse(Files.readString(SharedData.repoFile("specs/synthetic.json")));
+    ModelRuntime runtime =
+        new ModelRuntime(
+            spec,
+            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
+            OptimizerConfig.defaults(),
+            256);
+    List<String> reasons = new ArrayList<>();
+    runtime.qualityGate(WINDOW, 0.05, 0, reasons::add); // the default margin
+    List<double[]> again = new ArrayList<>(); // (prediction, label) of the second pass
+    for (int pass = 0; pass < 2; pass++) {
+      SyntheticStream stream = new SyntheticStream(7);
+      for (int i = 0; i < (pass == 0 ? 10_000 : 18_000); i++) {
+        SyntheticStream.Event e = stream.next();
+        double y = e.click() ? 1 : 0;
+        double p = runtime.scoreAndLearn(e, Map.of("click", y), e.ts() * 1000)[0];
+        if (pass == 1) {
+          again.add(new double[] {p, y});
+        }
+        if (i % 512 == 511) { // a checkpoint: what the operator would publish
+          runtime.drainCaptured();
+          runtime.captureDeltaIfChanged(true);
+          runtime.drainDeltas();
+        }
+      }
+    }
+    double seen = windowAuc(again, 10_000 - WINDOW);
+    double unseen = windowAuc(again, 10_000);
+    System.out.printf(
+        "quality gate, seen then unseen: recent AUC %.4f on the seen stretch, %.4f on the first"
+            + " unseen events; %d versions held back%n",
+        seen, unseen, runtime.versionsHeldBack());
+    assertThat(seen - unseen)
+        .as("the recent AUC fell by more than the margin where the unseen events begin")
+        .isGreaterThan(0.05);
+    assertThat(runtime.versionsHeldBack()).isZero();
+    assertThat(reasons).isEmpty();
+  }
+
+  /** AUC of the {@link #WINDOW} predictions from {@code from}. */
+  private static double windowAuc(List<double[]> predictions, int from) {
+    double[] p = new double[WINDOW];
+    double[] y = new double[WINDOW];
+    for (int i = 0; i < WINDOW; i++) {
+      p[i] = predictions.get(from + i)[0];
+      y[i] = predictions.get(from + i)[1];
+    }
+    return ai.hiformer.learner.Metrics.auc(p, y, 0, WINDOW);
+  }
 
   @Test
   void aStretchOfFlippedLabelsIsHeldBackAndTheServerKeepsTheLastGoodVersion() throws Exception {

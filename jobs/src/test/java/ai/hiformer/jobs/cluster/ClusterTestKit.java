@@ -1,0 +1,121 @@
+package ai.hiformer.jobs.cluster;
+
+import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/** What the process-cluster tests share: reading committed scores, waiting, free ports. */
+final class ClusterTestKit {
+  static final Duration DEADLINE = Duration.ofMinutes(3);
+
+  private ClusterTestKit() {}
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  /** All committed scores: request id → the model versions it was scored with. */
+  static Map<String, List<Long>> readScores(LocalCluster cluster) throws Exception {
+    WireCodec<Score> codec = WireCodec.scores();
+    Map<String, List<Long>> out = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        EmbeddedKafka.readCommittedRecords(
+            cluster.settings().bootstrapServers(), "scores", Duration.ofMillis(1500))) {
+      Score s = codec.decode(r.value());
+      out.computeIfAbsent(s.getRequestId(), k -> new ArrayList<>()).add(s.getModelVersion());
+    }
+    return out;
+  }
+
+  /**
+   * Waits until at least {@code n} request ids with the prefix are scored; returns their score
+   * counts.
+   */
+  static Map<String, Integer> awaitScores(LocalCluster cluster, String jobId, String prefix, int n)
+      throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    Map<String, Integer> counts = Map.of();
+    while (System.nanoTime() < deadline) {
+      counts = new HashMap<>();
+      for (Map.Entry<String, List<Long>> e : readScores(cluster).entrySet()) {
+        if (e.getKey().startsWith(prefix)) {
+          counts.put(e.getKey(), e.getValue().size());
+        }
+      }
+      if (counts.size() >= n) {
+        return counts;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError(
+        "only "
+            + counts.size()
+            + " of "
+            + n
+            + " '"
+            + prefix
+            + "' events were scored within "
+            + DEADLINE.toMinutes()
+            + " min; job state "
+            + cluster.jobState(jobId)
+            + "; logs in "
+            + cluster.settings().logs());
+  }
+
+  /**
+   * As {@link #awaitScores}, then waits for a quiet period (two more completed checkpoints, so that
+   * every transaction the job had open has committed or aborted) and reads everything again: a
+   * duplicate committed after the first read reached {@code n} ids is seen.
+   */
+  static Map<String, Integer> awaitScoresSettled(
+      LocalCluster cluster, String jobId, String prefix, int n) throws Exception {
+    awaitScores(cluster, jobId, prefix, n);
+    long completed = cluster.checkpoints(jobId).path("counts").path("completed").asLong();
+    awaitCondition(
+        () -> cluster.checkpoints(jobId).path("counts").path("completed").asLong() >= completed + 2,
+        "two more checkpoints after " + n + " '" + prefix + "' scores");
+    return awaitScores(cluster, jobId, prefix, n);
+  }
+
+  static void awaitCondition(Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (check.holds()) {
+        return;
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("not reached: " + what);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A port p with p + 1 free too (Kafka's client and controller listeners). */
+  @SuppressWarnings("try") // the socket is opened only to learn that the port is free
+  static int freePortPair() throws IOException {
+    for (int i = 0; i < 50; i++) {
+      int p = freePort();
+      if (p < 65535) {
+        try (ServerSocket next = new ServerSocket(p + 1)) {
+          return p;
+        } catch (IOException e) {
+          // taken; try another
+        }
+      }
+    }
+    throw new IOException("no pair of free ports");
+  }
+}

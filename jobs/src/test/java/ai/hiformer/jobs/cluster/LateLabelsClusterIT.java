@@ -1,0 +1,297 @@
+package ai.hiformer.jobs.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.io.Folders;
+import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.learner.join.PendingExamples;
+import ai.hiformer.local.cluster.ClusterSettings;
+import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.Replayer;
+import ai.hiformer.local.traffic.DelayedLabels;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Label;
+import ai.hiformer.schemas.WireCodec;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Late labels on a real cluster (JobManager + 2 TaskManagers and a Kafka broker, each its own
+ * process): the generated stream's impressions on the events topic, their positive labels on the
+ * labels topic after exponential delays (mean = the join window, so about 37 % arrive after it),
+ * the job in {@code join.mode = window-fnw} with a 7-day attribution window in event time. A
+ * TaskManager is SIGKILLed mid-stream. Afterwards every event is scored exactly once
+ * (read_committed), every impression is learned once and every late positive once more: the model's
+ * counts equal those of the traffic, neither lost nor doubled by the restart.
+ */
+class LateLabelsClusterIT {
+  private static final String MODEL = "late";
+  private static final int EVENTS = 4000;
+  private static final long WINDOW_MS = 20_000; // event time: the stream's events are ~15 s apart
+  private static final long SEVEN_DAYS_MS = 7L * 24 * 3600 * 1000;
+  private static final int TAIL = 20;
+
+  private static LocalCluster cluster;
+  private static Path home;
+  private static ReplaySource source;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-late-it");
+    ClusterSettings s =
+        new ClusterSettings(
+            home,
+            Paths.get("../flink-dist/target/lib"),
+            Paths.get("../local/target/lib"),
+            Paths.get("target/hiformer-jobs-flink.jar"),
+            ClusterTestKit.freePortPair(),
+            ClusterTestKit.freePort(),
+            ClusterTestKit.freePort(),
+            2,
+            2);
+    cluster = new LocalCluster(s);
+    cluster.start();
+    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
+    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
+    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.stop();
+    }
+    if (!Boolean.getBoolean("hiformer.keepCluster")) { // kept to read its logs
+      Folders.deleteTreeQuietly(home, "LateLabelsClusterIT");
+    }
+  }
+
+  @Test
+  void latePositivesAreLearnedOnceMoreExactlyOnceAcrossATaskManagerKill() throws Exception {
+    String jobId = cluster.submit(2, null, jobArgs());
+    Properties producer = new Properties();
+    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    CompletableFuture<Void> replay =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                new Replayer(source, MODEL)
+                    .replay(
+                        producer,
+                        "events",
+                        "labels",
+                        new DelayedLabels(WINDOW_MS, 11),
+                        "late-",
+                        EVENTS,
+                        500,
+                        (id, y) -> {});
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    ClusterTestKit.awaitScores(cluster, jobId, "late-", 1200); // mid-stream, checkpoints behind
+    int victim = cluster.taskManagersOf(jobId).first();
+    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
+    cluster.startTaskManager(victim);
+    replay.get();
+
+    Map<String, Integer> scores =
+        ClusterTestKit.awaitScoresSettled(cluster, jobId, "late-", EVENTS);
+    assertThat(scores).hasSize(EVENTS);
+    assertThat(scores.values()).as("scores per request id").allMatch(c -> c == 1);
+    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
+        .as("the job restarted from a checkpoint")
+        .isGreaterThanOrEqualTo(1);
+
+    long held = joinMetric(jobId, "attributableImpressions");
+    long bytes = joinMetric(jobId, "attributableImpressionBytes");
+    long late = latePositivesSent();
+    assertThat(late).as("late positives in the traffic").isGreaterThan(300);
+    // The restarted job read the end of the stream behind its head, so its watermarks do not move
+    // on when the stream stops (the records might only be waiting), and a restart begins them
+    // anew from what it reads: a short tail at the wall clock's time closes the last windows.
+    // Impressions without labels (joined, learned as negatives) and, on each labels partition, a
+    // label of no impression (dropped).
+    sendTail(producer);
+    ModelSnapshot learned = awaitLearned(jobId, EVENTS + TAIL + late);
+    assertThat(learned.metrics().get("click.examples"))
+        .as("impressions learned (each once)")
+        .isEqualTo((double) EVENTS + TAIL);
+    assertThat(learned.metrics().get("click.late_positives"))
+        .as("late positives learned once more")
+        .isEqualTo((double) late);
+
+    System.out.printf(
+        "window-fnw on the cluster: %d events, %d late positives learned once more; %d impressions"
+            + " held for late labels, %d bytes (%.1f per impression, request-id keys apart)%n",
+        EVENTS, late, held, bytes, (double) bytes / held);
+    assertThat(held).as("impressions held (7-day attribution)").isGreaterThan(EVENTS / 2);
+    // The tail's time is years after the stream's: its watermark expired every impression held.
+    assertThat(joinMetric(jobId, "attributableImpressions"))
+        .as("held after the attribution window passed")
+        .isLessThanOrEqualTo(TAIL);
+  }
+
+  private static List<String> jobArgs() {
+    ClusterSettings s = cluster.settings();
+    return List.of(
+        "--config",
+        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
+        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
+        "--job.feature-spec=" + source.specPath(),
+        "--job.model-ids=" + MODEL,
+        "--job.parallelism=2",
+        "--scoring.parallelism=2",
+        "--checkpoint.dir=" + s.checkpoints().toUri(),
+        "--checkpoint.interval-ms=1000",
+        "--snapshot.dir=" + s.snapshots(),
+        "--snapshot.every-examples=1",
+        "--sync.delta-interval-ms=0",
+        "--join.mode=window-fnw",
+        "--join.window-ms=" + WINDOW_MS,
+        "--join.attribution-window-ms=" + SEVEN_DAYS_MS);
+  }
+
+  private static void sendTail(Properties producer) throws Exception {
+    WireCodec<Label> codec = WireCodec.labels();
+    WireCodec<Event> events = WireCodec.events();
+    ai.hiformer.local.embedded.RowToEvent convert =
+        new ai.hiformer.local.embedded.RowToEvent(source.spec(), MODEL);
+    ai.hiformer.local.embedded.SyntheticStream stream =
+        new ai.hiformer.local.embedded.SyntheticStream(99);
+    try (var p =
+        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
+            producer,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (int i = 0; i < TAIL; i++) {
+        Event e = convert.convert(stream.next(), i);
+        e.setRequestId("tail-" + i);
+        e.setLabels(Map.of());
+        e.setEventTime(java.time.Instant.now());
+        p.send(
+            new org.apache.kafka.clients.producer.ProducerRecord<>(
+                "events", MODEL.getBytes(), events.encode(e)));
+        Thread.sleep(20);
+      }
+      for (int partition = 0; partition < 2; partition++) {
+        Label l =
+            Label.newBuilder()
+                .setRequestId("no-impression-" + partition)
+                .setModelId(MODEL)
+                .setTask("click")
+                .setValue(1)
+                .setTime(java.time.Instant.now())
+                .build();
+        p.send(
+            new org.apache.kafka.clients.producer.ProducerRecord<>(
+                "labels", partition, MODEL.getBytes(), codec.encode(l)));
+      }
+      p.flush();
+    }
+  }
+
+  /** Positives sent later than their impression's window (the join's deadline, bucket-rounded). */
+  private static long latePositivesSent() throws Exception {
+    String servers = cluster.settings().bootstrapServers();
+    WireCodec<Event> events = WireCodec.events();
+    WireCodec<Label> labels = WireCodec.labels();
+    Map<String, Long> impressions = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        EmbeddedKafka.readCommittedRecords(servers, "events", Duration.ofMillis(1500))) {
+      Event e = events.decode(r.value());
+      impressions.put(e.getRequestId(), e.getEventTime().toEpochMilli());
+    }
+    long bucket = PendingExamples.bucketFor(WINDOW_MS);
+    long late = 0;
+    for (ConsumerRecord<byte[], byte[]> r :
+        EmbeddedKafka.readCommittedRecords(servers, "labels", Duration.ofMillis(1500))) {
+      Label l = labels.decode(r.value());
+      if (!impressions.containsKey(l.getRequestId())) {
+        continue; // the tail's labels of no impression
+      }
+      long deadline =
+          Math.floorDiv(impressions.get(l.getRequestId()) + WINDOW_MS + bucket - 1, bucket)
+              * bucket;
+      late += l.getValue() == 1.0 && l.getTime().toEpochMilli() > deadline ? 1 : 0;
+    }
+    return late;
+  }
+
+  /** Waits for a snapshot whose impressions and late positives add up to {@code total}. */
+  private static ModelSnapshot awaitLearned(String jobId, long total) throws Exception {
+    ModelSnapshot[] newest = new ModelSnapshot[1];
+    try {
+      ClusterTestKit.awaitCondition(
+          () -> {
+            newest[0] = newestSnapshot().orElse(null);
+            return newest[0] != null
+                && newest[0].metrics().get("click.examples")
+                        + newest[0].metrics().getOrDefault("click.late_positives", 0.0)
+                    >= total;
+          },
+          "a snapshot of " + total + " examples learned");
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage()
+              + "; newest snapshot "
+              + (newest[0] == null ? "none" : newest[0].modelVersion() + " " + newest[0].metrics())
+              + "; join held "
+              + joinMetric(jobId, "attributableImpressions")
+              + ", pending "
+              + joinMetric(jobId, "pendingImpressions"),
+          e);
+    }
+    return newest[0];
+  }
+
+  private static Optional<ModelSnapshot> newestSnapshot() throws Exception {
+    Path dir = cluster.settings().snapshots().resolve(MODEL);
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> versions = Files.list(dir)) {
+      Optional<Path> newest =
+          versions
+              .filter(p -> ModelSnapshot.versionOf(p) >= 0)
+              .max(Comparator.comparingLong(ModelSnapshot::versionOf));
+      return newest.isEmpty()
+          ? Optional.empty()
+          : Optional.of(ModelSnapshot.read(newest.get(), OptimizerConfig.defaults()));
+    }
+  }
+
+  /** A metric of the label join summed over its subtasks (Flink's REST API). */
+  private static long joinMetric(String jobId, String name) throws Exception {
+    for (JsonNode v : cluster.rest("/jobs/" + jobId).path("vertices")) {
+      String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+      for (JsonNode m : cluster.rest(base)) {
+        String id = m.path("id").asText();
+        if (id.endsWith("." + name) || id.equals(name)) {
+          JsonNode sum = cluster.rest(base + "?get=" + id + "&agg=sum");
+          return (long) sum.get(0).path("sum").asDouble();
+        }
+      }
+    }
+    throw new AssertionError("no metric " + name + " in job " + jobId);
+  }
+}
