@@ -159,6 +159,32 @@ class LateLabelsJoinTest {
   }
 
   @Test
+  void heldImpressionsRestoredFromACheckpointExpireWhenTheirTimeComes() throws Exception {
+    var h = opened("event", "window-fnw");
+    for (int i = 0; i < 5; i++) {
+      h.processElement1(impression("m", "h" + i, 100L * i));
+    }
+    watermark(h, 2 * WINDOW);
+    OperatorSubtaskState snapshot = h.snapshot(1, 10);
+    h.close();
+
+    var restored = harness(config("event", "window-fnw"));
+    restored.initializeState(snapshot);
+    restored.open();
+    restored.processElement1(impression("m", "later", ATTRIBUTION * 3)); // years on
+    watermark(restored, ATTRIBUTION * 3);
+    restored.processElement2(label("m", "h1", "click", 1, ATTRIBUTION * 3));
+    watermark(restored, ATTRIBUTION * 3 + 2 * WINDOW);
+    assertThat(outputs(restored))
+        .extracting(e -> e.requestId + ":" + e.latePositive)
+        .containsExactly("later:false");
+    restored.snapshot(2, 20);
+    // What is left: the queue's position and "later", held since its window closed.
+    assertThat(restored.numKeyedStateEntries()).isEqualTo(3);
+    restored.close();
+  }
+
+  @Test
   void aRestoreKeepsHeldImpressionsAndScheduledLatePositivesAndLearnsEachOnce() throws Exception {
     var h = opened("event", "window-fnw");
     h.processElement1(impression("m", "r6", 0));
