@@ -1,0 +1,231 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.SharedData;
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.DatasetReader;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.io.RowSink;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.learner.Metrics;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.RowToEvent;
+import ai.hiformer.local.traffic.DelayedLabels;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the join mode does to the scores a user reads: MovieLens with its positives on the labels
+ * topic after exponential delays of mean 1 h of event time, against a 1 h window (37 % of them
+ * late), streamed live into the job once with {@code join.mode=window} and once with {@code
+ * window-fnw}. Each run's scores (from the scoring replicas, as shipped) are judged against the
+ * true labels: under {@code window} the model learns late positives as negatives and
+ * under-predicts; {@code window-fnw} must be better calibrated and have the lower log-loss.
+ * Skipped, saying so, without the dataset.
+ */
+class LateLabelsQualityITCase {
+  @RegisterExtension static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
+
+  @TempDir static Path tmp;
+
+  private static final int EVENTS = 20_000;
+  private static final double MEAN_DELAY_MS = 3_600_000;
+  private static final long WINDOW_MS = 3_600_000;
+
+  private record Outcome(double auc, double logLoss, double calibration) {}
+
+  @Test
+  void learningLatePositivesAgainGivesBetterCalibratedScores() throws Exception {
+    Path data = SharedData.require("movielens-100k");
+    Path specPath = SharedData.repoFile("specs/movielens.json");
+    FeatureSpec spec = FeatureSpec.load(specPath);
+    Map<String, Double> truth = new HashMap<>();
+    List<DelayedLabels.Out> traffic = traffic(spec, data, truth);
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      Map<String, Outcome> outcomes = new HashMap<>();
+      for (String mode : List.of("window", "window-fnw")) {
+        outcomes.put(mode, run(kafka, specPath, mode, traffic, truth));
+      }
+      Outcome window = outcomes.get("window");
+      Outcome fnw = outcomes.get("window-fnw");
+      System.out.printf(
+          "late labels in the job, scores against the true labels (%d MovieLens events, 37 %% of"
+              + " positives late): window AUC %.4f log-loss %.4f calibration %.3f; window-fnw AUC"
+              + " %.4f log-loss %.4f calibration %.3f%n",
+          EVENTS,
+          window.auc(),
+          window.logLoss(),
+          window.calibration(),
+          fnw.auc(),
+          fnw.logLoss(),
+          fnw.calibration());
+      assertThat(Math.abs(1 - fnw.calibration()))
+          .as("window-fnw's calibration is closer to 1")
+          .isLessThan(Math.abs(1 - window.calibration()));
+      assertThat(fnw.logLoss()).as("window-fnw's log-loss").isLessThan(window.logLoss());
+    }
+  }
+
+  private static Outcome run(
+      EmbeddedKafka kafka,
+      Path specPath,
+      String mode,
+      List<DelayedLabels.Out> traffic,
+      Map<String, Double> truth)
+      throws Exception {
+    String prefix = mode + "-";
+    kafka.createTopics(1, prefix + "events", prefix + "labels", prefix + "scores");
+    kafka.createTopics(1, prefix + "dead-letters");
+    JobConfig config =
+        JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(mode), "movielens")
+            .set(LearnerOptions.FEATURE_SPEC, Files.readString(specPath))
+            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build())
+            .set(JobConfig.EVENTS_TOPIC, prefix + "events")
+            .set(JobConfig.LABELS_TOPIC, prefix + "labels")
+            .set(JobConfig.SCORES_TOPIC, prefix + "scores")
+            .set(JobConfig.DEAD_LETTER_TOPIC, prefix + "dead-letters")
+            .set(JobConfig.GROUP_ID, mode)
+            .set(JobConfig.TRANSACTIONAL_ID_PREFIX, mode)
+            .set(JobConfig.SCORES_DELIVERY, "at-least-once")
+            .set(JobConfig.JOIN_TIME, "event")
+            .set(JobConfig.JOIN_MODE, mode)
+            .set(JobConfig.LABEL_WINDOW_MS, WINDOW_MS)
+            .set(JobConfig.JOIN_ATTRIBUTION_WINDOW_MS, 30 * WINDOW_MS)
+            .set(JobConfig.CHECKPOINT_INTERVAL_MS, 1000L)
+            .set(LearnerOptions.SCORING_PARALLELISM, 1)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 200L)
+            .build();
+    JobClient job = JobTestKit.environment(config).executeAsync(mode);
+    try {
+      send(kafka, traffic, prefix + "events", prefix + "labels", 1000);
+      Map<String, Double> scores = awaitScores(kafka, prefix + "scores");
+      double[] p = new double[EVENTS];
+      double[] y = new double[EVENTS];
+      int n = 0;
+      for (Map.Entry<String, Double> e : truth.entrySet()) {
+        p[n] = scores.get(e.getKey());
+        y[n] = e.getValue();
+        n++;
+      }
+      return new Outcome(
+          Metrics.auc(p, y, 0, n), Metrics.logLoss(p, y, 0, n), Metrics.calibration(p, y, 0, n));
+    } finally {
+      job.cancel().get();
+    }
+  }
+
+  /** The first score of each request id, once every event has one (up to 2 minutes). */
+  private static Map<String, Double> awaitScores(EmbeddedKafka kafka, String topic)
+      throws Exception {
+    WireCodec<Score> codec = WireCodec.scores();
+    long deadline = System.currentTimeMillis() + 120_000;
+    Map<String, Double> scores = new HashMap<>();
+    while (System.currentTimeMillis() < deadline) {
+      scores.clear();
+      for (ConsumerRecord<byte[], byte[]> r :
+          EmbeddedKafka.readCommittedRecords(
+              kafka.bootstrapServers(), topic, Duration.ofMillis(1000))) {
+        Score s = codec.decode(r.value());
+        scores.putIfAbsent(s.getRequestId(), s.getScores().get("like"));
+      }
+      if (scores.size() >= EVENTS) {
+        return scores;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("only " + scores.size() + " of " + EVENTS + " events were scored");
+  }
+
+  /**
+   * The first {@link #EVENTS} MovieLens events as impressions and delayed positive labels; {@code
+   * truth} gets each request id's true label (every positive arrives: the attribution window is 30
+   * mean delays).
+   */
+  private static List<DelayedLabels.Out> traffic(
+      FeatureSpec spec, Path data, Map<String, Double> truth) throws Exception {
+    RowToEvent convert = new RowToEvent(spec, "movielens");
+    DelayedLabels delayed = new DelayedLabels(MEAN_DELAY_MS, 3);
+    List<DelayedLabels.Out> out = new ArrayList<>();
+    int[] n = {0};
+    try {
+      DatasetReader.forSpec(spec, data)
+          .read(
+              new RowSink() {
+                @Override
+                public void accept(Row row) throws BadRowException {
+                  if (n[0] >= EVENTS) {
+                    throw new ReplaySource.Stop();
+                  }
+                  Event e = convert.convert(row, n[0]++);
+                  truth.put(e.getRequestId(), e.getLabels().getOrDefault("like", 0.0));
+                  delayed.offer(e, out::add);
+                }
+
+                @Override
+                public void rejected(String origin, String reason) {
+                  throw new AssertionError(origin + ": " + reason);
+                }
+              });
+    } catch (ReplaySource.Stop enough) {
+      // the first EVENTS rows are read
+    }
+    delayed.finish(out::add);
+    return out;
+  }
+
+  /** Sends the traffic in order, {@code rate} events per second. */
+  private static void send(
+      EmbeddedKafka kafka, List<DelayedLabels.Out> traffic, String events, String labels, int rate)
+      throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    WireCodec<Event> eventCodec = WireCodec.events();
+    var labelCodec = WireCodec.labels();
+    byte[] key = "movielens".getBytes(StandardCharsets.UTF_8);
+    long start = System.nanoTime();
+    int sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (DelayedLabels.Out o : traffic) {
+        if (o instanceof DelayedLabels.Impression i) {
+          long wait = start + (long) (sent * 1e9 / rate) - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+          producer.send(new ProducerRecord<>(events, key, eventCodec.encode(i.event())));
+          sent++;
+        } else {
+          producer.send(
+              new ProducerRecord<>(
+                  labels, key, labelCodec.encode(((DelayedLabels.DelayedLabel) o).label())));
+        }
+      }
+      producer.flush();
+    }
+  }
+}
