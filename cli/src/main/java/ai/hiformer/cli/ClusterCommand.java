@@ -28,6 +28,7 @@ public final class ClusterCommand implements Command {
       Set.of(
           "home",
           "kafka-port",
+          "brokers",
           "rest-port",
           "rpc-port",
           "task-managers",
@@ -42,13 +43,16 @@ public final class ClusterCommand implements Command {
       Usage: hiformer cluster <action> [options]
         start               start Kafka (KRaft), a Flink JobManager and TaskManagers as processes, and the topics
                             --kafka-port 9092 --rest-port 8081 --rpc-port 6123 --task-managers 2 --slots 2
+                            --brokers 1 (3: topics replicated 3 times, 2 in sync; broker i on kafka-port + 2(i-1))
         submit              submit the job jar with Flink's CLI (flink run -d); prints the job id
                             --config conf/job.properties --spec SPEC.json --parallelism 2 [--savepoint PATH]
                             anything after -- goes to the job as it is, e.g. -- --checkpoint.interval-ms=5000
         status              processes, jobs and their checkpoints
         kill-taskmanager N  SIGKILL TaskManager N (as a crashed machine); the job recovers on the others
         start-taskmanager N start TaskManager N again (or an extra one)
-        restart-kafka       stop the broker (controlled shutdown) and start it again on the same data
+        restart-kafka       stop the brokers (controlled shutdown) and start them again on the same data
+        kill-broker N       SIGKILL broker N (with 3 brokers nothing is lost; leaders move to the others)
+        start-broker N      start broker N again
         stop-job JOB_ID     stop the job with a savepoint (resume with submit --savepoint PATH)
         stop                stop every process of the cluster (its files stay in --home)
       Common: --home runs/cluster (configuration, logs, checkpoints, savepoints, snapshots)
@@ -83,9 +87,8 @@ public final class ClusterCommand implements Command {
     }
     String action = own[1];
     int positional =
-        action.equals("kill-taskmanager")
-                || action.equals("start-taskmanager")
-                || action.equals("stop-job")
+        Set.of("kill-taskmanager", "start-taskmanager", "kill-broker", "start-broker", "stop-job")
+                .contains(action)
             ? 1
             : 0;
     if (own.length < 2 + positional || (positional == 1 && own[2].startsWith("--"))) {
@@ -127,6 +130,17 @@ public final class ClusterCommand implements Command {
         cluster.startKafka();
         System.out.println("Kafka is back at " + cluster.settings().bootstrapServers());
       }
+      case "kill-broker" -> {
+        int n = brokerNumber(cluster, own[2]);
+        System.out.println(
+            cluster.killBroker(n)
+                ? "Broker " + n + " killed (SIGKILL)"
+                : "Broker " + n + " was not running");
+      }
+      case "start-broker" -> {
+        cluster.startBroker(brokerNumber(cluster, own[2]));
+        System.out.println("Broker " + own[2] + " is back");
+      }
       case "stop-job" ->
           System.out.println(
               "Stopped with savepoint "
@@ -138,7 +152,8 @@ public final class ClusterCommand implements Command {
           throw new Options.UsageException(
               "unknown cluster action '"
                   + action
-                  + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka, stop-job, stop");
+                  + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka,"
+                  + " kill-broker, start-broker, stop-job, stop");
     }
     return 0;
   }
@@ -176,9 +191,11 @@ public final class ClusterCommand implements Command {
     int slots =
         o.integer(
             "slots", Integer.parseInt(p.getProperty("slots", "" + d.slotsPerTaskManager())), 1);
+    int brokers =
+        o.integer("brokers", Integer.parseInt(p.getProperty("brokers", "" + d.brokers())), 1);
     ClusterSettings s =
         new ClusterSettings(
-            home, d.flinkLib(), d.kafkaLib(), d.jobJar(), kafka, rest, rpc, tms, slots);
+            home, d.flinkLib(), d.kafkaLib(), d.jobJar(), kafka, rest, rpc, tms, slots, brokers);
     if (starting) {
       Files.createDirectories(home);
       p.setProperty("kafka-port", "" + kafka);
@@ -186,6 +203,7 @@ public final class ClusterCommand implements Command {
       p.setProperty("rpc-port", "" + rpc);
       p.setProperty("task-managers", "" + tms);
       p.setProperty("slots", "" + slots);
+      p.setProperty("brokers", "" + brokers);
       try (Writer w = Files.newBufferedWriter(saved)) {
         p.store(w, "hiformer cluster start settings");
       }
@@ -308,5 +326,19 @@ public final class ClusterCommand implements Command {
       // below
     }
     throw new Options.UsageException("invalid TaskManager number '" + s + "'; allowed: 1, 2, ...");
+  }
+
+  private static int brokerNumber(LocalCluster cluster, String s) {
+    int brokers = cluster.settings().brokers();
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 1 && n <= brokers) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new Options.UsageException(
+        "invalid broker number '" + s + "'; allowed: 1.." + brokers + " (the cluster's brokers)");
   }
 }

@@ -68,6 +68,11 @@ final class ImpressionCodec {
     return Arrays.copyOf(buffer, size);
   }
 
+  /** The event time an encoded impression carries (its first 8 bytes). */
+  static long eventTime(byte[] bytes) {
+    return readLong(bytes, new int[] {0});
+  }
+
   /**
    * The impression again as an event of {@code modelId} and {@code requestId}, without labels (the
    * caller sets them).

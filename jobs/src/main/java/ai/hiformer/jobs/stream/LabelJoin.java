@@ -300,7 +300,7 @@ public final class LabelJoin
       }
       if (open != 0) {
         try {
-          attribution.hold(releaseModel, requestId, releaseTime, open, bytes);
+          attribution.hold(releaseModel, requestId, windowDeadline(bytes), open, bytes);
         } catch (Exception e) {
           throw new IllegalStateException("cannot keep " + requestId + " for late labels", e);
         }
@@ -318,6 +318,20 @@ public final class LabelJoin
     e.trainOnly = true;
     e.latePositive = late;
     releaseOut.collect(e);
+  }
+
+  /**
+   * The end of a released impression's window: in event time its own (the impression's time plus
+   * the window, rounded up to the time bucket as the store rounds it), so that a watermark jumping
+   * far ahead does not stretch how long it is held; in processing time, now.
+   */
+  private long windowDeadline(byte[] impression) {
+    if (!eventTime) {
+      return releaseTime;
+    }
+    long bucket = PendingExamples.bucketFor(windowMillis);
+    return Math.floorDiv(ImpressionCodec.eventTime(impression) + windowMillis + bucket - 1, bucket)
+        * bucket;
   }
 
   private static long now(TimerService timers) {

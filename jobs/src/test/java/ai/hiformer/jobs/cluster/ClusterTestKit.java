@@ -86,6 +86,7 @@ final class ClusterTestKit {
     return awaitScores(cluster, jobId, prefix, n);
   }
 
+  /** Checks every 250 ms (plus what the check takes) until it holds, for up to 3 minutes. */
   static void awaitCondition(Check check, String what) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (System.nanoTime() < deadline) {
@@ -101,6 +102,32 @@ final class ClusterTestKit {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  /**
+   * A port p with the {@code n - 1} ports after it free too (brokers and their controllers), below
+   * the kernel's ephemeral range (32768 on): a port there can be taken between the check and the
+   * start by the local end of any outgoing connection, the brokers' own among them.
+   */
+  static int freePortRun(int n) throws IOException {
+    java.util.SplittableRandom random = new java.util.SplittableRandom();
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int p = 20_000 + random.nextInt(12_000 - n);
+      List<ServerSocket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < n; i++) {
+          held.add(new ServerSocket(p + i));
+        }
+        return p;
+      } catch (IOException e) {
+        // taken; try another
+      } finally {
+        for (ServerSocket s : held) {
+          s.close();
+        }
+      }
+    }
+    throw new IOException("no run of " + n + " free ports");
   }
 
   /** A port p with p + 1 free too (Kafka's client and controller listeners). */

@@ -12,11 +12,14 @@ import java.nio.file.Path;
  * @param flinkLib the Flink distribution's jars ({@code flink-dist/target/lib})
  * @param kafkaLib the jars of a Kafka broker ({@code local/target/lib})
  * @param jobJar the job for {@code flink run} ({@code jobs/target/hiformer-jobs-flink.jar})
- * @param kafkaPort the broker's client port; the KRaft controller listens on the next port
+ * @param kafkaPort the first broker's client port; its KRaft controller listens on the next port,
+ *     and broker i (from 1) on {@code kafkaPort + 2 (i − 1)} and the port after it
  * @param restPort the JobManager's REST API and web UI
  * @param jobManagerRpcPort the JobManager's RPC port
  * @param taskManagers how many TaskManager processes
  * @param slotsPerTaskManager task slots in each
+ * @param brokers Kafka brokers (1..9; each also a KRaft controller). With 3 or more, topics are
+ *     replicated 3 times and need 2 in-sync replicas to take a write
  */
 public record ClusterSettings(
     Path home,
@@ -27,7 +30,32 @@ public record ClusterSettings(
     int restPort,
     int jobManagerRpcPort,
     int taskManagers,
-    int slotsPerTaskManager) {
+    int slotsPerTaskManager,
+    int brokers) {
+
+  /** One broker. */
+  public ClusterSettings(
+      Path home,
+      Path flinkLib,
+      Path kafkaLib,
+      Path jobJar,
+      int kafkaPort,
+      int restPort,
+      int jobManagerRpcPort,
+      int taskManagers,
+      int slotsPerTaskManager) {
+    this(
+        home,
+        flinkLib,
+        kafkaLib,
+        jobJar,
+        kafkaPort,
+        restPort,
+        jobManagerRpcPort,
+        taskManagers,
+        slotsPerTaskManager,
+        1);
+  }
 
   public ClusterSettings {
     home = home.toAbsolutePath().normalize();
@@ -46,6 +74,13 @@ public record ClusterSettings(
     }
     if (taskManagers < 1 || slotsPerTaskManager < 1) {
       throw new IllegalArgumentException("taskManagers and slotsPerTaskManager must be >= 1");
+    }
+    if (brokers < 1 || brokers > 9) {
+      throw new IllegalArgumentException("invalid brokers = " + brokers + "; allowed: 1..9");
+    }
+    if (kafkaPort + 2 * brokers - 1 > 65535) {
+      throw new IllegalArgumentException(
+          "invalid kafka-port " + kafkaPort + " for " + brokers + " brokers: ports up to 65535");
     }
     flinkLib = flinkLib.toAbsolutePath().normalize();
     kafkaLib = kafkaLib.toAbsolutePath().normalize();
@@ -79,11 +114,46 @@ public record ClusterSettings(
         rest,
         jobManagerRpc,
         taskManagers,
-        slotsPerTaskManager);
+        slotsPerTaskManager,
+        brokers);
+  }
+
+  /** These settings with {@code n} Kafka brokers. */
+  public ClusterSettings withBrokers(int n) {
+    return new ClusterSettings(
+        home,
+        flinkLib,
+        kafkaLib,
+        jobJar,
+        kafkaPort,
+        restPort,
+        jobManagerRpcPort,
+        taskManagers,
+        slotsPerTaskManager,
+        n);
+  }
+
+  /** Broker {@code i}'s (from 1) client port; its controller listens on the next one. */
+  public int brokerPort(int i) {
+    return kafkaPort + 2 * (i - 1);
+  }
+
+  /** The replication factor of the topics: 3 with three brokers or more, else 1. */
+  public int replicationFactor() {
+    return brokers >= 3 ? 3 : 1;
+  }
+
+  /** In-sync replicas a write needs: 2 with three brokers or more, else 1. */
+  public int minInSyncReplicas() {
+    return brokers >= 3 ? 2 : 1;
   }
 
   public String bootstrapServers() {
-    return "localhost:" + kafkaPort;
+    StringBuilder b = new StringBuilder();
+    for (int i = 1; i <= brokers; i++) {
+      b.append(i == 1 ? "" : ",").append("localhost:").append(brokerPort(i));
+    }
+    return b.toString();
   }
 
   public Path checkpoints() {

@@ -114,9 +114,16 @@ public final class LocalCluster {
     Files.createDirectories(settings.logs());
     Files.createDirectories(settings.home().resolve("pids"));
     writeFlinkConfig();
-    if (find("kafka").isEmpty()) {
-      Processes.requireFree(settings.kafkaPort(), "kafka-port (the broker)");
-      Processes.requireFree(settings.kafkaPort() + 1, "kafka-port + 1 (the KRaft controller)");
+    boolean anyBroker = false;
+    for (int i = 1; i <= settings.brokers(); i++) {
+      if (find(LocalKafka.role(i)).isEmpty()) {
+        Processes.requireFree(settings.brokerPort(i), "kafka-port (broker " + i + ")");
+        Processes.requireFree(
+            settings.brokerPort(i) + 1, "kafka-port (broker " + i + "'s KRaft controller)");
+        anyBroker = true;
+      }
+    }
+    if (anyBroker) {
       startKafka();
     }
     if (find("jobmanager").isEmpty()) {
@@ -142,7 +149,9 @@ public final class LocalCluster {
       roles.add(taskManager(i));
     }
     roles.add("jobmanager");
-    roles.add("kafka");
+    for (int i = settings.brokers(); i >= 1; i--) {
+      roles.add(LocalKafka.role(i));
+    }
     int stopped = 0;
     for (String role : roles) {
       Optional<ProcessHandle> p = find(role);
@@ -158,7 +167,9 @@ public final class LocalCluster {
   /** Each role with its pid, or -1 when not running. */
   public Map<String, Long> status() {
     Map<String, Long> m = new java.util.LinkedHashMap<>();
-    m.put("kafka", find("kafka").map(ProcessHandle::pid).orElse(-1L));
+    for (int i = 1; i <= settings.brokers(); i++) {
+      m.put(LocalKafka.role(i), find(LocalKafka.role(i)).map(ProcessHandle::pid).orElse(-1L));
+    }
     m.put("jobmanager", find("jobmanager").map(ProcessHandle::pid).orElse(-1L));
     for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
       m.put(taskManager(i), find(taskManager(i)).map(ProcessHandle::pid).orElse(-1L));
@@ -168,17 +179,51 @@ public final class LocalCluster {
 
   // ---------------------------------------------------------------------------------------------------- Kafka
 
-  /** Starts the broker (formatting its storage the first time) and waits until it answers. */
+  /**
+   * Starts the brokers not running (formatting storage the first time) and waits until they answer.
+   */
   public void startKafka() throws IOException, InterruptedException {
     kafka.start();
   }
 
-  /** Stops the broker: gracefully (SIGTERM, controlled shutdown) or by SIGKILL. */
+  /** Stops every broker: gracefully (SIGTERM, controlled shutdown) or by SIGKILL. */
   public void stopKafka(boolean graceful) throws InterruptedException {
     kafka.stop(graceful);
   }
 
-  /** Creates topics that do not exist yet, with {@code partitions} partitions each. */
+  /** SIGKILLs broker {@code i} (from 1), like a lost machine; returns whether it was running. */
+  public boolean killBroker(int i) throws InterruptedException {
+    boolean running = find(LocalKafka.role(i)).isPresent();
+    kafka.stop(i, false);
+    return running;
+  }
+
+  /** Starts broker {@code i} (from 1) again and waits until it answers. */
+  public void startBroker(int i) throws IOException, InterruptedException {
+    kafka.start(i);
+  }
+
+  /** The broker (from 1) that leads partition {@code partition} of {@code topic} now. */
+  public int leaderOf(String topic, int partition) throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", settings.bootstrapServers()))) {
+      return admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get()
+          .get(topic)
+          .partitions()
+          .get(partition)
+          .leader()
+          .id();
+    }
+  }
+
+  /**
+   * Creates topics that do not exist yet, with {@code partitions} partitions each, replicated as
+   * the brokers are ({@link ClusterSettings#replicationFactor}).
+   */
   public void createTopics(int partitions, String... topics) throws Exception {
     ai.hiformer.local.embedded.EmbeddedKafka.createTopics(
         settings.bootstrapServers(), partitions, Map.of(), topics);

@@ -81,7 +81,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
       List<NewTopic> list = new ArrayList<>();
       for (String t : topics) {
-        list.add(new NewTopic(t, partitions, (short) 1).configs(configs));
+        // The brokers' default replication factor: 1 here, 3 on a cluster of three.
+        list.add(
+            new NewTopic(t, java.util.Optional.of(partitions), java.util.Optional.empty())
+                .configs(configs));
       }
       // Right after start-up the controller can still answer UnknownTopicOrPartition: retry each
       // topic a few times; one that exists already (an earlier attempt went through) is fine.

@@ -1,0 +1,168 @@
+package ai.hiformer.jobs.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.io.Folders;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.cluster.ClusterSettings;
+import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.Replayer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replicated Kafka on a real cluster: three KRaft brokers (each its own process, topics replicated
+ * 3 times with 2 in-sync replicas required), a Flink JobManager and 2 TaskManagers. While events
+ * stream in, the broker leading the events partition is SIGKILLed, then, once it is back, the one
+ * leading the scores partition. Every event is still scored exactly once (read_committed) and the
+ * model carries on (the examples it has trained only grow, to every example sent).
+ */
+class ReplicatedKafkaIT {
+  private static final String MODEL = "synthetic";
+  private static final int EVENTS = 6000;
+
+  private static LocalCluster cluster;
+  private static Path home;
+  private static ReplaySource source;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-replicated-it");
+    ClusterSettings s =
+        new ClusterSettings(
+            home,
+            Paths.get("../flink-dist/target/lib"),
+            Paths.get("../local/target/lib"),
+            Paths.get("target/hiformer-jobs-flink.jar"),
+            ClusterTestKit.freePortRun(6),
+            ClusterTestKit.freePort(),
+            ClusterTestKit.freePort(),
+            2,
+            2,
+            3);
+    cluster = new LocalCluster(s);
+    cluster.start();
+    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
+    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
+    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.stop();
+    }
+    if (!Boolean.getBoolean("hiformer.keepCluster")) { // kept to read its logs
+      Folders.deleteTreeQuietly(home, "ReplicatedKafkaIT");
+    }
+  }
+
+  @Test
+  void partitionLeadersKilledMidStreamLoseAndDuplicateNoScore() throws Exception {
+    String jobId = cluster.submit(2, null, jobArgs());
+    Properties producer = new Properties();
+    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    // Warm-up: the scorers wait for the learner's first model update before they score anything.
+    new Replayer(source, MODEL).replay(producer, "events", "warm-", 500, 0, (id, y) -> {});
+    ClusterTestKit.awaitScores(cluster, jobId, "warm-", 500);
+    CompletableFuture<Void> replay =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                new Replayer(source, MODEL)
+                    .replay(producer, "events", "rep-", EVENTS, 500, (id, y) -> {});
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    ClusterTestKit.awaitScores(cluster, jobId, "rep-", 1000);
+    long trainedBefore = examplesTrained();
+
+    int eventsLeader = cluster.leaderOf("events", partitionWithData("events"));
+    assertThat(cluster.killBroker(eventsLeader)).as("broker %d was running", eventsLeader).isTrue();
+    ClusterTestKit.awaitScores(cluster, jobId, "rep-", 2500); // the stream goes on without it
+    cluster.startBroker(eventsLeader);
+
+    int scoresLeader = cluster.leaderOf("scores", partitionWithData("scores"));
+    assertThat(cluster.killBroker(scoresLeader)).as("broker %d was running", scoresLeader).isTrue();
+    ClusterTestKit.awaitScores(cluster, jobId, "rep-", 4000);
+    cluster.startBroker(scoresLeader);
+    replay.get();
+
+    Map<String, Integer> counts = ClusterTestKit.awaitScoresSettled(cluster, jobId, "rep-", EVENTS);
+    assertThat(counts).hasSize(EVENTS);
+    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+    // The learner reads the events on its own: it may catch up after the scorers. It learns every
+    // example (a snapshot every 512), carrying on from where it was, never from scratch.
+    ClusterTestKit.awaitCondition(
+        () -> examplesTrained() >= 500 + EVENTS - 512, "a snapshot of every example learned");
+    assertThat(examplesTrained()).as("examples trained only grow").isGreaterThan(trainedBefore);
+    assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+  }
+
+  private static List<String> jobArgs() {
+    ClusterSettings s = cluster.settings();
+    return List.of(
+        "--config",
+        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
+        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
+        "--job.feature-spec=" + source.specPath(),
+        "--job.model-ids=" + MODEL,
+        "--job.parallelism=2",
+        "--scoring.parallelism=2",
+        "--checkpoint.dir=" + s.checkpoints().toUri(),
+        "--checkpoint.interval-ms=1000",
+        "--snapshot.dir=" + s.snapshots(),
+        "--snapshot.every-examples=512",
+        "--sync.delta-interval-ms=0");
+  }
+
+  /** The partition of {@code topic} that holds records (the stream has one key: one partition). */
+  private static int partitionWithData(String topic) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of("bootstrap.servers", cluster.settings().bootstrapServers()))) {
+      for (int p = 0; p < 2; p++) {
+        TopicPartition tp = new TopicPartition(topic, p);
+        long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset();
+        if (end > 0) {
+          return p;
+        }
+      }
+    }
+    throw new AssertionError("no record in " + topic);
+  }
+
+  /** Examples trained as the newest snapshot records them (0 before the first). */
+  private static long examplesTrained() throws Exception {
+    Path dir = cluster.settings().snapshots().resolve(MODEL);
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> versions = Files.list(dir)) {
+      java.util.Optional<Path> newest =
+          versions
+              .filter(p -> ai.hiformer.features.snapshot.ModelSnapshot.versionOf(p) >= 0)
+              .max(
+                  java.util.Comparator.comparingLong(
+                      ai.hiformer.features.snapshot.ModelSnapshot::versionOf));
+      return newest.isEmpty()
+          ? 0
+          : ai.hiformer.features.snapshot.ModelSnapshot.read(
+                  newest.get(), ai.hiformer.model.optim.OptimizerConfig.defaults())
+              .position()
+              .examplesTrained();
+    }
+  }
+}
