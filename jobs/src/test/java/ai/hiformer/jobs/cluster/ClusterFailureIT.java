@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.local.cluster.ClusterSettings;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
@@ -52,20 +51,7 @@ class ClusterFailureIT {
   @BeforeAll
   static void startClusterAndSubmit() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
-    int kafkaPort = ClusterTestKit.freePortPair();
-    ClusterSettings s =
-        new ClusterSettings(
-            home,
-            Paths.get("../flink-dist/target/lib"),
-            Paths.get("../local/target/lib"),
-            Paths.get("target/hiformer-jobs-flink.jar"),
-            kafkaPort,
-            ClusterTestKit.freePort(),
-            ClusterTestKit.freePort(),
-            2,
-            2);
-    cluster = new LocalCluster(s);
-    cluster.start();
+    cluster = ClusterTestKit.startCluster(home, 1);
     cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
     Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
     source = new ReplaySource(null, spec, FeatureSpec.load(spec));
@@ -264,20 +250,7 @@ class ClusterFailureIT {
   // helpers
 
   private static List<String> jobArgs(int parallelism) {
-    ClusterSettings s = cluster.settings();
-    return List.of(
-        "--config",
-        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
-        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-        "--job.feature-spec=" + source.specPath(),
-        "--job.model-ids=" + MODEL,
-        "--job.parallelism=" + parallelism,
-        "--scoring.parallelism=2", // scoring replicas on both TaskManagers while they live
-        "--checkpoint.dir=" + s.checkpoints().toUri(),
-        "--checkpoint.interval-ms=1000",
-        "--snapshot.dir=" + s.snapshots(),
-        "--snapshot.every-examples=512",
-        "--sync.delta-interval-ms=0");
+    return ClusterTestKit.jobArgs(cluster, source.specPath(), MODEL, parallelism);
   }
 
   private static CompletableFuture<Void> replayAsync(String prefix, int events, int rate) {

@@ -1,11 +1,14 @@
 package ai.hiformer.jobs.cluster;
 
+import ai.hiformer.local.cluster.ClusterSettings;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +21,55 @@ final class ClusterTestKit {
   static final Duration DEADLINE = Duration.ofMinutes(3);
 
   private ClusterTestKit() {}
+
+  /**
+   * A started cluster of the built jars, its files in {@code home}: a JobManager, 2 TaskManagers
+   * with 2 slots each, and {@code brokers} Kafka brokers on free loopback ports.
+   */
+  static LocalCluster startCluster(Path home, int brokers) throws Exception {
+    LocalCluster cluster =
+        new LocalCluster(
+            new ClusterSettings(
+                home,
+                Paths.get("../flink-dist/target/lib"),
+                Paths.get("../local/target/lib"),
+                Paths.get("target/hiformer-jobs-flink.jar"),
+                brokers == 1 ? freePortPair() : freePortRun(2 * brokers),
+                freePort(),
+                freePort(),
+                2,
+                2,
+                brokers));
+    cluster.start();
+    return cluster;
+  }
+
+  /**
+   * The job's arguments the cluster tests start from: conf/job.properties, the cluster's brokers
+   * and folders, {@code model} with {@code spec}, two scoring replicas, 1 s checkpoints, a snapshot
+   * every 512 examples and no deltas; then {@code more} (a later key wins).
+   */
+  static List<String> jobArgs(
+      LocalCluster cluster, Path spec, String model, int parallelism, String... more) {
+    ClusterSettings s = cluster.settings();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--config",
+                Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
+                "--kafka.bootstrap-servers=" + s.bootstrapServers(),
+                "--job.feature-spec=" + spec,
+                "--job.model-ids=" + model,
+                "--job.parallelism=" + parallelism,
+                "--scoring.parallelism=2", // scoring replicas on both TaskManagers while they live
+                "--checkpoint.dir=" + s.checkpoints().toUri(),
+                "--checkpoint.interval-ms=1000",
+                "--snapshot.dir=" + s.snapshots(),
+                "--snapshot.every-examples=512",
+                "--sync.delta-interval-ms=0"));
+    args.addAll(List.of(more));
+    return args;
+  }
 
   interface Check {
     boolean holds() throws Exception;

@@ -6,7 +6,6 @@ import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.learner.join.PendingExamples;
-import ai.hiformer.local.cluster.ClusterSettings;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
@@ -57,19 +56,7 @@ class LateLabelsClusterIT {
   @BeforeAll
   static void startCluster() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-late-it");
-    ClusterSettings s =
-        new ClusterSettings(
-            home,
-            Paths.get("../flink-dist/target/lib"),
-            Paths.get("../local/target/lib"),
-            Paths.get("target/hiformer-jobs-flink.jar"),
-            ClusterTestKit.freePortPair(),
-            ClusterTestKit.freePort(),
-            ClusterTestKit.freePort(),
-            2,
-            2);
-    cluster = new LocalCluster(s);
-    cluster.start();
+    cluster = ClusterTestKit.startCluster(home, 1);
     cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
     Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
     source = new ReplaySource(null, spec, FeatureSpec.load(spec));
@@ -167,20 +154,12 @@ class LateLabelsClusterIT {
   }
 
   private static List<String> jobArgs() {
-    ClusterSettings s = cluster.settings();
-    return List.of(
-        "--config",
-        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
-        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-        "--job.feature-spec=" + source.specPath(),
-        "--job.model-ids=" + MODEL,
-        "--job.parallelism=2",
-        "--scoring.parallelism=2",
-        "--checkpoint.dir=" + s.checkpoints().toUri(),
-        "--checkpoint.interval-ms=1000",
-        "--snapshot.dir=" + s.snapshots(),
+    return ClusterTestKit.jobArgs(
+        cluster,
+        source.specPath(),
+        MODEL,
+        2,
         "--snapshot.every-examples=1",
-        "--sync.delta-interval-ms=0",
         "--join.mode=window-fnw",
         "--join.window-ms=" + WINDOW_MS,
         "--join.attribution-window-ms=" + SEVEN_DAYS_MS);

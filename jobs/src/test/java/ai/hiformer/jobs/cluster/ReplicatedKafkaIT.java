@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.local.cluster.ClusterSettings;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
@@ -40,20 +39,7 @@ class ReplicatedKafkaIT {
   @BeforeAll
   static void startCluster() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-replicated-it");
-    ClusterSettings s =
-        new ClusterSettings(
-            home,
-            Paths.get("../flink-dist/target/lib"),
-            Paths.get("../local/target/lib"),
-            Paths.get("target/hiformer-jobs-flink.jar"),
-            ClusterTestKit.freePortRun(6),
-            ClusterTestKit.freePort(),
-            ClusterTestKit.freePort(),
-            2,
-            2,
-            3);
-    cluster = new LocalCluster(s);
-    cluster.start();
+    cluster = ClusterTestKit.startCluster(home, 3);
     cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
     Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
     source = new ReplaySource(null, spec, FeatureSpec.load(spec));
@@ -113,20 +99,7 @@ class ReplicatedKafkaIT {
   }
 
   private static List<String> jobArgs() {
-    ClusterSettings s = cluster.settings();
-    return List.of(
-        "--config",
-        Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
-        "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-        "--job.feature-spec=" + source.specPath(),
-        "--job.model-ids=" + MODEL,
-        "--job.parallelism=2",
-        "--scoring.parallelism=2",
-        "--checkpoint.dir=" + s.checkpoints().toUri(),
-        "--checkpoint.interval-ms=1000",
-        "--snapshot.dir=" + s.snapshots(),
-        "--snapshot.every-examples=512",
-        "--sync.delta-interval-ms=0");
+    return ClusterTestKit.jobArgs(cluster, source.specPath(), MODEL, 2);
   }
 
   /** The partition of {@code topic} that holds records (the stream has one key: one partition). */

@@ -4,34 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.hiformer.features.SharedData;
-import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.DatasetReader;
-import ai.hiformer.features.io.Row;
-import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.local.embedded.ReplaySource;
-import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.ModelProfile;
 import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.WireCodec;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,14 +43,16 @@ class EventTimeReplayITCase {
     Path data = SharedData.require("movielens-100k");
     Path specPath = SharedData.repoFile("specs/movielens.json");
     FeatureSpec spec = FeatureSpec.load(specPath);
-    List<DelayedLabels.Out> traffic = traffic(spec, data);
+    List<DelayedLabels.Out> traffic =
+        DelayedTraffic.of(
+            spec, data, "movielens", EVENTS, new DelayedLabels(MEAN_DELAY_MS, 5), "like", null);
     long late = latePositives(traffic);
     long examples = EVENTS + late; // each impression, and each late positive once more
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       kafka.createTopics(1, "events", "labels", "scores", "dead-letters");
       kafka.createTopics(1, "live-events", "live-labels", "live-scores", "live-dead-letters");
 
-      send(kafka, traffic, "events", "labels", 0);
+      DelayedTraffic.send(kafka, traffic, "movielens", "events", "labels", 0);
       JobConfig backfill =
           config(kafka, specPath, "backfill", "")
               .set(JobConfig.BOUNDED, true)
@@ -79,7 +67,7 @@ class EventTimeReplayITCase {
               .build();
       JobClient job = JobTestKit.environment(live).executeAsync("live");
       try {
-        send(kafka, traffic, "live-events", "live-labels", 500);
+        DelayedTraffic.send(kafka, traffic, "movielens", "live-events", "live-labels", 500);
         ModelSnapshot at500 = awaitSnapshot("live", examples);
         double auc = atFullSpeed.metrics().get("like.progressive_auc");
         double liveAuc = at500.metrics().get("like.progressive_auc");
@@ -97,36 +85,6 @@ class EventTimeReplayITCase {
         job.cancel().get();
       }
     }
-  }
-
-  /** The first {@link #EVENTS} MovieLens events as impressions and delayed positive labels. */
-  private static List<DelayedLabels.Out> traffic(FeatureSpec spec, Path data) throws Exception {
-    RowToEvent convert = new RowToEvent(spec, "movielens");
-    DelayedLabels delayed = new DelayedLabels(MEAN_DELAY_MS, 5);
-    List<DelayedLabels.Out> out = new ArrayList<>();
-    int[] n = {0};
-    try {
-      DatasetReader.forSpec(spec, data)
-          .read(
-              new RowSink() {
-                @Override
-                public void accept(Row row) throws BadRowException {
-                  if (n[0] >= EVENTS) {
-                    throw new ReplaySource.Stop();
-                  }
-                  delayed.offer(convert.convert(row, n[0]++), out::add);
-                }
-
-                @Override
-                public void rejected(String origin, String reason) {
-                  throw new AssertionError(origin + ": " + reason);
-                }
-              });
-    } catch (ReplaySource.Stop enough) {
-      // the first EVENTS rows are read
-    }
-    delayed.finish(out::add);
-    return out;
   }
 
   /**
@@ -149,39 +107,6 @@ class EventTimeReplayITCase {
       }
     }
     return late;
-  }
-
-  /** Sends the traffic in order, {@code rate} events per second (0: at once). */
-  private static void send(
-      EmbeddedKafka kafka, List<DelayedLabels.Out> traffic, String events, String labels, int rate)
-      throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    WireCodec<Event> eventCodec = WireCodec.events();
-    var labelCodec = WireCodec.labels();
-    byte[] key = "movielens".getBytes(StandardCharsets.UTF_8);
-    long start = System.nanoTime();
-    int sent = 0;
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (DelayedLabels.Out o : traffic) {
-        if (o instanceof DelayedLabels.Impression i) {
-          if (rate > 0) {
-            long wait = start + (long) (sent * 1e9 / rate) - System.nanoTime();
-            if (wait > 0) {
-              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-            }
-          }
-          producer.send(new ProducerRecord<>(events, key, eventCodec.encode(i.event())));
-          sent++;
-        } else {
-          producer.send(
-              new ProducerRecord<>(
-                  labels, key, labelCodec.encode(((DelayedLabels.DelayedLabel) o).label())));
-        }
-      }
-      producer.flush();
-    }
   }
 
   private static JobConfig.Builder config(

@@ -3,38 +3,25 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.SharedData;
-import ai.hiformer.features.io.BadRowException;
-import ai.hiformer.features.io.DatasetReader;
-import ai.hiformer.features.io.Row;
-import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.learner.Metrics;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.local.embedded.ReplaySource;
-import ai.hiformer.local.embedded.RowToEvent;
 import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.ModelProfile;
-import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +52,10 @@ class LateLabelsQualityITCase {
     Path specPath = SharedData.repoFile("specs/movielens.json");
     FeatureSpec spec = FeatureSpec.load(specPath);
     Map<String, Double> truth = new HashMap<>();
-    List<DelayedLabels.Out> traffic = traffic(spec, data, truth);
+    // Every positive arrives: the attribution window is 30 mean delays.
+    List<DelayedLabels.Out> traffic =
+        DelayedTraffic.of(
+            spec, data, "movielens", EVENTS, new DelayedLabels(MEAN_DELAY_MS, 3), "like", truth);
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
       Map<String, Outcome> outcomes = new HashMap<>();
       for (String mode : List.of("window", "window-fnw")) {
@@ -122,7 +112,7 @@ class LateLabelsQualityITCase {
             .build();
     JobClient job = JobTestKit.environment(config).executeAsync(mode);
     try {
-      send(kafka, traffic, prefix + "events", prefix + "labels", 1000);
+      DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
       Map<String, Double> scores = awaitScores(kafka, prefix + "scores");
       double[] p = new double[EVENTS];
       double[] y = new double[EVENTS];
@@ -159,73 +149,5 @@ class LateLabelsQualityITCase {
       Thread.sleep(1000);
     }
     throw new AssertionError("only " + scores.size() + " of " + EVENTS + " events were scored");
-  }
-
-  /**
-   * The first {@link #EVENTS} MovieLens events as impressions and delayed positive labels; {@code
-   * truth} gets each request id's true label (every positive arrives: the attribution window is 30
-   * mean delays).
-   */
-  private static List<DelayedLabels.Out> traffic(
-      FeatureSpec spec, Path data, Map<String, Double> truth) throws Exception {
-    RowToEvent convert = new RowToEvent(spec, "movielens");
-    DelayedLabels delayed = new DelayedLabels(MEAN_DELAY_MS, 3);
-    List<DelayedLabels.Out> out = new ArrayList<>();
-    int[] n = {0};
-    try {
-      DatasetReader.forSpec(spec, data)
-          .read(
-              new RowSink() {
-                @Override
-                public void accept(Row row) throws BadRowException {
-                  if (n[0] >= EVENTS) {
-                    throw new ReplaySource.Stop();
-                  }
-                  Event e = convert.convert(row, n[0]++);
-                  truth.put(e.getRequestId(), e.getLabels().getOrDefault("like", 0.0));
-                  delayed.offer(e, out::add);
-                }
-
-                @Override
-                public void rejected(String origin, String reason) {
-                  throw new AssertionError(origin + ": " + reason);
-                }
-              });
-    } catch (ReplaySource.Stop enough) {
-      // the first EVENTS rows are read
-    }
-    delayed.finish(out::add);
-    return out;
-  }
-
-  /** Sends the traffic in order, {@code rate} events per second. */
-  private static void send(
-      EmbeddedKafka kafka, List<DelayedLabels.Out> traffic, String events, String labels, int rate)
-      throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    WireCodec<Event> eventCodec = WireCodec.events();
-    var labelCodec = WireCodec.labels();
-    byte[] key = "movielens".getBytes(StandardCharsets.UTF_8);
-    long start = System.nanoTime();
-    int sent = 0;
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (DelayedLabels.Out o : traffic) {
-        if (o instanceof DelayedLabels.Impression i) {
-          long wait = start + (long) (sent * 1e9 / rate) - System.nanoTime();
-          if (wait > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-          }
-          producer.send(new ProducerRecord<>(events, key, eventCodec.encode(i.event())));
-          sent++;
-        } else {
-          producer.send(
-              new ProducerRecord<>(
-                  labels, key, labelCodec.encode(((DelayedLabels.DelayedLabel) o).label())));
-        }
-      }
-      producer.flush();
-    }
   }
 }

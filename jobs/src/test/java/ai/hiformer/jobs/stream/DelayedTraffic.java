@@ -1,0 +1,116 @@
+package ai.hiformer.jobs.stream;
+
+import ai.hiformer.features.io.BadRowException;
+import ai.hiformer.features.io.DatasetReader;
+import ai.hiformer.features.io.Row;
+import ai.hiformer.features.io.RowSink;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.RowToEvent;
+import ai.hiformer.local.traffic.DelayedLabels;
+import ai.hiformer.schemas.Event;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * A dataset's first events as production traffic for the tests of the label join: impressions, and
+ * their positive labels after exponential delays in event time ({@link DelayedLabels}).
+ */
+final class DelayedTraffic {
+  private DelayedTraffic() {}
+
+  /**
+   * The first {@code events} rows of {@code data} as model {@code modelId}'s impressions and
+   * delayed positive labels, in event-time order; {@code truth}, if not null, gets each request
+   * id's true label of {@code task}.
+   */
+  static List<DelayedLabels.Out> of(
+      FeatureSpec spec,
+      Path data,
+      String modelId,
+      int events,
+      DelayedLabels delayed,
+      String task,
+      Map<String, Double> truth)
+      throws Exception {
+    RowToEvent convert = new RowToEvent(spec, modelId);
+    List<DelayedLabels.Out> out = new ArrayList<>();
+    int[] n = {0};
+    try {
+      DatasetReader.forSpec(spec, data)
+          .read(
+              new RowSink() {
+                @Override
+                public void accept(Row row) throws BadRowException {
+                  if (n[0] >= events) {
+                    throw new ReplaySource.Stop();
+                  }
+                  Event e = convert.convert(row, n[0]++);
+                  if (truth != null) {
+                    truth.put(e.getRequestId(), e.getLabels().getOrDefault(task, 0.0));
+                  }
+                  delayed.offer(e, out::add);
+                }
+
+                @Override
+                public void rejected(String origin, String reason) {
+                  throw new AssertionError(origin + ": " + reason);
+                }
+              });
+    } catch (ReplaySource.Stop enough) {
+      // the first rows are read
+    }
+    delayed.finish(out::add);
+    return out;
+  }
+
+  /**
+   * Sends the traffic in order, {@code rate} impressions per second (0: at once), keyed by {@code
+   * key}.
+   */
+  static void send(
+      EmbeddedKafka kafka,
+      List<DelayedLabels.Out> traffic,
+      String key,
+      String eventsTopic,
+      String labelsTopic,
+      int rate)
+      throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    WireCodec<Event> eventCodec = WireCodec.events();
+    var labelCodec = WireCodec.labels();
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    long start = System.nanoTime();
+    int sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (DelayedLabels.Out o : traffic) {
+        if (o instanceof DelayedLabels.Impression i) {
+          if (rate > 0) {
+            long wait = start + (long) (sent * 1e9 / rate) - System.nanoTime();
+            if (wait > 0) {
+              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+          }
+          producer.send(new ProducerRecord<>(eventsTopic, k, eventCodec.encode(i.event())));
+          sent++;
+        } else {
+          producer.send(
+              new ProducerRecord<>(
+                  labelsTopic, k, labelCodec.encode(((DelayedLabels.DelayedLabel) o).label())));
+        }
+      }
+      producer.flush();
+    }
+  }
+}
