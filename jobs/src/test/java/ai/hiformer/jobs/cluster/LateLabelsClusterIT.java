@@ -109,10 +109,13 @@ class LateLabelsClusterIT {
         .as("the job restarted from a checkpoint")
         .isGreaterThanOrEqualTo(1);
 
-    // Flink's REST API serves metrics fetched every few seconds: wait for both gauges.
+    // Flink's REST API serves metrics fetched every few seconds: wait for both gauges. A job
+    // restored after the stream counts a model's held impressions once its join is touched again:
+    // a label of no impression at the stream's start touches it and moves no watermark on.
     long[] gauges = new long[2];
     ClusterTestKit.awaitCondition(
         () -> {
+          sendLabelsOfNoImpression(producer, java.time.Instant.ofEpochSecond(1_700_000_000L));
           gauges[0] = joinMetric(jobId, "attributableImpressions");
           gauges[1] = joinMetric(jobId, "attributableImpressionBytes");
           return gauges[0] > EVENTS / 2 && gauges[1] > 0;
@@ -147,7 +150,7 @@ class LateLabelsClusterIT {
     // impression keep the watermark there, should the job have restarted again meanwhile.)
     ClusterTestKit.awaitCondition(
         () -> {
-          sendLabelsOfNoImpression(producer);
+          sendLabelsOfNoImpression(producer, java.time.Instant.now());
           return joinMetric(jobId, "attributableImpressions") <= TAIL;
         },
         "the held impressions expired");
@@ -188,11 +191,12 @@ class LateLabelsClusterIT {
       }
       p.flush();
     }
-    sendLabelsOfNoImpression(producer);
+    sendLabelsOfNoImpression(producer, java.time.Instant.now());
   }
 
-  /** On each labels partition a label of no impression at the wall clock's time (dropped). */
-  private static void sendLabelsOfNoImpression(Properties producer) throws Exception {
+  /** On each labels partition a label of no impression at {@code time} (dropped). */
+  private static void sendLabelsOfNoImpression(Properties producer, java.time.Instant time)
+      throws Exception {
     WireCodec<Label> codec = WireCodec.labels();
     try (var p =
         new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
@@ -206,7 +210,7 @@ class LateLabelsClusterIT {
                 .setModelId(MODEL)
                 .setTask("click")
                 .setValue(1)
-                .setTime(java.time.Instant.now())
+                .setTime(time)
                 .build();
         p.send(
             new org.apache.kafka.clients.producer.ProducerRecord<>(
@@ -253,7 +257,7 @@ class LateLabelsClusterIT {
             // Should the job restart after the tail (the JobManager drops a killed TaskManager
             // late), its watermarks begin anew from what it reads: labels at the wall clock's time
             // move them on again.
-            sendLabelsOfNoImpression(producer);
+            sendLabelsOfNoImpression(producer, java.time.Instant.now());
             newest[0] = newestSnapshot().orElse(null);
             return newest[0] != null
                 && newest[0].metrics().get("click.examples")
