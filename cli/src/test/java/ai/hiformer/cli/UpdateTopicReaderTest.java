@@ -82,7 +82,7 @@ class UpdateTopicReaderTest {
           Map.of("click", i % 2 == 0 ? 1.0 : 0.0),
           0);
     }
-    return learner.captureUpdate(full, true);
+    return learner.updates().capture(full, true);
   }
 
   private static void publish(EmbeddedKafka kafka, byte[]... values) {

@@ -50,26 +50,8 @@ public final class ModelRuntime {
 
   long trainedExamples;
   long maxEventTimeMillis = Long.MIN_VALUE;
-  // How labels relate to the truth (configuration): negatives kept at this rate, and whether late
-  // positives are learned again with fake-negative weights.
-  private double negativeKeep = 1;
-  private boolean latePositivesLearned;
-  // State: positives learned (over every task) and those of them learned again after their window,
-  // from which the fake-negative weights' late share is estimated.
-  long positivesLearned;
-  long latePositives;
-  // State: joined examples (learnOnly) in the micro-batch: a step weighs by the fake-negative
-  // weights only if it holds some (labels that came inline with their event never waited).
-  int joinedPending;
-  // State: the micro-batch's rows that are late positives learned again (not counted twice by the
-  // metrics and the quality gate).
-  final java.util.BitSet latePending = new java.util.BitSet();
-  // Model updates for scoring replicas: this runtime's epoch (its construction or restore) and
-  // position in it.
-  private final long updateEpoch = System.currentTimeMillis();
-  private long updateSequence;
-  private BaseSlices
-      baseSlices; // not state: a restored learner publishes a full update and begins a new cycle
+  final LabelArrivals arrivals = new LabelArrivals();
+  private final ReplicaUpdates updates;
 
   public ModelRuntime(
       FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
@@ -90,6 +72,7 @@ public final class ModelRuntime {
     this.encoder =
         new FeatureEncoder(
             spec, (field, id, generation) -> learner.model().resetRow(field, id, generation));
+    updates = new ReplicaUpdates(learner, encoder);
     int tasks = spec.tasks().size();
     one = spec.layout().newBatch(1, tasks);
     oneProbs = new double[tasks];
@@ -102,8 +85,8 @@ public final class ModelRuntime {
             learner,
             spec.layout().newBatch(microBatch, tasks),
             (batch, probs) -> {
-              metrics.record(batch, probs, latePending);
-              gate.record(batch, latePending);
+              metrics.record(batch, probs, arrivals.lateRows());
+              gate.record(batch, arrivals.lateRows());
             });
   }
 
@@ -118,16 +101,6 @@ public final class ModelRuntime {
     learnOnly(row, labels, eventTimeMillis, null, Arrival.INLINE);
   }
 
-  /** How an example's labels reached the learner: what its weights depend on. */
-  public enum Arrival {
-    /** With the event itself: final, never waited. */
-    INLINE,
-    /** Joined after waiting for them: a task unlabelled by the window's end is a negative. */
-    JOINED,
-    /** A positive that came after its impression's window, learned again ({@link #labelPolicy}). */
-    LATE_POSITIVE
-  }
-
   /**
    * As {@link #learnOnly(Row, Map, long)}, for request {@code requestId} (null: every negative is
    * kept whatever the sampling rate), its labels arrived as {@code arrival} says.
@@ -136,7 +109,7 @@ public final class ModelRuntime {
       Row row, Map<String, Double> labels, long eventTimeMillis, String requestId, Arrival arrival)
       throws BadRowException {
     encoder.encode(row, one, 0, false);
-    materialiseHandedOutRows();
+    SavedRows.materialiseHandedOut(learner, encoder);
     maxEventTimeMillis = Math.max(maxEventTimeMillis, eventTimeMillis);
     if (append(labels, requestId, arrival)) {
       train();
@@ -153,15 +126,7 @@ public final class ModelRuntime {
    * @throws IllegalArgumentException for a rate outside (0, 1]
    */
   public void labelPolicy(double negativeKeep, boolean latePositivesLearned) {
-    this.negativeKeep = negativeKeep;
-    this.latePositivesLearned = latePositivesLearned;
-    learner.labelPolicy(
-        new ai.hiformer.model.train.LabelPolicy(
-            latePositivesLearned
-                ? ai.hiformer.model.train.LabelPolicy.DelayedLoss.FNW
-                : ai.hiformer.model.train.LabelPolicy.DelayedLoss.NONE,
-            negativeKeep,
-            lateShare()));
+    learner.labelPolicy(arrivals.configure(negativeKeep, latePositivesLearned));
   }
 
   /**
@@ -169,24 +134,7 @@ public final class ModelRuntime {
    * ½ before any positive.
    */
   public double lateShare() {
-    return (latePositives + 1.0) / (positivesLearned + 2.0);
-  }
-
-  /**
-   * Gives every id an exact vocabulary has handed out its embedding row now, as scoring would (a
-   * restore checks that invariant, {@code ModelSnapshot.requireVocabulariesFit}): an example only
-   * learned from reaches the tables at its training step, and a checkpoint may come first. The rows
-   * are the ones scoring would have made (a row's initial value depends only on the table and the
-   * id).
-   */
-  private void materialiseHandedOutRows() {
-    var tables = learner.model().tables();
-    for (int i = 0; i < tables.size(); i++) {
-      int needed = encoder.rowsNeededByTable(i);
-      if (needed > tables.get(i).rows()) {
-        tables.get(i).ensureRow(needed - 1);
-      }
-    }
+    return arrivals.lateShare();
   }
 
   /**
@@ -222,53 +170,33 @@ public final class ModelRuntime {
   private boolean append(Map<String, Double> labels, String requestId, Arrival arrival) {
     List<ai.hiformer.features.spec.TaskSpec> tasks = spec.tasks();
     int t = tasks.size();
-    // Which tasks are learned: a negative only if the sampling keeps it.
-    long learned = 0;
-    for (int k = 0; k < t; k++) {
-      Double y = labels.get(tasks.get(k).name());
-      if (y != null
-          && (y > 0.5 || requestId == null || NegativeSampling.keeps(requestId, k, negativeKeep))) {
-        learned |= 1L << k;
-      }
-    }
+    long learned = arrivals.learnedTasks(labels, tasks, requestId);
     if (learned == 0) {
       return false; // every label a negative the sampling drops
     }
-    joinedPending += arrival == Arrival.INLINE ? 0 : 1;
     int b = micro.append(one, 0);
     Batch pending = micro.pending();
+    int positives = 0;
     for (int k = 0; k < t; k++) {
       boolean in = (learned & (1L << k)) != 0;
       double y = in ? labels.get(tasks.get(k).name()) : 0;
       pending.label[b * t + k] = y;
       pending.labelMask[b * t + k] = in ? 1 : 0;
-      if (in && y > 0.5) {
-        positivesLearned++;
-        latePositives += arrival == Arrival.LATE_POSITIVE ? 1 : 0;
-      }
+      positives += in && y > 0.5 ? 1 : 0;
     }
-    if (arrival == Arrival.LATE_POSITIVE) {
-      latePending.set(b);
-    }
+    arrivals.appended(b, arrival, positives);
     return micro.isFull();
   }
 
   /** Trains on the pending micro-batch, if any (also called when the stream goes idle). */
   public boolean train() {
     int n = micro.size();
-    if (latePositivesLearned && n > 0) {
-      // Joined examples waited for their labels: weighed for it; inline labels never waited.
-      learner.labelPolicy(
-          new ai.hiformer.model.train.LabelPolicy(
-              joinedPending > 0
-                  ? ai.hiformer.model.train.LabelPolicy.DelayedLoss.FNW
-                  : ai.hiformer.model.train.LabelPolicy.DelayedLoss.NONE,
-              negativeKeep,
-              lateShare()));
+    ai.hiformer.model.train.LabelPolicy policy = n > 0 ? arrivals.policyForStep() : null;
+    if (policy != null) {
+      learner.labelPolicy(policy);
     }
-    joinedPending = 0;
     boolean stepped = micro.train();
-    latePending.clear();
+    arrivals.stepped();
     if (!stepped) {
       return false;
     }
@@ -305,7 +233,7 @@ public final class ModelRuntime {
             learner.model().config().toProperties(),
             trainedExamples,
             scored,
-            metricsSummary()));
+            metrics.summary()));
     deltas.restart(learner, version());
   }
 
@@ -356,41 +284,9 @@ public final class ModelRuntime {
     return out;
   }
 
-  /**
-   * Per task: progressive AUC, log-loss and example count, as recorded in snapshot manifests; for a
-   * blend also each member's AUC and log-loss ({@code <task>.<member>.progressive_auc}).
-   */
-  public java.util.Map<String, Double> metricsSummary() {
-    return metrics.summary();
-  }
-
-  /**
-   * The rows and vocabulary owners changed since the previous update ({@code full}: all of them,
-   * for a replica to start from), and the dense weights when {@code withDense} or full. The first
-   * update of a runtime should be full: its epoch is new.
-   */
-  public ModelUpdate captureUpdate(boolean full, boolean withDense) {
-    return ModelUpdate.capture(
-        learner.model(), encoder, updateEpoch, ++updateSequence, version(), full, withDense);
-  }
-
-  /**
-   * The next slice of a base spread over {@code count} updates ({@link BaseSlices}), at the
-   * sequence of the last {@link #captureUpdate}, to be published right after it: a reader joining
-   * late starts from a slice 0, and a reader that has its model skips slices. Call it only right
-   * after {@code captureUpdate}, so that nothing changed in between.
-   */
-  public ModelUpdate captureBaseSlice(int count) {
-    if (baseSlices == null || baseSlices.count() != count) {
-      baseSlices = new BaseSlices(count);
-    }
-    return ModelUpdate.captureSlice(
-        learner.model(),
-        encoder,
-        updateEpoch,
-        updateSequence,
-        version(),
-        baseSlices.next(learner.model(), encoder));
+  /** The model updates for scoring replicas and update-topic readers. */
+  public ReplicaUpdates updates() {
+    return updates;
   }
 
   /** Wall time of the last micro-batch step, in milliseconds (the batch-latency metric). */
@@ -423,18 +319,12 @@ public final class ModelRuntime {
     return micro.size();
   }
 
-  public ProgressiveMetrics metrics(int task) {
-    return metrics.task(task);
-  }
-
-  /** A blend's members by name (empty for a single model). */
-  public List<String> memberNames() {
-    return metrics.memberNames();
-  }
-
-  /** Member m's own progressive metrics on task k, from its predictions inside the blend. */
-  public ProgressiveMetrics memberMetrics(int member, int task) {
-    return metrics.member(member, task);
+  /**
+   * The progressive metrics, per task and, for a blend, per member; their {@code summary()} is what
+   * snapshot manifests record ({@code <task>.progressive_auc}, {@code <task>.<member>...}).
+   */
+  public RuntimeMetrics metrics() {
+    return metrics;
   }
 
   /**

@@ -16,7 +16,7 @@ import java.util.Map;
  * member over that member's own predictions inside the blend. Fed with the predictions each
  * micro-batch made before it trained; kept in the runtime's state.
  */
-final class RuntimeMetrics {
+public final class RuntimeMetrics {
   private final List<String> tasks;
   private final ProgressiveMetrics[] model; // (tasks)
   private final ProgressiveMetrics[][]
@@ -74,15 +74,18 @@ final class RuntimeMetrics {
     }
   }
 
-  ProgressiveMetrics task(int k) {
+  /** Task k's progressive metrics. */
+  public ProgressiveMetrics task(int k) {
     return model[k];
   }
 
-  List<String> memberNames() {
+  /** A blend's members by name (empty for a single model). */
+  public List<String> memberNames() {
     return memberNames;
   }
 
-  ProgressiveMetrics member(int m, int k) {
+  /** Member m's own progressive metrics on task k, from its predictions inside the blend. */
+  public ProgressiveMetrics member(int m, int k) {
     return members[m][k];
   }
 
@@ -91,7 +94,7 @@ final class RuntimeMetrics {
    * .progressive_ne}, {@code .progressive_calibration}, {@code .examples}; for a blend also {@code
    * <task>.<member>.progressive_auc} and {@code .progressive_logloss} per member.
    */
-  Map<String, Double> summary() {
+  public Map<String, Double> summary() {
     Map<String, Double> s = new LinkedHashMap<>();
     for (int k = 0; k < tasks.size(); k++) {
       String task = tasks.get(k);

@@ -21,9 +21,6 @@ import java.util.Map;
  * positives learned late (optional) and the quality gate (optional), in that order.
  */
 final class RuntimeState {
-  /** The optional section of the positives learned and the late ones among them ("LATE"). */
-  private static final int LATE_TAG = 0x4C415445;
-
   private RuntimeState() {}
 
   static byte[] write(ModelRuntime r, boolean withRows) {
@@ -53,21 +50,7 @@ final class RuntimeState {
         pending.writeRow(out, b);
       }
       r.metrics.writeTo(out);
-      if (r.positivesLearned > 0 || r.joinedPending > 0) { // optional: older states re-encode
-        out.writeInt(LATE_TAG);
-        out.writeLong(r.positivesLearned);
-        out.writeLong(r.latePositives);
-        out.writeInt(r.joinedPending);
-        long[] rows = r.latePending.toLongArray();
-        out.writeInt(rows.length);
-        for (long w : rows) {
-          out.writeLong(w);
-        }
-        int tasks = r.spec.tasks().size();
-        for (int k = 0; k < tasks; k++) {
-          out.writeLong(r.metrics.task(k).latePositives);
-        }
-      }
+      r.arrivals.writeTo(out, r.metrics, r.spec.tasks().size());
       r.gate.writeTo(out); // optional last section: nothing until the gate has seen something
       out.flush();
       return bytes.toByteArray();
@@ -147,18 +130,8 @@ final class RuntimeState {
       }
       r.metrics.readFrom(in);
       in.mark(4);
-      if (in.available() >= 4 && in.readInt() == LATE_TAG) {
-        r.positivesLearned = in.readLong();
-        r.latePositives = in.readLong();
-        r.joinedPending = in.readInt();
-        long[] lateRows = new long[in.readInt()];
-        for (int w = 0; w < lateRows.length; w++) {
-          lateRows[w] = in.readLong();
-        }
-        r.latePending.or(java.util.BitSet.valueOf(lateRows));
-        for (int k = 0; k < spec.tasks().size(); k++) {
-          r.metrics.task(k).latePositives = in.readLong();
-        }
+      if (in.available() >= 4 && in.readInt() == LabelArrivals.STATE_TAG) {
+        r.arrivals.readFrom(in, r.metrics, spec.tasks().size());
       } else {
         in.reset();
       }

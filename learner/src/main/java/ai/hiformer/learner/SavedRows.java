@@ -30,6 +30,23 @@ public final class SavedRows {
     return (long) table << 32 | (id & 0xFFFFFFFFL);
   }
 
+  /**
+   * Gives every id an exact vocabulary has handed out its embedding row now, as scoring would (a
+   * restore checks that invariant, {@code ModelSnapshot.requireVocabulariesFit}): an example only
+   * learned from reaches the tables at its training step, and a checkpoint may come first. The rows
+   * are the ones scoring would have made (a row's initial value depends only on the table and the
+   * id).
+   */
+  static void materialiseHandedOut(Learner learner, ai.hiformer.features.FeatureEncoder encoder) {
+    var tables = learner.model().tables();
+    for (int i = 0; i < tables.size(); i++) {
+      int needed = encoder.rowsNeededByTable(i);
+      if (needed > tables.get(i).rows()) {
+        tables.get(i).ensureRow(needed - 1);
+      }
+    }
+  }
+
   /** Writes every row changed since the last call to {@code sink}; returns how many. */
   public static int drain(Learner learner, Sink sink) throws Exception {
     List<EmbeddingTable> tables = learner.model().tables();

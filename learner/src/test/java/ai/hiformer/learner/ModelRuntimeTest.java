@@ -106,8 +106,8 @@ class ModelRuntimeTest {
     assertThat(r.scored()).isEqualTo(100 + rescored);
     assertThat(r.trainedExamples()).isEqualTo(labelled / MICRO_BATCH * MICRO_BATCH);
     // Progressive metrics count each task only where it was labelled.
-    assertThat(r.metrics(0).count()).isEqualTo(r.trainedExamples());
-    assertThat(r.metrics(1).count()).isLessThan(r.metrics(0).count()).isPositive();
+    assertThat(r.metrics().task(0).count()).isEqualTo(r.trainedExamples());
+    assertThat(r.metrics().task(1).count()).isLessThan(r.metrics().task(0).count()).isPositive();
   }
 
   @Test
@@ -159,16 +159,18 @@ class ModelRuntimeTest {
     }
     assertThat(restored.learnerBytes()).isEqualTo(uninterrupted.learnerBytes());
     assertThat(restored.encoderBytes()).isEqualTo(uninterrupted.encoderBytes());
-    assertThat(restored.metrics(0).auc()).isCloseTo(uninterrupted.metrics(0).auc(), within(0.0));
-    assertThat(restored.metricsSummary()).isEqualTo(uninterrupted.metricsSummary());
+    assertThat(restored.metrics().task(0).auc())
+        .isCloseTo(uninterrupted.metrics().task(0).auc(), within(0.0));
+    assertThat(restored.metrics().summary()).isEqualTo(uninterrupted.metrics().summary());
     if (kind.contains("+")) { // a blend reports each member's own metrics beside its own
-      assertThat(restored.memberNames()).containsExactly("hiformer", "dcnv2", "lr");
-      assertThat(restored.metricsSummary())
+      assertThat(restored.metrics().memberNames()).containsExactly("hiformer", "dcnv2", "lr");
+      assertThat(restored.metrics().summary())
           .containsKeys(
               "click.progressive_auc",
               "click.hiformer.progressive_auc",
               "buy.lr.progressive_logloss");
-      assertThat(restored.memberMetrics(1, 0).count()).isEqualTo(restored.metrics(0).count());
+      assertThat(restored.metrics().member(1, 0).count())
+          .isEqualTo(restored.metrics().task(0).count());
     }
   }
 

@@ -48,12 +48,7 @@ class RuntimeLabelPolicyTest {
       ModelRuntime r = runtime();
       r.labelPolicy(0.25, false);
       for (int i = 0; i < n; i++) {
-        r.learnOnly(
-            row(i),
-            Map.of("click", i % 5 == 0 ? 1.0 : 0.0),
-            i,
-            "req-" + i,
-            ModelRuntime.Arrival.JOINED);
+        r.learnOnly(row(i), Map.of("click", i % 5 == 0 ? 1.0 : 0.0), i, "req-" + i, Arrival.JOINED);
       }
       runs[run] = learned(r);
     }
@@ -74,11 +69,11 @@ class RuntimeLabelPolicyTest {
     ModelRuntime r = runtime();
     r.labelPolicy(1, true);
     for (int i = 0; i < MICRO_BATCH; i++) {
-      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, ModelRuntime.Arrival.INLINE);
+      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, Arrival.INLINE);
     }
     assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.NONE);
     for (int i = 0; i < MICRO_BATCH; i++) {
-      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, ModelRuntime.Arrival.JOINED);
+      r.learnOnly(row(i), Map.of("click", 1.0), i, "req-" + i, Arrival.JOINED);
     }
     assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.FNW);
   }
@@ -105,7 +100,7 @@ class RuntimeLabelPolicyTest {
           Map.of("click", 1.0),
           i,
           "req-" + i,
-          late ? ModelRuntime.Arrival.LATE_POSITIVE : ModelRuntime.Arrival.JOINED);
+          late ? Arrival.LATE_POSITIVE : Arrival.JOINED);
     }
     assertThat(r.lateShare()).isCloseTo((10 + 1.0) / (40 + 2.0), within(1e-12));
     assertThat(r.learner().labelPolicy().delayedLoss()).isEqualTo(LabelPolicy.DelayedLoss.FNW);

@@ -97,20 +97,21 @@ class ScoringReplicaTest {
     ScoringReplica replica = replica(kind);
     assertThat(replica.ready()).isFalse();
     feed(learner, 0, 300);
-    assertThat(replica.apply(ModelUpdate.of(learner.captureUpdate(true, true).bytes()))).isTrue();
+    assertThat(replica.apply(ModelUpdate.of(learner.updates().capture(true, true).bytes())))
+        .isTrue();
     assertScoresAsLearner(replica, learner, 10_000);
     for (int round = 1; round <= 5; round++) {
       feed(learner, 1000 * round, 64);
-      ModelUpdate u = ModelUpdate.of(learner.captureUpdate(false, true).bytes());
+      ModelUpdate u = ModelUpdate.of(learner.updates().capture(false, true).bytes());
       assertThat(replica.apply(u)).as("update %d", u.sequence()).isTrue();
       assertThat(replica.version()).isEqualTo(learner.version());
       assertScoresAsLearner(replica, learner, 10_000 + 100 * round);
     }
     ScoringReplica late = replica(kind);
-    assertThat(late.apply(learner.captureUpdate(false, true)))
+    assertThat(late.apply(learner.updates().capture(false, true)))
         .as("a new replica waits for a full update")
         .isFalse();
-    assertThat(late.apply(learner.captureUpdate(true, true))).isTrue();
+    assertThat(late.apply(learner.updates().capture(true, true))).isTrue();
     assertScoresAsLearner(late, learner, 20_000);
     // Values only: a replica never trains, so its tables hold no optimiser state (half a learner's
     // row memory).
@@ -133,12 +134,12 @@ class ScoringReplicaTest {
   void aPositionPassesOnExactlyWhatTheReplicaTakes(String kind) throws Exception {
     ModelRuntime learner = fresh(kind);
     feed(learner, 0, 300);
-    learner.captureUpdate(true, true); // the full update, published before this reader joins
+    learner.updates().capture(true, true); // the full update, published before this reader joins
     java.util.List<ModelUpdate> stream = new java.util.ArrayList<>();
     for (int round = 1; round <= 7; round++) {
       feed(learner, 1000 * round, 32);
-      stream.add(ModelUpdate.of(learner.captureUpdate(false, true).bytes()));
-      stream.add(ModelUpdate.of(learner.captureBaseSlice(3).bytes()));
+      stream.add(ModelUpdate.of(learner.updates().capture(false, true).bytes()));
+      stream.add(ModelUpdate.of(learner.updates().baseSlice(3).bytes()));
     }
     ReplicaPosition position = new ReplicaPosition();
     ScoringReplica replica = replica(kind);
@@ -173,15 +174,15 @@ class ScoringReplicaTest {
     ModelRuntime learner = fresh(kind);
     ScoringReplica replica = replica(kind);
     feed(learner, 0, 300);
-    ModelUpdate full = learner.captureUpdate(true, true);
+    ModelUpdate full = learner.updates().capture(true, true);
     assertThat(replica.apply(full)).isTrue();
     feed(learner, 1000, 32);
-    ModelUpdate first = learner.captureUpdate(false, false);
+    ModelUpdate first = learner.updates().capture(false, false);
     assertThat(first.bytes().length)
         .as("32 events' rows and owners, no dense weights")
         .isLessThan(full.bytes().length / 4);
     feed(learner, 2000, 32);
-    ModelUpdate second = learner.captureUpdate(false, true);
+    ModelUpdate second = learner.updates().capture(false, true);
     assertThat(replica.apply(second)).as("one missed: the next is refused").isFalse();
     assertThat(replica.apply(first)).isTrue();
     assertThat(replica.apply(first)).as("a repeat is ignored").isFalse();
@@ -192,10 +193,10 @@ class ScoringReplicaTest {
     ModelRuntime restored =
         ModelRuntime.fromBytes(learner.toBytes(), SPEC, OptimizerConfig.defaults(), MICRO_BATCH);
     feed(restored, 3000, 32);
-    assertThat(replica.apply(restored.captureUpdate(false, true)))
+    assertThat(replica.apply(restored.updates().capture(false, true)))
         .as("an incremental update of a new epoch is not taken for a continuation")
         .isFalse();
-    assertThat(replica.apply(restored.captureUpdate(true, true))).isTrue();
+    assertThat(replica.apply(restored.updates().capture(true, true))).isTrue();
     assertScoresAsLearner(replica, restored, 40_000);
     assertThat(replica.apply(full)).as("an older epoch's full update is ignored").isFalse();
   }
@@ -205,7 +206,7 @@ class ScoringReplicaTest {
   void aDamagedUpdateIsRefused(String kind) throws Exception {
     ModelRuntime learner = fresh(kind);
     feed(learner, 0, 100);
-    byte[] b = learner.captureUpdate(true, true).bytes();
+    byte[] b = learner.updates().capture(true, true).bytes();
     b[b.length / 2] ^= 1;
     assertThatThrownBy(() -> ModelUpdate.of(b)).hasMessageContaining("checksum");
   }

@@ -28,7 +28,7 @@ class UpdateChunksTest {
           Map.of("click", i % 2 == 0 ? 1.0 : 0.0),
           0);
     }
-    return r.captureUpdate(full, true);
+    return r.updates().capture(full, true);
   }
 
   @Test

@@ -44,7 +44,7 @@ class UpdateFollowerTest {
     for (int i = 0; i < steps * MICRO_BATCH; i++, event++) {
       learner.learnOnly(row(event), Map.of("click", (double) (event % 3 == 0 ? 1 : 0)), 0);
     }
-    return learner.captureUpdate(full, true);
+    return learner.updates().capture(full, true);
   }
 
   private static Row row(int i) throws Exception {
@@ -132,7 +132,7 @@ class UpdateFollowerTest {
       ModelUpdate next = trainAndCapture(10, false); // 160 events: new users in every increment
       assertThat(reference.apply(next)).isTrue();
       stream.add(next);
-      ModelUpdate slice = learner.captureBaseSlice(3);
+      ModelUpdate slice = learner.updates().baseSlice(3);
       assertThat(reference.apply(slice)).as("a replica that has its model skips slices").isFalse();
       stream.add(slice);
     }
@@ -181,7 +181,7 @@ class UpdateFollowerTest {
     for (int i = 0; i < MICRO_BATCH; i++) {
       restored.learnOnly(row(i), Map.of("click", (double) (i % 3 == 0 ? 1 : 0)), 0);
     }
-    ModelUpdate restart = restored.captureUpdate(true, true);
+    ModelUpdate restart = restored.updates().capture(true, true);
     assertThat(restart.epoch()).isGreaterThan(full.epoch());
     follower.offer(records(restart));
     ScoringReplica afresh = ScoringReplica.startingFrom(restart);

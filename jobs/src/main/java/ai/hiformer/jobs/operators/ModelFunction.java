@@ -181,10 +181,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
               time,
               mapping.requestId(event),
               mapping.latePositive(event)
-                  ? ModelRuntime.Arrival.LATE_POSITIVE
+                  ? ai.hiformer.learner.Arrival.LATE_POSITIVE
                   : mapping.score(event)
-                      ? ModelRuntime.Arrival.INLINE
-                      : ModelRuntime.Arrival.JOINED);
+                      ? ai.hiformer.learner.Arrival.INLINE
+                      : ai.hiformer.learner.Arrival.JOINED);
         }
         afterLearning(key, runtime, versionBefore, ctx);
         return;
@@ -231,8 +231,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
             r.trainedExamples(),
             r.pendingExamples(),
             spec.tasks().get(0).name(),
-            String.format("%.4f", r.metrics(0).auc()),
-            String.format("%.4f", r.metrics(0).logLoss()));
+            String.format("%.4f", r.metrics().task(0).auc()),
+            String.format("%.4f", r.metrics().task(0).logLoss()));
       }
     }
     dirty.add(key);
@@ -349,7 +349,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     var update =
         new ai.hiformer.jobs.api.PublishedUpdate(
             key,
-            r.captureUpdate(restarted, dense)
+            r.updates()
+                .capture(restarted, dense)
                 .publishedBytes()); // read and handed on, never changed: no copy
     out.accept(REPLICA_UPDATES, update);
     out.accept(UPDATES, update);
@@ -358,7 +359,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       out.accept(
           UPDATES,
           new ai.hiformer.jobs.api.PublishedUpdate(
-              key, r.captureBaseSlice(slices).publishedBytes()));
+              key, r.updates().baseSlice(slices).publishedBytes()));
     }
   }
 

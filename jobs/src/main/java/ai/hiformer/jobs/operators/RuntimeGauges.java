@@ -20,16 +20,16 @@ final class RuntimeGauges {
     g.gauge("vocabularyEvictions", r::vocabularyEvictions);
     g.gauge("versionsHeldBack", r::versionsHeldBack);
     for (int k = 0; k < spec.tasks().size(); k++) {
-      ProgressiveMetrics m = r.metrics(k);
+      ProgressiveMetrics m = r.metrics().task(k);
       MetricGroup t = g.addGroup("task", spec.tasks().get(k).name());
       t.gauge("progressiveAuc", m::auc);
       t.gauge("progressiveLogLoss", m::logLoss);
       t.gauge("progressiveNe", m::normalisedEntropy);
       t.gauge("progressiveCalibration", m::calibration);
       t.gauge("examples", m::count);
-      for (int i = 0; i < r.memberNames().size(); i++) {
-        ProgressiveMetrics mm = r.memberMetrics(i, k);
-        MetricGroup member = t.addGroup("member", r.memberNames().get(i));
+      for (int i = 0; i < r.metrics().memberNames().size(); i++) {
+        ProgressiveMetrics mm = r.metrics().member(i, k);
+        MetricGroup member = t.addGroup("member", r.metrics().memberNames().get(i));
         member.gauge("progressiveAuc", mm::auc);
         member.gauge("progressiveLogLoss", mm::logLoss);
       }

@@ -1,6 +1,7 @@
 package ai.hiformer.jobs.stream;
 
 import ai.hiformer.features.spec.TaskSpec;
+import ai.hiformer.learner.join.LatePositiveKeys;
 import ai.hiformer.learner.join.PendingExamples;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -179,12 +180,7 @@ public final class LabelJoin
     }
     long bit = 1L << task;
     store.labelledExample(
-        PendingExamples.latePositiveKey(requestId, task),
-        time,
-        impression,
-        bit,
-        bit,
-        sink(model, out));
+        LatePositiveKeys.of(requestId, task), time, impression, bit, bit, sink(model, out));
     return true;
   }
 
@@ -286,9 +282,9 @@ public final class LabelJoin
       long positive,
       boolean closed,
       long[] latePositives) {
-    boolean late = PendingExamples.isLatePositive(requestId);
+    boolean late = LatePositiveKeys.isLatePositive(requestId);
     if (late) {
-      requestId = PendingExamples.requestIdOf(requestId);
+      requestId = LatePositiveKeys.requestIdOf(requestId);
     } else if (closed && attribution != null) {
       // Held for the tasks still open; a late positive that came while it waited is released by
       // the store next, so its task is decided already.

@@ -58,7 +58,7 @@ public final class SavepointExport {
                 r.encoderBytes(),
                 r.learner().model().config().toProperties(),
                 new ModelSnapshot.Position(r.trainedExamples(), r.scored(), -1),
-                r.metricsSummary()));
+                r.metrics().summary()));
       }
     }
     return written;

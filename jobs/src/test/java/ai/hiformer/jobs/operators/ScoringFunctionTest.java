@@ -121,7 +121,7 @@ class ScoringFunctionTest {
       assertThat(scores(h)).as("no model yet: nothing is scored").isEmpty();
 
       train(learner, 2, 0);
-      ModelUpdate base = learner.captureUpdate(true, true);
+      ModelUpdate base = learner.updates().capture(true, true);
       assertThat(reference.apply(base)).isTrue();
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
       List<Scored> first = scores(h);
@@ -129,7 +129,7 @@ class ScoringFunctionTest {
       assertThat(first.get(0).modelVersion).isEqualTo(2);
 
       train(learner, 3, 100);
-      ModelUpdate next = learner.captureUpdate(false, true);
+      ModelUpdate next = learner.updates().capture(false, true);
       assertThat(reference.apply(next)).isTrue();
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", next.bytes())));
       h.processElement2(
@@ -164,17 +164,17 @@ class ScoringFunctionTest {
     }
     ModelRuntime learner = learner();
     train(learner, 1, 0);
-    ModelUpdate base = learner.captureUpdate(true, true);
+    ModelUpdate base = learner.updates().capture(true, true);
     ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
     reference.apply(base);
     try (var h = harness(saved)) {
       assertThat(scores(h)).isEmpty();
-      ModelUpdate increment = learner.captureUpdate(false, true);
+      ModelUpdate increment = learner.updates().capture(false, true);
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", increment.bytes())));
       assertThat(scores(h)).as("an increment cannot start a replica").isEmpty();
       learner = learner();
       train(learner, 1, 0);
-      base = learner.captureUpdate(true, true);
+      base = learner.updates().capture(true, true);
       reference = new ScoringReplica(options.spec(), options.model());
       reference.apply(base);
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));

@@ -12,7 +12,7 @@ public interface ReleaseSink {
    * @param latePositives per task, the time of a positive later than the deadline that came while
    *     the impression waited ({@code Long.MIN_VALUE}: none), or null when there is none: the
    *     example itself has them as unlabelled, and each is released next as an example of its own
-   *     ({@link PendingExamples#latePositiveKey}), due at its time
+   *     ({@link LatePositiveKeys}), due at its time
    */
   void release(
       String requestId,

@@ -1,10 +1,14 @@
 package ai.hiformer.local.cluster;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
-/** The local cluster's Flink configuration file. */
+/** The local cluster's Flink configuration file, and the JVM settings Flink derives from it. */
 final class FlinkConfigFile {
   private FlinkConfigFile() {}
 
@@ -53,5 +57,43 @@ final class FlinkConfigFile {
             "metrics.reporter.prom.port: 9249-9269",
             "");
     Files.writeString(confDir.resolve("config.yaml"), yaml);
+  }
+
+  private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
+
+  /**
+   * Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 =
+   * dynamic -D settings.
+   */
+  static List<String> resourceParams(
+      ClusterSettings settings, Path flinkConfDir, String command, int line)
+      throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                Processes.javaCommand(
+                    List.of(
+                        "-cp",
+                        settings.flinkLib() + "/*",
+                        "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                        command,
+                        "--configDir",
+                        flinkConfDir.toString())))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("BashJavaUtils " + command + " failed: " + Processes.tail(out));
+    }
+    List<String> results =
+        out.lines()
+            .filter(l -> l.startsWith(RESULT_PREFIX))
+            .map(l -> l.substring(RESULT_PREFIX.length()).trim())
+            .toList();
+    if (results.size() < 2) {
+      throw new IOException(
+          "BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
+    }
+    String s = results.get(results.size() - 2 + line);
+    return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
   }
 }

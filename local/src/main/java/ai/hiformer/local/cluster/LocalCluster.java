@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,7 +48,6 @@ public final class LocalCluster {
           "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
           "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
-  private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
   private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
   private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
 
@@ -237,7 +235,9 @@ public final class LocalCluster {
   }
 
   public void startJobManager() throws IOException, InterruptedException {
-    List<String> args = new ArrayList<>(resourceParams("GET_JM_RESOURCE_PARAMS", 0));
+    List<String> args =
+        new ArrayList<>(
+            FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_JM_RESOURCE_PARAMS", 0));
     args.addAll(FLINK_JAVA_OPTS);
     args.addAll(
         List.of(
@@ -246,14 +246,17 @@ public final class LocalCluster {
             "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
             "--configDir",
             flinkConfDir().toString()));
-    args.addAll(resourceParams("GET_JM_RESOURCE_PARAMS", 1));
+    args.addAll(
+        FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_JM_RESOURCE_PARAMS", 1));
     processes.spawn("jobmanager", args);
     processes.awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
   }
 
   /** Starts TaskManager {@code i} (1-based) as its own process. */
   public void startTaskManager(int i) throws IOException, InterruptedException {
-    List<String> args = new ArrayList<>(resourceParams("GET_TM_RESOURCE_PARAMS", 0));
+    List<String> args =
+        new ArrayList<>(
+            FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_TM_RESOURCE_PARAMS", 0));
     args.addAll(FLINK_JAVA_OPTS);
     args.addAll(
         List.of(
@@ -262,7 +265,8 @@ public final class LocalCluster {
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
             "--configDir",
             flinkConfDir().toString()));
-    args.addAll(resourceParams("GET_TM_RESOURCE_PARAMS", 1));
+    args.addAll(
+        FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_TM_RESOURCE_PARAMS", 1));
     // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
     args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
     processes.spawn(taskManager(i), args);
@@ -356,41 +360,6 @@ public final class LocalCluster {
               + Processes.tail(out));
     }
     return out;
-  }
-
-  /**
-   * Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 =
-   * dynamic -D settings.
-   */
-  private List<String> resourceParams(String command, int line)
-      throws IOException, InterruptedException {
-    Process p =
-        new ProcessBuilder(
-                Processes.javaCommand(
-                    List.of(
-                        "-cp",
-                        settings.flinkLib() + "/*",
-                        "org.apache.flink.runtime.util.bash.BashJavaUtils",
-                        command,
-                        "--configDir",
-                        flinkConfDir().toString())))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException("BashJavaUtils " + command + " failed: " + Processes.tail(out));
-    }
-    List<String> results =
-        out.lines()
-            .filter(l -> l.startsWith(RESULT_PREFIX))
-            .map(l -> l.substring(RESULT_PREFIX.length()).trim())
-            .toList();
-    if (results.size() < 2) {
-      throw new IOException(
-          "BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
-    }
-    String s = results.get(results.size() - 2 + line);
-    return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
   }
 
   // ------------------------------------------------------------------------------------------------ processes
