@@ -29,6 +29,7 @@ public final class ClusterCommand implements Command {
           "home",
           "kafka-port",
           "brokers",
+          "zookeeper-port",
           "rest-port",
           "rpc-port",
           "task-managers",
@@ -37,13 +38,15 @@ public final class ClusterCommand implements Command {
           "spec",
           "parallelism",
           "savepoint");
-  static final Set<String> FLAGS = Set.of("help");
+  static final Set<String> FLAGS = Set.of("help", "ha");
   static final String USAGE =
       """
       Usage: hiformer cluster <action> [options]
         start               start Kafka (KRaft), a Flink JobManager and TaskManagers as processes, and the topics
                             --kafka-port 9092 --rest-port 8081 --rpc-port 6123 --task-managers 2 --slots 2
                             --brokers 1 (3: topics replicated 3 times, 2 in sync; broker i on kafka-port + 2(i-1))
+                            --ha: two JobManagers (REST/RPC ports +0 and +1) electing a leader in ZooKeeper
+                            (--zookeeper-port 2181); a standby takes over the jobs of a dead leader
         submit              submit the job jar with Flink's CLI (flink run -d); prints the job id
                             --config conf/job.properties --spec SPEC.json --parallelism 2 [--savepoint PATH]
                             anything after -- goes to the job as it is, e.g. -- --checkpoint.interval-ms=5000
@@ -51,6 +54,8 @@ public final class ClusterCommand implements Command {
         kill-taskmanager N  SIGKILL TaskManager N (as a crashed machine); the job recovers on the others
         start-taskmanager N start TaskManager N again (or an extra one)
         restart-kafka       stop the brokers (controlled shutdown) and start them again on the same data
+        kill-jobmanager [N] SIGKILL JobManager N (default: the leader); with --ha the standby takes over
+        start-jobmanager N  start JobManager N again (it joins as the standby)
         kill-broker N       SIGKILL broker N (with 3 brokers nothing is lost; leaders move to the others)
         start-broker N      start broker N again
         stop-job JOB_ID     stop the job with a savepoint (resume with submit --savepoint PATH)
@@ -87,10 +92,19 @@ public final class ClusterCommand implements Command {
     }
     String action = own[1];
     int positional =
-        Set.of("kill-taskmanager", "start-taskmanager", "kill-broker", "start-broker", "stop-job")
+        Set.of(
+                    "kill-taskmanager",
+                    "start-taskmanager",
+                    "start-jobmanager",
+                    "kill-broker",
+                    "start-broker",
+                    "stop-job")
                 .contains(action)
             ? 1
             : 0;
+    if (action.equals("kill-jobmanager") && own.length > 2 && !own[2].startsWith("--")) {
+      positional = 1; // which one is optional: the leader by default
+    }
     if (own.length < 2 + positional || (positional == 1 && own[2].startsWith("--"))) {
       throw new Options.UsageException(
           "cluster " + action + " needs an argument; see hiformer cluster --help");
@@ -130,6 +144,12 @@ public final class ClusterCommand implements Command {
         cluster.startKafka();
         System.out.println("Kafka is back at " + cluster.settings().bootstrapServers());
       }
+      case "kill-jobmanager" -> killJobManager(cluster, positional == 1 ? own[2] : null);
+      case "start-jobmanager" -> {
+        int n = jobManagerNumber(cluster, own[2]);
+        cluster.startJobManager(n);
+        System.out.println("JobManager " + n + " is up; it leads if no other JobManager does");
+      }
       case "kill-broker" -> {
         int n = brokerNumber(cluster, own[2]);
         System.out.println(
@@ -153,7 +173,7 @@ public final class ClusterCommand implements Command {
               "unknown cluster action '"
                   + action
                   + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka,"
-                  + " kill-broker, start-broker, stop-job, stop");
+                  + " kill-jobmanager, start-jobmanager, kill-broker, start-broker, stop-job, stop");
     }
     return 0;
   }
@@ -193,9 +213,22 @@ public final class ClusterCommand implements Command {
             "slots", Integer.parseInt(p.getProperty("slots", "" + d.slotsPerTaskManager())), 1);
     int brokers =
         o.integer("brokers", Integer.parseInt(p.getProperty("brokers", "" + d.brokers())), 1);
+    boolean ha = o.has("ha") || Boolean.parseBoolean(p.getProperty("ha", "false"));
+    int zooKeeper =
+        o.integer("zookeeper-port", Integer.parseInt(p.getProperty("zookeeper-port", "2181")), 1);
     ClusterSettings s =
         new ClusterSettings(
-            home, d.flinkLib(), d.kafkaLib(), d.jobJar(), kafka, rest, rpc, tms, slots, brokers);
+            home,
+            d.flinkLib(),
+            d.kafkaLib(),
+            d.jobJar(),
+            kafka,
+            rest,
+            rpc,
+            tms,
+            slots,
+            brokers,
+            ha ? zooKeeper : 0);
     if (starting) {
       Files.createDirectories(home);
       p.setProperty("kafka-port", "" + kafka);
@@ -204,6 +237,8 @@ public final class ClusterCommand implements Command {
       p.setProperty("task-managers", "" + tms);
       p.setProperty("slots", "" + slots);
       p.setProperty("brokers", "" + brokers);
+      p.setProperty("ha", "" + ha);
+      p.setProperty("zookeeper-port", "" + zooKeeper);
       try (Writer w = Files.newBufferedWriter(saved)) {
         p.store(w, "hiformer cluster start settings");
       }
@@ -225,7 +260,7 @@ public final class ClusterCommand implements Command {
         """
         Up:
           Kafka           %s   (topics %s)
-          Flink web UI    http://localhost:%d   (%d TaskManagers x %d slots)
+          Flink web UI    http://localhost:%d   (%d TaskManagers x %d slots)%s
           logs            %s
         Next:
           ./hiformer cluster submit            # the job, with Flink's own CLI
@@ -238,6 +273,11 @@ public final class ClusterCommand implements Command {
         s.restPort(),
         s.taskManagers(),
         s.slotsPerTaskManager(),
+        s.highAvailability()
+            ? String.format(
+                "%n  JobManagers     2, REST on %d and %d; leader elected in ZooKeeper at localhost:%d",
+                s.restPort(1), s.restPort(2), s.zooKeeperPort())
+            : "",
         s.logs());
   }
 
@@ -291,6 +331,14 @@ public final class ClusterCommand implements Command {
           "  %-14s %s%n", e.getKey(), e.getValue() < 0 ? "not running" : "pid " + e.getValue());
     }
     try {
+      if (cluster.settings().highAvailability()) {
+        System.out.println(
+            "  leader: "
+                + cluster.leadingJobManager().stream()
+                    .mapToObj(i -> "JobManager " + i)
+                    .findFirst()
+                    .orElse("none elected yet"));
+      }
       JsonNode overview = cluster.rest("/overview");
       System.out.printf(
           "  Flink: %d TaskManagers, %d/%d slots free%n",
@@ -312,7 +360,7 @@ public final class ClusterCommand implements Command {
             state.equals("RUNNING") ? "; on TaskManagers " + cluster.taskManagersOf(id) : "");
       }
     } catch (IOException e) {
-      System.out.println("  Flink REST API not answering: " + e.getMessage());
+      System.out.println("  Flink REST API not answering: " + e);
     }
   }
 
@@ -326,6 +374,49 @@ public final class ClusterCommand implements Command {
       // below
     }
     throw new Options.UsageException("invalid TaskManager number '" + s + "'; allowed: 1, 2, ...");
+  }
+
+  private static void killJobManager(LocalCluster cluster, String number) throws IOException {
+    int n;
+    if (number != null) {
+      n = jobManagerNumber(cluster, number);
+    } else {
+      n =
+          cluster
+              .leadingJobManager()
+              .orElseThrow(
+                  () ->
+                      new Options.UsageException(
+                          "no JobManager leads now (an election takes up to 8 s); name one: "
+                              + "kill-jobmanager N"));
+    }
+    System.out.println(
+        cluster.killJobManager(n)
+            ? "JobManager " + n + " killed (SIGKILL)"
+            : "JobManager " + n + " was not running");
+    if (cluster.settings().highAvailability()) {
+      System.out.println(
+          "The standby is elected once the dead leader's ZooKeeper session expires (8 s), then"
+              + " restores the jobs from their last checkpoint");
+    }
+  }
+
+  private static int jobManagerNumber(LocalCluster cluster, String s) {
+    int jobManagers = cluster.settings().jobManagers();
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 1 && n <= jobManagers) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new Options.UsageException(
+        "invalid JobManager number '"
+            + s
+            + "'; allowed: 1.."
+            + jobManagers
+            + (jobManagers == 1 ? " (start the cluster with --ha for two)" : ""));
   }
 
   private static int brokerNumber(LocalCluster cluster, String s) {

@@ -27,6 +27,19 @@ final class ClusterTestKit {
    * with 2 slots each, and {@code brokers} Kafka brokers on free loopback ports.
    */
   static LocalCluster startCluster(Path home, int brokers) throws Exception {
+    return startCluster(home, brokers, false);
+  }
+
+  /**
+   * As {@link #startCluster(Path, int)}; with {@code highAvailability}, two JobManagers and a
+   * ZooKeeper server.
+   */
+  static LocalCluster startCluster(Path home, int brokers, boolean highAvailability)
+      throws Exception {
+    // One run of free ports: brokers and their controllers, then REST, RPC (two of each with HA)
+    // and ZooKeeper, so that no two of them can be handed the same port.
+    int kafka = freePortRun(2 * brokers + 5);
+    int rest = kafka + 2 * brokers;
     LocalCluster cluster =
         new LocalCluster(
             new ClusterSettings(
@@ -34,12 +47,13 @@ final class ClusterTestKit {
                 Paths.get("../flink-dist/target/lib"),
                 Paths.get("../local/target/lib"),
                 Paths.get("target/hiformer-jobs-flink.jar"),
-                brokers == 1 ? freePortPair() : freePortRun(2 * brokers),
-                freePort(),
-                freePort(),
+                kafka,
+                rest,
+                rest + 2,
                 2,
                 2,
-                brokers));
+                brokers,
+                highAvailability ? rest + 4 : 0));
     cluster.start();
     return cluster;
   }
@@ -150,12 +164,6 @@ final class ClusterTestKit {
     throw new AssertionError("not reached: " + what);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   /**
    * A port p with the {@code n - 1} ports after it free too (brokers and their controllers), below
    * the kernel's ephemeral range (32768 on): a port there can be taken between the check and the
@@ -180,21 +188,5 @@ final class ClusterTestKit {
       }
     }
     throw new IOException("no run of " + n + " free ports");
-  }
-
-  /** A port p with p + 1 free too (Kafka's client and controller listeners). */
-  @SuppressWarnings("try") // the socket is opened only to learn that the port is free
-  static int freePortPair() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int p = freePort();
-      if (p < 65535) {
-        try (ServerSocket next = new ServerSocket(p + 1)) {
-          return p;
-        } catch (IOException e) {
-          // taken; try another
-        }
-      }
-    }
-    throw new IOException("no pair of free ports");
   }
 }

@@ -20,6 +20,10 @@ import java.nio.file.Path;
  * @param slotsPerTaskManager task slots in each
  * @param brokers Kafka brokers (1..9; each also a KRaft controller). With 3 or more, topics are
  *     replicated 3 times and need 2 in-sync replicas to take a write
+ * @param zooKeeperPort 0 for one JobManager without high availability; otherwise the client port of
+ *     a ZooKeeper server that two JobManagers elect their leader with (Flink's ZooKeeper HA
+ *     services). JobManager i (from 1) then listens on {@code restPort + i − 1} and {@code
+ *     jobManagerRpcPort + i − 1}
  */
 public record ClusterSettings(
     Path home,
@@ -31,7 +35,34 @@ public record ClusterSettings(
     int jobManagerRpcPort,
     int taskManagers,
     int slotsPerTaskManager,
-    int brokers) {
+    int brokers,
+    int zooKeeperPort) {
+
+  /** Without high availability. */
+  public ClusterSettings(
+      Path home,
+      Path flinkLib,
+      Path kafkaLib,
+      Path jobJar,
+      int kafkaPort,
+      int restPort,
+      int jobManagerRpcPort,
+      int taskManagers,
+      int slotsPerTaskManager,
+      int brokers) {
+    this(
+        home,
+        flinkLib,
+        kafkaLib,
+        jobJar,
+        kafkaPort,
+        restPort,
+        jobManagerRpcPort,
+        taskManagers,
+        slotsPerTaskManager,
+        brokers,
+        0);
+  }
 
   /** One broker. */
   public ClusterSettings(
@@ -71,6 +102,10 @@ public record ClusterSettings(
       if (port < 1 || port > 65534) {
         throw new IllegalArgumentException("invalid port " + port + "; allowed: 1..65534");
       }
+    }
+    if (zooKeeperPort < 0 || zooKeeperPort > 65535) {
+      throw new IllegalArgumentException(
+          "invalid zookeeper-port " + zooKeeperPort + "; allowed: 1..65535, or 0 for no HA");
     }
     if (taskManagers < 1 || slotsPerTaskManager < 1) {
       throw new IllegalArgumentException("taskManagers and slotsPerTaskManager must be >= 1");
@@ -115,7 +150,8 @@ public record ClusterSettings(
         jobManagerRpc,
         taskManagers,
         slotsPerTaskManager,
-        brokers);
+        brokers,
+        zooKeeperPort);
   }
 
   /** These settings with {@code n} Kafka brokers. */
@@ -130,7 +166,52 @@ public record ClusterSettings(
         jobManagerRpcPort,
         taskManagers,
         slotsPerTaskManager,
-        n);
+        n,
+        zooKeeperPort);
+  }
+
+  /**
+   * These settings with JobManager high availability: a ZooKeeper server on {@code zooKeeperPort}
+   * and two JobManagers.
+   */
+  public ClusterSettings withHighAvailability(int zooKeeperPort) {
+    return new ClusterSettings(
+        home,
+        flinkLib,
+        kafkaLib,
+        jobJar,
+        kafkaPort,
+        restPort,
+        jobManagerRpcPort,
+        taskManagers,
+        slotsPerTaskManager,
+        brokers,
+        zooKeeperPort);
+  }
+
+  /** Whether two JobManagers elect a leader through ZooKeeper. */
+  public boolean highAvailability() {
+    return zooKeeperPort > 0;
+  }
+
+  /** JobManager processes: 2 with high availability (a leader and a standby), else 1. */
+  public int jobManagers() {
+    return highAvailability() ? 2 : 1;
+  }
+
+  /** JobManager {@code i}'s (from 1) REST API and web UI port. */
+  public int restPort(int i) {
+    return restPort + i - 1;
+  }
+
+  /** JobManager {@code i}'s (from 1) RPC port. */
+  public int jobManagerRpcPort(int i) {
+    return jobManagerRpcPort + i - 1;
+  }
+
+  /** Where the JobManagers keep job graphs and checkpoint metadata for a successor. */
+  public Path highAvailabilityStorage() {
+    return home.resolve("ha");
   }
 
   /** Broker {@code i}'s (from 1) client port; its controller listens on the next one. */

@@ -55,8 +55,26 @@ final class FlinkConfigFile {
             "heartbeat.timeout: 8000",
             "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
             "metrics.reporter.prom.port: 9249-9269",
-            "");
+            highAvailability(settings));
     Files.writeString(confDir.resolve("config.yaml"), yaml);
+  }
+
+  /**
+   * With HA: Flink's ZooKeeper HA services. A dead leader's session expires after 8 s (the
+   * heartbeat timeout), and only then is the standby elected; Flink's 60 s default would leave the
+   * jobs without a JobManager for a minute.
+   */
+  private static String highAvailability(ClusterSettings settings) {
+    if (!settings.highAvailability()) {
+      return "";
+    }
+    return String.join(
+        "\n",
+        "high-availability.type: zookeeper",
+        "high-availability.zookeeper.quorum: localhost:" + settings.zooKeeperPort(),
+        "high-availability.storageDir: " + settings.highAvailabilityStorage().toUri(),
+        "high-availability.zookeeper.client.session-timeout: 8000",
+        "");
   }
 
   private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";

@@ -12,15 +12,23 @@ import java.time.Duration;
 
 /**
  * What a local cluster reads from the JobManager's REST API: TaskManagers, job states, checkpoints.
+ * With two JobManagers (high availability) either one answers (a standby asks the leader), so a
+ * request goes to the first that is up.
  */
 public final class FlinkRest {
-  private final int port;
+  private final int[] ports;
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  public FlinkRest(int port) {
-    this.port = port;
+  /**
+   * @param ports the JobManagers' REST ports, tried in this order
+   */
+  public FlinkRest(int... ports) {
+    if (ports.length == 0) {
+      throw new IllegalArgumentException("no REST port");
+    }
+    this.ports = ports.clone();
   }
 
   /** Waits until exactly {@code n} TaskManagers are registered with the JobManager. */
@@ -78,6 +86,19 @@ public final class FlinkRest {
 
   /** GETs a path of the JobManager's REST API and parses the JSON answer. */
   public JsonNode rest(String path) throws IOException {
+    IOException failed = null;
+    for (int port : ports) {
+      try {
+        return rest(port, path);
+      } catch (IOException e) {
+        // This JobManager is down, or a standby without a leader to ask (503): try the next.
+        failed = e;
+      }
+    }
+    throw failed;
+  }
+
+  private JsonNode rest(int port, String path) throws IOException {
     HttpRequest req =
         HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
             .timeout(Duration.ofSeconds(10))

@@ -15,10 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real standalone Flink cluster (one JobManager, n TaskManagers) and a KRaft Kafka broker, each a
- * separate JVM on loopback, started from Maven-resolved jars the way Flink's and Kafka's own
- * scripts start them (docs/STACK.md). Jobs go in through Flink's own command-line client, {@code
- * CliFrontend}.
+ * A real standalone Flink cluster (one JobManager, or two with a ZooKeeper server for high
+ * availability; n TaskManagers) and KRaft Kafka brokers, each a separate JVM on loopback, started
+ * from Maven-resolved jars the way Flink's and Kafka's own scripts start them (docs/STACK.md). Jobs
+ * go in through Flink's own command-line client, {@code CliFrontend}.
  *
  * <p>Processes outlive the JVM that started them: their ids are kept in {@code home/pids}, so
  * {@code hiformer cluster stop} in another shell finds them. Each child carries {@code
@@ -55,12 +55,18 @@ public final class LocalCluster {
   private final Processes processes;
   private final FlinkRest rest;
   private final LocalKafka kafka;
+  private final JobManagers jobManagers;
 
   public LocalCluster(ClusterSettings settings) {
     this.settings = settings;
     this.processes = new Processes(settings.home(), settings.logs());
-    this.rest = new FlinkRest(settings.restPort());
+    int[] restPorts = new int[settings.jobManagers()];
+    for (int i = 0; i < restPorts.length; i++) {
+      restPorts[i] = settings.restPort(i + 1);
+    }
+    this.rest = new FlinkRest(restPorts);
     this.kafka = new LocalKafka(settings, processes);
+    this.jobManagers = new JobManagers(settings, processes, flinkConfDir());
   }
 
   /** The JobManager's REST API. */
@@ -124,11 +130,7 @@ public final class LocalCluster {
     if (anyBroker) {
       startKafka();
     }
-    if (find("jobmanager").isEmpty()) {
-      Processes.requireFree(settings.restPort(), "rest-port (Flink's REST API and web UI)");
-      Processes.requireFree(settings.jobManagerRpcPort(), "rpc-port (the JobManager's RPC)");
-      startJobManager();
-    }
+    jobManagers.start();
     for (int i = 1; i <= settings.taskManagers(); i++) {
       if (find(taskManager(i)).isEmpty()) {
         startTaskManager(i);
@@ -146,7 +148,9 @@ public final class LocalCluster {
     for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
       roles.add(taskManager(i));
     }
-    roles.add("jobmanager");
+    List<String> masters = new ArrayList<>(jobManagers.roles());
+    java.util.Collections.reverse(masters); // JobManagers before the ZooKeeper they use
+    roles.addAll(masters);
     for (int i = settings.brokers(); i >= 1; i--) {
       roles.add(LocalKafka.role(i));
     }
@@ -168,7 +172,9 @@ public final class LocalCluster {
     for (int i = 1; i <= settings.brokers(); i++) {
       m.put(LocalKafka.role(i), find(LocalKafka.role(i)).map(ProcessHandle::pid).orElse(-1L));
     }
-    m.put("jobmanager", find("jobmanager").map(ProcessHandle::pid).orElse(-1L));
+    for (String role : jobManagers.roles()) {
+      m.put(role, find(role).map(ProcessHandle::pid).orElse(-1L));
+    }
     for (int i = 1; i <= Math.max(settings.taskManagers(), runningTaskManagerSlots()); i++) {
       m.put(taskManager(i), find(taskManager(i)).map(ProcessHandle::pid).orElse(-1L));
     }
@@ -234,22 +240,25 @@ public final class LocalCluster {
     FlinkConfigFile.write(settings, flinkConfDir());
   }
 
-  public void startJobManager() throws IOException, InterruptedException {
-    List<String> args =
-        new ArrayList<>(
-            FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_JM_RESOURCE_PARAMS", 0));
-    args.addAll(FLINK_JAVA_OPTS);
-    args.addAll(
-        List.of(
-            "-cp",
-            settings.flinkLib() + "/*",
-            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-            "--configDir",
-            flinkConfDir().toString()));
-    args.addAll(
-        FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_JM_RESOURCE_PARAMS", 1));
-    processes.spawn("jobmanager", args);
-    processes.awaitPort(settings.restPort(), Duration.ofSeconds(90), "jobmanager");
+  /** Starts JobManager {@code i} (from 1; 1 or 2 with HA) and waits until its REST API listens. */
+  public void startJobManager(int i) throws IOException, InterruptedException {
+    jobManagers.start(i);
+  }
+
+  /**
+   * The JobManager (from 1) that leads now, if one does (with HA, none does for the ZooKeeper
+   * session timeout after the leader died).
+   */
+  public java.util.OptionalInt leadingJobManager() throws IOException {
+    return jobManagers.leader();
+  }
+
+  /**
+   * SIGKILLs JobManager {@code i} (from 1), as a crashed machine would vanish; returns false if it
+   * was not running. With HA the standby takes over its jobs; without, they are gone.
+   */
+  public boolean killJobManager(int i) {
+    return kill(jobManagers.role(i));
   }
 
   /** Starts TaskManager {@code i} (1-based) as its own process. */
@@ -277,13 +286,17 @@ public final class LocalCluster {
    * it was not running.
    */
   public boolean killTaskManager(int i) {
-    Optional<ProcessHandle> p = find(taskManager(i));
+    return kill(taskManager(i));
+  }
+
+  private boolean kill(String role) {
+    Optional<ProcessHandle> p = find(role);
     p.ifPresent(
         h -> {
           h.destroyForcibly();
           h.onExit().join();
         });
-    processes.deletePid(taskManager(i));
+    processes.deletePid(role);
     return p.isPresent();
   }
 

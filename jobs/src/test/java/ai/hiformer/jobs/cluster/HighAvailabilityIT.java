@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -22,15 +23,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Replicated Kafka on a real cluster: three KRaft brokers (each its own process, topics replicated
- * 3 times with 2 in-sync replicas required), a Flink JobManager and 2 TaskManagers. While events
- * stream in, the broker leading the events partition is SIGKILLed, then, once it is back, the one
- * leading the scores partition. Every event is still scored exactly once (read_committed) and the
- * model carries on (the examples it has trained only grow, to every example sent).
+ * A cluster without a single point of failure, as {@code hiformer cluster start --ha --brokers 3}
+ * runs it: three KRaft brokers (each its own process, topics replicated 3 times with 2 in-sync
+ * replicas required), two Flink JobManagers electing their leader in ZooKeeper, and 2 TaskManagers.
+ * While a paced stream of events flows, three machines die by SIGKILL one after the other: the
+ * broker leading the events partition, then (that broker back) the leading JobManager, then (that
+ * JobManager back as the standby) the broker leading the scores partition. The job is never
+ * resubmitted. Every event is still scored exactly once (read_committed), and the model carries on
+ * from its checkpoints: the examples it has trained only grow, to every example sent.
  */
-class ReplicatedKafkaIT {
+class HighAvailabilityIT {
   private static final String MODEL = "synthetic";
-  private static final int EVENTS = 6000;
+  private static final int EVENTS = 9000;
 
   private static LocalCluster cluster;
   private static Path home;
@@ -38,8 +42,8 @@ class ReplicatedKafkaIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-replicated-it");
-    cluster = ClusterTestKit.startCluster(home, 3);
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-ha-it");
+    cluster = ClusterTestKit.startCluster(home, 3, true);
     cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
     Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
     source = new ReplaySource(null, spec, FeatureSpec.load(spec));
@@ -51,20 +55,20 @@ class ReplicatedKafkaIT {
       cluster.stop();
     }
     if (!Boolean.getBoolean("hiformer.keepCluster")) { // kept to read its logs
-      Folders.deleteTreeQuietly(home, "ReplicatedKafkaIT");
+      Folders.deleteTreeQuietly(home, "HighAvailabilityIT");
     }
   }
 
   @Test
-  void partitionLeadersKilledMidStreamLoseAndDuplicateNoScore() throws Exception {
+  void brokersAndJobManagerKilledMidStreamLoseAndDuplicateNoScore() throws Exception {
     String jobId = cluster.submit(2, null, jobArgs());
     Properties producer = new Properties();
     producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
     // Warm-up: the scorers wait for the learner's first model update before they score anything.
     new Replayer(source, MODEL).replay(producer, "events", "warm-", 500, 0, (id, y) -> {});
     ClusterTestKit.awaitScores(cluster, jobId, "warm-", 500);
-    java.util.concurrent.atomic.AtomicInteger sent =
-        new java.util.concurrent.atomic.AtomicInteger();
+    long restoredBefore = restored(jobId);
+    AtomicInteger sent = new AtomicInteger();
     CompletableFuture<Void> replay =
         CompletableFuture.runAsync(
             () -> {
@@ -81,17 +85,27 @@ class ReplicatedKafkaIT {
     long trainedBefore = examplesTrained();
     int eventsLeader = cluster.leaderOf("events", partitionWithData("events"));
     assertThat(cluster.killBroker(eventsLeader)).as("broker %d was running", eventsLeader).isTrue();
-    ClusterTestKit.awaitCondition(() -> sent.get() >= 3500, "3,500 events sent");
+
+    ClusterTestKit.awaitCondition(() -> sent.get() >= 4000, "4,000 events sent");
     cluster.startBroker(eventsLeader);
+    int leader = cluster.leadingJobManager().orElseThrow();
+    assertThat(cluster.killJobManager(leader)).as("JobManager %d was running", leader).isTrue();
+
+    ClusterTestKit.awaitCondition(() -> sent.get() >= 6500, "6,500 events sent");
+    cluster.startJobManager(leader); // back as the standby, or the leader if none is elected yet
     int scoresLeader = cluster.leaderOf("scores", partitionWithData("scores"));
     assertThat(cluster.killBroker(scoresLeader)).as("broker %d was running", scoresLeader).isTrue();
     replay.get();
-    assertThat(sent.get()).as("events sent while brokers died").isEqualTo(EVENTS);
+    assertThat(sent.get()).as("events sent while machines died").isEqualTo(EVENTS);
     cluster.startBroker(scoresLeader);
 
     Map<String, Integer> counts = ClusterTestKit.awaitScoresSettled(cluster, jobId, "rep-", EVENTS);
     assertThat(counts).hasSize(EVENTS);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
+    // The same job, taken over by the new leader from its last checkpoint (not resubmitted, not
+    // started afresh).
+    assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+    assertThat(restored(jobId)).as("restores from a checkpoint").isGreaterThan(restoredBefore);
     // The learner reads the events on its own: it may catch up after the scorers. It learns every
     // example (a snapshot every 512), carrying on from where it was, never from scratch.
     ClusterTestKit.awaitCondition(
@@ -99,7 +113,11 @@ class ReplicatedKafkaIT {
     assertThat(examplesTrained())
         .as("examples trained only grow, past those before the first kill")
         .isGreaterThan(trainedBefore);
-    assertThat(cluster.jobState(jobId)).isEqualTo("RUNNING");
+  }
+
+  /** How many times the job has restored from a checkpoint (its REST checkpoint statistics). */
+  private static long restored(String jobId) throws Exception {
+    return cluster.checkpoints(jobId).path("counts").path("restored").asLong();
   }
 
   private static List<String> jobArgs() {
