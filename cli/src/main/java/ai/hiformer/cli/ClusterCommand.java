@@ -11,7 +11,6 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +36,12 @@ public final class ClusterCommand implements Command {
           "config",
           "spec",
           "parallelism",
-          "savepoint");
-  static final Set<String> FLAGS = Set.of("help", "ha");
+          "savepoint",
+          "minutes",
+          "seed",
+          "rate",
+          "out");
+  static final Set<String> FLAGS = Set.of("help", "ha", "quiet", "replay-time");
   static final String USAGE =
       """
       Usage: hiformer cluster <action> [options]
@@ -58,6 +61,17 @@ public final class ClusterCommand implements Command {
         start-jobmanager N  start JobManager N again (it joins as the standby)
         kill-broker N       SIGKILL broker N (with 3 brokers nothing is lost; leaders move to the others)
         start-broker N      start broker N again
+        chaos               a chaos run: its own job and a paced stream (labels on their topic) while faults fall
+                            at random times (TaskManager, JobManager with --ha, broker with --brokers 3 kills,
+                            each restarted after up to 15 s; savepoint resumes); then a checker reads the whole
+                            history: lost, duplicated, examples learned twice, recovery time per fault kind
+                            --minutes 20 --seed 1 --rate 200 [--out runs/cluster/chaos/chaos-seed1.json]
+                            --quiet: the same without faults (a control run: the checker must find nothing)
+                            --replay-time: events keep the generated stream's times (default: the wall clock's)
+        soak                its own job under steady traffic with vocabulary turnover (labels on their topic),
+                            sampled each minute: heap after GC, RocksDB disk, checkpoint size, threads, file
+                            descriptors; fails if one leaves +-10 % of its level at minute 10
+                            --minutes 60 --rate 1000 [--out runs/cluster/soak] (soak.csv, soak.svg, soak.json)
         stop-job JOB_ID     stop the job with a savepoint (resume with submit --savepoint PATH)
         stop                stop every process of the cluster (its files stay in --home)
       Common: --home runs/cluster (configuration, logs, checkpoints, savepoints, snapshots)
@@ -144,6 +158,12 @@ public final class ClusterCommand implements Command {
         cluster.startKafka();
         System.out.println("Kafka is back at " + cluster.settings().bootstrapServers());
       }
+      case "chaos" -> {
+        return ChaosAction.run(cluster, root, o);
+      }
+      case "soak" -> {
+        return SoakAction.run(cluster, root, o);
+      }
       case "kill-jobmanager" -> killJobManager(cluster, positional == 1 ? own[2] : null);
       case "start-jobmanager" -> {
         int n = jobManagerNumber(cluster, own[2]);
@@ -173,7 +193,7 @@ public final class ClusterCommand implements Command {
               "unknown cluster action '"
                   + action
                   + "'; allowed: start, submit, status, kill-taskmanager, start-taskmanager, restart-kafka,"
-                  + " kill-jobmanager, start-jobmanager, kill-broker, start-broker, stop-job, stop");
+                  + " kill-jobmanager, start-jobmanager, kill-broker, start-broker, chaos, soak, stop-job, stop");
     }
     return 0;
   }
@@ -296,17 +316,8 @@ public final class ClusterCommand implements Command {
     Path spec = source.specPath().toAbsolutePath();
     FeatureSpec fs = FeatureSpec.load(spec);
     int parallelism = o.integer("parallelism", s.taskManagers(), 1);
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config",
-                config.toString(),
-                "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-                "--job.feature-spec=" + spec.toAbsolutePath(),
-                "--job.model-ids=" + fs.name(),
-                "--job.parallelism=" + parallelism,
-                "--checkpoint.dir=" + s.checkpoints().toUri(),
-                "--snapshot.dir=" + s.snapshots()));
+    List<String> args = cluster.jobArgs(config, spec, parallelism);
+    args.add("--job.model-ids=" + fs.name());
     args.addAll(extra);
     String jobId = cluster.submit(parallelism, o.get("savepoint", null), args);
     System.out.printf(

@@ -64,6 +64,8 @@ class ComposeFileTest {
         // dashboard's schema
         case "prom/prometheus" -> assertThat(tag).as(image).isEqualTo("v2.42.0");
         case "grafana/grafana" -> assertThat(tag).as(image).startsWith("11.");
+        // ZooKeeper for JobManager HA (profile ha): a 3.8 server serves Flink's 3.7 client
+        case "zookeeper" -> assertThat(tag).as(image).startsWith("3.8.");
         default -> throw new AssertionError("an image the build does not pin: " + image);
       }
     }
@@ -102,7 +104,8 @@ class ComposeFileTest {
         n++;
       }
     }
-    assertThat(n).as("published ports").isEqualTo(4); // Kafka, Flink's UI, the server, Grafana
+    // Kafka, Flink's UI (and the standby JobManager's, profile ha), the server, Grafana
+    assertThat(n).as("published ports").isEqualTo(5);
   }
 
   @Test

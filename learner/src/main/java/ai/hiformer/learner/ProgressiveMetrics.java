@@ -81,7 +81,8 @@ public final class ProgressiveMetrics {
     return positives == 0 ? Double.NaN : predicted / positives;
   }
 
-  private long positives() {
+  /** Positive examples counted ({@link #add} with y > ½; late positives apart). */
+  public long positives() {
     long n = 0;
     for (long p : pos) {
       n += p;

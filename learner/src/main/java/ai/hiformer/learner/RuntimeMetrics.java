@@ -91,8 +91,9 @@ public final class RuntimeMetrics {
 
   /**
    * Per task: {@code <task>.progressive_auc}, {@code .progressive_logloss}, {@code
-   * .progressive_ne}, {@code .progressive_calibration}, {@code .examples}; for a blend also {@code
-   * <task>.<member>.progressive_auc} and {@code .progressive_logloss} per member.
+   * .progressive_ne}, {@code .progressive_calibration}, {@code .examples}, {@code .positives} (the
+   * positive examples among them), {@code .late_positives} (once there are any); for a blend also
+   * {@code <task>.<member>.progressive_auc} and {@code .progressive_logloss} per member.
    */
   public Map<String, Double> summary() {
     Map<String, Double> s = new LinkedHashMap<>();
@@ -103,6 +104,7 @@ public final class RuntimeMetrics {
       s.put(task + ".progressive_ne", model[k].normalisedEntropy());
       s.put(task + ".progressive_calibration", model[k].calibration());
       s.put(task + ".examples", (double) model[k].count());
+      s.put(task + ".positives", (double) model[k].positives());
       if (model[k].latePositives() > 0) {
         s.put(task + ".late_positives", (double) model[k].latePositives());
       }

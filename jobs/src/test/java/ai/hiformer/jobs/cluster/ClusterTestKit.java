@@ -65,22 +65,16 @@ final class ClusterTestKit {
    */
   static List<String> jobArgs(
       LocalCluster cluster, Path spec, String model, int parallelism, String... more) {
-    ClusterSettings s = cluster.settings();
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--config",
-                Paths.get("../conf/job.properties").toAbsolutePath().normalize().toString(),
-                "--kafka.bootstrap-servers=" + s.bootstrapServers(),
-                "--job.feature-spec=" + spec,
-                "--job.model-ids=" + model,
-                "--job.parallelism=" + parallelism,
-                "--scoring.parallelism=2", // scoring replicas on both TaskManagers while they live
-                "--checkpoint.dir=" + s.checkpoints().toUri(),
-                "--checkpoint.interval-ms=1000",
-                "--snapshot.dir=" + s.snapshots(),
-                "--snapshot.every-examples=512",
-                "--sync.delta-interval-ms=0"));
+        cluster.jobArgs(
+            Paths.get("../conf/job.properties").toAbsolutePath().normalize(), spec, parallelism);
+    args.addAll(
+        List.of(
+            "--job.model-ids=" + model,
+            "--scoring.parallelism=2", // scoring replicas on both TaskManagers while they live
+            "--checkpoint.interval-ms=1000",
+            "--snapshot.every-examples=512",
+            "--sync.delta-interval-ms=0"));
     args.addAll(List.of(more));
     return args;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.chaos.RunHistory;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
@@ -141,23 +142,8 @@ class HighAvailabilityIT {
 
   /** Examples trained as the newest snapshot records them (0 before the first). */
   private static long examplesTrained() throws Exception {
-    Path dir = cluster.settings().snapshots().resolve(MODEL);
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    try (java.util.stream.Stream<Path> versions = Files.list(dir)) {
-      java.util.Optional<Path> newest =
-          versions
-              .filter(p -> ai.hiformer.features.snapshot.ModelSnapshot.versionOf(p) >= 0)
-              .max(
-                  java.util.Comparator.comparingLong(
-                      ai.hiformer.features.snapshot.ModelSnapshot::versionOf));
-      return newest.isEmpty()
-          ? 0
-          : ai.hiformer.features.snapshot.ModelSnapshot.read(
-                  newest.get(), ai.hiformer.model.optim.OptimizerConfig.defaults())
-              .position()
-              .examplesTrained();
-    }
+    return RunHistory.newestSnapshot(cluster.settings().snapshots(), MODEL)
+        .map(s -> s.position().examplesTrained())
+        .orElse(0L);
   }
 }

@@ -5,30 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.learner.join.PendingExamples;
+import ai.hiformer.local.chaos.EventTimeNudge;
+import ai.hiformer.local.chaos.RunHistory;
+import ai.hiformer.local.cluster.JobTopics;
 import ai.hiformer.local.cluster.LocalCluster;
-import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import ai.hiformer.local.traffic.DelayedLabels;
-import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.schemas.Event;
-import ai.hiformer.schemas.Label;
-import ai.hiformer.schemas.WireCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -168,83 +160,25 @@ class LateLabelsClusterIT {
         "--join.attribution-window-ms=" + SEVEN_DAYS_MS);
   }
 
+  private static EventTimeNudge nudge(Properties producer) {
+    return new EventTimeNudge(producer, source.spec(), MODEL, "events", "labels", 2);
+  }
+
   private static void sendTail(Properties producer) throws Exception {
-    WireCodec<Event> events = WireCodec.events();
-    ai.hiformer.local.embedded.RowToEvent convert =
-        new ai.hiformer.local.embedded.RowToEvent(source.spec(), MODEL);
-    ai.hiformer.local.embedded.SyntheticStream stream =
-        new ai.hiformer.local.embedded.SyntheticStream(99);
-    try (var p =
-        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
-            producer,
-            new org.apache.kafka.common.serialization.ByteArraySerializer(),
-            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-      for (int i = 0; i < TAIL; i++) {
-        Event e = convert.convert(stream.next(), i);
-        e.setRequestId("tail-" + i);
-        e.setLabels(Map.of());
-        e.setEventTime(java.time.Instant.now());
-        p.send(
-            new org.apache.kafka.clients.producer.ProducerRecord<>(
-                "events", MODEL.getBytes(), events.encode(e)));
-        Thread.sleep(20);
-      }
-      p.flush();
-    }
-    sendLabelsOfNoImpression(producer, java.time.Instant.now());
+    nudge(producer).sendTail("tail-", TAIL);
   }
 
   /** On each labels partition a label of no impression at {@code time} (dropped). */
   private static void sendLabelsOfNoImpression(Properties producer, java.time.Instant time)
       throws Exception {
-    WireCodec<Label> codec = WireCodec.labels();
-    try (var p =
-        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
-            producer,
-            new org.apache.kafka.common.serialization.ByteArraySerializer(),
-            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-      for (int partition = 0; partition < 2; partition++) {
-        Label l =
-            Label.newBuilder()
-                .setRequestId("no-impression-" + partition)
-                .setModelId(MODEL)
-                .setTask("click")
-                .setValue(1)
-                .setTime(time)
-                .build();
-        p.send(
-            new org.apache.kafka.clients.producer.ProducerRecord<>(
-                "labels", partition, MODEL.getBytes(), codec.encode(l)));
-      }
-      p.flush();
-    }
+    nudge(producer).sendLabelsOfNoImpression(time);
   }
 
   /** Positives sent later than their impression's window (the join's deadline, bucket-rounded). */
   private static long latePositivesSent() throws Exception {
-    String servers = cluster.settings().bootstrapServers();
-    WireCodec<Event> events = WireCodec.events();
-    WireCodec<Label> labels = WireCodec.labels();
-    Map<String, Long> impressions = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r :
-        EmbeddedKafka.readCommittedRecords(servers, "events", Duration.ofMillis(1500))) {
-      Event e = events.decode(r.value());
-      impressions.put(e.getRequestId(), e.getEventTime().toEpochMilli());
-    }
-    long bucket = PendingExamples.bucketFor(WINDOW_MS);
-    long late = 0;
-    for (ConsumerRecord<byte[], byte[]> r :
-        EmbeddedKafka.readCommittedRecords(servers, "labels", Duration.ofMillis(1500))) {
-      Label l = labels.decode(r.value());
-      if (!impressions.containsKey(l.getRequestId())) {
-        continue; // the tail's labels of no impression
-      }
-      long deadline =
-          Math.floorDiv(impressions.get(l.getRequestId()) + WINDOW_MS + bucket - 1, bucket)
-              * bucket;
-      late += l.getValue() == 1.0 && l.getTime().toEpochMilli() > deadline ? 1 : 0;
-    }
-    return late;
+    RunHistory history =
+        new RunHistory(cluster.settings().bootstrapServers(), JobTopics.defaults());
+    return history.positiveLabels(history.eventTimes(""), WINDOW_MS).lateByTime();
   }
 
   /** Waits for a snapshot whose impressions and late positives add up to {@code total}. */
@@ -280,19 +214,7 @@ class LateLabelsClusterIT {
   }
 
   private static Optional<ModelSnapshot> newestSnapshot() throws Exception {
-    Path dir = cluster.settings().snapshots().resolve(MODEL);
-    if (!Files.isDirectory(dir)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> versions = Files.list(dir)) {
-      Optional<Path> newest =
-          versions
-              .filter(p -> ModelSnapshot.versionOf(p) >= 0)
-              .max(Comparator.comparingLong(ModelSnapshot::versionOf));
-      return newest.isEmpty()
-          ? Optional.empty()
-          : Optional.of(ModelSnapshot.read(newest.get(), OptimizerConfig.defaults()));
-    }
+    return RunHistory.newestSnapshot(cluster.settings().snapshots(), MODEL);
   }
 
   /** A metric of the label join summed over its subtasks (Flink's REST API). */

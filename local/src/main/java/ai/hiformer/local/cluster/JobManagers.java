@@ -113,7 +113,7 @@ final class JobManagers {
    * since its last start is that it was granted it. The log collects every run of the process, and
    * the lines carry no time, so lines before the last start say nothing about now.
    */
-  private static boolean leadsNow(Path log) throws IOException {
+  static boolean leadsNow(Path log) throws IOException {
     if (!Files.exists(log)) {
       return false;
     }

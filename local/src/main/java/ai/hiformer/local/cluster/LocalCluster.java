@@ -301,6 +301,23 @@ public final class LocalCluster {
   }
 
   /**
+   * The job's arguments for this cluster, as {@code hiformer cluster submit} passes them: the
+   * configuration file, the brokers, the feature spec, the parallelism, and the cluster's
+   * checkpoint and snapshot folders. The model ids and any other key follow (a later key wins).
+   */
+  public List<String> jobArgs(Path config, Path spec, int parallelism) {
+    return new ArrayList<>(
+        List.of(
+            "--config",
+            config.toAbsolutePath().toString(),
+            "--kafka.bootstrap-servers=" + settings.bootstrapServers(),
+            "--job.feature-spec=" + spec.toAbsolutePath(),
+            "--job.parallelism=" + parallelism,
+            "--checkpoint.dir=" + settings.checkpoints().toUri(),
+            "--snapshot.dir=" + settings.snapshots()));
+  }
+
+  /**
    * Submits the job jar through Flink's command-line client, detached, and returns the job id.
    *
    * @param savepoint a savepoint to start from, or null

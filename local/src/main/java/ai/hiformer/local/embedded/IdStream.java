@@ -52,7 +52,7 @@ public final class IdStream {
       item = zipf(items);
     }
     emitted++;
-    return base.draw(user, item, 0.4 * gaussian(1, user), 0.6 * gaussian(2, item));
+    return base.draw(user, item, 0.4 * gaussian(seed, 1, user), 0.6 * gaussian(seed, 2, item));
   }
 
   /** Zipf-like rank in [0, n): n^u − 1 for uniform u, so P(rank < k) ≈ ln(k + 1) / ln n. */
@@ -60,8 +60,8 @@ public final class IdStream {
     return (int) Math.min(n - 1, Math.floor(Math.pow(n, rng.nextDouble())) - 1);
   }
 
-  /** A standard normal that depends only on (seed, field, id). */
-  private double gaussian(int field, int id) {
+  /** A standard normal that depends only on (seed, field, id): an id's bias, stored nowhere. */
+  static double gaussian(long seed, int field, long id) {
     return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + field * 0xC2B2AE3D27D4EB4FL + id)
         .nextGaussian();
   }

@@ -23,14 +23,56 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * broker) and the cluster tests.
  */
 public final class Replayer {
-  private final ReplaySource source;
+  /**
+   * Rows in stream order, fed to a sink until the rows end or the sink throws {@link
+   * ReplaySource.Stop}.
+   */
+  public interface RowFeed {
+    void read(RowSink sink) throws java.io.IOException;
+  }
+
+  private final FeatureSpec spec;
+  private final RowFeed rows;
   private final String modelId;
+  private final boolean liveTime;
   private final AtomicLong produced = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
 
   public Replayer(ReplaySource source, String modelId) {
-    this.source = source;
+    this(source.spec(), source::read, modelId, false);
+  }
+
+  /**
+   * Replays rows of {@code spec} from {@code rows} (a generator: {@link #endless}) as events of
+   * {@code modelId}.
+   *
+   * @param liveTime each event's time is the wall clock's when it is sent, as live traffic's is
+   *     (labels then follow in real time), instead of the row's own time: a paced replay of a log
+   *     runs its event time far ahead of or behind the wall clock, which a job that lets a silent
+   *     partition follow the wall clock sees as a jump
+   */
+  public Replayer(FeatureSpec spec, RowFeed rows, String modelId, boolean liveTime) {
+    this.spec = spec;
+    this.rows = rows;
     this.modelId = modelId;
+    this.liveTime = liveTime;
+  }
+
+  /** The rows of an endless generator; the replay's limit ends them. */
+  public static RowFeed endless(java.util.function.Supplier<? extends Row> next) {
+    return sink -> {
+      try {
+        while (true) {
+          try {
+            sink.accept(next.get());
+          } catch (BadRowException e) {
+            sink.rejected("generated", e.getMessage());
+          }
+        }
+      } catch (ReplaySource.Stop stop) {
+        // the replay has sent what it wanted
+      }
+    };
   }
 
   /** Events sent so far. */
@@ -79,7 +121,6 @@ public final class Replayer {
       BiConsumer<String, Double> onEvent)
       throws Exception {
     WireCodec<Label> labelCodec = WireCodec.labels();
-    FeatureSpec spec = source.spec();
     Properties p = new Properties();
     p.putAll(producerProperties);
     p.putIfAbsent("linger.ms", "5");
@@ -101,6 +142,9 @@ public final class Replayer {
               }
               Event e = convert.convert(row, i);
               e.setRequestId(requestIdPrefix + i);
+              if (liveTime) {
+                e.setEventTime(java.time.Instant.ofEpochMilli(System.currentTimeMillis()));
+              }
               onEvent.accept(e.getRequestId(), e.getLabels().get(task));
               if (delayed == null) {
                 producer.send(new ProducerRecord<>(topic, key, codec.encode(e)));
@@ -127,7 +171,7 @@ public final class Replayer {
               rejected.incrementAndGet();
             }
           };
-      source.read(sink);
+      rows.read(sink);
       if (delayed != null) {
         delayed.finish(out -> send(producer, out, topic, labelsTopic, key, codec, labelCodec));
       }

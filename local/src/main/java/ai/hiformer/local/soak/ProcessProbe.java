@@ -1,0 +1,128 @@
+package ai.hiformer.local.soak;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * What a soak samples of one JVM process: its heap after a full collection (the JDK's {@code jcmd
+ * GC.run}, then {@code GC.heap_info}), its threads and its open file descriptors (Linux's {@code
+ * /proc}). A forced collection once a minute costs a TaskManager a pause of tens of milliseconds;
+ * the heap used after it is what the process really holds, which the used heap between collections
+ * is not.
+ */
+final class ProcessProbe {
+  private static final Pattern USED = Pattern.compile("used (\\d+)K");
+
+  private ProcessProbe() {}
+
+  /** Heap used after a full collection, in MB; NaN if the process did not answer. */
+  static double heapAfterGcMb(long pid) {
+    try {
+      jcmd(pid, "GC.run");
+      Matcher m = USED.matcher(jcmd(pid, "GC.heap_info"));
+      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Live threads of the process ({@code Threads:} of /proc/PID/status); -1 if it is gone. */
+  static long threads(long pid) {
+    try {
+      for (String line : Files.readAllLines(Paths.get("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("Threads:")) {
+          return Long.parseLong(line.substring("Threads:".length()).trim());
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // gone
+    }
+    return -1;
+  }
+
+  /** Open file descriptors of the process (entries of /proc/PID/fd); -1 if it is gone. */
+  static long fileDescriptors(long pid) {
+    try (Stream<Path> fds = Files.list(Paths.get("/proc", Long.toString(pid), "fd"))) {
+      return fds.count();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The TaskManagers' RocksDB instances under the cluster's tmp folder ({@code
+   * tm_<id>/tmp/job_<job>_op_<operator>_...}, one per stateful operator and subtask), in MB; the
+   * job's jar and Flink's own files beside them are left out.
+   */
+  static double rocksDbMb(Path tmp) {
+    double mb = 0;
+    try (Stream<Path> taskManagers = Files.list(tmp)) {
+      for (Path tm :
+          taskManagers.filter(p -> p.getFileName().toString().startsWith("tm_")).toList()) {
+        Path dir = tm.resolve("tmp");
+        if (!Files.isDirectory(dir)) {
+          continue;
+        }
+        try (Stream<Path> instances = Files.list(dir)) {
+          for (Path db :
+              instances.filter(p -> p.getFileName().toString().startsWith("job_")).toList()) {
+            mb += diskMb(db);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // not there yet
+    }
+    return mb;
+  }
+
+  /** Bytes of the regular files under {@code dir} (0 if it does not exist), in MB. */
+  static double diskMb(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    long[] bytes = {0};
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.forEach(
+          p -> {
+            try {
+              if (Files.isRegularFile(p)) {
+                bytes[0] += Files.size(p);
+              }
+            } catch (IOException e) {
+              // deleted while walked (a compaction's input, an old checkpoint)
+            }
+          });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // a folder deleted while walked: count what was seen
+    }
+    return bytes[0] / 1e6;
+  }
+
+  private static String jcmd(long pid, String command) throws IOException {
+    Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+    Process p =
+        new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), command))
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IOException("jcmd " + command + " failed: " + out);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    return out;
+  }
+}
