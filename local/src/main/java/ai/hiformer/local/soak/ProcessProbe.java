@@ -13,22 +13,33 @@ import java.util.stream.Stream;
 
 /**
  * What a soak samples of one JVM process: its heap after a full collection (the JDK's {@code jcmd
- * GC.run}, then {@code GC.heap_info}), its threads and its open file descriptors (Linux's {@code
- * /proc}). A forced collection once a minute costs a TaskManager a pause of tens of milliseconds;
- * the heap used after it is what the process really holds, which the used heap between collections
- * is not.
+ * GC.run}, then {@code GC.heap_info}, young regions left out), its threads and its open file
+ * descriptors (Linux's {@code /proc}). A forced collection once a minute costs a TaskManager a
+ * pause of tens of milliseconds; the heap used after it is what the process really holds, which the
+ * used heap between collections is not.
  */
 final class ProcessProbe {
   private static final Pattern USED = Pattern.compile("used (\\d+)K");
+  private static final Pattern YOUNG = Pattern.compile("(\\d+) young \\((\\d+)K\\)");
 
   private ProcessProbe() {}
 
-  /** Heap used after a full collection, in MB; NaN if the process did not answer. */
+  /**
+   * Heap the process holds after a full collection, in MB: G1's used heap less its young regions (a
+   * busy TaskManager fills young regions again in the moment between the collection and the look);
+   * NaN if the process did not answer.
+   */
   static double heapAfterGcMb(long pid) {
     try {
       jcmd(pid, "GC.run");
-      Matcher m = USED.matcher(jcmd(pid, "GC.heap_info"));
-      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+      String info = jcmd(pid, "GC.heap_info");
+      Matcher used = USED.matcher(info);
+      if (!used.find()) {
+        return Double.NaN;
+      }
+      Matcher young = YOUNG.matcher(info);
+      long youngKb = young.find() ? Long.parseLong(young.group(2)) : 0;
+      return (Long.parseLong(used.group(1)) - youngKb) / 1024.0;
     } catch (IOException e) {
       return Double.NaN;
     }
