@@ -6,15 +6,12 @@ import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 /**
@@ -133,7 +130,8 @@ public final class ClusterCommand implements Command {
         Paths.get(o.get("home", root.resolve("runs/cluster").toString()))
             .toAbsolutePath()
             .normalize();
-    LocalCluster cluster = new LocalCluster(settings(root, home, o, action.equals("start")));
+    LocalCluster cluster =
+        new LocalCluster(SavedClusterSettings.load(root, home, o, action.equals("start")));
     switch (action) {
       case "start" -> start(cluster);
       case "submit" -> submit(cluster, root, o, jobExtra);
@@ -196,74 +194,6 @@ public final class ClusterCommand implements Command {
                   + " kill-jobmanager, start-jobmanager, kill-broker, start-broker, chaos, soak, stop-job, stop");
     }
     return 0;
-  }
-
-  /**
-   * The settings of {@code start}'s options, saved in home so that later actions use the same
-   * ports.
-   */
-  private static ClusterSettings settings(Path root, Path home, Options o, boolean starting)
-      throws IOException {
-    Path saved = home.resolve("cluster.properties");
-    Properties p = new Properties();
-    if (Files.exists(saved)) {
-      try (Reader r = Files.newBufferedReader(saved)) {
-        p.load(r);
-      }
-    } else if (!starting) {
-      throw new Options.UsageException(
-          "no cluster in " + home + "; start one with ./hiformer cluster start");
-    }
-    ClusterSettings d = ClusterSettings.defaults(root, home);
-    int kafka =
-        o.integer(
-            "kafka-port", Integer.parseInt(p.getProperty("kafka-port", "" + d.kafkaPort())), 1);
-    int rest =
-        o.integer("rest-port", Integer.parseInt(p.getProperty("rest-port", "" + d.restPort())), 1);
-    int rpc =
-        o.integer(
-            "rpc-port", Integer.parseInt(p.getProperty("rpc-port", "" + d.jobManagerRpcPort())), 1);
-    int tms =
-        o.integer(
-            "task-managers",
-            Integer.parseInt(p.getProperty("task-managers", "" + d.taskManagers())),
-            1);
-    int slots =
-        o.integer(
-            "slots", Integer.parseInt(p.getProperty("slots", "" + d.slotsPerTaskManager())), 1);
-    int brokers =
-        o.integer("brokers", Integer.parseInt(p.getProperty("brokers", "" + d.brokers())), 1);
-    boolean ha = o.has("ha") || Boolean.parseBoolean(p.getProperty("ha", "false"));
-    int zooKeeper =
-        o.integer("zookeeper-port", Integer.parseInt(p.getProperty("zookeeper-port", "2181")), 1);
-    ClusterSettings s =
-        new ClusterSettings(
-            home,
-            d.flinkLib(),
-            d.kafkaLib(),
-            d.jobJar(),
-            kafka,
-            rest,
-            rpc,
-            tms,
-            slots,
-            brokers,
-            ha ? zooKeeper : 0);
-    if (starting) {
-      Files.createDirectories(home);
-      p.setProperty("kafka-port", "" + kafka);
-      p.setProperty("rest-port", "" + rest);
-      p.setProperty("rpc-port", "" + rpc);
-      p.setProperty("task-managers", "" + tms);
-      p.setProperty("slots", "" + slots);
-      p.setProperty("brokers", "" + brokers);
-      p.setProperty("ha", "" + ha);
-      p.setProperty("zookeeper-port", "" + zooKeeper);
-      try (Writer w = Files.newBufferedWriter(saved)) {
-        p.store(w, "hiformer cluster start settings");
-      }
-    }
-    return s;
   }
 
   private static void start(LocalCluster cluster) throws Exception {
@@ -414,33 +344,28 @@ public final class ClusterCommand implements Command {
 
   private static int jobManagerNumber(LocalCluster cluster, String s) {
     int jobManagers = cluster.settings().jobManagers();
-    try {
-      int n = Integer.parseInt(s);
-      if (n >= 1 && n <= jobManagers) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // below
-    }
-    throw new Options.UsageException(
-        "invalid JobManager number '"
-            + s
-            + "'; allowed: 1.."
-            + jobManagers
-            + (jobManagers == 1 ? " (start the cluster with --ha for two)" : ""));
+    return number(
+        s,
+        jobManagers,
+        "JobManager",
+        jobManagers == 1 ? " (start the cluster with --ha for two)" : "");
   }
 
   private static int brokerNumber(LocalCluster cluster, String s) {
-    int brokers = cluster.settings().brokers();
+    return number(s, cluster.settings().brokers(), "broker", " (the cluster's brokers)");
+  }
+
+  /** {@code s} as a number in 1..max, or a usage error naming {@code what} and the range. */
+  private static int number(String s, int max, String what, String hint) {
     try {
       int n = Integer.parseInt(s);
-      if (n >= 1 && n <= brokers) {
+      if (n >= 1 && n <= max) {
         return n;
       }
     } catch (NumberFormatException e) {
       // below
     }
     throw new Options.UsageException(
-        "invalid broker number '" + s + "'; allowed: 1.." + brokers + " (the cluster's brokers)");
+        "invalid " + what + " number '" + s + "'; allowed: 1.." + max + hint);
   }
 }

@@ -2,7 +2,6 @@ package ai.hiformer.local.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,9 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A real standalone Flink cluster (one JobManager, or two with a ZooKeeper server for high
@@ -48,14 +44,12 @@ public final class LocalCluster {
           "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
           "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
-  private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
-  private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
-
   private final ClusterSettings settings;
   private final Processes processes;
   private final FlinkRest rest;
   private final LocalKafka kafka;
   private final JobManagers jobManagers;
+  private final FlinkCli cli;
 
   public LocalCluster(ClusterSettings settings) {
     this.settings = settings;
@@ -67,6 +61,7 @@ public final class LocalCluster {
     this.rest = new FlinkRest(restPorts);
     this.kafka = new LocalKafka(settings, processes);
     this.jobManagers = new JobManagers(settings, processes, flinkConfDir());
+    this.cli = new FlinkCli(settings, flinkConfDir());
   }
 
   /** The JobManager's REST API. */
@@ -325,18 +320,7 @@ public final class LocalCluster {
    */
   public String submit(int parallelism, String savepoint, List<String> jobArgs)
       throws IOException, InterruptedException {
-    List<String> cli = new ArrayList<>(List.of("run", "-d", "-p", Integer.toString(parallelism)));
-    if (savepoint != null) {
-      cli.addAll(List.of("-s", savepoint));
-    }
-    cli.addAll(List.of("-c", "ai.hiformer.jobs.stream.StreamingJob", settings.jobJar().toString()));
-    cli.addAll(jobArgs);
-    String out = flinkCli(cli, "flink-run");
-    Matcher m = JOB_ID.matcher(out);
-    if (!m.find()) {
-      throw new IOException("flink run did not report a job id:\n" + Processes.tail(out));
-    }
-    return m.group(1);
+    return cli.submit(parallelism, savepoint, jobArgs);
   }
 
   /**
@@ -344,52 +328,11 @@ public final class LocalCluster {
    * savepoint's path.
    */
   public String stopWithSavepoint(String jobId) throws IOException, InterruptedException {
-    String out =
-        flinkCli(
-            List.of("stop", "--savepointPath", settings.savepoints().toUri().toString(), jobId),
-            "flink-stop");
-    Matcher m = SAVEPOINT.matcher(out);
-    if (!m.find()) {
-      throw new IOException("flink stop did not report a savepoint:\n" + Processes.tail(out));
-    }
-    return m.group(1);
+    return cli.stopWithSavepoint(jobId);
   }
 
   public void cancel(String jobId) throws IOException, InterruptedException {
-    flinkCli(List.of("cancel", jobId), "flink-cancel");
-  }
-
-  /** Runs Flink's CLI with this cluster's configuration; returns its output, or fails with it. */
-  private String flinkCli(List<String> cliArgs, String logName)
-      throws IOException, InterruptedException {
-    List<String> args = new ArrayList<>(FLINK_JAVA_OPTS);
-    args.addAll(
-        List.of("-cp", settings.flinkLib() + "/*", "org.apache.flink.client.cli.CliFrontend"));
-    args.addAll(cliArgs);
-    Path log = settings.logs().resolve(logName + ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(Processes.javaCommand(args))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    pb.environment().put("FLINK_CONF_DIR", flinkConfDir().toString());
-    Process p = pb.start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new IOException("flink " + cliArgs.get(0) + " did not finish in 5 minutes; see " + log);
-    }
-    String out = Files.readString(log, StandardCharsets.UTF_8);
-    if (p.exitValue() != 0) {
-      throw new IOException(
-          "flink "
-              + cliArgs.get(0)
-              + " failed (exit "
-              + p.exitValue()
-              + "); see "
-              + log
-              + ":\n"
-              + Processes.tail(out));
-    }
-    return out;
+    cli.cancel(jobId);
   }
 
   // ------------------------------------------------------------------------------------------------ processes
