@@ -2,9 +2,7 @@ package ai.hiformer.jobs.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
@@ -51,19 +49,14 @@ class ClusterFailureIT {
   @BeforeAll
   static void startClusterAndSubmit() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
-    cluster = ClusterTestKit.startCluster(home, 1);
-    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
-    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
-    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
+    source = ClusterTestKit.syntheticSource();
     jobId = cluster.submit(2, null, jobArgs(2));
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    if (cluster != null) {
-      cluster.stop();
-    }
-    Folders.deleteTreeQuietly(home, "ClusterFailureIT");
+    ClusterTestKit.stopAndDelete(cluster, home, "ClusterFailureIT");
   }
 
   /**

@@ -59,6 +59,38 @@ final class ClusterTestKit {
   }
 
   /**
+   * As {@link #startCluster(Path, int, boolean)}, with the job's topics created (2 partitions
+   * each).
+   */
+  static LocalCluster startClusterWithTopics(Path home, int brokers, boolean highAvailability)
+      throws Exception {
+    LocalCluster cluster = startCluster(home, brokers, highAvailability);
+    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
+    return cluster;
+  }
+
+  /** The generated stream with its spec, specs/synthetic.json. */
+  static ai.hiformer.local.embedded.ReplaySource syntheticSource() throws IOException {
+    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
+    return new ai.hiformer.local.embedded.ReplaySource(
+        null, spec, ai.hiformer.features.spec.FeatureSpec.load(spec));
+  }
+
+  /**
+   * Stops the cluster and deletes its folder, unless {@code -Dhiformer.keepCluster=true} keeps it
+   * to read its logs.
+   */
+  static void stopAndDelete(LocalCluster cluster, Path home, String test)
+      throws InterruptedException {
+    if (cluster != null) {
+      cluster.stop();
+    }
+    if (!Boolean.getBoolean("hiformer.keepCluster")) {
+      ai.hiformer.features.io.Folders.deleteTreeQuietly(home, test);
+    }
+  }
+
+  /**
    * The job's arguments the cluster tests start from: conf/job.properties, the cluster's brokers
    * and folders, {@code model} with {@code spec}, two scoring replicas, 1 s checkpoints, a snapshot
    * every 512 examples and no deltas; then {@code more} (a later key wins).

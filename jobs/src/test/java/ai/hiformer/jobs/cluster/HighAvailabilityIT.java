@@ -2,8 +2,6 @@ package ai.hiformer.jobs.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.hiformer.features.io.Folders;
-import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.chaos.RunHistory;
 import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
@@ -44,20 +42,13 @@ class HighAvailabilityIT {
   @BeforeAll
   static void startCluster() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-ha-it");
-    cluster = ClusterTestKit.startCluster(home, 3, true);
-    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
-    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
-    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+    cluster = ClusterTestKit.startClusterWithTopics(home, 3, true);
+    source = ClusterTestKit.syntheticSource();
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    if (cluster != null) {
-      cluster.stop();
-    }
-    if (!Boolean.getBoolean("hiformer.keepCluster")) { // kept to read its logs
-      Folders.deleteTreeQuietly(home, "HighAvailabilityIT");
-    }
+    ClusterTestKit.stopAndDelete(cluster, home, "HighAvailabilityIT");
   }
 
   @Test

@@ -2,9 +2,7 @@ package ai.hiformer.jobs.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.hiformer.features.io.Folders;
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.chaos.EventTimeNudge;
 import ai.hiformer.local.chaos.RunHistory;
 import ai.hiformer.local.cluster.JobTopics;
@@ -48,20 +46,13 @@ class LateLabelsClusterIT {
   @BeforeAll
   static void startCluster() throws Exception {
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-late-it");
-    cluster = ClusterTestKit.startCluster(home, 1);
-    cluster.createTopics(2, "events", "labels", "scores", "dead-letters");
-    Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
-    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
+    source = ClusterTestKit.syntheticSource();
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    if (cluster != null) {
-      cluster.stop();
-    }
-    if (!Boolean.getBoolean("hiformer.keepCluster")) { // kept to read its logs
-      Folders.deleteTreeQuietly(home, "LateLabelsClusterIT");
-    }
+    ClusterTestKit.stopAndDelete(cluster, home, "LateLabelsClusterIT");
   }
 
   @Test
