@@ -37,7 +37,8 @@ public final class ClusterCommand implements Command {
           "minutes",
           "seed",
           "rate",
-          "out");
+          "out",
+          "from-csv");
   static final Set<String> FLAGS = Set.of("help", "ha", "quiet", "replay-time");
   static final String USAGE =
       """
@@ -69,6 +70,7 @@ public final class ClusterCommand implements Command {
                             sampled each minute: heap after GC, RocksDB disk, checkpoint size, threads, file
                             descriptors; fails if one leaves +-10 % of its level at minute 10
                             --minutes 60 --rate 1000 [--out runs/cluster/soak] (soak.csv, soak.svg, soak.json)
+                            --from-csv FILE: the report, plot and JSON of an earlier soak's CSV again
         stop-job JOB_ID     stop the job with a savepoint (resume with submit --savepoint PATH)
         stop                stop every process of the cluster (its files stay in --home)
       Common: --home runs/cluster (configuration, logs, checkpoints, savepoints, snapshots)

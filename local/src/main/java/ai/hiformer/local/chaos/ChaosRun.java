@@ -69,6 +69,7 @@ public final class ChaosRun {
   }
 
   public ChaosReport run() throws Exception {
+    requireNoOtherJob();
     long start = System.currentTimeMillis();
     String model = "chaos-" + settings.seed() + "-" + Long.toString(start / 1000, 36);
     String prefix = model + "-";
@@ -154,6 +155,27 @@ public final class ChaosRun {
       log.println("could not cancel job " + job.id + ": " + e.getMessage());
     }
     return new ChaosReport(settings, model, start, List.copyOf(faults), check);
+  }
+
+  /**
+   * Fails when the cluster runs another job: it would hold task slots the run's job needs after a
+   * TaskManager dies, and its recovery would be measured as the run's.
+   */
+  private void requireNoOtherJob() throws IOException {
+    List<String> running = new ArrayList<>();
+    for (JsonNode job : cluster.rest("/jobs/overview").path("jobs")) {
+      String state = job.path("state").asText();
+      if (!List.of("FINISHED", "CANCELED", "FAILED").contains(state)) {
+        running.add(job.path("jid").asText() + " (" + state + ")");
+      }
+    }
+    if (!running.isEmpty()) {
+      throw new IllegalStateException(
+          "the cluster runs other jobs "
+              + running
+              + "; a chaos run needs the cluster to itself: cancel them (flink cancel, or stop the"
+              + " cluster) first");
+    }
   }
 
   /** The job's id, which a savepoint resume changes. */

@@ -17,8 +17,9 @@ import java.util.Locale;
  * <p>JSON keys ({@link #toJson}): {@code minutes}, {@code rate}, {@code baseline_minute}, {@code
  * bound}; per figure ({@code heap_after_gc}, {@code rocksdb_disk}, {@code checkpoint_size}, {@code
  * threads}, {@code file_descriptors}): {@code baseline}, {@code min}, {@code max}, {@code
- * max_deviation} (the largest |x / baseline − 1| after the baseline minute) and {@code within};
- * {@code passed}.
+ * max_deviation} (the largest |x / baseline − 1| after the baseline minute), {@code within}, and
+ * {@code drift} ({@link #drift}: the last 10 minutes' median against minutes 8–12's); {@code
+ * passed} (every figure within).
  *
  * @param samples one per minute, in order
  * @param rate events per second the soak sent
@@ -48,6 +49,59 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
     return worst;
   }
 
+  /**
+   * How far {@code figure} drifted over the run: the median of its last 10 samples against the
+   * median of minutes baseline − 2 .. baseline + 2, less 1. A figure that only swings (RocksDB's
+   * files between compactions, the heap between collections of its old regions) stays near 0 where
+   * a leak grows; a single sample at the baseline minute can land on either end of a swing.
+   */
+  public double drift(SoakSample.Bounded figure) {
+    double[] level =
+        samples.stream()
+            .filter(s -> Math.abs(s.minute() - baselineMinute) <= 2)
+            .mapToDouble(figure::of)
+            .sorted()
+            .toArray();
+    double[] last =
+        samples.subList(Math.max(0, samples.size() - 10), samples.size()).stream()
+            .mapToDouble(figure::of)
+            .sorted()
+            .toArray();
+    return median(last) / median(level) - 1;
+  }
+
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n == 0
+        ? Double.NaN
+        : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  /** Reads the samples a soak wrote ({@link #writeCsv}) back. */
+  public static List<SoakSample> readCsv(Path file) throws IOException {
+    List<String> lines = Files.readAllLines(file);
+    if (lines.isEmpty() || !lines.get(0).equals(SoakSample.CSV_HEADER)) {
+      throw new IOException(file + " is not a soak's CSV (header " + SoakSample.CSV_HEADER + ")");
+    }
+    List<SoakSample> out = new java.util.ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      out.add(
+          new SoakSample(
+              Integer.parseInt(f[0]),
+              Long.parseLong(f[1]),
+              Double.parseDouble(f[2]),
+              Double.parseDouble(f[3]),
+              Long.parseLong(f[4]),
+              Long.parseLong(f[5]),
+              Double.parseDouble(f[6]),
+              Double.parseDouble(f[7]),
+              Double.parseDouble(f[8]),
+              Long.parseLong(f[9])));
+    }
+    return out;
+  }
+
   public boolean passed() {
     return SoakSample.Bounded.all().stream().allMatch(f -> maxDeviation(f) <= bound);
   }
@@ -64,6 +118,7 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
       o.put("min", samples.stream().mapToDouble(f::of).min().orElse(Double.NaN));
       o.put("max", samples.stream().mapToDouble(f::of).max().orElse(Double.NaN));
       o.put("max_deviation", maxDeviation(f));
+      o.put("drift", drift(f));
       o.put("within", maxDeviation(f) <= bound);
     }
     root.put("passed", passed());
@@ -85,11 +140,12 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
       b.append(
           String.format(
               Locale.ROOT,
-              "  %-30s at minute %d %10.1f, max deviation %5.1f %%  %s%n",
+              "  %-30s at minute %d %8.1f, max deviation %5.1f %%, drift %+5.1f %%  %s%n",
               f.label(),
               baselineMinute,
               f.of(baseline()),
               maxDeviation(f) * 100,
+              drift(f) * 100,
               maxDeviation(f) <= bound ? "ok" : "OUT OF BOUND"));
     }
     b.append(passed() ? "  PASSED\n" : "  FAILED\n");

@@ -84,9 +84,9 @@ public record SoakRun(
   }
 
   /** The minute whose level later samples are held to, and the bound. */
-  static final int BASELINE_MINUTE = 10;
+  public static final int BASELINE_MINUTE = 10;
 
-  static final double BOUND = 0.10;
+  public static final double BOUND = 0.10;
 
   static final long ATTRIBUTION_WINDOW_MS = 300_000;
 

@@ -40,6 +40,16 @@ class SoakReportTest {
   }
 
   @Test
+  void driftSeesGrowthButNotASwing() {
+    // A sawtooth between 100 and 140 (a compaction every 4 minutes) with the baseline on a trough.
+    SoakReport swing = new SoakReport(samples(60, m -> 100 + 10 * (m % 4)), 1000, 8, 0.10);
+    assertThat(swing.maxDeviation(SoakSample.Bounded.HEAP_AFTER_GC)).isGreaterThan(0.25);
+    assertThat(Math.abs(swing.drift(SoakSample.Bounded.HEAP_AFTER_GC))).isLessThan(0.05);
+    SoakReport leak = new SoakReport(samples(60, m -> 500 + 2.0 * m), 1000, 10, 0.10);
+    assertThat(leak.drift(SoakSample.Bounded.HEAP_AFTER_GC)).isGreaterThan(0.15);
+  }
+
+  @Test
   void writesOneCsvRowPerMinuteAndAPlotOfEveryFigure() throws Exception {
     SoakReport r = new SoakReport(samples(15, m -> 500), 1000, 10, 0.10);
     r.writeCsv(tmp.resolve("soak.csv"));
@@ -47,6 +57,7 @@ class SoakReportTest {
     assertThat(lines).hasSize(16);
     assertThat(lines.get(0)).isEqualTo(SoakSample.CSV_HEADER);
     assertThat(lines.get(15).split(",")).hasSize(SoakSample.CSV_HEADER.split(",").length);
+    assertThat(SoakReport.readCsv(tmp.resolve("soak.csv"))).isEqualTo(r.samples());
     r.writePlot(tmp.resolve("soak.svg"));
     String svg = Files.readString(tmp.resolve("soak.svg"));
     assertThat(svg).startsWith("<svg").endsWith("</svg>\n");
