@@ -35,7 +35,8 @@ public final class JobConfig implements Serializable {
       Option.string(
           "kafka.transactional-id-prefix",
           "hiformer-scores",
-          "prefix of the exactly-once sinks' transactional ids");
+          "prefix of the exactly-once sinks' transactional ids; one per job: a job started afresh probes every"
+              + " id an earlier job with the same prefix used before it can write");
   public static final Option<String> EVENTS_TOPIC =
       Option.string("topics.events", "events", "where events are read");
   public static final Option<String> LABELS_TOPIC =
@@ -129,6 +130,20 @@ public final class JobConfig implements Serializable {
           1,
           "event time: a partition read live that has no records for this long stops holding windows open: an"
               + " events partition's watermark moves on with the wall clock, a labels partition is marked idle");
+  public static final Option<Long> RESTART_MAX_BACKOFF_MS =
+      Option.longInteger(
+          "restart.max-backoff-ms",
+          10_000,
+          1,
+          "after a failure the job restarts after 1 s, then 1.5 times longer after each further failure, up to"
+              + " this (Flink's exponential-delay strategy; its own default, a minute, keeps a job down a"
+              + " minute for each fault once faults come often)");
+  public static final Option<Long> RESTART_RESET_AFTER_MS =
+      Option.longInteger(
+          "restart.reset-after-ms",
+          300_000,
+          1,
+          "running this long without a failure brings the restart delay back to 1 s (Flink's default: an hour)");
   public static final Option<Long> CHECKPOINT_INTERVAL_MS =
       Option.longInteger(
           "checkpoint.interval-ms",

@@ -96,6 +96,15 @@ public final class StreamingJob {
       conf.setString("state.backend.rocksdb.localdir", config.get(JobConfig.ROCKSDB_LOCAL_DIR));
     }
     conf.setString("restart-strategy.type", "exponential-delay");
+    // Faults that come often (a chaos run, a flapping broker) would otherwise climb Flink's
+    // default back-off to a minute and keep it there for an hour: the job then spends most of its
+    // time waiting to restart (docs/OPERATIONS.md, "Failures we have tested").
+    conf.setString(
+        "restart-strategy.exponential-delay.max-backoff",
+        config.get(JobConfig.RESTART_MAX_BACKOFF_MS) + "ms");
+    conf.setString(
+        "restart-strategy.exponential-delay.reset-backoff-threshold",
+        config.get(JobConfig.RESTART_RESET_AFTER_MS) + "ms");
     if (config.get(LearnerOptions.SCORING_PARALLELISM) > 0) {
       // The scoring operator reads events and the learner's updates. An aligned checkpoint would
       // hold its events until the barrier has passed the learner (after the learner wrote its

@@ -198,6 +198,11 @@ public final class ChaosRun {
   private List<String> jobArgs(String model, JobTopics topics) {
     List<String> args = new ArrayList<>(baseJobArgs);
     args.addAll(topics.jobArgs());
+    // Its own transactional ids and consumer group: a fresh job's exactly-once sinks abort
+    // whatever transactions their ids may have left open, probing one id per checkpoint the last
+    // job with the same prefix took (after a few 20-minute runs, minutes of start-up).
+    args.add("--kafka.transactional-id-prefix=" + model);
+    args.add("--kafka.group-id=" + model);
     args.addAll(
         List.of(
             "--job.model-ids=" + model,
@@ -233,6 +238,9 @@ public final class ChaosRun {
         for (Fault f : faults) {
           if (f.recoveredAtMillis() < 0 && triggered > f.injectedAtMillis()) {
             f.recovered(now);
+            log.printf(
+                "             recovered from %s %s in %.1f s%n",
+                f.kind().label(), f.target(), f.recoverySeconds());
           }
         }
       }

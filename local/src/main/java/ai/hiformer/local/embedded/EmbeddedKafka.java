@@ -194,13 +194,19 @@ public final class EmbeddedKafka implements AutoCloseable {
       consumer.subscribe(List.of(topic));
       long start = System.currentTimeMillis();
       long lastRecord = start;
-      // Idle time only counts once partitions are assigned (a group join can take seconds), for up
-      // to a minute.
-      while (System.currentTimeMillis() - lastRecord < idle.toMillis()
-          || (consumer.assignment().isEmpty() && System.currentTimeMillis() - start < 60_000)) {
+      boolean assigned = false;
+      // Idle time only counts once partitions are assigned (a group join can take seconds, more
+      // while a broker has just died), waiting up to a minute for that.
+      while (!assigned
+          ? System.currentTimeMillis() - start < 60_000
+          : System.currentTimeMillis() - lastRecord < idle.toMillis()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           out.add(r);
           lastRecord = System.currentTimeMillis();
+        }
+        if (!assigned && !consumer.assignment().isEmpty()) {
+          assigned = true;
+          lastRecord = Math.max(lastRecord, System.currentTimeMillis());
         }
       }
     }

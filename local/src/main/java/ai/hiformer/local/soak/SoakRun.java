@@ -101,6 +101,8 @@ public record SoakRun(
     List<String> args = new ArrayList<>(baseJobArgs.apply(spec));
     args.addAll(topics.jobArgs());
     args.add("--job.model-ids=" + model);
+    args.add("--kafka.transactional-id-prefix=" + model); // see ChaosRun
+    args.add("--kafka.group-id=" + model);
     // Held impressions are the join's only state that grows with time until its attribution
     // window: 5 minutes (the default is a day) lets the state fill before the baseline minute.
     args.add("--join.attribution-window-ms=" + ATTRIBUTION_WINDOW_MS);
