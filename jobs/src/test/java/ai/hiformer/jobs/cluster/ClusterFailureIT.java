@@ -12,12 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -297,14 +295,9 @@ class ClusterFailureIT {
 
   private static ModelSnapshot newestSnapshot() throws IOException {
     Path dir = cluster.settings().snapshots().resolve(MODEL);
-    try (Stream<Path> versions = Files.list(dir)) {
-      Path newest =
-          versions
-              .filter(p -> Files.exists(p.resolve("manifest.json")))
-              .max(Comparator.comparing(Path::getFileName))
-              .orElseThrow(() -> new AssertionError("no snapshot in " + dir));
-      return ModelSnapshot.read(newest, ai.hiformer.model.optim.OptimizerConfig.defaults());
-    }
+    Path newest =
+        ModelSnapshot.newest(dir).orElseThrow(() -> new AssertionError("no snapshot in " + dir));
+    return ModelSnapshot.read(newest, ai.hiformer.model.optim.OptimizerConfig.defaults());
   }
 
   private static ModelSnapshot awaitSnapshotBeyond(long version) throws Exception {

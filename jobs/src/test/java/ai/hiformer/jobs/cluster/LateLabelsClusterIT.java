@@ -114,7 +114,7 @@ class LateLabelsClusterIT {
     // Impressions without labels (joined, learned as negatives) and, on each labels partition, a
     // label of no impression (dropped).
     sendTail(producer);
-    ModelSnapshot learned = awaitLearned(jobId, producer, EVENTS + TAIL + late);
+    ModelSnapshot.Summary learned = awaitLearned(jobId, producer, EVENTS + TAIL + late);
     assertThat(learned.metrics().get("click.examples"))
         .as("impressions learned (each once)")
         .isEqualTo((double) EVENTS + TAIL);
@@ -173,9 +173,9 @@ class LateLabelsClusterIT {
   }
 
   /** Waits for a snapshot whose impressions and late positives add up to {@code total}. */
-  private static ModelSnapshot awaitLearned(String jobId, Properties producer, long total)
+  private static ModelSnapshot.Summary awaitLearned(String jobId, Properties producer, long total)
       throws Exception {
-    ModelSnapshot[] newest = new ModelSnapshot[1];
+    ModelSnapshot.Summary[] newest = new ModelSnapshot.Summary[1];
     try {
       ClusterTestKit.awaitCondition(
           () -> {
@@ -204,7 +204,7 @@ class LateLabelsClusterIT {
     return newest[0];
   }
 
-  private static Optional<ModelSnapshot> newestSnapshot() throws Exception {
+  private static Optional<ModelSnapshot.Summary> newestSnapshot() throws Exception {
     return RunHistory.newestSnapshot(cluster.settings().snapshots(), MODEL);
   }
 

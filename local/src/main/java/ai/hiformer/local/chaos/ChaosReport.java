@@ -1,5 +1,6 @@
 package ai.hiformer.local.chaos;
 
+import ai.hiformer.learner.Metrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -106,7 +107,7 @@ public record ChaosReport(
       if (count(kind) > 0) {
         ObjectNode k = recovery.putObject(kind.label());
         k.put("count", count(kind));
-        k.put("p50_s", times.length == 0 ? Double.NaN : median(times));
+        k.put("p50_s", times.length == 0 ? Double.NaN : Metrics.median(times));
         k.put("max_s", times.length == 0 ? Double.NaN : times[times.length - 1]);
       }
     }
@@ -148,7 +149,7 @@ public record ChaosReport(
                 "  %-17s %3d   recovery p50 %5.1f s, max %5.1f s%s%n",
                 kind.label(),
                 count(kind),
-                times.length == 0 ? Double.NaN : median(times),
+                times.length == 0 ? Double.NaN : Metrics.median(times),
                 times.length == 0 ? Double.NaN : times[times.length - 1],
                 times.length < count(kind)
                     ? " (" + (count(kind) - times.length) + " not recovered)"
@@ -193,10 +194,5 @@ public record ChaosReport(
     double[] a = out.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(a);
     return a;
-  }
-
-  private static double median(double[] sorted) {
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }

@@ -323,7 +323,7 @@ public final class ChaosRun {
     }
 
     synchronized Learned poll() {
-      Optional<ModelSnapshot> s;
+      Optional<ModelSnapshot.Summary> s;
       try {
         s = RunHistory.newestSnapshot(cluster.settings().snapshots(), model);
       } catch (IOException e) {

@@ -4,20 +4,16 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.learner.join.PendingExamples;
 import ai.hiformer.local.cluster.JobTopics;
 import ai.hiformer.local.embedded.EmbeddedKafka;
-import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
 import ai.hiformer.schemas.Label;
 import ai.hiformer.schemas.Score;
 import ai.hiformer.schemas.WireCodec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -103,21 +99,15 @@ public record RunHistory(String bootstrapServers, JobTopics topics) {
     return new PositiveLabels(positives, late);
   }
 
-  /** The newest complete snapshot of {@code modelId} under {@code snapshots}, if any. */
-  public static Optional<ModelSnapshot> newestSnapshot(Path snapshots, String modelId)
+  /**
+   * What the newest snapshot of {@code modelId} under {@code snapshots} says (its manifest: the
+   * model files are neither read nor verified), if there is one.
+   */
+  public static Optional<ModelSnapshot.Summary> newestSnapshot(Path snapshots, String modelId)
       throws IOException {
-    Path dir = snapshots.resolve(modelId);
-    if (!Files.isDirectory(dir)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> versions = Files.list(dir)) {
-      Optional<Path> newest =
-          versions
-              .filter(p -> ModelSnapshot.versionOf(p) >= 0)
-              .max(Comparator.comparingLong(ModelSnapshot::versionOf));
-      return newest.isEmpty()
-          ? Optional.empty()
-          : Optional.of(ModelSnapshot.read(newest.get(), OptimizerConfig.defaults()));
-    }
+    Optional<Path> newest = ModelSnapshot.newest(snapshots.resolve(modelId));
+    return newest.isEmpty()
+        ? Optional.empty()
+        : Optional.of(ModelSnapshot.readSummary(newest.get()));
   }
 }

@@ -1,5 +1,6 @@
 package ai.hiformer.local.soak;
 
+import ai.hiformer.learner.Metrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -60,21 +61,14 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
         samples.stream()
             .filter(s -> Math.abs(s.minute() - baselineMinute) <= 2)
             .mapToDouble(figure::of)
-            .sorted()
             .toArray();
     double[] last =
         samples.subList(Math.max(0, samples.size() - 10), samples.size()).stream()
             .mapToDouble(figure::of)
-            .sorted()
             .toArray();
-    return median(last) / median(level) - 1;
-  }
-
-  private static double median(double[] sorted) {
-    int n = sorted.length;
-    return n == 0
+    return level.length == 0 || last.length == 0
         ? Double.NaN
-        : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        : Metrics.median(last) / Metrics.median(level) - 1;
   }
 
   /** Reads the samples a soak wrote ({@link #writeCsv}) back. */
