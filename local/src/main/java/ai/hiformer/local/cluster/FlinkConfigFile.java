@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -80,11 +81,14 @@ final class FlinkConfigFile {
   private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
 
   /**
-   * Line {@code line} of what Flink's BashJavaUtils computes from config.yaml: 0 = JVM flags, 1 =
-   * dynamic -D settings.
+   * The command line of a Flink process, as {@code jobmanager.sh} and {@code taskmanager.sh} build
+   * it: the JVM memory flags Flink's BashJavaUtils computes from config.yaml ({@code command}:
+   * GET_JM_ or GET_TM_RESOURCE_PARAMS), the JVM options of Flink's default config, the class path
+   * and {@code mainClass}, then the dynamic -D settings BashJavaUtils computes. One BashJavaUtils
+   * run (a JVM start, about a second) gives both.
    */
-  static List<String> resourceParams(
-      ClusterSettings settings, Path flinkConfDir, String command, int line)
+  static List<String> processArgs(
+      ClusterSettings settings, Path flinkConfDir, String command, String mainClass)
       throws IOException, InterruptedException {
     Process p =
         new ProcessBuilder(
@@ -111,7 +115,16 @@ final class FlinkConfigFile {
       throw new IOException(
           "BashJavaUtils " + command + " printed no resource settings: " + Processes.tail(out));
     }
-    String s = results.get(results.size() - 2 + line);
+    List<String> args = new ArrayList<>(words(results.get(results.size() - 2)));
+    args.addAll(LocalCluster.FLINK_JAVA_OPTS);
+    args.addAll(
+        List.of(
+            "-cp", settings.flinkLib() + "/*", mainClass, "--configDir", flinkConfDir.toString()));
+    args.addAll(words(results.get(results.size() - 1)));
+    return args;
+  }
+
+  private static List<String> words(String s) {
     return s.isEmpty() ? List.of() : Arrays.asList(s.split("\\s+"));
   }
 }

@@ -71,17 +71,11 @@ final class JobManagers {
   /** Starts JobManager {@code i} (from 1) and waits until its REST API listens. */
   void start(int i) throws IOException, InterruptedException {
     List<String> args =
-        new ArrayList<>(
-            FlinkConfigFile.resourceParams(settings, confDir, "GET_JM_RESOURCE_PARAMS", 0));
-    args.addAll(LocalCluster.FLINK_JAVA_OPTS);
-    args.addAll(
-        List.of(
-            "-cp",
-            settings.flinkLib() + "/*",
-            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-            "--configDir",
-            confDir.toString()));
-    args.addAll(FlinkConfigFile.resourceParams(settings, confDir, "GET_JM_RESOURCE_PARAMS", 1));
+        FlinkConfigFile.processArgs(
+            settings,
+            confDir,
+            "GET_JM_RESOURCE_PARAMS",
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
     // Each JobManager of an HA pair on its own ports (config.yaml holds the first one's).
     int rpc = settings.jobManagerRpcPort(i);
     args.addAll(

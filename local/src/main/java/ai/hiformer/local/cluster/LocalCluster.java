@@ -259,18 +259,11 @@ public final class LocalCluster {
   /** Starts TaskManager {@code i} (1-based) as its own process. */
   public void startTaskManager(int i) throws IOException, InterruptedException {
     List<String> args =
-        new ArrayList<>(
-            FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_TM_RESOURCE_PARAMS", 0));
-    args.addAll(FLINK_JAVA_OPTS);
-    args.addAll(
-        List.of(
-            "-cp",
-            settings.flinkLib() + "/*",
-            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-            "--configDir",
-            flinkConfDir().toString()));
-    args.addAll(
-        FlinkConfigFile.resourceParams(settings, flinkConfDir(), "GET_TM_RESOURCE_PARAMS", 1));
+        FlinkConfigFile.processArgs(
+            settings,
+            flinkConfDir(),
+            "GET_TM_RESOURCE_PARAMS",
+            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
     // The REST API then names TaskManagers as this cluster does (see taskManagersOf).
     args.addAll(List.of("-D", "taskmanager.resource-id=" + taskManager(i)));
     processes.spawn(taskManager(i), args);
