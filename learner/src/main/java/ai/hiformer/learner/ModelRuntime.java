@@ -86,7 +86,7 @@ public final class ModelRuntime {
             spec.layout().newBatch(microBatch, tasks),
             (batch, probs) -> {
               metrics.record(batch, probs, arrivals.lateRows());
-              gate.record(batch, arrivals.lateRows());
+              gate.record(batch, probs, arrivals.lateRows());
             });
   }
 
@@ -250,10 +250,10 @@ public final class ModelRuntime {
   /**
    * Holds back snapshots and deltas while the model ranks the served version's reference examples
    * (the last {@code window} labelled ones when it was published) more than {@code margin} worse
-   * than the served version did ({@link QualityGate}; window 0 = off); {@code onHold} hears each
-   * hold's reason, and each new level accepted after {@code maxHeldExamples} (0 = never). The
-   * policy is configuration; what the gate has seen is state, restored when the policy is set after
-   * a restore.
+   * than the model did before it learned them ({@link QualityGate}; window 0 = off); {@code onHold}
+   * hears each hold's reason, and each new level accepted after {@code maxHeldExamples} (0 =
+   * never). The policy is configuration; what the gate has seen is state, restored when the policy
+   * is set after a restore.
    */
   public void qualityGate(
       int window, double margin, long maxHeldExamples, java.util.function.Consumer<String> onHold) {

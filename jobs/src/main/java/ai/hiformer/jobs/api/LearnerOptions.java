@@ -99,7 +99,7 @@ public final class LearnerOptions implements Serializable {
           "quality.auc-margin",
           0.05,
           "a version is held back when its AUC on the served version's reference falls more than this below"
-              + " the served version's");
+              + " the AUC the model reached on those examples before it learned them");
   public static final Option<Long> QUALITY_MAX_HELD_EXAMPLES =
       Option.longInteger(
           "quality.max-held-examples",

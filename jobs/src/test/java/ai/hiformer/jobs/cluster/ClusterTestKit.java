@@ -107,9 +107,8 @@ final class ClusterTestKit {
             "--checkpoint.interval-ms=1000",
             "--snapshot.every-examples=512",
             "--sync.delta-interval-ms=0",
-            // The tests read the learner's counters from the newest snapshot: every version is
-            // published (the quality gate held versions back in HighAvailabilityIT, their AUC on
-            // the served version's reference 0.73-0.78 against 0.79, and the count stood still).
+            // The tests read the learner's counters from the newest snapshot, and a version held
+            // back would stop them: every version is published. The gate has tests of its own.
             "--quality.window=0"));
     args.addAll(List.of(more));
     return args;

@@ -83,6 +83,38 @@ class QualityGateTest {
     assertThat(reasons).isEmpty();
   }
 
+  @Test
+  void aStationaryStreamHoldsNothingBack() throws Exception {
+    // The shipped policy (a window of 4,096, margin 0.05) on a stream whose distribution never
+    // changes, a version every 512 examples: every version may be served.
+    FeatureSpec spec =
+        FeatureSpec.parse(Files.readString(SharedData.repoFile("specs/synthetic.json")));
+    for (int seed : new int[] {1, 2, 3}) {
+      ModelRuntime runtime =
+          new ModelRuntime(
+              spec,
+              ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
+              OptimizerConfig.defaults(),
+              256);
+      List<String> reasons = new ArrayList<>();
+      runtime.qualityGate(4096, 0.05, 0, reasons::add);
+      SyntheticStream stream = new SyntheticStream(seed);
+      for (int i = 0; i < 40_000; i++) {
+        SyntheticStream.Event e = stream.next();
+        runtime.scoreAndLearn(e, Map.of("click", e.click() ? 1.0 : 0.0), e.ts() * 1000);
+        if (i % 512 == 511) {
+          runtime.drainCaptured();
+          runtime.captureDeltaIfChanged(true);
+          runtime.drainDeltas();
+        }
+      }
+      System.out.printf(
+          "quality gate, stationary stream %d: %d versions held back%s%n",
+          seed, runtime.versionsHeldBack(), reasons.isEmpty() ? "" : "; " + reasons.get(0));
+      assertThat(runtime.versionsHeldBack()).as("versions held back, stream %d", seed).isZero();
+    }
+  }
+
   /** AUC of the {@link #WINDOW} predictions from {@code from}. */
   private static double windowAuc(List<double[]> predictions, int from) {
     double[] p = new double[WINDOW];
