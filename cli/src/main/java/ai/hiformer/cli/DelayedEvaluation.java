@@ -22,17 +22,35 @@ import java.util.function.ToDoubleFunction;
 final class DelayedEvaluation {
   static final List<String> FLAGS =
       List.of(
-          "label-delay", "join-window", "attribution-window", "delay-modes", "negative-sampling");
+          "label-delay",
+          "join-window",
+          "attribution-window",
+          "delay-modes",
+          "negative-sampling",
+          "row-sampling");
 
   static final String USAGE =
       """
       Delayed labels (docs/DELAYED_LABELS.md): --label-delay exp:MEAN runs the simulation instead,
         --join-window W (default MEAN)  --attribution-window A (default 30 W)
         --delay-modes oracle,window,fnw,fnc,window-fnw (default all)  --negative-sampling 1,0.5 (default 1)
+        --row-sampling 1,0.78 (default 1): learn from each impression with this probability, no correction
+          (the control for negative sampling: what fewer examples cost, whichever are dropped)
         durations: a number and a unit, ms, s, m, h or d (exp:1h, 90m)
       """;
 
   private DelayedEvaluation() {}
+
+  /** One sampling configuration: r for the negatives (corrected) and f for whole impressions. */
+  private record Sampling(double negativeKeep, double rowKeep) {
+    boolean of(DelayedFeedback.Run r) {
+      return r.negativeKeep() == negativeKeep && r.rowKeep() == rowKeep;
+    }
+
+    String label() {
+      return rowKeep == 1 ? "r=" + negativeKeep : "r=" + negativeKeep + " f=" + rowKeep;
+    }
+  }
 
   /** Each run's figures, in the order of delayed.csv's columns and the summaries' keys. */
   private static final Map<String, ToDoubleFunction<DelayedFeedback.Run>> METRICS =
@@ -96,14 +114,18 @@ final class DelayedEvaluation {
             ? durationMillis("attribution-window", s.options().get("attribution-window", ""))
             : 30 * window;
     List<DelayedFeedback.Mode> modes = new ArrayList<>();
-    List<Double> keeps = new ArrayList<>();
+    List<Sampling> samplings = new ArrayList<>();
     try {
       for (String m : s.options().list("delay-modes", "oracle,window,fnw,fnc,window-fnw")) {
         modes.add(DelayedFeedback.Mode.parse(m));
       }
       for (String r : s.options().list("negative-sampling", "1")) {
-        keeps.add(Double.parseDouble(r));
-        new DelayedFeedback.Settings(mean, window, attribution, keeps.get(keeps.size() - 1));
+        for (String f : s.options().list("row-sampling", "1")) {
+          Sampling sampling = new Sampling(Double.parseDouble(r), Double.parseDouble(f));
+          new DelayedFeedback.Settings(
+              mean, window, attribution, sampling.negativeKeep(), sampling.rowKeep());
+          samplings.add(sampling);
+        }
       }
     } catch (IllegalArgumentException e) {
       throw new Options.UsageException("evaluate: " + e.getMessage());
@@ -123,24 +145,33 @@ final class DelayedEvaluation {
     List<DelayedFeedback.Run> runs = new ArrayList<>();
     StringBuilder csv =
         new StringBuilder(
-            "model,mode,negative_keep,seed," + String.join(",", METRICS.keySet()) + "\n");
+            "model,mode,negative_keep,row_keep,seed," + String.join(",", METRICS.keySet()) + "\n");
     for (String kind : s.kinds()) {
-      for (double keep : keeps) {
-        var settings = new DelayedFeedback.Settings(mean, window, attribution, keep);
+      for (Sampling keep : samplings) {
+        var settings =
+            new DelayedFeedback.Settings(
+                mean, window, attribution, keep.negativeKeep(), keep.rowKeep());
         for (DelayedFeedback.Mode mode : modes) {
           for (long seed : s.seeds()) {
             DelayedFeedback.Run r = simulation.run(s.configs().of(kind, seed), mode, settings);
             runs.add(r);
-            csv.append(String.join(",", r.model(), mode.cliName(), "" + keep, "" + seed));
+            csv.append(
+                String.join(
+                    ",",
+                    r.model(),
+                    mode.cliName(),
+                    "" + keep.negativeKeep(),
+                    "" + keep.rowKeep(),
+                    "" + seed));
             METRICS.values().forEach(f -> csv.append(',').append(f.applyAsDouble(r)));
             csv.append('\n');
             s.print()
                 .printf(
                     Locale.ROOT,
-                    "  %s %s r=%s seed %d: AUC %.4f log-loss %.4f calibration of the last 20 %% %.3f%n",
+                    "  %s %s %s seed %d: AUC %.4f log-loss %.4f calibration of the last 20 %% %.3f%n",
                     r.model(),
                     mode.cliName(),
-                    keep,
+                    keep.label(),
                     seed,
                     r.all().auc(),
                     r.all().logLoss(),
@@ -164,10 +195,10 @@ final class DelayedEvaluation {
     var groups = root.putArray("summaries");
     s.print()
         .println(
-            "model     mode   r     | AUC mean ± std (min / median) | log-loss mean ± std | NE mean"
+            "model     mode   sampling     | AUC mean ± std (min / median) | log-loss mean ± std | NE mean"
                 + " | calibration all / last 20 % | gap recovered");
     for (String kind : s.kinds()) {
-      for (double keep : keeps) {
+      for (Sampling keep : samplings) {
         for (DelayedFeedback.Mode mode : modes) {
           List<DelayedFeedback.Run> group = select(runs, kind, mode, keep);
           if (group.isEmpty()) {
@@ -176,7 +207,8 @@ final class DelayedEvaluation {
           ObjectNode g = groups.addObject();
           g.put("model", group.get(0).model())
               .put("mode", mode.cliName())
-              .put("negative_keep", keep);
+              .put("negative_keep", keep.negativeKeep())
+              .put("row_keep", keep.rowKeep());
           METRICS.forEach((name, f) -> stats(g.putObject(name), values(group, f)));
           double recovered = gapRecovered(runs, group, kind, keep);
           if (!Double.isNaN(recovered)) {
@@ -187,10 +219,10 @@ final class DelayedEvaluation {
           s.print()
               .printf(
                   Locale.ROOT,
-                  "%-9s %-6s %-5s | %.4f ± %.4f (%.4f / %.4f) | %.4f ± %.4f | %.4f | %.3f / %.3f | %s%n",
+                  "%-9s %-6s %-12s | %.4f ± %.4f (%.4f / %.4f) | %.4f ± %.4f | %.4f | %.3f / %.3f | %s%n",
                   group.get(0).model(),
                   mode.cliName(),
-                  keep,
+                  keep.label(),
                   Metrics.mean(auc),
                   Metrics.std(auc),
                   min(auc),
@@ -213,9 +245,9 @@ final class DelayedEvaluation {
   }
 
   private static List<DelayedFeedback.Run> select(
-      List<DelayedFeedback.Run> runs, String kind, DelayedFeedback.Mode mode, double keep) {
+      List<DelayedFeedback.Run> runs, String kind, DelayedFeedback.Mode mode, Sampling keep) {
     return runs.stream()
-        .filter(r -> r.model().equals(kind) && r.mode() == mode && r.negativeKeep() == keep)
+        .filter(r -> r.model().equals(kind) && r.mode() == mode && keep.of(r))
         .toList();
   }
 
@@ -224,7 +256,7 @@ final class DelayedEvaluation {
    * paired; NaN without both a window and an oracle run.
    */
   private static double gapRecovered(
-      List<DelayedFeedback.Run> runs, List<DelayedFeedback.Run> group, String kind, double keep) {
+      List<DelayedFeedback.Run> runs, List<DelayedFeedback.Run> group, String kind, Sampling keep) {
     List<Double> shares = new ArrayList<>();
     for (DelayedFeedback.Run r : group) {
       DelayedFeedback.Run window = seedRun(runs, kind, DelayedFeedback.Mode.WINDOW, keep, r.seed());
@@ -242,7 +274,7 @@ final class DelayedEvaluation {
       List<DelayedFeedback.Run> runs,
       String kind,
       DelayedFeedback.Mode mode,
-      double keep,
+      Sampling keep,
       long seed) {
     return select(runs, kind, mode, keep).stream()
         .filter(r -> r.seed() == seed)

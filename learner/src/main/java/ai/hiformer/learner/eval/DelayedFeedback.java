@@ -68,9 +68,22 @@ public final class DelayedFeedback {
    * @param windowMillis W, how long an impression waits for its label in the window mode
    * @param attributionMillis A ≥ W: a positive later than this never arrives
    * @param negativeKeep r ∈ (0, 1], the probability that a negative training event is kept
+   * @param rowKeep f ∈ (0, 1], the probability that an impression is learned from at all (all its
+   *     training events, positive or negative; no correction, the base rate is unchanged): the
+   *     control that tells what learning from fewer examples costs, apart from which were dropped
    */
   public record Settings(
-      double meanDelayMillis, long windowMillis, long attributionMillis, double negativeKeep) {
+      double meanDelayMillis,
+      long windowMillis,
+      long attributionMillis,
+      double negativeKeep,
+      double rowKeep) {
+    /** Settings that learn from every impression. */
+    public Settings(
+        double meanDelayMillis, long windowMillis, long attributionMillis, double negativeKeep) {
+      this(meanDelayMillis, windowMillis, attributionMillis, negativeKeep, 1);
+    }
+
     public Settings {
       require(meanDelayMillis > 0, "label-delay mean", meanDelayMillis, "> 0");
       require(windowMillis > 0, "join-window", windowMillis, "> 0");
@@ -81,6 +94,7 @@ public final class DelayedFeedback {
           ">= the join window (" + windowMillis + " ms)");
       require(
           negativeKeep > 0 && negativeKeep <= 1, "negative-sampling", negativeKeep, "in (0, 1]");
+      require(rowKeep > 0 && rowKeep <= 1, "row-sampling", rowKeep, "in (0, 1]");
     }
 
     private static void require(boolean ok, String key, Object value, String allowed) {
@@ -114,6 +128,7 @@ public final class DelayedFeedback {
       String model,
       Mode mode,
       double negativeKeep,
+      double rowKeep,
       long seed,
       Quality all,
       Quality last20,
@@ -123,6 +138,7 @@ public final class DelayedFeedback {
 
   private static final long DELAY_SALT = 0x5DEECE66DL;
   private static final long SAMPLE_SALT = 0x2545F4914F6CDD1DL;
+  private static final long ROW_SALT = 0x61C8864680B583EBL;
 
   private final EncodedDataset data;
   private final OptimizerConfig optimizer;
@@ -251,6 +267,7 @@ public final class DelayedFeedback {
         config.name(),
         mode,
         s.negativeKeep(),
+        s.rowKeep(),
         seed,
         Quality.of(p, y, 0, n),
         Quality.of(p, y, last20, n),
@@ -325,6 +342,10 @@ public final class DelayedFeedback {
     int n = y.length;
     Timeline tl = new Timeline(2 * n);
     for (int i = 0; i < n; i++) {
+      if (s.rowKeep() < 1
+          && new SplittableRandom(mix(seed ^ ROW_SALT, i)).nextDouble() >= s.rowKeep()) {
+        continue; // the control: not learned from at all
+      }
       long at = data.eventTimeMillis(i);
       boolean positive = y[i] > 0.5;
       switch (mode) {

@@ -147,11 +147,32 @@ class DelayedFeedbackTest {
   }
 
   @Test
+  void theRowSamplingControlDropsImpressionsWhateverTheirLabel() throws IOException {
+    EncodedDataset d = stream(20_000);
+    DelayedFeedback.Run all =
+        run(d, DelayedFeedback.Mode.ORACLE, new DelayedFeedback.Settings(1, HOUR, HOUR, 1), 3);
+    DelayedFeedback.Run rows =
+        run(
+            d,
+            DelayedFeedback.Mode.ORACLE,
+            new DelayedFeedback.Settings(1, HOUR, HOUR, 1, 0.25),
+            3);
+    // A quarter of 20,000 impressions, within five binomial standard deviations (5 × 61).
+    assertThat(rows.trainingEvents()).isBetween(5_000L - 306, 5_000L + 306);
+    assertThat(rows.rowKeep()).isEqualTo(0.25);
+    // No correction and none needed: positives go with their impressions, the base rate stays.
+    assertThat(rows.last20().calibration()).isBetween(0.85, 1.15);
+    assertThat(rows.all().auc()).isLessThan(all.all().auc());
+  }
+
+  @Test
   void badSettingsNameTheirKey() {
     assertThatThrownBy(() -> new DelayedFeedback.Settings(1, 10, 5, 1))
         .hasMessageContaining("attribution-window");
     assertThatThrownBy(() -> new DelayedFeedback.Settings(1, 10, 50, 0))
         .hasMessageContaining("negative-sampling")
         .hasMessageContaining("(0, 1]");
+    assertThatThrownBy(() -> new DelayedFeedback.Settings(1, 10, 50, 1, 1.5))
+        .hasMessageContaining("row-sampling");
   }
 }
