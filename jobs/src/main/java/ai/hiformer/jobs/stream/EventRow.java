@@ -26,14 +26,17 @@ public final class EventRow implements Row {
     }
     Double d = event.numeric.get(column);
     if (d != null) {
-      return d == Math.rint(d) && Math.abs(d) < 1e15
-          ? Long.toString(d.longValue())
-          : Double.toString(d);
+      return numberText(d);
     }
     if (column.equals("eventTime")) {
       return Long.toString(Math.floorDiv(event.eventTimeMillis, 1000));
     }
     return null;
+  }
+
+  /** A number as the text a reader of text sees: whole numbers without a fraction. */
+  static String numberText(double d) {
+    return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
   }
 
   @Override

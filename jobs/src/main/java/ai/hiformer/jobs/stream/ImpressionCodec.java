@@ -23,21 +23,30 @@ import java.util.Map;
  *
  * <p>Not thread-safe (a scratch buffer is reused across calls).
  */
-final class ImpressionCodec {
-  private static final int TEXT = 1;
-  private static final int NUMBER = 2;
-  private static final int LIST = 4;
+public final class ImpressionCodec {
+  static final int TEXT = 1;
+  static final int NUMBER = 2;
+  static final int LIST = 4;
 
   private final String[] columns;
   private byte[] buffer = new byte[256];
   private int size;
 
   ImpressionCodec(FeatureSpec spec) {
+    this(columnsOf(spec));
+  }
+
+  ImpressionCodec(String[] columns) {
+    this.columns = columns.clone();
+  }
+
+  /** The columns {@code spec} reads, in the order an encoded impression holds them. */
+  public static String[] columnsOf(FeatureSpec spec) {
     LinkedHashSet<String> names = new LinkedHashSet<>();
     for (FieldSpec f : spec.fields()) {
       names.add(f.column());
     }
-    columns = names.toArray(new String[0]);
+    return names.toArray(new String[0]);
   }
 
   /** The impression's bytes (a new array of exactly their length). */
@@ -81,6 +90,13 @@ final class ImpressionCodec {
     ValidEvent e = new ValidEvent();
     e.modelId = modelId;
     e.requestId = requestId;
+    expand(e, bytes);
+    e.labels = Map.of();
+    return e;
+  }
+
+  /** Sets {@code e}'s time and column maps from an encoded impression. */
+  void expand(ValidEvent e, byte[] bytes) {
     int[] at = {0};
     e.eventTimeMillis = readLong(bytes, at);
     e.categorical = new HashMap<>();
@@ -103,8 +119,6 @@ final class ImpressionCodec {
         e.multi.put(column, values);
       }
     }
-    e.labels = Map.of();
-    return e;
   }
 
   private void ensure(int more) {
@@ -137,7 +151,7 @@ final class ImpressionCodec {
     size += utf8.length;
   }
 
-  private static long readLong(byte[] b, int[] at) {
+  static long readLong(byte[] b, int[] at) {
     long v = 0;
     for (int i = 0; i < 8; i++) {
       v = (v << 8) | (b[at[0]++] & 0xFF);
@@ -145,7 +159,7 @@ final class ImpressionCodec {
     return v;
   }
 
-  private static int readVarint(byte[] b, int[] at) {
+  static int readVarint(byte[] b, int[] at) {
     int v = 0;
     for (int shift = 0; ; shift += 7) {
       byte x = b[at[0]++];
@@ -156,7 +170,7 @@ final class ImpressionCodec {
     }
   }
 
-  private static String readText(byte[] b, int[] at) {
+  static String readText(byte[] b, int[] at) {
     int n = readVarint(b, at);
     String s = new String(b, at[0], n, StandardCharsets.UTF_8);
     at[0] += n;

@@ -302,7 +302,12 @@ public final class LabelJoin
         }
       }
     }
-    ValidEvent e = codec.decode(releaseModel, requestId, bytes);
+    // The learner reads the columns from the bytes (ImpressionRow): no maps on the way there.
+    ValidEvent e = new ValidEvent();
+    e.modelId = releaseModel;
+    e.requestId = requestId;
+    e.eventTimeMillis = ImpressionCodec.eventTime(bytes);
+    e.impression = bytes;
     Map<String, Double> labels = new HashMap<>(tasks.size() * 2);
     for (int t = 0; t < tasks.size(); t++) {
       if (!late || (labelled & (1L << t)) != 0) { // a late positive: only its late tasks

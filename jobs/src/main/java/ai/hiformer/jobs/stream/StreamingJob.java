@@ -164,7 +164,7 @@ public final class StreamingJob {
           OnlineLearning.scoreWithReplicas(
               valid,
               UpdateTopic.follow(env, config),
-              new ValidEventMapping(),
+              new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
               config.learnerOptions());
       deadLetters = valid.getSideOutput(DeadLetters.TAG);
     } else {
@@ -226,15 +226,25 @@ public final class StreamingJob {
       // validated Avro events.
       if (role.equals("learn")) {
         learning =
-            OnlineLearning.learn(toLearn, joined, new ValidEventMapping(), config.learnerOptions());
+            OnlineLearning.learn(
+                toLearn,
+                joined,
+                new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
+                config.learnerOptions());
         deadLetters = labels.getSideOutput(DeadLetters.TAG);
       } else {
         learning =
             replicas
                 ? OnlineLearning.scoreAndLearn(
-                    valid, toLearn, joined, new ValidEventMapping(), config.learnerOptions())
+                    valid,
+                    toLearn,
+                    joined,
+                    new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
+                    config.learnerOptions())
                 : OnlineLearning.scoreAndLearn(
-                    valid.union(joined), new ValidEventMapping(), config.learnerOptions());
+                    valid.union(joined),
+                    new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
+                    config.learnerOptions());
         deadLetters =
             valid.getSideOutput(DeadLetters.TAG).union(labels.getSideOutput(DeadLetters.TAG));
       }

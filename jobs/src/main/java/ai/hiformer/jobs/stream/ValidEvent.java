@@ -30,6 +30,12 @@ public class ValidEvent {
   /** Label per task; empty for an impression whose labels come on their own topic. */
   public Map<String, Double> labels;
 
+  /**
+   * A joined example's columns as the label join keeps them ({@link ImpressionCodec}; its time
+   * included), in place of the maps, which are then null; null on every other event.
+   */
+  public byte[] impression;
+
   /** The event carries labels already (it skips the label join). */
   public boolean labelled;
 

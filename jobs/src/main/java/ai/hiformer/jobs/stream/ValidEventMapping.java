@@ -8,10 +8,25 @@ import java.util.Map;
 
 /** The streaming job's validated events for the model operator (decoded already; read in place). */
 public final class ValidEventMapping implements EventMapping<ValidEvent> {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
+  private final String[] impressionColumns;
   private transient EventRow row;
+  private transient ImpressionRow impressionRow;
   private transient WireCodec<Event> codec;
+
+  /**
+   * For events that may include joined examples, whose columns travel as the label join's bytes of
+   * {@code impressionColumns} ({@link ImpressionCodec#columnsOf} of the job's spec).
+   */
+  public ValidEventMapping(String[] impressionColumns) {
+    this.impressionColumns = impressionColumns.clone();
+  }
+
+  /** For events that carry their columns as maps (no joined examples). */
+  public ValidEventMapping() {
+    this(new String[0]);
+  }
 
   @Override
   public String modelId(ValidEvent v) {
@@ -30,6 +45,12 @@ public final class ValidEventMapping implements EventMapping<ValidEvent> {
 
   @Override
   public Row features(ValidEvent v) {
+    if (v.impression != null) {
+      if (impressionRow == null) {
+        impressionRow = new ImpressionRow(impressionColumns);
+      }
+      return impressionRow.reset(v.impression, v.requestId);
+    }
     if (row == null) {
       row = new EventRow();
     }
@@ -56,6 +77,12 @@ public final class ValidEventMapping implements EventMapping<ValidEvent> {
   public byte[] payload(ValidEvent v) {
     if (codec == null) {
       codec = WireCodec.events();
+    }
+    if (v.impression != null) {
+      ValidEvent expanded =
+          new ImpressionCodec(impressionColumns).decode(v.modelId, v.requestId, v.impression);
+      expanded.labels = v.labels;
+      return codec.encode(expanded.toEvent());
     }
     return codec.encode(v.toEvent());
   }

@@ -95,6 +95,13 @@ class LabelJoinTest {
     return new StreamRecord<>(new ValidLabel(id, model, task, value, time), time);
   }
 
+  /** A released example's columns, as the learner reads them. */
+  static ImpressionRow features(ValidEvent e) {
+    return new ImpressionRow(
+            ImpressionCodec.columnsOf(ai.hiformer.features.spec.FeatureSpec.parse(SPEC)))
+        .reset(e.impression, e.requestId);
+  }
+
   static List<ValidEvent> outputs(
       KeyedTwoInputStreamOperatorTestHarness<String, ValidEvent, ValidLabel, ValidEvent> h) {
     List<ValidEvent> out = new ArrayList<>();
@@ -123,10 +130,16 @@ class LabelJoinTest {
     assertThat(e.requestId).isEqualTo("r1");
     assertThat(e.modelId).isEqualTo("m");
     assertThat(e.eventTimeMillis).isEqualTo(123);
-    // What learning reads comes back; a column the spec does not read is not kept.
-    assertThat(e.categorical).containsExactly(Map.entry("user", "u-r1"));
-    assertThat(e.numeric).containsExactly(Map.entry("price", 2.5));
-    assertThat(e.multi).containsExactly(Map.entry("tags", List.of("a", "b")));
+    // What learning reads comes back, as the join's bytes rather than maps; a column the spec
+    // does not read is not kept.
+    assertThat(e.categorical).isNull();
+    ImpressionRow row = features(e);
+    assertThat(row.text("user")).isEqualTo("u-r1");
+    assertThat(row.hasNumber("price")).isTrue();
+    assertThat(row.number("price")).isEqualTo(2.5);
+    assertThat(row.list("tags")).containsExactly("a", "b");
+    assertThat(row.text("eventTime")).isEqualTo("0"); // 123 ms, in epoch seconds
+    assertThat(row.text("unread")).isNull();
     h.setProcessingTime(WINDOW);
     h.snapshot(1, 1);
     assertThat(h.numKeyedStateEntries()).isZero(); // released and expired before any checkpoint
@@ -192,7 +205,7 @@ class LabelJoinTest {
             e -> {
               assertThat(e.requestId).isEqualTo("r3");
               assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 1.0);
-              assertThat(e.categorical).containsEntry("user", "u-r3");
+              assertThat(features(e).text("user")).isEqualTo("u-r3");
             });
     restored.setProcessingTime(WINDOW); // the restored timer closes r4's marker
     restored.snapshot(2, 20);

@@ -65,8 +65,8 @@ class LateLabelsJoinTest {
               assertThat(e.requestId).isEqualTo("r1");
               assertThat(e.latePositive).isTrue();
               assertThat(e.labels).containsExactly(Map.entry("click", 1.0));
-              assertThat(e.categorical).containsExactly(Map.entry("user", "u-r1"));
-              assertThat(e.multi).containsExactly(Map.entry("tags", List.of("a", "b")));
+              assertThat(LabelJoinTest.features(e).text("user")).isEqualTo("u-r1");
+              assertThat(LabelJoinTest.features(e).list("tags")).containsExactly("a", "b");
             });
     h.close();
   }
