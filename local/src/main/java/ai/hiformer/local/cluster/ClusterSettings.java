@@ -38,34 +38,11 @@ public record ClusterSettings(
     int brokers,
     int zooKeeperPort) {
 
-  /** Without high availability. */
-  public ClusterSettings(
-      Path home,
-      Path flinkLib,
-      Path kafkaLib,
-      Path jobJar,
-      int kafkaPort,
-      int restPort,
-      int jobManagerRpcPort,
-      int taskManagers,
-      int slotsPerTaskManager,
-      int brokers) {
-    this(
-        home,
-        flinkLib,
-        kafkaLib,
-        jobJar,
-        kafkaPort,
-        restPort,
-        jobManagerRpcPort,
-        taskManagers,
-        slotsPerTaskManager,
-        brokers,
-        0);
-  }
-
-  /** One broker. */
-  public ClusterSettings(
+  /**
+   * One broker and no high availability; {@link #withBrokers} and {@link #withHighAvailability} add
+   * them.
+   */
+  public static ClusterSettings of(
       Path home,
       Path flinkLib,
       Path kafkaLib,
@@ -75,7 +52,7 @@ public record ClusterSettings(
       int jobManagerRpcPort,
       int taskManagers,
       int slotsPerTaskManager) {
-    this(
+    return new ClusterSettings(
         home,
         flinkLib,
         kafkaLib,
@@ -85,7 +62,8 @@ public record ClusterSettings(
         jobManagerRpcPort,
         taskManagers,
         slotsPerTaskManager,
-        1);
+        1,
+        0);
   }
 
   public ClusterSettings {
@@ -127,7 +105,7 @@ public record ClusterSettings(
    * 2 slots.
    */
   public static ClusterSettings defaults(Path root, Path home) {
-    return new ClusterSettings(
+    return of(
         home,
         root.resolve("flink-dist/target/lib"),
         root.resolve("local/target/lib"),
@@ -140,6 +118,23 @@ public record ClusterSettings(
   }
 
   public ClusterSettings withPorts(int kafka, int rest, int jobManagerRpc) {
+    return copy(kafka, rest, jobManagerRpc, brokers, zooKeeperPort);
+  }
+
+  /** These settings with {@code n} Kafka brokers. */
+  public ClusterSettings withBrokers(int n) {
+    return copy(kafkaPort, restPort, jobManagerRpcPort, n, zooKeeperPort);
+  }
+
+  /**
+   * These settings with JobManager high availability: a ZooKeeper server on {@code zooKeeperPort}
+   * and two JobManagers.
+   */
+  public ClusterSettings withHighAvailability(int zooKeeperPort) {
+    return copy(kafkaPort, restPort, jobManagerRpcPort, brokers, zooKeeperPort);
+  }
+
+  private ClusterSettings copy(int kafka, int rest, int jobManagerRpc, int brokers, int zooKeeper) {
     return new ClusterSettings(
         home,
         flinkLib,
@@ -151,42 +146,7 @@ public record ClusterSettings(
         taskManagers,
         slotsPerTaskManager,
         brokers,
-        zooKeeperPort);
-  }
-
-  /** These settings with {@code n} Kafka brokers. */
-  public ClusterSettings withBrokers(int n) {
-    return new ClusterSettings(
-        home,
-        flinkLib,
-        kafkaLib,
-        jobJar,
-        kafkaPort,
-        restPort,
-        jobManagerRpcPort,
-        taskManagers,
-        slotsPerTaskManager,
-        n,
-        zooKeeperPort);
-  }
-
-  /**
-   * These settings with JobManager high availability: a ZooKeeper server on {@code zooKeeperPort}
-   * and two JobManagers.
-   */
-  public ClusterSettings withHighAvailability(int zooKeeperPort) {
-    return new ClusterSettings(
-        home,
-        flinkLib,
-        kafkaLib,
-        jobJar,
-        kafkaPort,
-        restPort,
-        jobManagerRpcPort,
-        taskManagers,
-        slotsPerTaskManager,
-        brokers,
-        zooKeeperPort);
+        zooKeeper);
   }
 
   /** Whether two JobManagers elect a leader through ZooKeeper. */

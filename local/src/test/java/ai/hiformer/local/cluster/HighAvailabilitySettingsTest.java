@@ -16,7 +16,7 @@ class HighAvailabilitySettingsTest {
   @TempDir Path tmp;
 
   private ClusterSettings settings() throws Exception {
-    return new ClusterSettings(
+    return ClusterSettings.of(
         tmp.resolve("home"),
         Files.createDirectories(tmp.resolve("flink-lib")),
         Files.createDirectories(tmp.resolve("kafka-lib")),

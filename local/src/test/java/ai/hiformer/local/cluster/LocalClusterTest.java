@@ -21,7 +21,7 @@ class LocalClusterTest {
     Path flink = Files.createDirectories(tmp.resolve("flink-lib"));
     Path kafka = Files.createDirectories(tmp.resolve("kafka-lib"));
     Path jar = Files.writeString(tmp.resolve("job.jar"), "");
-    return new ClusterSettings(
+    return ClusterSettings.of(
         tmp.resolve("home"), flink, kafka, jar, kafkaPort, restPort, rpcPort, 2, 2);
   }
 
@@ -42,7 +42,7 @@ class LocalClusterTest {
   void missingJarsNameTheBuildStepThatMakesThem() {
     assertThatThrownBy(
             () ->
-                new ClusterSettings(
+                ClusterSettings.of(
                     tmp, tmp.resolve("nope"), tmp, tmp.resolve("job.jar"), 9092, 8081, 6123, 2, 2))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("flink-dist");
@@ -54,7 +54,7 @@ class LocalClusterTest {
     assertThatThrownBy(() -> ok.withPorts(0, 8081, 6123)).hasMessageContaining("allowed: 1..65534");
     assertThatThrownBy(
             () ->
-                new ClusterSettings(
+                ClusterSettings.of(
                     ok.home(), ok.flinkLib(), ok.kafkaLib(), ok.jobJar(), 9092, 8081, 6123, 0, 2))
         .hasMessageContaining("taskManagers");
   }
