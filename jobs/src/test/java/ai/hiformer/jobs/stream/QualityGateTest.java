@@ -43,14 +43,7 @@ class QualityGateTest {
   void aStretchSeenBeforeThenUnseenEventsHoldsNothingBack() throws Exception {
     // As a job that had learned the first 10,000 events and is sent the first 18,000 again: the
     // recent AUC falls where the unseen events begin, for every version alike.
-    FeatureSpec spec =
-        FeatureSpec.parse(Files.readString(SharedData.repoFile("specs/synthetic.json")));
-    ModelRuntime runtime =
-        new ModelRuntime(
-            spec,
-            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
-            OptimizerConfig.defaults(),
-            256);
+    ModelRuntime runtime = syntheticHiformer();
     List<String> reasons = new ArrayList<>();
     runtime.qualityGate(WINDOW, 0.05, 0, reasons::add); // the default margin
     List<double[]> again = new ArrayList<>(); // (prediction, label) of the second pass
@@ -64,9 +57,7 @@ class QualityGateTest {
           again.add(new double[] {p, y});
         }
         if (i % 512 == 511) { // a checkpoint: what the operator would publish
-          runtime.drainCaptured();
-          runtime.captureDeltaIfChanged(true);
-          runtime.drainDeltas();
+          publish(runtime);
         }
       }
     }
@@ -87,15 +78,8 @@ class QualityGateTest {
   void aStationaryStreamHoldsNothingBack() throws Exception {
     // The shipped policy (a window of 4,096, margin 0.05) on a stream whose distribution never
     // changes, a version every 512 examples: every version may be served.
-    FeatureSpec spec =
-        FeatureSpec.parse(Files.readString(SharedData.repoFile("specs/synthetic.json")));
     for (int seed : new int[] {1, 2, 3}) {
-      ModelRuntime runtime =
-          new ModelRuntime(
-              spec,
-              ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
-              OptimizerConfig.defaults(),
-              256);
+      ModelRuntime runtime = syntheticHiformer();
       List<String> reasons = new ArrayList<>();
       runtime.qualityGate(4096, 0.05, 0, reasons::add);
       SyntheticStream stream = new SyntheticStream(seed);
@@ -103,9 +87,7 @@ class QualityGateTest {
         SyntheticStream.Event e = stream.next();
         runtime.scoreAndLearn(e, Map.of("click", e.click() ? 1.0 : 0.0), e.ts() * 1000);
         if (i % 512 == 511) {
-          runtime.drainCaptured();
-          runtime.captureDeltaIfChanged(true);
-          runtime.drainDeltas();
+          publish(runtime);
         }
       }
       System.out.printf(
@@ -113,6 +95,22 @@ class QualityGateTest {
           seed, runtime.versionsHeldBack(), reasons.isEmpty() ? "" : "; " + reasons.get(0));
       assertThat(runtime.versionsHeldBack()).as("versions held back, stream %d", seed).isZero();
     }
+  }
+
+  /** Hiformer, online profile, on specs/synthetic.json, micro-batch 256. */
+  private static ModelRuntime syntheticHiformer() throws Exception {
+    return new ModelRuntime(
+        FeatureSpec.parse(Files.readString(SharedData.repoFile("specs/synthetic.json"))),
+        ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
+        OptimizerConfig.defaults(),
+        256);
+  }
+
+  /** What the operator does at a checkpoint: snapshots due, then a delta, each through the gate. */
+  private static void publish(ModelRuntime runtime) {
+    runtime.drainCaptured();
+    runtime.captureDeltaIfChanged(true);
+    runtime.drainDeltas();
   }
 
   /** AUC of the {@link #WINDOW} predictions from {@code from}. */
@@ -129,13 +127,7 @@ class QualityGateTest {
   @Test
   void aStretchOfFlippedLabelsIsHeldBackAndTheServerKeepsTheLastGoodVersion() throws Exception {
     String specJson = Files.readString(SharedData.repoFile("specs/synthetic.json"));
-    FeatureSpec spec = FeatureSpec.parse(specJson);
-    ModelRuntime runtime =
-        new ModelRuntime(
-            spec,
-            ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build(),
-            OptimizerConfig.defaults(),
-            256);
+    ModelRuntime runtime = syntheticHiformer();
     runtime.snapshotPolicy(4096, 0);
     List<String> reasons = new ArrayList<>();
     // Margin 0.1: flipped labels take the recent AUC far below any margin, and the model, whose
