@@ -47,6 +47,11 @@ public final class ValidEventMapping implements EventMapping<ValidEvent> {
   public Row features(ValidEvent v) {
     if (v.impression != null) {
       if (impressionRow == null) {
+        if (impressionColumns.length == 0) {
+          throw new IllegalStateException(
+              "a joined example reached a mapping made without the spec's columns: construct"
+                  + " ValidEventMapping with ImpressionCodec.columnsOf(spec)");
+        }
         impressionRow = new ImpressionRow(impressionColumns);
       }
       return impressionRow.reset(v.impression, v.requestId);
