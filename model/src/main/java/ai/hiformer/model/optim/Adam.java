@@ -9,6 +9,22 @@ import java.util.List;
  * ε)}. Its moments are state of one training run and belong to this instance.
  */
 public final class Adam {
+  /**
+   * Every this many steps, moments below {@link #NEGLIGIBLE} become exactly 0. A weight whose
+   * gradient stops (a unit that no longer fires) has its first moment multiplied by β1 = 0.9 each
+   * step: after about 6,700 steps it is a subnormal double, and the CPU computes with subnormal
+   * operands through a slow path. Measured on this loop: 12 ns per weight with a third of them
+   * decayed, against 1.4 with none.
+   */
+  static final int FLUSH_EVERY = 1024;
+
+  /**
+   * Far below anything that moves a weight (the step divides by at least ε = 1e-8) and far above
+   * the subnormal range (below 2.2e-308): a moment flushed here could not have decayed to a
+   * subnormal before the next flush (0.9^1024 ≈ 1e-47).
+   */
+  static final double NEGLIGIBLE = 1e-200;
+
   private final List<Param> params;
   private final double lr;
   private final double beta1;
@@ -108,6 +124,17 @@ public final class Adam {
       mi[j] = beta1 * mi[j] + (1 - beta1) * gj;
       vi[j] = beta2 * vi[j] + (1 - beta2) * gj * gj;
       w[j] -= stepSize * mi[j] / (Math.sqrt(vi[j]) * invSqrtC2 + eps);
+    }
+    if (step % FLUSH_EVERY == 0) {
+      // A pass of its own: a test in the loop above would keep it from being vectorised.
+      for (int j = from; j < to; j++) {
+        if (Math.abs(mi[j]) < NEGLIGIBLE) {
+          mi[j] = 0;
+        }
+        if (vi[j] < NEGLIGIBLE) {
+          vi[j] = 0;
+        }
+      }
     }
   }
 }
