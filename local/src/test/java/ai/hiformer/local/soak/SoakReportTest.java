@@ -50,6 +50,21 @@ class SoakReportTest {
   }
 
   @Test
+  void fiveMinuteLevelsHoldASwingToItsLevelAndStillSeeALeak() {
+    // The sawtooth above: every sample is 100-130, its 5-minute medians 110-120.
+    SoakReport swing = new SoakReport(samples(60, m -> 100 + 10 * (m % 4)), 1000, 8, 0.10);
+    assertThat(swing.passed()).isFalse();
+    assertThat(swing.levelDeviation(SoakSample.Bounded.HEAP_AFTER_GC)).isLessThan(0.10);
+    assertThat(swing.levelsPassed()).isTrue();
+    assertThat(swing.toJson().at("/levels_passed").asBoolean()).isTrue();
+    // A slow leak under the same swing: +1 a minute is +50 over the last 50 minutes.
+    SoakReport leak = new SoakReport(samples(60, m -> 100 + 10 * (m % 4) + m), 1000, 10, 0.10);
+    assertThat(leak.levelDeviation(SoakSample.Bounded.HEAP_AFTER_GC)).isGreaterThan(0.3);
+    assertThat(leak.levelsPassed()).isFalse();
+    assertThat(leak.summary()).contains("5-minute levels out of the bound");
+  }
+
+  @Test
   void writesOneCsvRowPerMinuteAndAPlotOfEveryFigure() throws Exception {
     SoakReport r = new SoakReport(samples(15, m -> 500), 1000, 10, 0.10);
     r.writeCsv(tmp.resolve("soak.csv"));
