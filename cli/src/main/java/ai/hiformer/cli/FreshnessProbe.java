@@ -4,6 +4,7 @@ import ai.hiformer.cli.stream.StreamResults;
 import ai.hiformer.learner.UpdateChunks;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.serving.UpdateFollower;
+import ai.hiformer.serving.UpdateTopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,6 +6,7 @@ import ai.hiformer.serving.ScoringServer;
 import ai.hiformer.serving.ServedModel;
 import ai.hiformer.serving.ServerOptions;
 import ai.hiformer.serving.UpdateFollower;
+import ai.hiformer.serving.UpdateTopicReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -81,9 +82,14 @@ public final class ServeCommand extends OptionsCommand {
       UpdateFollower follower =
           new UpdateFollower(options.get(ServerOptions.THREADS), (id, version, epoch, seq) -> {});
       registry.follow(follower);
-      UpdateTopicReader reader =
-          new UpdateTopicReader(
-              KafkaClientOptions.client(o, file), o.get("updates-topic", null), follower);
+      UpdateTopicReader reader;
+      try {
+        reader =
+            new UpdateTopicReader(
+                KafkaClientOptions.client(o, file), o.get("updates-topic", null), follower);
+      } catch (IllegalArgumentException e) {
+        throw new Options.UsageException("serve: --updates-topic: " + e.getMessage());
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(reader::close));
       System.out.println("Following model updates on " + o.get("updates-topic", null));
     }

@@ -14,6 +14,7 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.serving.UpdateFollower;
+import ai.hiformer.serving.UpdateTopicReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ class UpdateTopicReaderTest {
         assertThat(follower.rejected()).as("the record that is not an update").isEqualTo(1);
       }
       assertThatThrownBy(() -> new UpdateTopicReader(client, "no-such-topic", follower))
-          .hasMessageContaining("--updates-topic no-such-topic does not exist");
+          .hasMessageContaining("updates topic no-such-topic does not exist");
     }
   }
 

@@ -13,9 +13,12 @@ import org.apache.flink.table.ml.ModelProvider;
 /**
  * {@code CREATE MODEL ctr INPUT (...) OUTPUT (...) WITH ('provider' = 'hiformer', 'snapshots' =
  * '/path', 'model-id' = 'movielens')}: scores with the newest snapshot the online job wrote for
- * that model id, following new versions as they appear. INPUT names the feature columns as the
- * model's feature spec reads them; OUTPUT names, for each column, a task (its probability, DOUBLE)
- * or {@code model_version} (BIGINT: the version that scored the row).
+ * that model id, following new versions as they appear. With {@code 'updates-topic' =
+ * 'model-updates', 'properties.bootstrap.servers' = '...'} (any {@code properties.*} goes to the
+ * Kafka consumer) it follows the job's update topic instead, or as well: the newer version wins, as
+ * in {@code hiformer serve}. INPUT names the feature columns as the model's feature spec reads
+ * them; OUTPUT names, for each column, a task (its probability, DOUBLE) or {@code model_version}
+ * (BIGINT: the version that scored the row).
  */
 public final class HiformerModelProviderFactory implements ModelProviderFactory {
   public static final ConfigOption<String> SNAPSHOTS =
@@ -23,6 +26,20 @@ public final class HiformerModelProviderFactory implements ModelProviderFactory 
           .stringType()
           .noDefaultValue()
           .withDescription("the folder the job writes snapshots to (snapshot.dir)");
+  public static final ConfigOption<String> UPDATES_TOPIC =
+      ConfigOptions.key("updates-topic")
+          .stringType()
+          .noDefaultValue()
+          .withDescription("the job's update topic (topics.model-updates), read from its start");
+  public static final ConfigOption<Integer> WAIT_SECONDS =
+      ConfigOptions.key("wait-seconds")
+          .intType()
+          .defaultValue(60)
+          .withDescription("how long to wait at start-up for the model's first update");
+
+  /** Options with this prefix go to the Kafka consumer of the update topic, without it. */
+  static final String KAFKA_PREFIX = "properties.";
+
   public static final ConfigOption<String> MODEL_ID =
       ConfigOptions.key("model-id").stringType().noDefaultValue().withDescription("the model id");
   public static final ConfigOption<Integer> RELOAD_SECONDS =
@@ -38,20 +55,29 @@ public final class HiformerModelProviderFactory implements ModelProviderFactory 
 
   @Override
   public Set<ConfigOption<?>> requiredOptions() {
-    return Set.of(SNAPSHOTS, MODEL_ID);
+    return Set.of(MODEL_ID);
   }
 
   @Override
   public Set<ConfigOption<?>> optionalOptions() {
-    return Set.of(RELOAD_SECONDS);
+    return Set.of(SNAPSHOTS, UPDATES_TOPIC, WAIT_SECONDS, RELOAD_SECONDS);
   }
 
   @Override
   public ModelProvider createModelProvider(Context context) {
     FactoryUtil.ModelProviderFactoryHelper helper =
         FactoryUtil.createModelProviderFactoryHelper(this, context);
-    helper.validate();
+    helper.validateExcept(KAFKA_PREFIX);
     ResolvedCatalogModel model = context.getCatalogModel();
+    java.util.Map<String, String> kafka = new java.util.HashMap<>();
+    model
+        .getOptions()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(KAFKA_PREFIX)) {
+                kafka.put(k.substring(KAFKA_PREFIX.length()), v);
+              }
+            });
     List<Column> in = model.getResolvedInputSchema().getColumns();
     List<Column> out = model.getResolvedOutputSchema().getColumns();
     for (Column c : out) {
@@ -79,7 +105,10 @@ public final class HiformerModelProviderFactory implements ModelProviderFactory 
     }
     return new HiformerPredictRuntimeProvider(
         new PredictSettings(
-            helper.getOptions().get(SNAPSHOTS),
+            helper.getOptions().getOptional(SNAPSHOTS).orElse(null),
+            helper.getOptions().getOptional(UPDATES_TOPIC).orElse(null),
+            kafka,
+            helper.getOptions().get(WAIT_SECONDS),
             helper.getOptions().get(MODEL_ID),
             helper.getOptions().get(RELOAD_SECONDS),
             in.stream().map(Column::getName).toList(),

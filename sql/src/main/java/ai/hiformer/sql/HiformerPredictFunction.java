@@ -4,6 +4,8 @@ import ai.hiformer.features.io.Row;
 import ai.hiformer.serving.ModelRegistry;
 import ai.hiformer.serving.ServedModel;
 import ai.hiformer.serving.SnapshotReloader;
+import ai.hiformer.serving.UpdateFollower;
+import ai.hiformer.serving.UpdateTopicReader;
 import ai.hiformer.sql.PredictSettings.InputKind;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.flink.table.data.ArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -18,10 +21,11 @@ import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.PredictFunction;
 
 /**
- * Scores each row of {@code ML_PREDICT} with the newest snapshot of one model id, as {@code
- * hiformer serve} does (the same registry, loader, scorer and reloader): the INPUT columns become a
- * feature row by name, the OUTPUT columns are task probabilities and {@value #VERSION_COLUMN}.
- * Public because the planner's generated code instantiates it.
+ * Scores each row of {@code ML_PREDICT} with the newest version of one model id, as {@code hiformer
+ * serve} does (the same registry, loader, scorer, reloader and update follower): from the job's
+ * snapshots, its update topic, or both. The INPUT columns become a feature row by name, the OUTPUT
+ * columns are task probabilities and {@value #VERSION_COLUMN}. Public because the planner's
+ * generated code instantiates it.
  */
 public final class HiformerPredictFunction extends PredictFunction {
   private static final long serialVersionUID = 1L;
@@ -32,6 +36,7 @@ public final class HiformerPredictFunction extends PredictFunction {
   private final PredictSettings settings;
   private transient ModelRegistry registry;
   private transient SnapshotReloader reloader;
+  private transient UpdateTopicReader updates;
   private transient Input input;
 
   HiformerPredictFunction(PredictSettings settings) {
@@ -40,9 +45,25 @@ public final class HiformerPredictFunction extends PredictFunction {
 
   @Override
   public void open(FunctionContext context) throws Exception {
-    registry = new ModelRegistry(Path.of(settings.snapshots()), 1);
-    registry.refresh();
-    reloader = new SnapshotReloader(registry, settings.reloadSeconds());
+    registry =
+        new ModelRegistry(Path.of(settings.snapshots() == null ? "" : settings.snapshots()), 1);
+    if (settings.snapshots() != null) {
+      registry.refresh();
+      reloader = new SnapshotReloader(registry, settings.reloadSeconds());
+    }
+    if (settings.updatesTopic() != null) {
+      UpdateFollower follower = new UpdateFollower(1, (id, version, epoch, sequence) -> {});
+      registry.follow(follower);
+      Properties client = new Properties();
+      client.putAll(settings.kafka());
+      updates = new UpdateTopicReader(client, settings.updatesTopic(), follower);
+      // The first rows would find no model while the reader reaches the topic's first full
+      // update: wait for it here, a bounded time.
+      long deadline = System.nanoTime() + settings.waitSeconds() * 1_000_000_000L;
+      while (registry.model(settings.modelId()).isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+    }
     input = new Input(settings);
   }
 
@@ -54,11 +75,16 @@ public final class HiformerPredictFunction extends PredictFunction {
             .orElseThrow(
                 () ->
                     new IllegalStateException(
-                        "no snapshot of model "
+                        "no version of model "
                             + settings.modelId()
-                            + " under "
-                            + settings.snapshots()
-                            + " yet"));
+                            + " yet ("
+                            + (settings.snapshots() == null
+                                ? ""
+                                : "snapshots under " + settings.snapshots() + "; ")
+                            + (settings.updatesTopic() == null
+                                ? "no update topic"
+                                : "update topic " + settings.updatesTopic())
+                            + ")"));
     Map<String, Double> scores;
     try {
       scores = model.score(input.of(row));
@@ -81,6 +107,9 @@ public final class HiformerPredictFunction extends PredictFunction {
   public void close() {
     if (reloader != null) {
       reloader.close();
+    }
+    if (updates != null) {
+      updates.close();
     }
   }
 

@@ -7,12 +7,20 @@ import java.util.Map;
 /**
  * What {@code CREATE MODEL} said, as plain values the planner ships with the predict function.
  *
+ * @param snapshots the folder of the job's snapshots, or null: none followed
+ * @param updatesTopic the job's update topic, or null: none followed (at least one of the two)
+ * @param kafka the Kafka consumer properties for the update topic (the {@code properties.*} options
+ *     without their prefix)
+ * @param waitSeconds how long the function waits at start-up for the first update of the model
  * @param inputs the INPUT columns' names, in order
  * @param inputKinds how each INPUT column is read ({@link InputKind}), in the same order
  * @param outputs the OUTPUT columns' names: task names and {@code model_version}
  */
 record PredictSettings(
     String snapshots,
+    String updatesTopic,
+    Map<String, String> kafka,
+    int waitSeconds,
     String modelId,
     int reloadSeconds,
     List<String> inputs,
@@ -63,6 +71,16 @@ record PredictSettings(
   }
 
   PredictSettings {
+    if (snapshots == null && updatesTopic == null) {
+      throw new IllegalArgumentException(
+          "CREATE MODEL ... WITH: set 'snapshots' (the job's snapshot.dir), 'updates-topic' (its"
+              + " topics.model-updates, with 'properties.bootstrap.servers'), or both");
+    }
+    if (updatesTopic != null && !kafka.containsKey("bootstrap.servers")) {
+      throw new IllegalArgumentException(
+          "CREATE MODEL ... WITH: 'updates-topic' needs 'properties.bootstrap.servers'");
+    }
+    kafka = Map.copyOf(kafka);
     inputs = List.copyOf(inputs);
     inputKinds = List.copyOf(inputKinds);
     outputs = List.copyOf(outputs);

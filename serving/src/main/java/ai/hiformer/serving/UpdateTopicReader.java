@@ -1,6 +1,5 @@
-package ai.hiformer.cli;
+package ai.hiformer.serving;
 
-import ai.hiformer.serving.UpdateFollower;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,14 +18,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * a full update or assembles its model from a cycle of base slices (the job publishes a full update
  * after every start or restore, and a slice after every update; {@code updates.base-slices} updates
  * make a cycle): the topic's retention must keep at least two cycles. No consumer group: every
- * server reads every update.
+ * server reads every update. Used by {@code hiformer serve --updates-topic} and by the Flink SQL
+ * model provider.
  */
-final class UpdateTopicReader implements AutoCloseable {
+public final class UpdateTopicReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
   private volatile boolean closed;
 
-  UpdateTopicReader(Properties client, String topic, UpdateFollower follower) {
+  /**
+   * Starts reading.
+   *
+   * @param client Kafka consumer properties ({@code bootstrap.servers} and any security settings)
+   * @throws IllegalArgumentException when {@code topic} does not exist or cannot be read
+   */
+  public UpdateTopicReader(Properties client, String topic, UpdateFollower follower) {
     Properties p = new Properties();
     p.putAll(client);
     p.remove("group.id");
@@ -42,8 +48,8 @@ final class UpdateTopicReader implements AutoCloseable {
     var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
     if (infos == null || infos.isEmpty()) {
       consumer.close();
-      throw new Options.UsageException(
-          "serve: --updates-topic " + topic + " does not exist (or is not readable)");
+      throw new IllegalArgumentException(
+          "the updates topic " + topic + " does not exist (or is not readable)");
     }
     infos.forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
     consumer.assign(partitions);
