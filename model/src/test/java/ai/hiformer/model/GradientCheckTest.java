@@ -24,129 +24,37 @@ class GradientCheckTest {
   private static final double REL_TOL = 1e-5;
   private static final double ABS_FLOOR = 1e-8;
 
+  /** A tiny attention model of {@code kind}: d 4, 2 heads of key and value width 2. */
+  private static ModelConfig.Builder tiny(ModelKind kind) {
+    return ModelConfig.builder(kind)
+        .d(4)
+        .heads(2)
+        .keyDim(2)
+        .valueDim(2)
+        .ffnHidden(6)
+        .headHidden(5)
+        .embeddingInitStd(0.5);
+  }
+
+  /** {@link #tiny} Hiformer with low-rank projections of ranks 3, 3 and 4. */
+  private static ModelConfig.Builder tinyHiformer() {
+    return tiny(ModelKind.HIFORMER).rankQ(3).rankK(3).rankV(4);
+  }
+
   static Stream<Arguments> models() {
-    ModelConfig.Builder small =
-        ModelConfig.builder(ModelKind.HIFORMER)
-            .d(4)
-            .heads(2)
-            .keyDim(2)
-            .valueDim(3)
-            .rankQ(3)
-            .rankK(3)
-            .rankV(5)
-            .ffnHidden(6)
-            .headHidden(5)
-            .embeddingInitStd(0.5);
     return Stream.of(
-        Arguments.of("hiformer pruned low-rank", small.build()),
-        Arguments.of("hiformer unpruned", small.pruneLastLayer(false).build()),
+        Arguments.of("hiformer pruned low-rank", tinyHiformer().valueDim(3).rankV(5).build()),
         Arguments.of(
-            "hiformer two layers",
-            ModelConfig.builder(ModelKind.HIFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .rankQ(3)
-                .rankK(3)
-                .rankV(4)
-                .ffnHidden(6)
-                .headHidden(5)
-                .layers(2)
-                .embeddingInitStd(0.5)
-                .build()),
+            "hiformer unpruned", tinyHiformer().valueDim(3).rankV(5).pruneLastLayer(false).build()),
+        Arguments.of("hiformer two layers", tinyHiformer().layers(2).build()),
+        Arguments.of("hiformer full rank", tiny(ModelKind.HIFORMER).fullRank(true).build()),
+        Arguments.of("hiformer gelu", tinyHiformer().ffnActivation(Activation.GELU).build()),
         Arguments.of(
-            "hiformer full rank",
-            ModelConfig.builder(ModelKind.HIFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .fullRank(true)
-                .ffnHidden(6)
-                .headHidden(5)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "hiformer gelu",
-            ModelConfig.builder(ModelKind.HIFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .rankQ(3)
-                .rankK(3)
-                .rankV(4)
-                .ffnHidden(6)
-                .headHidden(5)
-                .ffnActivation(Activation.GELU)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "hiformer dense-mlp tokens",
-            ModelConfig.builder(ModelKind.HIFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .rankQ(3)
-                .rankK(3)
-                .rankV(4)
-                .ffnHidden(6)
-                .headHidden(5)
-                .denseTokens(2)
-                .denseHidden(5)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "hiformer two tasks",
-            ModelConfig.builder(ModelKind.HIFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .rankQ(3)
-                .rankK(3)
-                .rankV(4)
-                .ffnHidden(6)
-                .headHidden(5)
-                .tasks(2)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "heteroatt",
-            ModelConfig.builder(ModelKind.HETERO_ATT)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .ffnHidden(6)
-                .headHidden(5)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "heteroatt two layers",
-            ModelConfig.builder(ModelKind.HETERO_ATT)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .ffnHidden(6)
-                .headHidden(5)
-                .layers(2)
-                .embeddingInitStd(0.5)
-                .build()),
-        Arguments.of(
-            "transformer",
-            ModelConfig.builder(ModelKind.TRANSFORMER)
-                .d(4)
-                .heads(2)
-                .keyDim(2)
-                .valueDim(2)
-                .ffnHidden(6)
-                .headHidden(5)
-                .embeddingInitStd(0.5)
-                .build()),
+            "hiformer dense-mlp tokens", tinyHiformer().denseTokens(2).denseHidden(5).build()),
+        Arguments.of("hiformer two tasks", tinyHiformer().tasks(2).build()),
+        Arguments.of("heteroatt", tiny(ModelKind.HETERO_ATT).build()),
+        Arguments.of("heteroatt two layers", tiny(ModelKind.HETERO_ATT).layers(2).build()),
+        Arguments.of("transformer", tiny(ModelKind.TRANSFORMER).build()),
         Arguments.of(
             "autoint",
             ModelConfig.builder(ModelKind.AUTOINT)
