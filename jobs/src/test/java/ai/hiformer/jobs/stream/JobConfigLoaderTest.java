@@ -34,15 +34,7 @@ class JobConfigLoaderTest {
 
   @Test
   void theJobsModelsStartFromTheOnlineProfileUnlessTheConfigurationNamesOne() throws Exception {
-    Path spec = SharedData.repoFile("specs/movielens.json");
-    Map<String, String> base =
-        Map.of(
-            "job.feature-spec",
-            spec.toString(),
-            "kafka.bootstrap-servers",
-            "h:1",
-            "job.model-ids",
-            "a");
+    Map<String, String> base = minimal();
     ai.hiformer.model.ModelConfig online = JobConfigLoader.build(base).model();
     assertThat(online.centreFirstLogits()).isTrue();
     assertThat(online.embeddingInitStd()).isEqualTo(0.02);
@@ -66,61 +58,30 @@ class JobConfigLoaderTest {
         .hasMessageContaining("model.layers");
   }
 
+  /** The three keys a job needs (the MovieLens spec, a broker, model "a"), then {@code more}. */
+  private static Map<String, String> minimal(String... more) {
+    Map<String, String> m = new java.util.HashMap<>();
+    m.put("job.feature-spec", SharedData.repoFile("specs/movielens.json").toString());
+    m.put("kafka.bootstrap-servers", "h:1");
+    m.put("job.model-ids", "a");
+    for (int k = 0; k < more.length; k += 2) {
+      m.put(more[k], more[k + 1]);
+    }
+    return m;
+  }
+
   @Test
   void anInvalidValueFailsNamingTheKeyAndTheAllowedValues() {
-    Path spec = SharedData.repoFile("specs/movielens.json");
-    assertThatThrownBy(
-            () ->
-                JobConfigLoader.build(
-                    Map.of(
-                        "job.feature-spec",
-                        spec.toString(),
-                        "kafka.bootstrap-servers",
-                        "h:1",
-                        "job.model-ids",
-                        "a",
-                        "learn.micro-batch",
-                        "0")))
+    assertThatThrownBy(() -> JobConfigLoader.build(minimal("learn.micro-batch", "0")))
         .hasMessageContaining("invalid learn.micro-batch = '0'")
         .hasMessageContaining("an integer >= 1");
-    assertThatThrownBy(
-            () ->
-                JobConfigLoader.build(
-                    Map.of(
-                        "job.feature-spec",
-                        spec.toString(),
-                        "kafka.bootstrap-servers",
-                        "h:1",
-                        "job.model-ids",
-                        "a",
-                        "job.bounded",
-                        "yes")))
+    assertThatThrownBy(() -> JobConfigLoader.build(minimal("job.bounded", "yes")))
         .hasMessageContaining("job.bounded")
         .hasMessageContaining("true, false");
-    assertThatThrownBy(
-            () ->
-                JobConfigLoader.build(
-                    Map.of(
-                        "job.feature-spec",
-                        spec.toString(),
-                        "kafka.bootstrap-servers",
-                        "h:1",
-                        "job.model-ids",
-                        "a",
-                        "scores.delivery",
-                        "exactly-twice")))
+    assertThatThrownBy(() -> JobConfigLoader.build(minimal("scores.delivery", "exactly-twice")))
         .hasMessageContaining("scores.delivery")
         .hasMessageContaining("exactly-once, at-least-once");
-    assertThatThrownBy(
-            () ->
-                JobConfigLoader.build(
-                    Map.of(
-                        "job.feature-spec",
-                        spec.toString(),
-                        "kafka.bootstrap-servers",
-                        "h:1",
-                        "job.model-ids",
-                        "")))
+    assertThatThrownBy(() -> JobConfigLoader.build(minimal("job.model-ids", "")))
         .hasMessageContaining("job.model-ids");
   }
 
@@ -291,17 +252,7 @@ class JobConfigLoaderTest {
    * the key).
    */
   private static JobConfig withChangelogSettings(String... keysAndValues) throws Exception {
-    Map<String, String> m =
-        new java.util.HashMap<>(
-            Map.of(
-                "job.feature-spec",
-                SharedData.repoFile("specs/movielens.json").toString(),
-                "kafka.bootstrap-servers",
-                "h:1",
-                "job.model-ids",
-                "a",
-                "checkpoint.dir",
-                "file:///tmp/checkpoints"));
+    Map<String, String> m = minimal("checkpoint.dir", "file:///tmp/checkpoints");
     for (int i = 0; i < keysAndValues.length; i += 2) {
       m.put(keysAndValues[i], keysAndValues[i + 1]);
     }
