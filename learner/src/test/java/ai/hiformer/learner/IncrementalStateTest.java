@@ -36,17 +36,7 @@ class IncrementalStateTest {
     for (int i = from; i < from + n; i++) {
       int user = rng.nextInt(users);
       int item = rng.nextInt(50);
-      var row =
-          JsonLinesReader.of(
-              JSON.readTree(
-                  "{\"user\": \"u"
-                      + user
-                      + "\", \"item\": \"i"
-                      + item
-                      + "\", \"price\": "
-                      + rng.nextInt(100)
-                      + "}"),
-              "e" + i);
+      var row = TestRows.userItemPrice(user, item, rng.nextInt(100), "e" + i);
       r.scoreAndLearn(
           row, Map.of("click", (user + item) % 3 == 0 ? 1.0 : 0.0), 1_700_000_000_000L + i);
     }

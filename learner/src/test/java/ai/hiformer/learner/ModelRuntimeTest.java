@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +29,6 @@ class ModelRuntimeTest {
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
   private static final int MICRO_BATCH = 16;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private record Example(Row row, Map<String, Double> labels, long time) {}
 
@@ -41,17 +38,7 @@ class ModelRuntimeTest {
     for (int i = 0; i < n; i++) {
       int user = rng.nextInt(30);
       int item = rng.nextInt(20);
-      Row row =
-          JsonLinesReader.of(
-              JSON.readTree(
-                  "{\"user\": \"u"
-                      + user
-                      + "\", \"item\": \"i"
-                      + item
-                      + "\", \"price\": "
-                      + rng.nextInt(100)
-                      + "}"),
-              "e" + i);
+      Row row = TestRows.userItemPrice(user, item, rng.nextInt(100), "e" + i);
       double click = (user + item) % 3 == 0 ? 1 : 0;
       // Every fourth event is unlabelled (its labels come later, or never); "buy" is labelled on
       // half.

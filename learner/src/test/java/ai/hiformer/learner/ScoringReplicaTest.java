@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,14 +26,10 @@ class ScoringReplicaTest {
        "embedding": {"keys": "exact", "capacity": 40},
        "fields": [{"name": "user", "kind": "categorical"}, {"name": "item", "kind": "categorical"},
                   {"name": "price", "kind": "numeric", "transform": "log1p"}]}""");
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MICRO_BATCH = 16;
 
   private static Row row(int user, int item, int price, String id) throws Exception {
-    return JsonLinesReader.of(
-        JSON.readTree(
-            "{\"user\": \"u" + user + "\", \"item\": \"i" + item + "\", \"price\": " + price + "}"),
-        id);
+    return TestRows.userItemPrice(user, item, price, id);
   }
 
   /** n labelled events over 50 users (the capacity of 40 evicts and recycles ids) and 20 items. */
