@@ -46,53 +46,52 @@ class DataParallelLearningTest {
             .seed(11)
             .precision(Precision.DOUBLE)
             .build();
+    // 37 rows: shards of unequal size; few ids, so shards share rows
+    Run many = stepsAgree(config, threads, 6, 37, 12, 40, EXACT);
+    assertThat(many.learner.steps()).isEqualTo(6);
+    many.learner.close();
+  }
+
+  /**
+   * {@code steps} steps on seeded random batches of {@code rows} rows over {@code vocab} ids, on
+   * one thread and on {@code threads}: every prediction and then the whole state agree to {@code
+   * tolerance}. Returns the run on {@code threads}.
+   */
+  private static Run stepsAgree(
+      ModelConfig config,
+      int threads,
+      int steps,
+      int rows,
+      int vocab,
+      long seed,
+      double tolerance) {
     Run one = new Run(config, 1);
     Run many = new Run(config, threads);
-    // 37 rows: shards of unequal size; few ids, so shards share rows
-    for (int step = 0; step < 6; step++) {
-      Batch batch = TestBatches.random(LAYOUT, 37, tasks, 12, 40 + step);
+    for (int step = 0; step < steps; step++) {
+      Batch batch = TestBatches.random(LAYOUT, rows, config.tasks(), vocab, seed + step);
       double[] p1 = one.step(batch);
       double[] pk = many.step(batch);
       for (int i = 0; i < p1.length; i++) {
-        assertThat(pk[i]).as("step %d prediction %d", step, i).isCloseTo(p1[i], within(EXACT));
+        assertThat(pk[i]).as("step %d prediction %d", step, i).isCloseTo(p1[i], within(tolerance));
       }
     }
-    assertSameState(one.learner.model(), many.learner.model(), EXACT);
-    assertThat(many.learner.steps()).isEqualTo(6);
-    many.learner.close();
+    assertSameState(one.learner.model(), many.learner.model(), tolerance);
+    return many;
   }
 
   @Test
   void aStepOnTwoThreadsEqualsOneThreadToFloatRoundingInFloatProducts() {
     ModelConfig config =
         ModelConfig.builder(ModelKind.parse("hiformer")).seed(5).precision(Precision.FLOAT).build();
-    Run one = new Run(config, 1);
-    Run two = new Run(config, 2);
-    for (int step = 0; step < 3; step++) {
-      Batch batch = TestBatches.random(LAYOUT, 64, 1, 40, 90 + step);
-      double[] p1 = one.step(batch);
-      double[] p2 = two.step(batch);
-      for (int i = 0; i < p1.length; i++) {
-        assertThat(p2[i]).isCloseTo(p1[i], within(1e-5));
-      }
-    }
     // Adam normalises each gradient, so float-rounded gradients still move a weight by ≈ lr
-    assertSameState(one.learner.model(), two.learner.model(), 1e-5);
-    two.learner.close();
+    stepsAgree(config, 2, 3, 64, 40, 90, 1e-5).learner.close();
   }
 
   @Test
   void aBatchSmallerThanTheThreadsLeavesShardsEmpty() {
     ModelConfig config =
         ModelConfig.builder(ModelKind.parse("dcnv2")).seed(2).precision(Precision.DOUBLE).build();
-    Run one = new Run(config, 1);
-    Run four = new Run(config, 4);
-    for (int step = 0; step < 3; step++) {
-      Batch batch = TestBatches.random(LAYOUT, 2, 1, 5, 7 + step);
-      assertThat(four.step(batch)).containsExactly(one.step(batch), within(EXACT));
-    }
-    assertSameState(one.learner.model(), four.learner.model(), EXACT);
-    four.learner.close();
+    stepsAgree(config, 4, 3, 2, 5, 7, EXACT).learner.close();
   }
 
   @Test
