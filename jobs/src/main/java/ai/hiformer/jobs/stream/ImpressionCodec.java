@@ -3,7 +3,6 @@ package ai.hiformer.jobs.stream;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.features.spec.FieldSpec;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -87,38 +86,28 @@ public final class ImpressionCodec {
    * caller sets them).
    */
   ValidEvent decode(String modelId, String requestId, byte[] bytes) {
+    // One parser of the layout: ImpressionRow's, here copied into the event's maps.
+    ImpressionRow row = new ImpressionRow(columns).reset(bytes, requestId);
     ValidEvent e = new ValidEvent();
     e.modelId = modelId;
     e.requestId = requestId;
-    expand(e, bytes);
-    e.labels = Map.of();
-    return e;
-  }
-
-  /** Sets {@code e}'s time and column maps from an encoded impression. */
-  void expand(ValidEvent e, byte[] bytes) {
-    int[] at = {0};
-    e.eventTimeMillis = readLong(bytes, at);
+    e.eventTimeMillis = row.eventTimeMillis();
     e.categorical = new HashMap<>();
     e.numeric = new HashMap<>();
     e.multi = new HashMap<>();
-    for (String column : columns) {
-      int tag = bytes[at[0]++];
-      if ((tag & TEXT) != 0) {
-        e.categorical.put(column, readText(bytes, at));
+    for (int c = 0; c < columns.length; c++) {
+      if (row.textAt(c) != null) {
+        e.categorical.put(columns[c], row.textAt(c));
       }
-      if ((tag & NUMBER) != 0) {
-        e.numeric.put(column, Double.longBitsToDouble(readLong(bytes, at)));
+      if (row.hasNumberAt(c)) {
+        e.numeric.put(columns[c], row.numberAt(c));
       }
-      if ((tag & LIST) != 0) {
-        int n = readVarint(bytes, at);
-        List<String> values = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          values.add(readText(bytes, at));
-        }
-        e.multi.put(column, values);
+      if (row.listAt(c) != null) {
+        e.multi.put(columns[c], row.listAt(c));
       }
     }
+    e.labels = Map.of();
+    return e;
   }
 
   private void ensure(int more) {

@@ -65,6 +65,30 @@ public final class ImpressionRow implements Row {
     return this;
   }
 
+  long eventTimeMillis() {
+    return eventTimeMillis;
+  }
+
+  /** Column {@code c}'s text, or null. */
+  String textAt(int c) {
+    return text[c];
+  }
+
+  /** Whether column {@code c} holds a number (its text, if any, is read first). */
+  boolean hasNumberAt(int c) {
+    return hasNumber[c];
+  }
+
+  double numberAt(int c) {
+    return number[c];
+  }
+
+  /** Column {@code c}'s values, or null. */
+  @SuppressWarnings("unchecked")
+  List<String> listAt(int c) {
+    return (List<String>) list[c];
+  }
+
   @Override
   public String text(String column) {
     Integer c = position.get(column);
@@ -91,10 +115,9 @@ public final class ImpressionRow implements Row {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public List<String> list(String column) {
     Integer c = position.get(column);
-    return c == null ? null : (List<String>) list[c];
+    return c == null ? null : listAt(c);
   }
 
   @Override

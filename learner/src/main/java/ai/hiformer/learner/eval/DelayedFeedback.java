@@ -168,7 +168,12 @@ public final class DelayedFeedback {
 
   /** Whether row i's negative training event is kept at rate r. */
   static boolean keepNegative(long seed, int i, double r) {
-    return r >= 1 || new SplittableRandom(mix(seed ^ SAMPLE_SALT, i)).nextDouble() < r;
+    return kept(seed ^ SAMPLE_SALT, i, r);
+  }
+
+  /** Whether row i is kept at rate {@code p}: a draw of (seed, i), the same for every mode. */
+  private static boolean kept(long seed, int i, double p) {
+    return p >= 1 || new SplittableRandom(mix(seed, i)).nextDouble() < p;
   }
 
   private static long mix(long seed, int i) {
@@ -342,8 +347,7 @@ public final class DelayedFeedback {
     int n = y.length;
     Timeline tl = new Timeline(2 * n);
     for (int i = 0; i < n; i++) {
-      if (s.rowKeep() < 1
-          && new SplittableRandom(mix(seed ^ ROW_SALT, i)).nextDouble() >= s.rowKeep()) {
+      if (!kept(seed ^ ROW_SALT, i, s.rowKeep())) {
         continue; // the control: not learned from at all
       }
       long at = data.eventTimeMillis(i);

@@ -59,18 +59,13 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
    * a leak grows; a single sample at the baseline minute can land on either end of a swing.
    */
   public double drift(SoakSample.Bounded figure) {
-    double[] level =
-        samples.stream()
-            .filter(s -> Math.abs(s.minute() - baselineMinute) <= 2)
-            .mapToDouble(figure::of)
-            .toArray();
     double[] last =
         samples.subList(Math.max(0, samples.size() - 10), samples.size()).stream()
             .mapToDouble(figure::of)
             .toArray();
-    return level.length == 0 || last.length == 0
+    return last.length == 0
         ? Double.NaN
-        : Metrics.median(last) / Metrics.median(level) - 1;
+        : Metrics.median(last) / levelAt(figure, baselineMinute) - 1;
   }
 
   /**
@@ -92,12 +87,14 @@ public record SoakReport(List<SoakSample> samples, int rate, int baselineMinute,
     return worst;
   }
 
+  /** The median of the samples of minutes {@code minute} ± 2; NaN when there are none. */
   private double levelAt(SoakSample.Bounded figure, int minute) {
-    return Metrics.median(
+    double[] window =
         samples.stream()
             .filter(s -> Math.abs(s.minute() - minute) <= 2)
             .mapToDouble(figure::of)
-            .toArray());
+            .toArray();
+    return window.length == 0 ? Double.NaN : Metrics.median(window);
   }
 
   /** Whether every figure's levels ({@link #levelDeviation}) stay within the bound. */
