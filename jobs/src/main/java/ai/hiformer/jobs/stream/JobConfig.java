@@ -172,6 +172,13 @@ public final class JobConfig implements Serializable {
       Option.optionalString(
           "state.rocksdb.localdir",
           "RocksDB's working directory (keep the path short); unset: Flink's default");
+  public static final Option<Integer> ROCKSDB_MAX_SIZE_AMPLIFICATION_PERCENT =
+      Option.integer(
+          "state.rocksdb.max-size-amplification-percent",
+          200,
+          1,
+          "how far RocksDB's files may outgrow the live state before a full merge, percent: lower"
+              + " keeps disk and checkpoint size steadier and costs more compaction");
   public static final Option<Integer> MAX_VALUE_CHARS =
       Option.integer(
           "validate.max-value-chars", 4096, 1, "events with a longer string are dead-lettered");

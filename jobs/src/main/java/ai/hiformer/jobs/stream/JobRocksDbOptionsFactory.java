@@ -2,8 +2,12 @@ package ai.hiformer.jobs.stream;
 
 import java.util.Collection;
 import java.util.List;
-import org.apache.flink.state.rocksdb.RocksDBOptionsFactory;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.state.rocksdb.ConfigurableRocksDBOptionsFactory;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactionOptionsUniversal;
 import org.rocksdb.CompactionStyle;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
@@ -28,6 +32,11 @@ import org.rocksdb.Priority;
  *       second; 16 leaves room for runs to grow by doubling. Reads pay for more runs, and the
  *       learner reads only on a restore. Writes slow down at 24 runs and stop at 36 (RocksDB's 20
  *       would slow them before a merge).
+ *   <li><b>A bound on the files' growth, {@code state.rocksdb.max-size-amplification-percent}.</b>
+ *       RocksDB's default (200 %) lets the files reach three times the live state before the whole
+ *       table is rewritten, so disk and checkpoint size swing by that much; a lower bound keeps
+ *       them steady at the price of more frequent full rewrites (each uploaded whole by the next
+ *       incremental checkpoint or materialisation).
  *   <li><b>No compression.</b> The rows are float32 values and accumulators, which Snappy did not
  *       shrink (148 bytes an entry compressed, for a 128-byte row and its key), so compressing them
  *       was CPU for nothing.
@@ -43,11 +52,37 @@ import org.rocksdb.Priority;
  * niceness needs no privilege. The pool is RocksDB's process-wide default environment, so this
  * applies to every RocksDB instance in the TaskManager.
  */
-public final class JobRocksDbOptionsFactory implements RocksDBOptionsFactory {
+public final class JobRocksDbOptionsFactory implements ConfigurableRocksDBOptionsFactory {
   private static final long serialVersionUID = 1L;
 
   /** Sorted runs that trigger a universal compaction. */
   static final int COMPACTION_TRIGGER_RUNS = 16;
+
+  /**
+   * How far, in percent of the oldest sorted run, the newer runs may add up before the whole table
+   * is merged: the job's {@code state.rocksdb.max-size-amplification-percent}, carried to the
+   * TaskManagers in the job's Flink configuration.
+   */
+  public static final ConfigOption<Integer> MAX_SIZE_AMPLIFICATION_PERCENT =
+      ConfigOptions.key("hiformer.rocksdb.max-size-amplification-percent")
+          .intType()
+          .defaultValue(200);
+
+  private final int maxSizeAmplificationPercent;
+
+  /** RocksDB's default bound (200 %), as Flink instantiates the factory before configuring it. */
+  public JobRocksDbOptionsFactory() {
+    this(MAX_SIZE_AMPLIFICATION_PERCENT.defaultValue());
+  }
+
+  private JobRocksDbOptionsFactory(int maxSizeAmplificationPercent) {
+    this.maxSizeAmplificationPercent = maxSizeAmplificationPercent;
+  }
+
+  @Override
+  public JobRocksDbOptionsFactory configure(ReadableConfig configuration) {
+    return new JobRocksDbOptionsFactory(configuration.get(MAX_SIZE_AMPLIFICATION_PERCENT));
+  }
 
   @Override
   public DBOptions createDBOptions(DBOptions current, Collection<AutoCloseable> handlesToClose) {
@@ -59,8 +94,13 @@ public final class JobRocksDbOptionsFactory implements RocksDBOptionsFactory {
   @Override
   public ColumnFamilyOptions createColumnOptions(
       ColumnFamilyOptions current, Collection<AutoCloseable> handlesToClose) {
+    CompactionOptionsUniversal universal =
+        new CompactionOptionsUniversal()
+            .setMaxSizeAmplificationPercent(maxSizeAmplificationPercent);
+    handlesToClose.add(universal);
     return current
         .setCompactionStyle(CompactionStyle.UNIVERSAL)
+        .setCompactionOptionsUniversal(universal)
         .setLevel0FileNumCompactionTrigger(COMPACTION_TRIGGER_RUNS)
         .setLevel0SlowdownWritesTrigger(COMPACTION_TRIGGER_RUNS + 8)
         .setLevel0StopWritesTrigger(COMPACTION_TRIGGER_RUNS + 20)

@@ -66,6 +66,9 @@ public final class StreamingJob {
     // Compactions that cost little and yield the CPU to scores (universal, uncompressed, nice 19).
     conf.setString(
         "state.backend.rocksdb.options-factory", JobRocksDbOptionsFactory.class.getName());
+    conf.set(
+        JobRocksDbOptionsFactory.MAX_SIZE_AMPLIFICATION_PERCENT,
+        config.get(JobConfig.ROCKSDB_MAX_SIZE_AMPLIFICATION_PERCENT));
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.changelogCheckpoints()) {

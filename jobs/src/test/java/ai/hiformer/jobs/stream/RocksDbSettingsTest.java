@@ -52,7 +52,8 @@ class RocksDbSettingsTest {
   }
 
   @Test
-  void theRowsColumnFamilyIsCompactedUniversallyAndUncompressed() throws Exception {
+  void theRowsColumnFamilyIsCompactedUniversallyUncompressedAndWithTheJobsSizeBound()
+      throws Exception {
     JobConfig job =
         JobConfigLoader.build(
             Map.of(
@@ -61,7 +62,9 @@ class RocksDbSettingsTest {
                 "kafka.bootstrap-servers",
                 "h:1",
                 "job.model-ids",
-                "a"));
+                "a",
+                "state.rocksdb.max-size-amplification-percent",
+                "15"));
     // A short path of its own: JUnit's temporary paths trip RocksDB's path-length limit
     // (docs/STACK.md).
     Path localDir = Files.createTempDirectory(Path.of("/tmp"), "hfr");
@@ -87,6 +90,9 @@ class RocksDbSettingsTest {
                   + JobRocksDbOptionsFactory.COMPACTION_TRIGGER_RUNS
                   + "\n");
       assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
+      assertThat(rowsOptions)
+          .contains("\n  compaction_options_universal={")
+          .contains("max_size_amplification_percent=15;");
       assertThat(rowsOptions).contains("\n  compression_per_level=kNoCompression\n");
     } finally {
       harness.close();
