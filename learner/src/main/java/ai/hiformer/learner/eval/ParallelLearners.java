@@ -3,19 +3,20 @@ package ai.hiformer.learner.eval;
 import ai.hiformer.features.EncodedDataset;
 import ai.hiformer.learner.MicroBatch;
 import ai.hiformer.model.Batch;
-import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.Models;
 import ai.hiformer.model.optim.OptimizerConfig;
-import ai.hiformer.model.train.DeltaExchange;
 import ai.hiformer.model.train.Learner;
+import ai.hiformer.model.train.PeerDelta;
+import ai.hiformer.model.train.PeerExchange;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Progressive validation of K learners of one model that exchange their deltas every S examples
  * ({@code evaluate --learners K --sync-examples S}): what {@code learn.parallelism=K} does to
- * quality, measured offline with the merge the learners use ({@link DeltaExchange}).
+ * quality, measured offline with the merge a job's learners use ({@link PeerExchange}), in lock
+ * step.
  *
  * <p>Example i of the stream goes to learner {@code i mod K} (a stand-in for a hash of the request
  * id: every learner sees an even, interleaved share). Each learner fills its own micro-batch of B/K
@@ -78,8 +79,10 @@ public final class ParallelLearners {
                 }
               }));
     }
-    CtrModel common = Models.create(config, data.spec().layout());
-    DeltaExchange exchange = learners > 1 ? new DeltaExchange(common, team) : null;
+    List<PeerExchange> sides = new ArrayList<>();
+    for (int k = 0; learners > 1 && k < learners; k++) {
+      sides.add(new PeerExchange(team.get(k).model(), k, learners));
+    }
     List<EncodedDataset.Recycle> recycles = data.recycles();
     int nextRecycle = 0;
     long exchanges = 0;
@@ -90,10 +93,13 @@ public final class ParallelLearners {
       // A row handed to a new key re-initialises everywhere before the example that first uses it.
       while (nextRecycle < recycles.size() && recycles.get(nextRecycle).position() <= i) {
         EncodedDataset.Recycle r = recycles.get(nextRecycle++);
-        for (Learner l : team) {
-          l.model().resetRow(r.field(), r.id(), r.generation());
+        for (int k = 0; k < learners; k++) {
+          if (sides.isEmpty()) {
+            team.get(k).model().resetRow(r.field(), r.id(), r.generation());
+          } else {
+            sides.get(k).resetRow(r.field(), r.id(), r.generation());
+          }
         }
-        common.resetRow(r.field(), r.id(), r.generation());
       }
       int k = i % learners;
       MicroBatch m = micro.get(k);
@@ -101,9 +107,9 @@ public final class ParallelLearners {
       if (m.isFull()) {
         m.train();
       }
-      if (exchange != null && (i + 1) % syncExamples == 0) {
+      if (!sides.isEmpty() && (i + 1) % syncExamples == 0) {
         long t0 = System.nanoTime();
-        mergedRows += exchange.exchange();
+        mergedRows += exchange(sides);
         exchangeNanos += System.nanoTime() - t0;
         exchanges++;
       }
@@ -126,8 +132,28 @@ public final class ParallelLearners {
         result,
         exchanges,
         exchanges == 0 ? 0 : mergedRows / (double) exchanges,
-        common.params().count(),
+        team.get(0).model().params().count(),
         exchanges == 0 ? 0 : exchangeNanos / 1e6 / exchanges);
+  }
+
+  /**
+   * One exchange in lock step: every learner sends, receives the others' deltas and applies.
+   *
+   * @return the rows merged (as each learner merges them)
+   */
+  private static long exchange(List<PeerExchange> sides) {
+    List<PeerDelta> sent = new ArrayList<>();
+    for (PeerExchange side : sides) {
+      sent.add(side.send());
+    }
+    long rows = 0;
+    for (PeerExchange side : sides) {
+      for (PeerDelta d : sent) {
+        side.receive(d);
+      }
+      rows = side.applyReady();
+    }
+    return rows;
   }
 
   /**

@@ -8,33 +8,10 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * How K learners of one model, each training on its share of the examples, exchange what they
- * learnt ({@code learn.parallelism}, simulated by {@code evaluate --learners K}). Every learner
- * starts each exchange period from the same merged state, the <em>common</em> state; at the
- * exchange each learner's change since the common state is its delta, {@code Δ_k = w_k − common},
- * and every learner and the common state continue from the merged one:
- *
- * <ul>
- *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
- *       learner stepping on 1/K of the micro-batch and an exchange after every step, this is one
- *       step of the whole micro-batch, as one learner would take it (synchronous data parallelism);
- *       a longer period averages several local steps (local SGD). Summing instead overshoots: K
- *       Adam steps from the same stale point add up where one step would have been taken, and
- *       measured, 4 learners summing every 4,096 examples fell to AUC 0.51 on MovieLens.
- *   <li>an embedding row: {@code common + (1/m) Σ Δ_k} over the m learners whose copy of it moved
- *       in the period (a row one learner alone trained keeps that learner's update whole; a learner
- *       that only created or read the row does not count);
- *   <li>its Adagrad accumulator: {@code common + Σ_k ΔG_k}, a sum of squared gradients, which adds.
- * </ul>
- *
- * <p>Sums run in learner order in double and are stored as the weights are (float32 rows), so every
- * learner computes the same bits. Adam's moments stay each learner's own: running statistics of its
- * own gradient stream, not model state.
- *
- * <p>New rows: a row's initial value is a function of (seed, table, row) alone, so a learner that
- * creates a row and the common state that creates it at the exchange agree on it, and the delta
- * carries only what training added. Row ids must mean the same key in every learner (one
- * vocabulary).
+ * The merge of {@link PeerExchange} written the plain way, for tests: K learners and a common model
+ * in one process, exchanging in lock step, every learner and the common state replaced by the
+ * merged state. {@code PeerExchangeTest} holds PeerExchange to it bit for bit; {@code
+ * DeltaExchangeTest} holds it to the formula.
  */
 public final class DeltaExchange {
   private final CtrModel common;

@@ -1,0 +1,139 @@
+package ai.hiformer.model.train;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * What one learner of K sends the others at an exchange ({@link PeerExchange}): its dense weights
+ * and the embedding rows it moved since the last merged (common) state, as they stand when it
+ * sends. Each receiver subtracts the common state it holds, which is the same in every learner, so
+ * every learner computes the same deltas and the same merge.
+ *
+ * @param exchange the exchange number, from 1
+ * @param learner the sender's index, {@code 0 .. K−1}
+ * @param epoch the sender's epoch: which restore of the job it belongs to ({@link PeerExchange})
+ * @param dense the dense weights, one array per parameter in the model's order
+ * @param tables the moved rows, one entry per embedding table in the model's order
+ */
+public record PeerDelta(long exchange, int learner, long epoch, double[][] dense, Rows[] tables) {
+
+  /**
+   * The rows of one table: {@code ids[i]}'s values at {@code values[i·dim ..]} and its optimiser
+   * accumulators at {@code accumulators[i·dim ..]}.
+   *
+   * @param wide whether the table holds double rows (sent as doubles; float32 rows travel as
+   *     float32, exactly)
+   */
+  public record Rows(boolean wide, int dim, int[] ids, double[] values, double[] accumulators) {
+    public int count() {
+      return ids.length;
+    }
+  }
+
+  private static final int FORMAT = 1;
+
+  /** The rows moved over all tables. */
+  public long rowCount() {
+    long n = 0;
+    for (Rows r : tables) {
+      n += r.count();
+    }
+    return n;
+  }
+
+  /** Little-endian bytes: format, exchange, learner, epoch, dense, then each table's rows. */
+  public byte[] encode() {
+    long size = 4 + 8 + 4 + 8 + 4;
+    for (double[] p : dense) {
+      size += 4 + 8L * p.length;
+    }
+    size += 4;
+    for (Rows r : tables) {
+      size += 1 + 4 + 4 + 4L * r.count() + 2L * r.count() * r.dim() * (r.wide() ? 8 : 4);
+    }
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalStateException("delta of " + size + " bytes is too large to send");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+    out.putInt(FORMAT).putLong(exchange).putInt(learner).putLong(epoch);
+    out.putInt(dense.length);
+    for (double[] p : dense) {
+      out.putInt(p.length);
+      for (double v : p) {
+        out.putDouble(v);
+      }
+    }
+    out.putInt(tables.length);
+    for (Rows r : tables) {
+      out.put((byte) (r.wide() ? 1 : 0)).putInt(r.dim()).putInt(r.count());
+      for (int id : r.ids()) {
+        out.putInt(id);
+      }
+      putCells(out, r.values(), r.wide());
+      putCells(out, r.accumulators(), r.wide());
+    }
+    return out.array();
+  }
+
+  private static void putCells(ByteBuffer out, double[] cells, boolean wide) {
+    for (double v : cells) {
+      if (wide) {
+        out.putDouble(v);
+      } else {
+        out.putFloat((float) v);
+      }
+    }
+  }
+
+  /**
+   * Reads what {@link #encode()} wrote.
+   *
+   * @throws IllegalArgumentException on bytes of another format or a truncated delta
+   */
+  public static PeerDelta decode(byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    try {
+      int format = in.getInt();
+      if (format != FORMAT) {
+        throw new IllegalArgumentException(
+            "peer delta of format " + format + "; this build reads format " + FORMAT);
+      }
+      long exchange = in.getLong();
+      int learner = in.getInt();
+      long epoch = in.getLong();
+      double[][] dense = new double[in.getInt()][];
+      for (int p = 0; p < dense.length; p++) {
+        dense[p] = new double[in.getInt()];
+        for (int i = 0; i < dense[p].length; i++) {
+          dense[p][i] = in.getDouble();
+        }
+      }
+      Rows[] tables = new Rows[in.getInt()];
+      for (int t = 0; t < tables.length; t++) {
+        boolean wide = in.get() != 0;
+        int dim = in.getInt();
+        int[] ids = new int[in.getInt()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = in.getInt();
+        }
+        double[] values = getCells(in, ids.length * dim, wide);
+        double[] accumulators = getCells(in, ids.length * dim, wide);
+        tables[t] = new Rows(wide, dim, ids, values, accumulators);
+      }
+      if (in.hasRemaining()) {
+        throw new IllegalArgumentException(in.remaining() + " bytes after a peer delta");
+      }
+      return new PeerDelta(exchange, learner, epoch, dense, tables);
+    } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+      throw new IllegalArgumentException("truncated peer delta of " + bytes.length + " bytes", e);
+    }
+  }
+
+  private static double[] getCells(ByteBuffer in, int n, boolean wide) {
+    double[] cells = new double[n];
+    for (int i = 0; i < n; i++) {
+      cells[i] = wide ? in.getDouble() : in.getFloat();
+    }
+    return cells;
+  }
+}

@@ -1,0 +1,368 @@
+package ai.hiformer.model.train;
+
+import ai.hiformer.model.CtrModel;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.nn.RowChanges;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * One learner's side of K learners of one model that exchange what they learnt while each keeps
+ * training ({@code learn.parallelism=K} in a job; in lock step, {@code evaluate --learners K}),
+ * over a channel that may deliver late, twice, or from before a restore.
+ *
+ * <p><b>The merge.</b> With {@code Δ_k = w_k − common}, learner k's change since the common state:
+ *
+ * <ul>
+ *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
+ *       learner stepping on 1/K of the micro-batch and an exchange after every step, this is one
+ *       step of the whole micro-batch, as one learner would take it (synchronous data parallelism);
+ *       a longer period averages several local steps (local SGD). Summing instead overshoots: K
+ *       Adam steps from the same stale point add up where one step would have been taken, and
+ *       measured, 4 learners summing every 4,096 examples fell to AUC 0.51 on MovieLens.
+ *   <li>an embedding row: {@code common + (1/m) Σ Δ_k} over the m learners whose copy of it moved
+ *       (a row one learner alone trained keeps that learner's update whole);
+ *   <li>its Adagrad accumulator: {@code common + Σ_k ΔG_k}, a sum of squared gradients, which adds.
+ * </ul>
+ *
+ * Sums run in learner order in double and are stored as the weights are (float32 rows). Adam's
+ * moments stay each learner's own: running statistics of its own gradient stream, not model state.
+ * A row's initial value is a function of (seed, table, row) alone, so learners that create the same
+ * row agree on it and a delta carries only what training added.
+ *
+ * <p>Every learner holds the <em>common</em> state (the last merged one) implicitly: its own model
+ * is the common state plus what it learnt since, and for each row it moved since then it keeps the
+ * row's common value (its base, captured at the row's first touch, {@link RowBases}); the dense
+ * common weights are a copy. At exchange e a learner {@link #send}s its weights and moved rows as
+ * they stand ({@link PeerDelta}) and trains on. Once it holds all K deltas of e (its own and K−1
+ * {@link #receive}d) it {@link #applyReady applies} e: the common state becomes {@code common +
+ * merge(Δ_0..Δ_K−1)}, each Δ_k being delta k's weights minus the common state, and its model the
+ * new common state plus what it learnt after sending. Every learner applies the same deltas to the
+ * same common state, in learner order, so all compute the same bits. A learner sends e + 1 only
+ * after applying e: none runs more than one exchange ahead of the slowest.
+ *
+ * <p><b>Restores.</b> Deltas carry an epoch: which restore of the job sent them. After a restore
+ * every learner is back at one consistent cut, and deltas sent after it by the state the restore
+ * discarded must not count, so a learner accepts deltas of its current epoch only and sends again,
+ * under the new epoch, the deltas it sent before the cut that a peer may still lack ({@link
+ * #toResend}): its own delta of the exchange it applied last (a peer may not have read it yet) and
+ * of the one it waits for. A delta of an exchange already applied, or one already held, is ignored.
+ *
+ * <p>Row ids must mean the same key in every learner (hashed keys: the id is a function of the
+ * value), and a row is never re-initialised for a new key while learners exchange.
+ */
+public final class PeerExchange {
+  private final CtrModel model;
+  private final int learner;
+  private final int learners;
+  private final double[][] commonDense;
+  private RowBases[] bases;
+  private RowBases[] spare;
+  private final RowChanges[] downstream;
+  private boolean applying;
+  private long epoch;
+  private long applied;
+  private PeerDelta ownApplied; // own delta of exchange `applied`, kept for a peer that lacks it
+  private PeerDelta ownPending; // own delta of exchange `applied + 1`, once sent
+  private final TreeMap<Long, PeerDelta[]> received = new TreeMap<>();
+
+  /**
+   * Starts from {@code model}'s current state as the common state, which every learner must share.
+   * Attaches to the model's tables in front of their listeners ({@link EmbeddingTable#changes()}),
+   * which keep hearing of every change.
+   *
+   * @param learner this learner's index, {@code 0 .. learners−1}
+   */
+  public PeerExchange(CtrModel model, int learner, int learners) {
+    if (learners < 2 || learner < 0 || learner >= learners) {
+      throw new IllegalArgumentException(
+          "invalid learner "
+              + learner
+              + " of "
+              + learners
+              + "; allowed: 0 <= learner < learners, learners >= 2");
+    }
+    this.model = model;
+    this.learner = learner;
+    this.learners = learners;
+    List<Param> params = model.params().all();
+    commonDense = new double[params.size()][];
+    for (int p = 0; p < commonDense.length; p++) {
+      commonDense[p] = params.get(p).value().clone();
+    }
+    int tables = model.tables().size();
+    bases = new RowBases[tables];
+    spare = new RowBases[tables];
+    downstream = new RowChanges[tables];
+    for (int t = 0; t < tables; t++) {
+      EmbeddingTable table = model.tables().get(t);
+      bases[t] = new RowBases(table.dim());
+      spare[t] = new RowBases(table.dim());
+      downstream[t] = table.changes();
+      table.trackChanges(new Capture(t));
+    }
+  }
+
+  /** Captures a row's common value at its first touch since the last merge. */
+  private final class Capture implements RowChanges {
+    private final int t;
+
+    Capture(int t) {
+      this.t = t;
+    }
+
+    @Override
+    public void changed(int id) {
+      EmbeddingTable table = model.tables().get(t);
+      // A row being created (id beyond the rows so far) has not drawn its initial value yet; its
+      // first training touch, which follows, captures that value.
+      if (!applying && id < table.rows() && bases[t].slot(id) < 0) {
+        int slot = bases[t].add(id);
+        for (int j = 0; j < table.dim(); j++) {
+          bases[t].set(slot, j, table.value(id, j), Rows.accumulator(table, id, j));
+        }
+      }
+      downstream[t].changed(id);
+    }
+
+    @Override
+    public void reserved(int from, int to) {
+      downstream[t].reserved(from, to);
+    }
+  }
+
+  /**
+   * Re-initialises a row for a new key in this learner and in its common state, as every learner
+   * does at the same point of the stream (an offline simulation's exact vocabulary; a job's
+   * learners use hashed keys and never do): what it learnt about the old key is gone, and what it
+   * learns from now on is its delta.
+   */
+  public void resetRow(int field, int id, long generation) {
+    EmbeddingTable table = model.tables().get(field);
+    applying = true;
+    try {
+      model.resetRow(field, id, generation);
+    } finally {
+      applying = false;
+    }
+    int slot = bases[field].slot(id);
+    if (slot >= 0) {
+      for (int j = 0; j < table.dim(); j++) {
+        bases[field].set(slot, j, table.value(id, j), Rows.accumulator(table, id, j));
+      }
+    }
+  }
+
+  /** The epoch deltas are sent under and accepted from (set after each restore). */
+  public void epoch(long epoch) {
+    this.epoch = epoch;
+    for (var entry : received.entrySet()) {
+      PeerDelta[] byLearner = entry.getValue();
+      for (int k = 0; k < byLearner.length; k++) {
+        if (k != learner && byLearner[k] != null && byLearner[k].epoch() != epoch) {
+          // Received before the cut: still part of it, as its sender's state holds that delta.
+          byLearner[k] = retag(byLearner[k], epoch);
+        }
+      }
+    }
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  /** Exchanges applied so far: the common state is the merge of exchanges 1 .. this. */
+  public long applied() {
+    return applied;
+  }
+
+  /**
+   * Whether this learner has sent an exchange it has not applied yet (and may not send another).
+   */
+  public boolean waiting() {
+    return ownPending != null;
+  }
+
+  /**
+   * This learner's delta of exchange {@code applied() + 1}: its dense weights and the rows it moved
+   * since the common state, as they stand now.
+   *
+   * @throws IllegalStateException while {@link #waiting()}
+   */
+  public PeerDelta send() {
+    if (ownPending != null) {
+      throw new IllegalStateException("exchange " + (applied + 1) + " is sent and not yet applied");
+    }
+    List<Param> params = model.params().all();
+    double[][] dense = new double[params.size()][];
+    for (int p = 0; p < dense.length; p++) {
+      dense[p] = params.get(p).value().clone();
+    }
+    PeerDelta.Rows[] rows = new PeerDelta.Rows[bases.length];
+    for (int t = 0; t < rows.length; t++) {
+      rows[t] = Rows.moved(model.tables().get(t), bases[t]);
+    }
+    ownPending = new PeerDelta(applied + 1, learner, epoch, dense, rows);
+    slot(ownPending)[learner] = ownPending;
+    return ownPending;
+  }
+
+  /**
+   * Holds a peer's delta until its exchange is complete.
+   *
+   * @return whether it was new: false for another epoch's, an applied exchange's, a duplicate, or
+   *     this learner's own
+   */
+  public boolean receive(PeerDelta delta) {
+    if (delta.epoch() != epoch || delta.exchange() <= applied || delta.learner() == learner) {
+      return false;
+    }
+    if (delta.learner() < 0 || delta.learner() >= learners) {
+      throw new IllegalArgumentException(
+          "delta from learner " + delta.learner() + " of a model with " + learners + " learners");
+    }
+    PeerDelta[] byLearner = slot(delta);
+    if (byLearner[delta.learner()] != null) {
+      return false;
+    }
+    byLearner[delta.learner()] = delta;
+    return true;
+  }
+
+  private PeerDelta[] slot(PeerDelta delta) {
+    return received.computeIfAbsent(delta.exchange(), e -> new PeerDelta[learners]);
+  }
+
+  /**
+   * Applies every exchange whose K deltas are all held, in order.
+   *
+   * @return the number of rows merged (0 when none was complete)
+   */
+  public long applyReady() {
+    long rows = 0;
+    while (ownPending != null) {
+      PeerDelta[] all = received.get(applied + 1);
+      for (PeerDelta d : all) {
+        if (d == null) {
+          return rows;
+        }
+      }
+      rows += apply(all);
+      received.remove(applied + 1);
+      applied++;
+      ownApplied = ownPending;
+      ownPending = null;
+    }
+    return rows;
+  }
+
+  /** This learner's deltas that a peer may still lack after a restore, under the current epoch. */
+  public List<PeerDelta> toResend() {
+    List<PeerDelta> out = new ArrayList<>(2);
+    if (ownApplied != null) {
+      out.add(retag(ownApplied, epoch));
+    }
+    if (ownPending != null) {
+      out.add(retag(ownPending, epoch));
+    }
+    return out;
+  }
+
+  private static PeerDelta retag(PeerDelta d, long epoch) {
+    return new PeerDelta(d.exchange(), d.learner(), epoch, d.dense(), d.tables());
+  }
+
+  private long apply(PeerDelta[] all) {
+    applying = true;
+    try {
+      mergeDense(all);
+      long rows = 0;
+      for (int t = 0; t < bases.length; t++) {
+        rows += mergeRows(t, all);
+      }
+      model.params().weightsChanged();
+      return rows;
+    } finally {
+      applying = false;
+    }
+  }
+
+  /** {@code common + (1/K) Σ_k (w_k − common)}; the model keeps what it learnt after sending. */
+  private void mergeDense(PeerDelta[] all) {
+    List<Param> params = model.params().all();
+    double[][] sent = ownPending.dense();
+    for (int p = 0; p < commonDense.length; p++) {
+      double[] c = commonDense[p];
+      double[] w = params.get(p).value();
+      for (int i = 0; i < c.length; i++) {
+        double d = 0;
+        for (PeerDelta delta : all) {
+          d += delta.dense()[p][i] - c[i];
+        }
+        double merged = c[i] + d / learners;
+        w[i] = merged + (w[i] - sent[p][i]);
+        c[i] = merged;
+      }
+    }
+  }
+
+  private long mergeRows(int t, PeerDelta[] all) {
+    EmbeddingTable table = model.tables().get(t);
+    RowBases from = bases[t];
+    RowBases next = spare[t];
+    next.clear();
+    int[] union = Rows.union(all, t);
+    int[] cursor = new int[all.length];
+    Rows.Merge merge = new Rows.Merge(table, all, t, ownPending.tables()[t], learner);
+    for (int id : union) {
+      table.ensureRow(id);
+      int slot = from.slot(id);
+      boolean keepsLocal = merge.apply(id, cursor, from, slot);
+      if (keepsLocal) {
+        int to = next.add(id);
+        for (int j = 0; j < table.dim(); j++) {
+          next.set(to, j, merge.commonValue(j), merge.commonAccumulator(j));
+        }
+      }
+      downstream[t].changed(id);
+    }
+    // Rows moved only after the send: their common value did not change.
+    for (int s = 0; s < from.size(); s++) {
+      if (Arrays.binarySearch(union, from.idAt(s)) < 0) {
+        next.addCopy(from, s);
+      }
+    }
+    bases[t] = next;
+    spare[t] = from;
+    return union.length;
+  }
+
+  // ---- checkpointed state ----
+
+  /** What a checkpoint holds besides the model: {@link PeerExchangeState}. */
+  public PeerExchangeState state() {
+    return PeerExchangeState.of(
+        applied, ownApplied, ownPending, received, commonDense, bases, learner);
+  }
+
+  /** Restores what {@link #state()} returned, over a model restored from the same checkpoint. */
+  public void restore(PeerExchangeState state) {
+    applied = state.applied();
+    ownApplied = state.ownApplied();
+    ownPending = state.ownPending();
+    received.clear();
+    for (PeerDelta d : state.received()) {
+      slot(d)[d.learner()] = d;
+    }
+    if (ownPending != null) {
+      slot(ownPending)[learner] = ownPending;
+    }
+    state.restoreDense(commonDense);
+    for (int t = 0; t < bases.length; t++) {
+      state.restoreBases(t, bases[t]);
+    }
+  }
+}

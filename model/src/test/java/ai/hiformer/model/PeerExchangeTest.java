@@ -1,0 +1,347 @@
+package ai.hiformer.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.hiformer.model.io.LearnerCodec;
+import ai.hiformer.model.math.Precision;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.nn.RowCopies;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.DeltaExchange;
+import ai.hiformer.model.train.Learner;
+import ai.hiformer.model.train.PeerDelta;
+import ai.hiformer.model.train.PeerExchange;
+import ai.hiformer.model.train.PeerExchangeState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Learners exchanging through {@link PeerExchange} (asynchronous, over a channel that reorders,
+ * repeats and outlives restores) end on one model: the merge of {@link DeltaExchange}, bit for bit,
+ * when nobody trains between sending and applying; the same bits in every learner when they do; and
+ * the same after a restore from one cut, whatever the old epoch left on the channel.
+ */
+class PeerExchangeTest {
+  private static final InputLayout LAYOUT = new InputLayout(3, 1, 3, 2);
+  private static final int K = 3;
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"hiformer", "dcnv2", "lr"})
+  void inLockStepItIsTheSynchronousMergeBitForBit(String kind) {
+    for (Precision precision : Precision.values()) {
+      ModelConfig config =
+          ModelConfig.builder(ModelKind.parse(kind)).seed(4).precision(precision).build();
+      List<Learner> sync = learners(config);
+      List<Learner> peers = learners(config);
+      DeltaExchange exchange = new DeltaExchange(Models.create(config, LAYOUT), sync);
+      List<PeerExchange> sides = sides(peers);
+      for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < K; k++) {
+          // Few ids: the learners share rows, and create some of the same new rows in one period.
+          Batch batch = TestBatches.random(LAYOUT, 24, 1, 15 + 10 * round, 100 * round + k);
+          sync.get(k).predictThenTrain(batch, new double[24]);
+          peers.get(k).predictThenTrain(batch, new double[24]);
+        }
+        exchange.exchange();
+        deliverAll(sides, sendAll(sides), new Random(round));
+        for (PeerExchange side : sides) {
+          assertThat(side.applied()).isEqualTo(round + 1);
+        }
+        for (int k = 0; k < K; k++) {
+          assertSameState(
+              peers.get(k).model(), sync.get(k).model(), precision + " " + kind + " learner " + k);
+        }
+      }
+    }
+  }
+
+  @Test
+  void learnersThatTrainWhileWaitingStillShareOneCommonState() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(9).build();
+    List<Learner> peers = learners(config);
+    List<PeerExchange> sides = sides(peers);
+    Random random = new Random(3);
+    List<PeerDelta> channel = new ArrayList<>();
+    for (int step = 0; step < 60; step++) {
+      int k = random.nextInt(K);
+      Batch batch = TestBatches.random(LAYOUT, 16, 1, 40, step);
+      peers.get(k).predictThenTrain(batch, new double[16]);
+      if (!sides.get(k).waiting() && random.nextInt(3) == 0) {
+        channel.add(sides.get(k).send());
+      }
+      // Deliver a random part of the channel, out of order and some twice.
+      Collections.shuffle(channel, random);
+      for (PeerDelta d : new ArrayList<>(channel)) {
+        if (random.nextBoolean()) {
+          for (PeerExchange side : sides) {
+            side.receive(PeerDelta.decode(d.encode()));
+            side.applyReady();
+          }
+          if (random.nextBoolean()) {
+            channel.remove(d);
+          }
+        }
+      }
+    }
+    quiesce(sides, channel);
+    for (int k = 1; k < K; k++) {
+      assertSameState(peers.get(k).model(), peers.get(0).model(), "learner " + k);
+    }
+    assertThat(sides.get(0).applied()).isGreaterThan(3);
+  }
+
+  @Test
+  void whatALearnerLearntAfterSendingSurvivesTheMerge() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(6).build();
+    List<Learner> peers = learners(config);
+    List<PeerExchange> sides = sides(peers);
+    Random random = new Random(4);
+    train(peers, 0, random);
+    List<PeerDelta> sent = sendAll(sides);
+    // Learner 0 trains on after sending; the others wait idle.
+    Learner busy = peers.get(0);
+    List<double[]> rowsAtSend = rows(busy.model());
+    busy.predictThenTrain(TestBatches.random(LAYOUT, 16, 1, 30, 99), new double[16]);
+    CtrModel sentState = models(sent.get(0)); // learner 0's weights as sent
+    List<double[]> rowsBeforeMerge = rows(busy.model());
+    List<double[]> learnt = difference(state(busy.model()), state(sentState));
+    deliverAll(sides, sent, random);
+    // The idle learners hold the merged state; learner 0 holds it plus what it learnt since.
+    List<double[]> got = difference(state(busy.model()), state(peers.get(1).model()));
+    for (int i = 0; i < learnt.size(); i++) {
+      for (int j = 0; j < learnt.get(i).length; j++) {
+        assertThat(got.get(i)[j])
+            .as("array %d cell %d", i, j)
+            .isCloseTo(learnt.get(i)[j], org.assertj.core.data.Offset.offset(1e-6));
+      }
+    }
+    // Rows likewise: merged (learner 1's) plus learnt since sending (learner 0's, before the merge,
+    // less as sent; a row created after sending counts from its initial value).
+    CtrModel fresh = models(sent.get(0));
+    List<double[]> merged = rows(peers.get(1).model());
+    List<double[]> after = rows(busy.model());
+    for (int t = 0; t < after.size(); t++) {
+      int dim = busy.model().tables().get(t).dim();
+      EmbeddingTable initial = fresh.tables().get(t);
+      for (int c = 0; c < rowsBeforeMerge.get(t).length; c++) {
+        int id = c / dim;
+        double atSend;
+        if (c < rowsAtSend.get(t).length) {
+          atSend = rowsAtSend.get(t)[c];
+        } else {
+          initial.ensureRow(id);
+          atSend = initial.value(id, c % dim);
+        }
+        double base = c < merged.get(t).length ? merged.get(t)[c] : atSend;
+        assertThat(after.get(t)[c])
+            .as("table %d row %d", t, id)
+            .isCloseTo(
+                base + rowsBeforeMerge.get(t)[c] - atSend,
+                org.assertj.core.data.Offset.offset(1e-6));
+      }
+    }
+    assertThat(learnt.stream().mapToDouble(a -> Arrays.stream(a).map(Math::abs).sum()).sum())
+        .as("learner 0 learnt something after sending")
+        .isPositive();
+  }
+
+  @Test
+  void aRestoreFromOneCutIgnoresTheOldEpochAndResendsWhatPeersLack() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(5).build();
+    OptimizerConfig optimizer = OptimizerConfig.defaults();
+    List<Learner> peers = learners(config);
+    List<PeerExchange> sides = sides(peers);
+    Random random = new Random(8);
+    // Exchange 1 complete everywhere; exchange 2 sent by all, delivered to learner 0 only.
+    train(peers, 0, random);
+    deliverAll(sides, sendAll(sides), random);
+    train(peers, 1, random);
+    List<PeerDelta> second = sendAll(sides);
+    for (PeerDelta d : second) {
+      sides.get(0).receive(d);
+    }
+    assertThat(sides.get(0).applyReady()).isPositive();
+    // The cut: every learner's model and exchange state.
+    List<byte[]> models = new ArrayList<>();
+    List<byte[]> states = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      models.add(LearnerCodec.encode(peers.get(k)));
+      states.add(sides.get(k).state().encode());
+    }
+    // After the cut the old epoch goes on: learner 0 trains and sends exchange 3.
+    train(peers, 2, random);
+    PeerDelta stale = sides.get(0).send();
+
+    List<Learner> restored = new ArrayList<>();
+    List<PeerExchange> again = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      Learner l = LearnerCodec.decode(models.get(k), optimizer);
+      PeerExchange side = new PeerExchange(l.model(), k, K);
+      side.restore(PeerExchangeState.decode(states.get(k)));
+      side.epoch(7);
+      restored.add(l);
+      again.add(side);
+    }
+    assertThat(again.get(1).receive(stale)).as("a delta of the discarded epoch").isFalse();
+    // Learner 0 applied exchange 2 before the cut; learners 1 and 2 still need its delta.
+    List<PeerDelta> resent = new ArrayList<>();
+    again.forEach(side -> resent.addAll(side.toResend()));
+    assertThat(resent).extracting(PeerDelta::epoch).containsOnly(7L);
+    deliverAll(again, resent, random);
+    for (PeerExchange side : again) {
+      assertThat(side.applied()).isEqualTo(2);
+    }
+    train(restored, 3, random);
+    quiesce(again, new ArrayList<>());
+    for (int k = 1; k < K; k++) {
+      assertSameState(restored.get(k).model(), restored.get(0).model(), "learner " + k);
+    }
+  }
+
+  @Test
+  void aDeltaTravelsAsBytesAndATruncatedOneIsRefused() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(2).build();
+    List<Learner> peers = learners(config);
+    List<PeerExchange> sides = sides(peers);
+    train(peers, 0, new Random(1));
+    PeerDelta sent = sides.get(1).send();
+    PeerDelta back = PeerDelta.decode(sent.encode());
+    assertThat(back.exchange()).isEqualTo(1);
+    assertThat(back.learner()).isEqualTo(1);
+    assertThat(back.rowCount()).isEqualTo(sent.rowCount()).isPositive();
+    assertThat(back.encode()).isEqualTo(sent.encode());
+    byte[] bytes = sent.encode();
+    assertThatThrownBy(() -> PeerDelta.decode(Arrays.copyOf(bytes, bytes.length - 3)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("truncated");
+  }
+
+  private static List<Learner> learners(ModelConfig config) {
+    List<Learner> out = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      out.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
+    }
+    return out;
+  }
+
+  private static List<PeerExchange> sides(List<Learner> learners) {
+    List<PeerExchange> out = new ArrayList<>();
+    for (int k = 0; k < learners.size(); k++) {
+      out.add(new PeerExchange(learners.get(k).model(), k, learners.size()));
+    }
+    return out;
+  }
+
+  private static void train(List<Learner> learners, int round, Random random) {
+    for (Learner l : learners) {
+      l.predictThenTrain(TestBatches.random(LAYOUT, 16, 1, 30, random.nextLong()), new double[16]);
+    }
+  }
+
+  private static List<PeerDelta> sendAll(List<PeerExchange> sides) {
+    List<PeerDelta> sent = new ArrayList<>();
+    for (PeerExchange side : sides) {
+      if (!side.waiting()) {
+        sent.add(side.send());
+      }
+    }
+    return sent;
+  }
+
+  private static void deliverAll(List<PeerExchange> sides, List<PeerDelta> deltas, Random random) {
+    List<PeerDelta> order = new ArrayList<>(deltas);
+    Collections.shuffle(order, random);
+    for (PeerDelta d : order) {
+      for (PeerExchange side : sides) {
+        side.receive(d);
+      }
+    }
+    for (PeerExchange side : sides) {
+      side.applyReady();
+    }
+  }
+
+  /** Delivers what is on the channel, then exchanges without training until all have applied. */
+  private static void quiesce(List<PeerExchange> sides, List<PeerDelta> channel) {
+    deliverAll(sides, channel, new Random(0));
+    for (int i = 0; i < 3; i++) {
+      deliverAll(sides, sendAll(sides), new Random(i));
+    }
+    long applied = sides.get(0).applied();
+    for (PeerExchange side : sides) {
+      assertThat(side.waiting()).isFalse();
+      assertThat(side.applied()).isEqualTo(applied);
+    }
+  }
+
+  /** A model holding a delta's dense weights and rows (rows it did not move stay initial). */
+  private CtrModel models(PeerDelta delta) {
+    CtrModel m = Models.create(ModelConfig.builder(ModelKind.HIFORMER).seed(6).build(), LAYOUT);
+    for (int p = 0; p < delta.dense().length; p++) {
+      System.arraycopy(
+          delta.dense()[p], 0, m.params().all().get(p).value(), 0, delta.dense()[p].length);
+    }
+    return m;
+  }
+
+  /** Each table's values, row after row. */
+  private static List<double[]> rows(CtrModel m) {
+    List<double[]> out = new ArrayList<>();
+    for (EmbeddingTable t : m.tables()) {
+      out.add(RowCopies.valuesAsDoubles(t).clone());
+    }
+    return out;
+  }
+
+  /** Dense values. */
+  private static List<double[]> state(CtrModel m) {
+    List<double[]> out = new ArrayList<>();
+    for (Param p : m.params().all()) {
+      out.add(p.value().clone());
+    }
+    return out;
+  }
+
+  private static List<double[]> difference(List<double[]> a, List<double[]> b) {
+    List<double[]> out = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      double[] d = new double[a.get(i).length];
+      for (int j = 0; j < d.length; j++) {
+        d[j] = a.get(i)[j] - b.get(i)[j];
+      }
+      out.add(d);
+    }
+    return out;
+  }
+
+  private static void assertSameState(CtrModel got, CtrModel expected, String what) {
+    List<Param> a = got.params().all();
+    List<Param> b = expected.params().all();
+    for (int p = 0; p < a.size(); p++) {
+      assertThat(a.get(p).value())
+          .as("%s dense %s", what, a.get(p).name())
+          .isEqualTo(b.get(p).value());
+    }
+    for (int t = 0; t < got.tables().size(); t++) {
+      EmbeddingTable x = got.tables().get(t);
+      EmbeddingTable y = expected.tables().get(t);
+      int rows = Math.max(x.rows(), y.rows());
+      x.ensureRow(rows - 1);
+      y.ensureRow(rows - 1);
+      assertThat(RowCopies.valuesAsDoubles(x))
+          .as("%s table %d values", what, t)
+          .isEqualTo(RowCopies.valuesAsDoubles(y));
+      assertThat(RowCopies.accumulatorsAsDoubles(x))
+          .as("%s table %d accumulators", what, t)
+          .isEqualTo(RowCopies.accumulatorsAsDoubles(y));
+    }
+  }
+}
