@@ -172,6 +172,21 @@ public final class JobConfig implements Serializable {
       Option.optionalString(
           "state.rocksdb.localdir",
           "RocksDB's working directory (keep the path short); unset: Flink's default");
+  public static final Option<Long> CHANGELOG_MATERIALIZE_INTERVAL_MS =
+      Option.longInteger(
+          "checkpoint.changelog.materialize-interval-ms",
+          60_000,
+          1000,
+          "with checkpoint.changelog: how often RocksDB's files go up and the changelog before them is dropped,"
+              + " which bounds what a restore replays and how far the checkpoint size swings");
+  public static final Option<Integer> ROCKSDB_COMPACTION_TRIGGER_RUNS =
+      Option.integer(
+          "state.rocksdb.compaction-trigger-runs",
+          16,
+          2,
+          64,
+          "sorted runs (flushes not yet merged) that make RocksDB consider a merge: more costs less CPU, fewer"
+              + " keeps the files closer to the live state");
   public static final Option<Integer> ROCKSDB_MAX_SIZE_AMPLIFICATION_PERCENT =
       Option.integer(
           "state.rocksdb.max-size-amplification-percent",

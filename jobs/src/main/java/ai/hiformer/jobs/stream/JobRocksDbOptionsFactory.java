@@ -55,8 +55,13 @@ import org.rocksdb.Priority;
 public final class JobRocksDbOptionsFactory implements ConfigurableRocksDBOptionsFactory {
   private static final long serialVersionUID = 1L;
 
-  /** Sorted runs that trigger a universal compaction. */
-  static final int COMPACTION_TRIGGER_RUNS = 16;
+  /**
+   * Sorted runs that make RocksDB consider a universal compaction: the job's {@code
+   * state.rocksdb.compaction-trigger-runs}. RocksDB weighs the size bound only then, so with one
+   * flush a minute (changelog checkpoints) 16 runs let the files grow for 16 minutes.
+   */
+  public static final ConfigOption<Integer> COMPACTION_TRIGGER_RUNS =
+      ConfigOptions.key("hiformer.rocksdb.compaction-trigger-runs").intType().defaultValue(16);
 
   /**
    * How far, in percent of the oldest sorted run, the newer runs may add up before the whole table
@@ -69,19 +74,23 @@ public final class JobRocksDbOptionsFactory implements ConfigurableRocksDBOption
           .defaultValue(200);
 
   private final int maxSizeAmplificationPercent;
+  private final int triggerRuns;
 
-  /** RocksDB's default bound (200 %), as Flink instantiates the factory before configuring it. */
+  /** The defaults, as Flink instantiates the factory before configuring it. */
   public JobRocksDbOptionsFactory() {
-    this(MAX_SIZE_AMPLIFICATION_PERCENT.defaultValue());
+    this(MAX_SIZE_AMPLIFICATION_PERCENT.defaultValue(), COMPACTION_TRIGGER_RUNS.defaultValue());
   }
 
-  private JobRocksDbOptionsFactory(int maxSizeAmplificationPercent) {
+  private JobRocksDbOptionsFactory(int maxSizeAmplificationPercent, int triggerRuns) {
     this.maxSizeAmplificationPercent = maxSizeAmplificationPercent;
+    this.triggerRuns = triggerRuns;
   }
 
   @Override
   public JobRocksDbOptionsFactory configure(ReadableConfig configuration) {
-    return new JobRocksDbOptionsFactory(configuration.get(MAX_SIZE_AMPLIFICATION_PERCENT));
+    return new JobRocksDbOptionsFactory(
+        configuration.get(MAX_SIZE_AMPLIFICATION_PERCENT),
+        configuration.get(COMPACTION_TRIGGER_RUNS));
   }
 
   @Override
@@ -101,9 +110,9 @@ public final class JobRocksDbOptionsFactory implements ConfigurableRocksDBOption
     return current
         .setCompactionStyle(CompactionStyle.UNIVERSAL)
         .setCompactionOptionsUniversal(universal)
-        .setLevel0FileNumCompactionTrigger(COMPACTION_TRIGGER_RUNS)
-        .setLevel0SlowdownWritesTrigger(COMPACTION_TRIGGER_RUNS + 8)
-        .setLevel0StopWritesTrigger(COMPACTION_TRIGGER_RUNS + 20)
+        .setLevel0FileNumCompactionTrigger(triggerRuns)
+        .setLevel0SlowdownWritesTrigger(triggerRuns + 8)
+        .setLevel0StopWritesTrigger(triggerRuns + 20)
         .setCompressionType(CompressionType.NO_COMPRESSION)
         .setCompressionPerLevel(List.of(CompressionType.NO_COMPRESSION));
   }

@@ -69,6 +69,9 @@ public final class StreamingJob {
     conf.set(
         JobRocksDbOptionsFactory.MAX_SIZE_AMPLIFICATION_PERCENT,
         config.get(JobConfig.ROCKSDB_MAX_SIZE_AMPLIFICATION_PERCENT));
+    conf.set(
+        JobRocksDbOptionsFactory.COMPACTION_TRIGGER_RUNS,
+        config.get(JobConfig.ROCKSDB_COMPACTION_TRIGGER_RUNS));
     if (config.get(JobConfig.CHECKPOINT_DIR) != null) {
       conf.setString("execution.checkpointing.dir", config.get(JobConfig.CHECKPOINT_DIR));
       if (config.changelogCheckpoints()) {
@@ -77,7 +80,7 @@ public final class StreamingJob {
         // checkpoint of seconds, and every exactly-once score waiting for it). With the changelog a
         // checkpoint writes what changed since the previous one; RocksDB's files go up in the
         // background (materialisation), after which the changelog before them is dropped: once a
-        // minute bounds what a restore replays (Flink's default is ten).
+        // minute by default bounds what a restore replays (Flink's default is ten).
         conf.setString("state.changelog.enabled", "true");
         // Where the changelog goes is the TaskManagers' setting; these two reach only a cluster
         // that this configuration starts (the embedded one). A cluster's own TaskManagers must say
@@ -87,7 +90,9 @@ public final class StreamingJob {
         conf.setString(
             "dstl.dfs.base-path",
             config.get(JobConfig.CHECKPOINT_DIR).replaceAll("/+$", "") + "/changelog");
-        conf.setString("state.changelog.periodic-materialize.interval", "1min");
+        conf.setString(
+            "state.changelog.periodic-materialize.interval",
+            config.get(JobConfig.CHANGELOG_MATERIALIZE_INTERVAL_MS) + "ms");
         // A resume from a savepoint hands it to the job (CLAIM), as Flink asks of changelog jobs:
         // its default NO_CLAIM mode forces a full first checkpoint, which the changelog backend
         // does not offer (Flink's docs; a job resumed that way on the process cluster went into a

@@ -188,7 +188,13 @@ class JobConfigLoaderTest {
         .as(
             "a resume from a savepoint claims it (the changelog cannot take NO_CLAIM's full first checkpoint)")
         .containsEntry("state.changelog.enabled", "true")
-        .containsEntry("execution.state-recovery.claim-mode", "CLAIM");
+        .containsEntry("execution.state-recovery.claim-mode", "CLAIM")
+        .containsEntry("state.changelog.periodic-materialize.interval", "60000ms");
+    assertThat(
+            StreamingJob.flinkConfiguration(
+                    withChangelogSettings("checkpoint.changelog.materialize-interval-ms", "10000"))
+                .toMap())
+        .containsEntry("state.changelog.periodic-materialize.interval", "10000ms");
     assertThat(
             StreamingJob.flinkConfiguration(withChangelogSettings("checkpoint.changelog", "false"))
                 .toMap())

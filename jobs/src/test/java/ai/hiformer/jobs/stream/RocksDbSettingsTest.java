@@ -64,7 +64,9 @@ class RocksDbSettingsTest {
                 "job.model-ids",
                 "a",
                 "state.rocksdb.max-size-amplification-percent",
-                "15"));
+                "15",
+                "state.rocksdb.compaction-trigger-runs",
+                "5"));
     // A short path of its own: JUnit's temporary paths trip RocksDB's path-length limit
     // (docs/STACK.md).
     Path localDir = Files.createTempDirectory(Path.of("/tmp"), "hfr");
@@ -84,11 +86,7 @@ class RocksDbSettingsTest {
       String rowsOptions =
           columnFamilyOptions(newestOptionsFile(localDir), ModelFunction.ROWS.getName());
       assertThat(rowsOptions).contains("\n  compaction_style=kCompactionStyleUniversal\n");
-      assertThat(rowsOptions)
-          .contains(
-              "\n  level0_file_num_compaction_trigger="
-                  + JobRocksDbOptionsFactory.COMPACTION_TRIGGER_RUNS
-                  + "\n");
+      assertThat(rowsOptions).contains("\n  level0_file_num_compaction_trigger=5\n");
       assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
       assertThat(rowsOptions)
           .contains("\n  compaction_options_universal={")
