@@ -125,7 +125,10 @@ public final class OnlineLearning {
     requireReplicas(options, "a learner without scoring");
     SingleOutputStreamOperator<Scored> learner = learner(toLearn, labelled, mapping, options);
     return new LearningStreams(
-        learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
+        learner,
+        learner.getSideOutput(REJECTED),
+        learner.getSideOutput(UPDATES),
+        learner.getSideOutput(ModelFunction.EXCHANGE));
   }
 
   /**
@@ -143,7 +146,7 @@ public final class OnlineLearning {
       LearnerOptions options) {
     requireReplicas(options, "scoring with replicas");
     SingleOutputStreamOperator<Scored> scores = replicaScores(events, updates, mapping, options);
-    return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates);
+    return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates, null);
   }
 
   private static void requireReplicas(LearnerOptions options, String what) {
@@ -167,14 +170,18 @@ public final class OnlineLearning {
     SingleOutputStreamOperator<Scored> learner =
         learner(scorers == 0 ? events : toLearn, labelled, mapping, options);
     DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
+    DataStream<PublishedUpdate> exchange = learner.getSideOutput(ModelFunction.EXCHANGE);
     if (scorers == 0) {
-      return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
+      return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates, exchange);
     }
     SingleOutputStreamOperator<Scored> scores =
         replicaScores(
             events, learner.getSideOutput(ModelFunction.REPLICA_UPDATES), mapping, options);
     return new LearningStreams(
-        scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)), updates);
+        scores,
+        scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
+        updates,
+        exchange);
   }
 
   /**
@@ -195,8 +202,11 @@ public final class OnlineLearning {
                 .name("labelled + model ids")
                 .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
     DataStream<T> toLearner = labelled == null ? filtered : filtered.union(labelled);
+    int learners = options.get(LearnerOptions.PARALLELISM);
     return toLearner
-        .keyBy(new ModelIdOf<>(mapping), Types.STRING)
+        .keyBy(
+            learners > 1 ? new LearnerKeyOf<>(mapping, learners) : new ModelIdOf<>(mapping),
+            Types.STRING)
         .transform(
             replicas ? "learn" : "score + learn",
             TypeInformation.of(Scored.class),
@@ -293,6 +303,27 @@ public final class OnlineLearning {
         seen = new HashSet<>();
       }
       return seen.add(mapping.modelId(event));
+    }
+  }
+
+  /**
+   * The key of one learner of several ({@code learn.parallelism} > 1): the model id and the
+   * learner's index ({@link EventMapping#learner}).
+   */
+  private static final class LearnerKeyOf<T> implements KeySelector<T, String> {
+    private static final long serialVersionUID = 1L;
+    private final EventMapping<T> mapping;
+    private final int learners;
+
+    LearnerKeyOf(EventMapping<T> mapping, int learners) {
+      this.mapping = mapping;
+      this.learners = learners;
+    }
+
+    @Override
+    public String getKey(T event) {
+      return ai.hiformer.jobs.operators.LearnerPeers.key(
+          mapping.modelId(event), mapping.learner(event, learners));
     }
   }
 

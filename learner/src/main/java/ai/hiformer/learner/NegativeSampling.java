@@ -12,18 +12,28 @@ public final class NegativeSampling {
 
   /** Whether the negative of {@code task} for {@code requestId} is kept at rate {@code r}. */
   public static boolean keeps(String requestId, int task, double r) {
-    if (r >= 1) {
-      return true;
-    }
+    return r >= 1 || uniform(requestId, task + 1L) < r;
+  }
+
+  /**
+   * Which of {@code learners} learns the example of {@code requestId} ({@code learn.parallelism}):
+   * the same hash, under a salt of its own, so it is independent of which negatives are kept.
+   */
+  public static int learnerOf(String requestId, int learners) {
+    return learners == 1 ? 0 : (int) (uniform(requestId, 0) * learners);
+  }
+
+  /** A uniform draw in [0, 1) from the request id and a salt, the same everywhere. */
+  private static double uniform(String requestId, long salt) {
     // FNV-1a over the UTF-16 units, then SplitMix64's finaliser: the top 53 bits as a uniform draw.
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < requestId.length(); i++) {
       h = (h ^ requestId.charAt(i)) * 0x100000001b3L;
     }
-    h ^= 0x9E3779B97F4A7C15L * (task + 1L);
+    h ^= 0x9E3779B97F4A7C15L * salt;
     h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
     h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
     h ^= h >>> 31;
-    return (h >>> 11) * 0x1.0p-53 < r;
+    return (h >>> 11) * 0x1.0p-53;
   }
 }

@@ -37,8 +37,10 @@ public final class ChangedRows implements RowChanges {
    * @throws IllegalStateException when nobody tracks them ({@link #track} was not called)
    */
   public static ChangedRows of(EmbeddingTable table) {
-    if (table.changes() instanceof ChangedRows c) {
-      return c;
+    for (RowChanges r = table.changes(); r != null; r = r.next()) {
+      if (r instanceof ChangedRows c) {
+        return c;
+      }
     }
     throw new IllegalStateException(
         "the changes of table " + table.name() + " are not tracked (ChangedRows.track)");

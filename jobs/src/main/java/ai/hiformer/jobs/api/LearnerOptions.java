@@ -44,6 +44,22 @@ public final class LearnerOptions implements Serializable {
           64,
           "threads each training step's forward and backward passes are split over (data parallelism inside the"
               + " learner; the result equals 1 thread up to float rounding); not for a blend");
+  public static final Option<Integer> PARALLELISM =
+      Option.integer(
+          "learn.parallelism",
+          1,
+          1,
+          64,
+          "learners of one model id, each on its share of the examples (by request id), exchanging what they"
+              + " learnt through topics.learner-exchange every learn.sync-examples examples; > 1 needs"
+              + " scoring.parallelism > 0 and hashed keys in every field of the spec (docs/DESIGN.md §2)");
+  public static final Option<Integer> SYNC_EXAMPLES =
+      Option.integer(
+          "learn.sync-examples",
+          256,
+          1,
+          "with learn.parallelism > 1: examples of the whole stream between exchanges (each learner sends after"
+              + " its share, this / learn.parallelism)");
   public static final Option<Double> NEGATIVE_SAMPLING =
       Option.of(
           "learn.negative-sampling",
@@ -179,6 +195,36 @@ public final class LearnerOptions implements Serializable {
 
   /** Checks what no single option can: scoring replicas live on the model updates. */
   public static void requireConsistent(OptionValues values) {
+    int learners = values.get(PARALLELISM);
+    if (learners > 1 && values.get(SCORING_PARALLELISM) == 0) {
+      throw new IllegalArgumentException(
+          PARALLELISM.key()
+              + " = "
+              + learners
+              + " needs "
+              + SCORING_PARALLELISM.key()
+              + " > 0: learners do not score (allowed: "
+              + PARALLELISM.key()
+              + " = 1, or scoring replicas)");
+    }
+    if (learners > 1) {
+      FeatureSpec spec = FeatureSpec.parse(values.get(FEATURE_SPEC));
+      for (var field : spec.fields()) {
+        if (field.kind() != ai.hiformer.features.spec.FieldKind.NUMERIC
+            && !field.embedding().hashed()) {
+          throw new IllegalArgumentException(
+              PARALLELISM.key()
+                  + " = "
+                  + learners
+                  + " needs hashed keys (\"embedding\": {\"keys\": \"hashed\"}) in every field: field "
+                  + field.name()
+                  + " has exact keys, whose ids each learner would assign in its own order"
+                  + " (allowed: "
+                  + PARALLELISM.key()
+                  + " = 1)");
+        }
+      }
+    }
     if (values.get(SCORING_PARALLELISM) > 0 && values.get(UPDATES_INTERVAL_MS) <= 0) {
       throw new IllegalArgumentException(
           SCORING_PARALLELISM.key()

@@ -4,6 +4,7 @@ import ai.hiformer.features.io.BadRowException;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.EventMapping;
 import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.jobs.api.Rejected;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
@@ -53,6 +54,14 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       new OutputTag<>(
           "model-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
 
+  /**
+   * With {@code learn.parallelism} > 1, what each learner sends its peers ({@link LearnerPeers}):
+   * (model id, {@link ai.hiformer.model.train.PeerDelta} bytes), for the learner-exchange topic.
+   */
+  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> EXCHANGE =
+      new OutputTag<>(
+          "learner-exchange", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+
   /** The same updates for the job's own scoring replicas, without the base slices. */
   public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES =
       new OutputTag<>(
@@ -84,6 +93,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private final LearnerOptions config;
   private final EventMapping<T> mapping;
   private transient ValueState<byte[]> state;
+  private transient ValueState<byte[]> exchangeState;
+  private transient LearnerPeers peers; // learn.parallelism > 1
+  private transient long epoch;
   private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rowState;
   private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entryState;
   private transient Map<String, ModelRuntime> runtimes;
@@ -130,6 +142,18 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     updatesIntervalMs = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
     idleFlush = new IdleFlush(config.get(LearnerOptions.FLUSH_IDLE_MS));
     microBatch = config.get(LearnerOptions.MICRO_BATCH);
+    int learners = config.get(LearnerOptions.PARALLELISM);
+    if (learners > 1) {
+      peers = new LearnerPeers(learners, config.get(LearnerOptions.SYNC_EXAMPLES));
+      peers.epoch(epoch);
+      exchangeState =
+          getRuntimeContext()
+              .getState(
+                  new ValueStateDescriptor<>(
+                      "exchange", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+      // The micro-batch stays the model's step: each learner steps on its share of it.
+      microBatch = Math.max(1, microBatch / learners);
+    }
     needsFullUpdate = new HashSet<>();
     publishedVersion = new HashMap<>();
     spec = config.spec();
@@ -162,10 +186,28 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     super.close();
   }
 
+  /**
+   * The epoch of this run ({@link LearnerPeers#epoch}), set by the operator before any key is read.
+   */
+  void epoch(long epoch) {
+    this.epoch = epoch;
+  }
+
   @Override
   public void processElement(T event, Context ctx, Collector<Scored> out) throws Exception {
     String key = ctx.getCurrentKey();
     ModelRuntime runtime = runtime(key);
+    byte[] delta = mapping.peerDelta(event);
+    if (delta != null) {
+      if (peers == null) {
+        throw new IllegalStateException(
+            "a learner's delta reached model " + key + " with learn.parallelism = 1");
+      }
+      peers.receive(key, delta);
+      dirty.add(key);
+      peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
+      return;
+    }
     double[] probs;
     long versionBefore = runtime.version();
     long time = mapping.eventTimeMillis(event);
@@ -196,7 +238,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       if (!replicasScore || !mapping.score(event)) {
         ctx.output(
             REJECTED,
-            new Rejected(key, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+            new Rejected(
+                LearnerPeers.modelIdOf(key),
+                mapping.requestId(event),
+                e.getMessage(),
+                mapping.payload(event)));
       }
       return;
     }
@@ -236,8 +282,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       }
     }
     dirty.add(key);
+    if (peers != null) {
+      peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
+    }
     long interval = updatesIntervalMs;
-    if (interval > 0 && !publishedVersion.containsKey(key)) {
+    // With several learners, learner 0 alone publishes: its key is the model id.
+    if (interval > 0 && !publishedVersion.containsKey(key) && LearnerPeers.indexOf(key) == 0) {
       publishedVersion.put(
           key, -1L); // the first update of this runtime is due at the next interval boundary
       long at = (ctx.timerService().currentProcessingTime() / interval + 1) * interval;
@@ -306,7 +356,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the saved rows of " + key, e);
     }
-    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
+    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null && LearnerPeers.indexOf(key) == 0) {
       r.snapshotPolicy(
           config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES),
           config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
@@ -325,6 +375,13 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     r.labelPolicy(
         config.get(LearnerOptions.NEGATIVE_SAMPLING), config.get(LearnerOptions.LATE_POSITIVES));
     runtimes.put(key, r);
+    if (peers != null) {
+      try {
+        peers.attach(key, r, exchangeState.value());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read the exchange state of " + key, e);
+      }
+    }
     needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);
     return r;
@@ -365,7 +422,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   private void registerGauges(String key, ModelRuntime r) {
     if (registered.add(key)) {
-      RuntimeGauges.register(metricGroup.addGroup("model", key), r, spec);
+      RuntimeGauges.register(
+          metricGroup.addGroup("model", key.replace(LearnerPeers.SEPARATOR, '#')), r, spec);
     }
   }
 
@@ -380,11 +438,19 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (r != null) {
       state.update(r.headBytes());
       r.drainUnsaved(rowState::put, entryState::put);
+      if (peers != null) {
+        exchangeState.update(peers.state(key));
+      }
     }
   }
 
   LearnerOptions options() {
     return config;
+  }
+
+  /** The learners' exchange, with {@code learn.parallelism} > 1 (else null; for tests). */
+  LearnerPeers peers() {
+    return peers;
   }
 
   /** The live working copies (for the embedded runner's progress line and tests). */

@@ -37,6 +37,11 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     this.function = function;
   }
 
+  /** The function this operator runs (for tests). */
+  ModelFunction<T> function() {
+    return function;
+  }
+
   /**
    * Snapshots and deltas captured at checkpoint barriers, staged by checkpoint id ({@link
    * SnapshotStaging}) and promoted once that checkpoint completes; the list is operator state too,
@@ -55,6 +60,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     ChangelogStorageCheck.requireDurableStorage(
         getKeyedStateBackend(),
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
+    function.epoch(epochOf(context));
     super.initializeState(context);
     String dir = function.options().get(LearnerOptions.SNAPSHOT_DIR);
     if (dir != null) {
@@ -74,6 +80,20 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       }
       stagedState.clear();
     }
+  }
+
+  /**
+   * This run's epoch for the learners' exchange: from the job's id, the checkpoint it restored (0:
+   * none) and the attempt, so that it is the same in every learner of one run and new after every
+   * restore, even a second one from the same checkpoint. All learners restart together: they hang
+   * off one keyBy, one failover region.
+   */
+  private long epochOf(org.apache.flink.runtime.state.StateInitializationContext context) {
+    org.apache.flink.api.common.JobID job = getContainingTask().getEnvironment().getJobID();
+    long restored = context.getRestoredCheckpointId().orElse(0L);
+    long attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
+    return ((job.getLowerPart() ^ job.getUpperPart()) * 0x9E3779B97F4A7C15L + restored) * 1_000_003L
+        + attempt;
   }
 
   @Override
@@ -151,7 +171,8 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       e.getValue().train();
       e.getValue().captureFinal();
       function.dirtyKeys().add(e.getKey());
-      if (function.options().get(LearnerOptions.UPDATES_INTERVAL_MS) > 0) {
+      if (function.options().get(LearnerOptions.UPDATES_INTERVAL_MS) > 0
+          && LearnerPeers.indexOf(e.getKey()) == 0) {
         function.publish(
             e.getKey(),
             e.getValue(),

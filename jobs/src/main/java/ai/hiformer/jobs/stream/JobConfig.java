@@ -56,6 +56,11 @@ public final class JobConfig implements Serializable {
       Option.optionalString(
           "topics.model-updates",
           "where the learner's model updates go (keyed by model id; with updates.interval-ms > 0); unset = none");
+  public static final Option<String> EXCHANGE_TOPIC =
+      Option.optionalString(
+          "topics.learner-exchange",
+          "with learn.parallelism > 1: where the learners of a model send each other what they learnt (keyed by"
+              + " model id, one partition, max.message.bytes >= 16 MB: a delta holds the dense weights)");
   public static final Option<String> DEAD_LETTER_TOPIC =
       Option.string(
           "topics.dead-letters",

@@ -143,6 +143,7 @@ public final class StreamingJob {
   public static void build(StreamExecutionEnvironment env, JobConfig config) {
     String role = config.get(JobConfig.ROLE);
     boolean replicas = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
+    int learners = config.get(LearnerOptions.PARALLELISM);
     boolean eventTime = config.get(JobConfig.JOIN_TIME).equals("event");
     // The events the scores come from (absent from a job that only learns). Their watermarks matter
     // only where the learner reads them too (no replicas) and joins labels in event time.
@@ -230,13 +231,16 @@ public final class StreamingJob {
               // LEARNING_BUFFER_TIMEOUT_MS rather than one network buffer per example, each a
               // wake-up of the learner's thread.
               .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
+      // Several learners of a model hear from each other beside their labelled examples.
+      DataStream<ValidEvent> labelled =
+          learners > 1 ? joined.union(LearnerExchange.read(env, config)) : joined;
       // The model step is the library's (OnlineLearning): this job is one user of it, on its
       // validated Avro events.
       if (role.equals("learn")) {
         learning =
             OnlineLearning.learn(
                 toLearn,
-                joined,
+                labelled,
                 new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
                 config.learnerOptions());
         deadLetters = labels.getSideOutput(DeadLetters.TAG);
@@ -246,7 +250,7 @@ public final class StreamingJob {
                 ? OnlineLearning.scoreAndLearn(
                     valid,
                     toLearn,
-                    joined,
+                    labelled,
                     new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
                     config.learnerOptions())
                 : OnlineLearning.scoreAndLearn(
@@ -273,6 +277,9 @@ public final class StreamingJob {
                       : DeliveryGuarantee.AT_LEAST_ONCE))
           .uid("scores-sink")
           .name("scores");
+    }
+    if (learners > 1 && !role.equals("score")) {
+      LearnerExchange.write(learning.exchange(), config);
     }
     if (config.get(JobConfig.UPDATES_TOPIC) != null && !role.equals("score")) {
       UpdateTopic.publish(learning.updates(), config);

@@ -20,6 +20,14 @@ public interface RowChanges {
   void changed(int id);
 
   /**
+   * The listener this one passes every change on to (one put in front of another, {@link
+   * EmbeddingTable#changes()}), or null.
+   */
+  default RowChanges next() {
+    return null;
+  }
+
+  /**
    * Rows {@code [from, to)} were materialised without values, for a restore that overwrites them
    * from saved state.
    */

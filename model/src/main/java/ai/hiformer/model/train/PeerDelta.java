@@ -32,6 +32,19 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
 
   private static final int FORMAT = 1;
 
+  /**
+   * The sender's index in an encoded delta, read from its header alone.
+   *
+   * @throws IllegalArgumentException for bytes too short to hold a header
+   */
+  public static int senderOf(byte[] encoded) {
+    if (encoded.length < 24) {
+      throw new IllegalArgumentException(
+          "a peer delta of " + encoded.length + " bytes has no header");
+    }
+    return ByteBuffer.wrap(encoded).order(ByteOrder.LITTLE_ENDIAN).getInt(12);
+  }
+
   /** The rows moved over all tables. */
   public long rowCount() {
     long n = 0;

@@ -132,6 +132,11 @@ public final class PeerExchange {
     public void reserved(int from, int to) {
       downstream[t].reserved(from, to);
     }
+
+    @Override
+    public RowChanges next() {
+      return downstream[t];
+    }
   }
 
   /**

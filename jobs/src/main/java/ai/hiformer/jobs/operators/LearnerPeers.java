@@ -1,0 +1,135 @@
+package ai.hiformer.jobs.operators;
+
+import ai.hiformer.learner.ModelRuntime;
+import ai.hiformer.model.train.PeerDelta;
+import ai.hiformer.model.train.PeerExchange;
+import ai.hiformer.model.train.PeerExchangeState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The learners of one model id exchanging what they learnt ({@code learn.parallelism} = K > 1), as
+ * {@link ModelFunction} runs them: one {@link PeerExchange} per learner key, which this subtask
+ * holds for the keys it owns.
+ *
+ * <p>A learner's key is its model id for learner 0, which alone publishes (updates, snapshots), so
+ * one learner keeps the state layout and names of a model learnt by one; learner k > 0 is keyed
+ * {@code modelId + U+001F + k}. Each learner sends after every {@code learn.sync-examples / K}
+ * examples it trained, unless it still waits for the previous exchange; a learner restored from a
+ * checkpoint first sends again what a peer may lack ({@link PeerExchange#toResend()}).
+ */
+public final class LearnerPeers {
+  /** Between a model id and a learner index in a learner's key (a control character). */
+  static final char SEPARATOR = '\u001F';
+
+  private final int learners;
+  private final long sendEvery;
+  private long epoch;
+  private final Map<String, Side> sides = new HashMap<>();
+
+  /** One learner's exchange and what it has sent. */
+  private static final class Side {
+    final PeerExchange exchange;
+    final List<PeerDelta> toSend = new ArrayList<>();
+    long trainedAtSend;
+
+    Side(PeerExchange exchange) {
+      this.exchange = exchange;
+    }
+  }
+
+  /**
+   * @param learners K ≥ 2
+   * @param syncExamples examples of the whole stream between exchanges
+   */
+  LearnerPeers(int learners, int syncExamples) {
+    this.learners = learners;
+    this.sendEvery = Math.max(1, syncExamples / learners);
+  }
+
+  /** Learner {@code index}'s key for {@code modelId}. */
+  public static String key(String modelId, int index) {
+    return index == 0 ? modelId : modelId + SEPARATOR + index;
+  }
+
+  static String modelIdOf(String key) {
+    int at = key.lastIndexOf(SEPARATOR);
+    return at < 0 ? key : key.substring(0, at);
+  }
+
+  static int indexOf(String key) {
+    int at = key.lastIndexOf(SEPARATOR);
+    return at < 0 ? 0 : Integer.parseInt(key.substring(at + 1));
+  }
+
+  /**
+   * The epoch of this run of the job: the same in every learner, different after every restore
+   * (from the job's id and the checkpoint it restored, 0 at a fresh start).
+   */
+  void epoch(long epoch) {
+    this.epoch = epoch;
+  }
+
+  /**
+   * Joins the runtime just built or restored for {@code key} to its peers.
+   *
+   * @param saved its exchange state from the same checkpoint as the runtime, or null (a new model)
+   */
+  void attach(String key, ModelRuntime runtime, byte[] saved) {
+    PeerExchange exchange = new PeerExchange(runtime.learner().model(), indexOf(key), learners);
+    if (saved != null) {
+      exchange.restore(PeerExchangeState.decode(saved));
+    }
+    exchange.epoch(epoch);
+    Side side = new Side(exchange);
+    side.trainedAtSend = runtime.trainedExamples();
+    side.toSend.addAll(exchange.toResend());
+    sides.put(key, side);
+  }
+
+  /** A peer's delta for {@code key}: held, and every exchange it completes applied. */
+  void receive(String key, byte[] bytes) {
+    Side side = sides.get(key);
+    if (side.exchange.receive(PeerDelta.decode(bytes))) {
+      side.exchange.applyReady();
+    }
+  }
+
+  /**
+   * After {@code runtime} learnt: its delta when one is due, and anything to send again, to {@code
+   * out} as (model id, delta bytes).
+   */
+  void send(String key, ModelRuntime runtime, BiConsumer<String, byte[]> out) {
+    Side side = sides.get(key);
+    if (!side.exchange.waiting() && runtime.trainedExamples() - side.trainedAtSend >= sendEvery) {
+      side.trainedAtSend = runtime.trainedExamples();
+      side.toSend.add(side.exchange.send());
+      // A learner alone in its exchange (K deltas of its own model) cannot be: K ≥ 2.
+    }
+    if (!side.toSend.isEmpty()) {
+      String modelId = modelIdOf(key);
+      for (PeerDelta d : side.toSend) {
+        out.accept(modelId, d.encode());
+      }
+      side.toSend.clear();
+    }
+  }
+
+  /** {@code key}'s exchange state for its checkpoint. */
+  byte[] state(String key) {
+    return sides.get(key).exchange.state().encode();
+  }
+
+  /** {@code key}'s exchange (for tests). */
+  PeerExchange exchange(String key) {
+    return sides.get(key).exchange;
+  }
+
+  /** Exchanges {@code key}'s learner has applied. */
+  long applied(String key) {
+    return sides.get(key).exchange.applied();
+  }
+}

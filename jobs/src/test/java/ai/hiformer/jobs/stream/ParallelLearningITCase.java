@@ -1,0 +1,152 @@
+package ai.hiformer.jobs.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.SharedData;
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.learner.Metrics;
+import ai.hiformer.local.embedded.EmbeddedKafka;
+import ai.hiformer.local.traffic.DelayedLabels;
+import ai.hiformer.model.ModelConfig;
+import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.ModelProfile;
+import ai.hiformer.schemas.Score;
+import ai.hiformer.schemas.WireCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two learners of one model through Kafka ({@code learn.parallelism=2}): MovieLens streamed live
+ * into the job, positives on the labels topic seconds after their impressions, once with one
+ * learner and once with two exchanging through {@code topics.learner-exchange}. The scores a user
+ * reads (from the scoring replicas, which follow learner 0's updates) are judged against the true
+ * labels. Two learners that did not exchange would each know half the examples, and learner 0's
+ * scores would show it; exchanging, they score as one learner does. Skipped, saying so, without the
+ * dataset.
+ */
+class ParallelLearningITCase {
+  @RegisterExtension static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
+
+  @TempDir static Path tmp;
+
+  private static final int EVENTS = 20_000;
+  private static final double MEAN_DELAY_MS = 5_000;
+
+  @Test
+  void twoLearnersScoreAsOne() throws Exception {
+    Path data = SharedData.require("movielens-100k");
+    String spec = hashedSpec();
+    Path specPath = tmp.resolve("movielens-hashed.json");
+    Files.writeString(specPath, spec);
+    Map<String, Double> truth = new HashMap<>();
+    List<DelayedLabels.Out> traffic =
+        DelayedTraffic.of(
+            FeatureSpec.load(specPath),
+            data,
+            "movielens",
+            EVENTS,
+            new DelayedLabels(MEAN_DELAY_MS, 3),
+            "like",
+            truth);
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      double one = run(kafka, spec, 1, traffic, truth);
+      double two = run(kafka, spec, 2, traffic, truth);
+      System.out.printf(
+          "MovieLens through Kafka, %d events, scores against the true labels: one learner AUC"
+              + " %.4f, two learners AUC %.4f (difference %+.4f)%n",
+          EVENTS, one, two, two - one);
+      assertThat(two).as("two exchanging learners' AUC against one's").isGreaterThan(one - 0.006);
+    }
+  }
+
+  /** specs/movielens.json with hashed keys, which several learners need (one id per value). */
+  private static String hashedSpec() throws Exception {
+    String exact = Files.readString(SharedData.repoFile("specs/movielens.json"));
+    String hashed =
+        exact.replace(
+            "\"embedding\": {\"keys\": \"exact\", \"capacity\": 1000000, \"ttl_events\": 0}",
+            "\"embedding\": {\"keys\": \"hashed\", \"buckets\": 65536}");
+    assertThat(hashed).as("the spec's embedding line").isNotEqualTo(exact);
+    return hashed;
+  }
+
+  private static double run(
+      EmbeddedKafka kafka,
+      String spec,
+      int learners,
+      List<DelayedLabels.Out> traffic,
+      Map<String, Double> truth)
+      throws Exception {
+    String prefix = "learners" + learners + "-";
+    kafka.createTopics(1, prefix + "events", prefix + "labels", prefix + "scores");
+    kafka.createTopics(1, prefix + "dead-letters", prefix + "exchange");
+    JobConfig config =
+        JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(prefix), "movielens")
+            .set(LearnerOptions.FEATURE_SPEC, spec)
+            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build())
+            .set(JobConfig.EVENTS_TOPIC, prefix + "events")
+            .set(JobConfig.LABELS_TOPIC, prefix + "labels")
+            .set(JobConfig.SCORES_TOPIC, prefix + "scores")
+            .set(JobConfig.DEAD_LETTER_TOPIC, prefix + "dead-letters")
+            .set(JobConfig.EXCHANGE_TOPIC, prefix + "exchange")
+            .set(JobConfig.GROUP_ID, prefix)
+            .set(JobConfig.TRANSACTIONAL_ID_PREFIX, prefix)
+            .set(JobConfig.SCORES_DELIVERY, "at-least-once")
+            .set(JobConfig.JOIN_TIME, "event")
+            .set(JobConfig.LABEL_WINDOW_MS, 60_000L)
+            .set(JobConfig.CHECKPOINT_INTERVAL_MS, 1000L)
+            .set(LearnerOptions.SCORING_PARALLELISM, 1)
+            .set(LearnerOptions.UPDATES_INTERVAL_MS, 200L)
+            .set(LearnerOptions.PARALLELISM, learners)
+            .build();
+    JobClient job = JobTestKit.environment(config).executeAsync(prefix);
+    try {
+      DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
+      Map<String, Double> scores = awaitScores(kafka, prefix + "scores");
+      double[] p = new double[EVENTS];
+      double[] y = new double[EVENTS];
+      int n = 0;
+      for (Map.Entry<String, Double> e : truth.entrySet()) {
+        p[n] = scores.get(e.getKey());
+        y[n] = e.getValue();
+        n++;
+      }
+      return Metrics.auc(p, y, 0, n);
+    } finally {
+      job.cancel().get();
+    }
+  }
+
+  /** The first score of each request id, once every event has one (up to 2 minutes). */
+  private static Map<String, Double> awaitScores(EmbeddedKafka kafka, String topic)
+      throws Exception {
+    WireCodec<Score> codec = WireCodec.scores();
+    long deadline = System.currentTimeMillis() + 120_000;
+    Map<String, Double> scores = new HashMap<>();
+    while (System.currentTimeMillis() < deadline) {
+      scores.clear();
+      for (ConsumerRecord<byte[], byte[]> r :
+          EmbeddedKafka.readCommittedRecords(
+              kafka.bootstrapServers(), topic, Duration.ofMillis(1000))) {
+        Score s = codec.decode(r.value());
+        scores.putIfAbsent(s.getRequestId(), s.getScores().get("like"));
+      }
+      if (scores.size() >= EVENTS) {
+        return scores;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("only " + scores.size() + " of " + EVENTS + " events were scored");
+  }
+}
