@@ -15,10 +15,13 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -50,22 +53,19 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
    * model id: the changes, each followed by a slice of a base spread over {@code
    * updates.base-slices} updates.
    */
-  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> UPDATES =
-      new OutputTag<>(
-          "model-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+  public static final OutputTag<PublishedUpdate> UPDATES =
+      new OutputTag<>("model-updates", TypeInformation.of(PublishedUpdate.class));
 
   /**
    * With {@code learn.parallelism} > 1, what each learner sends its peers ({@link LearnerPeers}):
    * (model id, {@link ai.hiformer.model.train.PeerDelta} bytes), for the learner-exchange topic.
    */
-  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> EXCHANGE =
-      new OutputTag<>(
-          "learner-exchange", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+  public static final OutputTag<PublishedUpdate> EXCHANGE =
+      new OutputTag<>("learner-exchange", TypeInformation.of(PublishedUpdate.class));
 
   /** The same updates for the job's own scoring replicas, without the base slices. */
-  public static final OutputTag<ai.hiformer.jobs.api.PublishedUpdate> REPLICA_UPDATES =
-      new OutputTag<>(
-          "replica-updates", TypeInformation.of(ai.hiformer.jobs.api.PublishedUpdate.class));
+  public static final OutputTag<PublishedUpdate> REPLICA_UPDATES =
+      new OutputTag<>("replica-updates", TypeInformation.of(PublishedUpdate.class));
 
   /**
    * The embedding rows of the current key's model, one entry per row ({@link
@@ -73,22 +73,17 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
    * the rows changed since the previous one, while "model" holds the rest (dense weights, optimiser
    * moments, encoder, counters).
    */
-  public static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]> ROWS =
-      new org.apache.flink.api.common.state.MapStateDescriptor<>(
-          "rows",
-          org.apache.flink.api.common.typeinfo.Types.LONG,
-          PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+  public static final MapStateDescriptor<Long, byte[]> ROWS =
+      new MapStateDescriptor<>(
+          "rows", Types.LONG, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
   /**
    * The exact vocabularies' values of the current key's model, one entry per value, saved as the
    * rows are.
    */
-  public static final org.apache.flink.api.common.state.MapStateDescriptor<Long, byte[]>
-      VOCABULARY =
-          new org.apache.flink.api.common.state.MapStateDescriptor<>(
-              "vocabulary",
-              org.apache.flink.api.common.typeinfo.Types.LONG,
-              PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+  public static final MapStateDescriptor<Long, byte[]> VOCABULARY =
+      new MapStateDescriptor<>(
+          "vocabulary", Types.LONG, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
 
   private final LearnerOptions config;
   private final EventMapping<T> mapping;
@@ -96,8 +91,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient ValueState<byte[]> exchangeState;
   private transient LearnerPeers peers; // learn.parallelism > 1
   private transient long epoch;
-  private transient org.apache.flink.api.common.state.MapState<Long, byte[]> rowState;
-  private transient org.apache.flink.api.common.state.MapState<Long, byte[]> entryState;
+  private transient MapState<Long, byte[]> rowState;
+  private transient MapState<Long, byte[]> entryState;
   private transient Map<String, ModelRuntime> runtimes;
   private transient Set<String> dirty;
   private transient FeatureSpec spec;
@@ -109,18 +104,14 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient MetricGroup metricGroup;
   private transient Set<String> registered;
   private transient IdleFlush idleFlush;
-  private transient long updatesIntervalMs;
   private transient int microBatch;
-  private transient Set<String>
-      needsFullUpdate; // runtimes built or restored since their last update
-  private transient Map<String, Long> publishedVersion;
+  private transient UpdatePublisher publisher;
   private transient org.apache.flink.metrics.Histogram trainMillis;
-  private transient long lastLog;
+  private transient ProgressLog progress;
   private transient boolean
       replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
-  private static final long LOG_EVERY_MS = 30_000;
 
   public ModelFunction(LearnerOptions options, EventMapping<T> mapping) {
     this.config = options;
@@ -139,7 +130,6 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     runtimes = new HashMap<>();
     dirty = new HashSet<>();
     registered = new HashSet<>();
-    updatesIntervalMs = config.get(LearnerOptions.UPDATES_INTERVAL_MS);
     idleFlush = new IdleFlush(config.get(LearnerOptions.FLUSH_IDLE_MS));
     microBatch = config.get(LearnerOptions.MICRO_BATCH);
     int learners = config.get(LearnerOptions.PARALLELISM);
@@ -154,9 +144,9 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       // The micro-batch stays the model's step: each learner steps on its share of it.
       microBatch = Math.max(1, microBatch / learners);
     }
-    needsFullUpdate = new HashSet<>();
-    publishedVersion = new HashMap<>();
+    publisher = new UpdatePublisher(config);
     spec = config.spec();
+    progress = new ProgressLog(spec.tasks().get(0).name());
     taskNames = spec.tasks().stream().map(ai.hiformer.features.spec.TaskSpec::name).toList();
     replicasScore = config.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     if (replicasScore) {
@@ -198,11 +188,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     String key = ctx.getCurrentKey();
     ModelRuntime runtime = runtime(key);
     byte[] delta = mapping.peerDelta(event);
-    if (delta != null) {
-      if (peers == null) {
-        throw new IllegalStateException(
-            "a learner's delta reached model " + key + " with learn.parallelism = 1");
-      }
+    if (delta != null) { // only where learn.parallelism > 1 builds the exchange
       peers.receive(key, delta);
       dirty.add(key);
       peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
@@ -264,34 +250,14 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       trainedCounter.inc(microBatch);
       trainMillis.update(runtime.lastTrainMillis());
     }
-    long now = System.currentTimeMillis();
-    if (now - lastLog >= LOG_EVERY_MS) {
-      lastLog = now;
-      for (Map.Entry<String, ModelRuntime> e : runtimes.entrySet()) {
-        ModelRuntime r = e.getValue();
-        LOG.info(
-            "model {} v{}: {} events scored, {} examples trained, {} pending; task {} progressive AUC {} log-loss {}",
-            e.getKey(),
-            r.version(),
-            r.scored(),
-            r.trainedExamples(),
-            r.pendingExamples(),
-            spec.tasks().get(0).name(),
-            String.format("%.4f", r.metrics().task(0).auc()),
-            String.format("%.4f", r.metrics().task(0).logLoss()));
-      }
-    }
+    progress.maybeLog(runtimes, peers);
     dirty.add(key);
     if (peers != null) {
       peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
     }
-    long interval = updatesIntervalMs;
-    // With several learners, learner 0 alone publishes: its key is the model id.
-    if (interval > 0 && !publishedVersion.containsKey(key) && LearnerPeers.indexOf(key) == 0) {
-      publishedVersion.put(
-          key, -1L); // the first update of this runtime is due at the next interval boundary
-      long at = (ctx.timerService().currentProcessingTime() / interval + 1) * interval;
-      ctx.timerService().registerProcessingTimeTimer(at);
+    long first = publisher.firstTimer(key, ctx.timerService().currentProcessingTime());
+    if (first != UpdatePublisher.NONE) {
+      ctx.timerService().registerProcessingTimeTimer(first);
     }
     if (runtime.pendingExamples() > 0) {
       // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
@@ -305,14 +271,13 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Scored> out) {
-    long interval = updatesIntervalMs;
-    if (interval > 0 && timestamp % interval == 0) {
+    if (publisher.isUpdateTimer(timestamp)) {
       // Also a timer restored from a checkpoint: the restored model's first update is full, which
       // is how scoring replicas, rebuilt empty after a restore, get their model back without
       // waiting for an event.
       String key = ctx.getCurrentKey();
       publish(key, runtime(key), ctx::output);
-      ctx.timerService().registerProcessingTimeTimer(timestamp + interval);
+      ctx.timerService().registerProcessingTimeTimer(timestamp + publisher.intervalMs());
     }
     ModelRuntime runtime = runtime(ctx.getCurrentKey());
     if (runtime.pendingExamples() > 0) {
@@ -382,42 +347,17 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
         throw new IllegalStateException("cannot read the exchange state of " + key, e);
       }
     }
-    needsFullUpdate.add(key); // a new epoch: replicas start again from a full update
+    publisher.restarted(key); // a new epoch: replicas start again from a full update
     registerGauges(key, r);
     return r;
   }
 
-  /**
-   * Emits the update due for {@code key}: a full one after a (re)start (its epoch is new), else the
-   * changes, with the dense weights only when the version moved. The update stream then also gets
-   * the next slice of a base spread over {@code updates.base-slices} updates, at the same sequence,
-   * for readers that join late; scoring replicas, which have followed every change, do not get
-   * them.
-   */
+  /** Emits the update due for {@code key} ({@link UpdatePublisher#publish}). */
   void publish(
       String key,
       ModelRuntime r,
-      java.util.function.BiConsumer<
-              OutputTag<ai.hiformer.jobs.api.PublishedUpdate>, ai.hiformer.jobs.api.PublishedUpdate>
-          out) {
-    boolean restarted = needsFullUpdate.remove(key);
-    boolean dense = restarted || r.version() != publishedVersion.getOrDefault(key, -1L);
-    publishedVersion.put(key, r.version());
-    var update =
-        new ai.hiformer.jobs.api.PublishedUpdate(
-            key,
-            r.updates()
-                .capture(restarted, dense)
-                .publishedBytes()); // read and handed on, never changed: no copy
-    out.accept(REPLICA_UPDATES, update);
-    out.accept(UPDATES, update);
-    int slices = config.get(LearnerOptions.UPDATES_BASE_SLICES);
-    if (!restarted && slices > 0) {
-      out.accept(
-          UPDATES,
-          new ai.hiformer.jobs.api.PublishedUpdate(
-              key, r.updates().baseSlice(slices).publishedBytes()));
-    }
+      java.util.function.BiConsumer<OutputTag<PublishedUpdate>, PublishedUpdate> out) {
+    publisher.publish(key, r, peers == null ? 0 : peers.applied(key), out);
   }
 
   private void registerGauges(String key, ModelRuntime r) {
