@@ -35,6 +35,7 @@ public final class LearnerPeers {
     final PeerExchange exchange;
     final List<PeerDelta> toSend = new ArrayList<>();
     long trainedAtSend;
+    boolean flushWanted; // idle: send what was learnt since the last delta, however little
 
     Side(PeerExchange exchange) {
       this.exchange = exchange;
@@ -104,10 +105,11 @@ public final class LearnerPeers {
    */
   void send(String key, ModelRuntime runtime, BiConsumer<String, byte[]> out) {
     Side side = sides.get(key);
-    if (!side.exchange.waiting() && runtime.trainedExamples() - side.trainedAtSend >= sendEvery) {
+    long learnt = runtime.trainedExamples() - side.trainedAtSend;
+    if (!side.exchange.waiting() && (learnt >= sendEvery || side.flushWanted && learnt > 0)) {
       side.trainedAtSend = runtime.trainedExamples();
+      side.flushWanted = false;
       side.toSend.add(side.exchange.send());
-      // A learner alone in its exchange (K deltas of its own model) cannot be: K ≥ 2.
     }
     if (!side.toSend.isEmpty()) {
       String modelId = modelIdOf(key);
@@ -116,6 +118,21 @@ public final class LearnerPeers {
       }
       side.toSend.clear();
     }
+  }
+
+  /**
+   * {@code key}'s learner is idle: what it learnt since its last delta is sent now, or as soon as
+   * the exchange it waits for is applied (a peer's delta arrives), so that the tail of a stream is
+   * merged too.
+   */
+  void flush(String key, ModelRuntime runtime, BiConsumer<String, byte[]> out) {
+    sides.get(key).flushWanted = true;
+    send(key, runtime, out);
+  }
+
+  /** Whether {@code key}'s learner learnt anything its peers have not been sent. */
+  boolean unsent(String key, ModelRuntime runtime) {
+    return runtime.trainedExamples() > sides.get(key).trainedAtSend;
   }
 
   /** {@code key}'s exchange state for its checkpoint. */

@@ -110,8 +110,6 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient ProgressLog progress;
   private transient boolean
       replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(ModelFunction.class);
 
   public ModelFunction(LearnerOptions options, EventMapping<T> mapping) {
     this.config = options;
@@ -191,7 +189,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (delta != null) { // only where learn.parallelism > 1 builds the exchange
       peers.receive(key, delta);
       dirty.add(key);
-      peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
+      peers.send(key, runtime, toPeers(ctx));
       return;
     }
     double[] probs;
@@ -253,15 +251,15 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     progress.maybeLog(runtimes, peers);
     dirty.add(key);
     if (peers != null) {
-      peers.send(key, runtime, (m, b) -> ctx.output(EXCHANGE, new PublishedUpdate(m, b)));
+      peers.send(key, runtime, toPeers(ctx));
     }
     long first = publisher.firstTimer(key, ctx.timerService().currentProcessingTime());
     if (first != UpdatePublisher.NONE) {
       ctx.timerService().registerProcessingTimeTimer(first);
     }
-    if (runtime.pendingExamples() > 0) {
-      // An idle flush: a partial micro-batch is trained once no event arrived for flush-idle-ms.
-      // Each timer is registered once, not once per event.
+    if (runtime.pendingExamples() > 0 || peers != null && peers.unsent(key, runtime)) {
+      // An idle flush: a partial micro-batch is trained (and, with several learners, what was
+      // learnt sent) once no event arrived for flush-idle-ms. Each timer is registered once.
       long at = idleFlush.afterEvent(key, ctx.timerService().currentProcessingTime());
       if (at != IdleFlush.NONE) {
         ctx.timerService().registerProcessingTimeTimer(at);
@@ -297,6 +295,13 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       trainedCounter.inc(n);
       dirty.add(ctx.getCurrentKey());
     }
+    if (peers != null) { // idle: what it learnt since its last delta goes to its peers
+      peers.flush(ctx.getCurrentKey(), runtime, toPeers(ctx));
+    }
+  }
+
+  private java.util.function.BiConsumer<String, byte[]> toPeers(Context ctx) {
+    return (modelId, delta) -> ctx.output(EXCHANGE, new PublishedUpdate(modelId, delta));
   }
 
   private ModelRuntime runtime(String key) {
@@ -321,24 +326,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the saved rows of " + key, e);
     }
-    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null && LearnerPeers.indexOf(key) == 0) {
-      r.snapshotPolicy(
-          config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES),
-          config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));
-    }
-    r.qualityGate(
-        config.get(LearnerOptions.QUALITY_WINDOW),
-        config.get(LearnerOptions.QUALITY_AUC_MARGIN),
-        config.get(LearnerOptions.QUALITY_MAX_HELD_EXAMPLES),
-        reason ->
-            LOG.warn(
-                "model {}: version {} held back from serving by the quality gate: {}",
-                key,
-                runtimes.get(key) == null ? "?" : runtimes.get(key).version(),
-                reason));
-    r.learner().threads(config.get(LearnerOptions.THREADS));
-    r.labelPolicy(
-        config.get(LearnerOptions.NEGATIVE_SAMPLING), config.get(LearnerOptions.LATE_POSITIVES));
+    RuntimeSettings.apply(config, key, r);
     runtimes.put(key, r);
     if (peers != null) {
       try {
@@ -362,8 +350,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   private void registerGauges(String key, ModelRuntime r) {
     if (registered.add(key)) {
-      RuntimeGauges.register(
-          metricGroup.addGroup("model", key.replace(LearnerPeers.SEPARATOR, '#')), r, spec);
+      MetricGroup group = metricGroup.addGroup("model", key.replace(LearnerPeers.SEPARATOR, '#'));
+      RuntimeGauges.register(group, r, spec);
+      if (peers != null) {
+        group.gauge("exchangesApplied", () -> peers.applied(key));
+      }
     }
   }
 
