@@ -14,17 +14,14 @@ public final class LearningStreams {
   private final DataStream<Scored> scores;
   private final DataStream<Rejected> rejected;
   private final DataStream<PublishedUpdate> updates;
-  private final DataStream<PublishedUpdate> exchange;
 
   LearningStreams(
       DataStream<Scored> scores,
       DataStream<Rejected> rejected,
-      DataStream<PublishedUpdate> updates,
-      DataStream<PublishedUpdate> exchange) {
+      DataStream<PublishedUpdate> updates) {
     this.scores = scores;
     this.rejected = rejected;
     this.updates = updates;
-    this.exchange = exchange;
   }
 
   /** One score per event to score, naming the model version that produced it. */
@@ -40,15 +37,5 @@ public final class LearningStreams {
   /** The learner's model updates, in order per model id (for a topic that servers follow). */
   public DataStream<PublishedUpdate> updates() {
     return updates;
-  }
-
-  /**
-   * With {@code learn.parallelism} > 1, what the learners send each other, (model id, delta), for
-   * the learner-exchange topic, whose records come back as peer deltas ({@link
-   * ai.hiformer.jobs.api.EventMapping#peerDelta}) beside the labelled examples; null without a
-   * learner.
-   */
-  public DataStream<PublishedUpdate> exchange() {
-    return exchange;
   }
 }

@@ -2,6 +2,7 @@ package ai.hiformer.jobs;
 
 import ai.hiformer.jobs.api.EventMapping;
 import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PeerChannel;
 import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.jobs.api.Rejected;
 import ai.hiformer.jobs.api.Scored;
@@ -61,7 +62,7 @@ public final class OnlineLearning {
   /** Keys {@code events} by model id, scores each one and learns from the labelled ones. */
   public static <T> LearningStreams scoreAndLearn(
       DataStream<T> events, EventMapping<T> mapping, LearnerOptions options) {
-    return build(events, events, null, mapping, options);
+    return build(events, events, null, mapping, options, null);
   }
 
   /**
@@ -83,7 +84,7 @@ public final class OnlineLearning {
               + LearnerOptions.SCORING_PARALLELISM.key()
               + " > 0 (at 0 the learner scores what it learns from)");
     }
-    return build(toScore, toLearn, null, mapping, options);
+    return build(toScore, toLearn, null, mapping, options, null);
   }
 
   /**
@@ -98,8 +99,23 @@ public final class OnlineLearning {
       DataStream<T> labelled,
       EventMapping<T> mapping,
       LearnerOptions options) {
+    return scoreAndLearn(toScore, toLearn, labelled, mapping, options, null);
+  }
+
+  /**
+   * {@link #scoreAndLearn(DataStream, DataStream, DataStream, EventMapping, LearnerOptions)} with
+   * the channel several learners of a model exchange their deltas through ({@code
+   * learn.parallelism} > 1; null otherwise).
+   */
+  public static <T> LearningStreams scoreAndLearn(
+      DataStream<T> toScore,
+      DataStream<T> toLearn,
+      DataStream<T> labelled,
+      EventMapping<T> mapping,
+      LearnerOptions options,
+      PeerChannel.Factory peers) {
     requireReplicas(options, "separate streams to score and to learn");
-    return build(toScore, toLearn, labelled, mapping, options);
+    return build(toScore, toLearn, labelled, mapping, options, peers);
   }
 
   /**
@@ -122,13 +138,25 @@ public final class OnlineLearning {
       DataStream<T> labelled,
       EventMapping<T> mapping,
       LearnerOptions options) {
+    return learn(toLearn, labelled, mapping, options, null);
+  }
+
+  /**
+   * {@link #learn(DataStream, DataStream, EventMapping, LearnerOptions)} with the channel several
+   * learners of a model exchange their deltas through ({@code learn.parallelism} > 1; null
+   * otherwise).
+   */
+  public static <T> LearningStreams learn(
+      DataStream<T> toLearn,
+      DataStream<T> labelled,
+      EventMapping<T> mapping,
+      LearnerOptions options,
+      PeerChannel.Factory peers) {
     requireReplicas(options, "a learner without scoring");
-    SingleOutputStreamOperator<Scored> learner = learner(toLearn, labelled, mapping, options);
+    SingleOutputStreamOperator<Scored> learner =
+        learner(toLearn, labelled, mapping, options, peers);
     return new LearningStreams(
-        learner,
-        learner.getSideOutput(REJECTED),
-        learner.getSideOutput(UPDATES),
-        learner.getSideOutput(ModelFunction.EXCHANGE));
+        learner, learner.getSideOutput(REJECTED), learner.getSideOutput(UPDATES));
   }
 
   /**
@@ -146,7 +174,7 @@ public final class OnlineLearning {
       LearnerOptions options) {
     requireReplicas(options, "scoring with replicas");
     SingleOutputStreamOperator<Scored> scores = replicaScores(events, updates, mapping, options);
-    return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates, null);
+    return new LearningStreams(scores, scores.getSideOutput(REJECTED), updates);
   }
 
   private static void requireReplicas(LearnerOptions options, String what) {
@@ -165,23 +193,20 @@ public final class OnlineLearning {
       DataStream<T> toLearn,
       DataStream<T> labelled,
       EventMapping<T> mapping,
-      LearnerOptions options) {
+      LearnerOptions options,
+      PeerChannel.Factory peers) {
     int scorers = options.get(LearnerOptions.SCORING_PARALLELISM);
     SingleOutputStreamOperator<Scored> learner =
-        learner(scorers == 0 ? events : toLearn, labelled, mapping, options);
+        learner(scorers == 0 ? events : toLearn, labelled, mapping, options, peers);
     DataStream<PublishedUpdate> updates = learner.getSideOutput(UPDATES);
-    DataStream<PublishedUpdate> exchange = learner.getSideOutput(ModelFunction.EXCHANGE);
     if (scorers == 0) {
-      return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates, exchange);
+      return new LearningStreams(learner, learner.getSideOutput(REJECTED), updates);
     }
     SingleOutputStreamOperator<Scored> scores =
         replicaScores(
             events, learner.getSideOutput(ModelFunction.REPLICA_UPDATES), mapping, options);
     return new LearningStreams(
-        scores,
-        scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)),
-        updates,
-        exchange);
+        scores, scores.getSideOutput(REJECTED).union(learner.getSideOutput(REJECTED)), updates);
   }
 
   /**
@@ -192,7 +217,8 @@ public final class OnlineLearning {
       DataStream<T> toLearn,
       DataStream<T> labelled,
       EventMapping<T> mapping,
-      LearnerOptions options) {
+      LearnerOptions options,
+      PeerChannel.Factory peers) {
     boolean replicas = options.get(LearnerOptions.SCORING_PARALLELISM) > 0;
     DataStream<T> filtered =
         !replicas
@@ -210,7 +236,7 @@ public final class OnlineLearning {
         .transform(
             replicas ? "learn" : "score + learn",
             TypeInformation.of(Scored.class),
-            new ModelOperator<>(new ModelFunction<>(options, mapping)))
+            new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
         .uid("model");
   }
 

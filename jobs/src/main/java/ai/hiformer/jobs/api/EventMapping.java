@@ -51,17 +51,8 @@ public interface EventMapping<T> extends Serializable {
   }
 
   /**
-   * With {@code learn.parallelism} > 1: the delta from another learner of the model that this
-   * record carries ({@code ai.hiformer.model.train.PeerDelta} bytes) in place of an event, or null
-   * for an event. A mapping whose records never carry one keeps the default.
-   */
-  default byte[] peerDelta(T event) {
-    return null;
-  }
-
-  /**
-   * Which of {@code learners} learns from this record: for an event, a hash of its request id (the
-   * same in a replay and after a restore); for a peer delta, the learner it is addressed to.
+   * Which of {@code learners} ({@code learn.parallelism}) learns from this event: a hash of its
+   * request id, the same in a replay and after a restore.
    */
   default int learner(T event, int learners) {
     return ai.hiformer.learner.NegativeSampling.learnerOf(requestId(event), learners);

@@ -56,13 +56,6 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   public static final OutputTag<PublishedUpdate> UPDATES =
       new OutputTag<>("model-updates", TypeInformation.of(PublishedUpdate.class));
 
-  /**
-   * With {@code learn.parallelism} > 1, what each learner sends its peers ({@link LearnerPeers}):
-   * (model id, {@link ai.hiformer.model.train.PeerDelta} bytes), for the learner-exchange topic.
-   */
-  public static final OutputTag<PublishedUpdate> EXCHANGE =
-      new OutputTag<>("learner-exchange", TypeInformation.of(PublishedUpdate.class));
-
   /** The same updates for the job's own scoring replicas, without the base slices. */
   public static final OutputTag<PublishedUpdate> REPLICA_UPDATES =
       new OutputTag<>("replica-updates", TypeInformation.of(PublishedUpdate.class));
@@ -90,6 +83,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient ValueState<byte[]> state;
   private transient ValueState<byte[]> exchangeState;
   private transient LearnerPeers peers; // learn.parallelism > 1
+  private transient java.util.function.BiConsumer<String, byte[]> peerSender;
   private transient long epoch;
   private transient MapState<Long, byte[]> rowState;
   private transient MapState<Long, byte[]> entryState;
@@ -181,17 +175,14 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     this.epoch = epoch;
   }
 
+  long epoch() {
+    return epoch;
+  }
+
   @Override
   public void processElement(T event, Context ctx, Collector<Scored> out) throws Exception {
     String key = ctx.getCurrentKey();
     ModelRuntime runtime = runtime(key);
-    byte[] delta = mapping.peerDelta(event);
-    if (delta != null) { // only where learn.parallelism > 1 builds the exchange
-      peers.receive(key, delta);
-      dirty.add(key);
-      peers.send(key, runtime, toPeers(ctx));
-      return;
-    }
     double[] probs;
     long versionBefore = runtime.version();
     long time = mapping.eventTimeMillis(event);
@@ -251,7 +242,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     progress.maybeLog(runtimes, peers);
     dirty.add(key);
     if (peers != null) {
-      peers.send(key, runtime, toPeers(ctx));
+      peers.send(key, runtime, peerSender);
     }
     long first = publisher.firstTimer(key, ctx.timerService().currentProcessingTime());
     if (first != UpdatePublisher.NONE) {
@@ -296,12 +287,24 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       dirty.add(ctx.getCurrentKey());
     }
     if (peers != null) { // idle: what it learnt since its last delta goes to its peers
-      peers.flush(ctx.getCurrentKey(), runtime, toPeers(ctx));
+      peers.flush(ctx.getCurrentKey(), runtime, peerSender);
     }
   }
 
-  private java.util.function.BiConsumer<String, byte[]> toPeers(Context ctx) {
-    return (modelId, delta) -> ctx.output(EXCHANGE, new PublishedUpdate(modelId, delta));
+  /**
+   * A peer's delta for learner {@code key} (the operator set the key): held, every exchange it
+   * completes applied, and this learner's next delta sent if due.
+   */
+  void receivePeer(String key, byte[] delta) {
+    ModelRuntime runtime = runtime(key);
+    peers.receive(key, delta);
+    dirty.add(key);
+    peers.send(key, runtime, peerSender);
+  }
+
+  /** Where this learner's deltas go (the operator's {@link ai.hiformer.jobs.api.PeerChannel}). */
+  void peerSender(java.util.function.BiConsumer<String, byte[]> sender) {
+    this.peerSender = sender;
   }
 
   private ModelRuntime runtime(String key) {

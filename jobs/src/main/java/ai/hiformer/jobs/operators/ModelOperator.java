@@ -4,6 +4,7 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.snapshot.Retention;
 import ai.hiformer.features.snapshot.SnapshotStaging;
 import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PeerChannel;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.learner.ModelRuntime;
 import java.nio.file.Path;
@@ -31,11 +32,33 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   private static final long serialVersionUID = 1L;
 
   private final ModelFunction<T> function;
+  private final PeerChannel.Factory peerChannel;
 
   public ModelOperator(ModelFunction<T> function) {
+    this(function, null);
+  }
+
+  /**
+   * @param peerChannel with {@code learn.parallelism} > 1, the channel the learners exchange their
+   *     deltas through; else null
+   */
+  public ModelOperator(ModelFunction<T> function, PeerChannel.Factory peerChannel) {
     super(function);
     this.function = function;
+    this.peerChannel = peerChannel;
+    if (function.options().get(LearnerOptions.PARALLELISM) > 1 && peerChannel == null) {
+      throw new IllegalArgumentException(
+          LearnerOptions.PARALLELISM.key()
+              + " = "
+              + function.options().get(LearnerOptions.PARALLELISM)
+              + " needs a channel for the learners' deltas (topics.learner-exchange)");
+    }
   }
+
+  /** How often the channel is read when no record arrives, ms. */
+  private static final long PEER_POLL_MS = 5;
+
+  private transient PeerExchangeReader peers;
 
   /** The function this operator runs (for tests). */
   ModelFunction<T> function() {
@@ -62,6 +85,9 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     function.epoch(epochOf(context));
     super.initializeState(context);
+    if (peerChannel != null) {
+      peers = new PeerExchangeReader(this, context);
+    }
     String dir = function.options().get(LearnerOptions.SNAPSHOT_DIR);
     if (dir != null) {
       stagedState =
@@ -97,7 +123,55 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   }
 
   @Override
+  public void open() throws Exception {
+    super.open();
+    if (peers != null) {
+      function.peerSender(peers.open(peerChannel));
+      schedulePeerPoll();
+    }
+  }
+
+  private void schedulePeerPoll() {
+    getProcessingTimeService()
+        .registerTimer(
+            getProcessingTimeService().getCurrentProcessingTime() + PEER_POLL_MS,
+            t -> {
+              peers.poll(true);
+              schedulePeerPoll();
+            });
+  }
+
+  @Override
+  public void processElement(
+      org.apache.flink.streaming.runtime.streamrecord.StreamRecord<T> element) throws Exception {
+    if (peers != null) {
+      peers.poll(false);
+    }
+    super.processElement(element);
+  }
+
+  /** Sets the key whose state the function reads (for the exchange reader). */
+  void selectKey(String key) {
+    setCurrentKey(key);
+  }
+
+  String selectedKey() {
+    return (String) getCurrentKey();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (peers != null) {
+      peers.close();
+    }
+    super.close();
+  }
+
+  @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
+    if (peers != null) {
+      peers.snapshot(); // before the keys' state: a delta read is in the state written below
+    }
     LearnerOptions config = function.options();
     if (config.get(LearnerOptions.SNAPSHOT_DIR) != null) {
       if (staged == null) {

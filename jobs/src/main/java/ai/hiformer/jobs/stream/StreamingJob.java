@@ -231,18 +231,19 @@ public final class StreamingJob {
               // LEARNING_BUFFER_TIMEOUT_MS rather than one network buffer per example, each a
               // wake-up of the learner's thread.
               .setBufferTimeout(OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS);
-      // Several learners of a model hear from each other beside their labelled examples.
-      DataStream<ValidEvent> labelled =
-          learners > 1 ? joined.union(LearnerExchange.read(env, config)) : joined;
+      // Several learners of a model exchange their deltas through a topic of their own.
+      ai.hiformer.jobs.api.PeerChannel.Factory peers =
+          learners > 1 ? KafkaPeerChannel.factory(config) : null;
       // The model step is the library's (OnlineLearning): this job is one user of it, on its
       // validated Avro events.
       if (role.equals("learn")) {
         learning =
             OnlineLearning.learn(
                 toLearn,
-                labelled,
+                joined,
                 new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
-                config.learnerOptions());
+                config.learnerOptions(),
+                peers);
         deadLetters = labels.getSideOutput(DeadLetters.TAG);
       } else {
         learning =
@@ -250,9 +251,10 @@ public final class StreamingJob {
                 ? OnlineLearning.scoreAndLearn(
                     valid,
                     toLearn,
-                    labelled,
+                    joined,
                     new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
-                    config.learnerOptions())
+                    config.learnerOptions(),
+                    peers)
                 : OnlineLearning.scoreAndLearn(
                     valid.union(joined),
                     new ValidEventMapping(ImpressionCodec.columnsOf(config.spec())),
@@ -277,9 +279,6 @@ public final class StreamingJob {
                       : DeliveryGuarantee.AT_LEAST_ONCE))
           .uid("scores-sink")
           .name("scores");
-    }
-    if (learners > 1 && !role.equals("score")) {
-      LearnerExchange.write(learning.exchange(), config);
     }
     if (config.get(JobConfig.UPDATES_TOPIC) != null && !role.equals("score")) {
       UpdateTopic.publish(learning.updates(), config);

@@ -48,29 +48,7 @@ public class ValidEvent {
    */
   public boolean latePositive;
 
-  /**
-   * With {@code learn.parallelism} > 1, a record from the learner-exchange topic: another learner's
-   * delta for learner {@link #peerLearner} of {@link #modelId}; null on every event.
-   */
-  public byte[] peerDelta;
-
-  /** The learner a {@link #peerDelta} is addressed to. */
-  public int peerLearner;
-
   public ValidEvent() {}
-
-  /** A peer's delta for learner {@code learner} of {@code modelId}. */
-  public static ValidEvent peerDelta(String modelId, int learner, byte[] delta) {
-    ValidEvent v = new ValidEvent();
-    v.modelId = modelId;
-    v.requestId = "";
-    v.peerDelta = delta;
-    v.peerLearner = learner;
-    v.labels = java.util.Map.of();
-    v.labelled = true; // not an impression awaiting a label
-    v.trainOnly = true; // never scored
-    return v;
-  }
 
   /** {@code Map<String, List<String>>} with Flink's own map and list serializers. */
   public static final class MultiValuedTypeInfo extends TypeInfoFactory<Map<String, List<String>>> {

@@ -77,16 +77,6 @@ public final class ValidEventMapping implements EventMapping<ValidEvent> {
     return v.latePositive;
   }
 
-  @Override
-  public byte[] peerDelta(ValidEvent v) {
-    return v.peerDelta;
-  }
-
-  @Override
-  public int learner(ValidEvent v, int learners) {
-    return v.peerDelta != null ? v.peerLearner : EventMapping.super.learner(v, learners);
-  }
-
   /** Re-encoded: only a rejection after validation needs the bytes, which validation makes rare. */
   @Override
   public byte[] payload(ValidEvent v) {

@@ -45,6 +45,16 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
     return ByteBuffer.wrap(encoded).order(ByteOrder.LITTLE_ENDIAN).getInt(12);
   }
 
+  /**
+   * The epoch in an encoded delta, read from its header alone.
+   *
+   * @throws IllegalArgumentException for bytes too short to hold a header
+   */
+  public static long epochOf(byte[] encoded) {
+    senderOf(encoded);
+    return ByteBuffer.wrap(encoded).order(ByteOrder.LITTLE_ENDIAN).getLong(16);
+  }
+
   /** The rows moved over all tables. */
   public long rowCount() {
     long n = 0;

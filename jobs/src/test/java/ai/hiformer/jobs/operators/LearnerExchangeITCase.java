@@ -4,33 +4,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.hiformer.jobs.api.LearnerOptions;
-import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.jobs.stream.JobConfig;
+import ai.hiformer.jobs.stream.KafkaPeerChannel;
 import ai.hiformer.jobs.stream.ValidEvent;
 import ai.hiformer.jobs.stream.ValidEventMapping;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
-import ai.hiformer.model.train.PeerDelta;
 import ai.hiformer.model.train.PeerExchangeState;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two learners of one model in the model operator ({@code learn.parallelism=2}), their exchange
- * looped back by hand as the learner-exchange topic would: each learns its share of the examples
- * (by request id), they apply the same exchanges and hold the same common state, and a restore from
- * one checkpoint carries on from it, the deltas sent before the cut sent again.
+ * Two learners of one model in the model operator ({@code learn.parallelism=2}), exchanging through
+ * a topic of an in-process Kafka broker: each learns its share of the examples (by request id),
+ * they apply the same exchanges and hold the same common state, and a restore from one checkpoint
+ * reads the topic on from the position it kept, ignores what the old run sent after the cut, and
+ * carries on, the deltas sent before the cut sent again.
  */
 // javac's try lint: Flink's harnesses declare close() throws Exception.
 @SuppressWarnings("try")
-class LearnerPeersTest {
+class LearnerExchangeITCase {
   private static final String SPEC =
       """
       {"name": "h", "format": "jsonl", "tasks": [{"name": "click"}],
@@ -55,44 +57,64 @@ class LearnerPeersTest {
         .learnerOptions();
   }
 
-  private static KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness()
+  private static EmbeddedKafka kafka;
+  private static int topics;
+  private String topic;
+
+  @BeforeAll
+  static void startKafka() throws Exception {
+    kafka = new EmbeddedKafka();
+  }
+
+  @AfterAll
+  static void stopKafka() throws Exception {
+    kafka.close();
+  }
+
+  @BeforeEach
+  void newTopic() throws Exception {
+    topic = "exchange-" + topics++;
+    kafka.createTopics(1, topic);
+  }
+
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness()
       throws Exception {
     var h =
         new KeyedOneInputStreamOperatorTestHarness<>(
-            new ModelOperator<>(new ModelFunction<>(options(), MAPPING)),
+            new ModelOperator<>(
+                new ModelFunction<>(options(), MAPPING),
+                KafkaPeerChannel.factory(kafka.bootstrapServers(), topic)),
             (ValidEvent v) -> LearnerPeers.key(v.modelId, MAPPING.learner(v, 2)),
             Types.STRING);
     h.setup();
     return h;
   }
 
-  /** Labelled events {@code from} .. {@code to − 1}; then the exchange looped back until quiet. */
-  private static void learn(
+  private long now;
+
+  /**
+   * Labelled events {@code from} .. {@code to − 1}, each followed by 20 ms of the operator reading
+   * the topic; then a second more, so that every delta sent has been read.
+   */
+  private void learn(
       KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, int from, int to)
       throws Exception {
     for (int i = from; i < to; i++) {
       h.processElement(new StreamRecord<>(ValidEvent.of(ModelOperatorTest.event("a", i, true))));
-      loopBack(h);
+      read(h, 20);
     }
+    read(h, 1000);
   }
 
-  /** Delivers every delta the learners sent to the other learner, until none is left. */
-  private static int loopBack(KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h)
+  /** Advances the operator's clock (its read timer fires every 5 ms) for {@code millis} of time. */
+  private void read(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h, long millis)
       throws Exception {
-    int delivered = 0;
-    while (true) {
-      var sent = h.getSideOutput(ModelFunction.EXCHANGE);
-      if (sent == null || sent.isEmpty()) {
-        return delivered;
-      }
-      List<PublishedUpdate> batch = new ArrayList<>();
-      sent.forEach(r -> batch.add(r.getValue()));
-      sent.clear();
-      for (PublishedUpdate d : batch) {
-        int to = 1 - PeerDelta.senderOf(d.update);
-        h.processElement(new StreamRecord<>(ValidEvent.peerDelta(d.modelId, to, d.update)));
-        delivered++;
-      }
+    long until = System.currentTimeMillis() + millis;
+    while (System.currentTimeMillis() < until) {
+      now += 5;
+      h.setProcessingTime(now);
+      Thread.sleep(2);
     }
   }
 
@@ -135,6 +157,7 @@ class LearnerPeersTest {
 
   @Test
   void twoLearnersShareTheExamplesAndOneCommonState() throws Exception {
+    now = 0;
     try (var h = harness()) {
       h.open();
       learn(h, 0, 200);
@@ -162,13 +185,16 @@ class LearnerPeersTest {
   void aRestoredPairCarriesOnFromOneCheckpoint() throws Exception {
     OperatorSubtaskState cut;
     long appliedAtCut;
+    now = 0;
     try (var h = harness()) {
       h.open();
       learn(h, 0, 120);
-      // A delta in flight at the cut: sent, never delivered before the failure.
+      // A delta in flight at the cut: sent, not read before the failure.
       h.processElement(new StreamRecord<>(ValidEvent.of(ModelOperatorTest.event("a", 120, true))));
-      cut = h.snapshot(1, 100);
+      cut = h.snapshot(1, now);
       appliedAtCut = peers(h).applied("a");
+      // The old run goes on after the cut and sends more, which the restored run must ignore.
+      learn(h, 121, 131);
     }
     try (var h = harness()) {
       h.initializeState(cut);

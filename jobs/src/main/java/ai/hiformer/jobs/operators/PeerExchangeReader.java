@@ -1,0 +1,110 @@
+package ai.hiformer.jobs.operators;
+
+import ai.hiformer.jobs.api.LearnerOptions;
+import ai.hiformer.jobs.api.PeerChannel;
+import ai.hiformer.model.train.PeerDelta;
+import java.util.List;
+import java.util.function.BiConsumer;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+
+/**
+ * The learner operator's end of the {@link PeerChannel} ({@code learn.parallelism} > 1): reads the
+ * deltas between records (at most every millisecond) and on the operator's short timer, hands each
+ * to every learner of its model on this subtask but its sender, and keeps its read position in the
+ * checkpoint, taken with the learners' keyed state, so that a restore reads on from the same cut. A
+ * restore at another parallelism reads from the lowest position any subtask kept: a delta read
+ * twice is ignored by its learner.
+ */
+final class PeerExchangeReader {
+  /** A fresh job reads the deltas of the last minute (older ones belong to other epochs). */
+  static final long FRESH_START_LOOKBACK_MS = 60_000;
+
+  private final ModelOperator<?> operator;
+  private final ListState<Long> positions;
+  private final int learners;
+  private final int subtask;
+  private final int parallelism;
+  private final int maxParallelism;
+  private long restored = -1;
+  private PeerChannel channel;
+  private long lastPollNanos;
+
+  PeerExchangeReader(ModelOperator<?> operator, StateInitializationContext context)
+      throws Exception {
+    this.operator = operator;
+    this.learners = operator.function().options().get(LearnerOptions.PARALLELISM);
+    positions =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("learner-exchange-positions", Types.LONG));
+    if (context.isRestored()) {
+      for (Long p : positions.get()) {
+        restored = restored < 0 ? p : Math.min(restored, p);
+      }
+    }
+    var info = operator.getRuntimeContext().getTaskInfo();
+    subtask = info.getIndexOfThisSubtask();
+    parallelism = info.getNumberOfParallelSubtasks();
+    maxParallelism = info.getMaxNumberOfParallelSubtasks();
+  }
+
+  /** Opens the channel; returns where the learners send their deltas. */
+  BiConsumer<String, byte[]> open(PeerChannel.Factory factory) {
+    channel = factory.open(restored, System.currentTimeMillis() - FRESH_START_LOOKBACK_MS);
+    return channel::send;
+  }
+
+  /**
+   * Delivers the deltas written since the last read.
+   *
+   * @param fromTimer on the operator's timer (no key selected), else between records (the record's
+   *     key is selected again afterwards)
+   */
+  void poll(boolean fromTimer) {
+    long now = System.nanoTime();
+    if (!fromTimer && now - lastPollNanos < 1_000_000) {
+      return;
+    }
+    lastPollNanos = now;
+    List<PeerChannel.Delta> deltas = channel.poll();
+    if (deltas.isEmpty()) {
+      return;
+    }
+    String before = fromTimer ? null : operator.selectedKey();
+    long epoch = operator.function().epoch();
+    for (PeerChannel.Delta d : deltas) {
+      if (PeerDelta.epochOf(d.bytes()) != epoch) {
+        continue; // another run's (or this learner's own before a restore): never applied
+      }
+      int sender = PeerDelta.senderOf(d.bytes());
+      for (int k = 0; k < learners; k++) {
+        String key = LearnerPeers.key(d.modelId(), k);
+        if (k != sender
+            && KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism)
+                == subtask) {
+          operator.selectKey(key);
+          operator.function().receivePeer(key, d.bytes());
+        }
+      }
+    }
+    if (before != null) {
+      operator.selectKey(before);
+    }
+  }
+
+  /** At a checkpoint: every delta sent is written, and the read position is kept. */
+  void snapshot() throws Exception {
+    channel.flush();
+    positions.update(List.of(channel.position()));
+  }
+
+  void close() {
+    if (channel != null) {
+      channel.close();
+    }
+  }
+}
