@@ -66,6 +66,10 @@ public final class StreamingJob {
     // Compactions that cost little and yield the CPU to scores (universal, uncompressed, nice 19).
     conf.setString(
         "state.backend.rocksdb.options-factory", JobRocksDbOptionsFactory.class.getName());
+    // RocksDB's own info log: Flink's default (INFO, up to four 25 MB files per RocksDB instance)
+    // grew 0.3 MB a minute per instance in an hour's soak, the only disk growth it found; warnings
+    // and errors are what an operator needs from it.
+    conf.setString("state.backend.rocksdb.log.level", "WARN_LEVEL");
     conf.set(
         JobRocksDbOptionsFactory.MAX_SIZE_AMPLIFICATION_PERCENT,
         config.get(JobConfig.ROCKSDB_MAX_SIZE_AMPLIFICATION_PERCENT));

@@ -88,6 +88,9 @@ class RocksDbSettingsTest {
       assertThat(rowsOptions).contains("\n  compaction_style=kCompactionStyleUniversal\n");
       assertThat(rowsOptions).contains("\n  level0_file_num_compaction_trigger=5\n");
       assertThat(rowsOptions).contains("\n  compression=kNoCompression\n");
+      assertThat(dbOptions(newestOptionsFile(localDir)))
+          .as("RocksDB's info log: warnings only")
+          .contains("\n  info_log_level=WARN_LEVEL\n");
       assertThat(rowsOptions)
           .contains("\n  compaction_options_universal={")
           .contains("max_size_amplification_percent=15;");
@@ -106,6 +109,14 @@ class RocksDbSettingsTest {
       assertThat(options).as("RocksDB's OPTIONS files under %s", localDir).isNotEmpty();
       return options.get(options.size() - 1);
     }
+  }
+
+  /** The [DBOptions] section of a RocksDB OPTIONS file. */
+  private static String dbOptions(Path optionsFile) throws Exception {
+    String text = Files.readString(optionsFile);
+    int start = text.indexOf("[DBOptions]");
+    assertThat(start).as("DBOptions in %s", optionsFile).isNotNegative();
+    return text.substring(start, text.indexOf("\n[", start + 1));
   }
 
   /** The [CFOptions "name"] section of a RocksDB OPTIONS file. */
