@@ -22,6 +22,8 @@ import java.util.function.BiConsumer;
  * checkpoint first sends again what a peer may lack ({@link PeerExchange#toResend()}).
  */
 public final class LearnerPeers {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LearnerPeers.class);
+
   /** Between a model id and a learner index in a learner's key (a control character). */
   static final char SEPARATOR = '\u001F';
 
@@ -89,6 +91,13 @@ public final class LearnerPeers {
     side.trainedAtSend = runtime.trainedExamples();
     side.toSend.addAll(exchange.toResend());
     sides.put(key, side);
+    LOG.info(
+        "learner {} joins its peers at exchange {} ({}), epoch {}, {} deltas to send again",
+        key.replace(SEPARATOR, '#'),
+        exchange.applied(),
+        exchange.waiting() ? "waiting for the next" : "not waiting",
+        epoch,
+        side.toSend.size());
   }
 
   /** A peer's delta for {@code key}: held, and every exchange it completes applied. */

@@ -113,4 +113,29 @@ final class DelayedTraffic {
       producer.flush();
     }
   }
+
+  /**
+   * The first score of task {@code task} for each request id on {@code topic} (read_committed),
+   * once {@code events} request ids have one (up to 2 minutes).
+   */
+  static Map<String, Double> awaitScores(EmbeddedKafka kafka, String topic, String task, int events)
+      throws Exception {
+    WireCodec<ai.hiformer.schemas.Score> codec = WireCodec.scores();
+    long deadline = System.currentTimeMillis() + 120_000;
+    Map<String, Double> scores = new java.util.HashMap<>();
+    while (System.currentTimeMillis() < deadline) {
+      scores.clear();
+      for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r :
+          EmbeddedKafka.readCommittedRecords(
+              kafka.bootstrapServers(), topic, java.time.Duration.ofMillis(1000))) {
+        ai.hiformer.schemas.Score s = codec.decode(r.value());
+        scores.putIfAbsent(s.getRequestId(), s.getScores().get(task));
+      }
+      if (scores.size() >= events) {
+        return scores;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("only " + scores.size() + " of " + events + " events were scored");
+  }
 }

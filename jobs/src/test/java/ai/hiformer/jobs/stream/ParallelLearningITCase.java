@@ -12,17 +12,13 @@ import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.ModelProfile;
-import ai.hiformer.schemas.Score;
-import ai.hiformer.schemas.WireCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,7 +130,8 @@ class ParallelLearningITCase {
     JobClient job = JobTestKit.environment(config).executeAsync(prefix);
     try {
       DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
-      Map<String, Double> scores = awaitScores(kafka, prefix + "scores");
+      Map<String, Double> scores =
+          DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS);
       double[] p = new double[EVENTS];
       double[] y = new double[EVENTS];
       int n = 0;
@@ -175,27 +172,5 @@ class ParallelLearningITCase {
     }
     assertThat(last).as("a snapshot of learner 0 under %s", modelDir).isNotNull();
     return last;
-  }
-
-  /** The first score of each request id, once every event has one (up to 2 minutes). */
-  private static Map<String, Double> awaitScores(EmbeddedKafka kafka, String topic)
-      throws Exception {
-    WireCodec<Score> codec = WireCodec.scores();
-    long deadline = System.currentTimeMillis() + 120_000;
-    Map<String, Double> scores = new HashMap<>();
-    while (System.currentTimeMillis() < deadline) {
-      scores.clear();
-      for (ConsumerRecord<byte[], byte[]> r :
-          EmbeddedKafka.readCommittedRecords(
-              kafka.bootstrapServers(), topic, Duration.ofMillis(1000))) {
-        Score s = codec.decode(r.value());
-        scores.putIfAbsent(s.getRequestId(), s.getScores().get("like"));
-      }
-      if (scores.size() >= EVENTS) {
-        return scores;
-      }
-      Thread.sleep(1000);
-    }
-    throw new AssertionError("only " + scores.size() + " of " + EVENTS + " events were scored");
   }
 }

@@ -1,0 +1,144 @@
+package ai.hiformer.jobs.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.embedded.ReplaySource;
+import ai.hiformer.local.embedded.Replayer;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two learners of one model ({@code learn.parallelism=2}) on a real cluster (JobManager, two
+ * TaskManagers and a Kafka broker, each its own process), exchanging through the learner-exchange
+ * topic. A TaskManager is SIGKILLed mid-stream. Afterwards every event is scored exactly once
+ * (read_committed), the examples the two learners learnt add up to the labelled events exactly
+ * (none twice, none lost: the restore brought both back to one checkpoint), and both applied the
+ * same exchanges.
+ */
+class ParallelLearnersClusterIT {
+  private static final String MODEL = "synthetic";
+  private static final String EXCHANGE = "learner-exchange";
+  private static final int EVENTS = 6000;
+
+  private static LocalCluster cluster;
+  private static Path home;
+  private static ReplaySource source;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-learners-it");
+    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
+    cluster.createTopics(1, EXCHANGE);
+    // Several learners need hashed keys: the synthetic spec with them.
+    String exact = Files.readString(ClusterTestKit.syntheticSource().specPath());
+    String hashed =
+        exact.replace(
+            "\"embedding\": {\"keys\": \"exact\", \"capacity\": 1000000, \"ttl_events\": 0}",
+            "\"embedding\": {\"keys\": \"hashed\", \"buckets\": 65536}");
+    assertThat(hashed).as("the spec's embedding line").isNotEqualTo(exact);
+    Path spec = home.resolve("synthetic-hashed.json");
+    Files.writeString(spec, hashed);
+    source = new ReplaySource(null, spec, FeatureSpec.load(spec));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    ClusterTestKit.stopAndDelete(cluster, home, "ParallelLearnersClusterIT");
+  }
+
+  @Test
+  void twoLearnersLoseAndRepeatNothingAcrossATaskManagerKill() throws Exception {
+    String jobId =
+        cluster.submit(
+            2,
+            null,
+            ClusterTestKit.jobArgs(
+                cluster,
+                source.specPath(),
+                MODEL,
+                2,
+                "--learn.parallelism=2",
+                "--topics.learner-exchange=" + EXCHANGE));
+    Properties producer = new Properties();
+    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    CompletableFuture<Void> replay =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                new Replayer(source, MODEL)
+                    .replay(producer, "events", "pl-", EVENTS, 1000, (id, y) -> {});
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    ClusterTestKit.awaitScores(cluster, jobId, "pl-", 1500); // mid-stream, checkpoints behind
+    int victim = cluster.taskManagersOf(jobId).first();
+    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
+    cluster.startTaskManager(victim);
+    replay.get();
+
+    Map<String, Integer> scores = ClusterTestKit.awaitScoresSettled(cluster, jobId, "pl-", EVENTS);
+    assertThat(scores).hasSize(EVENTS);
+    assertThat(scores.values()).as("scores per request id").allMatch(c -> c == 1);
+    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
+        .as("the job restarted from a checkpoint")
+        .isGreaterThanOrEqualTo(1);
+
+    // Once idle, each learner trains its partial micro-batch and sends what it learnt since its
+    // last delta; then both have learnt every labelled event once and applied the same exchanges.
+    long[] seen = new long[4];
+    try {
+      ClusterTestKit.awaitCondition(
+          () -> {
+            seen[0] = learnerMetric(jobId, MODEL, "task.click.examples");
+            seen[1] = learnerMetric(jobId, MODEL + "#1", "task.click.examples");
+            seen[2] = learnerMetric(jobId, MODEL, "exchangesApplied");
+            seen[3] = learnerMetric(jobId, MODEL + "#1", "exchangesApplied");
+            return seen[0] + seen[1] == EVENTS && seen[2] == seen[3] && seen[2] > 0;
+          },
+          "both learners' examples adding up to " + EVENTS + " and the same exchanges applied");
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage() + "; last seen " + java.util.Arrays.toString(seen), e);
+    }
+    System.out.printf(
+        "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
+            + " events, %d and %d exchanges applied%n",
+        seen[0], seen[1], EVENTS, seen[2], seen[3]);
+    assertThat(seen[0]).as("learner 0's share").isBetween(EVENTS / 4L, EVENTS * 3 / 4L);
+  }
+
+  /**
+   * A learner's gauge (its metric group {@code model.<key>}), from the subtask that holds it
+   * (Flink's REST API); -1 while none does.
+   */
+  private static long learnerMetric(String jobId, String key, String name) throws Exception {
+    String suffix = ".model." + key + "." + name;
+    for (JsonNode v : cluster.rest("/jobs/" + jobId).path("vertices")) {
+      String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+      for (JsonNode m : cluster.rest(base)) {
+        String id = m.path("id").asText();
+        if (id.endsWith(suffix)) {
+          JsonNode sum =
+              cluster.rest(
+                  base
+                      + "?get="
+                      + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                      + "&agg=max");
+          return (long) sum.get(0).path("max").asDouble();
+        }
+      }
+    }
+    return -1;
+  }
+}
