@@ -138,4 +138,20 @@ final class DelayedTraffic {
     }
     throw new AssertionError("only " + scores.size() + " of " + events + " events were scored");
   }
+
+  /** Each request id's score beside its true label, in the truth's order. */
+  record Judged(double[] scores, double[] labels) {}
+
+  /** The scores of the request ids in {@code truth}, each beside its true label. */
+  static Judged judge(Map<String, Double> scores, Map<String, Double> truth) {
+    double[] p = new double[truth.size()];
+    double[] y = new double[truth.size()];
+    int n = 0;
+    for (Map.Entry<String, Double> e : truth.entrySet()) {
+      p[n] = scores.get(e.getKey());
+      y[n] = e.getValue();
+      n++;
+    }
+    return new Judged(p, y);
+  }
 }

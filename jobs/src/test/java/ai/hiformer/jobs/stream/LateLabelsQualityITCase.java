@@ -109,16 +109,12 @@ class LateLabelsQualityITCase {
     JobClient job = JobTestKit.environment(config).executeAsync(mode);
     try {
       DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
-      Map<String, Double> scores =
-          DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS);
-      double[] p = new double[EVENTS];
-      double[] y = new double[EVENTS];
-      int n = 0;
-      for (Map.Entry<String, Double> e : truth.entrySet()) {
-        p[n] = scores.get(e.getKey());
-        y[n] = e.getValue();
-        n++;
-      }
+      DelayedTraffic.Judged judged =
+          DelayedTraffic.judge(
+              DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS), truth);
+      double[] p = judged.scores();
+      double[] y = judged.labels();
+      int n = p.length;
       return new Outcome(
           Metrics.auc(p, y, 0, n), Metrics.logLoss(p, y, 0, n), Metrics.calibration(p, y, 0, n));
     } finally {

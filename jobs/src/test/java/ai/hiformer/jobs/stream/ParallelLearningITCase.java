@@ -130,16 +130,12 @@ class ParallelLearningITCase {
     JobClient job = JobTestKit.environment(config).executeAsync(prefix);
     try {
       DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
-      Map<String, Double> scores =
-          DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS);
-      double[] p = new double[EVENTS];
-      double[] y = new double[EVENTS];
-      int n = 0;
-      for (Map.Entry<String, Double> e : truth.entrySet()) {
-        p[n] = scores.get(e.getKey());
-        y[n] = e.getValue();
-        n++;
-      }
+      DelayedTraffic.Judged judged =
+          DelayedTraffic.judge(
+              DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS), truth);
+      double[] p = judged.scores();
+      double[] y = judged.labels();
+      int n = p.length;
       double scoresAuc = Metrics.auc(p, y, 0, n);
       ModelSnapshot.Summary learnt = settled(tmp.resolve(prefix).resolve("snapshots/movielens"));
       return new Outcome(
