@@ -41,11 +41,11 @@ final class UpdatePublisher {
    * else {@link #NONE}.
    */
   long firstTimer(String key, long now) {
-    if (intervalMs <= 0 || publishedState.containsKey(key) || LearnerPeers.indexOf(key) != 0) {
+    if (intervalMs <= 0 || publishedState.containsKey(key)) {
       return NONE;
     }
-    publishedState.put(key, Long.MIN_VALUE);
-    return (now / intervalMs + 1) * intervalMs;
+    publishedState.put(key, Long.MIN_VALUE); // once per key: learners k > 0 never publish
+    return LearnerPeers.indexOf(key) == 0 ? (now / intervalMs + 1) * intervalMs : NONE;
   }
 
   /** Whether a timer at {@code timestamp} is an update's; if so the next is one interval on. */
