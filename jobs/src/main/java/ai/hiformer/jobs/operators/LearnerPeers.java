@@ -63,6 +63,14 @@ public final class LearnerPeers {
     return at < 0 ? key : key.substring(0, at);
   }
 
+  /**
+   * Whether the learner of {@code key} publishes its model (updates, snapshots): learner 0, or the
+   * only learner.
+   */
+  static boolean publishes(String key) {
+    return key.indexOf(SEPARATOR) < 0;
+  }
+
   static int indexOf(String key) {
     int at = key.lastIndexOf(SEPARATOR);
     return at < 0 ? 0 : Integer.parseInt(key.substring(at + 1));

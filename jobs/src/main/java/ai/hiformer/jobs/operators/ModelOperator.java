@@ -246,7 +246,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       e.getValue().captureFinal();
       function.dirtyKeys().add(e.getKey());
       if (function.options().get(LearnerOptions.UPDATES_INTERVAL_MS) > 0
-          && LearnerPeers.indexOf(e.getKey()) == 0) {
+          && LearnerPeers.publishes(e.getKey())) {
         function.publish(
             e.getKey(),
             e.getValue(),

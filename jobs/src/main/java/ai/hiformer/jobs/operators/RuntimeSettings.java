@@ -15,7 +15,7 @@ final class RuntimeSettings {
   private RuntimeSettings() {}
 
   static void apply(LearnerOptions config, String key, ModelRuntime r) {
-    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null && LearnerPeers.indexOf(key) == 0) {
+    if (config.get(LearnerOptions.SNAPSHOT_DIR) != null && LearnerPeers.publishes(key)) {
       r.snapshotPolicy(
           config.get(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES),
           config.get(LearnerOptions.SNAPSHOT_EVERY_EVENT_TIME_MS));

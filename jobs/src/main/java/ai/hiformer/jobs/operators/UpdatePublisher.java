@@ -45,7 +45,7 @@ final class UpdatePublisher {
       return NONE;
     }
     publishedState.put(key, Long.MIN_VALUE); // once per key: learners k > 0 never publish
-    return LearnerPeers.indexOf(key) == 0 ? (now / intervalMs + 1) * intervalMs : NONE;
+    return LearnerPeers.publishes(key) ? (now / intervalMs + 1) * intervalMs : NONE;
   }
 
   /** Whether a timer at {@code timestamp} is an update's; if so the next is one interval on. */

@@ -101,8 +101,12 @@ public final class KafkaPeerChannel implements PeerChannel {
 
   @Override
   public List<Delta> poll() {
-    List<Delta> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ZERO)) {
+    var records = consumer.poll(Duration.ZERO);
+    if (records.isEmpty()) {
+      return List.of(); // read every millisecond: nothing allocated when nothing came
+    }
+    List<Delta> out = new ArrayList<>(records.count());
+    for (ConsumerRecord<String, byte[]> r : records) {
       if (r.key() != null && r.value() != null) {
         out.add(new Delta(r.key(), r.value()));
       }

@@ -66,11 +66,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
 
   /** Little-endian bytes: format, exchange, learner, epoch, dense, then each table's rows. */
   public byte[] encode() {
-    long size = 4 + 8 + 4 + 8 + 4;
-    for (double[] p : dense) {
-      size += 4 + 8L * p.length;
-    }
-    size += 4;
+    long size = 4 + 8 + 4 + 8 + arraysBytes(dense) + 4;
     for (Rows r : tables) {
       size += 1 + 4 + 4 + 4L * r.count() + 2L * r.count() * r.dim() * (r.wide() ? 8 : 4);
     }
@@ -79,13 +75,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
     }
     ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
     out.putInt(FORMAT).putLong(exchange).putInt(learner).putLong(epoch);
-    out.putInt(dense.length);
-    for (double[] p : dense) {
-      out.putInt(p.length);
-      for (double v : p) {
-        out.putDouble(v);
-      }
-    }
+    putArrays(out, dense);
     out.putInt(tables.length);
     for (Rows r : tables) {
       out.put((byte) (r.wide() ? 1 : 0)).putInt(r.dim()).putInt(r.count());
@@ -124,13 +114,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
       long exchange = in.getLong();
       int learner = in.getInt();
       long epoch = in.getLong();
-      double[][] dense = new double[in.getInt()][];
-      for (int p = 0; p < dense.length; p++) {
-        dense[p] = new double[in.getInt()];
-        for (int i = 0; i < dense[p].length; i++) {
-          dense[p][i] = in.getDouble();
-        }
-      }
+      double[][] dense = getArrays(in);
       Rows[] tables = new Rows[in.getInt()];
       for (int t = 0; t < tables.length; t++) {
         boolean wide = in.get() != 0;
@@ -150,6 +134,38 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
     } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalArgumentException("truncated peer delta of " + bytes.length + " bytes", e);
     }
+  }
+
+  /** Bytes {@link #putArrays} writes for {@code arrays}. */
+  static long arraysBytes(double[][] arrays) {
+    long size = 4;
+    for (double[] a : arrays) {
+      size += 4 + 8L * a.length;
+    }
+    return size;
+  }
+
+  /** {@code arrays} as a count, then each array's length and doubles. */
+  static void putArrays(ByteBuffer out, double[][] arrays) {
+    out.putInt(arrays.length);
+    for (double[] a : arrays) {
+      out.putInt(a.length);
+      for (double v : a) {
+        out.putDouble(v);
+      }
+    }
+  }
+
+  /** What {@link #putArrays} wrote. */
+  static double[][] getArrays(ByteBuffer in) {
+    double[][] arrays = new double[in.getInt()][];
+    for (int p = 0; p < arrays.length; p++) {
+      arrays[p] = new double[in.getInt()];
+      for (int i = 0; i < arrays[p].length; i++) {
+        arrays[p][i] = in.getDouble();
+      }
+    }
+    return arrays;
   }
 
   private static double[] getCells(ByteBuffer in, int n, boolean wide) {

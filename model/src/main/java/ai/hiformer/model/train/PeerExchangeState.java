@@ -103,11 +103,7 @@ public record PeerExchangeState(
     for (byte[] d : deltas) {
       size += 4 + d.length;
     }
-    size += 4;
-    for (double[] p : commonDense) {
-      size += 4 + 8L * p.length;
-    }
-    size += 4;
+    size += PeerDelta.arraysBytes(commonDense) + 4;
     for (int t = 0; t < dims.length; t++) {
       size += 4 + 4 + 4L * baseIds[t].length + 8L * baseCells[t].length;
     }
@@ -116,13 +112,7 @@ public record PeerExchangeState(
     for (byte[] d : deltas) {
       out.putInt(d.length).put(d);
     }
-    out.putInt(commonDense.length);
-    for (double[] p : commonDense) {
-      out.putInt(p.length);
-      for (double v : p) {
-        out.putDouble(v);
-      }
-    }
+    PeerDelta.putArrays(out, commonDense);
     out.putInt(dims.length);
     for (int t = 0; t < dims.length; t++) {
       out.putInt(dims[t]).putInt(baseIds[t].length);
@@ -153,13 +143,7 @@ public record PeerExchangeState(
         in.get(d);
         deltas[i] = d.length == 0 ? null : PeerDelta.decode(d);
       }
-      double[][] dense = new double[in.getInt()][];
-      for (int p = 0; p < dense.length; p++) {
-        dense[p] = new double[in.getInt()];
-        for (int i = 0; i < dense[p].length; i++) {
-          dense[p][i] = in.getDouble();
-        }
-      }
+      double[][] dense = PeerDelta.getArrays(in);
       int tables = in.getInt();
       int[] dims = new int[tables];
       int[][] ids = new int[tables][];

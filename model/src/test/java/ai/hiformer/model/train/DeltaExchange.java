@@ -149,17 +149,10 @@ public final class DeltaExchange {
   }
 
   private static double accumulator(EmbeddingTable t, int id, int j) {
-    int o = t.offsetInPage(id) + j;
-    return t.wide() ? t.wideAccumulatorPage(id)[o] : t.accumulatorPage(id)[o];
+    return Rows.accumulator(t, id, j);
   }
 
-  /** Rounded to float32 unless the table is wide, as the optimiser stores it. */
   private static void setAccumulator(EmbeddingTable t, int id, int j, double v) {
-    int o = t.offsetInPage(id) + j;
-    if (t.wide()) {
-      t.wideAccumulatorPage(id)[o] = v;
-    } else {
-      t.accumulatorPage(id)[o] = (float) v;
-    }
+    Rows.setAccumulator(t, id, j, v);
   }
 }
