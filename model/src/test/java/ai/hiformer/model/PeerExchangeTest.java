@@ -207,6 +207,27 @@ class PeerExchangeTest {
   }
 
   @Test
+  void aWaitingLearnerKnowsWhichPeersItLacks() {
+    List<PeerExchange> sides = sides(learners(ModelConfig.builder(ModelKind.HIFORMER).build()));
+    PeerExchange first = sides.get(0);
+    assertThat(first.lacks(1)).as("not waiting: lacks nothing").isFalse();
+    first.send();
+    for (int k = 1; k < K; k++) {
+      assertThat(first.lacks(k)).as("learner %d before its delta", k).isTrue();
+    }
+    assertThat(first.lacks(0)).as("its own").isFalse();
+    first.receive(sides.get(1).send());
+    assertThat(first.lacks(1)).isFalse();
+    for (int k = 2; k < K; k++) {
+      assertThat(first.lacks(k)).as("learner %d before its delta", k).isTrue();
+      first.receive(sides.get(k).send());
+    }
+    first.applyReady();
+    assertThat(first.waiting()).isFalse();
+    assertThat(first.lacks(1)).as("applied: lacks nothing").isFalse();
+  }
+
+  @Test
   void aDeltaTravelsAsBytesAndATruncatedOneIsRefused() {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(2).build();
     List<Learner> peers = learners(config);

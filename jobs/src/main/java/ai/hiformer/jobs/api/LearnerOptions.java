@@ -60,6 +60,14 @@ public final class LearnerOptions implements Serializable {
           1,
           "with learn.parallelism > 1: examples of the whole stream between exchanges (each learner sends after"
               + " its share, this / learn.parallelism)");
+  public static final Option<Long> SYNC_WAIT_MS =
+      Option.longInteger(
+          "learn.sync-wait-ms",
+          100,
+          0,
+          "with learn.parallelism > 1: how long a learner a whole exchange period ahead of a peer on another"
+              + " subtask waits for that peer's delta before it learns on (0: never waits); bounds the staleness"
+              + " a catch-up or a slow peer would add");
   public static final Option<Double> NEGATIVE_SAMPLING =
       Option.of(
           "learn.negative-sampling",

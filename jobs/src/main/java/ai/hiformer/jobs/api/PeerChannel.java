@@ -17,8 +17,12 @@ public interface PeerChannel extends AutoCloseable {
   /** Sends {@code delta} of model {@code modelId}; returns at once. */
   void send(String modelId, byte[] delta);
 
-  /** The deltas written since the last poll (all learners' deltas, this one's too), not waiting. */
-  List<Delta> poll();
+  /**
+   * The deltas written since the last poll (all learners' deltas, this one's too).
+   *
+   * @param waitMillis how long to wait for one when none is there yet; 0: not at all
+   */
+  List<Delta> poll(long waitMillis);
 
   /** Where the next poll reads from: what a checkpoint keeps. */
   long position();

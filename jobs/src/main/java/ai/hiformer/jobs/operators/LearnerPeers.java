@@ -38,6 +38,9 @@ public final class LearnerPeers {
     final List<PeerDelta> toSend = new ArrayList<>();
     long trainedAtSend;
     boolean flushWanted; // idle: send what was learnt since the last delta, however little
+    long waitedOutFor; // the exchange a wait for peers ran out on: not waited for again
+    long waitNanos; // time spent waiting for peers, in total
+    long waitsRunOut;
 
     Side(PeerExchange exchange) {
       this.exchange = exchange;
@@ -127,6 +130,9 @@ public final class LearnerPeers {
       side.trainedAtSend = runtime.trainedExamples();
       side.flushWanted = false;
       side.toSend.add(side.exchange.send());
+      // The peers' deltas of this exchange may all be held already: then it completes now, and
+      // not a round trip later, when a peer's next delta would have prompted the check.
+      side.exchange.applyReady();
     }
     if (!side.toSend.isEmpty()) {
       String modelId = modelIdOf(key);
@@ -150,6 +156,51 @@ public final class LearnerPeers {
   /** Whether {@code key}'s learner learnt anything its peers have not been sent. */
   boolean unsent(String key, ModelRuntime runtime) {
     return runtime.trainedExamples() > sides.get(key).trainedAtSend;
+  }
+
+  /**
+   * Whether {@code key}'s learner is a whole exchange period ahead: it has learnt its share of a
+   * period since it sent the exchange it still waits for, and has not yet waited that exchange out.
+   * Learning on would make its model staler than the period {@code learn.sync-examples} promises.
+   */
+  boolean ahead(String key, ModelRuntime runtime) {
+    Side side = sides.get(key);
+    return side.exchange.waiting()
+        && runtime.trainedExamples() - side.trainedAtSend >= sendEvery
+        && side.waitedOutFor != side.exchange.applied() + 1;
+  }
+
+  /** Whether {@code key}'s learner still lacks learner {@code peer}'s delta of its exchange. */
+  boolean lacks(String key, int peer) {
+    return sides.get(key).exchange.lacks(peer);
+  }
+
+  /** Learners per model. */
+  int learners() {
+    return learners;
+  }
+
+  /**
+   * Records a wait of {@code key}'s learner for its peers; one that {@code ranOut} is not repeated
+   * for the same exchange (a peer that slow is waited for once per exchange, not once per record).
+   */
+  void waited(String key, long nanos, boolean ranOut) {
+    Side side = sides.get(key);
+    side.waitNanos += nanos;
+    if (ranOut) {
+      side.waitsRunOut++;
+      side.waitedOutFor = side.exchange.applied() + 1;
+    }
+  }
+
+  /** Milliseconds {@code key}'s learner has waited for its peers in this run. */
+  long waitedMillis(String key) {
+    return sides.get(key).waitNanos / 1_000_000;
+  }
+
+  /** Waits of {@code key}'s learner that ran out before its peers' deltas came. */
+  long waitsRunOut(String key) {
+    return sides.get(key).waitsRunOut;
   }
 
   /** {@code key}'s exchange state for its checkpoint. */

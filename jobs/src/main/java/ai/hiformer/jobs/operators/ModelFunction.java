@@ -357,6 +357,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       RuntimeGauges.register(group, r, spec);
       if (peers != null) {
         group.gauge("exchangesApplied", () -> peers.applied(key));
+        group.gauge("exchangeWaitMillis", () -> peers.waitedMillis(key));
       }
     }
   }

@@ -146,6 +146,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       org.apache.flink.streaming.runtime.streamrecord.StreamRecord<T> element) throws Exception {
     if (peers != null) {
       peers.poll(false);
+      peers.awaitPeers(selectedKey());
     }
     super.processElement(element);
   }

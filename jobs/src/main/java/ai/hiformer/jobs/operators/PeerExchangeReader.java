@@ -32,6 +32,7 @@ final class PeerExchangeReader {
   private long restored = -1;
   private PeerChannel channel;
   private long lastPollNanos;
+  private final long waitNanos;
 
   PeerExchangeReader(ModelOperator<?> operator, StateInitializationContext context)
       throws Exception {
@@ -50,6 +51,7 @@ final class PeerExchangeReader {
     subtask = info.getIndexOfThisSubtask();
     parallelism = info.getNumberOfParallelSubtasks();
     maxParallelism = info.getMaxNumberOfParallelSubtasks();
+    waitNanos = operator.function().options().get(LearnerOptions.SYNC_WAIT_MS) * 1_000_000;
   }
 
   /** Opens the channel; returns where the learners send their deltas. */
@@ -70,11 +72,52 @@ final class PeerExchangeReader {
       return;
     }
     lastPollNanos = now;
-    List<PeerChannel.Delta> deltas = channel.poll();
+    deliver(channel.poll(0), fromTimer ? null : operator.selectedKey());
+  }
+
+  /**
+   * Before a record of learner {@code key} (the key selected): while that learner is a whole
+   * exchange period ahead ({@link LearnerPeers#ahead}) of peers that all run on other subtasks,
+   * reads the channel until their deltas complete the exchange or {@code learn.sync-wait-ms} runs
+   * out. The record waits, and with it this subtask's input: the back-pressure that keeps a learner
+   * catching up after a restore within a period of its peers, as {@code evaluate --learners}
+   * assumes. A peer on this subtask cannot move while its thread waits, so none is waited for.
+   */
+  void awaitPeers(String key) {
+    if (waitNanos == 0) {
+      return;
+    }
+    LearnerPeers peers = operator.function().peers();
+    var runtime = operator.function().runtimes().get(key);
+    if (runtime == null || !peers.ahead(key, runtime)) {
+      return;
+    }
+    String modelId = LearnerPeers.modelIdOf(key);
+    for (int k = 0; k < learners; k++) {
+      if (peers.lacks(key, k) && owned(LearnerPeers.key(modelId, k))) {
+        return;
+      }
+    }
+    long start = System.nanoTime();
+    boolean ahead = true;
+    while (ahead && System.nanoTime() - start < waitNanos) {
+      deliver(channel.poll(1), key);
+      ahead = peers.ahead(key, runtime);
+    }
+    lastPollNanos = System.nanoTime();
+    peers.waited(key, lastPollNanos - start, ahead);
+  }
+
+  private boolean owned(String key) {
+    return KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism)
+        == subtask;
+  }
+
+  /** Hands each delta to this subtask's learners of its model but its sender. */
+  private void deliver(List<PeerChannel.Delta> deltas, String before) {
     if (deltas.isEmpty()) {
       return;
     }
-    String before = fromTimer ? null : operator.selectedKey();
     long epoch = operator.function().epoch();
     for (PeerChannel.Delta d : deltas) {
       if (PeerDelta.epochOf(d.bytes()) != epoch) {
@@ -83,9 +126,7 @@ final class PeerExchangeReader {
       int sender = PeerDelta.senderOf(d.bytes());
       for (int k = 0; k < learners; k++) {
         String key = LearnerPeers.key(d.modelId(), k);
-        if (k != sender
-            && KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism)
-                == subtask) {
+        if (k != sender && owned(key)) {
           operator.selectKey(key);
           operator.function().receivePeer(key, d.bytes());
         }

@@ -60,6 +60,9 @@ public final class KafkaPeerChannel implements PeerChannel {
         consumer.seekToEnd(List.of(partition));
       }
     }
+    // Resolved now: a lazy end position, taken at the first poll, would skip a peer's delta
+    // written between this open and that poll.
+    consumer.position(partition);
   }
 
   /** The job's channel: its brokers and client settings, {@code topics.learner-exchange}. */
@@ -100,8 +103,8 @@ public final class KafkaPeerChannel implements PeerChannel {
   }
 
   @Override
-  public List<Delta> poll() {
-    var records = consumer.poll(Duration.ZERO);
+  public List<Delta> poll(long waitMillis) {
+    var records = consumer.poll(waitMillis == 0 ? Duration.ZERO : Duration.ofMillis(waitMillis));
     if (records.isEmpty()) {
       return List.of(); // read every millisecond: nothing allocated when nothing came
     }

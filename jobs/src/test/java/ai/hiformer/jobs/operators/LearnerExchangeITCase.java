@@ -13,9 +13,18 @@ import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.train.PeerExchangeState;
+import java.util.Iterator;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.runtime.operators.testutils.MockInputSplitProvider;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
@@ -43,9 +52,14 @@ class LearnerExchangeITCase {
   private static final ValidEventMapping MAPPING = new ValidEventMapping();
 
   private static LearnerOptions options() {
+    return options("a", 100);
+  }
+
+  private static LearnerOptions options(String model, long waitMillis) {
     return JobConfig.builder()
         .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-        .set(JobConfig.MODEL_IDS, Set.of("a"))
+        .set(JobConfig.MODEL_IDS, Set.of(model))
+        .set(LearnerOptions.SYNC_WAIT_MS, waitMillis)
         .set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
         .set(LearnerOptions.SCORING_PARALLELISM, 1)
@@ -88,6 +102,131 @@ class LearnerExchangeITCase {
             Types.STRING);
     h.setup();
     return h;
+  }
+
+  /** Subtask {@code index} of two running the learners of {@code model}, in job {@code job}. */
+  private KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> subtask(
+      String model, JobID job, int index, long waitMillis) throws Exception {
+    MockEnvironment env =
+        new MockEnvironmentBuilder()
+            .setTaskName("learners")
+            .setManagedMemorySize(3 * 1024 * 1024)
+            .setInputSplitProvider(new MockInputSplitProvider())
+            .setBufferSize(1024)
+            .setMaxParallelism(MAX_PARALLELISM)
+            .setParallelism(2)
+            .setSubtaskIndex(index)
+            .setJobID(job) // one job: one epoch for both subtasks
+            .build();
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new ModelOperator<>(
+                new ModelFunction<>(options(model, waitMillis), MAPPING),
+                KafkaPeerChannel.factory(kafka.bootstrapServers(), topic)),
+            (ValidEvent v) -> LearnerPeers.key(v.modelId, MAPPING.learner(v, 2)),
+            Types.STRING,
+            env);
+    h.setup();
+    return h;
+  }
+
+  private static final int MAX_PARALLELISM = 128;
+
+  private static int subtaskOf(String key) {
+    return KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, 2);
+  }
+
+  /** Labelled events of {@code model} that learner {@code index} of two learns, in order. */
+  private static Iterator<StreamRecord<ValidEvent>> eventsOf(String model, int index) {
+    return IntStream.iterate(0, i -> i + 1)
+        .mapToObj(i -> ValidEvent.of(ModelOperatorTest.event(model, i, true)))
+        .filter(v -> MAPPING.learner(v, 2) == index)
+        .map(StreamRecord::new)
+        .iterator();
+  }
+
+  /**
+   * Learners on two subtasks (micro-batch 8, exchanges every 8: each steps on 4 examples and sends
+   * after each step). One that is a whole period ahead waits for its peer's delta before it learns
+   * on: for {@code learn.sync-wait-ms} in vain while the peer sends nothing, once per exchange and
+   * not once per record; and only until the delta comes when the peer sends it meanwhile.
+   */
+  @Test
+  void aLearnerAPeriodAheadWaitsForItsPeerOnAnotherSubtask() throws Exception {
+    String model =
+        Stream.of("a", "b", "c", "d", "e", "f")
+            .filter(m -> subtaskOf(LearnerPeers.key(m, 0)) != subtaskOf(LearnerPeers.key(m, 1)))
+            .findFirst()
+            .orElseThrow();
+    String first = LearnerPeers.key(model, 0);
+    String second = LearnerPeers.key(model, 1);
+    long waitMillis = 3000;
+    JobID job = new JobID();
+    try (var h0 = subtask(model, job, subtaskOf(first), waitMillis);
+        var h1 = subtask(model, job, subtaskOf(second), waitMillis)) {
+      h0.open();
+      h1.open();
+      Iterator<StreamRecord<ValidEvent>> ofFirst = eventsOf(model, 0);
+      Iterator<StreamRecord<ValidEvent>> ofSecond = eventsOf(model, 1);
+      LearnerPeers peers = peers(h0);
+      for (int i = 0; i < 8; i++) { // a step, exchange 1 sent, a step: a whole period ahead
+        h0.processElement(ofFirst.next());
+      }
+      assertThat(peers.exchange(first).waiting()).isTrue();
+      assertThat(peers.waitsRunOut(first)).isZero();
+      h0.processElement(ofFirst.next()); // waits in vain: the peer has not learnt anything
+      assertThat(peers.waitsRunOut(first)).isEqualTo(1);
+      assertThat(peers.waitedMillis(first)).isGreaterThanOrEqualTo(waitMillis);
+      for (int i = 0; i < 8; i++) { // not again for the same exchange
+        h0.processElement(ofFirst.next());
+      }
+      assertThat(peers.waitsRunOut(first)).isEqualTo(1);
+      assertThat(peers.applied(first)).isZero();
+
+      // The peer reads the first's exchange 1 before it has learnt anything: held. Then it steps
+      // and
+      // sends its own, which completes the exchange at once.
+      now = 0;
+      read(h1, 300);
+      assertThat(runtimesOf(h1)).as("a delta delivered to the peer").containsKey(second);
+      assertThat(peers(h1).applied(second)).isZero();
+      for (int i = 0; i < 4; i++) {
+        h1.processElement(ofSecond.next());
+      }
+      assertThat(peers(h1).applied(second)).as("completed by its own delta").isEqualTo(1);
+      // The first applies it and sends exchange 2 at once.
+      while (peers.applied(first) == 0) {
+        h0.processElement(ofFirst.next());
+      }
+      var runtime = runtimesOf(h0).get(first);
+      while (!peers.ahead(first, runtime)) { // a step more: a period ahead again
+        h0.processElement(ofFirst.next());
+      }
+      assertThat(peers.waitsRunOut(first)).isEqualTo(1);
+      long waitedBefore = peers.waitedMillis(first);
+      var peer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Thread.sleep(200);
+                  for (int i = 0; i < 4; i++) { // a step, and exchange 2 sent
+                    h1.processElement(ofSecond.next());
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      h0.processElement(ofFirst.next()); // waits until the peer's delta of exchange 2 comes
+      peer.get();
+      assertThat(peers.waitsRunOut(first)).as("the wait did not run out").isEqualTo(1);
+      assertThat(peers.applied(first)).isEqualTo(2);
+      assertThat(peers.waitedMillis(first)).isGreaterThan(waitedBefore);
+    }
+  }
+
+  private static java.util.Map<String, ai.hiformer.learner.ModelRuntime> runtimesOf(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) {
+    return ((ModelOperator<?>) h.getOperator()).function().runtimes();
   }
 
   private long now;

@@ -32,6 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * predictions are the merged model's, on a sample of the stream. The scores a user reads depend
  * more on timing than on the model here (how soon the replicas get a version), so they are printed
  * only. Skipped, saying so, without the dataset.
+ *
+ * <p>With {@code -Dhiformer.it.learnerSeeds=0-11} it measures instead: one learner and two
+ * exchanging, for each model seed in turn, and writes the table to {@code
+ * target/parallel-learning-seeds.json} (keys: {@code seeds}, {@code one_learner_auc} and {@code
+ * two_learners_auc} per seed, {@code difference} per seed, and {@code summary}: min, median, mean,
+ * std of each).
  */
 class ParallelLearningITCase {
   @RegisterExtension static final MiniClusterExtension FLINK = JobTestKit.miniCluster(2);
@@ -41,9 +47,25 @@ class ParallelLearningITCase {
   private static final int EVENTS = 20_000;
   private static final double MEAN_DELAY_MS = 5_000;
 
+  /** Model seeds to measure over, from {@code -Dhiformer.it.learnerSeeds=a-b}; empty: the test. */
+  private static int[] seeds() {
+    String range = System.getProperty("hiformer.it.learnerSeeds", "");
+    if (range.isEmpty()) {
+      return new int[0];
+    }
+    String[] ends = range.split("-");
+    int from = Integer.parseInt(ends[0]);
+    int to = Integer.parseInt(ends[ends.length - 1]);
+    return java.util.stream.IntStream.rangeClosed(from, to).toArray();
+  }
+
   @Test
   void twoLearnersScoreAsOne() throws Exception {
     Path data = SharedData.require("movielens-100k");
+    if (seeds().length > 0) {
+      measureOverSeeds(data, seeds());
+      return;
+    }
     String spec = hashedSpec();
     Path specPath = tmp.resolve("movielens-hashed.json");
     Files.writeString(specPath, spec);
@@ -58,9 +80,9 @@ class ParallelLearningITCase {
             "like",
             truth);
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      Outcome one = run(kafka, spec, 1, 256, traffic, truth);
-      Outcome two = run(kafka, spec, 2, 256, traffic, truth);
-      Outcome apart = run(kafka, spec, 2, Integer.MAX_VALUE, traffic, truth);
+      Outcome one = run(kafka, spec, 0, 1, 256, traffic, truth);
+      Outcome two = run(kafka, spec, 0, 2, 256, traffic, truth);
+      Outcome apart = run(kafka, spec, 0, 2, Integer.MAX_VALUE, traffic, truth);
       System.out.printf(
           "MovieLens through Kafka, %d events: learner 0's progressive AUC (examples): one learner"
               + " %.4f (%d), two exchanging %.4f (%d), two apart %.4f (%d); scores against the"
@@ -82,6 +104,61 @@ class ParallelLearningITCase {
     }
   }
 
+  private static void measureOverSeeds(Path data, int[] seeds) throws Exception {
+    String spec = hashedSpec();
+    Path specPath = tmp.resolve("movielens-hashed.json");
+    Files.writeString(specPath, spec);
+    Map<String, Double> truth = new HashMap<>();
+    List<DelayedLabels.Out> traffic =
+        DelayedTraffic.of(
+            FeatureSpec.load(specPath),
+            data,
+            "movielens",
+            EVENTS,
+            new DelayedLabels(MEAN_DELAY_MS, 3),
+            "like",
+            truth);
+    double[] one = new double[seeds.length];
+    double[] two = new double[seeds.length];
+    double[] difference = new double[seeds.length];
+    try (EmbeddedKafka kafka = new EmbeddedKafka()) {
+      for (int i = 0; i < seeds.length; i++) {
+        one[i] = run(kafka, spec, seeds[i], 1, 256, traffic, truth).progressiveAuc();
+        two[i] = run(kafka, spec, seeds[i], 2, 256, traffic, truth).progressiveAuc();
+        difference[i] = two[i] - one[i];
+        System.out.printf(
+            "seed %d: learner 0's progressive AUC, one learner %.4f, two exchanging %.4f (%+.4f)%n",
+            seeds[i], one[i], two[i], difference[i]);
+      }
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var out = json.createObjectNode();
+    out.putPOJO("seeds", seeds);
+    out.putPOJO("one_learner_auc", one);
+    out.putPOJO("two_learners_auc", two);
+    out.putPOJO("difference", difference);
+    var summary = out.putObject("summary");
+    for (var e :
+        Map.of("one_learner_auc", one, "two_learners_auc", two, "difference", difference)
+            .entrySet()) {
+      double[] v = e.getValue().clone();
+      java.util.Arrays.sort(v);
+      double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN);
+      double var = java.util.Arrays.stream(v).map(x -> (x - mean) * (x - mean)).sum();
+      var row = summary.putObject(e.getKey());
+      row.put("min", v[0]);
+      row.put("median", (v[(v.length - 1) / 2] + v[v.length / 2]) / 2);
+      row.put("mean", mean);
+      row.put("std", v.length > 1 ? Math.sqrt(var / (v.length - 1)) : 0);
+    }
+    Path file = Path.of("target", "parallel-learning-seeds.json");
+    json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), out);
+    System.out.println("written: " + file.toAbsolutePath() + "\n" + summary.toPrettyString());
+    assertThat(java.util.Arrays.stream(two).min().orElse(0))
+        .as("every seed learnt")
+        .isGreaterThan(0.5);
+  }
+
   /** specs/movielens.json with hashed keys, which several learners need (one id per value). */
   private static String hashedSpec() throws Exception {
     String exact = Files.readString(SharedData.repoFile("specs/movielens.json"));
@@ -99,18 +176,20 @@ class ParallelLearningITCase {
   private static Outcome run(
       EmbeddedKafka kafka,
       String spec,
+      long seed,
       int learners,
       int syncExamples,
       List<DelayedLabels.Out> traffic,
       Map<String, Double> truth)
       throws Exception {
-    String prefix = "learners" + learners + "-" + syncExamples + "-";
+    String prefix = "learners" + learners + "-" + syncExamples + "-seed" + seed + "-";
     kafka.createTopics(1, prefix + "events", prefix + "labels", prefix + "scores");
     kafka.createTopics(1, prefix + "dead-letters", prefix + "exchange");
     JobConfig config =
         JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(prefix), "movielens")
             .set(LearnerOptions.FEATURE_SPEC, spec)
-            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).build())
+            .modelConfig(
+                ModelConfig.builder(ModelKind.HIFORMER, ModelProfile.ONLINE).seed(seed).build())
             .set(JobConfig.EVENTS_TOPIC, prefix + "events")
             .set(JobConfig.LABELS_TOPIC, prefix + "labels")
             .set(JobConfig.SCORES_TOPIC, prefix + "scores")

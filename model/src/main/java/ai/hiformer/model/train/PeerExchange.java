@@ -192,6 +192,18 @@ public final class PeerExchange {
   }
 
   /**
+   * Whether this learner, {@link #waiting()}, still lacks {@code peer}'s delta of the exchange it
+   * waits for.
+   */
+  public boolean lacks(int peer) {
+    if (ownPending == null || peer == learner) {
+      return false;
+    }
+    PeerDelta[] held = received.get(applied + 1);
+    return held == null || held[peer] == null;
+  }
+
+  /**
    * This learner's delta of exchange {@code applied() + 1}: its dense weights and the rows it moved
    * since the common state, as they stand now.
    *
