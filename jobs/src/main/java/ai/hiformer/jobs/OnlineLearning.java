@@ -6,6 +6,7 @@ import ai.hiformer.jobs.api.PeerChannel;
 import ai.hiformer.jobs.api.PublishedUpdate;
 import ai.hiformer.jobs.api.Rejected;
 import ai.hiformer.jobs.api.Scored;
+import ai.hiformer.jobs.operators.LearnerKeys;
 import ai.hiformer.jobs.operators.ModelFunction;
 import ai.hiformer.jobs.operators.ModelOperator;
 import ai.hiformer.jobs.operators.ScoringFunction;
@@ -16,6 +17,7 @@ import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.Collector;
@@ -229,15 +231,35 @@ public final class OnlineLearning {
                 .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
     DataStream<T> toLearner = labelled == null ? filtered : filtered.union(labelled);
     int learners = options.get(LearnerOptions.PARALLELISM);
-    return toLearner
-        .keyBy(
-            learners > 1 ? new LearnerKeyOf<>(mapping, learners) : new ModelIdOf<>(mapping),
-            Types.STRING)
-        .transform(
-            replicas ? "learn" : "score + learn",
-            TypeInformation.of(Scored.class),
-            new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
-        .uid("model");
+    if (learners == 1) {
+      return toLearner
+          .keyBy(new ModelIdOf<>(mapping), Types.STRING)
+          .transform(
+              replicas ? "learn" : "score + learn",
+              TypeInformation.of(Scored.class),
+              new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
+          .uid("model");
+    }
+    // The learners' keys are placed by key group (LearnerPeers.key), so the operator's key groups
+    // are set here to what Flink would pick by default, rather than left for it to pick later.
+    var env = toLearner.getExecutionEnvironment();
+    int maxParallelism =
+        env.getConfig().getMaxParallelism() > 0
+            ? env.getConfig().getMaxParallelism()
+            : KeyGroupRangeAssignment.computeDefaultMaxParallelism(
+                Math.max(1, env.getParallelism()));
+    SingleOutputStreamOperator<Scored> learnt =
+        toLearner
+            .keyBy(
+                new LearnerKeyOf<>(mapping, new LearnerKeys(learners, maxParallelism), learners),
+                Types.STRING)
+            .transform(
+                "learn",
+                TypeInformation.of(Scored.class),
+                new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
+            .uid("model");
+    learnt.setMaxParallelism(maxParallelism);
+    return learnt;
   }
 
   private static <T> SingleOutputStreamOperator<Scored> replicaScores(
@@ -339,17 +361,18 @@ public final class OnlineLearning {
   private static final class LearnerKeyOf<T> implements KeySelector<T, String> {
     private static final long serialVersionUID = 1L;
     private final EventMapping<T> mapping;
+    private final LearnerKeys keys;
     private final int learners;
 
-    LearnerKeyOf(EventMapping<T> mapping, int learners) {
+    LearnerKeyOf(EventMapping<T> mapping, LearnerKeys keys, int learners) {
       this.mapping = mapping;
+      this.keys = keys;
       this.learners = learners;
     }
 
     @Override
     public String getKey(T event) {
-      return ai.hiformer.jobs.operators.LearnerPeers.key(
-          mapping.modelId(event), mapping.learner(event, learners));
+      return keys.of(mapping.modelId(event), mapping.learner(event, learners));
     }
   }
 

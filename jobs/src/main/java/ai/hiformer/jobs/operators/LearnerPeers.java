@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 /**
  * The learners of one model id exchanging what they learnt ({@code learn.parallelism} = K > 1), as
@@ -56,14 +57,47 @@ public final class LearnerPeers {
     this.sendEvery = Math.max(1, syncExamples / learners);
   }
 
-  /** Learner {@code index}'s key for {@code modelId}. */
-  public static String key(String modelId, int index) {
-    return index == 0 ? modelId : modelId + SEPARATOR + index;
+  /**
+   * Learner {@code index}'s key of {@code learners} for {@code modelId}, under a learner operator
+   * of {@code maxParallelism} key groups. Learner 0's key is the model id. Learner k's is the model
+   * id, the separator and k, followed where needed by the separator and a salt: the first salt that
+   * puts the key in key group g₀ + round(k · maxParallelism / learners), g₀ being learner 0's. A
+   * subtask holds a contiguous range of key groups, so learners spaced that evenly run on distinct
+   * subtasks whenever the operator has at least as many as there are learners (exactly so when
+   * {@code learners} divides {@code maxParallelism}, as powers of two do): K learners on K threads,
+   * not left to the hash. A key's group depends on {@code maxParallelism} only, fixed for a job's
+   * life, so the keys and their state survive a rescale. Computed once per model ({@link
+   * LearnerKeys}).
+   */
+  public static String key(String modelId, int index, int learners, int maxParallelism) {
+    if (index == 0) {
+      return modelId;
+    }
+    int first = KeyGroupRangeAssignment.assignToKeyGroup(modelId, maxParallelism);
+    int target =
+        (int) ((first + Math.round((double) index * maxParallelism / learners)) % maxParallelism);
+    String key = modelId + SEPARATOR + index;
+    for (int salt = 1;
+        KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism) != target
+            && salt <= 64 * maxParallelism;
+        salt++) {
+      key = modelId + SEPARATOR + index + SEPARATOR + salt;
+    }
+    return key;
   }
 
   static String modelIdOf(String key) {
-    int at = key.lastIndexOf(SEPARATOR);
+    int at = key.indexOf(SEPARATOR);
     return at < 0 ? key : key.substring(0, at);
+  }
+
+  /**
+   * {@code model} for learner 0 (or the only one), {@code model#k} for learner k: for logs and
+   * metrics.
+   */
+  static String nameOf(String key) {
+    int index = indexOf(key);
+    return index == 0 ? key : modelIdOf(key) + '#' + index;
   }
 
   /**
@@ -75,8 +109,12 @@ public final class LearnerPeers {
   }
 
   static int indexOf(String key) {
-    int at = key.lastIndexOf(SEPARATOR);
-    return at < 0 ? 0 : Integer.parseInt(key.substring(at + 1));
+    int at = key.indexOf(SEPARATOR);
+    if (at < 0) {
+      return 0;
+    }
+    int end = key.indexOf(SEPARATOR, at + 1);
+    return Integer.parseInt(key.substring(at + 1, end < 0 ? key.length() : end));
   }
 
   /**
@@ -104,7 +142,7 @@ public final class LearnerPeers {
     sides.put(key, side);
     LOG.info(
         "learner {} joins its peers at exchange {} ({}), epoch {}, {} deltas to send again",
-        key.replace(SEPARATOR, '#'),
+        nameOf(key),
         exchange.applied(),
         exchange.waiting() ? "waiting for the next" : "not waiting",
         epoch,

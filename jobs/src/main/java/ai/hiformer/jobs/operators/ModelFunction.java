@@ -353,7 +353,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   private void registerGauges(String key, ModelRuntime r) {
     if (registered.add(key)) {
-      MetricGroup group = metricGroup.addGroup("model", key.replace(LearnerPeers.SEPARATOR, '#'));
+      MetricGroup group = metricGroup.addGroup("model", LearnerPeers.nameOf(key));
       RuntimeGauges.register(group, r, spec);
       if (peers != null) {
         group.gauge("exchangesApplied", () -> peers.applied(key));

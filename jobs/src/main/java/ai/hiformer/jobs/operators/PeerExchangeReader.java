@@ -33,6 +33,7 @@ final class PeerExchangeReader {
   private PeerChannel channel;
   private long lastPollNanos;
   private final long waitNanos;
+  private final LearnerKeys keys;
 
   PeerExchangeReader(ModelOperator<?> operator, StateInitializationContext context)
       throws Exception {
@@ -51,6 +52,7 @@ final class PeerExchangeReader {
     subtask = info.getIndexOfThisSubtask();
     parallelism = info.getNumberOfParallelSubtasks();
     maxParallelism = info.getMaxNumberOfParallelSubtasks();
+    keys = new LearnerKeys(learners, maxParallelism);
     waitNanos = operator.function().options().get(LearnerOptions.SYNC_WAIT_MS) * 1_000_000;
   }
 
@@ -94,7 +96,7 @@ final class PeerExchangeReader {
     }
     String modelId = LearnerPeers.modelIdOf(key);
     for (int k = 0; k < learners; k++) {
-      if (peers.lacks(key, k) && owned(LearnerPeers.key(modelId, k))) {
+      if (peers.lacks(key, k) && owned(keys.of(modelId, k))) {
         return;
       }
     }
@@ -125,7 +127,7 @@ final class PeerExchangeReader {
       }
       int sender = PeerDelta.senderOf(d.bytes());
       for (int k = 0; k < learners; k++) {
-        String key = LearnerPeers.key(d.modelId(), k);
+        String key = keys.of(d.modelId(), k);
         if (k != sender && owned(key)) {
           operator.selectKey(key);
           operator.function().receivePeer(key, d.bytes());

@@ -32,7 +32,7 @@ final class ProgressLog {
       LOG.info(
           "model {} v{}: {} events scored, {} examples trained, {} pending{}; task {} progressive"
               + " AUC {} log-loss {}",
-          e.getKey().replace(LearnerPeers.SEPARATOR, '#'),
+          LearnerPeers.nameOf(e.getKey()),
           r.version(),
           r.scored(),
           r.trainedExamples(),

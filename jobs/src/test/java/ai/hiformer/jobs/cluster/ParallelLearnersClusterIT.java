@@ -56,8 +56,60 @@ class ParallelLearnersClusterIT {
     ClusterTestKit.stopAndDelete(cluster, home, "ParallelLearnersClusterIT");
   }
 
+  /**
+   * The same stream learnt by the same two learners without a failure, in a job of its own (its own
+   * topics and model id): learner 0's progressive AUC once both learnt every event.
+   */
+  private static double uninterruptedAuc() throws Exception {
+    String model = MODEL + "-whole";
+    cluster.createTopics(2, "whole-events", "whole-labels", "whole-scores", "whole-dead-letters");
+    cluster.createTopics(1, "whole-exchange");
+    String jobId =
+        cluster.submit(
+            2,
+            null,
+            ClusterTestKit.jobArgs(
+                cluster,
+                source.specPath(),
+                model,
+                2,
+                "--learn.parallelism=2",
+                "--topics.learner-exchange=whole-exchange",
+                "--topics.events=whole-events",
+                "--topics.labels=whole-labels",
+                "--topics.scores=whole-scores",
+                "--topics.dead-letters=whole-dead-letters",
+                "--kafka.group-id=whole",
+                "--kafka.transactional-id-prefix=whole"));
+    replay(model, "whole-events").get();
+    ClusterTestKit.awaitCondition(
+        () ->
+            learnerMetric(jobId, model, "task.click.examples")
+                    + learnerMetric(jobId, model + "#1", "task.click.examples")
+                == EVENTS,
+        "the uninterrupted run's learners through all " + EVENTS + " events");
+    double auc = learnerMetric(jobId, model, "task.click.progressiveAuc");
+    cluster.cancel(jobId);
+    return auc;
+  }
+
+  /** The synthetic stream of {@code model}, request ids pl-0 .., 1,000 events a second. */
+  private static CompletableFuture<Void> replay(String model, String topic) {
+    Properties producer = new Properties();
+    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            new Replayer(source, model).replay(producer, topic, "pl-", EVENTS, 1000, (id, y) -> {});
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
   @Test
   void twoLearnersLoseAndRepeatNothingAcrossATaskManagerKill() throws Exception {
+    double uninterrupted = uninterruptedAuc();
     String jobId =
         cluster.submit(
             2,
@@ -69,18 +121,7 @@ class ParallelLearnersClusterIT {
                 2,
                 "--learn.parallelism=2",
                 "--topics.learner-exchange=" + EXCHANGE));
-    Properties producer = new Properties();
-    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
-    CompletableFuture<Void> replay =
-        CompletableFuture.runAsync(
-            () -> {
-              try {
-                new Replayer(source, MODEL)
-                    .replay(producer, "events", "pl-", EVENTS, 1000, (id, y) -> {});
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
+    CompletableFuture<Void> replay = replay(MODEL, "events");
     ClusterTestKit.awaitScores(cluster, jobId, "pl-", 1500); // mid-stream, checkpoints behind
     int victim = cluster.taskManagersOf(jobId).first();
     assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
@@ -100,10 +141,10 @@ class ParallelLearnersClusterIT {
     try {
       ClusterTestKit.awaitCondition(
           () -> {
-            seen[0] = learnerMetric(jobId, MODEL, "task.click.examples");
-            seen[1] = learnerMetric(jobId, MODEL + "#1", "task.click.examples");
-            seen[2] = learnerMetric(jobId, MODEL, "exchangesApplied");
-            seen[3] = learnerMetric(jobId, MODEL + "#1", "exchangesApplied");
+            seen[0] = (long) learnerMetric(jobId, MODEL, "task.click.examples");
+            seen[1] = (long) learnerMetric(jobId, MODEL + "#1", "task.click.examples");
+            seen[2] = (long) learnerMetric(jobId, MODEL, "exchangesApplied");
+            seen[3] = (long) learnerMetric(jobId, MODEL + "#1", "exchangesApplied");
             return seen[0] + seen[1] == EVENTS && seen[2] == seen[3] && seen[2] > 0;
           },
           "both learners' examples adding up to " + EVENTS + " and the same exchanges applied");
@@ -111,10 +152,12 @@ class ParallelLearnersClusterIT {
       throw new AssertionError(
           e.getMessage() + "; last seen " + java.util.Arrays.toString(seen), e);
     }
+    double auc = learnerMetric(jobId, MODEL, "task.click.progressiveAuc");
     System.out.printf(
         "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
-            + " events, %d and %d exchanges applied%n",
-        seen[0], seen[1], EVENTS, seen[2], seen[3]);
+            + " events, %d and %d exchanges applied; learner 0's progressive AUC %.4f, without"
+            + " the failure %.4f (%+.4f)%n",
+        seen[0], seen[1], EVENTS, seen[2], seen[3], auc, uninterrupted, auc - uninterrupted);
     assertThat(seen[0]).as("learner 0's share").isBetween(EVENTS / 4L, EVENTS * 3 / 4L);
   }
 
@@ -122,7 +165,7 @@ class ParallelLearnersClusterIT {
    * A learner's gauge (its metric group {@code model.<key>}), from the subtask that holds it
    * (Flink's REST API); -1 while none does.
    */
-  private static long learnerMetric(String jobId, String key, String name) throws Exception {
+  private static double learnerMetric(String jobId, String key, String name) throws Exception {
     String suffix = ".model." + key + "." + name;
     for (JsonNode v : cluster.rest("/jobs/" + jobId).path("vertices")) {
       String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
@@ -135,7 +178,7 @@ class ParallelLearnersClusterIT {
                       + "?get="
                       + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
                       + "&agg=max");
-          return (long) sum.get(0).path("max").asDouble();
+          return sum.get(0).path("max").asDouble();
         }
       }
     }

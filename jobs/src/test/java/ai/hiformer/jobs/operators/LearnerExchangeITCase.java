@@ -17,7 +17,6 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -98,7 +97,7 @@ class LearnerExchangeITCase {
             new ModelOperator<>(
                 new ModelFunction<>(options(), MAPPING),
                 KafkaPeerChannel.factory(kafka.bootstrapServers(), topic)),
-            (ValidEvent v) -> LearnerPeers.key(v.modelId, MAPPING.learner(v, 2)),
+            (ValidEvent v) -> LearnerPeers.key(v.modelId, MAPPING.learner(v, 2), 2, 1),
             Types.STRING);
     h.setup();
     return h;
@@ -123,7 +122,8 @@ class LearnerExchangeITCase {
             new ModelOperator<>(
                 new ModelFunction<>(options(model, waitMillis), MAPPING),
                 KafkaPeerChannel.factory(kafka.bootstrapServers(), topic)),
-            (ValidEvent v) -> LearnerPeers.key(v.modelId, MAPPING.learner(v, 2)),
+            (ValidEvent v) ->
+                LearnerPeers.key(v.modelId, MAPPING.learner(v, 2), 2, MAX_PARALLELISM),
             Types.STRING,
             env);
     h.setup();
@@ -153,13 +153,15 @@ class LearnerExchangeITCase {
    */
   @Test
   void aLearnerAPeriodAheadWaitsForItsPeerOnAnotherSubtask() throws Exception {
-    String model =
-        Stream.of("a", "b", "c", "d", "e", "f")
-            .filter(m -> subtaskOf(LearnerPeers.key(m, 0)) != subtaskOf(LearnerPeers.key(m, 1)))
-            .findFirst()
-            .orElseThrow();
-    String first = LearnerPeers.key(model, 0);
-    String second = LearnerPeers.key(model, 1);
+    // Whatever the model id, its two learners' keys fall on distinct subtasks of two.
+    for (String m : new String[] {"a", "b", "c", "d", "e", "f", "movielens", "synthetic"}) {
+      assertThat(subtaskOf(LearnerPeers.key(m, 1, 2, MAX_PARALLELISM)))
+          .as("learner 1 of %s", m)
+          .isNotEqualTo(subtaskOf(m));
+    }
+    String model = "a";
+    String first = LearnerPeers.key(model, 0, 2, MAX_PARALLELISM);
+    String second = LearnerPeers.key(model, 1, 2, MAX_PARALLELISM);
     long waitMillis = 3000;
     JobID job = new JobID();
     try (var h0 = subtask(model, job, subtaskOf(first), waitMillis);
@@ -301,7 +303,7 @@ class LearnerExchangeITCase {
       h.open();
       learn(h, 0, 200);
       LearnerPeers peers = peers(h);
-      String second = LearnerPeers.key("a", 1);
+      String second = LearnerPeers.key("a", 1, 2, 1);
       var runtimes = ((ModelOperator<?>) h.getOperator()).function().runtimes();
       assertThat(runtimes).containsOnlyKeys("a", second);
       long trained = runtimes.get("a").trainedExamples() + runtimes.get(second).trainedExamples();
@@ -340,7 +342,7 @@ class LearnerExchangeITCase {
       h.open();
       learn(h, 121, 300);
       LearnerPeers peers = peers(h);
-      String second = LearnerPeers.key("a", 1);
+      String second = LearnerPeers.key("a", 1, 2, 1);
       assertThat(peers.applied("a"))
           .as("exchanges go on after the restore")
           .isGreaterThan(appliedAtCut + 5);

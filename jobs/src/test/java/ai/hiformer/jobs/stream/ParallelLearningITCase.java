@@ -183,7 +183,8 @@ class ParallelLearningITCase {
       Map<String, Double> truth)
       throws Exception {
     String prefix = "learners" + learners + "-" + syncExamples + "-seed" + seed + "-";
-    kafka.createTopics(1, prefix + "events", prefix + "labels", prefix + "scores");
+    kafka.createTopics(2, prefix + "events", prefix + "labels");
+    kafka.createTopics(1, prefix + "scores");
     kafka.createTopics(1, prefix + "dead-letters", prefix + "exchange");
     JobConfig config =
         JobTestKit.config(kafka.bootstrapServers(), tmp.resolve(prefix), "movielens")
@@ -201,10 +202,15 @@ class ParallelLearningITCase {
             .set(JobConfig.JOIN_TIME, "event")
             .set(JobConfig.LABEL_WINDOW_MS, 60_000L)
             .set(JobConfig.CHECKPOINT_INTERVAL_MS, 1000L)
+            // Two learner subtasks, so that two learners run on two threads, as deployed.
+            .set(JobConfig.PARALLELISM, 2)
             .set(LearnerOptions.SCORING_PARALLELISM, 1)
             .set(LearnerOptions.UPDATES_INTERVAL_MS, 200L)
             .set(LearnerOptions.PARALLELISM, learners)
             .set(LearnerOptions.SYNC_EXAMPLES, syncExamples)
+            .set(
+                LearnerOptions.SYNC_WAIT_MS,
+                Long.getLong("hiformer.it.syncWaitMs", LearnerOptions.SYNC_WAIT_MS.defaultValue()))
             .build();
     JobClient job = JobTestKit.environment(config).executeAsync(prefix);
     try {
