@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -65,22 +66,15 @@ class ParallelLearnersClusterIT {
     cluster.createTopics(2, "whole-events", "whole-labels", "whole-scores", "whole-dead-letters");
     cluster.createTopics(1, "whole-exchange");
     String jobId =
-        cluster.submit(
-            2,
-            null,
-            ClusterTestKit.jobArgs(
-                cluster,
-                source.specPath(),
-                model,
-                2,
-                "--learn.parallelism=2",
-                "--topics.learner-exchange=whole-exchange",
-                "--topics.events=whole-events",
-                "--topics.labels=whole-labels",
-                "--topics.scores=whole-scores",
-                "--topics.dead-letters=whole-dead-letters",
-                "--kafka.group-id=whole",
-                "--kafka.transactional-id-prefix=whole"));
+        submit(
+            model,
+            "--topics.learner-exchange=whole-exchange",
+            "--topics.events=whole-events",
+            "--topics.labels=whole-labels",
+            "--topics.scores=whole-scores",
+            "--topics.dead-letters=whole-dead-letters",
+            "--kafka.group-id=whole",
+            "--kafka.transactional-id-prefix=whole");
     replay(model, "whole-events").get();
     ClusterTestKit.awaitCondition(
         () ->
@@ -91,6 +85,14 @@ class ParallelLearnersClusterIT {
     double auc = learnerMetric(jobId, model, "task.click.progressiveAuc");
     cluster.cancel(jobId);
     return auc;
+  }
+
+  /** Submits the job for {@code model}, two learners, parallelism 2, with {@code more} options. */
+  private static String submit(String model, String... more) throws Exception {
+    List<String> args =
+        ClusterTestKit.jobArgs(cluster, source.specPath(), model, 2, "--learn.parallelism=2");
+    args.addAll(List.of(more));
+    return cluster.submit(2, null, args);
   }
 
   /** The synthetic stream of {@code model}, request ids pl-0 .., 1,000 events a second. */
@@ -110,17 +112,7 @@ class ParallelLearnersClusterIT {
   @Test
   void twoLearnersLoseAndRepeatNothingAcrossATaskManagerKill() throws Exception {
     double uninterrupted = uninterruptedAuc();
-    String jobId =
-        cluster.submit(
-            2,
-            null,
-            ClusterTestKit.jobArgs(
-                cluster,
-                source.specPath(),
-                MODEL,
-                2,
-                "--learn.parallelism=2",
-                "--topics.learner-exchange=" + EXCHANGE));
+    String jobId = submit(MODEL, "--topics.learner-exchange=" + EXCHANGE);
     CompletableFuture<Void> replay = replay(MODEL, "events");
     ClusterTestKit.awaitScores(cluster, jobId, "pl-", 1500); // mid-stream, checkpoints behind
     int victim = cluster.taskManagersOf(jobId).first();

@@ -44,31 +44,18 @@ final class DelayedTraffic {
       throws Exception {
     RowToEvent convert = new RowToEvent(spec, modelId);
     List<DelayedLabels.Out> out = new ArrayList<>();
-    int[] n = {0};
-    try {
-      DatasetReader.forSpec(spec, data)
-          .read(
-              new RowSink() {
-                @Override
-                public void accept(Row row) throws BadRowException {
-                  if (n[0] >= events) {
-                    throw new ReplaySource.Stop();
-                  }
-                  Event e = convert.convert(row, n[0]++);
-                  if (truth != null) {
-                    truth.put(e.getRequestId(), e.getLabels().getOrDefault(task, 0.0));
-                  }
-                  delayed.offer(e, out::add);
-                }
-
-                @Override
-                public void rejected(String origin, String reason) {
-                  throw new AssertionError(origin + ": " + reason);
-                }
-              });
-    } catch (ReplaySource.Stop enough) {
-      // the first rows are read
-    }
+    readRows(
+        spec,
+        data,
+        0,
+        events,
+        (row, i) -> {
+          Event e = convert.convert(row, i);
+          if (truth != null) {
+            truth.put(e.getRequestId(), e.getLabels().getOrDefault(task, 0.0));
+          }
+          delayed.offer(e, out::add);
+        });
     delayed.finish(out::add);
     return out;
   }
@@ -153,5 +140,69 @@ final class DelayedTraffic {
       n++;
     }
     return new Judged(p, y);
+  }
+
+  /**
+   * The AUC for {@code task} of the model in {@code snapshotDir} on rows {@code skip} .. {@code
+   * skip + n − 1} of {@code data}, scored read-only as {@code serve} scores them: a model judged on
+   * events it never learnt from.
+   */
+  static double heldOutAuc(
+      FeatureSpec spec, Path data, int skip, int n, String task, Path snapshotDir)
+      throws Exception {
+    ai.hiformer.serving.ServedModel model = ai.hiformer.serving.ServedModel.load(snapshotDir, 1);
+    RowToEvent convert = new RowToEvent(spec, "held-out");
+    double[] p = new double[n];
+    double[] y = new double[n];
+    int[] scored = {0};
+    readRows(
+        spec,
+        data,
+        skip,
+        skip + n,
+        (row, i) -> {
+          try {
+            p[scored[0]] = model.score(row).get(task);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+          y[scored[0]++] = convert.convert(row, i).getLabels().getOrDefault(task, 0.0);
+        });
+    return ai.hiformer.learner.Metrics.auc(p, y, 0, scored[0]);
+  }
+
+  /** What is done with row i of a dataset. */
+  private interface RowAt {
+    void accept(Row row, int i) throws BadRowException;
+  }
+
+  /** Hands rows {@code from} .. {@code to − 1} of {@code data} to {@code rows}, in order. */
+  private static void readRows(FeatureSpec spec, Path data, int from, int to, RowAt rows)
+      throws Exception {
+    int[] next = {0};
+    try {
+      DatasetReader.forSpec(spec, data)
+          .read(
+              new RowSink() {
+                @Override
+                public void accept(Row row) throws BadRowException {
+                  int i = next[0]++;
+                  if (i >= to) {
+                    throw new ReplaySource.Stop();
+                  }
+                  if (i >= from) {
+                    rows.accept(row, i);
+                  }
+                }
+
+                @Override
+                public void rejected(String origin, String reason) {
+                  throw new AssertionError(origin + ": " + reason);
+                }
+              });
+    } catch (ReplaySource.Stop enough) {
+      // the rows wanted are read
+    }
   }
 }
