@@ -11,8 +11,8 @@ import java.util.List;
  * megabyte behind a backlog of examples crawled through Flink's flow control for seconds.
  */
 public interface PeerChannel extends AutoCloseable {
-  /** A delta as read: the model it belongs to and its bytes. */
-  record Delta(String modelId, byte[] bytes) {}
+  /** A delta as read: the model it belongs to, its bytes, and when it was sent (epoch ms). */
+  record Delta(String modelId, byte[] bytes, long sentMillis) {}
 
   /** Sends {@code delta} of model {@code modelId}; returns at once. */
   void send(String modelId, byte[] delta);

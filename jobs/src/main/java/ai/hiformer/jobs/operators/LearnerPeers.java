@@ -42,6 +42,8 @@ public final class LearnerPeers {
     long waitedOutFor; // the exchange a wait for peers ran out on: not waited for again
     long waitNanos; // time spent waiting for peers, in total
     long waitsRunOut;
+    long deltasDelivered;
+    long deltaMillis; // from a peer's send to its delivery here, summed
 
     Side(PeerExchange exchange) {
       this.exchange = exchange;
@@ -229,6 +231,21 @@ public final class LearnerPeers {
       side.waitsRunOut++;
       side.waitedOutFor = side.exchange.applied() + 1;
     }
+  }
+
+  /** A peer's delta reached {@code key}'s learner {@code millis} after it was sent. */
+  void delivered(String key, long millis) {
+    Side side = sides.get(key);
+    if (side != null) { // null: the learner's first delta comes before its first example
+      side.deltasDelivered++;
+      side.deltaMillis += Math.max(0, millis);
+    }
+  }
+
+  /** The mean time from a peer's send to its delta's delivery to {@code key}'s learner, ms. */
+  double deliveryMillis(String key) {
+    Side side = sides.get(key);
+    return side.deltasDelivered == 0 ? 0 : (double) side.deltaMillis / side.deltasDelivered;
   }
 
   /** Milliseconds {@code key}'s learner has waited for its peers in this run. */

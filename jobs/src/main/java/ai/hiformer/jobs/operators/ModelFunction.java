@@ -358,6 +358,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       if (peers != null) {
         group.gauge("exchangesApplied", () -> peers.applied(key));
         group.gauge("exchangeWaitMillis", () -> peers.waitedMillis(key));
+        group.gauge("exchangeDeliveryMillis", () -> peers.deliveryMillis(key));
       }
     }
   }

@@ -37,7 +37,14 @@ final class ProgressLog {
           r.scored(),
           r.trainedExamples(),
           r.pendingExamples(),
-          peers == null ? "" : ", " + peers.applied(e.getKey()) + " exchanges applied",
+          peers == null
+              ? ""
+              : String.format(
+                  ", %d exchanges applied (deltas delivered in %.0f ms on average, %d ms waited"
+                      + " for peers)",
+                  peers.applied(e.getKey()),
+                  peers.deliveryMillis(e.getKey()),
+                  peers.waitedMillis(e.getKey())),
           firstTask,
           String.format("%.4f", r.metrics().task(0).auc()),
           String.format("%.4f", r.metrics().task(0).logLoss()));

@@ -111,7 +111,7 @@ public final class KafkaPeerChannel implements PeerChannel {
     List<Delta> out = new ArrayList<>(records.count());
     for (ConsumerRecord<String, byte[]> r : records) {
       if (r.key() != null && r.value() != null) {
-        out.add(new Delta(r.key(), r.value()));
+        out.add(new Delta(r.key(), r.value(), r.timestamp()));
       }
     }
     return out;

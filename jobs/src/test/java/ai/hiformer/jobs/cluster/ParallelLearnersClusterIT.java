@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
  * TaskManagers and a Kafka broker, each its own process), exchanging through the learner-exchange
  * topic. A TaskManager is SIGKILLed mid-stream. Afterwards every event is scored exactly once
  * (read_committed), the examples the two learners learnt add up to the labelled events exactly
- * (none twice, none lost: the restore brought both back to one checkpoint), and both applied the
- * same exchanges.
+ * (none twice, none lost: the restore brought both back to one checkpoint), both applied the same
+ * exchanges, and learner 0's progressive AUC is near that of the same stream learnt without a
+ * failure, in a job of its own before.
  */
 class ParallelLearnersClusterIT {
   private static final String MODEL = "synthetic";
@@ -83,6 +84,15 @@ class ParallelLearnersClusterIT {
                 == EVENTS,
         "the uninterrupted run's learners through all " + EVENTS + " events");
     double auc = learnerMetric(jobId, model, "task.click.progressiveAuc");
+    System.out.printf(
+        "without a failure: %.0f and %.0f exchanges applied, deltas delivered in %.0f and %.0f ms"
+            + " on average, %.0f and %.0f ms waited for a peer%n",
+        learnerMetric(jobId, model, "exchangesApplied"),
+        learnerMetric(jobId, model + "#1", "exchangesApplied"),
+        learnerMetric(jobId, model, "exchangeDeliveryMillis"),
+        learnerMetric(jobId, model + "#1", "exchangeDeliveryMillis"),
+        learnerMetric(jobId, model, "exchangeWaitMillis"),
+        learnerMetric(jobId, model + "#1", "exchangeWaitMillis"));
     cluster.cancel(jobId);
     return auc;
   }
@@ -146,11 +156,24 @@ class ParallelLearnersClusterIT {
     }
     double auc = learnerMetric(jobId, MODEL, "task.click.progressiveAuc");
     System.out.printf(
+        "after the restore, deltas delivered in %.0f and %.0f ms on average; %.0f and %.0f ms"
+            + " waited for a peer%n",
+        learnerMetric(jobId, MODEL, "exchangeDeliveryMillis"),
+        learnerMetric(jobId, MODEL + "#1", "exchangeDeliveryMillis"),
+        learnerMetric(jobId, MODEL, "exchangeWaitMillis"),
+        learnerMetric(jobId, MODEL + "#1", "exchangeWaitMillis"));
+    System.out.printf(
         "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
             + " events, %d and %d exchanges applied; learner 0's progressive AUC %.4f, without"
             + " the failure %.4f (%+.4f)%n",
         seen[0], seen[1], EVENTS, seen[2], seen[3], auc, uninterrupted, auc - uninterrupted);
     assertThat(seen[0]).as("learner 0's share").isBetween(EVENTS / 4L, EVENTS * 3 / 4L);
+    // Uninterrupted runs of this short stream spread by about 0.006 between them (docs/DESIGN.md),
+    // so this bounds only what a restore that lost or garbled the model would cost (the stream's
+    // AUC is about 0.55; an untrained model's 0.5).
+    assertThat(auc)
+        .as("learner 0's progressive AUC against the uninterrupted run's")
+        .isCloseTo(uninterrupted, org.assertj.core.data.Offset.offset(0.02));
   }
 
   /**
