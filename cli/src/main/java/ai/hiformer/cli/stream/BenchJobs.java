@@ -114,7 +114,8 @@ public final class BenchJobs {
   private static JobClient execute(Configuration flink, JobConfig config, String name)
       throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-    env.setParallelism(1);
+    // 1 unless a hook sets job.parallelism (several learners want a subtask each).
+    env.setParallelism(config.get(JobConfig.PARALLELISM));
     StreamingJob.build(env, config);
     return env.executeAsync(name);
   }
