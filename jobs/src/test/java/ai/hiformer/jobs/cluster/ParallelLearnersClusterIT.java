@@ -84,17 +84,23 @@ class ParallelLearnersClusterIT {
                 == EVENTS,
         "the uninterrupted run's learners through all " + EVENTS + " events");
     double auc = learnerMetric(jobId, model, "task.click.progressiveAuc");
-    System.out.printf(
-        "without a failure: %.0f and %.0f exchanges applied, deltas delivered in %.0f and %.0f ms"
-            + " on average, %.0f and %.0f ms waited for a peer%n",
-        learnerMetric(jobId, model, "exchangesApplied"),
-        learnerMetric(jobId, model + "#1", "exchangesApplied"),
-        learnerMetric(jobId, model, "exchangeDeliveryMillis"),
-        learnerMetric(jobId, model + "#1", "exchangeDeliveryMillis"),
-        learnerMetric(jobId, model, "exchangeWaitMillis"),
-        learnerMetric(jobId, model + "#1", "exchangeWaitMillis"));
+    System.out.println("without a failure: " + exchanges(jobId, model));
     cluster.cancel(jobId);
     return auc;
+  }
+
+  /** The two learners' exchange gauges, as a line for the log. */
+  private static String exchanges(String jobId, String model) throws Exception {
+    double[] v = new double[6];
+    String[] gauges = {"exchangesApplied", "exchangeDeliveryMillis", "exchangeWaitMillis"};
+    for (int g = 0; g < gauges.length; g++) {
+      v[2 * g] = learnerMetric(jobId, model, gauges[g]);
+      v[2 * g + 1] = learnerMetric(jobId, model + "#1", gauges[g]);
+    }
+    return String.format(
+        "%.0f and %.0f exchanges applied, deltas delivered in %.0f and %.0f ms on average, %.0f"
+            + " and %.0f ms waited for a peer",
+        v[0], v[1], v[2], v[3], v[4], v[5]);
   }
 
   /** Submits the job for {@code model}, two learners, parallelism 2, with {@code more} options. */
@@ -155,13 +161,7 @@ class ParallelLearnersClusterIT {
           e.getMessage() + "; last seen " + java.util.Arrays.toString(seen), e);
     }
     double auc = learnerMetric(jobId, MODEL, "task.click.progressiveAuc");
-    System.out.printf(
-        "after the restore, deltas delivered in %.0f and %.0f ms on average; %.0f and %.0f ms"
-            + " waited for a peer%n",
-        learnerMetric(jobId, MODEL, "exchangeDeliveryMillis"),
-        learnerMetric(jobId, MODEL + "#1", "exchangeDeliveryMillis"),
-        learnerMetric(jobId, MODEL, "exchangeWaitMillis"),
-        learnerMetric(jobId, MODEL + "#1", "exchangeWaitMillis"));
+    System.out.println("after the restore: " + exchanges(jobId, MODEL));
     System.out.printf(
         "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
             + " events, %d and %d exchanges applied; learner 0's progressive AUC %.4f, without"
