@@ -168,12 +168,12 @@ class ParallelLearnersClusterIT {
             + " the failure %.4f (%+.4f)%n",
         seen[0], seen[1], EVENTS, seen[2], seen[3], auc, uninterrupted, auc - uninterrupted);
     assertThat(seen[0]).as("learner 0's share").isBetween(EVENTS / 4L, EVENTS * 3 / 4L);
-    // Uninterrupted runs of this short stream spread by about 0.006 between them (docs/DESIGN.md),
-    // so this bounds only what a restore that lost or garbled the model would cost (the stream's
-    // AUC is about 0.55; an untrained model's 0.5).
+    // Undisturbed runs of this short stream spread by about 0.01 between them, and the differences
+    // measured were -0.007 to +0.013 (docs/DESIGN.md), so this bounds only what a restore that lost
+    // or garbled the model would cost (the stream's AUC is about 0.55; an untrained model's 0.5).
     assertThat(auc)
         .as("learner 0's progressive AUC against the uninterrupted run's")
-        .isCloseTo(uninterrupted, org.assertj.core.data.Offset.offset(0.02));
+        .isCloseTo(uninterrupted, org.assertj.core.data.Offset.offset(0.03));
   }
 
   /**
