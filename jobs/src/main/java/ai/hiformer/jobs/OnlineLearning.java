@@ -231,17 +231,8 @@ public final class OnlineLearning {
                 .setBufferTimeout(LEARNING_BUFFER_TIMEOUT_MS);
     DataStream<T> toLearner = labelled == null ? filtered : filtered.union(labelled);
     int learners = options.get(LearnerOptions.PARALLELISM);
-    if (learners == 1) {
-      return toLearner
-          .keyBy(new ModelIdOf<>(mapping), Types.STRING)
-          .transform(
-              replicas ? "learn" : "score + learn",
-              TypeInformation.of(Scored.class),
-              new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
-          .uid("model");
-    }
-    // The learners' keys are placed by key group (LearnerPeers.key), so the operator's key groups
-    // are set here to what Flink would pick by default, rather than left for it to pick later.
+    // Several learners' keys are placed by key group (LearnerPeers.key), so the operator's key
+    // groups are set to what Flink would pick by default, rather than left for it to pick later.
     var env = toLearner.getExecutionEnvironment();
     int maxParallelism =
         env.getConfig().getMaxParallelism() > 0
@@ -251,14 +242,18 @@ public final class OnlineLearning {
     SingleOutputStreamOperator<Scored> learnt =
         toLearner
             .keyBy(
-                new LearnerKeyOf<>(mapping, new LearnerKeys(learners, maxParallelism), learners),
+                learners > 1
+                    ? new LearnerKeyOf<>(mapping, new LearnerKeys(learners, maxParallelism))
+                    : new ModelIdOf<>(mapping),
                 Types.STRING)
             .transform(
-                "learn",
+                replicas ? "learn" : "score + learn",
                 TypeInformation.of(Scored.class),
                 new ModelOperator<>(new ModelFunction<>(options, mapping), peers))
             .uid("model");
-    learnt.setMaxParallelism(maxParallelism);
+    if (learners > 1) {
+      learnt.setMaxParallelism(maxParallelism);
+    }
     return learnt;
   }
 
@@ -362,17 +357,15 @@ public final class OnlineLearning {
     private static final long serialVersionUID = 1L;
     private final EventMapping<T> mapping;
     private final LearnerKeys keys;
-    private final int learners;
 
-    LearnerKeyOf(EventMapping<T> mapping, LearnerKeys keys, int learners) {
+    LearnerKeyOf(EventMapping<T> mapping, LearnerKeys keys) {
       this.mapping = mapping;
       this.keys = keys;
-      this.learners = learners;
     }
 
     @Override
     public String getKey(T event) {
-      return keys.of(mapping.modelId(event), mapping.learner(event, learners));
+      return keys.of(mapping.modelId(event), mapping.learner(event, keys.learners()));
     }
   }
 

@@ -24,6 +24,11 @@ public final class LearnerKeys implements Serializable {
     this.maxParallelism = maxParallelism;
   }
 
+  /** Learners per model. */
+  public int learners() {
+    return learners;
+  }
+
   /** Learner {@code index}'s key for {@code modelId}. */
   public String of(String modelId, int index) {
     if (byModel == null) {

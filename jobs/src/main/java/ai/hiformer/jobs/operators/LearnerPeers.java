@@ -151,9 +151,14 @@ public final class LearnerPeers {
         side.toSend.size());
   }
 
-  /** A peer's delta for {@code key}: held, and every exchange it completes applied. */
-  void receive(String key, byte[] bytes) {
+  /**
+   * A peer's delta for {@code key}, sent at {@code sentMillis} (epoch ms): held, and every exchange
+   * it completes applied.
+   */
+  void receive(String key, byte[] bytes, long sentMillis) {
     Side side = sides.get(key);
+    side.deltasDelivered++;
+    side.deltaMillis += Math.max(0, System.currentTimeMillis() - sentMillis);
     if (side.exchange.receive(PeerDelta.decode(bytes))) {
       side.exchange.applyReady();
     }
@@ -215,11 +220,6 @@ public final class LearnerPeers {
     return sides.get(key).exchange.lacks(peer);
   }
 
-  /** Learners per model. */
-  int learners() {
-    return learners;
-  }
-
   /**
    * Records a wait of {@code key}'s learner for its peers; one that {@code ranOut} is not repeated
    * for the same exchange (a peer that slow is waited for once per exchange, not once per record).
@@ -230,15 +230,6 @@ public final class LearnerPeers {
     if (ranOut) {
       side.waitsRunOut++;
       side.waitedOutFor = side.exchange.applied() + 1;
-    }
-  }
-
-  /** A peer's delta reached {@code key}'s learner {@code millis} after it was sent. */
-  void delivered(String key, long millis) {
-    Side side = sides.get(key);
-    if (side != null) { // null: the learner's first delta comes before its first example
-      side.deltasDelivered++;
-      side.deltaMillis += Math.max(0, millis);
     }
   }
 

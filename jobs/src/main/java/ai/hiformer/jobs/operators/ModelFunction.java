@@ -292,12 +292,12 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   }
 
   /**
-   * A peer's delta for learner {@code key} (the operator set the key): held, every exchange it
-   * completes applied, and this learner's next delta sent if due.
+   * A peer's delta for learner {@code key} (the operator set the key), sent at {@code sentMillis}:
+   * held, every exchange it completes applied, and this learner's next delta sent if due.
    */
-  void receivePeer(String key, byte[] delta) {
+  void receivePeer(String key, byte[] delta, long sentMillis) {
     ModelRuntime runtime = runtime(key);
-    peers.receive(key, delta);
+    peers.receive(key, delta, sentMillis);
     dirty.add(key);
     peers.send(key, runtime, peerSender);
   }

@@ -130,8 +130,7 @@ final class PeerExchangeReader {
         String key = keys.of(d.modelId(), k);
         if (k != sender && owned(key)) {
           operator.selectKey(key);
-          operator.function().peers().delivered(key, System.currentTimeMillis() - d.sentMillis());
-          operator.function().receivePeer(key, d.bytes());
+          operator.function().receivePeer(key, d.bytes(), d.sentMillis());
         }
       }
     }

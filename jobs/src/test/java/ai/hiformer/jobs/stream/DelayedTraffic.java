@@ -5,6 +5,7 @@ import ai.hiformer.features.io.DatasetReader;
 import ai.hiformer.features.io.Row;
 import ai.hiformer.features.io.RowSink;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.learner.Metrics;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.RowToEvent;
@@ -127,7 +128,35 @@ final class DelayedTraffic {
   }
 
   /** Each request id's score beside its true label, in the truth's order. */
-  record Judged(double[] scores, double[] labels) {}
+  record Judged(double[] scores, double[] labels) {
+    double auc() {
+      return Metrics.auc(scores, labels, 0, scores.length);
+    }
+
+    double logLoss() {
+      return Metrics.logLoss(scores, labels, 0, scores.length);
+    }
+
+    double calibration() {
+      return Metrics.calibration(scores, labels, 0, scores.length);
+    }
+  }
+
+  /**
+   * Sends {@code traffic} of model movielens to {@code prefix}events and {@code prefix}labels,
+   * 1,000 impressions a second, and judges the scores of its {@code events} impressions, read from
+   * {@code prefix}scores, against {@code truth} (task like).
+   */
+  static Judged replayAndJudge(
+      EmbeddedKafka kafka,
+      List<DelayedLabels.Out> traffic,
+      String prefix,
+      int events,
+      Map<String, Double> truth)
+      throws Exception {
+    send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
+    return judge(awaitScores(kafka, prefix + "scores", "like", events), truth);
+  }
 
   /** The scores of the request ids in {@code truth}, each beside its true label. */
   static Judged judge(Map<String, Double> scores, Map<String, Double> truth) {
@@ -169,7 +198,7 @@ final class DelayedTraffic {
           }
           y[scored[0]++] = convert.convert(row, i).getLabels().getOrDefault(task, 0.0);
         });
-    return ai.hiformer.learner.Metrics.auc(p, y, 0, scored[0]);
+    return Metrics.auc(p, y, 0, scored[0]);
   }
 
   /** What is done with row i of a dataset. */

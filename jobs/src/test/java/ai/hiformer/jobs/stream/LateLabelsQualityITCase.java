@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.features.SharedData;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
-import ai.hiformer.learner.Metrics;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
@@ -108,15 +107,9 @@ class LateLabelsQualityITCase {
             .build();
     JobClient job = JobTestKit.environment(config).executeAsync(mode);
     try {
-      DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
       DelayedTraffic.Judged judged =
-          DelayedTraffic.judge(
-              DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS), truth);
-      double[] p = judged.scores();
-      double[] y = judged.labels();
-      int n = p.length;
-      return new Outcome(
-          Metrics.auc(p, y, 0, n), Metrics.logLoss(p, y, 0, n), Metrics.calibration(p, y, 0, n));
+          DelayedTraffic.replayAndJudge(kafka, traffic, prefix, EVENTS, truth);
+      return new Outcome(judged.auc(), judged.logLoss(), judged.calibration());
     } finally {
       job.cancel().get();
     }

@@ -157,15 +157,12 @@ class ParallelLearningITCase {
     table.forEach(out::putPOJO);
     var summary = out.putObject("summary");
     for (var e : table.entrySet()) {
-      double[] v = e.getValue().clone();
-      java.util.Arrays.sort(v);
-      double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN);
-      double var = java.util.Arrays.stream(v).map(x -> (x - mean) * (x - mean)).sum();
+      double[] v = e.getValue();
       var row = summary.putObject(e.getKey());
-      row.put("min", v[0]);
-      row.put("median", (v[(v.length - 1) / 2] + v[v.length / 2]) / 2);
-      row.put("mean", mean);
-      row.put("std", v.length > 1 ? Math.sqrt(var / (v.length - 1)) : 0);
+      row.put("min", java.util.Arrays.stream(v).min().orElse(Double.NaN));
+      row.put("median", Metrics.median(v));
+      row.put("mean", Metrics.mean(v));
+      row.put("std", Metrics.std(v));
     }
     Path file = Path.of("target", "parallel-learning-seeds.json");
     json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), out);
@@ -242,14 +239,7 @@ class ParallelLearningITCase {
             .build();
     JobClient job = JobTestKit.environment(config).executeAsync(prefix);
     try {
-      DelayedTraffic.send(kafka, traffic, "movielens", prefix + "events", prefix + "labels", 1000);
-      DelayedTraffic.Judged judged =
-          DelayedTraffic.judge(
-              DelayedTraffic.awaitScores(kafka, prefix + "scores", "like", EVENTS), truth);
-      double[] p = judged.scores();
-      double[] y = judged.labels();
-      int n = p.length;
-      double scoresAuc = Metrics.auc(p, y, 0, n);
+      double scoresAuc = DelayedTraffic.replayAndJudge(kafka, traffic, prefix, EVENTS, truth).auc();
       Path snapshots = tmp.resolve(prefix).resolve("snapshots/movielens");
       ModelSnapshot.Summary learnt = settled(snapshots);
       return new Outcome(
