@@ -64,14 +64,7 @@ class IncrementalStateTest {
     Map<Long, byte[]> saved = new TreeMap<>();
     Map<Long, byte[]> entries = new TreeMap<>();
     a.drainUnsaved(saved::put, entries::put);
-    ModelRuntime b =
-        ModelRuntime.fromHeadAndRows(
-            a.headBytes(),
-            saved.entrySet(),
-            entries.entrySet(),
-            SPEC,
-            OptimizerConfig.defaults(),
-            MICRO_BATCH);
+    ModelRuntime b = restored(a, saved, entries);
     assertThat(b.toBytes()).as("restored byte for byte").isEqualTo(a.toBytes());
     learnOnly(a, 100, 40);
     learnOnly(b, 100, 40);
@@ -135,14 +128,7 @@ class IncrementalStateTest {
         .isLessThanOrEqualTo(32 * 2 * tables);
     assertThat(a.drainUnsaved(saved::put, entries::put)[0]).as("nothing changed since").isZero();
 
-    ModelRuntime b =
-        ModelRuntime.fromHeadAndRows(
-            a.headBytes(),
-            saved.entrySet(),
-            entries.entrySet(),
-            SPEC,
-            OptimizerConfig.defaults(),
-            MICRO_BATCH);
+    ModelRuntime b = restored(a, saved, entries);
     assertThat(b.toBytes()).as("restored byte for byte").isEqualTo(a.toBytes());
     assertThat(b.drainUnsaved((k, v) -> {}, (k, v) -> {}))
         .as("a restore leaves nothing to save")
@@ -236,5 +222,17 @@ class IncrementalStateTest {
     assertThat(b.toBytes()).isEqualTo(a.toBytes());
     long rows = b.learner().model().tables().stream().mapToLong(t -> t.rows() - 1).sum();
     assertThat(b.drainUnsaved((k, v) -> {}, (k, v) -> {})[0]).isEqualTo((int) rows);
+  }
+
+  /** A runtime restored as the job restores one: from {@code a}'s head and the saved entries. */
+  private static ModelRuntime restored(
+      ModelRuntime a, Map<Long, byte[]> rows, Map<Long, byte[]> entries) throws Exception {
+    return ModelRuntime.fromHeadAndRows(
+        a.headBytes(),
+        rows.entrySet(),
+        entries.entrySet(),
+        SPEC,
+        OptimizerConfig.defaults(),
+        MICRO_BATCH);
   }
 }

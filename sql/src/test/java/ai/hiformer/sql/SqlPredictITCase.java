@@ -135,33 +135,33 @@ class SqlPredictITCase {
   @Test
   void anOutputColumnOfAnotherTypeFailsNamingIt() throws Exception {
     trainAndSnapshot();
-    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
-    sql.executeSql(
-        "CREATE TEMPORARY VIEW impressions (user_id, item_id, price) AS VALUES ('u1', 'i1', 2.0)");
-    sql.executeSql(
-        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE) OUTPUT (click STRING)"
-            + " WITH ('provider' = 'hiformer', 'snapshots' = '"
-            + snapshots
-            + "', 'model-id' = 'm')");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                sql.executeSql(
-                        "SELECT * FROM ML_PREDICT(TABLE impressions, MODEL ctr,"
-                            + " DESCRIPTOR(user_id, item_id, price))")
-                    .await())
-        .hasStackTraceContaining("invalid OUTPUT column click VARCHAR");
+    assertPredictFails("2.0", "DOUBLE", "STRING", "invalid OUTPUT column click VARCHAR");
   }
 
   @Test
   void anInputColumnOfAnUnreadableTypeFailsNamingIt() throws Exception {
     trainAndSnapshot();
+    assertPredictFails("DATE '2026-12-06'", "DATE", "DOUBLE", "invalid INPUT column price DATE");
+  }
+
+  /**
+   * Asserts that ML_PREDICT over one impression with {@code price} fails with {@code message}, for
+   * a model declared with {@code priceType} as its price column and {@code clickType} as its
+   * output.
+   */
+  private void assertPredictFails(
+      String price, String priceType, String clickType, String message) {
     TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
     sql.executeSql(
-        "CREATE TEMPORARY VIEW impressions (user_id, item_id, price) AS VALUES ('u1', 'i1',"
-            + " DATE '2026-12-06')");
+        "CREATE TEMPORARY VIEW impressions (user_id, item_id, price) AS VALUES ('u1', 'i1', "
+            + price
+            + ")");
     sql.executeSql(
-        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DATE) OUTPUT (click DOUBLE)"
-            + " WITH ('provider' = 'hiformer', 'snapshots' = '"
+        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price "
+            + priceType
+            + ") OUTPUT (click "
+            + clickType
+            + ") WITH ('provider' = 'hiformer', 'snapshots' = '"
             + snapshots
             + "', 'model-id' = 'm')");
     org.assertj.core.api.Assertions.assertThatThrownBy(
@@ -170,7 +170,7 @@ class SqlPredictITCase {
                         "SELECT * FROM ML_PREDICT(TABLE impressions, MODEL ctr,"
                             + " DESCRIPTOR(user_id, item_id, price))")
                     .await())
-        .hasStackTraceContaining("invalid INPUT column price DATE");
+        .hasStackTraceContaining(message);
   }
 
   private final FeatureSpec spec = FeatureSpec.parse(SPEC);

@@ -61,10 +61,16 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       new OutputTag<>("replica-updates", TypeInformation.of(PublishedUpdate.class));
 
   /**
+   * The head of the current key's model: everything but its rows and vocabulary values (dense
+   * weights, optimiser moments, encoder, counters).
+   */
+  public static final ValueStateDescriptor<byte[]> HEAD =
+      new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
+  /**
    * The embedding rows of the current key's model, one entry per row ({@link
    * ai.hiformer.learner.SavedRows}): with RocksDB's incremental checkpoints a checkpoint uploads
-   * the rows changed since the previous one, while "model" holds the rest (dense weights, optimiser
-   * moments, encoder, counters).
+   * the rows changed since the previous one, while {@link #HEAD} holds the rest.
    */
   public static final MapStateDescriptor<Long, byte[]> ROWS =
       new MapStateDescriptor<>(
@@ -112,11 +118,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
 
   @Override
   public void open(OpenContext context) {
-    state =
-        getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(
-                    "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    state = getRuntimeContext().getState(HEAD);
     rowState = getRuntimeContext().getMapState(ROWS);
     entryState = getRuntimeContext().getMapState(VOCABULARY);
     runtimes = new HashMap<>();

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -78,11 +77,7 @@ public final class SavepointExport {
 
     @Override
     public void open(OpenContext context) {
-      state =
-          getRuntimeContext()
-              .getState(
-                  new ValueStateDescriptor<>(
-                      "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+      state = getRuntimeContext().getState(ModelFunction.HEAD);
       rows = getRuntimeContext().getMapState(ModelFunction.ROWS);
       entries = getRuntimeContext().getMapState(ModelFunction.VOCABULARY);
     }

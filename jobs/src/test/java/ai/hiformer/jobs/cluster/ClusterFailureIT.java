@@ -3,7 +3,6 @@ package ai.hiformer.jobs.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
-import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import java.io.IOException;
@@ -16,12 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The failures a cluster has, on a real one: a standalone Flink cluster (JobManager + 2
@@ -39,22 +38,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 class ClusterFailureIT {
   private static final String MODEL = "synthetic";
 
-  private static LocalCluster cluster;
-  private static Path home;
+  @RegisterExtension static final ProcessCluster CLUSTER = new ProcessCluster(1, false);
+
   private static String jobId;
-  private static ReplaySource source;
+  private static final ReplaySource SOURCE = ClusterTestKit.syntheticSource();
 
   @BeforeAll
-  static void startClusterAndSubmit() throws Exception {
-    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-cluster-it");
-    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
-    source = ClusterTestKit.syntheticSource();
-    jobId = cluster.submit(2, null, jobArgs(2));
-  }
-
-  @AfterAll
-  static void stopCluster() throws Exception {
-    ClusterTestKit.stopAndDelete(cluster, home, "ClusterFailureIT");
+  static void loadStreamAndSubmit() throws Exception {
+    jobId = CLUSTER.get().submit(2, null, jobArgs(2));
   }
 
   /**
@@ -76,7 +67,7 @@ class ClusterFailureIT {
     }
     assertThat(queries).hasSizeGreaterThanOrEqualTo(10);
     CompletableFuture<Void> replay = replayAsync("dash-", 3000, 500);
-    try (PrometheusServer prometheus = new PrometheusServer(home.resolve("prometheus"))) {
+    try (PrometheusServer prometheus = new PrometheusServer(CLUSTER.home().resolve("prometheus"))) {
       List<String> empty = new ArrayList<>(queries);
       long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (!empty.isEmpty() && System.nanoTime() < deadline) {
@@ -100,22 +91,22 @@ class ClusterFailureIT {
   void aTaskManagerKilledMidStreamLosesAndDuplicatesNoScore() throws Exception {
     CompletableFuture<Void> replay = replayAsync("tm-", 6000, 1000);
     awaitScores("tm-", 1500); // mid-stream, with checkpoints behind it
-    java.util.SortedSet<Integer> hosts = cluster.taskManagersOf(jobId);
+    java.util.SortedSet<Integer> hosts = CLUSTER.get().taskManagersOf(jobId);
     assertThat(hosts).as("the job's slots are spread over both TaskManagers").containsExactly(1, 2);
-    assertThat(cluster.killTaskManager(1)).as("TaskManager 1 was running").isTrue();
+    assertThat(CLUSTER.get().killTaskManager(1)).as("TaskManager 1 was running").isTrue();
     replay.get();
 
     Map<String, Integer> counts = awaitScoresSettled("tm-", 6000);
     assertThat(counts).hasSize(6000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
-    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
+    assertThat(CLUSTER.get().checkpoints(jobId).path("counts").path("restored").asInt())
         .as("the job restarted from a checkpoint")
         .isGreaterThanOrEqualTo(1);
     // The JobManager drops the dead TaskManager at its heartbeat timeout; the job may restart once
     // more if it had been redeployed onto the dead one's slots before that. It settles on the
     // survivor.
     awaitRunningOnlyOn(2);
-    assertThat(cluster.rest("/overview").path("taskmanagers").asInt())
+    assertThat(CLUSTER.get().rest("/overview").path("taskmanagers").asInt())
         .as("left to run on")
         .isEqualTo(1);
   }
@@ -136,8 +127,8 @@ class ClusterFailureIT {
   private static void brokerFailureLosesNothing(String prefix, boolean graceful) throws Exception {
     CompletableFuture<Void> replay = replayAsync(prefix, 4000, 500);
     awaitScores(prefix, 800);
-    cluster.stopKafka(graceful);
-    cluster.startKafka();
+    CLUSTER.get().stopKafka(graceful);
+    CLUSTER.get().startKafka();
     replay.get();
 
     Map<String, Integer> counts = awaitScoresSettled(prefix, 4000);
@@ -151,15 +142,15 @@ class ClusterFailureIT {
   void aStopWithSavepointResumedAtAnotherParallelismContinuesTheModels() throws Exception {
     replayAsync("before-", 1000, 0).get();
     awaitScores("before-", 1000);
-    String savepoint = cluster.stopWithSavepoint(jobId);
+    String savepoint = CLUSTER.get().stopWithSavepoint(jobId);
     String stopped = jobId;
     ClusterTestKit.awaitCondition(
-        () -> cluster.jobState(stopped).equals("FINISHED"),
+        () -> CLUSTER.get().jobState(stopped).equals("FINISHED"),
         "job " + stopped + " FINISHED after stop");
     long versionBefore = maxVersion();
     ModelSnapshot newestBefore = newestSnapshot();
 
-    jobId = cluster.submit(1, savepoint, jobArgs(1));
+    jobId = CLUSTER.get().submit(1, savepoint, jobArgs(1));
     replayAsync("after-", 2000, 0).get();
     Map<String, Integer> counts = awaitScoresSettled("after-", 2000);
     assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
@@ -172,7 +163,14 @@ class ClusterFailureIT {
     assertThat(newestAfter.position().examplesTrained())
         .as("examples trained carry on")
         .isGreaterThan(newestBefore.position().examplesTrained());
-    assertThat(cluster.rest("/jobs/" + jobId).path("vertices").get(0).path("parallelism").asInt())
+    assertThat(
+            CLUSTER
+                .get()
+                .rest("/jobs/" + jobId)
+                .path("vertices")
+                .get(0)
+                .path("parallelism")
+                .asInt())
         .isEqualTo(1);
   }
 
@@ -186,48 +184,40 @@ class ClusterFailureIT {
   @Test
   @Order(5)
   void twoJobsScoreEveryEventOnceAcrossATaskManagerKill() throws Exception {
-    cluster.cancel(jobId);
+    CLUSTER.get().cancel(jobId);
     ClusterTestKit.awaitCondition(
-        () -> cluster.jobState(jobId).equals("CANCELED"), "the single job cancelled");
-    cluster.startTaskManager(1); // back to two TaskManagers (the first test killed one)
+        () -> CLUSTER.get().jobState(jobId).equals("CANCELED"), "the single job cancelled");
+    CLUSTER.get().startTaskManager(1); // back to two TaskManagers (the first test killed one)
     ClusterTestKit.awaitCondition(
-        () -> cluster.rest("/overview").path("taskmanagers").asInt() == 2, "two TaskManagers");
-    cluster.createTopics(1, "model-updates");
+        () -> CLUSTER.get().rest("/overview").path("taskmanagers").asInt() == 2,
+        "two TaskManagers");
+    CLUSTER.get().createTopics(1, "model-updates");
     List<String> twoJobs =
         List.of(
             "--topics.model-updates=model-updates",
             "--updates.base-slices=4",
-            "--snapshot.dir=" + cluster.settings().snapshots().resolve("two-jobs"));
-    String learner = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=learn"));
-    jobId = cluster.submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=score"));
+            "--snapshot.dir=" + CLUSTER.get().settings().snapshots().resolve("two-jobs"));
+    String learner = CLUSTER.get().submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=learn"));
+    jobId = CLUSTER.get().submit(1, null, concat(jobArgs(1), twoJobs, "--job.role=score"));
     String scorer = jobId;
 
     CompletableFuture<Void> replay = replayAsync("two-", 5000, 1000);
     awaitScores("two-", 1000);
-    int victim = cluster.taskManagersOf(scorer).first();
-    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
-    cluster.startTaskManager(victim);
-    replay.get();
-
-    Map<String, Integer> counts = awaitScoresSettled("two-", 5000);
-    assertThat(counts).hasSize(5000);
-    assertThat(counts.values()).as("scores per request id").allMatch(c -> c == 1);
-    assertThat(cluster.checkpoints(scorer).path("counts").path("restored").asInt())
-        .as("the scoring job restarted from a checkpoint")
-        .isGreaterThanOrEqualTo(1);
-    assertThat(cluster.jobState(learner)).as("the learning job").isEqualTo("RUNNING");
+    ClusterTestKit.killATaskManagerAndAssertEachScoredOnce(
+        CLUSTER.get(), scorer, replay, "two-", 5000);
+    assertThat(CLUSTER.get().jobState(learner)).as("the learning job").isEqualTo("RUNNING");
   }
 
   private static Map<String, List<Long>> readScores() throws Exception {
-    return ClusterTestKit.readScores(cluster);
+    return ClusterTestKit.readScores(CLUSTER.get());
   }
 
   private static Map<String, Integer> awaitScores(String prefix, int n) throws Exception {
-    return ClusterTestKit.awaitScores(cluster, jobId, prefix, n);
+    return ClusterTestKit.awaitScores(CLUSTER.get(), jobId, prefix, n);
   }
 
   private static Map<String, Integer> awaitScoresSettled(String prefix, int n) throws Exception {
-    return ClusterTestKit.awaitScoresSettled(cluster, jobId, prefix, n);
+    return ClusterTestKit.awaitScoresSettled(CLUSTER.get(), jobId, prefix, n);
   }
 
   private static List<String> concat(List<String> a, List<String> b, String last) {
@@ -241,20 +231,13 @@ class ClusterFailureIT {
   // helpers
 
   private static List<String> jobArgs(int parallelism) {
-    return ClusterTestKit.jobArgs(cluster, source.specPath(), MODEL, parallelism);
+    return ClusterTestKit.jobArgs(CLUSTER.get(), SOURCE.specPath(), MODEL, parallelism);
   }
 
   private static CompletableFuture<Void> replayAsync(String prefix, int events, int rate) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", cluster.settings().bootstrapServers());
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            new Replayer(source, MODEL).replay(p, "events", prefix, events, rate, (id, y) -> {});
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    Properties p = CLUSTER.clientProperties();
+    return ClusterTestKit.inBackground(
+        () -> new Replayer(SOURCE, MODEL).replay(p, "events", prefix, events, rate, (id, y) -> {}));
   }
 
   /** Waits until the job runs and all its tasks are on TaskManager {@code n}. */
@@ -263,11 +246,11 @@ class ClusterFailureIT {
     String state = "";
     java.util.SortedSet<Integer> on = new java.util.TreeSet<>();
     while (System.nanoTime() < deadline) {
-      state = cluster.jobState(jobId);
-      on = state.equals("RUNNING") ? cluster.taskManagersOf(jobId) : on;
+      state = CLUSTER.get().jobState(jobId);
+      on = state.equals("RUNNING") ? CLUSTER.get().taskManagersOf(jobId) : on;
       if (state.equals("RUNNING")
           && on.equals(new java.util.TreeSet<>(List.of(n)))
-          && cluster.rest("/overview").path("taskmanagers").asInt() == 1) {
+          && CLUSTER.get().rest("/overview").path("taskmanagers").asInt() == 1) {
         return;
       }
       Thread.sleep(500);
@@ -294,7 +277,7 @@ class ClusterFailureIT {
   }
 
   private static ModelSnapshot newestSnapshot() throws IOException {
-    Path dir = cluster.settings().snapshots().resolve(MODEL);
+    Path dir = CLUSTER.get().settings().snapshots().resolve(MODEL);
     Path newest =
         ModelSnapshot.newest(dir).orElseThrow(() -> new AssertionError("no snapshot in " + dir));
     return ModelSnapshot.read(newest, ai.hiformer.model.optim.OptimizerConfig.defaults());

@@ -23,16 +23,9 @@ final class ClusterTestKit {
   private ClusterTestKit() {}
 
   /**
-   * A started cluster of the built jars, its files in {@code home}: a JobManager, 2 TaskManagers
-   * with 2 slots each, and {@code brokers} Kafka brokers on free loopback ports.
-   */
-  static LocalCluster startCluster(Path home, int brokers) throws Exception {
-    return startCluster(home, brokers, false);
-  }
-
-  /**
-   * As {@link #startCluster(Path, int)}; with {@code highAvailability}, two JobManagers and a
-   * ZooKeeper server.
+   * A started cluster of the built jars, its files in {@code home}: a JobManager (two and a
+   * ZooKeeper server with {@code highAvailability}), 2 TaskManagers with 2 slots each, and {@code
+   * brokers} Kafka brokers on free loopback ports.
    */
   static LocalCluster startCluster(Path home, int brokers, boolean highAvailability)
       throws Exception {
@@ -58,10 +51,7 @@ final class ClusterTestKit {
     return cluster;
   }
 
-  /**
-   * As {@link #startCluster(Path, int, boolean)}, with the job's topics created (2 partitions
-   * each).
-   */
+  /** As {@link #startCluster}, with the job's topics created (2 partitions each). */
   static LocalCluster startClusterWithTopics(Path home, int brokers, boolean highAvailability)
       throws Exception {
     LocalCluster cluster = startCluster(home, brokers, highAvailability);
@@ -70,10 +60,60 @@ final class ClusterTestKit {
   }
 
   /** The generated stream with its spec, specs/synthetic.json. */
-  static ai.hiformer.local.embedded.ReplaySource syntheticSource() throws IOException {
+  static ai.hiformer.local.embedded.ReplaySource syntheticSource() {
     Path spec = Paths.get("../specs/synthetic.json").toAbsolutePath().normalize();
-    return new ai.hiformer.local.embedded.ReplaySource(
-        null, spec, ai.hiformer.features.spec.FeatureSpec.load(spec));
+    try {
+      return new ai.hiformer.local.embedded.ReplaySource(
+          null, spec, ai.hiformer.features.spec.FeatureSpec.load(spec));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** What a test does in the background, a paced replay say. */
+  interface Work {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code work} on another thread; its failure fails the returned future. */
+  static java.util.concurrent.CompletableFuture<Void> inBackground(Work work) {
+    return java.util.concurrent.CompletableFuture.runAsync(
+        () -> {
+          try {
+            work.run();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  /**
+   * SIGKILLs a TaskManager that runs {@code jobId}, starts it again, waits for {@code replay} to
+   * end, and asserts that the job came back from a checkpoint and that read_committed consumers see
+   * each of the {@code events} scores with {@code prefix} exactly once.
+   */
+  static void killATaskManagerAndAssertEachScoredOnce(
+      LocalCluster cluster,
+      String jobId,
+      java.util.concurrent.CompletableFuture<Void> replay,
+      String prefix,
+      int events)
+      throws Exception {
+    int victim = cluster.taskManagersOf(jobId).first();
+    org.assertj.core.api.Assertions.assertThat(cluster.killTaskManager(victim))
+        .as("TaskManager %d was running", victim)
+        .isTrue();
+    cluster.startTaskManager(victim);
+    replay.get();
+    Map<String, Integer> scores = awaitScoresSettled(cluster, jobId, prefix, events);
+    org.assertj.core.api.Assertions.assertThat(scores).hasSize(events);
+    org.assertj.core.api.Assertions.assertThat(scores.values())
+        .as("scores per request id")
+        .allMatch(c -> c == 1);
+    org.assertj.core.api.Assertions.assertThat(
+            cluster.checkpoints(jobId).path("counts").path("restored").asInt())
+        .as("the job restarted from a checkpoint")
+        .isGreaterThanOrEqualTo(1);
   }
 
   /**

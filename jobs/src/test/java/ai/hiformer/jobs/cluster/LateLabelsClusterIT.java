@@ -6,22 +6,16 @@ import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.local.chaos.EventTimeNudge;
 import ai.hiformer.local.chaos.RunHistory;
 import ai.hiformer.local.cluster.JobTopics;
-import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import ai.hiformer.local.traffic.DelayedLabels;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Late labels on a real cluster (JobManager + 2 TaskManagers and a Kafka broker, each its own
@@ -39,32 +33,18 @@ class LateLabelsClusterIT {
   private static final long SEVEN_DAYS_MS = 7L * 24 * 3600 * 1000;
   private static final int TAIL = 20;
 
-  private static LocalCluster cluster;
-  private static Path home;
-  private static ReplaySource source;
+  @RegisterExtension static final ProcessCluster CLUSTER = new ProcessCluster(1, false);
 
-  @BeforeAll
-  static void startCluster() throws Exception {
-    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-late-it");
-    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
-    source = ClusterTestKit.syntheticSource();
-  }
-
-  @AfterAll
-  static void stopCluster() throws Exception {
-    ClusterTestKit.stopAndDelete(cluster, home, "LateLabelsClusterIT");
-  }
+  private static final ReplaySource SOURCE = ClusterTestKit.syntheticSource();
 
   @Test
   void latePositivesAreLearnedOnceMoreExactlyOnceAcrossATaskManagerKill() throws Exception {
-    String jobId = cluster.submit(2, null, jobArgs());
-    Properties producer = new Properties();
-    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    String jobId = CLUSTER.get().submit(2, null, jobArgs());
+    Properties producer = CLUSTER.clientProperties();
     CompletableFuture<Void> replay =
-        CompletableFuture.runAsync(
-            () -> {
-              try {
-                new Replayer(source, MODEL)
+        ClusterTestKit.inBackground(
+            () ->
+                new Replayer(SOURCE, MODEL)
                     .replay(
                         producer,
                         "events",
@@ -73,24 +53,11 @@ class LateLabelsClusterIT {
                         "late-",
                         EVENTS,
                         500,
-                        (id, y) -> {});
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    ClusterTestKit.awaitScores(cluster, jobId, "late-", 1200); // mid-stream, checkpoints behind
-    int victim = cluster.taskManagersOf(jobId).first();
-    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
-    cluster.startTaskManager(victim);
-    replay.get();
-
-    Map<String, Integer> scores =
-        ClusterTestKit.awaitScoresSettled(cluster, jobId, "late-", EVENTS);
-    assertThat(scores).hasSize(EVENTS);
-    assertThat(scores.values()).as("scores per request id").allMatch(c -> c == 1);
-    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
-        .as("the job restarted from a checkpoint")
-        .isGreaterThanOrEqualTo(1);
+                        (id, y) -> {}));
+    ClusterTestKit.awaitScores(
+        CLUSTER.get(), jobId, "late-", 1200); // mid-stream, checkpoints behind
+    ClusterTestKit.killATaskManagerAndAssertEachScoredOnce(
+        CLUSTER.get(), jobId, replay, "late-", EVENTS);
 
     // Flink's REST API serves metrics fetched every few seconds: wait for both gauges. A job
     // restored after the stream counts a model's held impressions once its join is touched again:
@@ -141,8 +108,8 @@ class LateLabelsClusterIT {
 
   private static List<String> jobArgs() {
     return ClusterTestKit.jobArgs(
-        cluster,
-        source.specPath(),
+        CLUSTER.get(),
+        SOURCE.specPath(),
         MODEL,
         2,
         "--snapshot.every-examples=1",
@@ -152,7 +119,7 @@ class LateLabelsClusterIT {
   }
 
   private static EventTimeNudge nudge(Properties producer) {
-    return new EventTimeNudge(producer, source.spec(), MODEL, "events", "labels", 2);
+    return new EventTimeNudge(producer, SOURCE.spec(), MODEL, "events", "labels", 2);
   }
 
   private static void sendTail(Properties producer) throws Exception {
@@ -168,7 +135,7 @@ class LateLabelsClusterIT {
   /** Positives sent later than their impression's window (the join's deadline, bucket-rounded). */
   private static long latePositivesSent() throws Exception {
     RunHistory history =
-        new RunHistory(cluster.settings().bootstrapServers(), JobTopics.defaults());
+        new RunHistory(CLUSTER.get().settings().bootstrapServers(), JobTopics.defaults());
     return history.positiveLabels(history.eventTimes(""), WINDOW_MS).lateByTime();
   }
 
@@ -205,17 +172,17 @@ class LateLabelsClusterIT {
   }
 
   private static Optional<ModelSnapshot.Summary> newestSnapshot() throws Exception {
-    return RunHistory.newestSnapshot(cluster.settings().snapshots(), MODEL);
+    return RunHistory.newestSnapshot(CLUSTER.get().settings().snapshots(), MODEL);
   }
 
   /** A metric of the label join summed over its subtasks (Flink's REST API). */
   private static long joinMetric(String jobId, String name) throws Exception {
-    for (JsonNode v : cluster.rest("/jobs/" + jobId).path("vertices")) {
+    for (JsonNode v : CLUSTER.get().rest("/jobs/" + jobId).path("vertices")) {
       String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
-      for (JsonNode m : cluster.rest(base)) {
+      for (JsonNode m : CLUSTER.get().rest(base)) {
         String id = m.path("id").asText();
         if (id.endsWith("." + name) || id.equals(name)) {
-          JsonNode sum = cluster.rest(base + "?get=" + id + "&agg=sum");
+          JsonNode sum = CLUSTER.get().rest(base + "?get=" + id + "&agg=sum");
           return (long) sum.get(0).path("sum").asDouble();
         }
       }

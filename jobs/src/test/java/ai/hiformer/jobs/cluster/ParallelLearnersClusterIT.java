@@ -3,20 +3,17 @@ package ai.hiformer.jobs.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.spec.FeatureSpec;
-import ai.hiformer.local.cluster.LocalCluster;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two learners of one model ({@code learn.parallelism=2}) on a real cluster (JobManager, two
@@ -32,15 +29,13 @@ class ParallelLearnersClusterIT {
   private static final String EXCHANGE = "learner-exchange";
   private static final int EVENTS = 6000;
 
-  private static LocalCluster cluster;
-  private static Path home;
+  @RegisterExtension static final ProcessCluster CLUSTER = new ProcessCluster(1, false);
+
   private static ReplaySource source;
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-learners-it");
-    cluster = ClusterTestKit.startClusterWithTopics(home, 1, false);
-    cluster.createTopics(1, EXCHANGE);
+  static void loadStream() throws Exception {
+    CLUSTER.get().createTopics(1, EXCHANGE);
     // Several learners need hashed keys: the synthetic spec with them.
     String exact = Files.readString(ClusterTestKit.syntheticSource().specPath());
     String hashed =
@@ -48,14 +43,9 @@ class ParallelLearnersClusterIT {
             "\"embedding\": {\"keys\": \"exact\", \"capacity\": 1000000, \"ttl_events\": 0}",
             "\"embedding\": {\"keys\": \"hashed\", \"buckets\": 65536}");
     assertThat(hashed).as("the spec's embedding line").isNotEqualTo(exact);
-    Path spec = home.resolve("synthetic-hashed.json");
+    Path spec = CLUSTER.home().resolve("synthetic-hashed.json");
     Files.writeString(spec, hashed);
     source = new ReplaySource(null, spec, FeatureSpec.load(spec));
-  }
-
-  @AfterAll
-  static void stopCluster() throws Exception {
-    ClusterTestKit.stopAndDelete(cluster, home, "ParallelLearnersClusterIT");
   }
 
   /**
@@ -64,8 +54,10 @@ class ParallelLearnersClusterIT {
    */
   private static double uninterruptedAuc() throws Exception {
     String model = MODEL + "-whole";
-    cluster.createTopics(2, "whole-events", "whole-labels", "whole-scores", "whole-dead-letters");
-    cluster.createTopics(1, "whole-exchange");
+    CLUSTER
+        .get()
+        .createTopics(2, "whole-events", "whole-labels", "whole-scores", "whole-dead-letters");
+    CLUSTER.get().createTopics(1, "whole-exchange");
     String jobId =
         submit(
             model,
@@ -85,7 +77,7 @@ class ParallelLearnersClusterIT {
         "the uninterrupted run's learners through all " + EVENTS + " events");
     double auc = learnerMetric(jobId, model, "task.click.progressiveAuc");
     System.out.println("without a failure: " + exchanges(jobId, model));
-    cluster.cancel(jobId);
+    CLUSTER.get().cancel(jobId);
     return auc;
   }
 
@@ -106,23 +98,18 @@ class ParallelLearnersClusterIT {
   /** Submits the job for {@code model}, two learners, parallelism 2, with {@code more} options. */
   private static String submit(String model, String... more) throws Exception {
     List<String> args =
-        ClusterTestKit.jobArgs(cluster, source.specPath(), model, 2, "--learn.parallelism=2");
+        ClusterTestKit.jobArgs(CLUSTER.get(), source.specPath(), model, 2, "--learn.parallelism=2");
     args.addAll(List.of(more));
-    return cluster.submit(2, null, args);
+    return CLUSTER.get().submit(2, null, args);
   }
 
   /** The synthetic stream of {@code model}, request ids pl-0 .., 1,000 events a second. */
   private static CompletableFuture<Void> replay(String model, String topic) {
-    Properties producer = new Properties();
-    producer.put("bootstrap.servers", cluster.settings().bootstrapServers());
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            new Replayer(source, model).replay(producer, topic, "pl-", EVENTS, 1000, (id, y) -> {});
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    Properties producer = CLUSTER.clientProperties();
+    return ClusterTestKit.inBackground(
+        () ->
+            new Replayer(source, model)
+                .replay(producer, topic, "pl-", EVENTS, 1000, (id, y) -> {}));
   }
 
   @Test
@@ -130,18 +117,9 @@ class ParallelLearnersClusterIT {
     double uninterrupted = uninterruptedAuc();
     String jobId = submit(MODEL, "--topics.learner-exchange=" + EXCHANGE);
     CompletableFuture<Void> replay = replay(MODEL, "events");
-    ClusterTestKit.awaitScores(cluster, jobId, "pl-", 1500); // mid-stream, checkpoints behind
-    int victim = cluster.taskManagersOf(jobId).first();
-    assertThat(cluster.killTaskManager(victim)).as("TaskManager %d was running", victim).isTrue();
-    cluster.startTaskManager(victim);
-    replay.get();
-
-    Map<String, Integer> scores = ClusterTestKit.awaitScoresSettled(cluster, jobId, "pl-", EVENTS);
-    assertThat(scores).hasSize(EVENTS);
-    assertThat(scores.values()).as("scores per request id").allMatch(c -> c == 1);
-    assertThat(cluster.checkpoints(jobId).path("counts").path("restored").asInt())
-        .as("the job restarted from a checkpoint")
-        .isGreaterThanOrEqualTo(1);
+    ClusterTestKit.awaitScores(CLUSTER.get(), jobId, "pl-", 1500); // mid-stream, checkpoints behind
+    ClusterTestKit.killATaskManagerAndAssertEachScoredOnce(
+        CLUSTER.get(), jobId, replay, "pl-", EVENTS);
 
     // Once idle, each learner trains its partial micro-batch and sends what it learnt since its
     // last delta; then both have learnt every labelled event once and applied the same exchanges.
@@ -163,7 +141,7 @@ class ParallelLearnersClusterIT {
     double auc = learnerMetric(jobId, MODEL, "task.click.progressiveAuc");
     System.out.println("after the restore: " + exchanges(jobId, MODEL));
     System.out.printf(
-        "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
+        "two learners on the CLUSTER.get(), a TaskManager killed: %d + %d examples learnt of %d"
             + " events, %d and %d exchanges applied; learner 0's progressive AUC %.4f, without"
             + " the failure %.4f (%+.4f)%n",
         seen[0], seen[1], EVENTS, seen[2], seen[3], auc, uninterrupted, auc - uninterrupted);
@@ -184,17 +162,19 @@ class ParallelLearnersClusterIT {
    */
   private static double learnerMetric(String jobId, String key, String name) throws Exception {
     String suffix = ".model." + key + "." + name;
-    for (JsonNode v : cluster.rest("/jobs/" + jobId).path("vertices")) {
+    for (JsonNode v : CLUSTER.get().rest("/jobs/" + jobId).path("vertices")) {
       String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
-      for (JsonNode m : cluster.rest(base)) {
+      for (JsonNode m : CLUSTER.get().rest(base)) {
         String id = m.path("id").asText();
         if (id.endsWith(suffix)) {
           JsonNode sum =
-              cluster.rest(
-                  base
-                      + "?get="
-                      + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
-                      + "&agg=max");
+              CLUSTER
+                  .get()
+                  .rest(
+                      base
+                          + "?get="
+                          + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                          + "&agg=max");
           return sum.get(0).path("max").asDouble();
         }
       }

@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyedStateBackend;
@@ -56,16 +54,24 @@ class ModelOperatorTest {
 
   @TempDir Path snapshots;
 
-  private JobConfig config() {
+  /**
+   * Models {@code models} of a small Hiformer (d = 8) learning in micro-batches of {@link
+   * #MICRO_BATCH}, scoring as they learn; no updates, no deltas.
+   */
+  private static JobConfig.Builder learningAndScoring(String... models) {
     return JobConfig.builder()
         .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-        .set(JobConfig.MODEL_IDS, Set.of("a", "b"))
+        .set(JobConfig.MODEL_IDS, Set.of(models))
         .set(LearnerOptions.FEATURE_SPEC, SPEC)
         .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
         .set(LearnerOptions.SCORING_PARALLELISM, 0) // this operator scores, as it learns
         .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
         .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
-        .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+        .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH);
+  }
+
+  private JobConfig config() {
+    return learningAndScoring("a", "b")
         .set(LearnerOptions.FLUSH_IDLE_MS, FLUSH_IDLE_MS)
         .set(LearnerOptions.SNAPSHOT_DIR, snapshots.toString())
         .set(LearnerOptions.SNAPSHOT_EVERY_EXAMPLES, (long) MICRO_BATCH)
@@ -109,33 +115,18 @@ class ModelOperatorTest {
     h.processElement(new StreamRecord<>(ValidEvent.of(e)));
   }
 
-  /** The scores emitted so far, in order, and clears the harness output. */
-  private static List<Scored> drain(
-      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
-    List<Scored> out = new ArrayList<>();
-    for (Object o : h.getOutput()) {
-      if (o instanceof StreamRecord<?> r) {
-        out.add((Scored) r.getValue());
-      }
-    }
-    h.getOutput().clear();
-    return out;
-  }
-
   /** The model state bytes of each key in the operator's keyed state backend. */
   private static Map<String, byte[]> stateByKey(
       KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
     KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
-    ValueStateDescriptor<byte[]> model =
-        new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
     Set<String> keys = new TreeSet<>();
-    backend.getKeys("model", VoidNamespace.INSTANCE).forEach(keys::add);
+    backend.getKeys(ModelFunction.HEAD.getName(), VoidNamespace.INSTANCE).forEach(keys::add);
     Map<String, byte[]> out = new java.util.TreeMap<>();
     for (String key : keys) {
       backend.setCurrentKey(key);
       ValueState<byte[]> state =
           backend.getPartitionedState(
-              VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, model);
+              VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.HEAD);
       out.put(key, state.value());
     }
     return out;
@@ -153,10 +144,7 @@ class ModelOperatorTest {
     byte[] head =
         backend
             .getPartitionedState(
-                VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE,
-                new ValueStateDescriptor<>(
-                    "model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
+                VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.HEAD)
             .value();
     var rows =
         backend
@@ -183,7 +171,7 @@ class ModelOperatorTest {
       assertThat(stateByKey(h)).as("nothing is written to state between checkpoints").isEmpty();
       h.snapshot(1, 100);
       assertThat(stateByKey(h)).containsOnlyKeys("a");
-      List<Scored> aScores = drain(h);
+      List<Scored> aScores = HarnessOutput.drain(h);
       assertThat(aScores).extracting(x -> x.modelVersion).contains(0L, 1L); // a learned: two steps
 
       // b's first events score as a fresh model would: nothing of a's learning reached b.
@@ -196,7 +184,7 @@ class ModelOperatorTest {
         send(h, e);
         double expected =
             fresh.scoreAndLearn(row.reset(ValidEvent.of(e), "t"), e.getLabels(), 0)[0];
-        Scored got = drain(h).get(0);
+        Scored got = HarnessOutput.drain(h).get(0);
         assertThat(got.modelId).isEqualTo("b");
         assertThat(got.modelVersion).isZero();
         assertThat(got.scores.get("click")).as("b's score of event %d", i).isEqualTo(expected);
@@ -219,15 +207,7 @@ class ModelOperatorTest {
   void modelUpdatesComeEveryIntervalFullFirstThenBaseSlicesAndALateReaderAssemblesItsModelFromThem()
       throws Exception {
     LearnerOptions options =
-        JobConfig.builder()
-            .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-            .set(JobConfig.MODEL_IDS, Set.of("a"))
-            .set(LearnerOptions.FEATURE_SPEC, SPEC)
-            .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).seed(2).build())
-            .set(LearnerOptions.SCORING_PARALLELISM, 0) // this operator scores, as it learns
-            .set(LearnerOptions.UPDATES_INTERVAL_MS, 0L)
-            .set(LearnerOptions.DELTA_INTERVAL_MS, 0L)
-            .set(LearnerOptions.MICRO_BATCH, MICRO_BATCH)
+        learningAndScoring("a")
             .set(LearnerOptions.FLUSH_IDLE_MS, 600_000L)
             .set(LearnerOptions.UPDATES_INTERVAL_MS, 100L)
             .set(LearnerOptions.UPDATES_BASE_SLICES, 3)
@@ -343,7 +323,7 @@ class ModelOperatorTest {
       assertThat(h.numProcessingTimeTimers()).as("an idle-flush timer").isPositive();
       h.setProcessingTime(10 * FLUSH_IDLE_MS);
       send(h, event("a", 3, false));
-      List<Scored> scores = drain(h);
+      List<Scored> scores = HarnessOutput.drain(h);
       assertThat(scores).extracting(x -> x.modelVersion).containsExactly(0L, 0L, 0L, 1L);
     }
   }
@@ -436,11 +416,11 @@ class ModelOperatorTest {
         send(h, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
       }
       checkpoint = h.snapshot(1, 100);
-      drain(h);
+      HarnessOutput.drain(h);
       for (int i = 21; i < 60; i++) {
         send(h, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
       }
-      expected = drain(h);
+      expected = HarnessOutput.drain(h);
       h.snapshot(2, 200);
       expectedState = stateByKey(h);
     }
@@ -450,7 +430,7 @@ class ModelOperatorTest {
       for (int i = 21; i < 60; i++) {
         send(restored, event(i % 2 == 0 ? "a" : "b", i, i % 4 != 3));
       }
-      List<Scored> got = drain(restored);
+      List<Scored> got = HarnessOutput.drain(restored);
       assertThat(got).hasSameSizeAs(expected);
       for (int i = 0; i < got.size(); i++) {
         assertThat(got.get(i).requestId).isEqualTo(expected.get(i).requestId);

@@ -80,18 +80,6 @@ class ScoringFunctionTest {
     }
   }
 
-  private static List<Scored> scores(
-      TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> h) {
-    List<Scored> out = new ArrayList<>();
-    for (Object o : h.getOutput()) {
-      if (o instanceof StreamRecord<?> r) {
-        out.add((Scored) r.getValue());
-      }
-    }
-    h.getOutput().clear();
-    return out;
-  }
-
   private static void assertScoredBy(List<Scored> got, ScoringReplica replica, List<Event> events)
       throws Exception {
     EventRow row = new EventRow();
@@ -118,13 +106,13 @@ class ScoringFunctionTest {
         early.add(event("a", 1000 + i, i % 2 == 0));
         h.processElement1(new StreamRecord<>(ValidEvent.of(early.get(i))));
       }
-      assertThat(scores(h)).as("no model yet: nothing is scored").isEmpty();
+      assertThat(HarnessOutput.drain(h)).as("no model yet: nothing is scored").isEmpty();
 
       train(learner, 2, 0);
       ModelUpdate base = learner.updates().capture(true, true);
       assertThat(reference.apply(base)).isTrue();
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
-      List<Scored> first = scores(h);
+      List<Scored> first = HarnessOutput.drain(h);
       assertScoredBy(first, reference, early);
       assertThat(first.get(0).modelVersion).isEqualTo(2);
 
@@ -138,16 +126,20 @@ class ScoringFunctionTest {
       for (Event e : later) {
         h.processElement1(new StreamRecord<>(ValidEvent.of(e)));
       }
-      assertScoredBy(scores(h), reference, later);
+      assertScoredBy(HarnessOutput.drain(h), reference, later);
       assertThat(reference.version()).isEqualTo(5);
 
       ValidEvent joined = ValidEvent.of(event("a", 3000, true));
       joined.trainOnly = true;
       h.processElement1(new StreamRecord<>(joined));
-      assertThat(scores(h)).as("an example only to learn from is not scored again").isEmpty();
+      assertThat(HarnessOutput.drain(h))
+          .as("an example only to learn from is not scored again")
+          .isEmpty();
 
       h.processElement1(new StreamRecord<>(ValidEvent.of(event("b", 1, false))));
-      assertThat(scores(h)).as("model b has no replica: a's updates do not score it").isEmpty();
+      assertThat(HarnessOutput.drain(h))
+          .as("model b has no replica: a's updates do not score it")
+          .isEmpty();
     }
   }
 
@@ -168,17 +160,17 @@ class ScoringFunctionTest {
     ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
     reference.apply(base);
     try (var h = harness(saved)) {
-      assertThat(scores(h)).isEmpty();
+      assertThat(HarnessOutput.drain(h)).isEmpty();
       ModelUpdate increment = learner.updates().capture(false, true);
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", increment.bytes())));
-      assertThat(scores(h)).as("an increment cannot start a replica").isEmpty();
+      assertThat(HarnessOutput.drain(h)).as("an increment cannot start a replica").isEmpty();
       learner = learner();
       train(learner, 1, 0);
       base = learner.updates().capture(true, true);
       reference = new ScoringReplica(options.spec(), options.model());
       reference.apply(base);
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
-      assertScoredBy(scores(h), reference, waiting);
+      assertScoredBy(HarnessOutput.drain(h), reference, waiting);
     }
   }
 }

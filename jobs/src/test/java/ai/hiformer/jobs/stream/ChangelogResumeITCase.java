@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,13 +49,7 @@ class ChangelogResumeITCase {
               .mapToLong(v -> v)
               .max()
               .orElseThrow();
-      String savepoint =
-          first
-              .stopWithSavepoint(
-                  false,
-                  tmp.resolve("savepoints").toUri().toString(),
-                  SavepointFormatType.CANONICAL)
-              .get();
+      String savepoint = JobTestKit.stopWithSavepoint(first, tmp);
 
       kafka.produce("events", keys.subList(EVENTS, 2 * EVENTS), events.subList(EVENTS, 2 * EVENTS));
       JobClient second = JobTestKit.resumedFrom(savepoint, config).executeAsync("after-savepoint");
@@ -64,14 +57,8 @@ class ChangelogResumeITCase {
         Map<String, Long> versions = JobTestKit.awaitCommittedScores(kafka, 2 * EVENTS);
         assertThat(versions).as("every event scored once, across the resume").hasSize(2 * EVENTS);
         // A job that had started afresh instead (its sources at the group's committed offsets)
-        // would score
-        // with a new model, from version 0.
-        assertThat(
-                versions.entrySet().stream()
-                    .filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
-                    .mapToLong(Map.Entry::getValue)
-                    .min()
-                    .orElseThrow())
+        // would score with a new model, from version 0.
+        assertThat(JobTestKit.lowestVersionFrom(versions, EVENTS))
             .as("the resumed job's model carries on from the savepoint's")
             .isGreaterThanOrEqualTo(versionBefore)
             .isPositive();

@@ -3,7 +3,6 @@ package ai.hiformer.jobs.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.SharedData;
-import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.snapshot.ModelDelta;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.jobs.api.LearnerOptions;
@@ -14,7 +13,6 @@ import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.serving.ModelRegistry;
 import ai.hiformer.serving.ServedModel;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -116,24 +114,9 @@ class DeltaPublishITCase {
     assertThat(served.version()).isEqualTo(3);
     ServedModel fullV3 = ServedModel.load(ModelSnapshot.directory(full, "d", 3), 1);
     ServedModel v2 = ServedModel.load(ModelSnapshot.directory(synced, "d", 2), 1);
-    ObjectMapper json = new ObjectMapper();
     int changed = 0;
     for (int i = 0; i < EVENTS; i += 7) {
-      var row =
-          JsonLinesReader.of(
-              json.readTree(
-                  "{\"user\": \"u"
-                      + i % 97
-                      + "\", \"item\": \"i"
-                      + i % 31
-                      + "\", \"category\": \"c"
-                      + i % 5
-                      + "\", \"ts\": "
-                      + (1_700_000_000L + i)
-                      + ", \"price\": "
-                      + (1 + i % 9)
-                      + "}"),
-              "t");
+      var row = JobTestKit.syntheticRow(i, 97, 31, 9);
       assertThat(served.score(row)).as("event %d", i).isEqualTo(fullV3.score(row));
       changed += served.score(row).equals(v2.score(row)) ? 0 : 1;
     }

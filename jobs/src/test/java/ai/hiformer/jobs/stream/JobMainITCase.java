@@ -28,27 +28,7 @@ class JobMainITCase {
   @Test
   void theMainClassRunsTheJobFromTheConfigFileAndOverrides() throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      kafka.createTopics(1, "ev", "labels", "scores", "dead-letters");
-      List<byte[]> keys = new ArrayList<>();
-      List<byte[]> values = JobTestKit.syntheticEvents("demo", 300, 17, 11, 7, keys);
-      kafka.produce("ev", keys, values);
-      Path conf = SharedData.repoFile("conf/job.properties");
-      StreamingJob.main(
-          new String[] {
-            "--config",
-            conf.toString(),
-            "--kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-            "--topics.events=ev",
-            "--job.model-ids=demo",
-            "--job.feature-spec=" + SharedData.repoFile("specs/synthetic.json"),
-            "--job.bounded=true",
-            "--checkpoint.interval-ms=500",
-            "--checkpoint.dir=" + tmp.resolve("cp").toUri(),
-            "--snapshot.dir=" + tmp.resolve("snapshots"),
-            "--snapshot.every-examples=100",
-            "--learn.flush-idle-ms=600000",
-            "--state.rocksdb.localdir=/tmp/hiformer-rocksdb"
-          });
+      runMainOn300Events(kafka);
       assertThat(kafka.readCommitted("scores", Duration.ofSeconds(2))).hasSize(300);
       // The shipped micro-batch (256) and the overrides (a snapshot every 100 examples, no idle
       // flush): a snapshot after the first 256 examples and one after the last 44, trained at the
@@ -74,8 +54,7 @@ class JobMainITCase {
       assertThat(last.position().eventsScored()).isZero();
       assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
       // The model the shipped file configures (model.kind=hiformer, model.d=16, model.seed=0; no
-      // model.profile, so
-      // the job's default, online).
+      // model.profile, so the job's default, online).
       String modelConfig =
           new ObjectMapper()
               .readTree(
@@ -96,26 +75,7 @@ class JobMainITCase {
   @Test
   void aBlendRunsThroughTheJobAndItsSnapshotsCarryEachMembersMetrics() throws Exception {
     try (EmbeddedKafka kafka = new EmbeddedKafka()) {
-      kafka.createTopics(1, "ev", "labels", "scores", "dead-letters");
-      List<byte[]> keys = new ArrayList<>();
-      kafka.produce("ev", keys, JobTestKit.syntheticEvents("demo", 300, 17, 11, 7, keys));
-      StreamingJob.main(
-          new String[] {
-            "--config",
-            SharedData.repoFile("conf/job.properties").toString(),
-            "--kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-            "--topics.events=ev",
-            "--job.model-ids=demo",
-            "--job.feature-spec=" + SharedData.repoFile("specs/synthetic.json"),
-            "--job.bounded=true",
-            "--model.kind=hiformer+dcnv2+lr",
-            "--checkpoint.interval-ms=500",
-            "--checkpoint.dir=" + tmp.resolve("cp").toUri(),
-            "--snapshot.dir=" + tmp.resolve("snapshots"),
-            "--snapshot.every-examples=100",
-            "--learn.flush-idle-ms=600000",
-            "--state.rocksdb.localdir=/tmp/hiformer-rocksdb"
-          });
+      runMainOn300Events(kafka, "--model.kind=hiformer+dcnv2+lr");
       assertThat(kafka.readCommitted("scores", Duration.ofSeconds(2))).hasSize(300);
       ModelSnapshot last =
           ModelSnapshot.read(
@@ -130,5 +90,34 @@ class JobMainITCase {
               "click.lr.progressive_logloss");
       assertThat(last.metrics().get("click.examples")).isEqualTo(300.0);
     }
+  }
+
+  /**
+   * Runs {@code StreamingJob.main} as a user would, bounded, on 300 synthetic events of model
+   * "demo" on topic "ev": conf/job.properties, then 500 ms checkpoints, a snapshot every 100
+   * examples, no idle flush, then {@code more}.
+   */
+  private void runMainOn300Events(EmbeddedKafka kafka, String... more) throws Exception {
+    kafka.createTopics(1, "ev", "labels", "scores", "dead-letters");
+    List<byte[]> keys = new ArrayList<>();
+    kafka.produce("ev", keys, JobTestKit.syntheticEvents("demo", 300, 17, 11, 7, keys));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--config",
+                SharedData.repoFile("conf/job.properties").toString(),
+                "--kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                "--topics.events=ev",
+                "--job.model-ids=demo",
+                "--job.feature-spec=" + SharedData.repoFile("specs/synthetic.json"),
+                "--job.bounded=true",
+                "--checkpoint.interval-ms=500",
+                "--checkpoint.dir=" + tmp.resolve("cp").toUri(),
+                "--snapshot.dir=" + tmp.resolve("snapshots"),
+                "--snapshot.every-examples=100",
+                "--learn.flush-idle-ms=600000",
+                "--state.rocksdb.localdir=/tmp/hiformer-rocksdb"));
+    args.addAll(List.of(more));
+    StreamingJob.main(args.toArray(String[]::new));
   }
 }

@@ -133,9 +133,49 @@ final class JobTestKit {
     }
   }
 
+  /**
+   * Stops {@code job} with a canonical savepoint under {@code dir}/savepoints; returns its path.
+   */
+  static String stopWithSavepoint(org.apache.flink.core.execution.JobClient job, Path dir)
+      throws Exception {
+    return job.stopWithSavepoint(
+            false,
+            dir.resolve("savepoints").toUri().toString(),
+            org.apache.flink.core.execution.SavepointFormatType.CANONICAL)
+        .get();
+  }
+
+  /**
+   * The lowest model version among the scores of requests numbered {@code from} and up, from ids of
+   * the form {@code r<number>} as {@link #syntheticEvents} writes them.
+   */
+  static long lowestVersionFrom(java.util.Map<String, Long> versions, int from) {
+    return versions.entrySet().stream()
+        .filter(e -> Integer.parseInt(e.getKey().substring(1)) >= from)
+        .mapToLong(java.util.Map.Entry::getValue)
+        .min()
+        .orElseThrow();
+  }
+
   /** Runs a bounded job to its end. */
   static void runToEnd(JobConfig config, String name) throws Exception {
     environment(config).execute(name);
+  }
+
+  /**
+   * The features of {@link #syntheticEvents}' event {@code i} as a serving request reads them
+   * (without its label).
+   */
+  static ai.hiformer.features.io.Row syntheticRow(int i, int users, int items, int prices) {
+    com.fasterxml.jackson.databind.node.ObjectNode row =
+        new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    row.put("user", "u" + i % users)
+        .put("segment", "s" + i % users % 4)
+        .put("item", "i" + i % items)
+        .put("category", "c" + i % 5)
+        .put("ts", 1_700_000_000L + i)
+        .put("price", 1.0 + i % prices);
+    return ai.hiformer.features.io.JsonLinesReader.of(row, "synthetic");
   }
 
   /**

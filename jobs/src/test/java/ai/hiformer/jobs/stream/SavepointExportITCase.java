@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -79,12 +78,7 @@ class SavepointExportITCase {
           && kafka.readCommitted("scores", Duration.ofMillis(800)).size() == values.size())) {
         assertThat(System.currentTimeMillis()).as("job caught up").isLessThan(deadline);
       }
-      savepoint =
-          job.stopWithSavepoint(
-                  false,
-                  tmp.resolve("savepoints").toUri().toString(),
-                  SavepointFormatType.CANONICAL)
-              .get();
+      savepoint = JobTestKit.stopWithSavepoint(job, tmp);
     }
     List<Path> exported = SavepointExport.export(savepoint, tmp.resolve("exported"));
     assertThat(exported).hasSize(2);

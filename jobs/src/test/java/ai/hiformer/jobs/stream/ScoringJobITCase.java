@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,17 +76,10 @@ class ScoringJobITCase {
       try {
         Map<String, Long> before = JobTestKit.awaitCommittedScores(kafka, EVENTS);
         long versionBefore = before.values().stream().mapToLong(v -> v).max().orElseThrow();
-        String savepoint =
-            scorer
-                .stopWithSavepoint(
-                    false,
-                    tmp.resolve("savepoints").toUri().toString(),
-                    SavepointFormatType.CANONICAL)
-                .get();
+        String savepoint = JobTestKit.stopWithSavepoint(scorer, tmp);
 
         // Chunks a micro-batch each, apart: the learner publishes an update (and a slice) after
-        // each, so that the
-        // resumed scorer sees a whole base cycle.
+        // each, so that the resumed scorer sees a whole base cycle.
         for (int from = EVENTS; from < 2 * EVENTS; from += CHUNK) {
           kafka.produce(
               "events", keys.subList(from, from + CHUNK), events.subList(from, from + CHUNK));
@@ -99,12 +91,7 @@ class ScoringJobITCase {
         assertThat(versions)
             .as("every event scored once, across the scoring job's resume")
             .hasSize(2 * EVENTS);
-        assertThat(
-                versions.entrySet().stream()
-                    .filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
-                    .mapToLong(Map.Entry::getValue)
-                    .min()
-                    .orElseThrow())
+        assertThat(JobTestKit.lowestVersionFrom(versions, EVENTS))
             .as("the resumed replicas follow the learner's model, not a new one")
             .isGreaterThanOrEqualTo(versionBefore)
             .isPositive();
@@ -140,13 +127,7 @@ class ScoringJobITCase {
         learner.cancel().get();
         Thread.sleep(
             1000); // slack for the scorer to read the learner's last updates before its savepoint
-        String savepoint =
-            scorer
-                .stopWithSavepoint(
-                    false,
-                    tmp.resolve("savepoints").toUri().toString(),
-                    SavepointFormatType.CANONICAL)
-                .get();
+        String savepoint = JobTestKit.stopWithSavepoint(scorer, tmp);
         kafka.produce(
             "events", keys.subList(EVENTS, 2 * EVENTS), events.subList(EVENTS, 2 * EVENTS));
         scorer = JobTestKit.resumedFrom(savepoint, score).executeAsync("score-resumed");
@@ -155,12 +136,7 @@ class ScoringJobITCase {
         assertThat(versions)
             .as("every event scored once, with no learner publishing")
             .hasSize(2 * EVENTS);
-        assertThat(
-                versions.entrySet().stream()
-                    .filter(e -> Integer.parseInt(e.getKey().substring(1)) >= EVENTS)
-                    .mapToLong(Map.Entry::getValue)
-                    .min()
-                    .orElseThrow())
+        assertThat(JobTestKit.lowestVersionFrom(versions, EVENTS))
             .as("scored by the learner's last published model")
             .isGreaterThanOrEqualTo(versionBefore)
             .isPositive();

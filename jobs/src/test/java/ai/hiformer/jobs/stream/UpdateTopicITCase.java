@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.hiformer.features.SharedData;
-import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
@@ -16,7 +15,6 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.serving.ServedModel;
 import ai.hiformer.serving.UpdateFollower;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,25 +126,8 @@ class UpdateTopicITCase {
     ServedModel served =
         ServedModel.load(
             ModelSnapshot.directory(tmp.resolve("snapshots"), "u", replica.version()), 1);
-    ObjectMapper json = new ObjectMapper();
     for (int i = 0; i < EVENTS; i += 13) {
-      var row =
-          JsonLinesReader.of(
-              json.readTree(
-                  "{\"user\": \"u"
-                      + i % 97
-                      + "\", \"segment\": \"s"
-                      + i % 97 % 4
-                      + "\", \"item\": \"i"
-                      + i % 31
-                      + "\", \"category\": \"c"
-                      + i % 5
-                      + "\", \"ts\": "
-                      + (1_700_000_000L + i)
-                      + ", \"price\": "
-                      + (1 + i % 9)
-                      + "}"),
-              "t");
+      var row = JobTestKit.syntheticRow(i, 97, 31, 9);
       double want = served.score(row).get("click");
       assertThat(replica.score(row)[0]).as("event %d", i).isCloseTo(want, within(1e-6));
       assertThat(fromTopic.score(row).get("click"))

@@ -1,0 +1,59 @@
+package ai.hiformer.jobs.cluster;
+
+import ai.hiformer.local.cluster.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The process cluster a test class runs on, as a JUnit extension: started with the job's topics
+ * before the class's {@code @BeforeAll} methods, in a fresh folder under /tmp; stopped after its
+ * tests, and the folder deleted unless {@code -Dhiformer.keepCluster=true} keeps it for its logs.
+ */
+final class ProcessCluster implements BeforeAllCallback, AfterAllCallback {
+  private final int brokers;
+  private final boolean highAvailability;
+  private Path home;
+  private LocalCluster cluster;
+
+  /**
+   * @param brokers Kafka brokers, each its own process
+   * @param highAvailability two JobManagers electing their leader in ZooKeeper
+   */
+  ProcessCluster(int brokers, boolean highAvailability) {
+    this.brokers = brokers;
+    this.highAvailability = highAvailability;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    String test = context.getRequiredTestClass().getSimpleName();
+    home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-" + test);
+    cluster = ClusterTestKit.startClusterWithTopics(home, brokers, highAvailability);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    ClusterTestKit.stopAndDelete(cluster, home, context.getRequiredTestClass().getSimpleName());
+  }
+
+  /** The started cluster. */
+  LocalCluster get() {
+    return cluster;
+  }
+
+  /** Client properties that reach the cluster's brokers. */
+  java.util.Properties clientProperties() {
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", cluster.settings().bootstrapServers());
+    return p;
+  }
+
+  /** The cluster's folder: its processes' files and logs. */
+  Path home() {
+    return home;
+  }
+}
