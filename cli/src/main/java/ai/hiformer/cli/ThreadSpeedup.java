@@ -51,7 +51,8 @@ final class ThreadSpeedup {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("examples_per_second_median", Metrics.median(rate));
         figures.put("ratio_median", Metrics.median(ratio));
-        figures.put("ratio_min", java.util.Arrays.stream(ratio).min().orElse(Double.NaN));
+        double ratioMin = java.util.Arrays.stream(ratio).min().orElse(Double.NaN);
+        figures.put("ratio_min", ratioMin);
         figures.put("auc_max_abs_difference", aucDiff);
         byCount.put(Integer.toString(k), figures);
         out.printf(
@@ -61,7 +62,7 @@ final class ThreadSpeedup {
             k,
             Metrics.median(rate),
             Metrics.median(ratio),
-            figures.get("ratio_min"),
+            ratioMin,
             aucDiff,
             rate.length);
       }

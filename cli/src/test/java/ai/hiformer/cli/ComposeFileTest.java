@@ -94,7 +94,7 @@ class ComposeFileTest {
 
   @Test
   void everyPublishedPortListensOnLoopbackUnlessToldOtherwise() throws IOException {
-    Matcher ports = Pattern.compile("\n\s+ports:\n((?:\s+- .*\n)+)").matcher(compose());
+    Matcher ports = Pattern.compile("\n\\s+ports:\n((?:\\s+- .*\n)+)").matcher(compose());
     int n = 0;
     while (ports.find()) {
       for (String line : ports.group(1).strip().split("\n")) {

@@ -175,10 +175,8 @@ final class FaultInjector {
         tmsUp &= !down;
       } else if (e.getKey().startsWith("kafka")) {
         brokersUp &= !down;
-      } else if (e.getKey().startsWith("jobmanager")) {
-        jmsUp &= !down;
       } else {
-        jmsUp &= !down; // ZooKeeper
+        jmsUp &= !down; // the JobManagers, and ZooKeeper, which elects their leader
       }
     }
     List<Fault.Kind> out = new ArrayList<>();
