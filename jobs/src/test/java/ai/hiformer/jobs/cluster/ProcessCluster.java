@@ -1,10 +1,14 @@
 package ai.hiformer.jobs.cluster;
 
 import ai.hiformer.local.cluster.LocalCluster;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -12,8 +16,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * The process cluster a test class runs on, as a JUnit extension: started with the job's topics
  * before the class's {@code @BeforeAll} methods, in a fresh folder under /tmp; stopped after its
  * tests, and the folder deleted unless {@code -Dhiformer.keepCluster=true} keeps it for its logs.
+ * When a test fails, the warnings and errors of every process's log are printed with it, so that a
+ * run on a machine whose /tmp is gone afterwards (CI) still says what the cluster went through.
  */
-final class ProcessCluster implements BeforeAllCallback, AfterAllCallback {
+final class ProcessCluster
+    implements BeforeAllCallback, AfterAllCallback, AfterTestExecutionCallback {
+  /** The most lines of one log printed after a failure: its last warnings and errors. */
+  private static final int LOG_LINES = 40;
+
   private final int brokers;
   private final boolean highAvailability;
   private Path home;
@@ -33,6 +43,32 @@ final class ProcessCluster implements BeforeAllCallback, AfterAllCallback {
     String test = context.getRequiredTestClass().getSimpleName();
     home = Files.createTempDirectory(Paths.get("/tmp"), "hiformer-" + test);
     cluster = ClusterTestKit.startClusterWithTopics(home, brokers, highAvailability);
+  }
+
+  @Override
+  public void afterTestExecution(ExtensionContext context) throws IOException {
+    if (context.getExecutionException().isEmpty() || cluster == null) {
+      return;
+    }
+    System.out.println(
+        "=== "
+            + context.getDisplayName()
+            + " failed; the cluster's warnings and errors, last "
+            + LOG_LINES
+            + " of each log:");
+    try (Stream<Path> logs = Files.list(cluster.settings().logs())) {
+      for (Path log : logs.sorted().toList()) {
+        List<String> lines =
+            Files.readAllLines(log, java.nio.charset.StandardCharsets.UTF_8).stream()
+                .filter(
+                    l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("Exception"))
+                .toList();
+        System.out.println("--- " + log.getFileName() + " (" + lines.size() + " such lines)");
+        lines
+            .subList(Math.max(0, lines.size() - LOG_LINES), lines.size())
+            .forEach(System.out::println);
+      }
+    }
   }
 
   @Override
