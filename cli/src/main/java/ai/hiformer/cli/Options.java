@@ -14,6 +14,7 @@ import java.util.TreeSet;
 public final class Options {
   private final String command;
   private final Map<String, String> values = new LinkedHashMap<>();
+  private final Map<String, List<String>> repeated = new LinkedHashMap<>();
 
   public Options(String command, String[] args, int from, Set<String> valued, Set<String> flags) {
     this.command = command;
@@ -40,6 +41,7 @@ public final class Options {
           value = args[++i];
         }
         values.put(key, value);
+        repeated.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
       } else {
         Set<String> all = new TreeSet<>(valued);
         all.addAll(flags);
@@ -55,6 +57,13 @@ public final class Options {
 
   public boolean has(String key) {
     return values.containsKey(key);
+  }
+
+  /**
+   * Every value given for {@code key}, in order (an option given more than once); empty if none.
+   */
+  public List<String> all(String key) {
+    return List.copyOf(repeated.getOrDefault(key, List.of()));
   }
 
   public String get(String key, String dflt) {

@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
@@ -49,46 +48,18 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  * such a run include its cost (a server runs elsewhere).
  */
 public final class StreamBenchmarkCommand extends OptionsCommand {
-  static final Set<String> VALUED =
-      Set.of(
-          "data",
-          "spec",
-          "models",
-          "events",
-          "rate",
-          "latency-events",
-          "checkpoint-ms",
-          "distinct-ids",
-          "json",
-          "delivery",
-          "scoring",
-          "labels",
-          "label-delay-ms",
-          "join-window-ms",
-          "step-seconds",
-          "max-rate-limit",
-          "max-p99-ms",
-          "tail-seconds");
-
-  static final String USAGE =
-      "Usage: hiformer benchmark-stream [--data DIR --spec SPEC | --distinct-ids N]"
-          + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
-          + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs]"
-          + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]"
-          + " [--find-max-rate [--step-seconds 60] [--max-p99-ms 100] [--max-rate-limit 40000]]"
-          + " [--tail-seconds S]";
-
   StreamBenchmarkCommand() {
     super(
         "benchmark-stream",
         "end-to-end events/s and latency through Kafka -> Flink -> Kafka",
-        USAGE,
-        VALUED,
-        Set.of("freshness", "find-max-rate"));
+        StreamBenchmarkOptions.USAGE,
+        StreamBenchmarkOptions.VALUED,
+        StreamBenchmarkOptions.FLAGS);
   }
 
   @Override
   protected int run(Options o) throws Exception {
+    StreamBenchmarkOptions.configureExperiments(o);
     int distinctIds = o.integer("distinct-ids", 0, 0);
     ReplaySource source =
         ReplaySource.resolve(
@@ -211,7 +182,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       int tailSeconds,
       SearchSettings search)
       throws Exception {
-    // Experiments: -Dhiformer.bench.kafka.KEY=VALUE sets a config of the embedded broker.
+    // Experiments: --kafka KEY=VALUE sets a config of the embedded broker.
     try (EmbeddedKafka kafka = new EmbeddedKafka(BenchmarkHooks.experiments("kafka"))) {
       Map<String, String> appendTime = Map.of("message.timestamp.type", "LogAppendTime");
       kafka.createTopics(1, appendTime, "events", "scores");
@@ -221,7 +192,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
       if (replicas) {
         kafka.createTopics(1, Map.of("message.timestamp.type", "LogAppendTime"), "model-updates");
       }
-      if (BenchmarkHooks.BACKLOG) {
+      if (BenchmarkHooks.backlog()) {
         try (KafkaProducer<byte[], byte[]> producer =
             Traffic.loadProducer(kafka.bootstrapServers())) {
           traffic.sendAtOnce(producer, "bench".getBytes(StandardCharsets.UTF_8), 0, warmup);
@@ -266,7 +237,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             Traffic.loadProducer(kafka.bootstrapServers())) {
           byte[] key = "bench".getBytes(StandardCharsets.UTF_8);
           // Warm-up (job start, JIT), not measured; then the throughput phase.
-          if (!BenchmarkHooks.BACKLOG) {
+          if (!BenchmarkHooks.backlog()) {
             traffic.sendAtOnce(producer, key, 0, warmup);
           }
           receipts.awaitScored(warmup);
@@ -298,7 +269,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
             // with the first seconds of phase 2).
             MaxRateSearch.awaitLearner(kafka, config.get(JobConfig.GROUP_ID) + "-learner", split);
           }
-          if (jobs.hasLearnerJob() && BenchmarkHooks.STOP_LEARNER) {
+          if (jobs.hasLearnerJob() && BenchmarkHooks.stopLearner()) {
             // Diagnostics: phase 2 without learning (the scoring job keeps the model the learner
             // last published), to tell the learner's share of the scores' tail from the pipeline's.
             jobs.cancelLearner();
@@ -312,7 +283,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
         cpuTo = ThreadCpu.take();
         var history = MiniClusterRest.get(restPort, "/jobs/" + job.getJobID() + "/checkpoints");
         checkpoints = StreamResults.Checkpoints.of(history, phase2Millis);
-        if (BenchmarkHooks.TRACE != null) {
+        if (BenchmarkHooks.trace() != null) {
           MiniClusterRest.writeCheckpointTrace(
               restPort,
               job.getJobID().toString(),
@@ -344,7 +315,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
               warmup,
               split,
               receipts,
-              BenchmarkHooks.TRACE == null
+              BenchmarkHooks.trace() == null
                   ? null
                   : BenchmarkHooks.traceName(kind, scoring, delivery));
       long[] l = times.appended();

@@ -37,13 +37,13 @@ public final class MiniClusterRest {
   /**
    * Writes a job's checkpoint history ({@code NAME-checkpoints.json}), its vertices ({@code
    * NAME-vertices.json}), and per operator (barrier delay, sync/async time, in-flight data) the
-   * details of each checkpoint slower than {@code -Dhiformer.bench.trace.slow-ms} (1000; {@code
+   * details of each checkpoint slower than {@code --trace-slow-ms} (1000; {@code
    * NAME-slow-checkpoints.json}).
    */
   public static void writeCheckpointTrace(int port, String jobId, JsonNode history, String name)
       throws Exception {
     Files.writeString(Paths.get(name + "-checkpoints.json"), history.toString());
-    long slowMillis = Long.getLong("hiformer.bench.trace.slow-ms", 1000);
+    long slowMillis = BenchmarkHooks.traceSlowMillis();
     ArrayNode details = new ObjectMapper().createArrayNode();
     for (var c : history.path("history")) {
       if (c.path("end_to_end_duration").asLong() > slowMillis) {

@@ -97,6 +97,11 @@ public final class StreamResults {
         .put("checkpoint_ms", checkpointMs)
         .put("label_delay_mean_ms", labelDelayMillis)
         .put("join_window_ms", joinWindowMillis);
+    var experiments = root.putObject("experiments");
+    for (String kind : BenchmarkHooks.KINDS) {
+      var settings = experiments.putObject(kind);
+      BenchmarkHooks.experiments(kind).forEach(settings::put);
+    }
     var runs = root.putArray("runs");
     for (Result r : results) {
       var run =

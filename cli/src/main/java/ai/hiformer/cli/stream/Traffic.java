@@ -61,7 +61,7 @@ public final class Traffic {
   /** Each event sent with its labels. */
   /**
    * The load generator's producer: as a user's producer would send, with the client's defaults (a 5
-   * ms linger, as librdkafka's); -Dhiformer.bench.load.KEY=VALUE sets a producer config.
+   * ms linger, as librdkafka's); --load KEY=VALUE sets a producer config.
    */
   public static KafkaProducer<byte[], byte[]> loadProducer(String bootstrapServers) {
     java.util.Properties p = new java.util.Properties();
