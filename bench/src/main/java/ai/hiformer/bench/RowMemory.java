@@ -56,7 +56,7 @@ public final class RowMemory {
     }
     long after = usedHeap();
     long rows = 2L * keys;
-    long stateBytes = LearnerCodec.encode(learner).length + encoder.stateBytes().length;
+    long stateBytes = (long) LearnerCodec.encode(learner).length + encoder.stateBytes().length;
     System.out.printf(
         Locale.ROOT,
         "%,d rows (2 fields x %,d keys, d = 16) learnt in %.1f s%n",

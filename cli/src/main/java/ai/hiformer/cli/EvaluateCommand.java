@@ -162,7 +162,8 @@ public final class EvaluateCommand extends OptionsCommand {
             o.get(
                 "out",
                 "runs/eval-"
-                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+                    + LocalDateTime.now(java.time.ZoneId.systemDefault())
+                        .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     int batchSize = o.integer("batch-size", 256, 1);
     int epochs = o.integer("epochs", 5, 1);
     List<Integer> threadCounts = o.positiveIntegers("threads", "1");

@@ -100,7 +100,7 @@ public final class RunCommand extends OptionsCommand {
                 o.get(
                     "out",
                     "runs/run-"
-                        + LocalDateTime.now()
+                        + LocalDateTime.now(java.time.ZoneId.systemDefault())
                             .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))))
             .toAbsolutePath();
     Path snapshots = out.resolve("snapshots");

@@ -146,12 +146,12 @@ public final class TransformerModel extends TokenModel {
           switch (config.kind()) {
             case HIFORMER ->
                 config.fullRank()
-                    ? td * (tq * hk + tokenCount * hk + tokenCount * hv)
+                    ? td * (tq * hk + (long) tokenCount * hk + (long) tokenCount * hv)
                     : td * (config.rankQ() + config.rankK() + config.rankV())
                         + (long) config.rankQ() * tq * hk
                         + (long) config.rankK() * tokenCount * hk
                         + (long) config.rankV() * tokenCount * hv;
-            default -> (long) d * (tq * hk + tokenCount * hk + tokenCount * hv);
+            default -> (long) d * (tq * hk + (long) tokenCount * hk + (long) tokenCount * hv);
           };
       macs += tq * tokenCount * (hk + hv); // scores and weighted values
       macs += tq * ((long) hv * d + 2L * d * config.ffnHidden()); // O and FFN

@@ -91,8 +91,7 @@ class MultiTaskLearningTest {
 
   private static double auc(double[][] p, int pi, double[][] y, int yi, int from) {
     double wins = 0;
-    long pairs = 0;
-    // Bucketed Mann–Whitney: sort-free, exact for the tie rule, O(n log n) via sorting scores.
+    // Mann–Whitney over the sorted scores, a tie counted as half a win: O(n log n).
     int n = p.length - from;
     Integer[] idx = new Integer[n];
     for (int i = 0; i < n; i++) {
@@ -119,7 +118,7 @@ class MultiTaskLearningTest {
       posTotal += posGroup;
       i = j;
     }
-    pairs = posTotal * negSeen;
+    long pairs = posTotal * negSeen;
     return wins / pairs;
   }
 }

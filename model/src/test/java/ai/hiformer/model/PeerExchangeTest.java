@@ -104,7 +104,7 @@ class PeerExchangeTest {
     List<Learner> peers = learners(config);
     List<PeerExchange> sides = sides(peers);
     Random random = new Random(4);
-    train(peers, 0, random);
+    train(peers, random);
     List<PeerDelta> sent = sendAll(sides);
     // Learner 0 trains on after sending; the others wait idle.
     Learner busy = peers.get(0);
@@ -161,9 +161,9 @@ class PeerExchangeTest {
     List<PeerExchange> sides = sides(peers);
     Random random = new Random(8);
     // Exchange 1 complete everywhere; exchange 2 sent by all, delivered to learner 0 only.
-    train(peers, 0, random);
+    train(peers, random);
     deliverAll(sides, sendAll(sides), random);
-    train(peers, 1, random);
+    train(peers, random);
     List<PeerDelta> second = sendAll(sides);
     for (PeerDelta d : second) {
       sides.get(0).receive(d);
@@ -177,7 +177,7 @@ class PeerExchangeTest {
       states.add(sides.get(k).state().encode());
     }
     // After the cut the old epoch goes on: learner 0 trains and sends exchange 3.
-    train(peers, 2, random);
+    train(peers, random);
     PeerDelta stale = sides.get(0).send();
 
     List<Learner> restored = new ArrayList<>();
@@ -199,7 +199,7 @@ class PeerExchangeTest {
     for (PeerExchange side : again) {
       assertThat(side.applied()).isEqualTo(2);
     }
-    train(restored, 3, random);
+    train(restored, random);
     quiesce(again, new ArrayList<>());
     for (int k = 1; k < K; k++) {
       assertSameState(restored.get(k).model(), restored.get(0).model(), "learner " + k);
@@ -232,7 +232,7 @@ class PeerExchangeTest {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(2).build();
     List<Learner> peers = learners(config);
     List<PeerExchange> sides = sides(peers);
-    train(peers, 0, new Random(1));
+    train(peers, new Random(1));
     PeerDelta sent = sides.get(1).send();
     PeerDelta back = PeerDelta.decode(sent.encode());
     assertThat(back.exchange()).isEqualTo(1);
@@ -261,7 +261,7 @@ class PeerExchangeTest {
     return out;
   }
 
-  private static void train(List<Learner> learners, int round, Random random) {
+  private static void train(List<Learner> learners, Random random) {
     for (Learner l : learners) {
       l.predictThenTrain(TestBatches.random(LAYOUT, 16, 1, 30, random.nextLong()), new double[16]);
     }

@@ -117,7 +117,7 @@ class HotReloadTest {
       // the version before it (or have stopped, which fails below), so every version serves while
       // the next one loads.
       for (int v = 2; v <= VERSIONS + 1; v++) {
-        long previous = v - 1;
+        long previous = v - 1L;
         while (seen.getOrDefault(previous, 0) < RESPONSES_PER_VERSION
             && running.stream().noneMatch(Future::isDone)) {
           Thread.sleep(1);

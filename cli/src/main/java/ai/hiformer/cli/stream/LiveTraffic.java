@@ -82,9 +82,8 @@ public final class LiveTraffic {
   public byte[] event(long index, long timeMillis) {
     int i = (int) (index % prefixes.length);
     byte[] id = ("r" + index).getBytes(StandardCharsets.UTF_8);
-    int at = 0;
     System.arraycopy(prefixes[i], 0, scratch, 0, HEADER);
-    at = HEADER;
+    int at = HEADER;
     at = writeVarLong(scratch, at, id.length);
     System.arraycopy(id, 0, scratch, at, id.length);
     at += id.length;

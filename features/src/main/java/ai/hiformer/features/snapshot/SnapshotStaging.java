@@ -19,7 +19,6 @@ import java.util.Map;
 public final class SnapshotStaging {
   private SnapshotStaging() {}
 
-  /** Writes a snapshot into checkpoint {@code checkpointId}'s staging area; returns its path. */
   /** Writes a delta into checkpoint {@code checkpointId}'s staging area; returns its path. */
   public static Path stageDelta(
       Path root, long checkpointId, int writer, String modelId, ModelDelta delta)
@@ -33,6 +32,7 @@ public final class SnapshotStaging {
 
   private static final String STAGED = ".staged";
 
+  /** Writes a snapshot into checkpoint {@code checkpointId}'s staging area; returns its path. */
   public static Path stage(
       Path root,
       long checkpointId,

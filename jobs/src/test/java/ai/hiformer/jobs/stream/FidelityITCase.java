@@ -96,7 +96,7 @@ class FidelityITCase {
               .set(JobConfig.UPDATES_TOPIC, "model-updates")
               .build();
       JobTestKit.runToEnd(config, "fidelity");
-      long steps = (values.size() + 255) / 256;
+      long steps = (values.size() + 255L) / 256;
       ModelSnapshot last =
           ModelSnapshot.read(
               ModelSnapshot.directory(snapshots, "movielens", steps), OptimizerConfig.defaults());

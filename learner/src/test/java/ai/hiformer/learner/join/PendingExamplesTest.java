@@ -14,10 +14,16 @@ class PendingExamplesTest {
   private final List<Released> released = new ArrayList<>();
   private final ReleaseSink sink =
       (id, bytes, labelled, positive, closed, late) ->
-          released.add(new Released(id, new String(bytes), labelled, positive, closed));
+          released.add(
+              new Released(
+                  id,
+                  new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
+                  labelled,
+                  positive,
+                  closed));
 
   private static byte[] bytes(String s) {
-    return s.getBytes();
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
@@ -187,7 +193,9 @@ class PendingExamplesTest {
     List<Released> first = new ArrayList<>();
     PendingExamples a = new PendingExamples(1000, 100, 1, true);
     ReleaseSink toFirst =
-        (id, b, l, p, c, late) -> first.add(new Released(id, new String(b), l, p, c));
+        (id, b, l, p, c, late) ->
+            first.add(
+                new Released(id, new String(b, java.nio.charset.StandardCharsets.UTF_8), l, p, c));
     for (int i = 0; i < 50; i++) {
       a.impression("r" + i, i * 40L, bytes("i" + i), toFirst);
       if (i % 3 == 0) {
@@ -198,7 +206,9 @@ class PendingExamplesTest {
     List<Released> second = new ArrayList<>();
     PendingExamples b = new PendingExamples(1000, 100, 1, true);
     ReleaseSink toSecond =
-        (id, x, l, p, c, late) -> second.add(new Released(id, new String(x), l, p, c));
+        (id, x, l, p, c, late) ->
+            second.add(
+                new Released(id, new String(x, java.nio.charset.StandardCharsets.UTF_8), l, p, c));
     for (int i = 49; i >= 0; i--) {
       if (i % 3 == 0) {
         b.label("r" + i, 0, true, i * 40L + 500, toSecond); // every label before its impression
