@@ -35,11 +35,16 @@ public final class BenchmarkHooks {
   /** The kinds of KEY=VALUE settings, each a flag of the command. */
   public static final List<String> KINDS = List.of("job", "learner", "flink", "kafka", "load");
 
-  private static volatile Map<String, Map<String, String>> settings = fromProperties();
-  private static volatile String trace = System.getProperty("hiformer.bench.trace");
-  private static volatile long traceSlowMillis = Long.getLong("hiformer.bench.trace.slow-ms", 1000);
-  private static volatile boolean stopLearner = Boolean.getBoolean("hiformer.bench.stop-learner");
-  private static volatile boolean backlog = Boolean.getBoolean("hiformer.bench.backlog");
+  /** One run's experiments, each kind's settings sorted by key and unmodifiable. */
+  private record Settings(
+      Map<String, Map<String, String>> byKind,
+      String trace,
+      long traceSlowMillis,
+      boolean stopLearner,
+      boolean backlog) {}
+
+  /** The system properties' until {@link #configure} replaces them. */
+  private static volatile Settings current = resolve(Map.of(), null, -1, false, false);
 
   private BenchmarkHooks() {}
 
@@ -53,6 +58,15 @@ public final class BenchmarkHooks {
    * @throws IllegalArgumentException naming a kind not in {@link #KINDS} or a text without '='
    */
   public static void configure(
+      Map<String, List<String>> flags,
+      String tracePrefix,
+      long slowMillis,
+      boolean stopLearnerFlag,
+      boolean backlogFlag) {
+    current = resolve(flags, tracePrefix, slowMillis, stopLearnerFlag, backlogFlag);
+  }
+
+  private static Settings resolve(
       Map<String, List<String>> flags,
       String tracePrefix,
       long slowMillis,
@@ -73,12 +87,13 @@ public final class BenchmarkHooks {
             merged.get(kind).put(text.substring(0, eq), text.substring(eq + 1));
           }
         });
-    settings = merged;
-    trace = tracePrefix != null ? tracePrefix : System.getProperty("hiformer.bench.trace");
-    traceSlowMillis =
-        slowMillis >= 0 ? slowMillis : Long.getLong("hiformer.bench.trace.slow-ms", 1000);
-    stopLearner = stopLearnerFlag || Boolean.getBoolean("hiformer.bench.stop-learner");
-    backlog = backlogFlag || Boolean.getBoolean("hiformer.bench.backlog");
+    merged.replaceAll((kind, byKey) -> java.util.Collections.unmodifiableMap(byKey));
+    return new Settings(
+        merged,
+        tracePrefix != null ? tracePrefix : System.getProperty("hiformer.bench.trace"),
+        slowMillis >= 0 ? slowMillis : Long.getLong("hiformer.bench.trace.slow-ms", 1000),
+        stopLearnerFlag || Boolean.getBoolean("hiformer.bench.stop-learner"),
+        backlogFlag || Boolean.getBoolean("hiformer.bench.backlog"));
   }
 
   private static Map<String, Map<String, String>> fromProperties() {
@@ -96,33 +111,32 @@ public final class BenchmarkHooks {
 
   /** {@code --stop-learner}. */
   public static boolean stopLearner() {
-    return stopLearner;
+    return current.stopLearner();
   }
 
   /** {@code --backlog}. */
   public static boolean backlog() {
-    return backlog;
+    return current.backlog();
   }
 
   /** {@code --trace PREFIX}, or null. */
   public static String trace() {
-    return trace;
+    return current.trace();
   }
 
   /** {@code --trace-slow-ms}: checkpoints slower than this get their per-subtask details. */
   public static long traceSlowMillis() {
-    return traceSlowMillis;
+    return current.traceSlowMillis();
   }
 
   /** The trace files' common name: PREFIX-model-scoring-delivery. */
   public static String traceName(String kind, String scoring, String delivery) {
-    return trace + "-" + kind + "-" + scoring + "-" + delivery;
+    return current.trace() + "-" + kind + "-" + scoring + "-" + delivery;
   }
 
   /** The settings of one of {@link #KINDS}, as KEY → VALUE. */
   public static Map<String, String> experiments(String kind) {
-    return java.util.Collections.unmodifiableMap(
-        new TreeMap<>(settings.getOrDefault(kind, Map.of())));
+    return current.byKind().getOrDefault(kind, Map.of());
   }
 
   /** Sets the {@code --flink} options on a job's Flink configuration. */

@@ -9,7 +9,6 @@ import ai.hiformer.local.cluster.JobTopics;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import ai.hiformer.local.traffic.DelayedLabels;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -177,16 +176,9 @@ class LateLabelsClusterIT {
 
   /** A metric of the label join summed over its subtasks (Flink's REST API). */
   private static long joinMetric(String jobId, String name) throws Exception {
-    for (JsonNode v : CLUSTER.get().rest("/jobs/" + jobId).path("vertices")) {
-      String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
-      for (JsonNode m : CLUSTER.get().rest(base)) {
-        String id = m.path("id").asText();
-        if (id.endsWith("." + name) || id.equals(name)) {
-          JsonNode sum = CLUSTER.get().rest(base + "?get=" + id + "&agg=sum");
-          return (long) sum.get(0).path("sum").asDouble();
-        }
-      }
-    }
-    throw new AssertionError("no metric " + name + " in job " + jobId);
+    return (long)
+        CLUSTER
+            .metric(jobId, id -> id.endsWith("." + name) || id.equals(name), "sum")
+            .orElseThrow(() -> new AssertionError("no metric " + name + " in job " + jobId));
   }
 }

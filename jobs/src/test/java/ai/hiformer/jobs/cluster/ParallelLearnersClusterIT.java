@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -141,7 +140,7 @@ class ParallelLearnersClusterIT {
     double auc = learnerMetric(jobId, MODEL, "task.click.progressiveAuc");
     System.out.println("after the restore: " + exchanges(jobId, MODEL));
     System.out.printf(
-        "two learners on the CLUSTER.get(), a TaskManager killed: %d + %d examples learnt of %d"
+        "two learners on the cluster, a TaskManager killed: %d + %d examples learnt of %d"
             + " events, %d and %d exchanges applied; learner 0's progressive AUC %.4f, without"
             + " the failure %.4f (%+.4f)%n",
         seen[0], seen[1], EVENTS, seen[2], seen[3], auc, uninterrupted, auc - uninterrupted);
@@ -162,23 +161,6 @@ class ParallelLearnersClusterIT {
    */
   private static double learnerMetric(String jobId, String key, String name) throws Exception {
     String suffix = ".model." + key + "." + name;
-    for (JsonNode v : CLUSTER.get().rest("/jobs/" + jobId).path("vertices")) {
-      String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
-      for (JsonNode m : CLUSTER.get().rest(base)) {
-        String id = m.path("id").asText();
-        if (id.endsWith(suffix)) {
-          JsonNode sum =
-              CLUSTER
-                  .get()
-                  .rest(
-                      base
-                          + "?get="
-                          + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
-                          + "&agg=max");
-          return sum.get(0).path("max").asDouble();
-        }
-      }
-    }
-    return -1;
+    return CLUSTER.metric(jobId, id -> id.endsWith(suffix), "max").orElse(-1);
   }
 }

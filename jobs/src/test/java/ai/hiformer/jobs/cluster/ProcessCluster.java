@@ -88,6 +88,28 @@ final class ProcessCluster
     return p;
   }
 
+  /**
+   * A metric of {@code jobId} from the REST API, aggregated over the subtasks that report it
+   * ({@code agg}: sum, max, ...): the first whose id {@code matches}, searching the job's vertices
+   * in order; empty if none reports it yet.
+   */
+  java.util.OptionalDouble metric(
+      String jobId, java.util.function.Predicate<String> matches, String agg) throws Exception {
+    for (var v : cluster.rest("/jobs/" + jobId).path("vertices")) {
+      String base = "/jobs/" + jobId + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+      for (var m : cluster.rest(base)) {
+        String id = m.path("id").asText();
+        if (matches.test(id)) {
+          String query =
+              "?get=" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
+          return java.util.OptionalDouble.of(
+              cluster.rest(base + query + "&agg=" + agg).get(0).path(agg).asDouble());
+        }
+      }
+    }
+    return java.util.OptionalDouble.empty();
+  }
+
   /** The cluster's folder: its processes' files and logs. */
   Path home() {
     return home;
