@@ -24,10 +24,7 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
 
   @Override
   public void open(OpenContext context) {
-    EventValidator.Decoder decoder =
-        config.get(JsonRecords.EVENTS_FORMAT).equals("json")
-            ? new JsonRecords(config)::event
-            : ai.hiformer.schemas.WireCodec.events()::decode;
+    EventValidator.Decoder decoder = MappedRecords.eventDecoder(config)::decode;
     validator =
         new EventValidator(
             config.get(JobConfig.MODEL_IDS),

@@ -16,8 +16,7 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
   private static final long serialVersionUID = 1L;
 
   private final JobConfig config;
-  private transient WireCodec<Label> codec;
-  private transient JsonRecords json; // null: the labels are Avro
+  private transient MappedRecords.Decoder<Label> decoder;
   private transient Set<String> tasks;
   private transient Counter deadLetters;
 
@@ -27,8 +26,7 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
 
   @Override
   public void open(OpenContext context) {
-    codec = WireCodec.labels();
-    json = config.get(JsonRecords.LABELS_FORMAT).equals("json") ? new JsonRecords(config) : null;
+    decoder = MappedRecords.labelDecoder(config);
     tasks = Set.copyOf(config.spec().tasks().stream().map(TaskSpec::name).toList());
     deadLetters = getRuntimeContext().getMetricGroup().counter("labelDeadLetters");
   }
@@ -37,7 +35,7 @@ public final class DecodeLabels extends ProcessFunction<RawRecord, ValidLabel> {
   public void processElement(RawRecord r, Context ctx, Collector<ValidLabel> out) {
     String reason;
     try {
-      Label l = json != null ? json.label(r.value) : codec.decode(r.value);
+      Label l = decoder.decode(r.value);
       if (l.getRequestId().length() > config.get(JobConfig.MAX_VALUE_CHARS)) {
         reason =
             "requestId is "

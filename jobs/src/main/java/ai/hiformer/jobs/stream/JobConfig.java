@@ -209,9 +209,9 @@ public final class JobConfig implements Serializable {
           0,
           "failure drill: the first attempt of each decode subtask fails after this many records (0 = off)");
 
-  /** Every option of the job: those above, the JSON formats' and the learner's. */
+  /** Every option of the job: those above, the record formats' and the learner's. */
   public static final List<Option<?>> ALL =
-      concat(concat(Option.declaredIn(JobConfig.class), JsonRecords.OPTIONS), LearnerOptions.ALL);
+      concat(concat(Option.declaredIn(JobConfig.class), MappedRecords.OPTIONS), LearnerOptions.ALL);
 
   private final OptionValues values;
   private final LinkedHashMap<String, String> kafkaProperties;
@@ -244,6 +244,21 @@ public final class JobConfig implements Serializable {
               + " = auto or false, or a "
               + CHECKPOINT_DIR.key()
               + ")");
+    }
+    for (Option<String> format :
+        List.of(MappedRecords.EVENTS_FORMAT, MappedRecords.LABELS_FORMAT)) {
+      if (values.get(format).equals("avro-confluent")
+          && values.get(MappedRecords.SCHEMA_REGISTRY_URL) == null) {
+        throw new IllegalArgumentException(
+            format.key()
+                + " = avro-confluent needs "
+                + MappedRecords.SCHEMA_REGISTRY_URL.key()
+                + ": the registry its records' schema ids are looked up in (allowed: "
+                + format.key()
+                + " = avro or json, or a "
+                + MappedRecords.SCHEMA_REGISTRY_URL.key()
+                + ")");
+      }
     }
     String role = values.get(ROLE);
     if (!role.equals("all")) {

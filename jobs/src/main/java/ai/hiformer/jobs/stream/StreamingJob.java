@@ -315,13 +315,13 @@ public final class StreamingJob {
 
   /**
    * A score as the scores topic carries it: an Avro Score, single-object encoded, or with {@code
-   * scores.format=json} a JSON object ({@link JsonRecords#score}).
+   * scores.format=json} a JSON object ({@link MappedRecords#score}).
    */
   static final class EncodeScore implements MapFunction<Scored, byte[]> {
     private static final long serialVersionUID = 1L;
     private final JobConfig config;
     private transient WireCodec<Score> codec;
-    private transient JsonRecords json;
+    private transient MappedRecords json;
 
     EncodeScore(JobConfig config) {
       this.config = config;
@@ -332,7 +332,9 @@ public final class StreamingJob {
       if (codec == null) {
         codec = WireCodec.scores();
         json =
-            config.get(JsonRecords.SCORES_FORMAT).equals("json") ? new JsonRecords(config) : null;
+            config.get(MappedRecords.SCORES_FORMAT).equals("json")
+                ? new MappedRecords(config)
+                : null;
       }
       if (json != null) {
         return json.score(

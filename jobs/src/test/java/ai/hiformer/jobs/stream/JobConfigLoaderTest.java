@@ -257,6 +257,20 @@ class JobConfigLoaderTest {
    * A configuration with a checkpoint.dir and {@code keysAndValues} over it (an empty value unsets
    * the key).
    */
+  @Test
+  void confluentAvroNeedsARegistryAndFailsAtStartUpNamingTheKey() throws Exception {
+    assertThatThrownBy(() -> withChangelogSettings("labels.format", "avro-confluent"))
+        .hasMessageContaining("labels.format = avro-confluent needs schema-registry.url");
+    assertThatThrownBy(() -> withChangelogSettings("events.format", "protobuf"))
+        .hasMessageContaining("events.format")
+        .hasMessageContaining("avro, json, avro-confluent");
+    assertThat(
+            withChangelogSettings(
+                    "events.format", "avro-confluent", "schema-registry.url", "http://r:8081")
+                .get(MappedRecords.EVENTS_FORMAT))
+        .isEqualTo("avro-confluent");
+  }
+
   private static JobConfig withChangelogSettings(String... keysAndValues) throws Exception {
     Map<String, String> m = minimal("checkpoint.dir", "file:///tmp/checkpoints");
     for (int i = 0; i < keysAndValues.length; i += 2) {

@@ -17,77 +17,94 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Events and labels written as JSON, one object per record, with the user's own field names: the
- * job reads them into the same records as its Avro topics carry, so everything after decoding is
- * the same. No Flink here.
+ * Events and labels in the user's own layout, with the user's field names: JSON objects ({@code
+ * json}) or the user's Avro records in Confluent's wire format ({@code avro-confluent}, read into
+ * the same tree by {@link ConfluentAvro}). The job reads them into the same records as its own Avro
+ * topics carry, so everything after decoding is the same. No Flink here.
  *
- * <p>An event: the fields named by {@code json.request-id}, {@code json.model-id} and {@code
- * json.event-time} (epoch milliseconds, or an ISO-8601 instant such as {@code
- * 2026-12-06T10:00:00Z}); an object of labels already known under {@code json.labels} (task → 0 or
- * 1, optional); every other field is a feature column under its own name, as the feature spec names
- * columns: a string or a boolean is a categorical value, a number a numeric one, an array of
- * strings a multi-valued one, null absent. A label: request id, model id, {@code json.label-task},
- * {@code json.label-value} (0 or 1) and {@code json.label-time}. Without a model-id field, a record
- * goes to the only configured model if there is one.
+ * <p>An event: the fields named by {@code fields.request-id}, {@code fields.model-id} and {@code
+ * fields.event-time} (epoch milliseconds, or an ISO-8601 instant such as {@code
+ * 2026-12-06T10:00:00Z}); an object (or Avro map) of labels already known under {@code
+ * fields.labels} (task → 0 or 1, optional); every other field is a feature column under its own
+ * name, as the feature spec names columns: a string, enum or boolean is a categorical value, a
+ * number a numeric one, an array of strings a multi-valued one, null absent. A label: request id,
+ * model id, {@code fields.label-task}, {@code fields.label-value} (0 or 1) and {@code
+ * fields.label-time}. Without a model-id field, a record goes to the only configured model if there
+ * is one.
  *
  * <p>A record that does not fit (not JSON, not an object, a missing or mistyped mapped field, an
  * array holding something other than strings) throws a {@link WireCodec.DecodeException} whose
  * message is the dead-letter reason.
  */
-public final class JsonRecords {
+public final class MappedRecords {
   public static final Option<String> EVENTS_FORMAT =
       Option.oneOf(
           "events.format",
           "avro",
-          "how the events topic's records are written: avro (the Event schema, single-object encoded) or json"
-              + " (one object per record, fields named by the json.* keys)",
+          "how the events topic's records are written: avro (the Event schema, single-object encoded), json"
+              + " (one object per record) or avro-confluent (the user's Avro schema in Confluent's wire format,"
+              + " schemas from schema-registry.url); json and avro-confluent fields are named by the fields.* keys",
           "avro",
-          "json");
+          "json",
+          "avro-confluent");
   public static final Option<String> LABELS_FORMAT =
       Option.oneOf(
           "labels.format",
           "avro",
-          "how the labels topic's records are written: avro (the Label schema) or json",
+          "how the labels topic's records are written: avro (the Label schema), json or avro-confluent",
           "avro",
-          "json");
+          "json",
+          "avro-confluent");
+  public static final Option<String> SCHEMA_REGISTRY_URL =
+      Option.optionalString(
+          "schema-registry.url",
+          "the Confluent-compatible schema registry that avro-confluent records' schema ids are looked up in"
+              + " (for example http://registry:8081); needed when a format is avro-confluent");
   public static final Option<String> SCORES_FORMAT =
       Option.oneOf(
           "scores.format",
           "avro",
           "how scores are written: avro (the Score schema) or json (request id, model id and event time under the"
-              + " json.* names, then modelVersion, scores (task → probability) and scoringTime, times in epoch ms)",
+              + " fields.* names, then modelVersion, scores (task → probability) and scoringTime, times in epoch ms)",
           "avro",
           "json");
   public static final Option<String> REQUEST_ID =
-      Option.string("json.request-id", "requestId", "JSON: the field holding the request id");
+      Option.string(
+          "fields.request-id",
+          "requestId",
+          "json, avro-confluent: the field holding the request id");
   public static final Option<String> MODEL_ID =
       Option.string(
-          "json.model-id",
+          "fields.model-id",
           "modelId",
-          "JSON: the field holding the model id (absent from a record: the only configured model)");
+          "json, avro-confluent: the field holding the model id (absent from a record: the only configured"
+              + " model)");
   public static final Option<String> EVENT_TIME =
       Option.string(
-          "json.event-time",
+          "fields.event-time",
           "eventTime",
-          "JSON: the field holding an event's time (epoch ms, or an ISO-8601 instant)");
+          "json, avro-confluent: the field holding an event's time (epoch ms, or an ISO-8601 instant)");
   public static final Option<String> EVENT_LABELS =
       Option.string(
-          "json.labels",
+          "fields.labels",
           "labels",
-          "JSON: the object of labels an event already carries (optional)");
+          "json, avro-confluent: the object of labels an event already carries (optional)");
   public static final Option<String> LABEL_TASK =
-      Option.string("json.label-task", "task", "JSON: the field holding a label's task");
+      Option.string(
+          "fields.label-task", "task", "json, avro-confluent: the field holding a label's task");
   public static final Option<String> LABEL_VALUE =
       Option.string(
-          "json.label-value", "value", "JSON: the field holding a label's value (0 or 1)");
+          "fields.label-value",
+          "value",
+          "json, avro-confluent: the field holding a label's value (0 or 1)");
   public static final Option<String> LABEL_TIME =
       Option.string(
-          "json.label-time",
+          "fields.label-time",
           "time",
-          "JSON: the field holding a label's time (epoch ms, or an ISO-8601 instant)");
+          "json, avro-confluent: the field holding a label's time (epoch ms, or an ISO-8601 instant)");
 
   /** The options above. */
-  public static final List<Option<?>> OPTIONS = Option.declaredIn(JsonRecords.class);
+  public static final List<Option<?>> OPTIONS = Option.declaredIn(MappedRecords.class);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -100,7 +117,39 @@ public final class JsonRecords {
   private final String labelTime;
   private final String onlyModel; // null unless exactly one model id is configured
 
-  public JsonRecords(JobConfig config) {
+  /** A record's decoder: the bytes of one record, or a dead-letter reason. */
+  public interface Decoder<T> {
+    T decode(byte[] bytes) throws WireCodec.DecodeException;
+  }
+
+  /** How the configured events format becomes the job's event records. */
+  public static Decoder<Event> eventDecoder(JobConfig config) {
+    return decoder(config, EVENTS_FORMAT, MappedRecords::event, WireCodec.events());
+  }
+
+  /** How the configured labels format becomes the job's label records. */
+  public static Decoder<Label> labelDecoder(JobConfig config) {
+    return decoder(config, LABELS_FORMAT, MappedRecords::label, WireCodec.labels());
+  }
+
+  private interface FromTree<T> {
+    T read(MappedRecords mapping, JsonNode tree) throws WireCodec.DecodeException;
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecordBase> Decoder<T> decoder(
+      JobConfig config, Option<String> format, FromTree<T> fromTree, WireCodec<T> own) {
+    MappedRecords mapping = new MappedRecords(config);
+    return switch (config.get(format)) {
+      case "json" -> bytes -> fromTree.read(mapping, object(bytes));
+      case "avro-confluent" -> {
+        ConfluentAvro avro = ConfluentAvro.fromRegistry(config.get(SCHEMA_REGISTRY_URL));
+        yield bytes -> fromTree.read(mapping, avro.tree(bytes));
+      }
+      default -> own::decode;
+    };
+  }
+
+  public MappedRecords(JobConfig config) {
     this.requestId = config.get(REQUEST_ID);
     this.modelId = config.get(MODEL_ID);
     this.eventTime = config.get(EVENT_TIME);
@@ -114,7 +163,11 @@ public final class JsonRecords {
 
   /** One JSON event as the job's event record. */
   public Event event(byte[] bytes) throws WireCodec.DecodeException {
-    JsonNode o = object(bytes);
+    return event(object(bytes));
+  }
+
+  /** One event, as a tree of fields (a JSON object, or an Avro record read as one). */
+  public Event event(JsonNode o) throws WireCodec.DecodeException {
     Map<String, String> categorical = new HashMap<>();
     Map<String, List<String>> multi = new HashMap<>();
     Map<String, Double> numeric = new HashMap<>();
@@ -152,7 +205,11 @@ public final class JsonRecords {
 
   /** One JSON label as the job's label record. */
   public Label label(byte[] bytes) throws WireCodec.DecodeException {
-    JsonNode o = object(bytes);
+    return label(object(bytes));
+  }
+
+  /** One label, as a tree of fields. */
+  public Label label(JsonNode o) throws WireCodec.DecodeException {
     JsonNode value = o.get(labelValue);
     if (value == null || !value.isNumber()) {
       throw new WireCodec.DecodeException("missing or not a number: '" + labelValue + "'");

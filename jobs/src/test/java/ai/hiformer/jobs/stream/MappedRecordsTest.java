@@ -14,17 +14,17 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class JsonRecordsTest {
-  private static JsonRecords records(String... modelIds) {
-    return new JsonRecords(
+class MappedRecordsTest {
+  private static MappedRecords records(String... modelIds) {
+    return new MappedRecords(
         JobConfig.builder()
             .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
             .set(JobConfig.MODEL_IDS, Set.of(modelIds))
             .set(LearnerOptions.FEATURE_SPEC, JobTestKit.SPEC)
             .modelConfig(
                 ai.hiformer.model.ModelConfig.builder(ai.hiformer.model.ModelKind.LR).build())
-            .set(JsonRecords.REQUEST_ID, "id")
-            .set(JsonRecords.MODEL_ID, "market")
+            .set(MappedRecords.REQUEST_ID, "id")
+            .set(MappedRecords.MODEL_ID, "market")
             .build());
   }
 
