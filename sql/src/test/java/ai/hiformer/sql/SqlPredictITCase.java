@@ -7,6 +7,7 @@ import ai.hiformer.features.FeatureEncoder;
 import ai.hiformer.features.io.JsonLinesReader;
 import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
+import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
@@ -14,12 +15,19 @@ import ai.hiformer.model.Models;
 import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
-import ai.hiformer.serving.ServedModel;
+import ai.hiformer.serving.ModelRegistry;
+import ai.hiformer.serving.ScoringServer;
+import ai.hiformer.serving.ServerOptions;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
@@ -29,8 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Flink SQL scores a table with the model the online job wrote: {@code CREATE MODEL ... WITH
- * ('provider' = 'hiformer')} and {@code ML_PREDICT}, on a MiniCluster, give the scores {@code
- * hiformer serve} gives for the same rows, and name the version that scored them.
+ * ('provider' = 'hiformer')} and {@code ML_PREDICT}, on a MiniCluster over a user's own JSON topic
+ * on a real broker, give the scores {@code hiformer serve}'s HTTP endpoint gives for the same rows,
+ * and name the version that scored them.
  */
 class SqlPredictITCase {
   private static final String SPEC =
@@ -44,52 +53,82 @@ class SqlPredictITCase {
 
   @Test
   @SuppressWarnings("try") // Flink's CloseableIterator.close() may throw InterruptedException
-  void mlPredictScoresAsServeDoesAndNamesTheVersion() throws Exception {
-    Path dir = trainAndSnapshot();
-    ServedModel served = ServedModel.load(dir, 1);
-
-    TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
-    StringBuilder values = new StringBuilder();
-    for (int i = 0; i < 40; i++) {
-      values
-          .append(i == 0 ? "" : ", ")
-          .append(
-              String.format("('r%d', 'u%d', 'i%d', CAST(%d AS DOUBLE))", i, i % 11, i % 5, i % 13));
+  void mlPredictOverAUsersJsonTopicScoresAsServeDoesAndNamesTheVersion() throws Exception {
+    trainAndSnapshot();
+    try (EmbeddedKafka kafka = new EmbeddedKafka();
+        ScoringServer serve =
+            new ScoringServer(
+                new ModelRegistry(snapshots, 1),
+                ServerOptions.builder()
+                    .set(ServerOptions.PORT, 0)
+                    .set(ServerOptions.THREADS, 1)
+                    .build(),
+                3600)) {
+      // The user's own topic of JSON impressions, read by Flink's Kafka connector and JSON format.
+      kafka.createTopics(1, "impressions");
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> values = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        keys.add(("r" + i).getBytes(StandardCharsets.UTF_8));
+        values.add(
+            String.format(
+                    "{\"request_id\": \"r%d\", \"user_id\": \"u%d\", \"item_id\": \"i%d\","
+                        + " \"price\": %d}",
+                    i, i % 11, i % 5, i % 13)
+                .getBytes(StandardCharsets.UTF_8));
+      }
+      kafka.produce("impressions", keys, values);
+      TableEnvironment sql = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+      sql.executeSql(
+          "CREATE TEMPORARY TABLE impressions (request_id STRING, user_id STRING, item_id STRING,"
+              + " price DOUBLE) WITH ('connector' = 'kafka', 'topic' = 'impressions',"
+              + " 'properties.bootstrap.servers' = '"
+              + kafka.bootstrapServers()
+              + "', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' ="
+              + " 'latest-offset', 'format' = 'json')");
+      sql.executeSql(
+          "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE)"
+              + " OUTPUT (click DOUBLE, model_version BIGINT) WITH ('provider' = 'hiformer',"
+              + " 'snapshots' = '"
+              + snapshots
+              + "', 'model-id' = 'm')");
+      List<Row> rows = new ArrayList<>();
+      try (CloseableIterator<Row> it =
+          sql.executeSql(
+                  "SELECT request_id, user_id, item_id, price, click, model_version FROM"
+                      + " ML_PREDICT(TABLE impressions, MODEL ctr, DESCRIPTOR(user_id, item_id,"
+                      + " price))")
+              .collect()) {
+        it.forEachRemaining(rows::add);
+      }
+      assertThat(rows).hasSize(40);
+      HttpClient http = HttpClient.newHttpClient();
+      for (Row r : rows) {
+        // The same impression, asked of `hiformer serve`'s HTTP endpoint.
+        String body =
+            String.format(
+                "{\"modelId\": \"m\", \"requestId\": \"%s\", \"features\": {\"user_id\": \"%s\","
+                    + " \"item_id\": \"%s\", \"price\": %s}}",
+                r.getField("request_id"),
+                r.getField("user_id"),
+                r.getField("item_id"),
+                r.getField("price"));
+        HttpResponse<String> answer =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serve.port() + "/score"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode served = JSON.readTree(answer.body());
+        assertThat((Double) r.getField("click"))
+            .as("request %s", r.getField("request_id"))
+            .isCloseTo(served.get("scores").get("click").asDouble(), within(1e-6));
+        assertThat((Long) r.getField("model_version"))
+            .isEqualTo(served.get("modelVersion").asLong())
+            .isEqualTo(learner.steps());
+      }
     }
-    sql.executeSql(
-        "CREATE TEMPORARY VIEW impressions (request_id, user_id, item_id, price) AS VALUES "
-            + values);
-    sql.executeSql(
-        "CREATE MODEL ctr INPUT (user_id STRING, item_id STRING, price DOUBLE)"
-            + " OUTPUT (click DOUBLE, model_version BIGINT) WITH ('provider' = 'hiformer',"
-            + " 'snapshots' = '"
-            + snapshots
-            + "', 'model-id' = 'm')");
-    List<Row> rows = new ArrayList<>();
-    try (CloseableIterator<Row> it =
-        sql.executeSql(
-                "SELECT request_id, user_id, item_id, price, click, model_version FROM"
-                    + " ML_PREDICT(TABLE impressions, MODEL ctr, DESCRIPTOR(user_id, item_id,"
-                    + " price))")
-            .collect()) {
-      it.forEachRemaining(rows::add);
-    }
-    assertThat(rows).hasSize(40);
-    for (Row r : rows) {
-      Map<String, Double> expected =
-          served.score(
-              JsonLinesReader.of(
-                  JSON.readTree(
-                      String.format(
-                          "{\"user_id\": \"%s\", \"item_id\": \"%s\", \"price\": %s}",
-                          r.getField("user_id"), r.getField("item_id"), r.getField("price"))),
-                  "test"));
-      assertThat((Double) r.getField("click"))
-          .as("request %s", r.getField("request_id"))
-          .isCloseTo(expected.get("click"), within(1e-6));
-      assertThat((Long) r.getField("model_version")).isEqualTo(served.version());
-    }
-    assertThat(served.version()).isPositive();
   }
 
   @Test
