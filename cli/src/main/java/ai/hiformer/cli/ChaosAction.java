@@ -3,12 +3,15 @@ package ai.hiformer.cli;
 import ai.hiformer.local.chaos.ChaosReport;
 import ai.hiformer.local.chaos.ChaosRun;
 import ai.hiformer.local.chaos.ChaosSettings;
+import ai.hiformer.local.cluster.DashboardPreview;
 import ai.hiformer.local.cluster.LocalCluster;
+import ai.hiformer.local.cluster.PrometheusServer;
 import ai.hiformer.local.embedded.ReplaySource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Instant;
 
 /**
  * {@code hiformer cluster chaos}: a chaos run on the started cluster ({@link ChaosRun}), its report
@@ -58,14 +61,39 @@ final class ChaosAction {
           s.brokers() >= 3 ? ", broker kills" : " (no broker kills: start with --brokers 3)");
     }
     ReplaySource source = ReplaySource.resolve(null, ReplaySource.syntheticSpec().toString());
-    ChaosReport report =
-        new ChaosRun(
-                cluster,
-                settings,
-                source,
-                cluster.jobArgs(config, source.specPath(), settings.parallelism()),
-                System.out)
-            .run();
+    Path dashboard = o.has("dashboard") ? Paths.get(o.get("dashboard", "")).toAbsolutePath() : null;
+    // With --dashboard, a real Prometheus scrapes the cluster through the run, and the dashboard's
+    // panels are drawn from it at the end (DashboardPreview).
+    PrometheusServer prometheus =
+        dashboard == null
+            ? null
+            : new PrometheusServer(cluster.settings().home().resolve("chaos/prometheus"));
+    Instant started = Instant.now();
+    ChaosReport report;
+    try {
+      report =
+          new ChaosRun(
+                  cluster,
+                  settings,
+                  source,
+                  cluster.jobArgs(config, source.specPath(), settings.parallelism()),
+                  System.out)
+              .run();
+      if (prometheus != null) {
+        var drawn =
+            DashboardPreview.render(
+                root.resolve("dashboards/hiformer.json"),
+                prometheus::queryRange,
+                started,
+                Instant.now(),
+                dashboard);
+        System.out.println("Dashboard: " + dashboard + " " + drawn);
+      }
+    } finally {
+      if (prometheus != null) {
+        prometheus.close();
+      }
+    }
     Files.createDirectories(out.toAbsolutePath().getParent());
     new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), report.toJson());
     System.out.print(report.summary());

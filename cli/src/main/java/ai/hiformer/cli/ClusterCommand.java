@@ -38,7 +38,8 @@ public final class ClusterCommand implements Command {
           "seed",
           "rate",
           "out",
-          "from-csv");
+          "from-csv",
+          "dashboard");
   static final Set<String> FLAGS = Set.of("help", "ha", "quiet", "replay-time");
   static final String USAGE =
       """
@@ -66,6 +67,8 @@ public final class ClusterCommand implements Command {
                             --minutes 20 --seed 1 --rate 200 [--out runs/cluster/chaos/chaos-seed1.json]
                             --quiet: the same without faults (a control run: the checker must find nothing)
                             --replay-time: events keep the generated stream's times (default: the wall clock's)
+                            --dashboard FILE.png: a Prometheus (Debian's) scrapes the run; the Grafana dashboard's
+                            panels are drawn from it at the end (dashboards/hiformer.json, without Grafana)
         soak                its own job under steady traffic with vocabulary turnover (labels on their topic),
                             sampled each minute: heap after GC, RocksDB disk, checkpoint size, threads, file
                             descriptors; fails if one leaves +-10 % of its level at minute 10

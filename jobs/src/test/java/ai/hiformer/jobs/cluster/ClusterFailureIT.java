@@ -3,6 +3,8 @@ package ai.hiformer.jobs.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.hiformer.features.snapshot.ModelSnapshot;
+import ai.hiformer.local.cluster.DashboardPreview;
+import ai.hiformer.local.cluster.PrometheusServer;
 import ai.hiformer.local.embedded.ReplaySource;
 import ai.hiformer.local.embedded.Replayer;
 import java.io.IOException;
@@ -66,6 +68,7 @@ class ClusterFailureIT {
       panel.path("targets").forEach(t -> queries.add(t.path("expr").asText()));
     }
     assertThat(queries).hasSizeGreaterThanOrEqualTo(10);
+    java.time.Instant started = java.time.Instant.now();
     CompletableFuture<Void> replay = replayAsync("dash-", 3000, 500);
     try (PrometheusServer prometheus = new PrometheusServer(CLUSTER.home().resolve("prometheus"))) {
       List<String> empty = new ArrayList<>(queries);
@@ -81,6 +84,15 @@ class ClusterFailureIT {
         empty = still;
       }
       assertThat(empty).as("dashboard queries without data").isEmpty();
+      // The dashboard's picture (the README shows one): every panel draws at least one series.
+      List<DashboardPreview.Drawn> drawn =
+          DashboardPreview.render(
+              Paths.get("../dashboards/hiformer.json"),
+              prometheus::queryRange,
+              started,
+              java.time.Instant.now(),
+              CLUSTER.home().resolve("dashboard.png"));
+      assertThat(drawn).hasSize(queries.size()).allMatch(d -> d.series() >= 1);
     }
     replay.get();
     awaitScoresSettled("dash-", 3000);
