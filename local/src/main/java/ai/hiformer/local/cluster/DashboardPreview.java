@@ -209,7 +209,9 @@ public final class DashboardPreview {
     g.setStroke(new BasicStroke(1f));
   }
 
-  /** A series' legend: Grafana's {{label}} template, else its labels' values, else the query. */
+  /**
+   * A series' legend: Grafana's {{label}} template, else its labels' values by name, else "value".
+   */
   static String name(PrometheusServer.Series s, String legendFormat) {
     if (!legendFormat.isBlank()) {
       String out = legendFormat;
@@ -219,10 +221,11 @@ public final class DashboardPreview {
       return out;
     }
     String values =
-        s.labels().entrySet().stream()
-            .filter(e -> !e.getKey().equals("__name__"))
-            .map(e -> e.getValue())
-            .collect(Collectors.joining(" "));
+        new java.util.TreeMap<>(s.labels())
+            .entrySet().stream()
+                .filter(e -> !e.getKey().equals("__name__"))
+                .map(e -> e.getValue())
+                .collect(Collectors.joining(" "));
     return values.isBlank() ? "value" : values;
   }
 
