@@ -20,7 +20,8 @@ public final class PendingMemory {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int bytes = args.length > 1 ? Integer.parseInt(args[1]) : 90;
     long before = usedHeap();
-    PendingExamples store = new PendingExamples(60_000, PendingExamples.bucketFor(60_000), 1, true);
+    PendingExamples store =
+        new PendingExamples(60_000, PendingExamples.bucketFor(60_000), 1, true, false);
     ai.hiformer.learner.join.ReleaseSink none =
         (id, b, l, p, c, late) -> {
           throw new AssertionError("nothing is released");

@@ -58,6 +58,7 @@ public final class LabelJoin
   private transient Counter joined;
   private transient Counter timedOut;
   private transient Counter orphanLabels;
+  private transient long impressionsWatermark;
   private transient Counter lateLabels;
   private transient Counter duplicateImpressions;
   private transient ai.hiformer.learner.join.ReleaseSink release;
@@ -79,6 +80,7 @@ public final class LabelJoin
 
   @Override
   public void open(OpenContext context) {
+    impressionsWatermark = Long.MIN_VALUE; // none yet: a restore starts the watermarks anew
     saved =
         getRuntimeContext()
             .getMapState(
@@ -152,6 +154,7 @@ public final class LabelJoin
     PendingExamples store = store(model);
     long now = eventTime ? ctx.timerService().currentWatermark() : now(ctx.timerService());
     releaseTime = Math.max(timestamp, now);
+    store.impressionsClock(eventTime ? impressionsWatermark : Long.MAX_VALUE);
     store.advanceTo(releaseTime, sink(model, out));
     if (attribution != null) {
       attribution.expire(model, releaseTime);
@@ -182,6 +185,11 @@ public final class LabelJoin
     store.labelledExample(
         LatePositiveKeys.of(requestId, task), time, impression, bit, bit, sink(model, out));
     return true;
+  }
+
+  /** The impressions' input's own watermark ({@link LabelJoinOperator#processWatermark1}). */
+  void impressionsWatermark(long timeMillis) {
+    impressionsWatermark = Math.max(impressionsWatermark, timeMillis);
   }
 
   /** Models whose store changed since {@link #writeBack} last ran for them. */

@@ -3,6 +3,7 @@ package ai.hiformer.jobs.stream;
 import java.util.ArrayList;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 
 /**
  * Runs {@link LabelJoin} and, when a checkpoint is taken, first writes each model's waiting
@@ -19,6 +20,18 @@ public final class LabelJoinOperator
   public LabelJoinOperator(LabelJoin join) {
     super(join);
     this.join = join;
+  }
+
+  /**
+   * The impressions' own watermark, handed to the join before the combined one moves: a label waits
+   * for its impression until this passes its deadline. While the impressions' input is idle (no
+   * watermark comes) it stays where it was, so labels alone cannot drop labels whose impressions
+   * are still unread.
+   */
+  @Override
+  public void processWatermark1(Watermark mark) throws Exception {
+    join.impressionsWatermark(mark.getTimestamp());
+    super.processWatermark1(mark);
   }
 
   @Override

@@ -15,6 +15,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -290,6 +291,33 @@ class LabelJoinTest {
     assertThat(outputs(h))
         .singleElement()
         .satisfies(e -> assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 0.0));
+    h.close();
+  }
+
+  @Test
+  void inEventTimeALabelWaitsForItsImpressionWhileTheImpressionsInputIsIdle() throws Exception {
+    var h = opened("event");
+    // The impressions' readers say nothing (blocked at a start): their input is idle, and the
+    // labels' watermark alone moves the join's time far past the labels' window.
+    h.processWatermarkStatus1(WatermarkStatus.IDLE);
+    h.processElement2(label("m", "r8", "click", 1, 1_000));
+    h.processElement2(label("m", "r8", "buy", 0, 1_000));
+    h.processElement2(label("m", "r9", "click", 1, 1_000)); // an impression that never comes
+    h.processWatermark2(new Watermark(1_000 + 10 * WINDOW));
+    assertThat(outputs(h)).isEmpty();
+
+    h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+    h.processElement1(impression("m", "r8", 900));
+    h.processWatermark1(new Watermark(1_000 + 11 * WINDOW));
+    h.processWatermark2(new Watermark(1_000 + 11 * WINDOW));
+    assertThat(outputs(h))
+        .as("the label waited for its impression")
+        .singleElement()
+        .satisfies(e -> assertThat(e.labels).containsEntry("click", 1.0).containsEntry("buy", 0.0));
+    h.snapshot(1, 1);
+    assertThat(h.numKeyedStateEntries())
+        .as("r9's label dropped once impressions passed it")
+        .isZero();
     h.close();
   }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * or when time passes its deadline, tasks still without a label then counting as negatives. A
  * released request leaves a small marker until its deadline, so that a late label or a repeated
  * impression of it is recognised and ignored (the first impression counts). Labels with no
- * impression by their deadline are dropped and counted.
+ * impression by their deadline ({@link #impressionsClock}) are dropped and counted.
  *
  * <p>Time is the caller's: event time (watermarks) or processing time; {@link #advanceTo} expires
  * what is due. Deadlines are rounded up to the end of a time bucket, so that expiry costs one timer
@@ -48,29 +48,20 @@ public final class PendingExamples {
   private final long allTasks;
   private final int tasks;
   private final Map<String, PendingEntry> entries = new HashMap<>();
-
   private final TimeBuckets buckets;
-
   private final StateChanges changed = new StateChanges();
   private final JoinCounts counts = new JoinCounts();
   private long impressionBytes;
+  private long impressionsClock = Long.MAX_VALUE;
 
   /**
    * @param windowMillis how long an impression waits for its labels
    * @param bucketMillis deadlines are rounded up to a multiple of this (at least 1)
    * @param tasks the model's number of tasks (1..64)
    * @param releaseInTimeOrder release only in {@link #advanceTo}, in order of time (see above)
-   */
-  public PendingExamples(
-      long windowMillis, long bucketMillis, int tasks, boolean releaseInTimeOrder) {
-    this(windowMillis, bucketMillis, tasks, releaseInTimeOrder, false);
-  }
-
-  /**
-   * As above; with {@code latePositivesLearned}, a positive later than the deadline that comes
-   * while its impression waits (a replay reads the topics in any order) is learned again when the
-   * window closes, as an example of its own ({@link LatePositiveKeys}) due at its time, as a caller
-   * learning late positives would learn one that came after; otherwise it is dropped.
+   * @param latePositivesLearned a positive later than the deadline that comes while its impression
+   *     waits (a replay reads the topics in any order) is learned again when the window closes, as
+   *     an example of its own ({@link LatePositiveKeys}) due at its time; otherwise it is dropped
    */
   public PendingExamples(
       long windowMillis,
@@ -303,11 +294,25 @@ public final class PendingExamples {
             }
           }
         }
+      } else if (e.deadline > impressionsClock) {
+        // Its impression may still be on its way (their input idle): held, looked at a bucket on.
+        buckets.add(buckets.end(nowMillis + 1), requestId);
+        return;
       } else {
         counts.orphanLabels++;
       }
     }
     remove(requestId, e);
+  }
+
+  /**
+   * The impressions' own time (their input's watermark, kept while it is idle; default: no limit).
+   * A label waiting for its impression is dropped only once this passes its deadline: time moved on
+   * by labels alone (the impressions' readers blocked at a start) must not drop unread ones'
+   * labels.
+   */
+  public void impressionsClock(long timeMillis) {
+    impressionsClock = timeMillis;
   }
 
   /** Whether the impression of {@code requestId} is held, waiting for labels. */
@@ -381,8 +386,7 @@ public final class PendingExamples {
     impressionBytes -= impression.length;
     changed.touched(requestId);
     counts.joined++;
-    long[] late = e.takeLateTimes();
-    sink.release(requestId, impression, e.labelled, e.positive, windowClosed, late);
+    sink.release(requestId, impression, e.labelled, e.positive, windowClosed, e.takeLateTimes());
   }
 
   private void remove(String requestId, PendingEntry e) {

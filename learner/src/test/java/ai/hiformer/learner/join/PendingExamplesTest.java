@@ -28,7 +28,7 @@ class PendingExamplesTest {
 
   @Test
   void anImpressionIsReleasedAsSoonAsEveryTaskHasALabel() {
-    PendingExamples p = new PendingExamples(1000, 100, 2, false);
+    PendingExamples p = new PendingExamples(1000, 100, 2, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 10, sink);
     assertThat(released).isEmpty();
@@ -41,7 +41,7 @@ class PendingExamplesTest {
 
   @Test
   void whenTheWindowClosesTasksWithoutALabelCountAsNegatives() {
-    PendingExamples p = new PendingExamples(1000, 100, 2, false);
+    PendingExamples p = new PendingExamples(1000, 100, 2, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 1, true, 500, sink);
     p.advanceTo(999, sink);
@@ -54,7 +54,7 @@ class PendingExamplesTest {
 
   @Test
   void labelsThatComeFirstWaitForTheirImpression() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.label("r1", 0, true, 0, sink);
     assertThat(released).isEmpty();
     p.impression("r1", 50, bytes("imp1"), sink);
@@ -63,7 +63,7 @@ class PendingExamplesTest {
 
   @Test
   void aReleasedRequestIgnoresLateLabelsAndRepeatedImpressionsUntilItsDeadline() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, false, 10, sink);
     p.label("r1", 0, true, 20, sink);
@@ -79,7 +79,7 @@ class PendingExamplesTest {
 
   @Test
   void aLabelAfterItsImpressionsDeadlineIsLateEvenIfTheEntryIsStillThere() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 1500, sink); // arrives before time reached 1000
     assertThat(p.counts().lateLabels).isEqualTo(1);
@@ -89,7 +89,7 @@ class PendingExamplesTest {
 
   @Test
   void labelsWithoutAnImpressionAreDroppedAtTheirDeadline() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.label("r9", 0, true, 0, sink);
     p.advanceTo(1000, sink);
     assertThat(released).isEmpty();
@@ -99,7 +99,7 @@ class PendingExamplesTest {
 
   @Test
   void deadlinesAreRoundedUpToTheirBucketSoThatOneTimerServesManyRequests() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.impression("a", 1, bytes("a"), sink);
     p.impression("b", 99, bytes("b"), sink);
     p.impression("c", 101, bytes("c"), sink);
@@ -114,7 +114,7 @@ class PendingExamplesTest {
 
   @Test
   void anEntryAddedAndReleasedBetweenTwoCheckpointsNeverReachesTheState() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 10, sink);
     p.advanceTo(1000, sink);
@@ -123,7 +123,7 @@ class PendingExamplesTest {
 
   @Test
   void aPersistedEntryIsDeletedFromTheStateOnceItIsGone() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, false);
+    PendingExamples p = new PendingExamples(1000, 100, 1, false, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     assertThat(p.drainChanges())
         .extracting(PendingExamples.Change::requestId)
@@ -136,14 +136,14 @@ class PendingExamplesTest {
 
   @Test
   void aRestoredStoreReleasesWhatTheOriginalWould() {
-    PendingExamples original = new PendingExamples(1000, 100, 2, false);
+    PendingExamples original = new PendingExamples(1000, 100, 2, false, false);
     original.impression("r1", 0, bytes("imp1"), sink);
     original.label("r1", 0, true, 10, sink);
     original.impression("r2", 20, bytes("imp2"), sink);
     original.label("r2", 0, true, 30, sink);
     original.label("r2", 1, true, 40, sink); // released: a marker remains
     original.label("r3", 1, true, 50, sink); // its impression has not come yet
-    PendingExamples restored = new PendingExamples(1000, 100, 2, false);
+    PendingExamples restored = new PendingExamples(1000, 100, 2, false, false);
     for (PendingExamples.Change c : original.drainChanges()) {
       restored.restore(c.requestId(), c.entry());
     }
@@ -163,17 +163,48 @@ class PendingExamplesTest {
 
   @Test
   void badSettingsAreRefused() {
-    assertThatThrownBy(() -> new PendingExamples(0, 10, 1, false))
+    assertThatThrownBy(() -> new PendingExamples(0, 10, 1, false, false))
         .hasMessageContaining("join window");
-    assertThatThrownBy(() -> new PendingExamples(10, 0, 1, false))
+    assertThatThrownBy(() -> new PendingExamples(10, 0, 1, false, false))
         .hasMessageContaining("time bucket");
-    assertThatThrownBy(() -> new PendingExamples(10, 10, 65, false))
+    assertThatThrownBy(() -> new PendingExamples(10, 10, 65, false, false))
         .hasMessageContaining("64 tasks");
   }
 
   @Test
+  void aLabelWaitsUntilTheImpressionsOwnTimePassesItsDeadlineNotTheLabelsTime() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
+    p.impressionsClock(Long.MIN_VALUE); // the impressions' input has said nothing yet (idle)
+    p.label("r1", 0, true, 500, sink);
+    p.label("r2", 0, true, 600, sink);
+    p.advanceTo(5_000, sink); // the labels' time, far past both deadlines (1,500 and 1,600)
+    assertThat(p.counts().orphanLabels).as("held: their impressions may be unread").isZero();
+    assertThat(p.size()).isEqualTo(2);
+
+    p.impressionsClock(1_550); // the impressions catch up to r1's deadline, not r2's
+    p.impression("r1", 400, bytes("imp1"), sink);
+    p.advanceTo(5_100, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 1, 1, false));
+    assertThat(p.counts().orphanLabels).isZero();
+
+    p.impressionsClock(1_700); // past r2's deadline, and r2's impression never came
+    p.advanceTo(5_200, sink);
+    assertThat(p.counts().orphanLabels).isEqualTo(1);
+    assertThat(released).hasSize(1);
+  }
+
+  @Test
+  void withOneClockALabelWithoutItsImpressionIsDroppedAtItsDeadline() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
+    p.label("r1", 0, true, 500, sink);
+    p.advanceTo(1_500, sink);
+    assertThat(p.counts().orphanLabels).isEqualTo(1);
+    assertThat(p.size()).isZero();
+  }
+
+  @Test
   void inTimeOrderACompleteExampleWaitsForTimeToPassItsLastLabel() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 250, sink);
     assertThat(released).isEmpty();
@@ -191,7 +222,7 @@ class PendingExamplesTest {
   void inTimeOrderTheOutputDoesNotDependOnHowTheInputsInterleave() {
     // The same impressions and labels, fed in two interleavings, advanced in different steps.
     List<Released> first = new ArrayList<>();
-    PendingExamples a = new PendingExamples(1000, 100, 1, true);
+    PendingExamples a = new PendingExamples(1000, 100, 1, true, false);
     ReleaseSink toFirst =
         (id, b, l, p, c, late) ->
             first.add(
@@ -204,7 +235,7 @@ class PendingExamplesTest {
     }
     a.advanceTo(100_000, toFirst);
     List<Released> second = new ArrayList<>();
-    PendingExamples b = new PendingExamples(1000, 100, 1, true);
+    PendingExamples b = new PendingExamples(1000, 100, 1, true, false);
     ReleaseSink toSecond =
         (id, x, l, p, c, late) ->
             second.add(
@@ -227,10 +258,10 @@ class PendingExamplesTest {
 
   @Test
   void inTimeOrderARestoredCompleteExampleIsStillReleasedOnTime() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
     p.impression("r1", 0, bytes("imp1"), sink);
     p.label("r1", 0, true, 250, sink);
-    PendingExamples restored = new PendingExamples(1000, 100, 1, true);
+    PendingExamples restored = new PendingExamples(1000, 100, 1, true, false);
     for (PendingExamples.Change c : p.drainChanges()) {
       restored.restore(c.requestId(), c.entry());
     }
@@ -240,7 +271,7 @@ class PendingExamplesTest {
 
   @Test
   void aLabelThatCameBeforeItsImpressionButAfterItsWindowIsLateAsIfItHadComeAfter() {
-    PendingExamples p = new PendingExamples(1000, 100, 2, false);
+    PendingExamples p = new PendingExamples(1000, 100, 2, false, false);
     p.label("r1", 0, true, 1500, sink); // after the window of an impression at 0
     p.label("r1", 1, true, 500, sink);
     p.impression("r1", 0, bytes("imp1"), sink);
@@ -252,9 +283,9 @@ class PendingExamplesTest {
 
   @Test
   void labelsWaitingForTheirImpressionSurviveARestoreWithTheirTimes() {
-    PendingExamples p = new PendingExamples(1000, 100, 1, true);
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
     p.label("r1", 0, true, 1500, sink);
-    PendingExamples restored = new PendingExamples(1000, 100, 1, true);
+    PendingExamples restored = new PendingExamples(1000, 100, 1, true, false);
     for (PendingExamples.Change c : p.drainChanges()) {
       restored.restore(c.requestId(), c.entry());
     }
