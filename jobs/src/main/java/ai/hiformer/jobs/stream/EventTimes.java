@@ -8,6 +8,8 @@ import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.util.clock.RelativeClock;
+import org.apache.flink.util.clock.SystemClock;
 
 /**
  * Event time for the label join, taken in the Kafka sources so that each partition has its own
@@ -32,6 +34,10 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
  *       join.idle-ms} has passed: an empty partition (a topic with more partitions than model ids)
  *       must not hold every window open. When its first record comes it counts again.
  * </ul>
+ *
+ * <p>Silence is measured by the source's input activity clock, which stands still while the source
+ * is back-pressured: a partition whose records wait because the job downstream is busy (a learner
+ * warming up, a long checkpoint) is not silent.
  */
 final class EventTimes {
   private EventTimes() {}
@@ -121,7 +127,7 @@ final class EventTimes {
     long lateness = config.get(JobConfig.JOIN_ALLOWED_LATENESS_MS);
     long idle = config.get(JobConfig.JOIN_IDLE_MS);
     return WatermarkStrategy.<RawRecord>forGenerator(
-            ctx -> new SilenceAware(lateness, idle, silence))
+            ctx -> new SilenceAware(lateness, idle, silence, ctx.getInputActivityClock()))
         .withTimestampAssigner(timestamps);
   }
 
@@ -144,24 +150,37 @@ final class EventTimes {
     private final long lateness;
     private final long idleMillis;
     private final Silence silence;
+    private final RelativeClock activity;
     private long newest = Long.MIN_VALUE;
-    private long lastRecordWallMillis;
+    private long lastRecordActiveMillis;
     private boolean live;
     private boolean idle;
     private long emitted = Long.MIN_VALUE;
-    private final long createdWallMillis = System.currentTimeMillis();
+    private final long createdActiveMillis;
 
+    /** Silence measured by the wall clock (tests). */
     SilenceAware(long lateness, long idleMillis, Silence silence) {
+      this(lateness, idleMillis, silence, SystemClock.getInstance());
+    }
+
+    /**
+     * @param activity the source's input activity clock: it stands still while the source is
+     *     back-pressured (or paused), so time its records could not be read is not silence, and a
+     *     blocked partition neither goes idle nor moves its watermark on with the clock
+     */
+    SilenceAware(long lateness, long idleMillis, Silence silence, RelativeClock activity) {
       this.lateness = lateness;
       this.idleMillis = idleMillis;
       this.silence = silence;
+      this.activity = activity;
+      this.createdActiveMillis = activity.relativeTimeMillis();
     }
 
     @Override
     public void onEvent(RawRecord record, long timestamp, WatermarkOutput output) {
       long now = System.currentTimeMillis();
       newest = Math.max(newest, timestamp);
-      lastRecordWallMillis = now;
+      lastRecordActiveMillis = activity.relativeTimeMillis();
       live = record.kafkaTimestamp < 0 || now - record.kafkaTimestamp <= LIVE_WITHIN_MILLIS;
       if (idle) {
         idle = false;
@@ -174,13 +193,13 @@ final class EventTimes {
       if (newest == Long.MIN_VALUE) {
         // Nothing seen yet: no watermark. A partition still empty after the idle time (a topic
         // with more partitions than keys) is idle, or it would hold every window open for ever.
-        if (!idle && System.currentTimeMillis() - createdWallMillis > idleMillis) {
+        if (!idle && activity.relativeTimeMillis() - createdActiveMillis > idleMillis) {
           idle = true;
           output.markIdle();
         }
         return;
       }
-      long silent = System.currentTimeMillis() - lastRecordWallMillis;
+      long silent = activity.relativeTimeMillis() - lastRecordActiveMillis;
       long watermark = newest - lateness - 1;
       if (live && silent > idleMillis) {
         if (silence == Silence.IDLE) {

@@ -131,6 +131,40 @@ class EventTimesTest {
   }
 
   /** What a generator said: its watermarks, and every call in order. */
+  @Test
+  void aBackPressuredPartitionIsNotSilentWhileItsActivityClockStandsStill() throws Exception {
+    for (var silence : EventTimes.SilenceAware.Silence.values()) {
+      // Read live, then blocked: the wall clock runs on, the source's activity clock does not.
+      var activity = new org.apache.flink.util.clock.ManualClock();
+      var generator = new EventTimes.SilenceAware(1000, 50, silence, activity);
+      Recorded output = new Recorded();
+      RawRecord live = new RawRecord();
+      live.kafkaTimestamp = System.currentTimeMillis();
+      generator.onEvent(live, 10_000, output);
+      for (int i = 0; i < 5; i++) {
+        Thread.sleep(30); // the wall clock passes the idle time; blocked, the source is not silent
+        generator.onPeriodicEmit(output);
+      }
+      assertThat(output.calls).as(silence.name()).containsExactly("watermark 8999");
+      activity.advanceTime(java.time.Duration.ofMillis(200)); // unblocked, and no record came
+      generator.onPeriodicEmit(output);
+      assertThat(output.calls.get(1))
+          .as(silence.name())
+          .isEqualTo(silence == EventTimes.SilenceAware.Silence.IDLE ? "idle" : "watermark 9149");
+
+      // A partition blocked before its first record is not taken for an empty one.
+      var stillborn = new org.apache.flink.util.clock.ManualClock();
+      var first = new EventTimes.SilenceAware(1000, 50, silence, stillborn);
+      Recorded quiet = new Recorded();
+      Thread.sleep(100);
+      first.onPeriodicEmit(quiet);
+      assertThat(quiet.calls).isEmpty();
+      stillborn.advanceTime(java.time.Duration.ofMillis(200));
+      first.onPeriodicEmit(quiet);
+      assertThat(quiet.calls).containsExactly("idle");
+    }
+  }
+
   private static final class Recorded
       implements org.apache.flink.api.common.eventtime.WatermarkOutput {
     final java.util.List<Long> watermarks = new java.util.ArrayList<>();
