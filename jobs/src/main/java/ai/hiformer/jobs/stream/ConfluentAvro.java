@@ -61,7 +61,14 @@ public final class ConfluentAvro {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final Schemas schemas;
+
+  /** How long an id the registry did not know stays unknown before it is asked again. */
+  static final long UNKNOWN_FOR_NANOS = 10_000_000_000L;
+
+  private record Unknown(String reason, long sinceNanos) {}
+
   private final Map<Integer, GenericDatumReader<Object>> readers = new HashMap<>();
+  private final Map<Integer, Unknown> unknown = new HashMap<>();
   private BinaryDecoder decoder; // reused from record to record
 
   public ConfluentAvro(Schemas schemas) {
@@ -94,7 +101,7 @@ public final class ConfluentAvro {
     int id = ByteBuffer.wrap(framed, 1, 4).getInt();
     GenericDatumReader<Object> reader = readers.get(id);
     if (reader == null) {
-      reader = new GenericDatumReader<>(schemas.byId(id));
+      reader = new GenericDatumReader<>(schema(id));
       readers.put(id, reader);
     }
     decoder = DecoderFactory.get().binaryDecoder(framed, 5, framed.length - 5, decoder);
@@ -116,6 +123,26 @@ public final class ConfluentAvro {
           "schema id " + id + " is not a record but " + reader.getSchema().getType());
     }
     return node(record, record.getSchema());
+  }
+
+  /**
+   * The schema of {@code id}; an id the schemas did not know is answered from memory for {@link
+   * #UNKNOWN_FOR_NANOS}, so that a run of records with a wrong id does not ask once per record.
+   */
+  private Schema schema(int id) throws WireCodec.DecodeException {
+    Unknown known = unknown.get(id);
+    if (known != null && System.nanoTime() - known.sinceNanos() < UNKNOWN_FOR_NANOS) {
+      throw new WireCodec.DecodeException(known.reason());
+    }
+    try {
+      return schemas.byId(id);
+    } catch (WireCodec.DecodeException e) {
+      if (unknown.size() >= 1024) {
+        unknown.clear(); // bounded: garbage ids must not grow the map
+      }
+      unknown.put(id, new Unknown(e.getMessage(), System.nanoTime()));
+      throw e;
+    }
   }
 
   /** An Avro value as a tree node: records and maps as objects, arrays as arrays. */

@@ -35,9 +35,11 @@ class ConfluentAvroTest {
               ]}
               """);
 
+  private int lookups;
   private final ConfluentAvro avro =
       new ConfluentAvro(
           id -> {
+            lookups++;
             if (id != 7) {
               throw new WireCodec.DecodeException("unknown schema id " + id);
             }
@@ -99,6 +101,18 @@ class ConfluentAvroTest {
     assertThatThrownBy(() -> avro.tree(new byte[] {0, 0, 0}))
         .hasMessageContaining("shorter than the 5-byte header");
     assertThatThrownBy(() -> avro.tree(null)).hasMessageContaining("no value");
+  }
+
+  @Test
+  void eachIdIsAskedForOnceAndAnUnknownOneNotOncePerRecord() throws Exception {
+    byte[] good = framed(7, impression(1.0));
+    byte[] otherId = good.clone();
+    otherId[4] = 9;
+    for (int i = 0; i < 100; i++) {
+      avro.tree(good);
+      assertThatThrownBy(() -> avro.tree(otherId)).hasMessageContaining("unknown schema id 9");
+    }
+    assertThat(lookups).as("id 7 once, id 9 once within 10 s").isEqualTo(2);
   }
 
   @Test
