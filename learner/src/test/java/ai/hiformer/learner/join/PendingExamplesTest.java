@@ -194,6 +194,25 @@ class PendingExamplesTest {
   }
 
   @Test
+  void aHeldLabelSurvivesARestoreAndStillWaitsForItsImpression() {
+    PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
+    p.impressionsClock(Long.MIN_VALUE);
+    p.label("r1", 0, true, 500, sink);
+    p.advanceTo(5_000, sink); // held
+    PendingExamples restored = new PendingExamples(1000, 100, 1, true, false);
+    for (PendingExamples.Change c : p.drainChanges()) {
+      restored.restore(c.requestId(), c.entry());
+    }
+    restored.impressionsClock(Long.MIN_VALUE); // a restored job's watermarks start anew
+    restored.advanceTo(6_000, sink);
+    assertThat(restored.counts().orphanLabels).isZero();
+    restored.impression("r1", 400, bytes("imp1"), sink);
+    restored.impressionsClock(6_000);
+    restored.advanceTo(6_100, sink);
+    assertThat(released).containsExactly(new Released("r1", "imp1", 1, 1, false));
+  }
+
+  @Test
   void withOneClockALabelWithoutItsImpressionIsDroppedAtItsDeadline() {
     PendingExamples p = new PendingExamples(1000, 100, 1, true, false);
     p.label("r1", 0, true, 500, sink);
