@@ -98,11 +98,20 @@ public final class PrometheusServer implements AutoCloseable {
       double[] values = new double[points.size()];
       for (int i = 0; i < points.size(); i++) {
         times[i] = points.get(i).get(0).asDouble();
-        values[i] = Double.parseDouble(points.get(i).get(1).asText()); // "NaN" and "+Inf" too
+        values[i] = number(points.get(i).get(1).asText());
       }
       out.add(new Series(labels, times, values));
     }
     return out;
+  }
+
+  /** A sample value as Prometheus writes it: a decimal, "NaN", "+Inf" or "-Inf". */
+  static double number(String text) {
+    return switch (text) {
+      case "+Inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf" -> Double.NEGATIVE_INFINITY;
+      default -> Double.parseDouble(text); // "NaN" included
+    };
   }
 
   private JsonNode get(String pathAndQuery) throws IOException, InterruptedException {

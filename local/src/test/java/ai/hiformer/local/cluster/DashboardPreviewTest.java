@@ -69,6 +69,14 @@ class DashboardPreviewTest {
     assertThat(DashboardPreview.format(12, "ms")).isEqualTo("12 ms");
   }
 
+  @Test
+  void prometheusSampleValuesIncludingInfinitiesAreRead() {
+    assertThat(PrometheusServer.number("0.25")).isEqualTo(0.25);
+    assertThat(PrometheusServer.number("+Inf")).isEqualTo(Double.POSITIVE_INFINITY);
+    assertThat(PrometheusServer.number("-Inf")).isEqualTo(Double.NEGATIVE_INFINITY);
+    assertThat(PrometheusServer.number("NaN")).isNaN();
+  }
+
   /** Pixels of the first series' colour (green) in a rectangle. */
   private static int colouredPixels(BufferedImage image, int x0, int y0, int x1, int y1) {
     int n = 0;
