@@ -3,7 +3,6 @@ package ai.hiformer.local.cluster;
 import ai.hiformer.local.ProjectRoot;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,7 +49,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
               + "; build it with: mvn -pl registry process-classes (-Dhiformer.registry.jar=PATH to"
               + " use another)");
     }
-    int port = freePort();
+    int port = Processes.freeLoopbackPort();
     Files.createDirectories(log.toAbsolutePath().getParent());
     Process p =
         new ProcessBuilder(
@@ -133,12 +132,6 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     }
     throw new IOException(
         "the schema registry did not answer within " + timeout.toSeconds() + " s; see " + log);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   @Override

@@ -125,6 +125,14 @@ final class Processes {
             + logs.resolve(role + ".log"));
   }
 
+  /** A loopback port no process listens on now, for a child process to take. */
+  static int freeLoopbackPort() throws IOException {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
   /** Fails, naming the setting, when another process already listens on {@code port}. */
   static void requireFree(int port, String setting) {
     try (java.net.ServerSocket probe = new java.net.ServerSocket()) {

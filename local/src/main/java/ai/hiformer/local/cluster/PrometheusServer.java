@@ -3,7 +3,6 @@ package ai.hiformer.local.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -52,9 +51,7 @@ public final class PrometheusServer implements AutoCloseable {
             + "    static_configs:\n      - targets: ["
             + String.join(", ", targets)
             + "]\n");
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = Processes.freeLoopbackPort();
     process =
         new ProcessBuilder(
                 BINARY.toString(),
