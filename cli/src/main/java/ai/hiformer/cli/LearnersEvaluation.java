@@ -3,6 +3,7 @@ package ai.hiformer.cli;
 import ai.hiformer.learner.Metrics;
 import ai.hiformer.learner.eval.ParallelLearners;
 import ai.hiformer.learner.eval.RunResult;
+import ai.hiformer.model.train.PeerExchange;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -20,12 +21,13 @@ import java.util.Locale;
  * prints both.
  */
 final class LearnersEvaluation {
-  static final List<String> FLAGS = List.of("learners", "sync-examples");
+  static final List<String> FLAGS = List.of("learners", "sync-examples", "exchange");
 
   static final String USAGE =
       """
       Parallel learners (docs/DESIGN.md): --learners 1,2,4,8 runs K learners exchanging deltas instead,
-        --sync-examples 256,1024,4096,16384 (default 4096) examples of the stream between exchanges
+        --sync-examples 256,1024,4096,16384 (default 4096) examples of the stream between exchanges,
+        --exchange weights,gradients (default weights) how the dense weights merge
       """;
 
   private LearnersEvaluation() {}
@@ -33,9 +35,14 @@ final class LearnersEvaluation {
   static int run(Study study) throws IOException {
     List<Integer> ks = study.options().positiveIntegers("learners", "1");
     List<Integer> syncs = study.options().positiveIntegers("sync-examples", "4096");
+    List<String> merges =
+        study
+            .options()
+            .listOf("exchange", "weights", List.of("weights", "gradients"), "weights, gradients");
     ParallelLearners simulation =
         new ParallelLearners(study.dataset(), study.optimizer(), study.batchSize());
-    StringBuilder csv = new StringBuilder("model,learners,sync_examples,seed,auc,log_loss,ne\n");
+    StringBuilder csv =
+        new StringBuilder("model,learners,sync_examples,exchange,seed,auc,log_loss,ne\n");
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
     root.put("events", study.dataset().size())
@@ -45,21 +52,24 @@ final class LearnersEvaluation {
     study
         .print()
         .println(
-            "model     K  S      | AUC mean ± std (min / median) | ΔAUC vs K=1 | lowest seed below K=1's"
+            "model     K  S      exchange  | AUC mean ± std (min / median) | ΔAUC vs K=1 | lowest seed below K=1's"
                 + " min | log-loss mean ± std");
     for (String kind : study.kinds()) {
       double[] oneAuc = null;
       for (int k : ks) {
-        for (int s : k == 1 ? List.of(0) : syncs) {
+        for (String[] run : runs(k, syncs, merges)) {
+          int s = Integer.parseInt(run[0]);
+          String mergeName = run[1];
+          PeerExchange.Merge merge = PeerExchange.Merge.valueOf(mergeName.toUpperCase(Locale.ROOT));
           List<RunResult> group = new ArrayList<>();
           List<ParallelLearners.Outcome> outcomes = new ArrayList<>();
           for (long seed : study.seeds()) {
             ParallelLearners.Outcome outcome =
-                simulation.online(study.configs().of(kind, seed), k, k == 1 ? 1 : s);
+                simulation.online(study.configs().of(kind, seed), k, k == 1 ? 1 : s, merge);
             outcomes.add(outcome);
             RunResult r = outcome.result();
             group.add(r);
-            csv.append(String.join(",", kind, "" + k, "" + s, "" + seed))
+            csv.append(String.join(",", kind, "" + k, "" + s, mergeName, "" + seed))
                 .append(',')
                 .append(r.auc())
                 .append(',')
@@ -71,10 +81,11 @@ final class LearnersEvaluation {
                 .print()
                 .printf(
                     Locale.ROOT,
-                    "  %s K=%d S=%d seed %d: AUC %.4f log-loss %.4f%n",
+                    "  %s K=%d S=%d %s seed %d: AUC %.4f log-loss %.4f%n",
                     kind,
                     k,
                     s,
+                    mergeName,
                     seed,
                     r.auc(),
                     r.logLoss());
@@ -86,6 +97,9 @@ final class LearnersEvaluation {
           }
           ObjectNode g = groups.addObject();
           g.put("model", kind).put("learners", k).put("sync_examples", s);
+          if (k > 1) {
+            g.put("exchange", mergeName);
+          }
           DelayedEvaluation.stats(g.putObject("auc"), auc);
           DelayedEvaluation.stats(g.putObject("log_loss"), ll);
           double diff = oneAuc == null ? Double.NaN : Metrics.mean(auc) - Metrics.mean(oneAuc);
@@ -112,10 +126,11 @@ final class LearnersEvaluation {
               .print()
               .printf(
                   Locale.ROOT,
-                  "%-9s %-2d %-6s | %.4f ± %.4f (%.4f / %.4f) | %+.4f | %+.4f | %.4f ± %.4f%n",
+                  "%-9s %-2d %-6s %-9s | %.4f ± %.4f (%.4f / %.4f) | %+.4f | %+.4f | %.4f ± %.4f%n",
                   kind,
                   k,
                   k == 1 ? "-" : "" + s,
+                  k == 1 ? "-" : mergeName,
                   Metrics.mean(auc),
                   Metrics.std(auc),
                   min(auc),
@@ -133,6 +148,21 @@ final class LearnersEvaluation {
         .writeValue(study.out().resolve("learners.json").toFile(), root);
     study.print().println("Wrote " + study.out().resolve("learners.json") + ", learners.csv");
     return 0;
+  }
+
+  /** The (S, exchange) pairs K learners run: one for a single learner, which never exchanges. */
+  private static List<String[]> runs(int k, List<Integer> syncs, List<String> merges) {
+    List<String[]> out = new ArrayList<>();
+    if (k == 1) {
+      out.add(new String[] {"0", "weights"});
+      return out;
+    }
+    for (int s : syncs) {
+      for (String m : merges) {
+        out.add(new String[] {"" + s, m});
+      }
+    }
+    return out;
   }
 
   private static double min(double[] v) {

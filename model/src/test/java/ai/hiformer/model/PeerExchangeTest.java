@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -63,11 +64,12 @@ class PeerExchangeTest {
     }
   }
 
-  @Test
-  void learnersThatTrainWhileWaitingStillShareOneCommonState() {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(PeerExchange.Merge.class)
+  void learnersThatTrainWhileWaitingStillShareOneCommonState(PeerExchange.Merge merge) {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(9).build();
     List<Learner> peers = learners(config);
-    List<PeerExchange> sides = sides(peers);
+    List<PeerExchange> sides = sides(peers, merge);
     Random random = new Random(3);
     List<PeerDelta> channel = new ArrayList<>();
     for (int step = 0; step < 60; step++) {
@@ -153,12 +155,13 @@ class PeerExchangeTest {
         .isPositive();
   }
 
-  @Test
-  void aRestoreFromOneCutIgnoresTheOldEpochAndResendsWhatPeersLack() {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(PeerExchange.Merge.class)
+  void aRestoreFromOneCutIgnoresTheOldEpochAndResendsWhatPeersLack(PeerExchange.Merge merge) {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(5).build();
     OptimizerConfig optimizer = OptimizerConfig.defaults();
     List<Learner> peers = learners(config);
-    List<PeerExchange> sides = sides(peers);
+    List<PeerExchange> sides = sides(peers, merge);
     Random random = new Random(8);
     // Exchange 1 complete everywhere; exchange 2 sent by all, delivered to learner 0 only.
     train(peers, random);
@@ -184,7 +187,7 @@ class PeerExchangeTest {
     List<PeerExchange> again = new ArrayList<>();
     for (int k = 0; k < K; k++) {
       Learner l = LearnerCodec.decode(models.get(k), optimizer);
-      PeerExchange side = new PeerExchange(l.model(), k, K);
+      PeerExchange side = new PeerExchange(l, k, K, merge);
       side.restore(PeerExchangeState.decode(states.get(k)));
       side.epoch(7);
       restored.add(l);
@@ -227,17 +230,19 @@ class PeerExchangeTest {
     assertThat(first.lacks(1)).as("applied: lacks nothing").isFalse();
   }
 
-  @Test
-  void aDeltaTravelsAsBytesAndATruncatedOneIsRefused() {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(PeerExchange.Merge.class)
+  void aDeltaTravelsAsBytesAndATruncatedOneIsRefused(PeerExchange.Merge merge) {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(2).build();
     List<Learner> peers = learners(config);
-    List<PeerExchange> sides = sides(peers);
+    List<PeerExchange> sides = sides(peers, merge);
     train(peers, new Random(1));
     PeerDelta sent = sides.get(1).send();
     PeerDelta back = PeerDelta.decode(sent.encode());
     assertThat(back.exchange()).isEqualTo(1);
     assertThat(back.learner()).isEqualTo(1);
     assertThat(back.rowCount()).isEqualTo(sent.rowCount()).isPositive();
+    assertThat(back.examples()).isEqualTo(sent.examples()).isEqualTo(16);
     assertThat(back.encode()).isEqualTo(sent.encode());
     byte[] bytes = sent.encode();
     assertThatThrownBy(() -> PeerDelta.decode(Arrays.copyOf(bytes, bytes.length - 3)))
@@ -254,9 +259,13 @@ class PeerExchangeTest {
   }
 
   private static List<PeerExchange> sides(List<Learner> learners) {
+    return sides(learners, PeerExchange.Merge.WEIGHTS);
+  }
+
+  static List<PeerExchange> sides(List<Learner> learners, PeerExchange.Merge merge) {
     List<PeerExchange> out = new ArrayList<>();
     for (int k = 0; k < learners.size(); k++) {
-      out.add(new PeerExchange(learners.get(k).model(), k, learners.size()));
+      out.add(new PeerExchange(learners.get(k), k, learners.size(), merge));
     }
     return out;
   }
@@ -267,7 +276,7 @@ class PeerExchangeTest {
     }
   }
 
-  private static List<PeerDelta> sendAll(List<PeerExchange> sides) {
+  static List<PeerDelta> sendAll(List<PeerExchange> sides) {
     List<PeerDelta> sent = new ArrayList<>();
     for (PeerExchange side : sides) {
       if (!side.waiting()) {
@@ -277,7 +286,7 @@ class PeerExchangeTest {
     return sent;
   }
 
-  private static void deliverAll(List<PeerExchange> sides, List<PeerDelta> deltas, Random random) {
+  static void deliverAll(List<PeerExchange> sides, List<PeerDelta> deltas, Random random) {
     List<PeerDelta> order = new ArrayList<>(deltas);
     Collections.shuffle(order, random);
     for (PeerDelta d : order) {

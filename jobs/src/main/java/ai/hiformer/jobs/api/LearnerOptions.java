@@ -5,6 +5,7 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.config.Option;
 import ai.hiformer.model.config.OptionValues;
 import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.PeerExchange;
 import java.io.Serializable;
 import java.util.List;
 
@@ -60,6 +61,16 @@ public final class LearnerOptions implements Serializable {
           1,
           "with learn.parallelism > 1: examples of the whole stream between exchanges (each learner sends after"
               + " its share, this / learn.parallelism)");
+  public static final Option<PeerExchange.Merge> EXCHANGE =
+      Option.of(
+          "learn.exchange",
+          PeerExchange.Merge.GRADIENTS,
+          s -> PeerExchange.Merge.valueOf(s.toUpperCase(java.util.Locale.ROOT)),
+          m -> m.name().toLowerCase(java.util.Locale.ROOT),
+          "gradients, weights",
+          "with learn.parallelism > 1: what the learners merge. gradients: every exchange takes one optimiser step"
+              + " with the learners' mean gradient, as one learner would (exchanging every micro-batch, K learners"
+              + " learn exactly as one); weights: the mean of the learners' own steps (docs/DESIGN.md §2)");
   public static final Option<Long> SYNC_WAIT_MS =
       Option.longInteger(
           "learn.sync-wait-ms",
@@ -232,6 +243,24 @@ public final class LearnerOptions implements Serializable {
                   + " = 1)");
         }
       }
+    }
+    if (learners > 1
+        && values.get(EXCHANGE) == PeerExchange.Merge.GRADIENTS
+        && values.get(SYNC_EXAMPLES) > values.get(MICRO_BATCH)) {
+      // One merged step per exchange: a longer period would take fewer steps than one learner.
+      throw new IllegalArgumentException(
+          EXCHANGE.key()
+              + " = gradients takes one optimiser step per exchange, so it needs "
+              + SYNC_EXAMPLES.key()
+              + " <= "
+              + MICRO_BATCH.key()
+              + " (here "
+              + values.get(SYNC_EXAMPLES)
+              + " > "
+              + values.get(MICRO_BATCH)
+              + "; allowed: a period of at most one micro-batch, or "
+              + EXCHANGE.key()
+              + " = weights)");
     }
     if (values.get(SCORING_PARALLELISM) > 0 && values.get(UPDATES_INTERVAL_MS) <= 0) {
       throw new IllegalArgumentException(

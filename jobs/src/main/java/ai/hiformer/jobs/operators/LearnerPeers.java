@@ -1,5 +1,6 @@
 package ai.hiformer.jobs.operators;
 
+import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.train.PeerDelta;
 import ai.hiformer.model.train.PeerExchange;
@@ -29,6 +30,7 @@ public final class LearnerPeers {
   static final char SEPARATOR = '\u001F';
 
   private final int learners;
+  private final PeerExchange.Merge merge;
   private final long sendEvery;
   private long epoch;
   private final Map<String, Side> sides = new HashMap<>();
@@ -52,11 +54,13 @@ public final class LearnerPeers {
 
   /**
    * @param learners K ≥ 2
-   * @param syncExamples examples of the whole stream between exchanges
+   * @param config its {@code learn.sync-examples} (examples of the whole stream between exchanges)
+   *     and {@code learn.exchange} (what the learners merge)
    */
-  LearnerPeers(int learners, int syncExamples) {
+  LearnerPeers(int learners, LearnerOptions config) {
     this.learners = learners;
-    this.sendEvery = Math.max(1, syncExamples / learners);
+    this.merge = config.get(LearnerOptions.EXCHANGE);
+    this.sendEvery = Math.max(1, config.get(LearnerOptions.SYNC_EXAMPLES) / learners);
   }
 
   /**
@@ -133,7 +137,7 @@ public final class LearnerPeers {
    * @param saved its exchange state from the same checkpoint as the runtime, or null (a new model)
    */
   void attach(String key, ModelRuntime runtime, byte[] saved) {
-    PeerExchange exchange = new PeerExchange(runtime.learner().model(), indexOf(key), learners);
+    PeerExchange exchange = new PeerExchange(runtime.learner(), indexOf(key), learners, merge);
     if (saved != null) {
       exchange.restore(PeerExchangeState.decode(saved));
     }

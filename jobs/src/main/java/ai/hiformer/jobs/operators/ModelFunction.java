@@ -128,7 +128,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     microBatch = config.get(LearnerOptions.MICRO_BATCH);
     int learners = config.get(LearnerOptions.PARALLELISM);
     if (learners > 1) {
-      peers = new LearnerPeers(learners, config.get(LearnerOptions.SYNC_EXAMPLES));
+      peers = new LearnerPeers(learners, config);
       peers.epoch(epoch);
       exchangeState =
           getRuntimeContext()

@@ -269,7 +269,7 @@ class LearnerExchangeITCase {
   }
 
   @Test
-  void severalLearnersNeedHashedKeysAndScoringReplicas() {
+  void severalLearnersNeedHashedKeysScoringReplicasAndAPeriodTheMergeAllows() {
     assertThatThrownBy(
             () ->
                 JobConfig.builder()
@@ -294,6 +294,20 @@ class LearnerExchangeITCase {
                     .set(LearnerOptions.PARALLELISM, 2)
                     .build())
         .hasMessageContaining("learn.parallelism = 2 needs scoring.parallelism > 0");
+    assertThatThrownBy(
+            () ->
+                JobConfig.builder()
+                    .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+                    .set(JobConfig.MODEL_IDS, Set.of("a"))
+                    .set(LearnerOptions.FEATURE_SPEC, SPEC)
+                    .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).build())
+                    .set(LearnerOptions.SCORING_PARALLELISM, 1)
+                    .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
+                    .set(LearnerOptions.PARALLELISM, 2)
+                    .set(LearnerOptions.SYNC_EXAMPLES, 1024)
+                    .build())
+        .hasMessageContaining("learn.exchange = gradients takes one optimiser step per exchange")
+        .hasMessageContaining("learn.sync-examples <= learn.micro-batch (here 1024 > 256");
   }
 
   @Test

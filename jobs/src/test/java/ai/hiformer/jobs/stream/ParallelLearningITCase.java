@@ -12,6 +12,7 @@ import ai.hiformer.local.traffic.DelayedLabels;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.ModelProfile;
+import ai.hiformer.model.train.PeerExchange;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -68,6 +69,14 @@ class ParallelLearningITCase {
     int from = Integer.parseInt(ends[0]);
     int to = Integer.parseInt(ends[ends.length - 1]);
     return java.util.stream.IntStream.rangeClosed(from, to).toArray();
+  }
+
+  /** What the learners merge, from {@code -Dhiformer.it.exchange=gradients|weights}. */
+  private static PeerExchange.Merge exchange() {
+    String name = System.getProperty("hiformer.it.exchange", "");
+    return name.isEmpty()
+        ? LearnerOptions.EXCHANGE.defaultValue()
+        : PeerExchange.Merge.valueOf(name.toUpperCase(java.util.Locale.ROOT));
   }
 
   @Test
@@ -233,6 +242,10 @@ class ParallelLearningITCase {
             .set(LearnerOptions.UPDATES_INTERVAL_MS, 200L)
             .set(LearnerOptions.PARALLELISM, learners)
             .set(LearnerOptions.SYNC_EXAMPLES, syncExamples)
+            // Learners that never exchange (the control) have nothing to merge either way.
+            .set(
+                LearnerOptions.EXCHANGE,
+                syncExamples > 256 ? PeerExchange.Merge.WEIGHTS : exchange())
             .set(
                 LearnerOptions.SYNC_WAIT_MS,
                 Long.getLong("hiformer.it.syncWaitMs", LearnerOptions.SYNC_WAIT_MS.defaultValue()))

@@ -42,9 +42,11 @@ public final class ParallelLearners {
   /**
    * @param learners K ≥ 1
    * @param syncExamples S ≥ 1, examples of the whole stream between exchanges
+   * @param merge how the dense weights merge
    * @return the run's metrics, named {@code modelxK/S}, and what its exchanges cost
    */
-  public Outcome online(ModelConfig config, int learners, int syncExamples) {
+  public Outcome online(
+      ModelConfig config, int learners, int syncExamples, PeerExchange.Merge merge) {
     if (learners < 1 || syncExamples < 1) {
       throw new IllegalArgumentException(
           "invalid learners = "
@@ -81,7 +83,7 @@ public final class ParallelLearners {
     }
     List<PeerExchange> sides = new ArrayList<>();
     for (int k = 0; learners > 1 && k < learners; k++) {
-      sides.add(new PeerExchange(team.get(k).model(), k, learners));
+      sides.add(new PeerExchange(team.get(k), k, learners, merge));
     }
     List<EncodedDataset.Recycle> recycles = data.recycles();
     int nextRecycle = 0;

@@ -71,6 +71,26 @@ public final class Adam {
     this.step = step;
   }
 
+  /** A fresh Adam with these settings over other parameters (zero moments, step 0). */
+  public Adam sibling(List<Param> others) {
+    return new Adam(others, lr, beta1, beta2, eps);
+  }
+
+  /**
+   * Takes {@code other}'s moments and step count: both must be over parameters of the same sizes,
+   * in the same order.
+   */
+  public void copyStateFrom(Adam other) {
+    if (!java.util.Arrays.equals(offsets, other.offsets)) {
+      throw new IllegalArgumentException("Adam state of other parameter sizes");
+    }
+    for (int i = 0; i < m.length; i++) {
+      System.arraycopy(other.m[i], 0, m[i], 0, m[i].length);
+      System.arraycopy(other.v[i], 0, v[i], 0, v[i].length);
+    }
+    step = other.step;
+  }
+
   /** Applies one update from the accumulated gradients (which are left as they are). */
   public void apply() {
     beginStep();

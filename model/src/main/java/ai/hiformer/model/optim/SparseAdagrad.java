@@ -46,6 +46,29 @@ public final class SparseAdagrad {
     table.clearTouched();
   }
 
+  /**
+   * One row's update with the gradient at {@code g[from .. from + dim)}, computed as {@link #apply}
+   * computes it: how learners that merge gradients step a row of their common state.
+   */
+  public void applyRow(EmbeddingTable table, int id, double[] g, int from) {
+    int dim = table.dim();
+    int o = table.offsetInPage(id);
+    for (int j = 0; j < dim; j++) {
+      double gj = g[from + j];
+      if (table.wide()) {
+        double[] acc = table.wideAccumulatorPage(id);
+        acc[o + j] += gj * gj;
+        table.wideValuePage(id)[o + j] -= lr * gj / (Math.sqrt(acc[o + j]) + eps);
+      } else {
+        float[] acc = table.accumulatorPage(id);
+        float[] w = table.valuePage(id);
+        double a2 = acc[o + j] + gj * gj;
+        acc[o + j] = (float) a2;
+        w[o + j] = (float) (w[o + j] - lr * gj / (Math.sqrt(a2) + eps));
+      }
+    }
+  }
+
   /** The same update on double rows (exact-math mode). */
   private void applyWide(EmbeddingTable table) {
     int dim = table.dim();

@@ -40,6 +40,17 @@ public final class Learner implements AutoCloseable {
   private long skippedSteps;
   private double lastLoss = Double.NaN;
   private DataParallelStep parallel; // null: one thread
+  private StepTap tap = batch -> {};
+
+  /**
+   * Hears of every step the guard lets through, after the backward pass and before the optimiser
+   * update: the dense gradients of the step's loss (a mean over its labelled examples) are then in
+   * the parameters' {@link Param#grad()} arrays.
+   */
+  @FunctionalInterface
+  public interface StepTap {
+    void beforeUpdate(Batch batch);
+  }
 
   public Learner(CtrModel model, OptimizerConfig opt) {
     this.model = model;
@@ -105,6 +116,15 @@ public final class Learner implements AutoCloseable {
 
   public Adam adam() {
     return adam;
+  }
+
+  public SparseAdagrad adagrad() {
+    return adagrad;
+  }
+
+  /** Replaces the {@link StepTap} (one at a time; none by default). */
+  public void stepTap(StepTap tap) {
+    this.tap = java.util.Objects.requireNonNull(tap);
   }
 
   /**
@@ -187,12 +207,14 @@ public final class Learner implements AutoCloseable {
       if (!shards.backward(dLogits)) {
         return skip();
       }
+      tap.beforeUpdate(batch);
       shards.applyOptimisers(adam, adagrad);
     } else {
       model.backward(batch, dLogits);
       if (!gradientsFinite()) {
         return skip();
       }
+      tap.beforeUpdate(batch);
       adam.apply();
       for (EmbeddingTable t : tables) {
         adagrad.apply(t);

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 
 /**
  * What one learner of K sends the others at an exchange ({@link PeerExchange}): its dense weights
+ * (or, merging {@link PeerExchange.Merge#GRADIENTS gradients}, the sums of its steps' gradients)
  * and the embedding rows it moved since the last merged (common) state, as they stand when it
  * sends. Each receiver subtracts the common state it holds, which is the same in every learner, so
  * every learner computes the same deltas and the same merge.
@@ -12,14 +13,18 @@ import java.nio.ByteOrder;
  * @param exchange the exchange number, from 1
  * @param learner the sender's index, {@code 0 .. K−1}
  * @param epoch the sender's epoch: which restore of the job it belongs to ({@link PeerExchange})
- * @param dense the dense weights, one array per parameter in the model's order
+ * @param examples the examples the sender trained on since its previous delta
+ * @param dense the dense weights, or the gradient sums ({@code Σ examples · gradient} over its
+ *     steps since its previous delta), one array per parameter in the model's order
  * @param tables the moved rows, one entry per embedding table in the model's order
  */
-public record PeerDelta(long exchange, int learner, long epoch, double[][] dense, Rows[] tables) {
+public record PeerDelta(
+    long exchange, int learner, long epoch, long examples, double[][] dense, Rows[] tables) {
 
   /**
-   * The rows of one table: {@code ids[i]}'s values at {@code values[i·dim ..]} and its optimiser
-   * accumulators at {@code accumulators[i·dim ..]}.
+   * The rows of one table: {@code ids[i]}'s values (merging gradients: its gradient sums) at {@code
+   * values[i·dim ..]} and its optimiser accumulators at {@code accumulators[i·dim ..]} (none when
+   * merging gradients).
    *
    * @param wide whether the table holds double rows (sent as doubles; float32 rows travel as
    *     float32, exactly)
@@ -30,7 +35,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
     }
   }
 
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   /**
    * The sender's index in an encoded delta, read from its header alone.
@@ -64,17 +69,25 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
     return n;
   }
 
-  /** Little-endian bytes: format, exchange, learner, epoch, dense, then each table's rows. */
+  /**
+   * Little-endian bytes: format, exchange, learner, epoch, examples, dense, then each table's rows.
+   */
   public byte[] encode() {
-    long size = 4 + 8 + 4 + 8 + arraysBytes(dense) + 4;
+    long size = 4 + 8 + 4 + 8 + 8 + arraysBytes(dense) + 4;
     for (Rows r : tables) {
-      size += 1 + 4 + 4 + 4L * r.count() + 2L * r.count() * r.dim() * (r.wide() ? 8 : 4);
+      size +=
+          1
+              + 4
+              + 4
+              + 1
+              + 4L * r.count()
+              + (r.values().length + r.accumulators().length) * (r.wide() ? 8L : 4L);
     }
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalStateException("delta of " + size + " bytes is too large to send");
     }
     ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-    out.putInt(FORMAT).putLong(exchange).putInt(learner).putLong(epoch);
+    out.putInt(FORMAT).putLong(exchange).putInt(learner).putLong(epoch).putLong(examples);
     putArrays(out, dense);
     out.putInt(tables.length);
     for (Rows r : tables) {
@@ -83,6 +96,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
         out.putInt(id);
       }
       putCells(out, r.values(), r.wide());
+      out.put((byte) (r.accumulators().length > 0 ? 1 : 0));
       putCells(out, r.accumulators(), r.wide());
     }
     return out.array();
@@ -114,6 +128,7 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
       long exchange = in.getLong();
       int learner = in.getInt();
       long epoch = in.getLong();
+      long examples = in.getLong();
       double[][] dense = getArrays(in);
       Rows[] tables = new Rows[in.getInt()];
       for (int t = 0; t < tables.length; t++) {
@@ -124,13 +139,14 @@ public record PeerDelta(long exchange, int learner, long epoch, double[][] dense
           ids[i] = in.getInt();
         }
         double[] values = getCells(in, ids.length * dim, wide);
-        double[] accumulators = getCells(in, ids.length * dim, wide);
+        boolean withAccumulators = in.get() != 0;
+        double[] accumulators = getCells(in, withAccumulators ? ids.length * dim : 0, wide);
         tables[t] = new Rows(wide, dim, ids, values, accumulators);
       }
       if (in.hasRemaining()) {
         throw new IllegalArgumentException(in.remaining() + " bytes after a peer delta");
       }
-      return new PeerDelta(exchange, learner, epoch, dense, tables);
+      return new PeerDelta(exchange, learner, epoch, examples, dense, tables);
     } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalArgumentException("truncated peer delta of " + bytes.length + " bytes", e);
     }

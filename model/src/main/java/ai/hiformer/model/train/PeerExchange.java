@@ -4,8 +4,8 @@ import ai.hiformer.model.CtrModel;
 import ai.hiformer.model.nn.EmbeddingTable;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.nn.RowChanges;
+import ai.hiformer.model.optim.Adam;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -14,24 +14,11 @@ import java.util.TreeMap;
  * training ({@code learn.parallelism=K} in a job; in lock step, {@code evaluate --learners K}),
  * over a channel that may deliver late, twice, or from before a restore.
  *
- * <p><b>The merge.</b> With {@code Δ_k = w_k − common}, learner k's change since the common state:
- *
- * <ul>
- *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
- *       learner stepping on 1/K of the micro-batch and an exchange after every step, this is one
- *       step of the whole micro-batch, as one learner would take it (synchronous data parallelism);
- *       a longer period averages several local steps (local SGD). Summing instead overshoots: K
- *       Adam steps from the same stale point add up where one step would have been taken, and
- *       measured, 4 learners summing every 4,096 examples fell to AUC 0.51 on MovieLens.
- *   <li>an embedding row: {@code common + (1/m) Σ Δ_k} over the m learners whose copy of it moved
- *       (a row one learner alone trained keeps that learner's update whole);
- *   <li>its Adagrad accumulator: {@code common + Σ_k ΔG_k}, a sum of squared gradients, which adds.
- * </ul>
- *
- * Sums run in learner order in double and are stored as the weights are (float32 rows). Adam's
- * moments stay each learner's own: running statistics of its own gradient stream, not model state.
- * A row's initial value is a function of (seed, table, row) alone, so learners that create the same
- * row agree on it and a delta carries only what training added.
+ * <p><b>The merge</b> ({@link Merge}): {@link GradientMerge} takes one optimiser step of the common
+ * state with the learners' mean gradient, as one learner would; {@link WeightMerge} averages the
+ * learners' own steps. Sums run in learner order in double and are stored as the weights are
+ * (float32 rows). A row's initial value is a function of (seed, table, row) alone, so learners that
+ * create the same row agree on it and a delta carries only what training added.
  *
  * <p>Every learner holds the <em>common</em> state (the last merged one) implicitly: its own model
  * is the common state plus what it learnt since, and for each row it moved since then it keeps the
@@ -55,7 +42,18 @@ import java.util.TreeMap;
  * value), and a row is never re-initialised for a new key while learners exchange.
  */
 public final class PeerExchange {
+  /** What the learners merge ({@code learn.exchange}). */
+  public enum Merge {
+    /** The mean of the learners' weights and rows: their own optimiser steps, averaged. */
+    WEIGHTS,
+    /** One optimiser step with the learners' mean gradient, as one learner would take it. */
+    GRADIENTS
+  }
+
   private final CtrModel model;
+  private final Adam adam;
+  private final GradientMerge gradients; // null: merging weights
+  private long examples; // trained since the last send
   private final int learner;
   private final int learners;
   private final double[][] commonDense;
@@ -74,9 +72,11 @@ public final class PeerExchange {
    * Attaches to the model's tables in front of their listeners ({@link EmbeddingTable#changes()}),
    * which keep hearing of every change.
    *
+   * @param owner the learner whose model this is; its steps are counted (and, merging gradients,
+   *     their gradients summed) from now on
    * @param learner this learner's index, {@code 0 .. learners−1}
    */
-  public PeerExchange(CtrModel model, int learner, int learners) {
+  public PeerExchange(Learner owner, int learner, int learners, Merge merge) {
     if (learners < 2 || learner < 0 || learner >= learners) {
       throw new IllegalArgumentException(
           "invalid learner "
@@ -85,14 +85,28 @@ public final class PeerExchange {
               + learners
               + "; allowed: 0 <= learner < learners, learners >= 2");
     }
-    this.model = model;
+    this.model = owner.model();
+    this.adam = owner.adam();
     this.learner = learner;
     this.learners = learners;
     List<Param> params = model.params().all();
-    commonDense = new double[params.size()][];
-    for (int p = 0; p < commonDense.length; p++) {
-      commonDense[p] = params.get(p).value().clone();
+    if (merge == Merge.GRADIENTS) {
+      gradients = new GradientMerge(model, adam, owner.adagrad());
+      commonDense = gradients.commonDense();
+    } else {
+      gradients = null;
+      commonDense = new double[params.size()][];
+      for (int p = 0; p < commonDense.length; p++) {
+        commonDense[p] = params.get(p).value().clone();
+      }
     }
+    owner.stepTap(
+        batch -> {
+          examples += batch.size();
+          if (gradients != null) {
+            gradients.add(params, batch.size());
+          }
+        });
     int tables = model.tables().size();
     bases = new RowBases[tables];
     spare = new RowBases[tables];
@@ -214,15 +228,17 @@ public final class PeerExchange {
       throw new IllegalStateException("exchange " + (applied + 1) + " is sent and not yet applied");
     }
     List<Param> params = model.params().all();
-    double[][] dense = new double[params.size()][];
-    for (int p = 0; p < dense.length; p++) {
+    double[][] dense = gradients == null ? new double[params.size()][] : gradients.take();
+    for (int p = 0; gradients == null && p < dense.length; p++) {
       dense[p] = params.get(p).value().clone();
     }
     PeerDelta.Rows[] rows = new PeerDelta.Rows[bases.length];
     for (int t = 0; t < rows.length; t++) {
-      rows[t] = Rows.moved(model.tables().get(t), bases[t]);
+      rows[t] =
+          gradients == null ? Rows.moved(model.tables().get(t), bases[t]) : gradients.takeRows(t);
     }
-    ownPending = new PeerDelta(applied + 1, learner, epoch, dense, rows);
+    ownPending = new PeerDelta(applied + 1, learner, epoch, examples, dense, rows);
+    examples = 0;
     slot(ownPending)[learner] = ownPending;
     return ownPending;
   }
@@ -289,7 +305,7 @@ public final class PeerExchange {
   }
 
   private static PeerDelta retag(PeerDelta d, long epoch) {
-    return new PeerDelta(d.exchange(), d.learner(), epoch, d.dense(), d.tables());
+    return new PeerDelta(d.exchange(), d.learner(), epoch, d.examples(), d.dense(), d.tables());
   }
 
   private long apply(PeerDelta[] all) {
@@ -297,8 +313,15 @@ public final class PeerExchange {
     try {
       mergeDense(all);
       long rows = 0;
+      long examples = 0;
+      for (PeerDelta d : all) {
+        examples += d.examples();
+      }
       for (int t = 0; t < bases.length; t++) {
-        rows += mergeRows(t, all);
+        rows +=
+            gradients == null
+                ? mergeRows(t, all)
+                : gradients.mergeRows(t, all, examples, bases[t], downstream[t]);
       }
       model.params().weightsChanged();
       return rows;
@@ -307,54 +330,31 @@ public final class PeerExchange {
     }
   }
 
-  /** {@code common + (1/K) Σ_k (w_k − common)}; the model keeps what it learnt after sending. */
   private void mergeDense(PeerDelta[] all) {
     List<Param> params = model.params().all();
-    double[][] sent = ownPending.dense();
-    for (int p = 0; p < commonDense.length; p++) {
-      double[] c = commonDense[p];
-      double[] w = params.get(p).value();
-      for (int i = 0; i < c.length; i++) {
-        double d = 0;
-        for (PeerDelta delta : all) {
-          d += delta.dense()[p][i] - c[i];
-        }
-        double merged = c[i] + d / learners;
-        w[i] = merged + (w[i] - sent[p][i]);
-        c[i] = merged;
-      }
+    if (gradients != null) {
+      gradients.merge(all, params, adam);
+    } else {
+      WeightMerge.dense(all, ownPending.dense(), commonDense, params);
     }
   }
 
   private long mergeRows(int t, PeerDelta[] all) {
-    EmbeddingTable table = model.tables().get(t);
     RowBases from = bases[t];
     RowBases next = spare[t];
-    next.clear();
-    int[] union = Rows.union(all, t);
-    int[] cursor = new int[all.length];
-    Rows.Merge merge = new Rows.Merge(table, all, t, ownPending.tables()[t], learner);
-    for (int id : union) {
-      table.ensureRow(id);
-      int slot = from.slot(id);
-      boolean keepsLocal = merge.apply(id, cursor, from, slot);
-      if (keepsLocal) {
-        int to = next.add(id);
-        for (int j = 0; j < table.dim(); j++) {
-          next.set(to, j, merge.commonValue(j), merge.commonAccumulator(j));
-        }
-      }
-      downstream[t].changed(id);
-    }
-    // Rows moved only after the send: their common value did not change.
-    for (int s = 0; s < from.size(); s++) {
-      if (Arrays.binarySearch(union, from.idAt(s)) < 0) {
-        next.addCopy(from, s);
-      }
-    }
+    int merged =
+        WeightMerge.rows(
+            model.tables().get(t),
+            all,
+            t,
+            ownPending.tables()[t],
+            learner,
+            from,
+            next,
+            downstream[t]);
     bases[t] = next;
     spare[t] = from;
-    return union.length;
+    return merged;
   }
 
   // ---- checkpointed state ----
@@ -362,7 +362,11 @@ public final class PeerExchange {
   /** What a checkpoint holds besides the model: {@link PeerExchangeState}. */
   public PeerExchangeState state() {
     return PeerExchangeState.of(
-        applied, ownApplied, ownPending, received, commonDense, bases, learner);
+            applied, ownApplied, ownPending, received, commonDense, bases, learner)
+        .withPending(
+            examples,
+            gradients == null ? new double[0][] : gradients.stateArrays(),
+            gradients == null ? 0 : gradients.commonSteps());
   }
 
   /** Restores what {@link #state()} returned, over a model restored from the same checkpoint. */
@@ -378,6 +382,10 @@ public final class PeerExchange {
       slot(ownPending)[learner] = ownPending;
     }
     state.restoreDense(commonDense);
+    examples = state.examples();
+    if (gradients != null) {
+      gradients.restore(state.gradientState(), state.commonSteps());
+    }
     for (int t = 0; t < bases.length; t++) {
       state.restoreBases(t, bases[t]);
     }

@@ -13,6 +13,9 @@ import java.util.Map;
  *
  * @param baseIds per table, the moved rows
  * @param baseCells per table, per moved row: its common values, then its common accumulators
+ * @param examples the examples this learner trained on since its last send
+ * @param gradientState merging gradients, {@link GradientMerge}'s arrays (none: merging weights)
+ * @param commonSteps merging gradients, the common Adam's step count
  */
 public record PeerExchangeState(
     long applied,
@@ -22,9 +25,12 @@ public record PeerExchangeState(
     double[][] commonDense,
     int[] dims,
     int[][] baseIds,
-    double[][] baseCells) {
+    double[][] baseCells,
+    long examples,
+    double[][] gradientState,
+    long commonSteps) {
 
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   static PeerExchangeState of(
       long applied,
@@ -64,7 +70,23 @@ public record PeerExchangeState(
       }
     }
     return new PeerExchangeState(
-        applied, ownApplied, ownPending, List.copyOf(held), dense, dims, ids, cells);
+        applied, ownApplied, ownPending, List.copyOf(held), dense, dims, ids, cells, 0, null, 0);
+  }
+
+  /** This state with the learner's pending examples and its gradient merge's state. */
+  PeerExchangeState withPending(long examples, double[][] gradientState, long commonSteps) {
+    return new PeerExchangeState(
+        applied,
+        ownApplied,
+        ownPending,
+        received,
+        commonDense,
+        dims,
+        baseIds,
+        baseCells,
+        examples,
+        gradientState,
+        commonSteps);
   }
 
   void restoreDense(double[][] into) {
@@ -104,6 +126,7 @@ public record PeerExchangeState(
       size += 4 + d.length;
     }
     size += PeerDelta.arraysBytes(commonDense) + 4;
+    size += 8 + PeerDelta.arraysBytes(gradientState) + 8;
     for (int t = 0; t < dims.length; t++) {
       size += 4 + 4 + 4L * baseIds[t].length + 8L * baseCells[t].length;
     }
@@ -113,6 +136,9 @@ public record PeerExchangeState(
       out.putInt(d.length).put(d);
     }
     PeerDelta.putArrays(out, commonDense);
+    out.putLong(examples);
+    PeerDelta.putArrays(out, gradientState);
+    out.putLong(commonSteps);
     out.putInt(dims.length);
     for (int t = 0; t < dims.length; t++) {
       out.putInt(dims[t]).putInt(baseIds[t].length);
@@ -144,6 +170,9 @@ public record PeerExchangeState(
         deltas[i] = d.length == 0 ? null : PeerDelta.decode(d);
       }
       double[][] dense = PeerDelta.getArrays(in);
+      long examples = in.getLong();
+      double[][] gradientState = PeerDelta.getArrays(in);
+      long commonSteps = in.getLong();
       int tables = in.getInt();
       int[] dims = new int[tables];
       int[][] ids = new int[tables][];
@@ -164,7 +193,17 @@ public record PeerExchangeState(
         received.add(deltas[i]);
       }
       return new PeerExchangeState(
-          applied, deltas[0], deltas[1], List.copyOf(received), dense, dims, ids, cells);
+          applied,
+          deltas[0],
+          deltas[1],
+          List.copyOf(received),
+          dense,
+          dims,
+          ids,
+          cells,
+          examples,
+          gradientState,
+          commonSteps);
     } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalArgumentException(
           "truncated exchange state of " + bytes.length + " bytes", e);

@@ -1,0 +1,139 @@
+package ai.hiformer.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.hiformer.model.math.Precision;
+import ai.hiformer.model.nn.EmbeddingTable;
+import ai.hiformer.model.nn.Param;
+import ai.hiformer.model.nn.RowCopies;
+import ai.hiformer.model.optim.OptimizerConfig;
+import ai.hiformer.model.train.Learner;
+import ai.hiformer.model.train.PeerDelta;
+import ai.hiformer.model.train.PeerExchange;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Learners that merge gradients ({@link PeerExchange.Merge#GRADIENTS}) are synchronous data
+ * parallelism: K learners, each stepping on its share of a micro-batch and exchanging after every
+ * step, predict and learn exactly as one learner stepping on the whole micro-batch; and the steps a
+ * learner takes after sending are neither lost nor counted twice.
+ */
+class GradientMergeTest {
+  private static final InputLayout LAYOUT = new InputLayout(3, 1, 3, 2);
+  private static final int K = 3;
+  private static final int SHARE = 8;
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"hiformer", "dcnv2", "lr"})
+  void learnersOnSharesOfABatchPredictAndLearnAsOneLearnerOnTheBatch(String kind) {
+    ModelConfig config =
+        ModelConfig.builder(ModelKind.parse(kind)).seed(4).precision(Precision.DOUBLE).build();
+    Learner one = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults());
+    List<Learner> team = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      team.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
+    }
+    List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
+    for (int round = 0; round < 4; round++) {
+      // Few ids: the shares touch the same rows, and create some of the same new rows.
+      Batch whole = TestBatches.random(LAYOUT, K * SHARE, 1, 12 + 8 * round, 31 * round + 7);
+      double[] expected = new double[K * SHARE];
+      one.predictThenTrain(whole, expected);
+      for (int k = 0; k < K; k++) {
+        double[] got = new double[SHARE];
+        team.get(k).predictThenTrain(share(whole, k), got);
+        for (int b = 0; b < SHARE; b++) {
+          // Rows are float32, and the row gradients travel so: a last bit may differ.
+          assertThat(got[b])
+              .as("%s round %d learner %d example %d", kind, round, k, b)
+              .isCloseTo(expected[k * SHARE + b], within(1e-8));
+        }
+      }
+      PeerExchangeTest.deliverAll(sides, PeerExchangeTest.sendAll(sides), new Random(round));
+      for (int k = 0; k < K; k++) {
+        assertClose(team.get(k).model(), one.model(), kind + " round " + round + " learner " + k);
+      }
+    }
+  }
+
+  @Test
+  void stepsTakenAfterSendingReachTheCommonStateAtTheNextExchange() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(6).build();
+    List<Learner> team = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      team.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
+    }
+    List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
+    Random random = new Random(2);
+    long trained = 0;
+    long merged = 0;
+    for (int round = 0; round < 5; round++) {
+      for (Learner l : team) {
+        l.predictThenTrain(
+            TestBatches.random(LAYOUT, 16, 1, 30, random.nextLong()), new double[16]);
+        trained += 16;
+      }
+      List<PeerDelta> sent = PeerExchangeTest.sendAll(sides);
+      // Learner 0 trains on before the exchange completes: a provisional step.
+      team.get(0).predictThenTrain(TestBatches.random(LAYOUT, 8, 1, 30, round), new double[8]);
+      trained += 8;
+      merged += sent.stream().mapToLong(PeerDelta::examples).sum();
+      PeerExchangeTest.deliverAll(sides, sent, random);
+      for (int k = 1; k < K; k++) {
+        assertClose(team.get(k).model(), team.get(0).model(), "round " + round + " learner " + k);
+      }
+    }
+    List<PeerDelta> last = PeerExchangeTest.sendAll(sides);
+    merged += last.stream().mapToLong(PeerDelta::examples).sum();
+    PeerExchangeTest.deliverAll(sides, last, random);
+    assertThat(merged).as("examples merged, each once").isEqualTo(trained);
+  }
+
+  /** Examples {@code k·SHARE ..} of {@code whole}. */
+  private static Batch share(Batch whole, int k) {
+    Batch part = LAYOUT.newBatch(SHARE, whole.tasks);
+    for (int b = 0; b < SHARE; b++) {
+      part.copyRow(whole, k * SHARE + b, b);
+    }
+    part.setSize(SHARE);
+    return part;
+  }
+
+  private static void assertClose(CtrModel got, CtrModel expected, String what) {
+    List<Param> a = got.params().all();
+    List<Param> b = expected.params().all();
+    for (int p = 0; p < a.size(); p++) {
+      double[] x = a.get(p).value();
+      double[] y = b.get(p).value();
+      for (int i = 0; i < x.length; i++) {
+        assertThat(x[i])
+            .as("%s dense %s[%d]", what, a.get(p).name(), i)
+            .isCloseTo(y[i], within(1e-9));
+      }
+    }
+    for (int t = 0; t < got.tables().size(); t++) {
+      EmbeddingTable tx = got.tables().get(t);
+      EmbeddingTable ty = expected.tables().get(t);
+      int rows = Math.max(tx.rows(), ty.rows());
+      tx.ensureRow(rows - 1);
+      ty.ensureRow(rows - 1);
+      double[] x = RowCopies.valuesAsDoubles(tx);
+      double[] y = RowCopies.valuesAsDoubles(ty);
+      double[] ax = RowCopies.accumulatorsAsDoubles(tx);
+      double[] ay = RowCopies.accumulatorsAsDoubles(ty);
+      for (int i = 0; i < x.length; i++) {
+        // Rows are float32: one learner and the merge may round a last bit apart.
+        assertThat(x[i]).as("%s table %d cell %d", what, t, i).isCloseTo(y[i], within(1e-6));
+        assertThat(ax[i])
+            .as("%s table %d accumulator %d", what, t, i)
+            .isCloseTo(ay[i], within(1e-6));
+      }
+    }
+  }
+}
