@@ -27,7 +27,7 @@ final class LearnersEvaluation {
       """
       Parallel learners (docs/DESIGN.md): --learners 1,2,4,8 runs K learners exchanging deltas instead,
         --sync-examples 256,1024,4096,16384 (default 4096) examples of the stream between exchanges,
-        --exchange weights,gradients (default weights) how the dense weights merge
+        --exchange weights,gradients (default weights, as learn.exchange) what the learners merge
       """;
 
   private LearnersEvaluation() {}

@@ -35,10 +35,7 @@ class GradientMergeTest {
     ModelConfig config =
         ModelConfig.builder(ModelKind.parse(kind)).seed(4).precision(Precision.DOUBLE).build();
     Learner one = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults());
-    List<Learner> team = new ArrayList<>();
-    for (int k = 0; k < K; k++) {
-      team.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
-    }
+    List<Learner> team = team(config);
     List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
     for (int round = 0; round < 4; round++) {
       // Few ids: the shares touch the same rows, and create some of the same new rows.
@@ -65,10 +62,7 @@ class GradientMergeTest {
   @Test
   void stepsTakenAfterSendingReachTheCommonStateAtTheNextExchange() {
     ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(6).build();
-    List<Learner> team = new ArrayList<>();
-    for (int k = 0; k < K; k++) {
-      team.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
-    }
+    List<Learner> team = team(config);
     List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
     Random random = new Random(2);
     long trained = 0;
@@ -93,6 +87,38 @@ class GradientMergeTest {
     merged += last.stream().mapToLong(PeerDelta::examples).sum();
     PeerExchangeTest.deliverAll(sides, last, random);
     assertThat(merged).as("examples merged, each once").isEqualTo(trained);
+  }
+
+  @Test
+  void anExchangeOfSeveralStepsTakesAsManyCommonSteps() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(3).build();
+    List<Learner> team = team(config);
+    List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
+    Random random = new Random(5);
+    // Learners 0 and 1 take three steps of 8 each, learner 2 none: 48 examples, which one learner
+    // stepping on the whole micro-batch (3 x 8) learns in two steps.
+    for (int step = 0; step < 3; step++) {
+      for (int k = 0; k < 2; k++) {
+        team.get(k)
+            .predictThenTrain(
+                TestBatches.random(LAYOUT, 8, 1, 30, random.nextLong()), new double[8]);
+      }
+    }
+    List<PeerDelta> sent = PeerExchangeTest.sendAll(sides);
+    assertThat(sent).extracting(PeerDelta::steps).containsExactly(3, 3, 0);
+    PeerExchangeTest.deliverAll(sides, sent, random);
+    for (int k = 0; k < K; k++) {
+      assertThat(team.get(k).adam().step()).as("learner %d's Adam, the common one", k).isEqualTo(2);
+      assertClose(team.get(k).model(), team.get(0).model(), "learner " + k);
+    }
+  }
+
+  private static List<Learner> team(ModelConfig config) {
+    List<Learner> team = new ArrayList<>();
+    for (int k = 0; k < K; k++) {
+      team.add(new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults()));
+    }
+    return team;
   }
 
   /** Examples {@code k·SHARE ..} of {@code whole}. */

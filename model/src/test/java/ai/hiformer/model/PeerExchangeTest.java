@@ -72,10 +72,12 @@ class PeerExchangeTest {
     List<PeerExchange> sides = sides(peers, merge);
     Random random = new Random(3);
     List<PeerDelta> channel = new ArrayList<>();
+    long trained = 0;
     for (int step = 0; step < 60; step++) {
       int k = random.nextInt(K);
       Batch batch = TestBatches.random(LAYOUT, 16, 1, 40, step);
       peers.get(k).predictThenTrain(batch, new double[16]);
+      trained += 16;
       if (!sides.get(k).waiting() && random.nextInt(3) == 0) {
         channel.add(sides.get(k).send());
       }
@@ -98,6 +100,9 @@ class PeerExchangeTest {
       assertSameState(peers.get(k).model(), peers.get(0).model(), "learner " + k);
     }
     assertThat(sides.get(0).applied()).isGreaterThan(3);
+    for (PeerExchange side : sides) {
+      assertThat(side.mergedExamples()).as("every example merged once").isEqualTo(trained);
+    }
   }
 
   @Test

@@ -64,13 +64,15 @@ public final class LearnerOptions implements Serializable {
   public static final Option<PeerExchange.Merge> EXCHANGE =
       Option.of(
           "learn.exchange",
-          PeerExchange.Merge.GRADIENTS,
+          PeerExchange.Merge.WEIGHTS,
           s -> PeerExchange.Merge.valueOf(s.toUpperCase(java.util.Locale.ROOT)),
           m -> m.name().toLowerCase(java.util.Locale.ROOT),
-          "gradients, weights",
-          "with learn.parallelism > 1: what the learners merge. gradients: every exchange takes one optimiser step"
-              + " with the learners' mean gradient, as one learner would (exchanging every micro-batch, K learners"
-              + " learn exactly as one); weights: the mean of the learners' own steps (docs/DESIGN.md §2)");
+          "weights, gradients",
+          "with learn.parallelism > 1: what the learners merge. weights: the mean of the learners' own steps, which"
+              + " learns best when an exchange covers several steps, as it does through a Kafka topic; gradients:"
+              + " the optimiser steps one learner would take, with the learners' mean gradient, exact when every"
+              + " exchange covers one step of each learner (needs learn.sync-examples <= learn.micro-batch;"
+              + " docs/DESIGN.md §2)");
   public static final Option<Long> SYNC_WAIT_MS =
       Option.longInteger(
           "learn.sync-wait-ms",
@@ -247,10 +249,10 @@ public final class LearnerOptions implements Serializable {
     if (learners > 1
         && values.get(EXCHANGE) == PeerExchange.Merge.GRADIENTS
         && values.get(SYNC_EXAMPLES) > values.get(MICRO_BATCH)) {
-      // One merged step per exchange: a longer period would take fewer steps than one learner.
+      // A longer period merges several steps on one mean gradient: measured, worse than weights.
       throw new IllegalArgumentException(
           EXCHANGE.key()
-              + " = gradients takes one optimiser step per exchange, so it needs "
+              + " = gradients merges an exchange's steps on one mean gradient, so it needs "
               + SYNC_EXAMPLES.key()
               + " <= "
               + MICRO_BATCH.key()

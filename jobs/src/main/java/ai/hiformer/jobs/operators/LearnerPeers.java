@@ -267,4 +267,8 @@ public final class LearnerPeers {
   long applied(String key) {
     return sides.get(key).exchange.applied();
   }
+
+  long mergedExamples(String key) {
+    return sides.get(key).exchange.mergedExamples();
+  }
 }

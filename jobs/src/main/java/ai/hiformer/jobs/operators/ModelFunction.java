@@ -359,6 +359,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       RuntimeGauges.register(group, r, spec);
       if (peers != null) {
         group.gauge("exchangesApplied", () -> peers.applied(key));
+        group.gauge("examplesMerged", () -> peers.mergedExamples(key));
         group.gauge("exchangeWaitMillis", () -> peers.waitedMillis(key));
         group.gauge("exchangeDeliveryMillis", () -> peers.deliveryMillis(key));
       }

@@ -121,8 +121,9 @@ class ParallelLearnersClusterIT {
         CLUSTER.get(), jobId, replay, "pl-", EVENTS);
 
     // Once idle, each learner trains its partial micro-batch and sends what it learnt since its
-    // last delta; then both have learnt every labelled event once and applied the same exchanges.
-    long[] seen = new long[4];
+    // last delta; then both have learnt every labelled event once, applied the same exchanges, and
+    // merged every example once (each delta counts the examples it carries).
+    long[] seen = new long[6];
     try {
       ClusterTestKit.awaitCondition(
           () -> {
@@ -130,9 +131,19 @@ class ParallelLearnersClusterIT {
             seen[1] = (long) learnerMetric(jobId, MODEL + "#1", "task.click.examples");
             seen[2] = (long) learnerMetric(jobId, MODEL, "exchangesApplied");
             seen[3] = (long) learnerMetric(jobId, MODEL + "#1", "exchangesApplied");
-            return seen[0] + seen[1] == EVENTS && seen[2] == seen[3] && seen[2] > 0;
+            seen[4] = (long) learnerMetric(jobId, MODEL, "examplesMerged");
+            seen[5] = (long) learnerMetric(jobId, MODEL + "#1", "examplesMerged");
+            return seen[0] + seen[1] == EVENTS
+                && seen[2] == seen[3]
+                && seen[2] > 0
+                && seen[4] == EVENTS
+                && seen[5] == EVENTS;
           },
-          "both learners' examples adding up to " + EVENTS + " and the same exchanges applied");
+          "both learners' examples adding up to "
+              + EVENTS
+              + ", the same exchanges applied, and each having merged all "
+              + EVENTS
+              + " examples once");
     } catch (AssertionError e) {
       throw new AssertionError(
           e.getMessage() + "; last seen " + java.util.Arrays.toString(seen), e);

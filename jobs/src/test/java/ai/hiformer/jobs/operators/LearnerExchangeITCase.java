@@ -12,6 +12,7 @@ import ai.hiformer.jobs.stream.ValidEventMapping;
 import ai.hiformer.local.embedded.EmbeddedKafka;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
+import ai.hiformer.model.train.PeerExchange;
 import ai.hiformer.model.train.PeerExchangeState;
 import java.util.Iterator;
 import java.util.Set;
@@ -270,44 +271,34 @@ class LearnerExchangeITCase {
 
   @Test
   void severalLearnersNeedHashedKeysScoringReplicasAndAPeriodTheMergeAllows() {
-    assertThatThrownBy(
-            () ->
-                JobConfig.builder()
-                    .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-                    .set(JobConfig.MODEL_IDS, Set.of("a"))
-                    .set(LearnerOptions.FEATURE_SPEC, ModelOperatorTest.SPEC)
-                    .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).build())
-                    .set(LearnerOptions.SCORING_PARALLELISM, 1)
-                    .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
-                    .set(LearnerOptions.PARALLELISM, 2)
-                    .build())
+    assertThatThrownBy(() -> twoLearners(ModelOperatorTest.SPEC).build())
         .hasMessageContaining("learn.parallelism = 2 needs hashed keys")
         .hasMessageContaining("field user has exact keys");
-    assertThatThrownBy(
-            () ->
-                JobConfig.builder()
-                    .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-                    .set(JobConfig.MODEL_IDS, Set.of("a"))
-                    .set(LearnerOptions.FEATURE_SPEC, SPEC)
-                    .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).build())
-                    .set(LearnerOptions.SCORING_PARALLELISM, 0)
-                    .set(LearnerOptions.PARALLELISM, 2)
-                    .build())
+    assertThatThrownBy(() -> twoLearners(SPEC).set(LearnerOptions.SCORING_PARALLELISM, 0).build())
         .hasMessageContaining("learn.parallelism = 2 needs scoring.parallelism > 0");
     assertThatThrownBy(
             () ->
-                JobConfig.builder()
-                    .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
-                    .set(JobConfig.MODEL_IDS, Set.of("a"))
-                    .set(LearnerOptions.FEATURE_SPEC, SPEC)
-                    .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).build())
-                    .set(LearnerOptions.SCORING_PARALLELISM, 1)
-                    .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
-                    .set(LearnerOptions.PARALLELISM, 2)
+                twoLearners(SPEC)
                     .set(LearnerOptions.SYNC_EXAMPLES, 1024)
+                    .set(LearnerOptions.EXCHANGE, PeerExchange.Merge.GRADIENTS)
                     .build())
-        .hasMessageContaining("learn.exchange = gradients takes one optimiser step per exchange")
+        .hasMessageContaining("learn.exchange = gradients")
         .hasMessageContaining("learn.sync-examples <= learn.micro-batch (here 1024 > 256");
+    assertThat(twoLearners(SPEC).set(LearnerOptions.SYNC_EXAMPLES, 1024).build())
+        .as("merging weights (the default), any period")
+        .isNotNull();
+  }
+
+  /** Two learners of model {@code a} with scoring replicas, on {@code spec}. */
+  private static JobConfig.Builder twoLearners(String spec) {
+    return JobConfig.builder()
+        .set(JobConfig.BOOTSTRAP_SERVERS, "unused:9092")
+        .set(JobConfig.MODEL_IDS, Set.of("a"))
+        .set(LearnerOptions.FEATURE_SPEC, spec)
+        .modelConfig(ModelConfig.builder(ModelKind.HIFORMER).d(8).build())
+        .set(LearnerOptions.SCORING_PARALLELISM, 1)
+        .set(LearnerOptions.UPDATES_INTERVAL_MS, 1000L)
+        .set(LearnerOptions.PARALLELISM, 2);
   }
 
   @Test

@@ -26,6 +26,13 @@ import java.util.List;
  * example is lost and none counted twice. After a merge its model is exactly the common state: rows
  * it moved are reset to their merged or common value, and its Adam takes the common moments.
  *
+ * <p>An exchange may cover several steps of each learner (a period longer than a micro-batch, or a
+ * learner that trained on while the exchange travelled). One learner would have taken m steps on
+ * those examples, m being the learners' mean step count; the merge takes m Adam steps with the mean
+ * gradient, and each row one Adagrad step with m times its mean gradient (the sum of its m steps'
+ * gradients, as if they had been equal). With one step each it is the exact step above; with more
+ * it keeps the pace of one learner where a single step on the mean would fall behind.
+ *
  * <p>Weights can also move outside a gradient step: a new model centres its first logits by
  * shifting its output bias on its first batch. A learner notes such a move as its <em>offset</em>,
  * its weights at its first step after a merge minus the common ones, and the merge adds the mean
@@ -117,18 +124,16 @@ final class GradientMerge {
     EmbeddingTable table = tables.get(t);
     RowBases sums = rowSums[t];
     int dim = table.dim();
-    int[] order = new int[sums.size()];
-    for (int s = 0; s < order.length; s++) {
-      order[s] = s;
+    int[] ids = new int[sums.size()];
+    for (int s = 0; s < ids.length; s++) {
+      ids[s] = sums.idAt(s);
     }
-    int[] ids = new int[order.length];
-    double[] values = new double[order.length * dim];
-    Integer[] boxed = Arrays.stream(order).boxed().toArray(Integer[]::new);
-    Arrays.sort(boxed, (a, b) -> Integer.compare(sums.idAt(a), sums.idAt(b)));
-    for (int i = 0; i < boxed.length; i++) {
-      ids[i] = sums.idAt(boxed[i]);
+    Arrays.sort(ids);
+    double[] values = new double[ids.length * dim];
+    for (int i = 0; i < ids.length; i++) {
+      int slot = sums.slot(ids[i]);
       for (int j = 0; j < dim; j++) {
-        values[i * dim + j] = Rows.stored(table, sums.value(boxed[i], j));
+        values[i * dim + j] = Rows.stored(table, sums.value(slot, j));
       }
     }
     sums.clear();
@@ -137,7 +142,9 @@ final class GradientMerge {
 
   /**
    * Merges table {@code t}: each row any learner moved takes one Adagrad step from its common value
-   * with {@code Σ_k sums_k / examples}; every row this learner moved returns to the common state.
+   * with {@code m · Σ_k sums_k / examples}, the sum of the mean gradients of the m steps one
+   * learner would have taken ({@link #stepsPerLearner}); every row this learner moved returns to
+   * the common state.
    *
    * @return the rows merged
    */
@@ -147,6 +154,7 @@ final class GradientMerge {
     int[] union = Rows.union(all, t);
     int[] cursor = new int[all.length];
     double[] g = new double[dim];
+    int steps = stepsPerLearner(all);
     for (int id : union) {
       table.ensureRow(id);
       int slot = bases.slot(id);
@@ -166,7 +174,7 @@ final class GradientMerge {
         }
       }
       for (int j = 0; j < dim; j++) {
-        g[j] /= examples;
+        g[j] = g[j] * steps / examples;
       }
       adagrad.applyRow(table, id, g, 0);
       downstream.changed(id);
@@ -231,9 +239,21 @@ final class GradientMerge {
   }
 
   /**
-   * One Adam step of the common weights with {@code Σ_k sums_k / Σ_k examples_k} (summed in learner
-   * order), then the learner's weights and Adam state become the common ones. No step when no
-   * learner trained.
+   * The steps one learner would have taken on the exchange's examples: the learners' mean (each
+   * steps on 1/K of the micro-batch), at least 1.
+   */
+  static int stepsPerLearner(PeerDelta[] all) {
+    long steps = 0;
+    for (PeerDelta d : all) {
+      steps += d.steps();
+    }
+    return (int) Math.max(1, Math.round(steps / (double) all.length));
+  }
+
+  /**
+   * {@link #stepsPerLearner m} Adam steps of the common weights with {@code Σ_k sums_k / Σ_k
+   * examples_k} (summed in learner order), then the learner's weights and Adam state become the
+   * common ones. No step when no learner trained.
    */
   void merge(PeerDelta[] all, List<Param> params, Adam local) {
     long examples = 0;
@@ -252,7 +272,9 @@ final class GradientMerge {
           g[i] = s / examples;
         }
       }
-      commonAdam.apply();
+      for (int s = stepsPerLearner(all); s > 0; s--) {
+        commonAdam.apply();
+      }
     }
     for (int p = 0; p < common.length; p++) {
       System.arraycopy(common[p].value(), 0, params.get(p).value(), 0, common[p].size());

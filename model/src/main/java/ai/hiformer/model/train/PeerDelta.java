@@ -14,12 +14,19 @@ import java.nio.ByteOrder;
  * @param learner the sender's index, {@code 0 .. K−1}
  * @param epoch the sender's epoch: which restore of the job it belongs to ({@link PeerExchange})
  * @param examples the examples the sender trained on since its previous delta
+ * @param steps the optimiser steps it took on them
  * @param dense the dense weights, or the gradient sums ({@code Σ examples · gradient} over its
  *     steps since its previous delta), one array per parameter in the model's order
  * @param tables the moved rows, one entry per embedding table in the model's order
  */
 public record PeerDelta(
-    long exchange, int learner, long epoch, long examples, double[][] dense, Rows[] tables) {
+    long exchange,
+    int learner,
+    long epoch,
+    long examples,
+    int steps,
+    double[][] dense,
+    Rows[] tables) {
 
   /**
    * The rows of one table: {@code ids[i]}'s values (merging gradients: its gradient sums) at {@code
@@ -70,10 +77,11 @@ public record PeerDelta(
   }
 
   /**
-   * Little-endian bytes: format, exchange, learner, epoch, examples, dense, then each table's rows.
+   * Little-endian bytes: format, exchange, learner, epoch, examples, steps, dense, then each
+   * table's rows.
    */
   public byte[] encode() {
-    long size = 4 + 8 + 4 + 8 + 8 + arraysBytes(dense) + 4;
+    long size = 4 + 8 + 4 + 8 + 8 + 4 + arraysBytes(dense) + 4;
     for (Rows r : tables) {
       size +=
           1
@@ -87,7 +95,12 @@ public record PeerDelta(
       throw new IllegalStateException("delta of " + size + " bytes is too large to send");
     }
     ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-    out.putInt(FORMAT).putLong(exchange).putInt(learner).putLong(epoch).putLong(examples);
+    out.putInt(FORMAT)
+        .putLong(exchange)
+        .putInt(learner)
+        .putLong(epoch)
+        .putLong(examples)
+        .putInt(steps);
     putArrays(out, dense);
     out.putInt(tables.length);
     for (Rows r : tables) {
@@ -129,6 +142,7 @@ public record PeerDelta(
       int learner = in.getInt();
       long epoch = in.getLong();
       long examples = in.getLong();
+      int steps = in.getInt();
       double[][] dense = getArrays(in);
       Rows[] tables = new Rows[in.getInt()];
       for (int t = 0; t < tables.length; t++) {
@@ -146,7 +160,7 @@ public record PeerDelta(
       if (in.hasRemaining()) {
         throw new IllegalArgumentException(in.remaining() + " bytes after a peer delta");
       }
-      return new PeerDelta(exchange, learner, epoch, examples, dense, tables);
+      return new PeerDelta(exchange, learner, epoch, examples, steps, dense, tables);
     } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalArgumentException("truncated peer delta of " + bytes.length + " bytes", e);
     }

@@ -54,6 +54,8 @@ public final class PeerExchange {
   private final Adam adam;
   private final GradientMerge gradients; // null: merging weights
   private long examples; // trained since the last send
+  private int steps; // taken since the last send
+  private long mergedExamples; // of all learners, in the exchanges applied
   private final int learner;
   private final int learners;
   private final double[][] commonDense;
@@ -79,30 +81,21 @@ public final class PeerExchange {
   public PeerExchange(Learner owner, int learner, int learners, Merge merge) {
     if (learners < 2 || learner < 0 || learner >= learners) {
       throw new IllegalArgumentException(
-          "invalid learner "
-              + learner
-              + " of "
-              + learners
-              + "; allowed: 0 <= learner < learners, learners >= 2");
+          String.format(
+              "invalid learner %d of %d; allowed: 0 <= learner < learners, learners >= 2",
+              learner, learners));
     }
     this.model = owner.model();
     this.adam = owner.adam();
     this.learner = learner;
     this.learners = learners;
     List<Param> params = model.params().all();
-    if (merge == Merge.GRADIENTS) {
-      gradients = new GradientMerge(model, adam, owner.adagrad());
-      commonDense = gradients.commonDense();
-    } else {
-      gradients = null;
-      commonDense = new double[params.size()][];
-      for (int p = 0; p < commonDense.length; p++) {
-        commonDense[p] = params.get(p).value().clone();
-      }
-    }
+    gradients = merge == Merge.GRADIENTS ? new GradientMerge(model, adam, owner.adagrad()) : null;
+    commonDense = gradients != null ? gradients.commonDense() : WeightMerge.copyOf(params);
     owner.stepTap(
         batch -> {
           examples += batch.size();
+          steps++;
           if (gradients != null) {
             gradients.add(params, batch.size());
           }
@@ -199,6 +192,14 @@ public final class PeerExchange {
   }
 
   /**
+   * The examples all learners trained on that the exchanges applied so far merged: each learner's
+   * once, so once every learner has sent all it trained, their sum.
+   */
+  public long mergedExamples() {
+    return mergedExamples;
+  }
+
+  /**
    * Whether this learner has sent an exchange it has not applied yet (and may not send another).
    */
   public boolean waiting() {
@@ -228,17 +229,15 @@ public final class PeerExchange {
       throw new IllegalStateException("exchange " + (applied + 1) + " is sent and not yet applied");
     }
     List<Param> params = model.params().all();
-    double[][] dense = gradients == null ? new double[params.size()][] : gradients.take();
-    for (int p = 0; gradients == null && p < dense.length; p++) {
-      dense[p] = params.get(p).value().clone();
-    }
+    double[][] dense = gradients == null ? WeightMerge.copyOf(params) : gradients.take();
     PeerDelta.Rows[] rows = new PeerDelta.Rows[bases.length];
     for (int t = 0; t < rows.length; t++) {
       rows[t] =
           gradients == null ? Rows.moved(model.tables().get(t), bases[t]) : gradients.takeRows(t);
     }
-    ownPending = new PeerDelta(applied + 1, learner, epoch, examples, dense, rows);
+    ownPending = new PeerDelta(applied + 1, learner, epoch, examples, steps, dense, rows);
     examples = 0;
+    steps = 0;
     slot(ownPending)[learner] = ownPending;
     return ownPending;
   }
@@ -284,6 +283,9 @@ public final class PeerExchange {
         }
       }
       rows += apply(all);
+      for (PeerDelta d : all) {
+        mergedExamples += d.examples();
+      }
       received.remove(applied + 1);
       applied++;
       ownApplied = ownPending;
@@ -305,7 +307,8 @@ public final class PeerExchange {
   }
 
   private static PeerDelta retag(PeerDelta d, long epoch) {
-    return new PeerDelta(d.exchange(), d.learner(), epoch, d.examples(), d.dense(), d.tables());
+    return new PeerDelta(
+        d.exchange(), d.learner(), epoch, d.examples(), d.steps(), d.dense(), d.tables());
   }
 
   private long apply(PeerDelta[] all) {
@@ -365,6 +368,8 @@ public final class PeerExchange {
             applied, ownApplied, ownPending, received, commonDense, bases, learner)
         .withPending(
             examples,
+            steps,
+            mergedExamples,
             gradients == null ? new double[0][] : gradients.stateArrays(),
             gradients == null ? 0 : gradients.commonSteps());
   }
@@ -383,6 +388,8 @@ public final class PeerExchange {
     }
     state.restoreDense(commonDense);
     examples = state.examples();
+    steps = state.steps();
+    mergedExamples = state.mergedExamples();
     if (gradients != null) {
       gradients.restore(state.gradientState(), state.commonSteps());
     }

@@ -14,6 +14,8 @@ import java.util.Map;
  * @param baseIds per table, the moved rows
  * @param baseCells per table, per moved row: its common values, then its common accumulators
  * @param examples the examples this learner trained on since its last send
+ * @param steps the optimiser steps it took on them
+ * @param mergedExamples the examples of all learners the exchanges applied merged
  * @param gradientState merging gradients, {@link GradientMerge}'s arrays (none: merging weights)
  * @param commonSteps merging gradients, the common Adam's step count
  */
@@ -27,6 +29,8 @@ public record PeerExchangeState(
     int[][] baseIds,
     double[][] baseCells,
     long examples,
+    int steps,
+    long mergedExamples,
     double[][] gradientState,
     long commonSteps) {
 
@@ -70,11 +74,24 @@ public record PeerExchangeState(
       }
     }
     return new PeerExchangeState(
-        applied, ownApplied, ownPending, List.copyOf(held), dense, dims, ids, cells, 0, null, 0);
+        applied,
+        ownApplied,
+        ownPending,
+        List.copyOf(held),
+        dense,
+        dims,
+        ids,
+        cells,
+        0,
+        0,
+        0,
+        null,
+        0);
   }
 
   /** This state with the learner's pending examples and its gradient merge's state. */
-  PeerExchangeState withPending(long examples, double[][] gradientState, long commonSteps) {
+  PeerExchangeState withPending(
+      long examples, int steps, long mergedExamples, double[][] gradientState, long commonSteps) {
     return new PeerExchangeState(
         applied,
         ownApplied,
@@ -85,6 +102,8 @@ public record PeerExchangeState(
         baseIds,
         baseCells,
         examples,
+        steps,
+        mergedExamples,
         gradientState,
         commonSteps);
   }
@@ -126,7 +145,7 @@ public record PeerExchangeState(
       size += 4 + d.length;
     }
     size += PeerDelta.arraysBytes(commonDense) + 4;
-    size += 8 + PeerDelta.arraysBytes(gradientState) + 8;
+    size += 8 + 4 + 8 + PeerDelta.arraysBytes(gradientState) + 8;
     for (int t = 0; t < dims.length; t++) {
       size += 4 + 4 + 4L * baseIds[t].length + 8L * baseCells[t].length;
     }
@@ -136,7 +155,7 @@ public record PeerExchangeState(
       out.putInt(d.length).put(d);
     }
     PeerDelta.putArrays(out, commonDense);
-    out.putLong(examples);
+    out.putLong(examples).putInt(steps).putLong(mergedExamples);
     PeerDelta.putArrays(out, gradientState);
     out.putLong(commonSteps);
     out.putInt(dims.length);
@@ -171,6 +190,8 @@ public record PeerExchangeState(
       }
       double[][] dense = PeerDelta.getArrays(in);
       long examples = in.getLong();
+      int steps = in.getInt();
+      long mergedExamples = in.getLong();
       double[][] gradientState = PeerDelta.getArrays(in);
       long commonSteps = in.getLong();
       int tables = in.getInt();
@@ -202,6 +223,8 @@ public record PeerExchangeState(
           ids,
           cells,
           examples,
+          steps,
+          mergedExamples,
           gradientState,
           commonSteps);
     } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {

@@ -29,6 +29,15 @@ import java.util.List;
 final class WeightMerge {
   private WeightMerge() {}
 
+  /** The parameters' values, copied: the common dense weights to start from. */
+  static double[][] copyOf(List<Param> params) {
+    double[][] out = new double[params.size()][];
+    for (int p = 0; p < out.length; p++) {
+      out[p] = params.get(p).value().clone();
+    }
+    return out;
+  }
+
   /**
    * {@code common + (1/K) Σ_k (w_k − common)} into {@code commonDense}; the model's weights become
    * that plus what they moved since {@code sent}.
