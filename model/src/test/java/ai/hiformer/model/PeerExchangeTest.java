@@ -219,12 +219,18 @@ class PeerExchangeTest {
     List<PeerExchange> sides = sides(learners(ModelConfig.builder(ModelKind.HIFORMER).build()));
     PeerExchange first = sides.get(0);
     assertThat(first.lacks(1)).as("not waiting: lacks nothing").isFalse();
-    first.send();
+    PeerDelta opening = first.send();
+    PeerExchange second = sides.get(1);
+    assertThat(second.awaited()).as("before a peer sent").isFalse();
+    second.receive(opening);
+    assertThat(second.awaited()).as("a peer sent the next exchange first").isTrue();
+    assertThat(first.awaited()).as("its own exchange").isFalse();
     for (int k = 1; k < K; k++) {
       assertThat(first.lacks(k)).as("learner %d before its delta", k).isTrue();
     }
     assertThat(first.lacks(0)).as("its own").isFalse();
-    first.receive(sides.get(1).send());
+    first.receive(second.send());
+    assertThat(second.awaited()).as("answered").isFalse();
     assertThat(first.lacks(1)).isFalse();
     for (int k = 2; k < K; k++) {
       assertThat(first.lacks(k)).as("learner %d before its delta", k).isTrue();

@@ -175,7 +175,10 @@ public final class LearnerPeers {
   void send(String key, ModelRuntime runtime, BiConsumer<String, byte[]> out) {
     Side side = sides.get(key);
     long learnt = runtime.trainedExamples() - side.trainedAtSend;
-    if (!side.exchange.waiting() && (learnt >= sendEvery || side.flushWanted && learnt > 0)) {
+    // A peer that sent first waits for this learner: it answers with what it has, however little
+    // (nothing, if idle), or the last exchanges of a stream would never complete.
+    if (!side.exchange.waiting()
+        && (learnt >= sendEvery || side.flushWanted && learnt > 0 || side.exchange.awaited())) {
       side.trainedAtSend = runtime.trainedExamples();
       side.flushWanted = false;
       side.toSend.add(side.exchange.send());

@@ -182,19 +182,12 @@ public final class PeerExchange {
     }
   }
 
-  public long epoch() {
-    return epoch;
-  }
-
   /** Exchanges applied so far: the common state is the merge of exchanges 1 .. this. */
   public long applied() {
     return applied;
   }
 
-  /**
-   * The examples all learners trained on that the exchanges applied so far merged: each learner's
-   * once, so once every learner has sent all it trained, their sum.
-   */
+  /** The examples of all learners that the exchanges applied merged, each once. */
   public long mergedExamples() {
     return mergedExamples;
   }
@@ -204,6 +197,11 @@ public final class PeerExchange {
    */
   public boolean waiting() {
     return ownPending != null;
+  }
+
+  /** Whether a peer has sent the exchange this learner has not sent yet: it waits for this one. */
+  public boolean awaited() {
+    return ownPending == null && received.containsKey(applied + 1);
   }
 
   /**
