@@ -215,6 +215,24 @@ class PeerExchangeTest {
   }
 
   @Test
+  void learnersThatLearntNothingDoNotDiluteAPeersStepWhenMergingWeights() {
+    ModelConfig config = ModelConfig.builder(ModelKind.HIFORMER).seed(7).build();
+    List<Learner> peers = learners(config);
+    List<PeerExchange> sides = sides(peers);
+    peers.get(0).predictThenTrain(TestBatches.random(LAYOUT, 16, 1, 30, 1), new double[16]);
+    List<double[]> learnt = state(peers.get(0).model());
+    // Learners 1 and 2 answer with nothing learnt, as a learner a peer waits for does.
+    deliverAll(sides, sendAll(sides), new Random(2));
+    for (int k = 0; k < K; k++) {
+      List<double[]> got = state(peers.get(k).model());
+      for (int p = 0; p < got.size(); p++) {
+        assertThat(got.get(p)).as("learner %d dense %d", k, p).isEqualTo(learnt.get(p));
+      }
+      assertThat(sides.get(k).mergedExamples()).isEqualTo(16);
+    }
+  }
+
+  @Test
   void aWaitingLearnerKnowsWhichPeersItLacks() {
     List<PeerExchange> sides = sides(learners(ModelConfig.builder(ModelKind.HIFORMER).build()));
     PeerExchange first = sides.get(0);

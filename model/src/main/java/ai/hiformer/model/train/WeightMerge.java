@@ -39,19 +39,25 @@ final class WeightMerge {
   }
 
   /**
-   * {@code common + (1/K) Σ_k (w_k − common)} into {@code commonDense}; the model's weights become
-   * that plus what they moved since {@code sent}.
+   * {@code common + (1/m) Σ_k (w_k − common)} over the m learners that trained since their previous
+   * delta into {@code commonDense} (a learner that answers an exchange having learnt nothing does
+   * not halve its peers' steps); the model's weights become that plus what they moved since {@code
+   * sent}.
    */
   static void dense(PeerDelta[] all, double[][] sent, double[][] commonDense, List<Param> params) {
-    for (int p = 0; p < commonDense.length; p++) {
+    int trained = 0;
+    for (PeerDelta delta : all) {
+      trained += delta.examples() > 0 ? 1 : 0;
+    }
+    for (int p = 0; p < commonDense.length && trained > 0; p++) {
       double[] c = commonDense[p];
       double[] w = params.get(p).value();
       for (int i = 0; i < c.length; i++) {
         double d = 0;
         for (PeerDelta delta : all) {
-          d += delta.dense()[p][i] - c[i];
+          d += delta.examples() > 0 ? delta.dense()[p][i] - c[i] : 0;
         }
-        double merged = c[i] + d / all.length;
+        double merged = c[i] + d / trained;
         w[i] = merged + (w[i] - sent[p][i]);
         c[i] = merged;
       }
