@@ -11,13 +11,14 @@ import java.util.List;
  * common state:
  *
  * <ul>
- *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights. With each
- *       learner stepping on 1/K of the micro-batch and an exchange after every step, this is the
- *       mean of K Adam steps on shares of it, which moves less than one step on the whole (each
- *       share's gradient is noisier); a longer period averages several local steps (local SGD).
- *       Summing instead overshoots: K Adam steps from the same stale point add up where one step
- *       would have been taken, and measured, 4 learners summing every 4,096 examples fell to AUC
- *       0.51 on MovieLens.
+ *   <li>dense weights: {@code common + (1/K) Σ_k Δ_k}, the mean of the learners' weights (over the
+ *       learners that trained since their previous delta: see {@link #dense}). With each learner
+ *       stepping on 1/K of the micro-batch and an exchange after every step, this is the mean of K
+ *       Adam steps on shares of it, which moves less than one step on the whole (each share's
+ *       gradient is noisier); a longer period averages several local steps (local SGD). Summing
+ *       instead overshoots: K Adam steps from the same stale point add up where one step would have
+ *       been taken, and measured, 4 learners summing every 4,096 examples fell to AUC 0.51 on
+ *       MovieLens.
  *   <li>an embedding row: {@code common + (1/m) Σ Δ_k} over the m learners whose copy of it moved
  *       (a row one learner alone trained keeps that learner's update whole);
  *   <li>its Adagrad accumulator: {@code common + Σ_k ΔG_k}, a sum of squared gradients, which adds.
