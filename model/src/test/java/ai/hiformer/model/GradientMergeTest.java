@@ -113,6 +113,80 @@ class GradientMergeTest {
     }
   }
 
+  @Test
+  void anExchangeOfSeveralStepsMergesTheLearnersStepsInOrder() {
+    // No centring: the merge's only input is then the steps' gradients.
+    ModelConfig config =
+        ModelConfig.builder(ModelKind.HIFORMER)
+            .seed(8)
+            .precision(Precision.DOUBLE)
+            .centreFirstLogits(false)
+            .build();
+    List<Learner> team = team(config);
+    List<PeerExchange> sides = PeerExchangeTest.sides(team, PeerExchange.Merge.GRADIENTS);
+    // Each learner's twin takes the same steps without exchanging: its gradients after step j are
+    // those learner k took at step j.
+    List<Learner> twins = team(config);
+    int steps = 3;
+    int params = team.get(0).model().params().all().size();
+    double[][][] sums = new double[steps][params][]; // Σ over learners of examples · gradient
+    Random random = new Random(9);
+    for (int j = 0; j < steps; j++) {
+      for (int k = 0; k < K; k++) {
+        int examples = 4 + 2 * k; // unequal shares: the means weigh by examples
+        Batch batch = TestBatches.random(LAYOUT, examples, 1, 30, random.nextLong());
+        team.get(k).predictThenTrain(batch, new double[examples]);
+        twins.get(k).predictThenTrain(batch, new double[examples]);
+        List<Param> grads = twins.get(k).model().params().all();
+        for (int p = 0; p < params; p++) {
+          double[] g = grads.get(p).grad();
+          sums[j][p] = sums[j][p] == null ? new double[g.length] : sums[j][p];
+          for (int i = 0; i < g.length; i++) {
+            sums[j][p][i] += examples * g[i];
+          }
+        }
+      }
+    }
+    PeerExchangeTest.deliverAll(sides, PeerExchangeTest.sendAll(sides), random);
+    int perStep = 4 + 6 + 8;
+    Learner inOrder = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults());
+    Learner onTheMean = new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults());
+    for (int j = 0; j < steps; j++) {
+      for (int p = 0; p < params; p++) {
+        double[] step = inOrder.model().params().all().get(p).grad();
+        double[] mean = onTheMean.model().params().all().get(p).grad();
+        java.util.Arrays.fill(mean, 0.0);
+        for (int i = 0; i < step.length; i++) {
+          step[i] = sums[j][p][i] / perStep;
+          for (int jj = 0; jj < steps; jj++) {
+            mean[i] += sums[jj][p][i] / (steps * perStep);
+          }
+        }
+      }
+      inOrder.adam().apply();
+      onTheMean.adam().apply();
+    }
+    double apart = 0;
+    for (int p = 0; p < params; p++) {
+      double[] want = inOrder.model().params().all().get(p).value();
+      double[] other = onTheMean.model().params().all().get(p).value();
+      for (int i = 0; i < want.length; i++) {
+        apart = Math.max(apart, Math.abs(want[i] - other[i]));
+      }
+      for (int k = 0; k < K; k++) {
+        double[] got = team.get(k).model().params().all().get(p).value();
+        for (int i = 0; i < want.length; i++) {
+          assertThat(got[i])
+              .as("learner %d dense %d[%d]", k, p, i)
+              .isCloseTo(want[i], within(1e-12));
+        }
+      }
+    }
+    assertThat(apart)
+        .as("steps on each step's mean differ from steps on the period's mean")
+        .isGreaterThan(1e-6);
+  }
+
   private static List<Learner> team(ModelConfig config) {
     List<Learner> team = new ArrayList<>();
     for (int k = 0; k < K; k++) {

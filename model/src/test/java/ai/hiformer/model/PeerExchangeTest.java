@@ -14,6 +14,8 @@ import ai.hiformer.model.train.Learner;
 import ai.hiformer.model.train.PeerDelta;
 import ai.hiformer.model.train.PeerExchange;
 import ai.hiformer.model.train.PeerExchangeState;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -177,6 +179,8 @@ class PeerExchangeTest {
       sides.get(0).receive(d);
     }
     assertThat(sides.get(0).applyReady()).isPositive();
+    // Steps after sending: at the cut they are pending (merging gradients, with their gradients).
+    train(peers, random);
     // The cut: every learner's model and exchange state.
     List<byte[]> models = new ArrayList<>();
     List<byte[]> states = new ArrayList<>();
@@ -277,6 +281,10 @@ class PeerExchangeTest {
     assertThatThrownBy(() -> PeerDelta.decode(Arrays.copyOf(bytes, bytes.length - 3)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("truncated");
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 1);
+    assertThatThrownBy(() -> PeerDelta.decode(bytes))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("format 1; this build reads formats 2 and 3");
   }
 
   private static List<Learner> learners(ModelConfig config) {

@@ -6,6 +6,7 @@ import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.nn.RowChanges;
 import ai.hiformer.model.optim.Adam;
 import ai.hiformer.model.optim.SparseAdagrad;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -28,10 +29,14 @@ import java.util.List;
  *
  * <p>An exchange may cover several steps of each learner (a period longer than a micro-batch, or a
  * learner that trained on while the exchange travelled). One learner would have taken m steps on
- * those examples, m being the learners' mean step count; the merge takes m Adam steps with the mean
- * gradient, and each row one Adagrad step with m times its mean gradient (the sum of its m steps'
- * gradients, as if they had been equal). With one step each it is the exact step above; with more
- * it keeps the pace of one learner where a single step on the mean would fall behind.
+ * those examples, m being the learners' mean step count. A delta carries each of its steps'
+ * gradients, and the merge takes m Adam steps in order, step j with the mean gradient of the
+ * learners' j-th steps (with unequal counts, of the steps in the j-th m-th of each learner's
+ * period): the m steps one learner takes, each from gradients computed a few provisional steps away
+ * from the common weights (delayed gradients), rather than m steps with their mean, which would
+ * repeat one direction m times. Each row takes one Adagrad step with the sum of its steps'
+ * gradients (rows are sparse: most move in one step of a period). With one step each it is the
+ * exact step above.
  *
  * <p>Weights can also move outside a gradient step: a new model centres its first logits by
  * shifting its output bias on its first batch. A learner notes such a move as its <em>offset</em>,
@@ -46,7 +51,12 @@ final class GradientMerge {
   private final List<EmbeddingTable> tables;
   private final SparseAdagrad adagrad;
   private final RowBases[] rowSums; // per table: Σ examples · row gradient since the send
-  private final double[][] sums; // Σ examples · gradient over this learner's steps since its send
+  // Per step since this learner's send, in order: examples · its gradient (stepSums[j][p]), kept
+  // for reuse after a send; stepExamples[j] the step's examples.
+  private final List<double[][]> stepSums = new ArrayList<>();
+  private long[] stepExamples = new long[4];
+  private int stepCount;
+  private final int[] sizes; // elements of each dense parameter
   private double[][] offsets; // weights − common at the first step after a merge; null: none
   private boolean atMerge = true; // no step since the last merge (or the start)
 
@@ -60,12 +70,12 @@ final class GradientMerge {
       rowSums[t] = new RowBases(tables.get(t).dim());
     }
     common = new Param[params.size()];
-    sums = new double[common.length][];
+    sizes = new int[common.length];
     for (int p = 0; p < common.length; p++) {
       Param source = params.get(p);
       common[p] = new Param(source.name(), source.shape());
       System.arraycopy(source.value(), 0, common[p].value(), 0, source.size());
-      sums[p] = new double[source.size()];
+      sizes[p] = source.size();
     }
     commonAdam = local.sibling(List.of(common));
     commonAdam.copyStateFrom(local);
@@ -89,13 +99,30 @@ final class GradientMerge {
       atMerge = false;
       offsets = offsets(params);
     }
-    for (int p = 0; p < sums.length; p++) {
+    double[][] step = nextStep(examples);
+    for (int p = 0; p < step.length; p++) {
       double[] g = params.get(p).grad();
-      double[] s = sums[p];
+      double[] s = step[p];
       for (int i = 0; i < s.length; i++) {
-        s[i] += examples * g[i];
+        s[i] = examples * g[i];
       }
     }
+  }
+
+  /** The arrays of the next step since the send (reused after a send), its examples recorded. */
+  private double[][] nextStep(long examples) {
+    if (stepCount == stepSums.size()) {
+      double[][] arrays = new double[sizes.length][];
+      for (int p = 0; p < arrays.length; p++) {
+        arrays[p] = new double[sizes[p]];
+      }
+      stepSums.add(arrays);
+    }
+    if (stepCount == stepExamples.length) {
+      stepExamples = Arrays.copyOf(stepExamples, 2 * stepCount);
+    }
+    stepExamples[stepCount] = examples;
+    return stepSums.get(stepCount++);
   }
 
   private static void addRows(EmbeddingTable table, RowBases sums, int examples) {
@@ -223,17 +250,28 @@ final class GradientMerge {
   }
 
   /**
-   * The sums since the last send, for a delta, followed by the offset (one array per parameter,
-   * empty when there is none); starts the next period's at 0.
+   * The steps since the last send, for a delta ({@link #layout}): each step's {@code examples ·
+   * gradient} (m runs of one array per parameter), the offset (one array per parameter, empty when
+   * there is none), and the steps' examples; starts the next period's with no step.
    */
   double[][] take() {
-    int n = sums.length;
-    double[][] out = new double[2 * n][];
-    for (int p = 0; p < n; p++) {
-      out[p] = sums[p].clone();
-      out[n + p] = offsets == null ? new double[0] : offsets[p];
-      Arrays.fill(sums[p], 0.0);
+    int n = sizes.length;
+    int m = stepCount;
+    double[][] out = new double[(m + 1) * n + 1][];
+    for (int j = 0; j < m; j++) {
+      for (int p = 0; p < n; p++) {
+        out[j * n + p] = stepSums.get(j)[p].clone();
+      }
     }
+    double[] examples = new double[m];
+    for (int j = 0; j < m; j++) {
+      examples[j] = stepExamples[j];
+    }
+    for (int p = 0; p < n; p++) {
+      out[m * n + p] = offsets == null ? new double[0] : offsets[p];
+    }
+    out[(m + 1) * n] = examples;
+    stepCount = 0;
     offsets = null;
     return out;
   }
@@ -251,9 +289,22 @@ final class GradientMerge {
   }
 
   /**
-   * {@link #stepsPerLearner m} Adam steps of the common weights with {@code Σ_k sums_k / Σ_k
-   * examples_k} (summed in learner order), then the learner's weights and Adam state become the
-   * common ones. No step when no learner trained.
+   * The steps a delta's dense arrays hold ({@link #take}): m runs of one array per parameter, the
+   * offset, the steps' examples. A delta of format 2 holds one run (the sum over its steps) and the
+   * offset: one step of all its examples.
+   */
+  private int stepsIn(PeerDelta d) {
+    int n = sizes.length;
+    return d.dense().length == 2 * n ? 1 : (d.dense().length - 1) / n - 1;
+  }
+
+  /**
+   * {@link #stepsPerLearner m} Adam steps of the common weights, in order: step j with the mean
+   * gradient of the learners' steps that fall in its share of their period (learner k's step i of
+   * m_k in step ⌊i·m/m_k⌋; summed in learner order, then step order), then the learner's weights
+   * and Adam state become the common ones. With one step each it is one step with the mean gradient
+   * of all the examples; with m each, step j merges every learner's step j. No step when no learner
+   * trained.
    */
   void merge(PeerDelta[] all, List<Param> params, Adam local) {
     long examples = 0;
@@ -262,17 +313,38 @@ final class GradientMerge {
     }
     if (examples > 0) {
       addOffsets(all, examples);
-      for (int p = 0; p < common.length; p++) {
-        double[] g = common[p].grad();
-        for (int i = 0; i < g.length; i++) {
-          double s = 0;
-          for (PeerDelta d : all) {
-            s += d.dense()[p][i];
-          }
-          g[i] = s / examples;
+      int m = stepsPerLearner(all);
+      int n = sizes.length;
+      for (int j = 0; j < m; j++) {
+        long stepExamplesSum = 0;
+        for (int p = 0; p < n; p++) {
+          Arrays.fill(common[p].grad(), 0.0);
         }
-      }
-      for (int s = stepsPerLearner(all); s > 0; s--) {
+        for (PeerDelta d : all) {
+          int mk = stepsIn(d);
+          for (int i = 0; i < mk; i++) {
+            if ((int) ((long) i * m / mk) != j) {
+              continue;
+            }
+            stepExamplesSum += examplesOf(d, mk, i);
+            for (int p = 0; p < n; p++) {
+              double[] g = common[p].grad();
+              double[] s = d.dense()[i * n + p];
+              for (int e = 0; e < g.length; e++) {
+                g[e] += s[e];
+              }
+            }
+          }
+        }
+        if (stepExamplesSum == 0) {
+          continue;
+        }
+        for (int p = 0; p < n; p++) {
+          double[] g = common[p].grad();
+          for (int e = 0; e < g.length; e++) {
+            g[e] /= stepExamplesSum;
+          }
+        }
         commonAdam.apply();
       }
     }
@@ -283,12 +355,21 @@ final class GradientMerge {
     atMerge = true;
   }
 
+  /** The examples of delta d's step i of its mk. */
+  private long examplesOf(PeerDelta d, int mk, int i) {
+    double[][] dense = d.dense();
+    if (dense.length == 2 * sizes.length) {
+      return d.examples(); // format 2: one run for all its steps
+    }
+    return (long) dense[(mk + 1) * sizes.length][i];
+  }
+
   private void addOffsets(PeerDelta[] all, long examples) {
     int n = common.length;
     for (int p = 0; p < n; p++) {
       double[] c = common[p].value();
       for (PeerDelta d : all) {
-        double[] off = d.dense()[n + p];
+        double[] off = d.dense()[stepsIn(d) * n + p];
         double share = d.examples() / (double) examples;
         for (int i = 0; i < off.length; i++) {
           c[i] += share * off[i];
@@ -300,13 +381,22 @@ final class GradientMerge {
   // ---- checkpointed state ----
 
   /**
-   * Per parameter, in four runs: the gradient sums since the last send, the common Adam's first and
-   * second moments, the offset (empty: none); then one array holding 1 while no step followed the
-   * last merge; then per table the ids of its row gradient sums (as doubles) and their cells.
+   * Per parameter, in three runs: the common Adam's first and second moments, the offset (empty:
+   * none); then one array holding 1 while no step followed the last merge; then per table the ids
+   * of its row gradient sums (as doubles) and their cells; then the steps since the last send:
+   * their examples (one array), and per step one array per parameter.
    */
   double[][] stateArrays() {
     int n = common.length;
-    double[][] out = new double[4 * n + 1 + 2 * rowSums.length][];
+    int head = 3 * n + 1 + 2 * rowSums.length;
+    double[][] out = new double[head + 1 + stepCount * n][];
+    for (int p = 0; p < n; p++) {
+      double[][] mv = commonAdam.moments(p);
+      out[p] = mv[0].clone();
+      out[n + p] = mv[1].clone();
+      out[2 * n + p] = offsets == null ? new double[0] : offsets[p].clone();
+    }
+    out[3 * n] = new double[] {atMerge ? 1 : 0};
     for (int t = 0; t < rowSums.length; t++) {
       RowBases sums = rowSums[t];
       int dim = sums.dim();
@@ -318,17 +408,17 @@ final class GradientMerge {
           cells[s * dim + j] = sums.value(s, j);
         }
       }
-      out[4 * n + 1 + 2 * t] = ids;
-      out[4 * n + 2 + 2 * t] = cells;
+      out[3 * n + 1 + 2 * t] = ids;
+      out[3 * n + 2 + 2 * t] = cells;
     }
-    for (int p = 0; p < n; p++) {
-      double[][] mv = commonAdam.moments(p);
-      out[p] = sums[p].clone();
-      out[n + p] = mv[0].clone();
-      out[2 * n + p] = mv[1].clone();
-      out[3 * n + p] = offsets == null ? new double[0] : offsets[p].clone();
+    double[] examples = new double[stepCount];
+    for (int j = 0; j < stepCount; j++) {
+      examples[j] = stepExamples[j];
+      for (int p = 0; p < n; p++) {
+        out[head + 1 + j * n + p] = stepSums.get(j)[p].clone();
+      }
     }
-    out[4 * n] = new double[] {atMerge ? 1 : 0};
+    out[head] = examples;
     return out;
   }
 
@@ -339,19 +429,32 @@ final class GradientMerge {
   /** Restores what {@link #stateArrays()} and {@link #commonSteps()} returned. */
   void restore(double[][] arrays, long steps) {
     int n = common.length;
-    int expected = 4 * n + 1 + 2 * rowSums.length;
-    if (arrays.length != expected) {
+    int head = 3 * n + 1 + 2 * rowSums.length;
+    if (arrays.length <= head || arrays[head].length * n != arrays.length - head - 1) {
       throw new IllegalArgumentException(
           "saved gradient-merge state has "
               + arrays.length
               + " arrays; the model needs "
-              + expected);
+              + (head + 1)
+              + " and one per parameter per step");
     }
+    for (int p = 0; p < n; p++) {
+      double[][] mv = commonAdam.moments(p);
+      System.arraycopy(arrays[p], 0, mv[0], 0, mv[0].length);
+      System.arraycopy(arrays[n + p], 0, mv[1], 0, mv[1].length);
+    }
+    offsets = arrays[2 * n].length == 0 ? null : new double[n][];
+    if (offsets != null) {
+      for (int p = 0; p < n; p++) {
+        offsets[p] = arrays[2 * n + p].clone();
+      }
+    }
+    atMerge = arrays[3 * n][0] != 0;
     for (int t = 0; t < rowSums.length; t++) {
       RowBases sums = rowSums[t];
       sums.clear();
-      double[] ids = arrays[4 * n + 1 + 2 * t];
-      double[] cells = arrays[4 * n + 2 + 2 * t];
+      double[] ids = arrays[3 * n + 1 + 2 * t];
+      double[] cells = arrays[3 * n + 2 + 2 * t];
       for (int s = 0; s < ids.length; s++) {
         int slot = sums.add((int) ids[s]);
         for (int j = 0; j < sums.dim(); j++) {
@@ -359,17 +462,14 @@ final class GradientMerge {
         }
       }
     }
-    offsets = arrays[3 * n].length == 0 ? null : new double[n][];
-    for (int p = 0; p < n; p++) {
-      double[][] mv = commonAdam.moments(p);
-      System.arraycopy(arrays[p], 0, sums[p], 0, sums[p].length);
-      System.arraycopy(arrays[n + p], 0, mv[0], 0, mv[0].length);
-      System.arraycopy(arrays[2 * n + p], 0, mv[1], 0, mv[1].length);
-      if (offsets != null) {
-        offsets[p] = arrays[3 * n + p].clone();
+    stepCount = 0;
+    double[] examples = arrays[head];
+    for (int j = 0; j < examples.length; j++) {
+      double[][] step = nextStep((long) examples[j]);
+      for (int p = 0; p < n; p++) {
+        System.arraycopy(arrays[head + 1 + j * n + p], 0, step[p], 0, sizes[p]);
       }
     }
-    atMerge = arrays[4 * n][0] != 0;
     commonAdam.setStep(steps);
   }
 }

@@ -42,7 +42,11 @@ public record PeerDelta(
     }
   }
 
-  private static final int FORMAT = 2;
+  // Format 3: merging gradients, the dense arrays hold each step's sums (GradientMerge#take);
+  // format
+  // 2 held one sum over the steps, and is still read (the layouts differ in length).
+  private static final int FORMAT = 3;
+  private static final int OLDEST_FORMAT = 2;
 
   /**
    * The sender's index in an encoded delta, read from its header alone.
@@ -134,9 +138,14 @@ public record PeerDelta(
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     try {
       int format = in.getInt();
-      if (format != FORMAT) {
+      if (format != FORMAT && format != OLDEST_FORMAT) {
         throw new IllegalArgumentException(
-            "peer delta of format " + format + "; this build reads format " + FORMAT);
+            "peer delta of format "
+                + format
+                + "; this build reads formats "
+                + OLDEST_FORMAT
+                + " and "
+                + FORMAT);
       }
       long exchange = in.getLong();
       int learner = in.getInt();

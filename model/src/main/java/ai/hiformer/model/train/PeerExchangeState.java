@@ -34,7 +34,12 @@ public record PeerExchangeState(
     double[][] gradientState,
     long commonSteps) {
 
-  private static final int FORMAT = 2;
+  // Format 3: the gradient merge's state keeps each step since the send
+  // (GradientMerge#stateArrays).
+  // Format 2 is read: merging weights it is the same; a gradient merge's state of format 2 is
+  // refused when restored, naming the arrays it lacks.
+  private static final int FORMAT = 3;
+  private static final int OLDEST_FORMAT = 2;
 
   static PeerExchangeState of(
       long applied,
@@ -176,9 +181,14 @@ public record PeerExchangeState(
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     try {
       int format = in.getInt();
-      if (format != FORMAT) {
+      if (format != FORMAT && format != OLDEST_FORMAT) {
         throw new IllegalArgumentException(
-            "exchange state of format " + format + "; this build reads format " + FORMAT);
+            "exchange state of format "
+                + format
+                + "; this build reads formats "
+                + OLDEST_FORMAT
+                + " and "
+                + FORMAT);
       }
       long applied = in.getLong();
       int n = in.getInt();
