@@ -52,6 +52,20 @@ class DataParallelLearningTest {
     many.learner.close();
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"hiformer", "dcnv2"})
+  void aFirstStepThatCentresTheLogitsOnKThreadsEqualsOneThread(String kind) {
+    // The online profile's start: the first step shifts the output bias to centre the batch's
+    // logits, forwarding it twice.
+    ModelConfig config =
+        ModelConfig.builder(ModelKind.parse(kind))
+            .seed(12)
+            .centreFirstLogits(true)
+            .precision(Precision.DOUBLE)
+            .build();
+    stepsAgree(config, 2, 3, 37, 12, 60, EXACT).learner.close();
+  }
+
   /**
    * {@code steps} steps on seeded random batches of {@code rows} rows over {@code vocab} ids, on
    * one thread and on {@code threads}: every prediction and then the whole state agree to {@code

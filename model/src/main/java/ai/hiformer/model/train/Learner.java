@@ -163,23 +163,18 @@ public final class Learner implements AutoCloseable {
       // (once: the step is counted as applied or skipped, so a restored learner never repeats it).
       shiftOutputs(-labels.trainingLogitShift(), batch.tasks);
     }
-    // Centring forwards the whole batch twice on the model: that one step runs on one thread.
-    DataParallelStep shards = centre ? null : parallel;
-    if (shards != null) {
-      shards.forward(batch, logits, true);
-    } else {
-      model.params().zeroGrads();
-      model.forward(batch, logits);
-    }
+    trainingForward(batch);
     if (centre) {
       // Reads features only: the predictions written below are still made before the batch's labels
       // are used.
-      // Runs until the first step is applied (a skipped first step centres again).
+      // Runs until the first step is applied (a skipped first step centres again). Centring reads
+      // the logits alone (a blend, which reads its members', has no shards), so the shards' first
+      // forward serves it, and the second forward, on the shifted weights, is the step's.
       model.centreLogits(batch.size(), logits);
       // Centred where the loss reads them (see the shift below): the true rate's logits lower.
       shiftOutputs(-labels.trainingLogitShift(), batch.tasks);
       model.params().weightsChanged();
-      model.forward(batch, logits);
+      trainingForward(batch);
     }
     for (int i = 0; i < n; i++) {
       probs[i] = labels.report(Loss.sigmoid(logits[i]));
@@ -202,13 +197,13 @@ public final class Learner implements AutoCloseable {
     if (!Double.isFinite(loss)) {
       return skip();
     }
-    if (shards != null) {
+    if (parallel != null) {
       // the reduction checks finiteness on the way
-      if (!shards.backward(dLogits)) {
+      if (!parallel.backward(dLogits)) {
         return skip();
       }
       tap.beforeUpdate(batch);
-      shards.applyOptimisers(adam, adagrad);
+      parallel.applyOptimisers(adam, adagrad);
     } else {
       model.backward(batch, dLogits);
       if (!gradientsFinite()) {
@@ -223,6 +218,16 @@ public final class Learner implements AutoCloseable {
     model.params().weightsChanged();
     steps++;
     return true;
+  }
+
+  /** A training forward pass into {@link #logits}, gradients cleared, over the shards if any. */
+  private void trainingForward(Batch batch) {
+    if (parallel != null) {
+      parallel.forward(batch, logits, true);
+    } else {
+      model.params().zeroGrads();
+      model.forward(batch, logits);
+    }
   }
 
   private void shiftOutputs(double by, int tasks) {
