@@ -209,6 +209,8 @@ public final class EvaluateCommand extends OptionsCommand {
     List<RunResult> runs = new ArrayList<>();
     List<RunResult> memberRuns = new ArrayList<>();
     boolean compareThreads = threadCounts.size() > 1;
+    Map<String, Map<Integer, Map<Long, Double>>> independent = new LinkedHashMap<>();
+    int curvePoints = o.integer("curve-points", 100, 1);
     for (String kind : kinds) {
       for (String mode : modes) {
         for (int s = 0; s < seeds.size(); s++) {
@@ -221,13 +223,7 @@ public final class EvaluateCommand extends OptionsCommand {
           }
           for (int threads : order) {
             Evaluator evaluator =
-                new Evaluator(
-                    dataset,
-                    opt,
-                    batchSize,
-                    o.integer("curve-points", 100, 1),
-                    threads,
-                    System.err::println);
+                new Evaluator(dataset, opt, batchSize, curvePoints, threads, System.err::println);
             System.err.printf(
                 "Running %s %s seed %d%s ...%n",
                 kind, mode, seed, threads > 1 ? " on " + threads + " threads" : "");
@@ -244,6 +240,25 @@ public final class EvaluateCommand extends OptionsCommand {
                   .add(compareThreads ? x.named(x.model() + "@" + threads + "t") : x);
             }
           }
+          for (int k : threadCounts) {
+            if (compareThreads && k > 1 && mode.equals("online")) {
+              // The machine's ceiling for the same seed: k learners that share nothing.
+              System.err.printf(
+                  "Running %s online seed %d as %d independent one-thread learners at once ...%n",
+                  kind, seed, k);
+              double sum =
+                  ThreadSpeedup.independent(
+                      k,
+                      () ->
+                          new Evaluator(
+                              dataset, opt, batchSize, curvePoints, 1, System.err::println),
+                      config);
+              independent
+                  .computeIfAbsent(kind + " online", x -> new LinkedHashMap<>())
+                  .computeIfAbsent(k, x -> new LinkedHashMap<>())
+                  .put(seed, sum);
+            }
+          }
         }
       }
     }
@@ -258,7 +273,8 @@ public final class EvaluateCommand extends OptionsCommand {
     context.put("batch_size", batchSize);
     context.put("threads", threadCounts);
     if (compareThreads) {
-      context.put("thread_speedup", ThreadSpeedup.summarise(runs, threadCounts, System.out));
+      context.put(
+          "thread_speedup", ThreadSpeedup.summarise(runs, threadCounts, independent, System.out));
     }
     context.put("matrix_kernels", ai.hiformer.model.math.Blas.backend());
     context.put("optimizer", opt);

@@ -68,11 +68,9 @@ public final class LearnerOptions implements Serializable {
           s -> PeerExchange.Merge.valueOf(s.toUpperCase(java.util.Locale.ROOT)),
           m -> m.name().toLowerCase(java.util.Locale.ROOT),
           "weights, gradients",
-          "with learn.parallelism > 1: what the learners merge. weights: the mean of the learners' own steps, which"
-              + " learns best when an exchange covers several steps, as it does through a Kafka topic; gradients:"
-              + " the optimiser steps one learner would take, with the learners' mean gradient, exact when every"
-              + " exchange covers one step of each learner (needs learn.sync-examples <= learn.micro-batch;"
-              + " docs/DESIGN.md §2)");
+          "with learn.parallelism > 1: what the learners merge. weights: the mean of the learners' own steps;"
+              + " gradients: the optimiser steps one learner would take, step by step with the learners' mean"
+              + " gradients, exact when every exchange covers one step of each learner (docs/DESIGN.md §2)");
   public static final Option<Long> SYNC_WAIT_MS =
       Option.longInteger(
           "learn.sync-wait-ms",
@@ -245,24 +243,6 @@ public final class LearnerOptions implements Serializable {
                   + " = 1)");
         }
       }
-    }
-    if (learners > 1
-        && values.get(EXCHANGE) == PeerExchange.Merge.GRADIENTS
-        && values.get(SYNC_EXAMPLES) > values.get(MICRO_BATCH)) {
-      // A longer period merges several steps on one mean gradient: measured, worse than weights.
-      throw new IllegalArgumentException(
-          EXCHANGE.key()
-              + " = gradients merges an exchange's steps on one mean gradient, so it needs "
-              + SYNC_EXAMPLES.key()
-              + " <= "
-              + MICRO_BATCH.key()
-              + " (here "
-              + values.get(SYNC_EXAMPLES)
-              + " > "
-              + values.get(MICRO_BATCH)
-              + "; allowed: a period of at most one micro-batch, or "
-              + EXCHANGE.key()
-              + " = weights)");
     }
     if (values.get(SCORING_PARALLELISM) > 0 && values.get(UPDATES_INTERVAL_MS) <= 0) {
       throw new IllegalArgumentException(
