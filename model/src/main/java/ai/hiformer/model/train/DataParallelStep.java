@@ -8,6 +8,7 @@ import ai.hiformer.model.nn.GradientSlots;
 import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.optim.Adam;
 import ai.hiformer.model.optim.SparseAdagrad;
+import java.util.Arrays;
 
 /**
  * One micro-batch's forward and backward pass split over K threads (data parallelism inside a
@@ -26,8 +27,9 @@ import ai.hiformer.model.optim.SparseAdagrad;
  * <p>Work that is not per example is split too, so that little of a step runs on one thread: new
  * rows are created ({@link CtrModel#ensureRows(Batch, int)}) and row gradients reduced, checked and
  * applied table by table (table t on worker t mod K; tables are independent, and so are their
- * change listeners), dense gradients reduced, checked and applied by ranges of their elements. Rows
- * exist before any shard's forward starts, so the replicas only read the tables.
+ * change listeners), dense gradients zeroed, reduced, checked and applied by ranges of their
+ * elements (the reduction zeroes the replicas' gradients as it adds them, so they need no pass of
+ * their own). Rows exist before any shard's forward starts, so the replicas only read the tables.
  */
 final class DataParallelStep implements AutoCloseable {
   private final CtrModel model;
@@ -40,6 +42,10 @@ final class DataParallelStep implements AutoCloseable {
   private final double[][] shardDLogits;
   private final int[] from; // shard k is rows [from[k], from[k + 1]) of the batch
   private final boolean[] finite; // per worker: its share of the reduced gradients is finite
+  // Per replica (k > 0): its dense gradients may be non-zero. The reduction zeroes what it has
+  // added,
+  // so after a completed reduction no replica needs a pass of its own before the next backward.
+  private final boolean[] dirty;
   private final WorkerThreads threads;
   private final WorkerThreads.Task rowsTask = this::ensureRows;
   private final WorkerThreads.Task forwardTask = this::forwardShard;
@@ -78,6 +84,7 @@ final class DataParallelStep implements AutoCloseable {
     this.shardDLogits = new double[threads][];
     this.from = new int[threads + 1];
     this.finite = new boolean[threads];
+    this.dirty = new boolean[threads];
     this.threads = new WorkerThreads(threads, "hiformer-learner");
   }
 
@@ -117,6 +124,7 @@ final class DataParallelStep implements AutoCloseable {
     try {
       threads.run(backwardTask);
       threads.run(reduceTask);
+      Arrays.fill(dirty, false); // the reduction zeroed every replica's gradients
     } finally {
       this.dLogits = null;
       this.batch = null;
@@ -151,8 +159,12 @@ final class DataParallelStep implements AutoCloseable {
   private void forwardShard(int k) {
     CtrModel worker = workers[k];
     if (zeroGradients) {
-      worker.params().zeroGrads();
+      zeroModelGradients(k);
       if (k > 0) {
+        if (dirty[k]) {
+          worker.params().zeroGrads();
+          dirty[k] = false;
+        }
         for (int t = 0; t < tables.length; t++) {
           worker.ownRowGradients(t).clear();
         }
@@ -182,6 +194,7 @@ final class DataParallelStep implements AutoCloseable {
     int t = batch.tasks;
     shardDLogits[k] = Buffers.ensure(shardDLogits[k], rows * t);
     System.arraycopy(dLogits, lo * t, shardDLogits[k], 0, rows * t);
+    dirty[k] = k > 0;
     workers[k].backward(shards[k], shardDLogits[k]);
   }
 
@@ -230,12 +243,30 @@ final class DataParallelStep implements AutoCloseable {
         double[] add = grads[w][p].grad();
         for (int i = a; i < b; i++) {
           g[i] += add[i];
+          add[i] = 0;
         }
       }
       ok &= Finite.all(g, a, b);
       lo = offsets[p] + b;
     }
     return ok;
+  }
+
+  /** Zeroes worker k's range of the model's dense gradients (each worker one range). */
+  private void zeroModelGradients(int k) {
+    int total = offsets[offsets.length - 1];
+    int lo = part(total, k);
+    int hi = part(total, k + 1);
+    Param[] model = grads[0];
+    for (int p = 0; p < model.length && lo < hi; p++) {
+      if (lo >= offsets[p + 1]) {
+        continue;
+      }
+      int a = lo - offsets[p];
+      int b = Math.min(hi, offsets[p + 1]) - offsets[p];
+      Arrays.fill(model[p].grad(), a, b, 0.0);
+      lo = offsets[p] + b;
+    }
   }
 
   /**
