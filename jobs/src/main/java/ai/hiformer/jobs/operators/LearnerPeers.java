@@ -175,10 +175,12 @@ public final class LearnerPeers {
   void send(String key, ModelRuntime runtime, BiConsumer<String, byte[]> out) {
     Side side = sides.get(key);
     long learnt = runtime.trainedExamples() - side.trainedAtSend;
-    // A peer that sent first waits for this learner: it answers with what it has, however little
-    // (nothing, if idle), or the last exchanges of a stream would never complete.
+    // Idle, a learner sends what it has; and answers a peer that sent first even with nothing, or
+    // the last exchanges of a stream would never complete. While its examples keep coming it sends
+    // after its share of a period only: answering every peer at once makes the exchanges follow the
+    // fastest learner, with smaller deltas, and learnt worse (docs/DESIGN.md, "In the job").
     if (!side.exchange.waiting()
-        && (learnt >= sendEvery || side.flushWanted && learnt > 0 || side.exchange.awaited())) {
+        && (learnt >= sendEvery || side.flushWanted && (learnt > 0 || side.exchange.awaited()))) {
       side.trainedAtSend = runtime.trainedExamples();
       side.flushWanted = false;
       side.toSend.add(side.exchange.send());
@@ -205,9 +207,25 @@ public final class LearnerPeers {
     send(key, runtime, out);
   }
 
-  /** Whether {@code key}'s learner learnt anything its peers have not been sent. */
-  boolean unsent(String key, ModelRuntime runtime) {
-    return runtime.trainedExamples() > sides.get(key).trainedAtSend;
+  /**
+   * After a peer's delta reached {@code key}'s learner: its own delta if due; when it is {@code
+   * idle} (no event will start its idle clock again) and the peer waits for it, its answer now.
+   */
+  void answer(String key, ModelRuntime runtime, boolean idle, BiConsumer<String, byte[]> out) {
+    if (idle && sides.get(key).exchange.awaited()) {
+      flush(key, runtime, out);
+    } else {
+      send(key, runtime, out);
+    }
+  }
+
+  /**
+   * Whether {@code key}'s learner has work for an idle flush: something learnt its peers have not
+   * been sent, or a peer that waits for its answer.
+   */
+  boolean idleWork(String key, ModelRuntime runtime) {
+    Side side = sides.get(key);
+    return runtime.trainedExamples() > side.trainedAtSend || side.exchange.awaited();
   }
 
   /**

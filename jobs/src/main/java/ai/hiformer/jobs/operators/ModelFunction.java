@@ -250,9 +250,10 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (first != UpdatePublisher.NONE) {
       ctx.timerService().registerProcessingTimeTimer(first);
     }
-    if (runtime.pendingExamples() > 0 || peers != null && peers.unsent(key, runtime)) {
+    if (runtime.pendingExamples() > 0 || peers != null && peers.idleWork(key, runtime)) {
       // An idle flush: a partial micro-batch is trained (and, with several learners, what was
-      // learnt sent) once no event arrived for flush-idle-ms. Each timer is registered once.
+      // learnt sent, or a waiting peer answered) once no event arrived for flush-idle-ms. Each
+      // timer is registered once.
       long at = idleFlush.afterEvent(key, ctx.timerService().currentProcessingTime());
       if (at != IdleFlush.NONE) {
         ctx.timerService().registerProcessingTimeTimer(at);
@@ -294,14 +295,14 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   }
 
   /**
-   * A peer's delta for learner {@code key} (the operator set the key), sent at {@code sentMillis}:
-   * held, every exchange it completes applied, and this learner's next delta sent if due.
+   * Learner {@code key}'s (the operator's current key) peer delta, sent at {@code sentMillis}, read
+   * at processing time {@code nowMillis}: held, what it completes applied, an answer sent if due.
    */
-  void receivePeer(String key, byte[] delta, long sentMillis) {
+  void receivePeer(String key, byte[] delta, long sentMillis, long nowMillis) {
     ModelRuntime runtime = runtime(key);
     peers.receive(key, delta, sentMillis);
     dirty.add(key);
-    peers.send(key, runtime, peerSender);
+    peers.answer(key, runtime, idleFlush.idle(key, nowMillis), peerSender);
   }
 
   /** Where this learner's deltas go (the operator's {@link ai.hiformer.jobs.api.PeerChannel}). */

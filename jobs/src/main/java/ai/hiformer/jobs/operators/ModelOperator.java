@@ -151,6 +151,11 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     super.processElement(element);
   }
 
+  /** The operator's processing time, ms: the clock the function's timers run on. */
+  long processingTime() {
+    return getProcessingTimeService().getCurrentProcessingTime();
+  }
+
   /** Sets the key whose state the function reads (for the exchange reader). */
   void selectKey(String key) {
     setCurrentKey(key);

@@ -130,7 +130,9 @@ final class PeerExchangeReader {
         String key = keys.of(d.modelId(), k);
         if (k != sender && owned(key)) {
           operator.selectKey(key);
-          operator.function().receivePeer(key, d.bytes(), d.sentMillis());
+          operator
+              .function()
+              .receivePeer(key, d.bytes(), d.sentMillis(), operator.processingTime());
         }
       }
     }
