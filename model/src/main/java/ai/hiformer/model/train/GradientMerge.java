@@ -6,7 +6,6 @@ import ai.hiformer.model.nn.Param;
 import ai.hiformer.model.nn.RowChanges;
 import ai.hiformer.model.optim.Adam;
 import ai.hiformer.model.optim.SparseAdagrad;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -51,12 +50,7 @@ final class GradientMerge {
   private final List<EmbeddingTable> tables;
   private final SparseAdagrad adagrad;
   private final RowBases[] rowSums; // per table: Σ examples · row gradient since the send
-  // Per step since this learner's send, in order: examples · its gradient (stepSums[j][p]), kept
-  // for reuse after a send; stepExamples[j] the step's examples.
-  private final List<double[][]> stepSums = new ArrayList<>();
-  private long[] stepExamples = new long[4];
-  private int stepCount;
-  private final int[] sizes; // elements of each dense parameter
+  private final StepGroups steps; // the dense gradients of the steps since the send
   private double[][] offsets; // weights − common at the first step after a merge; null: none
   private boolean atMerge = true; // no step since the last merge (or the start)
 
@@ -70,13 +64,14 @@ final class GradientMerge {
       rowSums[t] = new RowBases(tables.get(t).dim());
     }
     common = new Param[params.size()];
-    sizes = new int[common.length];
+    int[] sizes = new int[common.length];
     for (int p = 0; p < common.length; p++) {
       Param source = params.get(p);
       common[p] = new Param(source.name(), source.shape());
       System.arraycopy(source.value(), 0, common[p].value(), 0, source.size());
       sizes[p] = source.size();
     }
+    steps = new StepGroups(sizes);
     commonAdam = local.sibling(List.of(common));
     commonAdam.copyStateFrom(local);
   }
@@ -99,30 +94,7 @@ final class GradientMerge {
       atMerge = false;
       offsets = offsets(params);
     }
-    double[][] step = nextStep(examples);
-    for (int p = 0; p < step.length; p++) {
-      double[] g = params.get(p).grad();
-      double[] s = step[p];
-      for (int i = 0; i < s.length; i++) {
-        s[i] = examples * g[i];
-      }
-    }
-  }
-
-  /** The arrays of the next step since the send (reused after a send), its examples recorded. */
-  private double[][] nextStep(long examples) {
-    if (stepCount == stepSums.size()) {
-      double[][] arrays = new double[sizes.length][];
-      for (int p = 0; p < arrays.length; p++) {
-        arrays[p] = new double[sizes[p]];
-      }
-      stepSums.add(arrays);
-    }
-    if (stepCount == stepExamples.length) {
-      stepExamples = Arrays.copyOf(stepExamples, 2 * stepCount);
-    }
-    stepExamples[stepCount] = examples;
-    return stepSums.get(stepCount++);
+    steps.add(params, examples);
   }
 
   private static void addRows(EmbeddingTable table, RowBases sums, int examples) {
@@ -250,28 +222,11 @@ final class GradientMerge {
   }
 
   /**
-   * The steps since the last send, for a delta ({@link #layout}): each step's {@code examples ·
-   * gradient} (m runs of one array per parameter), the offset (one array per parameter, empty when
-   * there is none), and the steps' examples; starts the next period's with no step.
+   * The steps since the last send, for a delta ({@link StepGroups}), with the offset; starts the
+   * next period's with none.
    */
   double[][] take() {
-    int n = sizes.length;
-    int m = stepCount;
-    double[][] out = new double[(m + 1) * n + 1][];
-    for (int j = 0; j < m; j++) {
-      for (int p = 0; p < n; p++) {
-        out[j * n + p] = stepSums.get(j)[p].clone();
-      }
-    }
-    double[] examples = new double[m];
-    for (int j = 0; j < m; j++) {
-      examples[j] = stepExamples[j];
-    }
-    for (int p = 0; p < n; p++) {
-      out[m * n + p] = offsets == null ? new double[0] : offsets[p];
-    }
-    out[(m + 1) * n] = examples;
-    stepCount = 0;
+    double[][] out = steps.take(offsets);
     offsets = null;
     return out;
   }
@@ -289,22 +244,12 @@ final class GradientMerge {
   }
 
   /**
-   * The steps a delta's dense arrays hold ({@link #take}): m runs of one array per parameter, the
-   * offset, the steps' examples. A delta of format 2 holds one run (the sum over its steps) and the
-   * offset: one step of all its examples.
-   */
-  private int stepsIn(PeerDelta d) {
-    int n = sizes.length;
-    return d.dense().length == 2 * n ? 1 : (d.dense().length - 1) / n - 1;
-  }
-
-  /**
    * {@link #stepsPerLearner m} Adam steps of the common weights, in order: step j with the mean
-   * gradient of the learners' steps that fall in its share of their period (learner k's step i of
-   * m_k in step ⌊i·m/m_k⌋; summed in learner order, then step order), then the learner's weights
-   * and Adam state become the common ones. With one step each it is one step with the mean gradient
-   * of all the examples; with m each, step j merges every learner's step j. No step when no learner
-   * trained.
+   * gradient of the learners' steps that fall in its share of their period (learner k's step t of
+   * T_k in step ⌊t·m/T_k⌋; a step of a group of several carries the group's mean; summed in learner
+   * order, then step order), then the learner's weights and Adam state become the common ones. With
+   * one step each it is one step with the mean gradient of all the examples; with m each, step j
+   * merges every learner's step j. No step when no learner trained.
    */
   void merge(PeerDelta[] all, List<Param> params, Adam local) {
     long examples = 0;
@@ -312,40 +257,20 @@ final class GradientMerge {
       examples += d.examples();
     }
     if (examples > 0) {
-      addOffsets(all, examples);
+      int[] groups = new int[all.length];
+      for (int k = 0; k < all.length; k++) {
+        groups[k] = steps.groupsIn(all[k]);
+      }
+      addOffsets(all, groups, examples);
       int m = stepsPerLearner(all);
-      int n = sizes.length;
+      double[][] grads = new double[common.length][];
+      for (int p = 0; p < common.length; p++) {
+        grads[p] = common[p].grad();
+      }
       for (int j = 0; j < m; j++) {
-        long stepExamplesSum = 0;
-        for (int p = 0; p < n; p++) {
-          Arrays.fill(common[p].grad(), 0.0);
+        if (steps.meanGradient(all, groups, m, j, grads)) {
+          commonAdam.apply();
         }
-        for (PeerDelta d : all) {
-          int mk = stepsIn(d);
-          for (int i = 0; i < mk; i++) {
-            if ((int) ((long) i * m / mk) != j) {
-              continue;
-            }
-            stepExamplesSum += examplesOf(d, mk, i);
-            for (int p = 0; p < n; p++) {
-              double[] g = common[p].grad();
-              double[] s = d.dense()[i * n + p];
-              for (int e = 0; e < g.length; e++) {
-                g[e] += s[e];
-              }
-            }
-          }
-        }
-        if (stepExamplesSum == 0) {
-          continue;
-        }
-        for (int p = 0; p < n; p++) {
-          double[] g = common[p].grad();
-          for (int e = 0; e < g.length; e++) {
-            g[e] /= stepExamplesSum;
-          }
-        }
-        commonAdam.apply();
       }
     }
     for (int p = 0; p < common.length; p++) {
@@ -355,21 +280,13 @@ final class GradientMerge {
     atMerge = true;
   }
 
-  /** The examples of delta d's step i of its mk. */
-  private long examplesOf(PeerDelta d, int mk, int i) {
-    double[][] dense = d.dense();
-    if (dense.length == 2 * sizes.length) {
-      return d.examples(); // format 2: one run for all its steps
-    }
-    return (long) dense[(mk + 1) * sizes.length][i];
-  }
-
-  private void addOffsets(PeerDelta[] all, long examples) {
+  private void addOffsets(PeerDelta[] all, int[] groups, long examples) {
     int n = common.length;
     for (int p = 0; p < n; p++) {
       double[] c = common[p].value();
-      for (PeerDelta d : all) {
-        double[] off = d.dense()[stepsIn(d) * n + p];
+      for (int k = 0; k < all.length; k++) {
+        PeerDelta d = all[k];
+        double[] off = steps.offset(d, groups[k], p);
         double share = d.examples() / (double) examples;
         for (int i = 0; i < off.length; i++) {
           c[i] += share * off[i];
@@ -383,13 +300,15 @@ final class GradientMerge {
   /**
    * Per parameter, in three runs: the common Adam's first and second moments, the offset (empty:
    * none); then one array holding 1 while no step followed the last merge; then per table the ids
-   * of its row gradient sums (as doubles) and their cells; then the steps since the last send:
-   * their examples (one array), and per step one array per parameter.
+   * of its row gradient sums (as doubles) and their cells; then the steps since the last send
+   * ({@link StepGroups#stateArrays}).
    */
   double[][] stateArrays() {
     int n = common.length;
     int head = 3 * n + 1 + 2 * rowSums.length;
-    double[][] out = new double[head + 1 + stepCount * n][];
+    double[][] groups = steps.stateArrays();
+    double[][] out = new double[head + groups.length][];
+    System.arraycopy(groups, 0, out, head, groups.length);
     for (int p = 0; p < n; p++) {
       double[][] mv = commonAdam.moments(p);
       out[p] = mv[0].clone();
@@ -411,14 +330,6 @@ final class GradientMerge {
       out[3 * n + 1 + 2 * t] = ids;
       out[3 * n + 2 + 2 * t] = cells;
     }
-    double[] examples = new double[stepCount];
-    for (int j = 0; j < stepCount; j++) {
-      examples[j] = stepExamples[j];
-      for (int p = 0; p < n; p++) {
-        out[head + 1 + j * n + p] = stepSums.get(j)[p].clone();
-      }
-    }
-    out[head] = examples;
     return out;
   }
 
@@ -427,17 +338,10 @@ final class GradientMerge {
   }
 
   /** Restores what {@link #stateArrays()} and {@link #commonSteps()} returned. */
-  void restore(double[][] arrays, long steps) {
+  void restore(double[][] arrays, long commonSteps) {
     int n = common.length;
     int head = 3 * n + 1 + 2 * rowSums.length;
-    if (arrays.length <= head || arrays[head].length * n != arrays.length - head - 1) {
-      throw new IllegalArgumentException(
-          "saved gradient-merge state has "
-              + arrays.length
-              + " arrays; the model needs "
-              + (head + 1)
-              + " and one per parameter per step");
-    }
+    steps.restore(arrays, head);
     for (int p = 0; p < n; p++) {
       double[][] mv = commonAdam.moments(p);
       System.arraycopy(arrays[p], 0, mv[0], 0, mv[0].length);
@@ -462,14 +366,6 @@ final class GradientMerge {
         }
       }
     }
-    stepCount = 0;
-    double[] examples = arrays[head];
-    for (int j = 0; j < examples.length; j++) {
-      double[][] step = nextStep((long) examples[j]);
-      for (int p = 0; p < n; p++) {
-        System.arraycopy(arrays[head + 1 + j * n + p], 0, step[p], 0, sizes[p]);
-      }
-    }
-    commonAdam.setStep(steps);
+    commonAdam.setStep(commonSteps);
   }
 }
