@@ -35,7 +35,8 @@ import java.util.List;
  * from the common weights (delayed gradients), rather than m steps with their mean, which would
  * repeat one direction m times. Each row takes one Adagrad step with the sum of its steps'
  * gradients (rows are sparse: most move in one step of a period). With one step each it is the
- * exact step above.
+ * exact step above. A delta holds a bounded number of step arrays ({@link StepGroups}): steps
+ * beyond join the last, each then standing for the group's mean.
  *
  * <p>Weights can also move outside a gradient step: a new model centres its first logits by
  * shifting its output bias on its first batch. A learner notes such a move as its <em>offset</em>,
