@@ -77,7 +77,8 @@ public final class EvaluateCommand extends OptionsCommand {
         --threads 1                       threads each training step's forward and backward are split
                                           over (learn.threads; results equal 1 up to float rounding); a
                                           list (1,2) runs every seed once per count, alternating the order
-                                          seed by seed, names rows model@Kt and prints the speed-up
+                                          seed by seed, names rows model@Kt and prints the speed-up,
+                                          beside the machine's ceiling: K one-thread learners at once
       Model options (the model configuration's keys; --profile protocol: docs/PROTOCOL.md's configuration,
       online (default): the same network started centred, see docs/RESULTS.md; --full-rank takes no value;
       --dense-tokens n > 0: the paper's dense MLP split into n tokens):
