@@ -218,55 +218,68 @@ final class DataParallelStep implements AutoCloseable {
     finite[k] = ok;
   }
 
-  /**
-   * Adds worker k's range of the replicas' dense gradients into the model's.
-   *
-   * @return whether the range's sums are finite
-   */
-  private boolean reduceDense(int k) {
+  /** Work on elements [a, b) of dense parameter p. */
+  private interface ElementRange {
+    /**
+     * @return whether the range is finite, where the work checks it (true otherwise)
+     */
+    boolean run(int p, int a, int b);
+  }
+
+  private final ElementRange reduceRange = this::reduceRange;
+  private final ElementRange zeroRange = this::zeroRange;
+
+  /** Runs {@code action} over worker k's part of the dense elements, parameter by parameter. */
+  private boolean forEachRange(int k, ElementRange action) {
     int total = offsets[offsets.length - 1];
     int lo = part(total, k);
     int hi = part(total, k + 1);
     boolean ok = true;
-    Param[] into = grads[0];
-    for (int p = 0; p < into.length && lo < hi; p++) {
+    for (int p = 0; p < grads[0].length && lo < hi; p++) {
       if (lo >= offsets[p + 1]) {
         continue;
       }
       int a = lo - offsets[p];
       int b = Math.min(hi, offsets[p + 1]) - offsets[p];
-      double[] g = into[p].grad();
-      for (int w = 1; w < workers.length; w++) {
-        if (from[w + 1] == from[w]) {
-          continue; // an empty shard added nothing
-        }
-        double[] add = grads[w][p].grad();
-        for (int i = a; i < b; i++) {
-          g[i] += add[i];
-          add[i] = 0;
-        }
-      }
-      ok &= Finite.all(g, a, b);
+      ok &= action.run(p, a, b);
       lo = offsets[p] + b;
     }
     return ok;
   }
 
+  /** Worker k's range of the replicas' dense gradients added into the model's; finite or not. */
+  private boolean reduceDense(int k) {
+    return forEachRange(k, reduceRange);
+  }
+
   /** Zeroes worker k's range of the model's dense gradients (each worker one range). */
   private void zeroModelGradients(int k) {
-    int total = offsets[offsets.length - 1];
-    int lo = part(total, k);
-    int hi = part(total, k + 1);
-    Param[] model = grads[0];
-    for (int p = 0; p < model.length && lo < hi; p++) {
-      if (lo >= offsets[p + 1]) {
-        continue;
+    forEachRange(k, zeroRange);
+  }
+
+  private boolean zeroRange(int p, int a, int b) {
+    Arrays.fill(grads[0][p].grad(), a, b, 0.0);
+    return true;
+  }
+
+  /**
+   * Adds elements [a, b) of the replicas' gradients of parameter p into the model's, zeroing them.
+   *
+   * @return whether the sums are finite
+   */
+  private boolean reduceRange(int p, int a, int b) {
+    double[] g = grads[0][p].grad();
+    for (int w = 1; w < workers.length; w++) {
+      if (from[w + 1] == from[w]) {
+        continue; // an empty shard added nothing
       }
-      int a = lo - offsets[p];
-      int b = Math.min(hi, offsets[p + 1]) - offsets[p];
-      Arrays.fill(model[p].grad(), a, b, 0.0);
-      lo = offsets[p] + b;
+      double[] add = grads[w][p].grad();
+      for (int i = a; i < b; i++) {
+        g[i] += add[i];
+        add[i] = 0;
+      }
     }
+    return Finite.all(g, a, b);
   }
 
   /**
