@@ -177,8 +177,9 @@ public final class LearnerPeers {
     long learnt = runtime.trainedExamples() - side.trainedAtSend;
     // Idle, a learner sends what it has; and answers a peer that sent first even with nothing, or
     // the last exchanges of a stream would never complete. While its examples keep coming it sends
-    // after its share of a period only: answering every peer at once makes the exchanges follow the
-    // fastest learner, with smaller deltas, and learnt worse (docs/DESIGN.md, "In the job").
+    // after its share of a period only, so that the exchanges do not follow the fastest learner
+    // with
+    // smaller deltas (docs/DESIGN.md, "Across a killed TaskManager").
     if (!side.exchange.waiting()
         && (learnt >= sendEvery || side.flushWanted && (learnt > 0 || side.exchange.awaited()))) {
       side.trainedAtSend = runtime.trainedExamples();

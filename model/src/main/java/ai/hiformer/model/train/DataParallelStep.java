@@ -42,9 +42,8 @@ final class DataParallelStep implements AutoCloseable {
   private final double[][] shardDLogits;
   private final int[] from; // shard k is rows [from[k], from[k + 1]) of the batch
   private final boolean[] finite; // per worker: its share of the reduced gradients is finite
-  // Per replica (k > 0): its dense gradients may be non-zero. The reduction zeroes what it has
-  // added,
-  // so after a completed reduction no replica needs a pass of its own before the next backward.
+  // Per replica (k > 0): its dense gradients may be non-zero. The reduction zeroes what it adds, so
+  // after a completed reduction no replica needs a pass of its own before the next backward.
   private final boolean[] dirty;
   private final WorkerThreads threads;
   private final WorkerThreads.Task rowsTask = this::ensureRows;
@@ -52,6 +51,8 @@ final class DataParallelStep implements AutoCloseable {
   private final WorkerThreads.Task backwardTask = this::backwardShard;
   private final WorkerThreads.Task reduceTask = this::reduce;
   private final WorkerThreads.Task optimiseTask = this::optimise;
+  private final ElementRange reduceRange = this::reduceRange;
+  private final ElementRange zeroRange = this::zeroRange;
   private Batch batch;
   private double[] logits;
   private double[] dLogits;
@@ -225,9 +226,6 @@ final class DataParallelStep implements AutoCloseable {
      */
     boolean run(int p, int a, int b);
   }
-
-  private final ElementRange reduceRange = this::reduceRange;
-  private final ElementRange zeroRange = this::zeroRange;
 
   /** Runs {@code action} over worker k's part of the dense elements, parameter by parameter. */
   private boolean forEachRange(int k, ElementRange action) {

@@ -15,8 +15,9 @@ import java.nio.ByteOrder;
  * @param epoch the sender's epoch: which restore of the job it belongs to ({@link PeerExchange})
  * @param examples the examples the sender trained on since its previous delta
  * @param steps the optimiser steps it took on them
- * @param dense the dense weights, or the gradient sums ({@code Σ examples · gradient} over its
- *     steps since its previous delta), one array per parameter in the model's order
+ * @param dense the dense weights, one array per parameter in the model's order; merging gradients,
+ *     the steps' gradient sums since its previous delta in groups, and its offset ({@link
+ *     StepGroups} has the layout)
  * @param tables the moved rows, one entry per embedding table in the model's order
  */
 public record PeerDelta(
@@ -42,9 +43,9 @@ public record PeerDelta(
     }
   }
 
-  // Format 3: merging gradients, the dense arrays hold each step's sums (GradientMerge#take);
-  // format
-  // 2 held one sum over the steps, and is still read (the layouts differ in length).
+  // Format 3 adds the step count, and a gradient delta's dense arrays hold step groups
+  // (StepGroups). Format 2 is still read: a weights delta is the same; a gradient delta of format 2
+  // is refused when merged.
   private static final int FORMAT = 3;
   private static final int OLDEST_FORMAT = 2;
 

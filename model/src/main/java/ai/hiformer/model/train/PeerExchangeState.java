@@ -34,10 +34,10 @@ public record PeerExchangeState(
     double[][] gradientState,
     long commonSteps) {
 
-  // Format 3: the gradient merge's state keeps each step since the send
-  // (GradientMerge#stateArrays).
-  // Format 2 is read: merging weights it is the same; a gradient merge's state of format 2 is
-  // refused when restored, naming the arrays it lacks.
+  // Format 3 adds the step and merged-example counts, and a gradient merge's state keeps its step
+  // groups (GradientMerge#stateArrays). Format 2 is still read; a gradient merge's state of format
+  // 2
+  // is refused when restored, naming the arrays it lacks.
   private static final int FORMAT = 3;
   private static final int OLDEST_FORMAT = 2;
 
