@@ -52,6 +52,7 @@ public final class ModelRuntime {
   long maxEventTimeMillis = Long.MIN_VALUE;
   final LabelArrivals arrivals = new LabelArrivals();
   private final ReplicaUpdates updates;
+  private final StateBuffer headBuffer = new StateBuffer(); // reused at every checkpoint
 
   public ModelRuntime(
       FeatureSpec spec, ModelConfig config, OptimizerConfig optimizer, int microBatch) {
@@ -349,7 +350,7 @@ public final class ModelRuntime {
 
   /** Everything above as bytes (versioned sections: learner, encoder, pending rows, metrics). */
   public byte[] toBytes() {
-    return RuntimeState.write(this, true);
+    return RuntimeState.write(this, true, new StateBuffer());
   }
 
   /**
@@ -358,7 +359,7 @@ public final class ModelRuntime {
    * Restored by {@link #fromHeadAndRows}.
    */
   public byte[] headBytes() {
-    return RuntimeState.write(this, false);
+    return RuntimeState.write(this, false, headBuffer);
   }
 
   /**

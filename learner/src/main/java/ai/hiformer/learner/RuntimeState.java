@@ -7,7 +7,6 @@ import ai.hiformer.model.io.LearnerCodec;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.model.train.Learner;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -23,18 +22,26 @@ import java.util.Map;
 final class RuntimeState {
   private RuntimeState() {}
 
-  static byte[] write(ModelRuntime r, boolean withRows) {
+  /**
+   * The state as bytes, written through {@code bytes} (reset first; its array is kept for the next
+   * call).
+   */
+  static byte[] write(ModelRuntime r, boolean withRows, StateBuffer bytes) {
     try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      bytes.reset();
       DataOutputStream out = new DataOutputStream(bytes);
       out.writeInt(ModelRuntime.STATE_FORMAT);
       byte[] specBytes = r.spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       out.writeInt(specBytes.length);
       out.write(specBytes); // so that the state alone is enough to export a snapshot
-      byte[] l =
-          withRows ? LearnerCodec.encode(r.learner) : LearnerCodec.encodeWithoutRows(r.learner);
-      out.writeInt(l.length);
-      out.write(l);
+      int lengthAt = bytes.size();
+      out.writeInt(0); // the learner section's length, filled in once it is written
+      if (withRows) {
+        LearnerCodec.write(r.learner, bytes);
+      } else {
+        LearnerCodec.writeWithoutRows(r.learner, bytes);
+      }
+      bytes.setIntAt(lengthAt, bytes.size() - lengthAt - 4);
       byte[] e = withRows ? r.encoder.stateBytes() : r.encoder.headBytes();
       out.writeInt(e.length);
       out.write(e);

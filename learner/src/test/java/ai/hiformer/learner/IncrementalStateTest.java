@@ -72,6 +72,36 @@ class IncrementalStateTest {
   }
 
   /**
+   * The head is written through one buffer kept for the next checkpoint: a head taken earlier keeps
+   * its bytes when a later one is written, and each restores its own point.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer"})
+  void aHeadTakenEarlierKeepsItsBytesWhenALaterOneIsWritten(String kind) throws Exception {
+    ModelRuntime a = fresh(kind);
+    Map<Long, byte[]> rows = new TreeMap<>();
+    Map<Long, byte[]> entries = new TreeMap<>();
+    learnOnly(a, 0, MICRO_BATCH * 2);
+    a.drainUnsaved(rows::put, entries::put);
+    byte[] early = a.headBytes();
+    byte[] earlyCopy = early.clone();
+    byte[] earlyWhole = a.toBytes();
+    learnOnly(a, 100, MICRO_BATCH * 3);
+    byte[] late = a.headBytes();
+    assertThat(early).as("the earlier head, after a later write").isEqualTo(earlyCopy);
+    assertThat(late).isNotEqualTo(early);
+    ModelRuntime b =
+        ModelRuntime.fromHeadAndRows(
+            early,
+            rows.entrySet(),
+            entries.entrySet(),
+            SPEC,
+            OptimizerConfig.defaults(),
+            MICRO_BATCH);
+    assertThat(b.toBytes()).isEqualTo(earlyWhole);
+  }
+
+  /**
    * {@code n} examples with a new user each (so every micro-batch brings new rows), learned without
    * scoring.
    */

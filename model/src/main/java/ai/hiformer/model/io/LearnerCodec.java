@@ -69,11 +69,16 @@ public final class LearnerCodec {
   public static byte[] encodeWithoutRows(Learner learner) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      write(learner, out, false);
+      writeWithoutRows(learner, out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  /** {@link #encodeWithoutRows} into {@code stream} (not closed). */
+  public static void writeWithoutRows(Learner learner, OutputStream stream) throws IOException {
+    write(learner, stream, false);
   }
 
   /** Writes the learner to {@code stream} (not closed). */
