@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -25,6 +24,7 @@ import java.util.SplittableRandom;
  */
 public final class LiveTraffic {
   private static final int HEADER = 10;
+  private static final int MAX_TASKS = 64; // a queued label's item: event index · 64 + task
 
   private final byte[][] prefixes; // header
   private final byte[][] middles; // model id (length + bytes)
@@ -35,8 +35,7 @@ public final class LiveTraffic {
   private final double meanDelayMillis;
   private final SplittableRandom random;
   private final WireCodec<Label> labelCodec = WireCodec.labels();
-  private final PriorityQueue<long[]> waiting =
-      new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {due, index, task}
+  private final DueQueue waiting = new DueQueue();
   private final byte[] scratch = new byte[1 << 16];
 
   /**
@@ -60,6 +59,10 @@ public final class LiveTraffic {
         if (t.getValue() != null && t.getValue() > 0.5) {
           pos.add(t.getKey());
         }
+      }
+      if (pos.size() > MAX_TASKS) {
+        throw new IllegalArgumentException(
+            "at most " + MAX_TASKS + " tasks an event, not " + pos.size());
       }
       positives[i] = pos.toArray(new String[0]);
       if (labelsOnTopic) {
@@ -95,7 +98,7 @@ public final class LiveTraffic {
     if (labelsOnTopic) {
       long delay = Math.round(-meanDelayMillis * Math.log(1 - random.nextDouble()));
       for (int t = 0; t < positives[i].length; t++) {
-        waiting.add(new long[] {timeMillis + delay, index, t});
+        waiting.add(timeMillis + delay, index * MAX_TASKS + t);
       }
     }
     return java.util.Arrays.copyOf(scratch, at);
@@ -104,17 +107,20 @@ public final class LiveTraffic {
   /** Labels due at or before {@code nowMillis}, encoded for the labels topic, in time order. */
   public List<byte[]> dueLabels(long nowMillis) {
     List<byte[]> out = new ArrayList<>();
-    while (!waiting.isEmpty() && waiting.peek()[0] <= nowMillis) {
-      long[] l = waiting.poll();
-      int i = (int) (l[1] % prefixes.length);
+    while (!waiting.isEmpty() && waiting.firstDue() <= nowMillis) {
+      long due = waiting.firstDue();
+      long index = waiting.firstItem() / MAX_TASKS;
+      int task = (int) (waiting.firstItem() % MAX_TASKS);
+      waiting.removeFirst();
+      int i = (int) (index % prefixes.length);
       out.add(
           labelCodec.encode(
               Label.newBuilder()
-                  .setRequestId("r" + l[1])
+                  .setRequestId("r" + index)
                   .setModelId(modelId)
-                  .setTask(positives[i][(int) l[2]])
+                  .setTask(positives[i][task])
                   .setValue(1.0)
-                  .setTime(Instant.ofEpochMilli(l[0]))
+                  .setTime(Instant.ofEpochMilli(due))
                   .build()));
     }
     return out;
