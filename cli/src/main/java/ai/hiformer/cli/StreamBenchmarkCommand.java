@@ -135,6 +135,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                             events,
                             labelDelay,
                             o.integer("step-seconds", 60, 1),
+                            o.integer("warmup-seconds", 60, 0),
                             o.integer("max-p99-ms", 100, 1),
                             o.integer("max-rate-limit", 40_000, 1))));
           }
@@ -223,7 +224,11 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                   ? eventCount
                   : Math.toIntExact(
                       eventCount
-                          + MaxRateSearch.maxEvents(rate, search.maxRate(), search.stepSeconds())));
+                          + MaxRateSearch.maxEvents(
+                              rate,
+                              search.maxRate(),
+                              search.stepSeconds(),
+                              search.warmupSeconds())));
       ThreadCpu.Sample cpuFrom = null;
       ThreadCpu.Sample cpuTo = null;
       long lastEventNanos = 0;
@@ -258,7 +263,7 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
                         config.get(JobConfig.GROUP_ID) + "-learner",
                         search.stepSeconds(),
                         search.maxP99Millis())
-                    .run(rate, search.maxRate());
+                    .run(rate, search.maxRate(), search.warmupSeconds());
             return StreamResults.ofSearch(kind, scoring, delivery, labels, steps);
           }
           traffic.sendAtOnce(producer, key, warmup, split);
@@ -359,5 +364,10 @@ public final class StreamBenchmarkCommand extends OptionsCommand {
 
   /** What {@code --find-max-rate} needs: the base events to cycle, and its limits. */
   private record SearchSettings(
-      List<Event> base, double labelDelayMillis, int stepSeconds, long maxP99Millis, int maxRate) {}
+      List<Event> base,
+      double labelDelayMillis,
+      int stepSeconds,
+      int warmupSeconds,
+      long maxP99Millis,
+      int maxRate) {}
 }

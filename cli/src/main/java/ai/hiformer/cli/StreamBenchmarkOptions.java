@@ -27,6 +27,7 @@ final class StreamBenchmarkOptions {
           "label-delay-ms",
           "join-window-ms",
           "step-seconds",
+          "warmup-seconds",
           "max-rate-limit",
           "max-p99-ms",
           "tail-seconds",
@@ -43,7 +44,8 @@ final class StreamBenchmarkOptions {
           + " [--models lr,hiformer] [--events 30000] [--rate 5000] [--latency-events 20000] [--checkpoint-ms 1000]"
           + " [--delivery exactly-once,at-least-once] [--scoring replicas,inline,jobs]"
           + " [--labels inline,topic [--label-delay-ms 1000] [--join-window-ms W]] [--freshness] [--json FILE]"
-          + " [--find-max-rate [--step-seconds 60] [--max-p99-ms 100] [--max-rate-limit 40000]]"
+          + " [--find-max-rate [--warmup-seconds 60] [--step-seconds 60] [--max-p99-ms 100]"
+          + " [--max-rate-limit 40000]]"
           + " [--tail-seconds S]"
           + " [experiments: --job KEY=VALUE --learner KEY=VALUE --flink KEY=VALUE --kafka KEY=VALUE"
           + " --load KEY=VALUE (each repeatable) --trace PREFIX [--trace-slow-ms 1000] --stop-learner"

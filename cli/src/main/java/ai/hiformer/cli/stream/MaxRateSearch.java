@@ -17,12 +17,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The highest steady rate a running job sustains: steps of {@code seconds} at rising rates (each
- * 1.25 times the last), stopping at the first step that fails. A step passes when every event's
- * score reached a {@code read_committed} consumer, their visible latency's p99 (event appended →
- * score received) is at most {@code maxP99Millis}, and the learner kept up: at the step's end its
- * committed position on the events topic is within {@link #LEARNER_SLACK_SECONDS} of traffic of the
- * head (positions are committed at checkpoints, so a learner that keeps up trails by about one
- * checkpoint interval; one that falls behind trails by more every second).
+ * 1.25 times the last), stopping at the first step that fails. A warm-up step at the first rate
+ * comes before them, not judged, followed by a wait for the learner to catch up: a process's first
+ * minute is its JIT compilers' (0.3-0.4 of this machine's two cores), and a job that runs for days
+ * is measured warm. A step passes when every event's score reached a {@code read_committed}
+ * consumer, their visible latency's p99 (event appended → score received) is at most {@code
+ * maxP99Millis}, and the learner kept up: at the step's end its committed position on the events
+ * topic is within {@link #LEARNER_SLACK_SECONDS} of traffic of the head (positions are committed at
+ * checkpoints, so a learner that keeps up trails by about one checkpoint interval; one that falls
+ * behind trails by more every second).
  */
 public final class MaxRateSearch {
   /** How far behind the head, in seconds of traffic, a learner that keeps up may be. */
@@ -40,7 +43,8 @@ public final class MaxRateSearch {
       long learnerLag,
       boolean learnerKeptUp,
       boolean passed,
-      CpuUse cpu) {}
+      CpuUse cpu,
+      boolean warmup) {}
 
   private final EmbeddedKafka kafka;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -86,38 +90,35 @@ public final class MaxRateSearch {
     this.scoresExpected = receipts.received();
   }
 
-  /** Events the search may send at most, from {@code startRate} up to {@code maxRate}. */
-  public static long maxEvents(int startRate, int maxRate, int seconds) {
-    long n = 0;
+  /**
+   * Events the search may send at most, from {@code startRate} up to {@code maxRate}, after a
+   * warm-up of {@code warmupSeconds} at {@code startRate}.
+   */
+  public static long maxEvents(int startRate, int maxRate, int seconds, int warmupSeconds) {
+    long n = (long) startRate * warmupSeconds;
     for (double r = startRate; r <= maxRate; r *= 1.25) {
       n += Math.round(r) * seconds;
     }
     return n;
   }
 
-  /** Steps from {@code startRate} until one fails or the next would exceed {@code maxRate}. */
-  public List<Step> run(int startRate, int maxRate) throws Exception {
+  /**
+   * A warm-up of {@code warmupSeconds} at {@code startRate} (none if 0; listed first, marked, not
+   * judged), then steps from {@code startRate} until one fails or the next would exceed {@code
+   * maxRate}.
+   */
+  public List<Step> run(int startRate, int maxRate, int warmupSeconds) throws Exception {
     List<Step> steps = new ArrayList<>();
+    if (warmupSeconds > 0) {
+      Step w = step(startRate, warmupSeconds, true);
+      steps.add(w);
+      print(w);
+      awaitLearnerCaughtUp(warmupSeconds);
+    }
     for (double r = startRate; r <= maxRate; r *= 1.25) {
-      Step s = step((int) Math.round(r));
+      Step s = step((int) Math.round(r), seconds, false);
       steps.add(s);
-      System.out.printf(
-          Locale.ROOT,
-          "max-rate step %,d events/s: %s (visible p50 %d, p99 %d, max %d ms; %,d of %,d scored;"
-              + " learner %,d then %,d events behind%s; job %.1f µs/event, %.2f cores)%n",
-          s.rate(),
-          s.passed() ? "passed" : "FAILED",
-          s.visibleP50(),
-          s.visibleP99(),
-          s.visibleMax(),
-          s.scored(),
-          s.events(),
-          s.learnerLagMidway(),
-          s.learnerLag(),
-          s.learnerKeptUp() ? "" : ", falling behind",
-          s.cpu().microsPerEvent(s.cpu().jobSeconds()),
-          s.cpu().cores(s.cpu().jobSeconds()));
-      s.cpu().print(System.out);
+      print(s);
       if (!s.passed()) {
         break;
       }
@@ -125,7 +126,39 @@ public final class MaxRateSearch {
     return steps;
   }
 
-  private Step step(int rate) throws Exception {
+  private static void print(Step s) {
+    System.out.printf(
+        Locale.ROOT,
+        "max-rate %s %,d events/s: %s (visible p50 %d, p99 %d, max %d ms; %,d of %,d scored;"
+            + " learner %,d then %,d events behind%s; job %.1f µs/event, %.2f cores)%n",
+        s.warmup() ? "warm-up at" : "step",
+        s.rate(),
+        s.warmup() ? "not judged" : s.passed() ? "passed" : "FAILED",
+        s.visibleP50(),
+        s.visibleP99(),
+        s.visibleMax(),
+        s.scored(),
+        s.events(),
+        s.learnerLagMidway(),
+        s.learnerLag(),
+        s.learnerKeptUp() ? "" : ", falling behind",
+        s.cpu().microsPerEvent(s.cpu().jobSeconds()),
+        s.cpu().cores(s.cpu().jobSeconds()));
+    s.cpu().print(System.out);
+  }
+
+  /**
+   * After the warm-up: waits until the learner has committed every event sent (its backlog from the
+   * cold minute worked off), for as long as the warm-up lasted at most.
+   */
+  private void awaitLearnerCaughtUp(int warmupSeconds) throws Exception {
+    long deadline = System.currentTimeMillis() + warmupSeconds * 1000L;
+    while (committed(learnerGroup) < eventsSent && System.currentTimeMillis() < deadline) {
+      Thread.sleep(500);
+    }
+  }
+
+  private Step step(int rate, int seconds, boolean warmup) throws Exception {
     long n = (long) rate * seconds;
     long first = nextIndex;
     long firstOffset = eventsSent;
@@ -183,8 +216,9 @@ public final class MaxRateSearch {
         lagMidway,
         lag,
         keptUp,
-        passed,
-        CpuUse.of(from, to, n));
+        passed && !warmup,
+        CpuUse.of(from, to, n),
+        warmup);
   }
 
   /** The broker's append times of {@code n} events from {@code firstOffset}. */

@@ -152,6 +152,7 @@ public final class StreamResults {
           steps
               .addObject()
               .put("rate", s.rate())
+              .put("warmup", s.warmup())
               .put("passed", s.passed())
               .put("events", s.events())
               .put("scored", s.scored())
@@ -179,7 +180,7 @@ public final class StreamResults {
       List<MaxRateSearch.Step> steps) {
     MaxRateSearch.Step pass = null;
     for (MaxRateSearch.Step s : steps) {
-      if (s.passed()) {
+      if (s.passed() && !s.warmup()) {
         pass = s;
       }
     }
