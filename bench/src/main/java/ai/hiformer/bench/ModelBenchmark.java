@@ -2,31 +2,13 @@ package ai.hiformer.bench;
 
 import ai.hiformer.model.Batch;
 import ai.hiformer.model.train.Learner;
-import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the model benchmarks share: the dataset and model parameters, the run settings (throughput,
- * 3 × 2 s warm-up, 5 × 2 s measured, one fork with a fixed 4 GB heap), and a learner cycling
- * through prepared batches.
+ * What the model benchmarks share: the dataset and model parameters, the run settings of {@link
+ * RunSettings}, and a learner cycling through prepared batches.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {"-Xmx4g", "-Xms4g"})
-public abstract class ModelBenchmark {
+public abstract class ModelBenchmark extends RunSettings {
   @Param({"movielens", "criteo"})
   public String dataset;
 

@@ -5,18 +5,9 @@ import ai.hiformer.learner.ModelRuntime;
 import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.optim.OptimizerConfig;
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The state head a learner writes at every checkpoint (dense weights, optimiser moments, the
@@ -25,15 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * per second; the job writes one per model per checkpoint, on the learner's thread. Run with the
  * job's collector ({@code -jvmArgsAppend -XX:+UseZGC}) to count the page faults of fresh arrays.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {"-Xmx4g", "-Xms4g"})
-public class StateHeadBenchmark {
+public class StateHeadBenchmark extends RunSettings {
   @Param({"movielens", "criteo"})
   public String dataset;
 
