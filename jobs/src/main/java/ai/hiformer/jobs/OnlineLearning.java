@@ -10,6 +10,7 @@ import ai.hiformer.jobs.operators.LearnerKeys;
 import ai.hiformer.jobs.operators.ModelFunction;
 import ai.hiformer.jobs.operators.ModelOperator;
 import ai.hiformer.jobs.operators.ScoringFunction;
+import ai.hiformer.jobs.operators.ScoringOperator;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -277,9 +278,10 @@ public final class OnlineLearning {
     return events
         .rebalance()
         .connect(toEveryScorer(updates, scorers))
-        .process(
-            new ScoringFunction<>(options, mapping, events.getType()),
-            TypeInformation.of(Scored.class))
+        .transform(
+            "score (replicas)",
+            TypeInformation.of(Scored.class),
+            new ScoringOperator<>(new ScoringFunction<>(options, mapping, events.getType())))
         .setParallelism(scorers)
         .uid("scoring")
         .name("score (replicas)");

@@ -19,12 +19,22 @@ import ai.hiformer.model.Models;
  * restored) is applied over everything. Not thread-safe: one per scoring thread.
  */
 public final class ScoringReplica {
+  /**
+   * The fewest staged rows {@link #scoreStaged} scores in one batched pass: below it the one-row
+   * path is faster per row (MovieLens Hiformer, JMH: 109 k rows/s one at a time, 34 k in batches of
+   * 4, 235 k in batches of 16).
+   */
+  public static final int MIN_BATCH = 12;
+
   private final FeatureEncoder encoder;
   private final CtrModel model;
   private final Batch one;
   private final double[] probs;
   private final double[] logits;
   private final ReplicaPosition position = new ReplicaPosition();
+  private Batch staged; // rows encoded for scoreStaged, made at the first stage()
+  private double[] stagedLogits;
+  private double[] stagedProbs;
 
   public ScoringReplica(FeatureSpec spec, ModelConfig config) {
     this.encoder = new FeatureEncoder(spec, null);
@@ -122,13 +132,73 @@ public final class ScoringReplica {
     return position.version();
   }
 
-  /** Scores one event; returns the probability per task (a view, valid until the next call). */
-  public double[] score(Row row) throws BadRowException {
+  /**
+   * Encodes {@code row} into the next slot of the batch that {@link #scoreStaged} scores; a row the
+   * spec cannot read takes no slot. The batch holds {@code capacity} rows (fixed at the first
+   * call); the caller scores it before it is full.
+   */
+  public void stage(Row row, int capacity) throws BadRowException {
+    if (staged == null) {
+      int tasks = probs.length;
+      staged = model.layout().newBatch(capacity, tasks);
+      stagedLogits = new double[capacity * tasks];
+      stagedProbs = new double[capacity * tasks];
+      staged.setSize(0);
+    }
+    int i = staged.size();
+    if (i == staged.capacity) {
+      throw new IllegalStateException("the staged batch is full (" + i + " rows): score it first");
+    }
+    encoder.encodeReadOnly(row, staged, i);
+    staged.setSize(i + 1);
+  }
+
+  /** Rows staged and not yet scored. */
+  public int staged() {
+    return staged == null ? 0 : staged.size();
+  }
+
+  /**
+   * Scores the staged rows in one forward pass (from about a dozen rows on, cheaper per row than
+   * {@link #score} one at a time: the weights are read once for all of them) and empties the batch.
+   * Returns row i's probability for task k at {@code [i · tasks + k]}: a view, valid until the next
+   * call. The same model as {@link #score}, to float rounding.
+   */
+  public double[] scoreStaged() {
+    requireReady();
+    int n = staged();
+    int tasks = probs.length;
+    if (n >= MIN_BATCH) {
+      model.forward(staged, stagedLogits);
+    } else {
+      // Fewer rows than pay for a batched pass: each through the one-row path.
+      for (int i = 0; i < n; i++) {
+        one.copyRow(staged, i, 0);
+        one.setSize(1);
+        model.forward(one, logits);
+        System.arraycopy(logits, 0, stagedLogits, i * tasks, tasks);
+      }
+    }
+    for (int j = 0; j < n * tasks; j++) {
+      stagedProbs[j] = ai.hiformer.model.Loss.sigmoid(stagedLogits[j]);
+    }
+    if (staged != null) {
+      staged.setSize(0);
+    }
+    return stagedProbs;
+  }
+
+  private void requireReady() {
     if (!ready()) {
       throw new IllegalStateException(
           "the replica has no whole model yet: it waits for a full update or the rest"
               + " of a base's slices");
     }
+  }
+
+  /** Scores one event; returns the probability per task (a view, valid until the next call). */
+  public double[] score(Row row) throws BadRowException {
+    requireReady();
     encoder.encodeReadOnly(row, one, 0);
     one.setSize(1);
     model.forward(one, logits);

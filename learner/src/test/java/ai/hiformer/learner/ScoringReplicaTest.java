@@ -204,4 +204,44 @@ class ScoringReplicaTest {
     b[b.length / 2] ^= 1;
     assertThatThrownBy(() -> ModelUpdate.of(b)).hasMessageContaining("checksum");
   }
+
+  /**
+   * Rows staged and scored together give each row's one-at-a-time score: exactly below {@link
+   * ScoringReplica#MIN_BATCH} rows (the same one-row path), to float rounding in a batched pass. A
+   * full stage refuses more.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer", "dcnv2", "hiformer+dcnv2+lr"})
+  void rowsStagedAndScoredTogetherScoreAsEachAlone(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    ScoringReplica replica = replica(kind);
+    feed(learner, 0, 300);
+    assertThat(replica.apply(ModelUpdate.of(learner.updates().capture(true, true).bytes())))
+        .isTrue();
+    for (int n : new int[] {ScoringReplica.MIN_BATCH - 1, 40}) {
+      double[] alone = new double[2 * n];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(replica.score(row(i % 50, i % 20, i, "s" + i)), 0, alone, 2 * i, 2);
+      }
+      for (int i = 0; i < n; i++) {
+        replica.stage(row(i % 50, i % 20, i, "s" + i), 40);
+      }
+      assertThat(replica.staged()).isEqualTo(n);
+      double[] together = replica.scoreStaged();
+      assertThat(replica.staged()).isZero();
+      for (int j = 0; j < 2 * n; j++) {
+        if (n < ScoringReplica.MIN_BATCH) {
+          assertThat(together[j]).isEqualTo(alone[j]);
+        } else {
+          assertThat(together[j]).isCloseTo(alone[j], org.assertj.core.data.Offset.offset(1e-5));
+        }
+      }
+    }
+    for (int i = 0; i < 40; i++) {
+      replica.stage(row(1, 1, i, "f" + i), 40);
+    }
+    assertThatThrownBy(() -> replica.stage(row(1, 1, 1, "over"), 40))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("full");
+  }
 }

@@ -51,9 +51,23 @@ public class Scored {
       double[] probs,
       long eventTimeMillis,
       long scoringTimeMillis) {
+    return of(
+        modelId, requestId, modelVersion, tasks, probs, 0, eventTimeMillis, scoringTimeMillis);
+  }
+
+  /** As above, with the event's probabilities at {@code probs[from, from + tasks.size())}. */
+  public static Scored of(
+      String modelId,
+      String requestId,
+      long modelVersion,
+      java.util.List<String> tasks,
+      double[] probs,
+      int from,
+      long eventTimeMillis,
+      long scoringTimeMillis) {
     Map<String, Double> perTask = new java.util.LinkedHashMap<>();
     for (int k = 0; k < tasks.size(); k++) {
-      perTask.put(tasks.get(k), probs[k]);
+      perTask.put(tasks.get(k), probs[from + k]);
     }
     return new Scored(
         modelId, requestId, modelVersion, perTask, eventTimeMillis, scoringTimeMillis);

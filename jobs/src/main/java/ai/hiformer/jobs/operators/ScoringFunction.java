@@ -44,7 +44,9 @@ import org.apache.flink.util.Collector;
  * are rebuilt from it; a scoring job restored on its own rebuilds them from the topic's recent
  * past, which its update reader replays first ({@link ScoringJobUpdateReader}). Every score names
  * the replica's model version. Events whose features the spec cannot read go to {@link
- * ModelFunction#REJECTED}.
+ * ModelFunction#REJECTED}. Run by a {@link ScoringOperator}, it scores events in batches while they
+ * arrive fast enough to fill one within {@code scoring.batch-wait-ms} (one pass reads the model
+ * once for all), each on arrival otherwise.
  *
  * @param <T> the event type
  */
@@ -69,6 +71,27 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
   private transient Counter updatesApplied;
   private transient MetricGroup metricGroup;
   private transient org.apache.flink.metrics.Histogram applyMillis;
+  private transient Batching batching; // set by ScoringOperator; null: each event scored on arrival
+  private transient Map<String, StagedEvents<T>> staged; // per model, in arrival order
+  private transient int stagedTotal;
+  private transient int waitMillis;
+  private transient double arrivalGapMillis; // a moving average of the time between events
+  private transient long lastArrivalMillis;
+  private transient Counter batchedCounter;
+
+  /**
+   * What scoring outside {@code processElement} needs from the operator: its output, and a timer.
+   */
+  interface Batching {
+    /** Emits a score, with the event's record timestamp ({@code Long.MIN_VALUE}: none). */
+    void emit(Scored scored, long timestamp);
+
+    /** Calls {@link ScoringFunction#scoreStaged()} at processing time {@code atMillis}. */
+    void scoreStagedAt(long atMillis);
+  }
+
+  /** The most events scored in one pass. */
+  static final int MAX_BATCH = 64;
 
   public ScoringFunction(
       LearnerOptions options, EventMapping<T> mapping, TypeInformation<T> eventType) {
@@ -102,9 +125,14 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
       waiting.computeIfAbsent(mapping.modelId(event), k -> new ArrayDeque<>()).add(event);
     }
     restoredWaiting = null;
+    staged = new HashMap<>();
+    waitMillis = options.get(LearnerOptions.SCORING_BATCH_WAIT_MS);
+    arrivalGapMillis = 1000;
+    lastArrivalMillis = Long.MIN_VALUE;
     metricGroup = getRuntimeContext().getMetricGroup();
     scoredCounter = metricGroup.counter("eventsScored");
     updatesApplied = metricGroup.counter("modelUpdatesApplied");
+    batchedCounter = metricGroup.counter("eventsScoredInBatches");
     metricGroup.gauge(
         "eventsAwaitingModel", () -> waiting.values().stream().mapToInt(ArrayDeque::size).sum());
     applyMillis =
@@ -125,11 +153,99 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
       waiting.computeIfAbsent(modelId, k -> new ArrayDeque<>()).add(event);
       return;
     }
+    long now = ctx.timerService().currentProcessingTime();
+    if (batchingPays(now)) {
+      stage(modelId, replica, event, ctx, now);
+      return;
+    }
+    scoreStaged(modelId); // those staged before it go first
     score(modelId, replica, event, ctx, out);
+  }
+
+  /**
+   * Whether events arrive fast enough to fill a batch of {@link ScoringReplica#MIN_BATCH} within
+   * the wait: the time between arrivals averaged over about the last 16 (processing-time
+   * milliseconds, so most arrivals at a high rate count 0).
+   */
+  private boolean batchingPays(long nowMillis) {
+    if (batching == null || waitMillis == 0) {
+      return false;
+    }
+    if (lastArrivalMillis != Long.MIN_VALUE) {
+      arrivalGapMillis += (Math.max(0, nowMillis - lastArrivalMillis) - arrivalGapMillis) / 16;
+    }
+    lastArrivalMillis = nowMillis;
+    return arrivalGapMillis * ScoringReplica.MIN_BATCH <= waitMillis;
+  }
+
+  private void stage(String modelId, ScoringReplica replica, T event, Context ctx, long now) {
+    try {
+      replica.stage(mapping.features(event), MAX_BATCH);
+    } catch (BadRowException e) {
+      ctx.output(
+          ModelFunction.REJECTED,
+          new Rejected(modelId, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+      return;
+    }
+    Long timestamp = ctx.timestamp();
+    staged
+        .computeIfAbsent(modelId, k -> new StagedEvents<>())
+        .add(event, timestamp == null ? Long.MIN_VALUE : timestamp);
+    if (stagedTotal++ == 0) {
+      batching.scoreStagedAt(now + waitMillis);
+    }
+    if (replica.staged() == MAX_BATCH) {
+      scoreStaged(modelId);
+    }
+  }
+
+  /**
+   * Scores every staged event, model by model, and emits the scores (the operator calls it when the
+   * wait is over, before a checkpoint barrier, and at the end of input).
+   */
+  void scoreStaged() {
+    for (String modelId : staged.keySet()) {
+      scoreStaged(modelId);
+    }
+  }
+
+  private void scoreStaged(String modelId) {
+    StagedEvents<T> events = staged.get(modelId);
+    if (events == null || events.size() == 0) {
+      return;
+    }
+    ScoringReplica replica = replicas.get(modelId);
+    double[] probs = replica.scoreStaged();
+    long now = System.currentTimeMillis();
+    int tasks = taskNames.size();
+    for (int i = 0; i < events.size(); i++) {
+      T event = events.get(i);
+      batching.emit(
+          Scored.of(
+              modelId,
+              mapping.requestId(event),
+              replica.version(),
+              taskNames,
+              probs,
+              i * tasks,
+              mapping.eventTimeMillis(event),
+              now),
+          events.timestamp(i));
+    }
+    scoredCounter.inc(events.size());
+    batchedCounter.inc(events.size());
+    stagedTotal -= events.size();
+    events.clear();
+  }
+
+  /** Called by {@link ScoringOperator} once it is open. */
+  void batching(Batching batching) {
+    this.batching = batching;
   }
 
   @Override
   public void processElement2(PublishedUpdate published, Context ctx, Collector<Scored> out) {
+    scoreStaged(published.modelId); // with the version they would have had on arrival
     long start = System.nanoTime();
     ScoringReplica replica =
         replicas.computeIfAbsent(
@@ -190,6 +306,12 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     List<T> all = new ArrayList<>();
     for (ArrayDeque<T> queue : waiting.values()) {
       all.addAll(queue);
+    }
+    for (StagedEvents<T> events : staged.values()) {
+      for (int i = 0; i < events.size(); i++) {
+        all.add(
+            events.get(i)); // the operator scores them before a barrier; kept here should one stay
+      }
     }
     waitingState.update(all);
   }

@@ -52,11 +52,20 @@ class ScoringFunctionTest {
 
   private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> harness(
       OperatorSubtaskState from) throws Exception {
+    return harness(from, false);
+  }
+
+  /**
+   * With {@code batching}, the job's operator ({@link ScoringOperator}); else the function alone.
+   */
+  private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> harness(
+      OperatorSubtaskState from, boolean batching) throws Exception {
+    var function =
+        new ScoringFunction<>(
+            options, new ValidEventMapping(), TypeInformation.of(ValidEvent.class));
     var h =
         new TwoInputStreamOperatorTestHarness<>(
-            new CoProcessOperator<>(
-                new ScoringFunction<>(
-                    options, new ValidEventMapping(), TypeInformation.of(ValidEvent.class))));
+            batching ? new ScoringOperator<>(function) : new CoProcessOperator<>(function));
     h.setup();
     h.initializeState(from);
     h.open();
@@ -171,6 +180,105 @@ class ScoringFunctionTest {
       reference.apply(base);
       h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
       assertScoredBy(HarnessOutput.drain(h), reference, waiting);
+    }
+  }
+
+  /** Scores equal to a replica's one-row scores up to the batched pass's float rounding. */
+  private static void assertScoredTogetherBy(
+      List<Scored> got, ScoringReplica replica, List<Event> events) throws Exception {
+    EventRow row = new EventRow();
+    assertThat(got)
+        .extracting(s -> s.requestId)
+        .containsExactlyElementsOf(events.stream().map(Event::getRequestId).toList());
+    for (int k = 0; k < got.size(); k++) {
+      double want = replica.score(row.reset(ValidEvent.of(events.get(k)), "t"))[0];
+      assertThat(got.get(k).scores.get("click"))
+          .as("score of %s", got.get(k).requestId)
+          .isCloseTo(want, org.assertj.core.data.Offset.offset(1e-5));
+    }
+  }
+
+  /** A batching scorer whose replica of model "a" has the learner's first update. */
+  private TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> batchingScorer(
+      ScoringReplica reference) throws Exception {
+    ModelRuntime learner = learner();
+    train(learner, 2, 0);
+    ModelUpdate base = learner.updates().capture(true, true);
+    assertThat(reference.apply(base)).isTrue();
+    var h = harness(null, true);
+    h.setProcessingTime(0);
+    h.processElement2(new StreamRecord<>(new PublishedUpdate("a", base.bytes())));
+    return h;
+  }
+
+  private static List<Event> send(
+      TwoInputStreamOperatorTestHarness<ValidEvent, PublishedUpdate, Scored> h, int from, int n)
+      throws Exception {
+    List<Event> sent = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      sent.add(event("a", i, false));
+      h.processElement1(new StreamRecord<>(ValidEvent.of(sent.get(sent.size() - 1))));
+    }
+    return sent;
+  }
+
+  /**
+   * Events that arrive within the same millisecond, once enough have (the scorer averages the time
+   * between arrivals), are staged and scored in one pass when their wait ends, in arrival order,
+   * each as the replica scores it alone to float rounding; 64 staged are scored at once.
+   */
+  @Test
+  void eventsArrivingFasterThanABatchFillsAreScoredTogetherWhenTheWaitEnds() throws Exception {
+    ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
+    try (var h = batchingScorer(reference)) {
+      List<Event> sent = send(h, 0, 300);
+      List<Scored> got = new ArrayList<>(HarnessOutput.drain(h));
+      assertThat(got.size()).as("some wait, staged").isLessThan(300);
+      h.setProcessingTime(1); // scoring.batch-wait-ms = 1
+      got.addAll(HarnessOutput.drain(h));
+      assertScoredTogetherBy(got, reference, sent);
+    }
+  }
+
+  /** Events a few milliseconds apart cannot fill a batch: each is scored on arrival. */
+  @Test
+  void eventsArrivingSlowlyAreScoredOnArrival() throws Exception {
+    ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
+    try (var h = batchingScorer(reference)) {
+      for (int i = 0; i < 40; i++) {
+        h.setProcessingTime(5L * i);
+        List<Event> sent = send(h, i, 1);
+        assertScoredBy(HarnessOutput.drain(h), reference, sent);
+      }
+    }
+  }
+
+  /**
+   * Staged events are scored before a checkpoint barrier (their scores belong to their events'
+   * checkpoint) and before a model update is applied (with the version they arrived under).
+   */
+  @Test
+  void stagedEventsAreScoredBeforeABarrierAndBeforeAnUpdate() throws Exception {
+    ScoringReplica reference = new ScoringReplica(options.spec(), options.model());
+    try (var h = batchingScorer(reference)) {
+      send(h, 0, 300);
+      h.setProcessingTime(1);
+      HarnessOutput.drain(h);
+      List<Event> staged = send(h, 1000, 20);
+      assertThat(HarnessOutput.drain(h)).as("staged, waiting").isEmpty();
+      h.prepareSnapshotPreBarrier(1);
+      assertScoredTogetherBy(HarnessOutput.drain(h), reference, staged);
+
+      List<Event> beforeUpdate = send(h, 2000, 20);
+      long version = reference.version();
+      ModelRuntime learner = learner();
+      train(learner, 3, 0);
+      h.processElement2(
+          new StreamRecord<>(
+              new PublishedUpdate("a", learner.updates().capture(true, true).bytes())));
+      List<Scored> got = HarnessOutput.drain(h);
+      assertScoredTogetherBy(got, reference, beforeUpdate);
+      assertThat(got).allSatisfy(s -> assertThat(s.modelVersion).isEqualTo(version));
     }
   }
 }
