@@ -182,9 +182,7 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     try {
       replica.stage(mapping.features(event), MAX_BATCH);
     } catch (BadRowException e) {
-      ctx.output(
-          ModelFunction.REJECTED,
-          new Rejected(modelId, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+      reject(modelId, event, e, ctx);
       return;
     }
     Long timestamp = ctx.timestamp();
@@ -220,17 +218,7 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     int tasks = taskNames.size();
     for (int i = 0; i < events.size(); i++) {
       T event = events.get(i);
-      batching.emit(
-          Scored.of(
-              modelId,
-              mapping.requestId(event),
-              replica.version(),
-              taskNames,
-              probs,
-              i * tasks,
-              mapping.eventTimeMillis(event),
-              now),
-          events.timestamp(i));
+      batching.emit(scored(modelId, replica, event, probs, i * tasks, now), events.timestamp(i));
     }
     scoredCounter.inc(events.size());
     batchedCounter.inc(events.size());
@@ -284,21 +272,31 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     try {
       probs = replica.score(mapping.features(event));
     } catch (BadRowException e) {
-      ctx.output(
-          ModelFunction.REJECTED,
-          new Rejected(modelId, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
+      reject(modelId, event, e, ctx);
       return;
     }
-    out.collect(
-        Scored.of(
-            modelId,
-            mapping.requestId(event),
-            replica.version(),
-            taskNames,
-            probs,
-            mapping.eventTimeMillis(event),
-            System.currentTimeMillis()));
+    out.collect(scored(modelId, replica, event, probs, 0, System.currentTimeMillis()));
     scoredCounter.inc();
+  }
+
+  /** The score of {@code event}: its probabilities at {@code probs[from, from + tasks)}. */
+  private Scored scored(
+      String modelId, ScoringReplica replica, T event, double[] probs, int from, long nowMillis) {
+    return Scored.of(
+        modelId,
+        mapping.requestId(event),
+        replica.version(),
+        taskNames,
+        probs,
+        from,
+        mapping.eventTimeMillis(event),
+        nowMillis);
+  }
+
+  private void reject(String modelId, T event, BadRowException e, Context ctx) {
+    ctx.output(
+        ModelFunction.REJECTED,
+        new Rejected(modelId, mapping.requestId(event), e.getMessage(), mapping.payload(event)));
   }
 
   @Override
