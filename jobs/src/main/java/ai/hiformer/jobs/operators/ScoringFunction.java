@@ -305,10 +305,10 @@ public final class ScoringFunction<T> extends CoProcessFunction<T, PublishedUpda
     for (ArrayDeque<T> queue : waiting.values()) {
       all.addAll(queue);
     }
+    // The operator scores staged events before a barrier; any still here are kept as waiting.
     for (StagedEvents<T> events : staged.values()) {
       for (int i = 0; i < events.size(); i++) {
-        all.add(
-            events.get(i)); // the operator scores them before a barrier; kept here should one stay
+        all.add(events.get(i));
       }
     }
     waitingState.update(all);

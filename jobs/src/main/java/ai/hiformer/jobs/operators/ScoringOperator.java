@@ -17,7 +17,7 @@ public final class ScoringOperator<T> extends CoProcessOperator<T, PublishedUpda
   private static final long serialVersionUID = 1L;
 
   private transient StreamRecord<Scored> reuse;
-  private transient long timerAtMillis;
+  private transient boolean timerPending; // one at a time: a later wait never ends before it
 
   public ScoringOperator(ScoringFunction<T> function) {
     super(function);
@@ -27,7 +27,7 @@ public final class ScoringOperator<T> extends CoProcessOperator<T, PublishedUpda
   public void open() throws Exception {
     super.open();
     reuse = new StreamRecord<>(null);
-    timerAtMillis = Long.MIN_VALUE;
+    timerPending = false;
     function()
         .batching(
             new ScoringFunction.Batching() {
@@ -44,18 +44,16 @@ public final class ScoringOperator<T> extends CoProcessOperator<T, PublishedUpda
 
               @Override
               public void scoreStagedAt(long atMillis) {
-                if (timerAtMillis == Long.MIN_VALUE || atMillis < timerAtMillis) {
-                  timerAtMillis = atMillis;
-                  getProcessingTimeService().registerTimer(atMillis, t -> onWaitOver(atMillis));
+                if (!timerPending) {
+                  timerPending = true;
+                  getProcessingTimeService().registerTimer(atMillis, t -> onWaitOver());
                 }
               }
             });
   }
 
-  private void onWaitOver(long atMillis) {
-    if (timerAtMillis == atMillis) {
-      timerAtMillis = Long.MIN_VALUE;
-    }
+  private void onWaitOver() {
+    timerPending = false;
     function().scoreStaged();
   }
 
