@@ -31,13 +31,13 @@ import org.apache.flink.util.OutputTag;
 /**
  * Scores and learns, keyed by model id, for any event type that an {@link EventMapping} reads. The
  * model of each key lives as a working copy ({@link ModelRuntime}) in this subtask's memory and in
- * keyed state (RocksDB): reading it deserialises once per key after a start or restore, and {@link
- * ModelOperator} writes every changed copy back to keyed state when a checkpoint is taken, so state
- * is touched once per checkpoint rather than once per event. What is written follows what changed:
- * the model's head (dense weights, encoder, counters) and only the embedding rows and vocabulary
- * values changed since the previous checkpoint ({@link #ROWS}, {@link #VOCABULARY}). Output: one
- * {@link Scored} per scored event; events whose features the spec cannot read go to {@link
- * #REJECTED}.
+ * state: reading it deserialises once per key after a start or restore, and {@link ModelOperator}
+ * writes every changed copy back when a checkpoint is taken, so state is touched once per
+ * checkpoint rather than once per event. What is written follows what changed: the model's head
+ * (dense weights, encoder, counters; {@link HeadStore}) and, in keyed state (RocksDB), only the
+ * embedding rows and vocabulary values changed since the previous checkpoint ({@link #ROWS}, {@link
+ * #VOCABULARY}). Output: one {@link Scored} per scored event; events whose features the spec cannot
+ * read go to {@link #REJECTED}.
  *
  * @param <T> the event type
  */
@@ -61,8 +61,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
       new OutputTag<>("replica-updates", TypeInformation.of(PublishedUpdate.class));
 
   /**
-   * The head of the current key's model: everything but its rows and vocabulary values (dense
-   * weights, optimiser moments, encoder, counters).
+   * Where an earlier version kept the head of the current key's model; now {@link HeadStore} does.
    */
   public static final ValueStateDescriptor<byte[]> HEAD =
       new ValueStateDescriptor<>("model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
@@ -70,7 +69,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   /**
    * The embedding rows of the current key's model, one entry per row ({@link
    * ai.hiformer.learner.SavedRows}): with RocksDB's incremental checkpoints a checkpoint uploads
-   * the rows changed since the previous one, while {@link #HEAD} holds the rest.
+   * the rows changed since the previous one, while {@link HeadStore} holds the rest.
    */
   public static final MapStateDescriptor<Long, byte[]> ROWS =
       new MapStateDescriptor<>(
@@ -87,6 +86,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private final LearnerOptions config;
   private final EventMapping<T> mapping;
   private transient ValueState<byte[]> state;
+  private transient HeadStore heads;
   private transient ValueState<byte[]> exchangeState;
   private transient LearnerPeers peers; // learn.parallelism > 1
   private transient java.util.function.BiConsumer<String, byte[]> peerSender;
@@ -108,8 +108,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   private transient UpdatePublisher publisher;
   private transient org.apache.flink.metrics.Histogram trainMillis;
   private transient ProgressLog progress;
-  private transient boolean
-      replicasScore; // scoring.parallelism > 0: ScoringFunction scores, this only learns
+  private transient boolean replicasScore; // scoring.parallelism > 0: this only learns
 
   public ModelFunction(LearnerOptions options, EventMapping<T> mapping) {
     this.config = options;
@@ -181,6 +180,11 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     return epoch;
   }
 
+  /** Where the models' heads are kept, set by the operator before any key is read. */
+  void heads(HeadStore heads) {
+    this.heads = heads;
+  }
+
   @Override
   public void processElement(T event, Context ctx, Collector<Scored> out) throws Exception {
     String key = ctx.getCurrentKey();
@@ -191,8 +195,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     try {
       if (replicasScore || !mapping.score(event)) {
         // With scoring replicas, an event to score only tells the learner that its model exists
-        // (ScoringFunction
-        // scored it already, and reports it if it is malformed).
+        // (ScoringFunction scored it already, and reports it if it is malformed).
         if (!mapping.labels(event).isEmpty()) {
           runtime.learnOnly(
               mapping.features(event),
@@ -315,13 +318,8 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     if (r != null) {
       return r;
     }
-    byte[] bytes;
     try {
-      bytes = state.value();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read the model state of " + key, e);
-    }
-    try {
+      byte[] bytes = heads.read(key, state);
       r =
           bytes == null
               ? new ModelRuntime(spec, modelConfig, optimizer, microBatch)
@@ -330,7 +328,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalStateException("cannot read the saved rows of " + key, e);
+      throw new IllegalStateException("cannot read the saved model of " + key, e);
     }
     RuntimeSettings.apply(config, key, r);
     runtimes.put(key, r);
@@ -376,7 +374,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
   void writeBack(String key) throws Exception {
     ModelRuntime r = runtimes.get(key);
     if (r != null) {
-      state.update(r.headBytes());
+      heads.write(key, r.headBytes(), state);
       r.drainUnsaved(rowState::put, entryState::put);
       if (peers != null) {
         exchangeState.update(peers.state(key));

@@ -24,8 +24,9 @@ import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 
 /**
  * Runs {@link ModelFunction} and, when a checkpoint is taken, first writes every changed working
- * copy into keyed state under its own key (the hook runs before the state backends snapshot), so
- * checkpoints hold the model exactly as it is at the barrier.
+ * copy into state (the hook runs before the state backends snapshot): its rows and vocabulary
+ * values into keyed state under its own key, its head into the {@link HeadStore}. So checkpoints
+ * hold the model exactly as it is at the barrier.
  */
 public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scored>
     implements org.apache.flink.streaming.api.operators.BoundedOneInput {
@@ -65,6 +66,11 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
     return function;
   }
 
+  /** Where the models' heads are kept (for tests). */
+  HeadStore heads() {
+    return heads;
+  }
+
   /**
    * Snapshots and deltas captured at checkpoint barriers, staged by checkpoint id ({@link
    * SnapshotStaging}) and promoted once that checkpoint completes; the list is operator state too,
@@ -74,6 +80,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
   private transient TreeMap<Long, List<Path>> staged;
 
   private transient ListState<String> stagedState;
+  private transient HeadStore heads;
   private transient long lastDeltaMillis;
   private transient long deltaCount;
 
@@ -85,6 +92,12 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     function.epoch(epochOf(context));
     super.initializeState(context);
+    heads =
+        new HeadStore(
+            context.getOperatorStateStore(),
+            getRuntimeContext().getTaskInfo(),
+            context.isRestored());
+    function.heads(heads);
     if (peerChannel != null) {
       peers = new PeerExchangeReader(this, context);
     }
@@ -238,6 +251,7 @@ public final class ModelOperator<T> extends KeyedProcessOperator<String, T, Scor
       function.writeBack(key);
     }
     function.dirtyKeys().clear();
+    heads.snapshot();
     super.snapshotState(context);
   }
 

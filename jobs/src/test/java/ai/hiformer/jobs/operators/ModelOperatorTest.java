@@ -21,14 +21,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,6 +95,23 @@ class ModelOperatorTest {
     return h;
   }
 
+  /** Subtask {@code subtask} of {@code parallelism}, with {@link #KEY_GROUPS} key groups. */
+  private static KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> harness(
+      LearnerOptions options, int parallelism, int subtask) throws Exception {
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new ModelOperator<>(new ModelFunction<>(options, new ValidEventMapping())),
+            (ValidEvent v) -> v.modelId,
+            Types.STRING,
+            KEY_GROUPS,
+            parallelism,
+            subtask);
+    h.setup();
+    return h;
+  }
+
+  private static final int KEY_GROUPS = 128;
+
   /**
    * Event {@code i} of {@code model}: 7 users, 5 items, 11 prices; a click on every third when
    * labelled.
@@ -115,21 +133,10 @@ class ModelOperatorTest {
     h.processElement(new StreamRecord<>(ValidEvent.of(e)));
   }
 
-  /** The model state bytes of each key in the operator's keyed state backend. */
+  /** The model head bytes of each key, as the last checkpoint saved them. */
   private static Map<String, byte[]> stateByKey(
       KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
-    KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
-    Set<String> keys = new TreeSet<>();
-    backend.getKeys(ModelFunction.HEAD.getName(), VoidNamespace.INSTANCE).forEach(keys::add);
-    Map<String, byte[]> out = new java.util.TreeMap<>();
-    for (String key : keys) {
-      backend.setCurrentKey(key);
-      ValueState<byte[]> state =
-          backend.getPartitionedState(
-              VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.HEAD);
-      out.put(key, state.value());
-    }
-    return out;
+    return ((ModelOperator<?>) h.getOperator()).heads().saved();
   }
 
   /**
@@ -141,11 +148,7 @@ class ModelOperatorTest {
       throws Exception {
     KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
     backend.setCurrentKey(key);
-    byte[] head =
-        backend
-            .getPartitionedState(
-                VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.HEAD)
-            .value();
+    byte[] head = stateByKey(h).get(key);
     var rows =
         backend
             .getPartitionedState(
@@ -444,6 +447,108 @@ class ModelOperatorTest {
         assertThat(state.get(key)).as("model bytes of %s", key).isEqualTo(expectedState.get(key));
       }
     }
+  }
+
+  @Test
+  void afterRescalingEachSubtaskKeepsTheHeadsOfItsOwnModelsAndCarriesOnWithThem() throws Exception {
+    List<String> models = List.of("a", "b", "c", "d", "e", "f");
+    LearnerOptions options =
+        learningAndScoring(models.toArray(String[]::new)).build().learnerOptions();
+    OperatorSubtaskState checkpoint;
+    List<Scored> expected;
+    try (var h = harness(options, 1, 0)) {
+      h.open();
+      for (int i = 0; i < 60; i++) {
+        send(h, event(models.get(i % 6), i, true));
+      }
+      checkpoint = h.snapshot(1, 100);
+      HarnessOutput.drain(h);
+      for (int i = 60; i < 120; i++) {
+        send(h, event(models.get(i % 6), i, true));
+      }
+      expected = HarnessOutput.drain(h);
+    }
+    Map<String, Scored> got = new java.util.HashMap<>();
+    for (int subtask = 0; subtask < 2; subtask++) {
+      int me = subtask;
+      List<String> mine =
+          models.stream()
+              .filter(
+                  m -> KeyGroupRangeAssignment.assignKeyToParallelOperator(m, KEY_GROUPS, 2) == me)
+              .toList();
+      assertThat(mine).as("models of subtask %d", subtask).isNotEmpty().hasSizeLessThan(6);
+      try (var r = harness(options, 2, subtask)) {
+        r.initializeState(
+            AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                checkpoint, KEY_GROUPS, 1, 2, subtask));
+        r.open();
+        r.snapshot(2, 200);
+        assertThat(stateByKey(r).keySet())
+            .as("the heads subtask %d keeps of all it was given", subtask)
+            .containsExactlyInAnyOrderElementsOf(mine);
+        for (int i = 60; i < 120; i++) {
+          if (mine.contains(models.get(i % 6))) {
+            send(r, event(models.get(i % 6), i, true));
+          }
+        }
+        HarnessOutput.drain(r).forEach(x -> got.put(x.requestId, x));
+      }
+    }
+    assertThat(got).hasSameSizeAs(expected);
+    for (Scored e : expected) {
+      assertThat(got.get(e.requestId).modelVersion).isEqualTo(e.modelVersion);
+      assertThat(got.get(e.requestId).scores).as(e.requestId).isEqualTo(e.scores);
+    }
+  }
+
+  @Test
+  void aHeadAnEarlierVersionSavedInKeyedStateIsReadAndMovedToTheHeadStore() throws Exception {
+    OperatorSubtaskState earlier;
+    List<Scored> expected;
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < 21; i++) {
+        send(h, event("a", i, true));
+      }
+      h.snapshot(1, 100);
+      // What an earlier version saved: the same head, in keyed state, and no operator state.
+      h.getOperator().getKeyedStateBackend().setCurrentKey("a");
+      keyedHead(h).update(stateByKey(h).get("a"));
+      OperatorSubtaskState current = h.snapshot(2, 200);
+      earlier =
+          OperatorSubtaskState.builder()
+              .setManagedKeyedState(current.getManagedKeyedState())
+              .setRawKeyedState(current.getRawKeyedState())
+              .build();
+      HarnessOutput.drain(h);
+      for (int i = 21; i < 50; i++) {
+        send(h, event("a", i, true));
+      }
+      expected = HarnessOutput.drain(h);
+    }
+    try (var restored = harness()) {
+      restored.initializeState(earlier);
+      restored.open();
+      for (int i = 21; i < 50; i++) {
+        send(restored, event("a", i, true));
+      }
+      List<Scored> got = HarnessOutput.drain(restored);
+      assertThat(got)
+          .extracting(x -> x.scores)
+          .isEqualTo(expected.stream().map(x -> x.scores).toList());
+      restored.snapshot(3, 300);
+      assertThat(stateByKey(restored)).containsOnlyKeys("a");
+      restored.getOperator().getKeyedStateBackend().setCurrentKey("a");
+      assertThat(keyedHead(restored).value()).as("the head left in keyed state").isNull();
+    }
+  }
+
+  private static ValueState<byte[]> keyedHead(
+      KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, Scored> h) throws Exception {
+    return h.getOperator()
+        .getKeyedStateBackend()
+        .getPartitionedState(
+            VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, ModelFunction.HEAD);
   }
 
   /** The number of entries in {@code dir}. */
