@@ -20,8 +20,8 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 /**
  * The learners' model heads ({@link ai.hiformer.learner.ModelRuntime#headBytes()}: dense weights,
- * optimiser moments, encoder, counters; about 2 MB for the MovieLens model) kept in operator state,
- * one (model key, head) entry per model this subtask learns.
+ * optimiser moments, encoder, counters; about 2 MB for MovieLens, 7 MB for Criteo at d = 16) kept
+ * in operator state, one (model key, head) entry per model this subtask learns.
  *
  * <p>Why not keyed state, as the rows are: a head changes at every step, so it is rewritten at
  * every checkpoint. In keyed state each rewrite went through RocksDB's memtable and, with changelog
