@@ -2,11 +2,13 @@ package ai.hiformer.jobs.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.hiformer.features.snapshot.ModelSnapshot;
 import ai.hiformer.features.spec.FeatureSpec;
 import ai.hiformer.jobs.api.LearnerOptions;
 import ai.hiformer.jobs.api.Scored;
 import ai.hiformer.jobs.stream.EventRow;
 import ai.hiformer.jobs.stream.JobConfig;
+import ai.hiformer.jobs.stream.SavepointExport;
 import ai.hiformer.jobs.stream.ValidEvent;
 import ai.hiformer.jobs.stream.ValidEventMapping;
 import ai.hiformer.learner.ModelRuntime;
@@ -14,6 +16,7 @@ import ai.hiformer.model.ModelConfig;
 import ai.hiformer.model.ModelKind;
 import ai.hiformer.model.optim.OptimizerConfig;
 import ai.hiformer.schemas.Event;
+import java.io.DataOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,11 +26,15 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -504,8 +511,10 @@ class ModelOperatorTest {
   @Test
   void aHeadAnEarlierVersionSavedInKeyedStateIsReadAndMovedToTheHeadStore() throws Exception {
     OperatorSubtaskState earlier;
+    OperatorSubtaskState current;
+    byte[] learner;
     List<Scored> expected;
-    try (var h = harness()) {
+    try (var h = harness(config().learnerOptions(), 1, 0)) {
       h.open();
       for (int i = 0; i < 21; i++) {
         send(h, event("a", i, true));
@@ -514,7 +523,8 @@ class ModelOperatorTest {
       // What an earlier version saved: the same head, in keyed state, and no operator state.
       h.getOperator().getKeyedStateBackend().setCurrentKey("a");
       keyedHead(h).update(stateByKey(h).get("a"));
-      OperatorSubtaskState current = h.snapshot(2, 200);
+      current = h.snapshot(2, 200);
+      learner = ((ModelOperator<?>) h.getOperator()).function().runtimes().get("a").learnerBytes();
       earlier =
           OperatorSubtaskState.builder()
               .setManagedKeyedState(current.getManagedKeyedState())
@@ -526,7 +536,24 @@ class ModelOperatorTest {
       }
       expected = HarnessOutput.drain(h);
     }
-    try (var restored = harness()) {
+    // hiformer export reads both layouts.
+    for (OperatorSubtaskState state : List.of(earlier, current)) {
+      Path savepoint = Files.createTempDirectory(snapshots, "savepoint");
+      OperatorState model =
+          new OperatorState(
+              "model", "model", OperatorIdentifier.forUid("model").getOperatorId(), 1, KEY_GROUPS);
+      model.putState(0, state);
+      try (var out = new DataOutputStream(Files.newOutputStream(savepoint.resolve("_metadata")))) {
+        Checkpoints.storeCheckpointMetadata(
+            new CheckpointMetadata(2, List.of(model), List.of()), out);
+      }
+      Path exported = snapshots.resolve("exported-" + savepoint.getFileName());
+      assertThat(SavepointExport.export(savepoint.toUri().toString(), exported)).hasSize(1);
+      assertThat(
+              Files.readAllBytes(ModelSnapshot.directory(exported, "a", 2).resolve("learner.bin")))
+          .isEqualTo(learner);
+    }
+    try (var restored = harness(config().learnerOptions(), 1, 0)) {
       restored.initializeState(earlier);
       restored.open();
       for (int i = 21; i < 50; i++) {
