@@ -222,7 +222,8 @@ public record SoakRun(
         jmHeap,
         threads,
         fds,
-        ProcessProbe.rocksDbMb(cluster.settings().home().resolve("tmp")),
+        ProcessProbe.retained(
+            () -> ProcessProbe.rocksDbMb(cluster.settings().home().resolve("tmp"))),
         checkpointMb,
         ProcessProbe.diskMb(cluster.settings().checkpoints()),
         checkpointMs);
