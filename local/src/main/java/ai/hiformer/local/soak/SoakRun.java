@@ -222,8 +222,7 @@ public record SoakRun(
         jmHeap,
         threads,
         fds,
-        ProcessProbe.retained(
-            () -> ProcessProbe.rocksDbMb(cluster.settings().home().resolve("tmp"))),
+        ProcessProbe.retainedRocksDbMb(cluster.settings().home().resolve("tmp")),
         checkpointMb,
         ProcessProbe.diskMb(cluster.settings().checkpoints()),
         checkpointMs);
