@@ -41,21 +41,9 @@ public class Scored {
    * The score of one event from the probabilities a model gave it.
    *
    * @param tasks the task names, in the model's task order
-   * @param probs (tasks.size()) probability per task, read here (the array may be a reused view)
+   * @param probs probabilities, read here (the array may be a reused view): the event's are {@code
+   *     probs[from, from + tasks.size())}, one per task
    */
-  public static Scored of(
-      String modelId,
-      String requestId,
-      long modelVersion,
-      java.util.List<String> tasks,
-      double[] probs,
-      long eventTimeMillis,
-      long scoringTimeMillis) {
-    return of(
-        modelId, requestId, modelVersion, tasks, probs, 0, eventTimeMillis, scoringTimeMillis);
-  }
-
-  /** As above, with the event's probabilities at {@code probs[from, from + tasks.size())}. */
   public static Scored of(
       String modelId,
       String requestId,

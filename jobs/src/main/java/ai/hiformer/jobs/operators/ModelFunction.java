@@ -233,6 +233,7 @@ public final class ModelFunction<T> extends KeyedProcessFunction<String, T, Scor
             versionBefore,
             taskNames,
             probs,
+            0,
             time,
             System.currentTimeMillis()));
     scoredCounter.inc();
