@@ -34,9 +34,9 @@ final class ProcessProbe {
    *
    * <p>Why two: a learner holds a serving snapshot it has just captured (the soak's model: 14 MB of
    * learner bytes and the encoder's) for at most a checkpoint interval, until the checkpoint stages
-   * it to files. A count that lands in that second reads 16 MB more: three of 50 samples of an hour
-   * did (+12 %), while counts every 30 s in between held at the level. A leak raises both counts; a
-   * capture in flight, one.
+   * it to files. A count that lands in that second reads 16 MB more: four of 50 samples of an hour
+   * did (+12 to +14 %), while counts every 30 s in between held at the level. A leak raises both
+   * counts; a capture in flight, one.
    */
   static double heapAfterGcMb(long pid) {
     return retained(() -> liveHeapMb(pid), 2, RETAINED_GAP_MS);
@@ -73,10 +73,7 @@ final class ProcessProbe {
     return retained(() -> rocksDbMb(tmp), 11, 1_000);
   }
 
-  /**
-   * Longer than the learner's checkpoint interval (1 s), which bounds a capture's life, and than a
-   * merge of the soak's RocksDB files (tens of MB).
-   */
+  /** Longer than the learner's checkpoint interval (1 s), which bounds a capture's life. */
   static final long RETAINED_GAP_MS = 3_000;
 
   private static double liveHeapMb(long pid) {
