@@ -81,7 +81,7 @@ public final class PrometheusServer implements AutoCloseable {
                 + "&start="
                 + start.getEpochSecond()
                 + "&end="
-                + end.getEpochSecond()
+                + wholeSecondAtOrAfter(end)
                 + "&step="
                 + Math.max(1, step.toSeconds()));
     List<Series> out = new ArrayList<>();
@@ -100,6 +100,15 @@ public final class PrometheusServer implements AutoCloseable {
       out.add(new Series(labels, times, values));
     }
     return out;
+  }
+
+  /**
+   * {@code t} rounded up to a whole second. The API takes whole seconds here, and a range ends at
+   * its last point: an end rounded down could fall before an instant query just answered with data,
+   * so a series that had only just begun (a rate's second scrape) would draw nothing.
+   */
+  static long wholeSecondAtOrAfter(Instant t) {
+    return t.getNano() == 0 ? t.getEpochSecond() : t.getEpochSecond() + 1;
   }
 
   /** A sample value as Prometheus writes it: a decimal, "NaN", "+Inf" or "-Inf". */

@@ -77,6 +77,16 @@ class DashboardPreviewTest {
     assertThat(PrometheusServer.number("NaN")).isNaN();
   }
 
+  @Test
+  void aRangeEndsNoEarlierThanTheInstantAskedFor() {
+    // A range query's last point is its end; rounded down, it could precede an instant query that
+    // had just found data, and a series that had only begun would draw nothing.
+    assertThat(PrometheusServer.wholeSecondAtOrAfter(Instant.ofEpochSecond(100, 1))).isEqualTo(101);
+    assertThat(PrometheusServer.wholeSecondAtOrAfter(Instant.ofEpochSecond(100, 999_999_999)))
+        .isEqualTo(101);
+    assertThat(PrometheusServer.wholeSecondAtOrAfter(Instant.ofEpochSecond(100))).isEqualTo(100);
+  }
+
   /** Pixels of the first series' colour (green) in a rectangle. */
   private static int colouredPixels(BufferedImage image, int x0, int y0, int x1, int y1) {
     int n = 0;
