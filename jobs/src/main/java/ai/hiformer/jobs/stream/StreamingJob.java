@@ -131,6 +131,10 @@ public final class StreamingJob {
     // scoring subtask sees (docs/BENCHMARKS.md); edges that only feed the learner flush every
     // OnlineLearning.LEARNING_BUFFER_TIMEOUT_MS instead.
     conf.setString("execution.buffer-timeout.interval", "0ms");
+    // Chained operators hand each record on as it is instead of a copy through its serializer: no
+    // function here keeps or changes a record it was given (each emits a new one), and the copy
+    // was a third of the learner's events source, a map copied per filter (docs/BENCHMARKS.md).
+    conf.setString("pipeline.object-reuse", "true");
     conf.setString("parallelism.default", Integer.toString(config.get(JobConfig.PARALLELISM)));
     // Every record type has a Flink serializer of its own: a type that would fall back to Kryo
     // fails when the
