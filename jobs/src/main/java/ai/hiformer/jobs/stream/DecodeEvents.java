@@ -6,13 +6,15 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Decode and validate: good events go on, anything else to the dead-letter output with its reason.
+ * Decode and validate: good events go on, their columns encoded ({@link
+ * ImpressionCodec#withColumnsEncoded}), anything else to the dead-letter output with its reason.
  */
 public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
   private static final long serialVersionUID = 1L;
 
   private final JobConfig config;
   private transient EventValidator validator;
+  private transient ImpressionCodec columns;
   private transient Counter deadLetters;
   private transient Counter accepted;
   private transient long seen;
@@ -31,6 +33,7 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
             config.spec(),
             config.get(JobConfig.MAX_VALUE_CHARS),
             decoder);
+    columns = new ImpressionCodec(config.spec());
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     accepted = getRuntimeContext().getMetricGroup().counter("eventsAccepted");
     drill =
@@ -48,7 +51,7 @@ public final class DecodeEvents extends ProcessFunction<RawRecord, ValidEvent> {
     try {
       ValidEvent e = validator.validate(r.value);
       accepted.inc();
-      out.collect(e);
+      out.collect(columns.withColumnsEncoded(e));
     } catch (EventValidator.Invalid invalid) {
       deadLetters.inc();
       ctx.output(

@@ -48,8 +48,14 @@ public final class ImpressionCodec {
     return names.toArray(new String[0]);
   }
 
-  /** The impression's bytes (a new array of exactly their length). */
+  /**
+   * The impression's bytes (a new array of exactly their length), or those it carries already
+   * ({@link #withColumnsEncoded}).
+   */
   byte[] encode(ValidEvent e) {
+    if (e.impression != null) {
+      return e.impression;
+    }
     size = 0;
     writeLong(e.eventTimeMillis);
     for (String column : columns) {
@@ -74,6 +80,21 @@ public final class ImpressionCodec {
       }
     }
     return Arrays.copyOf(buffer, size);
+  }
+
+  /**
+   * {@code e} with its columns as {@link #encode} writes them, in place of its maps, which become
+   * null (its ids, time and labels stay): how a decoded event crosses the job's network edges and
+   * waits in the join. Flink copies three maps of strings field by field across an edge, and the
+   * scorer and the learner read the bytes in place ({@link ImpressionRow}); columns outside the
+   * spec are dropped, as the model never reads them.
+   */
+  ValidEvent withColumnsEncoded(ValidEvent e) {
+    e.impression = encode(e);
+    e.categorical = null;
+    e.numeric = null;
+    e.multi = null;
+    return e;
   }
 
   /** The event time an encoded impression carries (its first 8 bytes). */

@@ -31,8 +31,9 @@ public class ValidEvent {
   public Map<String, Double> labels;
 
   /**
-   * A joined example's columns as the label join keeps them ({@link ImpressionCodec}; its time
-   * included), in place of the maps, which are then null; null on every other event.
+   * The columns the spec reads as the label join keeps them ({@link ImpressionCodec}; its time
+   * included), in place of the maps, which are then null: every event the job decodes and every
+   * joined example carries them so; null only on an event built from its maps ({@link #of}).
    */
   public byte[] impression;
 

@@ -64,6 +64,31 @@ class ValidEventMappingTest {
   }
 
   @Test
+  void aDecodedEventTravelsAsItsEncodedColumnsAndReadsAsItsMapsDid() {
+    ValidEvent labelled = event();
+    labelled.labels = Map.of("click", 1.0);
+    labelled.labelled = true;
+    Row maps = new EventRow().reset(event(), "r1");
+    ImpressionCodec codec = new ImpressionCodec(SPEC);
+    ValidEvent encoded = codec.withColumnsEncoded(labelled);
+    assertThat(encoded.categorical).isNull();
+    assertThat(encoded.numeric).isNull();
+    assertThat(encoded.multi).isNull();
+    assertThat(encoded.labels).containsEntry("click", 1.0);
+    assertThat(codec.encode(encoded))
+        .as("the join keeps the bytes it is given")
+        .isSameAs(encoded.impression);
+    Row bytes = new ValidEventMapping(ImpressionCodec.columnsOf(SPEC)).features(encoded);
+    for (String column : List.of("user", "price", "age", "tags", "eventTime", "unread")) {
+      assertThat(bytes.text(column)).as("text of %s", column).isEqualTo(maps.text(column));
+      assertThat(bytes.hasNumber(column))
+          .as("number of %s", column)
+          .isEqualTo(maps.hasNumber(column));
+      assertThat(bytes.list(column)).as("list of %s", column).isEqualTo(maps.list(column));
+    }
+  }
+
+  @Test
   void aRejectedJoinedExampleIsDeadLetteredWithItsColumnsAndLabels() throws Exception {
     ValidEvent j = joined(event());
     Event back =
