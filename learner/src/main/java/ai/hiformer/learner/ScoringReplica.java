@@ -20,11 +20,11 @@ import ai.hiformer.model.Models;
  */
 public final class ScoringReplica {
   /**
-   * The fewest staged rows {@link #scoreStaged} scores in one batched pass: below it the one-row
-   * path is faster per row (MovieLens Hiformer, JMH: 109 k rows/s one at a time, 34 k in batches of
-   * 4, 235 k in batches of 16).
+   * The fewest rows worth waiting for: a batched pass of 4 costs about half as much per row as 4
+   * one at a time (MovieLens Hiformer, JMH: 112 k rows/s one at a time, 191 k in batches of 2, 216
+   * k of 4, 232 k of 8), so a scorer stages events while they arrive fast enough to fill one.
    */
-  public static final int MIN_BATCH = 12;
+  public static final int MIN_BATCH = 4;
 
   private final FeatureEncoder encoder;
   private final CtrModel model;
@@ -159,8 +159,8 @@ public final class ScoringReplica {
   }
 
   /**
-   * Scores the staged rows in one forward pass (from about a dozen rows on, cheaper per row than
-   * {@link #score} one at a time: the weights are read once for all of them) and empties the batch.
+   * Scores the staged rows in one forward pass (from two rows on, cheaper per row than {@link
+   * #score} one at a time: the weights are read once for all of them) and empties the batch.
    * Returns row i's probability for task k at {@code [i · tasks + k]}: a view, valid until the next
    * call. The same model as {@link #score}, to float rounding.
    */
@@ -168,10 +168,10 @@ public final class ScoringReplica {
     requireReady();
     int n = staged();
     int tasks = probs.length;
-    if (n >= MIN_BATCH) {
+    if (n >= 2) {
       model.forward(staged, stagedLogits);
     } else {
-      // Fewer rows than pay for a batched pass: each through the one-row path.
+      // One row: the one-row path.
       for (int i = 0; i < n; i++) {
         one.copyRow(staged, i, 0);
         one.setSize(1);

@@ -206,9 +206,9 @@ class ScoringReplicaTest {
   }
 
   /**
-   * Rows staged and scored together give each row's one-at-a-time score: exactly below {@link
-   * ScoringReplica#MIN_BATCH} rows (the same one-row path), to float rounding in a batched pass. A
-   * full stage refuses more.
+   * Rows staged and scored together give each row's one-at-a-time score: exactly for one row (the
+   * same one-row path), to float rounding in a batched pass of two rows or more. A full stage
+   * refuses more.
    */
   @ParameterizedTest
   @ValueSource(strings = {"hiformer", "dcnv2", "hiformer+dcnv2+lr"})
@@ -218,7 +218,7 @@ class ScoringReplicaTest {
     feed(learner, 0, 300);
     assertThat(replica.apply(ModelUpdate.of(learner.updates().capture(true, true).bytes())))
         .isTrue();
-    for (int n : new int[] {ScoringReplica.MIN_BATCH - 1, 40}) {
+    for (int n : new int[] {1, 2, ScoringReplica.MIN_BATCH - 1, 40}) {
       double[] alone = new double[2 * n];
       for (int i = 0; i < n; i++) {
         System.arraycopy(replica.score(row(i % 50, i % 20, i, "s" + i)), 0, alone, 2 * i, 2);
@@ -230,7 +230,7 @@ class ScoringReplicaTest {
       double[] together = replica.scoreStaged();
       assertThat(replica.staged()).isZero();
       for (int j = 0; j < 2 * n; j++) {
-        if (n < ScoringReplica.MIN_BATCH) {
+        if (n == 1) {
           assertThat(together[j]).isEqualTo(alone[j]);
         } else {
           assertThat(together[j]).isCloseTo(alone[j], org.assertj.core.data.Offset.offset(1e-5));

@@ -184,8 +184,8 @@ public final class LearnerOptions implements Serializable {
           0,
           1000,
           "with scoring replicas, how long an event may wait to be scored together with the events that arrive"
-              + " after it: a scorer stages events only while they arrive fast enough to fill a batch of 12 in that"
-              + " time (about 12,000 events/s a subtask at 1 ms), and scores them in one pass, reading the model"
+              + " after it: a scorer stages events only while they arrive fast enough to fill a batch of 4 in that"
+              + " time (about 4,000 events/s a subtask at 1 ms), and scores them in one pass, reading the model"
               + " once for all; slower, each is scored on arrival. 0: every event on arrival");
 
   public static final Option<Integer> LEARN_NICENESS =
