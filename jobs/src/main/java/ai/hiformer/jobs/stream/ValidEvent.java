@@ -11,9 +11,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 
 /**
- * An event that passed validation, decoded once (a Flink POJO; since Flink 2.0 its maps and lists
- * travel with Flink's own collection serializers): its model id (the key of scoring and learning),
- * request id (the key of the label join), time, raw feature columns and labels.
+ * An event that passed validation, decoded once (a Flink POJO): its model id (the key of scoring
+ * and learning), request id (the key of the label join), time, feature columns and labels. The
+ * columns are maps as the Avro event has them ({@link #of}) until the job's decoder encodes them
+ * into {@link #impression}, the form in which they cross the job's network edges.
  */
 public class ValidEvent {
   public String modelId;
