@@ -159,7 +159,7 @@ public final class ScoringReplica {
   }
 
   /**
-   * Scores the staged rows in one forward pass (from two rows on, cheaper per row than {@link
+   * Scores the staged rows in one forward pass (from two rows on cheaper per row than {@link
    * #score} one at a time: the weights are read once for all of them) and empties the batch.
    * Returns row i's probability for task k at {@code [i · tasks + k]}: a view, valid until the next
    * call. The same model as {@link #score}, to float rounding.
@@ -168,16 +168,9 @@ public final class ScoringReplica {
     requireReady();
     int n = staged();
     int tasks = probs.length;
-    if (n >= 2) {
-      model.forward(staged, stagedLogits);
-    } else {
-      // One row: the one-row path.
-      for (int i = 0; i < n; i++) {
-        one.copyRow(staged, i, 0);
-        one.setSize(1);
-        model.forward(one, logits);
-        System.arraycopy(logits, 0, stagedLogits, i * tasks, tasks);
-      }
+    if (n > 0) {
+      model.forward(
+          staged, stagedLogits); // one row takes the model's one-row kernel, as score does
     }
     for (int j = 0; j < n * tasks; j++) {
       stagedProbs[j] = ai.hiformer.model.Loss.sigmoid(stagedLogits[j]);
