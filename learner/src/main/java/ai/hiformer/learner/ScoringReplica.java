@@ -21,8 +21,8 @@ import ai.hiformer.model.Models;
 public final class ScoringReplica {
   /**
    * The fewest rows worth waiting for: a batched pass of 4 costs about half as much per row as 4
-   * one at a time (MovieLens Hiformer, JMH: 112 k rows/s one at a time, 191 k in batches of 2, 216
-   * k of 4, 232 k of 8), so a scorer stages events while they arrive fast enough to fill one.
+   * one at a time (MovieLens Hiformer, JMH: 108 k rows/s one at a time, 214 k in batches of 2, 222
+   * k of 4, 233 k of 8), so a scorer stages events while they arrive fast enough to fill one.
    */
   public static final int MIN_BATCH = 4;
 

@@ -28,7 +28,7 @@ public final class FloatGemm {
   /**
    * Whether a batch of {@code rows} examples should take the float chain (native, float, rows ≥ 2;
    * one row has a kernel of its own). From two rows on it is the fastest way per row: MovieLens
-   * Hiformer scored 191 k rows/s in batches of 2 and 216 k in batches of 4 on it, against 112 k one
+   * Hiformer scored 214 k rows/s in batches of 2 and 222 k in batches of 4 on it, against 108 k one
    * row at a time and 37 k in batches of 2 to 4 on the double products it replaced below 8 rows
    * (ScoreBenchmark).
    */
