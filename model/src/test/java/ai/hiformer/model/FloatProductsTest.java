@@ -11,6 +11,8 @@ import ai.hiformer.model.train.Learner;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The float path of the large products (sgemm, and Hiformer's float chain through the composite
@@ -25,10 +27,14 @@ class FloatProductsTest {
 
   /** A float-precision model (whatever this module's default) of the MovieLens shape. */
   private static ModelConfig movieLensShape(long seed) {
+    return movieLensShape(ModelKind.HIFORMER, seed);
+  }
+
+  private static ModelConfig movieLensShape(ModelKind kind, long seed) {
     assumeTrue(
         Precision.FLOAT.floatProducts(),
         "OpenBLAS is not loaded here; the float path does not exist");
-    return ModelConfig.builder(ModelKind.HIFORMER)
+    return ModelConfig.builder(kind)
         .d(16)
         .heads(2)
         .keyDim(8)
@@ -97,6 +103,41 @@ class FloatProductsTest {
       assertThat(after[i])
           .as("example %d", i)
           .isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
+    }
+  }
+
+  /**
+   * At the batch sizes of scoring (8 rows, short enough for OpenBLAS's direct kernel in slices) and
+   * of training (64), every kind of model scores with the weights of its last step, as exact
+   * products do.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = ModelKind.class,
+      names = {"HIFORMER", "DCNV2", "AUTOINT", "TRANSFORMER"})
+  void denseLayersFollowTheWeightsAtScoringBatchSizes(ModelKind kind) {
+    ModelConfig config = movieLensShape(kind, 8);
+    Learner learner =
+        new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults().withDenseLr(0.05));
+    for (int rows : new int[] {8, 64}) {
+      Batch batch = TestBatches.random(LAYOUT, rows, 1, 30, 15 + rows);
+      double[] before = new double[rows];
+      double[] after = new double[rows];
+      double[] exact = new double[rows];
+      learner.predict(batch, before);
+      assertThat(
+              learner.predictThenTrain(TestBatches.random(LAYOUT, 64, 1, 30, 16), new double[64]))
+          .isTrue();
+      learner.predict(batch, after);
+      exact(learner.model(), batch, exact);
+      double moved = 0;
+      for (int i = 0; i < rows; i++) {
+        moved = Math.max(moved, Math.abs(after[i] - before[i]));
+        assertThat(after[i])
+            .as("%s, %d rows, example %d", kind, rows, i)
+            .isCloseTo(exact[i], org.assertj.core.data.Offset.offset(1e-5));
+      }
+      assertThat(moved).as("%s: training moved the scores", kind).isGreaterThan(1e-4);
     }
   }
 

@@ -66,9 +66,67 @@ public final class FloatGemm {
 
   /**
    * {@code C (m×n) = op(A) · op(B)} (C overwritten); A is (m×k) or, transposed, stored (k×m); B
-   * likewise.
+   * likewise. A short batch may go to OpenBLAS in slices of rows (see {@link SmallSgemm}).
    */
   public static void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      Matrix a,
+      int aOff,
+      int lda,
+      Matrix b,
+      int bOff,
+      int ldb,
+      Matrix c,
+      int cOff,
+      int ldc) {
+    if (transA) {
+      sgemm(true, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return;
+    }
+    int rows = SmallSgemm.rowsPerCall(SmallSgemm.SPLIT, m, n, k);
+    gemmInSlices(rows, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** {@link #gemm} as calls of at most {@code rows} rows of A and C each (A not transposed). */
+  static void gemmInSlices(
+      int rows,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      Matrix a,
+      int aOff,
+      int lda,
+      Matrix b,
+      int bOff,
+      int ldb,
+      Matrix c,
+      int cOff,
+      int ldc) {
+    for (int r = 0; r < m; r += rows) {
+      sgemm(
+          false,
+          transB,
+          Math.min(rows, m - r),
+          n,
+          k,
+          a,
+          aOff + r * lda,
+          lda,
+          b,
+          bOff,
+          ldb,
+          c,
+          cOff + r * ldc,
+          ldc);
+    }
+  }
+
+  private static void sgemm(
       boolean transA,
       boolean transB,
       int m,

@@ -3,9 +3,9 @@ package ai.hiformer.model.math;
 import org.bytedeco.openblas.global.openblas;
 
 /**
- * OpenBLAS GEMM on Java heap arrays (JavaCPP passes them without copying), loaded once.
- * Single-threaded: parallelism comes from the stream processor's slots, not from BLAS threads. When
- * the native library cannot load, {@link #AVAILABLE} is false and callers use the Java kernels.
+ * OpenBLAS GEMM on Java heap arrays, loaded once. Single-threaded: parallelism comes from the
+ * stream processor's slots, not from BLAS threads. When the native library cannot load, {@link
+ * #AVAILABLE} is false and callers use the Java kernels.
  *
  * <p>Precision ({@code -Dhiformer.gemm=float|double}, default float): with {@code float}, operands
  * are rounded to float and multiplied by {@code sgemm} (about twice dgemm's rate here), and the
