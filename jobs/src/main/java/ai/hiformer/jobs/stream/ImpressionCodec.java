@@ -153,7 +153,28 @@ public final class ImpressionCodec {
     buffer[size++] = (byte) v;
   }
 
+  /**
+   * A varint byte count, then the UTF-8 bytes. ASCII text (ids, most values) is copied into the
+   * buffer as it is checked, with no array of its own; other text takes {@link String#getBytes}.
+   */
   private void writeText(String s) {
+    int n = s.length();
+    int start = size;
+    writeVarint(n);
+    ensure(n);
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        size = start;
+        writeUtf8(s);
+        return;
+      }
+      buffer[size + i] = (byte) c;
+    }
+    size += n;
+  }
+
+  private void writeUtf8(String s) {
     byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
     writeVarint(utf8.length);
     ensure(utf8.length);

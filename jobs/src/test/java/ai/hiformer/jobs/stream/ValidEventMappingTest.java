@@ -72,6 +72,19 @@ class ValidEventMappingTest {
   }
 
   @Test
+  void textOutsideAsciiReadsBackAsItWasWritten() {
+    ValidEvent e = event();
+    // Two- and three-byte characters, a surrogate pair, and an unpaired surrogate (which UTF-8
+    // cannot hold: it becomes '?', as String.getBytes writes it).
+    e.categorical = Map.of("user", "zoë-北京-\uD83D\uDE00", "age", "x\uD800y");
+    e.multi = Map.of("tags", List.of("a", "é".repeat(200), ""));
+    Row bytes = new ValidEventMapping(ImpressionCodec.columnsOf(SPEC)).features(joined(e));
+    assertThat(bytes.text("user")).isEqualTo("zoë-北京-\uD83D\uDE00");
+    assertThat(bytes.text("age")).isEqualTo("x?y");
+    assertThat(bytes.list("tags")).containsExactly("a", "é".repeat(200), "");
+  }
+
+  @Test
   void aDecodedEventTravelsAsItsEncodedColumnsAndReadsAsItsMapsDid() {
     ValidEvent labelled = event();
     labelled.labels = Map.of("click", 1.0);
