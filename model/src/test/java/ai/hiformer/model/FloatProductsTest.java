@@ -107,9 +107,8 @@ class FloatProductsTest {
   }
 
   /**
-   * At the batch sizes of scoring (8 rows, short enough for OpenBLAS's direct kernel in slices) and
-   * of training (64), every kind of model scores with the weights of its last step, as exact
-   * products do.
+   * At a batch size of scoring (8 rows) and of training (64), every kind of model scores with the
+   * weights of its last step, as exact products do.
    */
   @ParameterizedTest
   @EnumSource(

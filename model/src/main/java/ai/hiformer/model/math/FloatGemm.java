@@ -83,87 +83,33 @@ public final class FloatGemm {
       Matrix c,
       int cOff,
       int ldc) {
-    if (transA) {
-      sgemm(true, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-      return;
-    }
-    int rows = SmallSgemm.rowsPerCall(SmallSgemm.SPLIT, m, n, k);
-    gemmInSlices(rows, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-  }
-
-  /** {@link #gemm} as calls of at most {@code rows} rows of A and C each (A not transposed). */
-  static void gemmInSlices(
-      int rows,
-      boolean transB,
-      int m,
-      int n,
-      int k,
-      Matrix a,
-      int aOff,
-      int lda,
-      Matrix b,
-      int bOff,
-      int ldb,
-      Matrix c,
-      int cOff,
-      int ldc) {
+    int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
+    int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
+    int rows = transA ? m : SmallSgemm.rowsPerCall(SmallSgemm.split(), m, n, k);
     for (int r = 0; r < m; r += rows) {
-      sgemm(
-          false,
-          transB,
+      // Rows r.. of op(A): rows of A, or columns of A stored transposed.
+      int aAt = aOff + (transA ? r : r * lda);
+      // Three distinct buffers or views: position() is per buffer object, so aliasing would clash.
+      openblas.cblas_sgemm(
+          openblas.CblasRowMajor,
+          ta,
+          tb,
           Math.min(rows, m - r),
           n,
           k,
-          a,
-          aOff + r * lda,
+          1.0f,
+          a.at(aAt),
           lda,
-          b,
-          bOff,
+          b.at(bOff),
           ldb,
-          c,
-          cOff + r * ldc,
+          0.0f,
+          c.at(cOff + r * ldc),
           ldc);
     }
   }
 
-  private static void sgemm(
-      boolean transA,
-      boolean transB,
-      int m,
-      int n,
-      int k,
-      Matrix a,
-      int aOff,
-      int lda,
-      Matrix b,
-      int bOff,
-      int ldb,
-      Matrix c,
-      int cOff,
-      int ldc) {
-    int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
-    int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
-    // Three distinct buffers or views: position() is per buffer object, so aliasing would clash.
-    openblas.cblas_sgemm(
-        openblas.CblasRowMajor,
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        1.0f,
-        a.at(aOff),
-        lda,
-        b.at(bOff),
-        ldb,
-        0.0f,
-        c.at(cOff),
-        ldc);
-  }
-
   // One row in transit between double[] and an off-heap buffer: the conversion loop then runs on
-  // two heap
-  // arrays with one index (which C2 vectorises) and the buffer side is a bulk copy.
+  // two heap arrays with one index (which C2 vectorises) and the buffer side is a bulk copy.
   private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[1024]);
 
   private static float[] stage(int cols) {

@@ -32,11 +32,20 @@ final class SmallSgemm {
 
   /**
    * Whether short batches are split for the direct kernel: {@code -Dhiformer.sgemmSplit=true|false}
-   * (for A/B benchmarks); by default where OpenBLAS picks an AVX-512 kernel.
+   * (for A/B benchmarks); by default where OpenBLAS picks an AVX-512 kernel. Process-wide; tests
+   * switch it to take both paths on any machine.
    */
-  static final boolean SPLIT = splitByDefault();
+  private static volatile boolean split = splitByDefault();
 
   private SmallSgemm() {}
+
+  static boolean split() {
+    return split;
+  }
+
+  static void setSplit(boolean on) {
+    split = on;
+  }
 
   /**
    * Rows per sgemm call for an (m×k)·(k×n) product with A not transposed: m (one call) unless the

@@ -26,8 +26,21 @@ class SmallSgemmTest {
   @Test
   void aProductInSlicesOfRowsEqualsTheProduct() {
     assumeTrue(NativeBlas.AVAILABLE, "OpenBLAS is not loaded here");
-    int m = 7;
-    SplittableRandom rng = new SplittableRandom(3);
+    boolean machineDefault = SmallSgemm.split();
+    try {
+      for (int m : new int[] {7, 32}) { // slices 6 + 1, and 5 × 6 + 2
+        for (boolean split : new boolean[] {true, false}) {
+          SmallSgemm.setSplit(split);
+          assertProductExact(m, split);
+        }
+      }
+    } finally {
+      SmallSgemm.setSplit(machineDefault);
+    }
+  }
+
+  private static void assertProductExact(int m, boolean split) {
+    SplittableRandom rng = new SplittableRandom(m);
     double[] a = new double[m * K];
     double[] b = new double[K * N];
     for (int i = 0; i < a.length; i++) {
@@ -40,22 +53,20 @@ class SmallSgemmTest {
     int margin = 5;
     FloatGemm.Matrix af = new FloatGemm.Matrix().ensure(margin * K + m * K);
     FloatGemm.Matrix bf = new FloatGemm.Matrix().ensure(K * N);
+    FloatGemm.Matrix c = new FloatGemm.Matrix().ensure(margin * N + m * N);
     FloatGemm.toFloat(a, 0, K, m, K, af, margin * K, K);
     FloatGemm.toFloat(b, 0, N, K, N, bf, 0, N);
-    for (int rows : new int[] {1, 3, 6, 7}) {
-      FloatGemm.Matrix c = new FloatGemm.Matrix().ensure(margin * N + m * N);
-      FloatGemm.gemmInSlices(rows, false, m, N, K, af, margin * K, K, bf, 0, N, c, margin * N, N);
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < N; j++) {
-          double exact = 0;
-          for (int p = 0; p < K; p++) {
-            exact += (float) a[i * K + p] * (double) (float) b[p * N + j];
-          }
-          // 640 float products summed: within 1e-4 of the scale of |C| (about √640 ≈ 15 here).
-          assertThat((double) c.get(margin * N + i * N + j))
-              .as("slices of %d rows: C[%d, %d]", rows, i, j)
-              .isCloseTo(exact, org.assertj.core.data.Offset.offset(2e-3));
+    FloatGemm.gemm(false, false, m, N, K, af, margin * K, K, bf, 0, N, c, margin * N, N);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < N; j++) {
+        double exact = 0;
+        for (int p = 0; p < K; p++) {
+          exact += (float) a[i * K + p] * (double) (float) b[p * N + j];
         }
+        // 640 float products summed, |C| about √640 ≈ 25 at most: float rounding is well below.
+        assertThat((double) c.get(margin * N + i * N + j))
+            .as("%d rows, split %s: C[%d, %d]", m, split, i, j)
+            .isCloseTo(exact, org.assertj.core.data.Offset.offset(2e-3));
       }
     }
   }
