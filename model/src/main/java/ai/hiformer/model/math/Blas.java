@@ -48,6 +48,40 @@ public final class Blas {
   }
 
   /**
+   * Whether a product {@code (m×k)·(k×n)} at these offsets runs on OpenBLAS in float under {@code
+   * precision}: then {@link #gemmFloatB} may take its B already rounded to float (a weight matrix
+   * rounded once per version of the weights instead of once per product).
+   */
+  public static boolean floatNative(
+      Precision precision, int m, int n, int k, int aOff, int bOff, int cOff) {
+    return precision.floatProducts() && nativeFits(m, n, k, aOff, bOff, cOff);
+  }
+
+  /**
+   * {@code C (m×n) = [C +] A (m×k) · op(B)} on OpenBLAS in float, where B is float already: (k×n),
+   * or with {@code transB} stored (n×k), from {@code bOff} at leading dimension ldb. A and C start
+   * at index 0. Only where {@link #floatNative} holds for the same shape.
+   */
+  public static void gemmFloatB(
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      double[] a,
+      int lda,
+      FloatGemm.Matrix b,
+      int bOff,
+      int ldb,
+      double[] c,
+      int ldc,
+      boolean accumulate) {
+    FloatGemm.Matrix[] s = NativeBlas.scratch();
+    FloatGemm.toFloat(a, 0, lda, m, k, s[0].ensure(m * k), 0, k);
+    FloatGemm.gemm(false, transB, m, n, k, s[0], 0, k, b, bOff, ldb, s[2].ensure(m * n), 0, n);
+    FloatGemm.toDouble(s[2], 0, n, m, n, c, 0, ldc, accumulate);
+  }
+
+  /**
    * {@code C (m×n) = [C +] A (m×k) · B (k×n)}.
    *
    * @param accumulate when false C is overwritten, when true the product is added to C

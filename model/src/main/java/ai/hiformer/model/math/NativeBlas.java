@@ -97,4 +97,9 @@ final class NativeBlas {
         transA, transB, m, n, k, s[0], 0, aCols, s[1], 0, bCols, s[2].ensure(m * n), 0, n);
     FloatGemm.toDouble(s[2], 0, n, m, n, c, 0, ldc, beta != 0.0);
   }
+
+  /** This thread's three float staging matrices: A, B and C of a product. */
+  static FloatGemm.Matrix[] scratch() {
+    return SCRATCH.get();
+  }
 }

@@ -1,6 +1,7 @@
 package ai.hiformer.model.nn;
 
 import ai.hiformer.model.math.Blas;
+import ai.hiformer.model.math.FloatGemm;
 import ai.hiformer.model.math.Precision;
 import java.util.SplittableRandom;
 
@@ -8,6 +9,12 @@ import java.util.SplittableRandom;
  * A stack of {@code slices} affine maps {@code y = x · W_s + b_s}, W_s of shape (in, out), b_s of
  * (out). One slice is an ordinary linear layer; several slices are the token-specific projections
  * of the heterogeneous layers (slice s serves token s). The caller owns every activation buffer.
+ *
+ * <p>Products that run on OpenBLAS in float read W from a float copy made once per version of the
+ * store's weights, not rounded again at every product: at 8 rows a DCNv2 cross layer on Criteo
+ * (640×640) spent more on rounding W than on the product, and DCNv2 now scores 2.6× as many
+ * examples a second in batches of 8 (docs/benchmarks/score-dense-float-weights-2026-12-08). Not
+ * thread-safe: one instance per thread, as every network instance is.
  */
 public final class Dense {
   private final Param weight;
@@ -16,12 +23,16 @@ public final class Dense {
   private final int in;
   private final int out;
   private final Precision precision; // the model's
+  private final ParamStore store;
+  private final FloatGemm.Matrix floatWeight = new FloatGemm.Matrix(); // (slices·in, out)
+  private long floatWeightVersion = -1;
 
   public Dense(ParamStore store, String name, int slices, int in, int out, boolean withBias) {
     this.slices = slices;
     this.in = in;
     this.out = out;
     this.precision = store.precision();
+    this.store = store;
     this.weight =
         slices == 1
             ? store.create(name + ".W", in, out)
@@ -67,21 +78,25 @@ public final class Dense {
    */
   public void forward(int s, int n, double[] x, int xOff, int ldx, double[] y, int yOff, int ldy) {
     // (n, in) x (in, out) -> (n, out)
-    Blas.gemmNN(
-        precision,
-        n,
-        out,
-        in,
-        x,
-        xOff,
-        ldx,
-        weight.value(),
-        s * in * out,
-        out,
-        y,
-        yOff,
-        ldy,
-        false);
+    if (Blas.floatNative(precision, n, out, in, xOff, s * in * out, yOff)) {
+      Blas.gemmFloatB(false, n, out, in, x, ldx, floatWeight(), s * in * out, out, y, ldy, false);
+    } else {
+      Blas.gemmNN(
+          precision,
+          n,
+          out,
+          in,
+          x,
+          xOff,
+          ldx,
+          weight.value(),
+          s * in * out,
+          out,
+          y,
+          yOff,
+          ldy,
+          false);
+    }
     if (bias != null) {
       Blas.addRowVector(n, out, bias.value(), s * out, y, yOff, ldy);
     }
@@ -89,7 +104,11 @@ public final class Dense {
 
   /** Contiguous rows x (n, in) → {@code y (n, out) += x · W_0 (+ b_0)}. */
   public void forwardAccumulate(int n, double[] x, double[] y) {
-    Blas.gemmNN(precision, n, out, in, x, 0, in, weight.value(), 0, out, y, 0, out, true);
+    if (Blas.floatNative(precision, n, out, in, 0, 0, 0)) {
+      Blas.gemmFloatB(false, n, out, in, x, in, floatWeight(), 0, out, y, out, true);
+    } else {
+      Blas.gemmNN(precision, n, out, in, x, 0, in, weight.value(), 0, out, y, 0, out, true);
+    }
     if (bias != null) {
       Blas.addRowVector(n, out, bias.value(), 0, y, 0, out);
     }
@@ -130,8 +149,10 @@ public final class Dense {
     if (bias != null) {
       Blas.sumRowsInto(n, out, dy, dyOff, ldy, bias.grad(), s * out);
     }
-    if (dx != null) {
+    if (dx != null && Blas.floatNative(precision, n, in, out, dyOff, s * in * out, dxOff)) {
       // dx (n, in) += dy (n, out) · Wᵀ (out, in)
+      Blas.gemmFloatB(true, n, in, out, dy, ldy, floatWeight(), s * in * out, out, dx, lddx, true);
+    } else if (dx != null) {
       Blas.gemmNT(
           precision,
           n,
@@ -148,5 +169,16 @@ public final class Dense {
           lddx,
           true);
     }
+  }
+
+  /** W of every slice in float, rounded again only when the store's weights have changed. */
+  private FloatGemm.Matrix floatWeight() {
+    long version = store.version();
+    if (floatWeightVersion != version) {
+      FloatGemm.toFloat(
+          weight.value(), 0, out, slices * in, out, floatWeight.ensure(slices * in * out), 0, out);
+      floatWeightVersion = version;
+    }
+    return floatWeight;
   }
 }
