@@ -244,4 +244,42 @@ class ScoringReplicaTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("full");
   }
+
+  /**
+   * After an update a batch scores with the new weights, like one row at a time (a batch's dense
+   * products may read float copies of the weights, made again when the weights change).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"hiformer", "dcnv2"})
+  void aBatchAfterAnUpdateScoresWithTheNewWeights(String kind) throws Exception {
+    ModelRuntime learner = fresh(kind);
+    ScoringReplica replica = replica(kind);
+    feed(learner, 0, 300);
+    assertThat(replica.apply(ModelUpdate.of(learner.updates().capture(true, true).bytes())))
+        .isTrue();
+    int n = 40;
+    double[] before = stagedScores(replica, n);
+    feed(learner, 1000, 256);
+    assertThat(replica.apply(ModelUpdate.of(learner.updates().capture(false, true).bytes())))
+        .isTrue();
+    double[] after = stagedScores(replica, n);
+    double moved = 0;
+    for (int i = 0; i < n; i++) {
+      double[] alone = replica.score(row(i % 50, i % 20, i, "s" + i));
+      for (int k = 0; k < 2; k++) {
+        moved = Math.max(moved, Math.abs(after[2 * i + k] - before[2 * i + k]));
+        assertThat(after[2 * i + k])
+            .as("row %d task %d", i, k)
+            .isCloseTo(alone[k], org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+    assertThat(moved).as("the update moved the scores").isGreaterThan(1e-4);
+  }
+
+  private static double[] stagedScores(ScoringReplica replica, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      replica.stage(row(i % 50, i % 20, i, "s" + i), n);
+    }
+    return replica.scoreStaged().clone();
+  }
 }
