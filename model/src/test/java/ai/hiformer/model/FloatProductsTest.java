@@ -107,8 +107,8 @@ class FloatProductsTest {
   }
 
   /**
-   * At a batch size of scoring (8 rows) and of training (64), every kind of model scores with the
-   * weights of its last step, as exact products do.
+   * At batch sizes of scoring (1, 2 and 8 rows) and of training (64), every kind of model scores
+   * with the weights of its last step, as exact products do.
    */
   @ParameterizedTest
   @EnumSource(
@@ -118,7 +118,7 @@ class FloatProductsTest {
     ModelConfig config = movieLensShape(kind, 8);
     Learner learner =
         new Learner(Models.create(config, LAYOUT), OptimizerConfig.defaults().withDenseLr(0.05));
-    for (int rows : new int[] {8, 64}) {
+    for (int rows : new int[] {1, 2, 8, 64}) {
       Batch batch = TestBatches.random(LAYOUT, rows, 1, 30, 15 + rows);
       double[] before = new double[rows];
       double[] after = new double[rows];
