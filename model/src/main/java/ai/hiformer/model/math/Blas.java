@@ -51,12 +51,13 @@ public final class Blas {
    * Whether a product {@code (m×k)·(k×n)} with B already rounded to float (a weight matrix rounded
    * once per version of the weights) should run on OpenBLAS through {@link #gemmFloatB} under
    * {@code precision}. With nothing to round but A, that pays from fewer rows than {@link
-   * #gemmNN}'s rule: ScoreBenchmark, DCNv2 on Criteo (640×640 cross layers), examples/s against the
-   * Java kernels on a Xeon with AVX-512: 7.8 k against 3.7 k one at a time, 16 k against 3.3 k in
-   * pairs, 19 k against 3.7 k in fours. On OpenBLAS's AVX2 kernels, which pack even a one-row
-   * product, one row lost (2.5 k against 3.4 k) and two or more still won (4.8 k against 3.6 k in
-   * pairs, 9.6 k against 3.8 k in fours): one row goes native only where small products run direct
-   * ({@link SmallSgemm}).
+   * #gemmNN}'s rule. ScoreBenchmark, DCNv2 on Criteo (640×640 cross layers) on a Xeon with AVX-512,
+   * examples/s against the Java kernels: 8.3–8.6 k against 3.6 k one at a time, 16 k against 3.6 k
+   * in pairs, 21–23 k against 3.9–4.0 k in fours
+   * (docs/benchmarks/score-dense-float-weights-2026-12-08). On OpenBLAS's AVX2 kernels, which pack
+   * even a one-row product, one row lost (2.5 k against 3.4 k) while pairs and fours won 1.3× and
+   * 2.6× (one exploratory run with OPENBLAS_CORETYPE=Haswell, not kept): one row goes native only
+   * where small products run direct ({@link SmallSgemm}).
    */
   public static boolean floatNative(
       Precision precision, int m, int n, int k, int aOff, int bOff, int cOff) {

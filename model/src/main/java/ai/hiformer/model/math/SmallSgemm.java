@@ -21,7 +21,7 @@ import java.util.Locale;
  * 6 rows, 88–95 k at 7 rows, 101–114 k at 8 (from 66 k), 96–99 k at 16 (from 75–79 k), 98–112 k at
  * 32 (from 91–93 k), and nothing gained from 64 rows on, where packing pays for itself. Cores on
  * OpenBLAS's AVX2 kernels (Haswell, Zen), which have no direct path, only pack more when a product
- * is split (35 against 29 µs a row at 7 rows), so there it is off.
+ * is split (35 against 29 µs a row at 7 rows in a probe, not kept), so there it is off.
  */
 final class SmallSgemm {
   /** The largest product, in multiply-adds, that OpenBLAS runs in its direct kernel. */
